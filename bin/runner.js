@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The `runner` command: the built CLI (npm install builds dist/ through the `prepare` script).
+import('../dist/cli.js').catch((error) => {
+  if (error && error.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/cli.js')) {
+    console.error('error: runner is not built: run `npm install` (or `npm run build`) in the runner folder');
+    process.exit(1);
+  }
+  throw error;
+});

@@ -1,0 +1,57 @@
+/**
+ * The built-in metrics: their names, types and units. Thresholds are checked against this
+ * catalogue (plus the scenario's custom metrics) before a run starts.
+ *
+ * Types (as in k6):
+ * - trend: a distribution; aggregations avg, min, max, med, p(N), count. Time trends are in ms
+ *   for thresholds (bare numbers are ms, `s`/`ms` units accepted) and stored in µs.
+ * - counter: a running sum; aggregations count, rate (per second of test time).
+ * - rate: a fraction of non-zero samples; aggregation rate (0..1).
+ * - gauge: the last value; aggregations value, min, max.
+ */
+import { PHASES, type Phase } from '../smtp/phases.ts';
+
+export type MetricType = 'trend' | 'counter' | 'rate' | 'gauge';
+
+export interface MetricInfo {
+  name: string;
+  type: MetricType;
+  /** Whether a trend's samples are durations (ms in thresholds and summaries). */
+  isTime: boolean;
+  description: string;
+}
+
+/** Aggregations each type can give to a threshold. `p(N)` stands for any percentile. */
+export const AGGREGATIONS: Readonly<Record<MetricType, readonly string[]>> = {
+  trend: ['avg', 'min', 'max', 'med', 'p(N)', 'count'],
+  counter: ['count', 'rate'],
+  rate: ['rate'],
+  gauge: ['value', 'min', 'max'],
+};
+
+/** Metric name of a phase's duration trend, e.g. 'smtp_auth_duration'. */
+export function phaseMetricName(phase: Phase): string {
+  return `smtp_${phase}_duration`;
+}
+
+const BUILT_IN: MetricInfo[] = [
+  { name: 'smtp_txn_duration', type: 'trend', isTime: true, description: 'service time of an accepted message: start of its first command (connect when it opened the connection) to the 250 after end-of-data' },
+  { name: 'smtp_txn_response_time', type: 'trend', isTime: true, description: 'like smtp_txn_duration but from the intended start (arrival-rate executors; corrects coordinated omission)' },
+  { name: 'smtp_txns', type: 'counter', isTime: false, description: 'messages attempted' },
+  { name: 'smtp_txn_failed', type: 'rate', isTime: false, description: 'fraction of attempted messages that failed' },
+  { name: 'smtp_connections', type: 'counter', isTime: false, description: 'TCP connections opened' },
+  ...PHASES.map((phase): MetricInfo => ({ name: phaseMetricName(phase), type: 'trend', isTime: true, description: `duration of the ${phase} phase` })),
+  { name: 'iterations', type: 'counter', isTime: false, description: 'iterations completed (successful or not)' },
+  { name: 'iteration_duration', type: 'trend', isTime: true, description: 'duration of a whole iteration' },
+  { name: 'dropped_iterations', type: 'counter', isTime: false, description: 'iterations an arrival-rate executor could not start because no VU was free' },
+  { name: 'vus', type: 'gauge', isTime: false, description: 'active VUs' },
+  { name: 'vus_max', type: 'gauge', isTime: false, description: 'allocated VUs' },
+  { name: 'data_sent', type: 'counter', isTime: false, description: 'bytes written to the server' },
+  { name: 'data_received', type: 'counter', isTime: false, description: 'bytes read from the server' },
+];
+
+/** Built-in metrics by name. */
+export const BUILT_IN_METRICS: ReadonlyMap<string, MetricInfo> = new Map(BUILT_IN.map((info) => [info.name, info]));
+
+/** Tags every built-in SMTP sample carries, usable in threshold sub-metric filters. */
+export const SYSTEM_TAGS = ['scenario', 'account'] as const;

@@ -1,0 +1,96 @@
+/**
+ * The normalized form of a scenario file after defaults, CLI overrides and validation: what
+ * the engine runs. Durations are milliseconds, recipients arrays, every field present.
+ */
+import type { Phase } from '../smtp/phases.ts';
+import type { ExecutorName, ScenarioFileOptions } from './types.ts';
+import type { IterationContext } from '../smtp/api.ts';
+
+export interface ResolvedTarget {
+  host: string;
+  port: number;
+  adminUrl: string;
+}
+
+export interface ResolvedSmtp {
+  from: string;
+  to: string[];
+  auth: 'plain' | 'none';
+  password: string;
+  ehloName: string;
+  messageSize: number;
+  messagesPerConnection: number;
+  /** Reply timeout per phase, milliseconds. */
+  timeoutsMs: Record<Phase, number>;
+}
+
+/** Senders for a scenario: one entry per account, with its weight (1 for round robin). */
+export interface ResolvedAccounts {
+  pick: 'round-robin' | 'weighted';
+  emails: string[];
+  weights: number[];
+  /** The file they came from, for messages. */
+  file: string | undefined;
+}
+
+export interface ResolvedStage {
+  durationMs: number;
+  target: number;
+}
+
+/** One named scenario, every executor option resolved (those irrelevant to its executor are 0/[]). */
+export interface ResolvedScenario {
+  name: string;
+  executor: ExecutorName;
+  startTimeMs: number;
+  gracefulStopMs: number;
+  tags: Record<string, string>;
+  target: ResolvedTarget;
+  smtp: ResolvedSmtp;
+  accounts: ResolvedAccounts;
+  /** shared-iterations, per-vu-iterations, constant-vus, batches. */
+  vus: number;
+  /** shared-iterations (total), per-vu-iterations (per VU), batches (total). */
+  iterations: number;
+  /** constant-vus, constant-arrival-rate. */
+  durationMs: number;
+  /** shared-iterations, per-vu-iterations, batches. */
+  maxDurationMs: number;
+  /** ramping-vus. */
+  startVUs: number;
+  gracefulRampDownMs: number;
+  /** ramping-vus and ramping-arrival-rate. */
+  stages: ResolvedStage[];
+  /** constant-arrival-rate: iterations per timeUnit. */
+  rate: number;
+  /** ramping-arrival-rate: iterations per timeUnit at start. */
+  startRate: number;
+  timeUnitMs: number;
+  preAllocatedVUs: number;
+  maxVUs: number;
+}
+
+/** A parsed threshold condition, e.g. p(95) < 500 (ms). */
+export interface ResolvedThreshold {
+  /** As written, e.g. 'p(95)<0.5s'. */
+  source: string;
+  /** Metric name with tag filter as written, e.g. 'smtp_txn_duration{scenario:peak}'. */
+  metricKey: string;
+  metric: string;
+  tags: Record<string, string>;
+  abortOnFail: boolean;
+  delayAbortEvalMs: number;
+}
+
+export interface ResolvedOptions {
+  /** Absolute path of the scenario file, or undefined for a flags-only run. */
+  file: string | undefined;
+  description: string | undefined;
+  scenarios: ResolvedScenario[];
+  thresholds: Record<string, Array<{ source: string; abortOnFail: boolean; delayAbortEvalMs: number }>>;
+  /** Environment for iterations: process.env plus --env overrides. */
+  env: Record<string, string | undefined>;
+  iteration: ((ctx: IterationContext<any>) => Promise<void> | void) | undefined;
+  setup: ScenarioFileOptions['setup'];
+  teardown: ScenarioFileOptions['teardown'];
+}

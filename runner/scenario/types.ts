@@ -1,0 +1,184 @@
+/**
+ * The options a scenario file (TypeScript or YAML) gives, as the user writes them. The
+ * normalized, defaults-merged form the engine runs is `ResolvedOptions` in options.ts.
+ * Every option documents its unit and default; defaults live in one place (defaults.ts).
+ */
+import type { Phase } from '../smtp/phases.ts';
+
+/** A duration: `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1h30m'`, or a number of milliseconds. */
+export type Duration = string | number;
+
+/** Where to send load. */
+export interface TargetOptions {
+  /** SMTP server host name or IP. @default '127.0.0.1' */
+  host?: string;
+  /** SMTP server port. @default 2525 */
+  port?: number;
+  /** Base URL of the proxy's admin HTTP API, used by preflight checks. @default 'http://127.0.0.1:9090' */
+  adminUrl?: string;
+}
+
+/** How each message is sent. */
+export interface SmtpOptions {
+  /** Envelope sender and AUTH PLAIN user; must be an account the proxy knows. @default 'test@example.com' */
+  from?: string;
+  /** One or more recipients (one RCPT TO each). @default 'recipient@outlook.com' */
+  to?: string | string[];
+  /** `'plain'`: AUTH PLAIN with an initial response (RFC 4954); `'none'`: skip AUTH. @default 'plain' */
+  auth?: 'plain' | 'none';
+  /** AUTH PLAIN password; the XOAUTH2 proxy ignores it. @default 'placeholder' */
+  password?: string;
+  /** Name sent with EHLO. @default 'runner.localhost' */
+  ehloName?: string;
+  /** Size of the generated message body in bytes (headers come on top). @default 1024 */
+  messageSize?: number;
+  /** Messages sent on one connection before QUIT (RSET between them). @default 1 */
+  messagesPerConnection?: number;
+  /** Per-phase reply timeouts; a phase not listed uses `timeout`. */
+  timeouts?: Partial<Record<Phase, Duration>>;
+  /** Default timeout for every phase. @default '30s' */
+  timeout?: Duration;
+}
+
+/** Senders taken from a proxy-style accounts.json (an array of `{email, provider, ...}`). */
+export interface AccountsOptions {
+  /** Path to accounts.json, relative to the scenario file. */
+  file: string;
+  /** How each iteration picks its sender. @default 'round-robin' */
+  pick?: 'round-robin' | 'weighted';
+  /** With `pick: 'weighted'`: relative weight per email; unlisted accounts weigh 1. */
+  weights?: Record<string, number>;
+}
+
+/** One `{duration, target}` step of a ramp: move linearly to `target` over `duration`. */
+export interface Stage {
+  duration: Duration;
+  /** VUs (ramping-vus) or iterations per `timeUnit` (ramping-arrival-rate) at the end of the stage. */
+  target: number;
+}
+
+/** Options every executor accepts. */
+export interface BaseScenarioConfig {
+  /** Delay from the start of the test before this scenario begins. @default '0s' */
+  startTime?: Duration;
+  /** How long iterations still running at the scenario's end may take to finish. @default '30s' */
+  gracefulStop?: Duration;
+  /** Tags added to every metric sample of this scenario. */
+  tags?: Record<string, string>;
+  /** Per-scenario overrides of the top-level target. */
+  target?: TargetOptions;
+  /** Per-scenario overrides of the top-level SMTP settings. */
+  smtp?: SmtpOptions;
+  /** Per-scenario sender accounts. */
+  accounts?: AccountsOptions;
+}
+
+/** A fixed number of iterations shared by all VUs (k6 `shared-iterations`). */
+export interface SharedIterationsConfig extends BaseScenarioConfig {
+  executor: 'shared-iterations';
+  /** @default 1 */ vus?: number;
+  /** Total iterations across all VUs. @default 1 */ iterations?: number;
+  /** Hard stop. @default '10m' */ maxDuration?: Duration;
+}
+
+/** Each VU runs exactly `iterations` iterations (k6 `per-vu-iterations`). */
+export interface PerVuIterationsConfig extends BaseScenarioConfig {
+  executor: 'per-vu-iterations';
+  /** @default 1 */ vus?: number;
+  /** Iterations per VU. @default 1 */ iterations?: number;
+  /** Hard stop. @default '10m' */ maxDuration?: Duration;
+}
+
+/** A fixed number of VUs looping for a duration (k6 `constant-vus`). */
+export interface ConstantVusConfig extends BaseScenarioConfig {
+  executor: 'constant-vus';
+  /** @default 1 */ vus?: number;
+  duration: Duration;
+}
+
+/** VUs ramped through stages (k6 `ramping-vus`). */
+export interface RampingVusConfig extends BaseScenarioConfig {
+  executor: 'ramping-vus';
+  /** @default 1 */ startVUs?: number;
+  stages: Stage[];
+  /** Time a VU removed by a ramp-down may take to finish its iteration. @default '30s' */
+  gracefulRampDown?: Duration;
+}
+
+/** Iterations started at a fixed rate regardless of responses (k6 `constant-arrival-rate`). */
+export interface ConstantArrivalRateConfig extends BaseScenarioConfig {
+  executor: 'constant-arrival-rate';
+  /** Iterations per `timeUnit`. */
+  rate: number;
+  /** @default '1s' */ timeUnit?: Duration;
+  duration: Duration;
+  /** VUs allocated before the start. */
+  preAllocatedVUs: number;
+  /** VUs the executor may grow to when all are busy. @default preAllocatedVUs */
+  maxVUs?: number;
+}
+
+/** Arrival rate ramped through stages (k6 `ramping-arrival-rate`). */
+export interface RampingArrivalRateConfig extends BaseScenarioConfig {
+  executor: 'ramping-arrival-rate';
+  /** Iterations per `timeUnit` at the start. @default 0 */
+  startRate?: number;
+  /** @default '1s' */ timeUnit?: Duration;
+  stages: Stage[];
+  preAllocatedVUs: number;
+  /** @default preAllocatedVUs */ maxVUs?: number;
+}
+
+/**
+ * The old Python tool's model: `iterations` messages sent in batches of `vus`, each batch
+ * waiting for the previous one to finish. Kept for before/after comparisons with it.
+ */
+export interface BatchesConfig extends BaseScenarioConfig {
+  executor: 'batches';
+  /** Batch size. @default 1 */ vus?: number;
+  /** Total messages. @default 1 */ iterations?: number;
+  /** Hard stop. @default '10m' */ maxDuration?: Duration;
+}
+
+export type ScenarioConfig =
+  | SharedIterationsConfig
+  | PerVuIterationsConfig
+  | ConstantVusConfig
+  | RampingVusConfig
+  | ConstantArrivalRateConfig
+  | RampingArrivalRateConfig
+  | BatchesConfig;
+
+export type ExecutorName = ScenarioConfig['executor'];
+
+/** A threshold as a string (`'p(95)<0.5s'`) or with abort options, as in k6. */
+export type ThresholdSpec =
+  | string
+  | {
+      threshold: string;
+      /** Stop the whole run as soon as this threshold fails. @default false */
+      abortOnFail?: boolean;
+      /** With abortOnFail: do not judge before this much of the run has passed. @default '0s' */
+      delayAbortEval?: Duration;
+    };
+
+/** Everything a scenario file may export (TypeScript: `export default defineScenario({...})`). */
+export interface ScenarioFileOptions<SetupData = unknown> {
+  /** JSON schema reference, for editor completion in YAML/JSON files. */
+  $schema?: string;
+  /** What this scenario is for; printed in the header. */
+  description?: string;
+  target?: TargetOptions;
+  smtp?: SmtpOptions;
+  accounts?: AccountsOptions;
+  /** Metric name (optionally with `{tag:value,...}`) → conditions; any failing one fails the run. */
+  thresholds?: Record<string, ThresholdSpec[]>;
+  /** Named scenarios, run in parallel (each from its own `startTime`). */
+  scenarios: Record<string, ScenarioConfig>;
+  /** Replaces the default transaction (one message A→Z) with custom code. */
+  iteration?: (ctx: import('../smtp/api.ts').IterationContext<SetupData>) => Promise<void> | void;
+  /** Runs once before the load; its result is passed to every iteration as `ctx.data`. */
+  setup?: () => Promise<SetupData> | SetupData;
+  /** Runs once after the load with the setup data. */
+  teardown?: (data: SetupData) => Promise<void> | void;
+}

@@ -1,0 +1,106 @@
+/**
+ * Types shared by the SMTP layer, the engine and scenario code: a parsed reply, a failure,
+ * and the `ctx` a custom `iteration(ctx)` receives.
+ */
+import type { Phase } from './phases.ts';
+
+/** One complete SMTP reply (RFC 5321 §4.2), possibly multi-line. */
+export interface Reply {
+  /** Three-digit reply code, e.g. 250. */
+  code: number;
+  /** RFC 3463 enhanced status code from the first line, e.g. '2.1.0', or undefined. */
+  enhanced: string | undefined;
+  /** Text of each line, without the code, separator and enhanced code. */
+  lines: string[];
+}
+
+/** Why a message failed: the phase, and either the server's reply or the socket's error. */
+export interface Failure {
+  phase: Phase;
+  /** Reply code when the server answered with an unexpected code. */
+  code?: number;
+  /** Enhanced status code of that reply. */
+  enhanced?: string;
+  /** The reply's text, or the error's message. */
+  text: string;
+  /**
+   * Socket-level error name when there was no reply: 'ECONNREFUSED', 'ECONNRESET', 'EPIPE',
+   * 'EADDRNOTAVAIL', 'EMFILE', 'TIMEOUT' (no reply within the phase timeout), 'CLOSED' (the
+   * server closed the connection), 'PROTOCOL' (the server sent something that is not a reply).
+   */
+  error?: string;
+}
+
+/** Thrown by `ctx.smtp` steps in a custom iteration when a step fails. */
+export class SmtpStepError extends Error {
+  override name = 'SmtpStepError';
+  readonly failure: Failure;
+  constructor(failure: Failure) {
+    super(
+      failure.code !== undefined
+        ? `${failure.phase}: ${failure.code}${failure.enhanced ? ' ' + failure.enhanced : ''} ${failure.text}`
+        : `${failure.phase}: ${failure.error ?? 'error'} ${failure.text}`,
+    );
+    this.failure = failure;
+  }
+}
+
+/** Options for one `send()` (defaults come from the scenario's `smtp` options). */
+export interface SendOptions {
+  from?: string;
+  to?: string | string[];
+  /** A complete RFC 5322 message to send instead of the generated one. */
+  message?: string;
+}
+
+/**
+ * The steps of an SMTP session, for custom iterations. Each step times its phase, records it,
+ * and throws SmtpStepError on an unexpected reply or socket error. The connection is the
+ * VU's: it stays open between iterations until `quit()` or an error.
+ */
+export interface SmtpSteps {
+  /** Opens the TCP connection and waits for the 220 greeting (timed as connect + greeting). */
+  connect(): Promise<Reply>;
+  ehlo(name?: string): Promise<Reply>;
+  /** AUTH PLAIN with initial response; user defaults to the iteration's sender. */
+  auth(user?: string, password?: string): Promise<Reply>;
+  mail(from?: string): Promise<Reply>;
+  /** One RCPT TO per recipient; resolves with the last reply. */
+  rcpt(to?: string | string[]): Promise<Reply>;
+  /**
+   * DATA, then the message (generated when omitted), dot-stuffed, then end-of-data. Resolves
+   * with the 250 that accepts it; that acceptance is what counts as a successful message.
+   */
+  data(message?: string): Promise<Reply>;
+  rset(): Promise<Reply>;
+  quit(): Promise<Reply>;
+  /** The whole default flow for one message, reusing the open connection when there is one. */
+  send(options?: SendOptions): Promise<void>;
+  /** Whether the VU has an open connection. */
+  readonly isConnected: boolean;
+}
+
+/** A custom metric handle. */
+export interface MetricHandle {
+  readonly name: string;
+}
+
+/** What `iteration(ctx)` receives. */
+export interface IterationContext<SetupData = unknown> {
+  /** VU number, 1-based, unique in the test. */
+  vu: number;
+  /** Iteration number of this VU in this scenario, 0-based. */
+  iteration: number;
+  scenario: {
+    name: string;
+    /** Iteration number within the scenario across all VUs, 0-based. */
+    iterationInTest: number;
+  };
+  /** Sender chosen for this iteration (from `smtp.from` or the accounts file). */
+  from: string;
+  /** Environment: process.env plus `--env KEY=VALUE` overrides. */
+  env: Record<string, string | undefined>;
+  /** What setup() returned. */
+  data: SetupData;
+  smtp: SmtpSteps;
+}
