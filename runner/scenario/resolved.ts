@@ -3,7 +3,7 @@
  * the engine runs. Durations are milliseconds, recipients arrays, every field present.
  */
 import type { Phase } from '../smtp/phases.ts';
-import type { ExecutorName, ScenarioFileOptions } from './types.ts';
+import type { ExecutorName, ScenarioFileOptions, ThresholdSpec } from './types.ts';
 import type { IterationContext } from '../smtp/api.ts';
 
 export interface ResolvedTarget {
@@ -70,24 +70,13 @@ export interface ResolvedScenario {
   maxVUs: number;
 }
 
-/** A parsed threshold condition, e.g. p(95) < 500 (ms). */
-export interface ResolvedThreshold {
-  /** As written, e.g. 'p(95)<0.5s'. */
-  source: string;
-  /** Metric name with tag filter as written, e.g. 'smtp_txn_duration{scenario:peak}'. */
-  metricKey: string;
-  metric: string;
-  tags: Record<string, string>;
-  abortOnFail: boolean;
-  delayAbortEvalMs: number;
-}
-
 export interface ResolvedOptions {
   /** Absolute path of the scenario file, or undefined for a flags-only run. */
   file: string | undefined;
   description: string | undefined;
   scenarios: ResolvedScenario[];
-  thresholds: Record<string, Array<{ source: string; abortOnFail: boolean; delayAbortEvalMs: number }>>;
+  /** As written in the file (run.ts compiles them with thresholds/parse.ts once custom metrics are known). */
+  thresholds: Record<string, ThresholdSpec[]>;
   /** Environment for iterations: process.env plus --env overrides. */
   env: Record<string, string | undefined>;
   iteration: ((ctx: IterationContext<any>) => Promise<void> | void) | undefined;

@@ -1,0 +1,216 @@
+/**
+ * The engine: runs every scenario of a resolved test with its executor, ticks the timeline once
+ * a second, tells listeners, and stops early on an interrupt or a threshold's abortOnFail.
+ */
+import { EXECUTORS, scenarioDurationMs } from '../executors/index.ts';
+import { MetricsRegistry } from '../metrics/registry.ts';
+import { customMetrics } from '../metrics/custom.ts';
+import type { ResolvedOptions } from '../scenario/resolved.ts';
+import { ScriptError } from '../errors.ts';
+import type { IterationContext } from '../smtp/api.ts';
+import type { EngineListener, ScenarioProgress } from './events.ts';
+import { ScenarioRun, type ScenarioHost } from './scenario-run.ts';
+
+/** How often the timeline closes a window and listeners hear progress. */
+export const TICK_MS = 1000;
+
+/** Why a run ended before its plan. */
+export type StopReason = 'interrupt' | 'threshold';
+
+export interface TestResult {
+  registry: MetricsRegistry;
+  /** Wall-clock start. */
+  startedAt: Date;
+  /** Monotonic duration of the load (setup and teardown excluded). */
+  durationMs: number;
+  stopReason: StopReason | undefined;
+  scenarios: ScenarioProgress[];
+  setupData: unknown;
+}
+
+/** Called on each tick once the run is underway; returns a reason to abort, or undefined. */
+export type AbortCheck = (registry: MetricsRegistry, elapsedMs: number) => string | undefined;
+
+export class Engine implements ScenarioHost {
+  readonly registry: MetricsRegistry;
+  readonly iteration: ((ctx: IterationContext<any>) => Promise<void> | void) | undefined;
+  readonly env: Record<string, string | undefined>;
+  setupData: unknown = undefined;
+  stopReason: StopReason | undefined;
+  /** Message of the threshold that aborted the run. */
+  abortMessage: string | undefined;
+  private readonly options: ResolvedOptions;
+  private readonly listeners: EngineListener[];
+  private readonly abortCheck: AbortCheck | undefined;
+  private readonly runs: ScenarioRun[];
+  private readonly stopWaiters = new Set<() => void>();
+  private readonly warned = new Set<string>();
+  private vuCounter = 0;
+  private sequence = 0;
+
+  constructor(options: ResolvedOptions, listeners: EngineListener[] = [], abortCheck?: AbortCheck) {
+    this.options = options;
+    this.listeners = listeners;
+    this.abortCheck = abortCheck;
+    this.iteration = options.iteration;
+    this.env = options.env;
+    this.registry = new MetricsRegistry(performance.now(), customMetrics());
+    this.runs = options.scenarios.map((scenario) => new ScenarioRun(scenario, this));
+  }
+
+  get isStopping(): boolean {
+    return this.stopReason !== undefined;
+  }
+
+  /** Stops starting iterations; running ones get their scenario's gracefulStop. */
+  stop(reason: StopReason, message?: string): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    this.abortMessage = message;
+    for (const wake of [...this.stopWaiters]) wake();
+    this.stopWaiters.clear();
+  }
+
+  onStop(wake: () => void): () => void {
+    this.stopWaiters.add(wake);
+    return () => this.stopWaiters.delete(wake);
+  }
+
+  nextVuId(): number {
+    return ++this.vuCounter;
+  }
+
+  nextSequence(): number {
+    return ++this.sequence;
+  }
+
+  vusChanged(): void {
+    let active = 0;
+    let allocated = 0;
+    for (const run of this.runs) {
+      active += run.activeVus;
+      allocated += run.vus.length;
+    }
+    this.registry.setVus(active, allocated);
+  }
+
+  warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.emit((listener) => listener.onWarning?.(message));
+  }
+
+  reportBatch(scenario: string, batch: { index: number; count: number; sent: number; total: number; durationMs: number }): void {
+    const totals = this.registry.aggregate({ scenario });
+    this.emit((listener) => listener.onBatch?.(scenario, batch, totals.accepted, totals.failed));
+  }
+
+  /** Progress of every scenario now. */
+  progress(): ScenarioProgress[] {
+    return this.runs.map((run) => {
+      const progress = run.progress();
+      progress.plannedMs = scenarioDurationMs(run.scenario);
+      progress.plannedIterations = plannedIterations(run);
+      return progress;
+    });
+  }
+
+  /** Runs setup, every scenario, and teardown. Rejects only with a ScriptError from setup/teardown. */
+  async run(): Promise<TestResult> {
+    const { options } = this;
+    if (options.setup) {
+      try {
+        this.setupData = await options.setup();
+      } catch (error) {
+        throw new ScriptError(`setup() threw: ${describe(error)}`, 'fix setup() in the scenario file', error);
+      }
+    }
+    this.emit((listener) => listener.onStart?.(options));
+    const startedAt = new Date();
+    const startMs = performance.now();
+    this.registry.resetClock(startMs);
+    const ticker = setInterval(() => this.tick(), TICK_MS);
+    try {
+      await Promise.all(this.runs.map((run) => this.runScenario(run, startMs)));
+    } finally {
+      clearInterval(ticker);
+    }
+    const endMs = performance.now();
+    this.registry.tick(endMs, true);
+    if (options.teardown) {
+      try {
+        await options.teardown(this.setupData);
+      } catch (error) {
+        this.warnOnce('teardown', `teardown() threw: ${describe(error)}`);
+      }
+    }
+    return {
+      registry: this.registry,
+      startedAt,
+      durationMs: endMs - startMs,
+      stopReason: this.stopReason,
+      scenarios: this.progress(),
+      setupData: this.setupData,
+    };
+  }
+
+  private async runScenario(run: ScenarioRun, testStartMs: number): Promise<void> {
+    const startAtMs = testStartMs + run.scenario.startTimeMs;
+    if (run.scenario.startTimeMs > 0) {
+      run.startMs = testStartMs;
+      const started = await run.waitUntil(run.scenario.startTimeMs);
+      if (!started) {
+        run.state = 'done';
+        return;
+      }
+    }
+    run.startMs = startAtMs > performance.now() ? startAtMs : performance.now();
+    run.state = 'running';
+    const executor = EXECUTORS[run.scenario.executor](run.scenario);
+    await executor.run(run);
+    run.state = 'done';
+    await run.closeConnections();
+  }
+
+  private tick(): void {
+    const point = this.registry.tick()!;
+    const scenarios = this.progress();
+    this.emit((listener) => listener.onTick?.(point, scenarios, this.registry));
+    if (this.abortCheck && !this.isStopping) {
+      const reason = this.abortCheck(this.registry, performance.now() - this.registry.startMs);
+      if (reason) this.stop('threshold', reason);
+    }
+  }
+
+  private emit(call: (listener: EngineListener) => void): void {
+    for (const listener of this.listeners) {
+      try {
+        call(listener);
+      } catch (error) {
+        // An output must never take the engine down; say it once and go on.
+        const message = `an output failed: ${describe(error)}`;
+        if (!this.warned.has(message)) {
+          this.warned.add(message);
+          process.stderr.write(`warning: ${message}\n`);
+        }
+      }
+    }
+  }
+}
+
+function plannedIterations(run: ScenarioRun): number | undefined {
+  const { scenario } = run;
+  switch (scenario.executor) {
+    case 'shared-iterations':
+    case 'batches':
+      return scenario.iterations;
+    case 'per-vu-iterations':
+      return scenario.iterations * scenario.vus;
+    default:
+      return undefined;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

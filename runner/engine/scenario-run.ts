@@ -1,0 +1,218 @@
+/**
+ * One scenario while it runs: the ExecutorContext its executor drives. It owns the scenario's
+ * VUs, starts iterations on them, tracks which are in flight, and interrupts what is still
+ * running when the graceful stop runs out.
+ */
+import type { ExecutorContext, Vu } from '../executors/executor.ts';
+import type { ResolvedScenario } from '../scenario/resolved.ts';
+import type { MetricsRegistry } from '../metrics/registry.ts';
+import type { Series } from '../metrics/series.ts';
+import type { IterationContext } from '../smtp/api.ts';
+import { SmtpStepError } from '../smtp/api.ts';
+import { createAccountPicker } from '../scenario/accounts.ts';
+import type { ScenarioProgress } from './events.ts';
+import { VuState } from './vu.ts';
+
+/** What a scenario run needs from the engine. */
+export interface ScenarioHost {
+  readonly registry: MetricsRegistry;
+  readonly isStopping: boolean;
+  /** Next VU id (1-based, unique in the test). */
+  nextVuId(): number;
+  /** Next message sequence number (unique in the test, for Subjects). */
+  nextSequence(): number;
+  /** Custom iteration from the scenario file, if any. */
+  readonly iteration: ((ctx: IterationContext<any>) => Promise<void> | void) | undefined;
+  readonly env: Record<string, string | undefined>;
+  readonly setupData: unknown;
+  warnOnce(key: string, message: string): void;
+  reportBatch(scenario: string, batch: { index: number; count: number; sent: number; total: number; durationMs: number }): void;
+  /** A scenario's active or allocated VU count changed (the engine sums them into the gauges). */
+  vusChanged(): void;
+  /** Registers a waiter that must be woken (with false) when the test stops. */
+  onStop(wake: () => void): () => void;
+}
+
+export class ScenarioRun implements ExecutorContext {
+  readonly scenario: ResolvedScenario;
+  /** performance.now() when the scenario started. */
+  startMs = 0;
+  state: ScenarioProgress['state'] = 'waiting';
+  iterationsStarted = 0;
+  activeVus = 0;
+  readonly vus: VuState[] = [];
+  private readonly host: ScenarioHost;
+  private readonly busy = new Set<VuState>();
+  private readonly pickSender: (iterationInTest: number) => string;
+  private readonly seriesBySender = new Map<string, Series>();
+  private drained: (() => void) | undefined;
+
+  constructor(scenario: ResolvedScenario, host: ScenarioHost) {
+    this.scenario = scenario;
+    this.host = host;
+    this.pickSender = createAccountPicker(scenario.accounts);
+    for (const email of scenario.accounts.emails) {
+      this.seriesBySender.set(email, host.registry.seriesFor(scenario.name, email, scenario.tags));
+    }
+  }
+
+  get isStopping(): boolean {
+    return this.host.isStopping;
+  }
+
+  now(): number {
+    return performance.now() - this.startMs;
+  }
+
+  waitUntil(atMs: number): Promise<boolean> {
+    if (this.host.isStopping) return Promise.resolve(false);
+    const delayMs = atMs - this.now();
+    return new Promise((resolve) => {
+      let unregister: () => void = () => {};
+      const timer = setTimeout(() => {
+        unregister();
+        resolve(!this.host.isStopping);
+      }, delayMs > 0 ? delayMs : 0);
+      unregister = this.host.onStop(() => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+  }
+
+  allocateVu(): Vu {
+    const firstSeries = this.seriesBySender.values().next().value!;
+    const vu = new VuState(this.host.nextVuId(), this.scenario, this.host.registry, firstSeries);
+    this.vus.push(vu);
+    this.publishVus();
+    return vu;
+  }
+
+  setActiveVus(count: number): void {
+    this.activeVus = count;
+    this.publishVus();
+  }
+
+  dropIteration(): void {
+    this.host.registry.noteDropped(this.scenario.name);
+    this.host.warnOnce(
+      `dropped:${this.scenario.name}`,
+      `scenario ${this.scenario.name}: no free VU to start an iteration on schedule (dropped_iterations); raise maxVUs or lower the rate`,
+    );
+  }
+
+  reportBatch(batch: { index: number; count: number; sent: number; total: number; durationMs: number }): void {
+    this.host.reportBatch(this.scenario.name, batch);
+  }
+
+  async runIteration(vu: Vu, intendedStartMs?: number): Promise<void> {
+    const state = vu as VuState;
+    const registry = this.host.registry;
+    const startMs = performance.now();
+    const iterationInTest = this.iterationsStarted++;
+    const sender = this.pickSender(iterationInTest);
+    const series = this.seriesBySender.get(sender)!;
+    const recorder = state.recorder;
+    recorder.series = series;
+    recorder.intendedStartMs = intendedStartMs === undefined ? startMs : this.startMs + intendedStartMs;
+    const session = state.session;
+    session.from = sender;
+    session.sequence = this.host.nextSequence();
+    registry.noteStarted();
+    this.busy.add(state);
+    try {
+      if (this.host.iteration) await this.runCustomIteration(state, sender, iterationInTest);
+      else await session.sendMessage();
+    } finally {
+      this.busy.delete(state);
+      state.iterations++;
+      series.iterations++;
+      series.iterationDuration.record(Math.round((performance.now() - startMs) * 1000));
+      if (this.busy.size === 0 && this.drained) this.drained();
+    }
+  }
+
+  private async runCustomIteration(vu: VuState, sender: string, iterationInTest: number): Promise<void> {
+    const ctx: IterationContext<unknown> = {
+      vu: vu.id,
+      iteration: vu.iterations,
+      scenario: { name: this.scenario.name, iterationInTest },
+      from: sender,
+      env: this.host.env,
+      data: this.host.setupData,
+      smtp: vu.session,
+    };
+    try {
+      await this.host.iteration!(ctx);
+    } catch (error) {
+      // A failed SMTP step was already counted under its phase by the session; anything else
+      // is a bug in the scenario code: count it and say it once, with where it came from.
+      if (error instanceof SmtpStepError) return;
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      this.host.warnOnce(`script:${this.scenario.name}`, `scenario ${this.scenario.name}: iteration threw: ${text}`);
+      vu.recorder.series.scriptErrors++;
+    }
+  }
+
+  async drain(graceMs: number): Promise<void> {
+    if (this.busy.size > 0) {
+      this.state = 'draining';
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.drained = undefined;
+      // Still running after the grace period: cut them off. The session settles the
+      // interrupted message as INTERRUPTED, which the recorder keeps out of the failures.
+      if (this.busy.size > 0) {
+        const stillBusy = [...this.busy];
+        await new Promise<void>((resolve) => {
+          this.drained = resolve;
+          for (const vu of stillBusy) vu.session.close();
+        });
+        this.drained = undefined;
+      }
+    }
+    this.setActiveVus(0);
+  }
+
+  /** Ends every VU's connection (QUIT when one is open); called once the scenario is over. */
+  async closeConnections(): Promise<void> {
+    await Promise.all(
+      this.vus.map(async (vu) => {
+        if (vu.session.isConnected) await vu.session.quit().catch(() => undefined);
+        vu.session.close();
+      }),
+    );
+  }
+
+  progress(): ScenarioProgress {
+    let accepted = 0;
+    let failed = 0;
+    for (const series of this.seriesBySender.values()) {
+      accepted += series.accepted;
+      failed += series.failed;
+    }
+    return {
+      name: this.scenario.name,
+      executor: this.scenario.executor,
+      elapsedMs: this.state === 'waiting' ? 0 : this.now(),
+      plannedMs: 0,
+      plannedIterations: undefined,
+      iterationsStarted: this.iterationsStarted,
+      activeVus: this.activeVus,
+      allocatedVus: this.vus.length,
+      accepted,
+      failed,
+      dropped: this.host.registry.droppedCount(this.scenario.name),
+      state: this.state,
+    };
+  }
+
+  private publishVus(): void {
+    this.host.vusChanged();
+  }
+}

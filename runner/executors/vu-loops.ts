@@ -1,0 +1,83 @@
+/**
+ * Run-time pieces the closed-model executors share: a loop per VU, the wait for "all done or
+ * the deadline", and a guard that keeps a VU loop from starving the event loop.
+ */
+import type { ExecutorContext, Vu } from './executor.ts';
+
+/**
+ * An iteration that finished in under this many ms may not have waited on any I/O (a custom
+ * iteration that returns at once or throws): the loop then yields one event-loop turn, so
+ * timers (the scenario's end, a stop, the metrics tick) still run.
+ */
+const STARVATION_GUARD_MS = 1;
+
+/**
+ * Longest single wait while racing a deadline. The context's waits cannot be cancelled, so a
+ * long one left behind when the work finishes first would hold the process open until it
+ * fires (maxDuration defaults to 10 minutes); slicing bounds that leftover to this (ms).
+ */
+const DEADLINE_SLICE_MS = 500;
+
+/** Resolves on a later turn of the event loop, after pending timers and I/O callbacks. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Allocates `count` VUs up front (closed-model executors know their VU count before the start). */
+export function allocateVus(ctx: ExecutorContext, count: number): Vu[] {
+  const vus: Vu[] = [];
+  for (let i = 0; i < count; i++) vus.push(ctx.allocateVu());
+  return vus;
+}
+
+/** Runs one closed-model iteration on `vu`; yields to the event loop if it took under 1 ms. */
+export async function runClosedIteration(ctx: ExecutorContext, vu: Vu): Promise<void> {
+  const beganMs = ctx.now();
+  await ctx.runIteration(vu);
+  if (ctx.now() - beganMs < STARVATION_GUARD_MS) await yieldToEventLoop();
+}
+
+/**
+ * Starts one loop per VU; each runs iterations back to back while `mayStart(vuIndex)` grants
+ * one (the caller's counters, end and stop checks live there), and stops after its current
+ * iteration once it does not. Reports the active count as loops start and end; resolves
+ * when every loop has ended.
+ */
+export function runVuLoops(ctx: ExecutorContext, vus: readonly Vu[], mayStart: (vuIndex: number) => boolean): Promise<void> {
+  let running = vus.length;
+  ctx.setActiveVus(running);
+  const loop = async (vuIndex: number): Promise<void> => {
+    const vu = vus[vuIndex]!;
+    while (mayStart(vuIndex)) await runClosedIteration(ctx, vu);
+    running--;
+    ctx.setActiveVus(running);
+  };
+  const loops: Promise<void>[] = [];
+  for (let i = 0; i < vus.length; i++) loops.push(loop(i));
+  return Promise.all(loops).then(() => undefined);
+}
+
+/**
+ * Waits until `done` settles or scenario time reaches `deadlineMs`, whichever comes first.
+ * Resolves true when `done` came first, false at the deadline or when the test is stopping.
+ */
+export async function waitForOrUntil(ctx: ExecutorContext, done: Promise<unknown>, deadlineMs: number): Promise<boolean> {
+  let isDone = false;
+  const settled = done.then(
+    () => {
+      isDone = true;
+    },
+    () => {
+      isDone = true;
+    },
+  );
+  while (!isDone) {
+    const nowMs = ctx.now();
+    if (nowMs >= deadlineMs || ctx.isStopping) return false;
+    const sliceEndMs = Math.min(deadlineMs, nowMs + DEADLINE_SLICE_MS);
+    const isAwake = await Promise.race([settled.then(() => true), ctx.waitUntil(sliceEndMs)]);
+    if (isDone) return true;
+    if (!isAwake) return false;
+  }
+  return true;
+}

@@ -1,0 +1,240 @@
+/**
+ * Every metric of one test run: the built-in series (one per scenario × account), custom
+ * metrics from scenario code, the VU gauges, dropped iterations, and the per-second timeline.
+ * The engine records into it; outputs and thresholds read aggregates from it.
+ */
+import type { MetricInfo, MetricType } from './catalogue.ts';
+import { BUILT_IN_METRICS, phaseMetricName } from './catalogue.ts';
+import { PHASES } from '../smtp/phases.ts';
+import { Series } from './series.ts';
+import { TrendSink } from './trend.ts';
+
+/** One second of the run (or the last, partial one). */
+export interface TimelinePoint {
+  /** Seconds since the test started, at the end of this window. */
+  t: number;
+  /** Length of the window in ms (1000 except for the last). */
+  windowMs: number;
+  started: number;
+  accepted: number;
+  failed: number;
+  dropped: number;
+  /** Accepted messages per second in this window. */
+  msgsPerSecond: number;
+  /** Percentiles of smtp_txn_duration in this window, ms (null when nothing completed). */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  /** Active VUs at the end of the window. */
+  vus: number;
+}
+
+/** A sample-backed custom metric declared by scenario code (`new Trend('name')`). */
+export interface CustomMetric {
+  info: MetricInfo;
+  /** trend: samples (µs when isTime, else value×1000); counter/rate/gauge use the fields. */
+  trend: TrendSink;
+  /** counter: sum; rate: non-zero samples; gauge: last value. */
+  sum: number;
+  samples: number;
+  nonZero: number;
+  last: number;
+  min: number;
+  max: number;
+}
+
+/** What thresholds need from a metric (times in ms); mirrors thresholds/evaluate.ts MetricValues. */
+export interface AggregateValues {
+  type: MetricType;
+  count: number;
+  avg?(): number;
+  min?(): number;
+  max?(): number;
+  percentile?(p: number): number;
+  rate?(): number;
+  value?(): number;
+}
+
+export class MetricsRegistry {
+  /** performance.now() when the load started. */
+  startMs: number;
+  readonly series: Series[] = [];
+  private readonly seriesByKey = new Map<string, Series>();
+  /** Custom metrics declared by scenario code (see custom.ts). */
+  readonly custom: ReadonlyMap<string, CustomMetric>;
+  /** Dropped iterations per scenario. */
+  readonly dropped = new Map<string, number>();
+  vus = 0;
+  vusMax = 0;
+  vusPeak = 0;
+  readonly timeline: TimelinePoint[] = [];
+  /** Current window: counts since the last tick. */
+  private window = { startMs: 0, started: 0, accepted: 0, failed: 0, dropped: 0 };
+  private readonly windowTxn = new TrendSink();
+
+  constructor(startMs = performance.now(), custom: ReadonlyMap<string, CustomMetric> = new Map()) {
+    this.startMs = startMs;
+    this.custom = custom;
+    this.window.startMs = startMs;
+  }
+
+  /** The series for a scenario and sender; created on first use (not on the hot path after that). */
+  seriesFor(scenario: string, account: string, tags: Record<string, string> = {}): Series {
+    const key = `${scenario}\u0000${account}`;
+    let series = this.seriesByKey.get(key);
+    if (!series) {
+      series = new Series({ ...tags, scenario, account });
+      this.seriesByKey.set(key, series);
+      this.series.push(series);
+    }
+    return series;
+  }
+
+  /** An iteration started (timeline). */
+  noteStarted(): void {
+    this.window.started++;
+  }
+
+  /** A message was accepted after `txnUs` (timeline). */
+  noteAccepted(txnUs: number): void {
+    this.window.accepted++;
+    this.windowTxn.record(txnUs);
+  }
+
+  noteFailed(): void {
+    this.window.failed++;
+  }
+
+  noteDropped(scenario: string): void {
+    this.window.dropped++;
+    this.dropped.set(scenario, (this.dropped.get(scenario) ?? 0) + 1);
+  }
+
+  setVus(active: number, allocated: number): void {
+    this.vus = active;
+    this.vusMax = allocated;
+    if (active > this.vusPeak) this.vusPeak = active;
+  }
+
+  /** Restarts the clock when the load starts (after setup). */
+  resetClock(startMs: number): void {
+    this.startMs = startMs;
+    this.window.startMs = startMs;
+  }
+
+  /**
+   * Closes the current timeline window at `nowMs` (performance.now()). The final call of a run
+   * (`isFinal`) adds the last partial window only when something happened in it.
+   */
+  tick(nowMs = performance.now(), isFinal = false): TimelinePoint | undefined {
+    const windowMs = nowMs - this.window.startMs;
+    const w = this.window;
+    if (isFinal && w.started + w.accepted + w.failed + w.dropped === 0) return undefined;
+    const txn = this.windowTxn;
+    const point: TimelinePoint = {
+      t: Math.round((nowMs - this.startMs) / 10) / 100,
+      windowMs: Math.round(windowMs),
+      started: this.window.started,
+      accepted: this.window.accepted,
+      failed: this.window.failed,
+      dropped: this.window.dropped,
+      msgsPerSecond: windowMs > 0 ? (this.window.accepted * 1000) / windowMs : 0,
+      p50Ms: txn.count ? txn.percentile(50) / 1000 : null,
+      p95Ms: txn.count ? txn.percentile(95) / 1000 : null,
+      p99Ms: txn.count ? txn.percentile(99) / 1000 : null,
+      vus: this.vus,
+    };
+    this.timeline.push(point);
+    this.window = { startMs: nowMs, started: 0, accepted: 0, failed: 0, dropped: 0 };
+    txn.reset();
+    return point;
+  }
+
+  /** Sum of every series whose tags match `filter` (all series for an empty filter). */
+  aggregate(filter: Readonly<Record<string, string>> = {}): Series {
+    const total = new Series(filter);
+    for (const series of this.series) if (series.matches(filter)) total.add(series);
+    return total;
+  }
+
+  /** Total dropped iterations, for one scenario or all. */
+  droppedCount(scenario?: string): number {
+    if (scenario !== undefined) return this.dropped.get(scenario) ?? 0;
+    let total = 0;
+    for (const count of this.dropped.values()) total += count;
+    return total;
+  }
+
+  /** Every metric a threshold may name: built-ins plus custom metrics. */
+  knownMetrics(): Map<string, MetricInfo> {
+    const all = new Map(BUILT_IN_METRICS);
+    for (const [name, metric] of this.custom) all.set(name, metric.info);
+    return all;
+  }
+
+  /**
+   * Values of a metric (optionally restricted to series matching `tags`) for thresholds and
+   * summaries; durations in ms. `elapsedMs` is the test time counter rates are divided by.
+   */
+  values(metric: string, tags: Readonly<Record<string, string>>, elapsedMs: number): AggregateValues | undefined {
+    const custom = this.custom.get(metric);
+    if (custom) return customValues(custom, elapsedMs);
+    const info = BUILT_IN_METRICS.get(metric);
+    if (!info) return undefined;
+    const seconds = elapsedMs / 1000;
+    const counter = (count: number): AggregateValues => ({ type: 'counter', count, rate: () => (seconds > 0 ? count / seconds : 0) });
+    const gauge = (value: number, min: number, max: number): AggregateValues => ({
+      type: 'gauge', count: 1, value: () => value, min: () => min, max: () => max,
+    });
+    if (metric === 'dropped_iterations') return counter(this.droppedCount(tags['scenario']));
+    if (metric === 'vus') return gauge(this.vus, 0, this.vusPeak);
+    if (metric === 'vus_max') return gauge(this.vusMax, 0, this.vusMax);
+    const series = this.aggregate(tags);
+    switch (metric) {
+      case 'smtp_txns': return counter(series.txns);
+      case 'smtp_connections': return counter(series.connections);
+      case 'iterations': return counter(series.iterations);
+      case 'data_sent': return counter(series.bytesSent);
+      case 'data_received': return counter(series.bytesReceived);
+      case 'smtp_txn_failed': {
+        const judged = series.accepted + series.failed;
+        return { type: 'rate', count: judged, rate: () => (judged ? series.failed / judged : 0) };
+      }
+      case 'smtp_txn_duration': return trendValues(series.txnDuration, 1000);
+      case 'smtp_txn_response_time': return trendValues(series.txnResponseTime, 1000);
+      case 'iteration_duration': return trendValues(series.iterationDuration, 1000);
+    }
+    const phaseIndex = PHASES.findIndex((phase) => phaseMetricName(phase) === metric);
+    if (phaseIndex >= 0) return trendValues(series.phases[phaseIndex]!, 1000);
+    return undefined;
+  }
+}
+
+/** Trend values scaled down by `divisor` (µs → ms with 1000). */
+export function trendValues(trend: TrendSink, divisor: number): AggregateValues {
+  return {
+    type: 'trend',
+    count: trend.count,
+    avg: () => trend.avg() / divisor,
+    min: () => trend.percentile(0) / divisor,
+    max: () => trend.percentile(100) / divisor,
+    percentile: (p: number) => trend.percentile(p) / divisor,
+  };
+}
+
+function customValues(metric: CustomMetric, elapsedMs: number): AggregateValues {
+  switch (metric.info.type) {
+    case 'trend':
+      // Samples are stored ×1000 (µs for times, milli-units otherwise); thresholds see ms / units.
+      return trendValues(metric.trend, 1000);
+    case 'counter':
+      return { type: 'counter', count: metric.sum, rate: () => (elapsedMs > 0 ? metric.sum / (elapsedMs / 1000) : 0) };
+    case 'rate':
+      return { type: 'rate', count: metric.samples, rate: () => (metric.samples ? metric.nonZero / metric.samples : 0) };
+    case 'gauge':
+      return {
+        type: 'gauge', count: metric.samples, value: () => metric.last,
+        min: () => (metric.samples ? metric.min : 0), max: () => (metric.samples ? metric.max : 0),
+      };
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * A series holds every built-in metric for one combination of tags (scenario × account). The
+ * hot path records into the series a VU points at: counters are plain number fields and trends
+ * are preallocated, so recording a message allocates nothing. Aggregates (the whole test, one
+ * scenario, one account) are computed by adding series together when someone asks.
+ */
+import { PHASE_COUNT } from '../smtp/phases.ts';
+import type { Failure } from '../smtp/api.ts';
+import { TrendSink } from './trend.ts';
+
+/** One distinct failure: where it happened and what was said, with how often. */
+export interface ErrorCount {
+  phase: string;
+  code: number | undefined;
+  enhanced: string | undefined;
+  /** Socket-level error name (ECONNREFUSED, TIMEOUT, …) when there was no reply. */
+  error: string | undefined;
+  /** Text of the first occurrence. */
+  text: string;
+  count: number;
+}
+
+/** Key grouping failures: phase and reply code, or phase and socket error. */
+export function errorKey(failure: Pick<ErrorCount, 'phase' | 'code' | 'error'> | Failure): string {
+  return `${failure.phase}:${failure.code ?? failure.error ?? 'unknown'}`;
+}
+
+/** Counts one failure into a map of distinct failures. */
+export function countError(errors: Map<string, ErrorCount>, failure: Failure | ErrorCount, times = 1): void {
+  const key = errorKey(failure);
+  const known = errors.get(key);
+  if (known) {
+    known.count += times;
+    return;
+  }
+  errors.set(key, {
+    phase: failure.phase,
+    code: failure.code,
+    enhanced: failure.enhanced,
+    error: failure.error,
+    text: failure.text,
+    count: times,
+  });
+}
+
+/** Built-in metrics for one tag set. Durations in integer microseconds. */
+export class Series {
+  readonly tags: Readonly<Record<string, string>>;
+  /** Messages attempted (accepted + failed). */
+  txns = 0;
+  accepted = 0;
+  failed = 0;
+  /** Messages cut off by a hard stop (neither accepted nor failed). */
+  interrupted = 0;
+  /** Bytes of accepted messages. */
+  messageBytes = 0;
+  connections = 0;
+  iterations = 0;
+  /** Custom iterations that threw something other than a failed SMTP step (a scenario bug). */
+  scriptErrors = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  readonly txnDuration = new TrendSink();
+  readonly txnResponseTime = new TrendSink();
+  readonly iterationDuration = new TrendSink();
+  /** One trend per phase, PHASES order. */
+  readonly phases: TrendSink[] = Array.from({ length: PHASE_COUNT }, () => new TrendSink());
+  /** Failed messages by phase and code. */
+  readonly errors = new Map<string, ErrorCount>();
+  /** Errors after a message was accepted (e.g. at QUIT): not failed messages. */
+  readonly afterAcceptErrors = new Map<string, ErrorCount>();
+
+  constructor(tags: Record<string, string>) {
+    this.tags = tags;
+  }
+
+  /** Whether every tag in `filter` has the same value on this series. */
+  matches(filter: Readonly<Record<string, string>>): boolean {
+    for (const key in filter) if (this.tags[key] !== filter[key]) return false;
+    return true;
+  }
+
+  /** Adds another series' samples into this one (for aggregates). */
+  add(other: Series): void {
+    this.txns += other.txns;
+    this.accepted += other.accepted;
+    this.failed += other.failed;
+    this.interrupted += other.interrupted;
+    this.messageBytes += other.messageBytes;
+    this.connections += other.connections;
+    this.iterations += other.iterations;
+    this.scriptErrors += other.scriptErrors;
+    this.bytesSent += other.bytesSent;
+    this.bytesReceived += other.bytesReceived;
+    this.txnDuration.add(other.txnDuration);
+    this.txnResponseTime.add(other.txnResponseTime);
+    this.iterationDuration.add(other.iterationDuration);
+    for (let i = 0; i < PHASE_COUNT; i++) this.phases[i]!.add(other.phases[i]!);
+    for (const error of other.errors.values()) countError(this.errors, error, error.count);
+    for (const error of other.afterAcceptErrors.values()) countError(this.afterAcceptErrors, error, error.count);
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * The console: the header before the run, progress while it runs, and the LOAD TEST RESULTS
+ * block at the end — the old Python tool's layout, line for line where it had one, so people
+ * who grep its output ("Overall", "Per minute", "Average", "P95") keep working.
+ */
+import type { Writable } from 'node:stream';
+import type { EngineListener, ScenarioProgress } from '../engine/events.ts';
+import type { TimelinePoint } from '../metrics/registry.ts';
+import type { ResolvedOptions } from '../scenario/resolved.ts';
+import { formatDurationMs } from '../scenario/duration.ts';
+import type { LatencySeconds, Summary } from './summary.ts';
+
+const RULE = '='.repeat(80);
+
+/** Whether to colour: only on a TTY and when NO_COLOR is unset (https://no-color.org). */
+export function shouldColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(stream.isTTY) && env['NO_COLOR'] === undefined;
+}
+
+function paint(enabled: boolean, code: number, text: string): string {
+  return enabled ? `\u001b[${code}m${text}\u001b[0m` : text;
+}
+
+/** A latency for people: '612µs', '12.35ms', '1.234s'. Input in seconds. */
+export function formatLatency(seconds: number | null): string {
+  if (seconds === null) return '-';
+  if (seconds >= 1) return `${seconds.toFixed(3)}s`;
+  if (seconds >= 0.001) return `${(seconds * 1000).toFixed(2)}ms`;
+  return `${Math.round(seconds * 1e6)}µs`;
+}
+
+/** The header block printed before the load starts. */
+export function formatHeader(options: ResolvedOptions): string {
+  const lines = [RULE, 'SMTP Load Test Starting', RULE];
+  const first = options.scenarios[0]!;
+  if (options.file) lines.push(`Scenario file: ${options.file}`);
+  if (options.description) lines.push(`Description: ${options.description}`);
+  lines.push(`Target: ${first.target.host}:${first.target.port}`);
+  for (const s of options.scenarios) {
+    const prefix = options.scenarios.length > 1 ? `[${s.name}] ` : '';
+    lines.push(`${prefix}${describeScenario(s)}`);
+  }
+  const senders = first.accounts.emails;
+  lines.push(`From: ${senders.length > 1 ? `${senders.length} accounts (${first.accounts.pick}): ${senders.join(', ')}` : senders[0]}`);
+  lines.push(`To: ${first.smtp.to.join(', ')}`);
+  if (first.smtp.messagesPerConnection > 1) lines.push(`Messages per connection: ${first.smtp.messagesPerConnection}`);
+  lines.push(RULE);
+  return lines.join('\n');
+}
+
+function describeScenario(s: ResolvedOptions['scenarios'][number]): string {
+  switch (s.executor) {
+    case 'shared-iterations':
+      return `Total emails: ${s.iterations}\nConcurrent connections: ${s.vus}`;
+    case 'batches':
+      return `Total emails: ${s.iterations}\nConcurrent connections: ${s.vus}\nWill send in ${Math.ceil(s.iterations / s.vus)} batches of ${s.vus}`;
+    case 'per-vu-iterations':
+      return `Emails per VU: ${s.iterations} × ${s.vus} VUs = ${s.iterations * s.vus}`;
+    case 'constant-vus':
+      return `Constant VUs: ${s.vus} for ${formatDurationMs(s.durationMs)}`;
+    case 'ramping-vus':
+      return `Ramping VUs: ${s.startVUs} → ${s.stages.map((st) => `${st.target} over ${formatDurationMs(st.durationMs)}`).join(', ')}`;
+    case 'constant-arrival-rate':
+      return `Arrival rate: ${s.rate} per ${formatDurationMs(s.timeUnitMs)} for ${formatDurationMs(s.durationMs)} (VUs ${s.preAllocatedVUs}..${s.maxVUs})`;
+    case 'ramping-arrival-rate':
+      return `Ramping arrival rate per ${formatDurationMs(s.timeUnitMs)}: ${s.startRate} → ${s.stages.map((st) => `${st.target} over ${formatDurationMs(st.durationMs)}`).join(', ')} (VUs ${s.preAllocatedVUs}..${s.maxVUs})`;
+  }
+}
+
+/** One progress line for a scenario. */
+export function formatProgressLine(p: ScenarioProgress, point: TimelinePoint, multi: boolean): string {
+  const name = multi ? `[${p.name}] ` : '';
+  const done = p.plannedIterations !== undefined
+    ? `${p.accepted + p.failed}/${p.plannedIterations}`
+    : `${formatDurationMs(p.elapsedMs)}/${formatDurationMs(p.plannedMs)}`;
+  const p95 = point.p95Ms === null ? '-' : formatLatency(point.p95Ms / 1000);
+  const parts = [
+    `${name}${p.state === 'draining' ? 'draining' : 'running'} ${done}`,
+    `VUs ${p.activeVus}/${p.allocatedVus}`,
+    `${point.msgsPerSecond.toFixed(1)} msgs/s`,
+    `p95 ${p95}`,
+    `Success: ${p.accepted}`,
+    `Failed: ${p.failed}`,
+  ];
+  if (p.dropped) parts.push(`Dropped: ${p.dropped}`);
+  return parts.join(' | ');
+}
+
+/**
+ * Progress while running. On a terminal the lines are redrawn in place every tick; elsewhere
+ * (CI logs) a plain line every `intervalMs`, without control characters.
+ */
+export class ConsoleProgress implements EngineListener {
+  private readonly out: Writable & { isTTY?: boolean };
+  private readonly isTTY: boolean;
+  private readonly intervalMs: number;
+  private lastPrintMs = 0;
+  private drawnLines = 0;
+
+  constructor(out: Writable & { isTTY?: boolean }, options: { intervalMs?: number; isTTY?: boolean } = {}) {
+    this.out = out;
+    this.isTTY = options.isTTY ?? Boolean(out.isTTY);
+    this.intervalMs = options.intervalMs ?? 5000;
+  }
+
+  onTick(point: TimelinePoint, scenarios: ScenarioProgress[]): void {
+    const running = scenarios.filter((s) => s.state === 'running' || s.state === 'draining');
+    if (running.length === 0) return;
+    const lines = running.map((s) => formatProgressLine(s, point, scenarios.length > 1));
+    if (this.isTTY) {
+      this.clear();
+      this.out.write(lines.join('\n') + '\n');
+      this.drawnLines = lines.length;
+      return;
+    }
+    const now = performance.now();
+    if (now - this.lastPrintMs < this.intervalMs) return;
+    this.lastPrintMs = now;
+    this.out.write(lines.map((line) => `[${point.t.toFixed(0)}s] ${line}`).join('\n') + '\n');
+  }
+
+  onBatch(_scenario: string, batch: { index: number; count: number; sent: number; total: number; durationMs: number }, accepted: number, failed: number): void {
+    this.clear();
+    const seconds = batch.durationMs / 1000;
+    const rps = seconds > 0 ? batch.count / seconds : 0;
+    const total = Math.ceil(batch.total / Math.max(1, batch.count));
+    this.out.write(
+      `[Batch ${batch.index}/${batch.index === 1 ? total : '…'}] Sent: ${batch.sent}/${batch.total} | Success: ${accepted} | Failed: ${failed} | Batch time: ${seconds.toFixed(2)}s | Throughput: ${rps.toFixed(1)} req/s\n`,
+    );
+  }
+
+  onWarning(message: string): void {
+    this.clear();
+    this.out.write(`warning: ${message}\n`);
+  }
+
+  /** Erases the lines drawn in place (before the summary or a warning). */
+  clear(): void {
+    if (!this.isTTY || this.drawnLines === 0) return;
+    this.out.write(`\u001b[${this.drawnLines}A\u001b[0J`);
+    this.drawnLines = 0;
+  }
+}
+
+function latencyBlock(latency: LatencySeconds): string[] {
+  return [
+    `  Min: ${formatLatency(latency.min_seconds)}`,
+    `  Max: ${formatLatency(latency.max_seconds)}`,
+    `  Average: ${formatLatency(latency.avg_seconds)}`,
+    `  P50 (median): ${formatLatency(latency.p50_seconds)}`,
+    `  P95: ${formatLatency(latency.p95_seconds)}`,
+    `  P99: ${formatLatency(latency.p99_seconds)}`,
+  ];
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)];
+}
+
+/** The LOAD TEST RESULTS block. */
+export function formatSummary(summary: Summary, options: { color?: boolean; resultsFile?: string } = {}): string {
+  const color = options.color ?? false;
+  const r = summary.results;
+  const lines = [RULE, 'LOAD TEST RESULTS', RULE];
+  if (summary.status !== 'completed') {
+    lines.push(paint(color, 33, `Run ${summary.status}${summary.abort_reason ? `: ${summary.abort_reason}` : ''}; figures cover what was measured until then.`));
+  }
+  lines.push(
+    `Total time: ${r.total_time_seconds.toFixed(2)} seconds`,
+    `Total requests: ${r.total_requests}`,
+    `Successful: ${r.successful}`,
+    `Failed: ${r.failed}`,
+    `Success rate: ${(r.success_rate * 100).toFixed(1)}%`,
+  );
+  if (r.interrupted) lines.push(`Interrupted: ${r.interrupted} (cut off by the stop; not counted as failed)`);
+  if (r.dropped_iterations) lines.push(`Dropped iterations: ${r.dropped_iterations} (no free VU at their planned start)`);
+  lines.push(
+    '',
+    'Throughput:',
+    `  Overall: ${r.throughput_rps.toFixed(1)} requests/sec (${r.successful_rps.toFixed(1)} successful/sec)`,
+    `  Per minute: ${Math.round(r.throughput_rpm)} requests/minute`,
+    '',
+    'Latency (connect to message accepted):',
+    ...latencyBlock(r.latency),
+  );
+  const openModel = Object.values(summary.scenarios).some((s) => s.executor.endsWith('arrival-rate'));
+  if (openModel) {
+    lines.push('', 'Response time (from the planned start; includes waiting for a free VU):', ...latencyBlock(r.response_time));
+  }
+  const phaseRows = Object.entries(r.phases).map(([phase, l]) => [
+    phase, String(l.count), formatLatency(l.min_seconds), formatLatency(l.avg_seconds), formatLatency(l.p50_seconds),
+    formatLatency(l.p95_seconds), formatLatency(l.p99_seconds), formatLatency(l.max_seconds),
+  ]);
+  if (phaseRows.length) lines.push('', 'Phases:', ...table(['phase', 'count', 'min', 'avg', 'p50', 'p95', 'p99', 'max'], phaseRows));
+  if (r.errors.length) {
+    lines.push('', 'Errors (failed messages by phase and reply):');
+    lines.push(...table(['phase', 'reply', 'count', 'text'], r.errors.map((e) => [
+      e.phase, e.code !== null ? `${e.code}${e.enhanced ? ' ' + e.enhanced : ''}` : (e.error ?? '?'), String(e.count), e.text.slice(0, 60),
+    ])).map((l) => l.trimEnd()));
+  }
+  if (r.errors_after_accept.length) {
+    lines.push('', 'Errors after the message was accepted (not failures):');
+    for (const e of r.errors_after_accept) lines.push(`  ${e.phase} ${e.code ?? e.error}: ${e.count}× ${e.text.slice(0, 60)}`);
+  }
+  if (r.script_errors) lines.push('', paint(color, 31, `Script errors: ${r.script_errors} iterations threw (see the warning above)`));
+  const scenarioNames = Object.keys(summary.scenarios);
+  if (scenarioNames.length > 1) {
+    lines.push('', 'Scenarios:', ...table(['scenario', 'requests', 'ok', 'failed', 'req/s', 'p50', 'p95', 'p99'], scenarioNames.map((name) => {
+      const s = summary.scenarios[name]!;
+      return [name, String(s.total_requests), String(s.successful), String(s.failed), s.throughput_rps.toFixed(1),
+        formatLatency(s.latency.p50_seconds), formatLatency(s.latency.p95_seconds), formatLatency(s.latency.p99_seconds)];
+    })));
+  }
+  const accountNames = Object.keys(summary.accounts);
+  if (accountNames.length > 1) {
+    lines.push('', 'Accounts:', ...table(['account', 'requests', 'ok', 'failed', 'req/s', 'p50', 'p95', 'p99'], accountNames.map((name) => {
+      const a = summary.accounts[name]!;
+      return [name, String(a.total_requests), String(a.successful), String(a.failed), a.throughput_rps.toFixed(1),
+        formatLatency(a.latency.p50_seconds), formatLatency(a.latency.p95_seconds), formatLatency(a.latency.p99_seconds)];
+    })));
+  }
+  if (summary.thresholds.length) {
+    lines.push('', 'Thresholds:');
+    for (const t of summary.thresholds) {
+      const mark = t.ok ? paint(color, 32, '✓') : paint(color, 31, '✗');
+      const actual = t.actual === null ? 'no samples' : `actual ${t.isTime ? formatLatency(t.actual / 1000) : formatNumber(t.actual)}`;
+      lines.push(`  ${mark} ${t.metric}  ${t.condition}  ${actual}`);
+    }
+  }
+  if (options.resultsFile) lines.push('', `Results saved to: ${options.resultsFile}`);
+  lines.push(RULE);
+  return lines.join('\n');
+}
+
+function formatNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(4).replace(/0+$/, '');
+}

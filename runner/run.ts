@@ -1,0 +1,312 @@
+/**
+ * `runner run`: load → validate → plan → preflight → execute → judge thresholds → outputs →
+ * exit code. Each step lives in its own module; this file only puts them in order and makes
+ * sure an interrupted run still reports what it measured.
+ */
+import { resolve as resolvePath, dirname } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { writeFileSync, renameSync } from 'node:fs';
+import { loadScenarioFile } from './scenario/load.ts';
+import { resolveOptions, type CliOverrides } from './scenario/options.ts';
+import type { ScenarioFileOptions } from './scenario/types.ts';
+import type { ResolvedOptions } from './scenario/resolved.ts';
+import { DEFAULTS } from './scenario/defaults.ts';
+import { compileThresholds, evaluateThresholds, findAbortingFailures, formatThresholdMs, type ThresholdDefinition } from './thresholds/index.ts';
+import { clearCustomMetrics, customMetrics } from './metrics/custom.ts';
+import { BUILT_IN_METRICS, SYSTEM_TAGS, type MetricInfo } from './metrics/catalogue.ts';
+import type { MetricsRegistry } from './metrics/registry.ts';
+import { Engine, type TestResult } from './engine/engine.ts';
+import type { EngineListener } from './engine/events.ts';
+import { checkReachable } from './preflight.ts';
+import { buildSummary, type Summary, type ThresholdOutcome } from './outputs/summary.ts';
+import { ConsoleProgress, formatHeader, formatSummary, shouldColor } from './outputs/console.ts';
+import { assertWritable, writeJsonAtomic } from './outputs/atomic-write.ts';
+import { ExitCode, RunnerError } from './errors.ts';
+
+/** Everything `runner run` takes besides the scenario's own options. */
+export interface RunCommandOptions {
+  /** Scenario file (.ts/.js/.yaml/.yml/.json); without one the guide's flags describe the run. */
+  scenarioFile?: string;
+  overrides: CliOverrides;
+  /** Guide flags for a flags-only run. */
+  numEmails?: number;
+  concurrent?: number;
+  /** Reproduce the old tool's batches of `concurrent` (barrier between batches). */
+  batches?: boolean;
+  /** Results file path; undefined → load_test_results_<unix>.json; false → none. */
+  out?: string | false;
+  /** Print only the summary. */
+  quiet?: boolean;
+  /** Seconds between progress lines when not on a terminal. */
+  progressIntervalMs?: number;
+  /** Connect to the target before the load. @default true */
+  check?: boolean;
+  /** Start the built-in fake proxy in a child process and aim at it. */
+  withFixture?: boolean;
+  /** Extra flags for that fake proxy, e.g. ['--delay', 'message=50']. */
+  fixtureArgs?: string[];
+  /** Install SIGINT/SIGTERM handlers (the CLI does; tests calling in-process do not). */
+  handleSignals?: boolean;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** What a finished `runner run` produced. */
+export interface RunOutcome {
+  exitCode: number;
+  summary: Summary;
+  resultsFile: string | undefined;
+  options: ResolvedOptions;
+}
+
+/** Runs a load test end to end and returns its exit code and summary. Throws RunnerError for bad input. */
+export async function runCommand(command: RunCommandOptions): Promise<RunOutcome> {
+  const stdout = command.stdout ?? process.stdout;
+  const stderr = command.stderr ?? process.stderr;
+  const env = command.env ?? process.env;
+  const cwd = command.cwd ?? process.cwd();
+
+  clearCustomMetrics();
+  const loaded = command.scenarioFile ? await loadScenarioFile(resolvePath(cwd, command.scenarioFile)) : undefined;
+  const fileOptions = loaded?.options ?? flagsScenario(command);
+  const overrides: CliOverrides = { ...command.overrides };
+  if (loaded) {
+    // The guide's flags still work with a scenario file: they override its size.
+    if (command.numEmails !== undefined) overrides.iterations ??= command.numEmails;
+    if (command.concurrent !== undefined) overrides.vus ??= command.concurrent;
+  }
+
+  const fixture = command.withFixture ? await startFixtureProcess(command.fixtureArgs ?? [], stderr) : undefined;
+  try {
+    if (fixture) {
+      overrides.host = '127.0.0.1';
+      overrides.port = fixture.port;
+      overrides.adminUrl = `http://127.0.0.1:${fixture.adminPort}`;
+    }
+    const options = await resolveOptions(fileOptions, overrides, {
+      file: loaded?.file,
+      baseDir: loaded ? dirname(loaded.file) : cwd,
+      env,
+    });
+    const known = new Map<string, MetricInfo>(BUILT_IN_METRICS);
+    for (const [name, metric] of customMetrics()) known.set(name, metric.info);
+    const thresholds = compileThresholds(options.thresholds, known, [...SYSTEM_TAGS, ...options.scenarios.flatMap((s) => Object.keys(s.tags))]);
+
+    const resultsFile = command.out === false ? undefined : resolvePath(cwd, command.out ?? `load_test_results_${Math.floor(Date.now() / 1000)}.json`);
+    if (resultsFile) await assertWritable(resultsFile, 'results file');
+
+    if (command.check !== false) {
+      const targets = new Map(options.scenarios.map((s) => [`${s.target.host}:${s.target.port}`, s.target]));
+      for (const target of targets.values()) await checkReachable(target.host, target.port, target.adminUrl);
+    }
+
+    const quiet = command.quiet ?? false;
+    const progress = new ConsoleProgress(stdout as never, { intervalMs: command.progressIntervalMs });
+    const listeners: EngineListener[] = quiet ? [] : [progress];
+    if (!quiet) stdout.write(formatHeader(options) + '\n');
+    const engine = new Engine(options, listeners, abortCheckFor(thresholds));
+
+    const config = describeConfig(options, command);
+    let partialWritten = false;
+    const writePartialNow = () => {
+      // Second signal: leave at once, but never without a valid results file.
+      if (!resultsFile || partialWritten) return;
+      partialWritten = true;
+      const partial = buildSummary(snapshotResult(engine), options, judge(thresholds, engine.registry, performance.now() - engine.registry.startMs), config, 'interrupted twice');
+      partial.status = 'interrupted';
+      const temp = `${resultsFile}.${process.pid}.tmp`;
+      writeFileSync(temp, JSON.stringify(partial, null, 2) + '\n');
+      renameSync(temp, resultsFile);
+    };
+    const removeSignals = command.handleSignals ? installSignalHandlers(engine, stderr, writePartialNow) : () => {};
+    let result: TestResult;
+    try {
+      result = await engine.run();
+    } finally {
+      removeSignals();
+    }
+    progress.clear();
+
+    const outcomes = judge(thresholds, result.registry, result.durationMs);
+    const summary = buildSummary(result, options, outcomes, config, engine.abortMessage);
+    if (resultsFile) await writeJsonAtomic(resultsFile, summary);
+    stdout.write(formatSummary(summary, { color: shouldColor(stdout, env), resultsFile }) + '\n');
+    if (fixture) stdout.write(`Fake proxy received: ${await fixture.acceptedMessages()} messages\n`);
+
+    let exitCode: number = ExitCode.ok;
+    if (result.stopReason === 'interrupt') exitCode = ExitCode.interrupted;
+    else if (result.stopReason === 'threshold') exitCode = ExitCode.abortedByThreshold;
+    else if (outcomes.some((o) => !o.ok)) exitCode = ExitCode.thresholdsFailed;
+    return { exitCode, summary, resultsFile, options };
+  } finally {
+    await fixture?.stop();
+  }
+}
+
+/** The scenario a flags-only run describes: the guide's `--num-emails N --concurrent C`. */
+function flagsScenario(command: RunCommandOptions): ScenarioFileOptions {
+  return {
+    scenarios: {
+      default: {
+        executor: command.batches ? 'batches' : 'shared-iterations',
+        vus: command.concurrent ?? DEFAULTS.concurrent,
+        iterations: command.numEmails ?? DEFAULTS.numEmails,
+      },
+    },
+  };
+}
+
+/** The `config` block of the results file (the guide's num_emails/concurrent, and more). */
+function describeConfig(options: ResolvedOptions, command: RunCommandOptions): Record<string, unknown> {
+  const first = options.scenarios[0]!;
+  const config: Record<string, unknown> = {};
+  if (options.scenarios.length === 1 && (first.executor === 'shared-iterations' || first.executor === 'batches')) {
+    config['num_emails'] = first.iterations;
+    config['concurrent'] = first.vus;
+  }
+  Object.assign(config, {
+    scenario_file: options.file ?? null,
+    from: first.smtp.from,
+    to: first.smtp.to,
+    accounts: first.accounts.emails,
+    message_size_bytes: first.smtp.messageSize,
+    messages_per_connection: first.smtp.messagesPerConnection,
+    auth: first.smtp.auth,
+    batches: command.batches ?? false,
+    scenarios: Object.fromEntries(options.scenarios.map((s) => [s.name, scenarioConfig(s)])),
+  });
+  return config;
+}
+
+function scenarioConfig(s: ResolvedOptions['scenarios'][number]): Record<string, unknown> {
+  const base = { executor: s.executor, start_time_ms: s.startTimeMs, graceful_stop_ms: s.gracefulStopMs, tags: s.tags };
+  switch (s.executor) {
+    case 'shared-iterations':
+    case 'per-vu-iterations':
+    case 'batches':
+      return { ...base, vus: s.vus, iterations: s.iterations, max_duration_ms: s.maxDurationMs };
+    case 'constant-vus':
+      return { ...base, vus: s.vus, duration_ms: s.durationMs };
+    case 'ramping-vus':
+      return { ...base, start_vus: s.startVUs, stages: s.stages };
+    case 'constant-arrival-rate':
+      return { ...base, rate: s.rate, time_unit_ms: s.timeUnitMs, duration_ms: s.durationMs, pre_allocated_vus: s.preAllocatedVUs, max_vus: s.maxVUs };
+    case 'ramping-arrival-rate':
+      return { ...base, start_rate: s.startRate, time_unit_ms: s.timeUnitMs, stages: s.stages, pre_allocated_vus: s.preAllocatedVUs, max_vus: s.maxVUs };
+  }
+}
+
+/** Judges every threshold against the registry. */
+function judge(defs: ThresholdDefinition[], registry: MetricsRegistry, elapsedMs: number): ThresholdOutcome[] {
+  const isTime = new Map(defs.map((def) => [def.metric.key, def.isTime]));
+  return evaluateThresholds(defs, (key) => registry.values(key.metric, key.tags, elapsedMs)).map((r) => ({
+    metric: r.metricKey,
+    condition: r.source,
+    ok: r.ok,
+    actual: r.actual ?? null,
+    abortOnFail: r.abortOnFail,
+    isTime: isTime.get(r.metricKey) ?? false,
+  }));
+}
+
+/** Checks abortOnFail thresholds on each tick, after their delayAbortEval. */
+function abortCheckFor(defs: ThresholdDefinition[]) {
+  if (!defs.some((def) => def.conditions.some((c) => c.abortOnFail))) return undefined;
+  const isTime = new Map(defs.map((def) => [def.metric.key, def.isTime]));
+  return (registry: MetricsRegistry, elapsedMs: number): string | undefined => {
+    const failed = findAbortingFailures(defs, (key) => registry.values(key.metric, key.tags, elapsedMs), elapsedMs)[0];
+    if (!failed) return undefined;
+    const actual = failed.actual === undefined ? 'no samples' : isTime.get(failed.metricKey) ? formatThresholdMs(failed.actual) : String(failed.actual);
+    return `threshold ${failed.metricKey} ${failed.source} failed (actual ${actual}) with abortOnFail`;
+  };
+}
+
+/** A TestResult for what has been measured so far (a second signal's partial results). */
+function snapshotResult(engine: Engine): TestResult {
+  return {
+    registry: engine.registry,
+    startedAt: new Date(Date.now() - (performance.now() - engine.registry.startMs)),
+    durationMs: performance.now() - engine.registry.startMs,
+    stopReason: 'interrupt',
+    scenarios: engine.progress(),
+    setupData: engine.setupData,
+  };
+}
+
+/**
+ * First SIGINT/SIGTERM: stop starting iterations, let running ones finish within gracefulStop,
+ * then report as usual (marked interrupted). Second: write what was measured and exit now.
+ */
+function installSignalHandlers(engine: Engine, stderr: NodeJS.WritableStream, writePartialNow: () => void): () => void {
+  let count = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      stderr.write(`\n${signal}: stopping — waiting for running messages (gracefulStop); press Ctrl+C again to quit at once\n`);
+      engine.stop('interrupt');
+      return;
+    }
+    try {
+      writePartialNow();
+      stderr.write(`${signal} again: partial results written; exiting\n`);
+    } finally {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+/** The built-in fake proxy, running in its own process so it does not share our event loop. */
+interface FixtureProcess {
+  port: number;
+  adminPort: number;
+  acceptedMessages(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startFixtureProcess(extraArgs: string[], stderr: NodeJS.WritableStream): Promise<FixtureProcess> {
+  const cli = fileURLToPath(new URL('../bin/runner.js', import.meta.url));
+  const child: ChildProcess = spawn(process.execPath, [cli, 'fixture', '--port', '0', '--admin-port', '0', '--json', ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.on('data', (chunk) => stderr.write(chunk));
+  const ready = await new Promise<{ port: number; adminPort: number }>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new RunnerError('the built-in fake proxy did not start within 10 s', { code: 'E_FIXTURE', exit: 'failure' })), 10_000);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        reject(new RunnerError(`the built-in fake proxy said: ${line}`, { code: 'E_FIXTURE', exit: 'failure' }));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new RunnerError(`the built-in fake proxy exited (code ${code}) before it was ready`, { code: 'E_FIXTURE', exit: 'failure' }));
+    });
+  });
+  return {
+    ...ready,
+    async acceptedMessages() {
+      const response = await fetch(`http://127.0.0.1:${ready.adminPort}/__stats`);
+      const stats = (await response.json()) as { messagesAccepted: number };
+      return stats.messagesAccepted;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,600 @@
+/**
+ * Each executor against a fake ExecutorContext on a virtual clock: waits advance a fake time,
+ * iterations finish after a fake service time, so every count and instant is exact and the
+ * whole file runs in milliseconds.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Executor, ExecutorContext, Vu } from '../../runner/executors/executor.ts';
+import type { ResolvedScenario, ResolvedStage } from '../../runner/scenario/resolved.ts';
+import type { ExecutorName } from '../../runner/scenario/types.ts';
+import { PHASES, type Phase } from '../../runner/smtp/phases.ts';
+import { EXECUTORS, scenarioDurationMs } from '../../runner/executors/index.ts';
+import { vuChanges } from '../../runner/executors/schedule.ts';
+
+/** A safety bound: no test here needs more timer steps than this. */
+const MAX_STEPS = 200_000;
+
+interface StartedIteration {
+  vuId: number;
+  atMs: number;
+  intendedStartMs: number | undefined;
+}
+
+type BatchReport = Parameters<ExecutorContext['reportBatch']>[0];
+
+interface FakeContextOptions {
+  /** Service time of each iteration in ms (≥ 1): fixed, or per VU id. @default 100 */
+  serviceMs?: number | ((vuId: number) => number);
+  /** Scenario time at which the test starts stopping (as on SIGINT). */
+  stopAtMs?: number;
+  /** Every wait wakes this many ms after the instant it asked for (a busy event loop). @default 0 */
+  wakeLateMs?: number;
+}
+
+/** The fake context plus what it saw. */
+interface FakeContext extends ExecutorContext {
+  readonly started: StartedIteration[];
+  /** `[atMs, count]` for every setActiveVus call. */
+  readonly activeVus: Array<[number, number]>;
+  readonly batches: BatchReport[];
+  readonly drains: Array<{ atMs: number; graceMs: number }>;
+  readonly allocatedVus: Vu[];
+  dropped: number;
+  completed: number;
+  interrupted: number;
+  /** waitUntil calls. */
+  waits: number;
+  /** Runs `executor` to its end on the virtual clock; resolves with the virtual end time (ms). */
+  drive(executor: Executor): Promise<number>;
+}
+
+interface FakeTimer {
+  atMs: number;
+  seq: number;
+  fire(): void;
+  isCancelled: boolean;
+}
+
+/**
+ * A fake ExecutorContext whose clock only moves when every promise has settled: then the
+ * earliest pending timer (a wait, an iteration's end, a drain's grace, the stop) fires, in
+ * the order they were scheduled when instants tie.
+ */
+function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptions = {}): FakeContext {
+  const serviceMs = options.serviceMs ?? 100;
+  const wakeLateMs = options.wakeLateMs ?? 0;
+  let nowMs = 0;
+  let seq = 0;
+  let isStopping = false;
+  const timers: FakeTimer[] = [];
+  const stopWaiters = new Set<() => void>();
+  const inFlight = new Set<{ timer: FakeTimer; finish(): void }>();
+  let onIdle: (() => void) | undefined;
+
+  const schedule = (atMs: number, fire: () => void): FakeTimer => {
+    const timer = { atMs: Math.max(atMs, nowMs), seq: seq++, fire, isCancelled: false };
+    timers.push(timer);
+    return timer;
+  };
+  const popEarliest = (): FakeTimer | undefined => {
+    let best = -1;
+    for (let i = 0; i < timers.length; i++) {
+      const t = timers[i]!;
+      if (t.isCancelled) continue;
+      const b = timers[best];
+      if (b === undefined || t.atMs < b.atMs || (t.atMs === b.atMs && t.seq < b.seq)) best = i;
+    }
+    if (best < 0) return undefined;
+    const [timer] = timers.splice(best, 1);
+    return timer;
+  };
+
+  const ctx: FakeContext = {
+    scenario,
+    started: [],
+    activeVus: [],
+    batches: [],
+    drains: [],
+    allocatedVus: [],
+    dropped: 0,
+    completed: 0,
+    interrupted: 0,
+    waits: 0,
+    now: () => nowMs,
+    get isStopping() {
+      return isStopping;
+    },
+    waitUntil(atMs: number): Promise<boolean> {
+      ctx.waits++;
+      if (isStopping) return Promise.resolve(false);
+      return new Promise((resolve) => {
+        const wake = (): void => {
+          timer.isCancelled = true;
+          resolve(false);
+        };
+        const timer = schedule(atMs + wakeLateMs, () => {
+          stopWaiters.delete(wake);
+          resolve(!isStopping);
+        });
+        stopWaiters.add(wake);
+      });
+    },
+    allocateVu(): Vu {
+      const vu = { id: ctx.allocatedVus.length + 1, iterations: 0 };
+      ctx.allocatedVus.push(vu);
+      return vu;
+    },
+    runIteration(vu: Vu, intendedStartMs?: number): Promise<void> {
+      ctx.started.push({ vuId: vu.id, atMs: nowMs, intendedStartMs });
+      vu.iterations++;
+      const durationMs = typeof serviceMs === 'number' ? serviceMs : serviceMs(vu.id);
+      return new Promise((resolve) => {
+        const entry = {
+          timer: schedule(nowMs + durationMs, () => {
+            ctx.completed++;
+            entry.finish();
+          }),
+          finish: () => {
+            inFlight.delete(entry);
+            resolve();
+            if (inFlight.size === 0) onIdle?.();
+          },
+        };
+        inFlight.add(entry);
+      });
+    },
+    setActiveVus(count: number): void {
+      ctx.activeVus.push([nowMs, count]);
+    },
+    dropIteration(): void {
+      ctx.dropped++;
+    },
+    drain(graceMs: number): Promise<void> {
+      ctx.drains.push({ atMs: nowMs, graceMs });
+      if (inFlight.size === 0) return Promise.resolve();
+      return new Promise((resolve) => {
+        const grace = schedule(nowMs + graceMs, () => {
+          // Grace is over: cut off whatever still runs.
+          for (const entry of [...inFlight]) {
+            entry.timer.isCancelled = true;
+            ctx.interrupted++;
+            entry.finish();
+          }
+        });
+        onIdle = () => {
+          onIdle = undefined;
+          grace.isCancelled = true;
+          resolve();
+        };
+      });
+    },
+    reportBatch(batch: BatchReport): void {
+      ctx.batches.push({ ...batch });
+    },
+    async drive(executor: Executor): Promise<number> {
+      if (options.stopAtMs !== undefined) {
+        schedule(options.stopAtMs, () => {
+          isStopping = true;
+          for (const wake of [...stopWaiters]) wake();
+          stopWaiters.clear();
+        });
+      }
+      let isDone = false;
+      let failure: unknown;
+      executor.run(ctx).then(
+        () => (isDone = true),
+        (error: unknown) => {
+          failure = error;
+          isDone = true;
+        },
+      );
+      for (let steps = 0; ; steps++) {
+        // Let every pending promise settle before the clock moves.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (isDone) break;
+        if (steps > MAX_STEPS) throw new Error(`executor still running after ${MAX_STEPS} timer steps`);
+        const timer = popEarliest();
+        if (timer === undefined) throw new Error(`executor stalled at ${nowMs} ms: not done and nothing scheduled`);
+        nowMs = timer.atMs;
+        timer.fire();
+      }
+      if (failure !== undefined) throw failure;
+      return nowMs;
+    },
+  };
+  return ctx;
+}
+
+/** A resolved scenario for `executor` with test-friendly defaults; `options` override. */
+function scenarioFor(executor: ExecutorName, options: Partial<ResolvedScenario> = {}): ResolvedScenario {
+  const timeoutsMs = Object.fromEntries(PHASES.map((phase) => [phase, 30_000])) as Record<Phase, number>;
+  return {
+    name: 'test',
+    executor,
+    startTimeMs: 0,
+    gracefulStopMs: 30_000,
+    tags: {},
+    target: { host: '127.0.0.1', port: 2525, adminUrl: 'http://127.0.0.1:9090' },
+    smtp: {
+      from: 'test@example.com',
+      to: ['recipient@outlook.com'],
+      auth: 'plain',
+      password: 'placeholder',
+      ehloName: 'runner.localhost',
+      messageSize: 1024,
+      messagesPerConnection: 1,
+      timeoutsMs,
+    },
+    accounts: { pick: 'round-robin', emails: ['test@example.com'], weights: [1], file: undefined },
+    vus: 1,
+    iterations: 1,
+    durationMs: 0,
+    maxDurationMs: 600_000,
+    startVUs: 1,
+    gracefulRampDownMs: 30_000,
+    stages: [],
+    rate: 0,
+    startRate: 0,
+    timeUnitMs: 1000,
+    preAllocatedVUs: 1,
+    maxVUs: 1,
+    ...options,
+  };
+}
+
+/** Runs the named executor for `scenario` on a fresh fake context. */
+async function runOnFake(scenario: ResolvedScenario, options?: FakeContextOptions): Promise<{ ctx: FakeContext; endMs: number }> {
+  const ctx = createFakeContext(scenario, options);
+  const endMs = await ctx.drive(EXECUTORS[scenario.executor](scenario));
+  return { ctx, endMs };
+}
+
+/** Iterations started per VU id. */
+function countByVu(started: readonly StartedIteration[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const s of started) counts.set(s.vuId, (counts.get(s.vuId) ?? 0) + 1);
+  return counts;
+}
+
+/** The values an active-VU trace went through, with repeats removed. */
+function distinctSteps(trace: ReadonlyArray<[number, number]>): Array<[number, number]> {
+  const steps: Array<[number, number]> = [];
+  for (const [atMs, count] of trace) if (steps.length === 0 || steps[steps.length - 1]![1] !== count) steps.push([atMs, count]);
+  return steps;
+}
+
+function stage(durationMs: number, target: number): ResolvedStage {
+  return { durationMs, target };
+}
+
+// ---------------------------------------------------------------------------------------
+
+const shared = suite('executor: shared-iterations');
+
+shared('runs exactly `iterations`, pulled by the VUs from one pool', async () => {
+  const cases: Array<{ vus: number; iterations: number; serviceMs: number | ((vuId: number) => number); endMs: number }> = [
+    { vus: 3, iterations: 10, serviceMs: 100, endMs: 400 },
+    { vus: 1, iterations: 5, serviceMs: 20, endMs: 100 },
+    { vus: 10, iterations: 100, serviceMs: (vuId) => 10 * vuId, endMs: -1 },
+    // More VUs than iterations: only as many VUs as iterations.
+    { vus: 8, iterations: 3, serviceMs: 50, endMs: 50 },
+  ];
+  for (const c of cases) {
+    const label = `${c.vus} VUs, ${c.iterations} iterations`;
+    const { ctx, endMs } = await runOnFake(scenarioFor('shared-iterations', { vus: c.vus, iterations: c.iterations }), { serviceMs: c.serviceMs });
+    assert.is(ctx.started.length, c.iterations, label);
+    assert.is(ctx.completed, c.iterations, label);
+    assert.is(ctx.dropped, 0, label);
+    assert.is(ctx.allocatedVus.length, Math.min(c.vus, c.iterations), label);
+    if (c.endMs >= 0) assert.is(endMs, c.endMs, label);
+    assert.equal(ctx.activeVus[ctx.activeVus.length - 1], [endMs, 0], `${label}: active VUs back to 0`);
+  }
+});
+
+shared('fast VUs take more of the pool than slow ones', async () => {
+  const { ctx } = await runOnFake(scenarioFor('shared-iterations', { vus: 2, iterations: 30 }), { serviceMs: (vuId) => (vuId === 1 ? 10 : 40) });
+  const counts = countByVu(ctx.started);
+  assert.is(counts.get(1)! + counts.get(2)!, 30);
+  assert.ok(counts.get(1)! > 3 * counts.get(2)! - 3, `VU 1 ran ${counts.get(1)}, VU 2 ran ${counts.get(2)}`);
+});
+
+shared('maxDuration: no start after it, running ones finish within gracefulStop, the rest are dropped', async () => {
+  const { ctx, endMs } = await runOnFake(
+    scenarioFor('shared-iterations', { vus: 2, iterations: 100, maxDurationMs: 1000, gracefulStopMs: 30_000 }),
+    { serviceMs: 150 },
+  );
+  // Each VU starts at 0, 150, …, 900: 7 each.
+  assert.is(ctx.started.length, 14);
+  assert.ok(ctx.started.every((s) => s.atMs < 1000));
+  assert.is(ctx.dropped, 86);
+  assert.is(ctx.interrupted, 0);
+  assert.is(endMs, 1050);
+  assert.equal(ctx.drains, [{ atMs: 1000, graceMs: 30_000 }]);
+});
+
+shared('maxDuration with a short gracefulStop: iterations still running are interrupted', async () => {
+  const { ctx, endMs } = await runOnFake(
+    scenarioFor('shared-iterations', { vus: 2, iterations: 100, maxDurationMs: 1000, gracefulStopMs: 20 }),
+    { serviceMs: 150 },
+  );
+  assert.is(ctx.started.length, 14);
+  assert.is(ctx.interrupted, 2);
+  assert.is(endMs, 1020);
+});
+
+const perVu = suite('executor: per-vu-iterations');
+
+perVu('each VU runs exactly `iterations`: vus × iterations in all', async () => {
+  const cases: Array<{ vus: number; iterations: number }> = [
+    { vus: 3, iterations: 4 },
+    { vus: 1, iterations: 7 },
+    { vus: 10, iterations: 1 },
+  ];
+  for (const c of cases) {
+    const { ctx, endMs } = await runOnFake(scenarioFor('per-vu-iterations', c), { serviceMs: (vuId) => 10 * vuId });
+    const label = `${c.vus} × ${c.iterations}`;
+    assert.is(ctx.started.length, c.vus * c.iterations, label);
+    for (const [vuId, count] of countByVu(ctx.started)) assert.is(count, c.iterations, `${label}: VU ${vuId}`);
+    // The slowest VU sets the end.
+    assert.is(endMs, 10 * c.vus * c.iterations, label);
+  }
+});
+
+perVu('maxDuration: VUs stop starting, the iterations left are dropped', async () => {
+  const { ctx } = await runOnFake(scenarioFor('per-vu-iterations', { vus: 2, iterations: 5, maxDurationMs: 250 }), { serviceMs: 100 });
+  assert.is(ctx.started.length, 6);
+  assert.is(ctx.dropped, 4);
+});
+
+const constantVus = suite('executor: constant-vus');
+
+constantVus('loops `vus` VUs for `duration`, then lets running iterations finish', async () => {
+  const { ctx, endMs } = await runOnFake(scenarioFor('constant-vus', { vus: 2, durationMs: 1000 }), { serviceMs: 300 });
+  // Each VU starts at 0, 300, 600, 900.
+  assert.is(ctx.started.length, 8);
+  assert.equal([...countByVu(ctx.started).values()], [4, 4]);
+  assert.is(ctx.interrupted, 0);
+  assert.is(endMs, 1200);
+  assert.equal(ctx.activeVus[0], [0, 2]);
+});
+
+constantVus('gracefulStop shorter than an iteration: the last ones are interrupted at its end', async () => {
+  const { ctx, endMs } = await runOnFake(scenarioFor('constant-vus', { vus: 2, durationMs: 1000, gracefulStopMs: 100 }), { serviceMs: 300 });
+  assert.is(ctx.started.length, 8);
+  assert.is(ctx.interrupted, 2);
+  assert.is(endMs, 1100);
+});
+
+const rampingVus = suite('executor: ramping-vus');
+
+rampingVus('active VUs follow the stages: up at each planned instant, down as iterations end', async () => {
+  const stages = [stage(400, 4), stage(200, 4), stage(400, 0)];
+  const serviceMs = 70;
+  const { ctx, endMs } = await runOnFake(scenarioFor('ramping-vus', { startVUs: 0, stages }), { serviceMs });
+  const changes = vuChanges(0, stages).filter((c) => c.atMs < 1000);
+  const steps = distinctSteps(ctx.activeVus).slice(1); // drop the initial 0
+  assert.equal(
+    steps.map(([, count]) => count),
+    [...changes.map((c) => c.vus), 0],
+    'the active count went through every planned value, then 0 at the end',
+  );
+  changes.forEach((change, i) => {
+    const [atMs] = steps[i]!;
+    if (i < 4) assert.is(atMs, change.atMs, `ramp up to ${change.vus} at its instant`);
+    else assert.ok(atMs >= change.atMs && atMs <= change.atMs + serviceMs, `ramp down to ${change.vus} at ${atMs}, planned ${change.atMs}`);
+  });
+  assert.is(ctx.allocatedVus.length, 4);
+  assert.ok(ctx.started.every((s) => s.atMs < 1000), 'nothing starts after the last stage');
+  assert.ok(endMs <= 1000 + serviceMs);
+});
+
+rampingVus('active VUs at sampled instants match the plan (aligned service time)', async () => {
+  const stages = [stage(1000, 10), stage(1000, 10), stage(1000, 2)];
+  const { ctx } = await runOnFake(scenarioFor('ramping-vus', { startVUs: 2, stages }), { serviceMs: 25 });
+  const activeAt = (tMs: number): number => {
+    let count = 0;
+    for (const [atMs, n] of ctx.activeVus) if (atMs <= tMs) count = n;
+    return count;
+  };
+  const cases: Array<[tMs: number, vus: number]> = [
+    [0, 2],
+    [124, 2],
+    [125, 3],
+    [500, 6],
+    [999, 9],
+    [1000, 10],
+    [1999, 10],
+    [2125, 9],
+    [2500, 6],
+    [2999, 3],
+  ];
+  for (const [tMs, vus] of cases) assert.is(activeAt(tMs), vus, `at ${tMs} ms`);
+});
+
+rampingVus('a VU ramped down and up again is reused, not a new one', async () => {
+  const stages = [stage(100, 3), stage(100, 1), stage(100, 3), stage(100, 3)];
+  const { ctx } = await runOnFake(scenarioFor('ramping-vus', { startVUs: 1, stages }), { serviceMs: 10 });
+  assert.is(ctx.allocatedVus.length, 3);
+  assert.equal([...countByVu(ctx.started).keys()].sort(), [1, 2, 3]);
+});
+
+const constantRate = suite('executor: constant-arrival-rate');
+
+constantRate('6000/min for 5 s: 500 iterations, each started at its planned instant', async () => {
+  const { ctx, endMs } = await runOnFake(
+    scenarioFor('constant-arrival-rate', { rate: 6000, timeUnitMs: 60_000, durationMs: 5000, preAllocatedVUs: 5, maxVUs: 5 }),
+    { serviceMs: 20 },
+  );
+  assert.is(ctx.started.length, 500);
+  ctx.started.forEach((s, n) => {
+    assert.is(s.intendedStartMs, n * 10, `iteration ${n} intended`);
+    assert.is(s.atMs, n * 10, `iteration ${n} started`);
+  });
+  assert.is(ctx.dropped, 0);
+  assert.is(ctx.allocatedVus.length, 5);
+  // The last iteration (4990) ends 20 ms after the planned end.
+  assert.is(endMs, 5010);
+});
+
+constantRate('grows VUs up to maxVUs when all are busy', async () => {
+  const { ctx } = await runOnFake(
+    scenarioFor('constant-arrival-rate', { rate: 100, timeUnitMs: 1000, durationMs: 1000, preAllocatedVUs: 1, maxVUs: 10 }),
+    { serviceMs: 45 },
+  );
+  assert.is(ctx.started.length, 100);
+  assert.is(ctx.dropped, 0);
+  // 45 ms iterations every 10 ms need 5 VUs at once.
+  assert.is(ctx.allocatedVus.length, 5);
+  assert.is(Math.max(...ctx.activeVus.map(([, n]) => n)), 5);
+});
+
+constantRate('maxVUs too small: iterations with no free VU are dropped, never delayed', async () => {
+  const { ctx } = await runOnFake(
+    scenarioFor('constant-arrival-rate', { rate: 100, timeUnitMs: 1000, durationMs: 1000, preAllocatedVUs: 1, maxVUs: 2 }),
+    { serviceMs: 50 },
+  );
+  // Per 50 ms: 5 planned, 2 VUs → 2 started, 3 dropped.
+  assert.is(ctx.started.length, 40);
+  assert.is(ctx.dropped, 60);
+  assert.is(ctx.allocatedVus.length, 2);
+  assert.ok(ctx.started.every((s) => s.atMs === s.intendedStartMs));
+});
+
+constantRate('a late wake-up catches up: one wait starts every iteration due, timed from its planned instant', async () => {
+  const { ctx } = await runOnFake(
+    scenarioFor('constant-arrival-rate', { rate: 6000, timeUnitMs: 60_000, durationMs: 5000, preAllocatedVUs: 50, maxVUs: 50 }),
+    { serviceMs: 20, wakeLateMs: 25 },
+  );
+  assert.is(ctx.started.length, 500);
+  ctx.started.forEach((s, n) => {
+    assert.is(s.intendedStartMs, n * 10, `iteration ${n} intended`);
+    assert.ok(s.atMs >= n * 10 && s.atMs <= n * 10 + 25, `iteration ${n} started at ${s.atMs}`);
+  });
+  assert.ok(ctx.waits < 200, `${ctx.waits} waits for 500 iterations`);
+  assert.is(ctx.dropped, 0);
+});
+
+const rampingRate = suite('executor: ramping-arrival-rate');
+
+rampingRate('0 → 10/s over 10 s: 50 iterations at √(2n) s', async () => {
+  const { ctx } = await runOnFake(
+    scenarioFor('ramping-arrival-rate', { startRate: 0, stages: [stage(10_000, 10)], timeUnitMs: 1000, preAllocatedVUs: 2, maxVUs: 2 }),
+    { serviceMs: 100 },
+  );
+  assert.is(ctx.started.length, 50);
+  ctx.started.forEach((s, n) => {
+    assert.ok(Math.abs(s.intendedStartMs! - 1000 * Math.sqrt(2 * n)) < 1e-6, `iteration ${n} intended ${s.intendedStartMs}`);
+  });
+  assert.is(ctx.dropped, 0);
+});
+
+rampingRate('a rate-0 stage in the middle pauses the arrivals', async () => {
+  const stages = [stage(1000, 10), stage(0, 0), stage(1000, 0), stage(0, 10), stage(1000, 10)];
+  const { ctx, endMs } = await runOnFake(
+    scenarioFor('ramping-arrival-rate', { startRate: 10, stages, preAllocatedVUs: 1, maxVUs: 1 }),
+    { serviceMs: 50 },
+  );
+  assert.is(ctx.started.length, 20);
+  assert.ok(ctx.started.every((s) => s.atMs < 1000 || s.atMs >= 2000));
+  assert.is(endMs, 3000);
+});
+
+const batches = suite('executor: batches');
+
+batches('sends `vus` at a time, waits for each batch, reports every batch; the last may be smaller', async () => {
+  const { ctx, endMs } = await runOnFake(scenarioFor('batches', { vus: 10, iterations: 25 }), { serviceMs: (vuId) => 10 * vuId });
+  assert.equal(ctx.batches, [
+    { index: 1, count: 10, sent: 10, total: 25, durationMs: 100 },
+    { index: 2, count: 10, sent: 20, total: 25, durationMs: 100 },
+    { index: 3, count: 5, sent: 25, total: 25, durationMs: 50 },
+  ]);
+  assert.is(ctx.started.length, 25);
+  // Each batch starts together, only when the previous one is done.
+  assert.equal([...new Set(ctx.started.map((s) => s.atMs))], [0, 100, 200]);
+  assert.is(endMs, 250);
+});
+
+batches('the guide\'s default: 100 emails in 10 batches of 10', async () => {
+  const { ctx } = await runOnFake(scenarioFor('batches', { vus: 10, iterations: 100 }), { serviceMs: 50 });
+  assert.is(ctx.batches.length, 10);
+  assert.equal(ctx.batches.map((b) => b.sent), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+  assert.ok(ctx.batches.every((b) => b.count === 10 && b.total === 100 && b.durationMs === 50));
+});
+
+batches('maxDuration: the running batch finishes and is reported, no new batch starts, the rest are dropped', async () => {
+  const { ctx } = await runOnFake(scenarioFor('batches', { vus: 10, iterations: 100, maxDurationMs: 250 }), { serviceMs: 100 });
+  assert.equal(ctx.batches.map((b) => [b.index, b.sent, b.durationMs]), [
+    [1, 10, 100],
+    [2, 20, 100],
+    [3, 30, 100],
+  ]);
+  assert.is(ctx.dropped, 70);
+});
+
+const stopping = suite('executors: stopping early');
+
+stopping('no executor starts an iteration once the test is stopping, and each drains and returns', async () => {
+  const stopAtMs = 1000;
+  const cases: ResolvedScenario[] = [
+    scenarioFor('shared-iterations', { vus: 2, iterations: 1000 }),
+    scenarioFor('per-vu-iterations', { vus: 2, iterations: 1000 }),
+    scenarioFor('constant-vus', { vus: 2, durationMs: 60_000 }),
+    scenarioFor('ramping-vus', { startVUs: 0, stages: [stage(10_000, 20), stage(50_000, 20)] }),
+    scenarioFor('constant-arrival-rate', { rate: 100, durationMs: 60_000, preAllocatedVUs: 20, maxVUs: 20 }),
+    scenarioFor('ramping-arrival-rate', { startRate: 100, stages: [stage(60_000, 200)], preAllocatedVUs: 40, maxVUs: 40 }),
+    scenarioFor('batches', { vus: 10, iterations: 1000 }),
+  ];
+  for (const scenario of cases) {
+    const { ctx, endMs } = await runOnFake({ ...scenario, gracefulStopMs: 5000 }, { serviceMs: 150, stopAtMs });
+    const label = scenario.executor;
+    assert.ok(ctx.started.length > 0, `${label}: started some`);
+    assert.ok(ctx.started.every((s) => s.atMs < stopAtMs), `${label}: nothing started after the stop`);
+    assert.is(ctx.dropped, 0, `${label}: a stop drops nothing`);
+    assert.equal(ctx.drains.map((d) => d.graceMs).slice(0, 1), [5000], `${label}: drained with gracefulStop`);
+    assert.is(ctx.interrupted, 0, `${label}: running iterations finished within gracefulStop`);
+    assert.is(ctx.completed, ctx.started.length, `${label}: every started iteration ended`);
+    assert.ok(endMs <= stopAtMs + 150, `${label}: returned at ${endMs}`);
+    assert.is(ctx.activeVus[ctx.activeVus.length - 1]![1], 0, `${label}: active VUs back to 0`);
+  }
+});
+
+const registry = suite('executors: registry and planned durations');
+
+registry('every executor name has an executor', () => {
+  const names: ExecutorName[] = [
+    'shared-iterations',
+    'per-vu-iterations',
+    'constant-vus',
+    'ramping-vus',
+    'constant-arrival-rate',
+    'ramping-arrival-rate',
+    'batches',
+  ];
+  assert.equal(Object.keys(EXECUTORS).sort(), [...names].sort());
+  for (const name of names) assert.type(EXECUTORS[name](scenarioFor(name)).run, 'function', name);
+});
+
+registry('scenarioDurationMs by table', () => {
+  const stages = [stage(30_000, 10), stage(60_000, 10), stage(15_000, 0)];
+  const cases: Array<[ResolvedScenario, number]> = [
+    [scenarioFor('shared-iterations', { maxDurationMs: 600_000, durationMs: 5 }), 600_000],
+    [scenarioFor('per-vu-iterations', { maxDurationMs: 120_000 }), 120_000],
+    [scenarioFor('batches', { maxDurationMs: 60_000 }), 60_000],
+    [scenarioFor('constant-vus', { durationMs: 3_600_000, maxDurationMs: 1 }), 3_600_000],
+    [scenarioFor('constant-arrival-rate', { durationMs: 300_000 }), 300_000],
+    [scenarioFor('ramping-vus', { stages }), 105_000],
+    [scenarioFor('ramping-arrival-rate', { stages }), 105_000],
+  ];
+  for (const [scenario, expected] of cases) assert.is(scenarioDurationMs(scenario), expected, scenario.executor);
+});
+
+shared.run();
+perVu.run();
+constantVus.run();
+rampingVus.run();
+constantRate.run();
+rampingRate.run();
+batches.run();
+stopping.run();
+registry.run();

@@ -1,0 +1,58 @@
+/**
+ * Shared test helpers: a stream that collects what is written, a temp folder, and a fake proxy
+ * started for one test and always closed.
+ */
+import { Writable } from 'node:stream';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeProxy, type FakeProxy, type FakeProxyOptions } from '../fixtures/fake-proxy.ts';
+import { runCommand, type RunCommandOptions, type RunOutcome } from '../runner/run.ts';
+
+/** A writable stream that keeps everything written to it as text. */
+export function createTextSink(): Writable & { text(): string; isTTY: false } {
+  const chunks: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  }) as Writable & { text(): string; isTTY: false };
+  sink.text = () => chunks.join('');
+  sink.isTTY = false;
+  return sink;
+}
+
+/** A fresh temp folder, removed by the returned function. */
+export function createTempDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-test-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `body` with a fake proxy that is closed afterwards whatever happens. */
+export async function withFakeProxy<T>(options: FakeProxyOptions, body: (proxy: FakeProxy) => Promise<T>): Promise<T> {
+  const proxy = await startFakeProxy({ seed: 1, ...options });
+  try {
+    return await body(proxy);
+  } finally {
+    await proxy.close();
+  }
+}
+
+/** Runs `runner run` in-process against `proxy`, output collected, no results file unless given. */
+export async function runAgainst(
+  proxy: FakeProxy,
+  command: Partial<RunCommandOptions> & { overrides?: RunCommandOptions['overrides'] },
+): Promise<RunOutcome & { output: string }> {
+  const stdout = createTextSink();
+  const stderr = createTextSink();
+  const outcome = await runCommand({
+    out: false,
+    progressIntervalMs: 60_000,
+    ...command,
+    overrides: { host: '127.0.0.1', port: proxy.port, adminUrl: `http://127.0.0.1:${proxy.adminPort}`, ...command.overrides },
+    stdout,
+    stderr,
+  });
+  return { ...outcome, output: stdout.text() + stderr.text() };
+}
