@@ -1,0 +1,160 @@
+/**
+ * The messages runner sends: a generated RFC 5322 message (unique Message-ID, Date, a Subject
+ * with the sequence number, a body of a chosen size) and the transparency rules for putting any
+ * message on the wire after DATA (RFC 5321 §4.5.2 dot stuffing, CRLF line endings, end-of-data).
+ *
+ * Hot path: the body is built once per size and cached as bytes that already end with the
+ * end-of-data line, so a generated message is one short header string plus one shared Buffer
+ * (the session writes both in one corked writev). The generated body never has a line starting
+ * with '.', so it needs no stuffing.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** The line that ends the mail data (RFC 5321 §4.1.1.4), after the message's last CRLF. */
+export const END_OF_DATA = '.\r\n';
+
+/** Longest body line generated, characters without CRLF (RFC 5322 §2.1.1 asks for ≤ 78). */
+export const BODY_LINE_CHARS = 76;
+
+/** Domain of generated Message-IDs. */
+export const MESSAGE_ID_DOMAIN = 'runner.localhost';
+
+/** Run id used in Message-IDs when none is given: unique per process. */
+export const DEFAULT_RUN_ID = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+
+/** What a generated message is made of. */
+export interface MessageOptions {
+  /** From header (the envelope sender). */
+  from: string;
+  /** To header: the recipients, comma-separated. */
+  to: readonly string[];
+  /** Sequence number, in the Subject (`runner load test #<seq>`) and the Message-ID. */
+  sequence: number;
+  /** Body size in bytes including its CRLFs (exact for sizes ≥ 2; 1 gives a 2-byte body). */
+  sizeBytes: number;
+  /** Goes into the Message-ID; @default DEFAULT_RUN_ID */
+  runId?: string;
+}
+
+/**
+ * The header section and the empty line that ends it, for a generated message:
+ * From, To, Subject, Date, Message-ID, MIME-Version, Content-Type, Content-Transfer-Encoding.
+ */
+export function buildHead(options: Omit<MessageOptions, 'sizeBytes'>): string {
+  const runId = options.runId ?? DEFAULT_RUN_ID;
+  const to = options.to.length === 1 ? options.to[0]! : options.to.join(', ');
+  // Math.random is enough: the id is already unique by run id and sequence
+  const random = ((Math.random() * 0x100000000) >>> 0).toString(36);
+  return (
+    'From: ' + options.from +
+    '\r\nTo: ' + to +
+    '\r\nSubject: runner load test #' + options.sequence +
+    '\r\nDate: ' + formatDate(Date.now()) +
+    '\r\nMessage-ID: <' + runId + '.' + options.sequence + '.' + random + '@' + MESSAGE_ID_DOMAIN +
+    '>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n'
+  );
+}
+
+/** A complete generated message (head and body, CRLF line endings, no end-of-data line). */
+export function buildMessage(options: MessageOptions): string {
+  return buildHead(options) + generatedBody(options.sizeBytes).toString('latin1');
+}
+
+/** Generated body of `sizeBytes` bytes (see MessageOptions.sizeBytes), cached per size. */
+export function generatedBody(sizeBytes: number): Buffer {
+  const withEnd = bodyWithEndOfData(sizeBytes);
+  return withEnd.subarray(0, withEnd.length - END_OF_DATA.length);
+}
+
+/** Most body sizes kept in the cache; a run uses one or a few. */
+const BODY_CACHE_LIMIT = 16;
+const bodyCache = new Map<number, Buffer>();
+
+/**
+ * The generated body of `sizeBytes` bytes followed by the end-of-data line: exactly the bytes
+ * to write after the head. Built once per size and shared (never mutate it).
+ */
+export function bodyWithEndOfData(sizeBytes: number): Buffer {
+  let body = bodyCache.get(sizeBytes);
+  if (body === undefined) {
+    if (bodyCache.size >= BODY_CACHE_LIMIT) bodyCache.clear();
+    body = Buffer.from(makeBody(sizeBytes) + END_OF_DATA, 'latin1');
+    bodyCache.set(sizeBytes, body);
+  }
+  return body;
+}
+
+const BODY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Lines of BODY_LINE_CHARS printable characters + CRLF; no line starts with '.'. */
+function makeBody(sizeBytes: number): string {
+  if (!(sizeBytes > 0)) return '';
+  if (sizeBytes <= 2) return '\r\n';
+  const fullLine = BODY_LINE_CHARS + 2;
+  let lineCount = Math.floor(sizeBytes / fullLine);
+  let rest = sizeBytes - lineCount * fullLine;
+  // A 1-byte remainder cannot be a line (it needs CRLF): widen the last full line by one char
+  let widenLast = false;
+  if (rest === 1 && lineCount > 0) {
+    widenLast = true;
+    rest = 0;
+  }
+  const parts: string[] = [];
+  for (let line = 0; line < lineCount; line++) {
+    const chars = line === lineCount - 1 && widenLast ? BODY_LINE_CHARS + 1 : BODY_LINE_CHARS;
+    parts.push(bodyLine(line, chars));
+  }
+  if (rest >= 2) parts.push(bodyLine(lineCount, rest - 2));
+  return parts.join('');
+}
+
+/** The alphabet repeated so any line of up to BODY_LINE_CHARS + 1 chars is one slice of it. */
+const BODY_SOURCE = BODY_ALPHABET.repeat(Math.ceil((BODY_LINE_CHARS + 1) / BODY_ALPHABET.length) + 1);
+
+/** Line `index` of the body: the alphabet rotated by the line number (never starts with '.'). */
+function bodyLine(index: number, chars: number): string {
+  const offset = index % BODY_ALPHABET.length;
+  return BODY_SOURCE.slice(offset, offset + chars) + '\r\n';
+}
+
+/** Formatted Date header value and the second it is for: reused within the same second. */
+let cachedDateSecond = -1;
+let cachedDate = '';
+
+/** RFC 5322 §3.3 date-time in UTC, e.g. `Thu, 13 Feb 1989 23:32:00 +0000`; `nowMs` is epoch ms. */
+export function formatDate(nowMs: number): string {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== cachedDateSecond) {
+    // toUTCString: 'Thu, 13 Feb 1989 23:32:00 GMT'; "GMT" is an obsolete zone (RFC 5322 §4.3)
+    const utc = new Date(second * 1000).toUTCString();
+    cachedDate = utc.slice(0, utc.length - 3) + '+0000';
+    cachedDateSecond = second;
+  }
+  return cachedDate;
+}
+
+/** Converts bare CR and bare LF to CRLF (RFC 5321 §2.3.8: lines end with CRLF only). */
+export function normalizeLineEndings(text: string): string {
+  return /\r(?!\n)|(?<!\r)\n/.test(text) ? text.replace(/\r\n|\r|\n/g, '\r\n') : text;
+}
+
+/**
+ * RFC 5321 §4.5.2 transparency: a line that starts with '.' gets one more '.'. Line endings are
+ * normalized to CRLF first, so every line start is seen.
+ */
+export function dotStuff(text: string): string {
+  const normalized = normalizeLineEndings(text);
+  return normalized.charCodeAt(0) === 46 || normalized.includes('\n.')
+    ? normalized.replace(/(^|\n)\./g, '$1..')
+    : normalized;
+}
+
+/**
+ * A user-given message as written after DATA's 354: CRLF line endings, dot-stuffed, ending with
+ * CRLF and the end-of-data line.
+ */
+export function encodeMessageData(text: string): string {
+  const stuffed = dotStuff(text);
+  if (stuffed.length === 0) return END_OF_DATA;
+  return stuffed.endsWith('\r\n') ? stuffed + END_OF_DATA : stuffed + '\r\n' + END_OF_DATA;
+}

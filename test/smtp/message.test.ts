@@ -1,0 +1,115 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  BODY_LINE_CHARS,
+  bodyWithEndOfData,
+  buildHead,
+  buildMessage,
+  dotStuff,
+  encodeMessageData,
+  formatDate,
+  generatedBody,
+  normalizeLineEndings,
+} from '../../runner/smtp/message.ts';
+
+const Stuffing = suite('message: dot stuffing (RFC 5321 §4.5.2)');
+
+const stuffingCases: Array<{ name: string; input: string; output: string }> = [
+  { name: 'no dots', input: 'a\r\nb\r\n', output: 'a\r\nb\r\n' },
+  { name: 'leading dot on the first line', input: '.hidden\r\nb', output: '..hidden\r\nb' },
+  { name: 'a line that is a single dot', input: 'a\r\n.\r\nb', output: 'a\r\n..\r\nb' },
+  { name: 'end-of-data sequence inside the text', input: 'x\r\n.\r\n', output: 'x\r\n..\r\n' },
+  { name: 'two dot lines in a row', input: '.\r\n.\r\n', output: '..\r\n..\r\n' },
+  { name: 'already two dots get a third', input: '..x', output: '...x' },
+  { name: 'dot not at line start is kept', input: 'a.b\r\n c.\r\n', output: 'a.b\r\n c.\r\n' },
+  { name: 'bare LF before a dot', input: 'a\n.b\n', output: 'a\r\n..b\r\n' },
+  { name: 'bare CR before a dot', input: 'a\r.b', output: 'a\r\n..b' },
+  { name: 'empty', input: '', output: '' },
+];
+
+for (const { name, input, output } of stuffingCases) {
+  Stuffing(name, () => assert.is(dotStuff(input), output));
+}
+
+const Endings = suite('message: line endings and end-of-data');
+
+const endingCases: Array<{ name: string; input: string; normalized: string; data: string }> = [
+  { name: 'CRLF kept', input: 'a\r\nb\r\n', normalized: 'a\r\nb\r\n', data: 'a\r\nb\r\n.\r\n' },
+  { name: 'bare LF converted', input: 'a\nb\n', normalized: 'a\r\nb\r\n', data: 'a\r\nb\r\n.\r\n' },
+  { name: 'bare CR converted', input: 'a\rb', normalized: 'a\r\nb', data: 'a\r\nb\r\n.\r\n' },
+  { name: 'mixed', input: 'a\r\nb\nc\rd', normalized: 'a\r\nb\r\nc\r\nd', data: 'a\r\nb\r\nc\r\nd\r\n.\r\n' },
+  { name: 'missing final CRLF added', input: 'Subject: x\r\n\r\nbody', normalized: 'Subject: x\r\n\r\nbody', data: 'Subject: x\r\n\r\nbody\r\n.\r\n' },
+  { name: 'empty message', input: '', normalized: '', data: '.\r\n' },
+  { name: 'dot line at the end', input: 'a\n.', normalized: 'a\r\n.', data: 'a\r\n..\r\n.\r\n' },
+];
+
+for (const { name, input, normalized, data } of endingCases) {
+  Endings(name, () => {
+    assert.is(normalizeLineEndings(input), normalized);
+    assert.is(encodeMessageData(input), data);
+  });
+}
+
+const Body = suite('message: generated body');
+
+for (const sizeBytes of [0, 1, 2, 3, 77, 78, 79, 80, 156, 1024, 10_000, 1_000_000]) {
+  Body(`${sizeBytes} bytes`, () => {
+    const body = generatedBody(sizeBytes).toString('latin1');
+    // Exact for ≥ 2; a 1-byte body cannot end with CRLF and becomes 2 bytes
+    const expected = sizeBytes === 1 ? 2 : sizeBytes;
+    assert.is(body.length, expected);
+    if (sizeBytes > 0) assert.ok(body.endsWith('\r\n'));
+    const lines = body.split('\r\n');
+    lines.pop();
+    for (const line of lines) {
+      assert.ok(line.length <= 78, `line of ${line.length} chars`);
+      assert.ok(!line.startsWith('.'));
+      assert.ok(!/[\r\n]/.test(line));
+    }
+    if (sizeBytes >= 1024) assert.is(lines[0]!.length, BODY_LINE_CHARS);
+  });
+}
+
+Body('the body with end-of-data is cached and shared', () => {
+  const first = bodyWithEndOfData(1024);
+  assert.ok(first === bodyWithEndOfData(1024));
+  assert.ok(first.toString('latin1').endsWith('\r\n.\r\n'));
+});
+
+const Generated = suite('message: generated message (RFC 5322)');
+
+Generated('has the required headers in order and the sequence in the Subject', () => {
+  const message = buildMessage({ from: 'a@example.com', to: ['b@example.com', 'c@example.com'], sequence: 42, sizeBytes: 200, runId: 'run1' });
+  const [head, body] = message.split('\r\n\r\n');
+  const names = head!.split('\r\n').map((line) => line.slice(0, line.indexOf(':')));
+  assert.equal(names, ['From', 'To', 'Subject', 'Date', 'Message-ID', 'MIME-Version', 'Content-Type', 'Content-Transfer-Encoding']);
+  assert.match(head!, /^From: a@example\.com\r\n/);
+  assert.match(head!, /\r\nTo: b@example\.com, c@example\.com\r\n/);
+  assert.match(head!, /\r\nSubject: runner load test #42\r\n/);
+  assert.match(head!, /\r\nMessage-ID: <run1\.42\.[0-9a-z]+@runner\.localhost>\r\n/);
+  assert.is(body!.length, 200);
+});
+
+Generated('Date is RFC 5322 with a numeric zone', () => {
+  assert.is(formatDate(Date.UTC(1989, 1, 13, 23, 32, 0)), 'Mon, 13 Feb 1989 23:32:00 +0000');
+  assert.match(formatDate(Date.now()), /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d \+0000$/);
+});
+
+Generated('Message-IDs are unique, even for the same sequence', () => {
+  const ids = new Set<string>();
+  for (let i = 0; i < 2000; i++) {
+    const head = buildHead({ from: 'a@example.com', to: ['b@example.com'], sequence: i % 10 });
+    ids.add(/Message-ID: (<[^>]+>)/.exec(head)![1]!);
+  }
+  assert.is(ids.size, 2000);
+});
+
+Generated('a generated message needs no dot stuffing', () => {
+  const message = buildMessage({ from: 'a@example.com', to: ['b@example.com'], sequence: 1, sizeBytes: 5000 });
+  assert.is(dotStuff(message), message);
+});
+
+Stuffing.run();
+Endings.run();
+Body.run();
+Generated.run();

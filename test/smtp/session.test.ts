@@ -1,0 +1,686 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer, type Server, type Socket } from 'node:net';
+import { SmtpStepError, type Failure } from '../../runner/smtp/api.ts';
+import { PHASES, type Phase } from '../../runner/smtp/phases.ts';
+import type { ResolvedSmtp } from '../../runner/scenario/resolved.ts';
+import { SmtpSession, type SessionRecorder } from '../../runner/smtp/session.ts';
+import { DEADLINE_RESOLUTION_MS, isDeadlineTickerRunning, watchedDeadlineCount } from '../../runner/smtp/deadlines.ts';
+import { startFakeProxy } from '../../fixtures/fake-proxy.ts';
+
+// ---------------------------------------------------------------------------------------------
+// A scripted fake SMTP server: answers each command from a script, per occurrence if needed.
+
+/** What the server does when a command (or the greeting, or end-of-data) is due an answer. */
+type Answer =
+  /** Reply text; CRLF is added when missing. */
+  | string
+  /** Never answer. */
+  | { kind: 'silent' }
+  /** Optionally reply, then close the connection (FIN) or reset it (RST). */
+  | { kind: 'close' | 'reset'; reply?: string }
+  /** Write these raw bytes as they are. */
+  | { kind: 'raw'; bytes: string }
+  /** Answer by occurrence (0-based count of this step across the server's life). */
+  | ((occurrence: number) => Answer);
+
+type Step = 'greeting' | 'ehlo' | 'auth' | 'mail' | 'rcpt' | 'data' | 'message' | 'rset' | 'quit';
+
+interface Script extends Partial<Record<Step, Answer>> {
+  /** Write every reply one byte at a time, yielding between bytes. */
+  isByteByByte?: boolean;
+}
+
+interface ScriptedServer {
+  port: number;
+  connections: number;
+  /** Every command line received, in order, across connections. */
+  commands: string[];
+  /** Every message received after DATA, dot-unstuffed, without the end-of-data line. */
+  messages: string[];
+  close(): Promise<void>;
+}
+
+const PROXY_LIKE: Record<Step, Answer> = {
+  greeting: '220 fake.test ESMTP ready',
+  ehlo: '250-fake.test Hello\r\n250-AUTH PLAIN\r\n250-SIZE 52428800\r\n250 8BITMIME',
+  auth: '235 2.7.0 Authentication successful',
+  mail: '250 2.1.0 OK',
+  rcpt: '250 2.1.5 OK',
+  data: '354 Start mail input; end with <CRLF>.<CRLF>',
+  message: '250 2.0.0 OK',
+  rset: '250 2.0.0 OK',
+  quit: { kind: 'close', reply: '221 2.0.0 Goodbye' },
+};
+
+const VERBS: Record<string, Step> = { EHLO: 'ehlo', HELO: 'ehlo', AUTH: 'auth', MAIL: 'mail', RCPT: 'rcpt', DATA: 'data', RSET: 'rset', QUIT: 'quit' };
+
+async function startScriptedServer(script: Script = {}): Promise<ScriptedServer> {
+  const sockets = new Set<Socket>();
+  const occurrences = new Map<Step, number>();
+  const state: ScriptedServer = { port: 0, connections: 0, commands: [], messages: [], close: async () => undefined };
+
+  const write = async (socket: Socket, text: string): Promise<void> => {
+    if (!script.isByteByByte) {
+      socket.write(text, 'latin1');
+      return;
+    }
+    for (let i = 0; i < text.length && !socket.destroyed; i++) {
+      socket.write(text[i]!, 'latin1');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+
+  const answer = async (socket: Socket, step: Step): Promise<void> => {
+    const count = occurrences.get(step) ?? 0;
+    occurrences.set(step, count + 1);
+    let planned: Answer = script[step] ?? PROXY_LIKE[step];
+    while (typeof planned === 'function') planned = planned(count);
+    if (typeof planned === 'string') return write(socket, planned.endsWith('\r\n') ? planned : planned + '\r\n');
+    switch (planned.kind) {
+      case 'silent':
+        return;
+      case 'raw':
+        return write(socket, planned.bytes);
+      case 'close':
+      case 'reset':
+        if (planned.reply !== undefined) await write(socket, planned.reply + '\r\n');
+        if (planned.kind === 'close') socket.end();
+        else socket.resetAndDestroy();
+    }
+  };
+
+  const server: Server = createServer((socket) => {
+    state.connections++;
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buffer = '';
+    let isInData = false;
+    // Replies go out in order even when written byte by byte
+    let queue = answer(socket, 'greeting');
+    const reply = (step: Step) => {
+      queue = queue.then(() => answer(socket, step));
+    };
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('latin1');
+      for (;;) {
+        if (isInData) {
+          // The data ends with CRLF "." CRLF; the first CRLF may be the DATA line's own
+          let end: number;
+          let rest: number;
+          if (buffer.startsWith('.\r\n')) {
+            end = 0;
+            rest = 3;
+          } else {
+            const at = buffer.indexOf('\r\n.\r\n');
+            if (at < 0) return;
+            end = at + 2;
+            rest = at + 5;
+          }
+          state.messages.push(buffer.slice(0, end).replace(/(^|\r\n)\.\./g, '$1.'));
+          buffer = buffer.slice(rest);
+          isInData = false;
+          reply('message');
+          continue;
+        }
+        const lineEnd = buffer.indexOf('\r\n');
+        if (lineEnd < 0) return;
+        const line = buffer.slice(0, lineEnd);
+        buffer = buffer.slice(lineEnd + 2);
+        state.commands.push(line);
+        const step = VERBS[line.slice(0, 4).toUpperCase()];
+        if (step === undefined) {
+          queue = queue.then(() => write(socket, '500 5.5.1 unknown command\r\n'));
+          continue;
+        }
+        if (step === 'data') {
+          const planned = script.data ?? PROXY_LIKE.data;
+          const count = occurrences.get('data') ?? 0;
+          const resolved = typeof planned === 'function' ? planned(count) : planned;
+          isInData = typeof resolved === 'string' && resolved.startsWith('354');
+        }
+        reply(step);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.port = (server.address() as { port: number }).port;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  return state;
+}
+
+/** A port nothing listens on: a server is opened and closed to get one. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A recorder that keeps everything the session reports.
+
+class TestRecorder implements SessionRecorder {
+  opened = 0;
+  closed = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  phases: Array<{ phase: Phase; durationUs: number }> = [];
+  acceptedMessages: Array<{ txnUs: number; messageBytes: number }> = [];
+  failures: Array<{ failure: Failure; txnUs: number }> = [];
+  afterAccept: Failure[] = [];
+
+  connectionOpened(): void {
+    this.opened++;
+  }
+  phase(phaseIndex: number, durationUs: number): void {
+    this.phases.push({ phase: PHASES[phaseIndex]!, durationUs });
+  }
+  accepted(txnUs: number, messageBytes: number): void {
+    this.acceptedMessages.push({ txnUs, messageBytes });
+  }
+  failed(failure: Failure, txnUs: number): void {
+    this.failures.push({ failure, txnUs });
+  }
+  afterAcceptError(failure: Failure): void {
+    this.afterAccept.push(failure);
+  }
+  connectionClosed(bytesSent: number, bytesReceived: number): void {
+    this.closed++;
+    this.bytesSent += bytesSent;
+    this.bytesReceived += bytesReceived;
+  }
+  phaseNames(): Phase[] {
+    return this.phases.map((entry) => entry.phase);
+  }
+}
+
+function smtpOptions(overrides: Partial<ResolvedSmtp> = {}, timeoutMs = 5000): ResolvedSmtp {
+  return {
+    from: 'test@example.com',
+    to: ['rcpt@example.com'],
+    auth: 'plain',
+    password: 'placeholder',
+    ehloName: 'runner.test',
+    messageSize: 1024,
+    messagesPerConnection: 1,
+    timeoutsMs: Object.fromEntries(PHASES.map((phase) => [phase, timeoutMs])) as Record<Phase, number>,
+    ...overrides,
+  };
+}
+
+/** Runs `body` against a scripted server with a fresh session; closes both whatever happens. */
+async function withSession(
+  script: Script,
+  smtp: Partial<ResolvedSmtp>,
+  body: (session: SmtpSession, recorder: TestRecorder, server: ScriptedServer) => Promise<void>,
+  timeoutMs = 5000,
+): Promise<void> {
+  const server = await startScriptedServer(script);
+  const recorder = new TestRecorder();
+  const session = new SmtpSession({ host: '127.0.0.1', port: server.port }, smtpOptions(smtp, timeoutMs), recorder);
+  try {
+    await body(session, recorder, server);
+  } finally {
+    session.close();
+    await server.close();
+  }
+}
+
+const FULL_FLOW: Phase[] = ['connect', 'greeting', 'ehlo', 'auth', 'mail', 'rcpt', 'data', 'message', 'quit'];
+
+// ---------------------------------------------------------------------------------------------
+
+const Flow = suite('session: default flow');
+
+Flow('one message: every phase timed, accepted once, connection opened and closed', async () => {
+  await withSession({}, {}, async (session, recorder, server) => {
+    session.sequence = 7;
+    const failure = await session.sendMessage();
+    assert.is(failure, undefined);
+    assert.equal(recorder.phaseNames(), FULL_FLOW);
+    for (const { durationUs } of recorder.phases) assert.ok(Number.isInteger(durationUs) && durationUs >= 0);
+    assert.is(recorder.acceptedMessages.length, 1);
+    const { txnUs, messageBytes } = recorder.acceptedMessages[0]!;
+    const phaseSumUs = recorder.phases.filter((entry) => entry.phase !== 'quit').reduce((sum, entry) => sum + entry.durationUs, 0);
+    // The transaction spans connect..message (± rounding of each phase)
+    assert.ok(txnUs >= phaseSumUs - 10, `txn ${txnUs} µs vs phases ${phaseSumUs} µs`);
+    assert.is(messageBytes, server.messages[0]!.length);
+    assert.is(recorder.failures.length, 0);
+    assert.is(recorder.opened, 1);
+    assert.is(recorder.closed, 1);
+    assert.ok(recorder.bytesSent > 1024 && recorder.bytesReceived > 100);
+    assert.is(session.isConnected, false);
+    assert.equal(server.commands, [
+      'EHLO runner.test',
+      `AUTH PLAIN ${Buffer.from('\0test@example.com\0placeholder').toString('base64')}`,
+      'MAIL FROM:<test@example.com>',
+      'RCPT TO:<rcpt@example.com>',
+      'DATA',
+      'QUIT',
+    ]);
+    assert.match(server.messages[0]!, /\r\nSubject: runner load test #7\r\n/);
+    assert.match(server.messages[0]!, /^From: test@example\.com\r\nTo: rcpt@example\.com\r\n/);
+  });
+});
+
+Flow('auth none: no AUTH command and no auth phase', async () => {
+  await withSession({}, { auth: 'none' }, async (session, recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.equal(recorder.phaseNames(), FULL_FLOW.filter((phase) => phase !== 'auth'));
+    assert.not.ok(server.commands.some((command) => command.startsWith('AUTH')));
+  });
+});
+
+Flow('AUTH answered 250 (smtp-sink) is accepted', async () => {
+  await withSession({ auth: '250 2.0.0 ok' }, {}, async (session, recorder) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.is(recorder.acceptedMessages.length, 1);
+  });
+});
+
+Flow('several recipients: one RCPT each, one rcpt timing, 251 accepted', async () => {
+  const script: Script = { rcpt: (n) => (n === 1 ? '251 2.1.5 will forward' : '250 2.1.5 OK') };
+  await withSession(script, { to: ['a@example.com', 'b@example.com', 'c@example.com'] }, async (session, recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.equal(
+      server.commands.filter((command) => command.startsWith('RCPT')),
+      ['RCPT TO:<a@example.com>', 'RCPT TO:<b@example.com>', 'RCPT TO:<c@example.com>'],
+    );
+    assert.is(recorder.phaseNames().filter((phase) => phase === 'rcpt').length, 1);
+    assert.match(server.messages[0]!, /\r\nTo: a@example\.com, b@example\.com, c@example\.com\r\n/);
+  });
+});
+
+Flow('messagesPerConnection 3: three messages on one connection, RSET between, QUIT after the third', async () => {
+  await withSession({}, { messagesPerConnection: 3 }, async (session, recorder, server) => {
+    for (let i = 0; i < 3; i++) {
+      session.sequence = i;
+      assert.is(await session.sendMessage(), undefined);
+      assert.is(session.isConnected, i < 2);
+    }
+    assert.is(server.connections, 1);
+    assert.is(server.messages.length, 3);
+    assert.equal(
+      server.commands.map((command) => command.split(' ')[0]),
+      ['EHLO', 'AUTH', 'MAIL', 'RCPT', 'DATA', 'RSET', 'MAIL', 'RCPT', 'DATA', 'RSET', 'MAIL', 'RCPT', 'DATA', 'QUIT'],
+    );
+    assert.is(recorder.phaseNames().filter((phase) => phase === 'rset').length, 2);
+    assert.is(recorder.acceptedMessages.length, 3);
+    assert.is(recorder.opened, 1);
+    assert.is(recorder.closed, 1);
+  });
+});
+
+Flow('a new sender on a reused connection reconnects (AUTH is per account)', async () => {
+  await withSession({}, { messagesPerConnection: 5 }, async (session, recorder, server) => {
+    session.from = 'one@example.com';
+    assert.is(await session.sendMessage(), undefined);
+    session.from = 'two@example.com';
+    assert.is(await session.sendMessage(), undefined);
+    assert.is(server.connections, 2);
+    assert.is(recorder.acceptedMessages.length, 2);
+    assert.match(server.commands.filter((c) => c.startsWith('MAIL'))[1]!, /two@example\.com/);
+  });
+});
+
+Flow('replies split byte by byte', async () => {
+  await withSession({ isByteByByte: true }, {}, async (session, recorder) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.equal(recorder.phaseNames(), FULL_FLOW);
+  });
+});
+
+Flow('capabilities are parsed from the EHLO reply', async () => {
+  await withSession({ quit: '221 bye' }, { messagesPerConnection: 2 }, async (session) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.equal([...session.capabilities], [
+      ['AUTH', 'PLAIN'],
+      ['SIZE', '52428800'],
+      ['8BITMIME', ''],
+    ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+const Faults = suite('session: server faults');
+
+interface FaultCase {
+  name: string;
+  script: Script;
+  smtp?: Partial<ResolvedSmtp>;
+  failure: Partial<Failure>;
+  /** Phases completed before the failure. */
+  phases: Phase[];
+  /** A reply failure that leaves the connection usable: the last message of it still says QUIT. */
+  saysQuit?: boolean;
+  text?: RegExp;
+}
+
+const faultCases: FaultCase[] = [
+  { name: 'greeting 554', script: { greeting: '554 5.3.2 no service' }, failure: { phase: 'greeting', code: 554, enhanced: '5.3.2' }, phases: ['connect'] },
+  { name: 'greeting 421 and close', script: { greeting: { kind: 'close', reply: '421 4.3.2 Too many connected clients' } }, failure: { phase: 'greeting', code: 421, enhanced: '4.3.2' }, phases: ['connect'], text: /Too many connected clients/ },
+  { name: 'close before the greeting', script: { greeting: { kind: 'close' } }, failure: { phase: 'greeting', error: 'CLOSED' }, phases: ['connect'] },
+  { name: 'close after EHLO', script: { ehlo: { kind: 'close' } }, failure: { phase: 'ehlo', error: 'CLOSED' }, phases: ['connect', 'greeting'] },
+  { name: 'reset at EHLO', script: { ehlo: { kind: 'reset' } }, failure: { phase: 'ehlo', error: 'ECONNRESET' }, phases: ['connect', 'greeting'] },
+  { name: 'EHLO 502', script: { ehlo: '502 5.5.1 no' }, failure: { phase: 'ehlo', code: 502 }, phases: ['connect', 'greeting'] },
+  { name: 'AUTH 535', script: { auth: '535 5.7.8 Authentication failed' }, failure: { phase: 'auth', code: 535, enhanced: '5.7.8' }, phases: ['connect', 'greeting', 'ehlo'] },
+  { name: 'AUTH 454', script: { auth: '454 4.7.0 Temporary authentication failure' }, failure: { phase: 'auth', code: 454, enhanced: '4.7.0' }, phases: ['connect', 'greeting', 'ehlo'] },
+  { name: 'MAIL 451', script: { mail: '451 4.3.0 later' }, failure: { phase: 'mail', code: 451 }, phases: ['connect', 'greeting', 'ehlo', 'auth'], saysQuit: true },
+  { name: 'MAIL 530', script: { mail: '530 5.7.0 Authentication required' }, failure: { phase: 'mail', code: 530, enhanced: '5.7.0' }, phases: ['connect', 'greeting', 'ehlo', 'auth'], saysQuit: true },
+  { name: 'RCPT 550', script: { rcpt: '550 5.1.1 no such user' }, failure: { phase: 'rcpt', code: 550, enhanced: '5.1.1' }, phases: ['connect', 'greeting', 'ehlo', 'auth', 'mail'], text: /^no such user$/, saysQuit: true },
+  { name: 'RCPT 421 and close', script: { rcpt: { kind: 'close', reply: '421 4.3.2 closing' } }, failure: { phase: 'rcpt', code: 421 }, phases: ['connect', 'greeting', 'ehlo', 'auth', 'mail'] },
+  { name: 'DATA 554', script: { data: '554 5.3.0 no' }, failure: { phase: 'data', code: 554 }, phases: ['connect', 'greeting', 'ehlo', 'auth', 'mail', 'rcpt'], saysQuit: true },
+  { name: '451 at end-of-data', script: { message: '451 4.4.5 Too many messages in flight' }, failure: { phase: 'message', code: 451, enhanced: '4.4.5' }, phases: ['connect', 'greeting', 'ehlo', 'auth', 'mail', 'rcpt', 'data'], saysQuit: true },
+  { name: 'reset at end-of-data', script: { message: { kind: 'reset' } }, failure: { phase: 'message', error: 'ECONNRESET' }, phases: ['connect', 'greeting', 'ehlo', 'auth', 'mail', 'rcpt', 'data'] },
+  { name: 'close at end-of-data', script: { message: { kind: 'close' } }, failure: { phase: 'message', error: 'CLOSED' }, phases: ['connect', 'greeting', 'ehlo', 'auth', 'mail', 'rcpt', 'data'] },
+  { name: 'garbage instead of a reply', script: { ehlo: 'hello there' }, failure: { phase: 'ehlo', error: 'PROTOCOL' }, phases: ['connect', 'greeting'], text: /not a reply line/ },
+  { name: 'reply line over the cap', script: { mail: `250 ${'x'.repeat(5000)}` }, failure: { phase: 'mail', error: 'PROTOCOL' }, phases: ['connect', 'greeting', 'ehlo', 'auth'], text: /longer than 4096/ },
+  { name: 'multi-line reply with mixed codes', script: { ehlo: '250-fake\r\n251 AUTH PLAIN' }, failure: { phase: 'ehlo', error: 'PROTOCOL' }, phases: ['connect', 'greeting'], text: /continuation/ },
+  { name: 'two replies to one command', script: { mail: '250 2.1.0 OK\r\n250 2.1.0 OK' }, failure: { phase: 'rcpt', error: 'PROTOCOL' }, phases: ['connect', 'greeting', 'ehlo', 'auth', 'mail'], text: /before the command/ },
+  { name: 'close in the middle of a reply', script: { ehlo: { kind: 'close', reply: '250-fake.test' } }, failure: { phase: 'ehlo', error: 'CLOSED' }, phases: ['connect', 'greeting'], text: /middle of a reply/ },
+  { name: 'AUTH 334 (no initial response support)', script: { auth: '334 ' }, failure: { phase: 'auth', code: 334 }, phases: ['connect', 'greeting', 'ehlo'] },
+];
+
+for (const { name, script, smtp, failure, phases, text, saysQuit } of faultCases) {
+  Faults(name, async () => {
+    await withSession(script, smtp ?? {}, async (session, recorder) => {
+      const result = await session.sendMessage();
+      assert.ok(result, 'a failure');
+      for (const [key, value] of Object.entries(failure)) assert.equal(result[key as keyof Failure], value, key);
+      if (text) assert.match(result.text, text);
+      assert.is(recorder.failures.length, 1, 'counted once');
+      assert.equal(recorder.failures[0]!.failure, result);
+      assert.ok(recorder.failures[0]!.txnUs > 0);
+      assert.is(recorder.acceptedMessages.length, 0);
+      assert.is(recorder.afterAccept.length, 0);
+      assert.equal(recorder.phaseNames(), saysQuit ? [...phases, 'quit'] : phases);
+      assert.is(recorder.opened, recorder.closed, 'every opened connection closed');
+      assert.is(session.isConnected, false);
+    });
+  });
+}
+
+Faults('connection refused', async () => {
+  const port = await closedPort();
+  const recorder = new TestRecorder();
+  const session = new SmtpSession({ host: '127.0.0.1', port }, smtpOptions(), recorder);
+  const result = await session.sendMessage();
+  assert.equal({ phase: result?.phase, error: result?.error }, { phase: 'connect', error: 'ECONNREFUSED' });
+  assert.is(recorder.failures.length, 1);
+  assert.is(recorder.opened, 0);
+  assert.is(recorder.closed, 0);
+});
+
+Faults('a server that never replies times out within timeout + resolution', async () => {
+  const timeoutMs = 200;
+  for (const step of ['greeting', 'mail', 'message'] as const) {
+    await withSession({ [step]: { kind: 'silent' } }, {}, async (session, recorder) => {
+      const startMs = performance.now();
+      const result = await session.sendMessage();
+      const elapsedMs = performance.now() - startMs;
+      assert.equal({ phase: result?.phase, error: result?.error }, { phase: step, error: 'TIMEOUT' });
+      assert.ok(elapsedMs >= timeoutMs, `${step}: fired after ${elapsedMs} ms`);
+      assert.ok(elapsedMs < timeoutMs + DEADLINE_RESOLUTION_MS + 150, `${step}: fired after ${elapsedMs} ms`);
+      assert.is(recorder.failures.length, 1);
+    }, timeoutMs);
+  }
+});
+
+Faults('QUIT: the server closing instead of replying is a clean end', async () => {
+  await withSession({ quit: { kind: 'close' } }, {}, async (session, recorder) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.is(recorder.acceptedMessages.length, 1);
+    assert.is(recorder.afterAccept.length, 0);
+    assert.equal(recorder.phaseNames().at(-1), 'quit');
+  });
+});
+
+Faults('QUIT: a reset is a clean end too', async () => {
+  await withSession({ quit: { kind: 'reset' } }, {}, async (session, recorder) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.is(recorder.afterAccept.length, 0);
+  });
+});
+
+Faults('QUIT: an error reply after acceptance is an after-accept error, not a failed message', async () => {
+  await withSession({ quit: '500 5.5.1 what' }, {}, async (session, recorder) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.is(recorder.acceptedMessages.length, 1);
+    assert.is(recorder.failures.length, 0);
+    assert.equal(recorder.afterAccept.map((failure) => [failure.phase, failure.code]), [['quit', 500]]);
+    assert.is(session.isConnected, false);
+  });
+});
+
+Faults('QUIT: no reply after acceptance times out as an after-accept error', async () => {
+  await withSession({ quit: { kind: 'silent' } }, {}, async (session, recorder) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.equal(recorder.afterAccept.map((failure) => [failure.phase, failure.error]), [['quit', 'TIMEOUT']]);
+  }, 150);
+});
+
+const Reuse = suite('session: what happens to the connection after a failure');
+
+Reuse('a reply failure at MAIL keeps the connection: the next message starts with RSET', async () => {
+  await withSession({ mail: (n) => (n === 0 ? '451 4.3.0 later' : '250 2.1.0 OK') }, { messagesPerConnection: 5 }, async (session, recorder, server) => {
+    assert.is((await session.sendMessage())?.code, 451);
+    assert.is(session.isConnected, true);
+    assert.is(await session.sendMessage(), undefined);
+    assert.is(server.connections, 1);
+    assert.equal(
+      server.commands.map((command) => command.split(' ')[0]),
+      ['EHLO', 'AUTH', 'MAIL', 'RSET', 'MAIL', 'RCPT', 'DATA'],
+    );
+    assert.is(recorder.failures.length, 1);
+    assert.is(recorder.acceptedMessages.length, 1);
+  });
+});
+
+Reuse('a reply failure on the last message of a connection still says QUIT', async () => {
+  await withSession({ rcpt: '550 5.1.1 no' }, {}, async (session, recorder, server) => {
+    assert.is((await session.sendMessage())?.phase, 'rcpt');
+    assert.equal(server.commands.at(-1), 'QUIT');
+    assert.is(session.isConnected, false);
+    assert.is(recorder.failures.length, 1);
+    assert.is(recorder.afterAccept.length, 0);
+  });
+});
+
+Reuse('421 closes the connection: the next message reconnects', async () => {
+  await withSession({ mail: (n) => (n === 0 ? { kind: 'close', reply: '421 4.3.2 bye' } : '250 2.1.0 OK') }, { messagesPerConnection: 5 }, async (session, recorder, server) => {
+    assert.is((await session.sendMessage())?.code, 421);
+    assert.is(session.isConnected, false);
+    assert.is(await session.sendMessage(), undefined);
+    assert.is(server.connections, 2);
+    assert.is(recorder.opened, 2);
+  });
+});
+
+Reuse('after a socket error the next message reconnects', async () => {
+  await withSession({ message: (n) => (n === 0 ? { kind: 'reset' } : '250 2.0.0 OK') }, {}, async (session, recorder, server) => {
+    assert.is((await session.sendMessage())?.error, 'ECONNRESET');
+    assert.is(await session.sendMessage(), undefined);
+    assert.is(server.connections, 2);
+    assert.is(recorder.failures.length, 1);
+    assert.is(recorder.acceptedMessages.length, 1);
+  });
+});
+
+Reuse('an idle reused connection closed by the server is replaced quietly', async () => {
+  await withSession({ quit: '221 bye' }, { messagesPerConnection: 5 }, async (session, recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    await server.close(); // drops the idle connection (and the listener)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.is(session.isConnected, false);
+    assert.is(recorder.failures.length, 0);
+    assert.is(recorder.closed, 1);
+  });
+});
+
+Reuse('close() interrupts a message in flight: resolves INTERRUPTED, reported once', async () => {
+  await withSession({ message: { kind: 'silent' } }, {}, async (session, recorder) => {
+    const pending = session.sendMessage();
+    setTimeout(() => session.close(), 50);
+    const result = await pending;
+    assert.equal({ phase: result?.phase, error: result?.error }, { phase: 'message', error: 'INTERRUPTED' });
+    assert.is(recorder.failures.length, 1);
+    assert.is(recorder.failures[0]!.failure.error, 'INTERRUPTED');
+    assert.is(recorder.closed, 1);
+    // usable again
+    assert.is(session.isConnected, false);
+  });
+});
+
+Reuse('one operation at a time', async () => {
+  await withSession({}, {}, async (session, recorder) => {
+    const first = session.sendMessage();
+    assert.is((await session.sendMessage())?.error, 'BUSY');
+    try {
+      await session.mail();
+      assert.unreachable('must reject');
+    } catch (error) {
+      assert.instance(error, SmtpStepError);
+    }
+    assert.is(await first, undefined);
+    assert.is(recorder.acceptedMessages.length, 1);
+    assert.is(recorder.failures.length, 0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+const Steps = suite('session: ctx.smtp steps');
+
+Steps('the full walk by steps, with a user message that needs dot stuffing', async () => {
+  await withSession({}, {}, async (session, recorder, server) => {
+    assert.is((await session.connect()).code, 220);
+    assert.is((await session.ehlo()).code, 250);
+    assert.ok(session.capabilities.has('AUTH'));
+    assert.is((await session.auth('user@example.com', 'secret')).code, 235);
+    assert.is((await session.mail('user@example.com')).code, 250);
+    assert.is((await session.rcpt(['x@example.com', 'y@example.com'])).enhanced, '2.1.5');
+    const reply = await session.data('Subject: dots\n\n.leading dot\nmiddle\n.\nend');
+    assert.equal(reply, { code: 250, enhanced: '2.0.0', lines: ['OK'] });
+    assert.is((await session.quit()).code, 221);
+    assert.equal(server.messages, ['Subject: dots\r\n\r\n.leading dot\r\nmiddle\r\n.\r\nend\r\n']);
+    assert.equal(recorder.phaseNames(), ['connect', 'greeting', 'ehlo', 'auth', 'mail', 'rcpt', 'data', 'message', 'quit']);
+    assert.is(recorder.acceptedMessages.length, 1);
+    assert.is(recorder.failures.length, 0);
+    assert.equal(server.commands.filter((c) => c.startsWith('RCPT')), ['RCPT TO:<x@example.com>', 'RCPT TO:<y@example.com>']);
+  });
+});
+
+Steps('a failing step rejects with SmtpStepError and counts the message once', async () => {
+  await withSession({ rcpt: '550 5.1.1 unknown' }, {}, async (session, recorder) => {
+    await session.connect();
+    await session.ehlo();
+    await session.mail();
+    try {
+      await session.rcpt('nobody@example.com');
+      assert.unreachable('must reject');
+    } catch (error) {
+      assert.instance(error, SmtpStepError);
+      const failure = (error as SmtpStepError).failure;
+      assert.equal([failure.phase, failure.code, failure.enhanced], ['rcpt', 550, '5.1.1']);
+    }
+    assert.is(recorder.failures.length, 1);
+    // The connection is still usable
+    assert.is((await session.rset()).code, 250);
+    assert.is((await session.quit()).code, 221);
+    assert.is(recorder.failures.length, 1);
+  });
+});
+
+Steps('steps without a connection: mail() rejects CLOSED, quit() resolves', async () => {
+  await withSession({}, {}, async (session, recorder) => {
+    try {
+      await session.mail();
+      assert.unreachable('must reject');
+    } catch (error) {
+      assert.equal([(error as SmtpStepError).failure.phase, (error as SmtpStepError).failure.error], ['mail', 'CLOSED']);
+    }
+    assert.is((await session.quit()).code, 221);
+    assert.is(recorder.failures.length, 1);
+  });
+});
+
+Steps('send() with overrides, and its failure as SmtpStepError', async () => {
+  await withSession({ message: (n) => (n === 0 ? '250 2.0.0 OK' : '552 5.3.4 too big') }, {}, async (session, recorder, server) => {
+    await session.send({ from: 'other@example.com', to: ['p@example.com', 'q@example.com'], message: 'Subject: hi\n\nhello' });
+    assert.equal(server.messages[0], 'Subject: hi\r\n\r\nhello\r\n');
+    assert.ok(server.commands.includes('MAIL FROM:<other@example.com>'));
+    assert.ok(server.commands.includes('RCPT TO:<q@example.com>'));
+    try {
+      await session.send();
+      assert.unreachable('must reject');
+    } catch (error) {
+      assert.equal((error as SmtpStepError).failure.code, 552);
+    }
+    assert.is(recorder.acceptedMessages.length, 1);
+    assert.is(recorder.failures.length, 1);
+  });
+});
+
+Steps('addresses with line breaks are refused without sending them', async () => {
+  await withSession({}, {}, async (session, recorder, server) => {
+    session.from = 'evil@example.com>\r\nRCPT TO:<victim@example.com';
+    const result = await session.sendMessage();
+    assert.equal([result?.phase, result?.error], ['mail', 'INVALID']);
+    assert.not.ok(server.commands.some((command) => command.includes('victim')));
+    assert.is(recorder.failures.length, 1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+const Proxy = suite('session: against the fake proxy (fixtures/fake-proxy.ts)');
+
+Proxy('sends messages the proxy accepts, one connection each and three on one connection', async () => {
+  const proxy = await startFakeProxy({ adminPort: null, seed: 1 });
+  try {
+    const recorder = new TestRecorder();
+    const session = new SmtpSession({ host: '127.0.0.1', port: proxy.port }, smtpOptions(), recorder);
+    for (let i = 0; i < 3; i++) assert.is(await session.sendMessage(), undefined);
+    const reusing = new SmtpSession({ host: '127.0.0.1', port: proxy.port }, smtpOptions({ messagesPerConnection: 3 }), recorder);
+    for (let i = 0; i < 3; i++) assert.is(await reusing.sendMessage(), undefined);
+    assert.is(recorder.acceptedMessages.length, 6);
+    assert.is(proxy.stats.messagesAccepted, 6);
+    assert.is(proxy.stats.connections, 4);
+    assert.is(recorder.opened, 4);
+    assert.is(recorder.closed, 4);
+    // unknown account: failed at auth with the proxy's code
+    const stranger = new SmtpSession({ host: '127.0.0.1', port: proxy.port }, smtpOptions({ from: 'nobody@nowhere.test' }), recorder);
+    const failure = await stranger.sendMessage();
+    assert.equal([failure?.phase, failure?.code], ['auth', 535]);
+  } finally {
+    await proxy.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+
+const Leaks = suite('session: nothing left open');
+
+Leaks('no watched deadline, no ticker, no socket or server handle remains', async () => {
+  assert.is(watchedDeadlineCount(), 0);
+  await new Promise((resolve) => setTimeout(resolve, DEADLINE_RESOLUTION_MS * 3));
+  assert.is(isDeadlineTickerRunning(), false);
+  const open = process.getActiveResourcesInfo().filter((name) => name === 'TCPSocketWrap' || name === 'TCPServerWrap' || name === 'Timeout');
+  assert.equal(open, []);
+});
+
+Flow.run();
+Faults.run();
+Reuse.run();
+Steps.run();
+Proxy.run();
+Leaks.run();
