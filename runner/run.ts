@@ -155,6 +155,8 @@ function flagsScenario(command: RunCommandOptions): ScenarioFileOptions {
         executor: command.batches ? 'batches' : 'shared-iterations',
         vus: command.concurrent ?? DEFAULTS.concurrent,
         iterations: command.numEmails ?? DEFAULTS.numEmails,
+        // The old tool ran until every email was sent, however long; keep that (a stop is Ctrl+C).
+        maxDuration: '24h',
       },
     },
   };

@@ -94,10 +94,13 @@ export class ScenarioRun implements ExecutorContext {
   }
 
   dropIteration(): void {
-    this.host.registry.noteDropped(this.scenario.name);
+    const { name, executor } = this.scenario;
+    this.host.registry.noteDropped(name);
     this.host.warnOnce(
-      `dropped:${this.scenario.name}`,
-      `scenario ${this.scenario.name}: no free VU to start an iteration on schedule (dropped_iterations); raise maxVUs or lower the rate`,
+      `dropped:${name}`,
+      executor.endsWith('arrival-rate')
+        ? `scenario ${name}: no free VU to start an iteration on schedule (dropped_iterations); raise maxVUs or lower the rate`
+        : `scenario ${name}: maxDuration ended before every iteration started (dropped_iterations); raise maxDuration or lower iterations`,
     );
   }
 

@@ -1,0 +1,267 @@
+/**
+ * Loads a scenario file into its options, as the user wrote them (validation is options.ts's).
+ *
+ * - TypeScript / JavaScript (`.ts .mts .cts .js .mjs .cjs`): esbuild bundles the file with its
+ *   local imports (other modules, JSON data) into one ESM module with an inline source map,
+ *   written to a unique temp file, imported, deleted. Its default export is the options.
+ *   `import ... from 'runner'` resolves to a virtual module re-exporting the API object of
+ *   *this* process (set on globalThis just before the import), so it works inside this repo
+ *   and in a user's project alike, and custom metrics land in the engine's own registry.
+ * - YAML / JSON (`.yaml .yml .json`): parsed with `yaml` (merge keys `<<` allowed); options only.
+ *
+ * Build and syntax errors become a ScriptError `file:line:col: message` with the offending line
+ * and a caret; an exception at import time is reported at its source location (the source map
+ * is enabled for stack traces, so errors thrown later by iteration code point to the user's file
+ * too).
+ */
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type BuildFailure, type Message, type Plugin } from 'esbuild';
+import { LineCounter, parseDocument } from 'yaml';
+import * as api from '../index.ts';
+import { RunnerError, ScriptError } from '../errors.ts';
+import type { ScenarioFileOptions } from './types.ts';
+
+/** Where the running process publishes its public API for bundled scenario files. */
+export const RUNNER_API_KEY = Symbol.for('runner.api');
+
+/** File extensions bundled with esbuild. */
+export const CODE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
+/** File extensions parsed as YAML (JSON is YAML). */
+export const DATA_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
+
+const DEFAULT_EXPORT_HINT = 'export default defineScenario({ scenarios: {...} })';
+
+/** A loaded scenario file: its options as written and its absolute path. */
+export interface LoadedScenarioFile {
+  options: ScenarioFileOptions;
+  file: string;
+}
+
+/** Loads a scenario file (path relative to the working directory or absolute). */
+export async function loadScenarioFile(path: string): Promise<LoadedScenarioFile> {
+  const file = resolvePath(path);
+  let isFile = false;
+  try {
+    isFile = statSync(file).isFile();
+  } catch {
+    throw new RunnerError(`scenario file not found: ${displayPath(file)}`, { code: 'E_NO_SCENARIO_FILE', exit: 'invalidOptions', hint: shippedScenariosHint() });
+  }
+  if (!isFile) throw new RunnerError(`scenario file ${displayPath(file)} is not a file`, { code: 'E_NO_SCENARIO_FILE', exit: 'invalidOptions', hint: shippedScenariosHint() });
+
+  const extension = extname(file).toLowerCase();
+  if ((CODE_EXTENSIONS as readonly string[]).includes(extension)) return { options: await loadCodeFile(file), file };
+  if ((DATA_EXTENSIONS as readonly string[]).includes(extension)) return { options: await loadDataFile(file), file };
+  throw new RunnerError(`scenario file ${displayPath(file)}: unsupported file type '${extension}'`, {
+    code: 'E_SCENARIO_TYPE',
+    exit: 'invalidOptions',
+    hint: `use a TypeScript/JavaScript file (${CODE_EXTENSIONS.join(' ')}) or YAML/JSON (${DATA_EXTENSIONS.join(' ')})`,
+  });
+}
+
+/** Lists the shipped scenarios in ./scenarios, when that folder exists. */
+function shippedScenariosHint(): string | undefined {
+  const folder = resolvePath('scenarios');
+  let names: string[];
+  try {
+    names = readdirSync(folder).filter((name) => [...CODE_EXTENSIONS, ...DATA_EXTENSIONS].includes(extname(name) as never));
+  } catch {
+    return undefined;
+  }
+  if (names.length === 0) return undefined;
+  return `scenarios here: ${names.sort().map((name) => `scenarios/${name}`).join(', ')}`;
+}
+
+/** A path for messages: relative to the working directory when inside it. */
+function displayPath(file: string): string {
+  const fromCwd = relative(process.cwd(), file);
+  return fromCwd !== '' && !fromCwd.startsWith('..') && !isAbsolute(fromCwd) ? fromCwd : file;
+}
+
+/** `  12 | text` and a caret under `column` (0-based, characters). */
+function codeFrame(lineNumber: number, lineText: string, column: number): string {
+  const gutter = String(lineNumber);
+  const shown = lineText.replace(/\t/g, ' ');
+  return `\n  ${gutter} | ${shown}\n  ${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(0, column))}^`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TypeScript and JavaScript
+
+/** Source of the virtual 'runner' module: one re-export per key of the API object. */
+function runnerModuleSource(): string {
+  const lines = [
+    `const api = globalThis[Symbol.for('runner.api')];`,
+    `if (!api) throw new Error("the 'runner' module is only available to scenario files loaded by runner");`,
+  ];
+  for (const name of Object.keys(api)) {
+    if (name === 'default') lines.push('export default api.default;');
+    else if (/^[A-Za-z_$][\w$]*$/.test(name)) lines.push(`export const ${name} = api.${name};`);
+  }
+  return lines.join('\n');
+}
+
+/** Resolves the bare import 'runner' to the running process's API. */
+const runnerApiPlugin: Plugin = {
+  name: 'runner-api',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^runner$/ }, () => ({ path: 'runner', namespace: 'runner-api' }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'runner-api' }, () => ({ contents: runnerModuleSource(), loader: 'js' }));
+  },
+};
+
+/** Gives bundled CommonJS dependencies a `require` for Node built-ins, resolving from the scenario's folder. */
+function requireBanner(file: string): string {
+  return `import { createRequire as __runnerCreateRequire } from 'node:module';\nconst require = __runnerCreateRequire(${JSON.stringify(pathToFileURL(file).href)});`;
+}
+
+async function bundle(file: string, outfile: string, banner: string | undefined): Promise<string> {
+  const result = await build({
+    entryPoints: [file],
+    outfile, // not written (write: false): it makes the source map's paths relative to where we write it
+    write: false,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'inline',
+    sourcesContent: true,
+    keepNames: true,
+    logLevel: 'silent',
+    plugins: [runnerApiPlugin],
+    // The bundle runs from a temp file: keep import.meta pointing at the scenario file, so
+    // `new URL('./data.csv', import.meta.url)` finds files next to it (for every bundled
+    // module alike: they all see the entry file's location).
+    define: {
+      'import.meta.url': JSON.stringify(pathToFileURL(file).href),
+      'import.meta.filename': JSON.stringify(file),
+      'import.meta.dirname': JSON.stringify(dirname(file)),
+    },
+    ...(banner ? { banner: { js: banner } } : {}),
+  });
+  return result.outputFiles[0]!.text;
+}
+
+async function loadCodeFile(file: string): Promise<ScenarioFileOptions> {
+  const outfile = join(tmpdir(), `runner-scenario-${process.pid}-${randomUUID()}.mjs`);
+  let code: string;
+  try {
+    code = await bundle(file, outfile, undefined);
+    // esbuild emits this shim when a bundled CommonJS module requires something it left
+    // external (a Node built-in); give it a real `require` then.
+    if (code.includes('Dynamic require of "')) code = await bundle(file, outfile, requireBanner(file));
+  } catch (error) {
+    const failure = error as BuildFailure;
+    if (!Array.isArray(failure.errors)) throw error;
+    throw new ScriptError(formatBuildErrors(failure.errors), 'fix the file and run again; runner bundles it with esbuild (no type checking)', error);
+  }
+
+  // Stack traces of errors thrown by scenario code then point to the user's files, not the bundle.
+  process.setSourceMapsEnabled(true);
+  (globalThis as Record<symbol, unknown>)[RUNNER_API_KEY] = api;
+  let module: Record<string, unknown>;
+  try {
+    await writeFile(outfile, code);
+    module = await import(pathToFileURL(outfile).href);
+  } catch (error) {
+    throw importError(file, outfile, error);
+  } finally {
+    await unlink(outfile).catch(() => undefined);
+  }
+
+  const exported = module['default'];
+  const display = displayPath(file);
+  if (exported === undefined) {
+    const hasOptions = module['options'] !== undefined;
+    throw new ScriptError(
+      `${display}: has no default export${hasOptions ? " (it exports 'options', as a k6 script would)" : ''}`,
+      DEFAULT_EXPORT_HINT,
+    );
+  }
+  if (exported === null || typeof exported !== 'object' || Array.isArray(exported) || !('scenarios' in exported)) {
+    const what = exported === null ? 'null' : Array.isArray(exported) ? 'an array' : typeof exported === 'object' ? 'an object without scenarios' : `a ${typeof exported}`;
+    throw new ScriptError(`${display}: the default export must be the scenario's options, an object with scenarios (got ${what})`, DEFAULT_EXPORT_HINT);
+  }
+  return exported as ScenarioFileOptions;
+}
+
+/** esbuild errors as `file:line:col: message` with the offending line and a caret, each. */
+function formatBuildErrors(errors: Message[]): string {
+  const shown = errors.slice(0, 10).map((error) => {
+    const location = error.location;
+    if (!location) return error.text;
+    const file = displayPath(resolvePath(location.file));
+    // esbuild's column counts UTF-8 bytes; the caret needs characters.
+    const column = Buffer.from(location.lineText).subarray(0, location.column).toString().length;
+    const notes = error.notes.filter((note) => note.text).map((note) => `\n  note: ${note.text}`).join('');
+    return `${file}:${location.line}:${column + 1}: ${error.text}${codeFrame(location.line, location.lineText, column)}${notes}`;
+  });
+  if (errors.length > shown.length) shown.push(`... and ${errors.length - shown.length} more errors`);
+  return shown.join('\n');
+}
+
+/** An exception thrown while the bundle was imported, at its source location when the stack has one. */
+function importError(file: string, bundleFile: string, error: unknown): ScriptError {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  const location = error instanceof Error ? sourceLocation(error.stack ?? '', bundleFile) : undefined;
+  if (!location) return new ScriptError(`${displayPath(file)}: ${name}: ${message} (while loading the scenario)`, undefined, error);
+  const { path, line, column } = location;
+  let frame = '';
+  try {
+    const lineText = readFileLine(path, line);
+    if (lineText !== undefined) frame = codeFrame(line, lineText, column - 1);
+  } catch {
+    // No source to show: the location alone still helps.
+  }
+  return new ScriptError(`${displayPath(path)}:${line}:${column}: ${name}: ${message}${frame}`, undefined, error);
+}
+
+/** Runner's own code (runner/ from source, dist/ when built): frames there are not the user's. */
+const OWN_CODE_DIR = (() => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return (basename(here) === 'scenario' ? dirname(here) : here) + sep;
+})();
+
+/** The first stack frame in a user's file (not Node's, not a dependency's, not runner's, not the bundle's). */
+function sourceLocation(stack: string, bundleFile: string): { path: string; line: number; column: number } | undefined {
+  for (const match of stack.matchAll(/\(?((?:file:\/\/)?\/[^():\n]+):(\d+):(\d+)\)?\s*$/gm)) {
+    const raw = match[1]!;
+    const path = raw.startsWith('file://') ? fileURLToPath(raw) : raw;
+    if (path === bundleFile || path.includes(`${sep}node_modules${sep}`) || path.startsWith(OWN_CODE_DIR)) continue;
+    return { path, line: Number(match[2]), column: Number(match[3]) };
+  }
+  return undefined;
+}
+
+/** One line (1-based) of a file; synchronous on purpose: only on the error path, once. */
+function readFileLine(path: string, line: number): string | undefined {
+  return readFileSync(path, 'utf8').split(/\r?\n/)[line - 1];
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML and JSON
+
+async function loadDataFile(file: string): Promise<ScenarioFileOptions> {
+  const text = await readFile(file, 'utf8');
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+  const display = displayPath(file);
+  if (document.errors.length > 0) {
+    const lines = text.split(/\r?\n/);
+    const shown = document.errors.slice(0, 10).map((error) => {
+      const { line, col } = lineCounter.linePos(error.pos[0]);
+      return `${display}:${line}:${col}: ${error.message}${codeFrame(line, lines[line - 1] ?? '', col - 1)}`;
+    });
+    throw new ScriptError(shown.join('\n'), 'fix the YAML syntax; strings with a colon or # need quotes');
+  }
+  const value: unknown = document.toJS();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ScriptError(`${display}: must hold the scenario's options as a mapping (got ${value === null ? 'nothing' : Array.isArray(value) ? 'a list' : typeof value})`, 'start from scenarios/baseline.yaml');
+  }
+  return value as ScenarioFileOptions;
+}

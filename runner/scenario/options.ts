@@ -1,0 +1,426 @@
+/**
+ * From a scenario file's options (or none: a flags-only run) and the command line to the
+ * `ResolvedOptions` the engine runs:
+ *
+ *   strip code fields → JSON schema + semantic checks (every problem at once) → defaults merged
+ *   (top-level target/smtp/accounts, then each scenario's own) → accounts files read → CLI
+ *   overrides applied → durations in ms, recipients as arrays, every field present.
+ *
+ * Any problem throws one InvalidOptionsError listing them all.
+ */
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { InvalidOptionsError, RunnerError } from '../errors.ts';
+import { PHASES, type Phase } from '../smtp/phases.ts';
+import { SYSTEM_TAGS } from '../metrics/catalogue.ts';
+import { isEmailAddress, readAccountsFile, singleSender, buildWeightedCycle } from './accounts.ts';
+import { DEFAULTS } from './defaults.ts';
+import { parseDurationMs } from './duration.ts';
+import type { ResolvedAccounts, ResolvedOptions, ResolvedScenario, ResolvedSmtp, ResolvedTarget } from './resolved.ts';
+import type { AccountsOptions, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
+import { formatPath, quote, validateScenarioFile } from './validate.ts';
+
+/**
+ * Command-line overrides, applied on top of the file in this order:
+ *
+ * - `--scenario NAME` (repeatable): run only the named scenarios; an unknown name is an error
+ *   that lists the file's names.
+ * - `--scale F` (F > 0): multiplies every time span of the profile (startTime, duration, stage
+ *   durations, maxDuration, thresholds' delayAbortEval) and every iteration count (rounded, at
+ *   least 1) by F; rates, VUs, timeUnit, gracefulStop and SMTP timeouts are kept. The shipped
+ *   one-hour soak runs in 3.6 s with `--scale 0.001`.
+ * - `--duration D`: sets `duration` of constant-vus and constant-arrival-rate, rescales the
+ *   stages of ramping-vus and ramping-arrival-rate proportionally so they last D in total, and
+ *   sets maxDuration of shared-iterations, per-vu-iterations and batches. With --scale, D is
+ *   applied after scaling, so it is exact.
+ * - `--vus N`: sets `vus` of shared-iterations, per-vu-iterations, constant-vus and batches;
+ *   scales ramping-vus' startVUs and stage targets so the peak is N; raises arrival-rate
+ *   scenarios' preAllocatedVUs (and maxVUs) to at least N.
+ * - `--iterations N`: sets `iterations` of shared-iterations, per-vu-iterations (per VU) and
+ *   batches; an error when no selected scenario is iteration-based.
+ * - `--rate R`: sets `rate` of constant-arrival-rate scenarios (per their timeUnit); an error
+ *   when there is none.
+ * - `--host`, `--port`, `--admin-url`, `--from`, `--to`, `--no-auth`, `--message-size`,
+ *   `--messages-per-connection`, `--timeout`: replace that setting in every scenario
+ *   (`--timeout` sets every phase's timeout; `--from` also replaces an accounts file: the run
+ *   sends as that one sender).
+ * - `--env KEY=VALUE`: merged over the process environment into `ctx.env`.
+ * - `--tag k=v`: added to every scenario's tags (over the file's).
+ *
+ * shared-iterations and batches never run more VUs than iterations (extra VUs would idle).
+ */
+export interface CliOverrides {
+  host?: string;
+  port?: number;
+  adminUrl?: string;
+  from?: string;
+  to?: string[];
+  auth?: 'plain' | 'none';
+  /** Body bytes. */
+  messageSize?: number;
+  messagesPerConnection?: number;
+  /** Reply timeout of every phase, milliseconds. */
+  timeoutMs?: number;
+  vus?: number;
+  iterations?: number;
+  /** A duration such as '30s'. */
+  duration?: string;
+  /** Iterations per timeUnit. */
+  rate?: number;
+  /** Time-compression factor, > 0. */
+  scale?: number;
+  env?: Record<string, string>;
+  tags?: Record<string, string>;
+  /** Only run these scenarios. */
+  scenario?: string[];
+}
+
+/** Where the options come from: the scenario file (absolute), the folder relative paths start from, the environment. */
+export interface ResolveContext {
+  file?: string;
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Option names whose values are code; they pass through to ResolvedOptions, not through the schema. */
+const CODE_FIELDS = ['iteration', 'setup', 'teardown', 'handleSummary'] as const;
+
+/** The scenario of a run without a scenario file: the guide's defaults (100 emails, 10 at a time). */
+export function flagsOnlyOptions(): ScenarioFileOptions {
+  return { scenarios: { default: { executor: 'shared-iterations', vus: DEFAULTS.concurrent, iterations: DEFAULTS.numEmails } } };
+}
+
+/** Resolves a scenario file's options and the CLI overrides into what the engine runs. */
+export async function resolveOptions(
+  fileOptions: ScenarioFileOptions | undefined,
+  cli: CliOverrides,
+  context: ResolveContext,
+): Promise<ResolvedOptions> {
+  const raw: Record<string, unknown> = { ...(fileOptions ?? flagsOnlyOptions()) };
+  const code: Partial<Record<(typeof CODE_FIELDS)[number], unknown>> = {};
+  const problems: string[] = [];
+  for (const field of CODE_FIELDS) {
+    if (!(field in raw)) continue;
+    const value = raw[field];
+    delete raw[field];
+    if (typeof value === 'function') code[field] = value;
+    else if (value !== undefined) problems.push(`${field}: must be a function (custom code needs a TypeScript or JavaScript scenario file)`);
+  }
+  problems.push(...validateScenarioFile(raw));
+  const scenariosValue = raw['scenarios'];
+  const names = scenariosValue !== null && typeof scenariosValue === 'object' ? Object.keys(scenariosValue) : [];
+  problems.push(...checkCliOverrides(cli, names));
+  if (problems.length > 0) throw invalid(problems);
+  const options = raw as unknown as ScenarioFileOptions;
+
+  const selected = cli.scenario && cli.scenario.length > 0 ? names.filter((name) => cli.scenario!.includes(name)) : names;
+  const accountsCache = new Map<string, Promise<string[]>>();
+  const scenarios: ResolvedScenario[] = [];
+  for (const name of selected) {
+    const config = options.scenarios[name]!;
+    const accountsPath = ['scenarios', name, 'accounts'];
+    const scenario = resolveScenario(name, config, options);
+    const accountsOptions = config.accounts ?? options.accounts;
+    if (cli.from !== undefined) scenario.accounts = singleSender(cli.from);
+    else if (accountsOptions) {
+      const where = config.accounts ? formatPath(accountsPath) : 'accounts';
+      const accounts = await resolveAccounts(accountsOptions, context.baseDir, where, problems, accountsCache);
+      if (accounts) scenario.accounts = accounts;
+    }
+    scenarios.push(scenario);
+  }
+
+  const scale = cli.scale ?? 1;
+  applyCliOverrides(scenarios, cli, problems);
+  if (problems.length > 0) throw invalid(problems);
+
+  return {
+    file: context.file,
+    description: options.description,
+    scenarios,
+    thresholds: resolveThresholds(options.thresholds, scale),
+    env: { ...context.env, ...cli.env },
+    iteration: code.iteration as ResolvedOptions['iteration'],
+    setup: code.setup as ResolvedOptions['setup'],
+    teardown: code.teardown as ResolvedOptions['teardown'],
+  };
+}
+
+function invalid(problems: string[]): InvalidOptionsError {
+  return new InvalidOptionsError(problems, 'every option, with its default, is described in schemas/scenario.schema.json');
+}
+
+function ms(value: string | number): number {
+  return parseDurationMs(value);
+}
+
+/** Top-level target, then the scenario's, then the defaults. */
+function resolveTarget(top: TargetOptions | undefined, own: TargetOptions | undefined): ResolvedTarget {
+  return {
+    host: own?.host ?? top?.host ?? DEFAULTS.host,
+    port: own?.port ?? top?.port ?? DEFAULTS.port,
+    adminUrl: own?.adminUrl ?? top?.adminUrl ?? DEFAULTS.adminUrl,
+  };
+}
+
+/** Top-level smtp, then the scenario's, field by field (timeouts phase by phase), then the defaults. */
+function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined): ResolvedSmtp {
+  const merged: SmtpOptions = { ...top, ...own, timeouts: { ...top?.timeouts, ...own?.timeouts } };
+  const defaultTimeoutMs = ms(merged.timeout ?? DEFAULTS.timeout);
+  const timeoutsMs = {} as Record<Phase, number>;
+  for (const phase of PHASES) {
+    const value = merged.timeouts![phase];
+    timeoutsMs[phase] = value === undefined ? defaultTimeoutMs : ms(value);
+  }
+  const to = merged.to ?? DEFAULTS.to;
+  return {
+    from: merged.from ?? DEFAULTS.from,
+    to: Array.isArray(to) ? [...to] : [to],
+    auth: merged.auth ?? DEFAULTS.auth,
+    password: merged.password ?? DEFAULTS.password,
+    ehloName: merged.ehloName ?? DEFAULTS.ehloName,
+    messageSize: merged.messageSize ?? DEFAULTS.messageSize,
+    messagesPerConnection: merged.messagesPerConnection ?? DEFAULTS.messagesPerConnection,
+    timeoutsMs,
+  };
+}
+
+/** One scenario with every field present; options its executor does not use are 0 / []. */
+function resolveScenario(name: string, config: ScenarioConfig, file: ScenarioFileOptions): ResolvedScenario {
+  const smtp = resolveSmtp(file.smtp, config.smtp);
+  const scenario: ResolvedScenario = {
+    name,
+    executor: config.executor,
+    startTimeMs: ms(config.startTime ?? DEFAULTS.startTime),
+    gracefulStopMs: ms(config.gracefulStop ?? DEFAULTS.gracefulStop),
+    tags: { ...config.tags },
+    target: resolveTarget(file.target, config.target),
+    smtp,
+    accounts: singleSender(smtp.from),
+    vus: 0,
+    iterations: 0,
+    durationMs: 0,
+    maxDurationMs: 0,
+    startVUs: 0,
+    gracefulRampDownMs: 0,
+    stages: [],
+    rate: 0,
+    startRate: 0,
+    timeUnitMs: 0,
+    preAllocatedVUs: 0,
+    maxVUs: 0,
+  };
+  switch (config.executor) {
+    case 'shared-iterations':
+    case 'per-vu-iterations':
+    case 'batches':
+      scenario.vus = config.vus ?? DEFAULTS.vus;
+      scenario.iterations = config.iterations ?? DEFAULTS.iterations;
+      scenario.maxDurationMs = ms(config.maxDuration ?? DEFAULTS.maxDuration);
+      break;
+    case 'constant-vus':
+      scenario.vus = config.vus ?? DEFAULTS.vus;
+      scenario.durationMs = ms(config.duration);
+      break;
+    case 'ramping-vus':
+      scenario.startVUs = config.startVUs ?? DEFAULTS.startVUs;
+      scenario.gracefulRampDownMs = ms(config.gracefulRampDown ?? DEFAULTS.gracefulRampDown);
+      scenario.stages = config.stages.map((stage) => ({ durationMs: ms(stage.duration), target: stage.target }));
+      break;
+    case 'constant-arrival-rate':
+      scenario.rate = config.rate;
+      scenario.timeUnitMs = ms(config.timeUnit ?? DEFAULTS.timeUnit);
+      scenario.durationMs = ms(config.duration);
+      scenario.preAllocatedVUs = config.preAllocatedVUs;
+      scenario.maxVUs = config.maxVUs ?? config.preAllocatedVUs;
+      break;
+    case 'ramping-arrival-rate':
+      scenario.startRate = config.startRate ?? DEFAULTS.startRate;
+      scenario.timeUnitMs = ms(config.timeUnit ?? DEFAULTS.timeUnit);
+      scenario.stages = config.stages.map((stage) => ({ durationMs: ms(stage.duration), target: stage.target }));
+      scenario.preAllocatedVUs = config.preAllocatedVUs;
+      scenario.maxVUs = config.maxVUs ?? config.preAllocatedVUs;
+      break;
+  }
+  return scenario;
+}
+
+/** Reads an accounts file (once per path) into ResolvedAccounts; a problem is pushed instead of thrown. */
+async function resolveAccounts(
+  options: AccountsOptions,
+  baseDir: string,
+  where: string,
+  problems: string[],
+  cache: Map<string, Promise<string[]>>,
+): Promise<ResolvedAccounts | undefined> {
+  const file = isAbsolute(options.file) ? options.file : resolvePath(baseDir, options.file);
+  let read = cache.get(file);
+  if (!read) {
+    read = readAccountsFile(file);
+    cache.set(file, read);
+  }
+  let emails: string[];
+  try {
+    emails = await read;
+  } catch (error) {
+    if (!(error instanceof RunnerError)) throw error;
+    const problem = `${where}.file: ${error.message}${error.hint ? ` (${error.hint})` : ''}`;
+    if (!problems.includes(problem)) problems.push(problem);
+    return undefined;
+  }
+  const pick = options.pick ?? DEFAULTS.accountsPick;
+  const weights = emails.map((email) => options.weights?.[email] ?? 1);
+  if (pick === 'weighted') {
+    const known = new Set(emails);
+    for (const email of Object.keys(options.weights ?? {})) {
+      if (!known.has(email)) problems.push(`${where}.weights[${quote(email)}]: not an account of ${options.file} (it has ${emails.slice(0, 5).join(', ')}${emails.length > 5 ? ', …' : ''})`);
+    }
+    try {
+      buildWeightedCycle(weights);
+    } catch (error) {
+      problems.push(`${where}.weights: ${(error as Error).message}`);
+    }
+  }
+  return { pick, emails, weights, file };
+}
+
+/** Problems with the overrides themselves, each named by its flag. */
+export function checkCliOverrides(cli: CliOverrides, scenarioNames: readonly string[]): string[] {
+  const problems: string[] = [];
+  const positiveInteger = (value: number | undefined, flag: string, min: number) => {
+    if (value !== undefined && (!Number.isInteger(value) || value < min)) problems.push(`${flag}: must be a whole number >= ${min} (got ${value})`);
+  };
+  if (cli.host !== undefined && (cli.host === '' || /\s/.test(cli.host))) problems.push(`--host: ${quote(cli.host)} is not a host name or IP`);
+  if (cli.port !== undefined && (!Number.isInteger(cli.port) || cli.port < 1 || cli.port > 65535)) problems.push(`--port: ${cli.port} is out of range 1-65535`);
+  if (cli.from !== undefined && !isEmailAddress(cli.from)) problems.push(`--from: ${quote(cli.from)} is not an email address`);
+  if (cli.to !== undefined) {
+    if (cli.to.length === 0) problems.push('--to: give at least one recipient');
+    for (const to of cli.to) if (!isEmailAddress(to)) problems.push(`--to: ${quote(to)} is not an email address`);
+  }
+  positiveInteger(cli.messageSize, '--message-size', 0);
+  positiveInteger(cli.messagesPerConnection, '--messages-per-connection', 1);
+  if (cli.timeoutMs !== undefined && !(cli.timeoutMs > 0 && Number.isFinite(cli.timeoutMs))) problems.push(`--timeout: must be > 0 (got ${cli.timeoutMs} ms)`);
+  positiveInteger(cli.vus, '--vus', 1);
+  positiveInteger(cli.iterations, '--iterations', 1);
+  if (cli.duration !== undefined) {
+    try {
+      if (!(parseDurationMs(cli.duration) > 0)) problems.push(`--duration: must be > 0 (got ${quote(cli.duration)})`);
+    } catch {
+      problems.push(`--duration: ${quote(cli.duration)} is not a duration: use e.g. '30s', '5m'`);
+    }
+  }
+  if (cli.rate !== undefined && !(cli.rate > 0 && Number.isFinite(cli.rate))) problems.push(`--rate: must be > 0 (got ${cli.rate})`);
+  if (cli.scale !== undefined && !(cli.scale > 0 && Number.isFinite(cli.scale))) problems.push(`--scale: must be > 0 (got ${cli.scale})`);
+  for (const key of Object.keys(cli.env ?? {})) if (key === '') problems.push('--env: a variable needs a name: KEY=VALUE');
+  for (const key of Object.keys(cli.tags ?? {})) {
+    if ((SYSTEM_TAGS as readonly string[]).includes(key)) problems.push(`--tag: '${key}' is set by runner on every sample: choose another name`);
+    else if (!/^[A-Za-z0-9_.-]+$/.test(key)) problems.push(`--tag: ${quote(key)}: tag names may only contain letters, digits, '_', '.' and '-'`);
+  }
+  for (const name of cli.scenario ?? []) {
+    if (!scenarioNames.includes(name)) problems.push(`--scenario: no scenario named ${quote(name)}: the file has ${scenarioNames.join(', ')}`);
+  }
+  return problems;
+}
+
+const ITERATION_BASED = new Set(['shared-iterations', 'per-vu-iterations', 'batches']);
+
+/** Scales a time span, keeping 0 as 0 and anything else at least 1 ms. */
+function scaleMs(valueMs: number, factor: number): number {
+  return valueMs === 0 ? 0 : Math.max(1, Math.round(valueMs * factor));
+}
+
+/** Rescales stage durations so they total `totalMs` (rounding goes to the last stage with time). */
+function fitStages(scenario: ResolvedScenario, totalMs: number): void {
+  const currentMs = scenario.stages.reduce((sum, stage) => sum + stage.durationMs, 0);
+  if (currentMs === 0) return;
+  let assignedMs = 0;
+  let lastWithTime = -1;
+  scenario.stages.forEach((stage, index) => {
+    stage.durationMs = Math.round((stage.durationMs * totalMs) / currentMs);
+    assignedMs += stage.durationMs;
+    if (stage.durationMs > 0) lastWithTime = index;
+  });
+  if (lastWithTime >= 0) scenario.stages[lastWithTime]!.durationMs += totalMs - assignedMs;
+}
+
+/** Applies the CLI overrides (see CliOverrides for their meaning and order) in place. */
+function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, problems: string[]): void {
+  if (cli.iterations !== undefined && !scenarios.some((s) => ITERATION_BASED.has(s.executor))) {
+    problems.push(`--iterations: applies to shared-iterations, per-vu-iterations and batches scenarios; this run has ${describeExecutors(scenarios)}: use --duration or --scale`);
+  }
+  if (cli.rate !== undefined && !scenarios.some((s) => s.executor === 'constant-arrival-rate')) {
+    problems.push(`--rate: applies to constant-arrival-rate scenarios; this run has ${describeExecutors(scenarios)}`);
+  }
+  const durationMs = cli.duration === undefined ? undefined : parseDurationMs(cli.duration);
+  for (const scenario of scenarios) {
+    if (cli.scale !== undefined) {
+      const factor = cli.scale;
+      scenario.startTimeMs = scaleMs(scenario.startTimeMs, factor);
+      scenario.durationMs = scaleMs(scenario.durationMs, factor);
+      scenario.maxDurationMs = scaleMs(scenario.maxDurationMs, factor);
+      for (const stage of scenario.stages) stage.durationMs = scaleMs(stage.durationMs, factor);
+      if (scenario.iterations > 0) scenario.iterations = Math.max(1, Math.round(scenario.iterations * factor));
+    }
+    if (durationMs !== undefined) {
+      if (scenario.executor === 'constant-vus' || scenario.executor === 'constant-arrival-rate') scenario.durationMs = durationMs;
+      else if (ITERATION_BASED.has(scenario.executor)) scenario.maxDurationMs = durationMs;
+      else fitStages(scenario, durationMs);
+    }
+    if (cli.vus !== undefined) applyVus(scenario, cli.vus);
+    if (cli.iterations !== undefined && ITERATION_BASED.has(scenario.executor)) scenario.iterations = cli.iterations;
+    if (cli.rate !== undefined && scenario.executor === 'constant-arrival-rate') scenario.rate = cli.rate;
+    if (scenario.executor === 'shared-iterations' || scenario.executor === 'batches') {
+      scenario.vus = Math.min(scenario.vus, scenario.iterations);
+    }
+
+    const { target, smtp } = scenario;
+    if (cli.host !== undefined) target.host = cli.host;
+    if (cli.port !== undefined) target.port = cli.port;
+    if (cli.adminUrl !== undefined) target.adminUrl = cli.adminUrl;
+    if (cli.from !== undefined) smtp.from = cli.from;
+    if (cli.to !== undefined) smtp.to = [...cli.to];
+    if (cli.auth !== undefined) smtp.auth = cli.auth;
+    if (cli.messageSize !== undefined) smtp.messageSize = cli.messageSize;
+    if (cli.messagesPerConnection !== undefined) smtp.messagesPerConnection = cli.messagesPerConnection;
+    if (cli.timeoutMs !== undefined) for (const phase of PHASES) smtp.timeoutsMs[phase] = cli.timeoutMs;
+    if (cli.tags) Object.assign(scenario.tags, cli.tags);
+  }
+}
+
+function applyVus(scenario: ResolvedScenario, vus: number): void {
+  switch (scenario.executor) {
+    case 'ramping-vus': {
+      const peak = Math.max(scenario.startVUs, ...scenario.stages.map((stage) => stage.target));
+      if (peak === 0) break;
+      scenario.startVUs = Math.round((scenario.startVUs * vus) / peak);
+      for (const stage of scenario.stages) stage.target = Math.round((stage.target * vus) / peak);
+      break;
+    }
+    case 'constant-arrival-rate':
+    case 'ramping-arrival-rate':
+      scenario.preAllocatedVUs = Math.max(scenario.preAllocatedVUs, vus);
+      scenario.maxVUs = Math.max(scenario.maxVUs, scenario.preAllocatedVUs);
+      break;
+    default:
+      scenario.vus = vus;
+  }
+}
+
+function describeExecutors(scenarios: ResolvedScenario[]): string {
+  return scenarios.map((s) => `${s.name} (${s.executor})`).join(', ');
+}
+
+/**
+ * Thresholds as written (run.ts compiles them with runner/thresholds once custom metrics are
+ * known), copied; with --scale, an object form's delayAbortEval is scaled like the run.
+ */
+function resolveThresholds(thresholds: Record<string, ThresholdSpec[]> | undefined, scale: number): ResolvedOptions['thresholds'] {
+  const resolved: ResolvedOptions['thresholds'] = {};
+  for (const [metricKey, specs] of Object.entries(thresholds ?? {})) {
+    resolved[metricKey] = specs.map((spec) =>
+      typeof spec === 'string' || spec.delayAbortEval === undefined || scale === 1
+        ? typeof spec === 'string' ? spec : { ...spec }
+        : { ...spec, delayAbortEval: Math.round(parseDurationMs(spec.delayAbortEval) * scale) },
+    );
+  }
+  return resolved;
+}

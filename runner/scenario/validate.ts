@@ -1,0 +1,479 @@
+/**
+ * Checks a scenario file's options twice, as k6 does, and reports *every* problem at once:
+ *
+ * 1. the JSON schema (schemas/scenario.schema.json, ajv, all errors): shape, types, names,
+ *    required options per executor, unknown options (with a "did you mean" for typos);
+ * 2. semantic checks the schema cannot express well: values that parse (durations, emails),
+ *    ranges and relations between options (maxVUs >= preAllocatedVUs), each with what to do.
+ *
+ * Each problem is `path: message` with a path as written in the file
+ * (`scenarios.ramp.stages[1].duration: '5x' is not a duration: use e.g. '30s', '5m'`). When
+ * both checks flag the same path, the semantic message wins: it says more.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import schema from '../../schemas/scenario.schema.json' with { type: 'json' };
+import { PHASES } from '../smtp/phases.ts';
+import { SYSTEM_TAGS } from '../metrics/catalogue.ts';
+import { isEmailAddress } from './accounts.ts';
+import { parseDurationMs } from './duration.ts';
+
+/** One problem: where (a path as written in the file, or a flag) and what to do. */
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+/** A path inside the options: property names and array indexes. */
+export type PathSegments = ReadonlyArray<string | number>;
+
+/** Formats a problem as `path: message` (just the message for the root). */
+export function formatProblem(problem: Problem): string {
+  return problem.path === '' ? problem.message : `${problem.path}: ${problem.message}`;
+}
+
+/** Formats a path the way the file reads: `scenarios.peak.stages[1].duration`, `thresholds['a{b:c}']`. */
+export function formatPath(segments: PathSegments): string {
+  let text = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) text += text === '' ? segment : `.${segment}`;
+    else text += `[${quote(segment)}]`;
+  }
+  return text;
+}
+
+/** Quotes a value for a message: strings in single quotes, the rest as JSON. */
+export function quote(value: unknown): string {
+  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return 'a function';
+  const json = JSON.stringify(value);
+  return json.length > 60 ? json.slice(0, 57) + '...' : json;
+}
+
+/** Edit distance (insert, delete, substitute, swap of neighbours), case-insensitive. */
+function editDistance(a: string, b: string): number {
+  a = a.toLowerCase();
+  b = b.toLowerCase();
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[i]!.push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      rows[i]!.push(best);
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** The candidate closest to `name` when it is close enough to be a typo, else undefined. */
+export function suggestName(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  // A third of the length, at least 1 and at most 3 edits: 'rat' → 'rate', 'preAlocatedVus' → 'preAllocatedVUs'.
+  const allowed = Math.min(3, Math.max(1, Math.floor(name.length / 3)));
+  return bestDistance <= allowed ? best : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema (ajv)
+
+type SchemaNode = {
+  properties?: Record<string, unknown>;
+  allOf?: Array<{ if: { properties: { executor: { enum?: string[]; const?: string } } }; then: SchemaNode }>;
+  enum?: unknown[];
+};
+
+const EXECUTORS = (schema.definitions.scenario.properties.executor.enum as string[]).slice();
+
+/** Which executors accept each scenario option (read from the schema's if/then blocks). */
+const OPTION_EXECUTORS: ReadonlyMap<string, string[]> = (() => {
+  const map = new Map<string, string[]>();
+  for (const block of (schema.definitions.scenario as unknown as SchemaNode).allOf ?? []) {
+    const condition = block.if.properties.executor;
+    const executors = condition.enum ?? [condition.const!];
+    for (const option of Object.keys(block.then.properties ?? {})) {
+      map.set(option, [...(map.get(option) ?? []), ...executors]);
+    }
+  }
+  return map;
+})();
+
+let compiled: ValidateFunction | undefined;
+
+/** The compiled schema validator (compiled once, on first use). */
+function schemaValidator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+    compiled = ajv.compile(schema);
+  }
+  return compiled;
+}
+
+/** Splits an ajv instancePath ('/scenarios/peak/stages/1') into segments, array indexes as numbers. */
+function pointerSegments(pointer: string, data: unknown): Array<string | number> {
+  const segments: Array<string | number> = [];
+  if (pointer === '') return segments;
+  let node: unknown = data;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node)) {
+      segments.push(Number(key));
+      node = node[Number(key)];
+    } else {
+      segments.push(key);
+      node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    }
+  }
+  return segments;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  integer: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+  null: 'null',
+};
+
+/** Converts one ajv error into a problem with a file path and a fix, or undefined to drop it. */
+function convertAjvError(error: ErrorObject, data: unknown): Problem | undefined {
+  const segments = pointerSegments(error.instancePath, data);
+  const at = (extra?: string | number) => formatPath(extra === undefined ? segments : [...segments, extra]);
+  const isScenario = segments.length === 2 && segments[0] === 'scenarios';
+  const executor = isScenario ? (error.data as { executor?: unknown } | null)?.executor : undefined;
+  const params = error.params as Record<string, any>;
+
+  // propertyNames: the only one in the schema is the scenario-name pattern; its inner error
+  // names the property, the outer one only says "property name must be valid".
+  if (error.keyword === 'propertyNames') return undefined;
+  if (error.propertyName !== undefined) {
+    return { path: at(error.propertyName), message: `scenario names may only contain letters, digits, '_' and '-'` };
+  }
+  switch (error.keyword) {
+    case 'if':
+      return undefined; // the `then` errors say what is wrong
+    case 'required': {
+      const missing = params['missingProperty'] as string;
+      if (missing === 'executor') return { path: at(missing), message: `is required: one of ${EXECUTORS.join(', ')}` };
+      if (missing === 'scenarios' && segments.length === 0) {
+        return { path: at(missing), message: `is required: e.g. scenarios: { main: { executor: 'shared-iterations', vus: 10, iterations: 100 } }` };
+      }
+      if (isScenario && typeof executor === 'string') return { path: at(missing), message: `is required by executor ${executor}` };
+      return { path: at(missing), message: 'is required' };
+    }
+    case 'additionalProperties': {
+      const unknown = params['additionalProperty'] as string;
+      const known = Object.keys((error.parentSchema as SchemaNode | undefined)?.properties ?? {});
+      const owners = isScenario ? OPTION_EXECUTORS.get(unknown) : undefined;
+      if (owners && typeof executor === 'string') {
+        return { path: at(unknown), message: `is not an option of executor ${executor} (it belongs to ${owners.join(', ')})` };
+      }
+      const suggestion = suggestName(unknown, known);
+      if (suggestion) return { path: at(unknown), message: `unknown option: did you mean '${suggestion}'?` };
+      return { path: at(unknown), message: `unknown option: expected one of ${known.join(', ')}` };
+    }
+    case 'enum': {
+      const allowed = params['allowedValues'] as unknown[];
+      const suggestion = typeof error.data === 'string' ? suggestName(error.data, allowed.map(String)) : undefined;
+      return {
+        path: at(),
+        message: `${quote(error.data)} is not one of ${allowed.map(String).join(', ')}${suggestion ? `: did you mean '${suggestion}'?` : ''}`,
+      };
+    }
+    case 'type': {
+      const types = String(params['type']).split(',').map((type) => TYPE_WORDS[type] ?? type);
+      return { path: at(), message: `must be ${types.join(' or ')} (got ${quote(error.data)})` };
+    }
+    case 'pattern':
+      if (error.schemaPath.includes('/duration/')) return { path: at(), message: durationMessage(error.data) };
+      return { path: at(), message: `${quote(error.data)} must match ${params['pattern']}` };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { path: at(), message: `must be ${params['comparison']} ${params['limit']} (got ${quote(error.data)})` };
+    case 'minItems':
+    case 'minProperties':
+    case 'minLength':
+      return { path: at(), message: 'must not be empty' };
+    default:
+      return { path: at(), message: error.message ?? `fails ${error.keyword}` };
+  }
+}
+
+/** Validates against the JSON schema; every error, as problems. */
+export function checkSchema(options: unknown): Problem[] {
+  const validate = schemaValidator();
+  if (validate(options)) return [];
+  const problems: Problem[] = [];
+  for (const error of validate.errors ?? []) {
+    const problem = convertAjvError(error, options);
+    if (problem) problems.push(problem);
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Semantic checks. They run on data the schema may have rejected, so every check first makes
+// sure the value has the type it expects (the schema reports wrong types).
+
+/** The message for a value that does not parse as a duration. */
+export function durationMessage(value: unknown): string {
+  return `${quote(value)} is not a duration: use e.g. '30s', '5m' (or a number of milliseconds)`;
+}
+
+type Record_ = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Record_ {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+class Checker {
+  readonly problems: Problem[] = [];
+
+  add(path: PathSegments, message: string): void {
+    this.problems.push({ path: formatPath(path), message });
+  }
+
+  /** A duration option: parses, and is > 0 when `isPositive`. Returns ms or undefined. */
+  duration(value: unknown, path: PathSegments, isPositive: boolean): number | undefined {
+    if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+    let ms: number;
+    try {
+      ms = parseDurationMs(value);
+    } catch {
+      this.add(path, typeof value === 'number' ? `must be a number of milliseconds >= 0 (got ${value})` : durationMessage(value));
+      return undefined;
+    }
+    if (isPositive && ms <= 0) this.add(path, `must be > 0 (got ${quote(value)})`);
+    return ms;
+  }
+
+  /** A whole-number option >= min. Returns it when valid. */
+  integer(value: unknown, path: PathSegments, min: number): number | undefined {
+    if (typeof value !== 'number') return undefined;
+    if (!Number.isInteger(value)) this.add(path, `must be a whole number (got ${value})`);
+    else if (value < min) this.add(path, `must be >= ${min} (got ${value})`);
+    else return value;
+    return undefined;
+  }
+
+  email(value: unknown, path: PathSegments): void {
+    if (typeof value === 'string' && !isEmailAddress(value)) this.add(path, `${quote(value)} is not an email address`);
+  }
+}
+
+function checkTarget(check: Checker, target: unknown, path: PathSegments): void {
+  if (!isRecord(target)) return;
+  if (typeof target['host'] === 'string' && /\s/.test(target['host'])) check.add([...path, 'host'], `${quote(target['host'])} is not a host name or IP`);
+  const port = target['port'];
+  if (typeof port === 'number' && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    check.add([...path, 'port'], `${port} is out of range 1-65535`);
+  }
+  const adminUrl = target['adminUrl'];
+  if (typeof adminUrl === 'string') {
+    let isHttp = false;
+    try {
+      isHttp = /^https?:$/.test(new URL(adminUrl).protocol);
+    } catch {
+      // reported below
+    }
+    if (!isHttp) check.add([...path, 'adminUrl'], `${quote(adminUrl)} is not an http(s) URL: use e.g. 'http://127.0.0.1:9090'`);
+  }
+}
+
+function checkSmtp(check: Checker, smtp: unknown, path: PathSegments): void {
+  if (!isRecord(smtp)) return;
+  check.email(smtp['from'], [...path, 'from']);
+  const to = smtp['to'];
+  if (typeof to === 'string') check.email(to, [...path, 'to']);
+  else if (Array.isArray(to)) to.forEach((recipient, index) => check.email(recipient, [...path, 'to', index]));
+  check.integer(smtp['messageSize'], [...path, 'messageSize'], 0);
+  check.integer(smtp['messagesPerConnection'], [...path, 'messagesPerConnection'], 1);
+  check.duration(smtp['timeout'], [...path, 'timeout'], true);
+  const timeouts = smtp['timeouts'];
+  if (isRecord(timeouts)) {
+    for (const phase of PHASES) check.duration(timeouts[phase], [...path, 'timeouts', phase], true);
+  }
+}
+
+function checkAccounts(check: Checker, accounts: unknown, path: PathSegments): void {
+  if (!isRecord(accounts)) return;
+  const weights = accounts['weights'];
+  if (isRecord(weights)) {
+    if (accounts['pick'] !== 'weighted') {
+      check.add([...path, 'weights'], `weights are only used with pick: 'weighted': add it, or remove weights`);
+    }
+    for (const [email, weight] of Object.entries(weights)) {
+      check.integer(weight, [...path, 'weights', email], 0);
+      check.email(email, [...path, 'weights', email]);
+    }
+  }
+}
+
+function checkTags(check: Checker, tags: unknown, path: PathSegments): void {
+  if (!isRecord(tags)) return;
+  for (const key of Object.keys(tags)) {
+    if ((SYSTEM_TAGS as readonly string[]).includes(key)) {
+      check.add([...path, key], `tag '${key}' is set by runner on every sample: choose another name`);
+    } else if (!/^[A-Za-z0-9_.-]+$/.test(key)) {
+      // Threshold filters read `{key:value,...}`, so a key must not hold those characters.
+      check.add([...path, key], `tag names may only contain letters, digits, '_', '.' and '-'`);
+    }
+  }
+}
+
+function checkStages(check: Checker, stages: unknown, path: PathSegments, isVuTarget: boolean): { totalMs: number; peak: number } | undefined {
+  if (!Array.isArray(stages)) return undefined;
+  let totalMs = 0;
+  let peak = 0;
+  stages.forEach((stage, index) => {
+    if (!isRecord(stage)) return;
+    totalMs += check.duration(stage['duration'], [...path, index, 'duration'], false) ?? 0;
+    const target = stage['target'];
+    if (typeof target === 'number') {
+      if (isVuTarget) check.integer(target, [...path, index, 'target'], 0);
+      else if (target < 0) check.add([...path, index, 'target'], `must be >= 0 (got ${target})`);
+      peak = Math.max(peak, target);
+    }
+  });
+  if (stages.length > 0 && totalMs === 0) check.add(path, 'the stages last 0s in total: give at least one stage a duration');
+  return { totalMs, peak };
+}
+
+/** Arrival-rate VU pool: preAllocatedVUs >= 0, maxVUs >= preAllocatedVUs, at least one VU. */
+function checkVuPool(check: Checker, scenario: Record_, path: PathSegments): void {
+  const preAllocated = check.integer(scenario['preAllocatedVUs'], [...path, 'preAllocatedVUs'], 0);
+  const max = check.integer(scenario['maxVUs'], [...path, 'maxVUs'], 1);
+  if (preAllocated !== undefined && max !== undefined && max < preAllocated) {
+    check.add([...path, 'maxVUs'], `must be >= preAllocatedVUs (${preAllocated})`);
+  }
+  if (preAllocated === 0 && scenario['maxVUs'] === undefined) {
+    check.add([...path, 'preAllocatedVUs'], 'must be >= 1, or set maxVUs: an arrival-rate scenario needs at least one VU');
+  }
+}
+
+function checkScenario(check: Checker, name: string, scenario: unknown): void {
+  if (!isRecord(scenario)) return;
+  const path = ['scenarios', name];
+  const at = (key: string) => [...path, key];
+  check.duration(scenario['startTime'], at('startTime'), false);
+  check.duration(scenario['gracefulStop'], at('gracefulStop'), false);
+  checkTags(check, scenario['tags'], at('tags'));
+  checkTarget(check, scenario['target'], at('target'));
+  checkSmtp(check, scenario['smtp'], at('smtp'));
+  checkAccounts(check, scenario['accounts'], at('accounts'));
+  switch (scenario['executor']) {
+    case 'shared-iterations':
+    case 'per-vu-iterations':
+    case 'batches':
+      check.integer(scenario['vus'], at('vus'), 1);
+      check.integer(scenario['iterations'], at('iterations'), 1);
+      check.duration(scenario['maxDuration'], at('maxDuration'), true);
+      break;
+    case 'constant-vus':
+      check.integer(scenario['vus'], at('vus'), 1);
+      check.duration(scenario['duration'], at('duration'), true);
+      break;
+    case 'ramping-vus': {
+      const startVUs = check.integer(scenario['startVUs'], at('startVUs'), 0);
+      check.duration(scenario['gracefulRampDown'], at('gracefulRampDown'), false);
+      const stages = checkStages(check, scenario['stages'], at('stages'), true);
+      if (stages && stages.totalMs > 0 && stages.peak === 0 && startVUs === 0) {
+        check.add(at('stages'), 'startVUs and every stage target are 0, so no VU would ever run: raise a target');
+      }
+      break;
+    }
+    case 'constant-arrival-rate': {
+      const rate = scenario['rate'];
+      if (typeof rate === 'number' && !(rate > 0)) check.add(at('rate'), `must be > 0 (got ${rate})`);
+      check.duration(scenario['timeUnit'], at('timeUnit'), true);
+      check.duration(scenario['duration'], at('duration'), true);
+      checkVuPool(check, scenario, path);
+      break;
+    }
+    case 'ramping-arrival-rate': {
+      const startRate = scenario['startRate'];
+      if (typeof startRate === 'number' && startRate < 0) check.add(at('startRate'), `must be >= 0 (got ${startRate})`);
+      check.duration(scenario['timeUnit'], at('timeUnit'), true);
+      const stages = checkStages(check, scenario['stages'], at('stages'), false);
+      if (stages && stages.totalMs > 0 && stages.peak === 0 && !(typeof startRate === 'number' && startRate > 0)) {
+        check.add(at('stages'), 'startRate and every stage target are 0, so no iteration would ever start: raise a target');
+      }
+      checkVuPool(check, scenario, path);
+      break;
+    }
+    default:
+      // An unknown or missing executor is the schema's to report.
+      break;
+  }
+}
+
+function checkThresholds(check: Checker, thresholds: unknown): void {
+  if (!isRecord(thresholds)) return;
+  for (const [metric, specs] of Object.entries(thresholds)) {
+    const path = ['thresholds', metric];
+    if (metric.trim() === '') check.add(path, 'a threshold needs a metric name, e.g. smtp_txn_duration');
+    if (typeof specs === 'string') {
+      check.add(path, `must be a list of conditions, e.g. [${quote(specs)}]`);
+      continue;
+    }
+    if (!Array.isArray(specs)) continue;
+    specs.forEach((spec, index) => {
+      if (isRecord(spec)) check.duration(spec['delayAbortEval'], [...path, index, 'delayAbortEval'], false);
+    });
+  }
+}
+
+/** Semantic checks on the options of a scenario file (code fields already removed). */
+export function checkSemantics(options: unknown): Problem[] {
+  const check = new Checker();
+  if (!isRecord(options)) return check.problems;
+  checkTarget(check, options['target'], ['target']);
+  checkSmtp(check, options['smtp'], ['smtp']);
+  checkAccounts(check, options['accounts'], ['accounts']);
+  checkThresholds(check, options['thresholds']);
+  const scenarios = options['scenarios'];
+  if (isRecord(scenarios)) {
+    if (Object.keys(scenarios).length === 0) {
+      check.add(['scenarios'], `add at least one scenario, e.g. { main: { executor: 'shared-iterations', vus: 10, iterations: 100 } }`);
+    }
+    for (const [name, scenario] of Object.entries(scenarios)) checkScenario(check, name, scenario);
+  }
+  return check.problems;
+}
+
+/**
+ * Every problem of a scenario file's options (code fields already removed), formatted as
+ * `path: message`, sorted by path; empty when the options are valid.
+ */
+export function validateScenarioFile(options: unknown): string[] {
+  const semantic = checkSemantics(options);
+  const semanticPaths = new Set(semantic.map((problem) => problem.path));
+  const all = [...semantic];
+  const seen = new Set<string>();
+  for (const problem of checkSchema(options)) {
+    const text = formatProblem(problem);
+    if (semanticPaths.has(problem.path) || seen.has(text)) continue;
+    seen.add(text);
+    all.push(problem);
+  }
+  all.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return all.map(formatProblem);
+}

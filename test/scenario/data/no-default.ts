@@ -1,0 +1,2 @@
+// k6 habit: `export const options` instead of a default export.
+export const options = { scenarios: { main: { executor: 'shared-iterations' } } };

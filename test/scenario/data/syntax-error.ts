@@ -1,0 +1,7 @@
+import { defineScenario } from 'runner';
+
+export default defineScenario({
+  scenarios: {
+    main: { executor: 'shared-iterations' vus: 2 },
+  },
+});
