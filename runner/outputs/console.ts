@@ -96,6 +96,8 @@ export class ConsoleProgress implements EngineListener {
   private readonly intervalMs: number;
   private lastPrintMs = 0;
   private drawnLines = 0;
+  /** Batches per batches-scenario, known from its first (full) batch. */
+  private readonly batchTotals = new Map<string, number>();
 
   constructor(out: Writable & { isTTY?: boolean }, options: { intervalMs?: number; isTTY?: boolean } = {}) {
     this.out = out;
@@ -119,13 +121,13 @@ export class ConsoleProgress implements EngineListener {
     this.out.write(lines.map((line) => `[${point.t.toFixed(0)}s] ${line}`).join('\n') + '\n');
   }
 
-  onBatch(_scenario: string, batch: { index: number; count: number; sent: number; total: number; durationMs: number }, accepted: number, failed: number): void {
+  onBatch(scenario: string, batch: { index: number; count: number; sent: number; total: number; durationMs: number }, accepted: number, failed: number): void {
     this.clear();
     const seconds = batch.durationMs / 1000;
     const rps = seconds > 0 ? batch.count / seconds : 0;
-    const total = Math.ceil(batch.total / Math.max(1, batch.count));
+    if (batch.index === 1) this.batchTotals.set(scenario, Math.ceil(batch.total / Math.max(1, batch.count)));
     this.out.write(
-      `[Batch ${batch.index}/${batch.index === 1 ? total : '…'}] Sent: ${batch.sent}/${batch.total} | Success: ${accepted} | Failed: ${failed} | Batch time: ${seconds.toFixed(2)}s | Throughput: ${rps.toFixed(1)} req/s\n`,
+      `[Batch ${batch.index}/${this.batchTotals.get(scenario) ?? '?'}] Sent: ${batch.sent}/${batch.total} | Success: ${accepted} | Failed: ${failed} | Batch time: ${seconds.toFixed(2)}s | Throughput: ${rps.toFixed(1)} req/s\n`,
     );
   }
 
@@ -220,6 +222,17 @@ export function formatSummary(summary: Summary, options: { color?: boolean; resu
       return [name, String(a.total_requests), String(a.successful), String(a.failed), a.throughput_rps.toFixed(1),
         formatLatency(a.latency.p50_seconds), formatLatency(a.latency.p95_seconds), formatLatency(a.latency.p99_seconds)];
     })));
+  }
+  const custom = Object.entries(summary.custom_metrics);
+  if (custom.length) {
+    lines.push('', 'Custom metrics:');
+    for (const [name, m] of custom) {
+      const parts = [`${m.type}`, `count ${formatNumber(m.count)}`];
+      if (m.rate !== undefined) parts.push(m.type === 'rate' ? `rate ${(m.rate * 100).toFixed(2)}%` : `${formatNumber(m.rate)}/s`);
+      if (m.value !== undefined) parts.push(`value ${formatNumber(m.value)}`);
+      if (m.avg !== undefined) parts.push(`avg ${formatNumber(m.avg)}`, `p95 ${formatNumber(m.p95!)}`, `max ${formatNumber(m.max!)}`);
+      lines.push(`  ${name}: ${parts.join(', ')}`);
+    }
   }
   if (summary.thresholds.length) {
     lines.push('', 'Thresholds:');

@@ -89,10 +89,43 @@ export interface Summary {
   };
   scenarios: Record<string, GroupFigures & { executor: string; dropped_iterations: number }>;
   accounts: Record<string, GroupFigures>;
+  /** Custom metrics declared by scenario code: their type and aggregates (trends in ms or units). */
+  custom_metrics: Record<string, CustomMetricFigures>;
   thresholds: ThresholdOutcome[];
   timeline: TimelinePoint[];
   /** HDR histograms (µs) so runs can be merged and compared exactly. */
   histograms: { txn_duration: EncodedTrend; txn_response_time: EncodedTrend; phases: Record<string, EncodedTrend> };
+}
+
+/** A custom metric's aggregates: count and, by type, rate / value / distribution. */
+export interface CustomMetricFigures {
+  type: string;
+  count: number;
+  rate?: number;
+  value?: number;
+  min?: number;
+  max?: number;
+  avg?: number;
+  p50?: number;
+  p95?: number;
+  p99?: number;
+}
+
+function customFigures(result: TestResult): Record<string, CustomMetricFigures> {
+  const figures: Record<string, CustomMetricFigures> = {};
+  for (const name of result.registry.custom.keys()) {
+    const values = result.registry.values(name, {}, result.durationMs)!;
+    const entry: CustomMetricFigures = { type: values.type, count: values.count };
+    if (values.rate) entry.rate = values.rate();
+    if (values.value) entry.value = values.value();
+    if (values.count > 0 && values.percentile) {
+      Object.assign(entry, { min: values.min!(), max: values.max!(), avg: values.avg!(), p50: values.percentile(50), p95: values.percentile(95), p99: values.percentile(99) });
+    } else if (values.min && values.max) {
+      Object.assign(entry, { min: values.min(), max: values.max() });
+    }
+    figures[name] = entry;
+  }
+  return figures;
 }
 
 /** Latency figures of a µs trend, in seconds with µs precision. */
@@ -194,6 +227,7 @@ export function buildSummary(
     },
     scenarios,
     accounts,
+    custom_metrics: customFigures(result),
     thresholds,
     timeline: registry.timeline,
     histograms: {
