@@ -76,6 +76,8 @@ export function buildProgram(): Command {
     .description('Scripted load testing for SMTP: scenarios as code, exact numbers, CI gates.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    // Before any subcommand is added, so they inherit it: errors come back to main().
+    .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
 
   program
@@ -177,7 +179,6 @@ export function buildProgram(): Command {
 /** Runs the CLI with process.argv; sets process.exitCode (bin/runner.js exits with it). */
 export async function main(argv = process.argv): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -1,0 +1,136 @@
+/**
+ * The `runner` command as a person runs it: a real process, its output and its exit code.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTempDir, withFakeProxy } from '../helpers.ts';
+import { ExitCode } from '../../runner/errors.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin/runner.js');
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI; `onStdout` may act on the output as it arrives (e.g. send a signal). Killed after `limitMs`. */
+function runCli(args: string[], options: { cwd?: string; limitMs?: number; onStdout?: (text: string, pid: number) => void } = {}): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    const limit = setTimeout(() => child.kill('SIGKILL'), options.limitMs ?? 60_000);
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      options.onStdout?.(stdout, child.pid!);
+    });
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => {
+      clearTimeout(limit);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const cli = suite('cli');
+
+cli('--help lists the commands and the exit codes', async () => {
+  const { code, stdout } = await runCli(['--help']);
+  assert.is(code, 0);
+  assert.match(stdout, 'run [options] [scenario]');
+  assert.match(stdout, 'fixture [options]');
+  assert.match(stdout, /99 +a threshold failed/);
+  const run = await runCli(['run', '--help']);
+  for (const flag of ['--num-emails', '--concurrent', '--host', '--port', '--from', '--to', '--out', '--timeout', '--messages-per-connection', '--no-auth', '--batches', '--scale']) {
+    assert.match(run.stdout, flag);
+  }
+});
+
+cli('bad flags: one clear line and exit 2, no stack trace', async () => {
+  for (const args of [['run', '--concurrent', 'abc'], ['run', '--port', '70000'], ['run', '--bogus'], ['run', '--num-emails', '-5']]) {
+    const { code, stderr } = await runCli(args);
+    assert.is(code, ExitCode.usage, `${args.join(' ')} → ${code}: ${stderr}`);
+    assert.match(stderr, /error: /);
+    assert.not.match(stderr, /\n\s+at /);
+  }
+});
+
+cli('a scenario file with a syntax error: file:line:col, the line, exit 107', async () => {
+  const { code, stderr } = await runCli(['run', 'test/scenario/data/syntax-error.ts', '--no-check']);
+  assert.is(code, ExitCode.scriptError);
+  assert.match(stderr, /syntax-error\.ts:\d+:\d+: /);
+  assert.match(stderr, /\^/);
+});
+
+cli('a scenario file that does not exist: exit 104 and the shipped ones listed', async () => {
+  const { code, stderr } = await runCli(['run', 'scenarios/nope.ts']);
+  assert.is(code, ExitCode.invalidOptions);
+  assert.match(stderr, 'nope.ts');
+  assert.match(stderr, 'baseline.ts');
+});
+
+cli('connection refused: the guide\'s message, a hint, exit 110', async () => {
+  const { code, stderr } = await runCli(['run', '--port', '1', '--no-out']);
+  assert.is(code, ExitCode.targetUnreachable);
+  assert.match(stderr, 'error: Connection refused to 127.0.0.1:1 — is the proxy running?');
+  assert.match(stderr, /hint: .*\/health/);
+});
+
+cli('run --with-fixture: the fake proxy in its own process; results file written; fixture count printed', async () => {
+  const temp = createTempDir();
+  try {
+    const { code, stdout } = await runCli(['run', '--with-fixture', '--num-emails', '40', '--concurrent', '4'], { cwd: temp.dir });
+    assert.is(code, 0);
+    assert.match(stdout, 'SMTP Load Test Starting');
+    assert.match(stdout, 'Successful: 40');
+    assert.match(stdout, 'Fake proxy received: 40 messages');
+    const saved = /Results saved to: (.*load_test_results_\d+\.json)/.exec(stdout);
+    assert.ok(saved, 'no results line');
+    assert.ok(existsSync(saved![1]!));
+    const results = JSON.parse(readFileSync(saved![1]!, 'utf8'));
+    assert.is(results.results.successful, 40);
+  } finally {
+    temp.remove();
+  }
+});
+
+cli('SIGINT mid-run: stops, reports what it measured, results marked interrupted, exit 105', async () => {
+  const temp = createTempDir();
+  try {
+    await withFakeProxy({ delays: { message: 20 } }, async (proxy) => {
+      const out = join(temp.dir, 'partial.json');
+      let signalled = false;
+      const ran = await runCli(
+        ['run', '--port', String(proxy.port), '--num-emails', '100000', '--concurrent', '5', '--out', out, '--progress-interval', '0.5'],
+        {
+          onStdout: (text, pid) => {
+            // Interrupt once progress shows messages flowing.
+            if (!signalled && /Success: [1-9]/.test(text)) {
+              signalled = true;
+              process.kill(pid, 'SIGINT');
+            }
+          },
+        },
+      );
+      assert.ok(signalled, 'never saw progress');
+      assert.is(ran.code, ExitCode.interrupted, ran.stderr);
+      assert.match(ran.stdout, 'LOAD TEST RESULTS');
+      assert.match(ran.stdout, 'Run interrupted');
+      const results = JSON.parse(readFileSync(out, 'utf8'));
+      assert.is(results.status, 'interrupted');
+      assert.ok(results.results.successful > 0);
+      assert.ok(results.results.successful < 100000);
+      assert.is(results.results.successful, proxy.stats.messagesAccepted);
+    });
+  } finally {
+    temp.remove();
+  }
+});
+
+cli.run();
