@@ -7,7 +7,6 @@ import { resolve as resolvePath, dirname } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { writeFileSync, renameSync } from 'node:fs';
 import { loadScenarioFile } from './scenario/load.ts';
 import { resolveOptions, type CliOverrides } from './scenario/options.ts';
 import type { ScenarioFileOptions } from './scenario/types.ts';
@@ -22,7 +21,8 @@ import type { EngineListener } from './engine/events.ts';
 import { checkReachable } from './preflight.ts';
 import { buildSummary, type Summary, type ThresholdOutcome } from './outputs/summary.ts';
 import { ConsoleProgress, formatHeader, formatSummary, shouldColor } from './outputs/console.ts';
-import { assertWritable, writeJsonAtomic } from './outputs/atomic-write.ts';
+import { createOutputs } from './outputs/index.ts';
+import type { OutputContext } from './outputs/output.ts';
 import { ExitCode, RunnerError } from './errors.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
@@ -35,8 +35,11 @@ export interface RunCommandOptions {
   concurrent?: number;
   /** Reproduce the old tool's batches of `concurrent` (barrier between batches). */
   batches?: boolean;
-  /** Results file path; undefined → load_test_results_<unix>.json; false → none. */
-  out?: string | false;
+  /**
+   * `--out` values: a results file path, or KIND=TARGET for other outputs (outputs/index.ts).
+   * Without a results file among them, load_test_results_<unix>.json; false → no outputs.
+   */
+  out?: string[] | false;
   /** Print only the summary. */
   quiet?: boolean;
   /** Seconds between progress lines when not on a terminal. */
@@ -59,6 +62,7 @@ export interface RunCommandOptions {
 export interface RunOutcome {
   exitCode: number;
   summary: Summary;
+  /** The results JSON file, when one was written. */
   resultsFile: string | undefined;
   options: ResolvedOptions;
 }
@@ -96,8 +100,10 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     for (const [name, metric] of customMetrics()) known.set(name, metric.info);
     const thresholds = compileThresholds(options.thresholds, known, [...SYSTEM_TAGS, ...options.scenarios.flatMap((s) => Object.keys(s.tags))]);
 
-    const resultsFile = command.out === false ? undefined : resolvePath(cwd, command.out ?? `load_test_results_${Math.floor(Date.now() / 1000)}.json`);
-    if (resultsFile) await assertWritable(resultsFile, 'results file');
+    const outputs = createOutputs(command.out, cwd);
+    const outputContext: OutputContext = { options, cwd, stdout, stderr };
+    for (const output of outputs) await output.prepare?.(outputContext);
+    const resultsFile = outputs.find((output) => output.description === 'results file')?.path;
 
     if (command.check !== false) {
       const targets = new Map(options.scenarios.map((s) => [`${s.target.host}:${s.target.port}`, s.target]));
@@ -107,20 +113,19 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     const quiet = command.quiet ?? false;
     const progress = new ConsoleProgress(stdout as never, { intervalMs: command.progressIntervalMs });
     const listeners: EngineListener[] = quiet ? [] : [progress];
+    for (const output of outputs) if (output.listener) listeners.push(output.listener);
     if (!quiet) stdout.write(formatHeader(options) + '\n');
     const engine = new Engine(options, listeners, abortCheckFor(thresholds));
 
     const config = describeConfig(options, command);
     let partialWritten = false;
     const writePartialNow = () => {
-      // Second signal: leave at once, but never without a valid results file.
-      if (!resultsFile || partialWritten) return;
+      // Second signal: leave at once, but never without valid output files.
+      if (partialWritten) return;
       partialWritten = true;
-      const partial = buildSummary(snapshotResult(engine), options, judge(thresholds, engine.registry, performance.now() - engine.registry.startMs), config, 'interrupted twice');
-      partial.status = 'interrupted';
-      const temp = `${resultsFile}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify(partial, null, 2) + '\n');
-      renameSync(temp, resultsFile);
+      const elapsedMs = performance.now() - engine.registry.startMs;
+      const partial = buildSummary(snapshotResult(engine), options, judge(thresholds, engine.registry, elapsedMs), config, 'interrupted twice');
+      for (const output of outputs) output.finishNow?.(partial);
     };
     const removeSignals = command.handleSignals ? installSignalHandlers(engine, stderr, writePartialNow) : () => {};
     let result: TestResult;
@@ -133,7 +138,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
 
     const outcomes = judge(thresholds, result.registry, result.durationMs);
     const summary = buildSummary(result, options, outcomes, config, engine.abortMessage);
-    if (resultsFile) await writeJsonAtomic(resultsFile, summary);
+    for (const output of outputs) await output.finish?.(summary, { ...outputContext, result });
     stdout.write(formatSummary(summary, { color: shouldColor(stdout, env), resultsFile }) + '\n');
     if (fixture) stdout.write(`Fake proxy received: ${await fixture.acceptedMessages()} messages\n`);
 

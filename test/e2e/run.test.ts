@@ -102,7 +102,7 @@ files('the results file has the guide\'s fields and validates against schemas/re
   try {
     await withFakeProxy({}, async (proxy) => {
       const out = join(temp.dir, 'results.json');
-      const { resultsFile } = await runAgainst(proxy, { numEmails: 20, concurrent: 4, out });
+      const { resultsFile } = await runAgainst(proxy, { numEmails: 20, concurrent: 4, out: [out] });
       assert.is(resultsFile, out);
       const results: any = JSON.parse(readFileSync(out, 'utf8'));
       const schema = JSON.parse(readFileSync(new URL('../../schemas/results.schema.json', import.meta.url), 'utf8'));
@@ -128,7 +128,7 @@ files('the results file has the guide\'s fields and validates against schemas/re
 files('a results file in a missing folder is refused before any message is sent', async () => {
   await withFakeProxy({}, async (proxy) => {
     try {
-      await runAgainst(proxy, { numEmails: 5, out: '/nonexistent-folder/x/results.json' });
+      await runAgainst(proxy, { numEmails: 5, out: ['/nonexistent-folder/x/results.json'] });
       assert.unreachable('should have thrown');
     } catch (error) {
       assert.is((error as { exitCode?: number }).exitCode, ExitCode.outputError);

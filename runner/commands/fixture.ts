@@ -1,0 +1,27 @@
+/** `runner fixture`: the built-in fake proxy as a process. */
+import { Option, type Command } from 'commander';
+import { runFixtureCommand } from './fixture-server.ts';
+import { collect, integer, port } from './flags.ts';
+
+/** Adds `fixture` to the program. */
+export function registerFixtureCommand(program: Command): void {
+  program
+    .command('fixture')
+    .description('run the built-in fake XOAUTH2 proxy (SMTP + admin HTTP) until interrupted')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--port <port>', 'SMTP port (0: any free port)', port, 2525)
+    .option('--admin-port <port>', 'admin HTTP port (0: any free port)', port, 9090)
+    .option('--accounts <file>', 'accounts.json in the proxy\'s format (default: the built-in fixtures/accounts.json)')
+    .option('--delay <phase=spec>', 'server-side delay before replying: phase=ms | phase=uniform:MIN-MAX | phase=lognormal:MEDIAN,SIGMA; repeatable', collect)
+    .option('--failure <phase=spec>', 'inject failures: phase=CODE:PROBABILITY | phase=disconnect|reset|silence:PROBABILITY; repeatable', collect)
+    .option('--first-auth-delay <ms>', 'one-off delay on each account\'s first AUTH (token refresh)', integer(0, '--first-auth-delay'))
+    .addOption(new Option('--unknown-account-code <code>', 'reply code for an account not configured').choices(['535', '454']).default('535'))
+    .option('--max-clients <n>', 'concurrent connections before 421', integer(1, '--max-clients'))
+    .option('--max-in-flight-per-account <n>', 'messages in DATA at once per account before 451 4.4.5', integer(1, '--max-in-flight-per-account'))
+    .option('--seed <n>', 'seed for delays and failures', integer(0, '--seed'))
+    .option('--json', 'print one JSON line {port, adminPort} when ready (for scripts)')
+    .action(async (flags: Record<string, any>) => {
+      await runFixtureCommand(flags);
+    });
+
+}

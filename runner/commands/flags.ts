@@ -1,0 +1,61 @@
+/**
+ * Flag parsers shared by the commands: each throws commander's InvalidArgumentError with a
+ * message that says what was expected, so a typo costs one line, not a stack trace.
+ */
+import { InvalidArgumentError } from 'commander';
+import { parseDurationMs } from '../scenario/duration.ts';
+import { RunnerError } from '../errors.ts';
+
+/** Parser for a whole number ≥ `min`; `what` names the flag in the message. */
+export function integer(min: number, what: string) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(number)) throw new InvalidArgumentError(`${what} must be a whole number, got '${value}'`);
+    if (number < min) throw new InvalidArgumentError(`${what} must be ≥ ${min}, got ${number}`);
+    return number;
+  };
+}
+
+/** Parser for a number > 0. */
+export function positiveNumber(what: string) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (value.trim() === '' || !Number.isFinite(number) || number <= 0) throw new InvalidArgumentError(`${what} must be a number > 0, got '${value}'`);
+    return number;
+  };
+}
+
+/** Parser for a TCP port, 0-65535 (0: any free port where a command allows it). */
+export function port(value: string): number {
+  const number = integer(0, 'port')(value);
+  if (number > 65535) throw new InvalidArgumentError(`port must be 1-65535, got ${number}`);
+  return number;
+}
+
+/** Parser that checks a duration ('30s', '5m') and keeps it as written. */
+export function duration(value: string): string {
+  try {
+    parseDurationMs(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return value;
+}
+
+/** Accumulates a repeatable flag into a list. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Turns repeated KEY=VALUE flags into an object; a pair without = is a usage error. */
+export function keyValues(pairs: string[] | undefined, flag: string): Record<string, string> | undefined {
+  if (!pairs) return undefined;
+  const result: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new RunnerError(`${flag} '${pair}' is not KEY=VALUE`, { code: 'E_USAGE', exit: 'usage', hint: `write ${flag} NAME=value` });
+    result[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return result;
+}
+

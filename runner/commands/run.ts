@@ -1,0 +1,86 @@
+/** `runner run`: flags → RunCommandOptions → run.ts. */
+import { Option, type Command } from 'commander';
+import { runCommand } from '../run.ts';
+import { DEFAULTS } from '../scenario/defaults.ts';
+import { parseDurationMs } from '../scenario/duration.ts';
+import type { CliOverrides } from '../scenario/options.ts';
+import { collect, duration, integer, keyValues, port, positiveNumber } from './flags.ts';
+import { EXIT_CODES_HELP } from './exit-codes.ts';
+
+/** Adds `run` to the program. */
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run a load test: a scenario file, or the old tool\'s flags (--num-emails, --concurrent)')
+    .argument('[scenario]', 'scenario file: .ts/.js (export default defineScenario(...)) or .yaml/.yml/.json')
+    .option('--num-emails <n>', `total emails (without a scenario file; with one it overrides iterations)`, integer(1, '--num-emails'))
+    .option('--concurrent <n>', `concurrent connections (VUs) (default without a scenario file: ${DEFAULTS.concurrent})`, integer(1, '--concurrent'))
+    .option('--batches', 'send in batches of --concurrent, each waiting for the previous (the old tool\'s model, with per-batch lines)')
+    .option('--host <host>', `SMTP host (default: ${DEFAULTS.host})`)
+    .option('--port <port>', `SMTP port (default: ${DEFAULTS.port})`, port)
+    .option('--admin-url <url>', `proxy admin API, for hints (default: ${DEFAULTS.adminUrl})`)
+    .option('--from <email>', `sender and AUTH user; must be a configured account (default: ${DEFAULTS.from})`)
+    .option('--to <email>', `recipient; repeat for several (default: ${DEFAULTS.to})`, collect)
+    .option('--no-auth', 'skip AUTH (plain SMTP servers such as smtp-sink)')
+    .option('--message-size <bytes>', `body size in bytes (default: ${DEFAULTS.messageSize})`, integer(0, '--message-size'))
+    .option('--messages-per-connection <n>', `messages per connection, RSET between (default: ${DEFAULTS.messagesPerConnection})`, integer(1, '--messages-per-connection'))
+    .option('--timeout <duration>', `reply timeout per phase, e.g. 10s (default: ${DEFAULTS.timeout})`, duration)
+    .option('--vus <n>', 'override VUs of every scenario', integer(1, '--vus'))
+    .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations'))
+    .option('--duration <duration>', 'override duration (stages are rescaled to it), e.g. 30s', duration)
+    .option('--rate <n>', 'override the rate of constant-arrival-rate scenarios (per timeUnit)', positiveNumber('--rate'))
+    .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
+    .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
+    .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect)
+    .option('--tag <key=value>', 'tag every sample; repeatable', collect)
+    .option('--out <file|kind=target>', 'results file (default: load_test_results_<unix time>.json); KIND=TARGET for more outputs; repeatable', collect)
+    .option('--no-out', 'write no results file')
+    .option('--quiet', 'print only the summary')
+    .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal').default(5).argParser(positiveNumber('--progress-interval')))
+    .option('--no-check', 'skip the preflight connect to the target')
+    .option('--with-fixture', 'start the built-in fake proxy in its own process and run against it')
+    .option('--fixture-delay <phase=spec>', 'with --with-fixture: a server delay, e.g. message=50 (see runner fixture --help)', collect)
+    .option('--fixture-failure <phase=spec>', 'with --with-fixture: injected failures, e.g. message=451:0.1', collect)
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (scenario: string | undefined, flags: Record<string, any>) => {
+      const overrides: CliOverrides = {
+        host: flags['host'],
+        port: flags['port'],
+        adminUrl: flags['adminUrl'],
+        from: flags['from'],
+        to: flags['to'],
+        auth: flags['auth'] === false ? 'none' : undefined,
+        messageSize: flags['messageSize'],
+        messagesPerConnection: flags['messagesPerConnection'],
+        timeoutMs: flags['timeout'] === undefined ? undefined : parseDurationMs(flags['timeout']),
+        vus: flags['vus'],
+        iterations: flags['iterations'],
+        duration: flags['duration'],
+        rate: flags['rate'],
+        scale: flags['scale'],
+        env: keyValues(flags['env'], '--env'),
+        tags: keyValues(flags['tag'], '--tag'),
+        scenario: flags['scenario'],
+      };
+      const fixtureArgs = [
+        ...(flags['fixtureDelay'] ?? []).flatMap((d: string) => ['--delay', d]),
+        ...(flags['fixtureFailure'] ?? []).flatMap((f: string) => ['--failure', f]),
+      ];
+      const outcome = await runCommand({
+        scenarioFile: scenario,
+        overrides,
+        numEmails: flags['numEmails'],
+        concurrent: flags['concurrent'],
+        batches: flags['batches'],
+        out: flags['out'],
+        quiet: flags['quiet'],
+        progressIntervalMs: flags['progressInterval'] * 1000,
+        check: flags['check'],
+        withFixture: flags['withFixture'],
+        fixtureArgs,
+        handleSignals: true,
+      });
+      process.exitCode = outcome.exitCode;
+    });
+
+}

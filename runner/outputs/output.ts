@@ -1,0 +1,32 @@
+/**
+ * One interface for everything a run writes besides the console: results JSON, NDJSON/CSV
+ * time series, reports, CI files, metrics endpoints. run.ts prepares every output before the
+ * load (so a bad path fails in the first second, not after an hour), lets them listen while it
+ * runs, and finishes them with the summary.
+ */
+import type { EngineListener } from '../engine/events.ts';
+import type { TestResult } from '../engine/engine.ts';
+import type { ResolvedOptions } from '../scenario/resolved.ts';
+import type { Summary } from './summary.ts';
+
+export interface OutputContext {
+  options: ResolvedOptions;
+  cwd: string;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export interface RunOutput {
+  /** What it is, for messages: 'results file', 'NDJSON timeline', … */
+  readonly description: string;
+  /** The file it writes, if any (printed after the summary). */
+  readonly path?: string;
+  /** Before any load: check paths are writable, ports free. Throw a RunnerError otherwise. */
+  prepare?(context: OutputContext): Promise<void>;
+  /** Listens to the engine while it runs; must be quick and never throw. */
+  readonly listener?: EngineListener;
+  /** After the run (also an interrupted or aborted one): write the final result. */
+  finish?(summary: Summary, context: OutputContext & { result: TestResult }): Promise<void>;
+  /** On a second interrupt, synchronously: leave a valid file with what was measured. */
+  finishNow?(summary: Summary): void;
+}

@@ -1,0 +1,22 @@
+/**
+ * The results file: the summary as JSON (load_test_results_<unix>.json by default, like the
+ * old tool), written atomically, checked for writability before the run.
+ */
+import { writeFileSync, renameSync } from 'node:fs';
+import { assertWritable, writeJsonAtomic } from './atomic-write.ts';
+import type { RunOutput } from './output.ts';
+
+/** Creates the results-file output for an absolute `path`. */
+export function createResultsJsonOutput(path: string): RunOutput {
+  return {
+    description: 'results file',
+    path,
+    prepare: () => assertWritable(path, 'results file'),
+    finish: (summary) => writeJsonAtomic(path, summary),
+    finishNow(summary) {
+      const temp = `${path}.${process.pid}.tmp`;
+      writeFileSync(temp, JSON.stringify(summary, null, 2) + '\n');
+      renameSync(temp, path);
+    },
+  };
+}
