@@ -6,10 +6,13 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { RunOutput } from './output.ts';
 import { createResultsJsonOutput } from './results-json.ts';
+import { createCsvOutput, createNdjsonOutput } from './timeline-stream.ts';
 
 /** Output factories by kind; TARGET is an absolute path (or a port for endpoint kinds). */
 export const OUTPUT_KINDS: Record<string, (target: string) => RunOutput> = {
   json: createResultsJsonOutput,
+  ndjson: createNdjsonOutput,
+  csv: createCsvOutput,
 };
 
 /** Parses one `--out` value into its kind and target (relative paths resolved against cwd). */
