@@ -25,6 +25,8 @@ export const ExitCode = {
   targetUnreachable: 110,
   /** An output (results file, report) could not be written. */
   outputError: 111,
+  /** `runner check`: the SMTP side passed but the admin API is unreachable, unhealthy or answers oddly. */
+  adminCheckFailed: 112,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;

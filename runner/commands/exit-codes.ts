@@ -1,16 +1,18 @@
 /** The exit-code table as `--help` prints it. */
 import { ExitCode } from '../errors.ts';
 
+/** The exit codes, one line each, for `--help` (the README has the same table). */
 export const EXIT_CODES_HELP = `
 Exit codes:
   ${ExitCode.ok}    the run completed and every threshold passed
   ${ExitCode.failure}    unexpected failure (a bug: please report it)
   ${ExitCode.usage}    wrong command-line usage
-  ${ExitCode.thresholdsFailed}   a threshold failed
-  ${ExitCode.invalidOptions}  invalid options (scenario file, flags, thresholds)
+  ${ExitCode.thresholdsFailed}   a threshold failed (run), or a regression beyond --fail-on-regression (compare)
+  ${ExitCode.invalidOptions}  invalid options (scenario file, flags, thresholds), or an unreadable results file (compare, report, merge)
   ${ExitCode.interrupted}  interrupted (SIGINT/SIGTERM); outputs are written and marked interrupted
-  ${ExitCode.scriptError}  the scenario script failed to build or load, or setup() threw
+  ${ExitCode.scriptError}  the scenario script failed to build or load, setup() threw, or handleSummary failed
   ${ExitCode.abortedByThreshold}  a threshold with abortOnFail stopped the run
-  ${ExitCode.targetUnreachable}  the target could not be reached (preflight)
-  ${ExitCode.outputError}  a results file could not be written`;
+  ${ExitCode.targetUnreachable}  the target is unreachable or failed the preflight check (connect, greeting, EHLO, AUTH)
+  ${ExitCode.outputError}  an output (results, JUnit, summary, report file; metrics port) could not be written or opened
+  ${ExitCode.adminCheckFailed}  runner check: SMTP is fine but the admin API is unreachable or unhealthy`;
 

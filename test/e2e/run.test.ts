@@ -46,7 +46,8 @@ counts('10% injected 451 at end-of-data: failures equal the fixture\'s rejection
 
 counts('an unknown account: every message fails at auth with 535', async () => {
   await withFakeProxy({}, async (proxy) => {
-    const { summary, output } = await runAgainst(proxy, { numEmails: 30, concurrent: 5, overrides: { from: 'nobody@nowhere.test' } });
+    // --no-check: the preflight would stop this run before the load (see 'run: preflight')
+    const { summary, output } = await runAgainst(proxy, { numEmails: 30, concurrent: 5, check: false, overrides: { from: 'nobody@nowhere.test' } });
     assert.is(summary.results.failed, 30);
     assert.is(summary.results.successful, 0);
     assert.is(proxy.stats.authFailed, 30);
@@ -138,6 +139,41 @@ files('a results file in a missing folder is refused before any message is sent'
 });
 
 files.run();
+
+const preflight = suite('run: preflight');
+
+preflight('an unknown account: the run stops before the load with exit 110 and the 535 hint; no message sent', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    try {
+      await runAgainst(proxy, { numEmails: 5000, concurrent: 50, overrides: { from: 'nobody@nowhere.test' } });
+      assert.unreachable('should have thrown');
+    } catch (error) {
+      assert.instance(error, TargetUnreachableError);
+      assert.is((error as TargetUnreachableError).exitCode, ExitCode.targetUnreachable);
+      assert.is(
+        (error as Error).message,
+        '535 at AUTH for nobody@nowhere.test: the account is not configured; /admin/accounts lists: test@example.com, sales@company.com, support@company.com',
+      );
+      assert.match((error as TargetUnreachableError).hint!, 'add nobody@nowhere.test to accounts.json');
+      assert.match((error as TargetUnreachableError).hint!, '--no-check');
+    }
+    assert.is(proxy.stats.messagesAccepted, 0);
+    assert.is(proxy.stats.authFailed, 1);
+    assert.is(proxy.stats.connections, 1);
+  });
+});
+
+preflight('a configured account: the preflight costs one connection and one AUTH, then the load runs', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const { summary, exitCode } = await runAgainst(proxy, { numEmails: 20, concurrent: 4 });
+    assert.is(exitCode, ExitCode.ok);
+    assert.is(proxy.stats.messagesAccepted, 20);
+    assert.is(proxy.stats.connections, summary.results.connections + 1);
+    assert.is(proxy.stats.authOk, summary.results.connections + 1);
+  });
+});
+
+preflight.run();
 
 const unreachable = suite('run: unreachable target');
 

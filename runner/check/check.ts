@@ -1,0 +1,107 @@
+/**
+ * `runner check`: the whole check of one target, in the order a person debugs (the guide's
+ * "Troubleshooting"): the SMTP walk on one connection (connect, greeting, EHLO, AUTH PLAIN,
+ * MAIL FROM + RSET, QUIT), then the admin API (GET /health, GET /admin/accounts), then the
+ * diagnosis. Steps are reported as they finish.
+ */
+import { diagnose, checkExitCode, describeAccountsStep, describeHealthStep, isAuthOk, type Problem } from './diagnose.ts';
+import {
+  normalizeAdminUrl,
+  probeHttp,
+  probeSmtp,
+  readAccounts,
+  readHealth,
+  skippedStep,
+  uniformTimeoutsMs,
+  type AccountsFacts,
+  type CheckStep,
+  type HealthFacts,
+  type StepListener,
+} from './steps.ts';
+
+/** What to check. */
+export interface CheckOptions {
+  host: string;
+  port: number;
+  /** The account to AUTH as and to look for in /admin/accounts. */
+  from: string;
+  /** The proxy's admin API base URL, e.g. 'http://127.0.0.1:9090'. */
+  adminUrl: string;
+  /** Send AUTH PLAIN. @default true */
+  isAuth?: boolean;
+  /** Check the admin API. @default true */
+  isAdminChecked?: boolean;
+  /** Timeout of each step (every SMTP reply, every HTTP request), milliseconds. */
+  timeoutMs: number;
+}
+
+/** The outcome of a check: every step, what is wrong, and the exit code. */
+export interface CheckReport {
+  host: string;
+  port: number;
+  from: string;
+  adminUrl: string;
+  isAuth: boolean;
+  isAdminChecked: boolean;
+  steps: CheckStep[];
+  problems: Problem[];
+  warnings: Problem[];
+  /** 0, 110 (SMTP side failed) or 112 (only the admin API failed). */
+  exitCode: number;
+}
+
+/** Runs every step against the target; never throws for what the target does. */
+export async function runCheck(options: CheckOptions, onStep?: StepListener): Promise<CheckReport> {
+  const adminUrl = normalizeAdminUrl(options.adminUrl);
+  const isAuth = options.isAuth ?? true;
+  const steps: CheckStep[] = [];
+  const emit = (step: CheckStep) => {
+    steps.push(step);
+    onStep?.(step);
+  };
+  const probe = await probeSmtp(
+    { host: options.host, port: options.port },
+    { from: options.from, isAuth, isMailChecked: true, timeoutsMs: uniformTimeoutsMs(options.timeoutMs) },
+    emit,
+  );
+
+  const isAdminChecked = options.isAdminChecked ?? true;
+  let health: HealthFacts | undefined;
+  let accounts: AccountsFacts | undefined;
+  if (isAdminChecked) {
+    health = readHealth(await probeHttp(`${adminUrl}/health`, options.timeoutMs));
+    emit(describeHealthStep(health));
+    if (health.http.httpStatus === undefined) {
+      emit(skippedStep('accounts', options.from, 'the admin API is unreachable'));
+    } else {
+      accounts = readAccounts(await probeHttp(`${adminUrl}/admin/accounts`, options.timeoutMs));
+      emit(describeAccountsStep(accounts, isAuth ? options.from : undefined, isAuthOk(probe)));
+    }
+  } else {
+    emit(skippedStep('health', options.from, '--no-admin'));
+    emit(skippedStep('accounts', options.from, '--no-admin'));
+  }
+
+  const { problems, warnings } = diagnose({
+    host: options.host,
+    port: options.port,
+    adminUrl,
+    probes: [probe],
+    health,
+    accounts,
+    untestedSenders: [],
+    isAdminRequired: true,
+  });
+  return {
+    host: options.host,
+    port: options.port,
+    from: options.from,
+    adminUrl,
+    isAuth,
+    isAdminChecked,
+    steps,
+    problems,
+    warnings,
+    exitCode: checkExitCode(problems),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * How a check reads: one line per step as it finishes (✓ ok, ⚠ warning, ✗ failed, – skipped,
+ * with its time), then each problem with its fix; or one JSON object for scripts.
+ */
+import type { CheckReport } from './check.ts';
+import type { CheckStep, CheckStatus } from './steps.ts';
+import { stepTitle } from './steps.ts';
+
+/** Options of the text output. */
+export interface CheckFormatOptions {
+  /** ANSI colors (a terminal without NO_COLOR). @default false */
+  color?: boolean;
+  /** Width of the step titles column, characters (titleWidth() of the sender). */
+  titleWidth?: number;
+}
+
+const MARK: Record<CheckStatus, string> = { ok: '✓', warn: '⚠', fail: '✗', skip: '–' };
+/** ANSI color per status: green, yellow, red, dim. */
+const COLOR: Record<CheckStatus, number> = { ok: 32, warn: 33, fail: 31, skip: 2 };
+
+function paint(enabled: boolean | undefined, code: number, text: string): string {
+  return enabled ? `\u001b[${code}m${text}\u001b[0m` : text;
+}
+
+/** The title column's width for a check as `from` (the AUTH title names it). */
+export function titleWidth(from: string): number {
+  return Math.max(stepTitle('mail', from).length, stepTitle('auth', from).length);
+}
+
+/** A step time for people: '0.42 ms', '12.3 ms', '1.25 s'. */
+export function formatStepMs(ms: number): string {
+  if (ms < 10) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${ms.toFixed(1)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** The first line: what is checked. */
+export function formatCheckHeader(target: { host: string; port: number; from: string; adminUrl: string; isAuth?: boolean; isAdminChecked?: boolean }): string {
+  const as = target.isAuth === false ? ' without AUTH' : ` as ${target.from}`;
+  const admin = target.isAdminChecked === false ? '' : `, admin API ${target.adminUrl}`;
+  return `Checking ${target.host}:${target.port}${as}${admin}`;
+}
+
+/** One step: `  ✓ TCP connect            0.31 ms  127.0.0.1:2525`. */
+export function formatStepLine(step: CheckStep, options: CheckFormatOptions = {}): string {
+  const mark = paint(options.color, COLOR[step.status], MARK[step.status]);
+  const title = step.title.padEnd(options.titleWidth ?? 0);
+  const time = (step.durationMs === undefined ? '' : formatStepMs(step.durationMs)).padStart(9);
+  const detail = step.status === 'skip' ? paint(options.color, COLOR.skip, step.detail) : step.detail;
+  return `  ${mark} ${title}  ${time}  ${detail}`.trimEnd();
+}
+
+/** After the steps: the verdict, then each problem and warning with its fix. */
+export function formatCheckFooter(report: CheckReport, options: CheckFormatOptions = {}): string {
+  const lines: string[] = [''];
+  const { problems, warnings } = report;
+  if (problems.length === 0) {
+    const skipped = report.steps.filter((step) => step.status === 'skip').length;
+    const warned = report.steps.filter((step) => step.status === 'warn').length;
+    const withWarning = warned === 0 ? '' : `, ${warned} with a warning`;
+    const skippedNote = skipped === 0 ? '' : ` (${skipped} skipped)`;
+    lines.push(paint(options.color, COLOR.ok, `All ${report.steps.length - skipped} checks passed${withWarning}${skippedNote}.`));
+  } else {
+    lines.push(paint(options.color, COLOR.fail, `${problems.length} problem${problems.length === 1 ? '' : 's'}:`));
+  }
+  for (const problem of problems) {
+    lines.push(`  ${paint(options.color, COLOR.fail, MARK.fail)} ${problem.message}`, `    fix: ${problem.hint}`);
+  }
+  for (const warning of warnings) {
+    lines.push(`  ${paint(options.color, COLOR.warn, MARK.warn)} ${warning.message}`, `    hint: ${warning.hint}`);
+  }
+  return lines.join('\n');
+}
+
+/** The whole text report (header, steps, footer), for when steps were not printed as they came. */
+export function formatCheckText(report: CheckReport, options: CheckFormatOptions = {}): string {
+  const width = options.titleWidth ?? titleWidth(report.from);
+  return [formatCheckHeader(report), ...report.steps.map((step) => formatStepLine(step, { ...options, titleWidth: width })), formatCheckFooter(report, options)].join('\n');
+}
+
+/** The report as JSON for scripts (snake_case, like the results file). */
+export function formatCheckJson(report: CheckReport): string {
+  return JSON.stringify(
+    {
+      ok: report.problems.length === 0,
+      exit_code: report.exitCode,
+      target: { host: report.host, port: report.port, admin_url: report.adminUrl },
+      from: report.from,
+      steps: report.steps.map((step) => ({
+        id: step.id,
+        title: step.title,
+        status: step.status,
+        duration_ms: step.durationMs === undefined ? null : Math.round(step.durationMs * 1000) / 1000,
+        detail: step.detail,
+      })),
+      problems: report.problems,
+      warnings: report.warnings,
+    },
+    null,
+    2,
+  );
+}

@@ -1,0 +1,321 @@
+/**
+ * `runner check` against the fake proxy and small named fake servers, as a person reads it:
+ * every step's line, the problem with its fix, and the exit code.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTextSink, withFakeProxy } from '../helpers.ts';
+import { runCheck, type CheckReport } from '../../runner/check/check.ts';
+import { runCheckCommand } from '../../runner/commands/check.ts';
+import { ExitCode, InvalidOptionsError } from '../../runner/errors.ts';
+
+/** A running fake server. */
+interface FakeServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** An HTTP server answering every request with `answer` (a small admin API with opinions). */
+async function startAdminServer(answer: (request: IncomingMessage, response: ServerResponse) => void): Promise<FakeServer> {
+  const server = createHttpServer(answer);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+/** "This admin API says it is degraded": /health answers 503 {"status": "degraded"}. */
+const startDegradedAdmin = () =>
+  startAdminServer((request, response) => {
+    if (request.url === '/health') json(response, 503, { status: 'degraded', service: 'xoauth2-proxy-admin' });
+    else json(response, 200, { success: true, accounts: [{ email: 'test@example.com' }] });
+  });
+
+/** "This admin API belongs to another proxy": healthy, but lists other accounts. */
+const startOtherProxyAdmin = () =>
+  startAdminServer((request, response) => {
+    if (request.url === '/health') json(response, 200, { status: 'healthy', service: 'xoauth2-proxy-admin' });
+    else json(response, 200, { success: true, total_accounts: 1, accounts: [{ email: 'other@elsewhere.test' }] });
+  });
+
+/** "This SMTP server is full": greets every connection with 421 and hangs up. */
+async function startFullSmtpServer(): Promise<FakeServer> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.end('421 4.3.2 Too many connected clients, try again in a moment\r\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback port nothing listens on: taken from the OS, then released. */
+async function closedPort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The check's text output and exit code. */
+async function checkText(options: Parameters<typeof runCheckCommand>[0]): Promise<{ exitCode: number; text: string }> {
+  const stdout = createTextSink();
+  const exitCode = await runCheckCommand({ timeout: '5s', ...options, stdout });
+  return { exitCode, text: stdout.text() };
+}
+
+function statuses(report: CheckReport): string {
+  return report.steps.map((step) => `${step.id}:${step.status}`).join(' ');
+}
+
+const green = suite('check: a healthy proxy');
+
+green('every step passes; each line says what it saw; nothing is sent; exit 0', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const { exitCode, text } = await checkText({ port: proxy.port, adminUrl: `http://127.0.0.1:${proxy.adminPort}` });
+    assert.is(exitCode, ExitCode.ok, text);
+    assert.match(text, `Checking 127.0.0.1:${proxy.port} as test@example.com, admin API http://127.0.0.1:${proxy.adminPort}`);
+    assert.match(text, /✓ TCP connect +\d+\.\d+ ms {2}127\.0\.0\.1:\d+\n/);
+    assert.match(text, /✓ greeting +\d+\.\d+ ms {2}220 xoauth2-proxy ESMTP service ready\n/);
+    assert.match(text, /✓ EHLO +\d+\.\d+ ms {2}AUTH PLAIN · SIZE 52428800 · 8BITMIME; messages up to 50 MiB, no PIPELINING, no STARTTLS\n/);
+    assert.match(text, /✓ AUTH PLAIN as test@example\.com +\d+\.\d+ ms {2}235 2\.7\.0 Authentication successful\n/);
+    assert.match(text, /✓ MAIL FROM \/ RSET \(nothing sent\) +\d+\.\d+ ms {2}MAIL 250 2\.1\.0 OK, then RSET 250 2\.0\.0 OK\n/);
+    assert.match(text, /✓ QUIT +\d+\.\d+ ms {2}221 2\.0\.0 Goodbye\n/);
+    assert.match(text, /✓ GET \/health +\d+\.\d+ ms {2}healthy \(xoauth2-proxy-admin\)\n/);
+    assert.match(text, /✓ GET \/admin\/accounts +\d+\.\d+ ms {2}3 accounts, test@example\.com among them\n/);
+    assert.match(text, 'All 8 checks passed.');
+    assert.not.match(text, /\u001b\[/);
+    assert.is(proxy.stats.connections, 1);
+    assert.is(proxy.stats.authOk, 1);
+    assert.is(proxy.stats.messagesAccepted, 0);
+  });
+});
+
+green('the from account is matched without regard to case', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const report = await runCheck({ host: '127.0.0.1', port: proxy.port, from: 'Sales@Company.com', adminUrl: `http://127.0.0.1:${proxy.adminPort}`, timeoutMs: 5000 });
+    assert.is(report.exitCode, ExitCode.ok, JSON.stringify(report.problems));
+    assert.is(report.steps.find((step) => step.id === 'accounts')?.detail, '3 accounts, Sales@Company.com among them');
+  });
+});
+
+green('--json: one object with every step, no problem, exit_code 0', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const stdout = createTextSink();
+    const exitCode = await runCheckCommand({ port: proxy.port, adminUrl: `http://127.0.0.1:${proxy.adminPort}/`, json: true, stdout });
+    const output = JSON.parse(stdout.text());
+    assert.is(exitCode, 0);
+    assert.is(output.ok, true);
+    assert.is(output.exit_code, 0);
+    assert.is(output.target.admin_url, `http://127.0.0.1:${proxy.adminPort}`);
+    assert.equal(output.steps.map((s: { id: string }) => s.id), ['connect', 'greeting', 'ehlo', 'auth', 'mail', 'quit', 'health', 'accounts']);
+    assert.ok(output.steps.every((s: { status: string; duration_ms: number }) => s.status === 'ok' && s.duration_ms >= 0));
+  });
+});
+
+green('--no-auth and --no-admin: those steps shown as skipped', async () => {
+  await withFakeProxy({ adminPort: null }, async (proxy) => {
+    const report = await runCheck({ host: '127.0.0.1', port: proxy.port, from: 'test@example.com', adminUrl: 'http://127.0.0.1:9', isAuth: false, isAdminChecked: false, timeoutMs: 5000 });
+    // Without AUTH the proxy refuses MAIL (530): the check says so, on the SMTP side
+    assert.is(statuses(report), 'connect:ok greeting:ok ehlo:ok auth:skip mail:fail quit:ok health:skip accounts:skip');
+    assert.is(report.exitCode, ExitCode.targetUnreachable);
+    assert.match(report.problems[0]!.message, /^MAIL FROM:<test@example\.com> failed at 127\.0\.0\.1:\d+: 530/);
+  });
+});
+
+green.run();
+
+const smtp = suite('check: the SMTP side fails (exit 110)');
+
+smtp('connection refused: the guide\'s message, later SMTP steps skipped, health endpoint unreachable', async () => {
+  const port = await closedPort();
+  const adminPort = await closedPort();
+  const { exitCode, text } = await checkText({ port, adminUrl: `http://127.0.0.1:${adminPort}` });
+  assert.is(exitCode, ExitCode.targetUnreachable);
+  assert.match(text, /✗ TCP connect +\d+\.\d+ ms {2}ECONNREFUSED\n/);
+  for (const title of ['greeting', 'EHLO', 'AUTH PLAIN as test@example.com', 'MAIL FROM / RSET (nothing sent)', 'QUIT']) {
+    assert.match(text, new RegExp(`– ${title.replace(/[()/]/g, '\\$&')} +skipped: no connection\\n`));
+  }
+  assert.match(text, /✗ GET \/health +\d+\.\d+ ms {2}unreachable: ECONNREFUSED\n/);
+  assert.match(text, /– GET \/admin\/accounts +skipped: the admin API is unreachable\n/);
+  assert.match(text, '1 problem:');
+  assert.match(text, `✗ Connection refused to 127.0.0.1:${port} — is the proxy running?`);
+  assert.match(
+    text,
+    `fix: start it with \`python xoauth2_proxy_v2.py --config accounts.json --port ${port}\` (or try \`runner fixture\`); health endpoint unreachable (http://127.0.0.1:${adminPort}/health: ECONNREFUSED)`,
+  );
+});
+
+for (const code of [535, 454] as const) {
+  smtp(`unknown account (${code}): the account is not configured; what /admin/accounts lists`, async () => {
+    await withFakeProxy({ unknownAccountCode: code }, async (proxy) => {
+      const { exitCode, text } = await checkText({ port: proxy.port, adminUrl: `http://127.0.0.1:${proxy.adminPort}`, from: 'nobody@nowhere.test' });
+      assert.is(exitCode, ExitCode.targetUnreachable);
+      assert.match(text, new RegExp(`✗ AUTH PLAIN as nobody@nowhere\\.test +\\d+\\.\\d+ ms {2}${code} `));
+      assert.match(text, /– MAIL FROM \/ RSET \(nothing sent\) +skipped: AUTH failed\n/);
+      assert.match(text, /– QUIT +skipped: the connection is closed\n/);
+      assert.match(text, /✗ GET \/admin\/accounts +\d+\.\d+ ms {2}3 accounts, nobody@nowhere\.test not among them\n/);
+      assert.match(
+        text,
+        `✗ ${code} at AUTH for nobody@nowhere.test: the account is not configured; /admin/accounts lists: test@example.com, sales@company.com, support@company.com`,
+      );
+      assert.match(text, /fix: add nobody@nowhere\.test to accounts\.json .* or use --from with a configured account such as test@example\.com/);
+      assert.is(proxy.stats.authFailed, 1);
+    });
+  });
+}
+
+smtp('greeting 421 from a full server: what it said, and the connection limit as the likely cause', async () => {
+  const full = await startFullSmtpServer();
+  try {
+    const report = await runCheck({ host: '127.0.0.1', port: full.port, from: 'test@example.com', adminUrl: 'http://127.0.0.1:9', isAdminChecked: false, timeoutMs: 5000 });
+    assert.is(statuses(report), 'connect:ok greeting:fail ehlo:skip auth:skip mail:skip quit:skip health:skip accounts:skip');
+    assert.is(report.exitCode, ExitCode.targetUnreachable);
+    assert.is(report.problems[0]!.message, `127.0.0.1:${full.port} greeted with 421 4.3.2 Too many connected clients, try again in a moment instead of 220`);
+    assert.match(report.problems[0]!.hint, 'connection limit');
+  } finally {
+    await full.close();
+  }
+});
+
+smtp('a failure injected at AUTH by the fixture is reported with its reply', async () => {
+  await withFakeProxy({ failures: [{ phase: 'auth', probability: 1, kind: 'reply', code: 451 }] }, async (proxy) => {
+    const report = await runCheck({ host: '127.0.0.1', port: proxy.port, from: 'test@example.com', adminUrl: `http://127.0.0.1:${proxy.adminPort}`, timeoutMs: 5000 });
+    assert.is(report.exitCode, ExitCode.targetUnreachable);
+    assert.match(report.problems[0]!.message, /^AUTH PLAIN failed for test@example\.com: 451 4\.3\.0 /);
+  });
+});
+
+smtp('a silent AUTH: the step times out within --timeout', async () => {
+  await withFakeProxy({ failures: [{ phase: 'auth', probability: 1, kind: 'silence' }] }, async (proxy) => {
+    const started = performance.now();
+    const report = await runCheck({ host: '127.0.0.1', port: proxy.port, from: 'test@example.com', adminUrl: `http://127.0.0.1:${proxy.adminPort}`, timeoutMs: 300 });
+    assert.ok(performance.now() - started < 5000);
+    assert.match(report.problems[0]!.message, /^No answer to AUTH for test@example\.com at 127\.0\.0\.1:\d+: no reply within 300 ms$/);
+    assert.match(report.problems[0]!.hint, 'token');
+  });
+});
+
+smtp.run();
+
+const admin = suite('check: only the admin API fails (exit 112)');
+
+admin('admin unreachable (no admin server): SMTP all green, the health problem says where to look', async () => {
+  await withFakeProxy({ adminPort: null }, async (proxy) => {
+    const adminPort = await closedPort();
+    const { exitCode, text } = await checkText({ port: proxy.port, adminUrl: `http://127.0.0.1:${adminPort}` });
+    assert.is(exitCode, ExitCode.adminCheckFailed);
+    assert.match(text, /✓ QUIT/);
+    assert.match(text, /✗ GET \/health +\d+\.\d+ ms {2}unreachable: ECONNREFUSED\n/);
+    assert.match(text, `✗ health endpoint unreachable: http://127.0.0.1:${adminPort}/health (ECONNREFUSED)`);
+    assert.match(text, /fix: the SMTP side answers, so the admin API is elsewhere: pass --admin-url/);
+  });
+});
+
+admin('health not healthy: what it said instead of {"status": "healthy"}', async () => {
+  await withFakeProxy({ adminPort: null }, async (proxy) => {
+    const degraded = await startDegradedAdmin();
+    try {
+      const { exitCode, text } = await checkText({ port: proxy.port, adminUrl: `http://127.0.0.1:${degraded.port}` });
+      assert.is(exitCode, ExitCode.adminCheckFailed);
+      assert.match(text, /✗ GET \/health +\d+\.\d+ ms {2}HTTP 503: status "degraded"\n/);
+      assert.match(text, `answered status "degraded" (HTTP 503) instead of {"status": "healthy"}`);
+      assert.match(text, /✓ GET \/admin\/accounts/);
+    } finally {
+      await degraded.close();
+    }
+  });
+});
+
+admin('the account authenticates but /admin/accounts does not list it: a warning, exit 0', async () => {
+  await withFakeProxy({ adminPort: null }, async (proxy) => {
+    const other = await startOtherProxyAdmin();
+    try {
+      const { exitCode, text } = await checkText({ port: proxy.port, adminUrl: `http://127.0.0.1:${other.port}` });
+      assert.is(exitCode, ExitCode.ok);
+      assert.match(text, /⚠ GET \/admin\/accounts +\d+\.\d+ ms {2}1 account, test@example\.com not among them\n/);
+      assert.match(text, 'All 8 checks passed, 1 with a warning.');
+      assert.match(text, '⚠ test@example.com authenticated, yet /admin/accounts does not list it (it lists: other@elsewhere.test)');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+admin('SMTP refused and the account missing from /admin/accounts: both problems', async () => {
+  const other = await startOtherProxyAdmin();
+  try {
+    const report = await runCheck({ host: '127.0.0.1', port: await closedPort(), from: 'test@example.com', adminUrl: `http://127.0.0.1:${other.port}`, timeoutMs: 5000 });
+    assert.is(report.exitCode, ExitCode.targetUnreachable);
+    assert.equal(report.problems.map((p) => p.step), ['connect', 'accounts']);
+    assert.match(report.problems[0]!.hint, /health answers, so the proxy runs/);
+    assert.is(report.problems[1]!.message, 'test@example.com is not configured on the proxy; /admin/accounts lists: other@elsewhere.test');
+  } finally {
+    await other.close();
+  }
+});
+
+admin.run();
+
+const flags = suite('check: flags');
+
+flags('bad flags are one InvalidOptionsError listing each', async () => {
+  try {
+    await runCheckCommand({ port: 0, from: 'not-an-address', adminUrl: 'localhost:9090', stdout: createTextSink() });
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, InvalidOptionsError);
+    assert.equal(
+      (error as InvalidOptionsError).problems.map((p) => p.split(':')[0]),
+      ['--port', '--from', '--admin-url'],
+    );
+  }
+});
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+flags('the CLI: `runner check` prints the steps and exits with the check\'s code', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const ran = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'bin/runner.js'), 'check', '--port', String(proxy.port), '--admin-url', `http://127.0.0.1:${proxy.adminPort}`, '--from', 'nobody@nowhere.test'], {
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      let stdout = '';
+      const limit = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.on('close', (code) => {
+        clearTimeout(limit);
+        resolve({ code, stdout });
+      });
+    });
+    assert.is(ran.code, ExitCode.targetUnreachable);
+    assert.match(ran.stdout, '✗ 535 at AUTH for nobody@nowhere.test: the account is not configured');
+  });
+});
+
+flags.run();
