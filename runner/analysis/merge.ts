@@ -1,0 +1,370 @@
+/**
+ * `runner merge a.json b.json … -o total.json`: one results file from several load generators that
+ * ran at the same time against one target (the base for running one test from several machines).
+ * A pure function of the loaded files; the command writes the result atomically.
+ *
+ * What is exact and what is not:
+ * - counters (requests, successes, failures, connections, bytes, iterations, dropped, errors by
+ *   phase and code) add up exactly; vus_max adds (the generators ran side by side);
+ * - the whole test's latency, response time and per-phase figures come from the added HDR
+ *   histograms, so their percentiles are exactly what one generator sending every message would
+ *   have recorded (within the histograms' 3 significant digits, as always);
+ * - throughput is recomputed over the union wall time: from the earliest start to the latest end
+ *   (timestamp + total_time_seconds of each file);
+ * - per-scenario and per-account groups: counts add exactly; their latency percentiles are kept
+ *   when only one file has the group and are null when several do, because results files store
+ *   histograms for the whole test only (min, max and the count-weighted average stay exact);
+ * - custom metrics: counters and rates add exactly; trends keep count, min, max and average, and
+ *   their percentiles only when one file has the metric; a gauge's value is the latest-ending file's;
+ * - timeline: windows are aligned on wall-clock time (each file's timestamp + t): every window goes
+ *   into the one-second bin of the merged run that holds its midpoint, so a count may land up to half
+ *   a second from where it happened; counts and msgs/s per bin are sums. A bin's p50/p95/p99 are
+ *   copied when one file completed messages in it and null when several did (per-window histograms
+ *   are not stored, and percentiles of parts do not add up to the percentile of the whole);
+ * - watch (the server process sampled during the run): kept from the first file that has it, its
+ *   sample times shifted to the merged start (the generators watched the same process, so one
+ *   record is the process's; several would double its samples);
+ * - thresholds are not judged again (that needs the scenario): the merged file has none, and
+ *   config.merged_from lists each input with how many of its thresholds failed.
+ */
+import { PHASES } from '../smtp/phases.ts';
+import { errorKey } from '../metrics/series.ts';
+import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
+import type { TimelinePoint } from '../metrics/registry.ts';
+import { latencySeconds, type CustomMetricFigures, type ErrorFigure, type GroupFigures, type LatencySeconds, type Summary } from '../outputs/summary.ts';
+import { decodeTrend, ResultsFileError, validateSummary, type LoadedResults } from './results-file.ts';
+
+/** The merged results and what a person should know about them. */
+export interface MergeOutcome {
+  summary: Summary;
+  /** Things that make the merge less meaningful (different targets, runs that did not overlap). */
+  warnings: string[];
+}
+
+interface Input {
+  file: string;
+  summary: Summary;
+  /** Wall-clock start and end of the load, ms since the epoch. */
+  startMs: number;
+  endMs: number;
+}
+
+/** Merges results files of generators that ran at the same time (see the module comment). */
+export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
+  if (loaded.length === 0) throw new ResultsFileError('', 'nothing to merge: give two or more results files', 'runner merge a.json b.json -o total.json');
+  const inputs: Input[] = loaded.map((run) => {
+    if (!run.summary) {
+      throw new ResultsFileError(run.file, `${run.file} is the old tool's results file: it has no histograms, so it cannot be merged exactly`,
+        'merge only files written by `runner run`');
+    }
+    const startMs = Date.parse(run.summary.timestamp);
+    if (Number.isNaN(startMs)) throw new ResultsFileError(run.file, `${run.file}: timestamp '${run.summary.timestamp}' is not a date`);
+    return { file: run.file, summary: run.summary, startMs, endMs: startMs + run.summary.results.total_time_seconds * 1000 };
+  });
+  const originMs = Math.min(...inputs.map((i) => i.startMs));
+  const endMs = Math.max(...inputs.map((i) => i.endMs));
+  const unionSeconds = (endMs - originMs) / 1000;
+  const warnings = mergeWarnings(inputs);
+
+  const txn = mergeTrends(inputs, (s) => s.histograms.txn_duration, 'histograms.txn_duration');
+  const responseTime = mergeTrends(inputs, (s) => s.histograms.txn_response_time, 'histograms.txn_response_time');
+  const phases: Record<string, LatencySeconds> = {};
+  const phaseHistograms: Record<string, EncodedTrend> = {};
+  const phaseNames = new Set(inputs.flatMap((i) => Object.keys(i.summary.histograms.phases)));
+  // Phases in protocol order, as summaries list them.
+  for (const phase of [...PHASES.filter((p) => phaseNames.has(p)), ...[...phaseNames].filter((p) => !(PHASES as readonly string[]).includes(p))]) {
+    const merged = mergeTrends(inputs, (s) => s.histograms.phases[phase], `histograms.phases.${phase}`);
+    if (merged.count === 0) continue;
+    phases[phase] = latencySeconds(merged);
+    phaseHistograms[phase] = merged.encode();
+  }
+
+  const results = inputs.map((i) => i.summary.results);
+  const sum = (pick: (r: Summary['results']) => number | undefined) => results.reduce((total, r) => total + (pick(r) ?? 0), 0);
+  const total = groupFigures(
+    { total_requests: sum((r) => r.total_requests), successful: sum((r) => r.successful), failed: sum((r) => r.failed), interrupted: sum((r) => r.interrupted) },
+    latencySeconds(txn),
+    unionSeconds,
+  );
+
+  const summary: Summary = {
+    timestamp: new Date(originMs).toISOString(),
+    target: [...new Set(inputs.map((i) => i.summary.target))].join(', '),
+    config: mergedConfig(inputs),
+    status: worstStatus(inputs.map((i) => i.summary.status)),
+    abort_reason: inputs.map((i) => i.summary.abort_reason).filter((r): r is string => Boolean(r)).join('; ') || null,
+    results: {
+      total_time_seconds: round(unionSeconds, 3),
+      ...total,
+      response_time: latencySeconds(responseTime),
+      phases,
+      errors: mergeErrors(results.map((r) => r.errors)),
+      errors_after_accept: mergeErrors(results.map((r) => r.errors_after_accept)),
+      connections: sum((r) => r.connections),
+      message_bytes: sum((r) => r.message_bytes),
+      bytes_sent: sum((r) => r.bytes_sent),
+      bytes_received: sum((r) => r.bytes_received),
+      iterations: sum((r) => r.iterations),
+      dropped_iterations: sum((r) => r.dropped_iterations),
+      script_errors: sum((r) => r.script_errors),
+      vus_max: sum((r) => r.vus_max),
+    },
+    scenarios: mergeGroupMaps(inputs.map((i) => i.summary.scenarios), unionSeconds, (parts, figures) => ({
+      executor: [...new Set(parts.map((p) => p.executor))].join('+'),
+      ...figures,
+      dropped_iterations: parts.reduce((n, p) => n + p.dropped_iterations, 0),
+    })),
+    accounts: mergeGroupMaps(inputs.map((i) => i.summary.accounts), unionSeconds, (_parts, figures) => figures),
+    custom_metrics: mergeCustomMetrics(inputs, unionSeconds),
+    thresholds: [],
+    timeline: mergeTimelines(inputs, originMs, endMs),
+    watch: mergeWatch(inputs, originMs),
+    histograms: { txn_duration: txn.encode(), txn_response_time: responseTime.encode(), phases: phaseHistograms },
+  };
+  const problems = validateSummary(summary);
+  // Inputs were valid, so an invalid merge is our bug, not the user's: fail loudly.
+  if (problems.length) throw new Error(`merged results do not match schemas/results.schema.json:\n  - ${problems.join('\n  - ')}`);
+  return { summary, warnings };
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function mergeTrends(inputs: readonly Input[], pick: (s: Summary) => EncodedTrend | undefined, field: string): TrendSink {
+  const merged = new TrendSink();
+  for (const input of inputs) {
+    const encoded = pick(input.summary);
+    if (encoded && encoded.count > 0) merged.add(decodeTrend(encoded, input.file, field));
+  }
+  return merged;
+}
+
+type Counts = Pick<GroupFigures, 'total_requests' | 'successful' | 'failed' | 'interrupted'>;
+
+/** Group figures from counts and a latency, rates over `seconds` (as summary.ts computes them). */
+function groupFigures(counts: Counts, latency: LatencySeconds, seconds: number): GroupFigures {
+  const judged = counts.successful + counts.failed;
+  const rps = seconds > 0 ? counts.total_requests / seconds : 0;
+  return {
+    ...counts,
+    success_rate: judged ? counts.successful / judged : 0,
+    throughput_rps: round(rps, 3),
+    throughput_rpm: round(rps * 60, 1),
+    successful_rps: round(seconds > 0 ? counts.successful / seconds : 0, 3),
+    latency,
+  };
+}
+
+/**
+ * The latency of several groups without their histograms: exact count, min, max and weighted
+ * average; percentiles null (a percentile of parts is not the percentile of the whole).
+ */
+function combineLatency(parts: readonly LatencySeconds[]): LatencySeconds {
+  const withSamples = parts.filter((p) => p.count > 0);
+  if (withSamples.length === 1) return withSamples[0]!;
+  const count = withSamples.reduce((n, p) => n + p.count, 0);
+  if (count === 0) return parts[0] ?? latencySeconds(new TrendSink());
+  const pick = (values: Array<number | null>, choose: (a: number, b: number) => number) =>
+    values.reduce<number | null>((best, v) => (v === null ? best : best === null ? v : choose(best, v)), null);
+  const weighted = withSamples.every((p) => p.avg_seconds !== null)
+    ? Math.round((withSamples.reduce((s, p) => s + p.avg_seconds! * p.count, 0) / count) * 1e6) / 1e6
+    : null;
+  return {
+    count,
+    min_seconds: pick(withSamples.map((p) => p.min_seconds), Math.min),
+    max_seconds: pick(withSamples.map((p) => p.max_seconds), Math.max),
+    avg_seconds: weighted,
+    p50_seconds: null,
+    p90_seconds: null,
+    p95_seconds: null,
+    p99_seconds: null,
+    p999_seconds: null,
+  };
+}
+
+function mergeGroupMaps<G extends GroupFigures, R>(
+  maps: ReadonlyArray<Record<string, G>>,
+  unionSeconds: number,
+  finish: (parts: G[], figures: GroupFigures) => R,
+): Record<string, R> {
+  const byName = new Map<string, G[]>();
+  for (const map of maps) for (const [name, group] of Object.entries(map)) byName.set(name, [...(byName.get(name) ?? []), group]);
+  const merged: Record<string, R> = {};
+  for (const [name, parts] of byName) {
+    const counts: Counts = { total_requests: 0, successful: 0, failed: 0, interrupted: 0 };
+    for (const part of parts) {
+      counts.total_requests += part.total_requests;
+      counts.successful += part.successful;
+      counts.failed += part.failed;
+      counts.interrupted += part.interrupted;
+    }
+    merged[name] = finish(parts, groupFigures(counts, combineLatency(parts.map((p) => p.latency)), unionSeconds));
+  }
+  return merged;
+}
+
+function mergeErrors(lists: ReadonlyArray<readonly ErrorFigure[]>): ErrorFigure[] {
+  const byKey = new Map<string, ErrorFigure>();
+  for (const list of lists) {
+    for (const error of list) {
+      const key = errorKey({ phase: error.phase, code: error.code ?? undefined, error: error.error ?? undefined });
+      const known = byKey.get(key);
+      if (known) known.count += error.count;
+      else byKey.set(key, { ...error });
+    }
+  }
+  return [...byKey.values()].sort((a, b) => b.count - a.count);
+}
+
+function mergeCustomMetrics(inputs: readonly Input[], unionSeconds: number): Record<string, CustomMetricFigures> {
+  const byName = new Map<string, Array<{ figures: CustomMetricFigures; input: Input }>>();
+  for (const input of inputs) {
+    for (const [name, figures] of Object.entries(input.summary.custom_metrics)) byName.set(name, [...(byName.get(name) ?? []), { figures, input }]);
+  }
+  const merged: Record<string, CustomMetricFigures> = {};
+  for (const [name, parts] of byName) {
+    const type = parts[0]!.figures.type;
+    const other = parts.find((p) => p.figures.type !== type);
+    if (other) {
+      throw new ResultsFileError(other.input.file, `custom metric ${name} is a ${type} in ${parts[0]!.input.file} but a ${other.figures.type} in ${other.input.file}`,
+        'merge runs of the same scenario');
+    }
+    const count = parts.reduce((n, p) => n + p.figures.count, 0);
+    const entry: CustomMetricFigures = { type, count };
+    const withSamples = parts.filter((p) => p.figures.count > 0);
+    const minOf = () => Math.min(...withSamples.map((p) => p.figures.min).filter((v): v is number => v !== undefined));
+    const maxOf = () => Math.max(...withSamples.map((p) => p.figures.max).filter((v): v is number => v !== undefined));
+    if (type === 'counter') {
+      entry.rate = unionSeconds > 0 ? count / unionSeconds : 0;
+    } else if (type === 'rate') {
+      entry.rate = count ? parts.reduce((s, p) => s + (p.figures.rate ?? 0) * p.figures.count, 0) / count : 0;
+    } else if (type === 'gauge') {
+      const latest = [...withSamples].sort((a, b) => a.input.endMs - b.input.endMs).at(-1);
+      if (latest) Object.assign(entry, { value: latest.figures.value, min: minOf(), max: maxOf() });
+    } else if (type === 'trend' && withSamples.length > 0) {
+      if (withSamples.length === 1) {
+        Object.assign(entry, withSamples[0]!.figures, { count });
+      } else {
+        const avg = withSamples.reduce((s, p) => s + (p.figures.avg ?? 0) * p.figures.count, 0) / count;
+        Object.assign(entry, { min: minOf(), max: maxOf(), avg });
+      }
+    }
+    merged[name] = entry;
+  }
+  return merged;
+}
+
+/** Aligns the inputs' windows on wall-clock time into one-second bins (see the module comment). */
+function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: number): TimelinePoint[] {
+  const spanMs = endMs - originMs;
+  const binCount = Math.max(1, Math.ceil(spanMs / 1000 - 1e-9));
+  interface Bin {
+    started: number;
+    accepted: number;
+    failed: number;
+    dropped: number;
+    /** Last VU count of each input in this bin. */
+    vus: Map<number, number>;
+    /** Points with percentiles (messages completed), and the last one. */
+    withPercentiles: number;
+    percentiles: TimelinePoint | undefined;
+  }
+  const bins: Array<Bin | undefined> = new Array(binCount);
+  inputs.forEach((input, index) => {
+    const offsetMs = input.startMs - originMs;
+    for (const point of input.summary.timeline) {
+      const midMs = offsetMs + point.t * 1000 - point.windowMs / 2;
+      const k = Math.min(binCount - 1, Math.max(0, Math.floor(midMs / 1000)));
+      const bin = (bins[k] ??= { started: 0, accepted: 0, failed: 0, dropped: 0, vus: new Map(), withPercentiles: 0, percentiles: undefined });
+      bin.started += point.started;
+      bin.accepted += point.accepted;
+      bin.failed += point.failed;
+      bin.dropped += point.dropped;
+      bin.vus.set(index, point.vus);
+      if (point.p50Ms !== null) {
+        bin.withPercentiles++;
+        bin.percentiles = point;
+      }
+    }
+  });
+  let last = bins.length - 1;
+  while (last >= 0 && !bins[last]) last--;
+  const timeline: TimelinePoint[] = [];
+  for (let k = 0; k <= last; k++) {
+    const bin = bins[k];
+    const isFinal = k === binCount - 1;
+    const windowMs = isFinal ? Math.round(spanMs - k * 1000) : 1000;
+    const exact = bin && bin.withPercentiles === 1 ? bin.percentiles : undefined;
+    let vus = 0;
+    for (const count of bin?.vus.values() ?? []) vus += count;
+    const accepted = bin?.accepted ?? 0;
+    timeline.push({
+      t: isFinal ? round(spanMs / 1000, 2) : k + 1,
+      windowMs,
+      started: bin?.started ?? 0,
+      accepted,
+      failed: bin?.failed ?? 0,
+      dropped: bin?.dropped ?? 0,
+      msgsPerSecond: windowMs > 0 ? (accepted * 1000) / windowMs : 0,
+      p50Ms: exact?.p50Ms ?? null,
+      p95Ms: exact?.p95Ms ?? null,
+      p99Ms: exact?.p99Ms ?? null,
+      vus,
+    });
+  }
+  return timeline;
+}
+
+function mergeWatch(inputs: readonly Input[], originMs: number): Summary['watch'] {
+  const input = inputs.find((i) => i.summary.watch);
+  if (!input?.summary.watch) return null;
+  const offsetSeconds = (input.startMs - originMs) / 1000;
+  const watch = input.summary.watch;
+  return { ...watch, samples: watch.samples.map((s) => ({ ...s, t: round(s.t + offsetSeconds, 3) })) };
+}
+
+function mergedConfig(inputs: readonly Input[]): Record<string, unknown> {
+  const configs = inputs.map((i) => i.summary.config);
+  const config: Record<string, unknown> = {
+    merged_from: inputs.map((i) => ({
+      file: i.file,
+      timestamp: i.summary.timestamp,
+      target: i.summary.target,
+      status: i.summary.status,
+      total_time_seconds: i.summary.results.total_time_seconds,
+      total_requests: i.summary.results.total_requests,
+      thresholds_failed: i.summary.thresholds.filter((t) => !t.ok).length,
+    })),
+  };
+  // The guide's size fields add up across generators; the scenario file is kept when all agree.
+  for (const key of ['num_emails', 'concurrent']) {
+    if (configs.every((c) => typeof c[key] === 'number')) config[key] = configs.reduce((n, c) => n + (c[key] as number), 0);
+  }
+  const files = new Set(configs.map((c) => c['scenario_file'] ?? null));
+  config['scenario_file'] = files.size === 1 ? [...files][0] : null;
+  return config;
+}
+
+function worstStatus(statuses: ReadonlyArray<Summary['status']>): Summary['status'] {
+  if (statuses.includes('aborted')) return 'aborted';
+  if (statuses.includes('interrupted')) return 'interrupted';
+  return 'completed';
+}
+
+function mergeWarnings(inputs: readonly Input[]): string[] {
+  const warnings: string[] = [];
+  const targets = new Set(inputs.map((i) => i.summary.target));
+  if (targets.size > 1) warnings.push(`the files ran against different targets (${[...targets].join(', ')}): merge is meant for generators loading one target`);
+  const sorted = [...inputs].sort((a, b) => a.startMs - b.startMs);
+  for (let i = 1; i < sorted.length; i++) {
+    const earlierEnd = Math.max(...sorted.slice(0, i).map((s) => s.endMs));
+    if (sorted[i]!.startMs >= earlierEnd) {
+      warnings.push(`${sorted[i]!.file} started after the earlier runs had ended: merge is meant for generators running at the same time, so throughput is spread over the gap too`);
+    }
+  }
+  const unfinished = inputs.filter((i) => i.summary.status !== 'completed');
+  for (const input of unfinished) warnings.push(`${input.file} was ${input.summary.status}: the merged file is marked ${input.summary.status} too`);
+  return warnings;
+}

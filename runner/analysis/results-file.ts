@@ -1,0 +1,288 @@
+/**
+ * Reading results files for compare, report and merge. Two shapes are accepted:
+ *
+ * - runner's own (`runner run` → load_test_results_<unix>.json or --out): validated against
+ *   schemas/results.schema.json with ajv, every problem listed with its JSON path;
+ * - the old Python tool's (the guide's load_test_results_<unix>.json): `results.total_requests`,
+ *   `successful`, `failed`, `success_rate`, `throughput_rps/rpm` and `results.latency.*_seconds`.
+ *   It has no histograms, timeline or phases, so it can be compared and reported but not merged,
+ *   and its differences cannot be tested for significance; the commands say so.
+ *
+ * Either way the caller gets one normalised view (LoadedResults) and, for runner's files, the
+ * Summary itself. Anything else is a ResultsFileError that says what the file is and what was
+ * expected, never a stack trace.
+ */
+import { readFile } from 'node:fs/promises';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import schema from '../../schemas/results.schema.json' with { type: 'json' };
+import { RunnerError } from '../errors.ts';
+import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
+import type { LatencySeconds, Summary } from '../outputs/summary.ts';
+
+/** What `runner run` writes, for hints. */
+const RESULTS_FILE_HINT = 'give a results file written by `runner run` (load_test_results_<unix time>.json, or the file named with --out) or by the old Python tool';
+
+/** A results file that cannot be read, is not JSON, or is not a results file. Exit code 104. */
+export class ResultsFileError extends RunnerError {
+  override name = 'ResultsFileError';
+  /** The file as the user named it. */
+  readonly file: string;
+  constructor(file: string, message: string, hint: string = RESULTS_FILE_HINT, cause?: unknown) {
+    super(message, { code: 'E_RESULTS_FILE', exit: 'invalidOptions', hint, cause });
+    this.file = file;
+  }
+}
+
+/** Which tool wrote a results file. */
+export type ResultsKind = 'runner' | 'legacy';
+
+/** A results file read and normalised; figures in the units of the file (seconds, per second). */
+export interface LoadedResults {
+  /** The path as given on the command line. */
+  file: string;
+  kind: ResultsKind;
+  /** The whole file, for runner's files (histograms, timeline, phases…). */
+  summary: Summary | undefined;
+  /** Start time as written (ISO 8601; the old tool wrote local time without a zone). */
+  timestamp: string;
+  target: string;
+  config: Record<string, unknown>;
+  /** completed / interrupted / aborted; null for the old tool's files. */
+  status: string | null;
+  totalRequests: number;
+  successful: number;
+  failed: number;
+  /** successful / (successful + failed), 0..1. */
+  successRate: number;
+  /** Requests (successful + failed) per second of wall-clock time. */
+  throughputRps: number;
+  throughputRpm: number;
+  /** Accepted messages per second of wall-clock time. */
+  successfulRps: number;
+  /** Wall-clock test time in seconds; null when the file does not say (old tool). */
+  totalTimeSeconds: number | null;
+  /** Latency in seconds; figures the file lacks are null (the old tool had no p90/p99.9). */
+  latency: LatencySeconds;
+}
+
+let runnerValidator: ValidateFunction | undefined;
+let legacyValidator: ValidateFunction | undefined;
+
+const LEGACY_SCHEMA = {
+  type: 'object',
+  required: ['results'],
+  properties: {
+    timestamp: { type: 'string' },
+    target: { type: 'string' },
+    config: { type: 'object' },
+    results: {
+      type: 'object',
+      required: ['total_requests', 'successful', 'failed', 'throughput_rps', 'latency'],
+      properties: {
+        total_requests: { type: 'integer', minimum: 0 },
+        successful: { type: 'integer', minimum: 0 },
+        failed: { type: 'integer', minimum: 0 },
+        success_rate: { type: 'number', minimum: 0, maximum: 1 },
+        throughput_rps: { type: 'number', minimum: 0 },
+        throughput_rpm: { type: 'number', minimum: 0 },
+        latency: {
+          type: 'object',
+          properties: Object.fromEntries(
+            ['min', 'max', 'avg', 'p50', 'p95', 'p99'].map((name) => [`${name}_seconds`, { type: ['number', 'null'], minimum: 0 }]),
+          ),
+        },
+      },
+    },
+  },
+};
+
+function validators(): { runner: ValidateFunction; legacy: ValidateFunction } {
+  if (!runnerValidator || !legacyValidator) {
+    // strict: false: the results schema uses allOf with sibling keywords, which strict mode rejects.
+    const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+    runnerValidator = ajv.compile(schema);
+    legacyValidator = ajv.compile(LEGACY_SCHEMA);
+  }
+  return { runner: runnerValidator, legacy: legacyValidator };
+}
+
+/** `path: message` lines for ajv errors, at most `limit`, with a count of the rest. */
+function describeAjvErrors(errors: ErrorObject[] | null | undefined, limit = 8): string[] {
+  const lines = (errors ?? []).map((e) => {
+    const where = e.instancePath === '' ? '(top level)' : e.instancePath.slice(1).replaceAll('/', '.');
+    const extra = e.keyword === 'additionalProperties' ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : '';
+    return `${where}: ${e.message}${extra}`;
+  });
+  const unique = [...new Set(lines)];
+  if (unique.length <= limit) return unique;
+  return [...unique.slice(0, limit), `… and ${unique.length - limit} more`];
+}
+
+/** Whether a parsed object looks like runner's own results file (it has a field the old tool never wrote). */
+function isRunnerShaped(data: Record<string, unknown>): boolean {
+  return 'histograms' in data || 'timeline' in data || 'status' in data || 'scenarios' in data;
+}
+
+/** Parses and validates the text of a results file; `file` names it in errors. */
+export function parseResultsText(text: string, file: string): LoadedResults {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ResultsFileError(file, `${file} is not JSON (${(error as Error).message})`, RESULTS_FILE_HINT, error);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    const what = data === null ? 'null' : Array.isArray(data) ? 'an array' : `a ${typeof data}`;
+    throw new ResultsFileError(file, `${file} is not a results file: it holds ${what}, not an object`);
+  }
+  const record = data as Record<string, unknown>;
+  const { runner, legacy } = validators();
+  if (isRunnerShaped(record)) {
+    if (!runner(record)) {
+      const problems = describeAjvErrors(runner.errors);
+      throw new ResultsFileError(
+        file,
+        `${file} is not a valid runner results file:\n  - ${problems.join('\n  - ')}`,
+        'was it edited by hand, cut short, or written by another version of runner? Re-run the test to get a fresh file',
+      );
+    }
+    return fromSummary(record as unknown as Summary, file);
+  }
+  if (typeof record['results'] !== 'object' || record['results'] === null) {
+    const keys = Object.keys(record).slice(0, 6).join(', ');
+    throw new ResultsFileError(file, `${file} is not a runner results file: it has no "results" object (it has: ${keys || 'nothing'})`);
+  }
+  if (!legacy(record)) {
+    const problems = describeAjvErrors(legacy.errors);
+    throw new ResultsFileError(
+      file,
+      `${file} looks like the old tool's results file but is incomplete:\n  - ${problems.join('\n  - ')}`,
+      'the old tool\'s file needs results.total_requests, successful, failed, throughput_rps and latency.*_seconds',
+    );
+  }
+  return fromLegacy(record as unknown as LegacyResults, file);
+}
+
+/** Reads, parses and validates a results file. Throws ResultsFileError with a hint. */
+export async function readResultsFile(file: string): Promise<LoadedResults> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
+    throw new ResultsFileError(file, `cannot read ${file}: ${reason}`, RESULTS_FILE_HINT, error);
+  }
+  return parseResultsText(text, file);
+}
+
+/** Reads several results files in order; the first bad one throws. */
+export async function readResultsFiles(files: readonly string[]): Promise<LoadedResults[]> {
+  const loaded: LoadedResults[] = [];
+  for (const file of files) loaded.push(await readResultsFile(file));
+  return loaded;
+}
+
+/** The old tool's results file, as far as we read it. */
+interface LegacyResults {
+  timestamp?: string;
+  target?: string;
+  config?: Record<string, unknown>;
+  results: {
+    total_requests: number;
+    successful: number;
+    failed: number;
+    success_rate?: number;
+    throughput_rps: number;
+    throughput_rpm?: number;
+    latency: Partial<Record<'min_seconds' | 'max_seconds' | 'avg_seconds' | 'p50_seconds' | 'p95_seconds' | 'p99_seconds', number | null>>;
+  };
+}
+
+function fromSummary(summary: Summary, file: string): LoadedResults {
+  const r = summary.results;
+  return {
+    file,
+    kind: 'runner',
+    summary,
+    timestamp: summary.timestamp,
+    target: summary.target,
+    config: summary.config,
+    status: summary.status,
+    totalRequests: r.total_requests,
+    successful: r.successful,
+    failed: r.failed,
+    successRate: r.success_rate,
+    throughputRps: r.throughput_rps,
+    throughputRpm: r.throughput_rpm,
+    successfulRps: r.successful_rps,
+    totalTimeSeconds: r.total_time_seconds,
+    latency: r.latency,
+  };
+}
+
+function fromLegacy(legacy: LegacyResults, file: string): LoadedResults {
+  const r = legacy.results;
+  const judged = r.successful + r.failed;
+  const latency = (name: keyof LegacyResults['results']['latency']): number | null => r.latency[name] ?? null;
+  return {
+    file,
+    kind: 'legacy',
+    summary: undefined,
+    timestamp: legacy.timestamp ?? '',
+    target: legacy.target ?? '',
+    config: legacy.config ?? {},
+    status: null,
+    totalRequests: r.total_requests,
+    successful: r.successful,
+    failed: r.failed,
+    successRate: r.success_rate ?? (judged ? r.successful / judged : 0),
+    throughputRps: r.throughput_rps,
+    throughputRpm: r.throughput_rpm ?? r.throughput_rps * 60,
+    // The old tool divided all requests by the test time, so accepted/s scales by the success share.
+    successfulRps: r.total_requests > 0 ? (r.throughput_rps * r.successful) / r.total_requests : 0,
+    totalTimeSeconds: r.throughput_rps > 0 ? r.total_requests / r.throughput_rps : null,
+    latency: {
+      // The old tool timed the messages it sent successfully.
+      count: r.successful,
+      min_seconds: latency('min_seconds'),
+      max_seconds: latency('max_seconds'),
+      avg_seconds: latency('avg_seconds'),
+      p50_seconds: latency('p50_seconds'),
+      p90_seconds: null,
+      p95_seconds: latency('p95_seconds'),
+      p99_seconds: latency('p99_seconds'),
+      p999_seconds: null,
+    },
+  };
+}
+
+/** Checks a summary against schemas/results.schema.json; returns the problems (empty when valid). */
+export function validateSummary(summary: unknown): string[] {
+  const { runner } = validators();
+  return runner(summary) ? [] : describeAjvErrors(runner.errors, 50);
+}
+
+/** Decodes one encoded histogram of a file, naming the file and field when it is corrupt. */
+export function decodeTrend(encoded: EncodedTrend, file: string, field: string): TrendSink {
+  try {
+    return TrendSink.decode(encoded);
+  } catch (error) {
+    throw new ResultsFileError(file, `${file}: histogram ${field} cannot be decoded (${(error as Error).message})`,
+      'the file was probably edited or truncated; re-run the test to get a fresh file', error);
+  }
+}
+
+/** A short description of a run for headers: `file (2025-11-24 10:30:00, 127.0.0.1:2525, 1000 requests)`. */
+export function describeRun(run: LoadedResults): string {
+  const parts = [formatTimestamp(run.timestamp), run.target, `${run.totalRequests} requests`];
+  if (run.totalTimeSeconds !== null) parts.push(`${run.totalTimeSeconds.toFixed(1)} s`);
+  if (run.kind === 'legacy') parts.push('old tool');
+  else if (run.status !== 'completed') parts.push(run.status ?? '');
+  return `${run.file} (${parts.filter(Boolean).join(', ')})`;
+}
+
+/** A timestamp for tables: '2025-11-24 10:30:00' (seconds, no zone letter). */
+export function formatTimestamp(timestamp: string): string {
+  return timestamp.replace('T', ' ').replace(/\.\d+/, '').replace(/Z$/, '').slice(0, 19);
+}

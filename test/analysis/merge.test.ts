@@ -1,0 +1,173 @@
+/**
+ * `runner merge`: two generators' files merge into exactly what one generator sending every message
+ * would have written (histograms, counters, timeline counts), and two real runs side by side against
+ * one fake proxy merge into the counts the proxy received.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TrendSink } from '../../runner/metrics/trend.ts';
+import { mergeResults } from '../../runner/analysis/merge.ts';
+import { parseResultsText, readResultsFiles, ResultsFileError, validateSummary } from '../../runner/analysis/results-file.ts';
+import { runMergeCommand } from '../../runner/commands/merge.ts';
+import { createTempDir, createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
+import { GUIDE_LEGACY_FILE, loadSynthetic, steadySamples, summaryFromSamples, type TimedSample } from './summaries.ts';
+
+const START = Date.parse('2025-01-01T00:00:00.000Z');
+const at = (offsetSeconds: number) => new Date(START + offsetSeconds * 1000).toISOString();
+
+const samplesA = steadySamples({ seconds: 5, perSecond: 30, medianMs: 10, seed: 1, failureRate: 0.05 });
+const samplesB = steadySamples({ seconds: 5, perSecond: 20, medianMs: 15, sigma: 0.6, seed: 2, failureRate: 0.05 });
+/** B starts 2 s after A; the union is one run of 7 s holding every message at its wall-clock time. */
+const shiftedB: TimedSample[] = samplesB.map((s) => ({ ...s, tSeconds: s.tSeconds + 2 }));
+
+const runA = () => loadSynthetic({
+  samples: samplesA, timestamp: at(0), account: 'a@example.com', vus: 3,
+  errors: [{ phase: 'message', code: 451, enhanced: '4.4.5', error: null, text: 'busy', count: 3 }],
+  custom: {
+    bytes_out: { type: 'counter', count: 10, rate: 2 },
+    cache_hit: { type: 'rate', count: 10, rate: 0.5 },
+    token_ms: { type: 'trend', count: 2, min: 1, max: 5, avg: 3, p50: 1, p95: 5, p99: 5 },
+  },
+}, 'a.json');
+const runB = () => loadSynthetic({
+  samples: samplesB, timestamp: at(2), account: 'b@example.com', vus: 2,
+  errors: [
+    { phase: 'message', code: 451, enhanced: '4.4.5', error: null, text: 'busy again', count: 2 },
+    { phase: 'connect', code: null, enhanced: null, error: 'ECONNREFUSED', text: 'refused', count: 1 },
+  ],
+  custom: { bytes_out: { type: 'counter', count: 30, rate: 6 }, cache_hit: { type: 'rate', count: 30, rate: 0.9 } },
+}, 'b.json');
+const union = () => summaryFromSamples({ samples: [...samplesA, ...shiftedB], timestamp: at(0), durationSeconds: 7 });
+
+const exact = suite('merge: equals one run of the union');
+
+exact('counters, latency, response time and phases equal the union\'s; throughput over the union wall time', () => {
+  const { summary, warnings } = mergeResults([runA(), runB()]);
+  const whole = union();
+  assert.equal(warnings, []);
+  assert.equal(validateSummary(summary), []);
+  assert.is(summary.timestamp, whole.timestamp);
+  assert.is(summary.results.total_time_seconds, 7);
+  for (const field of ['total_requests', 'successful', 'failed', 'interrupted', 'success_rate', 'throughput_rps', 'throughput_rpm', 'successful_rps', 'connections', 'bytes_sent', 'iterations'] as const) {
+    assert.is(summary.results[field], whole.results[field], field);
+  }
+  assert.equal(summary.results.latency, whole.results.latency);
+  assert.equal(summary.results.response_time, whole.results.response_time);
+  assert.equal(summary.results.phases, whole.results.phases);
+  assert.is(summary.results.vus_max, 5);
+});
+
+exact('the merged histograms give the union\'s percentiles at every level', () => {
+  const merged = TrendSink.decode(mergeResults([runA(), runB()]).summary.histograms.txn_duration);
+  const whole = TrendSink.decode(union().histograms.txn_duration);
+  for (const field of ['count', 'sum', 'min', 'max'] as const) assert.is(merged[field], whole[field], field);
+  for (let p = 0; p <= 100; p += 0.5) assert.is(merged.percentile(p), whole.percentile(p), `p${p}`);
+  assert.is(merged.percentile(99.99), whole.percentile(99.99));
+});
+
+exact('timeline: windows aligned on wall-clock time; counts exact; percentiles only where one file completed messages', () => {
+  const merged = mergeResults([runA(), runB()]).summary.timeline;
+  const whole = union().timeline;
+  assert.is(merged.length, 7);
+  merged.forEach((point, k) => {
+    const truth = whole[k]!;
+    for (const field of ['t', 'windowMs', 'started', 'accepted', 'failed', 'dropped', 'msgsPerSecond'] as const) assert.is(point[field], truth[field], `window ${k} ${field}`);
+    const contributors = (k < 5 ? 1 : 0) + (k >= 2 ? 1 : 0);
+    if (contributors === 1) assert.equal([point.p50Ms, point.p95Ms, point.p99Ms], [truth.p50Ms, truth.p95Ms, truth.p99Ms], `window ${k} percentiles`);
+    else assert.equal([point.p50Ms, point.p95Ms, point.p99Ms], [null, null, null], `window ${k}: two files, no exact percentile`);
+    assert.is(point.vus, (k < 5 ? 3 : 0) + (k >= 2 ? 2 : 0), `window ${k} vus`);
+  });
+});
+
+exact('groups add: one file\'s group keeps its percentiles, a shared group keeps exact count, extremes and mean', () => {
+  const { summary } = mergeResults([runA(), runB()]);
+  const whole = union();
+  const own = summary.accounts['a@example.com']!;
+  const original = runA().summary!.accounts['a@example.com']!;
+  assert.equal(own.latency, original.latency, 'one file has the group: its percentiles are kept');
+  assert.is(own.total_requests, original.total_requests);
+  assert.is(own.throughput_rps, Math.round((samplesA.length / 7) * 1000) / 1000, 'rates over the union wall time');
+  const shared = summary.scenarios['default']!;
+  assert.is(shared.executor, 'shared-iterations');
+  assert.is(shared.total_requests, whole.results.total_requests);
+  assert.is(shared.successful, whole.results.successful);
+  assert.is(shared.latency.count, whole.results.latency.count);
+  assert.is(shared.latency.min_seconds, whole.results.latency.min_seconds);
+  assert.is(shared.latency.max_seconds, whole.results.latency.max_seconds);
+  assert.ok(Math.abs(shared.latency.avg_seconds! - whole.results.latency.avg_seconds!) <= 1e-6, 'weighted mean');
+  assert.is(shared.latency.p95_seconds, null);
+});
+
+exact('errors add by phase and code; custom counters and rates add; a trend in one file is kept', () => {
+  const { summary } = mergeResults([runA(), runB()]);
+  assert.equal(summary.results.errors.map((e) => [e.phase, e.code, e.error, e.count, e.text]), [
+    ['message', 451, null, 5, 'busy'],
+    ['connect', null, 'ECONNREFUSED', 1, 'refused'],
+  ]);
+  assert.equal(summary.custom_metrics['bytes_out'], { type: 'counter', count: 40, rate: 40 / 7 });
+  assert.equal(summary.custom_metrics['cache_hit'], { type: 'rate', count: 40, rate: (5 + 27) / 40 });
+  assert.equal(summary.custom_metrics['token_ms'], { type: 'trend', count: 2, min: 1, max: 5, avg: 3, p50: 1, p95: 5, p99: 5 });
+  assert.equal(summary.thresholds, []);
+  const from = summary.config['merged_from'] as Array<{ file: string }>;
+  assert.equal(from.map((f) => f.file), ['a.json', 'b.json']);
+});
+
+exact.run();
+
+const refusals = suite('merge: warnings and refusals');
+
+refusals('runs that did not overlap, or hit different targets, are merged with a warning', () => {
+  const late = loadSynthetic({ samples: samplesB, timestamp: at(30), target: '10.0.0.1:2525' }, 'late.json');
+  const { summary, warnings } = mergeResults([runA(), late]);
+  assert.ok(warnings.some((w) => w.startsWith('late.json started after the earlier runs had ended')), warnings.join('\n'));
+  assert.ok(warnings.some((w) => w.includes('different targets')), warnings.join('\n'));
+  assert.is(summary.results.total_time_seconds, 35);
+  assert.is(summary.target, '127.0.0.1:2525, 10.0.0.1:2525');
+  assert.equal(validateSummary(summary), []);
+});
+
+refusals('the old tool\'s file cannot be merged exactly: refused', () => {
+  try {
+    mergeResults([runA(), parseResultsText(GUIDE_LEGACY_FILE, 'old.json')]);
+    assert.unreachable('should throw');
+  } catch (error) {
+    assert.instance(error, ResultsFileError);
+    assert.match((error as Error).message, "old.json is the old tool's results file: it has no histograms");
+  }
+});
+
+refusals.run();
+
+const live = suite('merge: two generators side by side against one proxy');
+
+live('two real runs at once: the merged file counts what the proxy received', async () => {
+  const temp = createTempDir();
+  try {
+    await withFakeProxy({ delays: { message: 5 } }, async (proxy) => {
+      const files = [join(temp.dir, 'gen1.json'), join(temp.dir, 'gen2.json')];
+      await Promise.all([
+        runAgainst(proxy, { numEmails: 40, concurrent: 2, out: [files[0]!] }),
+        runAgainst(proxy, { numEmails: 30, concurrent: 3, out: [files[1]!] }),
+      ]);
+      const out = join(temp.dir, 'total.json');
+      const stdout = createTextSink();
+      const stderr = createTextSink();
+      assert.is(await runMergeCommand({ files, out, stdout, stderr }), 0);
+      assert.match(stdout.text(), `Merged 2 results files into ${out}: 70 requests`);
+      const merged = parseResultsText(readFileSync(out, 'utf8'), out).summary!;
+      const inputs = await readResultsFiles(files);
+      assert.is(merged.results.successful, proxy.stats.messagesAccepted);
+      assert.is(merged.results.total_requests, 70);
+      assert.is(merged.histograms.txn_duration.count, inputs[0]!.summary!.histograms.txn_duration.count + inputs[1]!.summary!.histograms.txn_duration.count);
+      assert.is(merged.timeline.reduce((n, p) => n + p.accepted, 0), merged.results.successful);
+      assert.is(merged.config['num_emails'], 70);
+      assert.is(merged.config['concurrent'], 5);
+    });
+  } finally {
+    temp.remove();
+  }
+});
+
+live.run();
