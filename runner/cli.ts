@@ -7,6 +7,11 @@ import { ExitCode, RunnerError } from './errors.ts';
 import { EXIT_CODES_HELP } from './commands/exit-codes.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerFixtureCommand } from './commands/fixture.ts';
+import { registerCompareCommand } from './commands/compare.ts';
+import { registerReportCommand } from './commands/report.ts';
+import { registerMergeCommand } from './commands/merge.ts';
+import { registerCheckCommand } from './commands/check.ts';
+import { registerReportHtmlCommand } from './commands/report-html.ts';
 
 /** Builds the command tree (exported for tests of --help and parsing). */
 export function buildProgram(): Command {
@@ -20,6 +25,11 @@ export function buildProgram(): Command {
 
   registerRunCommand(program);
   registerFixtureCommand(program);
+  registerCompareCommand(program);
+  registerReportCommand(program);
+  registerMergeCommand(program);
+  registerCheckCommand(program);
+  registerReportHtmlCommand(program);
   return program;
 }
 

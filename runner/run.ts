@@ -18,15 +18,17 @@ import { BUILT_IN_METRICS, SYSTEM_TAGS, type MetricInfo } from './metrics/catalo
 import type { MetricsRegistry } from './metrics/registry.ts';
 import { Engine, type TestResult } from './engine/engine.ts';
 import type { EngineListener } from './engine/events.ts';
-import { checkReachable } from './preflight.ts';
+import { runPreflight } from './preflight.ts';
+import { ProcessWatcher } from './watch/watcher.ts';
 import { buildSummary, type Summary, type ThresholdOutcome } from './outputs/summary.ts';
 import { ConsoleProgress, formatHeader, formatSummary, shouldColor } from './outputs/console.ts';
-import { createOutputs } from './outputs/index.ts';
-import type { OutputContext } from './outputs/output.ts';
+import { closeOutputs, createCiOutputs, createOutputs, type CiOutputFlags } from './outputs/index.ts';
+import { runHandleSummary } from './outputs/summary-json.ts';
+import type { OutputContext, RunOutput } from './outputs/output.ts';
 import { ExitCode, RunnerError } from './errors.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
-export interface RunCommandOptions {
+export interface RunCommandOptions extends CiOutputFlags {
   /** Scenario file (.ts/.js/.yaml/.yml/.json); without one the guide's flags describe the run. */
   scenarioFile?: string;
   overrides: CliOverrides;
@@ -44,8 +46,13 @@ export interface RunCommandOptions {
   quiet?: boolean;
   /** Seconds between progress lines when not on a terminal. */
   progressIntervalMs?: number;
-  /** Connect to the target before the load. @default true */
+  /** Run the preflight (connect, greeting, EHLO, AUTH per sender: preflight.ts) before the load. @default true */
   check?: boolean;
+  /**
+   * Process to sample (CPU, RSS) during the run; undefined → the process listening on the
+   * target port when the target is on this machine; false → none.
+   */
+  watchPid?: number | false;
   /** Start the built-in fake proxy in a child process and aim at it. */
   withFixture?: boolean;
   /** Extra flags for that fake proxy, e.g. ['--delay', 'message=50']. */
@@ -85,6 +92,8 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   }
 
   const fixture = command.withFixture ? await startFixtureProcess(command.fixtureArgs ?? [], stderr) : undefined;
+  let outputs: RunOutput[] = [];
+  let isReported = false;
   try {
     if (fixture) {
       overrides.host = '127.0.0.1';
@@ -100,19 +109,23 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     for (const [name, metric] of customMetrics()) known.set(name, metric.info);
     const thresholds = compileThresholds(options.thresholds, known, [...SYSTEM_TAGS, ...options.scenarios.flatMap((s) => Object.keys(s.tags))]);
 
-    const outputs = createOutputs(command.out, cwd);
+    outputs = [...createOutputs(command.out, cwd), ...createCiOutputs(command, cwd)];
     const outputContext: OutputContext = { options, cwd, stdout, stderr };
     for (const output of outputs) await output.prepare?.(outputContext);
     const resultsFile = outputs.find((output) => output.description === 'results file')?.path;
 
-    if (command.check !== false) {
-      const targets = new Map(options.scenarios.map((s) => [`${s.target.host}:${s.target.port}`, s.target]));
-      for (const target of targets.values()) await checkReachable(target.host, target.port, target.adminUrl);
-    }
+    // The fast part of `runner check` (connect, greeting, EHLO, AUTH per sender) before any load
+    if (command.check !== false) await runPreflight(options);
 
     const quiet = command.quiet ?? false;
     const progress = new ConsoleProgress(stdout as never, { intervalMs: command.progressIntervalMs });
     const listeners: EngineListener[] = quiet ? [] : [progress];
+    const firstTarget = options.scenarios[0]!.target;
+    const watcher = command.watchPid === false ? undefined : ProcessWatcher.create(command.watchPid, firstTarget.host, firstTarget.port);
+    if (watcher && !watcher.isAlive()) {
+      throw new RunnerError(`--watch-pid ${watcher.pid}: no such process`, { code: 'E_WATCH_PID', exit: 'invalidOptions', hint: 'find the proxy\'s pid with pgrep -f xoauth2 (or leave --watch-pid out: a local target\'s listener is found by itself)' });
+    }
+    if (watcher) listeners.push(watcher);
     for (const output of outputs) if (output.listener) listeners.push(output.listener);
     if (!quiet) stdout.write(formatHeader(options) + '\n');
     const engine = new Engine(options, listeners, abortCheckFor(thresholds));
@@ -138,17 +151,26 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
 
     const outcomes = judge(thresholds, result.registry, result.durationMs);
     const summary = buildSummary(result, options, outcomes, config, engine.abortMessage);
+    summary.watch = watcher?.report() ?? null;
     for (const output of outputs) await output.finish?.(summary, { ...outputContext, result });
-    stdout.write(formatSummary(summary, { color: shouldColor(stdout, env), resultsFile }) + '\n');
+    const textSummary = (o: { color?: boolean } = {}) => formatSummary(summary, { color: o.color ?? shouldColor(stdout, env), resultsFile });
+    // handleSummary replaces the console summary (k6); it runs after the files above are written.
+    const custom = options.handleSummary ? await runHandleSummary(options.handleSummary, summary, { textSummary, resultsFile }, { stdout, stderr, cwd }) : undefined;
+    if (!custom || custom.printDefault) stdout.write(textSummary() + '\n');
     if (fixture) stdout.write(`Fake proxy received: ${await fixture.acceptedMessages()} messages\n`);
 
     let exitCode: number = ExitCode.ok;
     if (result.stopReason === 'interrupt') exitCode = ExitCode.interrupted;
     else if (result.stopReason === 'threshold') exitCode = ExitCode.abortedByThreshold;
     else if (outcomes.some((o) => !o.ok)) exitCode = ExitCode.thresholdsFailed;
+    // A broken handleSummary fails an otherwise good run (107, or 111 for a file), never hides another failure.
+    if (exitCode === ExitCode.ok && custom?.error) exitCode = custom.error.exitCode;
+    isReported = true;
     return { exitCode, summary, resultsFile, options };
   } finally {
     await fixture?.stop();
+    // The metrics endpoint waits here (after the summary) for a scrape of the final values.
+    await closeOutputs(outputs, { linger: isReported });
   }
 }
 

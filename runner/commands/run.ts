@@ -6,6 +6,9 @@ import { parseDurationMs } from '../scenario/duration.ts';
 import type { CliOverrides } from '../scenario/options.ts';
 import { collect, duration, integer, keyValues, port, positiveNumber } from './flags.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
+import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
+import { UsageError } from '../errors.ts';
+import { addReportOutput } from './report-html.ts';
 
 /** Adds `run` to the program. */
 export function registerRunCommand(program: Command): void {
@@ -35,9 +38,17 @@ export function registerRunCommand(program: Command): void {
     .option('--tag <key=value>', 'tag every sample; repeatable', collect)
     .option('--out <file|kind=target>', 'results file (default: load_test_results_<unix time>.json); KIND=TARGET for more outputs; repeatable', collect)
     .option('--no-out', 'write no results file')
+    .option('--report <file>', 'also write the self-contained HTML report (charts, phases, errors, thresholds) to this file')
     .option('--quiet', 'print only the summary')
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal').default(5).argParser(positiveNumber('--progress-interval')))
-    .option('--no-check', 'skip the preflight connect to the target')
+    .option('--watch-pid <pid>', 'sample this process\'s CPU and memory during the run (default: the local process listening on the target port)', integer(1, '--watch-pid'))
+    .option('--no-watch', 'do not sample the server process')
+    .option('--no-check', 'skip the preflight (connect, greeting, EHLO and AUTH with each sender, before any load)')
+    .option('--junit <file>', 'write the thresholds as JUnit XML test cases (one per threshold, plus "run completed") for CI')
+    .option('--summary-json <file>', 'write the end-of-test summary as JSON (the results file without timeline and histograms)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics during the run (e.g. 9464; 0: any free port)', port)
+    .option('--metrics-host <host>', `address the metrics endpoint listens on (default: ${DEFAULT_METRICS_HOST}; 0.0.0.0 for every interface)`)
+    .option('--metrics-linger <duration>', `if it was scraped during the run, keep serving after it until a scrape reads the final values, at most this long (default: ${DEFAULT_METRICS_LINGER_MS / 1000}s; 0 to stop at once)`, duration)
     .option('--with-fixture', 'start the built-in fake proxy in its own process and run against it')
     .option('--fixture-delay <phase=spec>', 'with --with-fixture: a server delay, e.g. message=50 (see runner fixture --help)', collect)
     .option('--fixture-failure <phase=spec>', 'with --with-fixture: injected failures, e.g. message=451:0.1', collect)
@@ -72,15 +83,33 @@ export function registerRunCommand(program: Command): void {
         numEmails: flags['numEmails'],
         concurrent: flags['concurrent'],
         batches: flags['batches'],
-        out: flags['out'],
+        out: addReportOutput(flags['out'], flags['report']),
         quiet: flags['quiet'],
         progressIntervalMs: flags['progressInterval'] * 1000,
         check: flags['check'],
+        watchPid: flags['watch'] === false ? false : flags['watchPid'],
         withFixture: flags['withFixture'],
         fixtureArgs,
         handleSignals: true,
+        junit: flags['junit'],
+        summaryJson: flags['summaryJson'],
+        metrics: metricsEndpoint(flags),
       });
       process.exitCode = outcome.exitCode;
     });
 
+}
+
+/** `--metrics-port/-host/-linger` → the endpoint's options; host or linger alone is a usage error. */
+function metricsEndpoint(flags: Record<string, any>): MetricsEndpointOptions | undefined {
+  if (flags['metricsPort'] === undefined) {
+    const alone = flags['metricsHost'] !== undefined ? '--metrics-host' : flags['metricsLinger'] !== undefined ? '--metrics-linger' : undefined;
+    if (alone) throw new UsageError(`${alone} needs --metrics-port`, 'add e.g. --metrics-port 9464');
+    return undefined;
+  }
+  return {
+    port: flags['metricsPort'],
+    host: flags['metricsHost'],
+    lingerMs: flags['metricsLinger'] === undefined ? undefined : parseDurationMs(flags['metricsLinger']),
+  };
 }

@@ -8,8 +8,8 @@ import { constants } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { OutputError } from '../errors.ts';
 
-/** Writes `text` to `path` atomically. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+/** Writes `text` (or bytes) to `path` atomically. */
+export async function writeFileAtomic(path: string, text: string | Uint8Array): Promise<void> {
   const target = resolve(path);
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
   try {

@@ -223,6 +223,17 @@ export function formatSummary(summary: Summary, options: { color?: boolean; resu
         formatLatency(a.latency.p50_seconds), formatLatency(a.latency.p95_seconds), formatLatency(a.latency.p99_seconds)];
     })));
   }
+  const watch = summary.watch;
+  if (watch && watch.samples.length) {
+    const mb = (bytes: number | null) => (bytes === null ? '-' : `${(bytes / 1048576).toFixed(1)} MB`);
+    lines.push(
+      '',
+      `Server process (pid ${watch.pid}${watch.name ? `, ${watch.name}` : ''}${watch.source === 'listening-port' ? ', listening on the target port' : ''}):`,
+      `  CPU: avg ${watch.cpuPercentAvg}%, max ${watch.cpuPercentMax}% of one core`,
+      `  Memory (RSS): ${mb(watch.rssBytesFirst)} → ${mb(watch.rssBytesLast)} (max ${mb(watch.rssBytesMax)})`,
+    );
+    if (watch.exited) lines.push(paint(color, 31, '  The process exited during the run.'));
+  }
   const custom = Object.entries(summary.custom_metrics);
   if (custom.length) {
     lines.push('', 'Custom metrics:');

@@ -6,13 +6,25 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { RunOutput } from './output.ts';
 import { createResultsJsonOutput } from './results-json.ts';
+import { createHtmlReportOutput } from './html-report.ts';
 import { createCsvOutput, createNdjsonOutput } from './timeline-stream.ts';
+import { createJunitOutput } from './junit.ts';
+import { createSummaryJsonOutput } from './summary-json.ts';
+import { createPrometheusOutput, type MetricsEndpointOptions } from './prometheus.ts';
 
 /** Output factories by kind; TARGET is an absolute path (or a port for endpoint kinds). */
 export const OUTPUT_KINDS: Record<string, (target: string) => RunOutput> = {
   json: createResultsJsonOutput,
+  html: createHtmlReportOutput,
   ndjson: createNdjsonOutput,
   csv: createCsvOutput,
+  junit: createJunitOutput,
+  'summary-json': createSummaryJsonOutput,
+  // TARGET is a port here (`--out prometheus=9464`); --metrics-host/--metrics-linger need the flags.
+  prometheus: (target) => {
+    if (!/^\d+$/.test(target)) throw new UsageError(`--out prometheus=${target}: the target is a port`, 'e.g. --out prometheus=9464, or use --metrics-port 9464 --metrics-host HOST');
+    return createPrometheusOutput({ port: Number(target) });
+  },
 };
 
 /** Parses one `--out` value into its kind and target (relative paths resolved against cwd). */
@@ -37,4 +49,31 @@ export function createOutputs(specs: string[] | false | undefined, cwd: string, 
     parsed.unshift({ kind: 'json', target: resolve(cwd, `load_test_results_${Math.floor(nowMs / 1000)}.json`) });
   }
   return parsed.map(({ kind, target }) => OUTPUT_KINDS[kind]!(target));
+}
+
+/** The CI and monitoring flags of `runner run`, each becoming one output. */
+export interface CiOutputFlags {
+  /** `--junit FILE`: thresholds as JUnit XML. */
+  junit?: string;
+  /** `--summary-json FILE`: the summary without timeline and histograms. */
+  summaryJson?: string;
+  /** `--metrics-port` (with --metrics-host, --metrics-linger): a Prometheus endpoint. */
+  metrics?: MetricsEndpointOptions;
+}
+
+/** Builds the outputs of --junit, --summary-json and --metrics-port (independent of --out/--no-out). */
+export function createCiOutputs(flags: CiOutputFlags, cwd: string): RunOutput[] {
+  const outputs: RunOutput[] = [];
+  if (flags.junit !== undefined) outputs.push(createJunitOutput(resolve(cwd, flags.junit)));
+  if (flags.summaryJson !== undefined) outputs.push(createSummaryJsonOutput(resolve(cwd, flags.summaryJson)));
+  if (flags.metrics) outputs.push(createPrometheusOutput(flags.metrics));
+  return outputs;
+}
+
+/**
+ * Lets outputs that still serve something after the summary finish it (the metrics endpoint
+ * waits for a scrape of the final values when `linger`), then release it. Never throws.
+ */
+export async function closeOutputs(outputs: readonly RunOutput[], options: { linger: boolean }): Promise<void> {
+  await Promise.all(outputs.map((output) => output.close?.(options).catch(() => undefined)));
 }

@@ -29,4 +29,9 @@ export interface RunOutput {
   finish?(summary: Summary, context: OutputContext & { result: TestResult }): Promise<void>;
   /** On a second interrupt, synchronously: leave a valid file with what was measured. */
   finishNow?(summary: Summary): void;
+  /**
+   * Last, also after errors: release what it still holds (a listening endpoint). With `linger`,
+   * it may first serve its final state for a moment (one last Prometheus scrape).
+   */
+  close?(options: { linger: boolean }): Promise<void>;
 }

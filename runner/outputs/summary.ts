@@ -10,6 +10,7 @@ import type { ResolvedOptions } from '../scenario/resolved.ts';
 import type { Series, ErrorCount } from '../metrics/series.ts';
 import type { TrendSink, EncodedTrend } from '../metrics/trend.ts';
 import type { TimelinePoint } from '../metrics/registry.ts';
+import type { WatchReport } from '../watch/watcher.ts';
 
 /** Latency figures in seconds, as the old tool named them. */
 export interface LatencySeconds {
@@ -93,6 +94,8 @@ export interface Summary {
   custom_metrics: Record<string, CustomMetricFigures>;
   thresholds: ThresholdOutcome[];
   timeline: TimelinePoint[];
+  /** The server process sampled during the run (`--watch-pid`, or found listening on the target port). */
+  watch: WatchReport | null;
   /** HDR histograms (µs) so runs can be merged and compared exactly. */
   histograms: { txn_duration: EncodedTrend; txn_response_time: EncodedTrend; phases: Record<string, EncodedTrend> };
 }
@@ -230,6 +233,7 @@ export function buildSummary(
     custom_metrics: customFigures(result),
     thresholds,
     timeline: registry.timeline,
+    watch: null,
     histograms: {
       txn_duration: total.txnDuration.encode(),
       txn_response_time: total.txnResponseTime.encode(),

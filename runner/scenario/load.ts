@@ -186,6 +186,12 @@ async function loadCodeFile(file: string): Promise<ScenarioFileOptions> {
     const what = exported === null ? 'null' : Array.isArray(exported) ? 'an array' : typeof exported === 'object' ? 'an object without scenarios' : `a ${typeof exported}`;
     throw new ScriptError(`${display}: the default export must be the scenario's options, an object with scenarios (got ${what})`, DEFAULT_EXPORT_HINT);
   }
+  // k6 scripts export handleSummary as a named function: accept that form too (the options'
+  // own handleSummary wins when both are given).
+  const namedHandleSummary = module['handleSummary'];
+  if (namedHandleSummary !== undefined && !('handleSummary' in exported)) {
+    return { ...(exported as ScenarioFileOptions), handleSummary: namedHandleSummary as ScenarioFileOptions['handleSummary'] };
+  }
   return exported as ScenarioFileOptions;
 }
 

@@ -142,6 +142,7 @@ export async function resolveOptions(
     iteration: code.iteration as ResolvedOptions['iteration'],
     setup: code.setup as ResolvedOptions['setup'],
     teardown: code.teardown as ResolvedOptions['teardown'],
+    handleSummary: code.handleSummary as ResolvedOptions['handleSummary'],
   };
 }
 

@@ -82,4 +82,6 @@ export interface ResolvedOptions {
   iteration: ((ctx: IterationContext<any>) => Promise<void> | void) | undefined;
   setup: ScenarioFileOptions['setup'];
   teardown: ScenarioFileOptions['teardown'];
+  /** Custom end-of-test output; replaces the console summary (run.ts calls it). */
+  handleSummary: ScenarioFileOptions['handleSummary'];
 }

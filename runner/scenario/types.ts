@@ -4,6 +4,9 @@
  * Every option documents its unit and default; defaults live in one place (defaults.ts).
  */
 import type { Phase } from '../smtp/phases.ts';
+import type { Summary } from '../outputs/summary.ts';
+
+export type { Summary } from '../outputs/summary.ts';
 
 /** A duration: `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1h30m'`, or a number of milliseconds. */
 export type Duration = string | number;
@@ -181,4 +184,34 @@ export interface ScenarioFileOptions<SetupData = unknown> {
   setup?: () => Promise<SetupData> | SetupData;
   /** Runs once after the load with the setup data. */
   teardown?: (data: SetupData) => Promise<void> | void;
+  /**
+   * Replaces the end-of-test console summary, as k6's `handleSummary`: called once after the
+   * run (after the results file is written) with the summary; see {@link HandleSummary}.
+   */
+  handleSummary?: HandleSummary;
 }
+
+/** What `handleSummary` may write: text (UTF-8) or bytes. */
+export type SummaryContent = string | Uint8Array | ArrayBuffer;
+
+/** Helpers passed to `handleSummary` beside the summary. */
+export interface SummaryHelpers {
+  /** The default console summary as text (what is printed without handleSummary). */
+  textSummary(options?: { color?: boolean }): string;
+  /** Absolute path of the results file written for this run, if any. */
+  resultsFile: string | undefined;
+}
+
+/**
+ * Custom end-of-test output (k6 semantics): return an object whose keys say where each value
+ * goes: `'stdout'`, `'stderr'`, or a file path (relative to the working directory, written
+ * atomically). When a scenario has it, the default console summary is not printed unless
+ * the result has it under 'stdout' (`{ stdout: helpers.textSummary() }`). If it throws or
+ * returns something else, the error is reported, the default summary is printed instead and
+ * the run exits 107 (unless it already failed for another reason); the results file is
+ * written before it is called, so it is never lost.
+ */
+export type HandleSummary = (
+  summary: Summary,
+  helpers: SummaryHelpers,
+) => Record<string, SummaryContent> | Promise<Record<string, SummaryContent>>;

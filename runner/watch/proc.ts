@@ -1,0 +1,90 @@
+/**
+ * Reading a process's CPU time and memory from Linux's /proc, and finding the process that
+ * listens on a TCP port — what the old guide had users do by hand with `top -p`, `ps aux` and
+ * `netstat -an | grep 2525`.
+ */
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux we target). */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Page size for /proc/<pid>/statm (4 KiB on x86-64 and arm64 Linux). */
+export const PAGE_BYTES = 4096;
+
+/** A process's cumulative CPU time (user + system, seconds) and resident memory (bytes). */
+export interface ProcessSample {
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+/** Reads one sample of `pid`, or undefined when the process is gone or /proc is unavailable. */
+export function readProcessSample(pid: number): ProcessSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name (field 2) may contain spaces and parentheses: split after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the name, field 3 (state) is index 0, so utime (14) and stime (15) are 11 and 12.
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const statm = readFileSync(`/proc/${pid}/statm`, 'latin1').split(' ');
+    return { cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssBytes: Number(statm[1]) * PAGE_BYTES };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The name /proc gives a process (e.g. 'python', 'node'), or undefined. */
+export function readProcessName(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Socket inodes in LISTEN state on `port` (IPv4 and IPv6), from /proc/net/tcp{,6}. */
+export function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  const portHex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const columns = line.trim().split(/\s+/);
+      // columns: sl, local_address (ADDR:PORT hex), rem_address, st (0A = LISTEN), …, inode (index 9)
+      if (columns.length < 10 || columns[3] !== '0A') continue;
+      if (columns[1]!.endsWith(`:${portHex}`)) inodes.add(columns[9]!);
+    }
+  }
+  return inodes;
+}
+
+/**
+ * The pid of the process listening on `port` on this machine, or undefined when none is found
+ * (nothing listens, or the process belongs to another user we cannot inspect).
+ */
+export function findListeningPid(port: number): number | undefined {
+  const inodes = listeningInodes(port);
+  if (inodes.size === 0) return undefined;
+  const wanted = new Set([...inodes].map((inode) => `socket:[${inode}]`));
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (wanted.has(readlinkSync(`/proc/${entry}/fd/${fd}`))) return Number(entry);
+      } catch {
+        // The fd closed while we looked; go on.
+      }
+    }
+  }
+  return undefined;
+}
