@@ -153,7 +153,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     const summary = buildSummary(result, options, outcomes, config, engine.abortMessage);
     summary.watch = watcher?.report() ?? null;
     for (const output of outputs) await output.finish?.(summary, { ...outputContext, result });
-    const textSummary = (o: { color?: boolean } = {}) => formatSummary(summary, { color: o.color ?? shouldColor(stdout, env), resultsFile });
+    const textSummary = (o: { color?: boolean } = {}) => formatSummary(summary, { color: o.color ?? shouldColor(stdout, env), resultsFile, files: outputs });
     // handleSummary replaces the console summary (k6); it runs after the files above are written.
     const custom = options.handleSummary ? await runHandleSummary(options.handleSummary, summary, { textSummary, resultsFile }, { stdout, stderr, cwd }) : undefined;
     if (!custom || custom.printDefault) stdout.write(textSummary() + '\n');

@@ -41,14 +41,3 @@ export function registerReportHtmlCommand(program: Command): void {
     });
 }
 
-/**
- * `runner run --report FILE`: adds the report to the `--out` list as `html=FILE`. With
- * `--no-out` (false) there is no output list to add to, so that pair is refused with a fix.
- */
-export function addReportOutput(out: string[] | false | undefined, report: string | undefined): string[] | false | undefined {
-  if (report === undefined) return out;
-  if (out === false) {
-    throw new UsageError('--report cannot be combined with --no-out', 'drop --no-out: the results file is small, and `runner report-html` can draw the report again from it later');
-  }
-  return [...(out ?? []), `html=${report}`];
-}

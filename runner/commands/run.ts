@@ -8,7 +8,6 @@ import { collect, duration, integer, keyValues, port, positiveNumber } from './f
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { UsageError } from '../errors.ts';
-import { addReportOutput } from './report-html.ts';
 
 /** Adds `run` to the program. */
 export function registerRunCommand(program: Command): void {
@@ -83,7 +82,8 @@ export function registerRunCommand(program: Command): void {
         numEmails: flags['numEmails'],
         concurrent: flags['concurrent'],
         batches: flags['batches'],
-        out: addReportOutput(flags['out'], flags['report']),
+        out: flags['out'],
+        report: flags['report'],
         quiet: flags['quiet'],
         progressIntervalMs: flags['progressInterval'] * 1000,
         check: flags['check'],

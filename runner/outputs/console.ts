@@ -162,7 +162,10 @@ function table(header: string[], rows: string[][]): string[] {
 }
 
 /** The LOAD TEST RESULTS block. */
-export function formatSummary(summary: Summary, options: { color?: boolean; resultsFile?: string } = {}): string {
+export function formatSummary(
+  summary: Summary,
+  options: { color?: boolean; resultsFile?: string; files?: ReadonlyArray<{ description: string; path?: string }> } = {},
+): string {
   const color = options.color ?? false;
   const r = summary.results;
   const lines = [RULE, 'LOAD TEST RESULTS', RULE];
@@ -254,6 +257,9 @@ export function formatSummary(summary: Summary, options: { color?: boolean; resu
     }
   }
   if (options.resultsFile) lines.push('', `Results saved to: ${options.resultsFile}`);
+  for (const file of options.files ?? []) {
+    if (file.path && file.path !== options.resultsFile) lines.push(`${file.description[0]!.toUpperCase()}${file.description.slice(1)}: ${file.path}`);
+  }
   lines.push(RULE);
   return lines.join('\n');
 }

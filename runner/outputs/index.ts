@@ -59,14 +59,17 @@ export interface CiOutputFlags {
   summaryJson?: string;
   /** `--metrics-port` (with --metrics-host, --metrics-linger): a Prometheus endpoint. */
   metrics?: MetricsEndpointOptions;
+  /** `--report FILE`: the self-contained HTML report. */
+  report?: string;
 }
 
-/** Builds the outputs of --junit, --summary-json and --metrics-port (independent of --out/--no-out). */
+/** Builds the outputs of --junit, --summary-json, --metrics-port and --report (independent of --out/--no-out). */
 export function createCiOutputs(flags: CiOutputFlags, cwd: string): RunOutput[] {
   const outputs: RunOutput[] = [];
   if (flags.junit !== undefined) outputs.push(createJunitOutput(resolve(cwd, flags.junit)));
   if (flags.summaryJson !== undefined) outputs.push(createSummaryJsonOutput(resolve(cwd, flags.summaryJson)));
   if (flags.metrics) outputs.push(createPrometheusOutput(flags.metrics));
+  if (flags.report !== undefined) outputs.push(createHtmlReportOutput(resolve(cwd, flags.report)));
   return outputs;
 }
 

@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
-import { addReportOutput } from '../../runner/commands/report-html.ts';
 import { formatLatency } from '../../runner/outputs/console.ts';
 import type { Summary } from '../../runner/outputs/summary.ts';
 
@@ -69,7 +68,7 @@ if (missing) {
       ].join('\n'));
       const resultsFile = join(temp.dir, 'results.json');
       const reportFile = join(temp.dir, 'report.html');
-      await withFakeProxy({ delays: { message: MESSAGE_DELAY_MS } }, (proxy) => runAgainst(proxy, { scenarioFile, out: addReportOutput([resultsFile], reportFile) }));
+      await withFakeProxy({ delays: { message: MESSAGE_DELAY_MS } }, (proxy) => runAgainst(proxy, { scenarioFile, out: [resultsFile], report: reportFile }));
       const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as Summary;
       assert.ok(results.results.successful > 20, `only ${results.results.successful} messages`);
       assert.ok(results.timeline.length >= 3, `timeline of ${results.timeline.length} points`);
@@ -180,7 +179,7 @@ if (missing) {
     let context: BrowserContext | undefined;
     try {
       const reportFile = join(temp.dir, 'report.html');
-      const { summary } = await withFakeProxy({}, (proxy) => runAgainst(proxy, { numEmails: 20, concurrent: 2, check: false, overrides: { from: 'nobody@nowhere.test' }, out: addReportOutput([join(temp.dir, 'r.json')], reportFile) }));
+      const { summary } = await withFakeProxy({}, (proxy) => runAgainst(proxy, { numEmails: 20, concurrent: 2, check: false, overrides: { from: 'nobody@nowhere.test' }, out: [join(temp.dir, 'r.json')], report: reportFile }));
       assert.is(summary.results.successful, 0);
       context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
       const page = await context.newPage();

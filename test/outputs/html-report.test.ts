@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -21,11 +21,11 @@ import {
   spectrumExtent,
 } from '../../runner/outputs/html-report.ts';
 import { escapeHtml, html, jsonForScript } from '../../runner/outputs/html-template.ts';
-import { createOutputs } from '../../runner/outputs/index.ts';
+import { createCiOutputs, createOutputs } from '../../runner/outputs/index.ts';
 import { formatLatency } from '../../runner/outputs/console.ts';
-import { addReportOutput, defaultReportPath, readReportSummary } from '../../runner/commands/report-html.ts';
+import { defaultReportPath, readReportSummary } from '../../runner/commands/report-html.ts';
 import { TrendSink } from '../../runner/metrics/trend.ts';
-import { ExitCode, OutputError, RunnerError, UsageError } from '../../runner/errors.ts';
+import { ExitCode, OutputError, RunnerError } from '../../runner/errors.ts';
 import type { Summary } from '../../runner/outputs/summary.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -232,19 +232,13 @@ spectrum('success rate never rounds a failure away', () => {
 
 const outputs = suite('html report: --report and runner report-html');
 
-outputs('--report adds html=FILE to the --out list; with --no-out it is refused', () => {
-  const cases: [string[] | false | undefined, string | undefined, string[] | false | undefined][] = [
-    [undefined, undefined, undefined],
-    [undefined, 'r.html', ['html=r.html']],
-    [['a.json'], 'r.html', ['a.json', 'html=r.html']],
-    [false, undefined, false],
-  ];
-  for (const [out, report, want] of cases) assert.equal(addReportOutput(out, report), want);
-  assert.throws(() => addReportOutput(false, 'r.html'), (error: unknown) => error instanceof UsageError && Boolean(error.hint));
+outputs('--report is an output of its own: with --out, and with --no-out too', () => {
   const temp = createTempDir();
   try {
-    const kinds = createOutputs(['html=r.html'], temp.dir).map((o) => [o.description, o.path]);
-    assert.equal(kinds, [['results file', kinds[0]![1]], ['HTML report', join(temp.dir, 'r.html')]]);
+    const withOut = createOutputs(['html=r.html'], temp.dir).map((o) => [o.description, o.path]);
+    assert.equal(withOut, [['results file', withOut[0]![1]], ['HTML report', join(temp.dir, 'r.html')]]);
+    const reportOnly = [...createOutputs(false, temp.dir), ...createCiOutputs({ report: 'r.html' }, temp.dir)].map((o) => [o.description, o.path]);
+    assert.equal(reportOnly, [['HTML report', join(temp.dir, 'r.html')]]);
     assert.is(defaultReportPath('runs/a.json'), 'runs/a.html');
     assert.is(defaultReportPath('runs/a'), 'runs/a.html');
   } finally {
@@ -273,7 +267,7 @@ outputs('a run with --report writes the report beside the results file, the same
   try {
     const results = join(temp.dir, 'results.json');
     const report = join(temp.dir, 'report.html');
-    const summary = await withFakeProxy({}, async (proxy) => (await runAgainst(proxy, { numEmails: 20, concurrent: 2, out: addReportOutput([results], report) })).summary);
+    const summary = await withFakeProxy({}, async (proxy) => (await runAgainst(proxy, { numEmails: 20, concurrent: 2, out: [results], report: report })).summary);
     assert.ok(existsSync(results) && existsSync(report));
     const page = readFileSync(report, 'utf8');
     assert.match(page, `data-figure="total_requests" data-value="${summary.results.total_requests}"`);
@@ -337,12 +331,15 @@ outputs('runner report-html results.json -o report.html, and clear errors for a 
 outputs('runner run --report FILE (the flag, end to end through the CLI)', async () => {
   const temp = createTempDir();
   try {
-    const { code, stderr } = await runCli(['run', '--with-fixture', '--num-emails', '10', '--concurrent', '2', '--out', 'r.json', '--report', 'r.html', '--quiet'], temp.dir);
+    const { code, stdout, stderr } = await runCli(['run', '--with-fixture', '--num-emails', '10', '--concurrent', '2', '--out', 'r.json', '--report', 'r.html', '--quiet'], temp.dir);
     assert.is(code, 0, stderr);
     assert.match(readFileSync(join(temp.dir, 'r.html'), 'utf8'), 'data-figure="total_requests" data-value="10"');
-    const refused = await runCli(['run', '--no-out', '--report', 'r.html', '--num-emails', '1'], temp.dir);
-    assert.is(refused.code, ExitCode.usage);
-    assert.match(refused.stderr, 'error: --report cannot be combined with --no-out');
+    assert.match(stdout, `HTML report: ${join(temp.dir, 'r.html')}`);
+    // With --no-out the report is still written: it is an output of its own.
+    const reportOnly = await runCli(['run', '--with-fixture', '--no-out', '--report', 'only.html', '--num-emails', '5', '--quiet'], temp.dir);
+    assert.is(reportOnly.code, 0, reportOnly.stderr);
+    assert.ok(existsSync(join(temp.dir, 'only.html')));
+    assert.not.ok(readdirSync(temp.dir).some((name) => name.startsWith('load_test_results_')));
   } finally {
     temp.remove();
   }
