@@ -94,7 +94,7 @@ export class ConsoleProgress implements EngineListener {
   private readonly out: Writable & { isTTY?: boolean };
   private readonly isTTY: boolean;
   private readonly intervalMs: number;
-  private lastPrintMs = 0;
+  private lastPrintMs = -Infinity;
   private drawnLines = 0;
   /** Batches per batches-scenario, known from its first (full) batch. */
   private readonly batchTotals = new Map<string, number>();
