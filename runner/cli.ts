@@ -12,13 +12,14 @@ import { registerReportCommand } from './commands/report.ts';
 import { registerMergeCommand } from './commands/merge.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerReportHtmlCommand } from './commands/report-html.ts';
+import { registerSweepCommand } from './commands/sweep.ts';
 
 /** Builds the command tree (exported for tests of --help and parsing). */
 export function buildProgram(): Command {
   const program = new Command('runner')
     .description('Scripted load testing for SMTP: scenarios as code, exact numbers, CI gates.')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError('hint: add --help to list the commands, flags and defaults')
     // Before any subcommand is added, so they inherit it: errors come back to main().
     .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerMergeCommand(program);
   registerCheckCommand(program);
   registerReportHtmlCommand(program);
+  registerSweepCommand(program);
   return program;
 }
 

@@ -25,12 +25,14 @@ import { ConsoleProgress, formatHeader, formatSummary, shouldColor } from './out
 import { closeOutputs, createCiOutputs, createOutputs, type CiOutputFlags } from './outputs/index.ts';
 import { runHandleSummary } from './outputs/summary-json.ts';
 import type { OutputContext, RunOutput } from './outputs/output.ts';
-import { ExitCode, RunnerError } from './errors.ts';
+import { ExitCode, RunnerError, type ExitCodeName } from './errors.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
   /** Scenario file (.ts/.js/.yaml/.yml/.json); without one the guide's flags describe the run. */
   scenarioFile?: string;
+  /** Scenario options given as data (e.g. each step of `runner sweep`), used when there is no scenario file. */
+  scenario?: ScenarioFileOptions;
   overrides: CliOverrides;
   /** Guide flags for a flags-only run. */
   numEmails?: number;
@@ -83,7 +85,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
 
   clearCustomMetrics();
   const loaded = command.scenarioFile ? await loadScenarioFile(resolvePath(cwd, command.scenarioFile)) : undefined;
-  const fileOptions = loaded?.options ?? flagsScenario(command);
+  const fileOptions = loaded?.options ?? command.scenario ?? flagsScenario(command);
   const overrides: CliOverrides = { ...command.overrides };
   if (loaded) {
     // The guide's flags still work with a scenario file: they override its size.
@@ -307,10 +309,22 @@ async function startFixtureProcess(extraArgs: string[], stderr: NodeJS.WritableS
   const child: ChildProcess = spawn(process.execPath, [cli, 'fixture', '--port', '0', '--admin-port', '0', '--json', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stderr!.on('data', (chunk) => stderr.write(chunk));
+  // Whatever way we leave (a second Ctrl+C calls process.exit), the fixture we started goes too.
+  const killChild = () => child.kill('SIGTERM');
+  process.once('exit', killChild);
+  child.once('exit', () => process.off('exit', killChild));
+  // Until it is ready its stderr is kept: a bad --fixture-* flag becomes our one error line.
+  let earlyStderr: string | undefined = '';
+  child.stderr!.on('data', (chunk) => {
+    if (earlyStderr === undefined) stderr.write(chunk);
+    else earlyStderr += chunk;
+  });
   const ready = await new Promise<{ port: number; adminPort: number }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new RunnerError('the built-in fake proxy did not start within 10 s', { code: 'E_FIXTURE', exit: 'failure' })), 10_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new RunnerError('the built-in fake proxy did not start within 10 s', { code: 'E_FIXTURE', exit: 'failure' }));
+    }, 10_000);
     lines.once('line', (line) => {
       clearTimeout(timer);
       try {
@@ -319,11 +333,14 @@ async function startFixtureProcess(extraArgs: string[], stderr: NodeJS.WritableS
         reject(new RunnerError(`the built-in fake proxy said: ${line}`, { code: 'E_FIXTURE', exit: 'failure' }));
       }
     });
-    child.once('exit', (code) => {
+    // 'close', not 'exit': by then its stderr has been read to the end.
+    child.once('close', (code) => {
       clearTimeout(timer);
-      reject(new RunnerError(`the built-in fake proxy exited (code ${code}) before it was ready`, { code: 'E_FIXTURE', exit: 'failure' }));
+      reject(fixtureStartError(code, earlyStderr ?? ''));
     });
   });
+  if (earlyStderr) stderr.write(earlyStderr);
+  earlyStderr = undefined;
   return {
     ...ready,
     async acceptedMessages() {
@@ -338,4 +355,16 @@ async function startFixtureProcess(extraArgs: string[], stderr: NodeJS.WritableS
       await exited;
     },
   };
+}
+
+/** Why the fake proxy exited before it was ready, in its own words (its `error:`/`hint:` lines) and with its exit code. */
+function fixtureStartError(code: number | null, childStderr: string): RunnerError {
+  // Its flags are ours with a prefix: name them as the user wrote them.
+  const asTyped = (text: string | undefined) => text?.replace(/--(delay|failure)\b/g, '--fixture-$1');
+  const message = asTyped(/^error: (.*)$/m.exec(childStderr)?.[1]);
+  const hint = asTyped(/^hint: (.*)$/m.exec(childStderr)?.[1]);
+  const exit = (Object.keys(ExitCode) as ExitCodeName[]).find((name) => name !== 'ok' && ExitCode[name] === code) ?? 'failure';
+  if (message) return new RunnerError(`--with-fixture: ${message}`, { code: 'E_FIXTURE', exit, hint });
+  const said = childStderr.trim() ? `: ${childStderr.trim()}` : '';
+  return new RunnerError(`the built-in fake proxy exited (code ${code}) before it was ready${said}`, { code: 'E_FIXTURE', exit });
 }

@@ -3,7 +3,7 @@
  * without a real proxy and for `runner run --with-fixture` (which starts it on free ports and
  * reads the `--json` ready line).
  */
-import { startFakeProxy, parseDelayFlag, parseFailureFlag, type FakeProxyOptions } from '../../fixtures/fake-proxy.ts';
+import { startFakeProxy, parseDelayFlag, parseFailureFlag, parseStallFlag, type FakeProxyOptions } from '../../fixtures/fake-proxy.ts';
 
 /** Starts the fake proxy from CLI flags and keeps it running until SIGINT/SIGTERM. */
 export async function runFixtureCommand(flags: Record<string, any>): Promise<void> {
@@ -18,7 +18,9 @@ export async function runFixtureCommand(flags: Record<string, any>): Promise<voi
     firstAuthDelayMs: flags['firstAuthDelay'],
     maxClients: flags['maxClients'],
     maxInFlightPerAccount: flags['maxInFlightPerAccount'],
+    maxConcurrentMessages: flags['maxConcurrentMessages'],
     seed: flags['seed'],
+    stalls: (flags['stall'] ?? []).map((spec: string) => parseStallFlag(spec)),
   };
   const proxy = await startFakeProxy(options);
   if (flags['json']) {

@@ -18,7 +18,9 @@ export function registerFixtureCommand(program: Command): void {
     .addOption(new Option('--unknown-account-code <code>', 'reply code for an account not configured').choices(['535', '454']).default('535'))
     .option('--max-clients <n>', 'concurrent connections before 421', integer(1, '--max-clients'))
     .option('--max-in-flight-per-account <n>', 'messages in DATA at once per account before 451 4.4.5', integer(1, '--max-in-flight-per-account'))
+    .option('--max-concurrent-messages <n>', 'messages worked on at once (end of data to reply); more wait in line', integer(1, '--max-concurrent-messages'))
     .option('--seed <n>', 'seed for delays and failures', integer(0, '--seed'))
+    .option('--stall <atMs+durationMs>', 'hold every SMTP reply back from atMs after the start for durationMs, e.g. 3000+2000; repeatable', collect)
     .option('--json', 'print one JSON line {port, adminPort} when ready (for scripts)')
     .action(async (flags: Record<string, any>) => {
       await runFixtureCommand(flags);

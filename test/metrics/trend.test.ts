@@ -1,0 +1,209 @@
+/**
+ * TrendSink's numbers against ground truth: generated data sets (seeded), the exact percentile
+ * computed by sorting, and the histogram's stated precision.
+ *
+ * The definition: hdr-histogram-js' getValueAtPercentile is *nearest rank*: the sample of rank
+ * ⌈p/100 · N⌉ (at least 1) in ascending order, and it answers the *highest value equivalent*
+ * to that sample's bucket. With 3 significant digits a bucket holds one integer below 2048
+ * and 2^k integers in [1024·2^k, 2048·2^k), so for an integer sample v the answer r satisfies
+ * v ≤ r < v + v/1024: one-sided, relative error < 0.098% (the "0.1%" the module promises), and
+ * exact below 2048 µs. TrendSink clamps r into [min, max] and keeps count, sum, min and max
+ * beside the histogram, so min, max and avg are exact. Every value here is an integer (µs), so
+ * "rounding to integers" adds nothing on top.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { TrendSink, SIGNIFICANT_DIGITS } from '../../runner/metrics/trend.ts';
+import { createSeededRandom, type RandomSource } from '../../runner/random.ts';
+
+const ONE_HOUR_US = 3_600_000_000;
+
+/** Percentiles checked, in thousandths of a percent-point (so ranks are computed in integers). */
+const PERCENTILES_MILLI = [50_000, 90_000, 95_000, 99_000, 99_900] as const;
+
+/** A standard normal draw (Box–Muller); 1 − u keeps the logarithm finite. */
+function normal(random: RandomSource): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+/** The data sets, all integer microseconds ≥ 1, each from its own seed. */
+const DATA_SETS: Record<string, () => number[]> = {
+  'uniform 1 ms..1 s': () => {
+    const random = createSeededRandom(11);
+    return Array.from({ length: 20_000 }, () => 1_000 + Math.floor(random() * 999_001));
+  },
+  'log-normal median 20 ms, sigma 0.8': () => {
+    const random = createSeededRandom(22);
+    return Array.from({ length: 20_000 }, () => Math.max(1, Math.round(20_000 * Math.exp(0.8 * normal(random)))));
+  },
+  'bimodal: 70% near 5 ms, 30% near 800 ms': () => {
+    const random = createSeededRandom(33);
+    return Array.from({ length: 20_000 }, () => {
+      const medianUs = random() < 0.7 ? 5_000 : 800_000;
+      return Math.max(1, Math.round(medianUs * Math.exp(0.1 * normal(random))));
+    });
+  },
+  'small values (exact range, < 2048 µs)': () => {
+    const random = createSeededRandom(44);
+    return Array.from({ length: 5_000 }, () => 1 + Math.floor(random() * 2_000));
+  },
+  'constant 12 345 µs': () => Array.from({ length: 1_000 }, () => 12_345),
+  'a single sample': () => [777_777],
+  'edges: 1 µs and 1 h, and a few between': () => {
+    const random = createSeededRandom(55);
+    return Array.from({ length: 2_001 }, (_, i) => (i % 2 === 0 ? 1 : i % 7 === 0 ? 1 + Math.floor(random() * ONE_HOUR_US) : ONE_HOUR_US));
+  },
+  'top-heavy: 1 h at and above p99.9': () => [...Array.from({ length: 999 }, (_, i) => 1_000 + i), ONE_HOUR_US, ONE_HOUR_US],
+};
+
+/** The exact nearest-rank percentile of ascending `sorted`: the sample of rank ⌈p·N⌉ (≥ 1). */
+function exactPercentile(sorted: readonly number[], percentileMilli: number): number {
+  const rank = Math.max(1, Math.ceil((percentileMilli * sorted.length) / 100_000));
+  return sorted[rank - 1]!;
+}
+
+function record(values: readonly number[]): TrendSink {
+  const sink = new TrendSink();
+  for (const value of values) sink.record(value);
+  return sink;
+}
+
+/** Percentiles compared for exact equality between two sinks: the whole range, with the extremes. */
+const GRID = [0, 0.001, 0.1, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 99.999, 100];
+
+function assertSameTrend(actual: TrendSink, expected: TrendSink, what: string): void {
+  assert.is(actual.count, expected.count, `${what}: count`);
+  assert.is(actual.sum, expected.sum, `${what}: sum`);
+  assert.is(actual.min, expected.min, `${what}: min`);
+  assert.is(actual.max, expected.max, `${what}: max`);
+  for (const p of GRID) assert.is(actual.percentile(p), expected.percentile(p), `${what}: p${p}`);
+}
+
+const truth = suite('trend: percentiles against exact values by sorting');
+
+truth('the stated precision is 3 significant digits', () => {
+  assert.is(SIGNIFICANT_DIGITS, 3);
+});
+
+for (const [name, generate] of Object.entries(DATA_SETS)) {
+  truth(`${name}: p50…p99.9 within [exact, exact·(1 + 1/1024)); min, max, avg exact`, () => {
+    const values = generate();
+    const sink = record(values);
+    const sorted = [...values].sort((a, b) => a - b);
+    let sum = 0;
+    for (const value of values) sum += value;
+    assert.is(sink.count, values.length);
+    assert.is(sink.sum, sum);
+    assert.is(sink.percentile(0), sorted[0]);
+    assert.is(sink.percentile(100), sorted[sorted.length - 1]);
+    assert.is(sink.avg(), sum / values.length);
+    for (const percentileMilli of PERCENTILES_MILLI) {
+      const exact = exactPercentile(sorted, percentileMilli);
+      const reported = sink.percentile(percentileMilli / 1000);
+      const what = `p${percentileMilli / 1000}: reported ${reported}, exact ${exact}`;
+      assert.ok(reported >= exact, `${what}: below the exact value`);
+      assert.ok(reported - exact < exact / 1024, `${what}: error ${((100 * (reported - exact)) / exact).toFixed(4)}% ≥ 1/1024`);
+      if (exact < 2048) assert.is(reported, exact, `${what}: not exact in the unit-resolution range`);
+    }
+  });
+}
+
+truth('nearest rank, not interpolation: p50 of [1, 2, 3, 4] is 2, p50 of [10, 20, 30] is 20, p75 of 4 samples is the 3rd', () => {
+  assert.is(record([1, 2, 3, 4]).percentile(50), 2);
+  assert.is(record([10, 20, 30]).percentile(50), 20);
+  assert.is(record([4, 3, 2, 1]).percentile(75), 3);
+  assert.is(record([4, 3, 2, 1]).percentile(75.0001), 4);
+  // p99.9 of 1000 samples is the 999th: the floating-point 0.999·1000 must not round up to 1000
+  const thousand = Array.from({ length: 1000 }, (_, i) => i + 1);
+  assert.is(record(thousand).percentile(99.9), 999);
+  assert.is(record(thousand).percentile(0.1), 1);
+});
+
+truth('an empty trend has no percentiles (NaN) and encodes to count 0', () => {
+  const empty = new TrendSink();
+  for (const p of [0, 50, 100]) assert.ok(Number.isNaN(empty.percentile(p)), `p${p}`);
+  assert.ok(Number.isNaN(empty.avg()));
+  const encoded = empty.encode();
+  assert.equal([encoded.count, encoded.sum, encoded.min, encoded.max], [0, 0, 0, 0]);
+  assert.is(TrendSink.decode(encoded).count, 0);
+});
+
+truth('values below 1 (0 µs): exact in min/avg/sum; a percentile landing on them reads 1 (the histogram floor), within the integer rounding', () => {
+  const sink = record([0, 0, 0, 5]);
+  assert.is(sink.min, 0);
+  assert.is(sink.percentile(0), 0);
+  assert.is(sink.percentile(50), 1);
+  assert.is(sink.percentile(100), 5);
+  assert.is(sink.avg(), 1.25);
+  // All zeros: the clamp into [min, max] brings it back to the exact 0
+  assert.is(record([0, 0]).percentile(50), 0);
+});
+
+truth('after reset() the trend is empty and records afresh', () => {
+  const sink = record([5, 6, 7]);
+  sink.reset();
+  assert.is(sink.count, 0);
+  sink.record(9);
+  assert.equal([sink.percentile(50), sink.min, sink.max, sink.sum], [9, 9, 9, 9]);
+});
+
+const encoding = suite('trend: encode/decode round trip is exact');
+
+for (const [name, generate] of Object.entries(DATA_SETS)) {
+  encoding(`${name}: decode(encode(t)) has every percentile, count, sum, min and max of t`, () => {
+    const sink = record(generate());
+    const encoded = JSON.parse(JSON.stringify(sink.encode())) as ReturnType<TrendSink['encode']>;
+    assertSameTrend(TrendSink.decode(encoded), sink, name);
+  });
+}
+
+encoding('a decoded trend keeps recording into the same layout (a merged file can be merged again)', () => {
+  const values = DATA_SETS['log-normal median 20 ms, sigma 0.8']!();
+  const decoded = TrendSink.decode(record(values.slice(0, 10_000)).encode());
+  for (const value of values.slice(10_000)) decoded.record(value);
+  assertSameTrend(decoded, record(values), 'decoded + recorded');
+});
+
+const merging = suite('trend: add() of two trends equals recording the union');
+
+for (const [name, generate] of Object.entries(DATA_SETS)) {
+  merging(`${name}: random split, A.add(B) = all; also through encode/decode (runner merge)`, () => {
+    const values = generate();
+    const random = createSeededRandom(99);
+    const left: number[] = [];
+    const right: number[] = [];
+    for (const value of values) (random() < 0.5 ? left : right).push(value);
+    const union = record(values);
+    const merged = record(left);
+    merged.add(record(right));
+    assertSameTrend(merged, union, `${name} (in memory)`);
+    const viaFiles = TrendSink.decode(record(left).encode());
+    viaFiles.add(TrendSink.decode(record(right).encode()));
+    assertSameTrend(viaFiles, union, `${name} (encoded)`);
+  });
+}
+
+merging('adding an empty trend changes nothing; adding into an empty trend copies', () => {
+  const values = DATA_SETS['bimodal: 70% near 5 ms, 30% near 800 ms']!();
+  const sink = record(values);
+  sink.add(new TrendSink());
+  assertSameTrend(sink, record(values), 'plus empty');
+  const empty = new TrendSink();
+  empty.add(record(values));
+  assertSameTrend(empty, record(values), 'into empty');
+});
+
+merging('a small-range trend plus one that reached 1 h: the histogram grows, nothing is lost', () => {
+  const small = [1, 2, 3, 1500, 2047];
+  const large = [ONE_HOUR_US, ONE_HOUR_US - 1, 10_000_000];
+  const merged = record(small);
+  merged.add(record(large));
+  assertSameTrend(merged, record([...small, ...large]), 'small + large');
+  const reversed = record(large);
+  reversed.add(record(small));
+  assertSameTrend(reversed, record([...small, ...large]), 'large + small');
+});
+
+truth.run();
+encoding.run();
+merging.run();
