@@ -12,7 +12,7 @@
  *
  * Hot path: the code and separator are read from bytes; each line's text is decoded once.
  * A single-line reply (the common case) allocates only the Reply, its one-element array and
- * its strings.
+ * its strings, or nothing at all when the consumer's CodeOnlyListener takes it by its code.
  */
 import type { Reply } from './api.ts';
 
@@ -44,10 +44,21 @@ export type ReplyListener = (reply: Reply) => void;
 /** Called with a one-line description when the server sent something that is not a valid reply. */
 export type ProtocolErrorListener = (message: string) => void;
 
+/**
+ * Lets a consumer take routine single-line replies by their code alone: when `wantsCodeOnly(code)`
+ * is true, `onCode(code)` is called instead of building a Reply (no strings are decoded).
+ * Multi-line replies always come as a Reply.
+ */
+export interface CodeOnlyListener {
+  wantsCodeOnly(code: number): boolean;
+  onCode(code: number): void;
+}
+
 /** Incremental reply parser: feed it socket chunks with push(); it calls back per reply. */
 export class ReplyParser {
   private readonly onReply: ReplyListener;
   private readonly onProtocolError: ProtocolErrorListener;
+  private readonly codeOnly: CodeOnlyListener | undefined;
   /** Pieces of a line whose LF has not arrived yet, and their total length in bytes. */
   private partial: Buffer[] = [];
   private partialBytes = 0;
@@ -60,29 +71,31 @@ export class ReplyParser {
   /** Bumped by reset(), so a push() interrupted by its listener stops delivering. */
   private epoch = 0;
 
-  constructor(onReply: ReplyListener, onProtocolError: ProtocolErrorListener) {
+  constructor(onReply: ReplyListener, onProtocolError: ProtocolErrorListener, codeOnly?: CodeOnlyListener) {
     this.onReply = onReply;
     this.onProtocolError = onProtocolError;
+    this.codeOnly = codeOnly;
   }
 
   /**
-   * Parses a chunk of bytes from the server. Replies completed by it are delivered before it
-   * returns; if a listener calls reset(), the rest of the chunk is dropped.
+   * Parses the first `length` bytes of a chunk from the server (all of it by default). Replies
+   * completed by it are delivered before it returns; if a listener calls reset(), the rest of
+   * the chunk is dropped. Nothing refers to the chunk after push() returns (a partial line is
+   * copied), so the caller may reuse its buffer for the next read.
    */
-  push(chunk: Buffer): void {
+  push(chunk: Buffer, length: number = chunk.length): void {
     const epoch = this.epoch;
-    const length = chunk.length;
     let start = 0;
     if (this.isDiscarding) {
-      const lf = chunk.indexOf(LF);
+      const lf = indexOfLf(chunk, 0, length);
       if (lf < 0) return;
       this.isDiscarding = false;
       start = lf + 1;
     }
     if (this.partialBytes > 0) {
-      const lf = chunk.indexOf(LF, start);
+      const lf = indexOfLf(chunk, start, length);
       if (lf < 0) {
-        this.keepPartial(chunk, start);
+        this.keepPartial(chunk, start, length);
         return;
       }
       if (this.partialBytes + (lf - start) > MAX_REPLY_LINE_BYTES + 1) {
@@ -98,9 +111,9 @@ export class ReplyParser {
       start = lf + 1;
     }
     while (start < length) {
-      const lf = chunk.indexOf(LF, start);
+      const lf = indexOfLf(chunk, start, length);
       if (lf < 0) {
-        this.keepPartial(chunk, start);
+        this.keepPartial(chunk, start, length);
         return;
       }
       // +1: the limit is on the line without its CR
@@ -124,15 +137,16 @@ export class ReplyParser {
     return this.partialBytes > 0 || this.code !== 0;
   }
 
-  private keepPartial(chunk: Buffer, start: number): void {
-    const bytes = chunk.length - start;
+  /** Keeps a copy of [start, end) of the chunk: the caller may reuse the chunk's memory. */
+  private keepPartial(chunk: Buffer, start: number, end: number): void {
+    const bytes = end - start;
     if (this.partialBytes + bytes > MAX_REPLY_LINE_BYTES + 1) {
       this.clearPartial();
       this.isDiscarding = true;
       this.flagOverlong();
       return;
     }
-    this.partial.push(start === 0 ? chunk : chunk.subarray(start));
+    this.partial.push(Buffer.from(chunk.subarray(start, end)));
     this.partialBytes += bytes;
   }
 
@@ -185,6 +199,10 @@ export class ReplyParser {
     const isFinal = separator === SPACE;
 
     if (this.code === 0) {
+      if (isFinal && this.codeOnly !== undefined && this.codeOnly.wantsCodeOnly(code)) {
+        this.codeOnly.onCode(code);
+        return;
+      }
       // First line: the enhanced code, if any, leads its text
       const enhancedEnd = scanEnhancedCode(line, textStart, end, d0);
       let enhanced: string | undefined;
@@ -229,6 +247,16 @@ export class ReplyParser {
       this.flag(`reply longer than ${MAX_REPLY_LINES} lines`, line, start, end);
     }
   }
+}
+
+/**
+ * Index of the first LF in chunk[start, end), or -1. A loop rather than Buffer#indexOf: it must
+ * stop at `end` (the chunk's memory past it is stale), and replies are a few dozen bytes, where
+ * a native call costs more than the scan.
+ */
+function indexOfLf(chunk: Buffer, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (chunk[i] === LF) return i;
+  return -1;
 }
 
 /**

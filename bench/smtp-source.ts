@@ -1,0 +1,525 @@
+/**
+ * Benchmark: runner against Postfix's smtp-source (and a bare Node client, bench/bare-client.ts)
+ * on the same no-AUTH flow to smtp-sink on loopback, in two modes: one connection per message,
+ * and sessions reused (smtp-source -d, runner --messages-per-connection). A report, not a test:
+ * it asserts nothing about time.
+ *
+ *   npm run bench [-- --messages 20000 --concurrency 50 --rounds 3 --size 1024 --mode both|new|reused
+ *                    --tools smtp-source,runner,bare --compare-with DIR --quick --no-build]
+ *
+ * How it measures, and why (bench/README.md has measured figures):
+ * - Each client is its own process, wrapped in /usr/bin/time (or bash's `times` when that is
+ *   missing): CPU is the generator's user + sys only, never the sink's. Throughput is messages
+ *   over the process's wall time, start-up included for all three (runner's own figure, which
+ *   counts only its load phase, is printed beside it).
+ * - Each round also times a one-message run of every client, and the report repeats the
+ *   figures net of it: runner starts in ~1 s, the others in ~0.1 s or less, which at 20,000
+ *   messages would otherwise hide the per-message costs.
+ * - Every run gets a fresh smtp-sink on a fresh free port, so no run inherits another's sink
+ *   state or TIME_WAIT 4-tuples. The sink's CPU is read from /proc before it is stopped.
+ * - The clients take turns in a rotating order over the rounds, and the table shows medians,
+ *   because this machine is shared and loopback figures move by tens of percent between runs.
+ * - Everything runs on 127.0.0.1; every child has a time limit and is killed by its own process
+ *   group id, and nothing else is touched.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { hostname, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { buildHead } from '../runner/smtp/message.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const FROM = 'test@example.com';
+const TO = 'recipient@outlook.com';
+/** smtp-sink's listen backlog: above the concurrency, so no SYN is dropped. */
+const SINK_BACKLOG = 1024;
+/** How long smtp-sink may take to greet after it is started, ms. */
+const SINK_READY_MS = 3000;
+/** Slowest rate a client may run at before it is killed: bounds a run's time (messages/s). */
+const SLOWEST_RATE_PER_SECOND = 100;
+
+type Mode = 'new' | 'reused';
+type Tool = 'smtp-source' | 'runner' | 'bare' | 'runner-base';
+const TOOLS: readonly Tool[] = ['smtp-source', 'runner', 'bare'];
+
+interface Measurement {
+  tool: Tool;
+  /** 'start-up': a one-message run that measures what a client costs besides its messages. */
+  mode: Mode | 'start-up';
+  messages: number;
+  wallMs: number;
+  /** The client's user + sys CPU time, µs; userUs is the user part. */
+  cpuUs: number;
+  userUs: number;
+  sinkCpuUs: number | undefined;
+  /** runner only: its own throughput (load only). */
+  selfReportedRps: number | undefined;
+  /** Empty when the run delivered every message. */
+  problem: string;
+}
+
+// ---- options ----
+
+const { values: flags } = parseArgs({
+  options: {
+    messages: { type: 'string' },
+    concurrency: { type: 'string', default: '50' },
+    rounds: { type: 'string' },
+    size: { type: 'string', default: '1024' },
+    mode: { type: 'string', default: 'both' },
+    tools: { type: 'string', default: TOOLS.join(',') },
+    quick: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    'compare-with': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (flags.help) {
+  process.stdout.write(
+    'usage: npm run bench -- [--messages N (20000; --quick 5000)] [--concurrency 50] [--rounds N (3; --quick 1)]\n' +
+      '                        [--size BYTES (runner body, 1024)] [--mode both|new|reused] [--quick] [--no-build]\n' +
+      '                        [--tools smtp-source,runner,bare (a subset skips the others and their ratios)]\n' +
+      '                        [--compare-with DIR (another runner checkout, built: runs as runner-base, for before/after)]\n',
+  );
+  process.exit(0);
+}
+
+const messages = positiveInteger('--messages', flags.messages ?? (flags.quick ? '5000' : '20000'));
+const concurrency = positiveInteger('--concurrency', flags.concurrency);
+const rounds = positiveInteger('--rounds', flags.rounds ?? (flags.quick ? '1' : '3'));
+const bodyBytes = positiveInteger('--size', flags.size);
+if (!['both', 'new', 'reused'].includes(flags.mode)) usage(`--mode must be both, new or reused, got '${flags.mode}'`);
+const modes: Mode[] = flags.mode === 'both' ? ['new', 'reused'] : [flags.mode as Mode];
+const tools = flags.tools.split(',').filter((name) => name !== '') as Tool[];
+for (const tool of tools) if (!TOOLS.includes(tool)) usage(`--tools: unknown tool '${tool}' (choose from ${TOOLS.join(', ')})`);
+if (tools.length === 0) usage('--tools: name at least one tool');
+const baseRoot = flags['compare-with'] === undefined ? undefined : resolve(flags['compare-with']);
+if (baseRoot !== undefined) {
+  if (!existsSync(join(baseRoot, 'dist/cli.js'))) usage(`--compare-with: ${baseRoot}/dist/cli.js not found (build that checkout first)`);
+  tools.push('runner-base');
+}
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) usage(`${name} must be a whole number ≥ 1, got '${text}'`);
+  return value;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+// ---- tools on this machine ----
+
+function findExecutable(name: string): string | undefined {
+  const dirs = [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/usr/local/sbin'];
+  for (const dir of dirs) {
+    if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+const smtpSource = findExecutable('smtp-source');
+const smtpSink = findExecutable('smtp-sink');
+if (smtpSource === undefined || smtpSink === undefined) {
+  process.stderr.write('bench: smtp-source and smtp-sink (Postfix) are needed: apt-get install postfix\n');
+  process.exit(2);
+}
+const timeCommand = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const bash = findExecutable('bash');
+if (timeCommand === undefined && bash === undefined) {
+  process.stderr.write('bench: /usr/bin/time or bash is needed to measure a child\'s CPU time: apt-get install time\n');
+  process.exit(2);
+}
+const isRoot = process.getuid?.() === 0;
+const clockTicksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+// ---- bytes per message, kept alike ----
+
+/** runner: its generated head plus the body. */
+const runnerMessageBytes = Buffer.byteLength(buildHead({ from: FROM, to: [TO], sequence: messages, runId: 'm0abcdefghijkl' })) + bodyBytes;
+/**
+ * smtp-source writes From, To, Date, Message-Id (~104 bytes + 3 × its host name, measured with
+ * a capturing server) and then `-l` payload bytes in 80-character lines, each plus CRLF.
+ */
+const smtpSourceHeaderBytes = 104 + 3 * hostname().length;
+const smtpSourcePayload = Math.max(1, Math.round(((runnerMessageBytes - smtpSourceHeaderBytes) * 80) / 82));
+/** bare-client: a head of ~250 bytes; its body is sized to match runner's total. */
+const bareBodyBytes = Math.max(0, runnerMessageBytes - 250);
+
+// ---- child processes ----
+
+const children = new Set<ChildProcess>();
+
+/** Kills a child we started, with its process group (the time wrapper and the client under it). */
+function killChild(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    for (const child of children) killChild(child);
+    process.exit(130);
+  });
+}
+
+/** Runs a command in its own process group, with a time limit; resolves with its output. */
+function run(command: string, args: string[], limitMs: number): Promise<{ code: number | null; stdout: string; stderr: string; wallMs: number }> {
+  return new Promise((resolvePromise) => {
+    const startMs = performance.now();
+    const child = spawn(command, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-4000)));
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${Math.round(limitMs / 1000)} s)`;
+      killChild(child);
+    }, limitMs);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - startMs;
+      clearTimeout(timer);
+      children.delete(child);
+      resolvePromise({ code, stdout, stderr, wallMs });
+    });
+  });
+}
+
+/** Runs a client under a CPU meter; cpuUs is its user + sys time, userUs the user part (children included), µs. */
+async function runMeasured(command: string, args: string[], limitMs: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-bench-'));
+  const cpuFile = join(dir, 'cpu');
+  try {
+    const result = timeCommand
+      ? await run(timeCommand, ['-f', '%U %S', '-o', cpuFile, command, ...args], limitMs)
+      : // bash's `times` prints its children's user and sys time on its second line
+        await run(bash!, ['-c', '"$@"; code=$?; times > "$0"; exit $code', cpuFile, command, ...args], limitMs);
+    const cpu = existsSync(cpuFile) ? parseCpu(readFileSync(cpuFile, 'utf8')) : { userUs: NaN, sysUs: NaN };
+    return { ...result, cpuUs: cpu.userUs + cpu.sysUs, userUs: cpu.userUs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** User and sys µs from `/usr/bin/time -f '%U %S'` ("1.23 0.45") or bash's `times` ("0m1.230s 0m0.450s"). */
+function parseCpu(text: string): { userUs: number; sysUs: number } {
+  const lines = text.trim().split('\n');
+  const last = lines[lines.length - 1]!.trim();
+  const minutesForm = /^(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s$/.exec(last);
+  if (minutesForm) {
+    const [, um, us, sm, ss] = minutesForm.map(Number) as number[];
+    return { userUs: (um! * 60 + us!) * 1e6, sysUs: (sm! * 60 + ss!) * 1e6 };
+  }
+  const [user, sys] = last.split(/\s+/).map(Number);
+  return { userUs: user! * 1e6, sysUs: sys! * 1e6 };
+}
+
+/** A free loopback port (the kernel picks one; closed again before smtp-sink takes it). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePromise(port));
+    });
+  });
+}
+
+/** Resolves once something on the port greets with 220; rejects after SINK_READY_MS. */
+async function waitForGreeting(port: number): Promise<void> {
+  const deadlineMs = performance.now() + SINK_READY_MS;
+  while (performance.now() < deadlineMs) {
+    const isUp = await new Promise<boolean>((resolvePromise) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.setTimeout(500);
+      socket.once('data', (chunk) => {
+        socket.destroy();
+        resolvePromise(chunk.toString('latin1').startsWith('220'));
+      });
+      socket.once('error', () => resolvePromise(false));
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolvePromise(false);
+      });
+    });
+    if (isUp) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`smtp-sink did not greet on 127.0.0.1:${port} within ${SINK_READY_MS} ms`);
+}
+
+interface Sink {
+  port: number;
+  /** Stops the sink; its CPU time (user + sys), µs, when /proc could tell. */
+  stop(): Promise<number | undefined>;
+}
+
+async function startSink(): Promise<Sink> {
+  const port = await freePort();
+  // As root smtp-sink must drop privileges (-u); -m raises its connection cap above the concurrency.
+  const args = [...(isRoot ? ['-u', 'nobody'] : []), '-m', String(Math.max(256, concurrency * 2)), `127.0.0.1:${port}`, String(SINK_BACKLOG)];
+  const child = spawn(smtpSink!, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
+  const closed = new Promise<void>((r) => child.on('close', () => r()));
+  try {
+    await waitForGreeting(port);
+  } catch (error) {
+    killChild(child);
+    throw new Error(`${(error as Error).message}\n${stderr}`);
+  }
+  return {
+    port,
+    async stop() {
+      let cpuUs: number | undefined;
+      try {
+        // /proc/<pid>/stat fields 14 and 15: utime and stime in clock ticks (after the ")" of comm)
+        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        cpuUs = ((Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond) * 1e6;
+      } catch {
+        cpuUs = undefined;
+      }
+      killChild(child);
+      await closed;
+      children.delete(child);
+      return cpuUs;
+    },
+  };
+}
+
+// ---- the three clients ----
+
+let bareClientPath = '';
+
+/** One client run: `count` messages over `sessions` connections at a time. */
+async function measure(tool: Tool, mode: Mode | 'start-up', count: number, sessions: number): Promise<Measurement> {
+  const sink = await startSink();
+  const limitMs = 30_000 + (count / SLOWEST_RATE_PER_SECOND) * 1000;
+  const port = String(sink.port);
+  const isReused = mode === 'reused';
+  let result: Awaited<ReturnType<typeof runMeasured>>;
+  let problem = '';
+  let selfReportedRps: number | undefined;
+  const outDir = mkdtempSync(join(tmpdir(), 'runner-bench-out-'));
+  try {
+    switch (tool) {
+      case 'smtp-source': {
+        const args = ['-s', String(sessions), '-m', String(count), '-l', String(smtpSourcePayload), '-f', FROM, '-t', TO];
+        if (isReused) args.unshift('-d');
+        result = await runMeasured(smtpSource!, [...args, `127.0.0.1:${port}`], limitMs);
+        if (result.code !== 0) problem = `exit ${result.code}: ${result.stderr.trim().split('\n').pop()}`;
+        break;
+      }
+      case 'runner':
+      case 'runner-base': {
+        const outFile = join(outDir, 'results.json');
+        const args = [
+          join(tool === 'runner' ? ROOT : baseRoot!, 'bin/runner.js'), 'run', '--host', '127.0.0.1', '--port', port, '--no-auth', '--no-check',
+          '--num-emails', String(count), '--concurrent', String(sessions), '--message-size', String(bodyBytes),
+          '--from', FROM, '--to', TO, '--out', outFile, '--quiet',
+        ];
+        if (isReused) args.push('--messages-per-connection', String(count));
+        result = await runMeasured(process.execPath, args, limitMs);
+        if (result.code !== 0) problem = `exit ${result.code}: ${result.stderr.trim().split('\n').pop()}`;
+        else {
+          const summary = JSON.parse(readFileSync(outFile, 'utf8')) as { results: { successful: number; throughput_rps: number } };
+          selfReportedRps = summary.results.throughput_rps;
+          if (summary.results.successful !== count) problem = `${summary.results.successful} of ${count} accepted`;
+        }
+        break;
+      }
+      case 'bare': {
+        const args = [bareClientPath, '--port', port, '--messages', String(count), '--concurrency', String(sessions), '--size', String(bareBodyBytes)];
+        if (isReused) args.push('--messages-per-connection', String(count));
+        result = await runMeasured(process.execPath, args, limitMs);
+        if (result.code !== 0) problem = `exit ${result.code}: ${result.stderr.trim().split('\n').pop()}`;
+        else {
+          const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as { accepted: number };
+          if (report.accepted !== count) problem = `${report.accepted} of ${count} accepted`;
+        }
+        break;
+      }
+    }
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  const sinkCpuUs = await sink.stop();
+  return { tool, mode, messages: count, wallMs: result.wallMs, cpuUs: result.cpuUs, userUs: result.userUs, sinkCpuUs, selfReportedRps, problem };
+}
+
+// ---- report ----
+
+function median(values: number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function fixed(value: number, digits = 0): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '—';
+}
+
+function range(values: number[]): string {
+  const finite = values.filter((v) => Number.isFinite(v));
+  return finite.length === 0 ? '' : `(${fixed(Math.min(...finite))}–${fixed(Math.max(...finite))})`;
+}
+
+function describeRun(m: Measurement): string {
+  const what = `  ${m.mode.padEnd(8)} ${m.tool.padEnd(11)}`;
+  const problem = m.problem ? '  PROBLEM: ' + m.problem : '';
+  if (m.mode === 'start-up') {
+    return `${what} one message: ${fixed(m.wallMs).padStart(5)} ms wall, ${fixed(m.cpuUs / 1000).padStart(4)} ms CPU (user ${fixed(m.userUs / 1000)})${problem}`;
+  }
+  const rate = (m.messages * 1000) / m.wallMs;
+  const sink = m.sinkCpuUs === undefined ? '' : `  sink ${fixed(m.sinkCpuUs / m.messages)} µs/msg`;
+  const self = m.selfReportedRps === undefined ? '' : `  (own figure ${fixed(m.selfReportedRps)} msgs/s)`;
+  return `${what} ${fixed(rate).padStart(7)} msgs/s  ${fixed(m.cpuUs / m.messages).padStart(5)} µs CPU/msg (user ${fixed(m.userUs / m.messages).padStart(3)})${sink}${self}${problem}`;
+}
+
+interface Figures {
+  rate: number;
+  cpu: number;
+}
+
+function report(all: Measurement[]): void {
+  const ok = (m: Measurement): boolean => m.problem === '';
+  const lines: string[] = [];
+  const startup = new Map<Tool, { wallMs: number; cpuUs: number }>();
+  for (const tool of tools) {
+    const runs = all.filter((m) => m.mode === 'start-up' && m.tool === tool && ok(m));
+    startup.set(tool, { wallMs: median(runs.map((m) => m.wallMs)), cpuUs: median(runs.map((m) => m.cpuUs)) });
+  }
+  lines.push('');
+  lines.push(`Medians of ${rounds} round(s); ${messages} messages, ${concurrency} concurrent. msgs/s = messages / the process's wall time, start-up included.`);
+  lines.push('');
+  lines.push('mode    tool            msgs/s (min–max)          CPU µs/msg (min–max)   user µs/msg  sink µs/msg');
+  const whole = new Map<string, Figures>();
+  const net = new Map<string, Figures>();
+  for (const mode of modes) {
+    for (const tool of tools) {
+      const runs = all.filter((m) => m.mode === mode && m.tool === tool && ok(m));
+      const rates = runs.map((m) => (messages * 1000) / m.wallMs);
+      const cpus = runs.map((m) => m.cpuUs / messages);
+      const rate = median(rates);
+      const cpu = median(cpus);
+      whole.set(`${mode}/${tool}`, { rate, cpu });
+      const fixedCost = startup.get(tool)!;
+      net.set(`${mode}/${tool}`, {
+        rate: median(runs.map((m) => (messages * 1000) / (m.wallMs - fixedCost.wallMs))),
+        cpu: median(runs.map((m) => (m.cpuUs - fixedCost.cpuUs) / messages)),
+      });
+      lines.push(
+        `${mode.padEnd(7)} ${tool.padEnd(11)} ${fixed(rate).padStart(8)} ${range(rates).padEnd(16)}` +
+          `${fixed(cpu).padStart(10)} ${range(cpus).padEnd(12)}` +
+          `${fixed(median(runs.map((m) => m.userUs / messages))).padStart(11)}` +
+          `${fixed(median(runs.map((m) => (m.sinkCpuUs ?? NaN) / messages))).padStart(13)}`,
+      );
+      if (tool === 'runner' || tool === 'runner-base') {
+        const own = median(runs.map((m) => m.selfReportedRps ?? NaN));
+        if (Number.isFinite(own)) lines.push(`${''.padEnd(7)} ${tool}'s own figure (its load phase only): ${fixed(own)} msgs/s`);
+      }
+    }
+  }
+  lines.push('');
+  lines.push('start-up (a one-message run: process start, set-up, exit), medians:');
+  for (const tool of tools) {
+    const cost = startup.get(tool)!;
+    lines.push(`        ${tool.padEnd(11)} ${fixed(cost.wallMs).padStart(6)} ms wall ${fixed(cost.cpuUs / 1000).padStart(6)} ms CPU`);
+  }
+  lines.push('');
+  lines.push('net of start-up (wall and CPU minus the one-message run):');
+  for (const mode of modes) {
+    for (const tool of tools) {
+      const figures = net.get(`${mode}/${tool}`)!;
+      lines.push(`${mode.padEnd(7)} ${tool.padEnd(11)} ${fixed(figures.rate).padStart(8)} msgs/s ${fixed(figures.cpu).padStart(8)} µs CPU/msg`);
+    }
+  }
+  lines.push('');
+  lines.push('ratios (of medians)          throughput  CPU/msg   targets: throughput ≥ 0.90×, CPU ≤ 1.50× smtp-source');
+  for (const [label, figures] of [['whole', whole], ['net', net]] as const) {
+    for (const mode of modes) {
+      const none = { rate: NaN, cpu: NaN };
+      const source = figures.get(`${mode}/smtp-source`) ?? none;
+      const runner = figures.get(`${mode}/runner`) ?? none;
+      const bare = figures.get(`${mode}/bare`) ?? none;
+      const ratioLine = (name: string, a: Figures, b: Figures, verdict = ''): void => {
+        if (Number.isNaN(a.rate) || Number.isNaN(b.rate)) return;
+        lines.push(`${label.padEnd(5)} ${mode.padEnd(7)}${name.padEnd(20)} ${fixed(a.rate / b.rate, 2).padStart(6)}×  ${fixed(a.cpu / b.cpu, 2).padStart(6)}×   ${verdict}`.trimEnd());
+      };
+      const rateRatio = runner.rate / source.rate;
+      const cpuRatio = runner.cpu / source.cpu;
+      ratioLine('runner/smtp-source', runner, source, `${rateRatio >= 0.9 ? 'met' : 'NOT met'} / ${cpuRatio <= 1.5 ? 'met' : 'NOT met'}`);
+      ratioLine('runner/bare', runner, bare);
+      ratioLine('bare/smtp-source', bare, source);
+      ratioLine('runner/runner-base', runner, figures.get(`${mode}/runner-base`) ?? none);
+    }
+  }
+  const failures = all.filter((m) => !ok(m));
+  if (failures.length > 0) {
+    lines.push('');
+    lines.push(`${failures.length} run(s) left out of the medians because they did not deliver every message (see PROBLEM above).`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+// ---- main ----
+
+async function main(): Promise<void> {
+  if (!flags['no-build']) {
+    // Measure the current sources: rebuild dist/ as `npm run build` does.
+    const built = spawnSync(process.execPath, [join(ROOT, 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+    if (built.status !== 0) usage('npm run build failed');
+  }
+  // Plain JS for the bare client, so tsx's loader is not part of what is measured.
+  const bundleDir = mkdtempSync(join(tmpdir(), 'runner-bench-bare-'));
+  bareClientPath = join(bundleDir, 'bare-client.mjs');
+  await build({ entryPoints: [join(ROOT, 'bench/bare-client.ts')], outfile: bareClientPath, bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' });
+
+  process.stdout.write(
+    `runner vs smtp-source vs bare Node client → smtp-sink on 127.0.0.1\n` +
+      `${messages} messages, ${concurrency} concurrent, ${rounds} round(s), modes: ${modes.join(', ')}, tools: ${tools.join(', ')}\n` +
+      `bytes per message ≈ runner ${runnerMessageBytes}, smtp-source ${smtpSourceHeaderBytes} + ${smtpSourcePayload} (-l) + line ends, bare ${250 + bareBodyBytes}\n` +
+      `CPU by ${timeCommand ?? 'bash times'}; node ${process.version}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n\n`,
+  );
+  const all: Measurement[] = [];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      // Rotate who goes first, so drift in the machine's load spreads over all of them.
+      const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
+      for (const tool of order) {
+        const measurement = await measure(tool, 'start-up', 1, 1);
+        all.push(measurement);
+        process.stdout.write(`round ${round + 1}${describeRun(measurement)}\n`);
+      }
+      for (const mode of modes) {
+        for (const tool of order) {
+          const measurement = await measure(tool, mode, messages, concurrency);
+          all.push(measurement);
+          process.stdout.write(`round ${round + 1}${describeRun(measurement)}\n`);
+        }
+      }
+    }
+  } finally {
+    rmSync(bundleDir, { recursive: true, force: true });
+  }
+  report(all);
+  process.stdout.write(`\nload average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+}
+
+await main();
