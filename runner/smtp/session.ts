@@ -39,6 +39,9 @@ import type { ResolvedSmtp } from '../scenario/resolved.ts';
 import { ReplyParser } from './reply-parser.ts';
 import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA } from './message.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
+import type { TLSSocket } from 'node:tls';
+import { startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
+import { authContinuationLine, authInitialLine, describeXoauth2Challenge, type SaslMechanism } from './auth.ts';
 
 /** What a session reports; implemented by the engine's metrics (the session never touches metrics). */
 export interface SessionRecorder {
@@ -70,6 +73,7 @@ export interface SessionTarget {
 }
 
 const CONNECT = PHASE_INDEX.connect;
+const TLS = PHASE_INDEX.tls;
 const GREETING = PHASE_INDEX.greeting;
 const EHLO = PHASE_INDEX.ehlo;
 const AUTH = PHASE_INDEX.auth;
@@ -88,6 +92,8 @@ const CODE_CLOSING = 221;
 const CODE_OK = 250;
 const CODE_WILL_FORWARD = 251;
 const CODE_START_INPUT = 354;
+/** RFC 4954 §4: a server challenge during AUTH. */
+const CODE_AUTH_CONTINUE = 334;
 const CODE_SERVICE_UNAVAILABLE = 421;
 
 /** Who is waiting on the session: nobody, sendMessage()/send() (the flow), or one ctx.smtp step. */
@@ -98,6 +104,7 @@ const DRIVER_STEP = 2;
 const RSET_LINE = Buffer.from('RSET\r\n');
 const DATA_LINE = Buffer.from('DATA\r\n');
 const QUIT_LINE = Buffer.from('QUIT\r\n');
+const STARTTLS_LINE = Buffer.from('STARTTLS\r\n');
 
 /** Remedies appended to errors a load generator causes itself (issue 6). */
 const ERROR_REMEDIES: Readonly<Record<string, string>> = {
@@ -156,6 +163,8 @@ const MAX_SPARE_SOCKETS = 4;
 /** The socket of a session, carrying its owner so listeners can be shared static functions. */
 class SessionSocket extends Socket {
   readonly session: SmtpSession;
+  /** A TLSSocket took over its handle (TLS): it is never connected again. */
+  isTlsWrapped = false;
   constructor(session: SmtpSession, onRead: (length: number) => boolean) {
     // Node 20 reads `onread` in the Socket constructor (where current Node docs list it), while
     // @types/node 20 lists it only among the connect options: hence the widened type.
@@ -176,10 +185,6 @@ function hasLineBreak(text: string): boolean {
   return text.includes('\n') || text.includes('\r');
 }
 
-function authPlainLine(user: string, password: string): string {
-  // RFC 4616: message = [authzid] NUL authcid NUL passwd; empty authzid
-  return `AUTH PLAIN ${Buffer.from(`\0${user}\0${password}`, 'utf8').toString('base64')}\r\n`;
-}
 
 /**
  * One VU's SMTP session. `sendMessage()` runs the default flow and never rejects; the SmtpSteps
@@ -236,6 +241,33 @@ export class SmtpSession implements SmtpSteps {
 
   // Connection state
   private socket: SessionSocket | undefined = undefined;
+  /** The TLS layer over `socket` once a handshake started (smtp.tls): writes go to it. */
+  private tlsSocket: TLSSocket | undefined = undefined;
+  /** The handshake finished on this connection. */
+  private isSecure = false;
+  /** 334 challenges answered in the current AUTH exchange (LOGIN, XOAUTH2). */
+  private authChallenges = 0;
+  /** A refused XOAUTH2 token's decoded challenge, added to the 535 that follows. */
+  private authChallengeText: string | undefined = undefined;
+  /** Events of the TLS socket (tls.ts); a replaced TLS socket's events are ignored by identity. */
+  private readonly tlsListener: TlsListener = {
+    onSecure: (tls) => {
+      if (this.tlsSocket === tls) this.handleSecure();
+    },
+    onData: (tls, chunk) => {
+      if (this.tlsSocket !== tls) return;
+      this.chunkCount++;
+      this.parser.push(chunk, chunk.length);
+    },
+    onEnd: (tls) => {
+      if (this.tlsSocket === tls) this.handleEnd();
+    },
+    onError: (tls, error) => {
+      if (this.tlsSocket !== tls) return;
+      if (this.awaiting === TLS) this.fail(tlsFailure(error), false);
+      else this.handleSocketError(error);
+    },
+  };
   /** Sockets that emitted 'close', ready to connect again. */
   private readonly spareSockets: SessionSocket[] = [];
   private isEstablished = false;
@@ -406,7 +438,9 @@ export class SmtpSession implements SmtpSteps {
     if (!this.requireConnection(AUTH)) return promise;
     const authUser = user ?? this.from;
     this.authUser = authUser;
-    this.writeCommand(AUTH, authPlainLine(authUser, password ?? this.smtp.password), now);
+    this.authChallenges = 0;
+    this.authChallengeText = undefined;
+    this.writeCommand(AUTH, authInitialLine(this.mechanism(), authUser, password ?? this.authSecret()), now);
     return promise;
   }
 
@@ -510,10 +544,12 @@ export class SmtpSession implements SmtpSteps {
   private writeAuth(now: number): void {
     const user = this.messageFrom;
     if (user !== this.authLineUser) {
-      this.authLine = Buffer.from(authPlainLine(user, this.smtp.password));
+      this.authLine = Buffer.from(authInitialLine(this.mechanism(), user, this.authSecret()));
       this.authLineUser = user;
     }
     this.authUser = user;
+    this.authChallenges = 0;
+    this.authChallengeText = undefined;
     this.writeCommand(AUTH, this.authLine, now);
   }
 
@@ -561,7 +597,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** Writes the message after 354: generated head + shared body in one corked writev, or the user's data. */
   private writeMessage(now: number): void {
-    const socket = this.socket!;
+    const socket = (this.tlsSocket ?? this.socket)!;
     this.awaiting = MESSAGE;
     this.phaseStartMs = now;
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[MESSAGE]!;
@@ -642,7 +678,7 @@ export class SmtpSession implements SmtpSteps {
     this.phaseStartMs = now;
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[phase]!;
     this.commandChunk = this.chunkCount;
-    this.socket!.write(line);
+    (this.tlsSocket ?? this.socket)!.write(line);
   }
 
   private createSocket(): SessionSocket {
@@ -681,6 +717,12 @@ export class SmtpSession implements SmtpSteps {
     this.isEstablished = true;
     this.recorder.connectionOpened();
     this.recorder.phase(CONNECT, elapsedUs(this.phaseStartMs, now));
+    if (this.smtp.tls === 'implicit') {
+      // RFC 8314 §3.3: TLS from the first byte; the greeting comes over it
+      this.phaseStartMs = now;
+      this.beginTls(now);
+      return;
+    }
     this.awaiting = GREETING;
     this.phaseStartMs = now;
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[GREETING]!;
@@ -709,16 +751,25 @@ export class SmtpSession implements SmtpSteps {
       this.fail({ phase: PHASES[phase]!, error: 'PROTOCOL', text: `unexpected reply before the command was sent: ${code}` }, false);
       return;
     }
+    if (phase === AUTH && code === CODE_AUTH_CONTINUE) {
+      this.continueAuth(reply!);
+      return;
+    }
     if (!isExpectedCode(phase, code)) {
       this.failReply(phase, reply!);
       return;
     }
     const now = performance.now();
+    if (phase === TLS) {
+      // RFC 3207 §4: 220 to STARTTLS; the handshake is still part of the tls phase
+      this.beginTls(now);
+      return;
+    }
     if (phase === RCPT && ++this.rcptIndex < this.rcptLines.length) {
       // Next recipient: the rcpt phase keeps its start, the deadline is per reply
       this.deadline.deadlineMs = now + this.timeoutMsByPhase[RCPT]!;
       this.commandChunk = this.chunkCount;
-      this.socket!.write(this.rcptLines[this.rcptIndex]!);
+      (this.tlsSocket ?? this.socket)!.write(this.rcptLines[this.rcptIndex]!);
       return;
     }
     this.recorder.phase(phase, elapsedUs(this.phaseStartMs, now));
@@ -729,6 +780,10 @@ export class SmtpSession implements SmtpSteps {
         this.isEhloDone = true;
         this.ehloReply = reply!;
         this.capabilityCache = undefined;
+        if (this.smtp.tls === 'starttls' && !this.isSecure) {
+          this.writeStartTls(now);
+          return;
+        }
         break;
       case AUTH:
         this.isAuthDone = true;
@@ -824,7 +879,9 @@ export class SmtpSession implements SmtpSteps {
 
   private failReply(phase: number, reply: Reply): void {
     const code = reply.code;
-    const failure: Failure = { phase: PHASES[phase]!, code, enhanced: reply.enhanced, text: reply.lines.join(' ') };
+    let text = reply.lines.join(' ');
+    if (phase === AUTH && this.authChallengeText !== undefined) text = `${text} (${this.authChallengeText})`;
+    const failure: Failure = { phase: PHASES[phase]!, code, enhanced: reply.enhanced, text };
     // RFC 5321 §3.8: 421 means the server is closing the channel
     const isReusable = code !== CODE_SERVICE_UNAVAILABLE && (phase === MAIL || phase === RCPT || phase === DATA || phase === MESSAGE);
     this.fail(failure, isReusable);
@@ -878,7 +935,84 @@ export class SmtpSession implements SmtpSteps {
     this.messagesOnConnection = 0;
     this.ehloReply = undefined;
     this.capabilityCache = undefined;
+    const tls = this.tlsSocket;
+    if (tls !== undefined) {
+      this.tlsSocket = undefined;
+      this.isSecure = false;
+      tls.destroy();
+    }
     socket.destroy();
+  }
+
+  // ---- TLS (tls.ts) and AUTH challenges (auth.ts) ----
+
+  /** The mechanism of AUTH lines; an explicit auth() step with smtp.auth 'none' uses PLAIN. */
+  private mechanism(): SaslMechanism {
+    const auth = this.smtp.auth;
+    return auth === 'none' ? 'plain' : auth;
+  }
+
+  /** The password, or the bearer token for XOAUTH2. */
+  private authSecret(): string {
+    return this.smtp.auth === 'xoauth2' ? this.smtp.token ?? '' : this.smtp.password;
+  }
+
+  /** After the first EHLO with smtp.tls 'starttls': STARTTLS when offered (RFC 3207 §4), else a tls failure. */
+  private writeStartTls(now: number): void {
+    if (!this.capabilities.has('STARTTLS')) {
+      this.fail(startTlsNotOfferedFailure(), false);
+      return;
+    }
+    this.writeCommand(TLS, STARTTLS_LINE, now);
+  }
+
+  /** Starts the handshake on the established socket; the tls phase keeps its start (STARTTLS or the connect). */
+  private beginTls(now: number): void {
+    const socket = this.socket!;
+    this.awaiting = TLS;
+    this.deadline.deadlineMs = now + this.timeoutMsByPhase[TLS]!;
+    this.commandChunk = -1;
+    socket.isTlsWrapped = true;
+    try {
+      this.tlsSocket = startTlsHandshake(socket, this.host, this.smtp, this.tlsListener);
+    } catch (error) {
+      // e.g. an unparsable tlsCa
+      this.fail(tlsFailure(error as NodeJS.ErrnoException), false);
+    }
+  }
+
+  /** The handshake is done: the tls phase ends; implicit TLS now waits for the greeting, STARTTLS says EHLO again. */
+  private handleSecure(): void {
+    if (this.awaiting !== TLS) return;
+    const now = performance.now();
+    this.isSecure = true;
+    this.recorder.phase(TLS, elapsedUs(this.phaseStartMs, now));
+    if (this.smtp.tls === 'implicit') {
+      this.awaiting = GREETING;
+      this.phaseStartMs = now;
+      this.deadline.deadlineMs = now + this.timeoutMsByPhase[GREETING]!;
+      this.commandChunk = -1;
+      return;
+    }
+    // RFC 3207 §4.2: forget what the server said before TLS; EHLO again
+    this.isEhloDone = false;
+    this.ehloReply = undefined;
+    this.capabilityCache = undefined;
+    this.writeCommand(EHLO, this.ehloLine, now);
+  }
+
+  /** A 334 during AUTH: the mechanism's next line (auth.ts), or a failure when it expects none. */
+  private continueAuth(reply: Reply): void {
+    const mechanism = this.mechanism();
+    const line = authContinuationLine(mechanism, this.authChallenges++, this.authUser, this.authSecret());
+    if (line === undefined) {
+      this.failReply(AUTH, reply);
+      return;
+    }
+    if (mechanism === 'xoauth2') this.authChallengeText = describeXoauth2Challenge(reply.lines.join(''));
+    this.deadline.deadlineMs = performance.now() + this.timeoutMsByPhase[AUTH]!;
+    this.commandChunk = this.chunkCount;
+    (this.tlsSocket ?? this.socket)!.write(line);
   }
 
   // Socket listeners: shared functions; `this` is the socket, events of a replaced socket are ignored.
@@ -902,7 +1036,7 @@ export class SmtpSession implements SmtpSteps {
     const session = this.session;
     // Every path that loses a connection tears it down first; this covers one that did not.
     if (session.socket === this) session.handleEnd();
-    if (session.socket !== this && session.spareSockets.length < MAX_SPARE_SOCKETS) session.spareSockets.push(this);
+    if (session.socket !== this && !this.isTlsWrapped && session.spareSockets.length < MAX_SPARE_SOCKETS) session.spareSockets.push(this);
   }
 }
 
@@ -910,6 +1044,8 @@ export class SmtpSession implements SmtpSteps {
 function isExpectedCode(phase: number, code: number): boolean {
   switch (phase) {
     case GREETING: return code === CODE_READY;
+    // RFC 3207 §4: 220 Ready to start TLS
+    case TLS: return code === CODE_READY;
     // RFC 4954 §6: 235; any 2xx accepted (see class doc)
     case AUTH: return code >= 200 && code < 300;
     // RFC 5321 §3.3: 251 "user not local; will forward" accepts the recipient

@@ -1,0 +1,95 @@
+/**
+ * TLS for the SMTP session: STARTTLS (RFC 3207) and implicit TLS (RFC 8314, port 465 style).
+ * The session opens TCP itself (so `connect` is timed alone) and hands the established socket
+ * here; the handshake is the `tls` phase. Certificates are verified unless the scenario says
+ * insecureSkipTlsVerify.
+ *
+ * One TLSSocket per connection, with per-connection listener closures: a handshake costs far
+ * more than they do, and plain-text sessions never come here.
+ */
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { isIP, type Socket } from 'node:net';
+import type { Failure } from './api.ts';
+import type { ResolvedSmtp } from '../scenario/resolved.ts';
+
+/** What the session hears from the TLS socket. */
+export interface TlsListener {
+  /** The handshake finished and the certificate was accepted. */
+  onSecure(socket: TLSSocket): void;
+  /** Decrypted bytes from the server. */
+  onData(socket: TLSSocket, chunk: Buffer): void;
+  /** The server ended the TLS stream. */
+  onEnd(socket: TLSSocket): void;
+  /** A socket or TLS error (a refused certificate during the handshake). */
+  onError(socket: TLSSocket, error: NodeJS.ErrnoException): void;
+}
+
+/** Node's client TLS options for a target: SNI/name, verification, extra CA. */
+export function tlsOptionsFor(host: string, smtp: ResolvedSmtp): ConnectionOptions {
+  const servername = smtp.tlsServername ?? host;
+  return {
+    // With `socket`, Node connects nowhere: `host` is only the name (or IP) the certificate
+    // must match (checkServerIdentity); RFC 6066 §3: SNI carries a host name, never an IP
+    host: servername,
+    servername: isIP(servername) === 0 ? servername : undefined,
+    rejectUnauthorized: smtp.isTlsVerified !== false,
+    ...(smtp.tlsCa === undefined ? {} : { ca: smtp.tlsCa }),
+  };
+}
+
+/**
+ * Starts the client handshake on an established TCP socket; events go to `listener`. The
+ * returned socket is the one to write to from now on; `socket` must not be written to or
+ * reused afterwards.
+ */
+export function startTlsHandshake(socket: Socket, host: string, smtp: ResolvedSmtp, listener: TlsListener): TLSSocket {
+  const tls = tlsConnect({ ...tlsOptionsFor(host, smtp), socket });
+  tls.setNoDelay?.(true);
+  tls.once('secureConnect', () => listener.onSecure(tls));
+  tls.on('data', (chunk: Buffer) => listener.onData(tls, chunk));
+  tls.on('end', () => listener.onEnd(tls));
+  tls.on('error', (error: NodeJS.ErrnoException) => listener.onError(tls, error));
+  return tls;
+}
+
+/** What to do about a certificate Node refused. */
+export const TLS_VERIFY_HINT =
+  'trust the server\'s CA with --tls-ca FILE (smtp.tlsCa), check the name with --tls-servername (smtp.tlsServername), or, for a test server only, --insecure-skip-tls-verify';
+
+/** TLS error codes that mean "the certificate was not accepted" (Node's X509 verify codes and the name check). */
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+]);
+
+/** Whether a TLS error code means the server's certificate was refused. */
+export function isCertificateError(code: string): boolean {
+  return CERTIFICATE_ERRORS.has(code);
+}
+
+/** A handshake error as a failure at phase `tls`: its code, and the remedy for a refused certificate. */
+export function tlsFailure(error: NodeJS.ErrnoException): Failure {
+  const code = error.code ?? 'TLS';
+  const text = isCertificateError(code)
+    ? `server certificate not accepted (${code}): ${error.message}; ${TLS_VERIFY_HINT}`
+    : `TLS handshake failed: ${error.message}`;
+  return { phase: 'tls', error: code, text };
+}
+
+/** The failure when smtp.tls is 'starttls' and the EHLO reply does not offer it. */
+export function startTlsNotOfferedFailure(): Failure {
+  return {
+    phase: 'tls',
+    error: 'STARTTLS_NOT_OFFERED',
+    text: 'the server does not offer STARTTLS in its EHLO reply: use tls: \'implicit\' (--tls implicit) for a port-465-style server, or tls: \'none\'',
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * Secrets never leak: a run with a distinctive password and token, against a server that
+ * quotes our AUTH command back in its refusal, and every output (results file, HTML report,
+ * JUnit, summary JSON, NDJSON timeline, stdout, stderr) grepped for the secrets and their
+ * base64 forms.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
+import { runCommand } from '../../runner/run.ts';
+import { createTextSink } from '../helpers.ts';
+import { addSecret, base64Forms, clearSecrets, redact, redactAuthCommand, REDACTED } from '../../runner/redact.ts';
+import { authInitialLine, xoauth2Payload } from '../../runner/smtp/auth.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin/runner.js');
+
+const PASSWORD = 'Pw-Zebra-7781-Secret';
+const TOKEN = 'ya29.Tok-Quokka-5512-Secret';
+const USER = 'test@example.com';
+
+/** Every form a leak could take: the secrets, their base64 in any alignment, the whole AUTH payloads. */
+function leakForms(): string[] {
+  return [
+    PASSWORD,
+    TOKEN,
+    ...base64Forms(PASSWORD),
+    ...base64Forms(TOKEN),
+    authInitialLine('plain', USER, PASSWORD).trim().split(' ')[2]!,
+    xoauth2Payload(USER, TOKEN),
+    Buffer.from(PASSWORD).toString('base64'),
+    Buffer.from(TOKEN).toString('base64'),
+  ];
+}
+
+function assertNoLeak(where: string, text: string): void {
+  for (const form of leakForms()) assert.not.ok(text.includes(form), `${where} contains ${JSON.stringify(form)}`);
+}
+
+/** A server that refuses AUTH quoting the command it got (as some do), so the secret reaches our error texts. */
+async function startEchoingServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.write('220 echo.test ready\r\n');
+    let pending = '';
+    let loginStep = 0;
+    socket.on('data', (chunk) => {
+      pending += chunk.toString('latin1');
+      let lf: number;
+      while ((lf = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, lf).replace(/\r$/, '');
+        pending = pending.slice(lf + 1);
+        if (/^EHLO/i.test(line)) socket.write('250-echo.test\r\n250 AUTH PLAIN LOGIN XOAUTH2\r\n');
+        else if (/^AUTH LOGIN$/i.test(line)) {
+          loginStep = 1;
+          socket.write('334 VXNlcm5hbWU6\r\n');
+        } else if (loginStep === 1) {
+          loginStep = 2;
+          socket.write('334 UGFzc3dvcmQ6\r\n');
+        }
+        else if (/^AUTH/i.test(line)) socket.write(`535 5.7.8 refused: you sent "${line}" with password ${PASSWORD} and token ${TOKEN}\r\n`);
+        else if (/^QUIT/i.test(line)) socket.end('221 bye\r\n');
+        else socket.write(`535 5.7.8 refused: you sent "${line}"\r\n`);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    const limit = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => {
+      clearTimeout(limit);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function readEveryFile(dir: string): Array<[string, string]> {
+  return readdirSync(dir).map((name) => [name, readFileSync(join(dir, name), 'utf8')]);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const Redact = suite('redact(): secrets and their base64 forms become ****');
+
+Redact.after.each(() => clearSecrets());
+
+const REDACT_CASES: Array<{ name: string; text: () => string; hidden: string[] }> = [
+  { name: 'the password as is', text: () => `535 bad password ${PASSWORD}`, hidden: [PASSWORD] },
+  { name: 'AUTH PLAIN payload (\\0user\\0password)', text: () => `you sent ${authInitialLine('plain', 'someone@x.test', PASSWORD).trim()}`, hidden: [authInitialLine('plain', 'someone@x.test', PASSWORD).trim().split(' ')[2]!] },
+  { name: 'XOAUTH2 payload', text: () => `payload ${xoauth2Payload('a@b.test', TOKEN)}`, hidden: [xoauth2Payload('a@b.test', TOKEN)] },
+  { name: 'LOGIN password line (base64 alone)', text: () => `334 then ${Buffer.from(PASSWORD).toString('base64')}`, hidden: [Buffer.from(PASSWORD).toString('base64').slice(0, 24)] },
+];
+for (const { name, text, hidden } of REDACT_CASES) {
+  Redact(name, () => {
+    addSecret(PASSWORD);
+    addSecret(TOKEN);
+    const redacted = redact(text());
+    for (const form of hidden) assert.not.ok(redacted.includes(form), redacted);
+    assert.ok(redacted.includes(REDACTED), redacted);
+  });
+}
+
+Redact('AUTH commands lose their payload whatever the secret; prose is left alone', () => {
+  assert.is(redactAuthCommand('C: AUTH PLAIN AHVAcHc='), `C: AUTH PLAIN ${REDACTED}`);
+  assert.is(redactAuthCommand('AUTH XOAUTH2 dXNlcj1h'), `AUTH XOAUTH2 ${REDACTED}`);
+  assert.is(redactAuthCommand('AUTH LOGIN'), 'AUTH LOGIN');
+  assert.is(redactAuthCommand('535 authentication failed: auth mechanism not supported'), '535 authentication failed: auth mechanism not supported');
+});
+
+Redact('short and empty values are not secrets (they would mangle every text)', () => {
+  addSecret('');
+  addSecret('abc');
+  assert.is(redact('abc def'), 'abc def');
+});
+
+const Outputs = suite('no output shows a secret');
+
+Outputs('in-process: refusals that quote AUTH, every output file', async () => {
+  const server = await startEchoingServer();
+  const temp = createTempDir();
+  try {
+    for (const auth of ['plain', 'login', 'xoauth2'] as const) {
+      const stdout = createTextSink();
+      const stderr = createTextSink();
+      const outcome = await runCommand({
+        scenario: { smtp: { auth, password: PASSWORD, token: TOKEN }, scenarios: { s: { executor: 'shared-iterations', vus: 2, iterations: 4 } } },
+        overrides: { host: '127.0.0.1', port: server.port, to: ['rcpt@example.com'] },
+        check: false,
+        watchPid: false,
+        out: [join(temp.dir, `results-${auth}.json`), `ndjson=${join(temp.dir, `timeline-${auth}.ndjson`)}`],
+        report: join(temp.dir, `report-${auth}.html`),
+        junit: join(temp.dir, `junit-${auth}.xml`),
+        summaryJson: join(temp.dir, `summary-${auth}.json`),
+        progressIntervalMs: 60_000,
+        stdout,
+        stderr,
+      });
+      // Every message failed at auth with the quoting reply: the text was there to leak
+      assert.is(outcome.summary.results.failed, 4, auth);
+      assert.ok(outcome.summary.results.errors.some((e) => e.phase === 'auth' && e.text.includes(REDACTED)), JSON.stringify(outcome.summary.results.errors));
+      assertNoLeak(`stdout (${auth})`, stdout.text());
+      assertNoLeak(`stderr (${auth})`, stderr.text());
+    }
+    const files = readEveryFile(temp.dir);
+    assert.ok(files.length >= 12, files.map(([name]) => name).join(', '));
+    for (const [name, text] of files) assertNoLeak(name, text);
+  } finally {
+    clearSecrets();
+    temp.remove();
+    await server.close();
+  }
+});
+
+Outputs('in-process against the fixture: XOAUTH2 with a token, nothing shows it', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const outcome = await runAgainst(proxy, {
+      scenario: { smtp: { auth: 'xoauth2', token: TOKEN, password: PASSWORD }, scenarios: { s: { executor: 'shared-iterations', vus: 2, iterations: 6 } } },
+    });
+    assert.is(outcome.summary.results.successful, 6);
+    assert.ok(proxy.stats.authOk >= 6); // and the preflight's
+    assertNoLeak('output', outcome.output);
+    assertNoLeak('summary', JSON.stringify(outcome.summary));
+  });
+  clearSecrets();
+});
+
+Outputs('the CLI: --password/--token against a quoting server; stdout, stderr and files', async () => {
+  const server = await startEchoingServer();
+  const temp = createTempDir();
+  try {
+    // The preflight's AUTH is refused with the quote: the error line must not carry it
+    const refused = await runCli(['run', '--port', String(server.port), '--password', PASSWORD, '--num-emails', '3', '--no-out', '--no-watch'], temp.dir);
+    assert.is(refused.code, 110, refused.stderr);
+    assertNoLeak('stderr (preflight)', refused.stderr);
+    assertNoLeak('stdout (preflight)', refused.stdout);
+    const ran = await runCli(
+      ['run', '--port', String(server.port), '--auth', 'xoauth2', '--token', TOKEN, '--password', PASSWORD, '--num-emails', '3', '--no-check', '--no-watch',
+        '--out', join(temp.dir, 'results.json'), '--report', join(temp.dir, 'report.html'), '--junit', join(temp.dir, 'junit.xml'), '--summary-json', join(temp.dir, 'summary.json')],
+      temp.dir,
+    );
+    assert.is(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, /\*\*\*\*/);
+    assertNoLeak('stdout', ran.stdout);
+    assertNoLeak('stderr', ran.stderr);
+    for (const [name, text] of readEveryFile(temp.dir)) assertNoLeak(name, text);
+  } finally {
+    temp.remove();
+    await server.close();
+  }
+});
+
+Redact.run();
+Outputs.run();

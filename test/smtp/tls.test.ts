@@ -1,0 +1,295 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer, type Socket } from 'node:net';
+import type { Failure } from '../../runner/smtp/api.ts';
+import { PHASES, type Phase } from '../../runner/smtp/phases.ts';
+import type { ResolvedSmtp } from '../../runner/scenario/resolved.ts';
+import { SmtpSession, type SessionRecorder } from '../../runner/smtp/session.ts';
+import { isCertificateError, tlsOptionsFor } from '../../runner/smtp/tls.ts';
+import { startFakeProxy, type FakeProxy } from '../../fixtures/fake-proxy.ts';
+import { fixtureCertificate } from '../../fixtures/tls.ts';
+import { runCommand } from '../../runner/run.ts';
+import { createTextSink, runAgainst } from '../helpers.ts';
+
+/** Records what the session reports, in order. */
+class Recorder implements SessionRecorder {
+  phases: Phase[] = [];
+  phaseUs: number[] = [];
+  failures: Failure[] = [];
+  opened = 0;
+  closed = 0;
+  connectionOpened(): void {
+    this.opened++;
+  }
+  phase(index: number, durationUs: number): void {
+    this.phases.push(PHASES[index]!);
+    this.phaseUs.push(durationUs);
+  }
+  accepted(): void {
+    this.acceptedCount++;
+  }
+  acceptedCount = 0;
+  failed(failure: Failure): void {
+    this.failures.push(failure);
+  }
+  afterAcceptError(): void {}
+  connectionClosed(): void {
+    this.closed++;
+  }
+}
+
+function smtpOptions(overrides: Partial<ResolvedSmtp>): ResolvedSmtp {
+  return {
+    from: 'test@example.com',
+    to: ['rcpt@example.com'],
+    auth: 'plain',
+    password: 'placeholder',
+    ehloName: 'runner.test',
+    messageSize: 256,
+    messagesPerConnection: 1,
+    timeoutsMs: Object.fromEntries(PHASES.map((phase) => [phase, 5000])) as Record<Phase, number>,
+    ...overrides,
+  };
+}
+
+async function withProxy(tls: 'none' | 'starttls' | 'implicit', body: (proxy: FakeProxy) => Promise<void>): Promise<void> {
+  const proxy = await startFakeProxy({ tls, adminPort: null, seed: 1 });
+  try {
+    await body(proxy);
+  } finally {
+    await proxy.close();
+  }
+}
+
+async function sendThrough(proxy: FakeProxy, smtp: Partial<ResolvedSmtp>, host = '127.0.0.1', messages = 1): Promise<Recorder> {
+  const recorder = new Recorder();
+  const session = new SmtpSession({ host, port: proxy.port }, smtpOptions(smtp), recorder);
+  try {
+    for (let i = 0; i < messages; i++) await session.sendMessage();
+  } finally {
+    session.close();
+  }
+  return recorder;
+}
+
+const trusted = () => ({ tlsCa: fixtureCertificate().cert });
+
+// ---------------------------------------------------------------------------------------------
+
+const Modes = suite('TLS modes: a message through the fixture, the handshake timed as phase tls');
+
+const MODE_CASES: Array<{ mode: 'starttls' | 'implicit'; phases: Phase[] }> = [
+  // RFC 3207 §4.2: EHLO again after the handshake (timed as a second ehlo)
+  { mode: 'starttls', phases: ['connect', 'greeting', 'ehlo', 'tls', 'ehlo', 'auth', 'mail', 'rcpt', 'data', 'message', 'quit'] },
+  { mode: 'implicit', phases: ['connect', 'tls', 'greeting', 'ehlo', 'auth', 'mail', 'rcpt', 'data', 'message', 'quit'] },
+];
+
+for (const { mode, phases } of MODE_CASES) {
+  Modes(`${mode}: accepted, phases in protocol order, tls > 0 µs`, async () => {
+    await withProxy(mode, async (proxy) => {
+      const recorder = await sendThrough(proxy, { tls: mode, ...trusted() });
+      assert.equal(recorder.failures, []);
+      assert.is(recorder.acceptedCount, 1);
+      assert.is(proxy.stats.messagesAccepted, 1);
+      assert.equal(recorder.phases, phases);
+      const tlsUs = recorder.phaseUs[recorder.phases.indexOf('tls')]!;
+      assert.ok(Number.isInteger(tlsUs) && tlsUs > 0, `tls phase ${tlsUs} µs`);
+    });
+  });
+
+  Modes(`${mode}: several messages per connection stay on the secure channel`, async () => {
+    await withProxy(mode, async (proxy) => {
+      const recorder = await sendThrough(proxy, { tls: mode, messagesPerConnection: 3, ...trusted() }, '127.0.0.1', 5);
+      assert.equal(recorder.failures, []);
+      assert.is(proxy.stats.messagesAccepted, 5);
+      assert.is(recorder.phases.filter((phase) => phase === 'tls').length, 2); // two connections
+      assert.is(recorder.opened, 2);
+    });
+  });
+
+  Modes(`${mode}: 'localhost' is checked against the certificate's name`, async () => {
+    await withProxy(mode, async (proxy) => {
+      const recorder = await sendThrough(proxy, { tls: mode, ...trusted() }, 'localhost');
+      assert.equal(recorder.failures, []);
+      assert.is(proxy.stats.messagesAccepted, 1);
+    });
+  });
+}
+
+Modes('no TLS (default): the fixture hides STARTTLS as the real proxy, no tls phase', async () => {
+  await withProxy('none', async (proxy) => {
+    const recorder = await sendThrough(proxy, {});
+    assert.is(recorder.acceptedCount, 1);
+    assert.not.ok(recorder.phases.includes('tls'));
+  });
+});
+
+const Verify = suite('TLS verification: on by default, failures at phase tls with the code and the fix');
+
+const VERIFY_CASES: Array<{ name: string; smtp: Partial<ResolvedSmtp>; error?: RegExp }> = [
+  { name: 'self-signed, not trusted → DEPTH_ZERO_SELF_SIGNED_CERT', smtp: {}, error: /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)$/ },
+  { name: 'trusted CA (--tls-ca) → accepted', smtp: trusted() },
+  { name: '--insecure-skip-tls-verify → accepted', smtp: { isTlsVerified: false } },
+  { name: 'trusted CA but another name → ERR_TLS_CERT_ALTNAME_INVALID', smtp: { ...trusted(), tlsServername: 'mail.example.com' }, error: /^ERR_TLS_CERT_ALTNAME_INVALID$/ },
+];
+
+for (const mode of ['starttls', 'implicit'] as const) {
+  for (const { name, smtp, error } of VERIFY_CASES) {
+    Verify(`${mode}: ${name}`, async () => {
+      await withProxy(mode, async (proxy) => {
+        const recorder = await sendThrough(proxy, { tls: mode, ...smtp });
+        if (error === undefined) {
+          assert.equal(recorder.failures, []);
+          assert.is(proxy.stats.messagesAccepted, 1);
+          return;
+        }
+        assert.is(recorder.failures.length, 1);
+        const failure = recorder.failures[0]!;
+        assert.is(failure.phase, 'tls');
+        assert.match(failure.error ?? '', error);
+        assert.match(failure.text, /--tls-ca/);
+        assert.match(failure.text, /--insecure-skip-tls-verify/);
+        assert.is(proxy.stats.messagesAccepted, 0);
+        assert.is(recorder.opened, recorder.closed);
+      });
+    });
+  }
+}
+
+Verify('the certificate codes that get the hint', () => {
+  for (const code of ['DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']) assert.ok(isCertificateError(code), code);
+  assert.not.ok(isCertificateError('ECONNRESET'));
+});
+
+Verify('client options: SNI only for a name, verification on unless turned off', () => {
+  assert.equal(tlsOptionsFor('127.0.0.1', smtpOptions({})), { host: '127.0.0.1', servername: undefined, rejectUnauthorized: true });
+  assert.equal(tlsOptionsFor('smtp.example.com', smtpOptions({ isTlsVerified: false })), { host: 'smtp.example.com', servername: 'smtp.example.com', rejectUnauthorized: false });
+  assert.equal(tlsOptionsFor('127.0.0.1', smtpOptions({ tlsServername: 'mx.test', tlsCa: 'PEM' })), { host: 'mx.test', servername: 'mx.test', rejectUnauthorized: true, ca: 'PEM' });
+});
+
+const Refusals = suite('STARTTLS refused or not offered: a failure at phase tls');
+
+Refusals('starttls against a server that does not offer it (the fixture without TLS)', async () => {
+  await withProxy('none', async (proxy) => {
+    const recorder = await sendThrough(proxy, { tls: 'starttls' });
+    assert.is(recorder.failures.length, 1);
+    assert.is(recorder.failures[0]!.phase, 'tls');
+    assert.is(recorder.failures[0]!.error, 'STARTTLS_NOT_OFFERED');
+    assert.match(recorder.failures[0]!.text, /does not offer STARTTLS/);
+    assert.is(proxy.stats.messagesAccepted, 0);
+  });
+});
+
+Refusals('STARTTLS answered 454: a failure at phase tls with the code', async () => {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.write('220 scripted ready\r\n');
+    socket.on('data', (chunk) => {
+      const line = chunk.toString();
+      if (line.startsWith('EHLO')) socket.write('250-scripted\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n');
+      else if (line.startsWith('STARTTLS')) socket.write('454 4.7.0 TLS not available due to temporary reason\r\n');
+      else if (line.startsWith('QUIT')) socket.end('221 bye\r\n');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const recorder = new Recorder();
+  const session = new SmtpSession({ host: '127.0.0.1', port }, smtpOptions({ tls: 'starttls' }), recorder);
+  try {
+    const failure = await session.sendMessage();
+    assert.is(failure?.phase, 'tls');
+    assert.is(failure?.code, 454);
+  } finally {
+    session.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+Refusals('implicit TLS against a plain-text server: a failure at phase tls, no hang', async () => {
+  await withProxy('none', async (proxy) => {
+    const recorder = await sendThrough(proxy, { tls: 'implicit', timeoutsMs: Object.fromEntries(PHASES.map((phase) => [phase, 2000])) as Record<Phase, number> });
+    assert.is(recorder.failures.length, 1);
+    assert.is(recorder.failures[0]!.phase, 'tls');
+  });
+});
+
+const Steps = suite('TLS in custom iterations (ctx.smtp steps)');
+
+Steps('starttls: ehlo() upgrades and resolves with the EHLO reply on the secure channel', async () => {
+  await withProxy('starttls', async (proxy) => {
+    const recorder = new Recorder();
+    const session = new SmtpSession({ host: '127.0.0.1', port: proxy.port }, smtpOptions({ tls: 'starttls', ...trusted() }), recorder);
+    try {
+      await session.connect();
+      const reply = await session.ehlo();
+      assert.is(reply.code, 250);
+      // RFC 3207 §4.2: the secure EHLO does not offer STARTTLS again
+      assert.not.ok(session.capabilities.has('STARTTLS'));
+      await session.auth();
+      await session.mail();
+      await session.rcpt();
+      await session.data();
+      await session.quit();
+      assert.is(proxy.stats.messagesAccepted, 1);
+    } finally {
+      session.close();
+    }
+  });
+});
+
+const Runs = suite('runner run with TLS: the tls phase in the summary');
+
+for (const mode of ['starttls', 'implicit'] as const) {
+  Runs(`${mode} against the fake proxy in-process (--tls-ca its certificate), preflight included`, async () => {
+    await withProxy(mode, async (proxy) => {
+      const outcome = await runAgainst(proxy, { numEmails: 12, concurrent: 3, overrides: { tls: mode, tlsCa: proxy.caFile, to: ['a@example.com'] } });
+      assert.is(outcome.exitCode, 0, outcome.output);
+      assert.is(outcome.summary.results.successful, 12);
+      assert.is(proxy.stats.messagesAccepted, 12);
+      assert.ok(outcome.summary.results.phases['tls'] !== undefined, JSON.stringify(Object.keys(outcome.summary.results.phases)));
+    });
+  });
+
+  Runs(`${mode} with --with-fixture --tls: the fixture's certificate is trusted, verification stays on`, async () => {
+    const sink = createTextSink();
+    const outcome = await runCommand({
+      withFixture: true,
+      fixtureArgs: ['--tls', mode],
+      numEmails: 6,
+      concurrent: 2,
+      overrides: { tls: mode },
+      out: false,
+      watchPid: false,
+      progressIntervalMs: 60_000,
+      stdout: sink,
+      stderr: sink,
+    });
+    assert.is(outcome.exitCode, 0, sink.text());
+    assert.is(outcome.summary.results.successful, 6);
+    assert.ok(outcome.options.scenarios[0]!.smtp.isTlsVerified);
+    assert.match(sink.text(), /Fake proxy received: 6 messages/);
+  });
+}
+
+Runs('a self-signed server without --tls-ca: the preflight stops with the code and the fix', async () => {
+  await withProxy('implicit', async (proxy) => {
+    let error: unknown;
+    try {
+      await runAgainst(proxy, { numEmails: 2, overrides: { tls: 'implicit' } });
+    } catch (caught) {
+      error = caught;
+    }
+    assert.ok(error instanceof Error);
+    assert.match((error as Error).message + ' ' + ((error as { hint?: string }).hint ?? ''), /SELF_SIGNED|UNABLE_TO_VERIFY/);
+    assert.is(proxy.stats.messagesAccepted, 0);
+  });
+});
+
+Modes.run();
+Runs.run();
+Verify.run();
+Refusals.run();
+Steps.run();
