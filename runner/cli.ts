@@ -2,6 +2,7 @@
  * The `runner` command: parses flags with commander and delegates. Mistakes of the user come
  * out as one `error:` line with a `hint:`, and a documented exit code; never a stack trace.
  */
+import { redact } from './redact.ts';
 import { Command } from 'commander';
 import { ExitCode, RunnerError } from './errors.ts';
 import { EXIT_CODES_HELP } from './commands/exit-codes.ts';
@@ -54,10 +55,11 @@ function reportError(error: unknown): number {
     return ExitCode.usage;
   }
   if (error instanceof RunnerError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    // A message may quote a server's reply or our command: never with a secret in it
+    process.stderr.write(`error: ${redact(error.message)}\n`);
+    if (error.hint) process.stderr.write(`hint: ${redact(error.hint)}\n`);
     return error.exitCode;
   }
-  process.stderr.write(`error: unexpected failure (a bug in runner; please report it):\n${(error as Error)?.stack ?? String(error)}\n`);
+  process.stderr.write(`error: unexpected failure (a bug in runner; please report it):\n${redact((error as Error)?.stack ?? String(error))}\n`);
   return ExitCode.failure;
 }

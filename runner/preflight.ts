@@ -16,7 +16,7 @@ import { TargetUnreachableError } from './errors.ts';
 import type { ResolvedOptions, ResolvedScenario } from './scenario/resolved.ts';
 import { PHASES, type Phase } from './smtp/phases.ts';
 import { diagnose, type Problem } from './check/diagnose.ts';
-import { normalizeAdminUrl, probeHttp, probeSmtp, readAccounts, readHealth, type AccountsFacts, type HealthFacts, type SmtpProbe } from './check/steps.ts';
+import { normalizeAdminUrl, probeHttp, probeSmtp, readAccounts, readHealth, type AccountsFacts, type HealthFacts, type ProbeSecurity, type SmtpProbe } from './check/steps.ts';
 
 /** Longest wait for connect, greeting and EHLO replies in the preflight, ms: an unreachable target is reported quickly. */
 export const PREFLIGHT_TIMEOUT_MS = 10_000;
@@ -38,6 +38,8 @@ export interface PreflightTarget {
   senders: string[];
   /** Reply timeout per phase, ms: the first scenario's, capped at PREFLIGHT_TIMEOUT_MS except AUTH. */
   timeoutsMs: Record<Phase, number>;
+  /** The first scenario's AUTH mechanism, token and TLS settings. @default PLAIN, no TLS */
+  security?: ProbeSecurity;
 }
 
 /** Groups the run's scenarios by target (host:port) with their senders. Pure. */
@@ -54,6 +56,7 @@ export function planPreflight(options: ResolvedOptions): PreflightTarget[] {
         isAuth: false,
         senders: [],
         timeoutsMs: preflightTimeoutsMs(scenario),
+        security: probeSecurity(scenario),
       };
       targets.set(key, target);
     }
@@ -65,6 +68,12 @@ export function planPreflight(options: ResolvedOptions): PreflightTarget[] {
     }
   }
   return [...targets.values()];
+}
+
+/** How the scenario authenticates and secures its connections, for its probes. */
+function probeSecurity(scenario: ResolvedScenario): ProbeSecurity {
+  const { auth, token, tls, isTlsVerified, tlsServername, tlsCa } = scenario.smtp;
+  return { auth, token, tls, isTlsVerified, tlsServername, tlsCa };
 }
 
 /** The scenario's timeouts, connect/greeting/EHLO/QUIT capped; AUTH keeps its own (a token refresh may be slow). */
@@ -84,7 +93,7 @@ export async function checkPreflightTarget(target: PreflightTarget): Promise<Pro
   const probes: SmtpProbe[] = [];
   // Without AUTH one connection checks the target; the address is not sent (no MAIL in the preflight)
   for (const from of tried.length > 0 ? tried : ['preflight@runner.localhost']) {
-    const probe = await probeSmtp(target, { from, isAuth: target.isAuth, isMailChecked: false, timeoutsMs: target.timeoutsMs });
+    const probe = await probeSmtp(target, { from, isAuth: target.isAuth, isMailChecked: false, timeoutsMs: target.timeoutsMs, security: target.security });
     probes.push(probe);
     if (probe.failure !== undefined) break; // one clear message; no need to hammer a failing target
   }

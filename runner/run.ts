@@ -20,12 +20,14 @@ import { Engine, type TestResult } from './engine/engine.ts';
 import type { EngineListener } from './engine/events.ts';
 import { runPreflight } from './preflight.ts';
 import { ProcessWatcher } from './watch/watcher.ts';
+import { analyseTrends, trendMetricValues, type RunTrends } from './analysis/run-trends.ts';
 import { buildSummary, type Summary, type ThresholdOutcome } from './outputs/summary.ts';
 import { ConsoleProgress, formatHeader, formatSummary, shouldColor } from './outputs/console.ts';
 import { closeOutputs, createCiOutputs, createOutputs, type CiOutputFlags } from './outputs/index.ts';
 import { runHandleSummary } from './outputs/summary-json.ts';
 import type { OutputContext, RunOutput } from './outputs/output.ts';
 import { ExitCode, RunnerError, type ExitCodeName } from './errors.ts';
+import { confirmRealRecipients, type RecipientSafety } from './safety.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
@@ -44,6 +46,8 @@ export interface RunCommandOptions extends CiOutputFlags {
    * Without a results file among them, load_test_results_<unix>.json; false → no outputs.
    */
   out?: string[] | false;
+  /** `--no-out` with `--out KIND=TARGET` values: write those, but no results file. */
+  noResultsFile?: boolean;
   /** Print only the summary. */
   quiet?: boolean;
   /** Seconds between progress lines when not on a terminal. */
@@ -59,6 +63,11 @@ export interface RunCommandOptions extends CiOutputFlags {
   withFixture?: boolean;
   /** Extra flags for that fake proxy, e.g. ['--delay', 'message=50']. */
   fixtureArgs?: string[];
+  /**
+   * Ask before mailing real people (safety.ts): the CLI passes it; without it (in-process
+   * callers, tests) no acknowledgement is asked. `--with-fixture` never asks.
+   */
+  safety?: Pick<RecipientSafety, 'isAllowed' | 'ask'>;
   /** Install SIGINT/SIGTERM handlers (the CLI does; tests calling in-process do not). */
   handleSignals?: boolean;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
@@ -96,11 +105,14 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   const fixture = command.withFixture ? await startFixtureProcess(command.fixtureArgs ?? [], stderr) : undefined;
   let outputs: RunOutput[] = [];
   let isReported = false;
+  let removeSignals = () => {};
   try {
     if (fixture) {
       overrides.host = '127.0.0.1';
       overrides.port = fixture.port;
       overrides.adminUrl = `http://127.0.0.1:${fixture.adminPort}`;
+      // A TLS fixture's self-signed certificate is trusted as its CA (verification stays on)
+      if (fixture.caFile !== undefined && overrides.tlsCa === undefined) overrides.tlsCa = fixture.caFile;
     }
     const options = await resolveOptions(fileOptions, overrides, {
       file: loaded?.file,
@@ -111,13 +123,15 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     for (const [name, metric] of customMetrics()) known.set(name, metric.info);
     const thresholds = compileThresholds(options.thresholds, known, [...SYSTEM_TAGS, ...options.scenarios.flatMap((s) => Object.keys(s.tags))]);
 
-    outputs = [...createOutputs(command.out, cwd), ...createCiOutputs(command, cwd)];
+    outputs = [...createOutputs(command.out, cwd, Date.now(), { hasResultsFile: !command.noResultsFile }), ...createCiOutputs(command, cwd)];
     const outputContext: OutputContext = { options, cwd, stdout, stderr };
     for (const output of outputs) await output.prepare?.(outputContext);
     const resultsFile = outputs.find((output) => output.description === 'results file')?.path;
 
     // The fast part of `runner check` (connect, greeting, EHLO, AUTH per sender) before any load
     if (command.check !== false) await runPreflight(options);
+    // After the preflight (it sends no mail), before the first message
+    if (command.safety) await confirmRealRecipients(options, { ...command.safety, isFixture: fixture !== undefined, stderr });
 
     const quiet = command.quiet ?? false;
     const progress = new ConsoleProgress(stdout as never, { intervalMs: command.progressIntervalMs });
@@ -134,32 +148,57 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
 
     const config = describeConfig(options, command);
     let partialWritten = false;
+    let finalSummary: Summary | undefined;
     const writePartialNow = () => {
       // Second signal: leave at once, but never without valid output files.
       if (partialWritten) return;
       partialWritten = true;
+      fixture?.killNow();
       const elapsedMs = performance.now() - engine.registry.startMs;
-      const partial = buildSummary(snapshotResult(engine), options, judge(thresholds, engine.registry, elapsedMs), config, 'interrupted twice');
-      for (const output of outputs) output.finishNow?.(partial);
+      const partial = finalSummary ?? buildSummary(snapshotResult(engine), options, judge(thresholds, engine.registry, elapsedMs), config, 'interrupted twice');
+      for (const output of outputs) {
+        try {
+          output.finishNow?.(partial);
+        } catch (error) {
+          // One output that cannot be written must not cost the others theirs.
+          stderr.write(`error: ${output.description}: ${(error as Error).message}\n`);
+        }
+      }
     };
-    const removeSignals = command.handleSignals ? installSignalHandlers(engine, stderr, writePartialNow) : () => {};
-    let result: TestResult;
-    try {
-      result = await engine.run();
-    } finally {
-      removeSignals();
+    let isEngineDone = false;
+    if (command.handleSignals) {
+      // Kept until every output is written: a signal while they are written must not lose them.
+      removeSignals = installSignalHandlers(
+        (signal) => {
+          if (isEngineDone) stderr.write(`\n${signal}: writing the outputs; press Ctrl+C again to quit at once\n`);
+          else {
+            stderr.write(`\n${signal}: stopping — waiting for running messages (gracefulStop); press Ctrl+C again to quit at once\n`);
+            engine.stop('interrupt');
+          }
+        },
+        writePartialNow,
+        stderr,
+      );
     }
+    const result = await engine.run();
+    isEngineDone = true;
     progress.clear();
 
-    const outcomes = judge(thresholds, result.registry, result.durationMs);
+    const trends = analyseTrends(result.registry.timeline, watcher?.report() ?? null, result.registry.warmupEndedAt);
+    const outcomes = judge(thresholds, result.registry, result.durationMs, trends);
     const summary = buildSummary(result, options, outcomes, config, engine.abortMessage);
+    summary.trends = trends;
+    finalSummary = summary;
     summary.watch = watcher?.report() ?? null;
     for (const output of outputs) await output.finish?.(summary, { ...outputContext, result });
     const textSummary = (o: { color?: boolean } = {}) => formatSummary(summary, { color: o.color ?? shouldColor(stdout, env), resultsFile, files: outputs });
     // handleSummary replaces the console summary (k6); it runs after the files above are written.
     const custom = options.handleSummary ? await runHandleSummary(options.handleSummary, summary, { textSummary, resultsFile }, { stdout, stderr, cwd }) : undefined;
     if (!custom || custom.printDefault) stdout.write(textSummary() + '\n');
-    if (fixture) stdout.write(`Fake proxy received: ${await fixture.acceptedMessages()} messages\n`);
+    if (fixture) {
+      const received = await fixture.acceptedMessages();
+      stdout.write(received === undefined ? 'Fake proxy received: unknown (its admin API did not answer)\n' : `Fake proxy received: ${received} messages\n`);
+    }
 
     let exitCode: number = ExitCode.ok;
     if (result.stopReason === 'interrupt') exitCode = ExitCode.interrupted;
@@ -170,6 +209,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     isReported = true;
     return { exitCode, summary, resultsFile, options };
   } finally {
+    removeSignals();
     await fixture?.stop();
     // The metrics endpoint waits here (after the summary) for a scrape of the final values.
     await closeOutputs(outputs, { linger: isReported });
@@ -232,9 +272,11 @@ function scenarioConfig(s: ResolvedOptions['scenarios'][number]): Record<string,
 }
 
 /** Judges every threshold against the registry. */
-function judge(defs: ThresholdDefinition[], registry: MetricsRegistry, elapsedMs: number): ThresholdOutcome[] {
+function judge(defs: ThresholdDefinition[], registry: MetricsRegistry, elapsedMs: number, trends?: RunTrends): ThresholdOutcome[] {
   const isTime = new Map(defs.map((def) => [def.metric.key, def.isTime]));
-  return evaluateThresholds(defs, (key) => registry.values(key.metric, key.tags, elapsedMs)).map((r) => ({
+  const lookup = (key: { metric: string; tags: Record<string, string> }) =>
+    (trends && trendMetricValues(trends, key.metric)) || registry.values(key.metric, key.tags, elapsedMs);
+  return evaluateThresholds(defs, lookup).map((r) => ({
     metric: r.metricKey,
     condition: r.source,
     ok: r.ok,
@@ -269,16 +311,15 @@ function snapshotResult(engine: Engine): TestResult {
 }
 
 /**
- * First SIGINT/SIGTERM: stop starting iterations, let running ones finish within gracefulStop,
- * then report as usual (marked interrupted). Second: write what was measured and exit now.
+ * First SIGINT/SIGTERM: `onFirst` (stop starting iterations, let running ones finish within
+ * gracefulStop, then report as usual, marked interrupted). Second: write what was measured and exit now.
  */
-function installSignalHandlers(engine: Engine, stderr: NodeJS.WritableStream, writePartialNow: () => void): () => void {
+function installSignalHandlers(onFirst: (signal: NodeJS.Signals) => void, writePartialNow: () => void, stderr: NodeJS.WritableStream): () => void {
   let count = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     count++;
     if (count === 1) {
-      stderr.write(`\n${signal}: stopping — waiting for running messages (gracefulStop); press Ctrl+C again to quit at once\n`);
-      engine.stop('interrupt');
+      onFirst(signal);
       return;
     }
     try {
@@ -300,15 +341,30 @@ function installSignalHandlers(engine: Engine, stderr: NodeJS.WritableStream, wr
 interface FixtureProcess {
   port: number;
   adminPort: number;
-  acceptedMessages(): Promise<number>;
+  /** With `--tls`: its self-signed certificate's PEM file. */
+  caFile?: string;
+  /** Messages it accepted, from its admin API; undefined when that does not answer. */
+  acceptedMessages(): Promise<number | undefined>;
   stop(): Promise<void>;
+  /** Signals it to stop without waiting (we are about to exit). */
+  killNow(): void;
 }
 
 async function startFixtureProcess(extraArgs: string[], stderr: NodeJS.WritableStream): Promise<FixtureProcess> {
   const cli = fileURLToPath(new URL('../bin/runner.js', import.meta.url));
   const child: ChildProcess = spawn(process.execPath, [cli, 'fixture', '--port', '0', '--admin-port', '0', '--json', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: Ctrl+C on a terminal signals the whole foreground group, and the
+    // fixture must keep serving while the run stops gracefully; we stop it ourselves after.
+    detached: true,
   });
+  // A hang-up (terminal closed) no longer reaches it either: pass it on, then go as SIGHUP would.
+  const onHangup = () => {
+    child.kill('SIGTERM');
+    process.exit(129);
+  };
+  process.once('SIGHUP', onHangup);
+  child.once('exit', () => process.off('SIGHUP', onHangup));
   // Whatever way we leave (a second Ctrl+C calls process.exit), the fixture we started goes too.
   const killChild = () => child.kill('SIGTERM');
   process.once('exit', killChild);
@@ -319,7 +375,7 @@ async function startFixtureProcess(extraArgs: string[], stderr: NodeJS.WritableS
     if (earlyStderr === undefined) stderr.write(chunk);
     else earlyStderr += chunk;
   });
-  const ready = await new Promise<{ port: number; adminPort: number }>((resolve, reject) => {
+  const ready = await new Promise<{ port: number; adminPort: number; caFile?: string }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -344,9 +400,16 @@ async function startFixtureProcess(extraArgs: string[], stderr: NodeJS.WritableS
   return {
     ...ready,
     async acceptedMessages() {
-      const response = await fetch(`http://127.0.0.1:${ready.adminPort}/__stats`);
-      const stats = (await response.json()) as { messagesAccepted: number };
-      return stats.messagesAccepted;
+      try {
+        const response = await fetch(`http://127.0.0.1:${ready.adminPort}/__stats`);
+        const stats = (await response.json()) as { messagesAccepted: number };
+        return stats.messagesAccepted;
+      } catch {
+        return undefined;
+      }
+    },
+    killNow() {
+      if (child.exitCode === null) child.kill('SIGTERM');
     },
     async stop() {
       if (child.exitCode !== null) return;

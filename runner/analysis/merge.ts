@@ -27,6 +27,7 @@
  * - thresholds are not judged again (that needs the scenario): the merged file has none, and
  *   config.merged_from lists each input with how many of its thresholds failed.
  */
+import { analyseTrends } from './run-trends.ts';
 import { PHASES } from '../smtp/phases.ts';
 import { errorKey } from '../metrics/series.ts';
 import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
@@ -119,8 +120,11 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
     thresholds: [],
     timeline: mergeTimelines(inputs, originMs, endMs),
     watch: mergeWatch(inputs, originMs),
+    trends: null,
     histograms: { txn_duration: txn.encode(), txn_response_time: responseTime.encode(), phases: phaseHistograms },
   };
+  // Trends are judged again on the merged timeline (the inputs' verdicts each saw only a part).
+  summary.trends = analyseTrends(summary.timeline, summary.watch);
   const problems = validateSummary(summary);
   // Inputs were valid, so an invalid merge is our bug, not the user's: fail loudly.
   if (problems.length) throw new Error(`merged results do not match schemas/results.schema.json:\n  - ${problems.join('\n  - ')}`);

@@ -129,7 +129,7 @@ export function parseResultsText(text: string, file: string): LoadedResults {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new ResultsFileError(file, `${file} is not JSON (${(error as Error).message})`, RESULTS_FILE_HINT, error);
+    throw new ResultsFileError(file, `${file} is not JSON (${(error as Error).message.replace(/\r?\n/g, '\\n')})`, RESULTS_FILE_HINT, error);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     const what = data === null ? 'null' : Array.isArray(data) ? 'an array' : `a ${typeof data}`;

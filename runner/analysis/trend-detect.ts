@@ -24,8 +24,11 @@
 import type { TimelinePoint } from '../metrics/registry.ts';
 import { fitLine, lag1Autocorrelation, studentTTwoSidedP } from './stats.ts';
 
-/** The timeline fields whose trend is detected. */
-export type TrendMetric = 'p95Ms' | 'msgsPerSecond';
+/** The series whose trend is detected: the timeline's p95 and msgs/s, and a watched server's RSS. */
+export type TrendMetric = 'p95Ms' | 'msgsPerSecond' | 'rssBytes';
+
+/** The timeline fields among them. */
+export type TimelineTrendMetric = Exclude<TrendMetric, 'rssBytes'>;
 
 /** What a trend means for the proxy. */
 export type TrendVerdictName = 'creep' | 'degrading' | 'stable' | 'improving' | 'insufficient data';
@@ -86,7 +89,7 @@ function withDefaults(options: TrendOptions): Required<TrendOptions> {
  * Detects the trend of p95 latency and of accepted msgs/s over a run's timeline. Pass the steady
  * part of the run (see the module comment); returns one verdict per metric.
  */
-export function detectTrends(timeline: readonly TimelinePoint[], options: TrendOptions = {}): Record<TrendMetric, TrendVerdict> {
+export function detectTrends(timeline: readonly TimelinePoint[], options: TrendOptions = {}): Record<TimelineTrendMetric, TrendVerdict> {
   return {
     p95Ms: detectTrend(timeline, 'p95Ms', options),
     msgsPerSecond: detectTrend(timeline, 'msgsPerSecond', options),
@@ -94,7 +97,7 @@ export function detectTrends(timeline: readonly TimelinePoint[], options: TrendO
 }
 
 /** The trend of one timeline metric (windows where it is null are left out). */
-export function detectTrend(timeline: readonly TimelinePoint[], metric: TrendMetric, options: TrendOptions = {}): TrendVerdict {
+export function detectTrend(timeline: readonly TimelinePoint[], metric: TimelineTrendMetric, options: TrendOptions = {}): TrendVerdict {
   const settings = withDefaults(options);
   const xs: number[] = [];
   const ys: number[] = [];
@@ -149,8 +152,9 @@ export function fitTrend(xs: readonly number[], ys: readonly number[], metric: T
   let verdict: TrendVerdictName = 'stable';
   if (significant && isLarge) {
     const isRising = fit.slope > 0;
-    if (metric === 'p95Ms') verdict = isRising ? 'creep' : 'improving';
-    else verdict = isRising ? 'improving' : 'degrading';
+    // Rising latency or memory is bad (creep, a leak); falling throughput is.
+    if (metric === 'msgsPerSecond') verdict = isRising ? 'improving' : 'degrading';
+    else verdict = isRising ? 'creep' : 'improving';
   }
   return { ...base, pValue, significant, verdict };
 }
@@ -171,14 +175,15 @@ export function steadyWindows(timeline: readonly TimelinePoint[], fraction = 0.9
 
 /** One line for the summary: 'latency creep: p95 +38% per hour (significant, p=0.002)', 'throughput stable (msgs/s −1% per hour, not significant, p=0.4)'. */
 export function formatTrend(trend: TrendVerdict): string {
-  const what = trend.metric === 'p95Ms' ? 'p95' : 'msgs/s';
+  const what = trend.metric === 'p95Ms' ? 'p95' : trend.metric === 'rssBytes' ? 'RSS' : 'msgs/s';
   if (trend.verdict === 'insufficient data') return `${what}: insufficient data for a trend (${trend.points} windows)`;
   const rate = trend.relativePerHour === null
-    ? `${trend.slopePerHour >= 0 ? '+' : '−'}${Math.abs(trend.slopePerHour).toFixed(1)}${trend.metric === 'p95Ms' ? ' ms' : ' msgs/s'} per hour`
+    ? `${trend.slopePerHour >= 0 ? '+' : '−'}${Math.abs(trend.slopePerHour).toFixed(1)}${trend.metric === 'p95Ms' ? ' ms' : trend.metric === 'rssBytes' ? ' bytes' : ' msgs/s'} per hour`
     : `${trend.relativePerHour >= 0 ? '+' : '−'}${Math.abs(trend.relativePerHour * 100).toFixed(0)}% per hour`;
   const p = trend.pValue === null ? '' : trend.pValue < 0.001 ? ', p<0.001' : `, p=${trend.pValue.toFixed(3)}`;
-  const subject = trend.metric === 'p95Ms' ? 'latency' : 'throughput';
-  const label = trend.verdict === 'creep' ? 'latency creep' : trend.verdict === 'degrading' ? 'throughput degrading' : `${subject} ${trend.verdict}`;
+  const subject = trend.metric === 'p95Ms' ? 'latency' : trend.metric === 'rssBytes' ? 'server memory' : 'throughput';
+  const creep = trend.metric === 'rssBytes' ? 'server memory growing (leak?)' : 'latency creep';
+  const label = trend.verdict === 'creep' ? creep : trend.verdict === 'degrading' ? 'throughput degrading' : `${subject} ${trend.verdict}`;
   if (trend.verdict === 'stable') return `${label} (${what} ${rate}, ${trend.significant ? 'significant but small' : 'not significant'}${p})`;
   return `${label}: ${what} ${rate} (significant${p})`;
 }

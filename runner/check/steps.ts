@@ -51,7 +51,12 @@ export interface SmtpProbeOptions {
   isMailChecked: boolean;
   /** Reply timeout per phase, milliseconds. */
   timeoutsMs: Record<Phase, number>;
+  /** The run's AUTH mechanism, token and TLS settings (issue 6), so the probe speaks as the load will. @default PLAIN, no TLS */
+  security?: ProbeSecurity;
 }
+
+/** The settings of a scenario's smtp that change how a probe talks (mechanism, secrets, TLS). */
+export type ProbeSecurity = Partial<Pick<ResolvedSmtp, 'auth' | 'token' | 'tls' | 'isTlsVerified' | 'tlsServername' | 'tlsCa'>>;
 
 /** What one SMTP probe found. */
 export interface SmtpProbe {
@@ -197,6 +202,11 @@ export async function probeSmtp(target: SessionTarget, options: SmtpProbeOptions
     messagesPerConnection: 1,
     timeoutsMs: options.timeoutsMs,
   };
+  if (options.security !== undefined) {
+    const { auth, ...rest } = options.security;
+    Object.assign(smtp, rest);
+    if (options.isAuth && auth !== undefined && auth !== 'none') smtp.auth = auth;
+  }
   const times = new PhaseTimes();
   const session = new SmtpSession(target, smtp, times);
   const probe: SmtpProbe = { from: options.from, isAuth: options.isAuth, steps: [], failure: undefined, capabilities: undefined };

@@ -8,7 +8,7 @@ import { parseDurationMs } from '../scenario/duration.ts';
 import { isEmailAddress } from '../scenario/accounts.ts';
 import { shouldColor } from '../outputs/console.ts';
 import { InvalidOptionsError } from '../errors.ts';
-import { duration, port } from './flags.ts';
+import { duration, targetPort } from './flags.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
 /** Timeout of each check step unless --timeout says otherwise. */
@@ -38,7 +38,7 @@ export function registerCheckCommand(program: Command): void {
     .command('check')
     .description('check a target before a run, like the guide\'s troubleshooting: connect, greeting, EHLO, AUTH as --from, MAIL/RSET (nothing is sent), QUIT, GET /health and /admin/accounts')
     .option('--host <host>', `SMTP host (default: ${DEFAULTS.host})`)
-    .option('--port <port>', `SMTP port (default: ${DEFAULTS.port})`, port)
+    .option('--port <port>', `SMTP port (default: ${DEFAULTS.port})`, targetPort)
     .option('--from <email>', `the account to AUTH as; must be configured in the proxy (default: ${DEFAULTS.from})`)
     .option('--admin-url <url>', `the proxy's admin API (default: ${DEFAULTS.adminUrl})`)
     .option('--timeout <duration>', `timeout of each step, e.g. 5s (default: ${DEFAULT_CHECK_TIMEOUT})`, duration)

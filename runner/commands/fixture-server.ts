@@ -21,14 +21,17 @@ export async function runFixtureCommand(flags: Record<string, any>): Promise<voi
     maxConcurrentMessages: flags['maxConcurrentMessages'],
     seed: flags['seed'],
     stalls: (flags['stall'] ?? []).map((spec: string) => parseStallFlag(spec)),
+    tls: flags['tls'],
   };
   const proxy = await startFakeProxy(options);
   if (flags['json']) {
-    process.stdout.write(JSON.stringify({ port: proxy.port, adminPort: proxy.adminPort }) + '\n');
+    process.stdout.write(JSON.stringify({ port: proxy.port, adminPort: proxy.adminPort, caFile: proxy.caFile }) + '\n');
   } else {
     process.stdout.write(
       `fake XOAUTH2 proxy: SMTP on ${proxy.host}:${proxy.port}, admin on http://${proxy.host}:${proxy.adminPort}` +
-        ` (GET /health, /admin/accounts, /__stats); Ctrl+C to stop\n`,
+        ` (GET /health, /admin/accounts, /__stats)` +
+        (proxy.caFile === undefined ? '' : `; TLS: ${flags['tls']}, self-signed certificate: trust it with --tls-ca ${proxy.caFile}`) +
+        '; Ctrl+C to stop\n',
     );
   }
   await new Promise<void>((resolve) => {

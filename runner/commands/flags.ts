@@ -25,11 +25,21 @@ export function positiveNumber(what: string) {
   };
 }
 
-/** Parser for a TCP port, 0-65535 (0: any free port where a command allows it). */
+/** Parser for a port to listen on, 0-65535 (0: any free port). */
 export function port(value: string): number {
-  const number = integer(0, 'port')(value);
-  if (number > 65535) throw new InvalidArgumentError(`port must be 1-65535, got ${number}`);
-  return number;
+  return portInRange(value, 0);
+}
+
+/** Parser for a port to connect to, 1-65535. */
+export function targetPort(value: string): number {
+  return portInRange(value, 1);
+}
+
+function portInRange(value: string, min: 0 | 1): number {
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < min || Number(value) > 65535) {
+    throw new InvalidArgumentError(`expected a port number ${min}-65535${min === 0 ? ' (0: any free port)' : ''}, got '${value}'`);
+  }
+  return Number(value);
 }
 
 /** Parser that checks a duration ('30s', '5m') and keeps it as written. */

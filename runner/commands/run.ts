@@ -1,29 +1,48 @@
 /** `runner run`: flags → RunCommandOptions → run.ts. */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { resolve as resolvePath } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { REAL_MAIL_FREE_MESSAGES } from '../safety.ts';
 import { runCommand } from '../run.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 import type { CliOverrides } from '../scenario/options.ts';
-import { collect, duration, integer, keyValues, port, positiveNumber } from './flags.ts';
+import { collect, duration, integer, keyValues, port, positiveNumber, targetPort } from './flags.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { UsageError } from '../errors.ts';
 
 /** Adds `run` to the program. */
 export function registerRunCommand(program: Command): void {
+  // --no-out and --out share one value, which the later flag overwrites: both are kept apart here.
+  let isNoOutGiven = false;
+  let outSpecs: string[] = [];
+  const collectOut = (spec: string) => {
+    outSpecs.push(spec);
+    return outSpecs;
+  };
   program
     .command('run')
+    .on('option:no-out', () => (isNoOutGiven = true))
     .description('run a load test: a scenario file, or the old tool\'s flags (--num-emails, --concurrent)')
     .argument('[scenario]', 'scenario file: .ts/.js (export default defineScenario(...)) or .yaml/.yml/.json')
     .option('--num-emails <n>', `total emails (without a scenario file; with one it overrides iterations)`, integer(1, '--num-emails'))
     .option('--concurrent <n>', `concurrent connections (VUs) (default without a scenario file: ${DEFAULTS.concurrent})`, integer(1, '--concurrent'))
     .option('--batches', 'send in batches of --concurrent, each waiting for the previous (the old tool\'s model, with per-batch lines)')
     .option('--host <host>', `SMTP host (default: ${DEFAULTS.host})`)
-    .option('--port <port>', `SMTP port (default: ${DEFAULTS.port})`, port)
+    .option('--port <port>', `SMTP port (default: ${DEFAULTS.port})`, targetPort)
     .option('--admin-url <url>', `proxy admin API, for hints (default: ${DEFAULTS.adminUrl})`)
     .option('--from <email>', `sender and AUTH user; must be a configured account (default: ${DEFAULTS.from})`)
     .option('--to <email>', `recipient; repeat for several (default: ${DEFAULTS.to})`, collect)
-    .option('--no-auth', 'skip AUTH (plain SMTP servers such as smtp-sink)')
+    .option('--auth <mechanism>', `AUTH mechanism: ${AUTH_MECHANISMS.join(', ')} (default: ${DEFAULTS.auth})`, choice(AUTH_MECHANISMS, '--auth'))
+    .option('--no-auth', 'skip AUTH (plain SMTP servers such as smtp-sink); same as --auth none')
+    .option('--password <password>', 'AUTH PLAIN/LOGIN password (the XOAUTH2 proxy ignores it); redacted in every output')
+    .option('--token <token>', 'bearer token for --auth xoauth2, e.g. --token "$TOKEN"; redacted in every output')
+    .option('--tls <mode>', `TLS: ${TLS_MODES.join(', ')} (starttls: RFC 3207 after EHLO; implicit: port 465 style) (default: ${DEFAULTS.tls})`, choice(TLS_MODES, '--tls'))
+    .option('--tls-ca <file>', 'PEM file of CA certificates to trust (a self-signed server)')
+    .option('--tls-servername <name>', 'name the server certificate must carry, sent as SNI (default: --host)')
+    .option('--insecure-skip-tls-verify', 'accept any server certificate (test servers only)')
+    .option('--allow-real-recipients', `acknowledge sending more than ${REAL_MAIL_FREE_MESSAGES} messages to recipients outside reserved test domains (example.com, *.test, *.invalid): real mailboxes through the proxy`)
     .option('--message-size <bytes>', `body size in bytes (default: ${DEFAULTS.messageSize})`, integer(0, '--message-size'))
     .option('--messages-per-connection <n>', `messages per connection, RSET between (default: ${DEFAULTS.messagesPerConnection})`, integer(1, '--messages-per-connection'))
     .option('--timeout <duration>', `reply timeout per phase, e.g. 10s (default: ${DEFAULTS.timeout})`, duration)
@@ -31,12 +50,13 @@ export function registerRunCommand(program: Command): void {
     .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations'))
     .option('--duration <duration>', 'override duration (stages are rescaled to it), e.g. 30s', duration)
     .option('--rate <n>', 'override the rate of constant-arrival-rate scenarios (per timeUnit)', positiveNumber('--rate'))
+    .option('--warmup <duration|messages>', 'leave the start out of the summary and thresholds: a duration (30s) or a number of messages')
     .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
     .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
     .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect)
     .option('--tag <key=value>', 'tag every sample; repeatable', collect)
-    .option('--out <file|kind=target>', 'results file (default: load_test_results_<unix time>.json); KIND=TARGET for more outputs; repeatable', collect)
-    .option('--no-out', 'write no results file')
+    .option('--out <file|kind=target>', 'results file (default: load_test_results_<unix time>.json); KIND=TARGET for more outputs; repeatable', collectOut)
+    .option('--no-out', 'write no results file (--out KIND=TARGET outputs are still written)')
     .option('--report <file>', 'also write the self-contained HTML report (charts, phases, errors, thresholds) to this file')
     .option('--quiet', 'print only the summary')
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal').default(5).argParser(positiveNumber('--progress-interval')))
@@ -53,13 +73,24 @@ export function registerRunCommand(program: Command): void {
     .option('--fixture-failure <phase=spec>', 'with --with-fixture: injected failures, e.g. message=451:0.1', collect)
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (scenario: string | undefined, flags: Record<string, any>) => {
+      const noResultsFile = isNoOutGiven;
+      const out = outSpecs.length > 0 ? outSpecs : noResultsFile ? false : undefined;
+      isNoOutGiven = false;
+      outSpecs = [];
       const overrides: CliOverrides = {
         host: flags['host'],
         port: flags['port'],
         adminUrl: flags['adminUrl'],
         from: flags['from'],
         to: flags['to'],
-        auth: flags['auth'] === false ? 'none' : undefined,
+        auth: flags['auth'] === false ? 'none' : flags['auth'],
+        password: flags['password'],
+        token: flags['token'],
+        tls: flags['tls'],
+        insecureSkipTlsVerify: flags['insecureSkipTlsVerify'],
+        // Relative to where the command runs, not to the scenario file
+        tlsCa: flags['tlsCa'] === undefined ? undefined : resolvePath(flags['tlsCa']),
+        tlsServername: flags['tlsServername'],
         messageSize: flags['messageSize'],
         messagesPerConnection: flags['messagesPerConnection'],
         timeoutMs: flags['timeout'] === undefined ? undefined : parseDurationMs(flags['timeout']),
@@ -68,6 +99,7 @@ export function registerRunCommand(program: Command): void {
         duration: flags['duration'],
         rate: flags['rate'],
         scale: flags['scale'],
+        warmup: flags['warmup'],
         env: keyValues(flags['env'], '--env'),
         tags: keyValues(flags['tag'], '--tag'),
         scenario: flags['scenario'],
@@ -75,6 +107,7 @@ export function registerRunCommand(program: Command): void {
       const fixtureArgs = [
         ...(flags['fixtureDelay'] ?? []).flatMap((d: string) => ['--delay', d]),
         ...(flags['fixtureFailure'] ?? []).flatMap((f: string) => ['--failure', f]),
+        ...(flags['tls'] === undefined ? [] : ['--tls', flags['tls']]),
       ];
       const outcome = await runCommand({
         scenarioFile: scenario,
@@ -82,7 +115,8 @@ export function registerRunCommand(program: Command): void {
         numEmails: flags['numEmails'],
         concurrent: flags['concurrent'],
         batches: flags['batches'],
-        out: flags['out'],
+        out,
+        noResultsFile,
         report: flags['report'],
         quiet: flags['quiet'],
         progressIntervalMs: flags['progressInterval'] * 1000,
@@ -91,6 +125,7 @@ export function registerRunCommand(program: Command): void {
         withFixture: flags['withFixture'],
         fixtureArgs,
         handleSignals: true,
+        safety: { isAllowed: flags['allowRealRecipients'] === true, ask: terminalQuestion() },
         junit: flags['junit'],
         summaryJson: flags['summaryJson'],
         metrics: metricsEndpoint(flags),
@@ -98,6 +133,30 @@ export function registerRunCommand(program: Command): void {
       process.exitCode = outcome.exitCode;
     });
 
+}
+
+const AUTH_MECHANISMS = ['plain', 'login', 'xoauth2', 'none'] as const;
+const TLS_MODES = ['none', 'starttls', 'implicit'] as const;
+
+/** Parser for one of `choices`. */
+function choice<T extends string>(choices: readonly T[], flag: string) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`${flag} must be one of ${choices.join(', ')}, got '${value}'`);
+    return value as T;
+  };
+}
+
+/** Asks on the terminal (stdin and stderr both TTYs), or undefined when there is none (CI). */
+function terminalQuestion(): ((question: string) => Promise<string>) | undefined {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  return async (question) => {
+    const lines = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return await lines.question(question);
+    } finally {
+      lines.close();
+    }
+  };
 }
 
 /** `--metrics-port/-host/-linger` → the endpoint's options; host or linger alone is a usage error. */

@@ -46,6 +46,10 @@ export class Engine implements ScenarioHost {
   private readonly stopWaiters = new Set<() => void>();
   private readonly warned = new Set<string>();
   private vuCounter = 0;
+  /** Messages (iterations) still to go before a count-based warm-up ends. */
+  private warmupMessagesLeft = 0;
+  /** performance.now() when the warm-up ended; undefined without one (or before it ends). */
+  private warmupEndMs: number | undefined;
   private sequence = 0;
 
   constructor(options: ResolvedOptions, listeners: EngineListener[] = [], abortCheck?: AbortCheck) {
@@ -74,6 +78,17 @@ export class Engine implements ScenarioHost {
   onStop(wake: () => void): () => void {
     this.stopWaiters.add(wake);
     return () => this.stopWaiters.delete(wake);
+  }
+
+  iterationDone(): void {
+    if (this.warmupMessagesLeft > 0 && --this.warmupMessagesLeft === 0) this.endWarmup();
+  }
+
+  /** Ends the warm-up: totals start from zero, throughput is measured from now. */
+  private endWarmup(): void {
+    if (this.warmupEndMs !== undefined) return;
+    this.warmupEndMs = performance.now();
+    this.registry.endWarmup(this.warmupEndMs);
   }
 
   nextVuId(): number {
@@ -130,13 +145,21 @@ export class Engine implements ScenarioHost {
     const startMs = performance.now();
     this.registry.resetClock(startMs);
     const ticker = setInterval(() => this.tick(), TICK_MS);
+    this.warmupMessagesLeft = options.warmup.messages;
+    const warmupTimer = options.warmup.durationMs > 0 ? setTimeout(() => this.endWarmup(), options.warmup.durationMs) : undefined;
     try {
       await Promise.all(this.runs.map((run) => this.runScenario(run, startMs)));
     } finally {
       clearInterval(ticker);
+      clearTimeout(warmupTimer);
     }
     const endMs = performance.now();
     this.registry.tick(endMs, true);
+    const isWarmupAsked = options.warmup.durationMs > 0 || options.warmup.messages > 0;
+    if (isWarmupAsked && this.warmupEndMs === undefined) {
+      this.warnOnce('warmup', 'the run ended during its warm-up: the figures include the warm-up (shorten warmup or lengthen the run)');
+    }
+    const measuredFromMs = this.warmupEndMs ?? startMs;
     if (options.teardown) {
       try {
         await options.teardown(this.setupData);
@@ -147,7 +170,7 @@ export class Engine implements ScenarioHost {
     return {
       registry: this.registry,
       startedAt,
-      durationMs: endMs - startMs,
+      durationMs: endMs - measuredFromMs,
       stopReason: this.stopReason,
       scenarios: this.progress(),
       setupData: this.setupData,

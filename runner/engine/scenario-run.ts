@@ -27,6 +27,8 @@ export interface ScenarioHost {
   readonly setupData: unknown;
   warnOnce(key: string, message: string): void;
   reportBatch(scenario: string, batch: { index: number; count: number; sent: number; total: number; durationMs: number }): void;
+  /** An iteration ended (counts down a warm-up given in messages). */
+  iterationDone(): void;
   /** A scenario's active or allocated VU count changed (the engine sums them into the gauges). */
   vusChanged(): void;
   /** Registers a waiter that must be woken (with false) when the test stops. */
@@ -131,6 +133,7 @@ export class ScenarioRun implements ExecutorContext {
       state.iterations++;
       series.iterations++;
       series.iterationDuration.record(Math.round((performance.now() - startMs) * 1000));
+      this.host.iterationDone();
       if (this.busy.size === 0 && this.drained) this.drained();
     }
   }

@@ -48,6 +48,9 @@ const BUILT_IN: MetricInfo[] = [
   { name: 'vus_max', type: 'gauge', isTime: false, description: 'allocated VUs' },
   { name: 'data_sent', type: 'counter', isTime: false, description: 'bytes written to the server' },
   { name: 'data_received', type: 'counter', isTime: false, description: 'bytes read from the server' },
+  { name: 'latency_trend', type: 'gauge', isTime: false, description: 'p95 change per hour over the steady part of the run (0.2 = +20%/h), 0 unless significant' },
+  { name: 'throughput_trend', type: 'gauge', isTime: false, description: 'msgs/s change per hour over the steady part of the run, 0 unless significant' },
+  { name: 'server_memory_trend', type: 'gauge', isTime: false, description: 'watched server RSS change per hour, 0 unless significant' },
 ];
 
 /** Built-in metrics by name. */

@@ -116,6 +116,25 @@ export class MetricsRegistry {
     if (active > this.vusPeak) this.vusPeak = active;
   }
 
+  /**
+   * Seconds since the start at which a warm-up ended (undefined: no warm-up, or not over yet).
+   * Everything before it is in the timeline but not in the totals.
+   */
+  warmupEndedAt: number | undefined;
+
+  /** Ends a warm-up now: totals and dropped counts start again from zero; the timeline stays. */
+  endWarmup(nowMs = performance.now()): void {
+    for (const series of this.series) series.reset();
+    for (const custom of this.custom.values()) {
+      custom.trend.reset();
+      custom.sum = custom.samples = custom.nonZero = custom.last = 0;
+      custom.min = Infinity;
+      custom.max = -Infinity;
+    }
+    this.dropped.clear();
+    this.warmupEndedAt = Math.round((nowMs - this.startMs) / 10) / 100;
+  }
+
   /** Restarts the clock when the load starts (after setup). */
   resetClock(startMs: number): void {
     this.startMs = startMs;

@@ -80,6 +80,18 @@ export class Series {
     return true;
   }
 
+  /** Forgets every sample (the end of a warm-up). */
+  reset(): void {
+    this.txns = this.accepted = this.failed = this.interrupted = this.messageBytes = 0;
+    this.connections = this.iterations = this.scriptErrors = this.bytesSent = this.bytesReceived = 0;
+    this.txnDuration.reset();
+    this.txnResponseTime.reset();
+    this.iterationDuration.reset();
+    for (const phase of this.phases) phase.reset();
+    this.errors.clear();
+    this.afterAcceptErrors.clear();
+  }
+
   /** Adds another series' samples into this one (for aggregates). */
   add(other: Series): void {
     this.txns += other.txns;

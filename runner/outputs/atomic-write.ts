@@ -3,8 +3,7 @@
  * then renamed over it (rename is atomic within a file system), so a reader never sees a
  * half-written results file even when the process is killed mid-write.
  */
-import { open, rename, rm, access, stat } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, basename, join, resolve } from 'node:path';
 import { OutputError } from '../errors.ts';
 
@@ -39,17 +38,20 @@ export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
 export async function assertWritable(path: string, what: string): Promise<void> {
   const target = resolve(path);
   const folder = dirname(target);
-  try {
-    const info = await stat(folder);
-    if (!info.isDirectory()) throw new Error(`${folder} is not a folder`);
-  } catch (error) {
+  const info = await stat(folder).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw new OutputError(`${what} ${path}: ${folder} is not a folder`, 'choose a path inside a folder', error);
     throw new OutputError(`${what} ${path}: folder ${folder} does not exist`, `create it first (mkdir -p ${folder}) or choose another path`, error);
-  }
+  });
+  if (!info.isDirectory()) throw new OutputError(`${what} ${path}: ${folder} is not a folder`, 'choose a path inside a folder');
+  // Creating a file is the only sure test: permission bits do not stop root, while a read-only
+  // mount or a pseudo file system such as /proc still refuses.
+  const probe = join(folder, `.${basename(target)}.${process.pid}.probe`);
   try {
-    await access(folder, constants.W_OK);
+    await (await open(probe, 'w')).close();
   } catch (error) {
-    throw new OutputError(`${what} ${path}: folder ${folder} is not writable`, 'choose a folder you can write to', error);
+    throw new OutputError(`${what} ${path}: cannot create files in ${folder} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'choose a folder you can write to', error);
   }
+  await rm(probe, { force: true });
   const existing = await stat(target).catch(() => undefined);
   if (existing?.isDirectory()) throw new OutputError(`${what} ${path} is a folder`, 'give a file name, e.g. results/run.json');
 }

@@ -9,6 +9,7 @@ import type { TimelinePoint } from '../metrics/registry.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import type { LatencySeconds, Summary } from './summary.ts';
+import { formatTrend } from '../analysis/trend-detect.ts';
 
 const RULE = '='.repeat(80);
 
@@ -179,6 +180,11 @@ export function formatSummary(
     `Failed: ${r.failed}`,
     `Success rate: ${(r.success_rate * 100).toFixed(1)}%`,
   );
+  if (r.warmup) {
+    lines.push(r.warmup.ended_at_seconds === null
+      ? paint(color, 33, `Warm-up (${r.warmup.asked}) never ended: these figures include it.`)
+      : `Warm-up: the first ${r.warmup.ended_at_seconds.toFixed(1)} s (${r.warmup.asked}) are left out of these figures (the timeline keeps them).`);
+  }
   if (r.interrupted) lines.push(`Interrupted: ${r.interrupted} (cut off by the stop; not counted as failed)`);
   if (r.dropped_iterations) lines.push(`Dropped iterations: ${r.dropped_iterations} (no free VU at their planned start)`);
   lines.push(
@@ -202,7 +208,8 @@ export function formatSummary(
   if (r.errors.length) {
     lines.push('', 'Errors (failed messages by phase and reply):');
     lines.push(...table(['phase', 'reply', 'count', 'text'], r.errors.map((e) => [
-      e.phase, e.code !== null ? `${e.code}${e.enhanced ? ' ' + e.enhanced : ''}` : (e.error ?? '?'), String(e.count), e.text.slice(0, 60),
+      // A reply's text is the server's, so clipped; a socket error's is ours and may end with its remedy (EMFILE: ulimit -n).
+      e.phase, e.code !== null ? `${e.code}${e.enhanced ? ' ' + e.enhanced : ''}` : (e.error ?? '?'), String(e.count), e.text.slice(0, e.code !== null ? 60 : 240),
     ])).map((l) => l.trimEnd()));
   }
   if (r.errors_after_accept.length) {
@@ -236,6 +243,11 @@ export function formatSummary(
       `  Memory (RSS): ${mb(watch.rssBytesFirst)} → ${mb(watch.rssBytesLast)} (max ${mb(watch.rssBytesMax)})`,
     );
     if (watch.exited) lines.push(paint(color, 31, '  The process exited during the run.'));
+  }
+  const trends = summary.trends;
+  if (trends && trends.latency.verdict !== 'insufficient data') {
+    lines.push('', 'Over time (steady part of the run):', `  ${formatTrend(trends.latency)}`, `  ${formatTrend(trends.throughput)}`);
+    if (trends.server_memory && trends.server_memory.verdict !== 'insufficient data') lines.push(`  ${formatTrend(trends.server_memory)}`);
   }
   const custom = Object.entries(summary.custom_metrics);
   if (custom.length) {

@@ -29,23 +29,28 @@ export const OUTPUT_KINDS: Record<string, (target: string) => RunOutput> = {
 
 /** Parses one `--out` value into its kind and target (relative paths resolved against cwd). */
 export function parseOutSpec(spec: string, cwd: string): { kind: string; target: string } {
-  const match = /^([a-z][a-z0-9-]*)=(.+)$/.exec(spec);
+  const match = /^([a-z][a-z0-9-]*)=(.*)$/.exec(spec);
   if (!match) return { kind: 'json', target: resolve(cwd, spec) };
   const kind = match[1]!;
   if (!(kind in OUTPUT_KINDS)) {
-    throw new UsageError(`--out ${spec}: unknown output kind '${kind}'`, `use one of: ${Object.keys(OUTPUT_KINDS).join(', ')} (e.g. --out ${Object.keys(OUTPUT_KINDS).at(-1)}=FILE), or --out FILE for the results file`);
+    throw new UsageError(`--out ${spec}: unknown output kind '${kind}'`, `use one of: ${Object.keys(OUTPUT_KINDS).join(', ')} (e.g. --out ndjson=FILE), or --out FILE for the results file`);
   }
+  if (match[2] === '') throw new UsageError(`--out ${spec}: no target after '='`, `write --out ${kind}=FILE (or a port for prometheus)`);
   return { kind, target: /^\d+$/.test(match[2]!) ? match[2]! : resolve(cwd, match[2]!) };
 }
 
 /**
  * Builds the outputs for `--out` values. The results file is always among them (as
- * load_test_results_<unix>.json unless one is named), except with `--no-out` (false).
+ * load_test_results_<unix>.json unless one is named), except with `--no-out` (false: no
+ * outputs; or `hasResultsFile: false`: only the KIND=TARGET ones).
  */
-export function createOutputs(specs: string[] | false | undefined, cwd: string, nowMs = Date.now()): RunOutput[] {
+export function createOutputs(specs: string[] | false | undefined, cwd: string, nowMs = Date.now(), options: { hasResultsFile?: boolean } = {}): RunOutput[] {
   if (specs === false) return [];
   const parsed = (specs ?? []).map((spec) => parseOutSpec(spec, cwd));
-  if (!parsed.some((spec) => spec.kind === 'json')) {
+  if (options.hasResultsFile === false) {
+    const file = (specs ?? []).find((_spec, i) => parsed[i]!.kind === 'json');
+    if (file !== undefined) throw new UsageError(`--out ${file} and --no-out contradict each other`, 'leave out one of them (--no-out drops only the results file: --out KIND=TARGET outputs are still written)');
+  } else if (!parsed.some((spec) => spec.kind === 'json')) {
     parsed.unshift({ kind: 'json', target: resolve(cwd, `load_test_results_${Math.floor(nowMs / 1000)}.json`) });
   }
   return parsed.map(({ kind, target }) => OUTPUT_KINDS[kind]!(target));

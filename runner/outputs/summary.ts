@@ -4,6 +4,7 @@
  * file (`total_requests`, `throughput_rps`, `latency.p95_seconds`, …) so existing scripts keep
  * working; everything it lacked (phases, errors, accounts, thresholds, timeline) is added.
  */
+import { redact } from '../redact.ts';
 import { PHASES } from '../smtp/phases.ts';
 import type { TestResult } from '../engine/engine.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
@@ -11,6 +12,7 @@ import type { Series, ErrorCount } from '../metrics/series.ts';
 import type { TrendSink, EncodedTrend } from '../metrics/trend.ts';
 import type { TimelinePoint } from '../metrics/registry.ts';
 import type { WatchReport } from '../watch/watcher.ts';
+import type { RunTrends } from '../analysis/run-trends.ts';
 
 /** Latency figures in seconds, as the old tool named them. */
 export interface LatencySeconds {
@@ -87,6 +89,8 @@ export interface Summary {
     dropped_iterations: number;
     script_errors: number;
     vus_max: number;
+    /** The warm-up left out of these figures (still in the timeline); null without one. */
+    warmup?: { asked: string; ended_at_seconds: number | null } | null;
   };
   scenarios: Record<string, GroupFigures & { executor: string; dropped_iterations: number }>;
   accounts: Record<string, GroupFigures>;
@@ -96,6 +100,8 @@ export interface Summary {
   timeline: TimelinePoint[];
   /** The server process sampled during the run (`--watch-pid`, or found listening on the target port). */
   watch: WatchReport | null;
+  /** Degradation over time: latency creep, throughput decline, server memory growth (steady part of the run). */
+  trends: RunTrends | null;
   /** HDR histograms (µs) so runs can be merged and compared exactly. */
   histograms: { txn_duration: EncodedTrend; txn_response_time: EncodedTrend; phases: Record<string, EncodedTrend> };
 }
@@ -129,6 +135,12 @@ function customFigures(result: TestResult): Record<string, CustomMetricFigures> 
     figures[name] = entry;
   }
   return figures;
+}
+
+function describeWarmup(options: ResolvedOptions, endedAt: number | undefined): Summary['results']['warmup'] {
+  const { durationMs, messages } = options.warmup;
+  if (durationMs === 0 && messages === 0) return null;
+  return { asked: messages > 0 ? `${messages} messages` : `${durationMs / 1000}s`, ended_at_seconds: endedAt ?? null };
 }
 
 /** Latency figures of a µs trend, in seconds with µs precision. */
@@ -168,7 +180,7 @@ function groupFigures(series: Series, durationMs: number): GroupFigures {
 function errorFigures(errors: Map<string, ErrorCount>): ErrorFigure[] {
   return [...errors.values()]
     .sort((a, b) => b.count - a.count)
-    .map((e) => ({ phase: e.phase, code: e.code ?? null, enhanced: e.enhanced ?? null, error: e.error ?? null, text: e.text, count: e.count }));
+    .map((e) => ({ phase: e.phase, code: e.code ?? null, enhanced: e.enhanced ?? null, error: e.error ?? null, text: redact(e.text), count: e.count }));
 }
 
 function round(value: number, digits: number): number {
@@ -227,6 +239,7 @@ export function buildSummary(
       dropped_iterations: registry.droppedCount(),
       script_errors: total.scriptErrors,
       vus_max: registry.vusMax,
+      warmup: describeWarmup(options, registry.warmupEndedAt),
     },
     scenarios,
     accounts,
@@ -234,6 +247,7 @@ export function buildSummary(
     thresholds,
     timeline: registry.timeline,
     watch: null,
+    trends: null,
     histograms: {
       txn_duration: total.txnDuration.encode(),
       txn_response_time: total.txnResponseTime.encode(),

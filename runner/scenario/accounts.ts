@@ -41,7 +41,9 @@ export async function readAccountsFile(path: string): Promise<string[]> {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new AccountsFileError(`${path}${jsonErrorLocation(text, (error as Error).message)}: not valid JSON: ${(error as Error).message}`, ACCOUNTS_HINT);
+    // V8 quotes the start of the text in its message, newlines included: keep the error one line.
+    const reason = (error as Error).message.replace(/\r?\n/g, '\\n');
+    throw new AccountsFileError(`${path}${jsonErrorLocation(text, (error as Error).message)}: not valid JSON: ${reason}`, ACCOUNTS_HINT);
   }
   const entries = Array.isArray(data)
     ? data

@@ -10,6 +10,9 @@ export const DEFAULTS = {
   to: 'recipient@outlook.com',
   auth: 'plain',
   password: 'placeholder',
+  token: '',
+  tls: 'none',
+  insecureSkipTlsVerify: false,
   ehloName: 'runner.localhost',
   /** Bytes of generated body. */
   messageSize: 1024,

@@ -263,7 +263,8 @@ async function loadDataFile(file: string): Promise<ScenarioFileOptions> {
       const { line, col } = lineCounter.linePos(error.pos[0]);
       return `${display}:${line}:${col}: ${error.message}${codeFrame(line, lines[line - 1] ?? '', col - 1)}`;
     });
-    throw new ScriptError(shown.join('\n'), 'fix the YAML syntax; strings with a colon or # need quotes');
+    const hint = /\.json$/i.test(file) ? 'fix the JSON syntax: quotes around keys and strings, commas between items, none after the last' : 'fix the YAML syntax; strings with a colon or # need quotes';
+    throw new ScriptError(shown.join('\n'), hint);
   }
   const value: unknown = document.toJS();
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -8,7 +8,9 @@
  *
  * Any problem throws one InvalidOptionsError listing them all.
  */
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { addSecret } from '../redact.ts';
 import { InvalidOptionsError, RunnerError } from '../errors.ts';
 import { PHASES, type Phase } from '../smtp/phases.ts';
 import { SYSTEM_TAGS } from '../metrics/catalogue.ts';
@@ -16,7 +18,7 @@ import { isEmailAddress, readAccountsFile, singleSender, buildWeightedCycle } fr
 import { DEFAULTS } from './defaults.ts';
 import { parseDurationMs } from './duration.ts';
 import type { ResolvedAccounts, ResolvedOptions, ResolvedScenario, ResolvedSmtp, ResolvedTarget } from './resolved.ts';
-import type { AccountsOptions, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
+import type { AccountsOptions, AuthMechanism, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
 import { formatPath, quote, validateScenarioFile } from './validate.ts';
 
 /**
@@ -54,7 +56,17 @@ export interface CliOverrides {
   adminUrl?: string;
   from?: string;
   to?: string[];
-  auth?: 'plain' | 'none';
+  auth?: AuthMechanism;
+  /** AUTH PLAIN/LOGIN password. */
+  password?: string;
+  /** XOAUTH2 bearer token. */
+  token?: string;
+  tls?: TlsMode;
+  /** true: --insecure-skip-tls-verify. */
+  insecureSkipTlsVerify?: boolean;
+  /** PEM file of CA certificates to trust. */
+  tlsCa?: string;
+  tlsServername?: string;
   /** Body bytes. */
   messageSize?: number;
   messagesPerConnection?: number;
@@ -72,6 +84,8 @@ export interface CliOverrides {
   tags?: Record<string, string>;
   /** Only run these scenarios. */
   scenario?: string[];
+  /** `--warmup 30s` or `--warmup 100` (messages): overrides the file's warmup. */
+  warmup?: string | number;
 }
 
 /** Where the options come from: the scenario file (absolute), the folder relative paths start from, the environment. */
@@ -131,11 +145,13 @@ export async function resolveOptions(
 
   const scale = cli.scale ?? 1;
   applyCliOverrides(scenarios, cli, problems);
+  if (problems.length === 0) await resolveSecurity(scenarios, context.baseDir, problems);
   if (problems.length > 0) throw invalid(problems);
 
   return {
     file: context.file,
     description: options.description,
+    warmup: resolveWarmup(cli.warmup ?? options.warmup, scale),
     scenarios,
     thresholds: resolveThresholds(options.thresholds, scale),
     env: { ...context.env, ...cli.env },
@@ -178,6 +194,12 @@ function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined)
     to: Array.isArray(to) ? [...to] : [to],
     auth: merged.auth ?? DEFAULTS.auth,
     password: merged.password ?? DEFAULTS.password,
+    token: merged.token ?? DEFAULTS.token,
+    tls: merged.tls ?? DEFAULTS.tls,
+    isTlsVerified: !(merged.insecureSkipTlsVerify ?? DEFAULTS.insecureSkipTlsVerify),
+    tlsServername: merged.tlsServername,
+    // The path for now; resolveOptions replaces it with the file's PEM text (readTlsCa)
+    tlsCa: merged.tlsCa,
     ehloName: merged.ehloName ?? DEFAULTS.ehloName,
     messageSize: merged.messageSize ?? DEFAULTS.messageSize,
     messagesPerConnection: merged.messagesPerConnection ?? DEFAULTS.messagesPerConnection,
@@ -322,6 +344,35 @@ export function checkCliOverrides(cli: CliOverrides, scenarioNames: readonly str
   return problems;
 }
 
+/**
+ * After the overrides: XOAUTH2 needs a token; a tlsCa path is read into its PEM text (a
+ * scenario file's relative to its folder, --tls-ca's to the working directory, which is the
+ * base of a flags-only run); every password and token is registered with redact.ts so no
+ * output can show it.
+ */
+async function resolveSecurity(scenarios: ResolvedScenario[], baseDir: string, problems: string[]): Promise<void> {
+  const caByPath = new Map<string, string | undefined>();
+  for (const scenario of scenarios) {
+    const smtp = scenario.smtp;
+    if (smtp.auth === 'xoauth2' && smtp.token === '') {
+      problems.push(`scenarios.${scenario.name}.smtp.token: auth 'xoauth2' needs a bearer token: set smtp.token, or pass --token (e.g. --token "$TOKEN")`);
+    }
+    if (smtp.password !== DEFAULTS.password) addSecret(smtp.password);
+    addSecret(smtp.token ?? '');
+    if (smtp.tlsCa === undefined) continue;
+    const file = isAbsolute(smtp.tlsCa) ? smtp.tlsCa : resolvePath(baseDir, smtp.tlsCa);
+    if (!caByPath.has(file)) {
+      try {
+        caByPath.set(file, await readFile(file, 'utf8'));
+      } catch (error) {
+        caByPath.set(file, undefined);
+        problems.push(`smtp.tlsCa: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+    }
+    smtp.tlsCa = caByPath.get(file);
+  }
+}
+
 const ITERATION_BASED = new Set(['shared-iterations', 'per-vu-iterations', 'batches']);
 
 /** Scales a time span, keeping 0 as 0 and anything else at least 1 ms. */
@@ -380,6 +431,12 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.from !== undefined) smtp.from = cli.from;
     if (cli.to !== undefined) smtp.to = [...cli.to];
     if (cli.auth !== undefined) smtp.auth = cli.auth;
+    if (cli.password !== undefined) smtp.password = cli.password;
+    if (cli.token !== undefined) smtp.token = cli.token;
+    if (cli.tls !== undefined) smtp.tls = cli.tls;
+    if (cli.insecureSkipTlsVerify) smtp.isTlsVerified = false;
+    if (cli.tlsCa !== undefined) smtp.tlsCa = cli.tlsCa;
+    if (cli.tlsServername !== undefined) smtp.tlsServername = cli.tlsServername;
     if (cli.messageSize !== undefined) smtp.messageSize = cli.messageSize;
     if (cli.messagesPerConnection !== undefined) smtp.messagesPerConnection = cli.messagesPerConnection;
     if (cli.timeoutMs !== undefined) for (const phase of PHASES) smtp.timeoutsMs[phase] = cli.timeoutMs;
@@ -424,4 +481,14 @@ function resolveThresholds(thresholds: Record<string, ThresholdSpec[]> | undefin
     );
   }
   return resolved;
+}
+
+/**
+ * The warm-up as the engine uses it: a duration string is time (scaled with --scale), a whole
+ * number is a count of messages; a numeric string ('100') counts messages too.
+ */
+export function resolveWarmup(warmup: string | number | undefined, scale: number): ResolvedOptions['warmup'] {
+  if (warmup === undefined || warmup === 0 || warmup === '0') return { durationMs: 0, messages: 0 };
+  if (typeof warmup === 'number' || /^\d+$/.test(warmup)) return { durationMs: 0, messages: Number(warmup) };
+  return { durationMs: Math.round(parseDurationMs(warmup) * scale), messages: 0 };
 }

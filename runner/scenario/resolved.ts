@@ -3,7 +3,7 @@
  * the engine runs. Durations are milliseconds, recipients arrays, every field present.
  */
 import type { Phase } from '../smtp/phases.ts';
-import type { ExecutorName, ScenarioFileOptions, ThresholdSpec } from './types.ts';
+import type { AuthMechanism, ExecutorName, ScenarioFileOptions, ThresholdSpec, TlsMode } from './types.ts';
 import type { IterationContext } from '../smtp/api.ts';
 
 export interface ResolvedTarget {
@@ -15,8 +15,20 @@ export interface ResolvedTarget {
 export interface ResolvedSmtp {
   from: string;
   to: string[];
-  auth: 'plain' | 'none';
+  auth: AuthMechanism;
   password: string;
+  // The TLS and token fields are optional so that sessions built by hand (the check command,
+  // tests) stay plain-text sessions without naming them; the resolver always sets them.
+  /** XOAUTH2 bearer token; absent or '' when not given. */
+  token?: string;
+  /** @default 'none' */
+  tls?: TlsMode;
+  /** Verify the server certificate (false with insecureSkipTlsVerify). @default true */
+  isTlsVerified?: boolean;
+  /** SNI and certificate name; undefined → the target host. */
+  tlsServername?: string | undefined;
+  /** Extra trusted CA certificates (PEM text read from smtp.tlsCa), or undefined. */
+  tlsCa?: string | undefined;
   ehloName: string;
   messageSize: number;
   messagesPerConnection: number;
@@ -74,6 +86,8 @@ export interface ResolvedOptions {
   /** Absolute path of the scenario file, or undefined for a flags-only run. */
   file: string | undefined;
   description: string | undefined;
+  /** Warm-up left out of the summary: by time (ms) or by messages; both 0 for none. */
+  warmup: { durationMs: number; messages: number };
   scenarios: ResolvedScenario[];
   /** As written in the file (run.ts compiles them with thresholds/parse.ts once custom metrics are known). */
   thresholds: Record<string, ThresholdSpec[]>;

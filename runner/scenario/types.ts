@@ -21,16 +21,38 @@ export interface TargetOptions {
   adminUrl?: string;
 }
 
+/** AUTH mechanisms runner speaks, or 'none'. */
+export type AuthMechanism = 'plain' | 'login' | 'xoauth2' | 'none';
+
+/** How the SMTP connection is secured. */
+export type TlsMode = 'none' | 'starttls' | 'implicit';
+
 /** How each message is sent. */
 export interface SmtpOptions {
   /** Envelope sender and AUTH PLAIN user; must be an account the proxy knows. @default 'test@example.com' */
   from?: string;
   /** One or more recipients (one RCPT TO each). @default 'recipient@outlook.com' */
   to?: string | string[];
-  /** `'plain'`: AUTH PLAIN with an initial response (RFC 4954); `'none'`: skip AUTH. @default 'plain' */
-  auth?: 'plain' | 'none';
-  /** AUTH PLAIN password; the XOAUTH2 proxy ignores it. @default 'placeholder' */
+  /**
+   * AUTH mechanism (RFC 4954): `'plain'` (RFC 4616, with an initial response), `'login'` (the
+   * two-challenge LOGIN), `'xoauth2'` (a bearer token, `token`), or `'none'` to skip AUTH. @default 'plain'
+   */
+  auth?: AuthMechanism;
+  /** AUTH PLAIN/LOGIN password; the XOAUTH2 proxy ignores it. Redacted in every output. @default 'placeholder' */
   password?: string;
+  /** OAuth2 bearer token for `auth: 'xoauth2'`. Redacted in every output. @default '' */
+  token?: string;
+  /**
+   * `'starttls'`: upgrade after EHLO (RFC 3207); `'implicit'`: TLS from the first byte (port 465
+   * style, RFC 8314); `'none'`: plain text. @default 'none'
+   */
+  tls?: TlsMode;
+  /** Accept any server certificate (self-signed, wrong name, expired). @default false */
+  insecureSkipTlsVerify?: boolean;
+  /** Name checked against the certificate and sent as SNI. @default the target host (no SNI for an IP) */
+  tlsServername?: string;
+  /** PEM file of extra CA certificates to trust (a self-signed setup), relative to the working directory. */
+  tlsCa?: string;
   /** Name sent with EHLO. @default 'runner.localhost' */
   ehloName?: string;
   /** Size of the generated message body in bytes (headers come on top). @default 1024 */
@@ -171,6 +193,12 @@ export interface ScenarioFileOptions<SetupData = unknown> {
   $schema?: string;
   /** What this scenario is for; printed in the header. */
   description?: string;
+  /**
+   * The start of the run to leave out of the summary and thresholds (still in the timeline):
+   * a duration such as `'30s'`, or a whole number of messages. The old guide's "high latency on
+   * the first batch only" (token refresh, cold pools) is what it keeps out of the figures.
+   */
+  warmup?: string | number;
   target?: TargetOptions;
   smtp?: SmtpOptions;
   accounts?: AccountsOptions;

@@ -1,6 +1,6 @@
 /**
  * compare, report and merge as a person runs them: real results files from runs against fake
- * proxies with a 20 ms and a 5 ms delay, the built CLI in its own process (`node build.mjs` first),
+ * proxies with a 60 ms and a 5 ms delay, the built CLI in its own process (`node build.mjs` first),
  * its output and its exit codes.
  */
 import { suite } from 'uvu';
@@ -39,22 +39,22 @@ function runCli(args: string[]): Promise<Ran> {
 }
 
 const temp = createTempDir();
-const slow = join(temp.dir, 'slow-20ms.json');
+const slow = join(temp.dir, 'slow-60ms.json');
 const fast = join(temp.dir, 'fast-5ms.json');
 
 const cli = suite('analysis commands: compare, report, merge through the CLI');
 
 cli.before(async () => {
-  await withFakeProxy({ delays: { message: 20 } }, (proxy) => runAgainst(proxy, { numEmails: 200, concurrent: 4, out: [slow] }));
+  await withFakeProxy({ delays: { message: 60 } }, (proxy) => runAgainst(proxy, { numEmails: 200, concurrent: 4, out: [slow] }));
   await withFakeProxy({ delays: { message: 5 } }, (proxy) => runAgainst(proxy, { numEmails: 200, concurrent: 4, out: [fast] }));
 });
 
 cli.after(() => temp.remove());
 
-cli('compare 20 ms → 5 ms: latency improved and significant; --fail-on-regression passes (exit 0)', async () => {
+cli('compare 60 ms → 5 ms: latency improved and significant; --fail-on-regression passes (exit 0)', async () => {
   const { code, stdout, stderr } = await runCli(['compare', slow, fast, '--fail-on-regression', '10%']);
   assert.is(code, ExitCode.ok, stderr);
-  assert.match(stdout, /^Before: .*slow-20ms\.json \(/);
+  assert.match(stdout, /^Before: .*slow-60ms\.json \(/);
   assert.match(stdout, /\n\d\.\d\d× throughput, p95 −\d+%/);
   assert.match(stdout, /\nlatency p95 +\d+\.\d\dms +\d+\.\d\dms +−\d+\.\d\dms \(−\d\d%\) +(<0\.001|0\.0[0-4]\d) +improved\n/);
   assert.match(stdout, /\nmessage p50 .* +<0\.001 +improved\n/);
@@ -62,7 +62,7 @@ cli('compare 20 ms → 5 ms: latency improved and significant; --fail-on-regress
   assert.not.match(stdout, '\u001b[');
 });
 
-cli('compare 5 ms → 20 ms with --fail-on-regression 10%: exit 99 and the regression named', async () => {
+cli('compare 5 ms → 60 ms with --fail-on-regression 10%: exit 99 and the regression named', async () => {
   const { code, stdout } = await runCli(['compare', fast, slow, '--fail-on-regression', '10%']);
   assert.is(code, ExitCode.thresholdsFailed);
   assert.match(stdout, /\nlatency p95 .* regressed\n/);

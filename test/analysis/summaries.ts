@@ -127,6 +127,7 @@ export function summaryFromSamples(run: SyntheticRun): Summary {
     thresholds: [],
     timeline,
     watch: null,
+    trends: null,
     histograms: { txn_duration: txn.encode(), txn_response_time: txn.encode(), phases: phaseHistograms },
   };
 }

@@ -107,7 +107,7 @@ cli('SIGINT mid-run: stops, reports what it measured, results marked interrupted
       const out = join(temp.dir, 'partial.json');
       let signalled = false;
       const ran = await runCli(
-        ['run', '--port', String(proxy.port), '--num-emails', '100000', '--concurrent', '5', '--out', out, '--progress-interval', '0.5'],
+        ['run', '--port', String(proxy.port), '--to', 'load@example.com', '--num-emails', '100000', '--concurrent', '5', '--out', out, '--progress-interval', '0.5'],
         {
           onStdout: (text, pid) => {
             // Interrupt once progress shows messages flowing.
