@@ -17,6 +17,7 @@
  * caller passes `safety`. Custom iterations may choose other recipients in code: the check
  * counts `smtp.to`, the only recipients runner knows before the run.
  */
+import { plannedIterations } from './executors/index.ts';
 import { RunnerError } from './errors.ts';
 import type { ResolvedOptions, ResolvedScenario } from './scenario/resolved.ts';
 
@@ -44,15 +45,7 @@ export function isReservedRecipient(address: string): boolean {
 
 /** Most messages a scenario can send, or Infinity for duration-based executors (unbounded until it runs). */
 export function plannedMessages(scenario: ResolvedScenario): number {
-  switch (scenario.executor) {
-    case 'shared-iterations':
-    case 'batches':
-      return scenario.iterations;
-    case 'per-vu-iterations':
-      return scenario.iterations * scenario.vus;
-    default:
-      return Infinity;
-  }
+  return plannedIterations(scenario) ?? Infinity;
 }
 
 /** What a run would send to real recipients. */

@@ -28,7 +28,7 @@ import { shouldColor } from '../outputs/console.ts';
 import { COLORS, formatTable, paint, type Align } from '../analysis/table.ts';
 import { DEFAULT_KNEE_RULE, findKnee, type KneeRule, type KneeVerdict } from '../analysis/knee.ts';
 import { ExitCode, OutputError, UsageError } from '../errors.ts';
-import { collect, duration, integer, keyValues, port, positiveNumber } from './flags.ts';
+import { collect, duration, integer, keyValues, positiveNumber, targetPort } from './flags.ts';
 import { percent } from './compare.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
@@ -420,7 +420,7 @@ export function registerSweepCommand(program: Command): void {
     .option('--out-dir <folder>', 'write each step\'s results file there (step-<n>-<mode>-<load>.json)')
     .option('--verbose', 'print each step\'s own header, progress and summary')
     .option('--host <host>', 'SMTP host (as runner run)')
-    .option('--port <port>', 'SMTP port', port)
+    .option('--port <port>', 'SMTP port', targetPort)
     .option('--admin-url <url>', 'proxy admin API, for hints')
     .option('--from <email>', 'sender and AUTH user')
     .option('--to <email>', 'recipient; repeat for several', collect)

@@ -2,7 +2,7 @@
  * The engine: runs every scenario of a resolved test with its executor, ticks the timeline once
  * a second, tells listeners, and stops early on an interrupt or a threshold's abortOnFail.
  */
-import { EXECUTORS, scenarioDurationMs } from '../executors/index.ts';
+import { EXECUTORS, plannedIterations, scenarioDurationMs } from '../executors/index.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import { customMetrics } from '../metrics/custom.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
@@ -125,7 +125,7 @@ export class Engine implements ScenarioHost {
     return this.runs.map((run) => {
       const progress = run.progress();
       progress.plannedMs = scenarioDurationMs(run.scenario);
-      progress.plannedIterations = plannedIterations(run);
+      progress.plannedIterations = plannedIterations(run.scenario);
       return progress;
     });
   }
@@ -221,18 +221,6 @@ export class Engine implements ScenarioHost {
   }
 }
 
-function plannedIterations(run: ScenarioRun): number | undefined {
-  const { scenario } = run;
-  switch (scenario.executor) {
-    case 'shared-iterations':
-    case 'batches':
-      return scenario.iterations;
-    case 'per-vu-iterations':
-      return scenario.iterations * scenario.vus;
-    default:
-      return undefined;
-  }
-}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -3,6 +3,7 @@
  * VUs, starts iterations on them, tracks which are in flight, and interrupts what is still
  * running when the graceful stop runs out.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutorContext, Vu } from '../executors/executor.ts';
 import type { ResolvedScenario } from '../scenario/resolved.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
@@ -34,6 +35,12 @@ export interface ScenarioHost {
   /** Registers a waiter that must be woken (with false) when the test stops. */
   onStop(wake: () => void): () => void;
 }
+
+/** Socket errors that mean this machine ran out of something (fds, ports), not the server failing. */
+const LOCAL_RESOURCE_ERRORS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL']);
+
+/** How long a VU pauses after such an error before its next iteration. */
+export const LOCAL_RESOURCE_PAUSE_MS = 100;
 
 export class ScenarioRun implements ExecutorContext {
   readonly scenario: ResolvedScenario;
@@ -127,7 +134,12 @@ export class ScenarioRun implements ExecutorContext {
     this.busy.add(state);
     try {
       if (this.host.iteration) await this.runCustomIteration(state, sender, iterationInTest);
-      else await session.sendMessage();
+      else {
+        const failure = await session.sendMessage();
+        // Out of file descriptors or local ports: retrying at once would spin through thousands of
+        // failures a second. A short pause lets sockets close (the failure is already counted).
+        if (failure?.error !== undefined && LOCAL_RESOURCE_ERRORS.has(failure.error)) await sleep(LOCAL_RESOURCE_PAUSE_MS);
+      }
     } finally {
       this.busy.delete(state);
       state.iterations++;

@@ -43,3 +43,19 @@ export function scenarioDurationMs(s: ResolvedScenario): number {
       return stagesDurationMs(s.stages);
   }
 }
+
+/**
+ * Iterations an iteration-based scenario is planned to run (each is one message in the default
+ * flow), or undefined for duration-based executors, whose count depends on the server.
+ */
+export function plannedIterations(scenario: ResolvedScenario): number | undefined {
+  switch (scenario.executor) {
+    case 'shared-iterations':
+    case 'batches':
+      return scenario.iterations;
+    case 'per-vu-iterations':
+      return scenario.iterations * scenario.vus;
+    default:
+      return undefined;
+  }
+}

@@ -3,6 +3,7 @@
  * metrics from scenario code, the VU gauges, dropped iterations, and the per-second timeline.
  * The engine records into it; outputs and thresholds read aggregates from it.
  */
+import type { MetricValues } from '../thresholds/evaluate.ts';
 import type { MetricInfo, MetricType } from './catalogue.ts';
 import { BUILT_IN_METRICS, phaseMetricName } from './catalogue.ts';
 import { PHASES } from '../smtp/phases.ts';
@@ -43,17 +44,8 @@ export interface CustomMetric {
   max: number;
 }
 
-/** What thresholds need from a metric (times in ms); mirrors thresholds/evaluate.ts MetricValues. */
-export interface AggregateValues {
-  type: MetricType;
-  count: number;
-  avg?(): number;
-  min?(): number;
-  max?(): number;
-  percentile?(p: number): number;
-  rate?(): number;
-  value?(): number;
-}
+/** What thresholds need from a metric (times in ms): the evaluator's MetricValues. */
+export type AggregateValues = MetricValues;
 
 export class MetricsRegistry {
   /** performance.now() when the load started. */
