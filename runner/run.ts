@@ -18,6 +18,7 @@ import { BUILT_IN_METRICS, SYSTEM_TAGS, type MetricInfo } from './metrics/catalo
 import type { MetricsRegistry } from './metrics/registry.ts';
 import { Engine, type TestResult } from './engine/engine.ts';
 import type { EngineListener } from './engine/events.ts';
+import { SessionTranscripts } from './engine/transcript.ts';
 import { runPreflight } from './preflight.ts';
 import { ProcessWatcher } from './watch/watcher.ts';
 import { analyseTrends, trendMetricValues, type RunTrends } from './analysis/run-trends.ts';
@@ -50,6 +51,8 @@ export interface RunCommandOptions extends CiOutputFlags {
   noResultsFile?: boolean;
   /** Print only the summary. */
   quiet?: boolean;
+  /** `--debug[=N]`: protocol transcript of the first N SMTP sessions on stderr (secrets redacted). */
+  debugSessions?: number;
   /** Seconds between progress lines when not on a terminal. */
   progressIntervalMs?: number;
   /** Run the preflight (connect, greeting, EHLO, AUTH per sender: preflight.ts) before the load. @default true */
@@ -144,7 +147,8 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     if (watcher) listeners.push(watcher);
     for (const output of outputs) if (output.listener) listeners.push(output.listener);
     if (!quiet) stdout.write(formatHeader(options) + '\n');
-    const engine = new Engine(options, listeners, abortCheckFor(thresholds));
+    const transcripts = command.debugSessions ? new SessionTranscripts(command.debugSessions, (line) => stderr.write(line)) : undefined;
+    const engine = new Engine(options, listeners, abortCheckFor(thresholds), transcripts);
 
     const config = describeConfig(options, command);
     let partialWritten = false;

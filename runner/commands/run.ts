@@ -11,6 +11,7 @@ import { collect, duration, integer, keyValues, port, positiveNumber, targetPort
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { UsageError } from '../errors.ts';
+import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
 
 /** Adds `run` to the program. */
 export function registerRunCommand(program: Command): void {
@@ -59,6 +60,7 @@ export function registerRunCommand(program: Command): void {
     .option('--no-out', 'write no results file (--out KIND=TARGET outputs are still written)')
     .option('--report <file>', 'also write the self-contained HTML report (charts, phases, errors, thresholds) to this file')
     .option('--quiet', 'print only the summary')
+    .option('--debug [sessions]', `print the SMTP protocol transcript of the first N sessions to stderr, secrets redacted (default N: ${DEFAULT_DEBUG_SESSIONS})`, debugSessions)
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal').default(5).argParser(positiveNumber('--progress-interval')))
     .option('--watch-pid <pid>', 'sample this process\'s CPU and memory during the run (default: the local process listening on the target port)', integer(1, '--watch-pid'))
     .option('--no-watch', 'do not sample the server process')
@@ -119,6 +121,7 @@ export function registerRunCommand(program: Command): void {
         noResultsFile,
         report: flags['report'],
         quiet: flags['quiet'],
+        debugSessions: flags['debug'] === true ? DEFAULT_DEBUG_SESSIONS : flags['debug'],
         progressIntervalMs: flags['progressInterval'] * 1000,
         check: flags['check'],
         watchPid: flags['watch'] === false ? false : flags['watchPid'],
@@ -144,6 +147,14 @@ function choice<T extends string>(choices: readonly T[], flag: string) {
     if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`${flag} must be one of ${choices.join(', ')}, got '${value}'`);
     return value as T;
   };
+}
+
+/** `--debug [sessions]`: a count ≥ 1; anything else was probably the scenario file taken as the count. */
+function debugSessions(value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value)) {
+    throw new InvalidArgumentError(`--debug takes a number of sessions, got '${value}' (write --debug=N, or put --debug after the scenario file)`);
+  }
+  return Number(value);
 }
 
 /** Asks on the terminal (stdin and stderr both TTYs), or undefined when there is none (CI). */

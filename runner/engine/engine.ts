@@ -10,6 +10,7 @@ import { ScriptError } from '../errors.ts';
 import type { IterationContext } from '../smtp/api.ts';
 import type { EngineListener, ScenarioProgress } from './events.ts';
 import { ScenarioRun, type ScenarioHost } from './scenario-run.ts';
+import type { SessionTranscripts } from './transcript.ts';
 
 /** How often the timeline closes a window and listeners hear progress. */
 export const TICK_MS = 1000;
@@ -51,9 +52,12 @@ export class Engine implements ScenarioHost {
   /** performance.now() when the warm-up ended; undefined without one (or before it ends). */
   private warmupEndMs: number | undefined;
   private sequence = 0;
+  readonly transcripts: SessionTranscripts | undefined;
 
-  constructor(options: ResolvedOptions, listeners: EngineListener[] = [], abortCheck?: AbortCheck) {
+  /** `transcripts`: `--debug` protocol transcripts of the first sessions (transcript.ts). */
+  constructor(options: ResolvedOptions, listeners: EngineListener[] = [], abortCheck?: AbortCheck, transcripts?: SessionTranscripts) {
     this.options = options;
+    this.transcripts = transcripts;
     this.listeners = listeners;
     this.abortCheck = abortCheck;
     this.iteration = options.iteration;

@@ -13,6 +13,7 @@ import { SmtpStepError } from '../smtp/api.ts';
 import { createAccountPicker } from '../scenario/accounts.ts';
 import type { ScenarioProgress } from './events.ts';
 import { VuState } from './vu.ts';
+import type { SessionTranscripts } from './transcript.ts';
 
 /** What a scenario run needs from the engine. */
 export interface ScenarioHost {
@@ -34,6 +35,8 @@ export interface ScenarioHost {
   vusChanged(): void;
   /** Registers a waiter that must be woken (with false) when the test stops. */
   onStop(wake: () => void): () => void;
+  /** `--debug` transcripts, hooked onto new VUs' sessions; undefined without `--debug`. */
+  readonly transcripts: SessionTranscripts | undefined;
 }
 
 /** Socket errors that mean this machine ran out of something (fds, ports), not the server failing. */
@@ -92,6 +95,7 @@ export class ScenarioRun implements ExecutorContext {
   allocateVu(): Vu {
     const firstSeries = this.seriesBySender.values().next().value!;
     const vu = new VuState(this.host.nextVuId(), this.scenario, this.host.registry, firstSeries);
+    if (this.host.transcripts !== undefined) this.host.transcripts.attach(vu.id, vu.session);
     this.vus.push(vu);
     this.publishVus();
     return vu;

@@ -42,6 +42,7 @@ import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines
 import type { TLSSocket } from 'node:tls';
 import { startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
 import { authContinuationLine, authInitialLine, describeXoauth2Challenge, type SaslMechanism } from './auth.ts';
+import { REDACTED } from '../redact.ts';
 
 /** What a session reports; implemented by the engine's metrics (the session never touches metrics). */
 export interface SessionRecorder {
@@ -62,6 +63,14 @@ export interface SessionRecorder {
   /** An established connection was closed; its totals in bytes. */
   connectionClosed(bytesSent: number, bytesReceived: number): void;
 }
+
+/**
+ * `--debug` protocol transcript hook: 'open' when a connection is established (text: host:port),
+ * 'C' per command line we write, 'S' per reply line we read. Texts carry no CRLF; AUTH
+ * continuation lines arrive as REDACTED and message data as a byte count; the listener still
+ * runs redact() (AUTH initial responses, secrets echoed by a server).
+ */
+export type SessionTranscript = (direction: 'open' | 'C' | 'S', text: string) => void;
 
 /** Failure.error of a message cut off by close() (a hard stop), not by the server. */
 export const INTERRUPTED_ERROR = 'INTERRUPTED';
@@ -215,6 +224,8 @@ export class SmtpSession implements SmtpSteps {
   /** The EHLO reply of the current connection, undefined before EHLO. */
   ehloReply: Reply | undefined = undefined;
 
+  /** `--debug` transcript of this session's connections; undefined (the norm) costs one check per command and reply. */
+  transcript: SessionTranscript | undefined = undefined;
   private readonly host: string;
   private readonly port: number;
   /** Whether `host` is an IP address (connect to it as is) rather than a name (cachedLookup). */
@@ -605,12 +616,14 @@ export class SmtpSession implements SmtpSteps {
     const userData = this.userData;
     if (userData !== undefined) {
       this.messageBytes = Buffer.byteLength(userData) - END_OF_DATA.length;
+      if (this.transcript !== undefined) this.traceMessage();
       socket.write(userData);
       return;
     }
     const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
     const body = this.body;
     this.messageBytes = Buffer.byteLength(head) + body.length - END_OF_DATA.length;
+    if (this.transcript !== undefined) this.traceMessage();
     // One corked writev; copying head and body into one Buffer for a plain write measured no cheaper
     socket.cork();
     socket.write(head);
@@ -678,6 +691,7 @@ export class SmtpSession implements SmtpSteps {
     this.phaseStartMs = now;
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[phase]!;
     this.commandChunk = this.chunkCount;
+    if (this.transcript !== undefined) this.traceCommand(line);
     (this.tlsSocket ?? this.socket)!.write(line);
   }
 
@@ -716,6 +730,7 @@ export class SmtpSession implements SmtpSteps {
     const now = performance.now();
     this.isEstablished = true;
     this.recorder.connectionOpened();
+    if (this.transcript !== undefined) this.transcript('open', `${this.host}:${this.port}`);
     this.recorder.phase(CONNECT, elapsedUs(this.phaseStartMs, now));
     if (this.smtp.tls === 'implicit') {
       // RFC 8314 §3.3: TLS from the first byte; the greeting comes over it
@@ -735,11 +750,14 @@ export class SmtpSession implements SmtpSteps {
    */
   private wantsCodeOnly(code: number): boolean {
     const phase = this.awaiting;
+    // A transcript shows every reply's text
+    if (this.transcript !== undefined) return false;
     return this.driver === DRIVER_FLOW && phase !== IDLE && phase !== CONNECT && phase !== EHLO && isExpectedCode(phase, code);
   }
 
   /** A reply: `reply` is undefined only for what wantsCodeOnly() accepted. */
   private handleReply(code: number, reply: Reply | undefined): void {
+    if (this.transcript !== undefined && reply !== undefined) this.traceReply(reply);
     const phase = this.awaiting;
     if (phase === IDLE || phase === CONNECT) {
       // Unsolicited (e.g. 421 on an idle connection): the connection's state is unknown now
@@ -769,6 +787,7 @@ export class SmtpSession implements SmtpSteps {
       // Next recipient: the rcpt phase keeps its start, the deadline is per reply
       this.deadline.deadlineMs = now + this.timeoutMsByPhase[RCPT]!;
       this.commandChunk = this.chunkCount;
+      if (this.transcript !== undefined) this.traceCommand(this.rcptLines[this.rcptIndex]!);
       (this.tlsSocket ?? this.socket)!.write(this.rcptLines[this.rcptIndex]!);
       return;
     }
@@ -1012,7 +1031,30 @@ export class SmtpSession implements SmtpSteps {
     if (mechanism === 'xoauth2') this.authChallengeText = describeXoauth2Challenge(reply.lines.join(''));
     this.deadline.deadlineMs = performance.now() + this.timeoutMsByPhase[AUTH]!;
     this.commandChunk = this.chunkCount;
+    // Usernames and secrets in base64, whatever the mechanism
+    if (this.transcript !== undefined) this.transcript('C', REDACTED);
     (this.tlsSocket ?? this.socket)!.write(line);
+  }
+
+  // ---- --debug transcript (only called when `transcript` is set) ----
+
+  private traceCommand(line: Buffer | string): void {
+    const text = typeof line === 'string' ? line : line.toString('utf8');
+    this.transcript!('C', text.endsWith('\r\n') ? text.slice(0, -2) : text);
+  }
+
+  private traceMessage(): void {
+    this.transcript!('C', `<${this.messageBytes.toLocaleString('en-US')} bytes of message data>`);
+  }
+
+  /** RFC 5321 §4.2.1: `code-text` on every line but the last, `code text` on the last. */
+  private traceReply(reply: Reply): void {
+    const lines = reply.lines;
+    const last = Math.max(lines.length - 1, 0);
+    for (let i = 0; i <= last; i++) {
+      const enhanced = i === 0 && reply.enhanced !== undefined ? `${reply.enhanced} ` : '';
+      this.transcript!('S', `${reply.code}${i === last ? ' ' : '-'}${enhanced}${lines[i] ?? ''}`);
+    }
   }
 
   // Socket listeners: shared functions; `this` is the socket, events of a replaced socket are ignored.
