@@ -11,9 +11,10 @@
  *   have recorded (within the histograms' 3 significant digits, as always);
  * - throughput is recomputed over the union wall time: from the earliest start to the latest end
  *   (timestamp + total_time_seconds of each file);
- * - per-scenario and per-account groups: counts add exactly; their latency percentiles are kept
- *   when only one file has the group and are null when several do, because results files store
- *   histograms for the whole test only (min, max and the count-weighted average stay exact);
+ * - per-scenario and per-account groups: counts add exactly, and so do their histograms when every
+ *   file carries them (results files do since groups got `histogram`), making their percentiles
+ *   exact; for older files the percentiles are kept when only one file has the group and are null
+ *   when several do (min, max and the count-weighted average stay exact);
  * - custom metrics: counters and rates add exactly; trends keep count, min, max and average, and
  *   their percentiles only when one file has the metric; a gauge's value is the latest-ending file's;
  * - timeline: windows are aligned on wall-clock time (each file's timestamp + t): every window goes
@@ -204,7 +205,15 @@ function mergeGroupMaps<G extends GroupFigures, R>(
       counts.failed += part.failed;
       counts.interrupted += part.interrupted;
     }
-    merged[name] = finish(parts, groupFigures(counts, combineLatency(parts.map((p) => p.latency)), unionSeconds));
+    // Exact when every part carries its histogram (results files since they do); else approximate.
+    const histograms = parts.map((p) => p.histogram);
+    if (histograms.every((h): h is EncodedTrend => h !== undefined)) {
+      const trend = new TrendSink();
+      for (const encoded of histograms) if (encoded.count > 0) trend.add(TrendSink.decode(encoded));
+      merged[name] = { ...finish(parts, groupFigures(counts, latencySeconds(trend), unionSeconds)), histogram: trend.encode() };
+    } else {
+      merged[name] = finish(parts, groupFigures(counts, combineLatency(parts.map((p) => p.latency)), unionSeconds));
+    }
   }
   return merged;
 }

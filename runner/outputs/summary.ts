@@ -41,6 +41,11 @@ export interface GroupFigures {
   /** successful per second of wall-clock test time. */
   successful_rps: number;
   latency: LatencySeconds;
+  /**
+   * The group's smtp_txn_duration histogram (µs, HDR), on scenario and account groups, so that
+   * `runner merge` gives their percentiles exactly too.
+   */
+  histogram?: EncodedTrend;
 }
 
 export interface ThresholdOutcome {
@@ -209,15 +214,20 @@ export function buildSummary(
   });
   const scenarios: Summary['scenarios'] = {};
   for (const scenario of options.scenarios) {
+    const group = registry.aggregate({ scenario: scenario.name });
     scenarios[scenario.name] = {
       executor: scenario.executor,
-      ...groupFigures(registry.aggregate({ scenario: scenario.name }), durationMs),
+      ...groupFigures(group, durationMs),
+      histogram: group.txnDuration.encode(),
       dropped_iterations: registry.droppedCount(scenario.name),
     };
   }
   const accounts: Summary['accounts'] = {};
   const senders = new Set(registry.series.map((series) => series.tags['account']!));
-  for (const sender of senders) accounts[sender] = groupFigures(registry.aggregate({ account: sender }), durationMs);
+  for (const sender of senders) {
+    const group = registry.aggregate({ account: sender });
+    accounts[sender] = { ...groupFigures(group, durationMs), histogram: group.txnDuration.encode() };
+  }
   return {
     timestamp: result.startedAt.toISOString(),
     target: first ? `${first.target.host}:${first.target.port}` : '',

@@ -97,6 +97,18 @@ exact('groups add: one file\'s group keeps its percentiles, a shared group keeps
   assert.is(shared.latency.min_seconds, whole.results.latency.min_seconds);
   assert.is(shared.latency.max_seconds, whole.results.latency.max_seconds);
   assert.ok(Math.abs(shared.latency.avg_seconds! - whole.results.latency.avg_seconds!) <= 1e-6, 'weighted mean');
+  // Both files carry the group's histogram: its percentiles are exact, as for the whole test.
+  assert.equal(shared.latency, whole.results.latency);
+});
+
+exact('groups from files without group histograms (older results files): counts exact, percentiles null', () => {
+  const strip = (run: ReturnType<typeof runA>) => {
+    for (const group of [...Object.values(run.summary!.scenarios), ...Object.values(run.summary!.accounts)]) delete group.histogram;
+    return run;
+  };
+  const { summary } = mergeResults([strip(runA()), strip(runB())]);
+  const shared = summary.scenarios['default']!;
+  assert.is(shared.total_requests, union().results.total_requests);
   assert.is(shared.latency.p95_seconds, null);
 });
 
