@@ -156,9 +156,11 @@ function latencyBlock(latency: LatencySeconds): string[] {
   ];
 }
 
+/** A plain-text table: the first column (and a trailing `text` column) left-aligned, numbers right. */
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const isLeft = (i: number) => i === 0 || (i === header.length - 1 && header[i] === 'text');
+  const line = (cells: string[]) => '  ' + cells.map((c, i) => (isLeft(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)];
 }
 
@@ -186,7 +188,9 @@ export function formatSummary(
       : `Warm-up: the first ${r.warmup.ended_at_seconds.toFixed(1)} s (${r.warmup.asked}) are left out of these figures (the timeline keeps them).`);
   }
   if (r.interrupted) lines.push(`Interrupted: ${r.interrupted} (cut off by the stop; not counted as failed)`);
-  if (r.dropped_iterations) lines.push(`Dropped iterations: ${r.dropped_iterations} (no free VU at their planned start)`);
+  if (r.dropped_iterations) {
+    lines.push(`Dropped iterations: ${r.dropped_iterations} (no free VU at their planned start; they are in no latency figure: raise maxVUs to measure them)`);
+  }
   lines.push(
     '',
     'Throughput:',
