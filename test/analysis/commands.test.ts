@@ -3,39 +3,20 @@
  * proxies with a 60 ms and a 5 ms delay, the built CLI in its own process (`node build.mjs` first),
  * its output and its exit codes.
  */
+import { runCli as runCliProcess, type Ran } from '../cli-process.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../../runner/errors.ts';
 import { validateSummary } from '../../runner/analysis/results-file.ts';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/runner.js');
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs the built CLI without colour; killed after 30 s. */
 function runCli(args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    const limit = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => {
-      clearTimeout(limit);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCliProcess(args, { limitMs: 30_000 });
 }
 
 const temp = createTempDir();

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTempDir } from '../helpers.ts';
 import { ExitCode } from '../../runner/errors.ts';
-import { runCli, type Ran } from './cli-process.ts';
+import { runCli, type Ran } from '../cli-process.ts';
 
 const temp = createTempDir();
 const TMP = temp.dir;

@@ -1,41 +1,20 @@
 /**
  * The `runner` command as a person runs it: a real process, its output and its exit code.
  */
+import { runCli as runCliProcess, type Ran } from '../cli-process.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createTempDir, withFakeProxy } from '../helpers.ts';
 import { ExitCode } from '../../runner/errors.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/runner.js');
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs the CLI; `onStdout` may act on the output as it arrives (e.g. send a signal). Killed after `limitMs`. */
 function runCli(args: string[], options: { cwd?: string; limitMs?: number; onStdout?: (text: string, pid: number) => void } = {}): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    const limit = setTimeout(() => child.kill('SIGKILL'), options.limitMs ?? 60_000);
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      options.onStdout?.(stdout, child.pid!);
-    });
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => {
-      clearTimeout(limit);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const { onStdout } = options;
+  return runCliProcess(args, { cwd: options.cwd, limitMs: options.limitMs, onStdout: onStdout && ((text, child) => onStdout(text, child.pid!)) });
 }
 
 const cli = suite('cli');

@@ -11,7 +11,7 @@ import AjvModule from 'ajv';
 import { createTempDir, withFakeProxy } from '../helpers.ts';
 import { ExitCode } from '../../runner/errors.ts';
 import type { FakeProxy } from '../../fixtures/fake-proxy.ts';
-import { ROOT, runCli, startCli, type Ran } from './cli-process.ts';
+import { ROOT, runCli, startCli, type Ran } from '../cli-process.ts';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const validateResults = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'schemas/results.schema.json'), 'utf8')));

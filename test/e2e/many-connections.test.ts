@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTempDir } from '../helpers.ts';
 import { ExitCode } from '../../runner/errors.ts';
-import { maxNofile, readRssBytes, startCli, startFixtureProcess, type CliProcess } from './cli-process.ts';
+import { maxNofile, readRssBytes, startCli, startFixtureProcess, type CliProcess } from '../cli-process.ts';
 
 const NOFILE_MAX = maxNofile();
 

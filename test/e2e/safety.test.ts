@@ -3,10 +3,9 @@
  * domains need an acknowledgement (a terminal's "yes" or --allow-real-recipients); the built-in
  * fixture never asks; CI (no terminal) is refused with the way out.
  */
+import { runCli as runCliProcess, type Ran } from '../cli-process.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTextSink, withFakeProxy } from '../helpers.ts';
 import { ExitCode } from '../../runner/errors.ts';
@@ -15,7 +14,6 @@ import type { ScenarioConfig } from '../../runner/scenario/types.ts';
 import { confirmRealRecipients, isReservedRecipient, planRealMail, RealRecipientsError, REAL_MAIL_FREE_MESSAGES } from '../../runner/safety.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/runner.js');
 
 const Reserved = suite('reserved test domains (RFC 2606, RFC 6761)');
 
@@ -88,20 +86,8 @@ for (const c of CONFIRM_CASES) {
   });
 }
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // stdin is not a terminal here: the CI case
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const limit = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout!.on('data', (chunk) => (stdout += chunk));
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => {
-      clearTimeout(limit);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runCli(args: string[]): Promise<Ran> {
+  return runCliProcess(args);
 }
 
 const Cli = suite('the CLI without a terminal (CI)');

@@ -4,21 +4,18 @@
  * JUnit, summary JSON, NDJSON timeline, stdout, stderr) grepped for the secrets and their
  * base64 forms.
  */
+import { runCli as runCliProcess, type Ran } from '../cli-process.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
 import { runCommand } from '../../runner/run.ts';
 import { createTextSink } from '../helpers.ts';
 import { addSecret, base64Forms, clearSecrets, redact, redactAuthCommand, REDACTED } from '../../runner/redact.ts';
 import { authInitialLine, xoauth2Payload } from '../../runner/smtp/auth.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/runner.js');
 
 const PASSWORD = 'Pw-Zebra-7781-Secret';
 const TOKEN = 'ya29.Tok-Quokka-5512-Secret';
@@ -82,19 +79,8 @@ async function startEchoingServer(): Promise<{ port: number; close(): Promise<vo
   };
 }
 
-function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    const limit = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => {
-      clearTimeout(limit);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runCli(args: string[], cwd: string): Promise<Ran> {
+  return runCliProcess(args, { cwd });
 }
 
 function readEveryFile(dir: string): Array<[string, string]> {

@@ -3,12 +3,11 @@
  * string from the results escaped, the summary's numbers on the page, and the two ways to get
  * it (`runner run --report`, `runner report-html`). test/browser/report.test.ts opens it for real.
  */
+import { runCli as runCliProcess, type Ran } from '../cli-process.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
 import {
@@ -28,8 +27,6 @@ import { TrendSink } from '../../runner/metrics/trend.ts';
 import { ExitCode, OutputError, RunnerError } from '../../runner/errors.ts';
 import type { Summary } from '../../runner/outputs/summary.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/runner.js');
 const require = createRequire(import.meta.url);
 const UPLOT_JS = readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
 
@@ -278,19 +275,8 @@ outputs('a run with --report writes the report beside the results file, the same
   }
 });
 
-function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    const limit = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => {
-      clearTimeout(limit);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runCli(args: string[], cwd: string): Promise<Ran> {
+  return runCliProcess(args, { cwd });
 }
 
 outputs('runner report-html results.json -o report.html, and clear errors for a wrong file', async () => {

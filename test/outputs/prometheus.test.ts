@@ -5,13 +5,13 @@
  * Prometheus server (Debian's `prometheus`) scrapes a 5 s run of the CLI and its HTTP API
  * must give back the run's own numbers.
  */
+import { runCli as runCliProcess, type Ran } from '../cli-process.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { register as globalRegister } from 'prom-client';
 import { MetricsRegistry } from '../../runner/metrics/registry.ts';
 import { countError } from '../../runner/metrics/series.ts';
@@ -281,7 +281,6 @@ endpoint.run();
 
 // ---------------------------------------------------------------------------------------------
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The prometheus binary; installed with apt-get when missing and we are root. */
 function findPrometheus(): { path: string } | { missing: string } {
@@ -317,19 +316,8 @@ async function waitFor<T>(what: string, limitMs: number, check: () => Promise<T 
 }
 
 /** Runs the CLI to its end; killed after `limitMs`. */
-function runCli(args: string[], cwd: string, limitMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/runner.js'), ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    const limit = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => {
-      clearTimeout(limit);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runCli(args: string[], cwd: string, limitMs: number): Promise<Ran> {
+  return runCliProcess(args, { cwd, limitMs });
 }
 
 const real = suite('prometheus: a real Prometheus scrapes a run');

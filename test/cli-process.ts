@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FakeProxyStats } from '../../fixtures/fake-proxy.ts';
+import type { FakeProxyStats } from '../fixtures/fake-proxy.ts';
 
 /** The repository root. */
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** The CLI entry point, as npm installs it. */
 export const BIN = join(ROOT, 'bin/runner.js');
 
