@@ -129,7 +129,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     outputs = [...createOutputs(command.out, cwd, Date.now(), { hasResultsFile: !command.noResultsFile }), ...createCiOutputs(command, cwd)];
     const outputContext: OutputContext = { options, cwd, stdout, stderr };
     for (const output of outputs) await output.prepare?.(outputContext);
-    const resultsFile = outputs.find((output) => output.description === 'results file')?.path;
+    const resultsFile = outputs.find((output) => output.isResultsFile)?.path;
 
     // The fast part of `runner check` (connect, greeting, EHLO, AUTH per sender) before any load
     if (command.check !== false) await runPreflight(options);

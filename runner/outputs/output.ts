@@ -21,6 +21,8 @@ export interface RunOutput {
   readonly description: string;
   /** The file it writes, if any (printed after the summary). */
   readonly path?: string;
+  /** Whether this is the results file (the one `Results saved to:` names). */
+  readonly isResultsFile?: boolean;
   /** Before any load: check paths are writable, ports free. Throw a RunnerError otherwise. */
   prepare?(context: OutputContext): Promise<void>;
   /** Listens to the engine while it runs; must be quick and never throw. */

@@ -11,6 +11,7 @@ export function createResultsJsonOutput(path: string): RunOutput {
   return {
     description: 'results file',
     path,
+    isResultsFile: true,
     prepare: () => assertWritable(path, 'results file'),
     finish: (summary) => writeJsonAtomic(path, summary),
     finishNow(summary) {

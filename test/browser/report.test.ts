@@ -7,6 +7,7 @@
  * Chromium is installed here when missing (apt-get, as root); only if that fails is the test
  * skipped, saying why. .ci/run installs it before the tests.
  */
+import { expectedHeadline } from '../report-figures.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
-import { formatLatency } from '../../runner/outputs/console.ts';
 import type { Summary } from '../../runner/outputs/summary.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -125,17 +125,7 @@ if (missing) {
         (el as HTMLElement).dataset['figure'], { value: (el as HTMLElement).dataset['value'], text: el.textContent!.trim() },
       ])));
       const r = results.results;
-      const expected: [string, number | null, string][] = [
-        ['total_requests', r.total_requests, r.total_requests.toLocaleString('en-US')],
-        ['successful', r.successful, r.successful.toLocaleString('en-US')],
-        ['failed', r.failed, String(r.failed)],
-        ['success_rate', r.success_rate, `${(r.success_rate * 100).toFixed(1)}%`],
-        ['throughput_rps', r.throughput_rps, `${r.throughput_rps.toFixed(1)} msg/s`],
-        ['throughput_rpm', r.throughput_rpm, Math.round(r.throughput_rpm).toLocaleString('en-US')],
-        ['p50_seconds', r.latency.p50_seconds, formatLatency(r.latency.p50_seconds)],
-        ['p95_seconds', r.latency.p95_seconds, formatLatency(r.latency.p95_seconds)],
-        ['p99_seconds', r.latency.p99_seconds, formatLatency(r.latency.p99_seconds)],
-      ];
+      const expected = expectedHeadline(r);
       for (const [key, value, text] of expected) {
         assert.ok(shown[key], `${key} on the page`);
         assert.is(Number(shown[key]!.value), value, `${key} value`);

@@ -4,16 +4,17 @@
  * JUnit, summary JSON, NDJSON timeline, stdout, stderr) grepped for the secrets and their
  * base64 forms.
  */
+import { leakForms } from '../leak-forms.ts';
 import { runCli as runCliProcess, type Ran } from '../cli-process.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
+import { createTempDir, createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
 import { runCommand } from '../../runner/run.ts';
-import { createTextSink } from '../helpers.ts';
-import { addSecret, base64Forms, clearSecrets, redact, redactAuthCommand, REDACTED } from '../../runner/redact.ts';
+
+import { addSecret, clearSecrets, redact, redactAuthCommand, REDACTED } from '../../runner/redact.ts';
 import { authInitialLine, xoauth2Payload } from '../../runner/smtp/auth.ts';
 
 
@@ -21,22 +22,9 @@ const PASSWORD = 'Pw-Zebra-7781-Secret';
 const TOKEN = 'ya29.Tok-Quokka-5512-Secret';
 const USER = 'test@example.com';
 
-/** Every form a leak could take: the secrets, their base64 in any alignment, the whole AUTH payloads. */
-function leakForms(): string[] {
-  return [
-    PASSWORD,
-    TOKEN,
-    ...base64Forms(PASSWORD),
-    ...base64Forms(TOKEN),
-    authInitialLine('plain', USER, PASSWORD).trim().split(' ')[2]!,
-    xoauth2Payload(USER, TOKEN),
-    Buffer.from(PASSWORD).toString('base64'),
-    Buffer.from(TOKEN).toString('base64'),
-  ];
-}
 
 function assertNoLeak(where: string, text: string): void {
-  for (const form of leakForms()) assert.not.ok(text.includes(form), `${where} contains ${JSON.stringify(form)}`);
+  for (const form of leakForms(USER, PASSWORD, TOKEN)) assert.not.ok(text.includes(form), `${where} contains ${JSON.stringify(form)}`);
 }
 
 /** A server that refuses AUTH quoting the command it got (as some do), so the secret reaches our error texts. */

@@ -3,6 +3,7 @@
  * string from the results escaped, the summary's numbers on the page, and the two ways to get
  * it (`runner run --report`, `runner report-html`). test/browser/report.test.ts opens it for real.
  */
+import { expectedHeadline } from '../report-figures.ts';
 import { runCli as runCliProcess, type Ran } from '../cli-process.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -21,7 +22,6 @@ import {
 } from '../../runner/outputs/html-report.ts';
 import { escapeHtml, html, jsonForScript } from '../../runner/outputs/html-template.ts';
 import { createCiOutputs, createOutputs } from '../../runner/outputs/index.ts';
-import { formatLatency } from '../../runner/outputs/console.ts';
 import { defaultReportPath, readReportSummary } from '../../runner/commands/report-html.ts';
 import { TrendSink } from '../../runner/metrics/trend.ts';
 import { ExitCode, OutputError, RunnerError } from '../../runner/errors.ts';
@@ -144,18 +144,7 @@ const figures = suite('html report: the summary\'s numbers');
 figures('headline cards carry the summary\'s figures as data-value and as text', async () => {
   const summary = await summaryOfARun();
   const page = renderHtmlReport(summary);
-  const r = summary.results;
-  const cases: [string, number | null, string][] = [
-    ['total_requests', r.total_requests, r.total_requests.toLocaleString('en-US')],
-    ['successful', r.successful, r.successful.toLocaleString('en-US')],
-    ['failed', r.failed, String(r.failed)],
-    ['success_rate', r.success_rate, `${(r.success_rate * 100).toFixed(1)}%`],
-    ['throughput_rps', r.throughput_rps, `${r.throughput_rps.toFixed(1)} msg/s`],
-    ['throughput_rpm', r.throughput_rpm, Math.round(r.throughput_rpm).toLocaleString('en-US')],
-    ['p50_seconds', r.latency.p50_seconds, formatLatency(r.latency.p50_seconds)],
-    ['p95_seconds', r.latency.p95_seconds, formatLatency(r.latency.p95_seconds)],
-    ['p99_seconds', r.latency.p99_seconds, formatLatency(r.latency.p99_seconds)],
-  ];
+  const cases = expectedHeadline(summary.results);
   for (const [key, value, text] of cases) {
     const match = new RegExp(`data-figure="${key}" data-value="([^"]*)">([^<]*)<`).exec(page);
     assert.ok(match, `${key} on the page`);
