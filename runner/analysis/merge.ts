@@ -18,10 +18,13 @@
  * - custom metrics: counters and rates add exactly; trends keep count, min, max and average, and
  *   their percentiles only when one file has the metric; a gauge's value is the latest-ending file's;
  * - timeline: windows are aligned on wall-clock time (each file's timestamp + t): every window goes
- *   into the one-second bin of the merged run that holds its midpoint, so a count may land up to half
- *   a second from where it happened; counts and msgs/s per bin are sums. A bin's p50/p95/p99 are
- *   copied when one file completed messages in it and null when several did (per-window histograms
- *   are not stored, and percentiles of parts do not add up to the percentile of the whole);
+ *   into the bin of the merged run that holds its midpoint, so a count may land up to half a bin
+ *   from where it happened; counts and msgs/s per bin are sums, VUs the sum of each file's last.
+ *   Bins are one second, or as long as the longest windows of the inputs (2, 4, … s when a long
+ *   run folded its timeline), doubled while there would be more than the timeline's cap. A bin's
+ *   p50/p95/p99 come from its windows' added histograms (`txnHistogram`), exact as above; windows
+ *   of older files have no histogram: then a bin's percentiles are copied when one file completed
+ *   messages in it and null when several did (percentiles of parts are not the whole's);
  * - watch (the server process sampled during the run): kept from the first file that has it, its
  *   sample times shifted to the merged start (the generators watched the same process, so one
  *   record is the process's; several would double its samples);
@@ -32,7 +35,7 @@ import { analyseTrends } from './run-trends.ts';
 import { PHASES } from '../smtp/phases.ts';
 import { errorKey } from '../metrics/series.ts';
 import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
-import type { TimelinePoint } from '../metrics/registry.ts';
+import { DEFAULT_TIMELINE_MAX_POINTS, windowPercentiles, type TimelinePoint } from '../metrics/timeline.ts';
 import { latencySeconds, type CustomMetricFigures, type ErrorFigure, type GroupFigures, type LatencySeconds, type Summary } from '../outputs/summary.ts';
 import { decodeTrend, ResultsFileError, validateSummary, type LoadedResults } from './results-file.ts';
 
@@ -269,10 +272,12 @@ function mergeCustomMetrics(inputs: readonly Input[], unionSeconds: number): Rec
   return merged;
 }
 
-/** Aligns the inputs' windows on wall-clock time into one-second bins (see the module comment). */
+/** Aligns the inputs' windows on wall-clock time into bins (see the module comment). */
 function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: number): TimelinePoint[] {
   const spanMs = endMs - originMs;
-  const binCount = Math.max(1, Math.ceil(spanMs / 1000 - 1e-9));
+  let binMs = 1000 * Math.max(...inputs.map((i) => windowSeconds(i.summary.timeline)));
+  while (spanMs / binMs > DEFAULT_TIMELINE_MAX_POINTS) binMs *= 2;
+  const binCount = Math.max(1, Math.ceil(spanMs / binMs - 1e-9));
   interface Bin {
     started: number;
     accepted: number;
@@ -280,27 +285,27 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
     dropped: number;
     /** Last VU count of each input in this bin. */
     vus: Map<number, number>;
-    /** Points with percentiles (messages completed), and the last one. */
-    withPercentiles: number;
-    percentiles: TimelinePoint | undefined;
+    /** The windows that completed messages (they have percentiles), with where they come from. */
+    completed: CompletedWindow[];
+    /** Whether every window in the bin carries its histogram (null or not). */
+    hasHistograms: boolean;
   }
   const bins: Array<Bin | undefined> = new Array(binCount);
   inputs.forEach((input, index) => {
     const offsetMs = input.startMs - originMs;
-    for (const point of input.summary.timeline) {
+    input.summary.timeline.forEach((point, at) => {
       const midMs = offsetMs + point.t * 1000 - point.windowMs / 2;
-      const k = Math.min(binCount - 1, Math.max(0, Math.floor(midMs / 1000)));
-      const bin = (bins[k] ??= { started: 0, accepted: 0, failed: 0, dropped: 0, vus: new Map(), withPercentiles: 0, percentiles: undefined });
+      const k = Math.min(binCount - 1, Math.max(0, Math.floor(midMs / binMs)));
+      const bin: Bin = (bins[k] ??= { started: 0, accepted: 0, failed: 0, dropped: 0, vus: new Map(), completed: [], hasHistograms: true });
       bin.started += point.started;
       bin.accepted += point.accepted;
       bin.failed += point.failed;
       bin.dropped += point.dropped;
       bin.vus.set(index, point.vus);
-      if (point.p50Ms !== null) {
-        bin.withPercentiles++;
-        bin.percentiles = point;
-      }
-    }
+      if (point.p50Ms !== null || point.txnHistogram) bin.completed.push({ point, file: input.file, at });
+      // Percentiles without a histogram (older files, or edited ones) cannot be merged exactly.
+      if (point.txnHistogram === undefined || (point.txnHistogram === null && point.p50Ms !== null)) bin.hasHistograms = false;
+    });
   });
   let last = bins.length - 1;
   while (last >= 0 && !bins[last]) last--;
@@ -308,26 +313,55 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
   for (let k = 0; k <= last; k++) {
     const bin = bins[k];
     const isFinal = k === binCount - 1;
-    const windowMs = isFinal ? Math.round(spanMs - k * 1000) : 1000;
-    const exact = bin && bin.withPercentiles === 1 ? bin.percentiles : undefined;
+    const windowMs = isFinal ? Math.round(spanMs - k * binMs) : binMs;
     let vus = 0;
     for (const count of bin?.vus.values() ?? []) vus += count;
     const accepted = bin?.accepted ?? 0;
     timeline.push({
-      t: isFinal ? round(spanMs / 1000, 2) : k + 1,
+      t: isFinal ? round(spanMs / 1000, 2) : ((k + 1) * binMs) / 1000,
       windowMs,
       started: bin?.started ?? 0,
       accepted,
       failed: bin?.failed ?? 0,
       dropped: bin?.dropped ?? 0,
       msgsPerSecond: windowMs > 0 ? (accepted * 1000) / windowMs : 0,
-      p50Ms: exact?.p50Ms ?? null,
-      p95Ms: exact?.p95Ms ?? null,
-      p99Ms: exact?.p99Ms ?? null,
+      ...binPercentiles(bin?.completed ?? [], bin?.hasHistograms ?? true),
       vus,
     });
   }
   return timeline;
+}
+
+/** Seconds per window of a timeline: its longest full window, as a power of two (1 for 1 s windows). */
+function windowSeconds(timeline: readonly TimelinePoint[]): number {
+  // The last window is partial; folded timelines hold 2^k-second windows (and an odd shorter one).
+  let longestMs = 1000;
+  for (let i = 0; i < timeline.length - 1; i++) longestMs = Math.max(longestMs, timeline[i]!.windowMs);
+  return 2 ** Math.max(0, Math.round(Math.log2(longestMs / 1000)));
+}
+
+/** A window that completed messages, and where it is in the inputs (for errors). */
+interface CompletedWindow {
+  point: TimelinePoint;
+  file: string;
+  /** Index in the file's timeline. */
+  at: number;
+}
+
+/**
+ * A bin's percentiles and histogram from the windows in it that completed messages: exact from
+ * their histograms when every window has one; from older files (no histograms), one window's
+ * percentiles are copied and several give null.
+ */
+function binPercentiles(completed: readonly CompletedWindow[], hasHistograms: boolean): Pick<TimelinePoint, 'p50Ms' | 'p95Ms' | 'p99Ms' | 'txnHistogram'> {
+  const copy = (point: TimelinePoint | undefined) => ({ p50Ms: point?.p50Ms ?? null, p95Ms: point?.p95Ms ?? null, p99Ms: point?.p99Ms ?? null });
+  const only = completed.length === 1 ? completed[0]!.point : undefined;
+  if (!hasHistograms) return copy(only);
+  // One window: its own figures, no decoding.
+  if (completed.length <= 1) return { ...copy(only), txnHistogram: only?.txnHistogram ?? null };
+  const merged = new TrendSink();
+  for (const { point, file, at } of completed) merged.add(decodeTrend(point.txnHistogram!, file, `timeline[${at}].txnHistogram`));
+  return { ...windowPercentiles(merged), txnHistogram: merged.encode() };
 }
 
 function mergeWatch(inputs: readonly Input[], originMs: number): Summary['watch'] {

@@ -1,7 +1,7 @@
 /**
  * Every metric of one test run: the built-in series (one per scenario × account), custom
- * metrics from scenario code, the VU gauges, dropped iterations, and the per-second timeline.
- * The engine records into it; outputs and thresholds read aggregates from it.
+ * metrics from scenario code, the VU gauges, dropped iterations, and the per-second timeline
+ * (bounded: see timeline.ts). The engine records into it; outputs and thresholds read aggregates from it.
  */
 import type { MetricValues } from '../thresholds/evaluate.ts';
 import type { MetricInfo, MetricType } from './catalogue.ts';
@@ -9,25 +9,15 @@ import { BUILT_IN_METRICS, phaseMetricName } from './catalogue.ts';
 import { PHASES } from '../smtp/phases.ts';
 import { Series } from './series.ts';
 import { TrendSink } from './trend.ts';
+import { Timeline, windowPercentiles, type TimelinePoint } from './timeline.ts';
 
-/** One second of the run (or the last, partial one). */
-export interface TimelinePoint {
-  /** Seconds since the test started, at the end of this window. */
-  t: number;
-  /** Length of the window in ms (1000 except for the last). */
-  windowMs: number;
-  started: number;
-  accepted: number;
-  failed: number;
-  dropped: number;
-  /** Accepted messages per second in this window. */
-  msgsPerSecond: number;
-  /** Percentiles of smtp_txn_duration in this window, ms (null when nothing completed). */
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  /** Active VUs at the end of the window. */
-  vus: number;
+/** One window of the timeline (defined in timeline.ts; re-exported where it always was). */
+export type { TimelinePoint } from './timeline.ts';
+
+/** Options of a registry. */
+export interface RegistryOptions {
+  /** Most timeline points kept in memory (longer runs fold windows). @default DEFAULT_TIMELINE_MAX_POINTS (7200) */
+  timelineMaxPoints?: number;
 }
 
 /** A sample-backed custom metric declared by scenario code (`new Trend('name')`). */
@@ -59,15 +49,31 @@ export class MetricsRegistry {
   vus = 0;
   vusMax = 0;
   vusPeak = 0;
-  readonly timeline: TimelinePoint[] = [];
+  /** The windows closed so far, in bounded memory (see timeline.ts). */
+  private readonly timelineStore: Timeline;
+  private lastWindowValue: TimelinePoint | undefined;
   /** Current window: counts since the last tick. */
   private window = { startMs: 0, started: 0, accepted: 0, failed: 0, dropped: 0 };
   private readonly windowTxn = new TrendSink();
 
-  constructor(startMs = performance.now(), custom: ReadonlyMap<string, CustomMetric> = new Map()) {
+  constructor(startMs = performance.now(), custom: ReadonlyMap<string, CustomMetric> = new Map(), options: RegistryOptions = {}) {
     this.startMs = startMs;
     this.custom = custom;
     this.window.startMs = startMs;
+    this.timelineStore = new Timeline({ maxPoints: options.timelineMaxPoints });
+  }
+
+  /**
+   * The run's timeline: one point per second up to the cap (2 h by default), then points of 2,
+   * 4, … seconds (every window is still in it, folded; see timeline.ts).
+   */
+  get timeline(): TimelinePoint[] {
+    return this.timelineStore.points;
+  }
+
+  /** The last window closed by tick(), whole (the timeline may have folded it into a longer point). */
+  get lastWindow(): TimelinePoint | undefined {
+    return this.lastWindowValue;
   }
 
   /** The series for a scenario and sender; created on first use (not on the hot path after that). */
@@ -134,8 +140,9 @@ export class MetricsRegistry {
   }
 
   /**
-   * Closes the current timeline window at `nowMs` (performance.now()). The final call of a run
-   * (`isFinal`) adds the last partial window only when something happened in it.
+   * Closes the current timeline window at `nowMs` (performance.now()) and returns it whole (with
+   * its histogram), also once the timeline folds windows. The final call of a run (`isFinal`)
+   * adds the last partial window only when something happened in it.
    */
   tick(nowMs = performance.now(), isFinal = false): TimelinePoint | undefined {
     const windowMs = nowMs - this.window.startMs;
@@ -145,17 +152,18 @@ export class MetricsRegistry {
     const point: TimelinePoint = {
       t: Math.round((nowMs - this.startMs) / 10) / 100,
       windowMs: Math.round(windowMs),
-      started: this.window.started,
-      accepted: this.window.accepted,
-      failed: this.window.failed,
-      dropped: this.window.dropped,
-      msgsPerSecond: windowMs > 0 ? (this.window.accepted * 1000) / windowMs : 0,
-      p50Ms: txn.count ? txn.percentile(50) / 1000 : null,
-      p95Ms: txn.count ? txn.percentile(95) / 1000 : null,
-      p99Ms: txn.count ? txn.percentile(99) / 1000 : null,
+      started: w.started,
+      accepted: w.accepted,
+      failed: w.failed,
+      dropped: w.dropped,
+      msgsPerSecond: windowMs > 0 ? (w.accepted * 1000) / windowMs : 0,
+      ...windowPercentiles(txn),
       vus: this.vus,
+      // Encoding costs ~0.2 ms once a second; it lets runner merge and the compaction be exact.
+      txnHistogram: txn.count ? txn.encode() : null,
     };
-    this.timeline.push(point);
+    this.timelineStore.add(point, txn);
+    this.lastWindowValue = point;
     this.window = { startMs: nowMs, started: 0, accepted: 0, failed: 0, dropped: 0 };
     txn.reset();
     return point;

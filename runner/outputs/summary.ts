@@ -102,6 +102,11 @@ export interface Summary {
   /** Custom metrics declared by scenario code: their type and aggregates (trends in ms or units). */
   custom_metrics: Record<string, CustomMetricFigures>;
   thresholds: ThresholdOutcome[];
+  /**
+   * One window a second, each with its smtp_txn_duration histogram (`txnHistogram`) so runs merge
+   * window by window exactly; beyond 7200 windows adjacent ones are folded into 2, 4, … s windows
+   * (metrics/timeline.ts), which bounds the file however long the run.
+   */
   timeline: TimelinePoint[];
   /** The server process sampled during the run (`--watch-pid`, or found listening on the target port). */
   watch: WatchReport | null;

@@ -2,10 +2,13 @@
  * The per-second timeline streamed while the run goes on: `--out ndjson=FILE` (one JSON object
  * per line) or `--out csv=FILE`. Each window is appended as one whole line as soon as it closes,
  * so `tail -f` shows the run live and a killed run leaves every completed second on disk. The
- * last, partial window is added at the end.
+ * last, partial window is added at the end. Lines hold every one-second window as it closed,
+ * also in runs long enough for the results file's timeline to fold windows (see timeline.ts), and
+ * never the window's histogram: ~1 KB of base64 a second would triple every line for something
+ * no `tail -f`, `jq` or spreadsheet reads; exact merging reads the results file.
  */
 import { openSync, writeSync, closeSync } from 'node:fs';
-import type { TimelinePoint } from '../metrics/registry.ts';
+import type { MetricsRegistry, TimelinePoint } from '../metrics/registry.ts';
 import type { RunOutput } from './output.ts';
 import { assertWritable } from './atomic-write.ts';
 import { OutputError } from '../errors.ts';
@@ -15,9 +18,10 @@ export const TIMELINE_COLUMNS: ReadonlyArray<keyof TimelinePoint> = [
   't', 'windowMs', 'started', 'accepted', 'failed', 'dropped', 'msgsPerSecond', 'p50Ms', 'p95Ms', 'p99Ms', 'vus',
 ];
 
-/** One timeline window as an NDJSON line (with wall-clock time). */
+/** One timeline window as an NDJSON line (with wall-clock time, without the histogram). */
 export function formatNdjsonLine(point: TimelinePoint, startedAtMs: number): string {
-  return JSON.stringify({ time: new Date(startedAtMs + point.t * 1000).toISOString(), ...point }) + '\n';
+  const { txnHistogram: _histogram, ...fields } = point;
+  return JSON.stringify({ time: new Date(startedAtMs + point.t * 1000).toISOString(), ...fields }) + '\n';
 }
 
 /** One timeline window as a CSV line; empty cells for missing percentiles. */
@@ -31,7 +35,10 @@ export function formatCsvLine(point: TimelinePoint): string {
 
 function createStream(path: string, format: 'ndjson' | 'csv'): RunOutput {
   let fd: number | undefined;
-  let written = 0;
+  /** End (t) of the last window written: each window is written once, in order. */
+  let writtenUpToT = -Infinity;
+  /** The run's registry, known from the first tick. */
+  let registry: MetricsRegistry | undefined;
   let startedAtMs = Date.now();
   const append = (text: string) => {
     if (fd === undefined) return;
@@ -46,11 +53,14 @@ function createStream(path: string, format: 'ndjson' | 'csv'): RunOutput {
   };
   const writePoint = (point: TimelinePoint) => {
     append(format === 'ndjson' ? formatNdjsonLine(point, startedAtMs) : formatCsvLine(point));
-    written++;
+    writtenUpToT = point.t;
   };
-  const close = (timeline: TimelinePoint[]) => {
-    // Windows closed after the last tick (the final partial one) are appended now.
-    for (const point of timeline.slice(written)) writePoint(point);
+  const close = (timeline: readonly TimelinePoint[], finalRegistry = registry) => {
+    // The window closed after the last tick (the final partial one) is appended now, whole: the
+    // registry keeps it, while the summary's timeline may have folded it into a longer point.
+    // Without a tick (a run under a second) the timeline holds only unfolded windows.
+    const unwritten = finalRegistry ? (finalRegistry.lastWindow ? [finalRegistry.lastWindow] : []) : timeline;
+    for (const point of unwritten) if (point.t > writtenUpToT) writePoint(point);
     if (fd !== undefined) closeSync(fd);
     fd = undefined;
   };
@@ -66,12 +76,13 @@ function createStream(path: string, format: 'ndjson' | 'csv'): RunOutput {
       onStart() {
         startedAtMs = Date.now();
       },
-      onTick(point) {
+      onTick(point, _scenarios, tickRegistry) {
+        registry = tickRegistry;
         writePoint(point);
       },
     },
-    async finish(summary) {
-      close(summary.timeline);
+    async finish(summary, context) {
+      close(summary.timeline, context.result.registry);
     },
     finishNow(summary) {
       close(summary.timeline);

@@ -6,14 +6,43 @@
  */
 import type { EngineListener } from '../engine/events.ts';
 import { findListeningPid, readProcessName, readProcessSample, type ProcessSample } from './proc.ts';
+import { BoundedSeries } from '../metrics/bounded-series.ts';
+import { DEFAULT_TIMELINE_MAX_POINTS } from '../metrics/timeline.ts';
 
-/** One second of the watched process, aligned with the timeline's `t`. */
+/**
+ * One second of the watched process, aligned with the timeline's `t` (or 2, 4, … seconds once a
+ * long run folds its samples, as the timeline does).
+ */
 export interface WatchSample {
-  /** Seconds since the load started (the timeline's t). */
+  /** Seconds since the load started (the timeline's t), at the end of the window. */
   t: number;
   /** CPU used in the window, % of one core (200 = two cores busy). */
   cpuPercent: number;
+  /** Resident memory at the end of the window. */
   rssBytes: number;
+}
+
+/** A sample as held during the run: with the seconds behind its cpuPercent, so folding stays exact. */
+interface HeldSample extends WatchSample {
+  cpuSeconds: number;
+  wallSeconds: number;
+}
+
+/** Options of a watcher. */
+export interface WatcherOptions {
+  /** Most samples kept (longer runs fold adjacent ones, like the timeline). @default DEFAULT_TIMELINE_MAX_POINTS (7200) */
+  maxSamples?: number;
+}
+
+/** Two adjacent samples as one: CPU over both windows' wall time, the later RSS. */
+function mergeSamples(earlier: HeldSample, later: HeldSample): HeldSample {
+  const cpuSeconds = earlier.cpuSeconds + later.cpuSeconds;
+  const wallSeconds = earlier.wallSeconds + later.wallSeconds;
+  return { t: later.t, cpuPercent: roundCpu(wallSeconds > 0 ? (cpuSeconds / wallSeconds) * 100 : 0), rssBytes: later.rssBytes, cpuSeconds, wallSeconds };
+}
+
+function roundCpu(percent: number): number {
+  return Math.round(percent * 10) / 10;
 }
 
 /** What the results file and the summary say about the watched process. */
@@ -42,13 +71,22 @@ export class ProcessWatcher implements EngineListener {
   readonly pid: number;
   readonly source: WatchReport['source'];
   private readonly name: string | undefined;
-  private readonly samples: WatchSample[] = [];
+  /** Bounded however long the run; the figures below are kept over every sample, exactly. */
+  private readonly samples: BoundedSeries<HeldSample>;
+  private sampleCount = 0;
+  private cpuPercentSum = 0;
+  private cpuPercentMax = -Infinity;
+  private rssBytesFirst: number | undefined;
+  private rssBytesLast: number | undefined;
+  private rssBytesMax = -Infinity;
   private last: (ProcessSample & { atMs: number }) | undefined;
   private exited = false;
 
-  constructor(pid: number, source: WatchReport['source']) {
+  constructor(pid: number, source: WatchReport['source'], options: WatcherOptions = {}) {
     this.pid = pid;
     this.source = source;
+    // Folding samples is a few additions: all pairs at once.
+    this.samples = new BoundedSeries({ maxItems: options.maxSamples ?? DEFAULT_TIMELINE_MAX_POINTS, merge: mergeSamples, pairsPerAdd: Infinity });
     this.name = readProcessName(pid);
     const sample = readProcessSample(pid);
     if (sample) this.last = { ...sample, atMs: performance.now() };
@@ -78,25 +116,32 @@ export class ProcessWatcher implements EngineListener {
     }
     if (this.last) {
       const wallSeconds = (now - this.last.atMs) / 1000;
-      const cpuPercent = wallSeconds > 0 ? ((sample.cpuSeconds - this.last.cpuSeconds) / wallSeconds) * 100 : 0;
-      this.samples.push({ t: point.t, cpuPercent: Math.round(cpuPercent * 10) / 10, rssBytes: sample.rssBytes });
+      const cpuSeconds = sample.cpuSeconds - this.last.cpuSeconds;
+      const cpuPercent = roundCpu(wallSeconds > 0 ? (cpuSeconds / wallSeconds) * 100 : 0);
+      this.samples.add({ t: point.t, cpuPercent, rssBytes: sample.rssBytes, cpuSeconds, wallSeconds });
+      this.sampleCount++;
+      this.cpuPercentSum += cpuPercent;
+      if (cpuPercent > this.cpuPercentMax) this.cpuPercentMax = cpuPercent;
+      this.rssBytesFirst ??= sample.rssBytes;
+      this.rssBytesLast = sample.rssBytes;
+      if (sample.rssBytes > this.rssBytesMax) this.rssBytesMax = sample.rssBytes;
     }
     this.last = { ...sample, atMs: now };
   }
 
+  /** What the results file says about the process; avg and max are over every 1 s sample, folded or not. */
   report(): WatchReport {
-    const cpu = this.samples.map((s) => s.cpuPercent);
-    const rss = this.samples.map((s) => s.rssBytes);
+    const any = this.sampleCount > 0;
     return {
       pid: this.pid,
       name: this.name ?? null,
       source: this.source,
-      samples: this.samples,
-      cpuPercentAvg: cpu.length ? Math.round((cpu.reduce((a, b) => a + b, 0) / cpu.length) * 10) / 10 : null,
-      cpuPercentMax: cpu.length ? Math.max(...cpu) : null,
-      rssBytesFirst: rss.length ? rss[0]! : null,
-      rssBytesLast: rss.length ? rss[rss.length - 1]! : null,
-      rssBytesMax: rss.length ? Math.max(...rss) : null,
+      samples: this.samples.items.map(({ t, cpuPercent, rssBytes }) => ({ t, cpuPercent, rssBytes })),
+      cpuPercentAvg: any ? Math.round((this.cpuPercentSum / this.sampleCount) * 10) / 10 : null,
+      cpuPercentMax: any ? this.cpuPercentMax : null,
+      rssBytesFirst: this.rssBytesFirst ?? null,
+      rssBytesLast: this.rssBytesLast ?? null,
+      rssBytesMax: any ? this.rssBytesMax : null,
       exited: this.exited,
     };
   }

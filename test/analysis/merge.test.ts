@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrendSink } from '../../runner/metrics/trend.ts';
+import { mergeAdjacentWindows } from '../../runner/metrics/timeline.ts';
 import { mergeResults } from '../../runner/analysis/merge.ts';
 import { parseResultsText, readResultsFiles, ResultsFileError, validateSummary } from '../../runner/analysis/results-file.ts';
 import { runMergeCommand } from '../../runner/commands/merge.ts';
@@ -67,17 +68,60 @@ exact('the merged histograms give the union\'s percentiles at every level', () =
   assert.is(merged.percentile(99.99), whole.percentile(99.99));
 });
 
-exact('timeline: windows aligned on wall-clock time; counts exact; percentiles only where one file completed messages', () => {
+exact('timeline: windows aligned on wall-clock time; counts and percentiles exact, also where both files completed messages', () => {
   const merged = mergeResults([runA(), runB()]).summary.timeline;
   const whole = union().timeline;
   assert.is(merged.length, 7);
   merged.forEach((point, k) => {
     const truth = whole[k]!;
+    for (const field of ['t', 'windowMs', 'started', 'accepted', 'failed', 'dropped', 'msgsPerSecond', 'p50Ms', 'p95Ms', 'p99Ms'] as const) {
+      assert.is(point[field], truth[field], `window ${k} ${field}`);
+    }
+    // The window histograms added are the union's: a later merge of this file is exact too.
+    const histogram = TrendSink.decode(point.txnHistogram!);
+    const truthHistogram = TrendSink.decode(truth.txnHistogram!);
+    for (const field of ['count', 'sum', 'min', 'max'] as const) assert.is(histogram[field], truthHistogram[field], `window ${k} histogram ${field}`);
+    assert.is(point.vus, (k < 5 ? 3 : 0) + (k >= 2 ? 2 : 0), `window ${k} vus`);
+  });
+});
+
+exact('timeline of older files (windows without histograms): counts exact; percentiles only where one file completed messages', () => {
+  const old = (run: ReturnType<typeof runA>) => {
+    for (const point of run.summary!.timeline) delete point.txnHistogram;
+    return run;
+  };
+  const { summary } = mergeResults([old(runA()), old(runB())]);
+  const whole = union().timeline;
+  assert.is(summary.timeline.length, 7);
+  summary.timeline.forEach((point, k) => {
+    const truth = whole[k]!;
     for (const field of ['t', 'windowMs', 'started', 'accepted', 'failed', 'dropped', 'msgsPerSecond'] as const) assert.is(point[field], truth[field], `window ${k} ${field}`);
     const contributors = (k < 5 ? 1 : 0) + (k >= 2 ? 1 : 0);
     if (contributors === 1) assert.equal([point.p50Ms, point.p95Ms, point.p99Ms], [truth.p50Ms, truth.p95Ms, truth.p99Ms], `window ${k} percentiles`);
     else assert.equal([point.p50Ms, point.p95Ms, point.p99Ms], [null, null, null], `window ${k}: two files, no exact percentile`);
-    assert.is(point.vus, (k < 5 ? 3 : 0) + (k >= 2 ? 2 : 0), `window ${k} vus`);
+    assert.is(point.txnHistogram, undefined, `window ${k}: no histogram claimed`);
+  });
+  // One old file and one new: the windows they share are not exact either.
+  const mixed = mergeResults([old(runA()), runB()]).summary.timeline;
+  assert.equal([mixed[3]!.p95Ms, mixed[6]!.p95Ms], [null, whole[6]!.p95Ms]);
+});
+
+exact('timeline of a long run (windows folded to 2 s) merges into 2 s bins, exactly', () => {
+  /** Folds a file's timeline pairwise, as a run beyond the timeline's cap does. */
+  const folded = (run: ReturnType<typeof runA>) => {
+    const timeline = run.summary!.timeline;
+    run.summary!.timeline = timeline.flatMap((point, i) => (i % 2 === 0 ? [i + 1 < timeline.length ? mergeAdjacentWindows(point, timeline[i + 1]!) : point] : []));
+    return run;
+  };
+  const { summary } = mergeResults([folded(runA()), runB()]);
+  assert.equal(summary.timeline.map((p) => [p.t, p.windowMs]), [[2, 2000], [4, 2000], [6, 2000], [7, 1000]]);
+  const whole = union().timeline;
+  summary.timeline.forEach((point, k) => {
+    const parts = whole.slice(2 * k, 2 * k + 2);
+    assert.is(point.accepted, parts.reduce((n, p) => n + p.accepted, 0), `bin ${k} accepted`);
+    const truth = new TrendSink();
+    for (const part of parts) truth.add(TrendSink.decode(part.txnHistogram!));
+    assert.equal([point.p50Ms, point.p95Ms, point.p99Ms], [truth.percentile(50) / 1000, truth.percentile(95) / 1000, truth.percentile(99) / 1000], `bin ${k} percentiles`);
   });
 });
 

@@ -33,6 +33,8 @@ export interface SyntheticRun {
   config?: Record<string, unknown>;
   custom?: Summary['custom_metrics'];
   vus?: number;
+  /** Leave out the windows' histograms, as results files written before they carried them. @default false */
+  isOldTimeline?: boolean;
 }
 
 function round(value: number, digits: number): number {
@@ -83,6 +85,7 @@ export function summaryFromSamples(run: SyntheticRun): Summary {
       p95Ms: w.trend.count ? w.trend.percentile(95) / 1000 : null,
       p99Ms: w.trend.count ? w.trend.percentile(99) / 1000 : null,
       vus: run.vus ?? 1,
+      ...(run.isOldTimeline ? {} : { txnHistogram: w.trend.count ? w.trend.encode() : null }),
     };
   });
   const total = accepted + failed;

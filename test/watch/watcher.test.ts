@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { findListeningPid, readProcessSample } from '../../runner/watch/proc.ts';
+import { ProcessWatcher } from '../../runner/watch/watcher.ts';
 import { runCommand } from '../../runner/run.ts';
 import { createTextSink } from '../helpers.ts';
 
@@ -49,6 +50,30 @@ proc('the process listening on a port is found; a free port finds nothing', asyn
 });
 
 proc.run();
+
+const bounded = suite('watch: bounded samples');
+
+bounded('a long run keeps at most maxSamples samples, folded in time order; max and last stay exact', () => {
+  const watcher = new ProcessWatcher(process.pid, 'flag', { maxSamples: 4 });
+  for (let t = 1; t <= 50; t++) {
+    watcher.onTick({ t });
+    const { samples } = watcher.report();
+    assert.ok(samples.length <= 4, `${samples.length} samples at t=${t}`);
+    assert.is(samples.at(-1)!.t, t);
+    for (let i = 1; i < samples.length; i++) assert.ok(samples[i]!.t > samples[i - 1]!.t, 'in time order');
+  }
+  const report = watcher.report();
+  assert.ok(report.samples.length >= 2);
+  // A folded sample's CPU is its windows' average: never above the largest one-second figure.
+  for (const sample of report.samples) {
+    assert.ok(sample.cpuPercent <= report.cpuPercentMax!, `cpu ${sample.cpuPercent} > max ${report.cpuPercentMax}`);
+    assert.ok(sample.rssBytes <= report.rssBytesMax!);
+    assert.equal(Object.keys(sample), ['t', 'cpuPercent', 'rssBytes'], 'the results file\'s sample fields only');
+  }
+  assert.is(report.rssBytesLast, report.samples.at(-1)!.rssBytes);
+});
+
+bounded.run();
 
 const run = suite('watch: during a run');
 

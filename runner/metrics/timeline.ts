@@ -1,0 +1,147 @@
+/**
+ * The run's timeline: one point per closed window (a second, until a long run folds them; see
+ * bounded-series.ts) with its counts, its smtp_txn_duration percentiles and the window's HDR
+ * histogram (`txnHistogram`), so that points can be merged exactly: when a long run halves its
+ * resolution, and when `runner merge` adds windows of several generators.
+ */
+import { TrendSink, type EncodedTrend } from './trend.ts';
+import { BoundedSeries } from './bounded-series.ts';
+
+/**
+ * Most timeline points kept in memory and in the results file: 2 hours at one point per second.
+ * A point costs ~1.2 KB of heap and ~1.3 KB of results file at 1000 msgs/s (its histogram is
+ * ~0.95 KB of base64), ~2.7 KB at 10 000 msgs/s, so the timeline stays under ~9–20 MB however
+ * long the run; longer runs halve the resolution each time the cap is reached (2 s windows up to
+ * 4 h, 4 s up to 8 h, … 16 s for a 24 h soak).
+ */
+export const DEFAULT_TIMELINE_MAX_POINTS = 7200;
+
+/** One window of the run: a second, or 2^k seconds once a long run was compacted (see windowMs). */
+export interface TimelinePoint {
+  /** Seconds since the test started, at the end of this window. */
+  t: number;
+  /** Length of the window in ms (1000, or 2000, 4000… after compaction; shorter for the last). */
+  windowMs: number;
+  started: number;
+  accepted: number;
+  failed: number;
+  dropped: number;
+  /** Accepted messages per second in this window. */
+  msgsPerSecond: number;
+  /** Percentiles of smtp_txn_duration in this window, ms (null when nothing completed). */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  /** Active VUs at the end of the window (a merged window keeps its later part's). */
+  vus: number;
+  /**
+   * The window's smtp_txn_duration histogram (µs, HDR, encoded as the summary's histograms), so
+   * windows merge exactly; null when nothing completed. Absent in results files written before
+   * windows carried it (their windows merge with null percentiles where they overlap).
+   */
+  txnHistogram?: EncodedTrend | null;
+}
+
+/** The three timeline percentiles of a window's trend, ms (null when it is empty). */
+export function windowPercentiles(txn: TrendSink): Pick<TimelinePoint, 'p50Ms' | 'p95Ms' | 'p99Ms'> {
+  if (txn.count === 0) return { p50Ms: null, p95Ms: null, p99Ms: null };
+  return { p50Ms: txn.percentile(50) / 1000, p95Ms: txn.percentile(95) / 1000, p99Ms: txn.percentile(99) / 1000 };
+}
+
+/**
+ * One window made of two adjacent ones (`earlier` ends where `later` starts): counts add, the
+ * window spans from the start of `earlier` to the end of `later`, VUs are `later`'s (the count at
+ * the end of the window, as for any point), and the percentiles come from `txn`, the histogram
+ * of both (exact). Without `txn`, the histograms are decoded and added; when either window lacks
+ * its histogram (an old results file) the percentiles are null unless only one completed messages.
+ */
+export function mergeAdjacentWindows(earlier: TimelinePoint, later: TimelinePoint, txn?: TrendSink): TimelinePoint {
+  // From the start of `earlier` to the end of `later`: rounding errors do not pile up over merges.
+  const windowMs = Math.round((later.t - earlier.t) * 1000 + earlier.windowMs);
+  const accepted = earlier.accepted + later.accepted;
+  const point: TimelinePoint = {
+    t: later.t,
+    windowMs,
+    started: earlier.started + later.started,
+    accepted,
+    failed: earlier.failed + later.failed,
+    dropped: earlier.dropped + later.dropped,
+    msgsPerSecond: windowMs > 0 ? (accepted * 1000) / windowMs : 0,
+    p50Ms: null,
+    p95Ms: null,
+    p99Ms: null,
+    vus: later.vus,
+  };
+  if (txn) return Object.assign(point, windowPercentiles(txn), { txnHistogram: txn.count ? txn.encode() : null });
+  const parts = [earlier, later];
+  if (parts.every((p) => p.txnHistogram !== undefined)) {
+    const completed = parts.filter((p) => p.txnHistogram);
+    // One side completed nothing: the other's figures are the merged window's, no decoding needed.
+    if (completed.length < 2) return Object.assign(point, pickPercentiles(completed[0]), { txnHistogram: completed[0]?.txnHistogram ?? null });
+    const merged = TrendSink.decode(completed[0]!.txnHistogram!);
+    merged.add(TrendSink.decode(completed[1]!.txnHistogram!));
+    return Object.assign(point, windowPercentiles(merged), { txnHistogram: merged.encode() });
+  }
+  const withPercentiles = parts.filter((p) => p.p50Ms !== null);
+  return withPercentiles.length === 1 ? Object.assign(point, pickPercentiles(withPercentiles[0])) : point;
+}
+
+function pickPercentiles(point: TimelinePoint | undefined): Pick<TimelinePoint, 'p50Ms' | 'p95Ms' | 'p99Ms'> {
+  return { p50Ms: point?.p50Ms ?? null, p95Ms: point?.p95Ms ?? null, p99Ms: point?.p99Ms ?? null };
+}
+
+/** Options of a Timeline. */
+export interface TimelineOptions {
+  /** Most points kept (≥ 2). @default DEFAULT_TIMELINE_MAX_POINTS */
+  maxPoints?: number;
+  /**
+   * Pairs of points merged per closed window while compacting: ~1 ms each (two histogram decodes,
+   * one encode), so a tick costs ~2.5 ms more for the 30 min a compaction of 7200 points takes. @default 2
+   */
+  pairsPerAdd?: number;
+}
+
+/**
+ * The timeline of a run in bounded memory: every closed window is added whole; the stored points
+ * are those windows until `maxPoints`, then windows folded two, four, … at a time (exactly: the
+ * histograms are merged, not the percentiles).
+ */
+export class Timeline {
+  private readonly series: BoundedSeries<TimelinePoint>;
+  /** Histogram of the last point while it folds several windows (kept live: no decoding per window). */
+  private readonly lastTxn = new TrendSink();
+  private readonly foldIntoLast = (last: TimelinePoint, next: TimelinePoint) => mergeAdjacentWindows(last, next, this.lastTxn);
+
+  constructor(options: TimelineOptions = {}) {
+    this.series = new BoundedSeries<TimelinePoint>({
+      maxItems: options.maxPoints ?? DEFAULT_TIMELINE_MAX_POINTS,
+      merge: (earlier, later) => mergeAdjacentWindows(earlier, later),
+      pairsPerAdd: options.pairsPerAdd ?? 2,
+    });
+  }
+
+  /** The points, oldest first (the array itself: it changes as windows are added). */
+  get points(): TimelinePoint[] {
+    return this.series.items;
+  }
+
+  /** Closed windows (seconds) each new point holds: 1 until the first compaction, then 2, 4, … */
+  get windowsPerPoint(): number {
+    return this.series.windowsPerItem;
+  }
+
+  /** Adds a closed window; `txn` is its smtp_txn_duration trend (read now, not kept). */
+  add(window: TimelinePoint, txn: TrendSink): void {
+    if (this.series.isLastFilling) {
+      this.lastTxn.add(txn);
+      this.series.add(window, this.foldIntoLast);
+      return;
+    }
+    this.series.add(window);
+    // The window starts a point that later windows fold into: keep its histogram live.
+    if (this.series.isLastFilling) {
+      this.lastTxn.reset();
+      this.lastTxn.add(txn);
+    }
+  }
+}
