@@ -269,9 +269,9 @@ function scenarioConfig(s: ResolvedOptions['scenarios'][number]): Record<string,
     case 'ramping-vus':
       return { ...base, start_vus: s.startVUs, stages: s.stages };
     case 'constant-arrival-rate':
-      return { ...base, rate: s.rate, time_unit_ms: s.timeUnitMs, duration_ms: s.durationMs, pre_allocated_vus: s.preAllocatedVUs, max_vus: s.maxVUs };
+      return { ...base, rate: s.rate, time_unit_ms: s.timeUnitMs, duration_ms: s.durationMs, pre_allocated_vus: s.preAllocatedVUs, max_vus: s.maxVUs, max_queue_wait_ms: s.maxQueueWaitMs };
     case 'ramping-arrival-rate':
-      return { ...base, start_rate: s.startRate, time_unit_ms: s.timeUnitMs, stages: s.stages, pre_allocated_vus: s.preAllocatedVUs, max_vus: s.maxVUs };
+      return { ...base, start_rate: s.startRate, time_unit_ms: s.timeUnitMs, stages: s.stages, pre_allocated_vus: s.preAllocatedVUs, max_vus: s.maxVUs, max_queue_wait_ms: s.maxQueueWaitMs };
   }
 }
 

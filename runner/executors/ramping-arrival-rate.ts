@@ -1,15 +1,18 @@
 /**
  * ramping-arrival-rate (k6): iterations start on a planned schedule whose rate moves from
  * `startRate` through the stages (per `timeUnit`), whatever the responses (open model). Each
- * planned instant takes a free VU; when all are busy it allocates one more, up to `maxVUs`;
- * past that the iteration is dropped (`dropped_iterations`). Iterations are timed from their
- * planned instant, so a late start (a slow event loop, a stalled host) counts as latency
- * instead of hiding it (coordinated omission). The active VU count is the number of VUs
- * running an iteration now.
+ * planned instant takes a free VU; when all are busy it allocates one more, up to `maxVUs`.
+ * Past that, unlike k6, the arrival is not dropped at once: it waits in a FIFO queue for the
+ * next VU that frees up, for at most `maxQueueWait` (wrk2's model). Iterations are timed from
+ * their planned instant, so a late start (waiting for a VU, a slow event loop, a stalled host)
+ * counts as response time instead of hiding it (coordinated omission); service time still runs
+ * from the actual start, and the difference is the wait. The active VU count is the number of
+ * VUs running an iteration now.
  */
 import type { Executor, ExecutorContext, Vu } from './executor.ts';
 import type { ResolvedScenario } from '../scenario/resolved.ts';
 import { arrivalTimesMs, stagesDurationMs } from './schedule.ts';
+import { ArrivalQueue } from './arrival-queue.ts';
 
 /** Creates the ramping-arrival-rate executor for `scenario`. */
 export function createRampingArrivalRate(scenario: ResolvedScenario): Executor {
@@ -23,10 +26,22 @@ export function createRampingArrivalRate(scenario: ResolvedScenario): Executor {
 
 /**
  * Starts an iteration at each planned instant of `arrivals` (ms, increasing, all before
- * `endMs`), then waits for `endMs` and drains with the scenario's gracefulStop. One timer per
- * wake-up, not per iteration: each wake starts every iteration whose instant has passed
- * (catching up after a late timer), then sleeps until the next instant. Shared by both
+ * `endMs`), then waits for `endMs` and drains with the scenario's gracefulStop. Shared by both
  * arrival-rate executors.
+ *
+ * One timer per wake-up, not per iteration: each wake starts every iteration whose instant has
+ * passed (catching up after a late timer), then sleeps until the next instant, or until the
+ * oldest queued arrival expires if that comes first (so drops are counted when they happen,
+ * even in a rate-0 stage).
+ *
+ * An arrival that finds no free VU (and maxVUs reached) is queued; a VU that finishes takes the
+ * oldest queued arrival at once, timed from its planned instant. An arrival whose planned
+ * instant is `maxQueueWait` or more in the past when it would get a VU is dropped and counted
+ * (`dropped_iterations`); with maxQueueWait 0 every arrival without a free VU is dropped at
+ * once, as in k6. So the queue only holds arrivals planned within the last maxQueueWait: at
+ * most rate × maxQueueWait numbers. Nothing queued starts at or after `endMs`, nor once the
+ * test stops: what is still queued then is dropped and counted, so every planned instant that
+ * was reached is either started or dropped.
  */
 export async function runArrivals(
   ctx: ExecutorContext,
@@ -35,45 +50,84 @@ export async function runArrivals(
   endMs: number,
 ): Promise<void> {
   const maxVus = Math.max(scenario.maxVUs, scenario.preAllocatedVUs);
+  const maxQueueWaitMs = scenario.maxQueueWaitMs;
   // Free VUs, most recently used last: reusing the warmest keeps fewer connections open.
   const idle: Vu[] = [];
   for (let i = 0; i < scenario.preAllocatedVUs; i++) idle.push(ctx.allocateVu());
   let allocatedVus = idle.length;
   let busyVus = 0;
   let onIdle: (() => void) | undefined;
+  // Invariant: the queue is non-empty only while no VU is idle and maxVUs are allocated
+  // (a freed VU takes the head before going idle), so a new arrival never overtakes it.
+  const queue = new ArrivalQueue();
+  let isTakingQueued = true;
 
-  const startOn = async (vu: Vu, intendedStartMs: number): Promise<void> => {
-    await ctx.runIteration(vu, intendedStartMs);
+  // `plannedMs + maxQueueWaitMs <= nowMs` is the one expiry test (also the wake instant
+  // below), so a wake at exactly the expiry always drops the head: no zero-delay spinning.
+  const dropExpired = (nowMs: number): void => {
+    while (queue.length > 0 && queue.peek() + maxQueueWaitMs <= nowMs) {
+      queue.shift();
+      ctx.dropIteration();
+    }
+  };
+
+  const runOn = async (vu: Vu, intendedStartMs: number): Promise<void> => {
+    let plannedMs = intendedStartMs;
+    for (;;) {
+      await ctx.runIteration(vu, plannedMs);
+      if (!isTakingQueued || queue.length === 0 || ctx.isStopping) break;
+      const nowMs = ctx.now();
+      if (nowMs >= endMs) break;
+      dropExpired(nowMs);
+      if (queue.length === 0) break;
+      // Still busy: this VU goes straight on to the oldest waiting arrival.
+      plannedMs = queue.shift();
+    }
     busyVus--;
     idle.push(vu);
     ctx.setActiveVus(busyVus);
     if (busyVus === 0) onIdle?.();
   };
 
+  const nextArrivalMs = (): number => {
+    const next = arrivals.next();
+    return next.done === true ? Infinity : next.value;
+  };
+
   ctx.setActiveVus(0);
-  let next = arrivals.next();
-  while (next.done !== true) {
-    if (next.value > ctx.now() && !(await ctx.waitUntil(next.value))) break;
+  let arrivalMs = nextArrivalMs();
+  for (;;) {
+    const isPlanDone = arrivalMs === Infinity;
+    let wakeMs = isPlanDone ? endMs : arrivalMs;
+    if (queue.length > 0 && queue.peek() + maxQueueWaitMs < wakeMs) wakeMs = queue.peek() + maxQueueWaitMs;
+    if (wakeMs > ctx.now() && !(await ctx.waitUntil(wakeMs))) break;
     if (ctx.isStopping) break;
     const nowMs = ctx.now();
-    do {
-      const intendedStartMs = next.value;
-      let vu = idle.pop();
-      if (vu === undefined && allocatedVus < maxVus) {
-        vu = ctx.allocateVu();
-        allocatedVus++;
-      }
-      if (vu === undefined) {
-        ctx.dropIteration();
-      } else {
-        busyVus++;
-        void startOn(vu, intendedStartMs);
-      }
-      next = arrivals.next();
-    } while (next.done !== true && next.value <= nowMs);
-    ctx.setActiveVus(busyVus);
+    dropExpired(nowMs);
+    if (arrivalMs <= nowMs) {
+      do {
+        let vu = idle.pop();
+        if (vu === undefined && allocatedVus < maxVus) {
+          vu = ctx.allocateVu();
+          allocatedVus++;
+        }
+        if (vu !== undefined) {
+          busyVus++;
+          void runOn(vu, arrivalMs);
+        } else if (arrivalMs + maxQueueWaitMs <= nowMs) {
+          ctx.dropIteration(); // maxQueueWait 0, or a wake so late the arrival has already waited that long
+        } else {
+          queue.push(arrivalMs);
+        }
+        arrivalMs = nextArrivalMs();
+      } while (arrivalMs <= nowMs);
+      ctx.setActiveVus(busyVus);
+    } else if (isPlanDone && nowMs >= endMs) {
+      break;
+    }
   }
-  if (!ctx.isStopping) await ctx.waitUntil(endMs);
+  isTakingQueued = false;
+  for (let i = queue.clear(); i > 0; i--) ctx.dropIteration();
   await ctx.drain(scenario.gracefulStopMs);
   if (busyVus > 0) await new Promise<void>((resolve) => (onIdle = resolve));
   ctx.setActiveVus(0);

@@ -189,7 +189,7 @@ export function formatSummary(
   }
   if (r.interrupted) lines.push(`Interrupted: ${r.interrupted} (cut off by the stop; not counted as failed)`);
   if (r.dropped_iterations) {
-    lines.push(`Dropped iterations: ${r.dropped_iterations} (no free VU at their planned start; they are in no latency figure: raise maxVUs to measure them)`);
+    lines.push(`Dropped iterations: ${r.dropped_iterations} (never started: no VU came free within maxQueueWait of their planned start, or the scenario ended first; they are in no latency figure: raise maxVUs or maxDuration to measure them)`);
   }
   lines.push(
     '',

@@ -29,6 +29,8 @@ export const DEFAULTS = {
   gracefulStop: '30s',
   gracefulRampDown: '30s',
   timeUnit: '1s',
+  /** Arrival-rate executors: longest wait for a free VU (see ConstantArrivalRateConfig.maxQueueWait). */
+  maxQueueWait: '30s',
   startVUs: 1,
   startRate: 0,
   accountsPick: 'round-robin',

@@ -28,7 +28,7 @@ import { formatPath, quote, validateScenarioFile } from './validate.ts';
  *   that lists the file's names.
  * - `--scale F` (F > 0): multiplies every time span of the profile (startTime, duration, stage
  *   durations, maxDuration, thresholds' delayAbortEval) and every iteration count (rounded, at
- *   least 1) by F; rates, VUs, timeUnit, gracefulStop and SMTP timeouts are kept. The shipped
+ *   least 1) by F; rates, VUs, timeUnit, gracefulStop, maxQueueWait and SMTP timeouts are kept. The shipped
  *   one-hour soak runs in 3.6 s with `--scale 0.001`.
  * - `--duration D`: sets `duration` of constant-vus and constant-arrival-rate, rescales the
  *   stages of ramping-vus and ramping-arrival-rate proportionally so they last D in total, and
@@ -231,6 +231,7 @@ function resolveScenario(name: string, config: ScenarioConfig, file: ScenarioFil
     timeUnitMs: 0,
     preAllocatedVUs: 0,
     maxVUs: 0,
+    maxQueueWaitMs: 0,
   };
   switch (config.executor) {
     case 'shared-iterations':
@@ -255,6 +256,7 @@ function resolveScenario(name: string, config: ScenarioConfig, file: ScenarioFil
       scenario.durationMs = ms(config.duration);
       scenario.preAllocatedVUs = config.preAllocatedVUs;
       scenario.maxVUs = config.maxVUs ?? config.preAllocatedVUs;
+      scenario.maxQueueWaitMs = ms(config.maxQueueWait ?? DEFAULTS.maxQueueWait);
       break;
     case 'ramping-arrival-rate':
       scenario.startRate = config.startRate ?? DEFAULTS.startRate;
@@ -262,6 +264,7 @@ function resolveScenario(name: string, config: ScenarioConfig, file: ScenarioFil
       scenario.stages = config.stages.map((stage) => ({ durationMs: ms(stage.duration), target: stage.target }));
       scenario.preAllocatedVUs = config.preAllocatedVUs;
       scenario.maxVUs = config.maxVUs ?? config.preAllocatedVUs;
+      scenario.maxQueueWaitMs = ms(config.maxQueueWait ?? DEFAULTS.maxQueueWait);
       break;
   }
   return scenario;

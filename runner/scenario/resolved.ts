@@ -80,6 +80,11 @@ export interface ResolvedScenario {
   timeUnitMs: number;
   preAllocatedVUs: number;
   maxVUs: number;
+  /**
+   * constant-arrival-rate and ramping-arrival-rate: how long an arrival may wait for a free VU
+   * once maxVUs are busy before it is dropped, ms (0: dropped at once, as in k6).
+   */
+  maxQueueWaitMs: number;
 }
 
 export interface ResolvedOptions {

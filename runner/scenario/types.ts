@@ -130,8 +130,30 @@ export interface RampingVusConfig extends BaseScenarioConfig {
   gracefulRampDown?: Duration;
 }
 
+/** What both arrival-rate executors do with an arrival that finds every VU busy. */
+export interface ArrivalQueueConfig {
+  /**
+   * How long an arrival that finds every VU busy (and `maxVUs` reached) may wait for one. It
+   * waits in a first-in-first-out queue and starts on the next VU that frees up, timed from
+   * its *planned* instant: the wait counts in the response time (what a sender waiting in line
+   * sees), not in the service time (from the actual start). One that has waited this long is
+   * dropped and counted in `dropped_iterations`, as are those still waiting when the
+   * scenario's duration ends or the test stops. `'0s'` drops at once: k6's behaviour.
+   *
+   * Why 30 s: long enough that a stall of the server (seconds: a GC pause, an upstream token
+   * refresh) is charged in full to the response time instead of vanishing as drops; the same
+   * as the default reply timeout, so an arrival never waits for a VU longer than runner waits
+   * for a reply (a real sender would have given up by then too); and bounded, so a rate the
+   * server cannot sustain keeps a backlog of at most rate × 30 s planned instants (8 bytes
+   * each: 240 KB at 1000/s) while `dropped_iterations` still counts what could not be served,
+   * as k6 users expect. Like the timeouts, `--scale` leaves it as it is.
+   * @default '30s'
+   */
+  maxQueueWait?: Duration;
+}
+
 /** Iterations started at a fixed rate regardless of responses (k6 `constant-arrival-rate`). */
-export interface ConstantArrivalRateConfig extends BaseScenarioConfig {
+export interface ConstantArrivalRateConfig extends BaseScenarioConfig, ArrivalQueueConfig {
   executor: 'constant-arrival-rate';
   /** Iterations per `timeUnit`. */
   rate: number;
@@ -144,7 +166,7 @@ export interface ConstantArrivalRateConfig extends BaseScenarioConfig {
 }
 
 /** Arrival rate ramped through stages (k6 `ramping-arrival-rate`). */
-export interface RampingArrivalRateConfig extends BaseScenarioConfig {
+export interface RampingArrivalRateConfig extends BaseScenarioConfig, ArrivalQueueConfig {
   executor: 'ramping-arrival-rate';
   /** Iterations per `timeUnit` at the start. @default 0 */
   startRate?: number;

@@ -369,6 +369,28 @@ function checkVuPool(check: Checker, scenario: Record_, path: PathSegments): voi
   }
 }
 
+/**
+ * Arrival-rate maxQueueWait: a duration >= 0. Its own messages say what the option does, since
+ * '0s' (drop at once) is a meaningful value that a generic "must be > 0" would hide.
+ */
+function checkMaxQueueWait(check: Checker, value: unknown, path: PathSegments): void {
+  if (typeof value !== 'string' && typeof value !== 'number') return;
+  const fix = `use how long an arrival may wait for a free VU, e.g. '10s', or '0s' to drop it at once as k6 does`;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) check.add(path, `must be a number of milliseconds >= 0 (got ${value}): ${fix}`);
+    return;
+  }
+  if (/^\s*-/.test(value)) {
+    check.add(path, `${quote(value)} is negative: ${fix}`);
+    return;
+  }
+  try {
+    parseDurationMs(value);
+  } catch {
+    check.add(path, `${quote(value)} is not a duration: ${fix}`);
+  }
+}
+
 function checkScenario(check: Checker, name: string, scenario: unknown): void {
   if (!isRecord(scenario)) return;
   const path = ['scenarios', name];
@@ -406,6 +428,7 @@ function checkScenario(check: Checker, name: string, scenario: unknown): void {
       check.duration(scenario['timeUnit'], at('timeUnit'), true);
       check.duration(scenario['duration'], at('duration'), true);
       checkVuPool(check, scenario, path);
+      checkMaxQueueWait(check, scenario['maxQueueWait'], at('maxQueueWait'));
       break;
     }
     case 'ramping-arrival-rate': {
@@ -417,6 +440,7 @@ function checkScenario(check: Checker, name: string, scenario: unknown): void {
         check.add(at('stages'), 'startRate and every stage target are 0, so no iteration would ever start: raise a target');
       }
       checkVuPool(check, scenario, path);
+      checkMaxQueueWait(check, scenario['maxQueueWait'], at('maxQueueWait'));
       break;
     }
     default:

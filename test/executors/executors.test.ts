@@ -10,7 +10,7 @@ import type { ResolvedScenario, ResolvedStage } from '../../runner/scenario/reso
 import type { ExecutorName } from '../../runner/scenario/types.ts';
 import { PHASES, type Phase } from '../../runner/smtp/phases.ts';
 import { EXECUTORS, scenarioDurationMs } from '../../runner/executors/index.ts';
-import { vuChanges } from '../../runner/executors/schedule.ts';
+import { arrivalTimesMs, constantArrivalTimesMs, vuChanges } from '../../runner/executors/schedule.ts';
 
 /** A safety bound: no test here needs more timer steps than this. */
 const MAX_STEPS = 200_000;
@@ -41,6 +41,8 @@ interface FakeContext extends ExecutorContext {
   readonly drains: Array<{ atMs: number; graceMs: number }>;
   readonly allocatedVus: Vu[];
   dropped: number;
+  /** The virtual instant of every dropIteration call, in order. */
+  readonly droppedAtMs: number[];
   completed: number;
   interrupted: number;
   /** waitUntil calls. */
@@ -98,6 +100,7 @@ function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptio
     drains: [],
     allocatedVus: [],
     dropped: 0,
+    droppedAtMs: [],
     completed: 0,
     interrupted: 0,
     waits: 0,
@@ -149,6 +152,7 @@ function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptio
     },
     dropIteration(): void {
       ctx.dropped++;
+      ctx.droppedAtMs.push(nowMs);
     },
     drain(graceMs: number): Promise<void> {
       ctx.drains.push({ atMs: nowMs, graceMs });
@@ -239,6 +243,7 @@ function scenarioFor(executor: ExecutorName, options: Partial<ResolvedScenario> 
     timeUnitMs: 1000,
     preAllocatedVUs: 1,
     maxVUs: 1,
+    maxQueueWaitMs: 30_000,
     ...options,
   };
 }
@@ -449,9 +454,9 @@ constantRate('grows VUs up to maxVUs when all are busy', async () => {
   assert.is(Math.max(...ctx.activeVus.map(([, n]) => n)), 5);
 });
 
-constantRate('maxVUs too small: iterations with no free VU are dropped, never delayed', async () => {
+constantRate('maxVUs too small with maxQueueWait 0s (k6): iterations with no free VU are dropped at once, never delayed', async () => {
   const { ctx } = await runOnFake(
-    scenarioFor('constant-arrival-rate', { rate: 100, timeUnitMs: 1000, durationMs: 1000, preAllocatedVUs: 1, maxVUs: 2 }),
+    scenarioFor('constant-arrival-rate', { rate: 100, timeUnitMs: 1000, durationMs: 1000, preAllocatedVUs: 1, maxVUs: 2, maxQueueWaitMs: 0 }),
     { serviceMs: 50 },
   );
   // Per 50 ms: 5 planned, 2 VUs → 2 started, 3 dropped.
@@ -459,6 +464,8 @@ constantRate('maxVUs too small: iterations with no free VU are dropped, never de
   assert.is(ctx.dropped, 60);
   assert.is(ctx.allocatedVus.length, 2);
   assert.ok(ctx.started.every((s) => s.atMs === s.intendedStartMs));
+  // Each drop is counted at its own planned instant, as it happens.
+  assert.equal(ctx.droppedAtMs.slice(0, 6), [20, 30, 40, 70, 80, 90]);
 });
 
 constantRate('a late wake-up catches up: one wait starts every iteration due, timed from its planned instant', async () => {
@@ -498,6 +505,165 @@ rampingRate('a rate-0 stage in the middle pauses the arrivals', async () => {
   assert.is(ctx.started.length, 20);
   assert.ok(ctx.started.every((s) => s.atMs < 1000 || s.atMs >= 2000));
   assert.is(endMs, 3000);
+});
+
+const queue = suite('executors: arrival-rate queue (maxQueueWait)');
+
+/** A constant-arrival-rate scenario of `rate` per second for `durationMs` on a fixed pool of `vus` VUs. */
+function queued(rate: number, durationMs: number, vus: number, maxQueueWaitMs: number): ResolvedScenario {
+  return scenarioFor('constant-arrival-rate', { rate, timeUnitMs: 1000, durationMs, preAllocatedVUs: vus, maxVUs: vus, maxQueueWaitMs });
+}
+
+/** `[vuId, atMs, intendedStartMs]` of every started iteration, in start order. */
+const starts = (ctx: FakeContext): Array<[number, number, number | undefined]> => ctx.started.map((s) => [s.vuId, s.atMs, s.intendedStartMs]);
+
+queue('no free VU: arrivals wait in FIFO order and start when a VU frees up, timed from their planned instant', async () => {
+  const cases: Array<{ label: string; vus: number; serviceMs: number | ((vuId: number) => number); started: Array<[number, number, number]> }> = [
+    // 1 VU, 25 ms each, one arrival per 10 ms: each start takes the oldest waiting arrival.
+    { label: '1 VU', vus: 1, serviceMs: 25, started: [[1, 0, 0], [1, 25, 10], [1, 50, 20], [1, 75, 30]] },
+    // VU 2 (50 ms) takes the first arrival (the last idle VU is reused first), VU 1 (30 ms) the second;
+    // then whichever frees first takes the head: 20 at 40 (VU 1), 30 at 50 (VU 2), 40 at 70 (VU 1).
+    { label: '2 VUs of different speeds', vus: 2, serviceMs: (vuId) => (vuId === 1 ? 30 : 50), started: [[2, 0, 0], [1, 10, 10], [1, 40, 20], [2, 50, 30], [1, 70, 40]] },
+  ];
+  for (const c of cases) {
+    const { ctx, endMs } = await runOnFake(queued(100, 100, c.vus, 30_000), { serviceMs: c.serviceMs });
+    assert.equal(starts(ctx), c.started, c.label);
+    // Nothing queued starts at or after the end (100 ms): the rest of the 10 planned are dropped then.
+    assert.is(ctx.dropped, 10 - c.started.length, c.label);
+    assert.ok(ctx.droppedAtMs.every((atMs) => atMs === 100), `${c.label}: dropped at ${ctx.droppedAtMs.join(', ')}`);
+    assert.is(ctx.allocatedVus.length, c.vus, c.label);
+    assert.is(ctx.completed, c.started.length, c.label);
+    assert.is(endMs, 100, c.label);
+    assert.equal(ctx.activeVus[ctx.activeVus.length - 1], [100, 0], `${c.label}: active VUs back to 0`);
+  }
+});
+
+queue('maxQueueWait: an arrival that has waited that long is dropped at that instant; the fresher ones still run', async () => {
+  // 1 VU busy 100 ms per iteration, an arrival every 10 ms for 200 ms (20 planned).
+  const { ctx } = await runOnFake(queued(100, 200, 1, 35), { serviceMs: 100 });
+  // At 100 the VU frees: 10…60 expired at 45…95, so it takes 70 (waited 30 < 35 ms).
+  assert.equal(starts(ctx), [[1, 0, 0], [1, 100, 70]]);
+  const expiries = (fromMs: number, toMs: number): number[] => {
+    const out: number[] = [];
+    for (let plannedMs = fromMs; plannedMs <= toMs; plannedMs += 10) out.push(plannedMs + 35);
+    return out;
+  };
+  // 80…160 expire at 115…195 while the VU runs 70; 170, 180 and 190 are still waiting at the end.
+  assert.equal(ctx.droppedAtMs, [...expiries(10, 60), ...expiries(80, 160), 200, 200, 200]);
+  assert.is(ctx.started.length + ctx.dropped, 20);
+});
+
+queue('maxQueueWait boundary: the arrival the freed VU takes at 100 ms is the oldest that has waited less than maxQueueWait', async () => {
+  const cases: Array<[maxQueueWaitMs: number, takenMs: number]> = [
+    [10, 100], // 90 expires at 100 exactly: the queue is empty, the VU takes the arrival planned at 100
+    [30, 80], // 70 has waited exactly 30 ms: dropped
+    [31, 70],
+    [35, 70],
+    [95, 10], // 10 expires at 105
+    [100, 10],
+    [30_000, 10],
+  ];
+  for (const [maxQueueWaitMs, takenMs] of cases) {
+    const { ctx } = await runOnFake(queued(100, 200, 1, maxQueueWaitMs), { serviceMs: 100 });
+    assert.equal(starts(ctx).slice(0, 2), [[1, 0, 0], [1, 100, takenMs]], `maxQueueWait ${maxQueueWaitMs} ms`);
+    assert.is(ctx.started.length + ctx.dropped, 20, `maxQueueWait ${maxQueueWaitMs} ms: planned = started + dropped`);
+  }
+});
+
+/**
+ * The k6 model the engine had before queueing, as a reference: each arrival, in order, starts on
+ * a VU free at its instant (growing the pool up to maxVUs) or is dropped. Fixed service time; the
+ * cases avoid ties between an iteration's end and an arrival.
+ */
+function referenceDropModel(arrivalsMs: Iterable<number>, preAllocated: number, maxVus: number, serviceMs: number): { startedMs: number[]; dropped: number } {
+  const busyUntilMs: number[] = new Array(preAllocated).fill(-Infinity);
+  const startedMs: number[] = [];
+  let dropped = 0;
+  for (const atMs of arrivalsMs) {
+    let free = busyUntilMs.findIndex((untilMs) => untilMs <= atMs);
+    if (free < 0 && busyUntilMs.length < maxVus) free = busyUntilMs.push(-Infinity) - 1;
+    if (free < 0) dropped++;
+    else {
+      busyUntilMs[free] = atMs + serviceMs;
+      startedMs.push(atMs);
+    }
+  }
+  return { startedMs, dropped };
+}
+
+queue("maxQueueWait '0s' is k6's behaviour exactly: the same starts and drops as the drop-at-once model", async () => {
+  const cases: Array<{ scenario: ResolvedScenario; serviceMs: number; arrivalsMs: () => Iterable<number> }> = [
+    { scenario: queued(100, 1000, 2, 0), serviceMs: 47, arrivalsMs: () => constantArrivalTimesMs(100, 1000, 1000) },
+    { scenario: queued(30, 3000, 3, 0), serviceMs: 333, arrivalsMs: () => constantArrivalTimesMs(30, 1000, 3000) },
+    {
+      scenario: { ...queued(100, 1000, 1, 0), preAllocatedVUs: 1, maxVUs: 4 },
+      serviceMs: 77,
+      arrivalsMs: () => constantArrivalTimesMs(100, 1000, 1000),
+    },
+    {
+      scenario: scenarioFor('ramping-arrival-rate', { startRate: 5, stages: [stage(2000, 80), stage(1000, 10)], preAllocatedVUs: 2, maxVUs: 3, maxQueueWaitMs: 0 }),
+      serviceMs: 61,
+      arrivalsMs: () => arrivalTimesMs(5, [stage(2000, 80), stage(1000, 10)], 1000),
+    },
+  ];
+  for (const c of cases) {
+    const label = `${c.scenario.executor} maxVUs ${c.scenario.maxVUs}, ${c.serviceMs} ms`;
+    const { ctx } = await runOnFake(c.scenario, { serviceMs: c.serviceMs });
+    const expected = referenceDropModel(c.arrivalsMs(), c.scenario.preAllocatedVUs, c.scenario.maxVUs, c.serviceMs);
+    assert.ok(expected.dropped > 0, `${label}: the case must drop some`);
+    assert.equal(ctx.started.map((s) => s.intendedStartMs), expected.startedMs, label);
+    assert.ok(ctx.started.every((s) => s.atMs === s.intendedStartMs), `${label}: nothing starts late`);
+    assert.is(ctx.dropped, expected.dropped, label);
+  }
+});
+
+queue('a stop drops every arrival still waiting, at the stop; nothing queued starts after it', async () => {
+  const { ctx, endMs } = await runOnFake({ ...queued(100, 10_000, 1, 30_000), gracefulStopMs: 5000 }, { serviceMs: 1000, stopAtMs: 505 });
+  // Arrivals 0…500 were reached (51): the first runs, the 50 waiting behind it are dropped at 505.
+  assert.equal(starts(ctx), [[1, 0, 0]]);
+  assert.is(ctx.dropped, 50);
+  assert.ok(ctx.droppedAtMs.every((atMs) => atMs === 505));
+  assert.is(ctx.interrupted, 0);
+  assert.is(endMs, 1000, 'the running iteration finishes within gracefulStop; the VU takes nothing more');
+});
+
+queue('planned = started + dropped, FIFO starts, no wait of maxQueueWait or more, no start after the end: by table', async () => {
+  const rampStages = [stage(1000, 200), stage(500, 200), stage(0, 0), stage(300, 0), stage(700, 50)];
+  const cases: Array<{ scenario: ResolvedScenario; serviceMs: number | ((vuId: number) => number); wakeLateMs?: number; plannedMs: () => Iterable<number>; endMs: number }> = [];
+  for (const maxQueueWaitMs of [0, 15, 50, 250, 30_000]) {
+    cases.push(
+      { scenario: queued(100, 1000, 2, maxQueueWaitMs), serviceMs: 45, plannedMs: () => constantArrivalTimesMs(100, 1000, 1000), endMs: 1000 },
+      { scenario: queued(250, 2000, 3, maxQueueWaitMs), serviceMs: (vuId) => 7 + 11 * vuId, plannedMs: () => constantArrivalTimesMs(250, 1000, 2000), endMs: 2000 },
+      { scenario: queued(200, 1000, 4, maxQueueWaitMs), serviceMs: 30, wakeLateMs: 20, plannedMs: () => constantArrivalTimesMs(200, 1000, 1000), endMs: 1000 },
+      {
+        scenario: scenarioFor('ramping-arrival-rate', { startRate: 0, stages: rampStages, preAllocatedVUs: 1, maxVUs: 6, maxQueueWaitMs }),
+        serviceMs: 40,
+        plannedMs: () => arrivalTimesMs(0, rampStages, 1000),
+        endMs: 2500,
+      },
+    );
+  }
+  for (const c of cases) {
+    const { scenario } = c;
+    const label = `${scenario.executor} maxVUs ${scenario.maxVUs} maxQueueWait ${scenario.maxQueueWaitMs} ms${c.wakeLateMs ? ', late wakes' : ''}`;
+    const { ctx } = await runOnFake(scenario, { serviceMs: c.serviceMs, wakeLateMs: c.wakeLateMs ?? 0 });
+    const planned = [...c.plannedMs()];
+    assert.is(ctx.started.length + ctx.dropped, planned.length, `${label}: planned = started + dropped`);
+    assert.is(ctx.completed, ctx.started.length, label);
+    let previousMs = -Infinity;
+    for (const s of ctx.started) {
+      assert.ok(s.intendedStartMs! >= previousMs, `${label}: ${s.intendedStartMs} started after ${previousMs} (not FIFO)`);
+      previousMs = s.intendedStartMs!;
+      const waitedMs = s.atMs - s.intendedStartMs!;
+      assert.ok(waitedMs >= 0, `${label}: started before its planned instant`);
+      if (scenario.maxQueueWaitMs > 0) assert.ok(waitedMs < Math.max(scenario.maxQueueWaitMs, (c.wakeLateMs ?? 0) + 1), `${label}: waited ${waitedMs} ms`);
+      else assert.ok(waitedMs <= (c.wakeLateMs ?? 0), `${label}: waited ${waitedMs} ms with maxQueueWait 0`);
+      // A late wake may start an arrival planned before the end a little after it; nothing else may.
+      assert.ok(s.atMs < c.endMs || s.atMs <= s.intendedStartMs! + (c.wakeLateMs ?? 0), `${label}: started at ${s.atMs} after the end`);
+    }
+    assert.equal(new Set(ctx.started.map((s) => s.intendedStartMs)).size, ctx.started.length, `${label}: an arrival started twice`);
+    assert.ok(ctx.started.every((s) => planned.includes(s.intendedStartMs!)), `${label}: started an unplanned instant`);
+  }
 });
 
 const batches = suite('executor: batches');
@@ -595,6 +761,7 @@ constantVus.run();
 rampingVus.run();
 constantRate.run();
 rampingRate.run();
+queue.run();
 batches.run();
 stopping.run();
 registry.run();

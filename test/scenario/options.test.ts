@@ -83,6 +83,7 @@ Defaults('a minimal scenario gets every default', async () => {
       timeUnitMs: 0,
       preAllocatedVUs: 0,
       maxVUs: 0,
+      maxQueueWaitMs: 0,
     },
   ]);
 });
@@ -124,12 +125,22 @@ const executorCases: Array<{ name: string; config: ScenarioConfig; expected: Par
   {
     name: 'constant-arrival-rate (maxVUs defaults to preAllocatedVUs)',
     config: { executor: 'constant-arrival-rate', rate: 1000, timeUnit: '1m', duration: '10m', preAllocatedVUs: 50 },
-    expected: { rate: 1000, timeUnitMs: 60_000, durationMs: 600_000, preAllocatedVUs: 50, maxVUs: 50 },
+    expected: { rate: 1000, timeUnitMs: 60_000, durationMs: 600_000, preAllocatedVUs: 50, maxVUs: 50, maxQueueWaitMs: 30_000 },
+  },
+  {
+    name: "constant-arrival-rate with maxQueueWait '0s' (k6's drop at once)",
+    config: { executor: 'constant-arrival-rate', rate: 10, duration: '1m', preAllocatedVUs: 5, maxQueueWait: '0s' },
+    expected: { maxQueueWaitMs: 0 },
   },
   {
     name: 'ramping-arrival-rate',
     config: { executor: 'ramping-arrival-rate', stages: [{ duration: '1m', target: 10 }], preAllocatedVUs: 2, maxVUs: 4 },
-    expected: { startRate: 0, timeUnitMs: 1000, stages: [{ durationMs: 60_000, target: 10 }], preAllocatedVUs: 2, maxVUs: 4 },
+    expected: { startRate: 0, timeUnitMs: 1000, stages: [{ durationMs: 60_000, target: 10 }], preAllocatedVUs: 2, maxVUs: 4, maxQueueWaitMs: 30_000 },
+  },
+  {
+    name: 'ramping-arrival-rate with maxQueueWait',
+    config: { executor: 'ramping-arrival-rate', stages: [{ duration: '1m', target: 10 }], preAllocatedVUs: 2, maxQueueWait: '2.5s' },
+    expected: { maxQueueWaitMs: 2500 },
   },
   { name: 'batches', config: { executor: 'batches', vus: 10, iterations: 100 }, expected: { vus: 10, iterations: 100 } },
 ];
@@ -185,6 +196,26 @@ const semanticCases: Array<{ name: string; options: unknown; problem: string }> 
   { name: 'stages lasting nothing', options: one({ executor: 'ramping-vus', stages: [{ duration: 0, target: 5 }] }), problem: 'scenarios.s.stages: the stages last 0s in total' },
   { name: 'ramping-vus that never runs a VU', options: one({ executor: 'ramping-vus', startVUs: 0, stages: [{ duration: '1m', target: 0 }] }), problem: 'scenarios.s.stages: startVUs and every stage target are 0' },
   { name: 'fractional VU target', options: one({ executor: 'ramping-vus', stages: [{ duration: '1m', target: 2.5 }] }), problem: 'scenarios.s.stages[0].target: must be a whole number (got 2.5)' },
+  {
+    name: 'maxQueueWait negative',
+    options: one({ executor: 'constant-arrival-rate', rate: 1, duration: '1m', preAllocatedVUs: 1, maxQueueWait: '-5s' }),
+    problem: "scenarios.s.maxQueueWait: '-5s' is negative: use how long an arrival may wait for a free VU, e.g. '10s', or '0s' to drop it at once as k6 does",
+  },
+  {
+    name: 'maxQueueWait negative milliseconds',
+    options: one({ executor: 'ramping-arrival-rate', stages: [{ duration: '1m', target: 5 }], preAllocatedVUs: 1, maxQueueWait: -1 }),
+    problem: "scenarios.s.maxQueueWait: must be a number of milliseconds >= 0 (got -1): use how long an arrival may wait for a free VU, e.g. '10s', or '0s'",
+  },
+  {
+    name: 'maxQueueWait not a duration',
+    options: one({ executor: 'constant-arrival-rate', rate: 1, duration: '1m', preAllocatedVUs: 1, maxQueueWait: '10 seconds' }),
+    problem: "scenarios.s.maxQueueWait: '10 seconds' is not a duration: use how long an arrival may wait for a free VU, e.g. '10s'",
+  },
+  {
+    name: 'maxQueueWait on a closed-model executor',
+    options: one({ executor: 'constant-vus', duration: '1m', maxQueueWait: '10s' } as never),
+    problem: 'scenarios.s.maxQueueWait: is not an option of executor constant-vus (it belongs to constant-arrival-rate, ramping-arrival-rate)',
+  },
   { name: 'arrival rate without any VU', options: one({ executor: 'constant-arrival-rate', rate: 1, duration: '1m', preAllocatedVUs: 0 }), problem: 'scenarios.s.preAllocatedVUs: must be >= 1, or set maxVUs' },
   { name: 'from is not an email', options: one({ executor: 'shared-iterations', smtp: { from: 'sales' } }), problem: "scenarios.s.smtp.from: 'sales' is not an email address" },
   { name: 'one recipient of several', options: { smtp: { to: ['a@example.com', 'b'] }, scenarios: { s: { executor: 'shared-iterations' } } }, problem: "smtp.to[1]: 'b' is not an email address" },
@@ -332,7 +363,7 @@ Cli('--scale: every time span and iteration count, not rates or VUs', async () =
   assert.equal([s['perVu']!.iterations, s['perVu']!.vus], [1, 2]);
   assert.equal([s['constant']!.durationMs, s['constant']!.startTimeMs, s['constant']!.vus, s['constant']!.gracefulStopMs], [36_000, 100, 5, 30_000]);
   assert.equal(s['ramp']!.stages, [{ durationMs: 600, target: 10 }, { durationMs: 1800, target: 20 }]);
-  assert.equal([s['car']!.durationMs, s['car']!.rate, s['car']!.timeUnitMs], [6_000, 100, 60_000]);
+  assert.equal([s['car']!.durationMs, s['car']!.rate, s['car']!.timeUnitMs, s['car']!.maxQueueWaitMs], [6_000, 100, 60_000, 30_000]);
   assert.equal(resolved.thresholds['x'], [{ threshold: 'rate<0.1', abortOnFail: true, delayAbortEval: 600 }, 'rate<0.01']);
 });
 
