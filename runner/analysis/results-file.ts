@@ -13,7 +13,8 @@
  * expected, never a stack trace.
  */
 import { readFile } from 'node:fs/promises';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import schema from '../../schemas/results.schema.json' with { type: 'json' };
 import { RunnerError } from '../errors.ts';
 import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
@@ -99,6 +100,8 @@ const LEGACY_SCHEMA = {
 function validators(): { runner: ValidateFunction; legacy: ValidateFunction } {
   if (!runnerValidator || !legacyValidator) {
     // strict: false: the results schema uses allOf with sibling keywords, which strict mode rejects.
+    // ajv loads on first use (~30 ms): `runner run` imports this module and never validates here.
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
     const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
     runnerValidator = ajv.compile(schema);
     legacyValidator = ajv.compile(LEGACY_SCHEMA);

@@ -1,6 +1,5 @@
 /** `runner fixture`: the built-in fake proxy as a process. */
 import { Option, type Command } from 'commander';
-import { runFixtureCommand } from './fixture-server.ts';
 import { collect, integer, port } from './flags.ts';
 
 /** Adds `fixture` to the program. */
@@ -24,6 +23,8 @@ export function registerFixtureCommand(program: Command): void {
     .addOption(new Option('--tls <mode>', 'TLS with a self-signed certificate made at startup (openssl): starttls (offered after EHLO) or implicit (port 465 style); default none, STARTTLS hidden like the real proxy').choices(['none', 'starttls', 'implicit']).default('none'))
     .option('--json', 'print one JSON line {port, adminPort} when ready (for scripts)')
     .action(async (flags: Record<string, any>) => {
+      // smtp-server loads only for this command, not with every `runner run`.
+      const { runFixtureCommand } = await import('./fixture-server.ts');
       await runFixtureCommand(flags);
     });
 

@@ -4,7 +4,21 @@
  * 0.1% of the true sample value); count, sum, min and max are kept exactly beside it, so avg,
  * min and max carry no bucket error at all.
  */
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type { JsHistogram } from 'hdr-histogram-js';
+
+// hdr-histogram-js's index loads its WebAssembly build, pako and a log writer whose module set-up
+// alone costs ~60 ms of every run's start-up; we need the plain JS histogram only, and its
+// encoding (which installs encode/decode on JsHistogram) only when a trend is encoded or decoded.
+const require = createRequire(import.meta.url);
+const Int32Histogram = (require('hdr-histogram-js/dist/Int32Histogram.js') as typeof import('hdr-histogram-js/dist/Int32Histogram.js')).default;
+type Encoding = typeof import('hdr-histogram-js/dist/JsHistogram.encoding.js');
+let encoding: Encoding | undefined;
+/** hdr-histogram-js's V2 encoding for JsHistogram (loaded on first use). */
+function loadEncoding(): Encoding {
+  encoding ??= require('hdr-histogram-js/dist/JsHistogram.encoding.js') as Encoding;
+  return encoding;
+}
 
 /** Significant decimal digits the histograms keep: relative error of a percentile ≤ 10^-3. */
 export const SIGNIFICANT_DIGITS = 3;
@@ -13,15 +27,12 @@ export const SIGNIFICANT_DIGITS = 3;
  * Creates an empty HDR histogram for values ≥ 1. It starts small and grows when a larger
  * value arrives (autoResize), so memory follows the range actually seen (~40 KB up to 1 s).
  */
-export function createHistogram(): hdr.Histogram {
-  return hdr.build({
-    bitBucketSize: 32,
-    autoResize: true,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 2,
-    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
-    useWebAssembly: false,
-  });
+export function createHistogram(): JsHistogram {
+  // What hdr.build({ bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1,
+  // highestTrackableValue: 2, useWebAssembly: false }) makes, without loading the index.
+  const histogram = new Int32Histogram(1, 2, SIGNIFICANT_DIGITS);
+  histogram.autoResize = true;
+  return histogram;
 }
 
 /** The serialisable form of a trend, written to results files and read back for merging. */
@@ -36,7 +47,7 @@ export interface EncodedTrend {
 
 /** Distribution of integer samples (µs for time trends). */
 export class TrendSink {
-  readonly histogram: hdr.Histogram = createHistogram();
+  readonly histogram: JsHistogram = createHistogram();
   count = 0;
   sum = 0;
   min = Infinity;
@@ -93,7 +104,7 @@ export class TrendSink {
       sum: this.sum,
       min: this.count ? this.min : 0,
       max: this.count ? this.max : 0,
-      hdr: hdr.encodeIntoCompressedBase64(this.histogram),
+      hdr: (loadEncoding(), this.histogram.encodeIntoCompressedBase64()),
     };
   }
 
@@ -101,7 +112,8 @@ export class TrendSink {
   static decode(encoded: EncodedTrend): TrendSink {
     const sink = new TrendSink();
     if (encoded.count === 0) return sink;
-    const decoded = hdr.decodeFromCompressedBase64(encoded.hdr, 32, false);
+    const { decompress, doDecode } = loadEncoding();
+    const decoded = doDecode(decompress(Buffer.from(encoded.hdr.trim(), 'base64')), 32, 0);
     sink.histogram.add(decoded);
     sink.count = encoded.count;
     sink.sum = encoded.sum;
@@ -110,3 +122,4 @@ export class TrendSink {
     return sink;
   }
 }
+

@@ -20,8 +20,8 @@ import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type BuildFailure, type Message, type Plugin } from 'esbuild';
-import { LineCounter, parseDocument } from 'yaml';
+// esbuild and yaml load on first use: a run from flags alone needs neither (start-up time).
+import type { BuildFailure, Message, Plugin } from 'esbuild';
 import * as api from '../index.ts';
 import { RunnerError, ScriptError } from '../errors.ts';
 import type { ScenarioFileOptions } from './types.ts';
@@ -120,6 +120,7 @@ function requireBanner(file: string): string {
 }
 
 async function bundle(file: string, outfile: string, banner: string | undefined): Promise<string> {
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [file],
     outfile, // not written (write: false): it makes the source map's paths relative to where we write it
@@ -254,6 +255,7 @@ function readFileLine(path: string, line: number): string | undefined {
 
 async function loadDataFile(file: string): Promise<ScenarioFileOptions> {
   const text = await readFile(file, 'utf8');
+  const { LineCounter, parseDocument } = await import('yaml');
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const display = displayPath(file);

@@ -10,12 +10,13 @@
  * (`scenarios.ramp.stages[1].duration: '5x' is not a duration: use e.g. '30s', '5m'`). When
  * both checks flag the same path, the semantic message wins: it says more.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import schema from '../../schemas/scenario.schema.json' with { type: 'json' };
 import { PHASES } from '../smtp/phases.ts';
 import { SYSTEM_TAGS } from '../metrics/catalogue.ts';
 import { isEmailAddress } from './accounts.ts';
 import { parseDurationMs } from './duration.ts';
+import { scenarioSchemaValidator } from './schema-validator.ts';
 
 /** One problem: where (a path as written in the file, or a flag) and what to do. */
 export interface Problem {
@@ -111,17 +112,6 @@ const OPTION_EXECUTORS: ReadonlyMap<string, string[]> = (() => {
   }
   return map;
 })();
-
-let compiled: ValidateFunction | undefined;
-
-/** The compiled schema validator (compiled once, on first use). */
-function schemaValidator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-    compiled = ajv.compile(schema);
-  }
-  return compiled;
-}
 
 /** Splits an ajv instancePath ('/scenarios/peak/stages/1') into segments, array indexes as numbers. */
 function pointerSegments(pointer: string, data: unknown): Array<string | number> {
@@ -219,7 +209,7 @@ function convertAjvError(error: ErrorObject, data: unknown): Problem | undefined
 
 /** Validates against the JSON schema; every error, as problems. */
 export function checkSchema(options: unknown): Problem[] {
-  const validate = schemaValidator();
+  const validate = scenarioSchemaValidator();
   if (validate(options)) return [];
   const problems: Problem[] = [];
   for (const error of validate.errors ?? []) {
