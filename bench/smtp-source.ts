@@ -34,7 +34,8 @@ import { buildHead } from '../runner/smtp/message.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const FROM = 'test@example.com';
-const TO = 'recipient@outlook.com';
+// A reserved test domain (RFC 2606): runner refuses real-looking recipients without --allow-real-recipients
+const TO = 'recipient@example.com';
 /** smtp-sink's listen backlog: above the concurrency, so no SYN is dropped. */
 const SINK_BACKLOG = 1024;
 /** How long smtp-sink may take to greet after it is started, ms. */
@@ -43,8 +44,13 @@ const SINK_READY_MS = 3000;
 const SLOWEST_RATE_PER_SECOND = 100;
 
 type Mode = 'new' | 'reused';
-type Tool = 'smtp-source' | 'runner' | 'bare' | 'runner-base';
-const TOOLS: readonly Tool[] = ['smtp-source', 'runner', 'bare'];
+/**
+ * In reused mode `runner` and `bare` make smtp-source's exchange (no RSET between accepted
+ * messages: runner --no-rset); `runner-rset` is runner's default, RSET before every further message
+ * (one more round trip per message). It runs in reused mode only (new mode sends no RSET).
+ */
+type Tool = 'smtp-source' | 'runner' | 'runner-rset' | 'bare' | 'runner-base';
+const TOOLS: readonly Tool[] = ['smtp-source', 'runner', 'runner-rset', 'bare'];
 
 interface Measurement {
   tool: Tool;
@@ -326,14 +332,16 @@ async function measure(tool: Tool, mode: Mode | 'start-up', count: number, sessi
         break;
       }
       case 'runner':
+      case 'runner-rset':
       case 'runner-base': {
         const outFile = join(outDir, 'results.json');
         const args = [
-          join(tool === 'runner' ? ROOT : baseRoot!, 'bin/runner.js'), 'run', '--host', '127.0.0.1', '--port', port, '--no-auth', '--no-check',
+          join(tool === 'runner-base' ? baseRoot! : ROOT, 'bin/runner.js'), 'run', '--host', '127.0.0.1', '--port', port, '--no-auth', '--no-check',
           '--num-emails', String(count), '--concurrent', String(sessions), '--message-size', String(bodyBytes),
           '--from', FROM, '--to', TO, '--out', outFile, '--quiet',
         ];
         if (isReused) args.push('--messages-per-connection', String(count));
+        if (isReused && tool === 'runner') args.push('--no-rset');
         result = await runMeasured(process.execPath, args, limitMs);
         if (result.code !== 0) problem = `exit ${result.code}: ${result.stderr.trim().split('\n').pop()}`;
         else {
@@ -345,7 +353,7 @@ async function measure(tool: Tool, mode: Mode | 'start-up', count: number, sessi
       }
       case 'bare': {
         const args = [bareClientPath, '--port', port, '--messages', String(count), '--concurrency', String(sessions), '--size', String(bareBodyBytes)];
-        if (isReused) args.push('--messages-per-connection', String(count));
+        if (isReused) args.push('--messages-per-connection', String(count), '--no-rset');
         result = await runMeasured(process.execPath, args, limitMs);
         if (result.code !== 0) problem = `exit ${result.code}: ${result.stderr.trim().split('\n').pop()}`;
         else {
@@ -364,6 +372,11 @@ async function measure(tool: Tool, mode: Mode | 'start-up', count: number, sessi
 
 // ---- report ----
 
+/** Whether `tool` runs in `mode` (runner-rset only where RSET can happen: reused connections). */
+function runsIn(tool: Tool, mode: Mode): boolean {
+  return tool !== 'runner-rset' || mode === 'reused';
+}
+
 function median(values: number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
@@ -381,7 +394,7 @@ function range(values: number[]): string {
 }
 
 function describeRun(m: Measurement): string {
-  const what = `  ${m.mode.padEnd(8)} ${m.tool.padEnd(11)}`;
+  const what = `  ${m.mode.padEnd(8)} ${m.tool.padEnd(12)}`;
   const problem = m.problem ? '  PROBLEM: ' + m.problem : '';
   if (m.mode === 'start-up') {
     return `${what} one message: ${fixed(m.wallMs).padStart(5)} ms wall, ${fixed(m.cpuUs / 1000).padStart(4)} ms CPU (user ${fixed(m.userUs / 1000)})${problem}`;
@@ -402,7 +415,8 @@ function report(all: Measurement[]): void {
   const lines: string[] = [];
   const startup = new Map<Tool, { wallMs: number; cpuUs: number }>();
   for (const tool of tools) {
-    const runs = all.filter((m) => m.mode === 'start-up' && m.tool === tool && ok(m));
+    // runner-rset is runner with another flag: its start-up is runner's
+    const runs = all.filter((m) => m.mode === 'start-up' && m.tool === (tool === 'runner-rset' ? 'runner' : tool) && ok(m));
     startup.set(tool, { wallMs: median(runs.map((m) => m.wallMs)), cpuUs: median(runs.map((m) => m.cpuUs)) });
   }
   lines.push('');
@@ -413,6 +427,7 @@ function report(all: Measurement[]): void {
   const net = new Map<string, Figures>();
   for (const mode of modes) {
     for (const tool of tools) {
+      if (!runsIn(tool, mode)) continue;
       const runs = all.filter((m) => m.mode === mode && m.tool === tool && ok(m));
       const rates = runs.map((m) => (messages * 1000) / m.wallMs);
       const cpus = runs.map((m) => m.cpuUs / messages);
@@ -425,7 +440,7 @@ function report(all: Measurement[]): void {
         cpu: median(runs.map((m) => (m.cpuUs - fixedCost.cpuUs) / messages)),
       });
       lines.push(
-        `${mode.padEnd(7)} ${tool.padEnd(11)} ${fixed(rate).padStart(8)} ${range(rates).padEnd(16)}` +
+        `${mode.padEnd(7)} ${tool.padEnd(12)} ${fixed(rate).padStart(8)} ${range(rates).padEnd(16)}` +
           `${fixed(cpu).padStart(10)} ${range(cpus).padEnd(12)}` +
           `${fixed(median(runs.map((m) => m.userUs / messages))).padStart(11)}` +
           `${fixed(median(runs.map((m) => (m.sinkCpuUs ?? NaN) / messages))).padStart(13)}`,
@@ -439,15 +454,17 @@ function report(all: Measurement[]): void {
   lines.push('');
   lines.push('start-up (a one-message run: process start, set-up, exit), medians:');
   for (const tool of tools) {
+    if (tool === 'runner-rset') continue;
     const cost = startup.get(tool)!;
-    lines.push(`        ${tool.padEnd(11)} ${fixed(cost.wallMs).padStart(6)} ms wall ${fixed(cost.cpuUs / 1000).padStart(6)} ms CPU`);
+    lines.push(`        ${tool.padEnd(12)} ${fixed(cost.wallMs).padStart(6)} ms wall ${fixed(cost.cpuUs / 1000).padStart(6)} ms CPU`);
   }
   lines.push('');
   lines.push('net of start-up (wall and CPU minus the one-message run):');
   for (const mode of modes) {
     for (const tool of tools) {
+      if (!runsIn(tool, mode)) continue;
       const figures = net.get(`${mode}/${tool}`)!;
-      lines.push(`${mode.padEnd(7)} ${tool.padEnd(11)} ${fixed(figures.rate).padStart(8)} msgs/s ${fixed(figures.cpu).padStart(8)} µs CPU/msg`);
+      lines.push(`${mode.padEnd(7)} ${tool.padEnd(12)} ${fixed(figures.rate).padStart(8)} msgs/s ${fixed(figures.cpu).padStart(8)} µs CPU/msg`);
     }
   }
   lines.push('');
@@ -460,11 +477,12 @@ function report(all: Measurement[]): void {
       const bare = figures.get(`${mode}/bare`) ?? none;
       const ratioLine = (name: string, a: Figures, b: Figures, verdict = ''): void => {
         if (Number.isNaN(a.rate) || Number.isNaN(b.rate)) return;
-        lines.push(`${label.padEnd(5)} ${mode.padEnd(7)}${name.padEnd(20)} ${fixed(a.rate / b.rate, 2).padStart(6)}×  ${fixed(a.cpu / b.cpu, 2).padStart(6)}×   ${verdict}`.trimEnd());
+        lines.push(`${label.padEnd(5)} ${mode.padEnd(7)}${name.padEnd(24)} ${fixed(a.rate / b.rate, 2).padStart(6)}×  ${fixed(a.cpu / b.cpu, 2).padStart(6)}×   ${verdict}`.trimEnd());
       };
       const rateRatio = runner.rate / source.rate;
       const cpuRatio = runner.cpu / source.cpu;
       ratioLine('runner/smtp-source', runner, source, `${rateRatio >= 0.9 ? 'met' : 'NOT met'} / ${cpuRatio <= 1.5 ? 'met' : 'NOT met'}`);
+      ratioLine('runner-rset/smtp-source', figures.get(`${mode}/runner-rset`) ?? none, source);
       ratioLine('runner/bare', runner, bare);
       ratioLine('bare/smtp-source', bare, source);
       ratioLine('runner/runner-base', runner, figures.get(`${mode}/runner-base`) ?? none);
@@ -503,12 +521,14 @@ async function main(): Promise<void> {
       // Rotate who goes first, so drift in the machine's load spreads over all of them.
       const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
       for (const tool of order) {
+        if (tool === 'runner-rset') continue;
         const measurement = await measure(tool, 'start-up', 1, 1);
         all.push(measurement);
         process.stdout.write(`round ${round + 1}${describeRun(measurement)}\n`);
       }
       for (const mode of modes) {
         for (const tool of order) {
+          if (!runsIn(tool, mode)) continue;
           const measurement = await measure(tool, mode, messages, concurrency);
           all.push(measurement);
           process.stdout.write(`round ${round + 1}${describeRun(measurement)}\n`);

@@ -46,6 +46,7 @@ export function registerRunCommand(program: Command): void {
     .option('--allow-real-recipients', `acknowledge sending more than ${REAL_MAIL_FREE_MESSAGES} messages to recipients outside reserved test domains (example.com, *.test, *.invalid): real mailboxes through the proxy`)
     .option('--message-size <bytes>', `body size in bytes (default: ${DEFAULTS.messageSize})`, integer(0, '--message-size'))
     .option('--messages-per-connection <n>', `messages per connection, RSET between (default: ${DEFAULTS.messagesPerConnection})`, integer(1, '--messages-per-connection'))
+    .option('--no-rset', 'on a reused connection, send RSET only after a failed message, not between accepted ones (as smtp-source and MTAs do)')
     .option('--timeout <duration>', `reply timeout per phase, e.g. 10s (default: ${DEFAULTS.timeout})`, duration)
     .option('--vus <n>', 'override VUs of every scenario', integer(1, '--vus'))
     .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations'))
@@ -95,6 +96,8 @@ export function registerRunCommand(program: Command): void {
         tlsServername: flags['tlsServername'],
         messageSize: flags['messageSize'],
         messagesPerConnection: flags['messagesPerConnection'],
+        // commander sets rset to true unless --no-rset: only the flag overrides the scenario
+        rsetBetweenMessages: flags['rset'] === false ? false : undefined,
         timeoutMs: flags['timeout'] === undefined ? undefined : parseDurationMs(flags['timeout']),
         vus: flags['vus'],
         iterations: flags['iterations'],

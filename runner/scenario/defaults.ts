@@ -17,6 +17,7 @@ export const DEFAULTS = {
   /** Bytes of generated body. */
   messageSize: 1024,
   messagesPerConnection: 1,
+  rsetBetweenMessages: true,
   /** Per-phase reply timeout. */
   timeout: '30s',
   /** Guide's defaults for `runner run` without a scenario file. */

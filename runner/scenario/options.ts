@@ -70,6 +70,8 @@ export interface CliOverrides {
   /** Body bytes. */
   messageSize?: number;
   messagesPerConnection?: number;
+  /** false: --no-rset. */
+  rsetBetweenMessages?: boolean;
   /** Reply timeout of every phase, milliseconds. */
   timeoutMs?: number;
   vus?: number;
@@ -203,6 +205,7 @@ function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined)
     ehloName: merged.ehloName ?? DEFAULTS.ehloName,
     messageSize: merged.messageSize ?? DEFAULTS.messageSize,
     messagesPerConnection: merged.messagesPerConnection ?? DEFAULTS.messagesPerConnection,
+    rsetBetweenMessages: merged.rsetBetweenMessages ?? DEFAULTS.rsetBetweenMessages,
     timeoutsMs,
   };
 }
@@ -442,6 +445,7 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.tlsServername !== undefined) smtp.tlsServername = cli.tlsServername;
     if (cli.messageSize !== undefined) smtp.messageSize = cli.messageSize;
     if (cli.messagesPerConnection !== undefined) smtp.messagesPerConnection = cli.messagesPerConnection;
+    if (cli.rsetBetweenMessages !== undefined) smtp.rsetBetweenMessages = cli.rsetBetweenMessages;
     if (cli.timeoutMs !== undefined) for (const phase of PHASES) smtp.timeoutsMs[phase] = cli.timeoutMs;
     if (cli.tags) Object.assign(scenario.tags, cli.tags);
   }

@@ -32,6 +32,8 @@ export interface ResolvedSmtp {
   ehloName: string;
   messageSize: number;
   messagesPerConnection: number;
+  /** RSET before every further message on a connection (false: only after a failed one). @default true */
+  rsetBetweenMessages?: boolean;
   /** Reply timeout per phase, milliseconds. */
   timeoutsMs: Record<Phase, number>;
 }

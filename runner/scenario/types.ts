@@ -59,6 +59,12 @@ export interface SmtpOptions {
   messageSize?: number;
   /** Messages sent on one connection before QUIT (RSET between them). @default 1 */
   messagesPerConnection?: number;
+  /**
+   * Send RSET before each further message on a reused connection. false: only after a
+   * transaction that did not end with an accepted message (RFC 5321 needs no RSET after a 250 to
+   * end-of-data; an MTA such as Postfix's smtp client, or smtp-source, sends none). @default true
+   */
+  rsetBetweenMessages?: boolean;
   /** Per-phase reply timeouts; a phase not listed uses `timeout`. */
   timeouts?: Partial<Record<Phase, Duration>>;
   /** Default timeout for every phase. @default '30s' */

@@ -79,6 +79,30 @@ cli('run --with-fixture: the fake proxy in its own process; results file written
   }
 });
 
+cli('--messages-per-connection 4: RSET between messages by default, none with --no-rset (same messages, same connections)', async () => {
+  const temp = createTempDir();
+  try {
+    const phasesOf = async (extra: string[]) => {
+      const out = join(temp.dir, `${extra.length}.json`);
+      const { code } = await runCli(['run', '--with-fixture', '--num-emails', '12', '--concurrent', '1', '--messages-per-connection', '4', '--out', out, ...extra], { cwd: temp.dir });
+      assert.is(code, 0);
+      const results = JSON.parse(readFileSync(out, 'utf8'));
+      assert.is(results.results.successful, 12);
+      return results.results.phases as Record<string, { count: number }>;
+    };
+    const withRset = await phasesOf([]);
+    // 3 connections of 4 messages: 3 RSETs each
+    assert.is(withRset['connect']!.count, 3);
+    assert.is(withRset['rset']!.count, 9);
+    const withoutRset = await phasesOf(['--no-rset']);
+    assert.is(withoutRset['connect']!.count, 3);
+    assert.is(withoutRset['rset'], undefined);
+    assert.is(withoutRset['mail']!.count, 12);
+  } finally {
+    temp.remove();
+  }
+});
+
 cli('SIGINT mid-run: stops, reports what it measured, results marked interrupted, exit 105', async () => {
   const temp = createTempDir();
   try {

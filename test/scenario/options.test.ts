@@ -68,6 +68,7 @@ Defaults('a minimal scenario gets every default', async () => {
         ehloName: 'runner.localhost',
         messageSize: 1024,
         messagesPerConnection: 1,
+        rsetBetweenMessages: true,
         timeoutsMs: Object.fromEntries(PHASES.map((phase) => [phase, 30_000])) as never,
       },
       accounts: { pick: 'round-robin', emails: ['test@example.com'], weights: [1], file: undefined },
@@ -316,6 +317,15 @@ Cli('target and smtp flags override every scenario', async () => {
     assert.equal([scenario.smtp.auth, scenario.smtp.messageSize, scenario.smtp.messagesPerConnection], ['none', 10, 3]);
     assert.ok(PHASES.every((phase) => scenario.smtp.timeoutsMs[phase] === 1500));
   }
+});
+
+Cli('--no-rset overrides the file; without it the file (or the default, true) decides', async () => {
+  const file: ScenarioFileOptions = { smtp: { rsetBetweenMessages: true }, scenarios: { a: { executor: 'shared-iterations', smtp: { rsetBetweenMessages: false } }, b: { executor: 'shared-iterations' } } };
+  const asFiled = byName(await resolve(file, {}));
+  assert.equal([asFiled['a']!.smtp.rsetBetweenMessages, asFiled['b']!.smtp.rsetBetweenMessages], [false, true]);
+  const flagged = byName(await resolve(file, { rsetBetweenMessages: false }));
+  assert.equal([flagged['a']!.smtp.rsetBetweenMessages, flagged['b']!.smtp.rsetBetweenMessages], [false, false]);
+  assert.is((await resolve({ scenarios: { a: { executor: 'shared-iterations' } } }, {})).scenarios[0]!.smtp.rsetBetweenMessages, true);
 });
 
 Cli('--vus', async () => {

@@ -319,6 +319,22 @@ Flow('messagesPerConnection 3: three messages on one connection, RSET between, Q
   });
 });
 
+
+Flow('rsetBetweenMessages false: no RSET between accepted messages, RSET still after a failed one', async () => {
+  const rcpt = (n: number) => (n === 1 ? '451 4.3.0 later' : '250 2.1.5 OK');
+  await withSession({ rcpt }, { messagesPerConnection: 4, rsetBetweenMessages: false }, async (session, recorder, server) => {
+    const failures: Array<string | undefined> = [];
+    for (let i = 0; i < 4; i++) failures.push((await session.sendMessage())?.phase);
+    assert.equal(failures, [undefined, 'rcpt', undefined, undefined]);
+    assert.is(server.connections, 1);
+    assert.equal(
+      server.commands.map((command) => command.split(' ')[0]),
+      ['EHLO', 'AUTH', 'MAIL', 'RCPT', 'DATA', 'MAIL', 'RCPT', 'RSET', 'MAIL', 'RCPT', 'DATA', 'MAIL', 'RCPT', 'DATA', 'QUIT'],
+    );
+    assert.is(recorder.phaseNames().filter((phase) => phase === 'rset').length, 1);
+    assert.is(recorder.acceptedMessages.length, 3);
+  });
+});
 Flow('a new sender on a reused connection reconnects (AUTH is per account)', async () => {
   await withSession({}, { messagesPerConnection: 5 }, async (session, recorder, server) => {
     session.from = 'one@example.com';
