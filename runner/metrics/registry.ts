@@ -159,18 +159,34 @@ export class MetricsRegistry {
       msgsPerSecond: windowMs > 0 ? (w.accepted * 1000) / windowMs : 0,
       ...windowPercentiles(txn),
       vus: this.vus,
+      queued: w.queuedMax,
       // Encoding costs ~0.2 ms once a second; it lets runner merge and the compaction be exact.
       txnHistogram: txn.count ? txn.encode() : null,
     };
     this.timelineStore.add(point, txn);
     this.lastWindowValue = point;
-    this.window = { startMs: nowMs, started: 0, accepted: 0, failed: 0, dropped: 0 };
+    // Arrivals still queued are queued in the next window too.
+    this.window = { startMs: nowMs, started: 0, accepted: 0, failed: 0, dropped: 0, queuedMax: this.queuedArrivals };
     txn.reset();
     return point;
   }
 
-  /** Sum of every series whose tags match `filter` (all series for an empty filter). */
+  /**
+   * Sum of every series whose tags match `filter` (all series for an empty filter). Read only:
+   * when a single series matches, it is returned itself.
+   */
   aggregate(filter: Readonly<Record<string, string>> = {}): Series {
+    // One scenario and one sender is the common case: that series is the sum, no copy needed
+    // (a copy adds ~14 histograms, ~12 ms of a one-message run's summary).
+    let only: Series | undefined;
+    let matches = 0;
+    for (const series of this.series) {
+      if (series.matches(filter)) {
+        only = series;
+        matches++;
+      }
+    }
+    if (matches === 1) return only!;
     const total = new Series(filter);
     for (const series of this.series) if (series.matches(filter)) total.add(series);
     return total;

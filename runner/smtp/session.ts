@@ -111,6 +111,8 @@ const DRIVER_FLOW = 1;
 const DRIVER_STEP = 2;
 
 const RSET_LINE = Buffer.from('RSET\r\n');
+/** Room for longer heads (sequence numbers grow) before the session's message buffer is replaced. */
+const MESSAGE_BUFFER_SLACK_BYTES = 256;
 const DATA_LINE = Buffer.from('DATA\r\n');
 const QUIT_LINE = Buffer.from('QUIT\r\n');
 const STARTTLS_LINE = Buffer.from('STARTTLS\r\n');
@@ -237,6 +239,8 @@ export class SmtpSession implements SmtpSteps {
   private readonly ehloLine: Buffer;
   /** The generated body and end-of-data (shared, never mutated). */
   private readonly body: Buffer;
+  /** The generated message's bytes, reused from message to message (see writeMessage). */
+  private messageBuffer: Buffer | undefined = undefined;
   private readonly parser: ReplyParser;
   private readonly deadline: DeadlineTarget;
   /**
@@ -626,11 +630,19 @@ export class SmtpSession implements SmtpSteps {
     this.messageBytes = headBytes + body.length - END_OF_DATA.length;
     if (this.transcript !== undefined) this.traceMessage();
     // One Buffer, one plain write: a corked writev of a string and a Buffer costs Node's stream
-    // layer more (chunk arrays, string encoding in C++) than copying ~1 KB here.
-    const message = Buffer.allocUnsafe(headBytes + body.length);
+    // layer more (chunk arrays, string encoding in C++) than copying ~1 KB here. The buffer is
+    // the session's own and reused: by the time the next message is written the server has
+    // answered this one, so the kernel has every byte; it is replaced if a write is still queued
+    // (writableLength) or over TLS (whose layer may keep a reference).
+    const size = headBytes + body.length;
+    let message = this.messageBuffer;
+    if (message === undefined || message.length < size || socket.writableLength > 0 || this.tlsSocket !== undefined) {
+      message = Buffer.allocUnsafeSlow(size + MESSAGE_BUFFER_SLACK_BYTES);
+      this.messageBuffer = this.tlsSocket === undefined ? message : undefined;
+    }
     message.write(head, 0, headBytes, 'utf8');
     body.copy(message, headBytes);
-    socket.write(message);
+    socket.write(message.subarray(0, size));
   }
 
   private finishFlow(): void {

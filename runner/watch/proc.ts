@@ -100,8 +100,10 @@ export function findListeningPid(port: number): number | undefined {
   const inodes = listeningInodes(port);
   if (inodes.size === 0) return undefined;
   const wanted = new Set([...inodes].map((inode) => `socket:[${inode}]`));
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  // Newest processes first: a server started for the test is usually among them (each process
+  // costs a readdir and a readlink per fd); never ourselves.
+  const pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid).sort((a, b) => Number(b) - Number(a));
+  for (const entry of pids) {
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${entry}/fd`);

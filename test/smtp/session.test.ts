@@ -320,6 +320,27 @@ Flow('messagesPerConnection 3: three messages on one connection, RSET between, Q
 });
 
 
+Flow('messages on one connection each arrive whole with their own head, also when the head grows (the message buffer is reused)', async () => {
+  const sequences = [7, 8, 1_000_000_007, 9];
+  await withSession({}, { messagesPerConnection: sequences.length, messageSize: 300 }, async (session, recorder, server) => {
+    for (const sequence of sequences) {
+      session.sequence = sequence;
+      assert.is(await session.sendMessage(), undefined);
+    }
+    assert.is(server.connections, 1);
+    assert.is(server.messages.length, sequences.length);
+    const bodies = new Set<string>();
+    server.messages.forEach((message, index) => {
+      assert.match(message, new RegExp(`\\r\\nSubject: runner load test #${sequences[index]}\\r\\n`));
+      assert.is(message.match(/Subject:/g)!.length, 1, `message ${index} holds one head`);
+      bodies.add(message.slice(message.indexOf('\r\n\r\n') + 4));
+    });
+    assert.is(bodies.size, 1, 'every body is the same generated body');
+    assert.is([...bodies][0]!.length, 300);
+    assert.equal(recorder.acceptedMessages.map((m) => m.messageBytes), server.messages.map((m) => m.length));
+  });
+});
+
 Flow('rsetBetweenMessages false: no RSET between accepted messages, RSET still after a failed one', async () => {
   const rcpt = (n: number) => (n === 1 ? '451 4.3.0 later' : '250 2.1.5 OK');
   await withSession({ rcpt }, { messagesPerConnection: 4, rsetBetweenMessages: false }, async (session, recorder, server) => {
