@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from './scenario/load.ts';
 import { resolveOptions, type CliOverrides } from './scenario/options.ts';
-import type { ScenarioFileOptions } from './scenario/types.ts';
+import type { ScenarioFileOptions, TlsMode } from './scenario/types.ts';
 import type { ResolvedOptions } from './scenario/resolved.ts';
 import { DEFAULTS } from './scenario/defaults.ts';
 import { compileThresholds, evaluateThresholds, findAbortingFailures, formatThresholdMs, type ThresholdDefinition } from './thresholds/index.ts';
@@ -27,7 +27,7 @@ import { ConsoleProgress, formatHeader, formatSummary, shouldColor } from './out
 import { closeOutputs, createCiOutputs, createOutputs, type CiOutputFlags } from './outputs/index.ts';
 import { runHandleSummary } from './outputs/summary-json.ts';
 import type { OutputContext, RunOutput } from './outputs/output.ts';
-import { ExitCode, RunnerError, type ExitCodeName } from './errors.ts';
+import { ExitCode, RunnerError, UsageError, type ExitCodeName } from './errors.ts';
 import { confirmRealRecipients, type RecipientSafety } from './safety.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
@@ -105,7 +105,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     if (command.concurrent !== undefined) overrides.vus ??= command.concurrent;
   }
 
-  const fixture = command.withFixture ? await startFixtureProcess(command.fixtureArgs ?? [], stderr) : undefined;
+  const fixture = command.withFixture ? await startFixtureProcess(withFixtureTls(command.fixtureArgs ?? [], fileOptions, command.overrides.tls), stderr) : undefined;
   let outputs: RunOutput[] = [];
   let isReported = false;
   let removeSignals = () => {};
@@ -339,6 +339,26 @@ function installSignalHandlers(onFirst: (signal: NodeJS.Signals) => void, writeP
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   };
+}
+
+/**
+ * The fixture's --tls: as asked (--tls), else the TLS mode the scenario file's smtp options use,
+ * so a STARTTLS or implicit-TLS scenario runs against a fixture that speaks it. One fixture
+ * serves one mode: scenarios that want different ones need --tls (or a fixture each).
+ */
+export function withFixtureTls(args: string[], file: ScenarioFileOptions | undefined, cliTls: TlsMode | undefined): string[] {
+  if (cliTls !== undefined || args.includes('--tls')) return args;
+  const modes = new Set<TlsMode>();
+  for (const scenario of Object.values(file?.scenarios ?? {})) modes.add(scenario.smtp?.tls ?? file?.smtp?.tls ?? 'none');
+  if (modes.size === 0 && file?.smtp?.tls !== undefined) modes.add(file.smtp.tls);
+  if (modes.size > 1) {
+    throw new UsageError(
+      `--with-fixture: the scenarios use different TLS modes (${[...modes].join(', ')}) and the fixture serves one`,
+      'choose one with --tls, or run the scenarios one at a time (--scenario NAME)',
+    );
+  }
+  const [mode] = modes;
+  return mode === undefined || mode === 'none' ? args : [...args, '--tls', mode];
 }
 
 /** The built-in fake proxy, running in its own process so it does not share our event loop. */

@@ -8,7 +8,9 @@ import { SmtpSession, type SessionRecorder } from '../../runner/smtp/session.ts'
 import { isCertificateError, tlsOptionsFor } from '../../runner/smtp/tls.ts';
 import { startFakeProxy, type FakeProxy } from '../../fixtures/fake-proxy.ts';
 import { fixtureCertificate } from '../../fixtures/tls.ts';
-import { runCommand } from '../../runner/run.ts';
+import { runCommand, withFixtureTls } from '../../runner/run.ts';
+import type { ScenarioFileOptions, TlsMode } from '../../runner/scenario/types.ts';
+import { UsageError } from '../../runner/errors.ts';
 import { createTextSink, runAgainst } from '../helpers.ts';
 
 /** Records what the session reports, in order. */
@@ -273,6 +275,42 @@ for (const mode of ['starttls', 'implicit'] as const) {
     assert.match(sink.text(), /Fake proxy received: 6 messages/);
   });
 }
+
+Runs('--with-fixture follows the scenario file\'s TLS mode when --tls is not given', async () => {
+  const sink = createTextSink();
+  const outcome = await runCommand({
+    withFixture: true,
+    scenario: { smtp: { tls: 'starttls' }, scenarios: { s: { executor: 'shared-iterations', vus: 2, iterations: 4 } } },
+    overrides: {},
+    out: false,
+    watchPid: false,
+    progressIntervalMs: 60_000,
+    stdout: sink,
+    stderr: sink,
+  });
+  assert.is(outcome.exitCode, 0, sink.text());
+  assert.is(outcome.summary.results.successful, 4);
+  assert.ok(outcome.summary.results.phases['tls'] !== undefined, 'no tls phase: the fixture did not speak STARTTLS');
+  assert.ok(outcome.options.scenarios[0]!.smtp.isTlsVerified);
+});
+
+Runs('withFixtureTls: --tls wins, else the one mode the scenarios use; two modes need --tls', () => {
+  const file = (top: TlsMode | undefined, ...modes: Array<TlsMode | undefined>): ScenarioFileOptions => ({
+    ...(top === undefined ? {} : { smtp: { tls: top } }),
+    scenarios: Object.fromEntries(modes.map((tls, i) => [`s${i}`, { executor: 'shared-iterations', ...(tls === undefined ? {} : { smtp: { tls } }) }])),
+  });
+  const cases: Array<[string[], ScenarioFileOptions | undefined, TlsMode | undefined, string[]]> = [
+    [[], undefined, undefined, []],
+    [[], file(undefined, undefined), undefined, []],
+    [[], file('starttls', undefined), undefined, ['--tls', 'starttls']],
+    [[], file(undefined, 'implicit', 'implicit'), undefined, ['--tls', 'implicit']],
+    [['--delay', 'message=5'], file('starttls', 'starttls'), undefined, ['--delay', 'message=5', '--tls', 'starttls']],
+    [['--tls', 'none'], file('starttls', undefined), 'none', ['--tls', 'none']],
+    [[], file('none', 'starttls', undefined), 'implicit', []],
+  ];
+  for (const [args, options, cliTls, expected] of cases) assert.equal(withFixtureTls(args, options, cliTls), expected, JSON.stringify([args, options, cliTls]));
+  assert.throws(() => withFixtureTls([], file('none', 'starttls', undefined), undefined), (error: unknown) => error instanceof UsageError && /none, starttls|starttls, none/.test(error.message));
+});
 
 Runs('a self-signed server without --tls-ca: the preflight stops with the code and the fix', async () => {
   await withProxy('implicit', async (proxy) => {
