@@ -120,6 +120,23 @@ export async function checkPreflightTarget(target: PreflightTarget): Promise<Pro
 }
 
 /**
+ * The `runner check` flags that make it talk like this target's probes: mechanism, TLS mode and
+ * settings. Secrets and the CA file (only its PEM text is known here) appear as placeholders.
+ */
+function checkSecurityFlags(target: PreflightTarget): string {
+  const security = target.security ?? {};
+  let flags = '';
+  if (target.isAuth && security.auth === 'xoauth2') flags += ' --auth xoauth2 --token "$TOKEN"';
+  else if (target.isAuth && security.auth === 'login') flags += ' --auth login';
+  if (security.tls === undefined || security.tls === 'none') return flags;
+  flags += ` --tls ${security.tls}`;
+  if (security.tlsCa !== undefined) flags += ' --tls-ca FILE';
+  if (security.tlsServername !== undefined) flags += ` --tls-servername ${security.tlsServername}`;
+  if (security.isTlsVerified === false) flags += ' --insecure-skip-tls-verify';
+  return flags;
+}
+
+/**
  * Runs the preflight on every target of the run; throws TargetUnreachableError (exit 110) with the
  * first problem and its fix, pointing at `runner check` for the full list of steps.
  */
@@ -130,7 +147,7 @@ export async function runPreflight(options: ResolvedOptions): Promise<void> {
     const [first, ...others] = problems as [Problem, ...Problem[]];
     const also = others.length === 0 ? '' : `; also: ${others.map((problem) => problem.message).join('; ')}`;
     const from = first.from ?? target.senders[0];
-    const checkCommand = `runner check --host ${target.host} --port ${target.port}${from ? ` --from ${from}` : ' --no-auth'} --admin-url ${target.adminUrl}`;
+    const checkCommand = `runner check --host ${target.host} --port ${target.port}${from ? ` --from ${from}` : ' --no-auth'} --admin-url ${target.adminUrl}${checkSecurityFlags(target)}`;
     throw new TargetUnreachableError(
       first.message + also,
       `${first.hint}; see every step: ${checkCommand} (or skip this check with --no-check)`,

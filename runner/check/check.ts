@@ -1,7 +1,7 @@
 /**
  * `runner check`: the whole check of one target, in the order a person debugs (the guide's
- * "Troubleshooting"): the SMTP walk on one connection (connect, greeting, EHLO, AUTH PLAIN,
- * MAIL FROM + RSET, QUIT), then the admin API (GET /health, GET /admin/accounts), then the
+ * "Troubleshooting"): the SMTP walk on one connection (connect, greeting, EHLO, AUTH PLAIN or
+ * the --auth mechanism, MAIL FROM + RSET, QUIT; with --tls, the TLS handshake), then the admin API (GET /health, GET /admin/accounts), then the
  * diagnosis. Steps are reported as they finish.
  */
 import { diagnose, checkExitCode, describeAccountsStep, describeHealthStep, isAuthOk, type Problem } from './diagnose.ts';
@@ -16,8 +16,11 @@ import {
   type AccountsFacts,
   type CheckStep,
   type HealthFacts,
+  type ProbeSecurity,
   type StepListener,
 } from './steps.ts';
+import type { SaslMechanism } from '../smtp/auth.ts';
+import type { TlsMode } from '../scenario/types.ts';
 
 /** What to check. */
 export interface CheckOptions {
@@ -27,8 +30,12 @@ export interface CheckOptions {
   from: string;
   /** The proxy's admin API base URL, e.g. 'http://127.0.0.1:9090'. */
   adminUrl: string;
-  /** Send AUTH PLAIN. @default true */
+  /** Send AUTH (the mechanism is security.auth). @default true */
   isAuth?: boolean;
+  /** AUTH PLAIN/LOGIN password (the XOAUTH2 proxy ignores it). @default DEFAULTS.password */
+  password?: string;
+  /** AUTH mechanism, XOAUTH2 token and TLS settings, as `runner run` takes them (tlsCa: PEM text). @default PLAIN, no TLS */
+  security?: ProbeSecurity;
   /** Check the admin API. @default true */
   isAdminChecked?: boolean;
   /** Timeout of each step (every SMTP reply, every HTTP request), milliseconds. */
@@ -42,6 +49,11 @@ export interface CheckReport {
   from: string;
   adminUrl: string;
   isAuth: boolean;
+  /** The AUTH mechanism used (when isAuth). */
+  mechanism: SaslMechanism;
+  tls: TlsMode;
+  /** Whether the server certificate was verified (meaningful with tls). */
+  isTlsVerified: boolean;
   isAdminChecked: boolean;
   steps: CheckStep[];
   problems: Problem[];
@@ -61,7 +73,7 @@ export async function runCheck(options: CheckOptions, onStep?: StepListener): Pr
   };
   const probe = await probeSmtp(
     { host: options.host, port: options.port },
-    { from: options.from, isAuth, isMailChecked: true, timeoutsMs: uniformTimeoutsMs(options.timeoutMs) },
+    { from: options.from, isAuth, password: options.password, isMailChecked: true, timeoutsMs: uniformTimeoutsMs(options.timeoutMs), security: options.security },
     emit,
   );
 
@@ -98,6 +110,9 @@ export async function runCheck(options: CheckOptions, onStep?: StepListener): Pr
     from: options.from,
     adminUrl,
     isAuth,
+    mechanism: probe.mechanism ?? 'plain',
+    tls: probe.tls ?? 'none',
+    isTlsVerified: options.security?.isTlsVerified !== false,
     isAdminChecked,
     steps,
     problems,

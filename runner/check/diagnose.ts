@@ -6,9 +6,10 @@
  */
 import { ExitCode } from '../errors.ts';
 import type { Failure } from '../smtp/api.ts';
+import { isCertificateError, TLS_VERIFY_HINT } from '../smtp/tls.ts';
 import {
   formatFailure,
-  hasAuthPlain,
+  hasAuthMechanism,
   listsAccount,
   stepTitle,
   type AccountsFacts,
@@ -94,8 +95,8 @@ export function diagnose(facts: CheckFacts): Diagnosis {
       warnings.push({
         step: 'ehlo',
         side: 'smtp',
-        message: `${where(facts)} does not offer AUTH PLAIN in its EHLO reply`,
-        hint: 'AUTH worked anyway here; for a server without authentication (smtp-sink) use --no-auth',
+        message: `${where(facts)} does not offer AUTH ${mechanismName(probe)} in its EHLO reply`,
+        hint: `AUTH worked anyway here${offeredNote(probe)}; for a server without authentication (smtp-sink) use --no-auth`,
       });
     }
     const quitWarning = probe.steps.find((step) => step.id === 'quit' && step.status === 'warn');
@@ -123,6 +124,19 @@ export function diagnose(facts: CheckFacts): Diagnosis {
 
 function where(facts: CheckFacts): string {
   return `${facts.host}:${facts.port}`;
+}
+
+/** The probe's AUTH mechanism as SMTP writes it: 'PLAIN', 'LOGIN', 'XOAUTH2'. */
+function mechanismName(probe: SmtpProbe): string {
+  return (probe.mechanism ?? 'plain').toUpperCase();
+}
+
+/** '; it offers AUTH LOGIN PLAIN (--auth login, --auth plain)' when EHLO lists mechanisms runner speaks, else ''. */
+function offeredNote(probe: SmtpProbe): string {
+  const offered = probe.capabilities?.get('AUTH');
+  if (!offered) return '';
+  const usable = offered.toLowerCase().split(/\s+/).filter((name) => name === 'plain' || name === 'login' || name === 'xoauth2');
+  return `; it offers AUTH ${offered}${usable.length === 0 ? '' : ` (${usable.map((name) => `--auth ${name}`).join(', ')})`}`;
 }
 
 /** What the admin API says, to append to a connect problem's hint (the guide's first debug step is curl /health). */
@@ -187,6 +201,8 @@ export function explainSmtpFailure(facts: CheckFacts, probe: SmtpProbe, failure:
         message: `${at} closed the connection before greeting (${what})`,
         hint: `the proxy may be at its connection limit or failing on new sessions: check its log: tail -f ${PROXY_LOG}`,
       };
+    case 'tls':
+      return explainTlsFailure(facts, probe, failure);
     case 'ehlo':
       return { step: 'ehlo', side: 'smtp', message: `EHLO failed at ${at}: ${what}`, hint: `the server does not accept EHLO from runner: check its log: tail -f ${PROXY_LOG}` };
     case 'auth':
@@ -202,6 +218,32 @@ export function explainSmtpFailure(facts: CheckFacts, probe: SmtpProbe, failure:
     default:
       return { step: 'quit', side: 'smtp', message: `${failure.phase} failed at ${at}: ${what}`, hint: `check the proxy's log: tail -f ${PROXY_LOG}` };
   }
+}
+
+/**
+ * TLS failures (--tls): a refused certificate gets the remedy `runner run` gives (TLS_VERIFY_HINT);
+ * a server without STARTTLS, a refused STARTTLS and a failed handshake say which --tls to try.
+ */
+function explainTlsFailure(facts: CheckFacts, probe: SmtpProbe, failure: Failure): Problem {
+  const at = where(facts);
+  const what = formatFailure(failure);
+  const isImplicit = probe.tls === 'implicit';
+  const problem = (message: string, hint: string): Problem => ({ step: 'tls', side: 'smtp', message, hint });
+  if (failure.error !== undefined && isCertificateError(failure.error)) return problem(`TLS with ${at} failed: ${what}`, TLS_VERIFY_HINT);
+  if (failure.error === 'STARTTLS_NOT_OFFERED') {
+    return problem(
+      `${at} does not offer STARTTLS in its EHLO reply`,
+      'for a port-465-style server (TLS from the first byte) use --tls implicit; for a plain-text server, such as the guide\'s proxy, use --tls none',
+    );
+  }
+  if (failure.code !== undefined) {
+    return problem(`STARTTLS refused at ${at}: ${what}`, `the server cannot start TLS now: check its TLS setup and its log (tail -f ${PROXY_LOG}), or use --tls none`);
+  }
+  const message = failure.error === 'TIMEOUT' ? `No TLS handshake with ${at}: ${what}` : `TLS handshake with ${at} failed: ${what}`;
+  if (isImplicit) {
+    return problem(message, `is ${facts.port} an implicit-TLS port (port 465 style)? for a plain-text server use --tls none, or --tls starttls if its EHLO offers STARTTLS`);
+  }
+  return problem(message, `the server answered STARTTLS but the handshake failed: check its TLS setup (certificate, protocol versions) and its log: tail -f ${PROXY_LOG}`);
 }
 
 /** Whether the probe's AUTH was answered with success. */
@@ -220,6 +262,16 @@ function explainAuthFailure(facts: CheckFacts, probe: SmtpProbe, failure: Failur
   const what = formatFailure(failure);
   const emails = facts.accounts?.emails;
   const grepLog = `tail -f ${PROXY_LOG} | grep -i "auth\\|error"`;
+  const mechanism = mechanismName(probe);
+  // RFC 7628 §3.2.2: the error challenge before the 535 says the token itself was refused
+  if (probe.mechanism === 'xoauth2' && failure.text.includes('XOAUTH2 token refused')) {
+    return {
+      step: 'auth',
+      side: 'smtp',
+      message: `XOAUTH2 bearer token refused for ${from}: ${what}`,
+      hint: 'pass a valid, unexpired access token for this account with --token (e.g. --token "$TOKEN"; OAuth2 access tokens usually expire within an hour)',
+    };
+  }
   if (isUnknownAccountReply(failure)) {
     if (emails !== undefined && listsAccount(emails, from)) {
       return {
@@ -249,15 +301,17 @@ function explainAuthFailure(facts: CheckFacts, probe: SmtpProbe, failure: Failur
     };
   }
   const capabilities = probe.capabilities;
-  if (capabilities !== undefined && !hasAuthPlain(capabilities)) {
+  if (capabilities !== undefined && !hasAuthMechanism(capabilities, probe.mechanism ?? 'plain')) {
+    // Many servers offer AUTH only once TLS is up (RFC 3207 §4.2 lets the EHLO reply change)
+    const tlsNote = (probe.tls ?? 'none') === 'none' && capabilities.has('STARTTLS') ? '; it offers STARTTLS and may allow AUTH only over TLS: try --tls starttls' : '';
     return {
       step: 'auth',
       side: 'smtp',
-      message: `AUTH PLAIN refused for ${from}: ${what}`,
-      hint: `the server does not offer AUTH PLAIN (its EHLO lists ${[...capabilities.keys()].join(', ') || 'no extensions'}); for a server without authentication use --no-auth`,
+      message: `AUTH ${mechanism} refused for ${from}: ${what}`,
+      hint: `the server does not offer AUTH ${mechanism} (its EHLO lists ${[...capabilities.keys()].join(', ') || 'no extensions'})${offeredNote(probe)}${tlsNote}; for a server without authentication use --no-auth`,
     };
   }
-  return { step: 'auth', side: 'smtp', message: `AUTH PLAIN failed for ${from}: ${what}`, hint: `see why in the proxy's log: ${grepLog}` };
+  return { step: 'auth', side: 'smtp', message: `AUTH ${mechanism} failed for ${from}: ${what}`, hint: `see why in the proxy's log: ${grepLog}` };
 }
 
 /** /health problems, for `runner check` only. A refused SMTP connect already names an unreachable health endpoint. */

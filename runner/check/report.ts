@@ -3,7 +3,9 @@
  * with its time), then each problem with its fix; or one JSON object for scripts.
  */
 import type { CheckReport } from './check.ts';
-import type { CheckStep, CheckStatus } from './steps.ts';
+import type { CheckStep, CheckStatus, StepNaming } from './steps.ts';
+import type { SaslMechanism } from '../smtp/auth.ts';
+import type { TlsMode } from '../scenario/types.ts';
 import { stepTitle } from './steps.ts';
 
 /** Options of the text output. */
@@ -22,9 +24,9 @@ function paint(enabled: boolean | undefined, code: number, text: string): string
   return enabled ? `\u001b[${code}m${text}\u001b[0m` : text;
 }
 
-/** The title column's width for a check as `from` (the AUTH title names it). */
-export function titleWidth(from: string): number {
-  return Math.max(stepTitle('mail', from).length, stepTitle('auth', from).length);
+/** The title column's width for a check as `from` (the AUTH title names it and its mechanism). */
+export function titleWidth(from: string, naming?: StepNaming): number {
+  return Math.max(stepTitle('mail', from).length, stepTitle('auth', from, naming).length, stepTitle('tls', from, naming).length);
 }
 
 /** A step time for people: '0.42 ms', '12.3 ms', '1.25 s'. */
@@ -34,11 +36,30 @@ export function formatStepMs(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** The first line: what is checked. */
-export function formatCheckHeader(target: { host: string; port: number; from: string; adminUrl: string; isAuth?: boolean; isAdminChecked?: boolean }): string {
-  const as = target.isAuth === false ? ' without AUTH' : ` as ${target.from}`;
+/** What the header says about a check. */
+export interface CheckHeaderTarget {
+  host: string;
+  port: number;
+  from: string;
+  adminUrl: string;
+  isAuth?: boolean;
+  isAdminChecked?: boolean;
+  /** @default 'plain' */
+  mechanism?: SaslMechanism;
+  /** @default 'none' */
+  tls?: TlsMode;
+  /** @default true */
+  isTlsVerified?: boolean;
+}
+
+/** The first line: what is checked, e.g. 'Checking 127.0.0.1:2525 over STARTTLS as a@b.c with AUTH LOGIN, admin API …'. */
+export function formatCheckHeader(target: CheckHeaderTarget): string {
+  const tls = target.tls ?? 'none';
+  const over = tls === 'none' ? '' : `${tls === 'starttls' ? ' over STARTTLS' : ' over implicit TLS'}${target.isTlsVerified === false ? ' (certificate not verified)' : ''}`;
+  const mechanism = target.mechanism ?? 'plain';
+  const as = target.isAuth === false ? ' without AUTH' : ` as ${target.from}${mechanism === 'plain' ? '' : ` with AUTH ${mechanism.toUpperCase()}`}`;
   const admin = target.isAdminChecked === false ? '' : `, admin API ${target.adminUrl}`;
-  return `Checking ${target.host}:${target.port}${as}${admin}`;
+  return `Checking ${target.host}:${target.port}${over}${as}${admin}`;
 }
 
 /** One step: `  ✓ TCP connect            0.31 ms  127.0.0.1:2525`. */
@@ -74,7 +95,7 @@ export function formatCheckFooter(report: CheckReport, options: CheckFormatOptio
 
 /** The whole text report (header, steps, footer), for when steps were not printed as they came. */
 export function formatCheckText(report: CheckReport, options: CheckFormatOptions = {}): string {
-  const width = options.titleWidth ?? titleWidth(report.from);
+  const width = options.titleWidth ?? titleWidth(report.from, { mechanism: report.mechanism, tls: report.tls });
   return [formatCheckHeader(report), ...report.steps.map((step) => formatStepLine(step, { ...options, titleWidth: width })), formatCheckFooter(report, options)].join('\n');
 }
 
@@ -86,6 +107,9 @@ export function formatCheckJson(report: CheckReport): string {
       exit_code: report.exitCode,
       target: { host: report.host, port: report.port, admin_url: report.adminUrl },
       from: report.from,
+      auth: report.isAuth ? report.mechanism : 'none',
+      tls: report.tls,
+      tls_verified: report.tls === 'none' ? null : report.isTlsVerified,
       steps: report.steps.map((step) => ({
         id: step.id,
         title: step.title,

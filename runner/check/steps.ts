@@ -12,11 +12,18 @@ import { get as httpsGet } from 'node:https';
 import { SmtpSession, type SessionRecorder, type SessionTarget } from '../smtp/session.ts';
 import { SmtpStepError, type Failure, type Reply } from '../smtp/api.ts';
 import { PHASES, PHASE_INDEX, type Phase } from '../smtp/phases.ts';
+import { TLS_VERIFY_HINT } from '../smtp/tls.ts';
+import type { SaslMechanism } from '../smtp/auth.ts';
 import type { ResolvedSmtp } from '../scenario/resolved.ts';
+import type { TlsMode } from '../scenario/types.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 
-/** The steps of a check, in the order they run and print. */
-export const CHECK_STEP_IDS = ['connect', 'greeting', 'ehlo', 'auth', 'mail', 'quit', 'health', 'accounts'] as const;
+/**
+ * The steps of a check, in the order they run and print. 'tls' only with --tls: right after
+ * connect for implicit TLS, after EHLO for STARTTLS (RFC 3207: the client asks once it has
+ * seen STARTTLS in the EHLO reply).
+ */
+export const CHECK_STEP_IDS = ['connect', 'tls', 'greeting', 'ehlo', 'auth', 'mail', 'quit', 'health', 'accounts'] as const;
 
 /** One step of a check. */
 export type CheckStepId = (typeof CHECK_STEP_IDS)[number];
@@ -43,9 +50,9 @@ export type StepListener = (step: CheckStep) => void;
 export interface SmtpProbeOptions {
   /** AUTH user and MAIL FROM address. */
   from: string;
-  /** Send AUTH PLAIN (false: plain SMTP servers such as smtp-sink). */
+  /** Send AUTH (false: plain SMTP servers such as smtp-sink); the mechanism is security.auth. */
   isAuth: boolean;
-  /** AUTH PLAIN password (the proxy ignores it). @default DEFAULTS.password */
+  /** AUTH PLAIN/LOGIN password (the proxy ignores it). @default DEFAULTS.password */
   password?: string;
   /** Send MAIL FROM then RSET (nothing is sent). */
   isMailChecked: boolean;
@@ -62,6 +69,10 @@ export type ProbeSecurity = Partial<Pick<ResolvedSmtp, 'auth' | 'token' | 'tls' 
 export interface SmtpProbe {
   from: string;
   isAuth: boolean;
+  /** The AUTH mechanism it used (or would have). @default 'plain' */
+  mechanism?: SaslMechanism;
+  /** How it secured the connection. @default 'none' */
+  tls?: TlsMode;
   steps: CheckStep[];
   /** The first failure, or undefined when every tried step succeeded. */
   failure: Failure | undefined;
@@ -84,13 +95,20 @@ export interface HttpProbe {
 /** Largest admin body read, bytes: /admin/accounts of a big proxy fits, a runaway answer does not. */
 const MAX_ADMIN_BODY_CHARS = 65_536;
 
-/** Title of each SMTP step; AUTH names its user. */
-export function stepTitle(id: CheckStepId, from: string): string {
+/** How a check talks, as far as step titles are concerned. @default PLAIN, no TLS */
+export interface StepNaming {
+  mechanism?: SaslMechanism;
+  tls?: TlsMode;
+}
+
+/** Title of each step; AUTH names its mechanism and user, TLS how it starts. */
+export function stepTitle(id: CheckStepId, from: string, naming: StepNaming = {}): string {
   switch (id) {
     case 'connect': return 'TCP connect';
+    case 'tls': return naming.tls === 'implicit' ? 'TLS handshake' : 'STARTTLS + handshake';
     case 'greeting': return 'greeting';
     case 'ehlo': return 'EHLO';
-    case 'auth': return `AUTH PLAIN as ${from}`;
+    case 'auth': return `AUTH ${(naming.mechanism ?? 'plain').toUpperCase()} as ${from}`;
     case 'mail': return 'MAIL FROM / RSET (nothing sent)';
     case 'quit': return 'QUIT';
     case 'health': return 'GET /health';
@@ -99,8 +117,8 @@ export function stepTitle(id: CheckStepId, from: string): string {
 }
 
 /** A step that was not tried, and why (`reason` follows 'skipped: '). */
-export function skippedStep(id: CheckStepId, from: string, reason: string): CheckStep {
-  return { id, title: stepTitle(id, from), status: 'skip', durationMs: undefined, detail: `skipped: ${reason}` };
+export function skippedStep(id: CheckStepId, from: string, reason: string, naming?: StepNaming): CheckStep {
+  return { id, title: stepTitle(id, from, naming), status: 'skip', durationMs: undefined, detail: `skipped: ${reason}` };
 }
 
 /** Every phase's timeout set to `timeoutMs`. */
@@ -116,6 +134,8 @@ export function formatReply(reply: Pick<Reply, 'code' | 'enhanced' | 'lines'>): 
 /** A failure as one line: the reply when there was one, else the socket error or what happened. */
 export function formatFailure(failure: Failure): string {
   if (failure.code !== undefined) return `${failure.code}${failure.enhanced ? ' ' + failure.enhanced : ''} ${failure.text}`.trimEnd();
+  // A refused certificate's text ends with the remedy, which a problem gives as its fix
+  if (failure.phase === 'tls' && failure.text.endsWith(`; ${TLS_VERIFY_HINT}`)) return failure.text.slice(0, -TLS_VERIFY_HINT.length - 2);
   // Socket errors (ECONNREFUSED, …) say it all in their code; TIMEOUT/CLOSED/PROTOCOL in their text
   if (failure.error !== undefined && failure.error.startsWith('E')) return failure.error;
   return failure.text;
@@ -138,6 +158,7 @@ class PhaseTimes implements SessionRecorder {
 function stepOfPhase(phase: Phase): CheckStepId {
   switch (phase) {
     case 'connect':
+    case 'tls':
     case 'greeting':
     case 'ehlo':
     case 'auth':
@@ -153,6 +174,22 @@ function failureOf(error: unknown): Failure {
   return { phase: 'connect', error: 'ERROR', text: (error as Error)?.message ?? String(error) };
 }
 
+/**
+ * EHLO keywords (upper case) → parameters from the reply as a transcript shows it ('250-SIZE 52428800'):
+ * RFC 5321 §4.1.1.1, the first line greets, each next one is a keyword and its parameters.
+ */
+function readCapabilities(replyLines: readonly string[]): Map<string, string> {
+  const capabilities = new Map<string, string>();
+  for (let i = 1; i < replyLines.length; i++) {
+    const line = replyLines[i]!.slice(4).trim();
+    if (line === '') continue;
+    const space = line.indexOf(' ');
+    if (space < 0) capabilities.set(line.toUpperCase(), '');
+    else capabilities.set(line.slice(0, space).toUpperCase(), line.slice(space + 1));
+  }
+  return capabilities;
+}
+
 /** EHLO keywords as one line: 'AUTH PLAIN · SIZE 52428800 · 8BITMIME'. */
 function formatCapabilities(capabilities: ReadonlyMap<string, string>): string {
   if (capabilities.size === 0) return 'no extensions';
@@ -161,23 +198,37 @@ function formatCapabilities(capabilities: ReadonlyMap<string, string>): string {
   return parts.join(' · ');
 }
 
-/** Whether EHLO offers AUTH with the PLAIN mechanism (RFC 4954 §3: `AUTH mech mech …`). */
-export function hasAuthPlain(capabilities: ReadonlyMap<string, string>): boolean {
+/** Whether EHLO offers AUTH with `mechanism` (RFC 4954 §3: `AUTH mech mech …`). */
+export function hasAuthMechanism(capabilities: ReadonlyMap<string, string>, mechanism: SaslMechanism): boolean {
   const mechanisms = capabilities.get('AUTH');
-  return mechanisms !== undefined && mechanisms.toUpperCase().split(/\s+/).includes('PLAIN');
+  return mechanisms !== undefined && mechanisms.toUpperCase().split(/\s+/).includes(mechanism.toUpperCase());
 }
 
-/** The EHLO line: the keywords, then what matters to a load test (SIZE, PIPELINING, STARTTLS, AUTH PLAIN). */
-function describeEhlo(capabilities: ReadonlyMap<string, string>, isAuth: boolean): { detail: string; isWarn: boolean } {
+/** Where the EHLO reply a check describes was heard: plain text (no --tls, or before a STARTTLS that failed), after STARTTLS, or over implicit TLS. */
+type EhloChannel = 'plain' | 'before-starttls' | 'starttls' | 'implicit';
+
+/** The EHLO line: the keywords, then what matters to a load test (SIZE, PIPELINING, STARTTLS, the AUTH mechanism). */
+function describeEhlo(capabilities: ReadonlyMap<string, string>, isAuth: boolean, mechanism: SaslMechanism, channel: EhloChannel): { detail: string; isWarn: boolean } {
   const notes: string[] = [];
   const size = Number(capabilities.get('SIZE'));
   // RFC 1870: SIZE 0 (or no parameter) means no fixed limit
   if (capabilities.has('SIZE')) notes.push(size > 0 ? `messages up to ${formatBytes(size)}` : 'no fixed size limit');
   notes.push(capabilities.has('PIPELINING') ? 'PIPELINING offered (runner sends one command at a time)' : 'no PIPELINING');
-  notes.push(capabilities.has('STARTTLS') ? 'STARTTLS offered (runner stays in plain text)' : 'no STARTTLS');
-  const isWarn = isAuth && !hasAuthPlain(capabilities);
-  if (isWarn) notes.unshift(capabilities.has('AUTH') ? `AUTH PLAIN not offered (only ${capabilities.get('AUTH') || 'no mechanism'})` : 'AUTH not offered');
+  if (channel === 'starttls') notes.push('sent again after STARTTLS');
+  else if (channel === 'implicit') notes.push('over TLS');
+  else if (channel === 'before-starttls') notes.push(capabilities.has('STARTTLS') ? 'STARTTLS offered' : 'no STARTTLS');
+  else notes.push(capabilities.has('STARTTLS') ? 'STARTTLS offered (runner stays in plain text; --tls starttls uses it)' : 'no STARTTLS');
+  const isWarn = isAuth && !hasAuthMechanism(capabilities, mechanism);
+  const name = mechanism.toUpperCase();
+  if (isWarn) notes.unshift(capabilities.has('AUTH') ? `AUTH ${name} not offered (only ${capabilities.get('AUTH') || 'no mechanism'})` : 'AUTH not offered');
   return { detail: `${formatCapabilities(capabilities)}; ${notes.join(', ')}`, isWarn };
+}
+
+/** The TLS line once the handshake is done: whose certificate was checked, and against what. */
+function describeTls(host: string, smtp: ResolvedSmtp): string {
+  if (smtp.isTlsVerified === false) return 'TLS up; certificate not verified (--insecure-skip-tls-verify)';
+  const name = smtp.tlsServername ?? host;
+  return `TLS up; certificate verified for ${name}${smtp.tlsCa === undefined ? '' : ' (with the --tls-ca CA)'}`;
 }
 
 function formatBytes(bytes: number): string {
@@ -187,8 +238,9 @@ function formatBytes(bytes: number): string {
 }
 
 /**
- * One SMTP connection through the guide's manual test: connect, greeting, EHLO, AUTH PLAIN,
- * optionally MAIL FROM + RSET (no message is sent), QUIT. Steps after a failure are skipped;
+ * One SMTP connection through the guide's manual test: connect, greeting, EHLO, AUTH (PLAIN
+ * unless security.auth says otherwise), optionally MAIL FROM + RSET (no message is sent), QUIT;
+ * with security.tls, the TLS handshake too (its own step). Steps after a failure are skipped;
  * QUIT is still sent when the connection survived the failure. Never throws.
  */
 export async function probeSmtp(target: SessionTarget, options: SmtpProbeOptions, onStep?: StepListener): Promise<SmtpProbe> {
@@ -202,22 +254,33 @@ export async function probeSmtp(target: SessionTarget, options: SmtpProbeOptions
     messagesPerConnection: 1,
     timeoutsMs: options.timeoutsMs,
   };
+  let mechanism: SaslMechanism = 'plain';
   if (options.security !== undefined) {
     const { auth, ...rest } = options.security;
     Object.assign(smtp, rest);
-    if (options.isAuth && auth !== undefined && auth !== 'none') smtp.auth = auth;
+    if (auth !== undefined && auth !== 'none') mechanism = auth;
+    if (options.isAuth) smtp.auth = mechanism;
   }
+  const tls: TlsMode = smtp.tls ?? 'none';
+  const naming: StepNaming = { mechanism, tls };
   const times = new PhaseTimes();
   const session = new SmtpSession(target, smtp, times);
-  const probe: SmtpProbe = { from: options.from, isAuth: options.isAuth, steps: [], failure: undefined, capabilities: undefined };
+  const probe: SmtpProbe = { from: options.from, isAuth: options.isAuth, mechanism, tls, steps: [], failure: undefined, capabilities: undefined };
   const push = (id: CheckStepId, status: CheckStatus, durationMs: number | undefined, detail: string) => {
-    const step: CheckStep = { id, title: stepTitle(id, options.from), status, durationMs, detail };
+    const step: CheckStep = { id, title: stepTitle(id, options.from, naming), status, durationMs, detail };
     probe.steps.push(step);
     onStep?.(step);
   };
+  const phaseMs = (phase: Phase): number | undefined => {
+    const us = times.durationUs[PHASE_INDEX[phase]];
+    return us === undefined ? undefined : us / 1000;
+  };
   /** Shows every SMTP step after `failedAt` but QUIT (quitPolitely decides) as skipped with `reason`. */
   const skipAfter = (failedAt: CheckStepId, reason: string) => {
-    const order: CheckStepId[] = ['connect', 'greeting', 'ehlo', 'auth', 'mail'];
+    const order: CheckStepId[] =
+      tls === 'implicit' ? ['connect', 'tls', 'greeting', 'ehlo', 'auth', 'mail']
+      : tls === 'starttls' ? ['connect', 'greeting', 'ehlo', 'tls', 'auth', 'mail']
+      : ['connect', 'greeting', 'ehlo', 'auth', 'mail'];
     for (const id of order.slice(order.indexOf(failedAt) + 1)) {
       if (id === 'auth' && !options.isAuth) push('auth', 'skip', undefined, 'skipped: --no-auth');
       else if (id === 'mail' && !options.isMailChecked) continue;
@@ -228,41 +291,82 @@ export async function probeSmtp(target: SessionTarget, options: SmtpProbeOptions
     const failure = failureOf(error);
     probe.failure = failure;
     const id = stepOfPhase(failure.phase);
-    push(id, 'fail', performance.now() - startedMs, formatFailure(failure));
+    // The failure's text already says what to do, which the problem's fix repeats
+    const detail = failure.error === 'STARTTLS_NOT_OFFERED' ? 'STARTTLS not offered in the EHLO reply' : formatFailure(failure);
+    push(id, 'fail', performance.now() - startedMs, detail);
     return id;
   };
+  // The EHLO reply before STARTTLS: the session forgets it when STARTTLS fails, the check still shows it
+  let plainEhloLines: string[] = [];
+  if (tls === 'starttls') {
+    let isEhloReply = false;
+    session.transcript = (direction, text) => {
+      if (direction === 'C') {
+        isEhloReply = text.startsWith('EHLO ');
+        if (isEhloReply) plainEhloLines = [];
+      } else if (direction === 'S' && isEhloReply) {
+        plainEhloLines.push(text);
+      }
+    };
+  }
 
   try {
-    // connect + greeting are one session step; the recorder's connect time splits them
+    // connect (+ implicit TLS) + greeting are one session step; the recorder's phase times split them
     let startedMs = performance.now();
     try {
       const greeting = await session.connect();
       const totalMs = performance.now() - startedMs;
-      const connectMs = (times.durationUs[PHASE_INDEX.connect] ?? 0) / 1000;
+      const connectMs = phaseMs('connect') ?? 0;
+      const tlsMs = tls === 'implicit' ? phaseMs('tls') ?? 0 : 0;
       push('connect', 'ok', connectMs, `${target.host}:${target.port}`);
-      push('greeting', 'ok', totalMs - connectMs, formatReply(greeting));
+      if (tls === 'implicit') push('tls', 'ok', tlsMs, describeTls(target.host, smtp));
+      push('greeting', 'ok', totalMs - connectMs - tlsMs, formatReply(greeting));
     } catch (error) {
       const failure = failureOf(error);
       if (failure.phase !== 'connect') {
-        const connectUs = times.durationUs[PHASE_INDEX.connect];
-        if (connectUs !== undefined) {
-          push('connect', 'ok', connectUs / 1000, `${target.host}:${target.port}`);
-          startedMs += connectUs / 1000;
+        const connectMs = phaseMs('connect');
+        if (connectMs !== undefined) {
+          push('connect', 'ok', connectMs, `${target.host}:${target.port}`);
+          startedMs += connectMs;
+        }
+        const tlsMs = phaseMs('tls');
+        if (failure.phase === 'greeting' && tls === 'implicit' && tlsMs !== undefined) {
+          push('tls', 'ok', tlsMs, describeTls(target.host, smtp));
+          startedMs += tlsMs;
         }
       }
       const id = fail(error, startedMs);
-      skipAfter(id, id === 'connect' ? 'no connection' : 'no SMTP session');
+      skipAfter(id, id === 'connect' ? 'no connection' : id === 'tls' ? 'no TLS' : 'no SMTP session');
       return probe;
     }
 
+    // With STARTTLS, ehlo() is EHLO, STARTTLS, the handshake and EHLO again (RFC 3207 §4.2)
     startedMs = performance.now();
     try {
       await session.ehlo();
       probe.capabilities = session.capabilities;
-      const { detail, isWarn } = describeEhlo(session.capabilities, options.isAuth);
-      push('ehlo', isWarn ? 'warn' : 'ok', performance.now() - startedMs, detail);
+      const tlsMs = tls === 'starttls' ? phaseMs('tls') ?? 0 : 0;
+      const { detail, isWarn } = describeEhlo(session.capabilities, options.isAuth, mechanism, tls === 'none' ? 'plain' : tls);
+      push('ehlo', isWarn ? 'warn' : 'ok', performance.now() - startedMs - tlsMs, detail);
+      if (tls === 'starttls') push('tls', 'ok', tlsMs, describeTls(target.host, smtp));
     } catch (error) {
-      skipAfter(fail(error, startedMs), 'EHLO failed');
+      const failure = failureOf(error);
+      const tlsMs = phaseMs('tls');
+      if (failure.phase === 'tls') {
+        // The first EHLO was answered: show what it offered (STARTTLS or not) before the failure;
+        // no AUTH warning, as many servers offer AUTH only over TLS
+        probe.capabilities = readCapabilities(plainEhloLines);
+        const ehloMs = phaseMs('ehlo') ?? 0;
+        push('ehlo', 'ok', ehloMs, describeEhlo(probe.capabilities, false, mechanism, 'before-starttls').detail);
+        startedMs += ehloMs;
+      } else if (tls === 'starttls' && tlsMs !== undefined) {
+        // TLS is up: the EHLO sent again over it failed
+        fail(error, startedMs + tlsMs);
+        push('tls', 'ok', tlsMs, describeTls(target.host, smtp));
+        skipAfter('tls', 'EHLO failed');
+        return probe;
+      }
+      skipAfter(fail(error, startedMs), failure.phase === 'tls' ? 'no TLS' : 'EHLO failed');
       return probe;
     }
 

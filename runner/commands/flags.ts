@@ -2,8 +2,10 @@
  * Flag parsers shared by the commands: each throws commander's InvalidArgumentError with a
  * message that says what was expected, so a typo costs one line, not a stack trace.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { parseDurationMs } from '../scenario/duration.ts';
+import { DEFAULTS } from '../scenario/defaults.ts';
+import type { AuthMechanism, TlsMode } from '../scenario/types.ts';
 import { RunnerError } from '../errors.ts';
 
 /** Parser for a whole number ≥ `min`; `what` names the flag in the message. */
@@ -69,3 +71,35 @@ export function keyValues(pairs: string[] | undefined, flag: string): Record<str
   return result;
 }
 
+
+/** What --auth takes ('none': no AUTH, like --no-auth). */
+export const AUTH_MECHANISMS: readonly AuthMechanism[] = ['plain', 'login', 'xoauth2', 'none'];
+
+/** What --tls takes. */
+export const TLS_MODES: readonly TlsMode[] = ['none', 'starttls', 'implicit'];
+
+/** Parser for one of `choices`; `flag` names the flag in the message, which lists the choices. */
+export function choice<T extends string>(choices: readonly T[], flag: string) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`${flag} must be one of ${choices.join(', ')}, got '${value}'`);
+    return value as T;
+  };
+}
+
+/**
+ * Adds the AUTH and TLS flags `run` and `check` share, so both read the same names, parsers,
+ * defaults and help: --auth, --no-auth, --password, --token, --tls, --tls-ca, --tls-servername,
+ * --insecure-skip-tls-verify. With both --auth and --no-auth defined commander leaves `auth`
+ * undefined unless given: false means --no-auth.
+ */
+export function addSmtpSecurityOptions(command: Command): Command {
+  return command
+    .option('--auth <mechanism>', `AUTH mechanism: ${AUTH_MECHANISMS.join(', ')} (default: ${DEFAULTS.auth})`, choice(AUTH_MECHANISMS, '--auth'))
+    .option('--no-auth', 'skip AUTH (plain SMTP servers such as smtp-sink); same as --auth none')
+    .option('--password <password>', 'AUTH PLAIN/LOGIN password (the XOAUTH2 proxy ignores it); redacted in every output')
+    .option('--token <token>', 'bearer token for --auth xoauth2, e.g. --token "$TOKEN"; redacted in every output')
+    .option('--tls <mode>', `TLS: ${TLS_MODES.join(', ')} (starttls: RFC 3207 after EHLO; implicit: port 465 style) (default: ${DEFAULTS.tls})`, choice(TLS_MODES, '--tls'))
+    .option('--tls-ca <file>', 'PEM file of CA certificates to trust (a self-signed server)')
+    .option('--tls-servername <name>', 'name the server certificate must carry, sent as SNI (default: --host)')
+    .option('--insecure-skip-tls-verify', 'accept any server certificate (test servers only)');
+}

@@ -7,7 +7,7 @@ import { runCommand } from '../run.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 import type { CliOverrides } from '../scenario/options.ts';
-import { collect, duration, integer, keyValues, port, positiveNumber, targetPort } from './flags.ts';
+import { addSmtpSecurityOptions, collect, duration, integer, keyValues, port, positiveNumber, targetPort } from './flags.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { UsageError } from '../errors.ts';
@@ -22,7 +22,7 @@ export function registerRunCommand(program: Command): void {
     outSpecs.push(spec);
     return outSpecs;
   };
-  program
+  const command = program
     .command('run')
     .on('option:no-out', () => (isNoOutGiven = true))
     .description('run a load test: a scenario file, or the old tool\'s flags (--num-emails, --concurrent)')
@@ -34,15 +34,9 @@ export function registerRunCommand(program: Command): void {
     .option('--port <port>', `SMTP port (default: ${DEFAULTS.port})`, targetPort)
     .option('--admin-url <url>', `proxy admin API, for hints (default: ${DEFAULTS.adminUrl})`)
     .option('--from <email>', `sender and AUTH user; must be a configured account (default: ${DEFAULTS.from})`)
-    .option('--to <email>', `recipient; repeat for several (default: ${DEFAULTS.to})`, collect)
-    .option('--auth <mechanism>', `AUTH mechanism: ${AUTH_MECHANISMS.join(', ')} (default: ${DEFAULTS.auth})`, choice(AUTH_MECHANISMS, '--auth'))
-    .option('--no-auth', 'skip AUTH (plain SMTP servers such as smtp-sink); same as --auth none')
-    .option('--password <password>', 'AUTH PLAIN/LOGIN password (the XOAUTH2 proxy ignores it); redacted in every output')
-    .option('--token <token>', 'bearer token for --auth xoauth2, e.g. --token "$TOKEN"; redacted in every output')
-    .option('--tls <mode>', `TLS: ${TLS_MODES.join(', ')} (starttls: RFC 3207 after EHLO; implicit: port 465 style) (default: ${DEFAULTS.tls})`, choice(TLS_MODES, '--tls'))
-    .option('--tls-ca <file>', 'PEM file of CA certificates to trust (a self-signed server)')
-    .option('--tls-servername <name>', 'name the server certificate must carry, sent as SNI (default: --host)')
-    .option('--insecure-skip-tls-verify', 'accept any server certificate (test servers only)')
+    .option('--to <email>', `recipient; repeat for several (default: ${DEFAULTS.to})`, collect);
+  // --auth, --no-auth, --password, --token and the --tls flags, shared with `runner check`
+  addSmtpSecurityOptions(command)
     .option('--allow-real-recipients', `acknowledge sending more than ${REAL_MAIL_FREE_MESSAGES} messages to recipients outside reserved test domains (example.com, *.test, *.invalid): real mailboxes through the proxy`)
     .option('--message-size <bytes>', `body size in bytes (default: ${DEFAULTS.messageSize})`, integer(0, '--message-size'))
     .option('--messages-per-connection <n>', `messages per connection, RSET between (default: ${DEFAULTS.messagesPerConnection})`, integer(1, '--messages-per-connection'))
@@ -139,17 +133,6 @@ export function registerRunCommand(program: Command): void {
       process.exitCode = outcome.exitCode;
     });
 
-}
-
-const AUTH_MECHANISMS = ['plain', 'login', 'xoauth2', 'none'] as const;
-const TLS_MODES = ['none', 'starttls', 'implicit'] as const;
-
-/** Parser for one of `choices`. */
-function choice<T extends string>(choices: readonly T[], flag: string) {
-  return (value: string): T => {
-    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`${flag} must be one of ${choices.join(', ')}, got '${value}'`);
-    return value as T;
-  };
 }
 
 /** `--debug [sessions]`: a count ≥ 1; anything else was probably the scenario file taken as the count. */

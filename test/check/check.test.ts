@@ -9,10 +9,14 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTextSink, withFakeProxy } from '../helpers.ts';
+import { createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
+import { runCli } from '../cli-process.ts';
 import { runCheck, type CheckReport } from '../../runner/check/check.ts';
 import { runCheckCommand } from '../../runner/commands/check.ts';
-import { ExitCode, InvalidOptionsError } from '../../runner/errors.ts';
+import { ExitCode, InvalidOptionsError, RunnerError } from '../../runner/errors.ts';
+import { TLS_VERIFY_HINT } from '../../runner/smtp/tls.ts';
+import { clearSecrets } from '../../runner/redact.ts';
+import { leakForms } from '../leak-forms.ts';
 
 /** A running fake server. */
 interface FakeServer {
@@ -319,3 +323,267 @@ flags('the CLI: `runner check` prints the steps and exits with the check\'s code
 });
 
 flags.run();
+
+const security = suite('check: --tls and --auth, as `runner run` takes them');
+
+/** The check's --json output, parsed, and its exit code. */
+async function checkJson(options: Parameters<typeof runCheckCommand>[0]): Promise<{ exitCode: number; output: { steps: Array<{ id: string; status: string; title: string; detail: string }>; problems: Array<{ step: string; message: string; hint: string }>; warnings: Array<{ message: string; hint: string }>; auth: string; tls: string; tls_verified: boolean | null } }> {
+  const stdout = createTextSink();
+  const exitCode = await runCheckCommand({ timeout: '5s', ...options, json: true, stdout });
+  return { exitCode, output: JSON.parse(stdout.text()) };
+}
+
+function jsonStatuses(output: { steps: Array<{ id: string; status: string }> }): string {
+  return output.steps.map((step) => `${step.id}:${step.status}`).join(' ');
+}
+
+const PASSING: Array<{ name: string; proxyTls: 'starttls' | 'implicit'; flags: (caFile: string) => Parameters<typeof runCheckCommand>[0]; statuses: string; header: string; tlsLine: RegExp }> = [
+  {
+    name: '--tls starttls --tls-ca CERT',
+    proxyTls: 'starttls',
+    flags: (caFile) => ({ tls: 'starttls', tlsCa: caFile }),
+    statuses: 'connect:ok greeting:ok ehlo:ok tls:ok auth:ok mail:ok quit:ok health:ok accounts:ok',
+    header: 'over STARTTLS as test@example.com,',
+    tlsLine: /✓ STARTTLS \+ handshake +\d+\.\d+ ms {2}TLS up; certificate verified for 127\.0\.0\.1 \(with the --tls-ca CA\)\n/,
+  },
+  {
+    name: '--tls starttls --insecure-skip-tls-verify',
+    proxyTls: 'starttls',
+    flags: () => ({ tls: 'starttls', insecureSkipTlsVerify: true }),
+    statuses: 'connect:ok greeting:ok ehlo:ok tls:ok auth:ok mail:ok quit:ok health:ok accounts:ok',
+    header: 'over STARTTLS (certificate not verified) as test@example.com,',
+    tlsLine: /✓ STARTTLS \+ handshake +\d+\.\d+ ms {2}TLS up; certificate not verified \(--insecure-skip-tls-verify\)\n/,
+  },
+  {
+    name: '--tls implicit --tls-ca CERT against an implicit-TLS server',
+    proxyTls: 'implicit',
+    flags: (caFile) => ({ tls: 'implicit', tlsCa: caFile }),
+    statuses: 'connect:ok tls:ok greeting:ok ehlo:ok auth:ok mail:ok quit:ok health:ok accounts:ok',
+    header: 'over implicit TLS as test@example.com,',
+    tlsLine: /✓ TLS handshake +\d+\.\d+ ms {2}TLS up; certificate verified for 127\.0\.0\.1 \(with the --tls-ca CA\)\n/,
+  },
+];
+
+for (const c of PASSING) {
+  security(`${c.name}: every step passes, the TLS step says how the certificate was checked; exit 0`, async () => {
+    await withFakeProxy({ tls: c.proxyTls }, async (proxy) => {
+      const adminUrl = `http://127.0.0.1:${proxy.adminPort}`;
+      const { exitCode, text } = await checkText({ port: proxy.port, adminUrl, ...c.flags(proxy.caFile!) });
+      assert.is(exitCode, ExitCode.ok, text);
+      assert.match(text, `Checking 127.0.0.1:${proxy.port} ${c.header}`);
+      assert.match(text, c.tlsLine);
+      assert.match(text, 'All 9 checks passed.');
+      const { output } = await checkJson({ port: proxy.port, adminUrl, ...c.flags(proxy.caFile!) });
+      assert.is(jsonStatuses(output), c.statuses);
+      assert.is(output.tls, c.proxyTls);
+      assert.is(proxy.stats.authOk, 2);
+      assert.is(proxy.stats.messagesAccepted, 0);
+    });
+  });
+}
+
+for (const mode of ['starttls', 'implicit'] as const) {
+  security(`--tls ${mode} without --tls-ca: the TLS step fails with the code, the fix is run's certificate remedy; exit 110`, async () => {
+    await withFakeProxy({ tls: mode }, async (proxy) => {
+      const { exitCode, text } = await checkText({ port: proxy.port, adminUrl: `http://127.0.0.1:${proxy.adminPort}`, tls: mode });
+      assert.is(exitCode, ExitCode.targetUnreachable, text);
+      const title = mode === 'starttls' ? 'STARTTLS \\+ handshake' : 'TLS handshake';
+      assert.match(text, new RegExp(`✗ ${title} +\\d+\\.\\d+ ms {2}server certificate not accepted \\(DEPTH_ZERO_SELF_SIGNED_CERT\\): self-signed certificate\\n`));
+      assert.match(text, /– AUTH PLAIN as test@example\.com +skipped: no TLS\n/);
+      assert.match(text, `✗ TLS with 127.0.0.1:${proxy.port} failed: server certificate not accepted (DEPTH_ZERO_SELF_SIGNED_CERT)`);
+      assert.match(text, `    fix: ${TLS_VERIFY_HINT}\n`);
+      if (mode === 'starttls') assert.match(text, /✓ EHLO +\d+\.\d+ ms {2}AUTH PLAIN · SIZE 52428800 · 8BITMIME · STARTTLS; .*STARTTLS offered\n/);
+      assert.is(proxy.stats.authOk + proxy.stats.authFailed, 0);
+    });
+  });
+}
+
+security('`runner run` gives the same remedy in its preflight, and names the check to run with its --tls', async () => {
+  await withFakeProxy({ tls: 'starttls' }, async (proxy) => {
+    try {
+      await runAgainst(proxy, { numEmails: 1, overrides: { tls: 'starttls' } });
+      assert.unreachable('the preflight should have stopped the run');
+    } catch (error) {
+      assert.instance(error, RunnerError);
+      assert.is((error as RunnerError).exitCode, ExitCode.targetUnreachable);
+      assert.match((error as RunnerError).message, `TLS with 127.0.0.1:${proxy.port} failed: server certificate not accepted (DEPTH_ZERO_SELF_SIGNED_CERT)`);
+      assert.match((error as RunnerError).hint!, `${TLS_VERIFY_HINT}; see every step: runner check --host 127.0.0.1 --port ${proxy.port}`);
+      assert.match((error as RunnerError).hint!, / --tls starttls \(or skip this check with --no-check\)$/);
+    }
+  });
+});
+
+security('--tls starttls against a plain-text server: STARTTLS not offered, the fix names --tls implicit and --tls none', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const { exitCode, output } = await checkJson({ port: proxy.port, adminUrl: `http://127.0.0.1:${proxy.adminPort}`, tls: 'starttls' });
+    assert.is(exitCode, ExitCode.targetUnreachable);
+    assert.is(jsonStatuses(output), 'connect:ok greeting:ok ehlo:ok tls:fail auth:skip mail:skip quit:skip health:ok accounts:ok');
+    assert.is(output.problems[0]!.message, `127.0.0.1:${proxy.port} does not offer STARTTLS in its EHLO reply`);
+    assert.match(output.problems[0]!.hint, /--tls implicit.*--tls none/);
+  });
+});
+
+security('--tls implicit against a plain-text server: the handshake fails, the fix asks whether the port is an implicit-TLS one', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const { exitCode, output } = await checkJson({ port: proxy.port, adminUrl: `http://127.0.0.1:${proxy.adminPort}`, tls: 'implicit' });
+    assert.is(exitCode, ExitCode.targetUnreachable);
+    assert.is(jsonStatuses(output), 'connect:ok tls:fail greeting:skip ehlo:skip auth:skip mail:skip quit:skip health:ok accounts:ok');
+    assert.match(output.problems[0]!.message, `TLS handshake with 127.0.0.1:${proxy.port} failed`);
+    assert.match(output.problems[0]!.hint, /implicit-TLS port .* --tls none/);
+  });
+});
+
+security('--auth login: the fixture accepts it (without offering it), as `runner run` does; a warning says EHLO does not list it', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const adminUrl = `http://127.0.0.1:${proxy.adminPort}`;
+    const { exitCode, text } = await checkText({ port: proxy.port, adminUrl, auth: 'login', password: 'secret-pw' });
+    assert.is(exitCode, ExitCode.ok, text);
+    assert.match(text, `Checking 127.0.0.1:${proxy.port} as test@example.com with AUTH LOGIN,`);
+    assert.match(text, /⚠ EHLO +\d+\.\d+ ms {2}AUTH PLAIN · SIZE 52428800 · 8BITMIME; AUTH LOGIN not offered \(only PLAIN\)/);
+    assert.match(text, /✓ AUTH LOGIN as test@example\.com +\d+\.\d+ ms {2}235 2\.7\.0 Authentication successful\n/);
+    assert.match(text, 'All 8 checks passed, 1 with a warning.');
+    assert.match(text, `⚠ 127.0.0.1:${proxy.port} does not offer AUTH LOGIN in its EHLO reply`);
+    assert.match(text, 'hint: AUTH worked anyway here; it offers AUTH PLAIN (--auth plain)');
+    const run = await runAgainst(proxy, { numEmails: 2, concurrent: 1, overrides: { auth: 'login', password: 'secret-pw', to: ['a@example.com'] } });
+    assert.is(run.exitCode, ExitCode.ok, run.output);
+    assert.is(run.summary.results.successful, 2);
+  });
+  clearSecrets();
+});
+
+const XOAUTH2_CASES: Array<{ name: string; token: string | undefined; exitCode: number; expect: (result: { text: string; error: unknown }) => void }> = [
+  {
+    name: 'the accepted token: every step passes',
+    token: 'good-token-1',
+    exitCode: ExitCode.ok,
+    expect: ({ text }) => assert.match(text, /✓ AUTH XOAUTH2 as test@example\.com +\d+\.\d+ ms {2}235 /),
+  },
+  {
+    name: 'another token: refused, the fix asks for a valid --token',
+    token: 'stale-token-2',
+    exitCode: ExitCode.targetUnreachable,
+    expect: ({ text }) => {
+      assert.match(text, '✗ XOAUTH2 bearer token refused for test@example.com: 535');
+      assert.match(text, /fix: pass a valid, unexpired access token for this account with --token/);
+      assert.not.match(text, 'stale-token-2');
+    },
+  },
+  {
+    name: 'no --token: invalid options (exit 104), as `runner run` says',
+    token: undefined,
+    exitCode: ExitCode.invalidOptions,
+    expect: ({ error }) => {
+      assert.instance(error, InvalidOptionsError);
+      assert.match((error as Error).message, '--auth xoauth2 needs a bearer token');
+    },
+  },
+];
+
+for (const c of XOAUTH2_CASES) {
+  security(`--auth xoauth2, ${c.name}`, async () => {
+    await withFakeProxy({ tls: 'starttls', xoauth2Token: 'good-token-1' }, async (proxy) => {
+      let exitCode: number;
+      let error: unknown;
+      let text = '';
+      try {
+        ({ exitCode, text } = await checkText({ port: proxy.port, adminUrl: `http://127.0.0.1:${proxy.adminPort}`, tls: 'starttls', tlsCa: proxy.caFile, auth: 'xoauth2', token: c.token }));
+      } catch (caught) {
+        error = caught;
+        exitCode = (caught as RunnerError).exitCode;
+      }
+      assert.is(exitCode, c.exitCode, text);
+      c.expect({ text, error });
+      // `runner run` with the same flags ends the same way
+      let runExit: number;
+      try {
+        runExit = (await runAgainst(proxy, { numEmails: 1, overrides: { tls: 'starttls', tlsCa: proxy.caFile, auth: 'xoauth2', token: c.token, to: ['a@example.com'] } })).exitCode;
+      } catch (caught) {
+        runExit = (caught as RunnerError).exitCode;
+      }
+      assert.is(runExit, c.exitCode);
+    });
+    clearSecrets();
+  });
+}
+
+security('an unreadable --tls-ca: invalid options naming the file', async () => {
+  try {
+    await runCheckCommand({ tls: 'starttls', tlsCa: '/nonexistent/ca.pem', stdout: createTextSink() });
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, InvalidOptionsError);
+    assert.equal((error as InvalidOptionsError).problems, ['--tls-ca: cannot read /nonexistent/ca.pem: ENOENT']);
+  }
+});
+
+/** "This server quotes what it was sent": refuses AUTH with the command and both secrets in its reply. */
+async function startEchoingServer(password: string, token: string): Promise<FakeServer> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.write('220 echo.test ready\r\n');
+    socket.on('data', (chunk) => {
+      for (const line of chunk.toString('latin1').split('\r\n').filter((text) => text !== '')) {
+        if (/^EHLO/i.test(line)) socket.write('250-echo.test\r\n250 AUTH PLAIN LOGIN XOAUTH2\r\n');
+        else if (/^AUTH/i.test(line)) socket.write(`535 5.7.8 refused: you sent "${line}" with ${password} and ${token}\r\n`);
+        else socket.end('221 bye\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+security('--password and --token never show, even when the server quotes them (text and --json)', async () => {
+  const password = 'Pw-Heron-4417-Secret';
+  const token = 'ya29.Tok-Ibis-9923-Secret';
+  const echo = await startEchoingServer(password, token);
+  try {
+    for (const flags of [{ password, token }, { auth: 'xoauth2' as const, token, password }]) {
+      const { exitCode, text } = await checkText({ port: echo.port, admin: false, ...flags });
+      assert.is(exitCode, ExitCode.targetUnreachable, text);
+      assert.match(text, /✗ AUTH (PLAIN|XOAUTH2) as test@example\.com .*535 5\.7\.8 refused: you sent "AUTH (PLAIN|XOAUTH2) /);
+      const { output } = await checkJson({ port: echo.port, admin: false, ...flags });
+      for (const form of leakForms('test@example.com', password, token)) {
+        assert.not.ok(text.includes(form), `text output contains ${form}`);
+        assert.not.ok(JSON.stringify(output).includes(form), `--json output contains ${form}`);
+      }
+    }
+  } finally {
+    await echo.close();
+    clearSecrets();
+  }
+});
+
+security('the CLI: the flags reach the probe (--tls starttls --tls-ca FILE passes), bad --tls and --auth are usage errors (exit 2) naming the choices', async () => {
+  await withFakeProxy({ tls: 'starttls' }, async (proxy) => {
+    const ran = await runCli(['check', '--port', String(proxy.port), '--admin-url', `http://127.0.0.1:${proxy.adminPort}`, '--tls', 'starttls', '--tls-ca', proxy.caFile!, '--auth', 'login'], { limitMs: 30_000 });
+    assert.is(ran.code, ExitCode.ok, ran.stdout + ran.stderr);
+    assert.match(ran.stdout, /✓ STARTTLS \+ handshake .* certificate verified/);
+    assert.match(ran.stdout, /✓ AUTH LOGIN as test@example\.com/);
+  });
+  const badTls = await runCli(['check', '--tls', 'ssl'], { limitMs: 30_000 });
+  assert.is(badTls.code, ExitCode.usage);
+  assert.match(badTls.stderr, "--tls must be one of none, starttls, implicit, got 'ssl'");
+  const badAuth = await runCli(['check', '--auth', 'cram-md5'], { limitMs: 30_000 });
+  assert.is(badAuth.code, ExitCode.usage);
+  assert.match(badAuth.stderr, "--auth must be one of plain, login, xoauth2, none, got 'cram-md5'");
+});
+
+security('--help lists the same AUTH and TLS flags, with the same help, as `runner run --help`', async () => {
+  const [check, run] = await Promise.all([runCli(['check', '--help'], { limitMs: 30_000 }), runCli(['run', '--help'], { limitMs: 30_000 })]);
+  const flagHelp = (help: string) => help.split('\n  --').filter((entry) => /^(auth|no-auth|password|token|tls|tls-ca|tls-servername|insecure-skip-tls-verify)[ \n]/.test(entry)).map((entry) => entry.replace(/\s+/g, ' ').trim());
+  assert.is(flagHelp(check.stdout).length, 8, check.stdout);
+  assert.equal(flagHelp(check.stdout), flagHelp(run.stdout));
+});
+
+security.run();

@@ -7,22 +7,26 @@ import * as assert from 'uvu/assert';
 import { checkExitCode, diagnose, listAddresses, type CheckFacts } from '../../runner/check/diagnose.ts';
 import { CHECK_STEP_IDS, readAccounts, readHealth, type CheckStep, type CheckStepId, type HttpProbe, type SmtpProbe } from '../../runner/check/steps.ts';
 import type { Failure } from '../../runner/smtp/api.ts';
+import type { SaslMechanism } from '../../runner/smtp/auth.ts';
+import { TLS_VERIFY_HINT } from '../../runner/smtp/tls.ts';
+import type { TlsMode } from '../../runner/scenario/types.ts';
 import { ExitCode } from '../../runner/errors.ts';
 
 const ADMIN = 'http://127.0.0.1:9090';
 const PROXY_CAPABILITIES = new Map([['AUTH', 'PLAIN'], ['SIZE', '52428800'], ['8BITMIME', '']]);
 
 /** A probe that got as far as `failure` (or all the way). */
-function probeWith(failure: Failure | undefined, options: { from?: string; capabilities?: Map<string, string>; isAuth?: boolean } = {}): SmtpProbe {
+function probeWith(failure: Failure | undefined, options: { from?: string; capabilities?: Map<string, string>; isAuth?: boolean; mechanism?: SaslMechanism; tls?: TlsMode } = {}): SmtpProbe {
   const failedAt: CheckStepId | undefined = failure === undefined ? undefined : failure.phase === 'rset' ? 'mail' : (failure.phase as CheckStepId);
   const steps: CheckStep[] = [];
   let isFailed = false;
-  for (const id of CHECK_STEP_IDS.slice(0, 6)) {
+  // The SMTP steps (a 'tls' one only with --tls)
+  for (const id of CHECK_STEP_IDS.filter((id) => id !== 'tls' || options.tls !== undefined).slice(0, options.tls === undefined ? 6 : 7)) {
     const status = isFailed ? 'skip' : id === failedAt ? 'fail' : 'ok';
     if (id === failedAt) isFailed = true;
     steps.push({ id, title: id, status, durationMs: status === 'skip' ? undefined : 1, detail: '' });
   }
-  return { from: options.from ?? 'test@example.com', isAuth: options.isAuth ?? true, steps, failure, capabilities: options.capabilities ?? PROXY_CAPABILITIES };
+  return { from: options.from ?? 'test@example.com', isAuth: options.isAuth ?? true, mechanism: options.mechanism, tls: options.tls, steps, failure, capabilities: options.capabilities ?? PROXY_CAPABILITIES };
 }
 
 function answered(path: string, httpStatus: number, body: unknown): HttpProbe {
@@ -106,6 +110,48 @@ const SMTP_CASES: Array<{ name: string; facts: CheckFacts; message: RegExp; hint
     facts: facts({ probes: [probeWith({ phase: 'auth', code: 503, text: 'Bad sequence' }, { capabilities: new Map([['SIZE', '0']]) })] }),
     message: /^AUTH PLAIN refused for test@example\.com: 503 Bad sequence$/,
     hint: /--no-auth/,
+  },
+  {
+    name: 'AUTH LOGIN refused by a server that offers only PLAIN: the mechanism to use instead',
+    facts: facts({ probes: [probeWith({ phase: 'auth', code: 504, text: 'Unrecognized authentication type' }, { mechanism: 'login' })] }),
+    message: /^AUTH LOGIN refused for test@example\.com: 504 Unrecognized authentication type$/,
+    hint: /does not offer AUTH LOGIN .*it offers AUTH PLAIN \(--auth plain\)/,
+  },
+  {
+    name: 'AUTH refused in plain text by a server that offers STARTTLS (AUTH only over TLS)',
+    facts: facts({ probes: [probeWith({ phase: 'auth', code: 530, enhanced: '5.7.0', text: 'Must issue a STARTTLS command first' }, { capabilities: new Map([['STARTTLS', '']]) })] }),
+    message: /^AUTH PLAIN refused for test@example\.com: 530 5\.7\.0 Must issue a STARTTLS command first$/,
+    hint: /try --tls starttls/,
+  },
+  {
+    name: 'XOAUTH2 token refused (the RFC 7628 error challenge, then 535): the token, not the account',
+    facts: facts({ probes: [probeWith({ phase: 'auth', code: 535, text: 'not accepted (XOAUTH2 token refused: {"status":"401"})' }, { mechanism: 'xoauth2' })], accounts: LISTING }),
+    message: /^XOAUTH2 bearer token refused for test@example\.com: 535 /,
+    hint: /valid, unexpired access token .* --token/,
+  },
+  {
+    name: 'a refused certificate: the remedy `runner run` gives',
+    facts: facts({ probes: [probeWith({ phase: 'tls', error: 'DEPTH_ZERO_SELF_SIGNED_CERT', text: `server certificate not accepted (DEPTH_ZERO_SELF_SIGNED_CERT): self-signed certificate; ${TLS_VERIFY_HINT}` }, { tls: 'starttls' })] }),
+    message: /^TLS with 127\.0\.0\.1:2525 failed: server certificate not accepted \(DEPTH_ZERO_SELF_SIGNED_CERT\): self-signed certificate$/,
+    hint: new RegExp(`^${TLS_VERIFY_HINT.replace(/[()]/g, '\\$&')}$`),
+  },
+  {
+    name: 'STARTTLS not offered',
+    facts: facts({ probes: [probeWith({ phase: 'tls', error: 'STARTTLS_NOT_OFFERED', text: 'the server does not offer STARTTLS' }, { tls: 'starttls' })] }),
+    message: /^127\.0\.0\.1:2525 does not offer STARTTLS in its EHLO reply$/,
+    hint: /--tls implicit.*--tls none/,
+  },
+  {
+    name: 'STARTTLS answered 454',
+    facts: facts({ probes: [probeWith({ phase: 'tls', code: 454, enhanced: '4.7.0', text: 'TLS not available' }, { tls: 'starttls' })] }),
+    message: /^STARTTLS refused at 127\.0\.0\.1:2525: 454 4\.7\.0 TLS not available$/,
+    hint: /--tls none/,
+  },
+  {
+    name: 'implicit TLS against a plain-text port',
+    facts: facts({ probes: [probeWith({ phase: 'tls', error: 'ERR_SSL_WRONG_VERSION_NUMBER', text: 'TLS handshake failed: wrong version number' }, { tls: 'implicit' })] }),
+    message: /^TLS handshake with 127\.0\.0\.1:2525 failed: ERR_SSL_WRONG_VERSION_NUMBER$/,
+    hint: /is 2525 an implicit-TLS port/,
   },
   {
     name: 'MAIL refused after AUTH',
