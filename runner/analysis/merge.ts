@@ -19,7 +19,8 @@
  *   their percentiles only when one file has the metric; a gauge's value is the latest-ending file's;
  * - timeline: windows are aligned on wall-clock time (each file's timestamp + t): every window goes
  *   into the bin of the merged run that holds its midpoint, so a count may land up to half a bin
- *   from where it happened; counts and msgs/s per bin are sums, VUs the sum of each file's last.
+ *   from where it happened; counts and msgs/s per bin are sums, VUs the sum of each file's last,
+ *   the arrival queue the sum of each file's longest (an upper bound: peaks may not coincide).
  *   Bins are one second, or as long as the longest windows of the inputs (2, 4, … s when a long
  *   run folded its timeline), doubled while there would be more than the timeline's cap. A bin's
  *   p50/p95/p99 come from its windows' added histograms (`txnHistogram`), exact as above; windows
@@ -285,6 +286,8 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
     dropped: number;
     /** Last VU count of each input in this bin. */
     vus: Map<number, number>;
+    /** Longest arrival queue of each input in this bin (inputs whose windows carry it). */
+    queued: Map<number, number>;
     /** The windows that completed messages (they have percentiles), with where they come from. */
     completed: CompletedWindow[];
     /** Whether every window in the bin carries its histogram (null or not). */
@@ -296,12 +299,13 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
     input.summary.timeline.forEach((point, at) => {
       const midMs = offsetMs + point.t * 1000 - point.windowMs / 2;
       const k = Math.min(binCount - 1, Math.max(0, Math.floor(midMs / binMs)));
-      const bin: Bin = (bins[k] ??= { started: 0, accepted: 0, failed: 0, dropped: 0, vus: new Map(), completed: [], hasHistograms: true });
+      const bin: Bin = (bins[k] ??= { started: 0, accepted: 0, failed: 0, dropped: 0, vus: new Map(), queued: new Map(), completed: [], hasHistograms: true });
       bin.started += point.started;
       bin.accepted += point.accepted;
       bin.failed += point.failed;
       bin.dropped += point.dropped;
       bin.vus.set(index, point.vus);
+      if (point.queued !== undefined) bin.queued.set(index, Math.max(bin.queued.get(index) ?? 0, point.queued));
       if (point.p50Ms !== null || point.txnHistogram) bin.completed.push({ point, file: input.file, at });
       // Percentiles without a histogram (older files, or edited ones) cannot be merged exactly.
       if (point.txnHistogram === undefined || (point.txnHistogram === null && point.p50Ms !== null)) bin.hasHistograms = false;
@@ -309,6 +313,8 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
   });
   let last = bins.length - 1;
   while (last >= 0 && !bins[last]) last--;
+  // Files written before windows carried the queue: the merged timeline has none either.
+  const hasQueued = inputs.some((input) => input.summary.timeline.some((point) => point.queued !== undefined));
   const timeline: TimelinePoint[] = [];
   for (let k = 0; k <= last; k++) {
     const bin = bins[k];
@@ -316,6 +322,8 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
     const windowMs = isFinal ? Math.round(spanMs - k * binMs) : binMs;
     let vus = 0;
     for (const count of bin?.vus.values() ?? []) vus += count;
+    let queued = 0;
+    for (const count of bin?.queued.values() ?? []) queued += count;
     const accepted = bin?.accepted ?? 0;
     timeline.push({
       t: isFinal ? round(spanMs / 1000, 2) : ((k + 1) * binMs) / 1000,
@@ -327,6 +335,7 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
       msgsPerSecond: windowMs > 0 ? (accepted * 1000) / windowMs : 0,
       ...binPercentiles(bin?.completed ?? [], bin?.hasHistograms ?? true),
       vus,
+      ...(hasQueued ? { queued } : {}),
     });
   }
   return timeline;

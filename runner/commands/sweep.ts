@@ -6,7 +6,8 @@
  *   that many VUs) per step;
  * - `--concurrent …` with `--step-duration D` (the default, 30s): constant-vus for D;
  * - `--rate 600,1200 [--time-unit 1m]`: constant-arrival-rate for D (open model: latency is
- *   response time from the planned start; arrivals beyond --max-vus are dropped and shown).
+ *   response time from the planned start; arrivals beyond --max-vus wait for a free VU, their
+ *   wait in response time, and are dropped, and shown, if none comes free within maxQueueWait).
  *
  * A pause between steps lets the target settle. Then the curve (load → msgs/s, response-time
  * p50/p95/p99, success, dropped) and its knee (analysis/knee.ts) are printed, and `--out` writes
@@ -22,6 +23,7 @@ import { runCommand, type RunOutcome } from '../run.ts';
 import type { CliOverrides } from '../scenario/options.ts';
 import type { ScenarioFileOptions } from '../scenario/types.ts';
 import { formatDurationMs, parseDurationMs } from '../scenario/duration.ts';
+import { DEFAULTS } from '../scenario/defaults.ts';
 import type { Summary } from '../outputs/summary.ts';
 import { assertWritable, writeJsonAtomic } from '../outputs/atomic-write.ts';
 import { shouldColor } from '../outputs/console.ts';
@@ -411,7 +413,7 @@ export function registerSweepCommand(program: Command): void {
     .option('--num-emails <n>', 'with --concurrent: emails per step (the guide\'s flags-only run) instead of a duration', integer(1, '--num-emails'))
     .option('--step-duration <duration>', `length of each step (default: ${formatDurationMs(DEFAULT_STEP_DURATION_MS)})`, duration)
     .option('--time-unit <duration>', 'with --rate: the unit of the rates (default: 1s), e.g. 1m', duration)
-    .option('--max-vus <n>', `with --rate: most VUs a step may use; arrivals beyond are dropped (default: 2 s worth of arrivals, at least ${MIN_MAX_VUS})`, integer(1, '--max-vus'))
+    .option('--max-vus <n>', `with --rate: most VUs a step may use; further arrivals wait for a free VU (the wait counts in response time), dropped after ${DEFAULTS.maxQueueWait} (default: 2 s worth of arrivals, at least ${MIN_MAX_VUS})`, integer(1, '--max-vus'))
     .option('--pause <duration>', `pause between steps (default: ${formatDurationMs(DEFAULT_PAUSE_MS)})`, duration)
     .option('--min-gain <percent>', `knee rule: throughput must grow by more than this over every lower step (default: ${DEFAULT_KNEE_RULE.minGain * 100}%)`, percent)
     .option('--p95-factor <x>', `knee rule: p95 may be at most this multiple of the lowest step's (default: ${DEFAULT_KNEE_RULE.p95Factor})`, positiveNumber('--p95-factor'))

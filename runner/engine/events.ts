@@ -18,6 +18,8 @@ export interface ScenarioProgress {
   iterationsStarted: number;
   activeVus: number;
   allocatedVus: number;
+  /** Arrivals waiting for a free VU now (arrival-rate executors; 0 otherwise). */
+  queuedArrivals: number;
   accepted: number;
   failed: number;
   dropped: number;

@@ -52,6 +52,10 @@ export class ScenarioRun implements ExecutorContext {
   state: ScenarioProgress['state'] = 'waiting';
   iterationsStarted = 0;
   activeVus = 0;
+  /** Arrivals waiting for a free VU now (arrival-rate executors). */
+  queuedArrivals = 0;
+  /** Whether arrivals have queued yet (the warning is given once). */
+  private hasQueued = false;
   readonly vus: VuState[] = [];
   private readonly host: ScenarioHost;
   private readonly busy = new Set<VuState>();
@@ -107,14 +111,27 @@ export class ScenarioRun implements ExecutorContext {
   }
 
   dropIteration(): void {
-    const { name, executor } = this.scenario;
+    const { name, executor, maxQueueWaitMs } = this.scenario;
     this.host.registry.noteDropped(name);
     this.host.warnOnce(
       `dropped:${name}`,
       executor.endsWith('arrival-rate')
-        ? `scenario ${name}: no free VU to start an iteration on schedule (dropped_iterations); raise maxVUs or lower the rate`
+        ? `scenario ${name}: no VU came free within maxQueueWait (${maxQueueWaitMs / 1000}s) of an iteration's planned start (dropped_iterations); raise maxVUs or lower the rate`
         : `scenario ${name}: maxDuration ended before every iteration started (dropped_iterations); raise maxDuration or lower iterations`,
     );
+  }
+
+  setQueuedArrivals(count: number): void {
+    this.host.registry.addQueuedArrivals(count - this.queuedArrivals);
+    this.queuedArrivals = count;
+    if (count > 0 && !this.hasQueued) {
+      this.hasQueued = true;
+      const { name } = this.scenario;
+      this.host.warnOnce(
+        `queued:${name}`,
+        `all ${this.vus.length} VUs of scenario ${name} are busy: arrivals wait for a free VU and their wait counts in response time; raise maxVUs`,
+      );
+    }
   }
 
   reportBatch(batch: { index: number; count: number; sent: number; total: number; durationMs: number }): void {
@@ -227,6 +244,7 @@ export class ScenarioRun implements ExecutorContext {
       iterationsStarted: this.iterationsStarted,
       activeVus: this.activeVus,
       allocatedVus: this.vus.length,
+      queuedArrivals: this.queuedArrivals,
       accepted,
       failed,
       dropped: this.host.registry.droppedCount(this.scenario.name),

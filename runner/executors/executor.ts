@@ -36,8 +36,18 @@ export interface ExecutorContext {
   runIteration(vu: Vu, intendedStartMs?: number): Promise<void>;
   /** Reports how many VUs are active now (the `vus` gauge). */
   setActiveVus(count: number): void;
-  /** Counts an iteration an arrival-rate executor could not start (no free VU); warns once. */
+  /**
+   * Counts an iteration that never started (dropped_iterations); warns once. Arrival-rate
+   * executors: no VU came free within maxQueueWait of its planned start, or it was still queued
+   * when the scenario ended; iteration-count executors: maxDuration ended first.
+   */
   dropIteration(): void;
+  /**
+   * Reports how many arrivals wait in an arrival-rate executor's queue for a free VU now (the
+   * arrivals_queued gauge), whenever that changes; warns once when arrivals first queue. A number
+   * store: cheap enough to call per arrival.
+   */
+  setQueuedArrivals(count: number): void;
   /**
    * Waits for iterations still running to finish, up to `graceMs`; those still running then are
    * interrupted (their connection closed, counted as interrupted, not as failed).

@@ -41,7 +41,8 @@ export function createRampingArrivalRate(scenario: ResolvedScenario): Executor {
  * once, as in k6. So the queue only holds arrivals planned within the last maxQueueWait: at
  * most rate × maxQueueWait numbers. Nothing queued starts at or after `endMs`, nor once the
  * test stops: what is still queued then is dropped and counted, so every planned instant that
- * was reached is either started or dropped.
+ * was reached is either started or dropped. Every change of the queue's length is reported
+ * (ctx.setQueuedArrivals), so the backlog shows while it builds, not only as response time later.
  */
 export async function runArrivals(
   ctx: ExecutorContext,
@@ -79,9 +80,13 @@ export async function runArrivals(
       const nowMs = ctx.now();
       if (nowMs >= endMs) break;
       dropExpired(nowMs);
-      if (queue.length === 0) break;
+      if (queue.length === 0) {
+        ctx.setQueuedArrivals(0);
+        break;
+      }
       // Still busy: this VU goes straight on to the oldest waiting arrival.
       plannedMs = queue.shift();
+      ctx.setQueuedArrivals(queue.length);
     }
     busyVus--;
     idle.push(vu);
@@ -103,6 +108,7 @@ export async function runArrivals(
     if (wakeMs > ctx.now() && !(await ctx.waitUntil(wakeMs))) break;
     if (ctx.isStopping) break;
     const nowMs = ctx.now();
+    const queuedBefore = queue.length;
     dropExpired(nowMs);
     if (arrivalMs <= nowMs) {
       do {
@@ -122,12 +128,17 @@ export async function runArrivals(
         arrivalMs = nextArrivalMs();
       } while (arrivalMs <= nowMs);
       ctx.setActiveVus(busyVus);
-    } else if (isPlanDone && nowMs >= endMs) {
-      break;
     }
+    // Once per wake, not per arrival: nothing else runs in between, so the highest length the
+    // queue reached is still seen (expiries come before the new arrivals).
+    if (queue.length !== queuedBefore) ctx.setQueuedArrivals(queue.length);
+    // (When the plan is done no arrival was started above: arrivalMs is Infinity.)
+    if (isPlanDone && nowMs >= endMs) break;
   }
   isTakingQueued = false;
-  for (let i = queue.clear(); i > 0; i--) ctx.dropIteration();
+  const leftover = queue.clear();
+  for (let i = leftover; i > 0; i--) ctx.dropIteration();
+  if (leftover > 0) ctx.setQueuedArrivals(0);
   await ctx.drain(scenario.gracefulStopMs);
   if (busyVus > 0) await new Promise<void>((resolve) => (onIdle = resolve));
   ctx.setActiveVus(0);

@@ -49,11 +49,15 @@ export class MetricsRegistry {
   vus = 0;
   vusMax = 0;
   vusPeak = 0;
+  /** Arrivals waiting for a free VU now, every scenario (the arrivals_queued gauge). */
+  queuedArrivals = 0;
+  /** Highest queuedArrivals since the start (or the end of the warm-up). */
+  queuedArrivalsPeak = 0;
   /** The windows closed so far, in bounded memory (see timeline.ts). */
   private readonly timelineStore: Timeline;
   private lastWindowValue: TimelinePoint | undefined;
   /** Current window: counts since the last tick. */
-  private window = { startMs: 0, started: 0, accepted: 0, failed: 0, dropped: 0 };
+  private window = { startMs: 0, started: 0, accepted: 0, failed: 0, dropped: 0, queuedMax: 0 };
   private readonly windowTxn = new TrendSink();
 
   constructor(startMs = performance.now(), custom: ReadonlyMap<string, CustomMetric> = new Map(), options: RegistryOptions = {}) {
@@ -108,6 +112,13 @@ export class MetricsRegistry {
     this.dropped.set(scenario, (this.dropped.get(scenario) ?? 0) + 1);
   }
 
+  /** The arrival queues changed by `delta` arrivals (each change, so the window keeps its highest). */
+  addQueuedArrivals(delta: number): void {
+    const queued = (this.queuedArrivals += delta);
+    if (queued > this.window.queuedMax) this.window.queuedMax = queued;
+    if (queued > this.queuedArrivalsPeak) this.queuedArrivalsPeak = queued;
+  }
+
   setVus(active: number, allocated: number): void {
     this.vus = active;
     this.vusMax = allocated;
@@ -130,6 +141,7 @@ export class MetricsRegistry {
       custom.max = -Infinity;
     }
     this.dropped.clear();
+    this.queuedArrivalsPeak = this.queuedArrivals;
     this.warmupEndedAt = Math.round((nowMs - this.startMs) / 10) / 100;
   }
 
@@ -224,6 +236,7 @@ export class MetricsRegistry {
     if (metric === 'dropped_iterations') return counter(this.droppedCount(tags['scenario']));
     if (metric === 'vus') return gauge(this.vus, 0, this.vusPeak);
     if (metric === 'vus_max') return gauge(this.vusMax, 0, this.vusMax);
+    if (metric === 'arrivals_queued') return gauge(this.queuedArrivals, 0, this.queuedArrivalsPeak);
     const series = this.aggregate(tags);
     switch (metric) {
       case 'smtp_txns': return counter(series.txns);

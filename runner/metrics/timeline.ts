@@ -35,6 +35,12 @@ export interface TimelinePoint {
   /** Active VUs at the end of the window (a merged window keeps its later part's). */
   vus: number;
   /**
+   * The longest queue of arrivals waiting for a free VU during the window (arrival-rate
+   * executors; 0 when none waited); a merged window keeps the higher. Absent in results files
+   * written before windows carried it.
+   */
+  queued?: number;
+  /**
    * The window's smtp_txn_duration histogram (µs, HDR, encoded as the summary's histograms), so
    * windows merge exactly; null when nothing completed. Absent in results files written before
    * windows carried it (their windows merge with null percentiles where they overlap).
@@ -51,9 +57,10 @@ export function windowPercentiles(txn: TrendSink): Pick<TimelinePoint, 'p50Ms' |
 /**
  * One window made of two adjacent ones (`earlier` ends where `later` starts): counts add, the
  * window spans from the start of `earlier` to the end of `later`, VUs are `later`'s (the count at
- * the end of the window, as for any point), and the percentiles come from `txn`, the histogram
- * of both (exact). Without `txn`, the histograms are decoded and added; when either window lacks
- * its histogram (an old results file) the percentiles are null unless only one completed messages.
+ * the end of the window, as for any point), the queue is the longer of the two (a peak), and the
+ * percentiles come from `txn`, the histogram of both (exact). Without `txn`, the histograms are
+ * decoded and added; when either window lacks its histogram (an old results file) the
+ * percentiles are null unless only one completed messages.
  */
 export function mergeAdjacentWindows(earlier: TimelinePoint, later: TimelinePoint, txn?: TrendSink): TimelinePoint {
   // From the start of `earlier` to the end of `later`: rounding errors do not pile up over merges.
@@ -72,6 +79,7 @@ export function mergeAdjacentWindows(earlier: TimelinePoint, later: TimelinePoin
     p99Ms: null,
     vus: later.vus,
   };
+  if (earlier.queued !== undefined || later.queued !== undefined) point.queued = Math.max(earlier.queued ?? 0, later.queued ?? 0);
   if (txn) return Object.assign(point, windowPercentiles(txn), { txnHistogram: txn.count ? txn.encode() : null });
   const parts = [earlier, later];
   if (parts.every((p) => p.txnHistogram !== undefined)) {

@@ -108,13 +108,26 @@ export class TrendSink {
     };
   }
 
-  /** Rebuilds a trend from its encoded form (results files), for merging and comparing runs. */
+  /**
+   * Rebuilds a trend from its encoded form (results files), for merging and comparing runs. A
+   * histogram of our layout (lowest value 1, SIGNIFICANT_DIGITS, 32-bit counts: what
+   * createHistogram makes, so every results file runner wrote) is adopted as decoded, with
+   * autoResize on like ours: its counts mean the same as a fresh one's, so add() and record()
+   * stay exact, and copying it (half the cost of a decode) is saved. Any other layout is copied
+   * into ours, value by value.
+   */
   static decode(encoded: EncodedTrend): TrendSink {
     const sink = new TrendSink();
     if (encoded.count === 0) return sink;
     const { decompress, doDecode } = loadEncoding();
     const decoded = doDecode(decompress(Buffer.from(encoded.hdr.trim(), 'base64')), 32, 0);
-    sink.histogram.add(decoded);
+    if (decoded.lowestDiscernibleValue === 1 && decoded.numberOfSignificantValueDigits === SIGNIFICANT_DIGITS) {
+      decoded.autoResize = true;
+      // `histogram` is readonly to users of a sink; a sink being built may take this one instead.
+      (sink as { histogram: JsHistogram }).histogram = decoded;
+    } else {
+      sink.histogram.add(decoded);
+    }
     sink.count = encoded.count;
     sink.sum = encoded.sum;
     sink.min = encoded.min;

@@ -83,6 +83,7 @@ export function formatProgressLine(p: ScenarioProgress, point: TimelinePoint, mu
     `Success: ${p.accepted}`,
     `Failed: ${p.failed}`,
   ];
+  if (p.queuedArrivals > 0) parts.push(`Queued: ${p.queuedArrivals}`);
   if (p.dropped) parts.push(`Dropped: ${p.dropped}`);
   return parts.join(' | ');
 }

@@ -66,6 +66,8 @@ export interface ReportChartData {
     acceptedPerSecond: number[];
     failedPerSecond: number[];
     vus: number[];
+    /** Longest arrival queue of each window (0 in closed models and old results files). */
+    queued: number[];
     p50Ms: (number | null)[];
     p95Ms: (number | null)[];
     p99Ms: (number | null)[];
@@ -131,7 +133,7 @@ function decodeTrend(encoded: EncodedTrend | undefined): TrendSink {
 
 /** Builds the chart columns from a summary. */
 export function buildChartData(summary: Summary): ReportChartData {
-  const timeline: ReportChartData['timeline'] = { t: [], startedPerSecond: [], acceptedPerSecond: [], failedPerSecond: [], vus: [], p50Ms: [], p95Ms: [], p99Ms: [] };
+  const timeline: ReportChartData['timeline'] = { t: [], startedPerSecond: [], acceptedPerSecond: [], failedPerSecond: [], vus: [], queued: [], p50Ms: [], p95Ms: [], p99Ms: [] };
   for (const point of summary.timeline) {
     const perSecond = point.windowMs > 0 ? 1000 / point.windowMs : 0;
     timeline.t.push(point.t);
@@ -139,6 +141,7 @@ export function buildChartData(summary: Summary): ReportChartData {
     timeline.acceptedPerSecond.push(round(point.msgsPerSecond, 3));
     timeline.failedPerSecond.push(round(point.failed * perSecond, 3));
     timeline.vus.push(point.vus);
+    timeline.queued.push(point.queued ?? 0);
     timeline.p50Ms.push(point.p50Ms);
     timeline.p95Ms.push(point.p95Ms);
     timeline.p99Ms.push(point.p99Ms);

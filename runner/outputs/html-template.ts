@@ -136,7 +136,7 @@ export const REPORT_SCRIPT = `
   'use strict';
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var COLOR = { offered: '#8c959f', accepted: '#1a7f37', failed: '#cf222e', vus: '#0969da',
-    p50: '#0969da', p95: '#bc4c00', p99: '#cf222e', txn: '#0969da', response: '#8250df' };
+    p50: '#0969da', p95: '#bc4c00', p99: '#cf222e', txn: '#0969da', response: '#8250df', queued: '#bf8700' };
   var charts = [];
 
   // Legend values: empty while the cursor is off the chart (the legend then reads as a key).
@@ -197,18 +197,26 @@ export const REPORT_SCRIPT = `
 
   var tl = data.timeline;
   var sync = { key: 'timeline' };
+  var throughputSeries = [
+    { label: 'time', value: seconds },
+    { label: 'started/s (offered)', stroke: COLOR.offered, width: 1.5, dash: [5, 4], points: NO_POINTS, value: function (u, v) { return fixed(v, 1); } },
+    { label: 'accepted/s', stroke: COLOR.accepted, fill: 'rgba(26,127,55,0.08)', width: 2, points: NO_POINTS, value: function (u, v) { return fixed(v, 1); } },
+    { label: 'failed/s', stroke: COLOR.failed, width: 2, points: NO_POINTS, value: function (u, v) { return fixed(v, 1); } },
+    { label: 'active VUs', stroke: 'rgba(9,105,218,0.55)', width: 1, scale: 'vus', points: NO_POINTS, paths: uPlot.paths.stepped({ align: 1 }), value: function (u, v) { return fixed(v, 0); } },
+  ];
+  var throughputColumns = [tl.t, tl.startedPerSecond, tl.acceptedPerSecond, tl.failedPerSecond, tl.vus];
+  // Arrivals waiting for a free VU: drawn only when some waited (never in closed models).
+  var hasQueue = (tl.queued || []).some(function (v) { return v > 0; });
+  if (hasQueue) {
+    throughputSeries.push({ label: 'queued arrivals (max)', stroke: COLOR.queued, width: 1.5, scale: 'vus', points: NO_POINTS, paths: uPlot.paths.stepped({ align: 1 }), value: function (u, v) { return fixed(v, 0); } });
+    throughputColumns.push(tl.queued);
+  }
   mount('chart-throughput', 'Throughput over time', {
     scales: { x: { time: false }, y: { range: zeroBased }, vus: { range: zeroBased } },
     cursor: { sync: sync },
-    series: [
-      { label: 'time', value: seconds },
-      { label: 'started/s (offered)', stroke: COLOR.offered, width: 1.5, dash: [5, 4], points: NO_POINTS, value: function (u, v) { return fixed(v, 1); } },
-      { label: 'accepted/s', stroke: COLOR.accepted, fill: 'rgba(26,127,55,0.08)', width: 2, points: NO_POINTS, value: function (u, v) { return fixed(v, 1); } },
-      { label: 'failed/s', stroke: COLOR.failed, width: 2, points: NO_POINTS, value: function (u, v) { return fixed(v, 1); } },
-      { label: 'active VUs', stroke: 'rgba(9,105,218,0.55)', width: 1, scale: 'vus', points: NO_POINTS, paths: uPlot.paths.stepped({ align: 1 }), value: function (u, v) { return fixed(v, 0); } },
-    ],
-    axes: [axis('time since start (s)'), axis('messages / second'), axis('active VUs', { scale: 'vus', side: 1, grid: { show: false }, incrs: WHOLE_STEPS })],
-  }, [tl.t, tl.startedPerSecond, tl.acceptedPerSecond, tl.failedPerSecond, tl.vus]);
+    series: throughputSeries,
+    axes: [axis('time since start (s)'), axis('messages / second'), axis(hasQueue ? 'active VUs, queued arrivals' : 'active VUs', { scale: 'vus', side: 1, grid: { show: false }, incrs: WHOLE_STEPS })],
+  }, throughputColumns);
 
   mount('chart-latency', 'Latency over time', {
     scales: { x: { time: false }, y: { range: zeroBased } },

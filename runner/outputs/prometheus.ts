@@ -25,9 +25,10 @@
  *   runner_data_sent_bytes_total                counter    bytes written to the server
  *   runner_data_received_bytes_total            counter    bytes read from the server
  *   runner_iterations_total                     counter    iterations completed
- *   runner_dropped_iterations_total             counter    arrival-rate starts with no free VU
+ *   runner_dropped_iterations_total             counter    iterations never started (no VU within maxQueueWait)
  *   runner_script_errors_total                  counter    custom iterations that threw
  *   runner_vus / runner_vus_max                 gauge      active / allocated VUs
+ *   runner_arrivals_queued                      gauge      arrivals waiting for a free VU now
  *   runner_run_elapsed_seconds                  gauge      test time so far
  *   runner_run_finished                         gauge      1 once the run is over (values final)
  *   runner_smtp_txn_duration_seconds            histogram  smtp_txn_duration
@@ -230,6 +231,7 @@ export class PrometheusExporter {
   private readonly dropped: Counter<string>;
   private readonly vus: Gauge<string>;
   private readonly vusMax: Gauge<string>;
+  private readonly queued: Gauge<string>;
   private readonly elapsed: Gauge<string>;
   private readonly finished: Gauge<string>;
   private readonly txnDuration: SnapshotHistogram;
@@ -249,9 +251,15 @@ export class PrometheusExporter {
     const byCode = ['scenario', 'phase', 'code'];
     this.failed = new Counter({ name: 'runner_smtp_messages_failed_total', help: 'failed SMTP messages by phase and reply code (or socket error)', labelNames: byCode, registers });
     this.afterAccept = new Counter({ name: 'runner_smtp_errors_after_accept_total', help: 'errors after a message was accepted (e.g. at QUIT); they fail no message', labelNames: byCode, registers });
-    this.dropped = new Counter({ name: 'runner_dropped_iterations_total', help: 'iterations an arrival-rate executor could not start because no VU was free', labelNames: byScenario, registers });
+    this.dropped = new Counter({
+      name: 'runner_dropped_iterations_total',
+      help: 'iterations never started: no VU came free within maxQueueWait of the planned start, or still queued at the end (arrival-rate); maxDuration ended first (iteration counts)',
+      labelNames: byScenario,
+      registers,
+    });
     this.vus = new Gauge({ name: 'runner_vus', help: 'active VUs', labelNames: byScenario, registers });
     this.vusMax = new Gauge({ name: 'runner_vus_max', help: 'allocated VUs', labelNames: byScenario, registers });
+    this.queued = new Gauge({ name: 'runner_arrivals_queued', help: 'arrivals waiting for a free VU now (arrival-rate executors with every VU busy at maxVUs)', labelNames: byScenario, registers });
     this.elapsed = new Gauge({ name: 'runner_run_elapsed_seconds', help: 'test time since the load started, seconds', registers });
     this.finished = new Gauge({ name: 'runner_run_finished', help: '1 once the run is over and every value is final, else 0', registers });
     const caches = new WeakMap<TrendSink, BucketCache>();
@@ -318,6 +326,7 @@ export class PrometheusExporter {
       const progress = scenarios.find((s) => s.name === name);
       this.vus.set({ scenario: name }, progress?.activeVus ?? 0);
       this.vusMax.set({ scenario: name }, progress?.allocatedVus ?? 0);
+      this.queued.set({ scenario: name }, progress?.queuedArrivals ?? 0);
     }
     this.elapsed.set(Math.round(elapsedMs) / 1000);
   }

@@ -15,7 +15,7 @@ import { OutputError } from '../errors.ts';
 
 /** Timeline columns, in CSV order. */
 export const TIMELINE_COLUMNS: ReadonlyArray<keyof TimelinePoint> = [
-  't', 'windowMs', 'started', 'accepted', 'failed', 'dropped', 'msgsPerSecond', 'p50Ms', 'p95Ms', 'p99Ms', 'vus',
+  't', 'windowMs', 'started', 'accepted', 'failed', 'dropped', 'msgsPerSecond', 'p50Ms', 'p95Ms', 'p99Ms', 'vus', 'queued',
 ];
 
 /** One timeline window as an NDJSON line (with wall-clock time, without the histogram). */
@@ -24,11 +24,11 @@ export function formatNdjsonLine(point: TimelinePoint, startedAtMs: number): str
   return JSON.stringify({ time: new Date(startedAtMs + point.t * 1000).toISOString(), ...fields }) + '\n';
 }
 
-/** One timeline window as a CSV line; empty cells for missing percentiles. */
+/** One timeline window as a CSV line; empty cells for missing percentiles (and a missing queue). */
 export function formatCsvLine(point: TimelinePoint): string {
   return TIMELINE_COLUMNS.map((column) => {
     const value = point[column];
-    if (value === null) return '';
+    if (value === null || value === undefined) return '';
     return column === 'msgsPerSecond' ? (value as number).toFixed(3) : String(value);
   }).join(',') + '\n';
 }

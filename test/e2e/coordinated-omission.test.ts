@@ -34,6 +34,15 @@
  * for a VU, the figure that says "raise maxVUs". Measured once here: response p50/p90/p99/max
  * 0.003/1.33/1.94/2.0 s, service 0.002/0.007/0.096/2.0 s.
  *
+ * The queue itself, from the same principles: before the stall an iteration takes a few ms of
+ * the 1/R = 20 ms between arrivals, so a VU is always free and nothing queues. In the stall the
+ * first V arrivals take the V VUs (and get stuck); every later one queues, so the queue grows by
+ * one every 1/R and is longest just before the stall ends: R·S − V = 100 − 2 = 98. Then the drain
+ * (≲ 0.5 s) empties it. The timeline's `queued` (the longest queue of each 1 s window) thus
+ * climbs over the two or three windows the stall touches to ≈ 98 in the window where it ends, and
+ * is 0 well before and well after it; the run warns once that every VU is busy. Predicted for a
+ * stall from 4.5 s: 23 (t = 5 s), 73 (6 s), 98 (7 s); measured once: 0 0 0 0 24 74 99 0 0 0.
+ *
  * With `maxQueueWait: '0s'` (k6's model) those arrivals are *dropped* (dropped_iterations)
  * instead: never timed at all, so the ≈ 98 waits are in no figure and response time hides the
  * stall (p90 stays normal); planned = started + dropped still holds.
@@ -68,14 +77,14 @@ function arrivalScenario(durationS: number, preAllocatedVUs: number, maxVUs: num
 }
 
 /** Runs `scenario` against a proxy that stalls STALL_MS from `stallAtMs` after the run is started. */
-async function runWithStall(scenario: ScenarioFileOptions, stallAtMs: number): Promise<{ summary: Summary; repliesHeld: number; accepted: number }> {
+async function runWithStall(scenario: ScenarioFileOptions, stallAtMs: number): Promise<{ summary: Summary; repliesHeld: number; accepted: number; output: string }> {
   return withFakeProxy({}, async (proxy) => {
     // The run's clock starts a few ms after this (options are resolved first); the assertions
     // below never depend on the stall's position to better than half a second.
     const timer = setTimeout(() => proxy.stall(STALL_MS), stallAtMs);
     try {
-      const { summary } = await runAgainst(proxy, { scenario, check: false, watchPid: false });
-      return { summary, repliesHeld: proxy.stats.repliesHeld, accepted: proxy.stats.messagesAccepted };
+      const { summary, output } = await runAgainst(proxy, { scenario, check: false, watchPid: false });
+      return { summary, repliesHeld: proxy.stats.repliesHeld, accepted: proxy.stats.messagesAccepted, output };
     } finally {
       clearTimeout(timer);
     }
@@ -145,7 +154,7 @@ const scarce = suite('coordinated omission: too few VUs for the stall (maxVUs 2 
 scarce('arrivals wait for a VU and are charged the wait: response p99 ≈ S − 1%·D, service p99 normal; nothing dropped', async () => {
   const durationS = 10;
   const maxVUs = 2;
-  const { summary, repliesHeld, accepted } = await runWithStall(arrivalScenario(durationS, maxVUs, maxVUs), 4500);
+  const { summary, repliesHeld, accepted, output } = await runWithStall(arrivalScenario(durationS, maxVUs, maxVUs), 4500);
   const results = summary.results;
   const planned = RATE_PER_SECOND * durationS;
   const stalledArrivals = (RATE_PER_SECOND * STALL_MS) / 1000;
@@ -182,12 +191,26 @@ scarce('arrivals wait for a VU and are charged the wait: response p99 ≈ S − 
   assert.ok(quiet.length >= 1 && quiet.length <= 2, `windows with (almost) no start: ${quiet.map((point) => `${point.t}:${point.started}`).join(' ')}`);
   const burst = timeline.find((point) => point.started >= stalledArrivals * 0.8);
   assert.ok(burst !== undefined && burst.t > quiet[0]!.t, `no burst of starts after the stall: ${timeline.map((point) => point.started).join(' ')}`);
+
+  // The queue: longest ≈ R·S − V = 98 just before the stall ends, only in the windows the stall touches
+  const queues = timeline.map((point) => `${point.t}:${point.queued}`).join(' ');
+  const longest = Math.max(...timeline.map((point) => point.queued ?? 0));
+  const expectedLongest = stalledArrivals - maxVUs;
+  assert.ok(longest >= expectedLongest * 0.85 && longest <= stalledArrivals + 5, `longest queue ${longest}, expected ≈ ${expectedLongest}: ${queues}`);
+  const peak = timeline.find((point) => point.queued === longest)!;
+  assert.ok(peak.t >= 6 && peak.t <= 8, `the longest queue is not where the stall (≈ 4.5–6.5 s) ends: ${queues}`);
+  const waiting = timeline.filter((point) => (point.queued ?? 0) > maxVUs);
+  assert.ok(waiting.length >= 2 && waiting.length <= 4 && waiting.every((point) => point.t >= 4.5 && point.t <= 8.5), `windows with a queue: ${queues}`);
+  assert.is(timeline.at(-1)!.queued, 0, `the queue drained: ${queues}`);
+  assert.match(output, `warning: all ${maxVUs} VUs of scenario steady are busy: arrivals wait for a free VU and their wait counts in response time; raise maxVUs`);
+  assert.is(output.split('are busy: arrivals wait').length, 2, 'the queue warning is given once');
+  assert.not.match(output, 'dropped_iterations', 'no drop warning: nothing was dropped');
 });
 
 scarce("maxQueueWait '0s' (k6): arrivals that find no free VU are dropped and counted: planned = started + dropped; the two stuck VUs carry the stall", async () => {
   const durationS = 5;
   const maxVUs = 2;
-  const { summary, repliesHeld } = await runWithStall(arrivalScenario(durationS, maxVUs, maxVUs, '0s'), 2000);
+  const { summary, repliesHeld, output } = await runWithStall(arrivalScenario(durationS, maxVUs, maxVUs, '0s'), 2000);
   const results = summary.results;
   const planned = RATE_PER_SECOND * durationS;
   const stalledArrivals = (RATE_PER_SECOND * STALL_MS) / 1000;
@@ -204,6 +227,10 @@ scarce("maxQueueWait '0s' (k6): arrivals that find no free VU are dropped and co
   assert.ok(seconds(results.response_time.p90_seconds) < 0.25, `response p90 ${results.response_time.p90_seconds} s`);
   const dropWindows = summary.timeline.filter((point) => point.dropped > 0);
   assert.ok(dropWindows.length >= 1 && dropWindows.length <= 4, `drops outside the stall: ${dropWindows.map((p) => `${p.t}:${p.dropped}`).join(' ')}`);
+  // Nothing ever queues; the drop warning says why they were dropped
+  assert.ok(summary.timeline.every((point) => point.queued === 0), summary.timeline.map((point) => point.queued).join(' '));
+  assert.match(output, "warning: scenario steady: no VU came free within maxQueueWait (0s) of an iteration's planned start (dropped_iterations); raise maxVUs or lower the rate");
+  assert.not.match(output, 'are busy: arrivals wait');
 });
 
 // ---------------------------------------------------------------------------------------------------

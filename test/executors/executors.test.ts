@@ -37,6 +37,8 @@ interface FakeContext extends ExecutorContext {
   readonly started: StartedIteration[];
   /** `[atMs, count]` for every setActiveVus call. */
   readonly activeVus: Array<[number, number]>;
+  /** `[atMs, count]` for every setQueuedArrivals call. */
+  readonly queued: Array<[number, number]>;
   readonly batches: BatchReport[];
   readonly drains: Array<{ atMs: number; graceMs: number }>;
   readonly allocatedVus: Vu[];
@@ -96,6 +98,7 @@ function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptio
     scenario,
     started: [],
     activeVus: [],
+    queued: [],
     batches: [],
     drains: [],
     allocatedVus: [],
@@ -149,6 +152,9 @@ function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptio
     },
     setActiveVus(count: number): void {
       ctx.activeVus.push([nowMs, count]);
+    },
+    setQueuedArrivals(count: number): void {
+      ctx.queued.push([nowMs, count]);
     },
     dropIteration(): void {
       ctx.dropped++;
@@ -538,6 +544,33 @@ queue('no free VU: arrivals wait in FIFO order and start when a VU frees up, tim
   }
 });
 
+queue('the queue length is reported at each change: it rises with each waiting arrival, falls as a VU takes one, and ends at 0', async () => {
+  // 1 VU busy 23 ms (no ties with the 10 ms arrivals): it frees at 23, 46, 69, 92 and takes the oldest waiting.
+  const { ctx } = await runOnFake(queued(100, 100, 1, 30_000), { serviceMs: 23 });
+  assert.equal(starts(ctx), [[1, 0, 0], [1, 23, 10], [1, 46, 20], [1, 69, 30], [1, 92, 40]]);
+  assert.equal(ctx.queued, [
+    [10, 1], [20, 2], [23, 1], [30, 2], [40, 3], [46, 2], [50, 3], [60, 4], [69, 3], [70, 4], [80, 5], [90, 6], [92, 5],
+    [100, 0], // the end: the 5 still waiting (50…90) are dropped
+  ]);
+  assert.is(ctx.dropped, 5);
+});
+
+queue('the queue length falls as waiting arrivals expire (maxQueueWait), and is never reported when nothing waits', async () => {
+  // 1 VU busy 100 ms, an arrival every 10 ms, maxQueueWait 35 ms: 10 expires at 45, 20 at 55, …
+  const { ctx } = await runOnFake(queued(100, 200, 1, 35), { serviceMs: 100 });
+  assert.equal(ctx.queued.slice(0, 8), [[10, 1], [20, 2], [30, 3], [40, 4], [45, 3], [50, 4], [55, 3], [60, 4]]);
+  assert.ok(ctx.queued.every(([, count]) => count <= 4), `a queue longer than 35 ms of arrivals: ${JSON.stringify(ctx.queued)}`);
+  assert.equal(ctx.queued.at(-1), [200, 0]);
+  const cases: Array<[label: string, scenario: ResolvedScenario, serviceMs: number]> = [
+    ['enough VUs', queued(100, 1000, 5, 30_000), 45],
+    ["maxQueueWait '0s' (k6: dropped at once)", queued(100, 1000, 2, 0), 45],
+  ];
+  for (const [label, scenario, serviceMs] of cases) {
+    const { ctx: quiet } = await runOnFake(scenario, { serviceMs });
+    assert.equal(quiet.queued, [], label);
+  }
+});
+
 queue('maxQueueWait: an arrival that has waited that long is dropped at that instant; the fresher ones still run', async () => {
   // 1 VU busy 100 ms per iteration, an arrival every 10 ms for 200 ms (20 planned).
   const { ctx } = await runOnFake(queued(100, 200, 1, 35), { serviceMs: 100 });
@@ -660,6 +693,15 @@ queue('planned = started + dropped, FIFO starts, no wait of maxQueueWait or more
       else assert.ok(waitedMs <= (c.wakeLateMs ?? 0), `${label}: waited ${waitedMs} ms with maxQueueWait 0`);
       // A late wake may start an arrival planned before the end a little after it; nothing else may.
       assert.ok(s.atMs < c.endMs || s.atMs <= s.intendedStartMs! + (c.wakeLateMs ?? 0), `${label}: started at ${s.atMs} after the end`);
+    }
+    // The queue only holds arrivals planned within the last maxQueueWait (plus a late wake), and ends empty.
+    const waitedMsMax = scenario.maxQueueWaitMs + (c.wakeLateMs ?? 0);
+    const holdable = Math.max(0, ...planned.map((atMs) => planned.filter((otherMs) => otherMs <= atMs && otherMs > atMs - waitedMsMax).length));
+    if (scenario.maxQueueWaitMs === 0) assert.equal(ctx.queued, [], `${label}: nothing queues with maxQueueWait 0`);
+    else {
+      assert.ok(ctx.queued.length > 0, `${label}: the case must queue`);
+      assert.ok(ctx.queued.every(([, count]) => count >= 0 && count <= holdable), `${label}: queue ${Math.max(...ctx.queued.map(([, n]) => n))} > ${holdable}`);
+      assert.is(ctx.queued.at(-1)![1], 0, `${label}: the queue ends empty`);
     }
     assert.equal(new Set(ctx.started.map((s) => s.intendedStartMs)).size, ctx.started.length, `${label}: an arrival started twice`);
     assert.ok(ctx.started.every((s) => planned.includes(s.intendedStartMs!)), `${label}: started an unplanned instant`);

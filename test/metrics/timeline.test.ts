@@ -241,6 +241,76 @@ bounded('merging two adjacent windows from an old file (no histograms): counts a
 
 bounded.run();
 
+const queue = suite('timeline: the arrival queue (highest length per window)');
+
+queue('each window keeps the longest queue seen in it; a queue still waiting carries into the next window', () => {
+  const registry = new MetricsRegistry(0);
+  // Window 1: rises to 5, falls to 2. Window 2: nothing changes (2 still waiting). Window 3: 2 → 7 → 0. Window 4: empty.
+  for (const delta of [1, 1, 1, 1, 1, -1, -1, -1]) registry.addQueuedArrivals(delta);
+  registry.tick(1000);
+  registry.tick(2000);
+  for (const delta of [5, -3, -4]) registry.addQueuedArrivals(delta);
+  registry.tick(3000);
+  registry.tick(4000);
+  assert.equal(registry.timeline.map((point) => point.queued), [5, 2, 7, 0]);
+  assert.is(registry.queuedArrivals, 0);
+});
+
+queue('arrivals_queued is a gauge for thresholds: value now, max the longest of the run (since the warm-up)', () => {
+  const registry = new MetricsRegistry(0);
+  assert.is(registry.knownMetrics().get('arrivals_queued')?.type, 'gauge');
+  const read = () => {
+    const values = registry.values('arrivals_queued', {}, 1000)!;
+    return [values.type, values.value!(), values.min!(), values.max!()];
+  };
+  assert.equal(read(), ['gauge', 0, 0, 0]);
+  registry.addQueuedArrivals(40);
+  registry.addQueuedArrivals(-30);
+  assert.equal(read(), ['gauge', 10, 0, 40]);
+  // A warm-up ends: the peak starts again from the queue as it is then.
+  registry.endWarmup(500);
+  assert.equal(read(), ['gauge', 10, 0, 10]);
+  registry.addQueuedArrivals(-10);
+  assert.equal(read(), ['gauge', 0, 0, 10]);
+});
+
+queue('folding windows keeps the longer queue, also in the results file and runner merge (the sum of each file\'s longest)', () => {
+  const queuedPerWindow = [0, 3, 9, 4, 0, 1, 12, 2, 0];
+  const registries = [new MetricsRegistry(0, new Map(), { timelineMaxPoints: 2 }), new MetricsRegistry(0)];
+  queuedPerWindow.forEach((queued, k) => {
+    for (const registry of registries) {
+      // The queue builds up and drains within the window.
+      registry.addQueuedArrivals(queued);
+      registry.addQueuedArrivals(-queued);
+      registry.noteStarted();
+      registry.tick((k + 1) * 1000);
+    }
+  });
+  const [folded, whole] = registries as [MetricsRegistry, MetricsRegistry];
+  assert.equal(whole.timeline.map((p) => p.queued), queuedPerWindow);
+  // 9 windows in at most 2 points: 8 s then 1 s; each the longest queue of its windows.
+  assert.equal(folded.timeline.map((p) => [p.windowMs, p.queued]), [[8000, 12], [1000, 0]]);
+  assert.is(mergeAdjacentWindows(whole.timeline[2]!, whole.timeline[3]!).queued, 9);
+  // Old files have no queue: a merged window has none either unless one side has it.
+  const { queued: _a, ...oldEarlier } = whole.timeline[2]!;
+  const { queued: _b, ...oldLater } = whole.timeline[3]!;
+  assert.is(mergeAdjacentWindows(oldEarlier, oldLater).queued, undefined);
+  assert.is(mergeAdjacentWindows(oldEarlier, whole.timeline[3]!).queued, 4);
+
+  const files = [whole, whole].map((registry, index) => {
+    const summary = summaryFromSamples({ samples: [{ tSeconds: 0.5, latencyUs: 1000 }], durationSeconds: queuedPerWindow.length });
+    summary.timeline = registry.timeline;
+    assert.equal(validateSummary(summary), [], 'the results file validates with its queue column');
+    return parseResultsText(JSON.stringify(summary), `gen${index}.json`);
+  });
+  assert.equal(mergeResults(files).summary.timeline.map((p) => p.queued), queuedPerWindow.map((n) => 2 * n));
+  const bad = summaryFromSamples({ samples: [{ tSeconds: 0.5, latencyUs: 1000 }], durationSeconds: 1 });
+  bad.timeline[0]!.queued = -1;
+  assert.ok(validateSummary(bad).some((problem) => problem.startsWith('timeline.0.queued')), validateSummary(bad).join('\n'));
+});
+
+queue.run();
+
 const series = suite('bounded series');
 
 series('items stay in order, cover every window once, and never exceed the cap', () => {

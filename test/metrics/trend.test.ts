@@ -13,10 +13,16 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TrendSink, SIGNIFICANT_DIGITS } from '../../runner/metrics/trend.ts';
+import { createRequire } from 'node:module';
+import { TrendSink, SIGNIFICANT_DIGITS, type EncodedTrend } from '../../runner/metrics/trend.ts';
 import { createSeededRandom, type RandomSource } from '../../runner/random.ts';
 
 const ONE_HOUR_US = 3_600_000_000;
+
+// A histogram of another layout than ours, with the encoding installed (as trend.ts loads them).
+const require = createRequire(import.meta.url);
+const Int32Histogram = (require('hdr-histogram-js/dist/Int32Histogram.js') as typeof import('hdr-histogram-js/dist/Int32Histogram.js')).default;
+require('hdr-histogram-js/dist/JsHistogram.encoding.js');
 
 /** Percentiles checked, in thousandths of a percent-point (so ranks are computed in integers). */
 const PERCENTILES_MILLI = [50_000, 90_000, 95_000, 99_000, 99_900] as const;
@@ -162,6 +168,50 @@ encoding('a decoded trend keeps recording into the same layout (a merged file ca
   const decoded = TrendSink.decode(record(values.slice(0, 10_000)).encode());
   for (const value of values.slice(10_000)) decoded.record(value);
   assertSameTrend(decoded, record(values), 'decoded + recorded');
+});
+
+encoding('decode adopts the decoded histogram: same layout as a fresh sink, and adding others into it stays exact', () => {
+  const values = DATA_SETS['log-normal median 20 ms, sigma 0.8']!();
+  const small = [1, 2, 3, 1500, 2047];
+  const large = [ONE_HOUR_US, ONE_HOUR_US - 1, 10_000_000];
+  const fresh = new TrendSink().histogram;
+  const decoded = TrendSink.decode(record(small).encode());
+  for (const field of ['lowestDiscernibleValue', 'numberOfSignificantValueDigits', 'autoResize', 'subBucketCount', 'unitMagnitude'] as const) {
+    assert.is(decoded.histogram[field], fresh[field], field);
+  }
+  // The decoded histogram's range is small (values < 2048): adding 1 h values makes it grow.
+  decoded.add(record(large));
+  decoded.add(TrendSink.decode(record(values.slice(0, 7_000)).encode()));
+  decoded.add(record(values.slice(7_000, 14_000)));
+  for (const value of values.slice(14_000)) decoded.record(value);
+  const union = record([...small, ...large, ...values]);
+  assertSameTrend(decoded, union, 'decoded + added + recorded');
+  // …and into a fresh sink, and through another round trip (a merged file merged again)
+  const into = new TrendSink();
+  into.add(decoded);
+  assertSameTrend(into, union, 'a fresh sink plus the decoded one');
+  assertSameTrend(TrendSink.decode(decoded.encode()), union, 'decoded again');
+});
+
+encoding('a histogram of another layout (2 significant digits, lowest value 1000) is copied into ours', () => {
+  const values = DATA_SETS['uniform 1 ms..1 s']!();
+  const layouts: Array<[lowest: number, digits: number]> = [[1, 2], [1000, SIGNIFICANT_DIGITS]];
+  for (const [lowest, digits] of layouts) {
+    const foreign = new Int32Histogram(lowest, 2 * lowest, digits);
+    foreign.autoResize = true;
+    for (const value of values) foreign.recordValue(value);
+    const encoded: EncodedTrend = { count: values.length, sum: values.reduce((n, v) => n + v, 0), min: Math.min(...values), max: Math.max(...values), hdr: foreign.encodeIntoCompressedBase64() };
+    const decoded = TrendSink.decode(encoded);
+    assert.is(decoded.histogram.lowestDiscernibleValue, 1, `${lowest}/${digits}: lowest`);
+    assert.is(decoded.histogram.numberOfSignificantValueDigits, SIGNIFICANT_DIGITS, `${lowest}/${digits}: digits`);
+    // The foreign buckets are coarser: its values land in ours at their bucket's start, within the foreign precision
+    const expected = new TrendSink();
+    expected.histogram.add(foreign);
+    Object.assign(expected, { count: encoded.count, sum: encoded.sum, min: encoded.min, max: encoded.max });
+    assertSameTrend(decoded, expected, `${lowest}/${digits}`);
+    decoded.add(record(values));
+    assert.is(decoded.count, 2 * values.length);
+  }
 });
 
 const merging = suite('trend: add() of two trends equals recording the union');

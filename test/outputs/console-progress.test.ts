@@ -12,7 +12,7 @@ import { createTextSink } from '../helpers.ts';
 const point = (t: number): TimelinePoint => ({ t, windowMs: 1000, started: 50, accepted: 48, failed: 2, dropped: 0, msgsPerSecond: 48, p50Ms: 12, p95Ms: 31.5, p99Ms: 40, vus: 10 });
 const scenario = (name: string, accepted: number): ScenarioProgress => ({
   name, executor: 'constant-vus', elapsedMs: 5000, plannedMs: 60_000, plannedIterations: undefined,
-  iterationsStarted: accepted + 3, activeVus: 10, allocatedVus: 10, accepted, failed: 2, dropped: 0, state: 'running',
+  iterationsStarted: accepted + 3, activeVus: 10, allocatedVus: 10, queuedArrivals: 0, accepted, failed: 2, dropped: 0, state: 'running',
 });
 
 const progress = suite('console progress');
@@ -38,6 +38,16 @@ progress('in a CI log: plain lines at the interval, no control characters', () =
   assert.is(lines.length, 1);
   assert.match(lines[0]!, /^\[1s\] running 5s\/1m \| VUs 10\/10 \| 48\.0 msgs\/s \| p95 31\.50ms \| Success: 48 \| Failed: 2$/);
   assert.not.match(out.text(), /\u001b/);
+});
+
+progress('arrivals waiting for a free VU show as Queued: N, only while some wait', () => {
+  const out = createTextSink();
+  const view = new ConsoleProgress(out, { isTTY: false, intervalMs: 0 });
+  view.onTick(point(1), [{ ...scenario('peak', 48), executor: 'constant-arrival-rate', queuedArrivals: 37, dropped: 2 }]);
+  view.onTick(point(2), [{ ...scenario('peak', 96), executor: 'constant-arrival-rate' }]);
+  const lines = out.text().trimEnd().split('\n');
+  assert.match(lines[0]!, /\| Failed: 2 \| Queued: 37 \| Dropped: 2$/);
+  assert.not.match(lines[1]!, /Queued/);
 });
 
 progress('warnings clear the drawn lines first, then stay on screen', () => {

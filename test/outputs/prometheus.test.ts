@@ -37,8 +37,8 @@ function parseExposition(text: string): Map<string, number> {
   return samples;
 }
 
-function progress(name: string, activeVus: number, allocatedVus: number): ScenarioProgress {
-  return { name, executor: 'constant-vus', elapsedMs: 0, plannedMs: 0, plannedIterations: undefined, iterationsStarted: 0, activeVus, allocatedVus, accepted: 0, failed: 0, dropped: 0, state: 'running' };
+function progress(name: string, activeVus: number, allocatedVus: number, queuedArrivals = 0): ScenarioProgress {
+  return { name, executor: 'constant-vus', elapsedMs: 0, plannedMs: 0, plannedIterations: undefined, iterationsStarted: 0, activeVus, allocatedVus, queuedArrivals, accepted: 0, failed: 0, dropped: 0, state: 'running' };
 }
 
 /** A registry with two senders of scenario 'peak': known samples, failures and drops. */
@@ -65,7 +65,7 @@ const exposition = suite('prometheus: the exposition copies the registry');
 exposition('counters, failures by phase and code, gauges and cumulative buckets', async () => {
   const registry = sampleRegistry();
   const exporter = new PrometheusExporter(['peak', 'idle']);
-  exporter.update(registry, [progress('peak', 3, 5)], 2500);
+  exporter.update(registry, [progress('peak', 3, 5, 12)], 2500);
   const samples = parseExposition(await exporter.metrics());
   const total = registry.aggregate();
   const expected: Array<[string, number]> = [
@@ -81,6 +81,8 @@ exposition('counters, failures by phase and code, gauges and cumulative buckets'
     ['runner_dropped_iterations_total{scenario="peak"}', 2],
     ['runner_vus{scenario="peak"}', 3],
     ['runner_vus_max{scenario="peak"}', 5],
+    ['runner_arrivals_queued{scenario="peak"}', 12],
+    ['runner_arrivals_queued{scenario="idle"}', 0],
     ['runner_run_elapsed_seconds', 2.5],
     ['runner_run_finished', 0],
     // A scenario with nothing yet is there at zero from the start.

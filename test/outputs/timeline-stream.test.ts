@@ -42,9 +42,11 @@ stream('--out ndjson= and csv=: a line per window, the counts add up to the summ
   }
 });
 
-stream('CSV leaves a missing percentile empty', () => {
-  const line = formatCsvLine({ t: 1, windowMs: 1000, started: 0, accepted: 0, failed: 0, dropped: 0, msgsPerSecond: 0, p50Ms: null, p95Ms: null, p99Ms: null, vus: 3 });
-  assert.is(line, '1,1000,0,0,0,0,0.000,,,,3\n');
+stream('CSV leaves a missing percentile empty (and a queue length a results file from before lacks)', () => {
+  const quiet = { t: 1, windowMs: 1000, started: 0, accepted: 0, failed: 0, dropped: 0, msgsPerSecond: 0, p50Ms: null, p95Ms: null, p99Ms: null, vus: 3 };
+  assert.is(formatCsvLine({ ...quiet, queued: 17 }), '1,1000,0,0,0,0,0.000,,,,3,17\n');
+  assert.is(formatCsvLine(quiet), '1,1000,0,0,0,0,0.000,,,,3,\n');
+  assert.equal(JSON.parse(formatNdjsonLine({ ...quiet, queued: 17, txnHistogram: null }, 0)).queued, 17);
 });
 
 stream('a long run whose timeline folds windows still streams every second, the last partial one once', async () => {
