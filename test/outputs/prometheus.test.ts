@@ -377,6 +377,14 @@ real('the series Prometheus stored equal the run summary (messages, failures by 
     await waitFor('Prometheus to be ready', 20_000, async () => ((await fetch(`${api}/-/ready`)).ok ? true : undefined)).catch((error) => {
       throw new Error(`${error.message}\nprometheus said:\n${prometheusLog}`);
     });
+    // Prometheus hands new targets to its scrapers up to ~5 s after it starts (its discovery
+    // manager batches updates): wait until ours is listed, or a 5 s run may be scraped only once.
+    await waitFor('Prometheus to list the runner target', 20_000, async () => {
+      const body = (await (await fetch(`${api}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ scrapeUrl: string }> } };
+      return body.data.activeTargets.some((target) => target.scrapeUrl.includes(`:${metricsPort}/`)) ? true : undefined;
+    }).catch((error) => {
+      throw new Error(`${error.message}\nprometheus said:\n${prometheusLog}`);
+    });
 
     const run = await runCli([
       'run', 'steady.yaml', '--with-fixture', '--fixture-delay', 'message=20', '--fixture-failure', 'message=451:0.1',
