@@ -188,7 +188,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     isEngineDone = true;
     progress.clear();
 
-    const trends = analyseTrends(result.registry.timeline, watcher?.report() ?? null, result.registry.warmupEndedAt);
+    const trends = analyseTrends(result.registry.timeline, watcher?.report() ?? null, result.registry.warmupEndedAt, options.scenarios.map((s) => s.executor));
     const outcomes = judge(thresholds, result.registry, result.durationMs, trends);
     const summary = buildSummary(result, options, outcomes, config, engine.abortMessage);
     summary.trends = trends;

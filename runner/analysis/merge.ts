@@ -129,7 +129,7 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
     histograms: { txn_duration: txn.encode(), txn_response_time: responseTime.encode(), phases: phaseHistograms },
   };
   // Trends are judged again on the merged timeline (the inputs' verdicts each saw only a part).
-  summary.trends = analyseTrends(summary.timeline, summary.watch);
+  summary.trends = analyseTrends(summary.timeline, summary.watch, undefined, Object.values(summary.scenarios).map((s) => s.executor));
   const problems = validateSummary(summary);
   // Inputs were valid, so an invalid merge is our bug, not the user's: fail loudly.
   if (problems.length) throw new Error(`merged results do not match schemas/results.schema.json:\n  - ${problems.join('\n  - ')}`);

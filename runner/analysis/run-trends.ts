@@ -7,7 +7,7 @@
 import type { TimelinePoint } from '../metrics/registry.ts';
 import type { WatchReport } from '../watch/watcher.ts';
 import type { AggregateValues } from '../metrics/registry.ts';
-import { detectTrends, fitTrend, steadyWindows, type TrendVerdict } from './trend-detect.ts';
+import { detectTrends, fitTrend, steadyWindows, type LoadMeasure, type TrendVerdict } from './trend-detect.ts';
 
 /** The trends of one run; a verdict's `verdict` is 'insufficient data' for short runs. */
 export interface RunTrends {
@@ -24,10 +24,15 @@ export const TREND_METRICS = {
   server_memory_trend: 'server_memory',
 } as const satisfies Record<string, keyof RunTrends>;
 
-/** Detects the run's trends from its timeline and the watched process's samples. */
-export function analyseTrends(timeline: readonly TimelinePoint[], watch: WatchReport | null, warmupEndedAt?: number): RunTrends {
+/**
+ * Detects the run's trends from its timeline and the watched process's samples. `executors`:
+ * the run's scenarios' executors; when all are arrival-rate ones the steady part is found from
+ * the planned arrivals, else from the VUs at work.
+ */
+export function analyseTrends(timeline: readonly TimelinePoint[], watch: WatchReport | null, warmupEndedAt?: number, executors: readonly string[] = []): RunTrends {
+  const by: LoadMeasure = executors.length > 0 && executors.every((executor) => executor.endsWith('arrival-rate')) ? 'arrivals' : 'vus';
   // A warm-up is not part of the steady state: its windows are left out of the fit.
-  const steady = steadyWindows(warmupEndedAt ? timeline.filter((p) => p.t - p.windowMs / 1000 >= warmupEndedAt) : timeline);
+  const steady = steadyWindows(warmupEndedAt ? timeline.filter((p) => p.t - p.windowMs / 1000 >= warmupEndedAt) : timeline, 0.9, by);
   const { p95Ms, msgsPerSecond } = detectTrends(steady);
   let serverMemory: TrendVerdict | null = null;
   if (watch && watch.samples.length) {

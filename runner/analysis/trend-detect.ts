@@ -160,16 +160,24 @@ export function fitTrend(xs: readonly number[], ys: readonly number[], metric: T
 }
 
 /**
- * The windows of the steady part of a run: from the first to the last window whose VU count is at
- * least `fraction` of the run's peak, which drops the ramp-up and the drain of closed models.
+ * How a window's load is read: `vus` (closed models: the VUs at work) or `arrivals` (open
+ * models: iterations planned in the window, started + dropped per second; their busy-VU count
+ * follows the server's latency, not the load, and jumps from second to second).
  */
-export function steadyWindows(timeline: readonly TimelinePoint[], fraction = 0.9): TimelinePoint[] {
+export type LoadMeasure = 'vus' | 'arrivals';
+
+/**
+ * The windows of the steady part of a run: from the first to the last window whose load is at
+ * least `fraction` of the run's peak, which drops the ramp-up and the drain.
+ */
+export function steadyWindows(timeline: readonly TimelinePoint[], fraction = 0.9, by: LoadMeasure = 'vus'): TimelinePoint[] {
+  const load = by === 'vus' ? (p: TimelinePoint) => p.vus : (p: TimelinePoint) => ((p.started + p.dropped) * 1000) / (p.windowMs || 1);
   let peak = 0;
-  for (const point of timeline) if (point.vus > peak) peak = point.vus;
+  for (const point of timeline) if (load(point) > peak) peak = load(point);
   if (peak === 0) return [...timeline];
-  const first = timeline.findIndex((p) => p.vus >= fraction * peak);
+  const first = timeline.findIndex((p) => load(p) >= fraction * peak);
   let last = timeline.length - 1;
-  while (last > first && timeline[last]!.vus < fraction * peak) last--;
+  while (last > first && load(timeline[last]!) < fraction * peak) last--;
   return timeline.slice(first, last + 1);
 }
 

@@ -151,4 +151,15 @@ edges('steadyWindows drops the ramp-up and the drain', () => {
   assert.is(steady.at(-1)!.t, 17);
 });
 
+edges('steadyWindows of an open model follows the planned arrivals (started + dropped), not the busy VUs', () => {
+  // 50 arrivals/s for 20 s after a 3 s ramp; busy VUs jump with latency (1..9); second 12 dropped 20 of its arrivals
+  const points = timeline(20, () => 10, (t) => (t <= 3 ? t * 12 : 50), (t) => 1 + ((t * 7) % 9)).map((point) =>
+    point.t === 12 ? { ...point, started: 30, dropped: 20 } : point,
+  );
+  const byVus = steadyWindows(points);
+  const byArrivals = steadyWindows(points, 0.9, 'arrivals');
+  assert.equal([byArrivals[0]!.t, byArrivals.at(-1)!.t], [4, 20]);
+  assert.ok(byVus.length < byArrivals.length, `by VUs kept ${byVus.length} windows`);
+});
+
 edges.run();
