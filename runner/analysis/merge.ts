@@ -286,6 +286,8 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
     dropped: number;
     /** Last VU count of each input in this bin. */
     vus: Map<number, number>;
+    /** Bytes of accepted messages. */
+    messageBytes: number;
     /** Longest arrival queue of each input in this bin (inputs whose windows carry it). */
     queued: Map<number, number>;
     /** The windows that completed messages (they have percentiles), with where they come from. */
@@ -299,11 +301,12 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
     input.summary.timeline.forEach((point, at) => {
       const midMs = offsetMs + point.t * 1000 - point.windowMs / 2;
       const k = Math.min(binCount - 1, Math.max(0, Math.floor(midMs / binMs)));
-      const bin: Bin = (bins[k] ??= { started: 0, accepted: 0, failed: 0, dropped: 0, vus: new Map(), queued: new Map(), completed: [], hasHistograms: true });
+      const bin: Bin = (bins[k] ??= { started: 0, accepted: 0, failed: 0, dropped: 0, messageBytes: 0, vus: new Map(), queued: new Map(), completed: [], hasHistograms: true });
       bin.started += point.started;
       bin.accepted += point.accepted;
       bin.failed += point.failed;
       bin.dropped += point.dropped;
+      bin.messageBytes += point.messageBytes ?? 0;
       bin.vus.set(index, point.vus);
       if (point.queued !== undefined) bin.queued.set(index, Math.max(bin.queued.get(index) ?? 0, point.queued));
       if (point.p50Ms !== null || point.txnHistogram) bin.completed.push({ point, file: input.file, at });
@@ -315,6 +318,8 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
   while (last >= 0 && !bins[last]) last--;
   // Files written before windows carried the queue: the merged timeline has none either.
   const hasQueued = inputs.some((input) => input.summary.timeline.some((point) => point.queued !== undefined));
+  // Message bytes only when every window has them (a file from before they were kept would undercount).
+  const hasBytes = inputs.every((input) => input.summary.timeline.every((point) => point.messageBytes !== undefined));
   const timeline: TimelinePoint[] = [];
   for (let k = 0; k <= last; k++) {
     const bin = bins[k];
@@ -333,6 +338,7 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
       failed: bin?.failed ?? 0,
       dropped: bin?.dropped ?? 0,
       msgsPerSecond: windowMs > 0 ? (accepted * 1000) / windowMs : 0,
+      ...(hasBytes ? { messageBytes: bin?.messageBytes ?? 0, bytesPerSecond: windowMs > 0 ? ((bin?.messageBytes ?? 0) * 1000) / windowMs : 0 } : {}),
       ...binPercentiles(bin?.completed ?? [], bin?.hasHistograms ?? true),
       vus,
       ...(hasQueued ? { queued } : {}),

@@ -44,7 +44,7 @@ export class VuRecorder implements SessionRecorder {
     // server's fault and must not vanish from the figures (coordinated omission).
     const responseUs = Math.round((performance.now() - this.intendedStartMs) * 1000);
     series.txnResponseTime.record(responseUs > txnUs ? responseUs : txnUs);
-    this.registry.noteAccepted(txnUs);
+    this.registry.noteAccepted(txnUs, messageBytes);
   }
 
   failed(failure: Failure, _txnUs: number): void {

@@ -57,7 +57,7 @@ export class MetricsRegistry {
   private readonly timelineStore: Timeline;
   private lastWindowValue: TimelinePoint | undefined;
   /** Current window: counts since the last tick. */
-  private window = { startMs: 0, started: 0, accepted: 0, failed: 0, dropped: 0, queuedMax: 0 };
+  private window = { startMs: 0, started: 0, accepted: 0, failed: 0, dropped: 0, queuedMax: 0, messageBytes: 0 };
   private readonly windowTxn = new TrendSink();
 
   constructor(startMs = performance.now(), custom: ReadonlyMap<string, CustomMetric> = new Map(), options: RegistryOptions = {}) {
@@ -97,9 +97,10 @@ export class MetricsRegistry {
     this.window.started++;
   }
 
-  /** A message was accepted after `txnUs` (timeline). */
-  noteAccepted(txnUs: number): void {
+  /** A message of `messageBytes` bytes was accepted after `txnUs` (timeline). */
+  noteAccepted(txnUs: number, messageBytes = 0): void {
     this.window.accepted++;
+    this.window.messageBytes += messageBytes;
     this.windowTxn.record(txnUs);
   }
 
@@ -172,13 +173,15 @@ export class MetricsRegistry {
       ...windowPercentiles(txn),
       vus: this.vus,
       queued: w.queuedMax,
+      messageBytes: w.messageBytes,
+      bytesPerSecond: windowMs > 0 ? (w.messageBytes * 1000) / windowMs : 0,
       // Encoding costs ~0.2 ms once a second; it lets runner merge and the compaction be exact.
       txnHistogram: txn.count ? txn.encode() : null,
     };
     this.timelineStore.add(point, txn);
     this.lastWindowValue = point;
     // Arrivals still queued are queued in the next window too.
-    this.window = { startMs: nowMs, started: 0, accepted: 0, failed: 0, dropped: 0, queuedMax: this.queuedArrivals };
+    this.window = { startMs: nowMs, started: 0, accepted: 0, failed: 0, dropped: 0, queuedMax: this.queuedArrivals, messageBytes: 0 };
     txn.reset();
     return point;
   }

@@ -28,6 +28,12 @@ export interface TimelinePoint {
   dropped: number;
   /** Accepted messages per second in this window. */
   msgsPerSecond: number;
+  /**
+   * Bytes of the messages accepted in this window (head and body, as sent after DATA), and per
+   * second. Absent in results files written before windows carried them.
+   */
+  messageBytes?: number;
+  bytesPerSecond?: number;
   /** Percentiles of smtp_txn_duration in this window, ms (null when nothing completed). */
   p50Ms: number | null;
   p95Ms: number | null;
@@ -80,6 +86,10 @@ export function mergeAdjacentWindows(earlier: TimelinePoint, later: TimelinePoin
     vus: later.vus,
   };
   if (earlier.queued !== undefined || later.queued !== undefined) point.queued = Math.max(earlier.queued ?? 0, later.queued ?? 0);
+  if (earlier.messageBytes !== undefined && later.messageBytes !== undefined) {
+    point.messageBytes = earlier.messageBytes + later.messageBytes;
+    point.bytesPerSecond = windowMs > 0 ? (point.messageBytes * 1000) / windowMs : 0;
+  }
   if (txn) return Object.assign(point, windowPercentiles(txn), { txnHistogram: txn.count ? txn.encode() : null });
   const parts = [earlier, later];
   if (parts.every((p) => p.txnHistogram !== undefined)) {

@@ -15,7 +15,7 @@ import { OutputError } from '../errors.ts';
 
 /** Timeline columns, in CSV order. */
 export const TIMELINE_COLUMNS: ReadonlyArray<keyof TimelinePoint> = [
-  't', 'windowMs', 'started', 'accepted', 'failed', 'dropped', 'msgsPerSecond', 'p50Ms', 'p95Ms', 'p99Ms', 'vus', 'queued',
+  't', 'windowMs', 'started', 'accepted', 'failed', 'dropped', 'msgsPerSecond', 'p50Ms', 'p95Ms', 'p99Ms', 'vus', 'queued', 'messageBytes', 'bytesPerSecond',
 ];
 
 /** One timeline window as an NDJSON line (with wall-clock time, without the histogram). */
@@ -29,7 +29,7 @@ export function formatCsvLine(point: TimelinePoint): string {
   return TIMELINE_COLUMNS.map((column) => {
     const value = point[column];
     if (value === null || value === undefined) return '';
-    return column === 'msgsPerSecond' ? (value as number).toFixed(3) : String(value);
+    return column === 'msgsPerSecond' || column === 'bytesPerSecond' ? (value as number).toFixed(3) : String(value);
   }).join(',') + '\n';
 }
 

@@ -147,6 +147,8 @@ enough('response time shows the stall (p99 ≈ S − 1%·D); service time too, w
   const before = timeline.find((point) => point.t <= 3 && point.t >= 2)!;
   assert.ok(before.accepted >= RATE_PER_SECOND * 0.7 && before.p99Ms! < 500, `before the stall: ${JSON.stringify(before)}`);
   assert.is(timeline.reduce((sum, point) => sum + point.accepted, 0), planned);
+  // Bytes per window add up to the run's message bytes
+  assert.is(timeline.reduce((sum, point) => sum + point.messageBytes!, 0), results.message_bytes);
 });
 
 const scarce = suite('coordinated omission: too few VUs for the stall (maxVUs 2 < R·S)');

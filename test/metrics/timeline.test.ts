@@ -188,11 +188,13 @@ bounded('compaction spread over ticks (one pair per window) stays under the cap 
   const registry = new MetricsRegistry(0);
   const all = new TrendSink();
   let accepted = 0;
+  let messageBytes = 0;
   for (let k = 1; k <= 300; k++) {
     for (let i = 0; i < (k % 5); i++) {
-      registry.noteAccepted(100 * k + i);
+      registry.noteAccepted(100 * k + i, 1000 + k);
       all.record(100 * k + i);
       accepted++;
+      messageBytes += 1000 + k;
     }
     // The registry's own timeline is only the source of closed windows here.
     const window = registry.tick(k * 1000)!;
@@ -200,6 +202,10 @@ bounded('compaction spread over ticks (one pair per window) stays under the cap 
     assert.ok(timeline.points.length <= cap, `${timeline.points.length} points after ${k} windows`);
   }
   assert.is(timeline.points.reduce((n, p) => n + p.accepted, 0), accepted);
+  // Message bytes fold as counts do; bytes/s is recomputed over the folded window
+  assert.is(timeline.points.reduce((n, p) => n + p.messageBytes!, 0), messageBytes);
+  for (const point of timeline.points) assert.is(point.bytesPerSecond, (point.messageBytes! * 1000) / point.windowMs);
+  assert.ok(timeline.points.some((p) => p.windowMs > 1000), 'nothing was folded');
   const merged = new TrendSink();
   for (const point of timeline.points) if (point.txnHistogram) merged.add(TrendSink.decode(point.txnHistogram));
   assertSameTrend(merged, all, 'all points');
