@@ -13,7 +13,7 @@
  *   over the process's wall time, start-up included for all three (runner's own figure, which
  *   counts only its load phase, is printed beside it).
  * - Each round also times a one-message run of every client, and the report repeats the
- *   figures net of it: runner starts in ~1 s, the others in ~0.1 s or less, which at 20,000
+ *   figures net of it: runner starts in ~0.3 s, the others in ~0.15 s or less, which at 20,000
  *   messages would otherwise hide the per-message costs.
  * - Every run gets a fresh smtp-sink on a fresh free port, so no run inherits another's sink
  *   state or TIME_WAIT 4-tuples. The sink's CPU is read from /proc before it is stopped.
