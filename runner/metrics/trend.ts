@@ -8,15 +8,18 @@ import { createRequire } from 'node:module';
 import type { JsHistogram } from 'hdr-histogram-js';
 
 // hdr-histogram-js's index loads its WebAssembly build, pako and a log writer whose module set-up
-// alone costs ~60 ms of every run's start-up; we need the plain JS histogram only, and its
-// encoding (which installs encode/decode on JsHistogram) only when a trend is encoded or decoded.
+// alone costs ~60 ms of every run's start-up; we need the plain JS histogram and its encoding.
+// The encoding module installs encode/decode on JsHistogram's prototype when it loads: it loads
+// here, before any histogram code runs hot. Loaded later (at the first timeline tick), that
+// prototype change made V8 throw away every optimized function that had inlined a histogram
+// call (the session's reply handler, the iteration, the recorder) and compile them again:
+// ~100 ms of compiler time in a 20,000-message run, measured with --trace-opt-verbose.
 const require = createRequire(import.meta.url);
 const Int32Histogram = (require('hdr-histogram-js/dist/Int32Histogram.js') as typeof import('hdr-histogram-js/dist/Int32Histogram.js')).default;
 type Encoding = typeof import('hdr-histogram-js/dist/JsHistogram.encoding.js');
-let encoding: Encoding | undefined;
-/** hdr-histogram-js's V2 encoding for JsHistogram (loaded on first use). */
+const encoding = require('hdr-histogram-js/dist/JsHistogram.encoding.js') as Encoding;
+/** hdr-histogram-js's V2 encoding for JsHistogram. */
 function loadEncoding(): Encoding {
-  encoding ??= require('hdr-histogram-js/dist/JsHistogram.encoding.js') as Encoding;
   return encoding;
 }
 
