@@ -288,6 +288,8 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
     vus: Map<number, number>;
     /** Bytes of accepted messages. */
     messageBytes: number;
+    /** Arrivals planned by arrival-rate executors. */
+    planned: number;
     /** Longest arrival queue of each input in this bin (inputs whose windows carry it). */
     queued: Map<number, number>;
     /** The windows that completed messages (they have percentiles), with where they come from. */
@@ -301,12 +303,13 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
     input.summary.timeline.forEach((point, at) => {
       const midMs = offsetMs + point.t * 1000 - point.windowMs / 2;
       const k = Math.min(binCount - 1, Math.max(0, Math.floor(midMs / binMs)));
-      const bin: Bin = (bins[k] ??= { started: 0, accepted: 0, failed: 0, dropped: 0, messageBytes: 0, vus: new Map(), queued: new Map(), completed: [], hasHistograms: true });
+      const bin: Bin = (bins[k] ??= { started: 0, accepted: 0, failed: 0, dropped: 0, messageBytes: 0, planned: 0, vus: new Map(), queued: new Map(), completed: [], hasHistograms: true });
       bin.started += point.started;
       bin.accepted += point.accepted;
       bin.failed += point.failed;
       bin.dropped += point.dropped;
       bin.messageBytes += point.messageBytes ?? 0;
+      bin.planned += point.planned ?? 0;
       bin.vus.set(index, point.vus);
       if (point.queued !== undefined) bin.queued.set(index, Math.max(bin.queued.get(index) ?? 0, point.queued));
       if (point.p50Ms !== null || point.txnHistogram) bin.completed.push({ point, file: input.file, at });
@@ -320,6 +323,7 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
   const hasQueued = inputs.some((input) => input.summary.timeline.some((point) => point.queued !== undefined));
   // Message bytes only when every window has them (a file from before they were kept would undercount).
   const hasBytes = inputs.every((input) => input.summary.timeline.every((point) => point.messageBytes !== undefined));
+  const hasPlanned = inputs.every((input) => input.summary.timeline.every((point) => point.planned !== undefined));
   const timeline: TimelinePoint[] = [];
   for (let k = 0; k <= last; k++) {
     const bin = bins[k];
@@ -338,6 +342,7 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
       failed: bin?.failed ?? 0,
       dropped: bin?.dropped ?? 0,
       msgsPerSecond: windowMs > 0 ? (accepted * 1000) / windowMs : 0,
+      ...(hasPlanned ? { planned: bin?.planned ?? 0 } : {}),
       ...(hasBytes ? { messageBytes: bin?.messageBytes ?? 0, bytesPerSecond: windowMs > 0 ? ((bin?.messageBytes ?? 0) * 1000) / windowMs : 0 } : {}),
       ...binPercentiles(bin?.completed ?? [], bin?.hasHistograms ?? true),
       vus,

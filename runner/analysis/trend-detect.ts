@@ -161,19 +161,25 @@ export function fitTrend(xs: readonly number[], ys: readonly number[], metric: T
 
 /**
  * How a window's load is read: `vus` (closed models: the VUs at work) or `arrivals` (open
- * models: iterations planned in the window, started + dropped per second; their busy-VU count
- * follows the server's latency, not the load, and jumps from second to second).
+ * models: arrivals planned in the window per second, at their planned instant — whether they
+ * started, waited or were dropped; the busy-VU count follows the server's latency, not the load,
+ * and a backlog moves starts and drops away from when the load was asked for).
  */
 export type LoadMeasure = 'vus' | 'arrivals';
+
+/** Windows shorter than this (ms) are left out of the peak load. */
+const MIN_PEAK_WINDOW_MS = 500;
 
 /**
  * The windows of the steady part of a run: from the first to the last window whose load is at
  * least `fraction` of the run's peak, which drops the ramp-up and the drain.
  */
 export function steadyWindows(timeline: readonly TimelinePoint[], fraction = 0.9, by: LoadMeasure = 'vus'): TimelinePoint[] {
-  const load = by === 'vus' ? (p: TimelinePoint) => p.vus : (p: TimelinePoint) => ((p.started + p.dropped) * 1000) / (p.windowMs || 1);
+  // Files from before windows carried `planned`: started + dropped, the nearest they have
+  const load = by === 'vus' ? (p: TimelinePoint) => p.vus : (p: TimelinePoint) => ((p.planned ?? p.started + p.dropped) * 1000) / (p.windowMs || 1);
   let peak = 0;
-  for (const point of timeline) if (load(point) > peak) peak = load(point);
+  // A short window (the last, partial one) says little about the rate: it never sets the peak
+  for (const point of timeline) if (point.windowMs >= MIN_PEAK_WINDOW_MS && load(point) > peak) peak = load(point);
   if (peak === 0) return [...timeline];
   const first = timeline.findIndex((p) => load(p) >= fraction * peak);
   let last = timeline.length - 1;

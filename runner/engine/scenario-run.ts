@@ -121,6 +121,10 @@ export class ScenarioRun implements ExecutorContext {
     );
   }
 
+  arrivalsPlanned(count: number): void {
+    this.host.registry.notePlanned(count);
+  }
+
   setQueuedArrivals(count: number): void {
     this.host.registry.addQueuedArrivals(count - this.queuedArrivals);
     this.queuedArrivals = count;

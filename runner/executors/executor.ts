@@ -49,6 +49,12 @@ export interface ExecutorContext {
    */
   setQueuedArrivals(count: number): void;
   /**
+   * Arrival-rate executors: `count` planned instants were reached now (started, queued or dropped
+   * alike). The timeline's `planned` column: the load an open model was asked to carry, whatever
+   * the server did (trend analysis finds the steady part of the run from it).
+   */
+  arrivalsPlanned(count: number): void;
+  /**
    * Waits for iterations still running to finish, up to `graceMs`; those still running then are
    * interrupted (their connection closed, counted as interrupted, not as failed).
    */

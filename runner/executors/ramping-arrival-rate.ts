@@ -111,7 +111,9 @@ export async function runArrivals(
     const queuedBefore = queue.length;
     dropExpired(nowMs);
     if (arrivalMs <= nowMs) {
+      let reached = 0;
       do {
+        reached++;
         let vu = idle.pop();
         if (vu === undefined && allocatedVus < maxVus) {
           vu = ctx.allocateVu();
@@ -127,6 +129,7 @@ export async function runArrivals(
         }
         arrivalMs = nextArrivalMs();
       } while (arrivalMs <= nowMs);
+      ctx.arrivalsPlanned(reached);
       ctx.setActiveVus(busyVus);
     }
     // Once per wake, not per arrival: nothing else runs in between, so the highest length the

@@ -34,6 +34,11 @@ export interface TimelinePoint {
    */
   messageBytes?: number;
   bytesPerSecond?: number;
+  /**
+   * Arrivals planned in this window by arrival-rate executors (started, queued or dropped: the
+   * load asked for, counted at the planned instant); 0 for closed models. Absent in older files.
+   */
+  planned?: number;
   /** Percentiles of smtp_txn_duration in this window, ms (null when nothing completed). */
   p50Ms: number | null;
   p95Ms: number | null;
@@ -86,6 +91,7 @@ export function mergeAdjacentWindows(earlier: TimelinePoint, later: TimelinePoin
     vus: later.vus,
   };
   if (earlier.queued !== undefined || later.queued !== undefined) point.queued = Math.max(earlier.queued ?? 0, later.queued ?? 0);
+  if (earlier.planned !== undefined && later.planned !== undefined) point.planned = earlier.planned + later.planned;
   if (earlier.messageBytes !== undefined && later.messageBytes !== undefined) {
     point.messageBytes = earlier.messageBytes + later.messageBytes;
     point.bytesPerSecond = windowMs > 0 ? (point.messageBytes * 1000) / windowMs : 0;

@@ -15,7 +15,7 @@ import { OutputError } from '../errors.ts';
 
 /** Timeline columns, in CSV order. */
 export const TIMELINE_COLUMNS: ReadonlyArray<keyof TimelinePoint> = [
-  't', 'windowMs', 'started', 'accepted', 'failed', 'dropped', 'msgsPerSecond', 'p50Ms', 'p95Ms', 'p99Ms', 'vus', 'queued', 'messageBytes', 'bytesPerSecond',
+  't', 'windowMs', 'started', 'accepted', 'failed', 'dropped', 'msgsPerSecond', 'p50Ms', 'p95Ms', 'p99Ms', 'vus', 'queued', 'messageBytes', 'bytesPerSecond', 'planned',
 ];
 
 /** One timeline window as an NDJSON line (with wall-clock time, without the histogram). */

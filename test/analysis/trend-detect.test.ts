@@ -162,4 +162,16 @@ edges('steadyWindows of an open model follows the planned arrivals (started + dr
   assert.ok(byVus.length < byArrivals.length, `by VUs kept ${byVus.length} windows`);
 });
 
+edges('steadyWindows of a saturated open model: the planned load is steady though starts sag and a backlog is dropped at the end', () => {
+  // 50 planned/s for 14 s; the server slows, so starts sag (2 VUs) and 119 queued arrivals are dropped in the last window
+  const started = [50, 50, 50, 50, 50, 49, 46, 42, 38, 36, 33, 31, 28, 28];
+  const points = timeline(14, (t) => 10 + 4 * t).map((point, i) => ({ ...point, started: started[i]!, dropped: i === 13 ? 119 : 0, planned: 50 }));
+  const steady = steadyWindows(points, 0.9, 'arrivals');
+  assert.is(steady.length, 14, `kept ${steady.map((p) => p.t).join(' ')}`);
+  assert.is(detectTrends(steady).p95Ms.verdict, 'creep');
+  // Without planned (older files) started + dropped is the fallback, and the end burst then dominates
+  const old = points.map(({ planned: _planned, ...rest }) => rest);
+  assert.ok(steadyWindows(old, 0.9, 'arrivals').length < 14);
+});
+
 edges.run();

@@ -39,6 +39,8 @@ interface FakeContext extends ExecutorContext {
   readonly activeVus: Array<[number, number]>;
   /** `[atMs, count]` for every setQueuedArrivals call. */
   readonly queued: Array<[number, number]>;
+  /** arrivalsPlanned calls: [nowMs, count]. */
+  readonly planned: Array<[number, number]>;
   readonly batches: BatchReport[];
   readonly drains: Array<{ atMs: number; graceMs: number }>;
   readonly allocatedVus: Vu[];
@@ -99,6 +101,7 @@ function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptio
     started: [],
     activeVus: [],
     queued: [],
+    planned: [],
     batches: [],
     drains: [],
     allocatedVus: [],
@@ -155,6 +158,9 @@ function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptio
     },
     setQueuedArrivals(count: number): void {
       ctx.queued.push([nowMs, count]);
+    },
+    arrivalsPlanned(count: number): void {
+      ctx.planned.push([nowMs, count]);
     },
     dropIteration(): void {
       ctx.dropped++;
@@ -682,6 +688,14 @@ queue('planned = started + dropped, FIFO starts, no wait of maxQueueWait or more
     const { ctx } = await runOnFake(scenario, { serviceMs: c.serviceMs, wakeLateMs: c.wakeLateMs ?? 0 });
     const planned = [...c.plannedMs()];
     assert.is(ctx.started.length + ctx.dropped, planned.length, `${label}: planned = started + dropped`);
+    // arrivalsPlanned counts every planned instant once, when it is reached (never later than a late wake)
+    assert.is(ctx.planned.reduce((sum, [, count]) => sum + count, 0), planned.length, `${label}: arrivalsPlanned total`);
+    let reached = 0;
+    for (const [atMs, count] of ctx.planned) {
+      reached += count;
+      const due = planned.filter((plannedMs) => plannedMs <= atMs).length;
+      assert.is(reached, due, `${label}: ${reached} reported by ${atMs} ms, ${due} due`);
+    }
     assert.is(ctx.completed, ctx.started.length, label);
     let previousMs = -Infinity;
     for (const s of ctx.started) {

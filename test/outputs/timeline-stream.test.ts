@@ -45,8 +45,8 @@ stream('--out ndjson= and csv=: a line per window, the counts add up to the summ
 
 stream('CSV leaves a missing percentile empty (and a queue length or bytes a results file from before lacks)', () => {
   const quiet = { t: 1, windowMs: 1000, started: 0, accepted: 0, failed: 0, dropped: 0, msgsPerSecond: 0, p50Ms: null, p95Ms: null, p99Ms: null, vus: 3 };
-  assert.is(formatCsvLine({ ...quiet, queued: 17, messageBytes: 2600, bytesPerSecond: 2600 }), '1,1000,0,0,0,0,0.000,,,,3,17,2600,2600.000\n');
-  assert.is(formatCsvLine(quiet), '1,1000,0,0,0,0,0.000,,,,3,,,\n');
+  assert.is(formatCsvLine({ ...quiet, queued: 17, messageBytes: 2600, bytesPerSecond: 2600, planned: 40 }), '1,1000,0,0,0,0,0.000,,,,3,17,2600,2600.000,40\n');
+  assert.is(formatCsvLine(quiet), '1,1000,0,0,0,0,0.000,,,,3,,,,\n');
   assert.equal(JSON.parse(formatNdjsonLine({ ...quiet, queued: 17, txnHistogram: null }, 0)).queued, 17);
 });
 
