@@ -95,7 +95,8 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   const env = command.env ?? process.env;
   const cwd = command.cwd ?? process.cwd();
 
-  clearCustomMetrics();
+  // A custom metric's warnings (a tag-set overflow) go to this run's stderr.
+  clearCustomMetrics((message) => stderr.write(`warning: ${message}\n`));
   const loaded = command.scenarioFile ? await loadScenarioFile(resolvePath(cwd, command.scenarioFile)) : undefined;
   const fileOptions = loaded?.options ?? command.scenario ?? flagsScenario(command);
   const overrides: CliOverrides = { ...command.overrides };
@@ -286,7 +287,8 @@ function judge(defs: ThresholdDefinition[], registry: MetricsRegistry, elapsedMs
     ok: r.ok,
     actual: r.actual ?? null,
     abortOnFail: r.abortOnFail,
-    isTime: isTime.get(r.metricKey) ?? false,
+    // A count of a time trend is a number of samples, not a duration
+    isTime: (isTime.get(r.metricKey) ?? false) && r.aggregation !== 'count',
   }));
 }
 
@@ -297,7 +299,7 @@ function abortCheckFor(defs: ThresholdDefinition[]) {
   return (registry: MetricsRegistry, elapsedMs: number): string | undefined => {
     const failed = findAbortingFailures(defs, (key) => registry.values(key.metric, key.tags, elapsedMs), elapsedMs)[0];
     if (!failed) return undefined;
-    const actual = failed.actual === undefined ? 'no samples' : isTime.get(failed.metricKey) ? formatThresholdMs(failed.actual) : String(failed.actual);
+    const actual = failed.actual === undefined ? 'no samples' : isTime.get(failed.metricKey) && failed.aggregation !== 'count' ? formatThresholdMs(failed.actual) : String(failed.actual);
     return `threshold ${failed.metricKey} ${failed.source} failed (actual ${actual}) with abortOnFail`;
   };
 }

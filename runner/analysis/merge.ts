@@ -15,8 +15,11 @@
  *   file carries them (results files do since groups got `histogram`), making their percentiles
  *   exact; for older files the percentiles are kept when only one file has the group and are null
  *   when several do (min, max and the count-weighted average stay exact);
- * - custom metrics: counters and rates add exactly; trends keep count, min, max and average, and
- *   their percentiles only when one file has the metric; a gauge's value is the latest-ending file's;
+ * - custom metrics merge tag set by tag set (`tag_sets`, matched by their tags; a file written
+ *   before tags were kept counts as untagged samples only): counters and rates add exactly; trends
+ *   add their histograms, exactly; a gauge's value is the latest-ending file's. The metric's figures
+ *   are the sum of the merged sets. Trends of files without histograms keep count, min, max and
+ *   average, and their percentiles only when one file has the samples;
  * - timeline: windows are aligned on wall-clock time (each file's timestamp + t): every window goes
  *   into the bin of the merged run that holds its midpoint, so a count may land up to half a bin
  *   from where it happened; counts and msgs/s per bin are sums, VUs the sum of each file's last,
@@ -37,7 +40,9 @@ import { PHASES } from '../smtp/phases.ts';
 import { errorKey } from '../metrics/series.ts';
 import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
 import { DEFAULT_TIMELINE_MAX_POINTS, windowPercentiles, type TimelinePoint } from '../metrics/timeline.ts';
-import { latencySeconds, type CustomMetricFigures, type ErrorFigure, type GroupFigures, type LatencySeconds, type Summary } from '../outputs/summary.ts';
+import { customMetricFigures, latencySeconds, type CustomMetricFigures, type CustomTagSetFigures, type ErrorFigure, type GroupFigures, type LatencySeconds, type Summary } from '../outputs/summary.ts';
+import { trendValues } from '../metrics/registry.ts';
+import { compareTagSets, tagSetKey } from '../metrics/custom.ts';
 import { decodeTrend, ResultsFileError, validateSummary, type LoadedResults } from './results-file.ts';
 
 /** The merged results and what a person should know about them. */
@@ -248,29 +253,92 @@ function mergeCustomMetrics(inputs: readonly Input[], unionSeconds: number): Rec
       throw new ResultsFileError(other.input.file, `custom metric ${name} is a ${type} in ${parts[0]!.input.file} but a ${other.figures.type} in ${other.input.file}`,
         'merge runs of the same scenario');
     }
-    const count = parts.reduce((n, p) => n + p.figures.count, 0);
-    const entry: CustomMetricFigures = { type, count };
-    const withSamples = parts.filter((p) => p.figures.count > 0);
-    const minOf = () => Math.min(...withSamples.map((p) => p.figures.min).filter((v): v is number => v !== undefined));
-    const maxOf = () => Math.max(...withSamples.map((p) => p.figures.max).filter((v): v is number => v !== undefined));
-    if (type === 'counter') {
-      entry.rate = unionSeconds > 0 ? count / unionSeconds : 0;
-    } else if (type === 'rate') {
-      entry.rate = count ? parts.reduce((s, p) => s + (p.figures.rate ?? 0) * p.figures.count, 0) / count : 0;
-    } else if (type === 'gauge') {
-      const latest = [...withSamples].sort((a, b) => a.input.endMs - b.input.endMs).at(-1);
-      if (latest) Object.assign(entry, { value: latest.figures.value, min: minOf(), max: maxOf() });
-    } else if (type === 'trend' && withSamples.length > 0) {
-      if (withSamples.length === 1) {
-        Object.assign(entry, withSamples[0]!.figures, { count });
-      } else {
-        const avg = withSamples.reduce((s, p) => s + (p.figures.avg ?? 0) * p.figures.count, 0) / count;
-        Object.assign(entry, { min: minOf(), max: maxOf(), avg });
+    // Tag sets merge by their tags. A file without tag_sets was written before tags were kept:
+    // every sample it has is untagged, so its figures are its untagged set.
+    const sets = new Map<string, { tags: Record<string, string>; parts: CustomPart[] }>();
+    for (const { figures, input } of parts) {
+      const { type: _type, tag_sets: tagSets, ...whole } = figures;
+      const own: CustomTagSetFigures[] = tagSets ?? (figures.count > 0 ? [{ tags: {}, ...whole }] : []);
+      for (const set of own) {
+        const key = tagSetKey(set.tags);
+        const known = sets.get(key) ?? { tags: set.tags, parts: [] };
+        known.parts.push({ figures: set, input });
+        sets.set(key, known);
       }
+    }
+    const mergedSets = [...sets.values()]
+      .sort((a, b) => compareTagSets(a.tags, b.tags))
+      .map((set) => ({ tags: set.tags, ...combineCustomFigures(type, set.parts, unionSeconds, `custom_metrics.${name}.tag_sets`) }));
+    // A trend's whole distribution is the sum of its sets' histograms when each has one (exact);
+    // otherwise the files' totals are combined as well as their figures allow.
+    const trendSets = mergedSets.map((set) => set.sink);
+    let whole: CustomFigures;
+    if (type === 'trend' && mergedSets.length > 0 && trendSets.every((sink) => sink !== undefined)) {
+      const sink = new TrendSink();
+      for (const set of trendSets) sink.add(set!);
+      whole = customMetricFigures(trendValues(sink, 1000));
+    } else {
+      const totals = parts.map(({ figures, input }): CustomPart => {
+        const { type: _type, tag_sets: _sets, ...total } = figures;
+        return { figures: total, input };
+      });
+      const { sink: _sink, histogram: _histogram, ...figures } = combineCustomFigures(type, totals, unionSeconds, `custom_metrics.${name}`);
+      whole = figures;
+    }
+    const entry: CustomMetricFigures = { type, ...whole };
+    // Tag sets are written only when an input had them, so older files merge into the older shape.
+    if (parts.some((p) => p.figures.tag_sets !== undefined)) {
+      entry.tag_sets = mergedSets.map(({ sink: _sink, ...set }) => set);
     }
     merged[name] = entry;
   }
   return merged;
+}
+
+/** A custom metric's figures without its type and tag sets (the whole metric's, or one tag set's). */
+type CustomFigures = Omit<CustomTagSetFigures, 'tags'>;
+
+/** One file's figures of a custom metric or of one of its tag sets. */
+interface CustomPart {
+  figures: CustomFigures;
+  input: Input;
+}
+
+/**
+ * Combines the files' figures of one custom metric (or one tag set of it): counters and rates
+ * exactly; a gauge's value is the latest-ending file's; a trend exactly from its histograms when
+ * every file with samples has one (`sink` is then the merged distribution), else count, min, max
+ * and the weighted mean, with percentiles only when one file has samples.
+ */
+function combineCustomFigures(type: string, parts: readonly CustomPart[], unionSeconds: number, field: string): CustomFigures & { sink?: TrendSink } {
+  const count = parts.reduce((n, p) => n + p.figures.count, 0);
+  const entry: CustomFigures & { sink?: TrendSink } = { count };
+  const withSamples = parts.filter((p) => p.figures.count > 0);
+  const minOf = () => Math.min(...withSamples.map((p) => p.figures.min).filter((v): v is number => v !== undefined));
+  const maxOf = () => Math.max(...withSamples.map((p) => p.figures.max).filter((v): v is number => v !== undefined));
+  if (type === 'counter') {
+    entry.rate = unionSeconds > 0 ? count / unionSeconds : 0;
+  } else if (type === 'rate') {
+    // rate × count is each file's number of non-zero samples, an integer: rounding makes it exact.
+    entry.rate = count ? parts.reduce((s, p) => s + Math.round((p.figures.rate ?? 0) * p.figures.count), 0) / count : 0;
+  } else if (type === 'gauge') {
+    const latest = [...withSamples].sort((a, b) => a.input.endMs - b.input.endMs).at(-1);
+    if (latest) Object.assign(entry, { value: latest.figures.value, min: minOf(), max: maxOf() });
+  } else if (type === 'trend' && withSamples.length > 0) {
+    if (withSamples.every((p) => p.figures.histogram !== undefined)) {
+      const sink = new TrendSink();
+      for (const p of withSamples) sink.add(decodeTrend(p.figures.histogram!, p.input.file, `${field} histogram`));
+      return { ...customMetricFigures(trendValues(sink, 1000)), histogram: sink.encode(), sink };
+    }
+    if (withSamples.length === 1) {
+      const { histogram: _histogram, ...figures } = withSamples[0]!.figures;
+      Object.assign(entry, figures, { count });
+    } else {
+      const avg = withSamples.reduce((s, p) => s + (p.figures.avg ?? 0) * p.figures.count, 0) / count;
+      Object.assign(entry, { min: minOf(), max: maxOf(), avg });
+    }
+  }
+  return entry;
 }
 
 /** Aligns the inputs' windows on wall-clock time into bins (see the module comment). */

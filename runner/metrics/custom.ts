@@ -115,6 +115,24 @@ export function tagSetKey(tags: Readonly<Record<string, unknown>>): string {
   return key;
 }
 
+/**
+ * The order tag sets are listed in: by their pairs, tag names sorted, name then value, a set
+ * before the longer sets it begins (so {} first, then {kind:big}, {kind:big,region:eu}, {kind:small}).
+ */
+export function compareTagSets(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): number {
+  const namesA = Object.keys(a).sort();
+  const namesB = Object.keys(b).sort();
+  for (let i = 0; i < namesA.length && i < namesB.length; i++) {
+    const nameA = namesA[i]!;
+    const nameB = namesB[i]!;
+    if (nameA !== nameB) return nameA < nameB ? -1 : 1;
+    const valueA = a[nameA]!;
+    const valueB = b[nameB]!;
+    if (valueA !== valueB) return valueA < valueB ? -1 : 1;
+  }
+  return namesA.length - namesB.length;
+}
+
 /** A copy of `tags` with sorted names and string values, frozen (stored once per tag set). */
 function normalizeTags(tags: Readonly<Record<string, unknown>>): Readonly<Record<string, string>> {
   const copy: Record<string, string> = {};
@@ -194,12 +212,9 @@ export class CustomMetric {
     return total;
   }
 
-  /** The tag sets that have samples, ordered by key (untagged first), as outputs list them. */
+  /** The tag sets that have samples, in compareTagSets order (untagged first), as outputs list them. */
   tagSetsWithSamples(): CustomTagSet[] {
-    return [...this.tagSets.entries()]
-      .filter(([, set]) => set.hasSamples)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, set]) => set);
+    return [...this.tagSets.values()].filter((set) => set.hasSamples).sort((a, b) => compareTagSets(a.tags, b.tags));
   }
 
   private overflowSet(): CustomTagSet {

@@ -10,6 +10,7 @@ import { PHASES } from '../smtp/phases.ts';
 import { Series } from './series.ts';
 import { TrendSink } from './trend.ts';
 import { Timeline, windowPercentiles, type TimelinePoint } from './timeline.ts';
+import type { CustomMetric, CustomTagSet } from './custom.ts';
 
 /** One window of the timeline (defined in timeline.ts; re-exported where it always was). */
 export type { TimelinePoint } from './timeline.ts';
@@ -20,19 +21,8 @@ export interface RegistryOptions {
   timelineMaxPoints?: number;
 }
 
-/** A sample-backed custom metric declared by scenario code (`new Trend('name')`). */
-export interface CustomMetric {
-  info: MetricInfo;
-  /** trend: samples (µs when isTime, else value×1000); counter/rate/gauge use the fields. */
-  trend: TrendSink;
-  /** counter: sum; rate: non-zero samples; gauge: last value. */
-  sum: number;
-  samples: number;
-  nonZero: number;
-  last: number;
-  min: number;
-  max: number;
-}
+/** A sample-backed custom metric declared by scenario code (defined in custom.ts; re-exported where it always was). */
+export type { CustomMetric } from './custom.ts';
 
 /** What thresholds need from a metric (times in ms): the evaluator's MetricValues. */
 export type AggregateValues = MetricValues;
@@ -140,12 +130,8 @@ export class MetricsRegistry {
   /** Ends a warm-up now: totals and dropped counts start again from zero; the timeline stays. */
   endWarmup(nowMs = performance.now()): void {
     for (const series of this.series) series.reset();
-    for (const custom of this.custom.values()) {
-      custom.trend.reset();
-      custom.sum = custom.samples = custom.nonZero = custom.last = 0;
-      custom.min = Infinity;
-      custom.max = -Infinity;
-    }
+    // Every tag set of every custom metric, and the tag sets themselves.
+    for (const custom of this.custom.values()) custom.reset();
     this.dropped.clear();
     this.queuedArrivalsPeak = this.queuedArrivals;
     this.warmupEndedAt = Math.round((nowMs - this.startMs) / 10) / 100;
@@ -233,12 +219,13 @@ export class MetricsRegistry {
   }
 
   /**
-   * Values of a metric (optionally restricted to series matching `tags`) for thresholds and
-   * summaries; durations in ms. `elapsedMs` is the test time counter rates are divided by.
+   * Values of a metric (optionally restricted to series, or a custom metric's tag sets, matching
+   * `tags`) for thresholds and summaries; durations in ms. `elapsedMs` is the test time counter
+   * rates are divided by.
    */
   values(metric: string, tags: Readonly<Record<string, string>>, elapsedMs: number): AggregateValues | undefined {
     const custom = this.custom.get(metric);
-    if (custom) return customValues(custom, elapsedMs);
+    if (custom) return customValues(custom.info.type, custom.aggregate(tags), elapsedMs);
     const info = BUILT_IN_METRICS.get(metric);
     if (!info) return undefined;
     const seconds = elapsedMs / 1000;
@@ -283,19 +270,23 @@ export function trendValues(trend: TrendSink, divisor: number): AggregateValues 
   };
 }
 
-function customValues(metric: CustomMetric, elapsedMs: number): AggregateValues {
-  switch (metric.info.type) {
+/**
+ * What thresholds and summaries read from a custom metric's samples (one tag set, or a sum of
+ * them): trends in ms (time) or units, counter rates per second of `elapsedMs`.
+ */
+export function customValues(type: MetricType, set: CustomTagSet, elapsedMs: number): AggregateValues {
+  switch (type) {
     case 'trend':
       // Samples are stored ×1000 (µs for times, milli-units otherwise); thresholds see ms / units.
-      return trendValues(metric.trend, 1000);
+      return trendValues(set.trend!, 1000);
     case 'counter':
-      return { type: 'counter', count: metric.sum, rate: () => (elapsedMs > 0 ? metric.sum / (elapsedMs / 1000) : 0) };
+      return { type: 'counter', count: set.sum, rate: () => (elapsedMs > 0 ? set.sum / (elapsedMs / 1000) : 0) };
     case 'rate':
-      return { type: 'rate', count: metric.samples, rate: () => (metric.samples ? metric.nonZero / metric.samples : 0) };
+      return { type: 'rate', count: set.samples, rate: () => (set.samples ? set.nonZero / set.samples : 0) };
     case 'gauge':
       return {
-        type: 'gauge', count: metric.samples, value: () => metric.last,
-        min: () => (metric.samples ? metric.min : 0), max: () => (metric.samples ? metric.max : 0),
+        type: 'gauge', count: set.samples, value: () => set.last,
+        min: () => (set.samples ? set.min : 0), max: () => (set.samples ? set.max : 0),
       };
   }
 }

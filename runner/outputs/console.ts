@@ -263,6 +263,16 @@ export function formatSummary(
       if (m.value !== undefined) parts.push(`value ${formatNumber(m.value)}`);
       if (m.avg !== undefined) parts.push(`avg ${formatNumber(m.avg)}`, `p95 ${formatNumber(m.p95!)}`, `max ${formatNumber(m.max!)}`);
       lines.push(`  ${name}: ${parts.join(', ')}`);
+      // A trend's tag sets (add(value, tags)) when there are several; the rest are in the results file.
+      const sets = m.type === 'trend' ? m.tag_sets ?? [] : [];
+      if (sets.length > 1) {
+        for (const set of sets.slice(0, MAX_TAG_SET_LINES)) {
+          const figures = [`count ${formatNumber(set.count)}`];
+          if (set.avg !== undefined) figures.push(`avg ${formatNumber(set.avg)}`, `p95 ${formatNumber(set.p95!)}`, `max ${formatNumber(set.max!)}`);
+          lines.push(`    ${formatTags(set.tags)}: ${figures.join(', ')}`);
+        }
+        if (sets.length > MAX_TAG_SET_LINES) lines.push(`    … ${sets.length - MAX_TAG_SET_LINES} more tag sets in the results file`);
+      }
     }
   }
   if (summary.thresholds.length) {
@@ -279,6 +289,18 @@ export function formatSummary(
   }
   lines.push(RULE);
   return lines.join('\n');
+}
+
+/** Tag-set lines shown under a custom trend; the results file has them all. */
+const MAX_TAG_SET_LINES = 10;
+
+/** A tag set as a threshold filter names it, e.g. `{kind:big}` (quoted where the grammar needs it); untagged samples: `(no tags)`. */
+function formatTags(tags: Readonly<Record<string, string>>): string {
+  const pairs = Object.entries(tags).map(([name, value]) => {
+    if (value !== '' && value.trim() === value && !/[,{}"']/.test(value)) return `${name}:${value}`;
+    return value.includes('"') ? `${name}:'${value}'` : `${name}:"${value}"`;
+  });
+  return pairs.length ? `{${pairs.join(',')}}` : '(no tags)';
 }
 
 function formatNumber(value: number): string {

@@ -10,7 +10,7 @@ import type { TestResult } from '../engine/engine.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
 import type { Series, ErrorCount } from '../metrics/series.ts';
 import type { TrendSink, EncodedTrend } from '../metrics/trend.ts';
-import type { TimelinePoint } from '../metrics/registry.ts';
+import { customValues, type AggregateValues, type CustomMetric, type TimelinePoint } from '../metrics/registry.ts';
 import type { WatchReport } from '../watch/watcher.ts';
 import type { RunTrends } from '../analysis/run-trends.ts';
 
@@ -119,8 +119,11 @@ export interface Summary {
 /** A custom metric's aggregates: count and, by type, rate / value / distribution. */
 export interface CustomMetricFigures {
   type: string;
+  /** trend, rate, gauge: samples; counter: the sum of the values added. */
   count: number;
+  /** counter: count per second of test time; rate: the fraction of non-zero samples (0..1). */
   rate?: number;
+  /** gauge: the last value added. */
   value?: number;
   min?: number;
   max?: number;
@@ -128,21 +131,48 @@ export interface CustomMetricFigures {
   p50?: number;
   p95?: number;
   p99?: number;
+  /**
+   * The same figures per distinct tag set of `add(value, tags)` (untagged samples: tags {}), by
+   * tag set; the figures above are their sum. Absent in files written before tags were kept.
+   */
+  tag_sets?: CustomTagSetFigures[];
 }
 
-function customFigures(result: TestResult): Record<string, CustomMetricFigures> {
+/** A custom metric's figures for the samples of one distinct tag set. */
+export interface CustomTagSetFigures extends Omit<CustomMetricFigures, 'type' | 'tag_sets'> {
+  /** The tags every sample of the set carries. */
+  tags: Record<string, string>;
+  /** trend: the set's HDR histogram (samples ×1000: µs for time trends), so `runner merge` is exact. */
+  histogram?: EncodedTrend;
+}
+
+/** The figures of a custom metric's values (trends in ms or units, as thresholds read them). */
+export function customMetricFigures(values: AggregateValues): Omit<CustomMetricFigures, 'type' | 'tag_sets'> {
+  const entry: Omit<CustomMetricFigures, 'type' | 'tag_sets'> = { count: values.count };
+  if (values.rate) entry.rate = values.rate();
+  if (values.value) entry.value = values.value();
+  if (values.count > 0 && values.percentile) {
+    Object.assign(entry, { min: values.min!(), max: values.max!(), avg: values.avg!(), p50: values.percentile(50), p95: values.percentile(95), p99: values.percentile(99) });
+  } else if (values.min && values.max) {
+    Object.assign(entry, { min: values.min(), max: values.max() });
+  }
+  return entry;
+}
+
+/**
+ * The results file's figures of custom metrics: the whole metric's and each tag set's (with a
+ * trend's histogram), counter rates over `durationMs` of test time.
+ */
+export function customMetricsFigures(custom: ReadonlyMap<string, CustomMetric>, durationMs: number): Record<string, CustomMetricFigures> {
   const figures: Record<string, CustomMetricFigures> = {};
-  for (const name of result.registry.custom.keys()) {
-    const values = result.registry.values(name, {}, result.durationMs)!;
-    const entry: CustomMetricFigures = { type: values.type, count: values.count };
-    if (values.rate) entry.rate = values.rate();
-    if (values.value) entry.value = values.value();
-    if (values.count > 0 && values.percentile) {
-      Object.assign(entry, { min: values.min!(), max: values.max!(), avg: values.avg!(), p50: values.percentile(50), p95: values.percentile(95), p99: values.percentile(99) });
-    } else if (values.min && values.max) {
-      Object.assign(entry, { min: values.min(), max: values.max() });
-    }
-    figures[name] = entry;
+  for (const [name, metric] of custom) {
+    const type = metric.info.type;
+    const tagSets = metric.tagSetsWithSamples().map((set): CustomTagSetFigures => {
+      const entry: CustomTagSetFigures = { tags: { ...set.tags }, ...customMetricFigures(customValues(type, set, durationMs)) };
+      if (set.trend) entry.histogram = set.trend.encode();
+      return entry;
+    });
+    figures[name] = { type, ...customMetricFigures(customValues(type, metric.aggregate(), durationMs)), tag_sets: tagSets };
   }
   return figures;
 }
@@ -258,7 +288,7 @@ export function buildSummary(
     },
     scenarios,
     accounts,
-    custom_metrics: customFigures(result),
+    custom_metrics: customMetricsFigures(registry.custom, durationMs),
     thresholds,
     timeline: registry.timeline,
     watch: null,

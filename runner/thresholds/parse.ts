@@ -29,10 +29,12 @@
  * Spaces around every token are ignored: `smtp_txn_duration{ scenario: peak, account: "sales@company.com" }`.
  *
  * Tag keys: any key is accepted (scenarios add custom tags) unless the caller passes
- * `knownTags` to compileThresholds, in which case only those are accepted.
+ * `knownTags` to compileThresholds, in which case only those are accepted on built-in metrics.
+ * A custom metric's filter may use any tag: its tags are whatever scenario code gives
+ * `add(value, tags)` at run time (as in k6).
  */
 import { InvalidOptionsError, RunnerError } from '../errors.ts';
-import { AGGREGATIONS, type MetricInfo, type MetricType } from '../metrics/catalogue.ts';
+import { AGGREGATIONS, BUILT_IN_METRICS, type MetricInfo, type MetricType } from '../metrics/catalogue.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 
 /** An aggregation a condition reads from a metric; 'p' is a percentile (see `percentile`). */
@@ -378,7 +380,8 @@ const OBJECT_FIELDS: ReadonlySet<string> = new Set(['threshold', 'abortOnFail', 
  * with its path, e.g. `thresholds["smtp_txn_duration"][0]: 'p95<500' is not a threshold: write p(95)<500`.
  *
  * `metrics`: built-ins (BUILT_IN_METRICS) plus the scenario's custom metrics. `knownTags`: when
- * given, tag filters may use only these keys; when omitted, any tag key is accepted.
+ * given, tag filters on built-in metrics may use only these keys; when omitted, any tag key is
+ * accepted. Filters on custom metrics accept any key (their tags come from `add(value, tags)`).
  */
 export function compileThresholds(
   thresholds: Record<string, ThresholdInput[]> | undefined,
@@ -411,7 +414,8 @@ export function compileThresholds(
           `${keyPath}: unknown metric ${metricKey.metric}${guess ? ` (did you mean ${guess}?)` : ''}; known: ${[...metrics.keys()].join(', ')}`,
         );
       }
-      if (knownTagSet) {
+      // Custom metrics carry the tags scenario code gives add(): unknown until the run.
+      if (knownTagSet && BUILT_IN_METRICS.has(metricKey.metric)) {
         for (const tag of Object.keys(metricKey.tags)) {
           if (!knownTagSet.has(tag)) problems.push(`${keyPath}: unknown tag ${tag}; known: ${[...knownTagSet].join(', ')}`);
         }

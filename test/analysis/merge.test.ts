@@ -14,6 +14,9 @@ import { parseResultsText, readResultsFiles, ResultsFileError, validateSummary }
 import { runMergeCommand } from '../../runner/commands/merge.ts';
 import { createTempDir, createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
 import { GUIDE_LEGACY_FILE, loadSynthetic, steadySamples, summaryFromSamples, type TimedSample } from './summaries.ts';
+import { clearCustomMetrics, Counter, customMetrics, Gauge, Rate, Trend } from '../../runner/metrics/custom.ts';
+import { customMetricsFigures, type Summary } from '../../runner/outputs/summary.ts';
+import { createRandom, sampleNormal } from '../../runner/analysis/stats.ts';
 
 const START = Date.parse('2025-01-01T00:00:00.000Z');
 const at = (offsetSeconds: number) => new Date(START + offsetSeconds * 1000).toISOString();
@@ -227,3 +230,98 @@ live('two real runs at once: the merged file counts what the proxy received', as
 });
 
 live.run();
+
+const tagged = suite('merge: tagged custom metrics equal one run recording every sample');
+
+/** One sample of a custom metric, with its tags. */
+type CustomSample = ['send_ms' | 'sent' | 'cache_hit' | 'depth', number, Record<string, string> | undefined];
+
+/** Samples of one generator: trends, counters, rates and gauges under a few tag sets (some only in one generator). */
+function customSamples(seed: number, kinds: readonly string[]): CustomSample[] {
+  const random = createRandom(seed);
+  const samples: CustomSample[] = [];
+  for (let i = 0; i < 300; i++) {
+    const kind = kinds[i % kinds.length]!;
+    const tags = kind === 'none' ? undefined : { kind, ...(i % 3 === 0 ? { region: 'eu' } : {}) };
+    samples.push(['send_ms', Math.round((kind === 'big' ? 400 : 20) * Math.exp(0.5 * sampleNormal(random)) * 1000) / 1000, tags]);
+    samples.push(['sent', 1 + (i % 4), tags]);
+    samples.push(['cache_hit', random() < 0.7 ? 1 : 0, tags]);
+    samples.push(['depth', Math.floor(random() * 50), tags]);
+  }
+  return samples;
+}
+
+/** The custom_metrics a run recording `samples` over `durationMs` writes (a fresh catalogue, as each run has). */
+function recordCustom(samples: readonly CustomSample[], durationMs: number): Summary['custom_metrics'] {
+  clearCustomMetrics(() => {});
+  const metrics = { send_ms: new Trend('send_ms', true), sent: new Counter('sent'), cache_hit: new Rate('cache_hit'), depth: new Gauge('depth') };
+  for (const [name, value, tags] of samples) metrics[name].add(value, tags);
+  const figures = customMetricsFigures(customMetrics(), durationMs);
+  clearCustomMetrics();
+  return figures;
+}
+
+/** Figures without histograms (compared as figures), and the histograms decoded (compared as distributions). */
+function splitHistograms(custom: Summary['custom_metrics']): { figures: unknown; histograms: Map<string, TrendSink> } {
+  const histograms = new Map<string, TrendSink>();
+  const figures = JSON.parse(JSON.stringify(custom)) as Summary['custom_metrics'];
+  for (const [name, metric] of Object.entries(figures)) {
+    for (const set of metric.tag_sets ?? []) {
+      if (set.histogram) histograms.set(`${name} ${JSON.stringify(set.tags)}`, TrendSink.decode(set.histogram));
+      delete set.histogram;
+    }
+  }
+  return { figures, histograms };
+}
+
+const samplesOfA = customSamples(11, ['big', 'small', 'none', 'only-a']);
+const samplesOfB = customSamples(12, ['small', 'big', 'only-b']);
+/** A runs 0..5 s, B 2..7 s (ending last): the union is one 7 s run that recorded A's samples, then B's. */
+const taggedA = () => loadSynthetic({ samples: samplesA, timestamp: at(0), custom: recordCustom(samplesOfA, 5000) }, 'a.json');
+const taggedB = () => loadSynthetic({ samples: samplesB, timestamp: at(2), custom: recordCustom(samplesOfB, 5000) }, 'b.json');
+
+tagged('every tag set and every total equal the union\'s: counts, rates, gauges, trend figures and histograms', () => {
+  const merged = splitHistograms(mergeResults([taggedA(), taggedB()]).summary.custom_metrics);
+  const whole = splitHistograms(recordCustom([...samplesOfA, ...samplesOfB], 7000));
+  assert.equal(merged.figures, whole.figures);
+  const sets = (whole.figures as Summary['custom_metrics'])['send_ms']!.tag_sets!.map((set) => set.tags);
+  assert.equal(sets, [{}, { kind: 'big' }, { kind: 'big', region: 'eu' }, { kind: 'only-a' }, { kind: 'only-a', region: 'eu' }, { kind: 'only-b' }, { kind: 'small' }, { kind: 'small', region: 'eu' }]);
+  assert.equal([...merged.histograms.keys()], [...whole.histograms.keys()]);
+  for (const [key, truth] of whole.histograms) {
+    const histogram = merged.histograms.get(key)!;
+    for (const field of ['count', 'sum', 'min', 'max'] as const) assert.is(histogram[field], truth[field], `${key} ${field}`);
+    for (let p = 0; p <= 100; p += 2.5) assert.is(histogram.percentile(p), truth.percentile(p), `${key} p${p}`);
+  }
+});
+
+tagged('a merged file merges again exactly, and the result is valid against the schema', () => {
+  const once = mergeResults([taggedA(), taggedB()]).summary;
+  assert.equal(validateSummary(once), []);
+  const again = mergeResults([parseResultsText(JSON.stringify(once), 'ab.json')]).summary;
+  assert.equal(splitHistograms(again.custom_metrics).figures, splitHistograms(once.custom_metrics).figures);
+});
+
+tagged('files written before tags were kept: they load and merge, and count as untagged samples', () => {
+  const untagged = (run: ReturnType<typeof taggedA>) => {
+    // What an older runner wrote: the totals only.
+    for (const metric of Object.values(run.summary!.custom_metrics)) delete metric.tag_sets;
+    return run;
+  };
+  const old = mergeResults([untagged(taggedA()), untagged(taggedB())]).summary;
+  assert.equal(validateSummary(old), []);
+  const whole = recordCustom([...samplesOfA, ...samplesOfB], 7000);
+  for (const name of ['sent', 'cache_hit', 'depth']) {
+    const { tag_sets: _sets, ...figures } = whole[name]!;
+    assert.equal(old.custom_metrics[name], figures, `${name}: exact without tag sets`);
+  }
+  const trend = old.custom_metrics['send_ms']!;
+  assert.equal([trend.count, trend.min, trend.max, trend.p95, trend.tag_sets], [whole['send_ms']!.count, whole['send_ms']!.min, whole['send_ms']!.max, undefined, undefined]);
+  // One old file and one new: the old file's samples join the untagged set.
+  const mixed = mergeResults([untagged(taggedA()), taggedB()]).summary.custom_metrics['sent']!;
+  const aSent = taggedA().summary!.custom_metrics['sent']!.count;
+  const bUntagged = taggedB().summary!.custom_metrics['sent']!.tag_sets!.find((set) => Object.keys(set.tags).length === 0)?.count ?? 0;
+  assert.equal(mixed.tag_sets![0], { tags: {}, count: aSent + bUntagged, rate: (aSent + bUntagged) / 7 });
+  assert.is(mixed.count, whole['sent']!.count);
+});
+
+tagged.run();

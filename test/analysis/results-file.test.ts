@@ -121,3 +121,43 @@ refused('a corrupt histogram names the file and the field', () => {
 });
 
 refused.run();
+
+const customTagSets = suite('results file: custom metrics and their tag sets (schema)');
+
+customTagSets('with tag sets, and without them (files written before tags were kept): both valid', () => {
+  const histogram = summaryFromSamples({ samples: steadySamples({ seconds: 1, perSecond: 5, medianMs: 1, seed: 3 }) }).histograms.txn_duration;
+  const valid: Array<[string, unknown]> = [
+    ['old shape', { type: 'trend', count: 2, min: 1, max: 5, avg: 3, p50: 1, p95: 5, p99: 5 }],
+    ['no samples', { type: 'counter', count: 0, rate: 0, tag_sets: [] }],
+    ['tag sets', {
+      type: 'trend', count: 5, min: 1, max: 5, avg: 3, p50: 3, p95: 5, p99: 5,
+      tag_sets: [
+        { tags: {}, count: 1, min: 1, max: 1, avg: 1, p50: 1, p95: 1, p99: 1, histogram },
+        { tags: { kind: 'big', region: 'eu' }, count: 4, min: 2, max: 5, avg: 3.5, p50: 3, p95: 5, p99: 5, histogram },
+      ],
+    }],
+    ['overflow set', { type: 'rate', count: 3, rate: 1, tag_sets: [{ tags: { overflow: 'true' }, count: 3, rate: 1 }] }],
+  ];
+  for (const [label, figures] of valid) {
+    const summary: any = summaryFromSamples({ samples: steadySamples({ seconds: 1, perSecond: 5, medianMs: 1, seed: 2 }) });
+    summary.custom_metrics = { m: figures };
+    assert.equal(validateSummary(summary), [], label);
+  }
+});
+
+customTagSets('a wrong tag set is named by its path', () => {
+  const cases: Array<[unknown, string]> = [
+    [{ type: 'trend', count: 1, tag_sets: [{ count: 1 }] }, "custom_metrics.m.tag_sets.0: must have required property 'tags'"],
+    [{ type: 'counter', count: 1, tag_sets: [{ tags: { id: 7 }, count: 1 }] }, 'custom_metrics.m.tag_sets.0.tags.id: must be string'],
+    [{ type: 'trend', count: 1, tag_sets: [{ tags: {}, count: 1, histogram: { count: 1 } }] }, "custom_metrics.m.tag_sets.0.histogram: must have required property 'hdr'"],
+    [{ type: 'trend', count: 1, tag_sets: {} }, 'custom_metrics.m.tag_sets: must be array'],
+    [{ type: 'histogram', count: 1 }, 'custom_metrics.m.type: must be equal to one of the allowed values'],
+  ];
+  for (const [figures, problem] of cases) {
+    const summary: any = summaryFromSamples({ samples: steadySamples({ seconds: 1, perSecond: 5, medianMs: 1, seed: 2 }) });
+    summary.custom_metrics = { m: figures };
+    assert.ok(validateSummary(summary).includes(problem), `${problem}\n  got: ${validateSummary(summary).join('\n  ')}`);
+  }
+});
+
+customTagSets.run();

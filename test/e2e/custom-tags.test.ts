@@ -1,0 +1,70 @@
+/**
+ * Tagged custom metrics end to end: a scenario file whose iteration calls
+ * `trend.add(ms, { kind: 'big' | 'small' })` against the fake proxy, thresholds filtered on a tag
+ * that pass (exit 0) or fail (exit 99), the tag sets in the results file (schema-valid, summing
+ * to the totals, agreeing with what the proxy received) and in the console summary.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
+import { ExitCode } from '../../runner/errors.ts';
+import { readResultsFile } from '../../runner/analysis/results-file.ts';
+import { TrendSink } from '../../runner/metrics/trend.ts';
+
+const data = (name: string) => fileURLToPath(new URL(`./data/${name}`, import.meta.url));
+
+const tagged = suite('custom metrics with tags: a scenario file end to end');
+
+tagged('thresholds on {kind:big} and {kind:small} judge each kind\'s samples: all pass, exit 0', async () => {
+  const temp = createTempDir();
+  try {
+    await withFakeProxy({}, async (proxy) => {
+      const resultsFile = join(temp.dir, 'results.json');
+      const { summary, exitCode, output } = await runAgainst(proxy, { scenarioFile: data('tagged-metrics.ts'), check: false, out: [resultsFile] });
+      assert.is(exitCode, ExitCode.ok, JSON.stringify(summary.thresholds));
+      assert.is(summary.thresholds.length, 8);
+      assert.ok(summary.thresholds.every((t) => t.ok));
+      assert.is(proxy.stats.messagesAccepted, 20);
+
+      const bytes = summary.custom_metrics['message_bytes']!;
+      assert.is(bytes.count, 20);
+      assert.equal(bytes.tag_sets!.map((set) => [set.tags, set.count]), [[{ kind: 'big' }, 10], [{ kind: 'small' }, 10]]);
+      // The sets' histograms hold every byte the proxy accepted (their sum is exact beside the histogram).
+      const sentBytes = bytes.tag_sets!.reduce((total, set) => total + TrendSink.decode(set.histogram!).sum / 1000, 0);
+      assert.is(sentBytes, proxy.stats.bytesAccepted);
+      const counter = summary.custom_metrics['sent_by_kind']!;
+      assert.equal([counter.count, counter.tag_sets!.map((set) => [set.tags, set.count])], [20, [[{ kind: 'big' }, 10], [{ kind: 'small' }, 10]]]);
+      const sendMs = summary.custom_metrics['send_ms']!;
+      assert.is(sendMs.tag_sets!.reduce((n, set) => n + set.count, 0), sendMs.count);
+
+      // The results file carries them and passes the schema (readResultsFile validates it).
+      const loaded = await readResultsFile(resultsFile);
+      assert.equal(loaded.summary!.custom_metrics, JSON.parse(JSON.stringify(summary.custom_metrics)));
+      // The console shows a trend's tag sets when it has several.
+      assert.match(output, /send_ms: trend, count 20[^\n]*\n {4}\{kind:big\}: count 10, avg [\d.]+, p95 [\d.]+, max [\d.]+\n {4}\{kind:small\}: count 10/);
+      assert.match(output, /✓ message_bytes\{kind:small\} {2}max<1000/);
+      // A count of a time trend is a number of samples, not a duration
+      assert.match(output, /✓ send_ms\{kind:big\} {2}count==10 [^\n]*\b10\b/);
+      assert.not.match(output, /send_ms\{kind:big\} {2}count==10 [^\n]*10(\.00)?ms/);
+    });
+  } finally {
+    temp.remove();
+  }
+});
+
+tagged('a failing threshold on {kind:big} fails the run with exit 99; the same on {kind:small} passes', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const { summary, exitCode, output } = await runAgainst(proxy, { scenarioFile: data('tagged-metrics-fail.ts'), check: false });
+    assert.is(exitCode, ExitCode.thresholdsFailed);
+    assert.equal(summary.thresholds.map((t) => [t.metric, t.condition, t.ok, t.actual]), [
+      ['message_bytes{kind:small}', 'max<1000', true, 'Subject: small\r\n\r\nhello\r\n'.length],
+      ['message_bytes{kind:big}', 'max<1000', false, 100_016],
+    ]);
+    assert.match(output, /✗ message_bytes\{kind:big\} {2}max<1000 {2}actual 100016/);
+    assert.is(proxy.stats.messagesAccepted, 20);
+  });
+});
+
+tagged.run();

@@ -1,0 +1,60 @@
+/**
+ * The console summary's custom metrics: a trend's tag sets are listed under it when it has more
+ * than one (as threshold filters name them), at most ten, and never for a single set.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { formatSummary } from '../../runner/outputs/console.ts';
+import { clearCustomMetrics, Counter, customMetrics, Trend } from '../../runner/metrics/custom.ts';
+import { customMetricsFigures } from '../../runner/outputs/summary.ts';
+import { steadySamples, summaryFromSamples } from '../analysis/summaries.ts';
+
+/** The console summary of a run whose scenario code recorded these custom samples. */
+function summaryText(record: () => void): string {
+  clearCustomMetrics(() => {});
+  record();
+  const summary = summaryFromSamples({ samples: steadySamples({ seconds: 1, perSecond: 5, medianMs: 1, seed: 1 }) });
+  summary.custom_metrics = customMetricsFigures(customMetrics(), 1000);
+  clearCustomMetrics();
+  return formatSummary(summary);
+}
+
+const tagLines = suite('console summary: tag sets of custom trends');
+
+tagLines('several tag sets: one line each under the trend, named as a threshold filter names them', () => {
+  const text = summaryText(() => {
+    const trend = new Trend('send_ms', true);
+    trend.add(1);
+    trend.add(10, { kind: 'big' });
+    trend.add(20, { kind: 'big' });
+    trend.add(2, { kind: 'small', account: 'a@b.c, d' });
+  });
+  assert.match(text, [
+    '  send_ms: trend, count 4, avg 8.25, p95 20, max 20',
+    '    (no tags): count 1, avg 1, p95 1, max 1',
+    '    {account:"a@b.c, d",kind:small}: count 1, avg 2, p95 2, max 2',
+    '    {kind:big}: count 2, avg 15, p95 20, max 20',
+  ].join('\n'));
+});
+
+tagLines('one tag set, or a metric that is not a trend: no tag-set lines', () => {
+  const text = summaryText(() => {
+    new Trend('only_big').add(5, { kind: 'big' });
+    const counter = new Counter('sent');
+    counter.add(1, { kind: 'big' });
+    counter.add(1, { kind: 'small' });
+  });
+  assert.match(text, '  only_big: trend, count 1, avg 5, p95 5, max 5\n  sent: counter, count 2, 2/s\n');
+});
+
+tagLines('more than ten tag sets: the first ten, then how many more', () => {
+  const text = summaryText(() => {
+    const trend = new Trend('by_shard');
+    for (let shard = 10; shard < 25; shard++) trend.add(shard, { shard: String(shard) });
+  });
+  assert.match(text, '    {shard:19}: count 1');
+  assert.not.match(text, '{shard:20}');
+  assert.match(text, '    … 5 more tag sets in the results file\n');
+});
+
+tagLines.run();
