@@ -1,6 +1,7 @@
 // Bundles the TypeScript sources into dist/ with esbuild (runs on `npm install` via `prepare`).
 // Dependencies stay external: they are installed next to us.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
@@ -34,7 +35,8 @@ const precompiledScenarioSchema = {
   },
 };
 
-await build({
+const result = await build({
+  metafile: true,
   entryPoints: { cli: 'runner/cli.ts', index: 'runner/index.ts' },
   outdir: 'dist',
   bundle: true,
@@ -51,3 +53,10 @@ await build({
   logLevel: 'warning',
   plugins: [precompiledScenarioSchema],
 });
+
+// Chunk names carry a content hash: remove the chunks of earlier builds, so dist/ (and npm pack)
+// holds only what this build wrote.
+const written = new Set(Object.keys(result.metafile.outputs).map((path) => relative('dist', path)));
+for (const name of readdirSync('dist')) {
+  if (/\.js(\.map)?$/.test(name) && !written.has(name)) rmSync(join('dist', name));
+}

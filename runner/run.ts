@@ -106,7 +106,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     if (command.concurrent !== undefined) overrides.vus ??= command.concurrent;
   }
 
-  const fixture = command.withFixture ? await startFixtureProcess(withFixtureTls(command.fixtureArgs ?? [], fileOptions, command.overrides.tls), stderr) : undefined;
+  const fixture = command.withFixture ? await startFixtureProcess(withFixtureTls(command.fixtureArgs ?? [], fileOptions, command.overrides.tls, command.overrides.scenario), stderr) : undefined;
   let outputs: RunOutput[] = [];
   let isReported = false;
   let removeSignals = () => {};
@@ -343,16 +343,25 @@ function installSignalHandlers(onFirst: (signal: NodeJS.Signals) => void, writeP
   };
 }
 
+/** TLS modes the fixture can serve. */
+const TLS_FIXTURE_MODES: readonly string[] = ['none', 'starttls', 'implicit'];
+
 /**
  * The fixture's --tls: as asked (--tls), else the TLS mode the scenario file's smtp options use,
  * so a STARTTLS or implicit-TLS scenario runs against a fixture that speaks it. One fixture
  * serves one mode: scenarios that want different ones need --tls (or a fixture each).
  */
-export function withFixtureTls(args: string[], file: ScenarioFileOptions | undefined, cliTls: TlsMode | undefined): string[] {
-  if (cliTls !== undefined || args.includes('--tls')) return args;
+export function withFixtureTls(args: string[], file: ScenarioFileOptions | undefined, cliTls: TlsMode | undefined, only?: readonly string[]): string[] {
+  if (args.includes('--tls')) return args;
+  if (cliTls !== undefined) return cliTls === 'none' ? args : [...args, '--tls', cliTls];
   const modes = new Set<TlsMode>();
-  for (const scenario of Object.values(file?.scenarios ?? {})) modes.add(scenario.smtp?.tls ?? file?.smtp?.tls ?? 'none');
-  if (modes.size === 0 && file?.smtp?.tls !== undefined) modes.add(file.smtp.tls);
+  for (const [name, scenario] of Object.entries(file?.scenarios ?? {})) {
+    if (only !== undefined && only.length > 0 && !only.includes(name)) continue;
+    const mode = scenario.smtp?.tls ?? file?.smtp?.tls ?? 'none';
+    // A misspelt mode is the option validation's to report (with a "did you mean"), not ours
+    if (TLS_FIXTURE_MODES.includes(mode)) modes.add(mode);
+  }
+  if (modes.size === 0 && file?.smtp?.tls !== undefined && TLS_FIXTURE_MODES.includes(file.smtp.tls)) modes.add(file.smtp.tls);
   if (modes.size > 1) {
     throw new UsageError(
       `--with-fixture: the scenarios use different TLS modes (${[...modes].join(', ')}) and the fixture serves one`,

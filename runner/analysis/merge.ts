@@ -423,9 +423,11 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
 /** Seconds per window of a timeline: its longest full window, as a power of two (1 for 1 s windows). */
 function windowSeconds(timeline: readonly TimelinePoint[]): number {
   // The last window is partial; folded timelines hold 2^k-second windows (and an odd shorter one).
-  let longestMs = 1000;
-  for (let i = 0; i < timeline.length - 1; i++) longestMs = Math.max(longestMs, timeline[i]!.windowMs);
-  return 2 ** Math.max(0, Math.round(Math.log2(longestMs / 1000)));
+  // Floor, with 10% slack, not round: a late tick (a 1.4 s window) must not halve the resolution,
+  // while a folded 2 s window that ended a little early (1.9 s) still counts as 2 s.
+  let power = 0;
+  for (let i = 0; i < timeline.length - 1; i++) power = Math.max(power, Math.floor(Math.log2((timeline[i]!.windowMs * 1.1) / 1000)));
+  return 2 ** power;
 }
 
 /** A window that completed messages, and where it is in the inputs (for errors). */

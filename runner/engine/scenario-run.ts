@@ -110,15 +110,22 @@ export class ScenarioRun implements ExecutorContext {
     this.publishVus();
   }
 
-  dropIteration(): void {
+  dropIteration(isAtEnd = false): void {
     const { name, executor, maxQueueWaitMs } = this.scenario;
     this.host.registry.noteDropped(name);
-    this.host.warnOnce(
-      `dropped:${name}`,
-      executor.endsWith('arrival-rate')
-        ? `scenario ${name}: no VU came free within maxQueueWait (${maxQueueWaitMs / 1000}s) of an iteration's planned start (dropped_iterations); raise maxVUs or lower the rate`
-        : `scenario ${name}: maxDuration ended before every iteration started (dropped_iterations); raise maxDuration or lower iterations`,
-    );
+    if (!executor.endsWith('arrival-rate')) {
+      this.host.warnOnce(`dropped:${name}`, `scenario ${name}: maxDuration ended before every iteration started (dropped_iterations); raise maxDuration or lower iterations`);
+    } else if (isAtEnd) {
+      this.host.warnOnce(
+        `dropped-at-end:${name}`,
+        `scenario ${name}: arrivals still waiting for a free VU when it ended were dropped (dropped_iterations; they are in no latency figure); raise maxVUs`,
+      );
+    } else {
+      this.host.warnOnce(
+        `dropped:${name}`,
+        `scenario ${name}: no VU came free within maxQueueWait (${maxQueueWaitMs / 1000}s) of an iteration's planned start (dropped_iterations); raise maxVUs or lower the rate`,
+      );
+    }
   }
 
   arrivalsPlanned(count: number): void {

@@ -39,9 +39,9 @@ export interface ExecutorContext {
   /**
    * Counts an iteration that never started (dropped_iterations); warns once. Arrival-rate
    * executors: no VU came free within maxQueueWait of its planned start, or it was still queued
-   * when the scenario ended; iteration-count executors: maxDuration ended first.
+   * when the scenario ended (`isAtEnd`); iteration-count executors: maxDuration ended first.
    */
-  dropIteration(): void;
+  dropIteration(isAtEnd?: boolean): void;
   /**
    * Reports how many arrivals wait in an arrival-rate executor's queue for a free VU now (the
    * arrivals_queued gauge), whenever that changes; warns once when arrivals first queue. A number

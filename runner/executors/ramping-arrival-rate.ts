@@ -140,7 +140,7 @@ export async function runArrivals(
   }
   isTakingQueued = false;
   const leftover = queue.clear();
-  for (let i = leftover; i > 0; i--) ctx.dropIteration();
+  for (let i = leftover; i > 0; i--) ctx.dropIteration(true);
   if (leftover > 0) ctx.setQueuedArrivals(0);
   await ctx.drain(scenario.gracefulStopMs);
   if (busyVus > 0) await new Promise<void>((resolve) => (onIdle = resolve));

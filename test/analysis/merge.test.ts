@@ -128,6 +128,15 @@ exact('timeline of a long run (windows folded to 2 s) merges into 2 s bins, exac
   });
 });
 
+exact('one late tick (a 1.45 s window) keeps 1 s bins; a folded 2 s window that closed early (1.85 s) still makes 2 s bins', () => {
+  const late = runA();
+  late.summary!.timeline[1] = { ...late.summary!.timeline[1]!, windowMs: 1450 };
+  assert.ok(mergeResults([late, runB()]).summary.timeline.every((p) => p.windowMs <= 1000), 'a late tick halved the resolution');
+  const early = runA();
+  early.summary!.timeline[1] = { ...early.summary!.timeline[1]!, windowMs: 1850 };
+  assert.is(mergeResults([early, runB()]).summary.timeline[0]!.windowMs, 2000);
+});
+
 exact('groups add: one file\'s group keeps its percentiles, a shared group keeps exact count, extremes and mean', () => {
   const { summary } = mergeResults([runA(), runB()]);
   const whole = union();

@@ -47,6 +47,8 @@ interface FakeContext extends ExecutorContext {
   dropped: number;
   /** The virtual instant of every dropIteration call, in order. */
   readonly droppedAtMs: number[];
+  /** dropIteration's isAtEnd flag, per drop. */
+  readonly droppedAtEnd: boolean[];
   completed: number;
   interrupted: number;
   /** waitUntil calls. */
@@ -107,6 +109,7 @@ function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptio
     allocatedVus: [],
     dropped: 0,
     droppedAtMs: [],
+    droppedAtEnd: [],
     completed: 0,
     interrupted: 0,
     waits: 0,
@@ -162,9 +165,10 @@ function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptio
     arrivalsPlanned(count: number): void {
       ctx.planned.push([nowMs, count]);
     },
-    dropIteration(): void {
+    dropIteration(isAtEnd = false): void {
       ctx.dropped++;
       ctx.droppedAtMs.push(nowMs);
+      ctx.droppedAtEnd.push(isAtEnd);
     },
     drain(graceMs: number): Promise<void> {
       ctx.drains.push({ atMs: nowMs, graceMs });
@@ -589,6 +593,8 @@ queue('maxQueueWait: an arrival that has waited that long is dropped at that ins
   };
   // 80…160 expire at 115…195 while the VU runs 70; 170, 180 and 190 are still waiting at the end.
   assert.equal(ctx.droppedAtMs, [...expiries(10, 60), ...expiries(80, 160), 200, 200, 200]);
+  // Only the three still waiting at the end are flagged as dropped at the end (their own warning)
+  assert.equal(ctx.droppedAtEnd, [...expiries(10, 60), ...expiries(80, 160)].map(() => false).concat([true, true, true]));
   assert.is(ctx.started.length + ctx.dropped, 20);
 });
 

@@ -306,9 +306,16 @@ Runs('withFixtureTls: --tls wins, else the one mode the scenarios use; two modes
     [[], file(undefined, 'implicit', 'implicit'), undefined, ['--tls', 'implicit']],
     [['--delay', 'message=5'], file('starttls', 'starttls'), undefined, ['--delay', 'message=5', '--tls', 'starttls']],
     [['--tls', 'none'], file('starttls', undefined), 'none', ['--tls', 'none']],
-    [[], file('none', 'starttls', undefined), 'implicit', []],
+    // --tls given to runCommand without fixture args (a program, not the CLI): the fixture follows it
+    [[], file('none', 'starttls', undefined), 'implicit', ['--tls', 'implicit']],
+    [[], file('none', 'starttls', undefined), 'none', []],
   ];
   for (const [args, options, cliTls, expected] of cases) assert.equal(withFixtureTls(args, options, cliTls), expected, JSON.stringify([args, options, cliTls]));
+  // --scenario: only the chosen scenarios' modes count (s1 wants starttls, s0 and s2 none)
+  assert.equal(withFixtureTls([], file(undefined, undefined, 'starttls', undefined), undefined, ['s1']), ['--tls', 'starttls']);
+  assert.equal(withFixtureTls([], file(undefined, undefined, 'starttls', undefined), undefined, ['s0', 's2']), []);
+  // A misspelt mode is left to option validation (its message says "did you mean")
+  assert.equal(withFixtureTls([], file('startls' as TlsMode, undefined), undefined), []);
   assert.throws(() => withFixtureTls([], file('none', 'starttls', undefined), undefined), (error: unknown) => error instanceof UsageError && /none, starttls|starttls, none/.test(error.message));
 });
 
