@@ -57,14 +57,14 @@ const startOtherProxyAdmin = () =>
     else json(response, 200, { success: true, total_accounts: 1, accounts: [{ email: 'other@elsewhere.test' }] });
   });
 
-/** "This SMTP server is full": greets every connection with 421 and hangs up. */
-async function startFullSmtpServer(): Promise<FakeServer> {
+/** A raw TCP server on 127.0.0.1 that runs `onConnection` per client; close() ends every socket. */
+async function startRawServer(onConnection: (socket: Socket) => void): Promise<FakeServer> {
   const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
-    socket.end('421 4.3.2 Too many connected clients, try again in a moment\r\n');
+    onConnection(socket);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -75,6 +75,11 @@ async function startFullSmtpServer(): Promise<FakeServer> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** "This SMTP server is full": greets every connection with 421 and hangs up. */
+function startFullSmtpServer(): Promise<FakeServer> {
+  return startRawServer((socket) => socket.end('421 4.3.2 Too many connected clients, try again in a moment\r\n'));
 }
 
 /** A loopback port nothing listens on: taken from the OS, then released. */
@@ -517,12 +522,8 @@ security('an unreadable --tls-ca: invalid options naming the file', async () => 
 });
 
 /** "This server quotes what it was sent": refuses AUTH with the command and both secrets in its reply. */
-async function startEchoingServer(password: string, token: string): Promise<FakeServer> {
-  const sockets = new Set<Socket>();
-  const server = createNetServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
+function startEchoingServer(password: string, token: string): Promise<FakeServer> {
+  return startRawServer((socket) => {
     socket.write('220 echo.test ready\r\n');
     socket.on('data', (chunk) => {
       for (const line of chunk.toString('latin1').split('\r\n').filter((text) => text !== '')) {
@@ -532,15 +533,6 @@ async function startEchoingServer(password: string, token: string): Promise<Fake
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 security('--password and --token never show, even when the server quotes them (text and --json)', async () => {
