@@ -213,7 +213,12 @@ export function explainSmtpFailure(facts: CheckFacts, probe: SmtpProbe, failure:
         step: 'mail',
         side: 'smtp',
         message: `${failure.phase === 'mail' ? `MAIL FROM:<${probe.from}>` : 'RSET'} failed at ${at}: ${what}`,
-        hint: `the proxy accepted AUTH but refuses the envelope: is --from the authenticated account? look for errors: tail -f ${PROXY_LOG} | grep -i "error"`,
+        hint: !probe.isAuth
+          ? // RFC 4954 §6: 530 = authentication required; the check was told to skip AUTH
+            failure.code === 530
+            ? 'the server wants AUTH before MAIL (530) and the check skipped it (--no-auth / --auth none): drop that flag (AUTH PLAIN as --from is the default)'
+            : `the server refuses the envelope without AUTH (the check skipped it: --no-auth / --auth none): try with AUTH, or look for errors: tail -f ${PROXY_LOG} | grep -i "error"`
+          : `the proxy accepted AUTH but refuses the envelope: is --from the authenticated account? look for errors: tail -f ${PROXY_LOG} | grep -i "error"`,
       };
     default:
       return { step: 'quit', side: 'smtp', message: `${failure.phase} failed at ${at}: ${what}`, hint: `check the proxy's log: tail -f ${PROXY_LOG}` };

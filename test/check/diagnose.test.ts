@@ -159,6 +159,18 @@ const SMTP_CASES: Array<{ name: string; facts: CheckFacts; message: RegExp; hint
     message: /^MAIL FROM:<test@example\.com> failed at 127\.0\.0\.1:2525: 550 no$/,
     hint: /is --from the authenticated account/,
   },
+  {
+    name: 'MAIL refused with 530 when the check skipped AUTH (--no-auth)',
+    facts: facts({ probes: [probeWith({ phase: 'mail', code: 530, enhanced: '5.7.0', text: 'Authentication required' }, { isAuth: false })] }),
+    message: /^MAIL FROM:<test@example\.com> failed at 127\.0\.0\.1:2525: 530/,
+    hint: /wants AUTH before MAIL \(530\) and the check skipped it \(--no-auth/,
+  },
+  {
+    name: 'MAIL refused otherwise without AUTH',
+    facts: facts({ probes: [probeWith({ phase: 'mail', code: 550, text: 'no' }, { isAuth: false })] }),
+    message: /^MAIL FROM:<test@example\.com> failed at 127\.0\.0\.1:2525: 550 no$/,
+    hint: /refuses the envelope without AUTH/,
+  },
 ];
 
 for (const c of SMTP_CASES) {
