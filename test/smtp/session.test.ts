@@ -7,6 +7,7 @@ import type { ResolvedSmtp } from '../../runner/scenario/resolved.ts';
 import { SmtpSession, type SessionRecorder } from '../../runner/smtp/session.ts';
 import { DEADLINE_RESOLUTION_MS, isDeadlineTickerRunning, watchedDeadlineCount } from '../../runner/smtp/deadlines.ts';
 import { startFakeProxy } from '../../fixtures/fake-proxy.ts';
+import { generatedBody } from '../../runner/smtp/message.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A scripted fake SMTP server: answers each command from a script, per occurrence if needed.
@@ -503,6 +504,110 @@ Faults('QUIT: no reply after acceptance times out as an after-accept error', asy
     assert.is(await session.sendMessage(), undefined);
     assert.equal(recorder.afterAccept.map((failure) => [failure.phase, failure.error]), [['quit', 'TIMEOUT']]);
   }, 150);
+});
+
+/**
+ * A misbehaving server that answers ahead of what it has read: after 354 it answers 250 to the
+ * message, then to the next MAIL, RCPT and DATA (one reply per chunk, 80 ms apart), all without
+ * reading, and reads nothing for `pauseMs`. So the client writes its second message while the
+ * first one's bytes are still queued in its socket (the buffers are full). Then it reads
+ * everything and answers the second message's end normally. Returns the messages as received.
+ */
+async function startEarlyAnsweringServer(pauseMs: number): Promise<{ port: number; messages: string[]; close(): Promise<void> }> {
+  const messages: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.setEncoding('latin1');
+    let buffered = '';
+    let inData = false;
+    let isEarly = true;
+    /** Commands already answered ahead: their replies are not sent again when they are read. */
+    let answeredAhead = 0;
+    const onData = (chunk: string): void => {
+      buffered += chunk;
+      for (;;) {
+        if (inData) {
+          const end = buffered.indexOf('\r\n.\r\n');
+          if (end < 0) return;
+          messages.push(buffered.slice(0, end));
+          buffered = buffered.slice(end + 5);
+          inData = false;
+          if (!isEarly) socket.write('250 2.0.0 OK\r\n');
+          isEarly = false;
+          continue;
+        }
+        const eol = buffered.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = buffered.slice(0, eol);
+        buffered = buffered.slice(eol + 2);
+        const verb = line.slice(0, 4).toUpperCase();
+        if (answeredAhead > 0 && (verb === 'MAIL' || verb === 'RCPT' || verb === 'DATA')) {
+          answeredAhead--;
+          if (verb === 'DATA') inData = true;
+          continue;
+        }
+        if (verb === 'EHLO') socket.write('250-early.test\r\n250 AUTH PLAIN\r\n');
+        else if (verb === 'AUTH') socket.write('235 2.7.0 OK\r\n');
+        else if (verb === 'DATA') {
+          inData = true;
+          socket.write('354 go ahead\r\n');
+          if (isEarly) {
+            // The first message "accepted" before a byte of it is read, then the next envelope
+            // answered ahead, one reply per chunk; read nothing for a while
+            const ahead = ['250 2.0.0 early', '250 2.1.0 OK', '250 2.1.5 OK', '354 go ahead'];
+            ahead.forEach((reply, i) => setTimeout(() => socket.write(`${reply}\r\n`), 80 * (i + 1)));
+            answeredAhead = 3;
+            socket.pause();
+            setTimeout(() => socket.resume(), pauseMs);
+          }
+        } else if (verb === 'QUIT') socket.end('221 bye\r\n');
+        else socket.write('250 OK\r\n');
+      }
+    };
+    socket.on('data', onData);
+    socket.write('220 early.test ready\r\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    messages,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+Flow('a message still queued in the socket when the next is written is not overwritten (the reused buffer is replaced)', async () => {
+  const server = await startEarlyAnsweringServer(600);
+  // 16 MB: more than loopback's socket buffers hold, so the first message is still queued when
+  // the early 250 lets the session write the second
+  const messageSize = 16 * 1024 * 1024;
+  const recorder = new TestRecorder();
+  const session = new SmtpSession({ host: '127.0.0.1', port: server.port }, smtpOptions({ messagesPerConnection: 2, messageSize, rsetBetweenMessages: false }, 20_000), recorder);
+  try {
+    // Heads of different lengths: a buffer reused under a queued write would shift its tail
+    const sequences = [1, 1_000_000_000];
+    for (const sequence of sequences) {
+      session.sequence = sequence;
+      assert.is(await session.sendMessage(), undefined);
+    }
+    assert.is(server.messages.length, 2);
+    // The body less its last CRLF, which belongs to the end-of-data line here
+    const body = generatedBody(messageSize).toString('latin1').slice(0, -2);
+    server.messages.forEach((message, index) => {
+      assert.match(message, new RegExp(`\\r\\nSubject: runner load test #${sequences[index]}\\r\\n`), `message ${index + 1}'s head`);
+      assert.is(message.match(/Subject:/g)!.length, 1, `message ${index + 1} holds one head`);
+      assert.ok(message.slice(message.indexOf('\r\n\r\n') + 4) === body, `message ${index + 1}'s body differs from the generated body`);
+    });
+  } finally {
+    session.close();
+    await server.close();
+  }
 });
 
 const Reuse = suite('session: what happens to the connection after a failure');
