@@ -45,6 +45,15 @@ const LOCAL_RESOURCE_ERRORS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 
 /** How long a VU pauses after such an error before its next iteration. */
 export const LOCAL_RESOURCE_PAUSE_MS = 100;
 
+/**
+ * How long a closed-model VU pauses after a refused connect (nothing listens: the proxy is down
+ * or restarting). Without it each VU retried at once: a 300 ms outage with 4 VUs counted 1,806
+ * failures, a count set by how fast the loop spins rather than by the outage, and enough to
+ * swamp a long run's success rate. With it, an outage counts about 10 failures per VU per second.
+ * Arrival-rate executors keep their schedule: their arrivals are not paused.
+ */
+export const REFUSED_PAUSE_MS = 100;
+
 export class ScenarioRun implements ExecutorContext {
   readonly scenario: ResolvedScenario;
   /** performance.now() when the scenario started. */
@@ -170,7 +179,10 @@ export class ScenarioRun implements ExecutorContext {
         const failure = await session.sendMessage();
         // Out of file descriptors or local ports: retrying at once would spin through thousands of
         // failures a second. A short pause lets sockets close (the failure is already counted).
-        if (failure?.error !== undefined && LOCAL_RESOURCE_ERRORS.has(failure.error)) await sleep(LOCAL_RESOURCE_PAUSE_MS);
+        if (failure?.error !== undefined) {
+          if (LOCAL_RESOURCE_ERRORS.has(failure.error)) await sleep(LOCAL_RESOURCE_PAUSE_MS);
+          else if (failure.error === 'ECONNREFUSED' && intendedStartMs === undefined) await sleep(REFUSED_PAUSE_MS);
+        }
       }
     } finally {
       this.busy.delete(state);

@@ -16,6 +16,7 @@ import type { ErrorFigure, Summary } from '../../runner/outputs/summary.ts';
 import type { Phase } from '../../runner/smtp/phases.ts';
 import { ExitCode } from '../../runner/errors.ts';
 import { createTextSink } from '../helpers.ts';
+import { REFUSED_PAUSE_MS } from '../../runner/engine/scenario-run.ts';
 
 /** Reply timeout of every phase in these runs, ms: short, so never-answered cases end quickly. */
 const TIMEOUT_MS = 300;
@@ -451,11 +452,14 @@ outages('the server is killed mid-run and restarted on the same port: the gap co
   const port = first.port;
   let second: FaultServer | undefined;
   /** Kill once the run is under way (a few messages in), restart after a 300 ms gap; bounded waits. */
+  let gapMs = 0;
   const outage = (async () => {
     for (let waitedMs = 0; first.stats.messagesAccepted < 10 && waitedMs < 5000; waitedMs += 5) await sleep(5);
+    const downMs = performance.now();
     await first.close();
     await sleep(300);
     second = await startFaultServer({ port, seed: 2 });
+    gapMs = performance.now() - downMs;
   })();
   try {
     const summary = await runLoad(port, { executor: { executor: 'constant-vus', vus: 4, duration: '1500ms', gracefulStop: '2s' } });
@@ -464,6 +468,11 @@ outages('the server is killed mid-run and restarted on the same port: the gap co
     const refused = results.errors.filter((e) => e.error === 'ECONNREFUSED');
     assert.equal(refused.map((e) => e.phase), ['connect']);
     assert.ok(refused[0]!.count > 0);
+    // Each VU pauses REFUSED_PAUSE_MS after a refused connect: about gap / 100 ms refusals per VU,
+    // not as many as the loop can spin (1,806 with 4 VUs before the pause)
+    const vus = 4;
+    const mostRefused = vus * (Math.ceil(gapMs / REFUSED_PAUSE_MS) + 2);
+    assert.ok(refused[0]!.count <= mostRefused, `${refused[0]!.count} refused connects in a ${Math.round(gapMs)} ms outage, more than ${mostRefused}`);
     // Messages in flight when the server died fail once each with a socket error, at most one per VU
     // (a connect still completing meets the RST of the dying listener: connect ECONNRESET)
     const others = results.errors.filter((e) => e.error !== 'ECONNREFUSED');
