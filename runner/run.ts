@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from './scenario/load.ts';
 import { resolveOptions, type CliOverrides } from './scenario/options.ts';
 import type { ScenarioFileOptions, TlsMode } from './scenario/types.ts';
+import { TLS_MODES } from './smtp/tls.ts';
 import type { ResolvedOptions } from './scenario/resolved.ts';
 import { DEFAULTS } from './scenario/defaults.ts';
-import { compileThresholds, evaluateThresholds, findAbortingFailures, formatThresholdMs, type ThresholdDefinition } from './thresholds/index.ts';
+import { compileThresholds, evaluateThresholds, findAbortingFailures, formatThresholdActual, type ThresholdDefinition } from './thresholds/index.ts';
 import { clearCustomMetrics, customMetrics } from './metrics/custom.ts';
 import { BUILT_IN_METRICS, SYSTEM_TAGS, type MetricInfo } from './metrics/catalogue.ts';
 import type { MetricsRegistry } from './metrics/registry.ts';
@@ -299,7 +300,7 @@ function abortCheckFor(defs: ThresholdDefinition[]) {
   return (registry: MetricsRegistry, elapsedMs: number): string | undefined => {
     const failed = findAbortingFailures(defs, (key) => registry.values(key.metric, key.tags, elapsedMs), elapsedMs)[0];
     if (!failed) return undefined;
-    const actual = failed.actual === undefined ? 'no samples' : isTime.get(failed.metricKey) && failed.aggregation !== 'count' ? formatThresholdMs(failed.actual) : String(failed.actual);
+    const actual = failed.actual === undefined ? 'no samples' : formatThresholdActual(failed, isTime.get(failed.metricKey) ?? false);
     return `threshold ${failed.metricKey} ${failed.source} failed (actual ${actual}) with abortOnFail`;
   };
 }
@@ -343,9 +344,6 @@ function installSignalHandlers(onFirst: (signal: NodeJS.Signals) => void, writeP
   };
 }
 
-/** TLS modes the fixture can serve. */
-const TLS_FIXTURE_MODES: readonly string[] = ['none', 'starttls', 'implicit'];
-
 /**
  * The fixture's --tls: as asked (--tls), else the TLS mode the scenario file's smtp options use,
  * so a STARTTLS or implicit-TLS scenario runs against a fixture that speaks it. One fixture
@@ -359,9 +357,9 @@ export function withFixtureTls(args: string[], file: ScenarioFileOptions | undef
     if (only !== undefined && only.length > 0 && !only.includes(name)) continue;
     const mode = scenario.smtp?.tls ?? file?.smtp?.tls ?? 'none';
     // A misspelt mode is the option validation's to report (with a "did you mean"), not ours
-    if (TLS_FIXTURE_MODES.includes(mode)) modes.add(mode);
+    if ((TLS_MODES as readonly string[]).includes(mode)) modes.add(mode);
   }
-  if (modes.size === 0 && file?.smtp?.tls !== undefined && TLS_FIXTURE_MODES.includes(file.smtp.tls)) modes.add(file.smtp.tls);
+  if (modes.size === 0 && file?.smtp?.tls !== undefined && (TLS_MODES as readonly string[]).includes(file.smtp.tls)) modes.add(file.smtp.tls);
   if (modes.size > 1) {
     throw new UsageError(
       `--with-fixture: the scenarios use different TLS modes (${[...modes].join(', ')}) and the fixture serves one`,

@@ -1,6 +1,6 @@
 /** `runner fixture`: the built-in fake proxy as a process. */
 import { Option, type Command } from 'commander';
-import { collect, integer, port } from './flags.ts';
+import { collect, integer, port, TLS_MODES } from './flags.ts';
 
 /** Adds `fixture` to the program. */
 export function registerFixtureCommand(program: Command): void {
@@ -20,7 +20,7 @@ export function registerFixtureCommand(program: Command): void {
     .option('--max-concurrent-messages <n>', 'messages worked on at once (end of data to reply); more wait in line', integer(1, '--max-concurrent-messages'))
     .option('--seed <n>', 'seed for delays and failures', integer(0, '--seed'))
     .option('--stall <atMs+durationMs>', 'hold every SMTP reply back from atMs after the start for durationMs, e.g. 3000+2000; repeatable', collect)
-    .addOption(new Option('--tls <mode>', 'TLS with a self-signed certificate made at startup (openssl): starttls (offered after EHLO) or implicit (port 465 style); default none, STARTTLS hidden like the real proxy').choices(['none', 'starttls', 'implicit']).default('none'))
+    .addOption(new Option('--tls <mode>', 'TLS with a self-signed certificate made at startup (openssl): starttls (offered after EHLO) or implicit (port 465 style); default none, STARTTLS hidden like the real proxy').choices([...TLS_MODES]).default('none'))
     .option('--json', 'print one JSON line {port, adminPort} when ready (for scripts)')
     .action(async (flags: Record<string, any>) => {
       // smtp-server loads only for this command, not with every `runner run`.

@@ -5,8 +5,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseDurationMs } from '../scenario/duration.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
-import type { AuthMechanism, TlsMode } from '../scenario/types.ts';
+import type { AuthMechanism } from '../scenario/types.ts';
 import { RunnerError } from '../errors.ts';
+import { TLS_MODES } from '../smtp/tls.ts';
 
 /** Parser for a whole number ≥ `min`; `what` names the flag in the message. */
 export function integer(min: number, what: string) {
@@ -75,8 +76,8 @@ export function keyValues(pairs: string[] | undefined, flag: string): Record<str
 /** What --auth takes ('none': no AUTH, like --no-auth). */
 export const AUTH_MECHANISMS: readonly AuthMechanism[] = ['plain', 'login', 'xoauth2', 'none'];
 
-/** What --tls takes. */
-export const TLS_MODES: readonly TlsMode[] = ['none', 'starttls', 'implicit'];
+/** What --tls takes (defined with the TLS code). */
+export { TLS_MODES };
 
 /** Parser for one of `choices`; `flag` names the flag in the message, which lists the choices. */
 export function choice<T extends string>(choices: readonly T[], flag: string) {

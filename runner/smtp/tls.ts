@@ -11,6 +11,10 @@ import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'n
 import { isIP, type Socket } from 'node:net';
 import type { Failure } from './api.ts';
 import type { ResolvedSmtp } from '../scenario/resolved.ts';
+import type { TlsMode } from '../scenario/types.ts';
+
+/** Every TLS mode (--tls, smtp.tls, the fixture's --tls). */
+export const TLS_MODES: readonly TlsMode[] = ['none', 'starttls', 'implicit'];
 
 /** What the session hears from the TLS socket. */
 export interface TlsListener {

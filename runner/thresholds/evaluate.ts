@@ -158,7 +158,8 @@ function formatPlain(value: number): string {
   return Number.isInteger(value) ? String(value) : String(+value.toFixed(4));
 }
 
-function formatActual(r: ThresholdResult, metricIsTime: boolean): string {
+/** A measured value as people read it: a time metric's durations in µs/ms/s; counts, rates and other values plain. */
+export function formatThresholdActual(r: ThresholdResult, metricIsTime: boolean): string {
   const actual = r.actual!;
   if (r.aggregation === 'count') return formatPlain(actual);
   if (r.aggregation === 'rate') {
@@ -170,6 +171,6 @@ function formatActual(r: ThresholdResult, metricIsTime: boolean): string {
 
 /** Formats one result line for the summary, e.g. `✓ smtp_txn_duration  p(95)<0.5s  actual 231.4ms` (plain text, no colour). */
 export function formatThresholdResult(r: ThresholdResult, metricIsTime: boolean): string {
-  const measured = r.actual === undefined ? 'no samples (judged as 0, like k6)' : `actual ${formatActual(r, metricIsTime)}`;
+  const measured = r.actual === undefined ? 'no samples (judged as 0, like k6)' : `actual ${formatThresholdActual(r, metricIsTime)}`;
   return `${r.ok ? '✓' : '✗'} ${r.metricKey}  ${r.source}  ${measured}`;
 }

@@ -244,6 +244,13 @@ Steps('starttls: ehlo() upgrades and resolves with the EHLO reply on the secure 
 
 const Runs = suite('runner run with TLS: the tls phase in the summary');
 
+/** `runner run --with-fixture` in-process (the fixture a child process), its output in a text sink. */
+async function runWithFixture(command: Omit<Parameters<typeof runCommand>[0], 'withFixture' | 'out' | 'watchPid' | 'progressIntervalMs' | 'stdout' | 'stderr'>) {
+  const sink = createTextSink();
+  const outcome = await runCommand({ ...command, withFixture: true, out: false, watchPid: false, progressIntervalMs: 60_000, stdout: sink, stderr: sink });
+  return { outcome, text: sink.text() };
+}
+
 for (const mode of ['starttls', 'implicit'] as const) {
   Runs(`${mode} against the fake proxy in-process (--tls-ca its certificate), preflight included`, async () => {
     await withProxy(mode, async (proxy) => {
@@ -256,39 +263,20 @@ for (const mode of ['starttls', 'implicit'] as const) {
   });
 
   Runs(`${mode} with --with-fixture --tls: the fixture's certificate is trusted, verification stays on`, async () => {
-    const sink = createTextSink();
-    const outcome = await runCommand({
-      withFixture: true,
-      fixtureArgs: ['--tls', mode],
-      numEmails: 6,
-      concurrent: 2,
-      overrides: { tls: mode },
-      out: false,
-      watchPid: false,
-      progressIntervalMs: 60_000,
-      stdout: sink,
-      stderr: sink,
-    });
-    assert.is(outcome.exitCode, 0, sink.text());
+    const { outcome, text } = await runWithFixture({ fixtureArgs: ['--tls', mode], numEmails: 6, concurrent: 2, overrides: { tls: mode } });
+    assert.is(outcome.exitCode, 0, text);
     assert.is(outcome.summary.results.successful, 6);
     assert.ok(outcome.options.scenarios[0]!.smtp.isTlsVerified);
-    assert.match(sink.text(), /Fake proxy received: 6 messages/);
+    assert.match(text, /Fake proxy received: 6 messages/);
   });
 }
 
 Runs('--with-fixture follows the scenario file\'s TLS mode when --tls is not given', async () => {
-  const sink = createTextSink();
-  const outcome = await runCommand({
-    withFixture: true,
+  const { outcome, text } = await runWithFixture({
     scenario: { smtp: { tls: 'starttls' }, scenarios: { s: { executor: 'shared-iterations', vus: 2, iterations: 4 } } },
     overrides: {},
-    out: false,
-    watchPid: false,
-    progressIntervalMs: 60_000,
-    stdout: sink,
-    stderr: sink,
   });
-  assert.is(outcome.exitCode, 0, sink.text());
+  assert.is(outcome.exitCode, 0, text);
   assert.is(outcome.summary.results.successful, 4);
   assert.ok(outcome.summary.results.phases['tls'] !== undefined, 'no tls phase: the fixture did not speak STARTTLS');
   assert.ok(outcome.options.scenarios[0]!.smtp.isTlsVerified);
