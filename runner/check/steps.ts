@@ -7,8 +7,7 @@
  * The SMTP probe drives the load's own SmtpSession through its step API (read-only use, with a
  * recorder that only keeps phase times), so a check talks to the server exactly like the load will.
  */
-import { get as httpGet } from 'node:http';
-import { get as httpsGet } from 'node:https';
+import { createRequire } from 'node:module';
 import { SmtpSession, type SessionRecorder, type SessionTarget } from '../smtp/session.ts';
 import { SmtpStepError, type Failure, type Reply } from '../smtp/api.ts';
 import { PHASES, PHASE_INDEX, type Phase } from '../smtp/phases.ts';
@@ -17,6 +16,8 @@ import type { SaslMechanism } from '../smtp/auth.ts';
 import type { ResolvedSmtp } from '../scenario/resolved.ts';
 import type { TlsMode } from '../scenario/types.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
+
+const require = createRequire(import.meta.url);
 
 /**
  * The steps of a check, in the order they run and print. 'tls' only with --tls: right after
@@ -450,7 +451,8 @@ export function probeHttp(url: string, timeoutMs: number): Promise<HttpProbe> {
       settle(undefined, undefined, 'invalid URL');
       return;
     }
-    const get = parsed.protocol === 'https:' ? httpsGet : parsed.protocol === 'http:' ? httpGet : undefined;
+    // node:http(s) load here, not with the module: a run that checks nothing skips them.
+    const get = parsed.protocol === 'https:' ? (require('node:https') as typeof import('node:https')).get : parsed.protocol === 'http:' ? (require('node:http') as typeof import('node:http')).get : undefined;
     if (get === undefined) {
       settle(undefined, undefined, `unsupported protocol ${parsed.protocol}`);
       return;

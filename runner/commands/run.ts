@@ -1,7 +1,7 @@
 /** `runner run`: flags → RunCommandOptions → run.ts. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { resolve as resolvePath } from 'node:path';
-import { createInterface } from 'node:readline/promises';
+import { isatty } from 'node:tty';
 import { REAL_MAIL_FREE_MESSAGES } from '../safety.ts';
 import { runCommand } from '../run.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
@@ -145,8 +145,10 @@ function debugSessions(value: string): number {
 
 /** Asks on the terminal (stdin and stderr both TTYs), or undefined when there is none (CI). */
 function terminalQuestion(): ((question: string) => Promise<string>) | undefined {
-  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  // isatty, not process.stdin.isTTY: that getter sets up the stdin stream, which most runs never read.
+  if (!isatty(0) || !isatty(2)) return undefined;
   return async (question) => {
+    const { createInterface } = await import('node:readline/promises');
     const lines = createInterface({ input: process.stdin, output: process.stderr });
     try {
       return await lines.question(question);

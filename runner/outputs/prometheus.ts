@@ -42,7 +42,7 @@
  * lingers only when the endpoint was scraped during the run: nobody watching, nobody waits.
  * Dropped iterations are a counter, not a gauge: they only grow, and rate() needs a counter.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Counter, Gauge, Registry, Metric } from 'prom-client';
 import type { EngineListener, ScenarioProgress } from '../engine/events.ts';
@@ -434,6 +434,8 @@ export function createPrometheusOutput(options: MetricsEndpointOptions): Metrics
     async prepare(context: OutputContext) {
       stderr = context.stderr;
       exporter = new PrometheusExporter(context.options.scenarios.map((s) => s.name));
+      // node:http loads only for a run with an endpoint.
+      const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
       const candidate = createServer(serve);
       await new Promise<void>((resolve, reject) => {
         candidate.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, host, options.port)));
