@@ -201,10 +201,13 @@ scarce('arrivals wait for a VU and are charged the wait: response p99 ≈ S − 
   assert.ok(longest >= expectedLongest * 0.85 && longest <= stalledArrivals + 5, `longest queue ${longest}, expected ≈ ${expectedLongest}: ${queues}`);
   const peak = timeline.find((point) => point.queued === longest)!;
   assert.ok(peak.t >= 6 && peak.t <= 8, `the longest queue is not where the stall (≈ 4.5–6.5 s) ends: ${queues}`);
-  const waiting = timeline.filter((point) => (point.queued ?? 0) > maxVUs);
+  // A queue the stall made, not a pause of this process: a GC or a busy machine delaying the
+  // event loop ~100 ms queues a handful (seen in a full-suite run: 4 at t = 2 s), the stall 24, 74, 99.
+  const PAUSE_QUEUE = 10;
+  const waiting = timeline.filter((point) => (point.queued ?? 0) > PAUSE_QUEUE);
   assert.ok(waiting.length >= 2 && waiting.length <= 4 && waiting.every((point) => point.t >= 4.5 && point.t <= 8.5), `windows with a queue: ${queues}`);
   // A window's queued is its maximum: a late timer may start two overdue arrivals together at the end
-  assert.ok(timeline.at(-1)!.queued! <= maxVUs, `the queue drained: ${queues}`);
+  assert.ok(timeline.at(-1)!.queued! <= PAUSE_QUEUE, `the queue drained: ${queues}`);
   assert.match(output, `warning: all ${maxVUs} VUs of scenario steady are busy: arrivals wait for a free VU and their wait counts in response time; raise maxVUs`);
   assert.is(output.split('are busy: arrivals wait').length, 2, 'the queue warning is given once');
   assert.not.match(output, 'dropped_iterations', 'no drop warning: nothing was dropped');
