@@ -2,6 +2,7 @@
  * Shared test helpers: a stream that collects what is written, a temp folder, and a fake proxy
  * started for one test and always closed.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,4 +56,24 @@ export async function runAgainst(
     stderr,
   });
   return { ...outcome, output: stdout.text() + stderr.text() };
+}
+
+/** A raw TCP server on 127.0.0.1 that runs `onConnection` per client (socket errors ignored); close() ends every socket. */
+export async function startRawServer(onConnection: (socket: Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -5,11 +5,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
+import { createTextSink, runAgainst, startRawServer, withFakeProxy } from '../helpers.ts';
 import { runCli } from '../cli-process.ts';
 import { runCheck, type CheckReport } from '../../runner/check/check.ts';
 import { runCheckCommand } from '../../runner/commands/check.ts';
@@ -56,26 +56,6 @@ const startOtherProxyAdmin = () =>
     if (request.url === '/health') json(response, 200, { status: 'healthy', service: 'xoauth2-proxy-admin' });
     else json(response, 200, { success: true, total_accounts: 1, accounts: [{ email: 'other@elsewhere.test' }] });
   });
-
-/** A raw TCP server on 127.0.0.1 that runs `onConnection` per client; close() ends every socket. */
-async function startRawServer(onConnection: (socket: Socket) => void): Promise<FakeServer> {
-  const sockets = new Set<Socket>();
-  const server = createNetServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    onConnection(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** "This SMTP server is full": greets every connection with 421 and hangs up. */
 function startFullSmtpServer(): Promise<FakeServer> {

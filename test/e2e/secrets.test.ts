@@ -9,9 +9,8 @@ import { runCli as runCliProcess, type Ran } from '../cli-process.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { createTempDir, createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
+import { createTempDir, createTextSink, runAgainst, startRawServer, withFakeProxy } from '../helpers.ts';
 import { runCommand } from '../../runner/run.ts';
 
 import { addSecret, clearSecrets, redact, redactAuthCommand, REDACTED } from '../../runner/redact.ts';
@@ -29,11 +28,7 @@ function assertNoLeak(where: string, text: string): void {
 
 /** A server that refuses AUTH quoting the command it got (as some do), so the secret reaches our error texts. */
 async function startEchoingServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
+  return startRawServer((socket) => {
     socket.write('220 echo.test ready\r\n');
     let pending = '';
     let loginStep = 0;
@@ -57,14 +52,6 @@ async function startEchoingServer(): Promise<{ port: number; close(): Promise<vo
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 function runCli(args: string[], cwd: string): Promise<Ran> {

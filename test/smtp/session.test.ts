@@ -1,12 +1,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { SmtpStepError, type Failure } from '../../runner/smtp/api.ts';
 import { PHASES, type Phase } from '../../runner/smtp/phases.ts';
 import type { ResolvedSmtp } from '../../runner/scenario/resolved.ts';
 import { SmtpSession, type SessionRecorder } from '../../runner/smtp/session.ts';
 import { DEADLINE_RESOLUTION_MS, isDeadlineTickerRunning, watchedDeadlineCount } from '../../runner/smtp/deadlines.ts';
 import { startFakeProxy } from '../../fixtures/fake-proxy.ts';
+import { startRawServer } from '../helpers.ts';
 import { generatedBody } from '../../runner/smtp/message.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -57,7 +58,6 @@ const PROXY_LIKE: Record<Step, Answer> = {
 const VERBS: Record<string, Step> = { EHLO: 'ehlo', HELO: 'ehlo', AUTH: 'auth', MAIL: 'mail', RCPT: 'rcpt', DATA: 'data', RSET: 'rset', QUIT: 'quit' };
 
 async function startScriptedServer(script: Script = {}): Promise<ScriptedServer> {
-  const sockets = new Set<Socket>();
   const occurrences = new Map<Step, number>();
   const state: ScriptedServer = { port: 0, connections: 0, commands: [], messages: [], close: async () => undefined };
 
@@ -91,12 +91,9 @@ async function startScriptedServer(script: Script = {}): Promise<ScriptedServer>
     }
   };
 
-  const server: Server = createServer((socket) => {
+  const server = await startRawServer((socket) => {
     state.connections++;
-    sockets.add(socket);
     socket.setNoDelay(true);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
     let buffer = '';
     let isInData = false;
     // Replies go out in order even when written byte by byte
@@ -146,13 +143,8 @@ async function startScriptedServer(script: Script = {}): Promise<ScriptedServer>
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.port = (server.address() as { port: number }).port;
-  state.close = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    });
+  state.port = server.port;
+  state.close = server.close;
   return state;
 }
 
@@ -515,11 +507,7 @@ Faults('QUIT: no reply after acceptance times out as an after-accept error', asy
  */
 async function startEarlyAnsweringServer(pauseMs: number): Promise<{ port: number; messages: string[]; close(): Promise<void> }> {
   const messages: string[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
+  const server = await startRawServer((socket) => {
     socket.setEncoding('latin1');
     let buffered = '';
     let inData = false;
@@ -570,16 +558,7 @@ async function startEarlyAnsweringServer(pauseMs: number): Promise<{ port: numbe
     socket.on('data', onData);
     socket.write('220 early.test ready\r\n');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    messages,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...server, messages };
 }
 
 Flow('a message still queued in the socket when the next is written is not overwritten (the reused buffer is replaced)', async () => {

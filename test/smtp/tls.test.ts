@@ -1,6 +1,5 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer, type Socket } from 'node:net';
 import type { Failure } from '../../runner/smtp/api.ts';
 import { PHASES, type Phase } from '../../runner/smtp/phases.ts';
 import type { ResolvedSmtp } from '../../runner/scenario/resolved.ts';
@@ -11,7 +10,7 @@ import { fixtureCertificate } from '../../fixtures/tls.ts';
 import { runCommand, withFixtureTls } from '../../runner/run.ts';
 import type { ScenarioFileOptions, TlsMode } from '../../runner/scenario/types.ts';
 import { UsageError } from '../../runner/errors.ts';
-import { createTextSink, runAgainst } from '../helpers.ts';
+import { createTextSink, runAgainst, startRawServer } from '../helpers.ts';
 
 /** Records what the session reports, in order. */
 class Recorder implements SessionRecorder {
@@ -183,10 +182,7 @@ Refusals('starttls against a server that does not offer it (the fixture without 
 });
 
 Refusals('STARTTLS answered 454: a failure at phase tls with the code', async () => {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+  const server = await startRawServer((socket) => {
     socket.write('220 scripted ready\r\n');
     socket.on('data', (chunk) => {
       const line = chunk.toString();
@@ -195,18 +191,15 @@ Refusals('STARTTLS answered 454: a failure at phase tls with the code', async ()
       else if (line.startsWith('QUIT')) socket.end('221 bye\r\n');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
   const recorder = new Recorder();
-  const session = new SmtpSession({ host: '127.0.0.1', port }, smtpOptions({ tls: 'starttls' }), recorder);
+  const session = new SmtpSession({ host: '127.0.0.1', port: server.port }, smtpOptions({ tls: 'starttls' }), recorder);
   try {
     const failure = await session.sendMessage();
     assert.is(failure?.phase, 'tls');
     assert.is(failure?.code, 454);
   } finally {
     session.close();
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   }
 });
 
