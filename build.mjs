@@ -35,28 +35,46 @@ const precompiledScenarioSchema = {
   },
 };
 
-const result = await build({
+// The CLI: one CommonJS file, with the packages it always needs (commander, yaml) bundled in.
+// bin/runner.js runs it through a V8 code cache (see there): one script, with no module
+// resolution and nothing to compile again, starts ~50 ms sooner than the ESM modules did.
+// import.meta.url keeps meaning "this file" (dist/cli.cjs), for the paths resolved from it.
+const cli = await build({
   metafile: true,
-  entryPoints: { cli: 'runner/cli.ts', index: 'runner/index.ts' },
+  entryPoints: { cli: 'runner/cli.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // esbuild ships a native binary; smtp-server (the fixture) and prom-client load only when used.
+  external: ['esbuild', 'smtp-server', 'prom-client'],
+  define: { 'import.meta.url': '__runnerModuleUrl' },
+  banner: { js: 'const __runnerModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  sourcemap: true,
+  logLevel: 'warning',
+  plugins: [precompiledScenarioSchema],
+});
+
+// The library entry (`import ... from 'runner'` in scenario files): ESM, packages external.
+const library = await build({
+  metafile: true,
+  entryPoints: { index: 'runner/index.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   packages: 'external',
-  // Code behind a dynamic import (the fixture's smtp-server, ...) goes to chunks of its own, so
-  // it and its packages load only when used.
-  splitting: true,
-  // Next to cli.js: chunks resolve paths relative to their own file (fixtures/accounts.json)
-  chunkNames: '[name]-[hash]',
   sourcemap: true,
   logLevel: 'warning',
-  plugins: [precompiledScenarioSchema],
 });
 
-// Chunk names carry a content hash: remove the chunks of earlier builds, so dist/ (and npm pack)
-// holds only what this build wrote.
-const written = new Set(Object.keys(result.metafile.outputs).map((path) => relative('dist', path)));
+// Remove what earlier builds wrote and this one did not (chunks of the former ESM build), so
+// dist/ (and npm pack) holds only this build; and the code caches made for the last build.
+const written = new Set([cli, library].flatMap((result) => Object.keys(result.metafile.outputs)).map((path) => relative('dist', path)));
 for (const name of readdirSync('dist')) {
-  if (/\.js(\.map)?$/.test(name) && !written.has(name)) rmSync(join('dist', name));
+  if (/\.c?js(\.map)?$/.test(name) && !written.has(name)) rmSync(join('dist', name));
 }
+rmSync(join('dist', 'v8-cache'), { recursive: true, force: true });

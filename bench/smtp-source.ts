@@ -106,7 +106,10 @@ for (const tool of tools) if (!TOOLS.includes(tool)) usage(`--tools: unknown too
 if (tools.length === 0) usage('--tools: name at least one tool');
 const baseRoot = flags['compare-with'] === undefined ? undefined : resolve(flags['compare-with']);
 if (baseRoot !== undefined) {
-  if (!existsSync(join(baseRoot, 'dist/cli.js'))) usage(`--compare-with: ${baseRoot}/dist/cli.js not found (build that checkout first)`);
+  // dist/cli.cjs since the code-cached launcher, dist/cli.js before it.
+  if (!['dist/cli.cjs', 'dist/cli.js'].some((built) => existsSync(join(baseRoot, built)))) {
+    usage(`--compare-with: ${baseRoot}/dist/cli.cjs (or cli.js) not found (build that checkout first)`);
+  }
   tools.push('runner-base');
 }
 

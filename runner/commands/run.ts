@@ -10,6 +10,7 @@ import type { CliOverrides } from '../scenario/options.ts';
 import { addSmtpSecurityOptions, collect, duration, integer, keyValues, port, positiveNumber, targetPort } from './flags.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
+import { importModule } from '../dynamic-import.ts';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
 
@@ -148,7 +149,7 @@ function terminalQuestion(): ((question: string) => Promise<string>) | undefined
   // isatty, not process.stdin.isTTY: that getter sets up the stdin stream, which most runs never read.
   if (!isatty(0) || !isatty(2)) return undefined;
   return async (question) => {
-    const { createInterface } = await import('node:readline/promises');
+    const { createInterface } = await importModule<typeof import('node:readline/promises')>('node:readline/promises');
     const lines = createInterface({ input: process.stdin, output: process.stderr });
     try {
       return await lines.question(question);

@@ -23,6 +23,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // esbuild and yaml load on first use: a run from flags alone needs neither (start-up time).
 import type { BuildFailure, Message, Plugin } from 'esbuild';
 import * as api from '../index.ts';
+import { importModule } from '../dynamic-import.ts';
 import { RunnerError, ScriptError } from '../errors.ts';
 import type { ScenarioFileOptions } from './types.ts';
 
@@ -120,7 +121,7 @@ function requireBanner(file: string): string {
 }
 
 async function bundle(file: string, outfile: string, banner: string | undefined): Promise<string> {
-  const { build } = await import('esbuild');
+  const { build } = await importModule<typeof import('esbuild')>('esbuild');
   const result = await build({
     entryPoints: [file],
     outfile, // not written (write: false): it makes the source map's paths relative to where we write it
@@ -167,7 +168,7 @@ async function loadCodeFile(file: string): Promise<ScenarioFileOptions> {
   let module: Record<string, unknown>;
   try {
     await writeFile(outfile, code);
-    module = await import(pathToFileURL(outfile).href);
+    module = await importModule<Record<string, unknown>>(pathToFileURL(outfile).href);
   } catch (error) {
     throw importError(file, outfile, error);
   } finally {
