@@ -18,6 +18,7 @@ const require = createRequire(import.meta.url);
 const Int32Histogram = (require('hdr-histogram-js/dist/Int32Histogram.js') as typeof import('hdr-histogram-js/dist/Int32Histogram.js')).default;
 /** hdr-histogram-js's V2 encoding for JsHistogram (also installs encodeIntoCompressedBase64). */
 const { decompress, doDecode } = require('hdr-histogram-js/dist/JsHistogram.encoding.js') as typeof import('hdr-histogram-js/dist/JsHistogram.encoding.js');
+const ulp = (require('hdr-histogram-js/dist/ulp.js') as typeof import('hdr-histogram-js/dist/ulp.js')).default;
 
 /** Significant decimal digits the histograms keep: relative error of a percentile ≤ 10^-3. */
 export const SIGNIFICANT_DIGITS = 3;
@@ -44,6 +45,9 @@ export interface EncodedTrend {
   hdr: string;
 }
 
+/** The percentiles reports ask for: computed together, in one pass, on the first request. */
+const COMMON_PERCENTILES = [50, 90, 95, 99, 99.9];
+
 /** Distribution of integer samples (µs for time trends). */
 export class TrendSink {
   readonly histogram: JsHistogram = createHistogram();
@@ -51,6 +55,9 @@ export class TrendSink {
   sum = 0;
   min = Infinity;
   max = -Infinity;
+  /** Bumped by reset(): with count, it tells whether the cached percentiles are still current. */
+  private generation = 0;
+  private percentileCache: { generation: number; count: number; values: Map<number, number> } | undefined;
 
   /** Records one sample; values below 1 are recorded as 1 in the histogram (exact in min/sum). */
   record(value: number): void {
@@ -72,6 +79,7 @@ export class TrendSink {
   }
 
   reset(): void {
+    this.generation++;
     this.count = 0;
     this.sum = 0;
     this.min = Infinity;
@@ -93,8 +101,51 @@ export class TrendSink {
     if (this.count === 0) return NaN;
     if (p <= 0) return this.min;
     if (p >= 100) return this.max;
-    const value = this.histogram.getValueAtPercentile(p);
-    return value < this.min ? this.min : value > this.max ? this.max : value;
+    // Every change adds to count, except reset(), which bumps generation: same pair, same data.
+    let cache = this.percentileCache;
+    if (cache === undefined || cache.count !== this.count || cache.generation !== this.generation) {
+      cache = this.percentileCache = { generation: this.generation, count: this.count, values: new Map() };
+    }
+    let value = cache.values.get(p);
+    if (value === undefined) {
+      const wanted = [p, ...COMMON_PERCENTILES.filter((common) => common !== p && !cache.values.has(common))];
+      const found = this.valuesAtPercentiles(wanted);
+      for (let i = 0; i < wanted.length; i++) cache.values.set(wanted[i]!, found[i]!);
+      value = found[0]!;
+    }
+    return value;
+  }
+
+  /**
+   * hdr-histogram-js's getValueAtPercentile for several percentiles in one pass, clamped into
+   * [min, max]. Same rule (the first bucket whose running count reaches
+   * max(ceil(p/100 × total − 1 ulp), 1), reported as that bucket's highest equivalent value), but
+   * the pass starts at the lowest recorded value instead of at 0, where a run's histograms have
+   * thousands of empty buckets below their first sample, and serves every percentile asked at once.
+   * Percentiles strictly between 0 and 100.
+   */
+  private valuesAtPercentiles(percentiles: number[]): number[] {
+    const histogram = this.histogram;
+    const total = histogram.totalCount;
+    const targets = percentiles.map((p) => {
+      const fpCount = (p / 100) * total;
+      return Math.max(Math.ceil(fpCount - ulp(fpCount)), 1);
+    });
+    const order = targets.map((_, i) => i).sort((a, b) => targets[a]! - targets[b]!);
+    const values: number[] = new Array(percentiles.length).fill(NaN);
+    const length = histogram.countsArrayLength;
+    // Index 0 holds the value 0, which minNonZeroValue leaves out.
+    let index = histogram.getCountAtIndex(0) > 0 ? 0 : Math.min(histogram.countsArrayIndex(histogram.minNonZeroValue), length);
+    let next = 0;
+    let running = 0;
+    for (; index < length && next < order.length; index++) {
+      running += histogram.getCountAtIndex(index);
+      while (next < order.length && running >= targets[order[next]!]!) {
+        values[order[next]!] = histogram.highestEquivalentValue(histogram.valueFromIndex(index));
+        next++;
+      }
+    }
+    return values.map((value) => (Number.isNaN(value) ? 0 : value < this.min ? this.min : value > this.max ? this.max : value));
   }
 
   encode(): EncodedTrend {

@@ -153,6 +153,42 @@ truth('after reset() the trend is empty and records afresh', () => {
   assert.equal([sink.percentile(50), sink.min, sink.max, sink.sum], [9, 9, 9, 9]);
 });
 
+/** hdr-histogram-js's own answer, clamped into [min, max] as TrendSink promises. */
+function libraryPercentile(sink: TrendSink, p: number): number {
+  if (p <= 0) return sink.min;
+  if (p >= 100) return sink.max;
+  const value = sink.histogram.getValueAtPercentile(p);
+  return Math.min(Math.max(value, sink.min), sink.max);
+}
+
+/** Percentiles off the common set too, and ones whose rank computation is 1 ulp off. */
+const DENSE_GRID = [...GRID, 0.5, 33.3, 66.7, 80, 97.5, 99.5, 99.95, 12.5, 99.9, 50];
+
+for (const [name, generate] of Object.entries(DATA_SETS)) {
+  truth(`${name}: every percentile equals hdr-histogram-js's getValueAtPercentile (one-pass, cached)`, () => {
+    const values = generate();
+    const sink = record(values.slice(0, Math.ceil(values.length / 2)));
+    // Asked twice (the second from the cache), then after more samples (the cache must not be stale)
+    for (const round of ['first', 'cached']) {
+      for (const p of DENSE_GRID) assert.is(sink.percentile(p), libraryPercentile(sink, p), `${round}: p${p}`);
+    }
+    for (const value of values.slice(Math.ceil(values.length / 2))) sink.record(value);
+    for (const p of DENSE_GRID) assert.is(sink.percentile(p), libraryPercentile(sink, p), `after more samples: p${p}`);
+    const other = record([3, 50_000, 2_000_000]);
+    sink.add(other);
+    for (const p of DENSE_GRID) assert.is(sink.percentile(p), libraryPercentile(sink, p), `after add(): p${p}`);
+  });
+}
+
+truth('a cached percentile does not outlive reset(), even when the new samples are as many as the old', () => {
+  const sink = record([100, 200, 300]);
+  assert.is(sink.percentile(50), 200);
+  sink.reset();
+  for (const value of [7, 8, 9]) sink.record(value);
+  assert.is(sink.percentile(50), 8);
+  assert.is(sink.percentile(99), 9);
+});
+
 const encoding = suite('trend: encode/decode round trip is exact');
 
 for (const [name, generate] of Object.entries(DATA_SETS)) {
