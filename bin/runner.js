@@ -30,6 +30,9 @@ try {
 }
 
 const useCache = process.env.RUNNER_NO_CODE_CACHE !== '1';
+// A cache holds what the run that wrote it compiled: `runner run --help` compiles almost none
+// of what a run needs, so help output never writes one.
+const isHelp = process.argv.includes('--help') || process.argv.includes('-h');
 const command = COMMANDS.has(process.argv[2]) ? process.argv[2] : 'other';
 const { size, mtimeMs } = statSync(cliFile);
 const cacheFile = join(dirname(cliFile), 'v8-cache', `${command}-${size}-${Math.round(mtimeMs)}-${process.version}-${process.arch}.bin`);
@@ -55,7 +58,7 @@ script.runInThisContext()(cli.exports, createRequire(cliFile), cli, cliFile, dir
 
 await cli.exports.main();
 
-if (useCache && (cachedData === undefined || script.cachedDataRejected)) {
+if (useCache && !isHelp && (cachedData === undefined || script.cachedDataRejected)) {
   // After the run, so the cache holds every function the command compiled. Written to a
   // temporary name and renamed: a run starting meanwhile reads a whole cache or none.
   const partial = `${cacheFile}.${process.pid}.tmp`;
