@@ -344,7 +344,7 @@ async function measure(tool: Tool, mode: Mode | 'start-up', count: number, sessi
           '--from', FROM, '--to', TO, '--out', outFile, '--quiet',
         ];
         if (isReused) args.push('--messages-per-connection', String(count));
-        if (isReused && tool === 'runner') args.push('--no-rset');
+        if (isReused && tool !== 'runner-rset') args.push('--no-rset'); // runner-base: the same exchange as runner
         result = await runMeasured(process.execPath, args, limitMs);
         if (result.code !== 0) problem = `exit ${result.code}: ${result.stderr.trim().split('\n').pop()}`;
         else {
