@@ -151,7 +151,12 @@ export class MetricsRegistry {
   tick(nowMs = performance.now(), isFinal = false): TimelinePoint | undefined {
     const windowMs = nowMs - this.window.startMs;
     const w = this.window;
-    if (isFinal && w.started + w.accepted + w.failed + w.dropped === 0) return undefined;
+    // An idle final window adds no point, unless the VU count changed since the last one: a
+    // ramp-down whose last VU stopped after the last tick must still end the timeline at its
+    // real count (0), not at the count the tick saw.
+    if (isFinal && w.started + w.accepted + w.failed + w.dropped === 0 && (this.lastWindowValue === undefined || this.lastWindowValue.vus === this.vus)) {
+      return undefined;
+    }
     const txn = this.windowTxn;
     const point: TimelinePoint = {
       t: Math.round((nowMs - this.startMs) / 10) / 100,

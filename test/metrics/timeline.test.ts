@@ -237,6 +237,19 @@ bounded('the final partial window folds into the last point; lastWindow is the w
   assert.is(registry.tick(5000, true), undefined, 'nothing happened: no final window');
 });
 
+bounded('an idle final window still ends the timeline when the VU count changed after the last tick', () => {
+  const registry = new MetricsRegistry(0, new Map());
+  registry.setVus(1, 5);
+  registry.noteAccepted(500);
+  registry.tick(1000);
+  // The last VU of a ramp-down stops after the tick, without another message
+  registry.setVus(0, 5);
+  const last = registry.tick(1004, true)!;
+  assert.ok(last, 'a final point');
+  assert.equal([last.t, last.windowMs, last.accepted, last.vus, last.msgsPerSecond, last.p50Ms], [1, 4, 0, 0, 0, null]);
+  assert.is(registry.timeline.at(-1)!.vus, 0);
+});
+
 bounded('merging two adjacent windows from an old file (no histograms): counts add, percentiles only when one side completed', () => {
   const point = (t: number, accepted: number, p: number | null): TimelinePoint => ({
     t, windowMs: 1000, started: accepted, accepted, failed: 0, dropped: 0, msgsPerSecond: accepted, p50Ms: p, p95Ms: p, p99Ms: p, vus: t,
