@@ -50,7 +50,7 @@ const cli = await build({
   target: 'node20',
   // esbuild ships a native binary; smtp-server (the fixture) and prom-client load only when used.
   external: ['esbuild', 'smtp-server', 'prom-client'],
-  define: { 'import.meta.url': '__runnerModuleUrl' },
+  define: { 'import.meta.url': '__runnerModuleUrl', RUNNER_CJS_BUNDLE: 'true' },
   banner: { js: 'const __runnerModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   sourcemap: true,
   logLevel: 'warning',

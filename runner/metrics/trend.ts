@@ -7,6 +7,9 @@
 import { createRequire } from 'node:module';
 import type { JsHistogram } from 'hdr-histogram-js';
 
+/** Defined (true) by build.mjs in the CommonJS CLI bundle only. */
+declare const RUNNER_CJS_BUNDLE: true | undefined;
+
 // hdr-histogram-js's index loads its WebAssembly build, pako and a log writer whose module set-up
 // alone costs ~60 ms of every run's start-up; we need the plain JS histogram and its encoding.
 // The encoding module installs encode/decode on JsHistogram's prototype when it loads: it loads
@@ -17,8 +20,10 @@ import type { JsHistogram } from 'hdr-histogram-js';
 //
 // In the built CLI (CommonJS) these are plain require() calls, which esbuild bundles: the modules
 // then come compiled from the launcher's code cache instead of being loaded and compiled on every
-// run (~15 ms of start-up). Run from source (ESM, the tests) there is no require: createRequire.
-const sourceRequire = typeof require === 'function' ? undefined : createRequire(import.meta.url);
+// run (~15 ms of start-up). Everywhere else (the sources under tsx, the ESM library entry
+// dist/index.js) createRequire loads them. `typeof require` cannot tell the two apart: esbuild's
+// ESM output defines a require shim that throws.
+const sourceRequire = typeof RUNNER_CJS_BUNDLE !== 'undefined' ? undefined : createRequire(import.meta.url);
 const Int32Histogram = ((sourceRequire?.('hdr-histogram-js/dist/Int32Histogram.js') ?? require('hdr-histogram-js/dist/Int32Histogram.js')) as typeof import('hdr-histogram-js/dist/Int32Histogram.js')).default;
 /** hdr-histogram-js's V2 encoding for JsHistogram (also installs encodeIntoCompressedBase64). */
 const { decompress, doDecode } = (sourceRequire?.('hdr-histogram-js/dist/JsHistogram.encoding.js') ?? require('hdr-histogram-js/dist/JsHistogram.encoding.js')) as typeof import('hdr-histogram-js/dist/JsHistogram.encoding.js');

@@ -4,12 +4,33 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROOT } from '../cli-process.ts';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
 import { ExitCode } from '../../runner/errors.ts';
 
 const project = suite('a user project');
+
+project("the package's library entry (dist/index.js) loads in plain Node ESM, and its Trend records", () => {
+  // Self-reference by package name, as a user's own tooling would import it: the "exports" map
+  // must lead to a module that loads without runner's launcher or tsx.
+  const script = `
+    const { Trend, defineScenario } = await import('runner');
+    const trend = new Trend('library_entry_check', true);
+    for (let ms = 1; ms <= 100; ms++) trend.add(ms);
+    const sink = trend.metric.untagged.trend;
+    console.log(JSON.stringify({ count: sink.count, p50: sink.percentile(50), max: sink.percentile(100), scenario: typeof defineScenario({}) }));
+  `;
+  const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  assert.is(ran.status, 0, ran.stderr);
+  const result = JSON.parse(ran.stdout) as { count: number; p50: number; max: number; scenario: string };
+  assert.is(result.count, 100);
+  assert.is(result.max, 100_000, 'µs: exact max');
+  assert.ok(result.p50 >= 50_000 && result.p50 < 50_000 * (1 + 1 / 1024), `p50 ${result.p50}`);
+  assert.is(result.scenario, 'object');
+});
 
 project('scenario outside the repo: runner import, local import, setup → iterations → teardown', async () => {
   const temp = createTempDir();
