@@ -6,7 +6,7 @@
  * launcher hands over its own import() under this symbol. Run from source (the tests), it is
  * plain import().
  */
-export const HOST_IMPORT_KEY = Symbol.for('runner.hostImport');
+const HOST_IMPORT_KEY = Symbol.for('runner.hostImport');
 
 export function importModule<T>(specifier: string): Promise<T> {
   const hostImport = (globalThis as Record<symbol, unknown>)[HOST_IMPORT_KEY] as ((specifier: string) => Promise<T>) | undefined;
