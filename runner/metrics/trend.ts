@@ -68,13 +68,17 @@ export class TrendSink {
   private generation = 0;
   private percentileCache: { generation: number; count: number; values: Map<number, number> } | undefined;
 
-  /** Records one sample; values below 1 are recorded as 1 in the histogram (exact in min/sum). */
+  /**
+   * Records one sample (an integer ≥ 0; a fraction lands in its integer's bucket). A value below 1
+   * goes to the histogram's 0 bucket, so a custom trend with many zeros (retries per message) reads
+   * p50 = 0, not 0.001; min, max and sum are exact whatever the value.
+   */
   record(value: number): void {
     this.count++;
     this.sum += value;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
-    this.histogram.recordValue(value < 1 ? 1 : value);
+    this.histogram.recordValue(value < 1 ? 0 : value);
   }
 
   /** Adds every sample of another trend (exact: same histogram layout). */

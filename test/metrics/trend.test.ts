@@ -134,15 +134,15 @@ truth('an empty trend has no percentiles (NaN) and encodes to count 0', () => {
   assert.is(TrendSink.decode(encoded).count, 0);
 });
 
-truth('values below 1 (0 µs): exact in min/avg/sum; a percentile landing on them reads 1 (the histogram floor), within the integer rounding', () => {
+truth('zeros: exact in min/avg/sum and in every percentile that lands on them (the histogram\'s 0 bucket)', () => {
   const sink = record([0, 0, 0, 5]);
   assert.is(sink.min, 0);
-  assert.is(sink.percentile(0), 0);
-  assert.is(sink.percentile(50), 1);
-  assert.is(sink.percentile(100), 5);
+  assert.equal([0, 50, 75, 76, 100].map((p) => sink.percentile(p)), [0, 0, 0, 5, 5]);
+  for (const p of [50, 75, 76, 99]) assert.is(sink.percentile(p), sink.histogram.getValueAtPercentile(p), `p${p} as hdr-histogram-js`);
   assert.is(sink.avg(), 1.25);
-  // All zeros: the clamp into [min, max] brings it back to the exact 0
   assert.is(record([0, 0]).percentile(50), 0);
+  // A fraction below 1 shares the 0 bucket; the clamp into [min, max] reports the exact sample.
+  assert.is(record([0.4, 0.4]).percentile(50), 0.4);
 });
 
 truth('after reset() the trend is empty and records afresh', () => {
