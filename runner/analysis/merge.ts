@@ -257,7 +257,7 @@ function mergeCustomMetrics(inputs: readonly Input[], unionSeconds: number): Rec
     // every sample it has is untagged, so its figures are its untagged set.
     const sets = new Map<string, { tags: Record<string, string>; parts: CustomPart[] }>();
     for (const { figures, input } of parts) {
-      const { type: _type, tag_sets: tagSets, ...whole } = figures;
+      const { type: _type, tag_sets: tagSets, ignored_values: _ignored, ...whole } = figures;
       const own: CustomTagSetFigures[] = tagSets ?? (figures.count > 0 ? [{ tags: {}, ...whole }] : []);
       for (const set of own) {
         const key = tagSetKey(set.tags);
@@ -279,7 +279,7 @@ function mergeCustomMetrics(inputs: readonly Input[], unionSeconds: number): Rec
       whole = customMetricFigures(trendValues(sink, 1000));
     } else {
       const totals = parts.map(({ figures, input }): CustomPart => {
-        const { type: _type, tag_sets: _sets, ...total } = figures;
+        const { type: _type, tag_sets: _sets, ignored_values: _ignored, ...total } = figures;
         return { figures: total, input };
       });
       const { sink: _sink, histogram: _histogram, ...figures } = combineCustomFigures(type, totals, unionSeconds, `custom_metrics.${name}`);
@@ -290,6 +290,8 @@ function mergeCustomMetrics(inputs: readonly Input[], unionSeconds: number): Rec
     if (parts.some((p) => p.figures.tag_sets !== undefined)) {
       entry.tag_sets = mergedSets.map(({ sink: _sink, ...set }) => set);
     }
+    const ignored = parts.reduce((sum, p) => sum + (p.figures.ignored_values ?? 0), 0);
+    if (ignored > 0) entry.ignored_values = ignored;
     merged[name] = entry;
   }
   return merged;

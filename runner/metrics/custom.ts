@@ -155,8 +155,11 @@ export class CustomMetric {
   readonly untagged: CustomTagSet;
   /** Most tag sets kept (the untagged one included) before new ones go to OVERFLOW_TAGS. */
   readonly maxTagSets: number;
+  /** Values add() refused (not a finite number; a negative trend value): never part of any figure. */
+  ignoredValues = 0;
   private sequence = 0;
   private hasWarnedOverflow = false;
+  private hasWarnedIgnored = false;
   private readonly warn: (message: string) => void;
 
   constructor(info: MetricInfo, options: { maxTagSets?: number; warn?: (message: string) => void } = {}) {
@@ -187,6 +190,7 @@ export class CustomMetric {
 
   /** Forgets every sample and every tag set (the end of a warm-up): the tag-set bound starts again. */
   reset(): void {
+    this.ignoredValues = 0;
     this.untagged.reset();
     this.tagSets.clear();
     this.tagSets.set('', this.untagged);
@@ -217,6 +221,20 @@ export class CustomMetric {
     return [...this.tagSets.values()].filter((set) => set.hasSamples).sort((a, b) => compareTagSets(a.tags, b.tags));
   }
 
+  /**
+   * Counts a value add() refused and says why, once per metric (k6 keeps a bad value out of a
+   * metric's state without throwing, so a script's arithmetic slip never stops a load test).
+   */
+  ignore(value: unknown, rule: string): void {
+    this.ignoredValues++;
+    if (this.hasWarnedIgnored) return;
+    this.hasWarnedIgnored = true;
+    this.warn(
+      `custom metric ${this.info.name}: add(${describeValue(value)}) ignored: ${rule};` +
+        ' this and any later such values are left out of every figure (is a value computed from a missing field?)',
+    );
+  }
+
   private overflowSet(): CustomTagSet {
     const key = tagSetKey(OVERFLOW_TAGS);
     let set = this.tagSets.get(key);
@@ -234,6 +252,16 @@ export class CustomMetric {
     return set;
   }
 }
+
+/** A value as the warning shows it: numbers and strings as code would write them. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+const FINITE_NUMBER = 'values must be finite numbers';
 
 function warnOnStderr(message: string): void {
   process.stderr.write(`warning: ${message}\n`);
@@ -282,8 +310,9 @@ export class Counter {
     this.name = name;
     this.metric = declare(name, 'counter', false);
   }
-  /** Adds `value` (default 1), under `tags` when given. */
+  /** Adds `value` (default 1), under `tags` when given; a value other than a finite number is ignored (one warning). */
   add(value = 1, tags?: SampleTags): void {
+    if (typeof value !== 'number' || !Number.isFinite(value)) return this.metric.ignore(value, FINITE_NUMBER);
     const set = tags === undefined ? this.metric.untagged : this.metric.tagSetFor(tags);
     set.sum += value;
     set.samples++;
@@ -298,8 +327,14 @@ export class Rate {
     this.name = name;
     this.metric = declare(name, 'rate', false);
   }
-  /** Adds one sample (true or non-zero counts as a hit), under `tags` when given. */
+  /**
+   * Adds one sample (true or non-zero counts as a hit), under `tags` when given. Anything but a
+   * boolean or a number (NaN included) is ignored, with one warning: it is neither a hit nor a miss.
+   */
   add(value: boolean | number, tags?: SampleTags): void {
+    if (typeof value !== 'boolean' && (typeof value !== 'number' || Number.isNaN(value))) {
+      return this.metric.ignore(value, 'values must be booleans or numbers');
+    }
     const set = tags === undefined ? this.metric.untagged : this.metric.tagSetFor(tags);
     set.samples++;
     if (value) set.nonZero++;
@@ -308,7 +343,9 @@ export class Rate {
 
 /**
  * A distribution (k6 Trend): thresholds on avg, min, max, med, p(N). With `isTime`, values are
- * milliseconds. Kept with 3 decimal places (stored ×1000 as integers in an HDR histogram).
+ * milliseconds. Kept with 3 decimal places (stored ×1000 as integers in an HDR histogram), so
+ * values are 0 or more: a negative value, like any value other than a finite number, is ignored
+ * with one warning rather than skewing the percentiles (an HDR histogram has no negative buckets).
  */
 export class Trend {
   readonly name: string;
@@ -319,6 +356,9 @@ export class Trend {
   }
   /** Adds one sample (ms when the trend is a time), under `tags` when given. */
   add(value: number, tags?: SampleTags): void {
+    if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
+      return this.metric.ignore(value, value < 0 ? 'a trend keeps values of 0 or more (record a magnitude, or add an offset)' : FINITE_NUMBER);
+    }
     const set = tags === undefined ? this.metric.untagged : this.metric.tagSetFor(tags);
     set.trend!.record(Math.round(value * 1000));
   }
@@ -332,9 +372,10 @@ export class Gauge {
     this.name = name;
     this.metric = declare(name, 'gauge', false);
   }
-  /** Sets the gauge to `value`, under `tags` when given (each tag set has its own last value). */
+  /** Sets the gauge to `value`, under `tags` when given (each tag set has its own last value); a value other than a finite number is ignored (one warning). */
   add(value: number, tags?: SampleTags): void {
     const metric = this.metric;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return metric.ignore(value, FINITE_NUMBER);
     const set = tags === undefined ? metric.untagged : metric.tagSetFor(tags);
     set.samples++;
     set.last = value;

@@ -262,6 +262,7 @@ export function formatSummary(
       if (m.rate !== undefined) parts.push(m.type === 'rate' ? `rate ${(m.rate * 100).toFixed(2)}%` : `${formatNumber(m.rate)}/s`);
       if (m.value !== undefined) parts.push(`value ${formatNumber(m.value)}`);
       if (m.avg !== undefined) parts.push(`avg ${formatNumber(m.avg)}`, `p95 ${formatNumber(m.p95!)}`, `max ${formatNumber(m.max!)}`);
+      if (m.ignored_values) parts.push(paint(color, 33, `${formatNumber(m.ignored_values)} values ignored (see the warning)`));
       lines.push(`  ${name}: ${parts.join(', ')}`);
       // A trend's tag sets (add(value, tags)) when there are several; the rest are in the results file.
       const sets = m.type === 'trend' ? m.tag_sets ?? [] : [];

@@ -412,8 +412,10 @@ function renderCustomMetrics(summary: Summary): SafeHtml | null {
   const rows = entries.map(([name, m]) => html`<tr><td class="l mono">${name}</td><td class="l">${m.type}</td><td>${formatCount(m.count)}</td>
 <td>${m.rate === undefined ? '-' : m.type === 'rate' ? `${(m.rate * 100).toFixed(2)}%` : `${number(m.rate)}/s`}</td><td>${number(m.value)}</td>
 <td>${number(m.avg)}</td><td>${number(m.p95)}</td><td>${number(m.max)}</td></tr>`);
+  const ignored = entries.filter(([, m]) => m.ignored_values).map(([name, m]) => `${name}: ${formatCount(m.ignored_values!)}`);
   return html`<section id="custom-metrics"><h2>Custom metrics</h2>
 <p class="note">Declared by the scenario code; trends of time in ms.</p>
+${ignored.length ? html`<p class="note">Values add() ignored (not a finite number, or a negative trend value), in no figure: ${ignored.join(', ')}.</p>` : null}
 ${table([['metric', 'l'], ['type', 'l'], 'count', 'rate', 'value', 'avg', 'p95', 'max'], rows)}</section>`;
 }
 

@@ -136,10 +136,12 @@ export interface CustomMetricFigures {
    * tag set; the figures above are their sum. Absent in files written before tags were kept.
    */
   tag_sets?: CustomTagSetFigures[];
+  /** Values add() ignored (not a finite number; a negative trend value), in no figure; absent when none. */
+  ignored_values?: number;
 }
 
 /** A custom metric's figures for the samples of one distinct tag set. */
-export interface CustomTagSetFigures extends Omit<CustomMetricFigures, 'type' | 'tag_sets'> {
+export interface CustomTagSetFigures extends Omit<CustomMetricFigures, 'type' | 'tag_sets' | 'ignored_values'> {
   /** The tags every sample of the set carries. */
   tags: Record<string, string>;
   /** trend: the set's HDR histogram (samples ×1000: µs for time trends), so `runner merge` is exact. */
@@ -173,6 +175,7 @@ export function customMetricsFigures(custom: ReadonlyMap<string, CustomMetric>, 
       return entry;
     });
     figures[name] = { type, ...customMetricFigures(customValues(type, metric.aggregate(), durationMs)), tag_sets: tagSets };
+    if (metric.ignoredValues > 0) figures[name].ignored_values = metric.ignoredValues;
   }
   return figures;
 }

@@ -256,6 +256,8 @@ function customSamples(seed: number, kinds: readonly string[]): CustomSample[] {
     samples.push(['sent', 1 + (i % 4), tags]);
     samples.push(['cache_hit', random() < 0.7 ? 1 : 0, tags]);
     samples.push(['depth', Math.floor(random() * 50), tags]);
+    // Values the metrics ignore (counted in ignored_values, which merging adds up).
+    if (i % 50 === 0) samples.push(['send_ms', NaN, tags], ['depth', Infinity, tags]);
   }
   return samples;
 }
@@ -293,6 +295,7 @@ tagged('every tag set and every total equal the union\'s: counts, rates, gauges,
   const merged = splitHistograms(mergeResults([taggedA(), taggedB()]).summary.custom_metrics);
   const whole = splitHistograms(recordCustom([...samplesOfA, ...samplesOfB], 7000));
   assert.equal(merged.figures, whole.figures);
+  assert.is((merged.figures as Summary['custom_metrics'])['send_ms']!.ignored_values, 12, '6 NaNs in each file');
   const sets = (whole.figures as Summary['custom_metrics'])['send_ms']!.tag_sets!.map((set) => set.tags);
   assert.equal(sets, [{}, { kind: 'big' }, { kind: 'big', region: 'eu' }, { kind: 'only-a' }, { kind: 'only-a', region: 'eu' }, { kind: 'only-b' }, { kind: 'small' }, { kind: 'small', region: 'eu' }]);
   assert.equal([...merged.histograms.keys()], [...whole.histograms.keys()]);

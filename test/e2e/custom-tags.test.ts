@@ -67,4 +67,36 @@ tagged('a failing threshold on {kind:big} fails the run with exit 99; the same o
   });
 });
 
+tagged('values a metric cannot hold (NaN, a negative trend value, a string) are ignored: one warning per metric, counted in ignored_values', async () => {
+  const temp = createTempDir();
+  try {
+    await withFakeProxy({}, async (proxy) => {
+      const resultsFile = join(temp.dir, 'results.json');
+      const { summary, exitCode, output } = await runAgainst(proxy, { scenarioFile: data('bad-metric-values.ts'), check: false, out: [resultsFile] });
+      assert.is(exitCode, ExitCode.ok, JSON.stringify(summary.thresholds));
+      assert.is(proxy.stats.messagesAccepted, 10);
+      const figures = (name: string) => {
+        const { count, min, ignored_values: ignored } = summary.custom_metrics[name]!;
+        return { count, min, ignored };
+      };
+      assert.equal(figures('skew'), { count: 5, min: 1, ignored: 5 });
+      assert.is(figures('send_ms').count, 10);
+      assert.is(figures('send_ms').ignored, 10);
+      assert.equal(figures('sent'), { count: 10, min: undefined, ignored: 5 });
+      // Every figure of the time trend is a number: the NaNs touched none of them.
+      const sendMs = summary.custom_metrics['send_ms']!;
+      for (const key of ['min', 'max', 'avg', 'p50', 'p95', 'p99'] as const) assert.ok(Number.isFinite(sendMs[key]), key);
+      assert.is(output.match(/custom metric send_ms: add\(NaN\) ignored: values must be finite numbers/g)?.length, 1, output);
+      assert.is(output.match(/custom metric skew: add\(-1\) ignored: a trend keeps values of 0 or more/g)?.length, 1, output);
+      assert.is(output.match(/custom metric sent: add\("1"\) ignored/g)?.length, 1, output);
+      assert.match(output, /skew: trend, count 5, [^\n]*5 values ignored/);
+      // The results file carries the counts and passes the schema (readResultsFile validates it).
+      const loaded = await readResultsFile(resultsFile);
+      assert.is(loaded.summary!.custom_metrics['skew']!.ignored_values, 5);
+    });
+  } finally {
+    temp.remove();
+  }
+});
+
 tagged.run();

@@ -219,6 +219,63 @@ Warmup('endWarmup forgets every tag set of every custom metric; samples after it
 
 Warmup.run();
 
+const Invalid = suite('custom metrics: values they cannot hold');
+
+Invalid('each type ignores what it cannot hold: figures only from the good values, one warning per metric', () => {
+  const { registry, warnings } = setUp();
+  const trend = new Trend('send_ms', true);
+  const counter = new Counter('sent');
+  const rate = new Rate('ok');
+  const gauge = new Gauge('depth');
+  const junk = [NaN, Infinity, -Infinity, '5', undefined, null, {}] as unknown as number[];
+  for (const value of junk) {
+    trend.add(value);
+    counter.add(value === undefined ? NaN : value, { kind: 'big' });
+    rate.add(value);
+    gauge.add(value);
+  }
+  trend.add(-3, { kind: 'big' });
+  for (const value of [1, 2, 3]) trend.add(value);
+  counter.add(2, { kind: 'big' });
+  counter.add(-1);
+  rate.add(true);
+  rate.add(0);
+  gauge.add(7);
+  const values = (name: string) => registry.values(name, {}, TEN_SECONDS_MS)!;
+  const sendMs = values('send_ms');
+  assert.equal([sendMs.count, sendMs.min!(), sendMs.max!(), sendMs.avg!(), sendMs.percentile!(50)], [3, 1, 3, 2, 2]);
+  assert.is(registry.values('send_ms', { kind: 'big' }, TEN_SECONDS_MS)!.count, 0, 'the negative value made no sample');
+  assert.equal([values('sent').count, values('ok').count, values('ok').rate!(), values('depth').value!(), values('depth').max!()], [1, 4, 0.75, 7, 7]);
+  // Counter: undefined is add()'s default of 1, so NaN stood in for it; a negative counter value is
+  // kept. Rate: ±Infinity are non-zero numbers, so hits (with true: 3 of 4).
+  assert.equal(['send_ms', 'sent', 'ok', 'depth'].map((name) => customMetrics().get(name)!.ignoredValues), [8, 7, 5, 7]);
+  assert.equal(warnings, [
+    'custom metric send_ms: add(NaN) ignored: values must be finite numbers; this and any later such values are left out of every figure (is a value computed from a missing field?)',
+    'custom metric sent: add(NaN) ignored: values must be finite numbers; this and any later such values are left out of every figure (is a value computed from a missing field?)',
+    'custom metric ok: add(NaN) ignored: values must be booleans or numbers; this and any later such values are left out of every figure (is a value computed from a missing field?)',
+    'custom metric depth: add(NaN) ignored: values must be finite numbers; this and any later such values are left out of every figure (is a value computed from a missing field?)',
+  ]);
+});
+
+Invalid('a negative trend value: its own reason; the end of the warm-up forgets the count', () => {
+  const { registry, warnings } = setUp();
+  const skew = new Trend('skew');
+  skew.add(-0.5);
+  skew.add(-0);
+  skew.add(4);
+  assert.match(warnings[0]!, /^custom metric skew: add\(-0\.5\) ignored: a trend keeps values of 0 or more \(record a magnitude, or add an offset\)/);
+  const values = registry.values('skew', {}, TEN_SECONDS_MS)!;
+  assert.equal([values.count, values.min!(), values.percentile!(50), values.max!()], [2, 0, 0, 4]);
+  assert.is(customMetrics().get('skew')!.ignoredValues, 1);
+  registry.endWarmup(1000);
+  assert.is(customMetrics().get('skew')!.ignoredValues, 0);
+  skew.add(-2);
+  assert.is(customMetrics().get('skew')!.ignoredValues, 1);
+  assert.is(warnings.length, 1, 'still one warning');
+});
+
+Invalid.run();
+
 const Thresholds = suite('custom metrics: thresholds with tag filters');
 
 Thresholds('a tag filter on a custom metric is accepted with any tag; built-ins keep their known tags', () => {
