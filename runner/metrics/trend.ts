@@ -29,6 +29,9 @@ const Int32Histogram = ((sourceRequire?.('hdr-histogram-js/dist/Int32Histogram.j
 const { decompress, doDecode } = (sourceRequire?.('hdr-histogram-js/dist/JsHistogram.encoding.js') ?? require('hdr-histogram-js/dist/JsHistogram.encoding.js')) as typeof import('hdr-histogram-js/dist/JsHistogram.encoding.js');
 const ulp = ((sourceRequire?.('hdr-histogram-js/dist/ulp.js') ?? require('hdr-histogram-js/dist/ulp.js')) as typeof import('hdr-histogram-js/dist/ulp.js')).default;
 
+/** The histograms trends use: hdr-histogram-js's JsHistogram over an Int32Array of counts. */
+export type Int32HdrHistogram = InstanceType<typeof Int32Histogram>;
+
 /** Significant decimal digits the histograms keep: relative error of a percentile ≤ 10^-3. */
 export const SIGNIFICANT_DIGITS = 3;
 
@@ -36,13 +39,22 @@ export const SIGNIFICANT_DIGITS = 3;
  * Creates an empty HDR histogram for values ≥ 1. It starts small and grows when a larger
  * value arrives (autoResize), so memory follows the range actually seen (~40 KB up to 1 s).
  */
-export function createHistogram(): JsHistogram {
+export function createHistogram(): Int32HdrHistogram {
   // What hdr.build({ bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1,
   // highestTrackableValue: 2, useWebAssembly: false }) makes, without loading the index.
   const histogram = new Int32Histogram(1, 2, SIGNIFICANT_DIGITS);
   histogram.autoResize = true;
   return histogram;
 }
+
+/**
+ * log2 of half the sub-buckets per bucket in our layout (10: 1024 half-buckets, for 3 significant
+ * digits), computed as hdr-histogram-js does; the lowest discernible value is 1, so the unit
+ * magnitude is 0.
+ */
+const SUB_BUCKET_HALF_COUNT_MAGNITUDE = Math.ceil(Math.log2(2 * 10 ** SIGNIFICANT_DIGITS)) - 1;
+/** Largest value the fast path of TrendSink.record takes (32-bit integer operations). */
+const FAST_RECORD_MAX = 2 ** 31 - 1;
 
 /** The serialisable form of a trend, written to results files and read back for merging. */
 export interface EncodedTrend {
@@ -59,7 +71,7 @@ const COMMON_PERCENTILES = [50, 90, 95, 99, 99.9];
 
 /** Distribution of integer samples (µs for time trends). */
 export class TrendSink {
-  readonly histogram: JsHistogram = createHistogram();
+  readonly histogram: Int32HdrHistogram = createHistogram();
   count = 0;
   sum = 0;
   min = Infinity;
@@ -78,7 +90,32 @@ export class TrendSink {
     this.sum += value;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
-    this.histogram.recordValue(value < 1 ? 0 : value);
+    const histogram = this.histogram;
+    if (value < 1) {
+      histogram.recordValue(0);
+    } else if (value <= FAST_RECORD_MAX) {
+      // What hdr-histogram-js's recordValue does for our layout, in integer operations: its
+      // version takes Math.log2 and two Math.pow per value (~150 ns a record against ~15 ns
+      // here, measured over 2 million values; a message records 8 to 12). floor(log2(v)) is
+      // 31 - clz32(v) and floor(v / 2^bucket) is v >>> bucket for v below 2^31, fractions
+      // included. Counts index, min and max come out the same (test/metrics/trend.test.ts checks
+      // it against recordValue); past the counts array (a resize) or an Int32 overflow, the
+      // library's own path handles the value.
+      const bucket = 31 - Math.clz32(value) - SUB_BUCKET_HALF_COUNT_MAGNITUDE;
+      const index = bucket > 0 ? (bucket << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + (value >>> bucket) : value >>> 0;
+      const counts = histogram._counts;
+      const count = index < histogram.countsArrayLength ? counts[index]! + 1 : 0;
+      if (count > 0 && count <= FAST_RECORD_MAX) {
+        counts[index] = count;
+        if (value > histogram.maxValue) histogram.maxValue = value;
+        if (value < histogram.minNonZeroValue) histogram.minNonZeroValue = Math.floor(value);
+        histogram._totalCount++;
+      } else {
+        histogram.recordValue(value);
+      }
+    } else {
+      histogram.recordValue(value);
+    }
   }
 
   /** Adds every sample of another trend (exact: same histogram layout). */
@@ -194,7 +231,8 @@ export class TrendSink {
     if (decoded.lowestDiscernibleValue === 1 && decoded.numberOfSignificantValueDigits === SIGNIFICANT_DIGITS) {
       decoded.autoResize = true;
       // `histogram` is readonly to users of a sink; a sink being built may take this one instead.
-      (sink as { histogram: JsHistogram }).histogram = decoded;
+      // doDecode with 32-bit counts makes an Int32Histogram.
+      (sink as { histogram: JsHistogram }).histogram = decoded as Int32HdrHistogram;
     } else {
       sink.histogram.add(decoded);
     }

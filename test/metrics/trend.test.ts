@@ -290,6 +290,61 @@ merging('a small-range trend plus one that reached 1 h: the histogram grows, not
   assertSameTrend(reversed, record([...small, ...large]), 'large + small');
 });
 
+const recording = suite('trend: record() fills the histogram exactly as hdr-histogram-js\'s recordValue');
+
+/** Values at every edge of the layout: zero and fractions, bucket borders (2^k ± 1), the fast path's end (2^31), beyond it, and a spread of each magnitude. */
+function edgeValues(): number[] {
+  const random = createSeededRandom(41);
+  const values = [0, 0.25, 0.999, 1, 1.5, 2, 1023, 1024, 1025, 2047, 2047.9, 2048, 2049, 4095, 4096, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 0.5, 2 ** 33 + 7, ONE_HOUR_US];
+  for (let k = 1; k <= 31; k++) values.push(2 ** k - 1, 2 ** k, 2 ** k + 1, 2 ** k + 0.5);
+  for (let i = 0; i < 20_000; i++) values.push(Math.floor(2 ** (random() * 32)), 2 ** (random() * 32));
+  return values;
+}
+
+/** The same values through the library's own recordValue, on a histogram of our layout. */
+function libraryHistogram(values: readonly number[]) {
+  const histogram = new TrendSink().histogram;
+  for (const value of values) histogram.recordValue(value < 1 ? 0 : value);
+  return histogram;
+}
+
+function assertSameHistogram(actual: TrendSink['histogram'], expected: TrendSink['histogram'], label: string): void {
+  assert.is(actual.countsArrayLength, expected.countsArrayLength, `${label}: counts array length`);
+  assert.is(actual.totalCount, expected.totalCount, `${label}: total count`);
+  assert.is(actual.maxValue, expected.maxValue, `${label}: maxValue`);
+  assert.is(actual.minNonZeroValue, expected.minNonZeroValue, `${label}: minNonZeroValue`);
+  for (let i = 0; i < expected.countsArrayLength; i++) {
+    if (actual.getCountAtIndex(i) !== expected.getCountAtIndex(i)) assert.unreachable(`${label}: count at index ${i}: ${actual.getCountAtIndex(i)} ≠ ${expected.getCountAtIndex(i)}`);
+  }
+}
+
+recording('edge values and 40,000 spread over 32 binary magnitudes, in order, reversed and shuffled (resizes at different moments)', () => {
+  const values = edgeValues();
+  const shuffled = [...values];
+  const random = createSeededRandom(42);
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  const fractions = [5.5, 2.5, 3000.25, 2.75, 9_000_000.5];
+  for (const [label, order] of [['in order', values], ['reversed', [...values].reverse()], ['shuffled', shuffled], ['fractions only', fractions]] as const) {
+    assertSameHistogram(record(order).histogram, libraryHistogram(order), label);
+  }
+});
+
+recording('a trend read back from a results file records on exactly like one that never left memory', () => {
+  const values = edgeValues();
+  const half = values.length / 2;
+  const encoded = record(values.slice(0, half)).encode();
+  const decoded = TrendSink.decode(encoded);
+  for (const value of values.slice(half)) decoded.record(value);
+  // Decoding sets maxValue to its bucket's highest equivalent value, so the library's side is decoded too.
+  const expected = TrendSink.decode(encoded).histogram;
+  for (const value of values.slice(half)) expected.recordValue(value < 1 ? 0 : value);
+  assertSameHistogram(decoded.histogram, expected, 'decoded, then recorded');
+});
+
 truth.run();
 encoding.run();
 merging.run();
+recording.run();
