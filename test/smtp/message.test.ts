@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  base36,
   BODY_LINE_CHARS,
   bodyWithEndOfData,
   buildHead,
@@ -93,6 +94,12 @@ Generated('has the required headers in order and the sequence in the Subject', (
 Generated('Date is RFC 5322 with a numeric zone', () => {
   assert.is(formatDate(Date.UTC(1989, 1, 13, 23, 32, 0)), 'Mon, 13 Feb 1989 23:32:00 +0000');
   assert.match(formatDate(Date.now()), /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d \+0000$/);
+});
+
+Generated('base36 writes what Number#toString(36) writes, from 0 to 2^31 - 1', () => {
+  const values = [0, 1, 35, 36, 37, 1295, 1296, 46655, 46656, 2 ** 31 - 1];
+  for (let i = 0; i < 10_000; i++) values.push(Math.floor(Math.random() * 0x80000000));
+  for (const value of values) assert.is(base36(value), value.toString(36), String(value));
 });
 
 Generated('Message-IDs are unique, even for the same sequence', () => {
