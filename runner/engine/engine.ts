@@ -2,6 +2,7 @@
  * The engine: runs every scenario of a resolved test with its executor, ticks the timeline once
  * a second, tells listeners, and stops early on an interrupt or a threshold's abortOnFail.
  */
+import { performance } from 'node:perf_hooks';
 import { EXECUTORS, plannedIterations, scenarioDurationMs } from '../executors/index.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import { customMetrics } from '../metrics/custom.ts';

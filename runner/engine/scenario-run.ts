@@ -3,6 +3,7 @@
  * VUs, starts iterations on them, tracks which are in flight, and interrupts what is still
  * running when the graceful stop runs out.
  */
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutorContext, Vu } from '../executors/executor.ts';
 import type { ResolvedScenario } from '../scenario/resolved.ts';

@@ -3,6 +3,7 @@
  * series of the VU's current scenario and sender, so recording is a few field updates and
  * histogram inserts: no lookups, no allocations on the success path.
  */
+import { performance } from 'node:perf_hooks';
 import type { Vu } from '../executors/executor.ts';
 import type { Failure } from '../smtp/api.ts';
 import type { SessionRecorder } from '../smtp/session.ts';

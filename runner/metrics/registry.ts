@@ -3,6 +3,7 @@
  * metrics from scenario code, the VU gauges, dropped iterations, and the per-second timeline
  * (bounded: see timeline.ts). The engine records into it; outputs and thresholds read aggregates from it.
  */
+import { performance } from 'node:perf_hooks';
 import type { MetricValues } from '../thresholds/evaluate.ts';
 import type { MetricInfo, MetricType } from './catalogue.ts';
 import { BUILT_IN_METRICS, phaseMetricName } from './catalogue.ts';

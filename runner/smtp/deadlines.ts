@@ -8,6 +8,7 @@
  * `timeout` and `timeout + DEADLINE_RESOLUTION_MS` after its command (plus event-loop lag).
  * The interval is unref'd: it never keeps the process alive by itself (an open socket does).
  */
+import { performance } from 'node:perf_hooks';
 
 /** Granularity of reply timeouts, milliseconds: a timeout fires up to this much late. */
 export const DEADLINE_RESOLUTION_MS = 50;
