@@ -104,9 +104,8 @@ export class TrendSink {
       const bucket = 31 - Math.clz32(value) - SUB_BUCKET_HALF_COUNT_MAGNITUDE;
       const index = bucket > 0 ? (bucket << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + (value >>> bucket) : value >>> 0;
       const counts = histogram._counts;
-      const count = index < histogram.countsArrayLength ? counts[index]! + 1 : 0;
-      if (count > 0 && count <= FAST_RECORD_MAX) {
-        counts[index] = count;
+      if (index < histogram.countsArrayLength && counts[index]! < FAST_RECORD_MAX) {
+        counts[index] = counts[index]! + 1;
         if (value > histogram.maxValue) histogram.maxValue = value;
         if (value < histogram.minNonZeroValue) histogram.minNonZeroValue = Math.floor(value);
         histogram._totalCount++;
