@@ -357,7 +357,7 @@ export class Trend {
   }
   /** Adds one sample (ms when the trend is a time), under `tags` when given. */
   add(value: number, tags?: SampleTags): void {
-    if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       return this.metric.ignore(value, value < 0 ? 'a trend keeps values of 0 or more (record a magnitude, or add an offset)' : FINITE_NUMBER);
     }
     const set = tags === undefined ? this.metric.untagged : this.metric.tagSetFor(tags);
