@@ -13,6 +13,7 @@ import type { ScenarioFileOptions, TlsMode } from './scenario/types.ts';
 import { TLS_MODES } from './smtp/tls.ts';
 import type { ResolvedOptions } from './scenario/resolved.ts';
 import { DEFAULTS } from './scenario/defaults.ts';
+import { executorOf } from './executors/index.ts';
 import { compileThresholds, evaluateThresholds, findAbortingFailures, formatThresholdActual, type ThresholdDefinition } from './thresholds/index.ts';
 import { clearCustomMetrics, customMetrics } from './metrics/custom.ts';
 import { BUILT_IN_METRICS, SYSTEM_TAGS, type MetricInfo } from './metrics/catalogue.ts';
@@ -241,9 +242,10 @@ function flagsScenario(command: RunCommandOptions): ScenarioFileOptions {
 function describeConfig(options: ResolvedOptions, command: RunCommandOptions): Record<string, unknown> {
   const first = options.scenarios[0]!;
   const config: Record<string, unknown> = {};
-  if (options.scenarios.length === 1 && (first.executor === 'shared-iterations' || first.executor === 'batches')) {
-    config['num_emails'] = first.iterations;
-    config['concurrent'] = first.vus;
+  const guide = options.scenarios.length === 1 ? executorOf(first).guideCounts?.(first) : undefined;
+  if (guide) {
+    config['num_emails'] = guide.emails;
+    config['concurrent'] = guide.concurrent;
   }
   Object.assign(config, {
     scenario_file: options.file ?? null,
@@ -261,20 +263,7 @@ function describeConfig(options: ResolvedOptions, command: RunCommandOptions): R
 
 function scenarioConfig(s: ResolvedOptions['scenarios'][number]): Record<string, unknown> {
   const base = { executor: s.executor, start_time_ms: s.startTimeMs, graceful_stop_ms: s.gracefulStopMs, tags: s.tags };
-  switch (s.executor) {
-    case 'shared-iterations':
-    case 'per-vu-iterations':
-    case 'batches':
-      return { ...base, vus: s.vus, iterations: s.iterations, max_duration_ms: s.maxDurationMs };
-    case 'constant-vus':
-      return { ...base, vus: s.vus, duration_ms: s.durationMs };
-    case 'ramping-vus':
-      return { ...base, start_vus: s.startVUs, stages: s.stages };
-    case 'constant-arrival-rate':
-      return { ...base, rate: s.rate, time_unit_ms: s.timeUnitMs, duration_ms: s.durationMs, pre_allocated_vus: s.preAllocatedVUs, max_vus: s.maxVUs, max_queue_wait_ms: s.maxQueueWaitMs };
-    case 'ramping-arrival-rate':
-      return { ...base, start_rate: s.startRate, time_unit_ms: s.timeUnitMs, stages: s.stages, pre_allocated_vus: s.preAllocatedVUs, max_vus: s.maxVUs, max_queue_wait_ms: s.maxQueueWaitMs };
-  }
+  return { ...base, ...executorOf(s).describeConfig(s) };
 }
 
 /** Judges every threshold against the registry. */

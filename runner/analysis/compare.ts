@@ -26,6 +26,7 @@
 import type { TimelinePoint } from '../metrics/registry.ts';
 import type { LatencySeconds } from '../outputs/summary.ts';
 import { formatLatency } from '../outputs/console.ts';
+import { isOpenModelExecutor } from '../executors/index.ts';
 import { bootstrapPercentileDifference, toBucketDistribution, type BucketDistribution } from './bootstrap.ts';
 import { decodeTrend, describeRun, type LoadedResults } from './results-file.ts';
 import { createRandom, mannWhitneyU, twoProportionTest, welchTest } from './stats.ts';
@@ -174,7 +175,7 @@ type AddRow = (row: Omit<ComparisonRow, 'change' | 'relativeChange' | 'ratio' | 
 
 /** Whether a run had an arrival-rate (open model) scenario. */
 function isOpenModel(run: LoadedResults): boolean {
-  return Object.values(run.summary?.scenarios ?? {}).some((s) => s.executor.includes('arrival-rate'));
+  return Object.values(run.summary?.scenarios ?? {}).some((s) => isOpenModelExecutor(s.executor));
 }
 
 /** p50 and p95 of every phase both runs timed; returns notes on phases only one run timed. */

@@ -6,6 +6,7 @@
  */
 import type { TimelinePoint } from '../metrics/registry.ts';
 import type { WatchReport } from '../watch/watcher.ts';
+import { isOpenModelExecutor } from '../executors/index.ts';
 import type { AggregateValues } from '../metrics/registry.ts';
 import { detectTrends, fitTrend, steadyWindows, type LoadMeasure, type TrendVerdict } from './trend-detect.ts';
 
@@ -30,7 +31,7 @@ export const TREND_METRICS = {
  * the planned arrivals, else from the VUs at work.
  */
 export function analyseTrends(timeline: readonly TimelinePoint[], watch: WatchReport | null, warmupEndedAt?: number, executors: readonly string[] = []): RunTrends {
-  const by: LoadMeasure = executors.length > 0 && executors.every((executor) => executor.endsWith('arrival-rate')) ? 'arrivals' : 'vus';
+  const by: LoadMeasure = executors.length > 0 && executors.every(isOpenModelExecutor) ? 'arrivals' : 'vus';
   // A warm-up is not part of the steady state: its windows are left out of the fit.
   const steady = steadyWindows(warmupEndedAt ? timeline.filter((p) => p.t - p.windowMs / 1000 >= warmupEndedAt) : timeline, 0.9, by);
   const { p95Ms, msgsPerSecond } = detectTrends(steady);

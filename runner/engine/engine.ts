@@ -3,7 +3,7 @@
  * a second, tells listeners, and stops early on an interrupt or a threshold's abortOnFail.
  */
 import { performance } from 'node:perf_hooks';
-import { EXECUTORS, plannedIterations, scenarioDurationMs } from '../executors/index.ts';
+import { createExecutor, plannedIterations, scenarioDurationMs } from '../executors/index.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import { customMetrics } from '../metrics/custom.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
@@ -194,7 +194,7 @@ export class Engine implements ScenarioHost {
     }
     run.startMs = startAtMs > performance.now() ? startAtMs : performance.now();
     run.state = 'running';
-    const executor = EXECUTORS[run.scenario.executor](run.scenario);
+    const executor = createExecutor(run.scenario);
     await executor.run(run);
     run.state = 'done';
     await run.closeConnections();

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutorContext, Vu } from '../executors/executor.ts';
 import type { ResolvedScenario } from '../scenario/resolved.ts';
+import { executorOf } from '../executors/index.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { Series } from '../metrics/series.ts';
 import type { IterationContext } from '../smtp/api.ts';
@@ -120,10 +121,11 @@ export class ScenarioRun implements ExecutorContext {
     this.publishVus();
   }
 
-  dropIteration(isAtEnd = false): void {
-    const { name, executor, maxQueueWaitMs } = this.scenario;
-    this.host.registry.noteDropped(name);
-    if (!executor.endsWith('arrival-rate')) {
+  dropIterations(count: number, isAtEnd = false): void {
+    const scenario = this.scenario;
+    const name = scenario.name;
+    this.host.registry.noteDropped(name, count);
+    if (!executorOf(scenario).isOpenModel) {
       this.host.warnOnce(`dropped:${name}`, `scenario ${name}: maxDuration ended before every iteration started (dropped_iterations); raise maxDuration or lower iterations`);
     } else if (isAtEnd) {
       this.host.warnOnce(
@@ -133,7 +135,7 @@ export class ScenarioRun implements ExecutorContext {
     } else {
       this.host.warnOnce(
         `dropped:${name}`,
-        `scenario ${name}: no VU came free within maxQueueWait (${maxQueueWaitMs / 1000}s) of an iteration's planned start (dropped_iterations); raise maxVUs or lower the rate`,
+        `scenario ${name}: no VU came free within maxQueueWait (${'maxQueueWaitMs' in scenario ? scenario.maxQueueWaitMs / 1000 : 0}s) of an iteration's planned start (dropped_iterations); raise maxVUs or lower the rate`,
       );
     }
   }

@@ -4,17 +4,82 @@
  * waiting for a free VU (maxQueueWait), dropped iterations and timing from the planned instant
  * are as in ramping-arrival-rate, of which this is the one-flat-stage case.
  */
-import type { Executor, ExecutorContext } from './executor.ts';
-import type { ResolvedScenario } from '../scenario/resolved.ts';
+import type { BaseScenarioConfig, Duration } from '../scenario/base-config.ts';
+import type { ResolvedScenarioBase } from '../scenario/resolved-base.ts';
+import { Checker } from '../scenario/checks.ts';
+import { formatDurationMs, parseDurationMs } from '../scenario/duration.ts';
+import type { ExecutorDefinition } from './executor.ts';
+import {
+  ARRIVAL_DEFAULTS,
+  applyPoolVus,
+  checkArrivalPool,
+  checkMaxQueueWait,
+  describePoolConfig,
+  resolveArrivalPool,
+  runArrivals,
+  type ArrivalPoolOptions,
+  type ResolvedArrivalPool,
+} from './arrivals.ts';
+import { scaleMs } from './profile.ts';
 import { constantArrivalTimesMs } from './schedule.ts';
-import { runArrivals } from './ramping-arrival-rate.ts';
 
-/** Creates the constant-arrival-rate executor for `scenario`. */
-export function createConstantArrivalRate(scenario: ResolvedScenario): Executor {
-  return {
-    run(ctx: ExecutorContext): Promise<void> {
-      const arrivals = constantArrivalTimesMs(scenario.rate, scenario.timeUnitMs, scenario.durationMs);
-      return runArrivals(ctx, scenario, arrivals, scenario.durationMs);
-    },
-  };
+/** Iterations started at a fixed rate regardless of responses (k6 `constant-arrival-rate`). */
+export interface ConstantArrivalRateConfig extends BaseScenarioConfig, ArrivalPoolOptions {
+  executor: 'constant-arrival-rate';
+  /** Iterations per `timeUnit`. */
+  rate: number;
+  duration: Duration;
 }
+
+export interface ResolvedConstantArrivalRate extends ResolvedScenarioBase, ResolvedArrivalPool {
+  executor: 'constant-arrival-rate';
+  /** Iterations per timeUnit. */
+  rate: number;
+  durationMs: number;
+}
+
+export const constantArrivalRate: ExecutorDefinition<ConstantArrivalRateConfig, ResolvedConstantArrivalRate> = {
+  name: 'constant-arrival-rate',
+  isOpenModel: true,
+  defaults: ARRIVAL_DEFAULTS,
+  takesIterationsFlag: false,
+  takesRateFlag: true,
+
+  validate(config, path) {
+    const check = new Checker();
+    const at = (key: string) => [...path, key];
+    const rate = config['rate'];
+    if (typeof rate === 'number' && !(rate > 0)) check.add(at('rate'), `must be > 0 (got ${rate})`);
+    check.duration(config['duration'], at('duration'), true);
+    checkArrivalPool(check, config, path);
+    checkMaxQueueWait(check, config['maxQueueWait'], at('maxQueueWait'));
+    return check.problems;
+  },
+
+  resolve: (config, base) => ({
+    ...base,
+    executor: 'constant-arrival-rate',
+    rate: config.rate,
+    durationMs: parseDurationMs(config.duration),
+    ...resolveArrivalPool(config),
+  }),
+
+  /** --scale scales duration, --duration sets it, --vus raises the pool, --rate sets the rate. */
+  applyOverrides(scenario, overrides) {
+    if (overrides.scale !== undefined) scenario.durationMs = scaleMs(scenario.durationMs, overrides.scale);
+    if (overrides.durationMs !== undefined) scenario.durationMs = overrides.durationMs;
+    applyPoolVus(scenario, overrides.vus);
+    if (overrides.rate !== undefined) scenario.rate = overrides.rate;
+  },
+
+  plannedDurationMs: (scenario) => scenario.durationMs,
+  plannedIterations: () => undefined,
+  describe: (s) =>
+    `Arrival rate: ${s.rate} per ${formatDurationMs(s.timeUnitMs)} for ${formatDurationMs(s.durationMs)} (VUs ${s.preAllocatedVUs}..${s.maxVUs})`,
+  describeConfig: (s) => ({ rate: s.rate, time_unit_ms: s.timeUnitMs, duration_ms: s.durationMs, ...describePoolConfig(s) }),
+
+  run(scenario, ctx) {
+    const arrivals = constantArrivalTimesMs(scenario.rate, scenario.timeUnitMs, scenario.durationMs);
+    return runArrivals(ctx, scenario, arrivals, scenario.durationMs);
+  },
+};

@@ -1,10 +1,78 @@
 /**
- * The one interface every executor implements. An executor decides *when* iterations start
- * and on which VU; the engine (run.ts) does everything else: VUs, SMTP, metrics, stopping.
- * Schedules are planned by the pure functions in schedule.ts; an executor only waits for the
- * planned instants.
+ * The one interface every executor implements, as k6's lib/executor does: an
+ * `ExecutorDefinition` owns one executor's whole life (its config and defaults, its semantic
+ * checks, its resolved form, the CLI overrides, its planned length and iteration count, its
+ * description, whether it is an open model, and `run`). The registry (index.ts) lists them.
+ *
+ * At run time an executor decides *when* iterations start and on which VU; the engine does
+ * everything else: VUs, SMTP, metrics, stopping. Schedules are planned by the pure functions in
+ * schedule.ts; an executor only waits for the planned instants.
  */
-import type { ResolvedScenario } from '../scenario/resolved.ts';
+import type { BaseScenarioConfig } from '../scenario/base-config.ts';
+import type { ResolvedScenarioBase } from '../scenario/resolved-base.ts';
+import type { PathSegments, Problem } from '../scenario/checks.ts';
+
+/** The count and length flags of `runner run` as an executor sees them (see CliOverrides in options.ts). */
+export interface ExecutorOverrides {
+  /** --scale: time-compression factor (> 0) for time spans and iteration counts. */
+  scale?: number;
+  /** --duration, ms (applied after --scale). */
+  durationMs?: number;
+  /** --vus. */
+  vus?: number;
+  /** --iterations. */
+  iterations?: number;
+  /** --rate: iterations per timeUnit. */
+  rate?: number;
+}
+
+/**
+ * One executor: everything runner knows about it, in one object. `Config` is what a scenario
+ * file writes (`executor: Name` plus its options), `Resolved` what the engine runs.
+ */
+export interface ExecutorDefinition<
+  Config extends BaseScenarioConfig & { executor: string },
+  Resolved extends ResolvedScenarioBase & { executor: Config['executor'] },
+> {
+  /** The value of a scenario's `executor` option. */
+  readonly name: Config['executor'];
+  /**
+   * Open model: iterations start on a planned schedule whatever the responses, timed from
+   * their planned start (response time, coordinated omission). Closed model: a VU starts its
+   * next iteration when its last is done.
+   */
+  readonly isOpenModel: boolean;
+  /** Defaults of its own options (merged into DEFAULTS, which --help and the schema's `default`s match). */
+  readonly defaults: Readonly<Record<string, string | number>>;
+  /** Whether `--iterations` / `--rate` apply to it (a run where no scenario takes a given one is an error). */
+  readonly takesIterationsFlag: boolean;
+  readonly takesRateFlag: boolean;
+  /**
+   * Every problem of its own options, each with its path under `path` (the scenario's). Runs
+   * after and beside the schema, on data that may have the wrong types (skip those: the schema
+   * reports them).
+   */
+  validate(config: Readonly<Record<string, unknown>>, path: PathSegments): Problem[];
+  /** Its options with defaults merged and durations in ms, on top of the shared `base`. */
+  resolve(config: Config, base: ResolvedScenarioBase): Resolved;
+  /**
+   * Applies --scale, --duration, --vus, --iterations and --rate in that order, in place (their
+   * meaning per executor is documented on CliOverrides). Called for every scenario, flags or not.
+   */
+  applyOverrides(scenario: Resolved, overrides: ExecutorOverrides): void;
+  /** Planned length (ms) without gracefulStop; for iteration counts, their maxDuration. */
+  plannedDurationMs(scenario: Resolved): number;
+  /** Iterations it is planned to run, or undefined when that depends on the server. */
+  plannedIterations(scenario: Resolved): number | undefined;
+  /** Its line(s) of the console header, e.g. 'Constant VUs: 10 for 5m'. */
+  describe(scenario: Resolved): string;
+  /** Its options in the results file's `config.scenarios.<name>` (snake_case, ms). */
+  describeConfig(scenario: Resolved): Record<string, unknown>;
+  /** The guide's `num_emails`/`concurrent`, for an executor that is "N emails, C at a time". */
+  guideCounts?(scenario: Resolved): { emails: number; concurrent: number };
+  /** Runs the scenario's schedule to the end (see end-of-scenario.ts), or until the test stops. */
+  run(scenario: Resolved, ctx: ExecutorContext): Promise<void>;
+}
 
 /** A virtual user: one sequential stream of iterations with its own SMTP connection. */
 export interface Vu {
@@ -16,7 +84,7 @@ export interface Vu {
 
 /** What the engine gives an executor. All times are ms since this scenario started. */
 export interface ExecutorContext {
-  readonly scenario: ResolvedScenario;
+  readonly scenario: ResolvedScenarioBase;
   /** Milliseconds since the scenario started (monotonic clock). */
   now(): number;
   /**
@@ -37,11 +105,12 @@ export interface ExecutorContext {
   /** Reports how many VUs are active now (the `vus` gauge). */
   setActiveVus(count: number): void;
   /**
-   * Counts an iteration that never started (dropped_iterations); warns once. Arrival-rate
-   * executors: no VU came free within maxQueueWait of its planned start, or it was still queued
-   * when the scenario ended (`isAtEnd`); iteration-count executors: maxDuration ended first.
+   * Counts `count` iterations that never started (dropped_iterations) in one call, whatever the
+   * count; warns once. Arrival-rate executors: no VU came free within maxQueueWait of the planned
+   * start, or they were still queued when the scenario ended (`isAtEnd`); iteration-count
+   * executors: maxDuration ended first (see end-of-scenario.ts).
    */
-  dropIteration(isAtEnd?: boolean): void;
+  dropIterations(count: number, isAtEnd?: boolean): void;
   /**
    * Reports how many arrivals wait in an arrival-rate executor's queue for a free VU now (the
    * arrivals_queued gauge), whenever that changes; warns once when arrivals first queue. A number

@@ -104,9 +104,9 @@ export class MetricsRegistry {
     this.window.failed++;
   }
 
-  noteDropped(scenario: string): void {
-    this.window.dropped++;
-    this.dropped.set(scenario, (this.dropped.get(scenario) ?? 0) + 1);
+  noteDropped(scenario: string, count = 1): void {
+    this.window.dropped += count;
+    this.dropped.set(scenario, (this.dropped.get(scenario) ?? 0) + count);
   }
 
   /** The arrival queues changed by `delta` arrivals (each change, so the window keeps its highest). */

@@ -10,6 +10,7 @@ import type { ResolvedOptions } from '../scenario/resolved.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import type { LatencySeconds, Summary } from './summary.ts';
 import { formatTrend } from '../analysis/trend-detect.ts';
+import { executorOf, isOpenModelExecutor } from '../executors/index.ts';
 
 const RULE = '='.repeat(80);
 
@@ -39,7 +40,7 @@ export function formatHeader(options: ResolvedOptions): string {
   lines.push(`Target: ${first.target.host}:${first.target.port}`);
   for (const s of options.scenarios) {
     const prefix = options.scenarios.length > 1 ? `[${s.name}] ` : '';
-    lines.push(`${prefix}${describeScenario(s)}`);
+    lines.push(`${prefix}${executorOf(s).describe(s)}`);
   }
   const senders = first.accounts.emails;
   lines.push(`From: ${senders.length > 1 ? `${senders.length} accounts (${first.accounts.pick}): ${senders.join(', ')}` : senders[0]}`);
@@ -47,25 +48,6 @@ export function formatHeader(options: ResolvedOptions): string {
   if (first.smtp.messagesPerConnection > 1) lines.push(`Messages per connection: ${first.smtp.messagesPerConnection}`);
   lines.push(RULE);
   return lines.join('\n');
-}
-
-function describeScenario(s: ResolvedOptions['scenarios'][number]): string {
-  switch (s.executor) {
-    case 'shared-iterations':
-      return `Total emails: ${s.iterations}\nConcurrent connections: ${s.vus}`;
-    case 'batches':
-      return `Total emails: ${s.iterations}\nConcurrent connections: ${s.vus}\nWill send in ${Math.ceil(s.iterations / s.vus)} batches of ${s.vus}`;
-    case 'per-vu-iterations':
-      return `Emails per VU: ${s.iterations} × ${s.vus} VUs = ${s.iterations * s.vus}`;
-    case 'constant-vus':
-      return `Constant VUs: ${s.vus} for ${formatDurationMs(s.durationMs)}`;
-    case 'ramping-vus':
-      return `Ramping VUs: ${s.startVUs} → ${s.stages.map((st) => `${st.target} over ${formatDurationMs(st.durationMs)}`).join(', ')}`;
-    case 'constant-arrival-rate':
-      return `Arrival rate: ${s.rate} per ${formatDurationMs(s.timeUnitMs)} for ${formatDurationMs(s.durationMs)} (VUs ${s.preAllocatedVUs}..${s.maxVUs})`;
-    case 'ramping-arrival-rate':
-      return `Ramping arrival rate per ${formatDurationMs(s.timeUnitMs)}: ${s.startRate} → ${s.stages.map((st) => `${st.target} over ${formatDurationMs(st.durationMs)}`).join(', ')} (VUs ${s.preAllocatedVUs}..${s.maxVUs})`;
-  }
 }
 
 /** One progress line for a scenario. */
@@ -201,7 +183,7 @@ export function formatSummary(
     'Latency (connect to message accepted):',
     ...latencyBlock(r.latency),
   );
-  const openModel = Object.values(summary.scenarios).some((s) => s.executor.endsWith('arrival-rate'));
+  const openModel = Object.values(summary.scenarios).some((s) => isOpenModelExecutor(s.executor));
   if (openModel) {
     lines.push('', 'Response time (from the planned start; includes waiting for a free VU):', ...latencyBlock(r.response_time));
   }

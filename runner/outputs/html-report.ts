@@ -13,6 +13,7 @@ import { PHASES } from '../smtp/phases.ts';
 import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { OutputError } from '../errors.ts';
+import { isOpenModelExecutor } from '../executors/index.ts';
 import { assertWritable, writeFileAtomic } from './atomic-write.ts';
 import { formatLatency } from './console.ts';
 import type { RunOutput } from './output.ts';
@@ -118,7 +119,7 @@ function secondsToMs(seconds: number | null): number {
 
 /** Whether any scenario is open-model (its response time counts waiting for a free VU). */
 function isOpenModel(summary: Summary): boolean {
-  return Object.values(summary.scenarios).some((s) => s.executor.endsWith('arrival-rate'));
+  return Object.values(summary.scenarios).some((s) => isOpenModelExecutor(s.executor));
 }
 
 function decodeTrend(encoded: EncodedTrend | undefined): TrendSink {

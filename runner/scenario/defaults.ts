@@ -1,8 +1,11 @@
 /**
- * Every default in one place. `--help`, the JSON schema's `default`s and the resolver all
- * read from here.
+ * Every default in one table. `--help`, the JSON schema's `default`s and the resolver all
+ * read from here. The options every scenario shares have theirs below; each executor's own
+ * options have theirs in its module (runner/executors/<name>.ts), merged in.
  */
-export const DEFAULTS = {
+import { executorDefaults } from '../executors/index.ts';
+
+const SHARED_DEFAULTS = {
   host: '127.0.0.1',
   port: 2525,
   adminUrl: 'http://127.0.0.1:9090',
@@ -23,16 +26,10 @@ export const DEFAULTS = {
   /** Guide's defaults for `runner run` without a scenario file. */
   numEmails: 100,
   concurrent: 10,
-  vus: 1,
-  iterations: 1,
-  maxDuration: '10m',
   startTime: '0s',
   gracefulStop: '30s',
-  gracefulRampDown: '30s',
-  timeUnit: '1s',
-  /** Arrival-rate executors: longest wait for a free VU (see ConstantArrivalRateConfig.maxQueueWait). */
-  maxQueueWait: '30s',
-  startVUs: 1,
-  startRate: 0,
   accountsPick: 'round-robin',
 } as const;
+
+/** The shared defaults, typed, and every executor's (e.g. `DEFAULTS.maxQueueWait`). */
+export const DEFAULTS: typeof SHARED_DEFAULTS & Readonly<Record<string, string | number | boolean>> = { ...executorDefaults(), ...SHARED_DEFAULTS };

@@ -17,7 +17,10 @@ import { SYSTEM_TAGS } from '../metrics/catalogue.ts';
 import { isEmailAddress, readAccountsFile, singleSender, buildWeightedCycle } from './accounts.ts';
 import { DEFAULTS } from './defaults.ts';
 import { parseDurationMs } from './duration.ts';
-import type { ResolvedAccounts, ResolvedOptions, ResolvedScenario, ResolvedSmtp, ResolvedTarget } from './resolved.ts';
+import type { ResolvedAccounts, ResolvedOptions, ResolvedScenario, ResolvedScenarioBase, ResolvedSmtp, ResolvedTarget } from './resolved.ts';
+import { executorOf, executorsTaking } from '../executors/index.ts';
+import type { ExecutorOverrides } from '../executors/executor.ts';
+import { scaleMs } from '../executors/profile.ts';
 import type { AccountsOptions, AuthMechanism, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
 import { formatPath, quote, validateScenarioFile } from './validate.ts';
 
@@ -210,67 +213,19 @@ function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined)
   };
 }
 
-/** One scenario with every field present; options its executor does not use are 0 / []. */
+/** One scenario: the shared fields here, its executor's own options by its module. */
 function resolveScenario(name: string, config: ScenarioConfig, file: ScenarioFileOptions): ResolvedScenario {
   const smtp = resolveSmtp(file.smtp, config.smtp);
-  const scenario: ResolvedScenario = {
+  const base: ResolvedScenarioBase = {
     name,
-    executor: config.executor,
     startTimeMs: ms(config.startTime ?? DEFAULTS.startTime),
     gracefulStopMs: ms(config.gracefulStop ?? DEFAULTS.gracefulStop),
     tags: { ...config.tags },
     target: resolveTarget(file.target, config.target),
     smtp,
     accounts: singleSender(smtp.from),
-    vus: 0,
-    iterations: 0,
-    durationMs: 0,
-    maxDurationMs: 0,
-    startVUs: 0,
-    gracefulRampDownMs: 0,
-    stages: [],
-    rate: 0,
-    startRate: 0,
-    timeUnitMs: 0,
-    preAllocatedVUs: 0,
-    maxVUs: 0,
-    maxQueueWaitMs: 0,
   };
-  switch (config.executor) {
-    case 'shared-iterations':
-    case 'per-vu-iterations':
-    case 'batches':
-      scenario.vus = config.vus ?? DEFAULTS.vus;
-      scenario.iterations = config.iterations ?? DEFAULTS.iterations;
-      scenario.maxDurationMs = ms(config.maxDuration ?? DEFAULTS.maxDuration);
-      break;
-    case 'constant-vus':
-      scenario.vus = config.vus ?? DEFAULTS.vus;
-      scenario.durationMs = ms(config.duration);
-      break;
-    case 'ramping-vus':
-      scenario.startVUs = config.startVUs ?? DEFAULTS.startVUs;
-      scenario.gracefulRampDownMs = ms(config.gracefulRampDown ?? DEFAULTS.gracefulRampDown);
-      scenario.stages = config.stages.map((stage) => ({ durationMs: ms(stage.duration), target: stage.target }));
-      break;
-    case 'constant-arrival-rate':
-      scenario.rate = config.rate;
-      scenario.timeUnitMs = ms(config.timeUnit ?? DEFAULTS.timeUnit);
-      scenario.durationMs = ms(config.duration);
-      scenario.preAllocatedVUs = config.preAllocatedVUs;
-      scenario.maxVUs = config.maxVUs ?? config.preAllocatedVUs;
-      scenario.maxQueueWaitMs = ms(config.maxQueueWait ?? DEFAULTS.maxQueueWait);
-      break;
-    case 'ramping-arrival-rate':
-      scenario.startRate = config.startRate ?? DEFAULTS.startRate;
-      scenario.timeUnitMs = ms(config.timeUnit ?? DEFAULTS.timeUnit);
-      scenario.stages = config.stages.map((stage) => ({ durationMs: ms(stage.duration), target: stage.target }));
-      scenario.preAllocatedVUs = config.preAllocatedVUs;
-      scenario.maxVUs = config.maxVUs ?? config.preAllocatedVUs;
-      scenario.maxQueueWaitMs = ms(config.maxQueueWait ?? DEFAULTS.maxQueueWait);
-      break;
-  }
-  return scenario;
+  return executorOf(config).resolve(config, base);
 }
 
 /** Reads an accounts file (once per path) into ResolvedAccounts; a problem is pushed instead of thrown. */
@@ -379,56 +334,28 @@ async function resolveSecurity(scenarios: ResolvedScenario[], baseDir: string, p
   }
 }
 
-const ITERATION_BASED = new Set(['shared-iterations', 'per-vu-iterations', 'batches']);
-
-/** Scales a time span, keeping 0 as 0 and anything else at least 1 ms. */
-function scaleMs(valueMs: number, factor: number): number {
-  return valueMs === 0 ? 0 : Math.max(1, Math.round(valueMs * factor));
-}
-
-/** Rescales stage durations so they total `totalMs` (rounding goes to the last stage with time). */
-function fitStages(scenario: ResolvedScenario, totalMs: number): void {
-  const currentMs = scenario.stages.reduce((sum, stage) => sum + stage.durationMs, 0);
-  if (currentMs === 0) return;
-  let assignedMs = 0;
-  let lastWithTime = -1;
-  scenario.stages.forEach((stage, index) => {
-    stage.durationMs = Math.round((stage.durationMs * totalMs) / currentMs);
-    assignedMs += stage.durationMs;
-    if (stage.durationMs > 0) lastWithTime = index;
-  });
-  if (lastWithTime >= 0) scenario.stages[lastWithTime]!.durationMs += totalMs - assignedMs;
-}
-
-/** Applies the CLI overrides (see CliOverrides for their meaning and order) in place. */
+/**
+ * Applies the CLI overrides (see CliOverrides for their meaning and order) in place: --scale
+ * of startTime here, the executor's own options by its module; then the target and SMTP flags.
+ */
 function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, problems: string[]): void {
-  if (cli.iterations !== undefined && !scenarios.some((s) => ITERATION_BASED.has(s.executor))) {
-    problems.push(`--iterations: applies to shared-iterations, per-vu-iterations and batches scenarios; this run has ${describeExecutors(scenarios)}: use --duration or --scale`);
+  for (const flag of ['iterations', 'rate'] as const) {
+    if (cli[flag] === undefined) continue;
+    const takers = executorsTaking(flag);
+    if (scenarios.some((s) => takers.includes(s.executor))) continue;
+    const hint = flag === 'iterations' ? ': use --duration or --scale' : '';
+    problems.push(`--${flag}: applies to ${listNames(takers)} scenarios; this run has ${describeExecutors(scenarios)}${hint}`);
   }
-  if (cli.rate !== undefined && !scenarios.some((s) => s.executor === 'constant-arrival-rate')) {
-    problems.push(`--rate: applies to constant-arrival-rate scenarios; this run has ${describeExecutors(scenarios)}`);
-  }
-  const durationMs = cli.duration === undefined ? undefined : parseDurationMs(cli.duration);
+  const overrides: ExecutorOverrides = {
+    scale: cli.scale,
+    durationMs: cli.duration === undefined ? undefined : parseDurationMs(cli.duration),
+    vus: cli.vus,
+    iterations: cli.iterations,
+    rate: cli.rate,
+  };
   for (const scenario of scenarios) {
-    if (cli.scale !== undefined) {
-      const factor = cli.scale;
-      scenario.startTimeMs = scaleMs(scenario.startTimeMs, factor);
-      scenario.durationMs = scaleMs(scenario.durationMs, factor);
-      scenario.maxDurationMs = scaleMs(scenario.maxDurationMs, factor);
-      for (const stage of scenario.stages) stage.durationMs = scaleMs(stage.durationMs, factor);
-      if (scenario.iterations > 0) scenario.iterations = Math.max(1, Math.round(scenario.iterations * factor));
-    }
-    if (durationMs !== undefined) {
-      if (scenario.executor === 'constant-vus' || scenario.executor === 'constant-arrival-rate') scenario.durationMs = durationMs;
-      else if (ITERATION_BASED.has(scenario.executor)) scenario.maxDurationMs = durationMs;
-      else fitStages(scenario, durationMs);
-    }
-    if (cli.vus !== undefined) applyVus(scenario, cli.vus);
-    if (cli.iterations !== undefined && ITERATION_BASED.has(scenario.executor)) scenario.iterations = cli.iterations;
-    if (cli.rate !== undefined && scenario.executor === 'constant-arrival-rate') scenario.rate = cli.rate;
-    if (scenario.executor === 'shared-iterations' || scenario.executor === 'batches') {
-      scenario.vus = Math.min(scenario.vus, scenario.iterations);
-    }
+    if (cli.scale !== undefined) scenario.startTimeMs = scaleMs(scenario.startTimeMs, cli.scale);
+    executorOf(scenario).applyOverrides(scenario, overrides);
 
     const { target, smtp } = scenario;
     if (cli.host !== undefined) target.host = cli.host;
@@ -451,23 +378,9 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
   }
 }
 
-function applyVus(scenario: ResolvedScenario, vus: number): void {
-  switch (scenario.executor) {
-    case 'ramping-vus': {
-      const peak = Math.max(scenario.startVUs, ...scenario.stages.map((stage) => stage.target));
-      if (peak === 0) break;
-      scenario.startVUs = Math.round((scenario.startVUs * vus) / peak);
-      for (const stage of scenario.stages) stage.target = Math.round((stage.target * vus) / peak);
-      break;
-    }
-    case 'constant-arrival-rate':
-    case 'ramping-arrival-rate':
-      scenario.preAllocatedVUs = Math.max(scenario.preAllocatedVUs, vus);
-      scenario.maxVUs = Math.max(scenario.maxVUs, scenario.preAllocatedVUs);
-      break;
-    default:
-      scenario.vus = vus;
-  }
+/** 'a', 'a and b', 'a, b and c'. */
+function listNames(names: readonly string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
 function describeExecutors(scenarios: ResolvedScenario[]): string {

@@ -2,92 +2,16 @@
  * The normalized form of a scenario file after defaults, CLI overrides and validation: what
  * the engine runs. Durations are milliseconds, recipients arrays, every field present.
  */
-import type { Phase } from '../smtp/phases.ts';
-import type { AuthMechanism, ExecutorName, ScenarioFileOptions, ThresholdSpec, TlsMode } from './types.ts';
+import type { ScenarioFileOptions, ThresholdSpec } from './types.ts';
 import type { IterationContext } from '../smtp/api.ts';
+import type { ResolvedScenario } from '../executors/index.ts';
 
-export interface ResolvedTarget {
-  host: string;
-  port: number;
-  adminUrl: string;
-}
-
-export interface ResolvedSmtp {
-  from: string;
-  to: string[];
-  auth: AuthMechanism;
-  password: string;
-  // The TLS and token fields are optional so that sessions built by hand (the check command,
-  // tests) stay plain-text sessions without naming them; the resolver always sets them.
-  /** XOAUTH2 bearer token; absent or '' when not given. */
-  token?: string;
-  /** @default 'none' */
-  tls?: TlsMode;
-  /** Verify the server certificate (false with insecureSkipTlsVerify). @default true */
-  isTlsVerified?: boolean;
-  /** SNI and certificate name; undefined → the target host. */
-  tlsServername?: string | undefined;
-  /** Extra trusted CA certificates (PEM text read from smtp.tlsCa), or undefined. */
-  tlsCa?: string | undefined;
-  ehloName: string;
-  messageSize: number;
-  messagesPerConnection: number;
-  /** RSET before every further message on a connection (false: only after a failed one). @default true */
-  rsetBetweenMessages?: boolean;
-  /** Reply timeout per phase, milliseconds. */
-  timeoutsMs: Record<Phase, number>;
-}
-
-/** Senders for a scenario: one entry per account, with its weight (1 for round robin). */
-export interface ResolvedAccounts {
-  pick: 'round-robin' | 'weighted';
-  emails: string[];
-  weights: number[];
-  /** The file they came from, for messages. */
-  file: string | undefined;
-}
-
-export interface ResolvedStage {
-  durationMs: number;
-  target: number;
-}
-
-/** One named scenario, every executor option resolved (those irrelevant to its executor are 0/[]). */
-export interface ResolvedScenario {
-  name: string;
-  executor: ExecutorName;
-  startTimeMs: number;
-  gracefulStopMs: number;
-  tags: Record<string, string>;
-  target: ResolvedTarget;
-  smtp: ResolvedSmtp;
-  accounts: ResolvedAccounts;
-  /** shared-iterations, per-vu-iterations, constant-vus, batches. */
-  vus: number;
-  /** shared-iterations (total), per-vu-iterations (per VU), batches (total). */
-  iterations: number;
-  /** constant-vus, constant-arrival-rate. */
-  durationMs: number;
-  /** shared-iterations, per-vu-iterations, batches. */
-  maxDurationMs: number;
-  /** ramping-vus. */
-  startVUs: number;
-  gracefulRampDownMs: number;
-  /** ramping-vus and ramping-arrival-rate. */
-  stages: ResolvedStage[];
-  /** constant-arrival-rate: iterations per timeUnit. */
-  rate: number;
-  /** ramping-arrival-rate: iterations per timeUnit at start. */
-  startRate: number;
-  timeUnitMs: number;
-  preAllocatedVUs: number;
-  maxVUs: number;
-  /**
-   * constant-arrival-rate and ramping-arrival-rate: how long an arrival may wait for a free VU
-   * once maxVUs are busy before it is dropped, ms (0: dropped at once, as in k6).
-   */
-  maxQueueWaitMs: number;
-}
+export type { ResolvedTarget, ResolvedSmtp, ResolvedAccounts, ResolvedStage, ResolvedScenarioBase } from './resolved-base.ts';
+/**
+ * One named scenario, resolved: a union on `executor`, each member holding only the options
+ * its executor uses (see runner/executors/<name>.ts).
+ */
+export type { ResolvedScenario } from '../executors/index.ts';
 
 export interface ResolvedOptions {
   /** Absolute path of the scenario file, or undefined for a flags-only run. */

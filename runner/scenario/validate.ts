@@ -7,7 +7,8 @@
  *    ranges and relations between options (maxVUs >= preAllocatedVUs), each with what to do.
  *
  * Each problem is `path: message` with a path as written in the file
- * (`scenarios.ramp.stages[1].duration: '5x' is not a duration: use e.g. '30s', '5m'`). When
+ * (`scenarios.ramp.stages[1].duration: '5x' is not a duration: use e.g. '30s', '5m'`). An
+ * executor's own options are checked by its module (runner/executors/<name>.ts, `validate`). When
  * both checks flag the same path, the semantic message wins: it says more.
  */
 import type { ErrorObject } from 'ajv';
@@ -15,42 +16,11 @@ import schema from '../../schemas/scenario.schema.json' with { type: 'json' };
 import { PHASES } from '../smtp/phases.ts';
 import { SYSTEM_TAGS } from '../metrics/catalogue.ts';
 import { isEmailAddress } from './accounts.ts';
-import { parseDurationMs } from './duration.ts';
+import { Checker, durationMessage, formatPath, formatProblem, isRecord, quote, type PathSegments, type Problem } from './checks.ts';
+import { findExecutor } from '../executors/index.ts';
 import { scenarioSchemaValidator } from './schema-validator.ts';
 
-/** One problem: where (a path as written in the file, or a flag) and what to do. */
-export interface Problem {
-  path: string;
-  message: string;
-}
-
-/** A path inside the options: property names and array indexes. */
-export type PathSegments = ReadonlyArray<string | number>;
-
-/** Formats a problem as `path: message` (just the message for the root). */
-export function formatProblem(problem: Problem): string {
-  return problem.path === '' ? problem.message : `${problem.path}: ${problem.message}`;
-}
-
-/** Formats a path the way the file reads: `scenarios.peak.stages[1].duration`, `thresholds['a{b:c}']`. */
-export function formatPath(segments: PathSegments): string {
-  let text = '';
-  for (const segment of segments) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) text += text === '' ? segment : `.${segment}`;
-    else text += `[${quote(segment)}]`;
-  }
-  return text;
-}
-
-/** Quotes a value for a message: strings in single quotes, the rest as JSON. */
-export function quote(value: unknown): string {
-  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return 'a function';
-  const json = JSON.stringify(value);
-  return json.length > 60 ? json.slice(0, 57) + '...' : json;
-}
+export { formatPath, formatProblem, quote, durationMessage, type Problem, type PathSegments } from './checks.ts';
 
 /** Edit distance (insert, delete, substitute, swap of neighbours), case-insensitive. */
 function editDistance(a: string, b: string): number {
@@ -223,50 +193,9 @@ export function checkSchema(options: unknown): Problem[] {
 // Semantic checks. They run on data the schema may have rejected, so every check first makes
 // sure the value has the type it expects (the schema reports wrong types).
 
-/** The message for a value that does not parse as a duration. */
-export function durationMessage(value: unknown): string {
-  return `${quote(value)} is not a duration: use e.g. '30s', '5m' (or a number of milliseconds)`;
-}
-
-type Record_ = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Record_ {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-class Checker {
-  readonly problems: Problem[] = [];
-
-  add(path: PathSegments, message: string): void {
-    this.problems.push({ path: formatPath(path), message });
-  }
-
-  /** A duration option: parses, and is > 0 when `isPositive`. Returns ms or undefined. */
-  duration(value: unknown, path: PathSegments, isPositive: boolean): number | undefined {
-    if (typeof value !== 'string' && typeof value !== 'number') return undefined;
-    let ms: number;
-    try {
-      ms = parseDurationMs(value);
-    } catch {
-      this.add(path, typeof value === 'number' ? `must be a number of milliseconds >= 0 (got ${value})` : durationMessage(value));
-      return undefined;
-    }
-    if (isPositive && ms <= 0) this.add(path, `must be > 0 (got ${quote(value)})`);
-    return ms;
-  }
-
-  /** A whole-number option >= min. Returns it when valid. */
-  integer(value: unknown, path: PathSegments, min: number): number | undefined {
-    if (typeof value !== 'number') return undefined;
-    if (!Number.isInteger(value)) this.add(path, `must be a whole number (got ${value})`);
-    else if (value < min) this.add(path, `must be >= ${min} (got ${value})`);
-    else return value;
-    return undefined;
-  }
-
-  email(value: unknown, path: PathSegments): void {
-    if (typeof value === 'string' && !isEmailAddress(value)) this.add(path, `${quote(value)} is not an email address`);
-  }
+/** An email option: a string that is an email address. */
+function checkEmail(check: Checker, value: unknown, path: PathSegments): void {
+  if (typeof value === 'string' && !isEmailAddress(value)) check.add(path, `${quote(value)} is not an email address`);
 }
 
 function checkTarget(check: Checker, target: unknown, path: PathSegments): void {
@@ -290,10 +219,10 @@ function checkTarget(check: Checker, target: unknown, path: PathSegments): void 
 
 function checkSmtp(check: Checker, smtp: unknown, path: PathSegments): void {
   if (!isRecord(smtp)) return;
-  check.email(smtp['from'], [...path, 'from']);
+  checkEmail(check, smtp['from'], [...path, 'from']);
   const to = smtp['to'];
-  if (typeof to === 'string') check.email(to, [...path, 'to']);
-  else if (Array.isArray(to)) to.forEach((recipient, index) => check.email(recipient, [...path, 'to', index]));
+  if (typeof to === 'string') checkEmail(check, to, [...path, 'to']);
+  else if (Array.isArray(to)) to.forEach((recipient, index) => checkEmail(check, recipient, [...path, 'to', index]));
   check.integer(smtp['messageSize'], [...path, 'messageSize'], 0);
   check.integer(smtp['messagesPerConnection'], [...path, 'messagesPerConnection'], 1);
   check.duration(smtp['timeout'], [...path, 'timeout'], true);
@@ -312,7 +241,7 @@ function checkAccounts(check: Checker, accounts: unknown, path: PathSegments): v
     }
     for (const [email, weight] of Object.entries(weights)) {
       check.integer(weight, [...path, 'weights', email], 0);
-      check.email(email, [...path, 'weights', email]);
+      checkEmail(check, email, [...path, 'weights', email]);
     }
   }
 }
@@ -329,58 +258,6 @@ function checkTags(check: Checker, tags: unknown, path: PathSegments): void {
   }
 }
 
-function checkStages(check: Checker, stages: unknown, path: PathSegments, isVuTarget: boolean): { totalMs: number; peak: number } | undefined {
-  if (!Array.isArray(stages)) return undefined;
-  let totalMs = 0;
-  let peak = 0;
-  stages.forEach((stage, index) => {
-    if (!isRecord(stage)) return;
-    totalMs += check.duration(stage['duration'], [...path, index, 'duration'], false) ?? 0;
-    const target = stage['target'];
-    if (typeof target === 'number') {
-      if (isVuTarget) check.integer(target, [...path, index, 'target'], 0);
-      else if (target < 0) check.add([...path, index, 'target'], `must be >= 0 (got ${target})`);
-      peak = Math.max(peak, target);
-    }
-  });
-  if (stages.length > 0 && totalMs === 0) check.add(path, 'the stages last 0s in total: give at least one stage a duration');
-  return { totalMs, peak };
-}
-
-/** Arrival-rate VU pool: preAllocatedVUs >= 0, maxVUs >= preAllocatedVUs, at least one VU. */
-function checkVuPool(check: Checker, scenario: Record_, path: PathSegments): void {
-  const preAllocated = check.integer(scenario['preAllocatedVUs'], [...path, 'preAllocatedVUs'], 0);
-  const max = check.integer(scenario['maxVUs'], [...path, 'maxVUs'], 1);
-  if (preAllocated !== undefined && max !== undefined && max < preAllocated) {
-    check.add([...path, 'maxVUs'], `must be >= preAllocatedVUs (${preAllocated})`);
-  }
-  if (preAllocated === 0 && scenario['maxVUs'] === undefined) {
-    check.add([...path, 'preAllocatedVUs'], 'must be >= 1, or set maxVUs: an arrival-rate scenario needs at least one VU');
-  }
-}
-
-/**
- * Arrival-rate maxQueueWait: a duration >= 0. Its own messages say what the option does, since
- * '0s' (drop at once) is a meaningful value that a generic "must be > 0" would hide.
- */
-function checkMaxQueueWait(check: Checker, value: unknown, path: PathSegments): void {
-  if (typeof value !== 'string' && typeof value !== 'number') return;
-  const fix = `use how long an arrival may wait for a free VU, e.g. '10s', or '0s' to drop it at once as k6 does`;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) check.add(path, `must be a number of milliseconds >= 0 (got ${value}): ${fix}`);
-    return;
-  }
-  if (/^\s*-/.test(value)) {
-    check.add(path, `${quote(value)} is negative: ${fix}`);
-    return;
-  }
-  try {
-    parseDurationMs(value);
-  } catch {
-    check.add(path, `${quote(value)} is not a duration: ${fix}`);
-  }
-}
-
 function checkScenario(check: Checker, name: string, scenario: unknown): void {
   if (!isRecord(scenario)) return;
   const path = ['scenarios', name];
@@ -391,52 +268,9 @@ function checkScenario(check: Checker, name: string, scenario: unknown): void {
   checkTarget(check, scenario['target'], at('target'));
   checkSmtp(check, scenario['smtp'], at('smtp'));
   checkAccounts(check, scenario['accounts'], at('accounts'));
-  switch (scenario['executor']) {
-    case 'shared-iterations':
-    case 'per-vu-iterations':
-    case 'batches':
-      check.integer(scenario['vus'], at('vus'), 1);
-      check.integer(scenario['iterations'], at('iterations'), 1);
-      check.duration(scenario['maxDuration'], at('maxDuration'), true);
-      break;
-    case 'constant-vus':
-      check.integer(scenario['vus'], at('vus'), 1);
-      check.duration(scenario['duration'], at('duration'), true);
-      break;
-    case 'ramping-vus': {
-      const startVUs = check.integer(scenario['startVUs'], at('startVUs'), 0);
-      check.duration(scenario['gracefulRampDown'], at('gracefulRampDown'), false);
-      const stages = checkStages(check, scenario['stages'], at('stages'), true);
-      if (stages && stages.totalMs > 0 && stages.peak === 0 && startVUs === 0) {
-        check.add(at('stages'), 'startVUs and every stage target are 0, so no VU would ever run: raise a target');
-      }
-      break;
-    }
-    case 'constant-arrival-rate': {
-      const rate = scenario['rate'];
-      if (typeof rate === 'number' && !(rate > 0)) check.add(at('rate'), `must be > 0 (got ${rate})`);
-      check.duration(scenario['timeUnit'], at('timeUnit'), true);
-      check.duration(scenario['duration'], at('duration'), true);
-      checkVuPool(check, scenario, path);
-      checkMaxQueueWait(check, scenario['maxQueueWait'], at('maxQueueWait'));
-      break;
-    }
-    case 'ramping-arrival-rate': {
-      const startRate = scenario['startRate'];
-      if (typeof startRate === 'number' && startRate < 0) check.add(at('startRate'), `must be >= 0 (got ${startRate})`);
-      check.duration(scenario['timeUnit'], at('timeUnit'), true);
-      const stages = checkStages(check, scenario['stages'], at('stages'), false);
-      if (stages && stages.totalMs > 0 && stages.peak === 0 && !(typeof startRate === 'number' && startRate > 0)) {
-        check.add(at('stages'), 'startRate and every stage target are 0, so no iteration would ever start: raise a target');
-      }
-      checkVuPool(check, scenario, path);
-      checkMaxQueueWait(check, scenario['maxQueueWait'], at('maxQueueWait'));
-      break;
-    }
-    default:
-      // An unknown or missing executor is the schema's to report.
-      break;
-  }
+  // An unknown or missing executor is the schema's to report.
+  const definition = findExecutor(scenario['executor']);
+  if (definition) check.problems.push(...definition.validate(scenario, path));
 }
 
 function checkThresholds(check: Checker, thresholds: unknown): void {

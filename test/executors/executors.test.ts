@@ -7,9 +7,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Executor, ExecutorContext, Vu } from '../../runner/executors/executor.ts';
 import type { ResolvedScenario, ResolvedStage } from '../../runner/scenario/resolved.ts';
+import type { ResolvedSharedIterations } from '../../runner/executors/shared-iterations.ts';
+import type { ResolvedConstantVus } from '../../runner/executors/constant-vus.ts';
+import type { ResolvedRampingVus } from '../../runner/executors/ramping-vus.ts';
+import type { ResolvedConstantArrivalRate } from '../../runner/executors/constant-arrival-rate.ts';
+import type { ResolvedRampingArrivalRate } from '../../runner/executors/ramping-arrival-rate.ts';
 import type { ExecutorName } from '../../runner/scenario/types.ts';
 import { PHASES, type Phase } from '../../runner/smtp/phases.ts';
-import { EXECUTORS, scenarioDurationMs } from '../../runner/executors/index.ts';
+import { EXECUTORS, createExecutor, scenarioDurationMs } from '../../runner/executors/index.ts';
 import { arrivalTimesMs, constantArrivalTimesMs, vuChanges } from '../../runner/executors/schedule.ts';
 
 /** A safety bound: no test here needs more timer steps than this. */
@@ -45,9 +50,11 @@ interface FakeContext extends ExecutorContext {
   readonly drains: Array<{ atMs: number; graceMs: number }>;
   readonly allocatedVus: Vu[];
   dropped: number;
-  /** The virtual instant of every dropIteration call, in order. */
+  /** dropIterations calls (each may count many). */
+  dropIterationsCalls: number;
+  /** The virtual instant of every dropped iteration, in order (not filled past a million drops). */
   readonly droppedAtMs: number[];
-  /** dropIteration's isAtEnd flag, per drop. */
+  /** dropIterations' isAtEnd flag, per dropped iteration. */
   readonly droppedAtEnd: boolean[];
   completed: number;
   interrupted: number;
@@ -69,7 +76,7 @@ interface FakeTimer {
  * earliest pending timer (a wait, an iteration's end, a drain's grace, the stop) fires, in
  * the order they were scheduled when instants tie.
  */
-function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptions = {}): FakeContext {
+function createFakeContext(scenario: AnyScenario, options: FakeContextOptions = {}): FakeContext {
   const serviceMs = options.serviceMs ?? 100;
   const wakeLateMs = options.wakeLateMs ?? 0;
   let nowMs = 0;
@@ -108,6 +115,7 @@ function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptio
     drains: [],
     allocatedVus: [],
     dropped: 0,
+    dropIterationsCalls: 0,
     droppedAtMs: [],
     droppedAtEnd: [],
     completed: 0,
@@ -165,10 +173,15 @@ function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptio
     arrivalsPlanned(count: number): void {
       ctx.planned.push([nowMs, count]);
     },
-    dropIteration(isAtEnd = false): void {
-      ctx.dropped++;
-      ctx.droppedAtMs.push(nowMs);
-      ctx.droppedAtEnd.push(isAtEnd);
+    dropIterations(count: number, isAtEnd = false): void {
+      ctx.dropIterationsCalls++;
+      ctx.dropped += count;
+      // A huge count (the one-call test) is only counted.
+      if (ctx.droppedAtMs.length + count > 1_000_000) return;
+      for (let i = 0; i < count; i++) {
+        ctx.droppedAtMs.push(nowMs);
+        ctx.droppedAtEnd.push(isAtEnd);
+      }
     },
     drain(graceMs: number): Promise<void> {
       ctx.drains.push({ atMs: nowMs, graceMs });
@@ -226,8 +239,19 @@ function createFakeContext(scenario: ResolvedScenario, options: FakeContextOptio
   return ctx;
 }
 
+/**
+ * A resolved scenario with every executor's options (the tests build them flat, so the
+ * executor under test finds its own whatever it is).
+ */
+type AnyScenario = ResolvedScenario &
+  Omit<ResolvedSharedIterations, 'executor'> &
+  Omit<ResolvedConstantVus, 'executor'> &
+  Omit<ResolvedRampingVus, 'executor'> &
+  Omit<ResolvedConstantArrivalRate, 'executor'> &
+  Omit<ResolvedRampingArrivalRate, 'executor'>;
+
 /** A resolved scenario for `executor` with test-friendly defaults; `options` override. */
-function scenarioFor(executor: ExecutorName, options: Partial<ResolvedScenario> = {}): ResolvedScenario {
+function scenarioFor(executor: ExecutorName, options: Partial<AnyScenario> = {}): AnyScenario {
   const timeoutsMs = Object.fromEntries(PHASES.map((phase) => [phase, 30_000])) as Record<Phase, number>;
   return {
     name: 'test',
@@ -261,13 +285,13 @@ function scenarioFor(executor: ExecutorName, options: Partial<ResolvedScenario> 
     maxVUs: 1,
     maxQueueWaitMs: 30_000,
     ...options,
-  };
+  } as AnyScenario;
 }
 
 /** Runs the named executor for `scenario` on a fresh fake context. */
-async function runOnFake(scenario: ResolvedScenario, options?: FakeContextOptions): Promise<{ ctx: FakeContext; endMs: number }> {
+async function runOnFake(scenario: AnyScenario, options?: FakeContextOptions): Promise<{ ctx: FakeContext; endMs: number }> {
   const ctx = createFakeContext(scenario, options);
-  const endMs = await ctx.drive(EXECUTORS[scenario.executor](scenario));
+  const endMs = await ctx.drive(createExecutor(scenario));
   return { ctx, endMs };
 }
 
@@ -526,7 +550,7 @@ rampingRate('a rate-0 stage in the middle pauses the arrivals', async () => {
 const queue = suite('executors: arrival-rate queue (maxQueueWait)');
 
 /** A constant-arrival-rate scenario of `rate` per second for `durationMs` on a fixed pool of `vus` VUs. */
-function queued(rate: number, durationMs: number, vus: number, maxQueueWaitMs: number): ResolvedScenario {
+function queued(rate: number, durationMs: number, vus: number, maxQueueWaitMs: number): AnyScenario {
   return scenarioFor('constant-arrival-rate', { rate, timeUnitMs: 1000, durationMs, preAllocatedVUs: vus, maxVUs: vus, maxQueueWaitMs });
 }
 
@@ -571,7 +595,7 @@ queue('the queue length falls as waiting arrivals expire (maxQueueWait), and is 
   assert.equal(ctx.queued.slice(0, 8), [[10, 1], [20, 2], [30, 3], [40, 4], [45, 3], [50, 4], [55, 3], [60, 4]]);
   assert.ok(ctx.queued.every(([, count]) => count <= 4), `a queue longer than 35 ms of arrivals: ${JSON.stringify(ctx.queued)}`);
   assert.equal(ctx.queued.at(-1), [200, 0]);
-  const cases: Array<[label: string, scenario: ResolvedScenario, serviceMs: number]> = [
+  const cases: Array<[label: string, scenario: AnyScenario, serviceMs: number]> = [
     ['enough VUs', queued(100, 1000, 5, 30_000), 45],
     ["maxQueueWait '0s' (k6: dropped at once)", queued(100, 1000, 2, 0), 45],
   ];
@@ -637,7 +661,7 @@ function referenceDropModel(arrivalsMs: Iterable<number>, preAllocated: number, 
 }
 
 queue("maxQueueWait '0s' is k6's behaviour exactly: the same starts and drops as the drop-at-once model", async () => {
-  const cases: Array<{ scenario: ResolvedScenario; serviceMs: number; arrivalsMs: () => Iterable<number> }> = [
+  const cases: Array<{ scenario: AnyScenario; serviceMs: number; arrivalsMs: () => Iterable<number> }> = [
     { scenario: queued(100, 1000, 2, 0), serviceMs: 47, arrivalsMs: () => constantArrivalTimesMs(100, 1000, 1000) },
     { scenario: queued(30, 3000, 3, 0), serviceMs: 333, arrivalsMs: () => constantArrivalTimesMs(30, 1000, 3000) },
     {
@@ -674,7 +698,7 @@ queue('a stop drops every arrival still waiting, at the stop; nothing queued sta
 
 queue('planned = started + dropped, FIFO starts, no wait of maxQueueWait or more, no start after the end: by table', async () => {
   const rampStages = [stage(1000, 200), stage(500, 200), stage(0, 0), stage(300, 0), stage(700, 50)];
-  const cases: Array<{ scenario: ResolvedScenario; serviceMs: number | ((vuId: number) => number); wakeLateMs?: number; plannedMs: () => Iterable<number>; endMs: number }> = [];
+  const cases: Array<{ scenario: AnyScenario; serviceMs: number | ((vuId: number) => number); wakeLateMs?: number; plannedMs: () => Iterable<number>; endMs: number }> = [];
   for (const maxQueueWaitMs of [0, 15, 50, 250, 30_000]) {
     cases.push(
       { scenario: queued(100, 1000, 2, maxQueueWaitMs), serviceMs: 45, plannedMs: () => constantArrivalTimesMs(100, 1000, 1000), endMs: 1000 },
@@ -764,7 +788,7 @@ const stopping = suite('executors: stopping early');
 
 stopping('no executor starts an iteration once the test is stopping, and each drains and returns', async () => {
   const stopAtMs = 1000;
-  const cases: ResolvedScenario[] = [
+  const cases: AnyScenario[] = [
     scenarioFor('shared-iterations', { vus: 2, iterations: 1000 }),
     scenarioFor('per-vu-iterations', { vus: 2, iterations: 1000 }),
     scenarioFor('constant-vus', { vus: 2, durationMs: 60_000 }),
@@ -800,12 +824,12 @@ registry('every executor name has an executor', () => {
     'batches',
   ];
   assert.equal(Object.keys(EXECUTORS).sort(), [...names].sort());
-  for (const name of names) assert.type(EXECUTORS[name](scenarioFor(name)).run, 'function', name);
+  for (const name of names) assert.type(createExecutor(scenarioFor(name)).run, 'function', name);
 });
 
 registry('scenarioDurationMs by table', () => {
   const stages = [stage(30_000, 10), stage(60_000, 10), stage(15_000, 0)];
-  const cases: Array<[ResolvedScenario, number]> = [
+  const cases: Array<[AnyScenario, number]> = [
     [scenarioFor('shared-iterations', { maxDurationMs: 600_000, durationMs: 5 }), 600_000],
     [scenarioFor('per-vu-iterations', { maxDurationMs: 120_000 }), 120_000],
     [scenarioFor('batches', { maxDurationMs: 60_000 }), 60_000],

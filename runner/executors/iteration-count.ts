@@ -1,0 +1,65 @@
+/**
+ * The options the three iteration-count executors share (shared-iterations, per-vu-iterations,
+ * batches): `vus`, `iterations` and a `maxDuration` hard stop; their checks, resolution and
+ * overrides. Each executor's module says what the numbers mean for it.
+ */
+import type { Duration } from '../scenario/base-config.ts';
+import { Checker, type PathSegments, type Problem } from '../scenario/checks.ts';
+import { parseDurationMs } from '../scenario/duration.ts';
+import type { ExecutorOverrides } from './executor.ts';
+import { scaleCount, scaleMs } from './profile.ts';
+
+/** Defaults of the iteration-count options. */
+export const ITERATION_COUNT_DEFAULTS = { vus: 1, iterations: 1, maxDuration: '10m' } as const;
+
+/** The options of an iteration-count executor, as written. */
+export interface IterationCountOptions {
+  vus?: number;
+  iterations?: number;
+  maxDuration?: Duration;
+}
+
+/** Resolved: every field present, maxDuration in ms. */
+export interface ResolvedIterationCount {
+  vus: number;
+  iterations: number;
+  maxDurationMs: number;
+}
+
+/** vus >= 1, iterations >= 1, maxDuration > 0. */
+export function validateIterationCount(config: Readonly<Record<string, unknown>>, path: PathSegments): Problem[] {
+  const check = new Checker();
+  check.integer(config['vus'], [...path, 'vus'], 1);
+  check.integer(config['iterations'], [...path, 'iterations'], 1);
+  check.duration(config['maxDuration'], [...path, 'maxDuration'], true);
+  return check.problems;
+}
+
+export function resolveIterationCount(config: IterationCountOptions): ResolvedIterationCount {
+  return {
+    vus: config.vus ?? ITERATION_COUNT_DEFAULTS.vus,
+    iterations: config.iterations ?? ITERATION_COUNT_DEFAULTS.iterations,
+    maxDurationMs: parseDurationMs(config.maxDuration ?? ITERATION_COUNT_DEFAULTS.maxDuration),
+  };
+}
+
+/**
+ * --scale scales maxDuration and iterations; --duration sets maxDuration; --vus sets vus;
+ * --iterations sets iterations. `isVusCapped`: never more VUs than iterations (extra VUs
+ * would idle: shared-iterations and batches).
+ */
+export function applyIterationCountOverrides(scenario: ResolvedIterationCount, overrides: ExecutorOverrides, isVusCapped: boolean): void {
+  if (overrides.scale !== undefined) {
+    scenario.maxDurationMs = scaleMs(scenario.maxDurationMs, overrides.scale);
+    scenario.iterations = scaleCount(scenario.iterations, overrides.scale);
+  }
+  if (overrides.durationMs !== undefined) scenario.maxDurationMs = overrides.durationMs;
+  if (overrides.vus !== undefined) scenario.vus = overrides.vus;
+  if (overrides.iterations !== undefined) scenario.iterations = overrides.iterations;
+  if (isVusCapped) scenario.vus = Math.min(scenario.vus, scenario.iterations);
+}
+
+/** The results file's fields for these options. */
+export function describeIterationCountConfig(scenario: ResolvedIterationCount): Record<string, unknown> {
+  return { vus: scenario.vus, iterations: scenario.iterations, max_duration_ms: scenario.maxDurationMs };
+}

@@ -1,0 +1,102 @@
+/**
+ * The option types every scenario shares (target, SMTP, accounts, the base of every executor's
+ * config), as the user writes them. A leaf: the executor modules build their configs on these,
+ * and types.ts re-exports them with the rest of the public API.
+ */
+import type { Phase } from '../smtp/phases.ts';
+
+/** A duration: `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1h30m'`, or a number of milliseconds. */
+export type Duration = string | number;
+
+/** Where to send load. */
+export interface TargetOptions {
+  /** SMTP server host name or IP. @default '127.0.0.1' */
+  host?: string;
+  /** SMTP server port. @default 2525 */
+  port?: number;
+  /** Base URL of the proxy's admin HTTP API, used by preflight checks. @default 'http://127.0.0.1:9090' */
+  adminUrl?: string;
+}
+
+/** AUTH mechanisms runner speaks, or 'none'. */
+export type AuthMechanism = 'plain' | 'login' | 'xoauth2' | 'none';
+
+/** How the SMTP connection is secured. */
+export type TlsMode = 'none' | 'starttls' | 'implicit';
+
+/** How each message is sent. */
+export interface SmtpOptions {
+  /** Envelope sender and AUTH PLAIN user; must be an account the proxy knows. @default 'test@example.com' */
+  from?: string;
+  /** One or more recipients (one RCPT TO each). @default 'recipient@outlook.com' */
+  to?: string | string[];
+  /**
+   * AUTH mechanism (RFC 4954): `'plain'` (RFC 4616, with an initial response), `'login'` (the
+   * two-challenge LOGIN), `'xoauth2'` (a bearer token, `token`), or `'none'` to skip AUTH. @default 'plain'
+   */
+  auth?: AuthMechanism;
+  /** AUTH PLAIN/LOGIN password; the XOAUTH2 proxy ignores it. Redacted in every output. @default 'placeholder' */
+  password?: string;
+  /** OAuth2 bearer token for `auth: 'xoauth2'`. Redacted in every output. @default '' */
+  token?: string;
+  /**
+   * `'starttls'`: upgrade after EHLO (RFC 3207); `'implicit'`: TLS from the first byte (port 465
+   * style, RFC 8314); `'none'`: plain text. @default 'none'
+   */
+  tls?: TlsMode;
+  /** Accept any server certificate (self-signed, wrong name, expired). @default false */
+  insecureSkipTlsVerify?: boolean;
+  /** Name checked against the certificate and sent as SNI. @default the target host (no SNI for an IP) */
+  tlsServername?: string;
+  /** PEM file of extra CA certificates to trust (a self-signed setup), relative to the working directory. */
+  tlsCa?: string;
+  /** Name sent with EHLO. @default 'runner.localhost' */
+  ehloName?: string;
+  /** Size of the generated message body in bytes (headers come on top). @default 1024 */
+  messageSize?: number;
+  /** Messages sent on one connection before QUIT (RSET between them). @default 1 */
+  messagesPerConnection?: number;
+  /**
+   * Send RSET before each further message on a reused connection. false: only after a
+   * transaction that did not end with an accepted message (RFC 5321 needs no RSET after a 250 to
+   * end-of-data; an MTA such as Postfix's smtp client, or smtp-source, sends none). @default true
+   */
+  rsetBetweenMessages?: boolean;
+  /** Per-phase reply timeouts; a phase not listed uses `timeout`. */
+  timeouts?: Partial<Record<Phase, Duration>>;
+  /** Default timeout for every phase. @default '30s' */
+  timeout?: Duration;
+}
+
+/** Senders taken from a proxy-style accounts.json (an array of `{email, provider, ...}`). */
+export interface AccountsOptions {
+  /** Path to accounts.json, relative to the scenario file. */
+  file: string;
+  /** How each iteration picks its sender. @default 'round-robin' */
+  pick?: 'round-robin' | 'weighted';
+  /** With `pick: 'weighted'`: relative weight per email; unlisted accounts weigh 1. */
+  weights?: Record<string, number>;
+}
+
+/** One `{duration, target}` step of a ramp: move linearly to `target` over `duration`. */
+export interface Stage {
+  duration: Duration;
+  /** VUs (ramping-vus) or iterations per `timeUnit` (ramping-arrival-rate) at the end of the stage. */
+  target: number;
+}
+
+/** Options every executor accepts. */
+export interface BaseScenarioConfig {
+  /** Delay from the start of the test before this scenario begins. @default '0s' */
+  startTime?: Duration;
+  /** How long iterations still running at the scenario's end may take to finish. @default '30s' */
+  gracefulStop?: Duration;
+  /** Tags added to every metric sample of this scenario. */
+  tags?: Record<string, string>;
+  /** Per-scenario overrides of the top-level target. */
+  target?: TargetOptions;
+  /** Per-scenario overrides of the top-level SMTP settings. */
+  smtp?: SmtpOptions;
+  /** Per-scenario sender accounts. */
+  accounts?: AccountsOptions;
+}
