@@ -14,7 +14,8 @@ import type { ResolvedConstantArrivalRate } from '../../runner/executors/constan
 import type { ResolvedRampingArrivalRate } from '../../runner/executors/ramping-arrival-rate.ts';
 import type { ExecutorName } from '../../runner/scenario/types.ts';
 import { PHASES, type Phase } from '../../runner/smtp/phases.ts';
-import { EXECUTORS, createExecutor, scenarioDurationMs } from '../../runner/executors/index.ts';
+import { EXECUTORS, createExecutor, isOpenModelExecutor, scenarioDurationMs } from '../../runner/executors/index.ts';
+import schema from '../../schemas/scenario.schema.json' with { type: 'json' };
 import { arrivalTimesMs, constantArrivalTimesMs, vuChanges } from '../../runner/executors/schedule.ts';
 
 /** A safety bound: no test here needs more timer steps than this. */
@@ -841,6 +842,45 @@ registry('scenarioDurationMs by table', () => {
   for (const [scenario, expected] of cases) assert.is(scenarioDurationMs(scenario), expected, scenario.executor);
 });
 
+const ending = suite('executors: the end-of-scenario contract');
+
+ending('the unstarted are counted in one call however many, and not on a stop', async () => {
+  // 1e12 left over must not mean 1e12 calls (issue 19 found such a loop).
+  const huge = 1e12;
+  const cases: Array<[AnyScenario, number]> = [
+    [scenarioFor('shared-iterations', { vus: 2, iterations: huge, maxDurationMs: 1000 }), 20],
+    [scenarioFor('per-vu-iterations', { vus: 2, iterations: huge / 2, maxDurationMs: 1000 }), 20],
+    [scenarioFor('batches', { vus: 2, iterations: huge, maxDurationMs: 1000 }), 20],
+  ];
+  for (const [scenario, started] of cases) {
+    const { ctx } = await runOnFake(scenario, { serviceMs: 100 });
+    const label = scenario.executor;
+    assert.is(ctx.started.length, started, label);
+    assert.is(ctx.dropped, huge - started, `${label}: every unstarted iteration counted`);
+    assert.is(ctx.dropIterationsCalls, 1, `${label}: in one call`);
+    assert.is(ctx.activeVus[ctx.activeVus.length - 1]![1], 0, `${label}: VUs back to 0`);
+    const stopped = await runOnFake(scenario, { serviceMs: 100, stopAtMs: 500 });
+    assert.is(stopped.ctx.dropIterationsCalls, 0, `${label}: a stop drops nothing`);
+  }
+});
+
+registry('open model: the arrival-rate executors, also by name from a results file', () => {
+  const open = (Object.keys(EXECUTORS) as ExecutorName[]).filter((name) => EXECUTORS[name].isOpenModel);
+  assert.equal(open, ['constant-arrival-rate', 'ramping-arrival-rate']);
+  const cases: Array<[string, boolean]> = [
+    ['constant-arrival-rate', true],
+    ['ramping-arrival-rate', true],
+    ['constant-vus', false],
+    ['constant-vus+ramping-arrival-rate', true],
+    ['no-such-executor', false],
+  ];
+  for (const [name, expected] of cases) assert.is(isOpenModelExecutor(name), expected, name);
+});
+
+registry('the registry and the schema name the same executors', () => {
+  assert.equal([...schema.definitions.scenario.properties.executor.enum].sort(), Object.keys(EXECUTORS).sort());
+});
+
 shared.run();
 perVu.run();
 constantVus.run();
@@ -850,4 +890,5 @@ rampingRate.run();
 queue.run();
 batches.run();
 stopping.run();
+ending.run();
 registry.run();
