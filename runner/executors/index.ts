@@ -14,15 +14,6 @@ import { constantArrivalRate } from './constant-arrival-rate.ts';
 import { rampingArrivalRate } from './ramping-arrival-rate.ts';
 import { batches } from './batches.ts';
 
-export type { SharedIterationsConfig } from './shared-iterations.ts';
-export type { PerVuIterationsConfig } from './per-vu-iterations.ts';
-export type { ConstantVusConfig } from './constant-vus.ts';
-export type { RampingVusConfig } from './ramping-vus.ts';
-export type { ConstantArrivalRateConfig } from './constant-arrival-rate.ts';
-export type { RampingArrivalRateConfig } from './ramping-arrival-rate.ts';
-export type { BatchesConfig } from './batches.ts';
-export type { ArrivalQueueConfig } from './arrivals.ts';
-
 /** Every executor, by name. */
 export const EXECUTORS = {
   'shared-iterations': sharedIterations,

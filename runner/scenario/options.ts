@@ -52,6 +52,9 @@ import { formatPath, quote, validateScenarioFile } from './validate.ts';
  * - `--tag k=v`: added to every scenario's tags (over the file's).
  *
  * shared-iterations and batches never run more VUs than iterations (extra VUs would idle).
+ *
+ * What --scale, --duration, --vus, --iterations and --rate do to one executor's options is that
+ * executor's `applyOverrides` (runner/executors/<name>.ts); this list is the user's summary.
  */
 export interface CliOverrides {
   host?: string;

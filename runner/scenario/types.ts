@@ -19,20 +19,17 @@ export type {
   Stage,
   BaseScenarioConfig,
 } from './base-config.ts';
-// Each executor's config lives in its module (runner/executors/<name>.ts); the union of them
-// all is built by the registry. Named here so the public API (`runner`) keeps exporting them.
-export type {
-  ExecutorName,
-  ScenarioConfig,
-  SharedIterationsConfig,
-  PerVuIterationsConfig,
-  ConstantVusConfig,
-  RampingVusConfig,
-  ArrivalQueueConfig,
-  ConstantArrivalRateConfig,
-  RampingArrivalRateConfig,
-  BatchesConfig,
-} from '../executors/index.ts';
+// Each executor's config lives in its module (runner/executors/<name>.ts); the registry builds
+// the union of them all. Named here so scenario files can import them from 'runner'.
+export type { ExecutorName, ScenarioConfig } from '../executors/index.ts';
+export type { SharedIterationsConfig } from '../executors/shared-iterations.ts';
+export type { PerVuIterationsConfig } from '../executors/per-vu-iterations.ts';
+export type { ConstantVusConfig } from '../executors/constant-vus.ts';
+export type { RampingVusConfig } from '../executors/ramping-vus.ts';
+export type { ArrivalQueueConfig } from '../executors/arrivals.ts';
+export type { ConstantArrivalRateConfig } from '../executors/constant-arrival-rate.ts';
+export type { RampingArrivalRateConfig } from '../executors/ramping-arrival-rate.ts';
+export type { BatchesConfig } from '../executors/batches.ts';
 
 /** A threshold as a string (`'p(95)<0.5s'`) or with abort options, as in k6. */
 export type ThresholdSpec =
