@@ -4,7 +4,7 @@
  * function of the options and a time, so the plans are tested by table without a clock.
  * All times are milliseconds since the scenario started.
  */
-import type { ResolvedStage } from '../scenario/resolved.ts';
+import type { ResolvedStage } from '../scenario/resolved-base.ts';
 
 /**
  * Slack for float comparisons on iteration counts, relative to the count: the integral of a
