@@ -5,14 +5,7 @@ import { shouldColor } from '../outputs/console.ts';
 import { compareRuns, findRegressions, formatComparison, formatRegressions } from '../analysis/compare.ts';
 import { readResultsFile } from '../analysis/results-file.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
-
-/** Parser for a percentage: '10%' or '10' → 0.1 (a fraction > 0). */
-export function percent(value: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(value);
-  const number = match ? Number(match[1]) : NaN;
-  if (!match || !(number > 0)) throw new InvalidArgumentError(`expected a percentage > 0 such as 10%, got '${value}'`);
-  return number / 100;
-}
+import { percent } from './flags.ts';
 
 function probability(value: string): number {
   const number = Number(value);

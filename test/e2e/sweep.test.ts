@@ -18,7 +18,8 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTempDir, createTextSink, withFakeProxy } from '../helpers.ts';
-import { loadList, runSweep, type SweepOptions, type SweepReport } from '../../runner/commands/sweep.ts';
+import { runSweep, type SweepOptions, type SweepReport } from '../../runner/sweep.ts';
+import { loadList } from '../../runner/commands/flags.ts';
 import type { FakeProxy } from '../../fixtures/fake-proxy.ts';
 import { ExitCode, UsageError } from '../../runner/errors.ts';
 
