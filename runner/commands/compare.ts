@@ -58,7 +58,7 @@ export function registerCompareCommand(program: Command): void {
     .option('--alpha <p>', 'significance level of the tests (default: 0.05)', probability)
     .option('--json', 'print the comparison as JSON')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (before: string, after: string, flags: Record<string, any>) => {
-      process.exitCode = await runCompareCommand({ before, after, failOnRegression: flags['failOnRegression'], alpha: flags['alpha'], json: flags['json'] });
+    .action(async (before: string, after: string, flags: { failOnRegression?: number; alpha?: number; json?: boolean }) => {
+      process.exitCode = await runCompareCommand({ before, after, failOnRegression: flags.failOnRegression, alpha: flags.alpha, json: flags.json });
     });
 }
