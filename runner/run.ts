@@ -31,6 +31,7 @@ import { runHandleSummary } from './outputs/summary-json.ts';
 import type { OutputContext, RunOutput } from './outputs/output.ts';
 import { ExitCode, RunnerError, UsageError, type ExitCodeName } from './errors.ts';
 import { confirmRealRecipients, type RecipientSafety } from './safety.ts';
+import { installInterruptHandlers } from './interrupt.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
@@ -72,7 +73,7 @@ export interface RunCommandOptions extends CiOutputFlags {
    * Ask before mailing real people (safety.ts): the CLI passes it; without it (in-process
    * callers, tests) no acknowledgement is asked. `--with-fixture` never asks.
    */
-  safety?: Pick<RecipientSafety, 'isAllowed' | 'ask'>;
+  safety?: Pick<RecipientSafety, 'isAllowed' | 'ask' | 'planOf'>;
   /** Install SIGINT/SIGTERM handlers (the CLI does; tests calling in-process do not). */
   handleSignals?: boolean;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
@@ -175,17 +176,19 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     let isEngineDone = false;
     if (command.handleSignals) {
       // Kept until every output is written: a signal while they are written must not lose them.
-      removeSignals = installSignalHandlers(
-        (signal) => {
+      removeSignals = installInterruptHandlers({
+        onFirst(signal) {
           if (isEngineDone) stderr.write(`\n${signal}: writing the outputs; press Ctrl+C again to quit at once\n`);
           else {
             stderr.write(`\n${signal}: stopping — waiting for running messages (gracefulStop); press Ctrl+C again to quit at once\n`);
             engine.stop('interrupt');
           }
         },
-        writePartialNow,
-        stderr,
-      );
+        onSecond(signal) {
+          writePartialNow();
+          stderr.write(`${signal} again: partial results written; exiting\n`);
+        },
+      });
     }
     const result = await engine.run();
     isEngineDone = true;
@@ -303,33 +306,6 @@ function snapshotResult(engine: Engine): TestResult {
     stopReason: 'interrupt',
     scenarios: engine.progress(),
     setupData: engine.setupData,
-  };
-}
-
-/**
- * First SIGINT/SIGTERM: `onFirst` (stop starting iterations, let running ones finish within
- * gracefulStop, then report as usual, marked interrupted). Second: write what was measured and exit now.
- */
-function installSignalHandlers(onFirst: (signal: NodeJS.Signals) => void, writePartialNow: () => void, stderr: NodeJS.WritableStream): () => void {
-  let count = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    count++;
-    if (count === 1) {
-      onFirst(signal);
-      return;
-    }
-    try {
-      writePartialNow();
-      stderr.write(`${signal} again: partial results written; exiting\n`);
-    } finally {
-      process.exit(ExitCode.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   };
 }
 

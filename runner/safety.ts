@@ -13,9 +13,10 @@
  * - without a terminal (CI): refused with exit 2 and the two ways out (reserved recipients,
  *   or the flag).
  *
- * Only the CLI asks; runCommand() called in-process (tests, programs) asks nothing unless its
- * caller passes `safety`. Custom iterations may choose other recipients in code: the check
- * counts `smtp.to`, the only recipients runner knows before the run.
+ * Every command that sends mail asks: `run`, and `sweep` once for all its steps (`check` sends
+ * none: MAIL FROM, then RSET). Only the CLI asks; runCommand() called in-process (tests,
+ * programs) asks nothing unless its caller passes `safety`. Custom iterations may choose other
+ * recipients in code: the check counts `smtp.to`, the only recipients runner knows before the run.
  */
 import { plannedIterations } from './executors/index.ts';
 import { RunnerError } from './errors.ts';
@@ -79,6 +80,11 @@ export interface RecipientSafety {
   ask: ((question: string) => Promise<string>) | undefined;
   /** Where the warning goes. */
   stderr: NodeJS.WritableStream;
+  /**
+   * The whole job's plan when this run is one part of it: `runner sweep` asks once, in its first
+   * step, for every step's messages. @default planRealMail (this run alone)
+   */
+  planOf?: (options: ResolvedOptions) => RealMailPlan;
 }
 
 /** Thrown when a run would mail real people and nobody acknowledged it. */
@@ -106,7 +112,7 @@ export function describeRealMail(plan: RealMailPlan): string {
  */
 export async function confirmRealRecipients(options: ResolvedOptions, safety: RecipientSafety): Promise<void> {
   if (safety.isAllowed || safety.isFixture) return;
-  const plan = planRealMail(options);
+  const plan = (safety.planOf ?? planRealMail)(options);
   if (plan.messages <= REAL_MAIL_FREE_MESSAGES) return;
   const what = describeRealMail(plan);
   if (safety.ask === undefined) {

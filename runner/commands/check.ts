@@ -1,168 +1,38 @@
-/** `runner check`: flags → runCheck → one line per step, then each problem with its fix (or --json). */
-import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
-import { runCheck, type CheckReport } from '../check/check.ts';
-import { normalizeAdminUrl, type CheckStep, type ProbeSecurity } from '../check/steps.ts';
-import { formatCheckFooter, formatCheckHeader, formatCheckJson, formatStepLine, titleWidth } from '../check/report.ts';
-import { DEFAULTS } from '../scenario/defaults.ts';
-import { parseDurationMs } from '../scenario/duration.ts';
-import { isEmailAddress } from '../scenario/accounts.ts';
-import type { AuthMechanism, TlsMode } from '../scenario/types.ts';
-import { shouldColor } from '../outputs/console.ts';
-import { addSecret, REDACTED, secretForms } from '../redact.ts';
-import { InvalidOptionsError } from '../errors.ts';
-import { addSmtpSecurityOptions, AUTH_MECHANISMS, duration, targetPort, TLS_MODES } from './flags.ts';
+/** `runner check`: its own flags and the shared groups (flag-groups.ts) → runCheckCommand (check/check-command.ts). */
+import type { Command, OptionValues } from 'commander';
+import { DEFAULT_CHECK_TIMEOUT, runCheckCommand } from '../check/check-command.ts';
+import { duration } from './flags.ts';
+import { AUTH_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
-/** Timeout of each check step unless --timeout says otherwise. */
-export const DEFAULT_CHECK_TIMEOUT = '10s';
-
-/** What `runner check` takes. */
-export interface CheckCommandOptions {
-  host?: string;
-  port?: number;
-  from?: string;
-  adminUrl?: string;
-  /** Per-step timeout as written, e.g. '5s'. @default DEFAULT_CHECK_TIMEOUT */
+/** What commander parses for check's own flags (the groups type theirs). */
+interface CheckFlags {
   timeout?: string;
-  /** The AUTH mechanism (--auth), false or 'none' for --no-auth; true is the default. @default DEFAULTS.auth */
-  auth?: AuthMechanism | boolean;
-  /** AUTH PLAIN/LOGIN password. @default DEFAULTS.password */
-  password?: string;
-  /** Bearer token for --auth xoauth2 (required with it, as for `runner run`). */
-  token?: string;
-  /** @default DEFAULTS.tls */
-  tls?: TlsMode;
-  /** PEM file of CA certificates to trust, relative to the working directory. */
-  tlsCa?: string;
-  /** Name the certificate must carry, sent as SNI. @default the host */
-  tlsServername?: string;
-  /** Accept any server certificate. @default false */
-  insecureSkipTlsVerify?: boolean;
-  /** Check /health and /admin/accounts. @default true */
   admin?: boolean;
-  /** Print one JSON object instead of lines. */
   json?: boolean;
-  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
-  env?: NodeJS.ProcessEnv;
 }
 
 /** Adds `check` to the program. */
 export function registerCheckCommand(program: Command): void {
   const command = program
     .command('check')
-    .description('check a target before a run, like the guide\'s troubleshooting: connect, TLS (--tls), greeting, EHLO, AUTH as --from, MAIL/RSET (nothing is sent), QUIT, GET /health and /admin/accounts')
-    .option('--host <host>', `SMTP host (default: ${DEFAULTS.host})`)
-    .option('--port <port>', `SMTP port (default: ${DEFAULTS.port})`, targetPort)
-    .option('--from <email>', `the account to AUTH as; must be configured in the proxy (default: ${DEFAULTS.from})`)
-    .option('--admin-url <url>', `the proxy's admin API (default: ${DEFAULTS.adminUrl})`)
-    .option('--timeout <duration>', `timeout of each step, e.g. 5s (default: ${DEFAULT_CHECK_TIMEOUT})`, duration);
-  // The same --auth, --no-auth, --password, --token and --tls flags as `runner run`
-  addSmtpSecurityOptions(command)
+    .description('check a target before a run, like the guide\'s troubleshooting: connect, TLS (--tls), greeting, EHLO, AUTH as --from, MAIL/RSET (nothing is sent), QUIT, GET /health and /admin/accounts');
+  // The same target, sender, AUTH and TLS flags as `runner run`; no recipients: check sends no mail
+  for (const group of [TARGET_FLAGS, AUTH_FLAGS, TLS_FLAGS]) group.add(command);
+  command
+    .option('--timeout <duration>', `timeout of each step, e.g. 5s (default: ${DEFAULT_CHECK_TIMEOUT})`, duration)
     .option('--no-admin', 'skip the admin API (/health, /admin/accounts)')
     .option('--json', 'print one JSON object (steps, problems, exit_code) instead of lines')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (flags: Record<string, any>) => {
+    .action(async (flags: OptionValues) => {
+      const own = flags as CheckFlags;
       process.exitCode = await runCheckCommand({
-        host: flags['host'],
-        port: flags['port'],
-        from: flags['from'],
-        adminUrl: flags['adminUrl'],
-        timeout: flags['timeout'],
-        auth: flags['auth'],
-        password: flags['password'],
-        token: flags['token'],
-        tls: flags['tls'],
-        tlsCa: flags['tlsCa'],
-        tlsServername: flags['tlsServername'],
-        insecureSkipTlsVerify: flags['insecureSkipTlsVerify'],
-        admin: flags['admin'],
-        json: flags['json'],
+        ...TARGET_FLAGS.read(flags),
+        ...AUTH_FLAGS.read(flags),
+        ...TLS_FLAGS.read(flags),
+        timeout: own.timeout,
+        admin: own.admin,
+        json: own.json,
       });
     });
-}
-
-/** Runs the check, printing each step as it finishes (or JSON at the end); returns the exit code. Throws InvalidOptionsError for bad flags. */
-export async function runCheckCommand(command: CheckCommandOptions): Promise<number> {
-  const stdout = command.stdout ?? process.stdout;
-  const auth: AuthMechanism = command.auth === false ? 'none' : command.auth === true || command.auth === undefined ? DEFAULTS.auth : command.auth;
-  const tls = command.tls ?? DEFAULTS.tls;
-  const problems: string[] = [];
-  // commander checks both for the CLI; a programmatic caller gets the same message
-  if (!AUTH_MECHANISMS.includes(auth)) problems.push(`--auth: must be one of ${AUTH_MECHANISMS.join(', ')}, got '${auth}'`);
-  if (!TLS_MODES.includes(tls)) problems.push(`--tls: must be one of ${TLS_MODES.join(', ')}, got '${tls}'`);
-  const security: ProbeSecurity = {
-    auth,
-    token: command.token ?? DEFAULTS.token,
-    tls,
-    isTlsVerified: !(command.insecureSkipTlsVerify ?? DEFAULTS.insecureSkipTlsVerify),
-    tlsServername: command.tlsServername,
-    tlsCa: command.tlsCa === undefined ? undefined : await readTlsCa(command.tlsCa, problems),
-  };
-  const options = {
-    host: command.host ?? DEFAULTS.host,
-    port: command.port ?? DEFAULTS.port,
-    from: command.from ?? DEFAULTS.from,
-    adminUrl: normalizeAdminUrl(command.adminUrl ?? DEFAULTS.adminUrl),
-    isAuth: auth !== 'none',
-    password: command.password,
-    security,
-    isAdminChecked: command.admin ?? true,
-    timeoutMs: parseDurationMs(command.timeout ?? DEFAULT_CHECK_TIMEOUT),
-  };
-  if (options.port === 0) problems.push('--port: 0 is not a port to connect to; the proxy listens on 2525 in the guide');
-  if (!isEmailAddress(options.from)) problems.push(`--from: '${options.from}' is not an email address`);
-  if (!/^https?:\/\/[^\s/]+/.test(options.adminUrl)) problems.push(`--admin-url: '${options.adminUrl}' is not an http:// URL, e.g. ${DEFAULTS.adminUrl}`);
-  if (!(options.timeoutMs > 0)) problems.push('--timeout: must be more than 0, e.g. 5s');
-  // As `runner run` says it (scenario/options.ts): XOAUTH2 without a token cannot authenticate
-  if (auth === 'xoauth2' && security.token === '') problems.push('--token: --auth xoauth2 needs a bearer token: pass --token (e.g. --token "$TOKEN")');
-  if (problems.length > 0) throw new InvalidOptionsError(problems);
-  if (command.password !== undefined && command.password !== DEFAULTS.password) addSecret(command.password);
-  addSecret(security.token ?? '');
-
-  let report: CheckReport;
-  if (command.json) {
-    report = hideSecretsInReport(await runCheck(options));
-    stdout.write(formatCheckJson(report) + '\n');
-  } else {
-    const color = shouldColor(stdout, command.env ?? process.env);
-    const mechanism = auth === 'none' ? undefined : auth;
-    const width = titleWidth(options.from, { mechanism, tls });
-    stdout.write(formatCheckHeader({ ...options, mechanism, tls, isTlsVerified: security.isTlsVerified }) + '\n');
-    report = hideSecretsInReport(await runCheck(options, (step) => stdout.write(formatStepLine(hideSecretsInStep(step), { color, titleWidth: width }) + '\n')));
-    stdout.write(formatCheckFooter(report, { color }) + '\n');
-  }
-  return report.exitCode;
-}
-
-/** The PEM text of --tls-ca (relative to the working directory, as for `runner run`), or undefined with a problem. */
-async function readTlsCa(file: string, problems: string[]): Promise<string | undefined> {
-  const path = resolvePath(file);
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    problems.push(`--tls-ca: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    return undefined;
-  }
-}
-
-/**
- * `text` without the registered --password/--token (and their base64 forms): a server may echo
- * what it was sent. Not redact(): its AUTH-command rule would also eat 'AUTH PLAIN as …' titles.
- */
-function hideSecrets(text: string): string {
-  for (const form of secretForms()) if (text.includes(form)) text = text.split(form).join(REDACTED);
-  return text;
-}
-
-function hideSecretsInStep(step: CheckStep): CheckStep {
-  return { ...step, detail: hideSecrets(step.detail) };
-}
-
-/** The report with every step detail and problem text free of secrets. */
-function hideSecretsInReport(report: CheckReport): CheckReport {
-  if (secretForms().length === 0) return report;
-  const hide = <T extends { message: string; hint: string }>(problem: T): T => ({ ...problem, message: hideSecrets(problem.message), hint: hideSecrets(problem.hint) });
-  return { ...report, steps: report.steps.map(hideSecretsInStep), problems: report.problems.map(hide), warnings: report.warnings.map(hide) };
 }

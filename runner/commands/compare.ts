@@ -5,14 +5,7 @@ import { shouldColor } from '../outputs/console.ts';
 import { compareRuns, findRegressions, formatComparison, formatRegressions } from '../analysis/compare.ts';
 import { readResultsFile } from '../analysis/results-file.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
-
-/** Parser for a percentage: '10%' or '10' → 0.1 (a fraction > 0). */
-export function percent(value: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(value);
-  const number = match ? Number(match[1]) : NaN;
-  if (!match || !(number > 0)) throw new InvalidArgumentError(`expected a percentage > 0 such as 10%, got '${value}'`);
-  return number / 100;
-}
+import { percent } from './flags.ts';
 
 function probability(value: string): number {
   const number = Number(value);
@@ -65,7 +58,7 @@ export function registerCompareCommand(program: Command): void {
     .option('--alpha <p>', 'significance level of the tests (default: 0.05)', probability)
     .option('--json', 'print the comparison as JSON')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (before: string, after: string, flags: Record<string, any>) => {
-      process.exitCode = await runCompareCommand({ before, after, failOnRegression: flags['failOnRegression'], alpha: flags['alpha'], json: flags['json'] });
+    .action(async (before: string, after: string, flags: { failOnRegression?: number; alpha?: number; json?: boolean }) => {
+      process.exitCode = await runCompareCommand({ before, after, failOnRegression: flags.failOnRegression, alpha: flags.alpha, json: flags.json });
     });
 }

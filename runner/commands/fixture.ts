@@ -1,6 +1,7 @@
 /** `runner fixture`: the built-in fake proxy as a process. */
 import { Option, type Command } from 'commander';
 import { collect, integer, port, TLS_MODES } from './flags.ts';
+import type { FixtureFlags } from './fixture-server.ts';
 
 /** Adds `fixture` to the program. */
 export function registerFixtureCommand(program: Command): void {
@@ -22,7 +23,7 @@ export function registerFixtureCommand(program: Command): void {
     .option('--stall <atMs+durationMs>', 'hold every SMTP reply back from atMs after the start for durationMs, e.g. 3000+2000; repeatable', collect)
     .addOption(new Option('--tls <mode>', 'TLS with a self-signed certificate made at startup (openssl): starttls (offered after EHLO) or implicit (port 465 style); default none, STARTTLS hidden like the real proxy').choices([...TLS_MODES]).default('none'))
     .option('--json', 'print one JSON line {port, adminPort} when ready (for scripts)')
-    .action(async (flags: Record<string, any>) => {
+    .action(async (flags: FixtureFlags) => {
       // smtp-server loads only for this command, not with every `runner run`.
       const { runFixtureCommand } = await import('./fixture-server.ts');
       await runFixtureCommand(flags);

@@ -2,9 +2,8 @@
  * Flag parsers shared by the commands: each throws commander's InvalidArgumentError with a
  * message that says what was expected, so a typo costs one line, not a stack trace.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { parseDurationMs } from '../scenario/duration.ts';
-import { DEFAULTS } from '../scenario/defaults.ts';
 import type { AuthMechanism } from '../scenario/types.ts';
 import { RunnerError } from '../errors.ts';
 import { TLS_MODES } from '../smtp/tls.ts';
@@ -87,20 +86,27 @@ export function choice<T extends string>(choices: readonly T[], flag: string) {
   };
 }
 
-/**
- * Adds the AUTH and TLS flags `run` and `check` share, so both read the same names, parsers,
- * defaults and help: --auth, --no-auth, --password, --token, --tls, --tls-ca, --tls-servername,
- * --insecure-skip-tls-verify. With both --auth and --no-auth defined commander leaves `auth`
- * undefined unless given: false means --no-auth.
- */
-export function addSmtpSecurityOptions(command: Command): Command {
-  return command
-    .option('--auth <mechanism>', `AUTH mechanism: ${AUTH_MECHANISMS.join(', ')} (default: ${DEFAULTS.auth})`, choice(AUTH_MECHANISMS, '--auth'))
-    .option('--no-auth', 'skip AUTH (plain SMTP servers such as smtp-sink); same as --auth none')
-    .option('--password <password>', 'AUTH PLAIN/LOGIN password (the XOAUTH2 proxy ignores it); redacted in every output')
-    .option('--token <token>', 'bearer token for --auth xoauth2, e.g. --token "$TOKEN"; redacted in every output')
-    .option('--tls <mode>', `TLS: ${TLS_MODES.join(', ')} (starttls: RFC 3207 after EHLO; implicit: port 465 style) (default: ${DEFAULTS.tls})`, choice(TLS_MODES, '--tls'))
-    .option('--tls-ca <file>', 'PEM file of CA certificates to trust (a self-signed server)')
-    .option('--tls-servername <name>', 'name the server certificate must carry, sent as SNI (default: --host)')
-    .option('--insecure-skip-tls-verify', 'accept any server certificate (test servers only)');
+/** Parser for a comma-separated list of loads: whole numbers ≥ 1 (VUs) or numbers > 0 (rates). */
+export function loadList(flag: string, isWhole: boolean) {
+  return (value: string): number[] => {
+    const parts = value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+    if (parts.length === 0) throw new InvalidArgumentError(`${flag} needs values, e.g. ${isWhole ? '5,10,25,50,100' : '600,1200,2400'}`);
+    return parts.map((part) => (isWhole ? integer(1, flag)(part) : positiveNumber(flag)(part)));
+  };
+}
+
+/** Parser for a percentage: '10%' or '10' → 0.1 (a fraction > 0). */
+export function percent(value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(value);
+  const number = match ? Number(match[1]) : NaN;
+  if (!match || !(number > 0)) throw new InvalidArgumentError(`expected a percentage > 0 such as 10%, got '${value}'`);
+  return number / 100;
+}
+
+/** Parser for `--debug [sessions]`: a count ≥ 1; anything else was probably the scenario file taken as the count. */
+export function debugSessions(value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value)) {
+    throw new InvalidArgumentError(`--debug takes a number of sessions, got '${value}' (write --debug=N, or put --debug after the scenario file)`);
+  }
+  return Number(value);
 }

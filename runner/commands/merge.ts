@@ -39,7 +39,7 @@ export function registerMergeCommand(program: Command): void {
     .description('merge results files of generators that ran at the same time against one target (exact histograms, counters, aligned timelines)')
     .argument('<files...>', 'results files written by runner run')
     .requiredOption('-o, --out <file>', 'the merged results file to write')
-    .action(async (files: string[], flags: Record<string, any>) => {
-      process.exitCode = await runMergeCommand({ files, out: flags['out'] });
+    .action(async (files: string[], flags: { out: string }) => {
+      process.exitCode = await runMergeCommand({ files, out: flags.out });
     });
 }

@@ -49,7 +49,7 @@ export function registerReportCommand(program: Command): void {
     .description('a table over several runs (results files or folders of them): one row per run, then mean, stddev, min–max and CV of each figure')
     .argument('<files...>', 'results files, e.g. results/*.json (runner\'s or the old tool\'s), or folders')
     .option('--json', 'print the report as JSON')
-    .action(async (files: string[], flags: Record<string, any>) => {
-      process.exitCode = await runReportCommand({ files, json: flags['json'] });
+    .action(async (files: string[], flags: { json?: boolean }) => {
+      process.exitCode = await runReportCommand({ files, json: flags.json });
     });
 }

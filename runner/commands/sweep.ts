@@ -1,411 +1,33 @@
-/**
- * `runner sweep`: the guide's "increase --concurrent gradually until throughput peaks", done by
- * the tool. One step per load value, each a `runner run` (run.ts) with a generated scenario:
- *
- * - `--concurrent 5,10,25` with `--num-emails N`: the guide's flags-only run (N emails shared by
- *   that many VUs) per step;
- * - `--concurrent …` with `--step-duration D` (the default, 30s): constant-vus for D;
- * - `--rate 600,1200 [--time-unit 1m]`: constant-arrival-rate for D (open model: latency is
- *   response time from the planned start; arrivals beyond --max-vus wait for a free VU, their
- *   wait in response time, and are dropped, and shown, if none comes free within maxQueueWait).
- *
- * A pause between steps lets the target settle. Then the curve (load → msgs/s, response-time
- * p50/p95/p99, success, dropped) and its knee (analysis/knee.ts) are printed, and `--out` writes
- * them with every step's summary. No thresholds are judged. The first Ctrl+C lets the current
- * step finish and stops there (the curve so far is printed and written, exit 105); a second
- * quits at once, after writing the same.
- */
-import { Writable } from 'node:stream';
-import { join, resolve as resolvePath } from 'node:path';
-import { stat } from 'node:fs/promises';
-import { InvalidArgumentError, type Command } from 'commander';
-import { runCommand, type RunOutcome } from '../run.ts';
-import type { CliOverrides } from '../scenario/options.ts';
-import type { ScenarioFileOptions } from '../scenario/types.ts';
-import { formatDurationMs, parseDurationMs } from '../scenario/duration.ts';
+/** `runner sweep`: its own flags and the shared groups (flag-groups.ts) → runSweepCommand (sweep.ts). */
+import type { Command, OptionValues } from 'commander';
+import { runSweepCommand, DEFAULT_PAUSE_MS, DEFAULT_STEP_DURATION_MS, MIN_MAX_VUS } from '../sweep.ts';
+import { DEFAULT_KNEE_RULE } from '../analysis/knee.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
-import type { Summary } from '../outputs/summary.ts';
-import { assertWritable, writeJsonAtomic } from '../outputs/atomic-write.ts';
-import { shouldColor } from '../outputs/console.ts';
-import { COLORS, formatTable, paint, type Align } from '../analysis/table.ts';
-import { DEFAULT_KNEE_RULE, findKnee, type KneeRule, type KneeVerdict } from '../analysis/knee.ts';
-import { ExitCode, OutputError, UsageError } from '../errors.ts';
-import { collect, duration, integer, keyValues, positiveNumber, targetPort } from './flags.ts';
-import { percent } from './compare.ts';
+import { formatDurationMs, parseDurationMs } from '../scenario/duration.ts';
+import { duration, integer, loadList, percent, positiveNumber } from './flags.ts';
+import { AUTH_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
-/** What is swept: VUs (closed model) or the arrival rate (open model). */
-export type SweepMode = 'concurrent' | 'rate';
-
-/** Length of a step when neither --num-emails nor --step-duration is given, ms. */
-export const DEFAULT_STEP_DURATION_MS = 30_000;
-/** Pause between steps, ms. */
-export const DEFAULT_PAUSE_MS = 2_000;
-/** Rate mode: VUs ready before a step starts, as seconds of arrivals (0.1 s: 10 VUs at 100/s). */
-const PREALLOCATED_SECONDS = 0.1;
-/** Rate mode without --max-vus: VUs for this many seconds of arrivals (Little's law: 2 s of latency), at least MIN_MAX_VUS. */
-const MAX_VUS_SECONDS = 2;
-const MIN_MAX_VUS = 50;
-
-/** Everything `runner sweep` takes. */
-export interface SweepOptions {
-  mode: SweepMode;
-  /** Load per step, strictly increasing: VUs, or iterations per `timeUnitMs`. */
-  loads: number[];
-  /** Concurrent mode: emails per step (a flags-only run); excludes stepDurationMs. */
+/** What commander parses for sweep's own flags (the groups type theirs). */
+interface SweepFlags {
+  concurrent?: number[];
+  rate?: number[];
   numEmails?: number;
-  /** Length of each step, ms. @default DEFAULT_STEP_DURATION_MS (unless numEmails) */
-  stepDurationMs?: number;
-  /** Rate mode: the unit of `loads`, ms. @default 1000 */
-  timeUnitMs?: number;
-  /** Rate mode: most VUs a step may use. @default rate per second × 2 s, at least 50 */
+  stepDuration?: string;
+  timeUnit?: string;
   maxVus?: number;
-  /** Pause between steps, ms. @default DEFAULT_PAUSE_MS */
-  pauseMs?: number;
-  /** Knee rule overrides (analysis/knee.ts). */
-  rule?: Partial<KneeRule>;
-  /** Target, sender and message settings, as for `runner run`. */
-  overrides: CliOverrides;
-  /** The sweep file (curve, knee, each step's summary). */
+  pause?: string;
+  minGain?: number;
+  p95Factor?: number;
+  maxP95?: string;
   out?: string;
-  /** Folder for each step's results file (step-<n>-<mode>-<load>.json). */
   outDir?: string;
-  /** Preflight before the first step. @default true */
-  check?: boolean;
-  /** As `runner run --watch-pid` / `--no-watch` (false). */
-  watchPid?: number | false;
-  /** Start the built-in fake proxy (per step) and aim at it. */
-  withFixture?: boolean;
-  fixtureArgs?: string[];
-  /** Print each step's own header, progress and summary. */
   verbose?: boolean;
-  /** Aborting it stops the sweep after the current step. */
-  signal?: AbortSignal;
-  /** Called after each step with the report so far (the CLI prints it on a second Ctrl+C). */
-  onStep?: (report: SweepReport) => void;
-  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr?: NodeJS.WritableStream;
-  env?: NodeJS.ProcessEnv;
-  cwd?: string;
-}
-
-/** One step of the curve (the sweep file's `steps[]`); latencies are response time, ms. */
-export interface SweepStep {
-  /** VUs, or iterations per time unit. */
-  load: number;
-  /** Accepted messages per second of the step. */
-  msgs_per_second: number;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-  /** successful / (successful + failed). */
-  success_rate: number;
-  total_requests: number;
-  failed: number;
-  dropped_iterations: number;
-  duration_seconds: number;
-  /** The step's results file (--out-dir), else null. */
-  results_file: string | null;
-  summary: Summary;
-}
-
-/** The sweep file written by `--out`. */
-export interface SweepReport {
-  kind: 'runner-sweep';
-  /** ISO 8601 start of the sweep. */
-  timestamp: string;
-  /** host:port of the target. */
-  target: string;
-  mode: SweepMode;
-  /** 'running' while steps remain: the file is rewritten after every step, so a hard stop keeps the finished ones. */
-  status: 'running' | 'completed' | 'interrupted' | 'failed';
-  /** Why the sweep ended early (interrupted or a step failed), else null. */
-  stop_reason: string | null;
-  /** Rate mode: the unit of each load, ms; null in concurrent mode. */
-  time_unit_ms: number | null;
-  step_duration_ms: number | null;
-  num_emails: number | null;
-  pause_ms: number;
-  /** The knee rule applied. */
-  rule: { min_gain: number; p95_factor: number; max_p95_ms: number | null };
-  /** The knee, or null when no step qualified. */
-  knee: { step: number; load: number; msgs_per_second: number; p95_ms: number | null; is_within_sweep: boolean; reason: string } | null;
-  /** Why there is no knee, when there is none. */
-  knee_reason: string;
-  /** Loads asked for, in order (steps[] may be shorter when interrupted). */
-  loads: number[];
-  steps: SweepStep[];
-}
-
-/** What a finished sweep produced. */
-export interface SweepOutcome {
-  exitCode: number;
-  report: SweepReport;
-  verdict: KneeVerdict;
-}
-
-/** Runs the steps, prints the curve and the knee, writes --out; returns exit code 0, or 105 when interrupted. */
-export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
-  const stdout = options.stdout ?? process.stdout;
-  const stderr = options.stderr ?? process.stderr;
-  const env = options.env ?? process.env;
-  const cwd = options.cwd ?? process.cwd();
-  checkSweepOptions(options);
-  const stepDurationMs = options.numEmails === undefined ? (options.stepDurationMs ?? DEFAULT_STEP_DURATION_MS) : undefined;
-  const pauseMs = options.pauseMs ?? DEFAULT_PAUSE_MS;
-  if (options.out !== undefined) await assertWritable(resolvePath(cwd, options.out), 'sweep file');
-  if (options.outDir !== undefined) await assertFolder(resolvePath(cwd, options.outDir));
-
-  const report: SweepReport = {
-    kind: 'runner-sweep',
-    timestamp: new Date().toISOString(),
-    target: '',
-    mode: options.mode,
-    status: 'running',
-    stop_reason: null,
-    time_unit_ms: options.mode === 'rate' ? (options.timeUnitMs ?? 1000) : null,
-    step_duration_ms: stepDurationMs ?? null,
-    num_emails: options.numEmails ?? null,
-    pause_ms: pauseMs,
-    rule: ruleOf(options.rule),
-    knee: null,
-    knee_reason: '',
-    loads: [...options.loads],
-    steps: [],
-  };
-  stdout.write(`Sweep: ${describeSweep(options, stepDurationMs)}\n`);
-  let failure: unknown;
-  for (let index = 0; index < options.loads.length; index++) {
-    if (options.signal?.aborted) break;
-    if (index > 0 && !(await pause(pauseMs, options.signal))) break;
-    const load = options.loads[index]!;
-    // The step's result completes this line; with --verbose the step's own output comes between
-    stdout.write(`step ${index + 1}/${options.loads.length}: ${describeLoad(options, load)} … ${options.verbose ? '\n' : ''}`);
-    const resultsFile = options.outDir === undefined ? undefined : join(resolvePath(cwd, options.outDir), `step-${index + 1}-${options.mode}-${load}.json`);
-    let outcome: RunOutcome;
-    try {
-      outcome = await runCommand({
-        ...stepRun(options, load, stepDurationMs),
-        overrides: { ...options.overrides },
-        out: resultsFile === undefined ? false : [resultsFile],
-        quiet: !options.verbose,
-        check: options.check !== false && index === 0,
-        watchPid: options.watchPid,
-        withFixture: options.withFixture,
-        fixtureArgs: options.fixtureArgs,
-        handleSignals: false,
-        stdout: options.verbose ? stdout : createDiscardSink(),
-        stderr,
-        env,
-        cwd,
-      });
-    } catch (error) {
-      stdout.write('failed\n');
-      failure = error;
-      break;
-    }
-    const step = describeStep(load, outcome, resultsFile);
-    report.steps.push(step);
-    if (report.target === '') report.target = outcome.summary.target;
-    stdout.write(`${formatStepLine(step)}\n`);
-    judgeSweep(report);
-    options.onStep?.(report);
-    if (options.out !== undefined && index < options.loads.length - 1) await writeSweepFile(resolvePath(cwd, options.out), report);
-  }
-
-  if (failure !== undefined) {
-    report.status = 'failed';
-    report.stop_reason = (failure as Error)?.message ?? String(failure);
-  } else if (report.steps.length < options.loads.length) {
-    report.status = 'interrupted';
-    report.stop_reason = `interrupted after ${report.steps.length} of ${options.loads.length} steps`;
-  } else {
-    report.status = 'completed';
-  }
-  const verdict = judgeSweep(report);
-  // A first step that failed (target down, bad option) leaves nothing to show: the error says it all
-  if (report.steps.length > 0 || failure === undefined) stdout.write('\n' + formatSweep(report, verdict, { color: shouldColor(stdout, env) }) + '\n');
-  if (options.out !== undefined) {
-    await writeSweepFile(resolvePath(cwd, options.out), report);
-    stdout.write(`Sweep written to ${options.out}\n`);
-  }
-  if (failure !== undefined) throw failure;
-  return { exitCode: report.status === 'interrupted' ? ExitCode.interrupted : ExitCode.ok, report, verdict };
-}
-
-/** Applies the knee rule to the report's steps and fills in `knee` / `knee_reason`. */
-export function judgeSweep(report: SweepReport): KneeVerdict {
-  const verdict = findKnee(
-    report.steps.map((step) => ({ load: step.load, msgsPerSecond: step.msgs_per_second, p95Ms: step.p95_ms })),
-    { minGain: report.rule.min_gain, p95Factor: report.rule.p95_factor, maxP95Ms: report.rule.max_p95_ms ?? undefined },
-  );
-  report.knee_reason = verdict.reason;
-  const step = verdict.index === undefined ? undefined : report.steps[verdict.index]!;
-  report.knee =
-    step === undefined
-      ? null
-      : { step: verdict.index! + 1, load: step.load, msgs_per_second: step.msgs_per_second, p95_ms: step.p95_ms, is_within_sweep: verdict.isWithinSweep, reason: verdict.reason };
-  return verdict;
-}
-
-/** Writes the sweep file atomically (a reader never sees half of it). */
-export function writeSweepFile(path: string, report: SweepReport): Promise<void> {
-  return writeJsonAtomic(path, report);
-}
-
-/** Every usage problem of the options, as one UsageError. */
-function checkSweepOptions(options: SweepOptions): void {
-  const problems: string[] = [];
-  const flag = `--${options.mode}`;
-  if (options.loads.length === 0) problems.push(`${flag}: give at least one value, e.g. ${options.mode === 'rate' ? '600,1200,2400' : '5,10,25,50,100'}`);
-  options.loads.forEach((load, i) => {
-    if (!(load > 0) || !Number.isFinite(load)) problems.push(`${flag}: ${load} must be > 0`);
-    if (options.mode === 'concurrent' && !Number.isInteger(load)) problems.push(`${flag}: ${load} must be a whole number of VUs`);
-    if (i > 0 && !(load > options.loads[i - 1]!)) problems.push(`${flag}: values must increase (${options.loads[i - 1]} then ${load})`);
-  });
-  if (options.numEmails !== undefined && options.stepDurationMs !== undefined) problems.push('--num-emails and --step-duration: give one of them');
-  if (options.mode === 'rate' && options.numEmails !== undefined) problems.push('--num-emails works with --concurrent; a rate step runs for --step-duration');
-  if (options.mode !== 'rate' && options.timeUnitMs !== undefined) problems.push('--time-unit works with --rate only');
-  if (options.mode !== 'rate' && options.maxVus !== undefined) problems.push('--max-vus works with --rate only');
-  if (problems.length > 0) {
-    throw new UsageError(problems.join('; '), 'e.g. runner sweep --concurrent 5,10,25,50,100 --step-duration 30s, or runner sweep --rate 10,20,40 --step-duration 30s');
-  }
-}
-
-async function assertFolder(path: string): Promise<void> {
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isDirectory()) throw new OutputError(`--out-dir ${path}: no such folder`, `create it first (mkdir -p ${path})`);
-}
-
-function ruleOf(rule: Partial<KneeRule> | undefined): SweepReport['rule'] {
-  const merged = { ...DEFAULT_KNEE_RULE, ...rule };
-  return { min_gain: merged.minGain, p95_factor: merged.p95Factor, max_p95_ms: merged.maxP95Ms ?? null };
-}
-
-/** The runCommand options that make one step: a flags-only run or a generated scenario. */
-function stepRun(options: SweepOptions, load: number, stepDurationMs: number | undefined): { numEmails?: number; concurrent?: number; scenario?: ScenarioFileOptions } {
-  if (options.mode === 'concurrent') {
-    if (options.numEmails !== undefined) return { numEmails: options.numEmails, concurrent: load };
-    return { scenario: { scenarios: { sweep: { executor: 'constant-vus', vus: load, duration: stepDurationMs! } } } };
-  }
-  const timeUnitMs = options.timeUnitMs ?? 1000;
-  const ratePerSecond = (load * 1000) / timeUnitMs;
-  const maxVUs = options.maxVus ?? Math.max(MIN_MAX_VUS, Math.ceil(ratePerSecond * MAX_VUS_SECONDS));
-  const preAllocatedVUs = Math.min(maxVUs, Math.max(1, Math.ceil(ratePerSecond * PREALLOCATED_SECONDS)));
-  return {
-    scenario: {
-      scenarios: {
-        sweep: { executor: 'constant-arrival-rate', rate: load, timeUnit: timeUnitMs, duration: stepDurationMs!, preAllocatedVUs, maxVUs },
-      },
-    },
-  };
-}
-
-function describeStep(load: number, outcome: RunOutcome, resultsFile: string | undefined): SweepStep {
-  const results = outcome.summary.results;
-  const ms = (seconds: number | null) => (seconds === null ? null : Math.round(seconds * 1e6) / 1000);
-  return {
-    load,
-    msgs_per_second: results.successful_rps,
-    p50_ms: ms(results.response_time.p50_seconds),
-    p95_ms: ms(results.response_time.p95_seconds),
-    p99_ms: ms(results.response_time.p99_seconds),
-    success_rate: results.success_rate,
-    total_requests: results.total_requests,
-    failed: results.failed,
-    dropped_iterations: results.dropped_iterations,
-    duration_seconds: results.total_time_seconds,
-    results_file: outcome.resultsFile ?? resultsFile ?? null,
-    summary: outcome.summary,
-  };
-}
-
-function describeSweep(options: SweepOptions, stepDurationMs: number | undefined): string {
-  const what = options.mode === 'rate' ? `arrival rate (per ${formatDurationMs(options.timeUnitMs ?? 1000)})` : 'concurrent VUs';
-  const size = stepDurationMs === undefined ? `${options.numEmails} emails per step` : `${formatDurationMs(stepDurationMs)} per step`;
-  return `${what} ${options.loads.join(', ')}; ${size}, ${formatDurationMs(options.pauseMs ?? DEFAULT_PAUSE_MS)} pause between steps`;
-}
-
-function describeLoad(options: SweepOptions, load: number): string {
-  return options.mode === 'rate' ? `rate ${load}/${formatDurationMs(options.timeUnitMs ?? 1000)}` : `${load} concurrent`;
-}
-
-function formatMs(ms: number | null): string {
-  return ms === null ? '-' : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
-}
-
-function formatStepLine(step: SweepStep): string {
-  const dropped = step.dropped_iterations > 0 ? `, ${step.dropped_iterations} dropped` : '';
-  return `${step.msgs_per_second.toFixed(1)} msgs/s, p95 ${formatMs(step.p95_ms)} ms, success ${(step.success_rate * 100).toFixed(1)}%${dropped}`;
-}
-
-/** The curve as a table and the knee line, for people. */
-export function formatSweep(report: SweepReport, verdict: KneeVerdict, options: { color?: boolean } = {}): string {
-  const color = options.color ?? false;
-  const loadHeader = report.mode === 'rate' ? `rate/${formatDurationMs(report.time_unit_ms ?? 1000)}` : 'concurrent';
-  const rows: string[][] = [[loadHeader, 'msgs/s', 'gain', 'p50 ms', 'p95 ms', 'p99 ms', 'success', 'dropped', '']];
-  report.steps.forEach((step, i) => {
-    const gain = verdict.steps[i]?.gain;
-    rows.push([
-      String(step.load),
-      step.msgs_per_second.toFixed(1),
-      gain === null || gain === undefined ? '' : `${gain >= 0 ? '+' : '−'}${Math.abs(gain * 100).toFixed(0)}%`,
-      formatMs(step.p50_ms),
-      formatMs(step.p95_ms),
-      formatMs(step.p99_ms),
-      `${(step.success_rate * 100).toFixed(1)}%`,
-      String(step.dropped_iterations),
-      i === verdict.index ? '◀ knee' : '',
-    ]);
-  });
-  const align: Align[] = ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'];
-  const lines = [`SWEEP RESULTS${report.target ? ` (${report.target})` : ''}: latency is response time; gain is over the best lower step`];
-  lines.push(report.steps.length > 0 ? formatTable(rows, align, false) : '(no step finished)');
-  if (report.stop_reason) lines.push(`Stopped: ${report.stop_reason}`);
-  const knee = report.knee;
-  const kneeLine =
-    knee === null
-      ? `No knee: ${verdict.reason}`
-      : `Knee: ${report.mode === 'rate' ? `rate ${knee.load}/${formatDurationMs(report.time_unit_ms ?? 1000)}` : `${knee.load} concurrent`}` +
-        ` — ${knee.msgs_per_second.toFixed(1)} msgs/s, p95 ${formatMs(knee.p95_ms)} ms; ${verdict.reason}`;
-  lines.push(color ? paint(knee === null ? COLORS.yellow : COLORS.green, kneeLine) : kneeLine);
-  return lines.join('\n');
-}
-
-/** Waits `pauseMs`; false when the signal aborts first. */
-function pause(pauseMs: number, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, pauseMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function createDiscardSink(): Writable & { isTTY: false } {
-  const sink = new Writable({ write: (_chunk, _encoding, done) => done() }) as Writable & { isTTY: false };
-  sink.isTTY = false;
-  return sink;
-}
-
-/** Parser for a comma-separated list of loads: whole numbers ≥ 1 (VUs) or numbers > 0 (rates). */
-export function loadList(flag: string, isWhole: boolean) {
-  return (value: string): number[] => {
-    const parts = value.split(',').map((part) => part.trim()).filter((part) => part !== '');
-    if (parts.length === 0) throw new InvalidArgumentError(`${flag} needs values, e.g. ${isWhole ? '5,10,25,50,100' : '600,1200,2400'}`);
-    return parts.map((part) => (isWhole ? integer(1, flag)(part) : positiveNumber(flag)(part)));
-  };
 }
 
 /** Adds `sweep` to the program. */
 export function registerSweepCommand(program: Command): void {
-  program
+  const command = program
     .command('sweep')
     .description('run one step per load (--concurrent or --rate) and report the throughput/latency curve and its knee')
     .option('--concurrent <list>', 'VUs per step, increasing, e.g. 5,10,25,50,100 (closed model: each VU sends back to back)', loadList('--concurrent', true))
@@ -420,112 +42,45 @@ export function registerSweepCommand(program: Command): void {
     .option('--max-p95 <duration>', 'knee rule: an absolute p95 bound instead of --p95-factor, e.g. 250ms', duration)
     .option('--out <file>', 'write the curve, the knee and each step\'s summary as JSON')
     .option('--out-dir <folder>', 'write each step\'s results file there (step-<n>-<mode>-<load>.json)')
-    .option('--verbose', 'print each step\'s own header, progress and summary')
-    .option('--host <host>', 'SMTP host (as runner run)')
-    .option('--port <port>', 'SMTP port', targetPort)
-    .option('--admin-url <url>', 'proxy admin API, for hints')
-    .option('--from <email>', 'sender and AUTH user')
-    .option('--to <email>', 'recipient; repeat for several', collect)
-    .option('--no-auth', 'skip AUTH (plain SMTP servers such as smtp-sink)')
-    .option('--message-size <bytes>', 'body size in bytes', integer(0, '--message-size'))
-    .option('--messages-per-connection <n>', 'messages per connection, RSET between', integer(1, '--messages-per-connection'))
-    .option('--timeout <duration>', 'reply timeout per phase, e.g. 10s', duration)
-    .option('--tag <key=value>', 'tag every sample; repeatable', collect)
-    .option('--no-check', 'skip the preflight before the first step')
-    .option('--watch-pid <pid>', 'sample this process\'s CPU and memory in each step', integer(1, '--watch-pid'))
-    .option('--no-watch', 'do not sample the server process')
-    .option('--with-fixture', 'run against the built-in fake proxy (started for each step)')
-    .option('--fixture-delay <phase=spec>', 'with --with-fixture: a server delay, e.g. message=50', collect)
-    .option('--fixture-failure <phase=spec>', 'with --with-fixture: injected failures, e.g. message=451:0.1', collect)
+    .option('--verbose', 'print each step\'s own header, progress and summary');
+  // The same target, sender, recipient, TLS, message, preflight and fixture flags as `runner run`
+  for (const group of [TARGET_FLAGS, AUTH_FLAGS, RECIPIENT_FLAGS, TLS_FLAGS, MESSAGE_FLAGS, PREFLIGHT_WATCH_FLAGS, FIXTURE_FLAGS]) group.add(command);
+  command
     .addHelpText(
       'after',
       `
 The knee is the highest load where throughput (accepted msgs/s) grew by more than --min-gain over
 every lower step and p95 (response time) stayed within --p95-factor × the lowest step's (or
 --max-p95). Ctrl+C finishes the current step, then prints the curve so far; twice quits at once.
+More than 10 messages in all to real recipients (outside example.com, *.test, *.invalid) are
+asked for once, before the first step's load, as runner run does.
 ${EXIT_CODES_HELP}`,
     )
-    .action(async (flags: Record<string, any>) => {
-      const concurrent: number[] | undefined = flags['concurrent'];
-      const rate: number[] | undefined = flags['rate'];
-      if ((concurrent === undefined) === (rate === undefined)) {
-        throw new UsageError('give either --concurrent or --rate', 'e.g. runner sweep --concurrent 5,10,25,50,100');
-      }
-      const controller = new AbortController();
-      const options: SweepOptions = {
-        mode: concurrent ? 'concurrent' : 'rate',
-        loads: concurrent ?? rate!,
-        numEmails: flags['numEmails'],
-        stepDurationMs: flags['stepDuration'] === undefined ? undefined : parseDurationMs(flags['stepDuration']),
-        timeUnitMs: flags['timeUnit'] === undefined ? undefined : parseDurationMs(flags['timeUnit']),
-        maxVus: flags['maxVus'],
-        pauseMs: flags['pause'] === undefined ? undefined : parseDurationMs(flags['pause']),
+    .action(async (flags: OptionValues) => {
+      const own = flags as SweepFlags;
+      const ms = (text: string | undefined) => (text === undefined ? undefined : parseDurationMs(text));
+      const recipients = RECIPIENT_FLAGS.read(flags);
+      process.exitCode = await runSweepCommand({
+        concurrent: own.concurrent,
+        rate: own.rate,
+        numEmails: own.numEmails,
+        stepDurationMs: ms(own.stepDuration),
+        timeUnitMs: ms(own.timeUnit),
+        maxVus: own.maxVus,
+        pauseMs: ms(own.pause),
+        // Only the rules given: an undefined one would hide its default (DEFAULT_KNEE_RULE)
         rule: {
-          ...(flags['minGain'] === undefined ? {} : { minGain: flags['minGain'] }),
-          ...(flags['p95Factor'] === undefined ? {} : { p95Factor: flags['p95Factor'] }),
-          ...(flags['maxP95'] === undefined ? {} : { maxP95Ms: parseDurationMs(flags['maxP95']) }),
+          ...(own.minGain === undefined ? {} : { minGain: own.minGain }),
+          ...(own.p95Factor === undefined ? {} : { p95Factor: own.p95Factor }),
+          ...(own.maxP95 === undefined ? {} : { maxP95Ms: ms(own.maxP95) }),
         },
-        overrides: {
-          host: flags['host'],
-          port: flags['port'],
-          adminUrl: flags['adminUrl'],
-          from: flags['from'],
-          to: flags['to'],
-          auth: flags['auth'] === false ? 'none' : undefined,
-          messageSize: flags['messageSize'],
-          messagesPerConnection: flags['messagesPerConnection'],
-          timeoutMs: flags['timeout'] === undefined ? undefined : parseDurationMs(flags['timeout']),
-          tags: keyValues(flags['tag'], '--tag'),
-        },
-        out: flags['out'],
-        outDir: flags['outDir'],
-        check: flags['check'],
-        watchPid: flags['watch'] === false ? false : flags['watchPid'],
-        withFixture: flags['withFixture'],
-        fixtureArgs: [
-          ...(flags['fixtureDelay'] ?? []).flatMap((d: string) => ['--delay', d]),
-          ...(flags['fixtureFailure'] ?? []).flatMap((f: string) => ['--failure', f]),
-        ],
-        verbose: flags['verbose'],
-        signal: controller.signal,
-      };
-      let latest: SweepReport | undefined;
-      options.onStep = (report) => (latest = report);
-      const removeSignals = installSweepSignals(controller, () => {
-        if (latest) process.stdout.write('\n' + formatSweep(latest, judgeSweep(latest)) + '\n');
+        overrides: { ...TARGET_FLAGS.read(flags), ...AUTH_FLAGS.read(flags), to: recipients.to, ...TLS_FLAGS.read(flags), ...MESSAGE_FLAGS.read(flags) },
+        out: own.out,
+        outDir: own.outDir,
+        verbose: own.verbose,
+        ...PREFLIGHT_WATCH_FLAGS.read(flags),
+        ...FIXTURE_FLAGS.read(flags),
+        safety: recipients.safety,
       });
-      try {
-        process.exitCode = (await runSweep(options)).exitCode;
-      } finally {
-        removeSignals();
-      }
     });
-}
-
-/**
- * First SIGINT/SIGTERM: stop after the current step. Second: print the curve of the finished
- * steps (--out already holds them) and quit now; the current step is lost.
- */
-function installSweepSignals(controller: AbortController, printSoFar: () => void): () => void {
-  let count = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    count++;
-    if (count === 1) {
-      process.stderr.write(`\n${signal}: the sweep stops after the current step; press Ctrl+C again to quit at once\n`);
-      controller.abort();
-      return;
-    }
-    try {
-      printSoFar();
-      process.stderr.write(`${signal} again: quitting; the current step is lost\n`);
-    } finally {
-      process.exit(ExitCode.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
 }

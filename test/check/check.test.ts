@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createTextSink, runAgainst, startRawServer, withFakeProxy } from '../helpers.ts';
 import { runCli } from '../cli-process.ts';
 import { runCheck, type CheckReport } from '../../runner/check/check.ts';
-import { runCheckCommand } from '../../runner/commands/check.ts';
+import { runCheckCommand } from '../../runner/check/check-command.ts';
 import { ExitCode, InvalidOptionsError, RunnerError } from '../../runner/errors.ts';
 import { TLS_VERIFY_HINT } from '../../runner/smtp/tls.ts';
 import { clearSecrets } from '../../runner/redact.ts';

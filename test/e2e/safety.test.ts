@@ -1,7 +1,9 @@
 /**
  * Safety: more than REAL_MAIL_FREE_MESSAGES messages to recipients outside reserved test
  * domains need an acknowledgement (a terminal's "yes" or --allow-real-recipients); the built-in
- * fixture never asks; CI (no terminal) is refused with the way out.
+ * fixture never asks; CI (no terminal) is refused with the way out. Every command that sends mail
+ * asks: `run`, and `sweep` (once, for all its steps). `check` sends none (test/check: MAIL FROM,
+ * then RSET; the fixture counts no message).
  */
 import { runCli as runCliProcess, type Ran } from '../cli-process.ts';
 import { suite } from 'uvu';
@@ -123,7 +125,64 @@ Cli('--with-fixture (npm start): no question, no flag needed', async () => {
   assert.match(ran.stdout, /Fake proxy received: 30 messages/);
 });
 
+const Sweep = suite('runner sweep without a terminal (CI): asks as run does, once for all its steps');
+
+/** `runner sweep` aimed at `proxy`: 2 steps, short pauses, no process watching. */
+function sweepAgainst(proxy: { port: number; adminPort?: number }, args: string[]): Promise<Ran> {
+  return runCli(['sweep', '--port', String(proxy.port), '--admin-url', `http://127.0.0.1:${proxy.adminPort}`, '--pause', '100ms', '--no-watch', ...args]);
+}
+
+Sweep('the guide\'s defaults, --concurrent 2,4 --num-emails 30: refused before any message, exit 2, run\'s message for the 60 messages of both steps', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const ran = await sweepAgainst(proxy, ['--concurrent', '2,4', '--num-emails', '30']);
+    assert.is(ran.code, ExitCode.usage, ran.stderr);
+    assert.match(ran.stderr, /error: refusing to send 60 messages to real recipients: recipient@outlook\.com: through the proxy they reach real mailboxes/);
+    assert.match(ran.stderr, /hint: .*example\.com.*--with-fixture.*--allow-real-recipients/);
+    assert.is(proxy.stats.messagesAccepted, 0);
+  });
+});
+
+Sweep('duration-based steps count as more than a few: refused', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const ran = await sweepAgainst(proxy, ['--concurrent', '1,2', '--step-duration', '1s']);
+    assert.is(ran.code, ExitCode.usage, ran.stderr);
+    assert.match(ran.stderr, /refusing to send messages for the whole run \(duration-based\) to real recipients: recipient@outlook\.com/);
+    assert.is(proxy.stats.messagesAccepted, 0);
+  });
+});
+
+Sweep(`${REAL_MAIL_FREE_MESSAGES / 2} per step is more than ${REAL_MAIL_FREE_MESSAGES} in all: refused`, async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const ran = await sweepAgainst(proxy, ['--concurrent', '1,2,3', '--num-emails', String(REAL_MAIL_FREE_MESSAGES / 2)]);
+    assert.is(ran.code, ExitCode.usage, ran.stderr);
+    assert.match(ran.stderr, `refusing to send ${(REAL_MAIL_FREE_MESSAGES / 2) * 3} messages`);
+    assert.is(proxy.stats.messagesAccepted, 0);
+  });
+});
+
+const SWEEP_GO_CASES: Array<{ name: string; args: string[] }> = [
+  { name: '--allow-real-recipients', args: ['--allow-real-recipients'] },
+  { name: '--to a reserved domain', args: ['--to', 'someone@example.com'] },
+];
+for (const { name, args } of SWEEP_GO_CASES) {
+  Sweep(`${name}: every step runs`, async () => {
+    await withFakeProxy({}, async (proxy) => {
+      const ran = await sweepAgainst(proxy, ['--concurrent', '1,2', '--num-emails', '8', ...args]);
+      assert.is(ran.code, 0, ran.stderr);
+      assert.match(ran.stdout, /step 2\/2: 2 concurrent … /);
+      assert.is(proxy.stats.messagesAccepted, 16);
+    });
+  });
+}
+
+Sweep('--with-fixture: no question, no flag needed', async () => {
+  const ran = await runCli(['sweep', '--with-fixture', '--concurrent', '1,2', '--num-emails', '8', '--pause', '100ms', '--no-watch']);
+  assert.is(ran.code, 0, ran.stderr);
+  assert.match(ran.stdout, /SWEEP RESULTS/);
+});
+
 Reserved.run();
 Plan.run();
 Confirm.run();
 Cli.run();
+Sweep.run();

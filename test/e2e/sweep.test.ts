@@ -18,7 +18,9 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTempDir, createTextSink, withFakeProxy } from '../helpers.ts';
-import { loadList, runSweep, type SweepOptions, type SweepReport } from '../../runner/commands/sweep.ts';
+import { runCli } from '../cli-process.ts';
+import { runSweep, type SweepOptions, type SweepReport } from '../../runner/sweep.ts';
+import { loadList } from '../../runner/commands/flags.ts';
 import type { FakeProxy } from '../../fixtures/fake-proxy.ts';
 import { ExitCode, UsageError } from '../../runner/errors.ts';
 
@@ -197,7 +199,26 @@ usage('list flags: comma-separated, whole VUs, positive rates', () => {
   }
 });
 
+const shared = suite('sweep: the flags it shares with run (flag-groups.ts), through the CLI');
+
+shared('--tls implicit --tls-ca FILE --auth login --password: every step speaks TLS from the first byte and logs in', async () => {
+  await withFakeProxy({ tls: 'implicit' }, async (proxy) => {
+    const ran = await runCli(
+      ['sweep', '--port', String(proxy.port), '--admin-url', `http://127.0.0.1:${proxy.adminPort}`, '--concurrent', '1,2', '--num-emails', '4', '--pause', '100ms', '--no-watch',
+        '--tls', 'implicit', '--tls-ca', proxy.caFile!, '--auth', 'login', '--password', 'sweep-secret', '--to', 'load@example.com'],
+      { limitMs: 30_000 },
+    );
+    assert.is(ran.code, ExitCode.ok, ran.stdout + ran.stderr);
+    assert.match(ran.stdout, /step 2\/2: 2 concurrent … [\d.]+ msgs\/s, p95 [\d.]+ ms, success 100\.0%/);
+    // Plain SMTP to an implicit-TLS port gets no greeting: the messages prove the TLS flags arrived
+    assert.is(proxy.stats.messagesAccepted, 8);
+    assert.ok(proxy.stats.authOk >= 8, `AUTH LOGIN: ${proxy.stats.authOk}`);
+    assert.not.match(ran.stdout + ran.stderr, 'sweep-secret');
+  });
+});
+
 capacity.run();
 modes.run();
+shared.run();
 stopping.run();
 usage.run();

@@ -1,0 +1,229 @@
+/**
+ * The flags several commands share, as groups (the idea of tsx's src/cli.ts: flags as objects,
+ * spread where they apply, typed when read). A group declares its flags on a command (`add`) and
+ * turns what commander parsed into a typed object (`read`) that the command spreads into the
+ * options of the one function it calls. `run`, `sweep` and `check` take the same group for the
+ * same flags, so names, parsers, defaults and help cannot drift apart.
+ *
+ * | group                 | run | sweep | check |
+ * | --------------------- | --- | ----- | ----- |
+ * | TARGET_FLAGS          |  ✓  |   ✓   |   ✓   |
+ * | AUTH_FLAGS            |  ✓  |   ✓   |   ✓   |
+ * | TLS_FLAGS             |  ✓  |   ✓   |   ✓   |
+ * | RECIPIENT_FLAGS       |  ✓  |   ✓   |       |  (check sends no mail: MAIL FROM, then RSET)
+ * | MESSAGE_FLAGS         |  ✓  |   ✓   |       |
+ * | PREFLIGHT_WATCH_FLAGS |  ✓  |   ✓   |       |
+ * | FIXTURE_FLAGS         |  ✓  |   ✓   |       |
+ * | OUTPUT_FLAGS          |  ✓  |       |       |  (sweep's --out is its own sweep file)
+ */
+import { isatty } from 'node:tty';
+import { resolve as resolvePath } from 'node:path';
+import type { Command, OptionValues } from 'commander';
+import { DEFAULTS } from '../scenario/defaults.ts';
+import { parseDurationMs } from '../scenario/duration.ts';
+import type { CliOverrides } from '../scenario/options.ts';
+import type { AuthMechanism, TlsMode } from '../scenario/types.ts';
+import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, type RecipientSafety } from '../safety.ts';
+import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
+import { importModule } from '../dynamic-import.ts';
+import { UsageError } from '../errors.ts';
+import { AUTH_MECHANISMS, choice, collect, duration, integer, keyValues, port, targetPort, TLS_MODES } from './flags.ts';
+
+/** Flags some commands share: `add` declares them on a command, `read` types what commander parsed. */
+export interface FlagGroup<T> {
+  add(command: Command): Command;
+  /** `flags`: `command.opts()` (the second-to-last argument of an action). */
+  read(flags: OptionValues): T;
+}
+
+/** --host, --port, --admin-url: where the proxy is. */
+export const TARGET_FLAGS: FlagGroup<Pick<CliOverrides, 'host' | 'port' | 'adminUrl'>> = {
+  add: (command) =>
+    command
+      .option('--host <host>', `SMTP host (default: ${DEFAULTS.host})`)
+      .option('--port <port>', `SMTP port (default: ${DEFAULTS.port})`, targetPort)
+      .option('--admin-url <url>', `the proxy's admin API, for hints (runner check reads its /health and /admin/accounts) (default: ${DEFAULTS.adminUrl})`),
+  read(flags) {
+    const parsed = flags as { host?: string; port?: number; adminUrl?: string };
+    return { host: parsed.host, port: parsed.port, adminUrl: parsed.adminUrl };
+  },
+};
+
+/**
+ * --from, --auth, --no-auth, --password, --token. With both --auth and --no-auth defined
+ * commander leaves `auth` undefined unless given; false means --no-auth, read as 'none'.
+ */
+export const AUTH_FLAGS: FlagGroup<Pick<CliOverrides, 'from' | 'auth' | 'password' | 'token'>> = {
+  add: (command) =>
+    command
+      .option('--from <email>', `sender and AUTH user; must be an account the proxy knows (default: ${DEFAULTS.from})`)
+      .option('--auth <mechanism>', `AUTH mechanism: ${AUTH_MECHANISMS.join(', ')} (default: ${DEFAULTS.auth})`, choice(AUTH_MECHANISMS, '--auth'))
+      .option('--no-auth', 'skip AUTH (plain SMTP servers such as smtp-sink); same as --auth none')
+      .option('--password <password>', 'AUTH PLAIN/LOGIN password (the XOAUTH2 proxy ignores it); redacted in every output')
+      .option('--token <token>', 'bearer token for --auth xoauth2, e.g. --token "$TOKEN"; redacted in every output'),
+  read(flags) {
+    const parsed = flags as { from?: string; auth?: AuthMechanism | false; password?: string; token?: string };
+    return { from: parsed.from, auth: parsed.auth === false ? 'none' : parsed.auth, password: parsed.password, token: parsed.token };
+  },
+};
+
+/** --tls, --tls-ca, --tls-servername, --insecure-skip-tls-verify. */
+export const TLS_FLAGS: FlagGroup<Pick<CliOverrides, 'tls' | 'tlsCa' | 'tlsServername' | 'insecureSkipTlsVerify'>> = {
+  add: (command) =>
+    command
+      .option('--tls <mode>', `TLS: ${TLS_MODES.join(', ')} (starttls: RFC 3207 after EHLO; implicit: port 465 style) (default: ${DEFAULTS.tls})`, choice(TLS_MODES, '--tls'))
+      .option('--tls-ca <file>', 'PEM file of CA certificates to trust (a self-signed server)')
+      .option('--tls-servername <name>', 'name the server certificate must carry, sent as SNI (default: --host)')
+      .option('--insecure-skip-tls-verify', 'accept any server certificate (test servers only)'),
+  read(flags) {
+    const parsed = flags as { tls?: TlsMode; tlsCa?: string; tlsServername?: string; insecureSkipTlsVerify?: boolean };
+    return {
+      tls: parsed.tls,
+      // Relative to where the command runs, not to a scenario file
+      tlsCa: parsed.tlsCa === undefined ? undefined : resolvePath(parsed.tlsCa),
+      tlsServername: parsed.tlsServername,
+      insecureSkipTlsVerify: parsed.insecureSkipTlsVerify,
+    };
+  },
+};
+
+/** What RECIPIENT_FLAGS reads: the recipients, and how to acknowledge real ones (safety.ts). */
+export interface RecipientFlags {
+  to?: string[];
+  safety: Pick<RecipientSafety, 'isAllowed' | 'ask'>;
+}
+
+/** --to, --allow-real-recipients: every command that sends mail takes both, and so asks before mailing real people. */
+export const RECIPIENT_FLAGS: FlagGroup<RecipientFlags> = {
+  add: (command) =>
+    command
+      .option('--to <email>', `recipient; repeat for several (default: ${DEFAULTS.to})`, collect)
+      .option(ALLOW_REAL_RECIPIENTS_FLAG, `acknowledge sending more than ${REAL_MAIL_FREE_MESSAGES} messages to recipients outside reserved test domains (example.com, *.test, *.invalid): real mailboxes through the proxy`),
+  read(flags) {
+    const parsed = flags as { to?: string[]; allowRealRecipients?: boolean };
+    return { to: parsed.to, safety: { isAllowed: parsed.allowRealRecipients === true, ask: terminalQuestion() } };
+  },
+};
+
+/** --message-size, --messages-per-connection, --no-rset, --timeout, --tag: what each message and session looks like. */
+export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'timeoutMs' | 'tags'>> = {
+  add: (command) =>
+    command
+      .option('--message-size <bytes>', `body size in bytes (default: ${DEFAULTS.messageSize})`, integer(0, '--message-size'))
+      .option('--messages-per-connection <n>', `messages per connection, RSET between (default: ${DEFAULTS.messagesPerConnection})`, integer(1, '--messages-per-connection'))
+      .option('--no-rset', 'on a reused connection, send RSET only after a failed message, not between accepted ones (as smtp-source and MTAs do)')
+      .option('--timeout <duration>', `reply timeout per phase, e.g. 10s (default: ${DEFAULTS.timeout})`, duration)
+      .option('--tag <key=value>', 'tag every sample; repeatable', collect),
+  read(flags) {
+    const parsed = flags as { messageSize?: number; messagesPerConnection?: number; rset?: boolean; timeout?: string; tag?: string[] };
+    return {
+      messageSize: parsed.messageSize,
+      messagesPerConnection: parsed.messagesPerConnection,
+      // commander sets rset to true unless --no-rset: only the flag overrides the scenario
+      rsetBetweenMessages: parsed.rset === false ? false : undefined,
+      timeoutMs: parsed.timeout === undefined ? undefined : parseDurationMs(parsed.timeout),
+      tags: keyValues(parsed.tag, '--tag'),
+    };
+  },
+};
+
+/** --no-check, --watch-pid, --no-watch: the preflight before the load and the sampling of the server process during it. */
+export const PREFLIGHT_WATCH_FLAGS: FlagGroup<{ check?: boolean; watchPid?: number | false }> = {
+  add: (command) =>
+    command
+      .option('--no-check', 'skip the preflight (connect, greeting, EHLO and AUTH with each sender) before any load (sweep: before its first step)')
+      .option('--watch-pid <pid>', 'sample this process\'s CPU and memory during the load (default: the local process listening on the target port)', integer(1, '--watch-pid'))
+      .option('--no-watch', 'do not sample the server process'),
+  read(flags) {
+    const parsed = flags as { check?: boolean; watch?: boolean; watchPid?: number };
+    return { check: parsed.check, watchPid: parsed.watch === false ? false : parsed.watchPid };
+  },
+};
+
+/** --with-fixture, --fixture-delay, --fixture-failure: the built-in fake proxy as the target. */
+export const FIXTURE_FLAGS: FlagGroup<{ withFixture?: boolean; fixtureArgs: string[] }> = {
+  add: (command) =>
+    command
+      .option('--with-fixture', 'start the built-in fake proxy in its own process and run against it (sweep: one per step)')
+      .option('--fixture-delay <phase=spec>', 'with --with-fixture: a server delay, e.g. message=50 (see runner fixture --help)', collect)
+      .option('--fixture-failure <phase=spec>', 'with --with-fixture: injected failures, e.g. message=451:0.1', collect),
+  read(flags) {
+    const parsed = flags as { withFixture?: boolean; fixtureDelay?: string[]; fixtureFailure?: string[] };
+    // The fixture's --tls comes from --tls or the scenario (run.ts withFixtureTls)
+    const fixtureArgs = [...(parsed.fixtureDelay ?? []).flatMap((d) => ['--delay', d]), ...(parsed.fixtureFailure ?? []).flatMap((f) => ['--failure', f])];
+    return { withFixture: parsed.withFixture, fixtureArgs };
+  },
+};
+
+/** What OUTPUT_FLAGS reads (run.ts RunCommandOptions's names). */
+export interface OutputFlags {
+  /** --out values; false: --no-out alone (no outputs). */
+  out?: string[] | false;
+  /** --no-out given: no results file, even with --out KIND=TARGET values. */
+  noResultsFile: boolean;
+  report?: string;
+  junit?: string;
+  summaryJson?: string;
+  metrics?: MetricsEndpointOptions;
+}
+
+/**
+ * --out, --no-out, --report, --junit, --summary-json, --metrics-port/-host/-linger: the files
+ * and endpoints a run writes. --no-out and --out share commander's key `out`, which the later
+ * flag overwrites: each is also recorded under its own key (outSpecs, isNoOutGiven) as it is met.
+ */
+export const OUTPUT_FLAGS: FlagGroup<OutputFlags> = {
+  add: (command) =>
+    command
+      .on('option:out', (spec: string) => command.setOptionValue('outSpecs', [...((command.getOptionValue('outSpecs') as string[] | undefined) ?? []), spec]))
+      .on('option:no-out', () => command.setOptionValue('isNoOutGiven', true))
+      .option('--out <file|kind=target>', 'results file (default: load_test_results_<unix time>.json); KIND=TARGET for more outputs; repeatable')
+      .option('--no-out', 'write no results file (--out KIND=TARGET outputs are still written)')
+      .option('--report <file>', 'also write the self-contained HTML report (charts, phases, errors, thresholds) to this file')
+      .option('--junit <file>', 'write the thresholds as JUnit XML test cases (one per threshold, plus "run completed") for CI')
+      .option('--summary-json <file>', 'write the end-of-test summary as JSON (the results file without timeline and histograms)')
+      .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics during the run (e.g. 9464; 0: any free port)', port)
+      .option('--metrics-host <host>', `address the metrics endpoint listens on (default: ${DEFAULT_METRICS_HOST}; 0.0.0.0 for every interface)`)
+      .option('--metrics-linger <duration>', `if it was scraped during the run, keep serving after it until a scrape reads the final values, at most this long (default: ${DEFAULT_METRICS_LINGER_MS / 1000}s; 0 to stop at once)`, duration),
+  read(flags) {
+    const parsed = flags as { outSpecs?: string[]; isNoOutGiven?: boolean; report?: string; junit?: string; summaryJson?: string; metricsPort?: number; metricsHost?: string; metricsLinger?: string };
+    const noResultsFile = parsed.isNoOutGiven === true;
+    return {
+      out: parsed.outSpecs !== undefined ? parsed.outSpecs : noResultsFile ? false : undefined,
+      noResultsFile,
+      report: parsed.report,
+      junit: parsed.junit,
+      summaryJson: parsed.summaryJson,
+      metrics: metricsEndpoint(parsed),
+    };
+  },
+};
+
+/** `--metrics-port/-host/-linger` → the endpoint's options; host or linger alone is a usage error. */
+function metricsEndpoint(parsed: { metricsPort?: number; metricsHost?: string; metricsLinger?: string }): MetricsEndpointOptions | undefined {
+  if (parsed.metricsPort === undefined) {
+    const alone = parsed.metricsHost !== undefined ? '--metrics-host' : parsed.metricsLinger !== undefined ? '--metrics-linger' : undefined;
+    if (alone) throw new UsageError(`${alone} needs --metrics-port`, 'add e.g. --metrics-port 9464');
+    return undefined;
+  }
+  return {
+    port: parsed.metricsPort,
+    host: parsed.metricsHost,
+    lingerMs: parsed.metricsLinger === undefined ? undefined : parseDurationMs(parsed.metricsLinger),
+  };
+}
+
+/** Asks on the terminal (stdin and stderr both TTYs), or undefined when there is none (CI). */
+function terminalQuestion(): ((question: string) => Promise<string>) | undefined {
+  // isatty, not process.stdin.isTTY: that getter sets up the stdin stream, which most runs never read.
+  if (!isatty(0) || !isatty(2)) return undefined;
+  return async (question) => {
+    const { createInterface } = await importModule<typeof import('node:readline/promises')>('node:readline/promises');
+    const lines = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return await lines.question(question);
+    } finally {
+      lines.close();
+    }
+  };
+}

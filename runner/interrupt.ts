@@ -1,0 +1,37 @@
+/**
+ * Ctrl+C the way `runner run` and `runner sweep` both take it: the first SIGINT/SIGTERM asks the
+ * work to stop gracefully (and still report); the second means "now": write what is known, then
+ * exit 105 at once. One implementation, so both commands behave alike.
+ */
+import { ExitCode } from './errors.ts';
+
+/** What to do on each of the two signals. */
+export interface InterruptHandlers {
+  /** First signal: start a graceful stop (the caller reports as usual, marked interrupted). */
+  onFirst(signal: NodeJS.Signals): void;
+  /** Second signal: write what was measured so far; the process exits 105 right after, even if this throws. */
+  onSecond(signal: NodeJS.Signals): void;
+}
+
+/** Installs the SIGINT/SIGTERM handlers; returns the function that removes them. */
+export function installInterruptHandlers(handlers: InterruptHandlers): () => void {
+  let count = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      handlers.onFirst(signal);
+      return;
+    }
+    try {
+      handlers.onSecond(signal);
+    } finally {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
