@@ -2,10 +2,10 @@
 import type { Command } from 'commander';
 import { resolve, basename } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { readResultsFile, ResultsFileError } from '../analysis/results-file.ts';
+import { readResultsFile, ResultsFileError } from '../results/read.ts';
 import { renderHtmlReport } from '../outputs/html-report.ts';
 import { assertWritable, writeFileAtomic } from '../outputs/atomic-write.ts';
-import type { Summary } from '../outputs/summary.ts';
+import type { Summary } from '../results/types.ts';
 
 /** The report's default path beside a results file: run.json → run.html. */
 export function defaultReportPath(resultsFile: string): string {

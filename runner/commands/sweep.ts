@@ -24,7 +24,7 @@ import type { CliOverrides } from '../scenario/options.ts';
 import type { ScenarioFileOptions } from '../scenario/types.ts';
 import { formatDurationMs, parseDurationMs } from '../scenario/duration.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
-import type { Summary } from '../outputs/summary.ts';
+import type { Summary } from '../results/types.ts';
 import { assertWritable, writeJsonAtomic } from '../outputs/atomic-write.ts';
 import { shouldColor } from '../outputs/console.ts';
 import { COLORS, formatTable, paint, type Align } from '../analysis/table.ts';

@@ -16,7 +16,7 @@ import { OutputError } from '../errors.ts';
 import { assertWritable, writeFileAtomic } from './atomic-write.ts';
 import { formatLatency } from './console.ts';
 import type { RunOutput } from './output.ts';
-import type { ErrorFigure, GroupFigures, LatencySeconds, Summary, ThresholdOutcome } from './summary.ts';
+import type { ErrorFigure, GroupFigures, LatencySeconds, Summary, ThresholdOutcome } from '../results/types.ts';
 import { REPORT_CSS, REPORT_SCRIPT, html, inlineAsset, jsonForScript, trusted, type SafeHtml } from './html-template.ts';
 
 /** uPlot's minified script and stylesheet, as installed (inlined into every report). */
@@ -135,16 +135,16 @@ function decodeTrend(encoded: EncodedTrend | undefined): TrendSink {
 export function buildChartData(summary: Summary): ReportChartData {
   const timeline: ReportChartData['timeline'] = { t: [], startedPerSecond: [], acceptedPerSecond: [], failedPerSecond: [], vus: [], queued: [], p50Ms: [], p95Ms: [], p99Ms: [] };
   for (const point of summary.timeline) {
-    const perSecond = point.windowMs > 0 ? 1000 / point.windowMs : 0;
-    timeline.t.push(point.t);
+    const perSecond = point.window_ms > 0 ? 1000 / point.window_ms : 0;
+    timeline.t.push(point.t_seconds);
     timeline.startedPerSecond.push(round(point.started * perSecond, 3));
-    timeline.acceptedPerSecond.push(round(point.msgsPerSecond, 3));
+    timeline.acceptedPerSecond.push(round(point.msgs_per_second, 3));
     timeline.failedPerSecond.push(round(point.failed * perSecond, 3));
     timeline.vus.push(point.vus);
     timeline.queued.push(point.queued ?? 0);
-    timeline.p50Ms.push(point.p50Ms);
-    timeline.p95Ms.push(point.p95Ms);
-    timeline.p99Ms.push(point.p99Ms);
+    timeline.p50Ms.push(point.p50_ms);
+    timeline.p95Ms.push(point.p95_ms);
+    timeline.p99Ms.push(point.p99_ms);
   }
 
   const duration = decodeTrend(summary.histograms?.txn_duration);
@@ -311,7 +311,7 @@ function table(headers: (string | [string, string])[], rows: SafeHtml[]): SafeHt
 
 function formatThresholdActual(t: ThresholdOutcome): string {
   if (t.actual === null) return 'no samples';
-  if (t.isTime) return formatLatency(t.actual / 1000);
+  if (t.is_time) return formatLatency(t.actual / 1000);
   return Number.isInteger(t.actual) ? String(t.actual) : t.actual.toFixed(4).replace(/0+$/, '');
 }
 
@@ -321,7 +321,7 @@ function renderThresholds(summary: Summary): SafeHtml {
   }
   const rows = summary.thresholds.map((t) => html`<tr data-threshold-ok="${String(t.ok)}">
   <td class="l ${t.ok ? 'pass' : 'fail'}">${t.ok ? '✓ pass' : '✗ fail'}</td><td class="l mono">${t.metric}</td><td class="l mono">${t.condition}</td>
-  <td>${formatThresholdActual(t)}</td><td class="l">${t.abortOnFail ? 'aborts the run' : ''}</td></tr>`);
+  <td>${formatThresholdActual(t)}</td><td class="l">${t.abort_on_fail ? 'aborts the run' : ''}</td></tr>`);
   return html`<section id="thresholds"><h2>Thresholds</h2>
 <p class="note">Each condition judged over the whole run; a failed one makes <code>runner run</code> exit with code 99.</p>
 ${table([['result', 'l'], ['metric', 'l'], ['condition', 'l'], 'actual', ['', 'l']], rows)}</section>`;

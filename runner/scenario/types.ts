@@ -4,9 +4,9 @@
  * Every option documents its unit and default; defaults live in one place (defaults.ts).
  */
 import type { Phase } from '../smtp/phases.ts';
-import type { Summary } from '../outputs/summary.ts';
+import type { Summary } from '../results/types.ts';
 
-export type { Summary } from '../outputs/summary.ts';
+export type { Summary } from '../results/types.ts';
 
 /** A duration: `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1h30m'`, or a number of milliseconds. */
 export type Duration = string | number;
