@@ -13,7 +13,7 @@ export function defaultReportPath(resultsFile: string): string {
 }
 
 /**
- * Reads a results file (validated by analysis/results-file.ts) and returns its Summary. The old
+ * Reads a results file (validated, and upgraded to version 2, by results/read.ts) and returns its Summary. The old
  * Python tool's files have no timeline, phases or histograms to draw, so they are refused with the fix.
  */
 export async function readReportSummary(path: string): Promise<Summary> {
