@@ -24,7 +24,9 @@ import { SessionTranscripts } from './engine/transcript.ts';
 import { runPreflight } from './preflight.ts';
 import { ProcessWatcher } from './watch/watcher.ts';
 import { analyseTrends, trendMetricValues, type RunTrends } from './analysis/run-trends.ts';
-import { buildSummary, type Summary, type ThresholdOutcome } from './outputs/summary.ts';
+import { buildSummary, runAggregates } from './outputs/summary.ts';
+import { summarise } from './results/summarise.ts';
+import type { Summary, ThresholdOutcome } from './results/types.ts';
 import { ConsoleProgress, formatHeader, formatSummary, shouldColor } from './outputs/console.ts';
 import { closeOutputs, createCiOutputs, createOutputs, type CiOutputFlags } from './outputs/index.ts';
 import { runHandleSummary } from './outputs/summary-json.ts';
@@ -163,7 +165,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       partialWritten = true;
       fixture?.killNow();
       const elapsedMs = performance.now() - engine.registry.startMs;
-      const partial = finalSummary ?? buildSummary(snapshotResult(engine), options, judge(thresholds, engine.registry, elapsedMs), config, 'interrupted twice');
+      const partial = finalSummary ?? buildSummary(snapshotResult(engine), options, { thresholds: judge(thresholds, engine.registry, elapsedMs), config, abortReason: 'interrupted twice' });
       for (const output of outputs) {
         try {
           output.finishNow?.(partial);
@@ -194,13 +196,15 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     isEngineDone = true;
     progress.clear();
 
-    const trends = analyseTrends(result.registry.timeline, watcher?.report() ?? null, result.registry.warmupEndedAt, options.scenarios.map((s) => s.executor));
+    const watch = watcher?.report() ?? null;
+    const trends = analyseTrends(result.registry.timeline, watch, result.registry.warmupEndedAt, options.scenarios.map((s) => s.executor));
     const outcomes = judge(thresholds, result.registry, result.durationMs, trends);
-    const summary = buildSummary(result, options, outcomes, config, engine.abortMessage);
-    summary.trends = trends;
+    const aggregates = runAggregates(result, options, { thresholds: outcomes, config, abortReason: engine.abortMessage, trends, watch });
+    const summary = summarise(aggregates);
     finalSummary = summary;
-    summary.watch = watcher?.report() ?? null;
-    for (const output of outputs) await output.finish?.(summary, { ...outputContext, result });
+    // The report draws the run's own histograms: no encoding and decoding them again.
+    const distributions = { txn: aggregates.total.txn, responseTime: aggregates.responseTime };
+    for (const output of outputs) await output.finish?.(summary, { ...outputContext, result, distributions });
     const textSummary = (o: { color?: boolean } = {}) => formatSummary(summary, { color: o.color ?? shouldColor(stdout, env), resultsFile, files: outputs });
     // handleSummary replaces the console summary (k6); it runs after the files above are written.
     const custom = options.handleSummary ? await runHandleSummary(options.handleSummary, summary, { textSummary, resultsFile }, { stdout, stderr, cwd }) : undefined;
@@ -279,9 +283,9 @@ function judge(defs: ThresholdDefinition[], registry: MetricsRegistry, elapsedMs
     condition: r.source,
     ok: r.ok,
     actual: r.actual ?? null,
-    abortOnFail: r.abortOnFail,
+    abort_on_fail: r.abortOnFail,
     // A count of a time trend is a number of samples, not a duration
-    isTime: (isTime.get(r.metricKey) ?? false) && r.aggregation !== 'count',
+    is_time: (isTime.get(r.metricKey) ?? false) && r.aggregation !== 'count',
   }));
 }
 

@@ -24,7 +24,8 @@ import type { ScenarioFileOptions } from './scenario/types.ts';
 import type { ResolvedOptions } from './scenario/resolved.ts';
 import { formatDurationMs, parseDurationMs } from './scenario/duration.ts';
 import { DEFAULTS } from './scenario/defaults.ts';
-import type { Summary } from './outputs/summary.ts';
+import { sweepStep, type SweepStep } from './results/sweep.ts';
+import { RESULTS_SCHEMA_VERSION } from './results/version.ts';
 import { assertWritable, writeJsonAtomic } from './outputs/atomic-write.ts';
 import { shouldColor } from './outputs/console.ts';
 import { COLORS, formatTable, paint, type Align } from './analysis/table.ts';
@@ -94,29 +95,13 @@ export interface SweepOptions {
   cwd?: string;
 }
 
-/** One step of the curve (the sweep file's `steps[]`); latencies are response time, ms. */
-export interface SweepStep {
-  /** VUs, or iterations per time unit. */
-  load: number;
-  /** Accepted messages per second of the step. */
-  msgs_per_second: number;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-  /** successful / (successful + failed). */
-  success_rate: number;
-  total_requests: number;
-  failed: number;
-  dropped_iterations: number;
-  duration_seconds: number;
-  /** The step's results file (--out-dir), else null. */
-  results_file: string | null;
-  summary: Summary;
-}
+export type { SweepStep };
 
 /** The sweep file written by `--out`. */
 export interface SweepReport {
   kind: 'runner-sweep';
+  /** The results format of the steps' summaries (results/version.ts). */
+  schema_version: typeof RESULTS_SCHEMA_VERSION;
   /** ISO 8601 start of the sweep. */
   timestamp: string;
   /** host:port of the target. */
@@ -163,6 +148,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
 
   const report: SweepReport = {
     kind: 'runner-sweep',
+    schema_version: RESULTS_SCHEMA_VERSION,
     timestamp: new Date().toISOString(),
     target: '',
     mode: options.mode,
@@ -355,22 +341,7 @@ function stepRun(options: SweepOptions, load: number, stepDurationMs: number | u
 }
 
 function describeStep(load: number, outcome: RunOutcome, resultsFile: string | undefined): SweepStep {
-  const results = outcome.summary.results;
-  const ms = (seconds: number | null) => (seconds === null ? null : Math.round(seconds * 1e6) / 1000);
-  return {
-    load,
-    msgs_per_second: results.successful_rps,
-    p50_ms: ms(results.response_time.p50_seconds),
-    p95_ms: ms(results.response_time.p95_seconds),
-    p99_ms: ms(results.response_time.p99_seconds),
-    success_rate: results.success_rate,
-    total_requests: results.total_requests,
-    failed: results.failed,
-    dropped_iterations: results.dropped_iterations,
-    duration_seconds: results.total_time_seconds,
-    results_file: outcome.resultsFile ?? resultsFile ?? null,
-    summary: outcome.summary,
-  };
+  return sweepStep(load, outcome.summary, outcome.resultsFile ?? resultsFile ?? null);
 }
 
 function describeSweep(options: SweepOptions, stepDurationMs: number | undefined): string {

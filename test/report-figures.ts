@@ -2,7 +2,7 @@
  * The headline figures an HTML report must show for a results file: its key, the number it
  * carries as data-value, and the text a person reads.
  */
-import type { Summary } from '../runner/outputs/summary.ts';
+import type { Summary } from '../runner/results/types.ts';
 import { formatLatency } from '../runner/outputs/console.ts';
 
 /** [data-figure key, data-value, text] for each headline card of `results`. */

@@ -23,12 +23,11 @@
  * (the old tool's files have no histograms or timeline). Everything random is seeded: the same
  * files give the same table every time.
  */
-import type { TimelinePoint } from '../metrics/registry.ts';
-import type { LatencySeconds } from '../outputs/summary.ts';
+import type { LatencySeconds, TimelineEntry } from '../results/types.ts';
 import { formatLatency } from '../outputs/console.ts';
 import { isOpenModelExecutor } from '../executors/index.ts';
 import { bootstrapPercentileDifference, toBucketDistribution, type BucketDistribution } from './bootstrap.ts';
-import { decodeTrend, describeRun, type LoadedResults } from './results-file.ts';
+import { decodeTrend, describeRun, type LoadedResults } from '../results/read.ts';
 import { createRandom, mannWhitneyU, twoProportionTest, welchTest } from './stats.ts';
 import { COLORS, formatPercent, formatPValue, formatTable, type Cell } from './table.ts';
 
@@ -121,7 +120,7 @@ export function compareRuns(before: LoadedResults, after: LoadedResults, options
   const windowNote = throughputTestability(before, after, settings.minWindows);
   if (windowNote) notes.push(`throughput not tested for significance: ${windowNote}`);
   const completedTest = windowNote ? null : windowTest(before, after, completedPerSecond);
-  const acceptedTest = windowNote ? null : windowTest(before, after, (p) => p.msgsPerSecond);
+  const acceptedTest = windowNote ? null : windowTest(before, after, (p) => p.msgs_per_second);
   add({ key: 'throughput_rps', label: 'throughput', unit: 'per second', better: 'higher', before: before.throughputRps, after: after.throughputRps, test: completedTest, note: windowNote });
   add({ key: 'throughput_rpm', label: '  per minute', unit: 'per minute', better: 'higher', before: before.throughputRpm, after: after.throughputRpm, test: completedTest, note: windowNote });
   add({ key: 'successful_rps', label: 'accepted msgs/s', unit: 'per second', better: 'higher', before: before.successfulRps, after: after.successfulRps, test: acceptedTest, note: windowNote });
@@ -282,8 +281,8 @@ function missingHistogramsNote(before: LoadedResults, after: LoadedResults): str
 }
 
 /** Full-enough windows of a run's timeline. */
-function usableWindows(run: LoadedResults): TimelinePoint[] {
-  return (run.summary?.timeline ?? []).filter((p) => p.windowMs >= MIN_WINDOW_MS);
+function usableWindows(run: LoadedResults): TimelineEntry[] {
+  return (run.summary?.timeline ?? []).filter((p) => p.window_ms >= MIN_WINDOW_MS);
 }
 
 /** Why throughput cannot be tested, or null when it can. */
@@ -300,11 +299,11 @@ function throughputTestability(before: LoadedResults, after: LoadedResults, minW
   return problems.length ? problems.join('; ') : null;
 }
 
-function completedPerSecond(point: TimelinePoint): number {
-  return ((point.accepted + point.failed) * 1000) / point.windowMs;
+function completedPerSecond(point: TimelineEntry): number {
+  return ((point.accepted + point.failed) * 1000) / point.window_ms;
 }
 
-function windowTest(before: LoadedResults, after: LoadedResults, rate: (p: TimelinePoint) => number): RowTest {
+function windowTest(before: LoadedResults, after: LoadedResults, rate: (p: TimelineEntry) => number): RowTest {
   const outcome = mannWhitneyU(usableWindows(before).map(rate), usableWindows(after).map(rate));
   return { method: 'mann-whitney (windows)', pValue: outcome.pValue, ciLow: null, ciHigh: null };
 }

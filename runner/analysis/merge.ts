@@ -40,10 +40,12 @@ import { PHASES } from '../smtp/phases.ts';
 import { errorKey } from '../metrics/series.ts';
 import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
 import { DEFAULT_TIMELINE_MAX_POINTS, windowPercentiles, type TimelinePoint } from '../metrics/timeline.ts';
-import { customMetricFigures, latencySeconds, type CustomMetricFigures, type CustomTagSetFigures, type ErrorFigure, type GroupFigures, type LatencySeconds, type Summary } from '../outputs/summary.ts';
 import { trendValues } from '../metrics/registry.ts';
 import { compareTagSets, tagSetKey } from '../metrics/custom.ts';
-import { decodeTrend, ResultsFileError, validateSummary, type LoadedResults } from './results-file.ts';
+import { decodeTrend, ResultsFileError, validateSummary, type LoadedResults } from '../results/read.ts';
+import { customMetricFigures, round, summarise, type GroupAggregate, type RunAggregates } from '../results/summarise.ts';
+import { timelinePoint, watchInMemory, type WatchInMemory } from '../results/names.ts';
+import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, GroupFigures, Summary } from '../results/types.ts';
 
 /** The merged results and what a person should know about them. */
 export interface MergeOutcome {
@@ -79,38 +81,35 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
 
   const txn = mergeTrends(inputs, (s) => s.histograms.txn_duration, 'histograms.txn_duration');
   const responseTime = mergeTrends(inputs, (s) => s.histograms.txn_response_time, 'histograms.txn_response_time');
-  const phases: Record<string, LatencySeconds> = {};
-  const phaseHistograms: Record<string, EncodedTrend> = {};
+  const phases = new Map<string, TrendSink>();
   const phaseNames = new Set(inputs.flatMap((i) => Object.keys(i.summary.histograms.phases)));
   // Phases in protocol order, as summaries list them.
   for (const phase of [...PHASES.filter((p) => phaseNames.has(p)), ...[...phaseNames].filter((p) => !(PHASES as readonly string[]).includes(p))]) {
-    const merged = mergeTrends(inputs, (s) => s.histograms.phases[phase], `histograms.phases.${phase}`);
-    if (merged.count === 0) continue;
-    phases[phase] = latencySeconds(merged);
-    phaseHistograms[phase] = merged.encode();
+    phases.set(phase, mergeTrends(inputs, (s) => s.histograms.phases[phase], `histograms.phases.${phase}`));
   }
 
   const results = inputs.map((i) => i.summary.results);
   const sum = (pick: (r: Summary['results']) => number | undefined) => results.reduce((total, r) => total + (pick(r) ?? 0), 0);
-  const total = groupFigures(
-    { total_requests: sum((r) => r.total_requests), successful: sum((r) => r.successful), failed: sum((r) => r.failed), interrupted: sum((r) => r.interrupted) },
-    latencySeconds(txn),
-    unionSeconds,
-  );
-
-  const summary: Summary = {
+  const scenarios = new Map([...mergeGroups(inputs, (s) => s.scenarios, 'scenarios')].map(([name, { parts, group }]) => [name, {
+    ...group,
+    executor: [...new Set(parts.map((p) => p.executor))].join('+'),
+    droppedIterations: parts.reduce((n, p) => n + p.dropped_iterations, 0),
+  }]));
+  const timeline = mergeTimelines(inputs, originMs, endMs);
+  const watch = mergeWatch(inputs, originMs);
+  const aggregates: RunAggregates = {
     timestamp: new Date(originMs).toISOString(),
     target: [...new Set(inputs.map((i) => i.summary.target))].join(', '),
     config: mergedConfig(inputs),
     status: worstStatus(inputs.map((i) => i.summary.status)),
-    abort_reason: inputs.map((i) => i.summary.abort_reason).filter((r): r is string => Boolean(r)).join('; ') || null,
-    results: {
-      total_time_seconds: round(unionSeconds, 3),
-      ...total,
-      response_time: latencySeconds(responseTime),
-      phases,
-      errors: mergeErrors(results.map((r) => r.errors)),
-      errors_after_accept: mergeErrors(results.map((r) => r.errors_after_accept)),
+    abortReason: inputs.map((i) => i.summary.abort_reason).filter((r): r is string => Boolean(r)).join('; ') || null,
+    durationSeconds: unionSeconds,
+    total: { counts: { total_requests: sum((r) => r.total_requests), successful: sum((r) => r.successful), failed: sum((r) => r.failed), interrupted: sum((r) => r.interrupted) }, txn },
+    responseTime,
+    phases,
+    errors: mergeErrors(results.map((r) => r.errors)),
+    errorsAfterAccept: mergeErrors(results.map((r) => r.errors_after_accept)),
+    counters: {
       connections: sum((r) => r.connections),
       message_bytes: sum((r) => r.message_bytes),
       bytes_sent: sum((r) => r.bytes_sent),
@@ -120,30 +119,20 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
       script_errors: sum((r) => r.script_errors),
       vus_max: sum((r) => r.vus_max),
     },
-    scenarios: mergeGroupMaps(inputs.map((i) => i.summary.scenarios), unionSeconds, (parts, figures) => ({
-      executor: [...new Set(parts.map((p) => p.executor))].join('+'),
-      ...figures,
-      dropped_iterations: parts.reduce((n, p) => n + p.dropped_iterations, 0),
-    })),
-    accounts: mergeGroupMaps(inputs.map((i) => i.summary.accounts), unionSeconds, (_parts, figures) => figures),
-    custom_metrics: mergeCustomMetrics(inputs, unionSeconds),
+    scenarios,
+    accounts: new Map([...mergeGroups(inputs, (s) => s.accounts, 'accounts')].map(([name, { group }]) => [name, group])),
+    customMetrics: mergeCustomMetrics(inputs, unionSeconds),
     thresholds: [],
-    timeline: mergeTimelines(inputs, originMs, endMs),
-    watch: mergeWatch(inputs, originMs),
-    trends: null,
-    histograms: { txn_duration: txn.encode(), txn_response_time: responseTime.encode(), phases: phaseHistograms },
+    timeline,
+    watch,
+    // Trends are judged again on the merged timeline (the inputs' verdicts each saw only a part).
+    trends: analyseTrends(timeline, watch, undefined, [...scenarios.values()].map((s) => s.executor)),
   };
-  // Trends are judged again on the merged timeline (the inputs' verdicts each saw only a part).
-  summary.trends = analyseTrends(summary.timeline, summary.watch, undefined, Object.values(summary.scenarios).map((s) => s.executor));
+  const summary = summarise(aggregates);
   const problems = validateSummary(summary);
   // Inputs were valid, so an invalid merge is our bug, not the user's: fail loudly.
   if (problems.length) throw new Error(`merged results do not match schemas/results.schema.json:\n  - ${problems.join('\n  - ')}`);
   return { summary, warnings };
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }
 
 function mergeTrends(inputs: readonly Input[], pick: (s: Summary) => EncodedTrend | undefined, field: string): TrendSink {
@@ -155,74 +144,33 @@ function mergeTrends(inputs: readonly Input[], pick: (s: Summary) => EncodedTren
   return merged;
 }
 
-type Counts = Pick<GroupFigures, 'total_requests' | 'successful' | 'failed' | 'interrupted'>;
-
-/** Group figures from counts and a latency, rates over `seconds` (as summary.ts computes them). */
-function groupFigures(counts: Counts, latency: LatencySeconds, seconds: number): GroupFigures {
-  const judged = counts.successful + counts.failed;
-  const rps = seconds > 0 ? counts.total_requests / seconds : 0;
-  return {
-    ...counts,
-    success_rate: judged ? counts.successful / judged : 0,
-    throughput_rps: round(rps, 3),
-    throughput_rpm: round(rps * 60, 1),
-    successful_rps: round(seconds > 0 ? counts.successful / seconds : 0, 3),
-    latency,
-  };
-}
-
 /**
- * The latency of several groups without their histograms: exact count, min, max and weighted
- * average; percentiles null (a percentile of parts is not the percentile of the whole).
+ * The groups (scenarios or accounts) of the inputs by name: counts add exactly, and so do their
+ * histograms when every part carries one; for files written before groups carried them, the
+ * parts' latency figures (the summariser combines them as well as figures allow).
  */
-function combineLatency(parts: readonly LatencySeconds[]): LatencySeconds {
-  const withSamples = parts.filter((p) => p.count > 0);
-  if (withSamples.length === 1) return withSamples[0]!;
-  const count = withSamples.reduce((n, p) => n + p.count, 0);
-  if (count === 0) return parts[0] ?? latencySeconds(new TrendSink());
-  const pick = (values: Array<number | null>, choose: (a: number, b: number) => number) =>
-    values.reduce<number | null>((best, v) => (v === null ? best : best === null ? v : choose(best, v)), null);
-  const weighted = withSamples.every((p) => p.avg_seconds !== null)
-    ? Math.round((withSamples.reduce((s, p) => s + p.avg_seconds! * p.count, 0) / count) * 1e6) / 1e6
-    : null;
-  return {
-    count,
-    min_seconds: pick(withSamples.map((p) => p.min_seconds), Math.min),
-    max_seconds: pick(withSamples.map((p) => p.max_seconds), Math.max),
-    avg_seconds: weighted,
-    p50_seconds: null,
-    p90_seconds: null,
-    p95_seconds: null,
-    p99_seconds: null,
-    p999_seconds: null,
-  };
-}
-
-function mergeGroupMaps<G extends GroupFigures, R>(
-  maps: ReadonlyArray<Record<string, G>>,
-  unionSeconds: number,
-  finish: (parts: G[], figures: GroupFigures) => R,
-): Record<string, R> {
-  const byName = new Map<string, G[]>();
-  for (const map of maps) for (const [name, group] of Object.entries(map)) byName.set(name, [...(byName.get(name) ?? []), group]);
-  const merged: Record<string, R> = {};
-  for (const [name, parts] of byName) {
-    const counts: Counts = { total_requests: 0, successful: 0, failed: 0, interrupted: 0 };
+function mergeGroups<G extends GroupFigures>(inputs: readonly Input[], pick: (s: Summary) => Record<string, G>, field: string): Map<string, { parts: G[]; group: GroupAggregate }> {
+  const byName = new Map<string, Array<{ part: G; input: Input }>>();
+  for (const input of inputs) {
+    for (const [name, part] of Object.entries(pick(input.summary))) byName.set(name, [...(byName.get(name) ?? []), { part, input }]);
+  }
+  const merged = new Map<string, { parts: G[]; group: GroupAggregate }>();
+  for (const [name, entries] of byName) {
+    const parts = entries.map((e) => e.part);
+    const counts: GroupCounts = { total_requests: 0, successful: 0, failed: 0, interrupted: 0 };
     for (const part of parts) {
       counts.total_requests += part.total_requests;
       counts.successful += part.successful;
       counts.failed += part.failed;
       counts.interrupted += part.interrupted;
     }
-    // Exact when every part carries its histogram (results files since they do); else approximate.
-    const histograms = parts.map((p) => p.histogram);
-    if (histograms.every((h): h is EncodedTrend => h !== undefined)) {
+    let txn: GroupAggregate['txn'] = parts.map((p) => p.latency);
+    if (entries.every((e) => e.part.histogram !== undefined)) {
       const trend = new TrendSink();
-      for (const encoded of histograms) if (encoded.count > 0) trend.add(TrendSink.decode(encoded));
-      merged[name] = { ...finish(parts, groupFigures(counts, latencySeconds(trend), unionSeconds)), histogram: trend.encode() };
-    } else {
-      merged[name] = finish(parts, groupFigures(counts, combineLatency(parts.map((p) => p.latency)), unionSeconds));
+      for (const { part, input } of entries) if (part.histogram!.count > 0) trend.add(decodeTrend(part.histogram!, input.file, `${field}.${name}.histogram`));
+      txn = trend;
     }
+    merged.set(name, { parts, group: { counts, txn } });
   }
   return merged;
 }
@@ -346,7 +294,7 @@ function combineCustomFigures(type: string, parts: readonly CustomPart[], unionS
 /** Aligns the inputs' windows on wall-clock time into bins (see the module comment). */
 function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: number): TimelinePoint[] {
   const spanMs = endMs - originMs;
-  let binMs = 1000 * Math.max(...inputs.map((i) => windowSeconds(i.summary.timeline)));
+  let binMs = 1000 * Math.max(...inputs.map((i) => windowSeconds(i.summary.timeline.map((entry) => entry.window_ms))));
   while (spanMs / binMs > DEFAULT_TIMELINE_MAX_POINTS) binMs *= 2;
   const binCount = Math.max(1, Math.ceil(spanMs / binMs - 1e-9));
   interface Bin {
@@ -370,7 +318,7 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
   const bins: Array<Bin | undefined> = new Array(binCount);
   inputs.forEach((input, index) => {
     const offsetMs = input.startMs - originMs;
-    input.summary.timeline.forEach((point, at) => {
+    input.summary.timeline.map(timelinePoint).forEach((point, at) => {
       const midMs = offsetMs + point.t * 1000 - point.windowMs / 2;
       const k = Math.min(binCount - 1, Math.max(0, Math.floor(midMs / binMs)));
       const bin: Bin = (bins[k] ??= { started: 0, accepted: 0, failed: 0, dropped: 0, messageBytes: 0, planned: 0, vus: new Map(), queued: new Map(), completed: [], hasHistograms: true });
@@ -390,10 +338,10 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
   let last = bins.length - 1;
   while (last >= 0 && !bins[last]) last--;
   // Files written before windows carried the queue: the merged timeline has none either.
-  const hasQueued = inputs.some((input) => input.summary.timeline.some((point) => point.queued !== undefined));
+  const hasQueued = inputs.some((input) => input.summary.timeline.some((entry) => entry.queued !== undefined));
   // Message bytes only when every window has them (a file from before they were kept would undercount).
-  const hasBytes = inputs.every((input) => input.summary.timeline.every((point) => point.messageBytes !== undefined));
-  const hasPlanned = inputs.every((input) => input.summary.timeline.every((point) => point.planned !== undefined));
+  const hasBytes = inputs.every((input) => input.summary.timeline.every((entry) => entry.message_bytes !== undefined));
+  const hasPlanned = inputs.every((input) => input.summary.timeline.every((entry) => entry.planned !== undefined));
   const timeline: TimelinePoint[] = [];
   for (let k = 0; k <= last; k++) {
     const bin = bins[k];
@@ -423,12 +371,12 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
 }
 
 /** Seconds per window of a timeline: its longest full window, as a power of two (1 for 1 s windows). */
-function windowSeconds(timeline: readonly TimelinePoint[]): number {
+function windowSeconds(windowsMs: readonly number[]): number {
   // The last window is partial; folded timelines hold 2^k-second windows (and an odd shorter one).
   // Floor, with 10% slack, not round: a late tick (a 1.4 s window) must not halve the resolution,
   // while a folded 2 s window that ended a little early (1.9 s) still counts as 2 s.
   let power = 0;
-  for (let i = 0; i < timeline.length - 1; i++) power = Math.max(power, Math.floor(Math.log2((timeline[i]!.windowMs * 1.1) / 1000)));
+  for (let i = 0; i < windowsMs.length - 1; i++) power = Math.max(power, Math.floor(Math.log2((windowsMs[i]! * 1.1) / 1000)));
   return 2 ** power;
 }
 
@@ -452,15 +400,15 @@ function binPercentiles(completed: readonly CompletedWindow[], hasHistograms: bo
   // One window: its own figures, no decoding.
   if (completed.length <= 1) return { ...copy(only), txnHistogram: only?.txnHistogram ?? null };
   const merged = new TrendSink();
-  for (const { point, file, at } of completed) merged.add(decodeTrend(point.txnHistogram!, file, `timeline[${at}].txnHistogram`));
+  for (const { point, file, at } of completed) merged.add(decodeTrend(point.txnHistogram!, file, `timeline[${at}].txn_histogram`));
   return { ...windowPercentiles(merged), txnHistogram: merged.encode() };
 }
 
-function mergeWatch(inputs: readonly Input[], originMs: number): Summary['watch'] {
+function mergeWatch(inputs: readonly Input[], originMs: number): WatchInMemory | null {
   const input = inputs.find((i) => i.summary.watch);
   if (!input?.summary.watch) return null;
   const offsetSeconds = (input.startMs - originMs) / 1000;
-  const watch = input.summary.watch;
+  const watch = watchInMemory(input.summary.watch);
   return { ...watch, samples: watch.samples.map((s) => ({ ...s, t: round(s.t + offsetSeconds, 3) })) };
 }
 

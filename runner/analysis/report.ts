@@ -6,7 +6,7 @@
  * different targets or loads are listed anyway, with a note: their spread mixes two things.
  */
 import { formatLatency } from '../outputs/console.ts';
-import { formatTimestamp, type LoadedResults } from './results-file.ts';
+import { formatTimestamp, type LoadedResults } from '../results/read.ts';
 import { describeSpread, type Spread } from './stats.ts';
 import { COLORS, formatTable, type Cell } from './table.ts';
 

@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { ExitCode } from '../errors.ts';
 import { shouldColor } from '../outputs/console.ts';
 import { compareRuns, findRegressions, formatComparison, formatRegressions } from '../analysis/compare.ts';
-import { readResultsFile } from '../analysis/results-file.ts';
+import { readResultsFile } from '../results/read.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 import { percent } from './flags.ts';
 

@@ -4,7 +4,7 @@ import { ExitCode } from '../errors.ts';
 import { formatLatency } from '../outputs/console.ts';
 import { assertWritable, writeJsonAtomic } from '../outputs/atomic-write.ts';
 import { mergeResults } from '../analysis/merge.ts';
-import { readResultsFiles } from '../analysis/results-file.ts';
+import { readResultsFiles } from '../results/read.ts';
 
 /** What `runner merge` takes. */
 export interface MergeCommandOptions {

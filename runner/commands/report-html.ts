@@ -2,10 +2,10 @@
 import type { Command } from 'commander';
 import { resolve, basename } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { readResultsFile, ResultsFileError } from '../analysis/results-file.ts';
+import { readResultsFile, ResultsFileError } from '../results/read.ts';
 import { renderHtmlReport } from '../outputs/html-report.ts';
 import { assertWritable, writeFileAtomic } from '../outputs/atomic-write.ts';
-import type { Summary } from '../outputs/summary.ts';
+import type { Summary } from '../results/types.ts';
 
 /** The report's default path beside a results file: run.json → run.html. */
 export function defaultReportPath(resultsFile: string): string {
@@ -13,7 +13,7 @@ export function defaultReportPath(resultsFile: string): string {
 }
 
 /**
- * Reads a results file (validated by analysis/results-file.ts) and returns its Summary. The old
+ * Reads a results file (validated, and upgraded to version 2, by results/read.ts) and returns its Summary. The old
  * Python tool's files have no timeline, phases or histograms to draw, so they are refused with the fix.
  */
 export async function readReportSummary(path: string): Promise<Summary> {

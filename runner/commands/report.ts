@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { ExitCode } from '../errors.ts';
 import { shouldColor } from '../outputs/console.ts';
 import { buildReport, formatReport } from '../analysis/report.ts';
-import { readResultsFiles, ResultsFileError } from '../analysis/results-file.ts';
+import { readResultsFiles, ResultsFileError } from '../results/read.ts';
 
 /** What `runner report` takes. */
 export interface ReportCommandOptions {

@@ -8,9 +8,10 @@ import type { EngineListener, ScenarioProgress } from '../engine/events.ts';
 import type { TimelinePoint } from '../metrics/registry.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
-import type { LatencySeconds, Summary } from './summary.ts';
+import type { LatencySeconds, Summary } from '../results/types.ts';
 import { formatTrend } from '../analysis/trend-detect.ts';
 import { executorOf, isOpenModelExecutor } from '../executors/index.ts';
+import { trendInMemory } from '../results/names.ts';
 
 const RULE = '='.repeat(80);
 
@@ -226,15 +227,15 @@ export function formatSummary(
     lines.push(
       '',
       `Server process (pid ${watch.pid}${watch.name ? `, ${watch.name}` : ''}${watch.source === 'listening-port' ? ', listening on the target port' : ''}):`,
-      `  CPU: avg ${watch.cpuPercentAvg}%, max ${watch.cpuPercentMax}% of one core`,
-      `  Memory (RSS): ${mb(watch.rssBytesFirst)} → ${mb(watch.rssBytesLast)} (max ${mb(watch.rssBytesMax)})`,
+      `  CPU: avg ${watch.cpu_percent_avg}%, max ${watch.cpu_percent_max}% of one core`,
+      `  Memory (RSS): ${mb(watch.rss_bytes_first)} → ${mb(watch.rss_bytes_last)} (max ${mb(watch.rss_bytes_max)})`,
     );
     if (watch.exited) lines.push(paint(color, 31, '  The process exited during the run.'));
   }
   const trends = summary.trends;
   if (trends && trends.latency.verdict !== 'insufficient data') {
-    lines.push('', 'Over time (steady part of the run):', `  ${formatTrend(trends.latency)}`, `  ${formatTrend(trends.throughput)}`);
-    if (trends.server_memory && trends.server_memory.verdict !== 'insufficient data') lines.push(`  ${formatTrend(trends.server_memory)}`);
+    lines.push('', 'Over time (steady part of the run):', `  ${formatTrend(trendInMemory(trends.latency))}`, `  ${formatTrend(trendInMemory(trends.throughput))}`);
+    if (trends.server_memory && trends.server_memory.verdict !== 'insufficient data') lines.push(`  ${formatTrend(trendInMemory(trends.server_memory))}`);
   }
   const custom = Object.entries(summary.custom_metrics);
   if (custom.length) {
@@ -262,7 +263,7 @@ export function formatSummary(
     lines.push('', 'Thresholds:');
     for (const t of summary.thresholds) {
       const mark = t.ok ? paint(color, 32, '✓') : paint(color, 31, '✗');
-      const actual = t.actual === null ? 'no samples' : `actual ${t.isTime ? formatLatency(t.actual / 1000) : formatNumber(t.actual)}`;
+      const actual = t.actual === null ? 'no samples' : `actual ${t.is_time ? formatLatency(t.actual / 1000) : formatNumber(t.actual)}`;
       lines.push(`  ${mark} ${t.metric}  ${t.condition}  ${actual}`);
     }
   }

@@ -13,7 +13,7 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { formatThresholdMs } from '../thresholds/index.ts';
 import { assertWritable, writeFileAtomic } from './atomic-write.ts';
 import type { RunOutput } from './output.ts';
-import type { Summary, ThresholdOutcome } from './summary.ts';
+import type { Summary, ThresholdOutcome } from '../results/types.ts';
 
 /** Name of the testcase that says whether the run reached its end. */
 export const RUN_COMPLETED_TESTCASE = 'run completed';
@@ -74,7 +74,7 @@ function thresholdTestcase(t: ThresholdOutcome): string {
   const actual = formatActual(t);
   const open = `    <testcase classname="thresholds.${attr(t.metric)}" name="${attr(name)}" time="0">`;
   if (t.ok) return `${open}\n      <system-out>${text(`actual ${actual}`)}</system-out>\n    </testcase>`;
-  const message = `${name} failed: actual ${actual}${t.abortOnFail ? ' (abortOnFail)' : ''}`;
+  const message = `${name} failed: actual ${actual}${t.abort_on_fail ? ' (abortOnFail)' : ''}`;
   return [
     open,
     `      <failure type="threshold" message="${attr(message)}">${text(`${message}\nmetric: ${t.metric}\ncondition: ${t.condition}\nactual: ${actual}`)}</failure>`,
@@ -98,8 +98,8 @@ function runCompletedTestcase(summary: Summary): string {
 /** The measured value as people read it: times in ms/s, counts and rates plain. */
 function formatActual(t: ThresholdOutcome): string {
   if (t.actual === null) return 'no samples';
-  // isTime is the metric's; a count of a time metric is still a plain number.
-  if (t.isTime && !/^\s*count\b/.test(t.condition)) return formatThresholdMs(t.actual);
+  // is_time is the metric's; a count of a time metric is still a plain number.
+  if (t.is_time && !/^\s*count\b/.test(t.condition)) return formatThresholdMs(t.actual);
   return Number.isInteger(t.actual) ? String(t.actual) : String(+t.actual.toFixed(4));
 }
 

@@ -7,7 +7,8 @@
 import type { EngineListener } from '../engine/events.ts';
 import type { TestResult } from '../engine/engine.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
-import type { Summary } from './summary.ts';
+import type { Summary } from '../results/types.ts';
+import type { Distributions } from '../results/summarise.ts';
 
 export interface OutputContext {
   options: ResolvedOptions;
@@ -28,7 +29,7 @@ export interface RunOutput {
   /** Listens to the engine while it runs; must be quick and never throw. */
   readonly listener?: EngineListener;
   /** After the run (also an interrupted or aborted one): write the final result. */
-  finish?(summary: Summary, context: OutputContext & { result: TestResult }): Promise<void>;
+  finish?(summary: Summary, context: OutputContext & { result: TestResult; distributions?: Distributions }): Promise<void>;
   /** On a second interrupt, synchronously: leave a valid file with what was measured. */
   finishNow?(summary: Summary): void;
   /**

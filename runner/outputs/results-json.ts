@@ -2,8 +2,8 @@
  * The results file: the summary as JSON (load_test_results_<unix>.json by default, like the
  * old tool), written atomically, checked for writability before the run.
  */
-import { writeFileSync, renameSync } from 'node:fs';
-import { assertWritable, writeJsonAtomic } from './atomic-write.ts';
+import { assertWritable } from './atomic-write.ts';
+import { writeResultsFile, writeResultsFileNow } from '../results/write.ts';
 import type { RunOutput } from './output.ts';
 
 /** Creates the results-file output for an absolute `path`. */
@@ -13,11 +13,7 @@ export function createResultsJsonOutput(path: string): RunOutput {
     path,
     isResultsFile: true,
     prepare: () => assertWritable(path, 'results file'),
-    finish: (summary) => writeJsonAtomic(path, summary),
-    finishNow(summary) {
-      const temp = `${path}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify(summary, null, 2) + '\n');
-      renameSync(temp, path);
-    },
+    finish: (summary) => writeResultsFile(path, summary),
+    finishNow: (summary) => writeResultsFileNow(path, summary),
   };
 }

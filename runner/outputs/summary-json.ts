@@ -16,7 +16,7 @@ import { RunnerError, ScriptError } from '../errors.ts';
 import type { HandleSummary, SummaryContent, SummaryHelpers } from '../scenario/types.ts';
 import { assertWritable, writeFileAtomic, writeJsonAtomic } from './atomic-write.ts';
 import type { RunOutput } from './output.ts';
-import type { Summary } from './summary.ts';
+import type { Summary } from '../results/types.ts';
 
 /** The summary file's content: the results file less `timeline` and `histograms`. */
 export type CompactSummary = Omit<Summary, 'timeline' | 'histograms'>;

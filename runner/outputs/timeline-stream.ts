@@ -12,6 +12,7 @@ import type { MetricsRegistry, TimelinePoint } from '../metrics/registry.ts';
 import type { RunOutput } from './output.ts';
 import { assertWritable } from './atomic-write.ts';
 import { OutputError } from '../errors.ts';
+import { timelinePoint } from '../results/names.ts';
 
 /** Timeline columns, in CSV order. */
 export const TIMELINE_COLUMNS: ReadonlyArray<keyof TimelinePoint> = [
@@ -82,10 +83,10 @@ function createStream(path: string, format: 'ndjson' | 'csv'): RunOutput {
       },
     },
     async finish(summary, context) {
-      close(summary.timeline, context.result.registry);
+      close(summary.timeline.map(timelinePoint), context.result.registry);
     },
     finishNow(summary) {
-      close(summary.timeline);
+      close(summary.timeline.map(timelinePoint));
     },
   };
 }

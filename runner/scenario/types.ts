@@ -5,9 +5,9 @@
  */
 import type { AccountsOptions, Duration, SmtpOptions, TargetOptions } from './base-config.ts';
 import type { ScenarioConfig } from '../executors/index.ts';
-import type { Summary } from '../outputs/summary.ts';
+import type { Summary } from '../results/types.ts';
 
-export type { Summary } from '../outputs/summary.ts';
+export type { Summary } from '../results/types.ts';
 
 export type {
   Duration,

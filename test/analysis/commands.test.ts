@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../runner/errors.ts';
-import { validateSummary } from '../../runner/analysis/results-file.ts';
+import { validateSummary } from '../../runner/results/read.ts';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
 
 

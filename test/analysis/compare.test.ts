@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compareRuns, findRegressions, formatComparison, formatRegressions, type Comparison } from '../../runner/analysis/compare.ts';
-import { parseResultsText } from '../../runner/analysis/results-file.ts';
+import { parseResultsText } from '../../runner/results/read.ts';
 import { createRandom } from '../../runner/analysis/stats.ts';
 import { GUIDE_LEGACY_FILE, loadSynthetic, steadySamples, type TimedSample } from './summaries.ts';
 

@@ -10,12 +10,14 @@ import { join } from 'node:path';
 import { TrendSink } from '../../runner/metrics/trend.ts';
 import { mergeAdjacentWindows } from '../../runner/metrics/timeline.ts';
 import { mergeResults } from '../../runner/analysis/merge.ts';
-import { parseResultsText, readResultsFiles, ResultsFileError, validateSummary } from '../../runner/analysis/results-file.ts';
+import { parseResultsText, readResultsFiles, ResultsFileError, validateSummary } from '../../runner/results/read.ts';
 import { runMergeCommand } from '../../runner/commands/merge.ts';
 import { createTempDir, createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
 import { GUIDE_LEGACY_FILE, loadSynthetic, steadySamples, summaryFromSamples, type TimedSample } from './summaries.ts';
 import { clearCustomMetrics, Counter, customMetrics, Gauge, Rate, Trend } from '../../runner/metrics/custom.ts';
-import { customMetricsFigures, type Summary } from '../../runner/outputs/summary.ts';
+import { customMetricsFigures } from '../../runner/outputs/summary.ts';
+import type { Summary } from '../../runner/results/types.ts';
+import { timelineEntry, timelinePoint } from '../../runner/results/names.ts';
 import { createRandom, sampleNormal } from '../../runner/analysis/stats.ts';
 
 const START = Date.parse('2025-01-01T00:00:00.000Z');
@@ -77,12 +79,12 @@ exact('timeline: windows aligned on wall-clock time; counts and percentiles exac
   assert.is(merged.length, 7);
   merged.forEach((point, k) => {
     const truth = whole[k]!;
-    for (const field of ['t', 'windowMs', 'started', 'accepted', 'failed', 'dropped', 'msgsPerSecond', 'p50Ms', 'p95Ms', 'p99Ms'] as const) {
+    for (const field of ['t_seconds', 'window_ms', 'started', 'accepted', 'failed', 'dropped', 'msgs_per_second', 'p50_ms', 'p95_ms', 'p99_ms'] as const) {
       assert.is(point[field], truth[field], `window ${k} ${field}`);
     }
     // The window histograms added are the union's: a later merge of this file is exact too.
-    const histogram = TrendSink.decode(point.txnHistogram!);
-    const truthHistogram = TrendSink.decode(truth.txnHistogram!);
+    const histogram = TrendSink.decode(point.txn_histogram!);
+    const truthHistogram = TrendSink.decode(truth.txn_histogram!);
     for (const field of ['count', 'sum', 'min', 'max'] as const) assert.is(histogram[field], truthHistogram[field], `window ${k} histogram ${field}`);
     assert.is(point.vus, (k < 5 ? 3 : 0) + (k >= 2 ? 2 : 0), `window ${k} vus`);
   });
@@ -90,7 +92,7 @@ exact('timeline: windows aligned on wall-clock time; counts and percentiles exac
 
 exact('timeline of older files (windows without histograms): counts exact; percentiles only where one file completed messages', () => {
   const old = (run: ReturnType<typeof runA>) => {
-    for (const point of run.summary!.timeline) delete point.txnHistogram;
+    for (const point of run.summary!.timeline) delete point.txn_histogram;
     return run;
   };
   const { summary } = mergeResults([old(runA()), old(runB())]);
@@ -98,43 +100,43 @@ exact('timeline of older files (windows without histograms): counts exact; perce
   assert.is(summary.timeline.length, 7);
   summary.timeline.forEach((point, k) => {
     const truth = whole[k]!;
-    for (const field of ['t', 'windowMs', 'started', 'accepted', 'failed', 'dropped', 'msgsPerSecond'] as const) assert.is(point[field], truth[field], `window ${k} ${field}`);
+    for (const field of ['t_seconds', 'window_ms', 'started', 'accepted', 'failed', 'dropped', 'msgs_per_second'] as const) assert.is(point[field], truth[field], `window ${k} ${field}`);
     const contributors = (k < 5 ? 1 : 0) + (k >= 2 ? 1 : 0);
-    if (contributors === 1) assert.equal([point.p50Ms, point.p95Ms, point.p99Ms], [truth.p50Ms, truth.p95Ms, truth.p99Ms], `window ${k} percentiles`);
-    else assert.equal([point.p50Ms, point.p95Ms, point.p99Ms], [null, null, null], `window ${k}: two files, no exact percentile`);
-    assert.is(point.txnHistogram, undefined, `window ${k}: no histogram claimed`);
+    if (contributors === 1) assert.equal([point.p50_ms, point.p95_ms, point.p99_ms], [truth.p50_ms, truth.p95_ms, truth.p99_ms], `window ${k} percentiles`);
+    else assert.equal([point.p50_ms, point.p95_ms, point.p99_ms], [null, null, null], `window ${k}: two files, no exact percentile`);
+    assert.is(point.txn_histogram, undefined, `window ${k}: no histogram claimed`);
   });
   // One old file and one new: the windows they share are not exact either.
   const mixed = mergeResults([old(runA()), runB()]).summary.timeline;
-  assert.equal([mixed[3]!.p95Ms, mixed[6]!.p95Ms], [null, whole[6]!.p95Ms]);
+  assert.equal([mixed[3]!.p95_ms, mixed[6]!.p95_ms], [null, whole[6]!.p95_ms]);
 });
 
 exact('timeline of a long run (windows folded to 2 s) merges into 2 s bins, exactly', () => {
   /** Folds a file's timeline pairwise, as a run beyond the timeline's cap does. */
   const folded = (run: ReturnType<typeof runA>) => {
     const timeline = run.summary!.timeline;
-    run.summary!.timeline = timeline.flatMap((point, i) => (i % 2 === 0 ? [i + 1 < timeline.length ? mergeAdjacentWindows(point, timeline[i + 1]!) : point] : []));
+    run.summary!.timeline = timeline.flatMap((point, i) => (i % 2 === 0 ? [i + 1 < timeline.length ? timelineEntry(mergeAdjacentWindows(timelinePoint(point), timelinePoint(timeline[i + 1]!))) : point] : []));
     return run;
   };
   const { summary } = mergeResults([folded(runA()), runB()]);
-  assert.equal(summary.timeline.map((p) => [p.t, p.windowMs]), [[2, 2000], [4, 2000], [6, 2000], [7, 1000]]);
+  assert.equal(summary.timeline.map((p) => [p.t_seconds, p.window_ms]), [[2, 2000], [4, 2000], [6, 2000], [7, 1000]]);
   const whole = union().timeline;
   summary.timeline.forEach((point, k) => {
     const parts = whole.slice(2 * k, 2 * k + 2);
     assert.is(point.accepted, parts.reduce((n, p) => n + p.accepted, 0), `bin ${k} accepted`);
     const truth = new TrendSink();
-    for (const part of parts) truth.add(TrendSink.decode(part.txnHistogram!));
-    assert.equal([point.p50Ms, point.p95Ms, point.p99Ms], [truth.percentile(50) / 1000, truth.percentile(95) / 1000, truth.percentile(99) / 1000], `bin ${k} percentiles`);
+    for (const part of parts) truth.add(TrendSink.decode(part.txn_histogram!));
+    assert.equal([point.p50_ms, point.p95_ms, point.p99_ms], [truth.percentile(50) / 1000, truth.percentile(95) / 1000, truth.percentile(99) / 1000], `bin ${k} percentiles`);
   });
 });
 
 exact('one late tick (a 1.45 s window) keeps 1 s bins; a folded 2 s window that closed early (1.85 s) still makes 2 s bins', () => {
   const late = runA();
-  late.summary!.timeline[1] = { ...late.summary!.timeline[1]!, windowMs: 1450 };
-  assert.ok(mergeResults([late, runB()]).summary.timeline.every((p) => p.windowMs <= 1000), 'a late tick halved the resolution');
+  late.summary!.timeline[1] = { ...late.summary!.timeline[1]!, window_ms: 1450 };
+  assert.ok(mergeResults([late, runB()]).summary.timeline.every((p) => p.window_ms <= 1000), 'a late tick halved the resolution');
   const early = runA();
-  early.summary!.timeline[1] = { ...early.summary!.timeline[1]!, windowMs: 1850 };
-  assert.is(mergeResults([early, runB()]).summary.timeline[0]!.windowMs, 2000);
+  early.summary!.timeline[1] = { ...early.summary!.timeline[1]!, window_ms: 1850 };
+  assert.is(mergeResults([early, runB()]).summary.timeline[0]!.window_ms, 2000);
 });
 
 exact('groups add: one file\'s group keeps its percentiles, a shared group keeps exact count, extremes and mean', () => {

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../runner/errors.ts';
-import { decodeTrend, parseResultsText, readResultsFile, ResultsFileError, validateSummary } from '../../runner/analysis/results-file.ts';
+import { decodeTrend, parseResultsText, readResultsFile, ResultsFileError, validateSummary } from '../../runner/results/read.ts';
 import { createTempDir } from '../helpers.ts';
 import { GUIDE_LEGACY_FILE, steadySamples, summaryFromSamples } from './summaries.ts';
 

@@ -22,6 +22,7 @@ import { trendMetricValues, type RunTrends } from '../../runner/analysis/run-tre
 import type { TrendVerdict } from '../../runner/analysis/trend-detect.ts';
 import type { DelaySpec, FakeProxyOptions } from '../../fixtures/fake-proxy.ts';
 import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
+import { trendInMemory } from '../../runner/results/names.ts';
 
 /** Seeds of the fake proxies, one run each. */
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
@@ -67,7 +68,7 @@ async function runSeedsOnce(delays: FakeProxyOptions['delays']): Promise<{ runs:
     // The warm-up is left out of the totals, so the proxy accepted at least as many as the summary says
     assert.ok(summary.results.successful > 0 && summary.results.successful <= proxy.stats.messagesAccepted, `seed ${seed}: ${summary.results.successful} / ${proxy.stats.messagesAccepted}`);
     assert.is(summary.timeline.reduce((n, p) => n + p.accepted, 0), proxy.stats.messagesAccepted, `seed ${seed}: timeline vs proxy`);
-    return { seed, latency: summary.trends!.latency, exitCode, output, p95Ms: summary.timeline.map((p) => p.p95Ms) };
+    return { seed, latency: trendInMemory(summary.trends!.latency), exitCode, output, p95Ms: summary.timeline.map((p) => p.p95_ms) };
   })));
   clearTimeout(watchFrom);
   lag.disable();

@@ -5,8 +5,10 @@
  */
 import { TrendSink, type EncodedTrend } from '../../runner/metrics/trend.ts';
 import type { TimelinePoint } from '../../runner/metrics/registry.ts';
-import { latencySeconds, type ErrorFigure, type GroupFigures, type LatencySeconds, type Summary } from '../../runner/outputs/summary.ts';
-import { parseResultsText, type LoadedResults } from '../../runner/analysis/results-file.ts';
+import { latencySeconds } from '../../runner/results/summarise.ts';
+import { timelineEntry } from '../../runner/results/names.ts';
+import type { ErrorFigure, GroupFigures, LatencySeconds, Summary } from '../../runner/results/types.ts';
+import { parseResultsText, type LoadedResults } from '../../runner/results/read.ts';
 import { createRandom, sampleNormal, type RandomSource } from '../../runner/analysis/stats.ts';
 
 /** One message: when it completed (seconds since the start) and how long it took (µs). */
@@ -103,6 +105,7 @@ export function summaryFromSamples(run: SyntheticRun): Summary {
   const phases: Record<string, LatencySeconds> = txn.count ? { connect: latencySeconds(connect), message: latencySeconds(message) } : {};
   const phaseHistograms: Record<string, EncodedTrend> = txn.count ? { connect: connect.encode(), message: message.encode() } : {};
   return {
+    schema_version: 2,
     timestamp: run.timestamp ?? '2025-01-01T00:00:00.000Z',
     target: run.target ?? '127.0.0.1:2525',
     config: run.config ?? { num_emails: total, concurrent: run.vus ?? 1, scenario_file: null },
@@ -128,7 +131,7 @@ export function summaryFromSamples(run: SyntheticRun): Summary {
     accounts: { [run.account ?? 'test@example.com']: { ...group, histogram: txn.encode() } },
     custom_metrics: run.custom ?? {},
     thresholds: [],
-    timeline,
+    timeline: timeline.map(timelineEntry),
     watch: null,
     trends: null,
     histograms: { txn_duration: txn.encode(), txn_response_time: txn.encode(), phases: phaseHistograms },

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
-import type { Summary } from '../../runner/outputs/summary.ts';
+import type { Summary } from '../../runner/results/types.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** Flags for a quiet, offline, throwaway browser. */

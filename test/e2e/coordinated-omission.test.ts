@@ -54,7 +54,7 @@ import { runAgainst, withFakeProxy } from '../helpers.ts';
 import { parseStallFlag, startFakeProxy } from '../../fixtures/fake-proxy.ts';
 import { InvalidOptionsError } from '../../runner/errors.ts';
 import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
-import type { Summary } from '../../runner/outputs/summary.ts';
+import type { Summary } from '../../runner/results/types.ts';
 
 const RATE_PER_SECOND = 50;
 const STALL_MS = 2000;
@@ -135,20 +135,20 @@ enough('response time shows the stall (p99 ≈ S − 1%·D); service time too, w
   // Timeline: the open model keeps starting R per second through the stall; nothing completes
   // during it (at least one whole window lies inside 2 s); the release shows as a burst after.
   const timeline = summary.timeline;
-  const full = timeline.filter((point) => point.windowMs >= 900);
+  const full = timeline.filter((point) => point.window_ms >= 900);
   for (const point of full) {
-    assert.ok(point.started >= RATE_PER_SECOND * 0.7 && point.started <= RATE_PER_SECOND * 1.3, `window t=${point.t}: started ${point.started}, expected ≈ ${RATE_PER_SECOND}`);
+    assert.ok(point.started >= RATE_PER_SECOND * 0.7 && point.started <= RATE_PER_SECOND * 1.3, `window t=${point.t_seconds}: started ${point.started}, expected ≈ ${RATE_PER_SECOND}`);
   }
-  const silent = timeline.map((point, index) => ({ point, index })).filter(({ point }) => point.accepted === 0 && point.windowMs >= 900);
-  assert.ok(silent.length >= 1 && silent.length <= 2, `windows with nothing accepted: ${silent.map(({ point }) => point.t).join(', ')}`);
+  const silent = timeline.map((point, index) => ({ point, index })).filter(({ point }) => point.accepted === 0 && point.window_ms >= 900);
+  assert.ok(silent.length >= 1 && silent.length <= 2, `windows with nothing accepted: ${silent.map(({ point }) => point.t_seconds).join(', ')}`);
   const burst = timeline[silent[silent.length - 1]!.index + 1];
   assert.ok(burst !== undefined && burst.accepted >= stalledArrivals * 0.8, `no release burst after the stall: ${JSON.stringify(burst)}`);
-  assert.ok(burst!.p99Ms! >= 1500, `the burst window's p99 ${burst!.p99Ms} ms does not show the stall`);
-  const before = timeline.find((point) => point.t <= 3 && point.t >= 2)!;
-  assert.ok(before.accepted >= RATE_PER_SECOND * 0.7 && before.p99Ms! < 500, `before the stall: ${JSON.stringify(before)}`);
+  assert.ok(burst!.p99_ms! >= 1500, `the burst window's p99 ${burst!.p99_ms} ms does not show the stall`);
+  const before = timeline.find((point) => point.t_seconds <= 3 && point.t_seconds >= 2)!;
+  assert.ok(before.accepted >= RATE_PER_SECOND * 0.7 && before.p99_ms! < 500, `before the stall: ${JSON.stringify(before)}`);
   assert.is(timeline.reduce((sum, point) => sum + point.accepted, 0), planned);
   // Bytes per window add up to the run's message bytes
-  assert.is(timeline.reduce((sum, point) => sum + point.messageBytes!, 0), results.message_bytes);
+  assert.is(timeline.reduce((sum, point) => sum + point.message_bytes!, 0), results.message_bytes);
 });
 
 const scarce = suite('coordinated omission: too few VUs for the stall (maxVUs 2 < R·S)');
@@ -189,23 +189,23 @@ scarce('arrivals wait for a VU and are charged the wait: response p99 ≈ S − 
   const timeline = summary.timeline;
   assert.is(timeline.reduce((sum, point) => sum + point.started, 0), planned);
   assert.is(timeline.reduce((sum, point) => sum + point.dropped, 0), 0);
-  const quiet = timeline.filter((point) => point.windowMs >= 900 && point.started <= maxVUs);
-  assert.ok(quiet.length >= 1 && quiet.length <= 2, `windows with (almost) no start: ${quiet.map((point) => `${point.t}:${point.started}`).join(' ')}`);
+  const quiet = timeline.filter((point) => point.window_ms >= 900 && point.started <= maxVUs);
+  assert.ok(quiet.length >= 1 && quiet.length <= 2, `windows with (almost) no start: ${quiet.map((point) => `${point.t_seconds}:${point.started}`).join(' ')}`);
   const burst = timeline.find((point) => point.started >= stalledArrivals * 0.8);
-  assert.ok(burst !== undefined && burst.t > quiet[0]!.t, `no burst of starts after the stall: ${timeline.map((point) => point.started).join(' ')}`);
+  assert.ok(burst !== undefined && burst.t_seconds > quiet[0]!.t_seconds, `no burst of starts after the stall: ${timeline.map((point) => point.started).join(' ')}`);
 
   // The queue: longest ≈ R·S − V = 98 just before the stall ends, only in the windows the stall touches
-  const queues = timeline.map((point) => `${point.t}:${point.queued}`).join(' ');
+  const queues = timeline.map((point) => `${point.t_seconds}:${point.queued}`).join(' ');
   const longest = Math.max(...timeline.map((point) => point.queued ?? 0));
   const expectedLongest = stalledArrivals - maxVUs;
   assert.ok(longest >= expectedLongest * 0.85 && longest <= stalledArrivals + 5, `longest queue ${longest}, expected ≈ ${expectedLongest}: ${queues}`);
   const peak = timeline.find((point) => point.queued === longest)!;
-  assert.ok(peak.t >= 6 && peak.t <= 8, `the longest queue is not where the stall (≈ 4.5–6.5 s) ends: ${queues}`);
+  assert.ok(peak.t_seconds >= 6 && peak.t_seconds <= 8, `the longest queue is not where the stall (≈ 4.5–6.5 s) ends: ${queues}`);
   // A queue the stall made, not a pause of this process: a GC or a busy machine delaying the
   // event loop ~100 ms queues a handful (seen in a full-suite run: 4 at t = 2 s), the stall 24, 74, 99.
   const PAUSE_QUEUE = 10;
   const waiting = timeline.filter((point) => (point.queued ?? 0) > PAUSE_QUEUE);
-  assert.ok(waiting.length >= 2 && waiting.length <= 4 && waiting.every((point) => point.t >= 4.5 && point.t <= 8.5), `windows with a queue: ${queues}`);
+  assert.ok(waiting.length >= 2 && waiting.length <= 4 && waiting.every((point) => point.t_seconds >= 4.5 && point.t_seconds <= 8.5), `windows with a queue: ${queues}`);
   // A window's queued is its maximum: a late timer may start two overdue arrivals together at the end
   assert.ok(timeline.at(-1)!.queued! <= PAUSE_QUEUE, `the queue drained: ${queues}`);
   assert.match(output, `warning: all ${maxVUs} VUs of scenario steady are busy: arrivals wait for a free VU and their wait counts in response time; raise maxVUs`);
@@ -232,7 +232,7 @@ scarce("maxQueueWait '0s' (k6): arrivals that find no free VU are dropped and co
   // The dropped waits are in no figure: response p90 stays at the normal few ms (the queued model's is ≈ 1 s)
   assert.ok(seconds(results.response_time.p90_seconds) < 0.25, `response p90 ${results.response_time.p90_seconds} s`);
   const dropWindows = summary.timeline.filter((point) => point.dropped > 0);
-  assert.ok(dropWindows.length >= 1 && dropWindows.length <= 4, `drops outside the stall: ${dropWindows.map((p) => `${p.t}:${p.dropped}`).join(' ')}`);
+  assert.ok(dropWindows.length >= 1 && dropWindows.length <= 4, `drops outside the stall: ${dropWindows.map((p) => `${p.t_seconds}:${p.dropped}`).join(' ')}`);
   // Nothing ever queues; the drop warning says why they were dropped
   assert.ok(summary.timeline.every((point) => point.queued === 0), summary.timeline.map((point) => point.queued).join(' '));
   assert.match(output, "warning: scenario steady: no VU came free within maxQueueWait (0s) of an iteration's planned start (dropped_iterations); raise maxVUs or lower the rate");

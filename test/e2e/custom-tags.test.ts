@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
 import { ExitCode } from '../../runner/errors.ts';
-import { readResultsFile } from '../../runner/analysis/results-file.ts';
+import { readResultsFile } from '../../runner/results/read.ts';
 import { TrendSink } from '../../runner/metrics/trend.ts';
 
 const data = (name: string) => fileURLToPath(new URL(`./data/${name}`, import.meta.url));

@@ -23,7 +23,7 @@ rates('constant-arrival-rate 6000/min for 5 s starts 500 ± 1% iterations and th
     assert.is(proxy.stats.messagesAccepted, summary.results.successful);
     assert.is(summary.results.successful, summary.results.iterations);
     // The per-second timeline carries the rate too: full windows near 100 starts each.
-    const full = summary.timeline.filter((p) => p.windowMs >= 990 && p.windowMs <= 1010);
+    const full = summary.timeline.filter((p) => p.window_ms >= 990 && p.window_ms <= 1010);
     assert.ok(full.length >= 3, `only ${full.length} full windows`);
     for (const point of full) assert.ok(point.started >= 90 && point.started <= 110, `window started ${point.started}`);
   });
@@ -37,7 +37,7 @@ rates('ramping-vus follows its stages: up to 5 VUs, never more, and back to 0', 
     const peak = Math.max(...summary.timeline.map((p) => p.vus));
     assert.is(peak, 5);
     // In the hold stage (1 s..2 s) all five VUs run.
-    const hold = summary.timeline.find((p) => p.t > 1.4 && p.t < 2.1);
+    const hold = summary.timeline.find((p) => p.t_seconds > 1.4 && p.t_seconds < 2.1);
     assert.ok(hold && hold.vus === 5, `vus in hold: ${hold?.vus}`);
     assert.is(summary.timeline.at(-1)!.vus, 0);
     assert.is(proxy.stats.messagesAccepted, summary.results.successful);
@@ -153,7 +153,7 @@ for (const [file, scale] of SHIPPED) {
       // within 1.8 s) to 676 ms against its 0.5 s. They must be evaluated; every other threshold
       // (failures, rates, drops) must pass, and the exit code must follow the verdicts.
       const failing = summary.thresholds.filter((threshold) => !threshold.ok);
-      const isLatency = (threshold: (typeof failing)[number]) => threshold.isTime && threshold.actual !== null;
+      const isLatency = (threshold: (typeof failing)[number]) => threshold.is_time && threshold.actual !== null;
       assert.equal(failing.filter((threshold) => !isLatency(threshold)), [], JSON.stringify(summary.thresholds));
       assert.is(exitCode, failing.length === 0 ? ExitCode.ok : ExitCode.thresholdsFailed, JSON.stringify(summary.thresholds));
       assert.ok(summary.results.successful > 0);

@@ -12,7 +12,7 @@ import { startFaultServer, startStuckListener, type Fault, type FaultKind, type 
 import { startFakeProxy, type FailureRule } from '../../fixtures/fake-proxy.ts';
 import { runCommand } from '../../runner/run.ts';
 import type { ScenarioConfig, ScenarioFileOptions } from '../../runner/scenario/types.ts';
-import type { ErrorFigure, Summary } from '../../runner/outputs/summary.ts';
+import type { ErrorFigure, Summary } from '../../runner/results/types.ts';
 import type { Phase } from '../../runner/smtp/phases.ts';
 import { ExitCode } from '../../runner/errors.ts';
 import { createTextSink } from '../helpers.ts';

@@ -10,7 +10,8 @@ import { BoundedSeries } from '../../runner/metrics/bounded-series.ts';
 import { DEFAULT_TIMELINE_MAX_POINTS, mergeAdjacentWindows, Timeline } from '../../runner/metrics/timeline.ts';
 import { TrendSink } from '../../runner/metrics/trend.ts';
 import { mergeResults } from '../../runner/analysis/merge.ts';
-import { parseResultsText, validateSummary } from '../../runner/analysis/results-file.ts';
+import { parseResultsText, validateSummary } from '../../runner/results/read.ts';
+import { timelineEntry, timelinePoint } from '../../runner/results/names.ts';
 import { createRandom, sampleNormal, type RandomSource } from '../../runner/analysis/stats.ts';
 import { summaryFromSamples } from '../analysis/summaries.ts';
 
@@ -71,7 +72,7 @@ windows('two generators\' windows merge into the percentiles of the union, as on
   // Each generator's results file: a synthetic summary carrying the registry's timeline, written and read back.
   const files = registries.map((registry, index) => {
     const summary = summaryFromSamples({ samples: [{ tSeconds: 0.5, latencyUs: 1000 }], durationSeconds: seconds });
-    summary.timeline = registry.timeline;
+    summary.timeline = registry.timeline.map(timelineEntry);
     assert.equal(validateSummary(summary), [], 'the results file validates with its window histograms');
     return parseResultsText(JSON.stringify(summary), `gen${index}.json`);
   });
@@ -79,18 +80,18 @@ windows('two generators\' windows merge into the percentiles of the union, as on
   assert.is(merged.length, seconds);
   merged.forEach((point, k) => {
     assert.is(point.accepted, union[k]!.count, `window ${k} accepted`);
-    assertPercentilesOf(point, union[k]!, `window ${k}`);
+    assertPercentilesOf(timelinePoint(point), union[k]!, `window ${k}`);
   });
 });
 
 windows('the results schema takes a window histogram, null, or none (older files), and refuses anything else', () => {
   const summary = summaryFromSamples({ samples: [{ tSeconds: 0.5, latencyUs: 1000 }, { tSeconds: 1.5, latencyUs: 2000 }], durationSeconds: 3 });
-  assert.ok(summary.timeline[0]!.txnHistogram, 'a window with a message has its histogram');
-  assert.is(summary.timeline[2]!.txnHistogram, null);
-  delete summary.timeline[1]!.txnHistogram;
+  assert.ok(summary.timeline[0]!.txn_histogram, 'a window with a message has its histogram');
+  assert.is(summary.timeline[2]!.txn_histogram, null);
+  delete summary.timeline[1]!.txn_histogram;
   assert.equal(validateSummary(summary), []);
-  summary.timeline[1]!.txnHistogram = 'HISTFAAAA' as never;
-  assert.ok(validateSummary(summary).some((problem) => problem.startsWith('timeline.1.txnHistogram')), validateSummary(summary).join('\n'));
+  summary.timeline[1]!.txn_histogram = 'HISTFAAAA' as never;
+  assert.ok(validateSummary(summary).some((problem) => problem.startsWith('timeline.1.txn_histogram')), validateSummary(summary).join('\n'));
 });
 
 windows.run();
@@ -318,7 +319,7 @@ queue('folding windows keeps the longer queue, also in the results file and runn
 
   const files = [whole, whole].map((registry, index) => {
     const summary = summaryFromSamples({ samples: [{ tSeconds: 0.5, latencyUs: 1000 }], durationSeconds: queuedPerWindow.length });
-    summary.timeline = registry.timeline;
+    summary.timeline = registry.timeline.map(timelineEntry);
     assert.equal(validateSummary(summary), [], 'the results file validates with its queue column');
     return parseResultsText(JSON.stringify(summary), `gen${index}.json`);
   });

@@ -25,7 +25,7 @@ import { createCiOutputs, createOutputs } from '../../runner/outputs/index.ts';
 import { defaultReportPath, readReportSummary } from '../../runner/commands/report-html.ts';
 import { TrendSink } from '../../runner/metrics/trend.ts';
 import { ExitCode, OutputError, RunnerError } from '../../runner/errors.ts';
-import type { Summary } from '../../runner/outputs/summary.ts';
+import type { Summary } from '../../runner/results/types.ts';
 
 const require = createRequire(import.meta.url);
 const UPLOT_JS = readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
@@ -115,7 +115,7 @@ escaping('every string and every name in the summary, poisoned with markup, come
   poisoned.status = 'interrupted';
   poisoned.abort_reason = '<x-u>stopped</x-u>';
   payloads.push('<x-u>stopped</x-u>');
-  poisoned.thresholds = [{ metric: '<x-em>m</x-em>', condition: 'p(95)<1s', ok: false, actual: 3, abortOnFail: true, isTime: true }];
+  poisoned.thresholds = [{ metric: '<x-em>m</x-em>', condition: 'p(95)<1s', ok: false, actual: 3, abort_on_fail: true, is_time: true }];
   payloads.push('<x-em>m</x-em>');
   const page = renderHtmlReport(poisoned);
   assert.ok(payloads.length > 40, `poisoned ${payloads.length} strings`);
@@ -157,8 +157,8 @@ figures('headline cards carry the summary\'s figures as data-value and as text',
 figures('phases, errors, thresholds and the configuration are on the page', async () => {
   const summary = await summaryOfARun();
   summary.thresholds = [
-    { metric: 'smtp_txn_duration', condition: 'p(95)<0.5s', ok: true, actual: 12.5, abortOnFail: false, isTime: true },
-    { metric: 'smtp_txn_failed', condition: 'rate<0.01', ok: false, actual: 0.0179, abortOnFail: false, isTime: false },
+    { metric: 'smtp_txn_duration', condition: 'p(95)<0.5s', ok: true, actual: 12.5, abort_on_fail: false, is_time: true },
+    { metric: 'smtp_txn_failed', condition: 'rate<0.01', ok: false, actual: 0.0179, abort_on_fail: false, is_time: false },
   ];
   const page = renderHtmlReport(summary);
   for (const [phase, latency] of Object.entries(summary.results.phases)) {
@@ -183,10 +183,10 @@ figures('chart data: per-second rates from the timeline, phases in protocol orde
   const data = buildChartData(summary);
   assert.is(data.timeline.t.length, summary.timeline.length);
   summary.timeline.forEach((point, i) => {
-    assert.ok(Math.abs(data.timeline.acceptedPerSecond[i]! - point.msgsPerSecond) < 0.001, `accepted/s at ${point.t}`);
-    assert.ok(Math.abs(data.timeline.startedPerSecond[i]! - (point.started * 1000) / point.windowMs) < 0.001, `started/s at ${point.t}`);
-    assert.ok(Math.abs(data.timeline.failedPerSecond[i]! - (point.failed * 1000) / point.windowMs) < 0.001, `failed/s at ${point.t}`);
-    assert.is(data.timeline.p95Ms[i], point.p95Ms);
+    assert.ok(Math.abs(data.timeline.acceptedPerSecond[i]! - point.msgs_per_second) < 0.001, `accepted/s at ${point.t_seconds}`);
+    assert.ok(Math.abs(data.timeline.startedPerSecond[i]! - (point.started * 1000) / point.window_ms) < 0.001, `started/s at ${point.t_seconds}`);
+    assert.ok(Math.abs(data.timeline.failedPerSecond[i]! - (point.failed * 1000) / point.window_ms) < 0.001, `failed/s at ${point.t_seconds}`);
+    assert.is(data.timeline.p95Ms[i], point.p95_ms);
   });
   assert.equal(data.phases.names, ['connect', 'greeting', 'ehlo', 'auth', 'mail', 'rcpt', 'data', 'message', 'quit']);
   assert.is(data.phases.p95Ms[7], Math.round(summary.results.phases['message']!.p95_seconds! * 1e6) / 1000);

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatJunit, RUN_COMPLETED_TESTCASE } from '../../runner/outputs/junit.ts';
-import type { Summary, ThresholdOutcome } from '../../runner/outputs/summary.ts';
+import type { Summary, ThresholdOutcome } from '../../runner/results/types.ts';
 import { ExitCode, OutputError } from '../../runner/errors.ts';
 import { formatThresholdMs } from '../../runner/thresholds/index.ts';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
@@ -28,7 +28,7 @@ function summaryWith(thresholds: ThresholdOutcome[], status: Summary['status'] =
 }
 
 function threshold(metric: string, condition: string, ok: boolean, actual: number | null, isTime = true): ThresholdOutcome {
-  return { metric, condition, ok, actual, abortOnFail: false, isTime };
+  return { metric, condition, ok, actual, abort_on_fail: false, is_time: isTime };
 }
 
 /**
@@ -110,7 +110,7 @@ const table: Array<{ name: string; summary: Summary; tests: number; failures: nu
   },
   {
     name: 'aborted by an abortOnFail threshold: both fail, the reason is kept',
-    summary: summaryWith([{ ...threshold('smtp_txn_failed', 'rate<0.1', false, 0.5, false), abortOnFail: true }], 'aborted', 'threshold smtp_txn_failed rate<0.1 failed'),
+    summary: summaryWith([{ ...threshold('smtp_txn_failed', 'rate<0.1', false, 0.5, false), abort_on_fail: true }], 'aborted', 'threshold smtp_txn_failed rate<0.1 failed'),
     tests: 2,
     failures: 2,
     failed: [['smtp_txn_failed rate<0.1', /actual 0\.5 \(abortOnFail\)/], [RUN_COMPLETED_TESTCASE, /run aborted: threshold smtp_txn_failed rate<0\.1 failed/]],

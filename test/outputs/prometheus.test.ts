@@ -21,7 +21,7 @@ import type { OutputContext } from '../../runner/outputs/output.ts';
 import type { ResolvedOptions } from '../../runner/scenario/resolved.ts';
 import type { ScenarioProgress } from '../../runner/engine/events.ts';
 import type { TestResult } from '../../runner/engine/engine.ts';
-import type { Summary } from '../../runner/outputs/summary.ts';
+import type { Summary } from '../../runner/results/types.ts';
 import { ExitCode, OutputError } from '../../runner/errors.ts';
 import { createTempDir, createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
 

@@ -9,7 +9,8 @@ import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
 import { createCsvOutput, createNdjsonOutput, formatCsvLine, formatNdjsonLine, TIMELINE_COLUMNS } from '../../runner/outputs/timeline-stream.ts';
 import { MetricsRegistry } from '../../runner/metrics/registry.ts';
 import type { RunOutput } from '../../runner/outputs/output.ts';
-import type { Summary } from '../../runner/outputs/summary.ts';
+import type { Summary } from '../../runner/results/types.ts';
+import { timelineEntry } from '../../runner/results/names.ts';
 
 const stream = suite('timeline streams');
 
@@ -67,7 +68,7 @@ stream('a long run whose timeline folds windows still streams every second, the 
       registry.noteAccepted(5000);
       registry.tick(30_400, true);
       assert.ok(registry.timeline.length <= 4);
-      const summary = { timeline: registry.timeline } as Summary;
+      const summary = { timeline: registry.timeline.map(timelineEntry) } as Summary;
       await output.finish!(summary, { result: { registry } } as never);
       const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
       const rows = format === 'csv' ? lines.slice(1).map((row) => Number(row.split(',')[TIMELINE_COLUMNS.indexOf('accepted')])) : lines.map((line) => JSON.parse(line).accepted);

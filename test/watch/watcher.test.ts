@@ -94,8 +94,8 @@ run('--with-fixture: the fake proxy\'s process is found by its port and sampled 
   assert.is(watch.name, 'node');
   assert.ok(watch.samples.length >= 2, `${watch.samples.length} samples`);
   // The fake proxy served thousands of messages: it used CPU, and it has memory.
-  assert.ok(watch.cpuPercentMax! > 5, `cpu max ${watch.cpuPercentMax}`);
-  assert.ok(watch.rssBytesMax! > 10 * 1048576);
+  assert.ok(watch.cpu_percent_max! > 5, `cpu max ${watch.cpu_percent_max}`);
+  assert.ok(watch.rss_bytes_max! > 10 * 1048576);
   assert.match(stdout.text(), /Server process \(pid \d+, node, listening on the target port\)/);
 });
 

@@ -2,7 +2,9 @@
  * Reading results files for compare, report and merge. Two shapes are accepted:
  *
  * - runner's own (`runner run` → load_test_results_<unix>.json or --out): validated against
- *   schemas/results.schema.json with ajv, every problem listed with its JSON path;
+ *   schemas/results.schema.json with ajv, every problem listed with its JSON path; a version-1
+ *   file (no `schema_version`, written before version 2) against schemas/results-v1.schema.json,
+ *   then upgraded to version 2 in memory (names.ts upgradeV1), so every reader sees version 2;
  * - the old Python tool's (the guide's load_test_results_<unix>.json): `results.total_requests`,
  *   `successful`, `failed`, `success_rate`, `throughput_rps/rpm` and `results.latency.*_seconds`.
  *   It has no histograms, timeline or phases, so it can be compared and reported but not merged,
@@ -16,9 +18,12 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import schema from '../../schemas/results.schema.json' with { type: 'json' };
+import schemaV1 from '../../schemas/results-v1.schema.json' with { type: 'json' };
 import { RunnerError } from '../errors.ts';
 import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
-import type { LatencySeconds, Summary } from '../outputs/summary.ts';
+import { upgradeV1, type SummaryV1 } from './names.ts';
+import { RESULTS_SCHEMA_VERSION } from './version.ts';
+import type { LatencySeconds, Summary } from './types.ts';
 
 /** What `runner run` writes, for hints. */
 const RESULTS_FILE_HINT = 'give a results file written by `runner run` (load_test_results_<unix time>.json, or the file named with --out) or by the old Python tool';
@@ -42,8 +47,10 @@ export interface LoadedResults {
   /** The path as given on the command line. */
   file: string;
   kind: ResultsKind;
-  /** The whole file, for runner's files (histograms, timeline, phases…). */
+  /** The whole file, for runner's files (histograms, timeline, phases…), as version 2. */
   summary: Summary | undefined;
+  /** The format version the file was written in (1 or 2); null for the old tool's files. */
+  schemaVersion: number | null;
   /** Start time as written (ISO 8601; the old tool wrote local time without a zone). */
   timestamp: string;
   target: string;
@@ -66,8 +73,13 @@ export interface LoadedResults {
   latency: LatencySeconds;
 }
 
-let runnerValidator: ValidateFunction | undefined;
-let legacyValidator: ValidateFunction | undefined;
+interface Validators {
+  runner: ValidateFunction;
+  runnerV1: ValidateFunction;
+  legacy: ValidateFunction;
+}
+
+let compiled: Validators | undefined;
 
 const LEGACY_SCHEMA = {
   type: 'object',
@@ -97,16 +109,15 @@ const LEGACY_SCHEMA = {
   },
 };
 
-function validators(): { runner: ValidateFunction; legacy: ValidateFunction } {
-  if (!runnerValidator || !legacyValidator) {
+function validators(): Validators {
+  if (!compiled) {
     // strict: false: the results schema uses allOf with sibling keywords, which strict mode rejects.
     // ajv loads on first use (~30 ms): `runner run` imports this module and never validates here.
     const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
     const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-    runnerValidator = ajv.compile(schema);
-    legacyValidator = ajv.compile(LEGACY_SCHEMA);
+    compiled = { runner: ajv.compile(schema), runnerV1: ajv.compile(schemaV1), legacy: ajv.compile(LEGACY_SCHEMA) };
   }
-  return { runner: runnerValidator, legacy: legacyValidator };
+  return compiled;
 }
 
 /** `path: message` lines for ajv errors, at most `limit`, with a count of the rest. */
@@ -123,7 +134,7 @@ function describeAjvErrors(errors: ErrorObject[] | null | undefined, limit = 8):
 
 /** Whether a parsed object looks like runner's own results file (it has a field the old tool never wrote). */
 function isRunnerShaped(data: Record<string, unknown>): boolean {
-  return 'histograms' in data || 'timeline' in data || 'status' in data || 'scenarios' in data;
+  return 'schema_version' in data || 'histograms' in data || 'timeline' in data || 'status' in data || 'scenarios' in data;
 }
 
 /** Parses and validates the text of a results file; `file` names it in errors. */
@@ -139,17 +150,10 @@ export function parseResultsText(text: string, file: string): LoadedResults {
     throw new ResultsFileError(file, `${file} is not a results file: it holds ${what}, not an object`);
   }
   const record = data as Record<string, unknown>;
-  const { runner, legacy } = validators();
+  const { legacy } = validators();
   if (isRunnerShaped(record)) {
-    if (!runner(record)) {
-      const problems = describeAjvErrors(runner.errors);
-      throw new ResultsFileError(
-        file,
-        `${file} is not a valid runner results file:\n  - ${problems.join('\n  - ')}`,
-        'was it edited by hand, cut short, or written by another version of runner? Re-run the test to get a fresh file',
-      );
-    }
-    return fromSummary(record as unknown as Summary, file);
+    const writtenVersion = record['schema_version'] ?? 1;
+    return fromSummary(toVersion2(record, file), file, writtenVersion as number);
   }
   if (typeof record['results'] !== 'object' || record['results'] === null) {
     const keys = Object.keys(record).slice(0, 6).join(', ');
@@ -164,6 +168,28 @@ export function parseResultsText(text: string, file: string): LoadedResults {
     );
   }
   return fromLegacy(record as unknown as LegacyResults, file);
+}
+
+/**
+ * A runner results file as version 2: validated against its version's schema, a version-1 file
+ * upgraded (the one place a version-1 file is turned into version 2). Throws ResultsFileError.
+ */
+function toVersion2(record: Record<string, unknown>, file: string): Summary {
+  const version = record['schema_version'] ?? 1;
+  if (version !== 1 && version !== RESULTS_SCHEMA_VERSION) {
+    throw new ResultsFileError(file, `${file} is a results file of format version ${JSON.stringify(version)}; this runner reads versions 1 and ${RESULTS_SCHEMA_VERSION}`,
+      'read it with the runner that wrote it, or update runner');
+  }
+  const validate = version === 1 ? validators().runnerV1 : validators().runner;
+  if (!validate(record)) {
+    const problems = describeAjvErrors(validate.errors);
+    throw new ResultsFileError(
+      file,
+      `${file} is not a valid runner results file:\n  - ${problems.join('\n  - ')}`,
+      'was it edited by hand, cut short, or written by another version of runner? Re-run the test to get a fresh file',
+    );
+  }
+  return version === 1 ? upgradeV1(record as unknown as SummaryV1) : (record as unknown as Summary);
 }
 
 /** Reads, parses and validates a results file. Throws ResultsFileError with a hint. */
@@ -202,12 +228,13 @@ interface LegacyResults {
   };
 }
 
-function fromSummary(summary: Summary, file: string): LoadedResults {
+function fromSummary(summary: Summary, file: string, schemaVersion: number): LoadedResults {
   const r = summary.results;
   return {
     file,
     kind: 'runner',
     summary,
+    schemaVersion,
     timestamp: summary.timestamp,
     target: summary.target,
     config: summary.config,
@@ -232,6 +259,7 @@ function fromLegacy(legacy: LegacyResults, file: string): LoadedResults {
     file,
     kind: 'legacy',
     summary: undefined,
+    schemaVersion: null,
     timestamp: legacy.timestamp ?? '',
     target: legacy.target ?? '',
     config: legacy.config ?? {},
@@ -260,7 +288,7 @@ function fromLegacy(legacy: LegacyResults, file: string): LoadedResults {
   };
 }
 
-/** Checks a summary against schemas/results.schema.json; returns the problems (empty when valid). */
+/** Checks a (version 2) summary against schemas/results.schema.json; returns the problems (empty when valid). */
 export function validateSummary(summary: unknown): string[] {
   const { runner } = validators();
   return runner(summary) ? [] : describeAjvErrors(runner.errors, 50);

@@ -1,0 +1,209 @@
+/**
+ * The one summariser: raw aggregates (counts and HDR histograms) in, the results file's figures
+ * out. `runner run` summarises its registry, `runner merge` the added aggregates of several files;
+ * a single run is the merge of one (autocannon's aggregateResult). Each histogram is encoded once,
+ * here, and never decoded again in the same process.
+ *
+ * Rounding, as the old tool wrote them: throughput_rps and successful_rps to 3 decimals,
+ * throughput_rpm to 1, total_time_seconds to 3, latencies to the µs.
+ */
+import { TrendSink } from '../metrics/trend.ts';
+import { timelineEntry, trendsFigures, watchFigures, type TimelinePointInMemory, type TrendsInMemory, type WatchInMemory } from './names.ts';
+import { RESULTS_SCHEMA_VERSION } from './version.ts';
+import type { CustomMetricFigures, ErrorFigure, GroupCounts, GroupFigures, LatencySeconds, ScenarioFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
+
+/**
+ * The latency samples of a group: its histogram (µs), or, for a group merged from older files
+ * that carried no group histogram, the parts' figures (combined as well as figures allow).
+ */
+export type LatencySource = TrendSink | readonly LatencySeconds[];
+
+/** A group of messages before summarising: its counts and its latency samples. */
+export interface GroupAggregate {
+  counts: GroupCounts;
+  txn: LatencySource;
+}
+
+/** The counters of the whole test that are summed, never derived. */
+export type TestCounters = Pick<TestFigures, 'connections' | 'message_bytes' | 'bytes_sent' | 'bytes_received' | 'iterations' | 'dropped_iterations' | 'script_errors' | 'vus_max'>;
+
+/** Everything a results file is made from, before any figure is derived. */
+export interface RunAggregates {
+  timestamp: string;
+  target: string;
+  config: Record<string, unknown>;
+  status: Summary['status'];
+  abortReason: string | null;
+  /** Wall-clock seconds of the test, unrounded: every rate is over it. */
+  durationSeconds: number;
+  total: GroupAggregate & { txn: TrendSink };
+  responseTime: TrendSink;
+  /** Per SMTP phase, in the order they are listed; empty ones are left out. */
+  phases: ReadonlyMap<string, TrendSink>;
+  errors: ErrorFigure[];
+  errorsAfterAccept: ErrorFigure[];
+  counters: TestCounters;
+  /** The warm-up left out of the figures; undefined leaves the field out (a merge). */
+  warmup?: TestFigures['warmup'];
+  scenarios: ReadonlyMap<string, GroupAggregate & { executor: string; droppedIterations: number }>;
+  accounts: ReadonlyMap<string, GroupAggregate>;
+  /** Custom metrics' figures (see customMetricFigures). */
+  customMetrics: Record<string, CustomMetricFigures>;
+  thresholds: ThresholdOutcome[];
+  timeline: readonly TimelinePointInMemory[];
+  watch: WatchInMemory | null;
+  trends: TrendsInMemory | null;
+}
+
+/** The whole test's distributions, for outputs that draw them (the HTML report) without decoding. */
+export interface Distributions {
+  txn: TrendSink;
+  responseTime: TrendSink;
+}
+
+/** Summarises raw aggregates into the results file (see the module comment). */
+export function summarise(aggregates: RunAggregates): Summary {
+  const seconds = aggregates.durationSeconds;
+  const phases: TestFigures['phases'] = {};
+  const phaseHistograms: Summary['histograms']['phases'] = {};
+  for (const [phase, trend] of aggregates.phases) {
+    if (trend.count === 0) continue;
+    phases[phase] = latencySeconds(trend);
+    phaseHistograms[phase] = trend.encode();
+  }
+  const scenarios: Record<string, ScenarioFigures> = {};
+  for (const [name, group] of aggregates.scenarios) {
+    scenarios[name] = { executor: group.executor, ...groupFigures(group, seconds), ...groupHistogram(group), dropped_iterations: group.droppedIterations };
+  }
+  const accounts: Record<string, GroupFigures> = {};
+  for (const [name, group] of aggregates.accounts) accounts[name] = { ...groupFigures(group, seconds), ...groupHistogram(group) };
+  const results: TestFigures = {
+    total_time_seconds: round(seconds, 3),
+    ...groupFigures(aggregates.total, seconds),
+    response_time: latencySeconds(aggregates.responseTime),
+    phases,
+    errors: aggregates.errors,
+    errors_after_accept: aggregates.errorsAfterAccept,
+    ...aggregates.counters,
+  };
+  if (aggregates.warmup !== undefined) results.warmup = aggregates.warmup;
+  return {
+    schema_version: RESULTS_SCHEMA_VERSION,
+    timestamp: aggregates.timestamp,
+    target: aggregates.target,
+    config: aggregates.config,
+    status: aggregates.status,
+    abort_reason: aggregates.abortReason,
+    results,
+    scenarios,
+    accounts,
+    custom_metrics: aggregates.customMetrics,
+    thresholds: aggregates.thresholds,
+    timeline: aggregates.timeline.map(timelineEntry),
+    watch: aggregates.watch ? watchFigures(aggregates.watch) : null,
+    trends: aggregates.trends ? trendsFigures(aggregates.trends) : null,
+    histograms: {
+      txn_duration: aggregates.total.txn.encode(),
+      txn_response_time: aggregates.responseTime.encode(),
+      phases: phaseHistograms,
+    },
+  };
+}
+
+/** A group's histogram field: present when its samples are a histogram. */
+function groupHistogram(group: GroupAggregate): Pick<GroupFigures, 'histogram'> {
+  return group.txn instanceof TrendSink ? { histogram: group.txn.encode() } : {};
+}
+
+/** A group's figures, rates over `seconds` (its histogram is the caller's to add). */
+export function groupFigures(group: GroupAggregate, seconds: number): Omit<GroupFigures, 'histogram'> {
+  const { counts, txn } = group;
+  const judged = counts.successful + counts.failed;
+  const rps = seconds > 0 ? counts.total_requests / seconds : 0;
+  return {
+    total_requests: counts.total_requests,
+    successful: counts.successful,
+    failed: counts.failed,
+    interrupted: counts.interrupted,
+    success_rate: judged ? counts.successful / judged : 0,
+    throughput_rps: round(rps, 3),
+    throughput_rpm: round(rps * 60, 1),
+    successful_rps: round(seconds > 0 ? counts.successful / seconds : 0, 3),
+    latency: txn instanceof TrendSink ? latencySeconds(txn) : combineLatency(txn),
+  };
+}
+
+/** Latency figures of a µs trend, in seconds with µs precision. */
+export function latencySeconds(trend: TrendSink): LatencySeconds {
+  const empty = trend.count === 0;
+  const seconds = (us: number): number | null => (empty ? null : Math.round(us) / 1e6);
+  return {
+    count: trend.count,
+    min_seconds: seconds(trend.percentile(0)),
+    max_seconds: seconds(trend.percentile(100)),
+    avg_seconds: seconds(trend.avg()),
+    p50_seconds: seconds(trend.percentile(50)),
+    p90_seconds: seconds(trend.percentile(90)),
+    p95_seconds: seconds(trend.percentile(95)),
+    p99_seconds: seconds(trend.percentile(99)),
+    p999_seconds: seconds(trend.percentile(99.9)),
+  };
+}
+
+/**
+ * The latency of several groups without their histograms (files written before groups carried
+ * them): exact count, min, max and weighted average; one part's figures when only one has
+ * samples; percentiles otherwise null (a percentile of parts is not the percentile of the whole).
+ */
+function combineLatency(parts: readonly LatencySeconds[]): LatencySeconds {
+  const withSamples = parts.filter((p) => p.count > 0);
+  if (withSamples.length === 1) return withSamples[0]!;
+  const count = withSamples.reduce((n, p) => n + p.count, 0);
+  if (count === 0) return parts[0] ?? latencySeconds(new TrendSink());
+  const pick = (values: Array<number | null>, choose: (a: number, b: number) => number) =>
+    values.reduce<number | null>((best, v) => (v === null ? best : best === null ? v : choose(best, v)), null);
+  const weighted = withSamples.every((p) => p.avg_seconds !== null)
+    ? Math.round((withSamples.reduce((s, p) => s + p.avg_seconds! * p.count, 0) / count) * 1e6) / 1e6
+    : null;
+  return {
+    count,
+    min_seconds: pick(withSamples.map((p) => p.min_seconds), Math.min),
+    max_seconds: pick(withSamples.map((p) => p.max_seconds), Math.max),
+    avg_seconds: weighted,
+    p50_seconds: null,
+    p90_seconds: null,
+    p95_seconds: null,
+    p99_seconds: null,
+    p999_seconds: null,
+  };
+}
+
+/** What a custom metric's values offer, by type (metrics/registry.ts AggregateValues has this shape). */
+export interface CustomMetricValues {
+  count: number;
+  rate?: () => number;
+  value?: () => number;
+  min?: () => number;
+  max?: () => number;
+  avg?: () => number;
+  percentile?: (p: number) => number;
+}
+
+/** The figures of a custom metric's values (trends in ms or units, as thresholds read them). */
+export function customMetricFigures(values: CustomMetricValues): Omit<CustomMetricFigures, 'type' | 'tag_sets'> {
+  const entry: Omit<CustomMetricFigures, 'type' | 'tag_sets'> = { count: values.count };
+  if (values.rate) entry.rate = values.rate();
+  if (values.value) entry.value = values.value();
+  if (values.count > 0 && values.percentile) {
+    Object.assign(entry, { min: values.min!(), max: values.max!(), avg: values.avg!(), p50: values.percentile(50), p95: values.percentile(95), p99: values.percentile(99) });
+  } else if (values.min && values.max) {
+    Object.assign(entry, { min: values.min(), max: values.max() });
+  }
+  return entry;
+}
+
+/** `value` rounded to `digits` decimals. */
+export function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

@@ -1,0 +1,247 @@
+/**
+ * The results file, version 2: what `runner run` and `runner merge` write, what `compare`,
+ * `report` and `report-html` read, and what the console summary, `--summary-json` and
+ * `handleSummary(summary)` show. schemas/results.schema.json describes the same shape.
+ *
+ * One naming rule: every field is snake_case, and every field with a unit ends in it
+ * (`_seconds`, `_ms`, `_bytes`, `_percent`, `_per_second`, `_per_hour`, `_rps`, `_rpm`); counts and
+ * fractions (0..1) carry no unit. The old Python tool's fields keep their names and units
+ * (`throughput_rps`, `latency.p50_seconds`, …). HDR histograms are in µs (their `sum`, `min`, `max`
+ * too), or the custom trend's values ×1000.
+ *
+ * A leaf: it imports only the histogram codec's type.
+ */
+import type { EncodedTrend } from '../metrics/trend.ts';
+
+export type { EncodedTrend };
+
+/** Latency figures in seconds, as the old tool named them; null when there were no samples. */
+export interface LatencySeconds {
+  count: number;
+  min_seconds: number | null;
+  max_seconds: number | null;
+  avg_seconds: number | null;
+  p50_seconds: number | null;
+  p90_seconds: number | null;
+  p95_seconds: number | null;
+  p99_seconds: number | null;
+  p999_seconds: number | null;
+}
+
+/** The four counts of a group of messages (the whole test, a scenario, an account). */
+export interface GroupCounts {
+  total_requests: number;
+  successful: number;
+  failed: number;
+  interrupted: number;
+}
+
+/** Counts and rates for one group of messages (the whole test, a scenario, an account). */
+export interface GroupFigures extends GroupCounts {
+  /** successful / (successful + failed); 0 when nothing was judged. */
+  success_rate: number;
+  /** total_requests per second of wall-clock test time. */
+  throughput_rps: number;
+  throughput_rpm: number;
+  /** successful per second of wall-clock test time. */
+  successful_rps: number;
+  latency: LatencySeconds;
+  /**
+   * The group's smtp_txn_duration histogram (µs, HDR), on scenario and account groups, so that
+   * `runner merge` gives their percentiles exactly too.
+   */
+  histogram?: EncodedTrend;
+}
+
+export interface ThresholdOutcome {
+  metric: string;
+  condition: string;
+  ok: boolean;
+  /** Measured value (ms for time metrics: see is_time), null when there were no samples. */
+  actual: number | null;
+  abort_on_fail: boolean;
+  /** Whether `actual` is a duration in ms. */
+  is_time: boolean;
+}
+
+export interface ErrorFigure {
+  phase: string;
+  code: number | null;
+  enhanced: string | null;
+  error: string | null;
+  text: string;
+  count: number;
+}
+
+/** One window of the run's timeline (a second, or 2^k seconds once a long run folded them). */
+export interface TimelineEntry {
+  /** Seconds since the test started, at the end of this window. */
+  t_seconds: number;
+  /** Length of the window (1000, or 2000, 4000… after folding; shorter for the last). */
+  window_ms: number;
+  started: number;
+  accepted: number;
+  failed: number;
+  dropped: number;
+  /** Accepted messages per second in this window. */
+  msgs_per_second: number;
+  /** Bytes of the messages accepted in this window, and per second. */
+  message_bytes?: number;
+  bytes_per_second?: number;
+  /** Arrivals planned in this window by arrival-rate executors; 0 for closed models. */
+  planned?: number;
+  /** Percentiles of smtp_txn_duration in this window (null when nothing completed). */
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  /** Active VUs at the end of the window. */
+  vus: number;
+  /** The longest queue of arrivals waiting for a free VU during the window. */
+  queued?: number;
+  /** The window's smtp_txn_duration histogram (µs), so windows merge exactly; null when nothing completed. */
+  txn_histogram?: EncodedTrend | null;
+}
+
+/** One sample of the watched server process. */
+export interface WatchSampleFigures {
+  /** Seconds since the load started, at the end of the sample's window. */
+  t_seconds: number;
+  /** CPU used in the window, % of one core (200 = two cores busy). */
+  cpu_percent: number;
+  /** Resident memory at the end of the window. */
+  rss_bytes: number;
+}
+
+/** The server process sampled during the run. */
+export interface WatchFigures {
+  pid: number;
+  name: string | null;
+  /** How the pid was chosen. */
+  source: 'flag' | 'listening-port';
+  samples: WatchSampleFigures[];
+  cpu_percent_avg: number | null;
+  cpu_percent_max: number | null;
+  rss_bytes_first: number | null;
+  rss_bytes_last: number | null;
+  rss_bytes_max: number | null;
+  /** Whether the process was gone before the run ended. */
+  exited: boolean;
+}
+
+/** The timeline or watch field a trend was fitted on (its unit is the field's). */
+export type TrendMetricName = 'p95_ms' | 'msgs_per_second' | 'rss_bytes';
+
+/** The trend of one metric over the steady part of a run. */
+export interface TrendFigures {
+  metric: TrendMetricName;
+  /** Windows used. */
+  points: number;
+  /** Windows' worth of independent information after the autocorrelation correction. */
+  effective_points: number;
+  autocorrelation: number;
+  /** Change of the metric per hour, in the metric's unit. */
+  slope_per_hour: number;
+  /** The fitted value at the start of the steady part, in the metric's unit. */
+  baseline: number;
+  /** slope_per_hour / baseline (a fraction); null when the baseline is 0. */
+  relative_per_hour: number | null;
+  /** The relative change over the steady part; null when the baseline is 0. */
+  relative_over_run: number | null;
+  span_seconds: number;
+  p_value: number | null;
+  significant: boolean;
+  verdict: 'creep' | 'degrading' | 'stable' | 'improving' | 'insufficient data';
+}
+
+/** Degradation over time: latency creep, throughput decline, server memory growth. */
+export interface TrendsFigures {
+  latency: TrendFigures;
+  throughput: TrendFigures;
+  /** RSS of the watched server process, when one was watched. */
+  server_memory: TrendFigures | null;
+}
+
+/** A custom metric's aggregates: count and, by type, rate / value / distribution. */
+export interface CustomMetricFigures {
+  type: string;
+  /** trend, rate, gauge: samples; counter: the sum of the values added. */
+  count: number;
+  /** counter: count per second of test time; rate: the fraction of non-zero samples (0..1). */
+  rate?: number;
+  /** gauge: the last value added. */
+  value?: number;
+  min?: number;
+  max?: number;
+  avg?: number;
+  p50?: number;
+  p95?: number;
+  p99?: number;
+  /** The same figures per distinct tag set of `add(value, tags)` (untagged samples: tags {}). */
+  tag_sets?: CustomTagSetFigures[];
+  /** Values add() ignored (not a finite number; a negative trend value); absent when none. */
+  ignored_values?: number;
+}
+
+/** A custom metric's figures for the samples of one distinct tag set. */
+export interface CustomTagSetFigures extends Omit<CustomMetricFigures, 'type' | 'tag_sets' | 'ignored_values'> {
+  /** The tags every sample of the set carries. */
+  tags: Record<string, string>;
+  /** trend: the set's HDR histogram (samples ×1000: µs for time trends), so `runner merge` is exact. */
+  histogram?: EncodedTrend;
+}
+
+/** The whole test's figures: a group's, and what only the whole test has. */
+export interface TestFigures extends GroupFigures {
+  total_time_seconds: number;
+  /** Latency from the intended start (arrival-rate executors; equals latency in closed models). */
+  response_time: LatencySeconds;
+  /** Per SMTP phase. */
+  phases: Record<string, LatencySeconds>;
+  errors: ErrorFigure[];
+  /** Errors after a message was accepted (e.g. QUIT); they fail no message. */
+  errors_after_accept: ErrorFigure[];
+  connections: number;
+  message_bytes: number;
+  bytes_sent: number;
+  bytes_received: number;
+  iterations: number;
+  dropped_iterations: number;
+  script_errors: number;
+  vus_max: number;
+  /** The warm-up left out of these figures (still in the timeline); null without one. */
+  warmup?: { asked: string; ended_at_seconds: number | null } | null;
+}
+
+/** A scenario's figures. */
+export type ScenarioFigures = GroupFigures & { executor: string; dropped_iterations: number };
+
+/** The results file (version 2), and the summary every output shows. */
+export interface Summary {
+  /** The results format's version; 2 (files without it are version 1). */
+  schema_version: 2;
+  /** ISO 8601 start time. */
+  timestamp: string;
+  /** host:port of the (first) scenario's target. */
+  target: string;
+  config: Record<string, unknown>;
+  /** Whether the run was cut short, and why. */
+  status: 'completed' | 'interrupted' | 'aborted';
+  abort_reason: string | null;
+  results: TestFigures;
+  scenarios: Record<string, ScenarioFigures>;
+  accounts: Record<string, GroupFigures>;
+  /** Custom metrics declared by scenario code: their type and aggregates (trends in ms or units). */
+  custom_metrics: Record<string, CustomMetricFigures>;
+  thresholds: ThresholdOutcome[];
+  /** One window a second, each with its histogram; beyond 7200 windows adjacent ones fold. */
+  timeline: TimelineEntry[];
+  /** The server process sampled during the run (`--watch-pid`, or found listening on the target port). */
+  watch: WatchFigures | null;
+  /** Degradation over time (steady part of the run). */
+  trends: TrendsFigures | null;
+  /** HDR histograms (µs) so runs can be merged and compared exactly. */
+  histograms: { txn_duration: EncodedTrend; txn_response_time: EncodedTrend; phases: Record<string, EncodedTrend> };
+}
+
+/** The results file's content (the same thing as a Summary, named for readers). */
+export type ResultsFile = Summary;
