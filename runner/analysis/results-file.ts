@@ -19,6 +19,7 @@ import schema from '../../schemas/results.schema.json' with { type: 'json' };
 import { RunnerError } from '../errors.ts';
 import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
 import type { LatencySeconds, Summary } from '../outputs/summary.ts';
+import { formatTimestamp } from '../util/format.ts';
 
 /** What `runner run` writes, for hints. */
 const RESULTS_FILE_HINT = 'give a results file written by `runner run` (load_test_results_<unix time>.json, or the file named with --out) or by the old Python tool';
@@ -283,9 +284,4 @@ export function describeRun(run: LoadedResults): string {
   if (run.kind === 'legacy') parts.push('old tool');
   else if (run.status !== 'completed') parts.push(run.status ?? '');
   return `${run.file} (${parts.filter(Boolean).join(', ')})`;
-}
-
-/** A timestamp for tables: '2025-11-24 10:30:00' (seconds, no zone letter). */
-export function formatTimestamp(timestamp: string): string {
-  return timestamp.replace('T', ' ').replace(/\.\d+/, '').replace(/Z$/, '').slice(0, 19);
 }

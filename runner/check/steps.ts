@@ -16,6 +16,7 @@ import type { SaslMechanism } from '../smtp/auth.ts';
 import type { ResolvedSmtp } from '../scenario/resolved.ts';
 import type { TlsMode } from '../scenario/types.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
+import { formatBytes } from '../util/format.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -230,12 +231,6 @@ function describeTls(host: string, smtp: ResolvedSmtp): string {
   if (smtp.isTlsVerified === false) return 'TLS up; certificate not verified (--insecure-skip-tls-verify)';
   const name = smtp.tlsServername ?? host;
   return `TLS up; certificate verified for ${name}${smtp.tlsCa === undefined ? '' : ' (with the --tls-ca CA)'}`;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KiB`;
-  return `${bytes} bytes`;
 }
 
 /**

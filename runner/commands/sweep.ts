@@ -26,8 +26,9 @@ import { formatDurationMs, parseDurationMs } from '../scenario/duration.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import type { Summary } from '../outputs/summary.ts';
 import { assertWritable, writeJsonAtomic } from '../outputs/atomic-write.ts';
-import { shouldColor } from '../outputs/console.ts';
-import { COLORS, formatTable, paint, type Align } from '../analysis/table.ts';
+import { shouldColor } from '../util/color.ts';
+import { paint } from '../util/color.ts';
+import { formatTable, type Align } from '../util/table.ts';
 import { DEFAULT_KNEE_RULE, findKnee, type KneeRule, type KneeVerdict } from '../analysis/knee.ts';
 import { ExitCode, OutputError, UsageError } from '../errors.ts';
 import { collect, duration, integer, keyValues, positiveNumber, targetPort } from './flags.ts';
@@ -368,7 +369,7 @@ export function formatSweep(report: SweepReport, verdict: KneeVerdict, options: 
       ? `No knee: ${verdict.reason}`
       : `Knee: ${report.mode === 'rate' ? `rate ${knee.load}/${formatDurationMs(report.time_unit_ms ?? 1000)}` : `${knee.load} concurrent`}` +
         ` — ${knee.msgs_per_second.toFixed(1)} msgs/s, p95 ${formatMs(knee.p95_ms)} ms; ${verdict.reason}`;
-  lines.push(color ? paint(knee === null ? COLORS.yellow : COLORS.green, kneeLine) : kneeLine);
+  lines.push(paint(knee === null ? 'yellow' : 'green', kneeLine, color));
   return lines.join('\n');
 }
 
