@@ -17,7 +17,8 @@ import { assertWritable, writeFileAtomic } from './atomic-write.ts';
 import { formatBytes, formatLatency, formatNumber, formatTimestamp, round } from '../util/format.ts';
 import type { RunOutput } from './output.ts';
 import type { ErrorFigure, GroupFigures, LatencySeconds, Summary, ThresholdOutcome } from './summary.ts';
-import { REPORT_CSS, REPORT_SCRIPT, html, inlineAsset, jsonForScript, trusted, type SafeHtml } from './html-template.ts';
+import { html, inlineAsset, jsonForScript, type SafeHtml } from './html-template.ts';
+import { loadReportAssets } from './report-assets.ts';
 
 /** uPlot's minified script and stylesheet, as installed (inlined into every report). */
 export interface ChartAssets {
@@ -439,6 +440,7 @@ export interface HtmlReportOptions {
 /** Renders the whole report page for a summary (synchronous: also used on a second Ctrl+C). */
 export function renderHtmlReport(summary: Summary, options: HtmlReportOptions = {}): string {
   const assets = loadChartAssets();
+  const own = loadReportAssets();
   const open = isOpenModel(summary);
   const page = html`<!DOCTYPE html>
 <html lang="en">
@@ -448,7 +450,8 @@ export function renderHtmlReport(summary: Summary, options: HtmlReportOptions = 
 <meta name="generator" content="runner">
 <title>SMTP load test · ${summary.target} · ${formatTimestamp(summary.timestamp, { isUtcShown: true })}</title>
 <style>${inlineAsset(assets.css, 'style', 'uPlot.min.css')}</style>
-<style>${trusted(REPORT_CSS)}</style>
+<style>
+${inlineAsset(own.css, 'style', 'report.css')}</style>
 </head>
 <body>
 <main>
@@ -479,7 +482,8 @@ ${renderConfig(summary)}
 </main>
 <script type="application/json" id="report-data">${jsonForScript(buildChartData(summary))}</script>
 <script>${inlineAsset(assets.script, 'script', 'uPlot.iife.min.js')}</script>
-<script>${trusted(REPORT_SCRIPT)}</script>
+<script>
+${inlineAsset(own.script, 'script', 'report.js')}</script>
 </body>
 </html>
 `;
