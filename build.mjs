@@ -35,6 +35,14 @@ const precompiledScenarioSchema = {
   },
 };
 
+// The HTML report's own stylesheet and browser script, inlined into the bundles (see
+// runner/outputs/report-assets.ts, which reads the same files when run from source).
+const reportAssets = {
+  css: readFileSync(new URL('./runner/outputs/report-assets/report.css', import.meta.url), 'utf8'),
+  script: readFileSync(new URL('./runner/outputs/report-assets/report.js', import.meta.url), 'utf8'),
+};
+const RUNNER_REPORT_ASSETS = JSON.stringify(reportAssets);
+
 // The CLI: one CommonJS file, with the packages it always needs (commander, yaml) bundled in.
 // bin/runner.js runs it through a V8 code cache (see there): one script, with no module
 // resolution and nothing to compile again, starts ~50 ms sooner than the ESM modules did.
@@ -50,7 +58,7 @@ const cli = await build({
   target: 'node20',
   // esbuild ships a native binary; smtp-server (the fixture) and prom-client load only when used.
   external: ['esbuild', 'smtp-server', 'prom-client'],
-  define: { 'import.meta.url': '__runnerModuleUrl', RUNNER_CJS_BUNDLE: 'true' },
+  define: { 'import.meta.url': '__runnerModuleUrl', RUNNER_CJS_BUNDLE: 'true', RUNNER_REPORT_ASSETS },
   banner: { js: 'const __runnerModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   sourcemap: true,
   logLevel: 'warning',
@@ -67,6 +75,7 @@ const library = await build({
   format: 'esm',
   target: 'node20',
   packages: 'external',
+  define: { RUNNER_REPORT_ASSETS },
   sourcemap: true,
   logLevel: 'warning',
 });

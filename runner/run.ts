@@ -27,7 +27,8 @@ import { analyseTrends, trendMetricValues, type RunTrends } from './analysis/run
 import { buildSummary, runAggregates } from './outputs/summary.ts';
 import { summarise } from './results/summarise.ts';
 import type { Summary, ThresholdOutcome } from './results/types.ts';
-import { ConsoleProgress, formatHeader, formatSummary, shouldColor } from './outputs/console.ts';
+import { ConsoleProgress, formatHeader, formatSummary } from './outputs/console.ts';
+import { shouldColor } from './util/color.ts';
 import { closeOutputs, createCiOutputs, createOutputs, type CiOutputFlags } from './outputs/index.ts';
 import { runHandleSummary } from './outputs/summary-json.ts';
 import type { OutputContext, RunOutput } from './outputs/output.ts';

@@ -27,8 +27,8 @@ import { DEFAULTS } from './scenario/defaults.ts';
 import { sweepStep, type SweepStep } from './results/sweep.ts';
 import { RESULTS_SCHEMA_VERSION } from './results/version.ts';
 import { assertWritable, writeJsonAtomic } from './outputs/atomic-write.ts';
-import { shouldColor } from './outputs/console.ts';
-import { COLORS, formatTable, paint, type Align } from './analysis/table.ts';
+import { paint, shouldColor } from './util/color.ts';
+import { formatTable, type Align } from './util/table.ts';
 import { DEFAULT_KNEE_RULE, findKnee, type KneeRule, type KneeVerdict } from './analysis/knee.ts';
 import { ExitCode, OutputError, UsageError } from './errors.ts';
 import { installInterruptHandlers } from './interrupt.ts';
@@ -392,7 +392,7 @@ export function formatSweep(report: SweepReport, verdict: KneeVerdict, options: 
       ? `No knee: ${verdict.reason}`
       : `Knee: ${report.mode === 'rate' ? `rate ${knee.load}/${formatDurationMs(report.time_unit_ms ?? 1000)}` : `${knee.load} concurrent`}` +
         ` — ${knee.msgs_per_second.toFixed(1)} msgs/s, p95 ${formatMs(knee.p95_ms)} ms; ${verdict.reason}`;
-  lines.push(color ? paint(knee === null ? COLORS.yellow : COLORS.green, kneeLine) : kneeLine);
+  lines.push(paint(knee === null ? 'yellow' : 'green', kneeLine, color));
   return lines.join('\n');
 }
 

@@ -3,7 +3,7 @@
  * carries as data-value, and the text a person reads.
  */
 import type { Summary } from '../runner/results/types.ts';
-import { formatLatency } from '../runner/outputs/console.ts';
+import { formatLatency } from '../runner/util/format.ts';
 
 /** [data-figure key, data-value, text] for each headline card of `results`. */
 export function expectedHeadline(results: Summary['results']): Array<[string, number | null, string]> {

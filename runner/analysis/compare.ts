@@ -24,12 +24,13 @@
  * files give the same table every time.
  */
 import type { LatencySeconds, TimelineEntry } from '../results/types.ts';
-import { formatLatency } from '../outputs/console.ts';
+import { formatLatency, formatPercent } from '../util/format.ts';
 import { isOpenModelExecutor } from '../executors/index.ts';
 import { bootstrapPercentileDifference, toBucketDistribution, type BucketDistribution } from './bootstrap.ts';
 import { decodeTrend, describeRun, type LoadedResults } from '../results/read.ts';
 import { createRandom, mannWhitneyU, twoProportionTest, welchTest } from './stats.ts';
-import { COLORS, formatPercent, formatPValue, formatTable, type Cell } from './table.ts';
+import { paint, type Style } from '../util/color.ts';
+import { formatTable, type Cell } from '../util/table.ts';
 
 /** Options of a comparison; every one has a default. */
 export interface CompareOptions {
@@ -446,17 +447,23 @@ function formatChange(row: ComparisonRow): string {
   }
 }
 
-const VERDICT_COLORS: Record<RowVerdict, number | undefined> = {
-  improved: COLORS.green,
-  regressed: COLORS.red,
+const VERDICT_COLORS: Record<RowVerdict, Style | undefined> = {
+  improved: 'green',
+  regressed: 'red',
   'no significant change': undefined,
-  'not tested': COLORS.dim,
+  'not tested': 'dim',
 };
+
+/** A p-value for people: '<0.001', '0.034', '1.000'; '-' when not tested. */
+function formatPValue(p: number | null): string {
+  if (p === null || Number.isNaN(p)) return '-';
+  return p < 0.001 ? '<0.001' : p.toFixed(3);
+}
 
 /** The comparison as people read it: header, headline, table, method and notes. */
 export function formatComparison(comparison: Comparison, options: { color?: boolean } = {}): string {
   const color = options.color ?? false;
-  const header: Cell[] = ['', 'before', 'after', 'change', 'p', 'verdict'].map((text) => ({ text, color: COLORS.bold }));
+  const header: Cell[] = ['', 'before', 'after', 'change', 'p', 'verdict'].map((text): Cell => ({ text, color: 'bold' }));
   const body: Cell[][] = [];
   let group = '';
   for (const row of comparison.rows) {
@@ -478,7 +485,7 @@ export function formatComparison(comparison: Comparison, options: { color?: bool
     `Before: ${comparison.before.description}`,
     `After:  ${comparison.after.description}`,
     '',
-    color ? `\u001b[1m${comparison.headline}\u001b[0m` : comparison.headline,
+    paint('bold', comparison.headline, color),
     '',
     formatTable([header, ...body], ['left', 'right', 'right', 'right', 'right', 'left'], color),
     '',

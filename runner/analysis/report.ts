@@ -5,10 +5,10 @@
  * (stddev / mean), which says how far one run can be trusted to stand for the others. Runs of
  * different targets or loads are listed anyway, with a note: their spread mixes two things.
  */
-import { formatLatency } from '../outputs/console.ts';
-import { formatTimestamp, type LoadedResults } from '../results/read.ts';
+import { formatLatency, formatTimestamp } from '../util/format.ts';
+import type { LoadedResults } from '../results/read.ts';
 import { describeSpread, type Spread } from './stats.ts';
-import { COLORS, formatTable, type Cell } from './table.ts';
+import { formatTable, type Cell } from '../util/table.ts';
 
 /** One run in the report; latencies in seconds (null when the file has none). */
 export interface ReportRow {
@@ -108,7 +108,7 @@ function formatCv(spread: Spread | null): string {
 /** The report as people read it: one line per run, then mean, stddev, min, max and CV. */
 export function formatReport(report: RunReport, options: { color?: boolean } = {}): string {
   const color = options.color ?? false;
-  const header: Cell[] = ['file', 'timestamp', 'scenario', 'requests', 'success', 'rps', 'p50', 'p95', 'p99'].map((text) => ({ text, color: COLORS.bold }));
+  const header: Cell[] = ['file', 'timestamp', 'scenario', 'requests', 'success', 'rps', 'p50', 'p95', 'p99'].map((text): Cell => ({ text, color: 'bold' }));
   const rows: Cell[][] = report.rows.map((row) => [
     { text: row.file },
     { text: formatTimestamp(row.timestamp) },
@@ -116,7 +116,7 @@ export function formatReport(report: RunReport, options: { color?: boolean } = {
     ...REPORT_FIGURES.map((figure) => ({ text: formatFigure(figure, row[figure]) })),
   ]);
   const statLine = (label: string, value: (figure: ReportFigure, spread: Spread) => string): Cell[] => [
-    { text: label, color: COLORS.bold },
+    { text: label, color: 'bold' },
     { text: '' },
     { text: '' },
     ...REPORT_FIGURES.map((figure) => {

@@ -8,7 +8,7 @@ import { DEFAULTS } from '../scenario/defaults.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 import { isEmailAddress } from '../scenario/accounts.ts';
 import type { AuthMechanism, TlsMode } from '../scenario/types.ts';
-import { shouldColor } from '../outputs/console.ts';
+import { shouldColor } from '../util/color.ts';
 import { addSecret, REDACTED, secretForms } from '../redact.ts';
 import { InvalidOptionsError } from '../errors.ts';
 import { AUTH_MECHANISMS, TLS_MODES } from '../commands/flags.ts';

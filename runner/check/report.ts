@@ -7,6 +7,7 @@ import type { CheckStep, CheckStatus, StepNaming } from './steps.ts';
 import type { SaslMechanism } from '../smtp/auth.ts';
 import type { TlsMode } from '../scenario/types.ts';
 import { stepTitle } from './steps.ts';
+import { paint, type Style } from '../util/color.ts';
 
 /** Options of the text output. */
 export interface CheckFormatOptions {
@@ -17,12 +18,8 @@ export interface CheckFormatOptions {
 }
 
 const MARK: Record<CheckStatus, string> = { ok: '✓', warn: '⚠', fail: '✗', skip: '–' };
-/** ANSI color per status: green, yellow, red, dim. */
-const COLOR: Record<CheckStatus, number> = { ok: 32, warn: 33, fail: 31, skip: 2 };
-
-function paint(enabled: boolean | undefined, code: number, text: string): string {
-  return enabled ? `\u001b[${code}m${text}\u001b[0m` : text;
-}
+/** The colour of each status. */
+const COLOR: Record<CheckStatus, Style> = { ok: 'green', warn: 'yellow', fail: 'red', skip: 'dim' };
 
 /** The title column's width for a check as `from` (the AUTH title names it and its mechanism). */
 export function titleWidth(from: string, naming?: StepNaming): number {
@@ -64,10 +61,10 @@ export function formatCheckHeader(target: CheckHeaderTarget): string {
 
 /** One step: `  ✓ TCP connect            0.31 ms  127.0.0.1:2525`. */
 export function formatStepLine(step: CheckStep, options: CheckFormatOptions = {}): string {
-  const mark = paint(options.color, COLOR[step.status], MARK[step.status]);
+  const mark = paint(COLOR[step.status], MARK[step.status], options.color);
   const title = step.title.padEnd(options.titleWidth ?? 0);
   const time = (step.durationMs === undefined ? '' : formatStepMs(step.durationMs)).padStart(9);
-  const detail = step.status === 'skip' ? paint(options.color, COLOR.skip, step.detail) : step.detail;
+  const detail = step.status === 'skip' ? paint(COLOR.skip, step.detail, options.color) : step.detail;
   return `  ${mark} ${title}  ${time}  ${detail}`.trimEnd();
 }
 
@@ -80,15 +77,15 @@ export function formatCheckFooter(report: CheckReport, options: CheckFormatOptio
     const warned = report.steps.filter((step) => step.status === 'warn').length;
     const withWarning = warned === 0 ? '' : `, ${warned} with a warning`;
     const skippedNote = skipped === 0 ? '' : ` (${skipped} skipped)`;
-    lines.push(paint(options.color, COLOR.ok, `All ${report.steps.length - skipped} checks passed${withWarning}${skippedNote}.`));
+    lines.push(paint(COLOR.ok, `All ${report.steps.length - skipped} checks passed${withWarning}${skippedNote}.`, options.color));
   } else {
-    lines.push(paint(options.color, COLOR.fail, `${problems.length} problem${problems.length === 1 ? '' : 's'}:`));
+    lines.push(paint(COLOR.fail, `${problems.length} problem${problems.length === 1 ? '' : 's'}:`, options.color));
   }
   for (const problem of problems) {
-    lines.push(`  ${paint(options.color, COLOR.fail, MARK.fail)} ${problem.message}`, `    fix: ${problem.hint}`);
+    lines.push(`  ${paint(COLOR.fail, MARK.fail, options.color)} ${problem.message}`, `    fix: ${problem.hint}`);
   }
   for (const warning of warnings) {
-    lines.push(`  ${paint(options.color, COLOR.warn, MARK.warn)} ${warning.message}`, `    hint: ${warning.hint}`);
+    lines.push(`  ${paint(COLOR.warn, MARK.warn, options.color)} ${warning.message}`, `    hint: ${warning.hint}`);
   }
   return lines.join('\n');
 }

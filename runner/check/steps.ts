@@ -7,7 +7,6 @@
  * The SMTP probe drives the load's own SmtpSession through its step API (read-only use, with a
  * recorder that only keeps phase times), so a check talks to the server exactly like the load will.
  */
-import { createRequire } from 'node:module';
 import { SmtpSession, type SessionRecorder, type SessionTarget } from '../smtp/session.ts';
 import { SmtpStepError, type Failure, type Reply } from '../smtp/api.ts';
 import { PHASES, PHASE_INDEX, type Phase } from '../smtp/phases.ts';
@@ -16,8 +15,7 @@ import type { SaslMechanism } from '../smtp/auth.ts';
 import type { ResolvedSmtp } from '../scenario/resolved.ts';
 import type { TlsMode } from '../scenario/types.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
-
-const require = createRequire(import.meta.url);
+import { formatBytes } from '../util/format.ts';
 
 /**
  * The steps of a check, in the order they run and print. 'tls' only with --tls: right after
@@ -232,12 +230,6 @@ function describeTls(host: string, smtp: ResolvedSmtp): string {
   return `TLS up; certificate verified for ${name}${smtp.tlsCa === undefined ? '' : ' (with the --tls-ca CA)'}`;
 }
 
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KiB`;
-  return `${bytes} bytes`;
-}
-
 /**
  * One SMTP connection through the guide's manual test: connect, greeting, EHLO, AUTH (PLAIN
  * unless security.auth says otherwise), optionally MAIL FROM + RSET (no message is sent), QUIT;
@@ -430,49 +422,50 @@ export function normalizeAdminUrl(adminUrl: string): string {
 }
 
 /**
- * GET `url` with a timeout; never throws: no answer comes back as `error`. node:http rather than
- * fetch(): fetch refuses some ports outright ("bad port") and keeps pooled sockets open after.
+ * GET `url` within `timeoutMs` (one deadline for connect, headers and body); never throws: no
+ * answer comes back as `error` ('ECONNREFUSED', 'TIMEOUT (no answer within 500 ms)', …). Sends
+ * `connection: close`, so the probe leaves no pooled socket open to the admin API.
  */
-export function probeHttp(url: string, timeoutMs: number): Promise<HttpProbe> {
+export async function probeHttp(url: string, timeoutMs: number): Promise<HttpProbe> {
   const startedMs = performance.now();
-  return new Promise((resolve) => {
-    let isSettled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const settle = (httpStatus: number | undefined, body: string | undefined, error: string | undefined) => {
-      if (isSettled) return;
-      isSettled = true;
-      clearTimeout(timer);
-      resolve({ url, httpStatus, body, error, durationMs: performance.now() - startedMs });
-    };
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      settle(undefined, undefined, 'invalid URL');
-      return;
-    }
-    // node:http(s) load here, not with the module: a run that checks nothing skips them.
-    const get = parsed.protocol === 'https:' ? (require('node:https') as typeof import('node:https')).get : parsed.protocol === 'http:' ? (require('node:http') as typeof import('node:http')).get : undefined;
-    if (get === undefined) {
-      settle(undefined, undefined, `unsupported protocol ${parsed.protocol}`);
-      return;
-    }
-    // One deadline for the whole exchange (connect, headers, body)
-    timer = setTimeout(() => {
-      request.destroy();
-      settle(undefined, undefined, `TIMEOUT (no answer within ${timeoutMs} ms)`);
-    }, timeoutMs);
-    const request = get(parsed, { agent: false, headers: { accept: 'application/json' } }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        if (body.length < MAX_ADMIN_BODY_CHARS) body += chunk;
-      });
-      response.on('end', () => settle(response.statusCode, body.slice(0, MAX_ADMIN_BODY_CHARS), undefined));
-      response.on('error', (error: NodeJS.ErrnoException) => settle(undefined, undefined, error.code ?? error.message));
-    });
-    request.on('error', (error: NodeJS.ErrnoException) => settle(undefined, undefined, error.code ?? error.message));
-  });
+  const probe = (httpStatus: number | undefined, body: string | undefined, error: string | undefined): HttpProbe =>
+    ({ url, httpStatus, body, error, durationMs: performance.now() - startedMs });
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return probe(undefined, undefined, 'invalid URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return probe(undefined, undefined, `unsupported protocol ${parsed.protocol}`);
+  try {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const response = await fetch(parsed, { headers: { accept: 'application/json', connection: 'close' }, signal });
+    return probe(response.status, await readBodyStart(response), undefined);
+  } catch (error) {
+    return probe(undefined, undefined, describeFetchError(error, parsed, timeoutMs));
+  }
+}
+
+/** The first MAX_ADMIN_BODY_CHARS of a body; the rest is not read (a runaway answer costs nothing). */
+async function readBodyStart(response: Response): Promise<string> {
+  if (response.body === null) return '';
+  const decoder = new TextDecoder();
+  let body = '';
+  // Leaving the loop early cancels the stream.
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    body += decoder.decode(chunk, { stream: true });
+    if (body.length >= MAX_ADMIN_BODY_CHARS) break;
+  }
+  return body.slice(0, MAX_ADMIN_BODY_CHARS);
+}
+
+/** Why fetch got no answer: the socket's code (ECONNREFUSED, …) that fetch wraps in 'fetch failed', or the timeout. */
+function describeFetchError(error: unknown, url: URL, timeoutMs: number): string {
+  if ((error as Error).name === 'TimeoutError') return `TIMEOUT (no answer within ${timeoutMs} ms)`;
+  const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
+  // The Fetch standard blocks some ports (6000, 6665-6669, 10080, …) before connecting.
+  if (cause?.message === 'bad port') return `port ${url.port} refused by fetch (a Fetch-standard "bad port")`;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
 }
 
 /** The health verdict of a /health answer: healthy when the JSON says `"status": "healthy"`. */

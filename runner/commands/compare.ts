@@ -1,7 +1,7 @@
 /** `runner compare BEFORE AFTER`: flags → analysis/compare.ts → a table (or JSON) and an exit code. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { ExitCode } from '../errors.ts';
-import { shouldColor } from '../outputs/console.ts';
+import { shouldColor } from '../util/color.ts';
 import { compareRuns, findRegressions, formatComparison, formatRegressions } from '../analysis/compare.ts';
 import { readResultsFile } from '../results/read.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';

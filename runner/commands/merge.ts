@@ -1,7 +1,7 @@
 /** `runner merge FILES… -o OUT`: one exact results file from generators that ran side by side. */
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.ts';
-import { formatLatency } from '../outputs/console.ts';
+import { formatLatency } from '../util/format.ts';
 import { assertWritable, writeJsonAtomic } from '../outputs/atomic-write.ts';
 import { mergeResults } from '../analysis/merge.ts';
 import { readResultsFiles } from '../results/read.ts';

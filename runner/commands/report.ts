@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.ts';
-import { shouldColor } from '../outputs/console.ts';
+import { shouldColor } from '../util/color.ts';
 import { buildReport, formatReport } from '../analysis/report.ts';
 import { readResultsFiles, ResultsFileError } from '../results/read.ts';
 

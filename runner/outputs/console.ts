@@ -12,25 +12,11 @@ import type { LatencySeconds, Summary } from '../results/types.ts';
 import { formatTrend } from '../analysis/trend-detect.ts';
 import { executorOf, isOpenModelExecutor } from '../executors/index.ts';
 import { trendInMemory } from '../results/names.ts';
+import { paint } from '../util/color.ts';
+import { formatLatency, formatNumber } from '../util/format.ts';
+import { formatTable, type Align } from '../util/table.ts';
 
 const RULE = '='.repeat(80);
-
-/** Whether to colour: only on a TTY and when NO_COLOR is unset (https://no-color.org). */
-export function shouldColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(stream.isTTY) && env['NO_COLOR'] === undefined;
-}
-
-function paint(enabled: boolean, code: number, text: string): string {
-  return enabled ? `\u001b[${code}m${text}\u001b[0m` : text;
-}
-
-/** A latency for people: '612µs', '12.35ms', '1.234s'. Input in seconds. */
-export function formatLatency(seconds: number | null): string {
-  if (seconds === null) return '-';
-  if (seconds >= 1) return `${seconds.toFixed(3)}s`;
-  if (seconds >= 0.001) return `${(seconds * 1000).toFixed(2)}ms`;
-  return `${Math.round(seconds * 1e6)}µs`;
-}
 
 /** The header block printed before the load starts. */
 export function formatHeader(options: ResolvedOptions): string {
@@ -140,12 +126,10 @@ function latencyBlock(latency: LatencySeconds): string[] {
   ];
 }
 
-/** A plain-text table: the first column (and a trailing `text` column) left-aligned, numbers right. */
+/** An indented table's lines: the first column (and a trailing `text` column) left-aligned, numbers right. */
 function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const isLeft = (i: number) => i === 0 || (i === header.length - 1 && header[i] === 'text');
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => (isLeft(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), ...rows.map(line)];
+  const align = header.map((name, i): Align => (i === 0 || (i === header.length - 1 && name === 'text') ? 'left' : 'right'));
+  return formatTable([header, ...rows], align, false, '  ').split('\n');
 }
 
 /** The LOAD TEST RESULTS block. */
@@ -157,7 +141,7 @@ export function formatSummary(
   const r = summary.results;
   const lines = [RULE, 'LOAD TEST RESULTS', RULE];
   if (summary.status !== 'completed') {
-    lines.push(paint(color, 33, `Run ${summary.status}${summary.abort_reason ? `: ${summary.abort_reason}` : ''}; figures cover what was measured until then.`));
+    lines.push(paint('yellow', `Run ${summary.status}${summary.abort_reason ? `: ${summary.abort_reason}` : ''}; figures cover what was measured until then.`, color));
   }
   lines.push(
     `Total time: ${r.total_time_seconds.toFixed(2)} seconds`,
@@ -168,7 +152,7 @@ export function formatSummary(
   );
   if (r.warmup) {
     lines.push(r.warmup.ended_at_seconds === null
-      ? paint(color, 33, `Warm-up (${r.warmup.asked}) never ended: these figures include it.`)
+      ? paint('yellow', `Warm-up (${r.warmup.asked}) never ended: these figures include it.`, color)
       : `Warm-up: the first ${r.warmup.ended_at_seconds.toFixed(1)} s (${r.warmup.asked}) are left out of these figures (the timeline keeps them).`);
   }
   if (r.interrupted) lines.push(`Interrupted: ${r.interrupted} (cut off by the stop; not counted as failed)`);
@@ -204,7 +188,7 @@ export function formatSummary(
     lines.push('', 'Errors after the message was accepted (not failures):');
     for (const e of r.errors_after_accept) lines.push(`  ${e.phase} ${e.code ?? e.error}: ${e.count}× ${e.text.slice(0, 60)}`);
   }
-  if (r.script_errors) lines.push('', paint(color, 31, `Script errors: ${r.script_errors} iterations threw (see the warning above)`));
+  if (r.script_errors) lines.push('', paint('red', `Script errors: ${r.script_errors} iterations threw (see the warning above)`, color));
   const scenarioNames = Object.keys(summary.scenarios);
   if (scenarioNames.length > 1) {
     lines.push('', 'Scenarios:', ...table(['scenario', 'requests', 'ok', 'failed', 'req/s', 'p50', 'p95', 'p99'], scenarioNames.map((name) => {
@@ -230,7 +214,7 @@ export function formatSummary(
       `  CPU: avg ${watch.cpu_percent_avg}%, max ${watch.cpu_percent_max}% of one core`,
       `  Memory (RSS): ${mb(watch.rss_bytes_first)} → ${mb(watch.rss_bytes_last)} (max ${mb(watch.rss_bytes_max)})`,
     );
-    if (watch.exited) lines.push(paint(color, 31, '  The process exited during the run.'));
+    if (watch.exited) lines.push(paint('red', '  The process exited during the run.', color));
   }
   const trends = summary.trends;
   if (trends && trends.latency.verdict !== 'insufficient data') {
@@ -245,7 +229,7 @@ export function formatSummary(
       if (m.rate !== undefined) parts.push(m.type === 'rate' ? `rate ${(m.rate * 100).toFixed(2)}%` : `${formatNumber(m.rate)}/s`);
       if (m.value !== undefined) parts.push(`value ${formatNumber(m.value)}`);
       if (m.avg !== undefined) parts.push(`avg ${formatNumber(m.avg)}`, `p95 ${formatNumber(m.p95!)}`, `max ${formatNumber(m.max!)}`);
-      if (m.ignored_values) parts.push(paint(color, 33, `${formatNumber(m.ignored_values)} values ignored (see the warning)`));
+      if (m.ignored_values) parts.push(paint('yellow', `${formatNumber(m.ignored_values)} values ignored (see the warning)`, color));
       lines.push(`  ${name}: ${parts.join(', ')}`);
       // A trend's tag sets (add(value, tags)) when there are several; the rest are in the results file.
       const sets = m.type === 'trend' ? m.tag_sets ?? [] : [];
@@ -262,7 +246,7 @@ export function formatSummary(
   if (summary.thresholds.length) {
     lines.push('', 'Thresholds:');
     for (const t of summary.thresholds) {
-      const mark = t.ok ? paint(color, 32, '✓') : paint(color, 31, '✗');
+      const mark = t.ok ? paint('green', '✓', color) : paint('red', '✗', color);
       const actual = t.actual === null ? 'no samples' : `actual ${t.is_time ? formatLatency(t.actual / 1000) : formatNumber(t.actual)}`;
       lines.push(`  ${mark} ${t.metric}  ${t.condition}  ${actual}`);
     }
@@ -285,8 +269,4 @@ function formatTags(tags: Readonly<Record<string, string>>): string {
     return value.includes('"') ? `${name}:'${value}'` : `${name}:"${value}"`;
   });
   return pairs.length ? `{${pairs.join(',')}}` : '(no tags)';
-}
-
-function formatNumber(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(4).replace(/0+$/, '');
 }

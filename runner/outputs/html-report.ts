@@ -15,11 +15,12 @@ import { formatDurationMs } from '../scenario/duration.ts';
 import { OutputError } from '../errors.ts';
 import { isOpenModelExecutor } from '../executors/index.ts';
 import { assertWritable, writeFileAtomic } from './atomic-write.ts';
-import { formatLatency } from './console.ts';
+import { formatBytes, formatLatency, formatNumber, formatTimestamp, round } from '../util/format.ts';
 import type { RunOutput } from './output.ts';
 import type { ErrorFigure, GroupFigures, LatencySeconds, Summary, ThresholdOutcome } from '../results/types.ts';
 import type { Distributions } from '../results/summarise.ts';
-import { REPORT_CSS, REPORT_SCRIPT, html, inlineAsset, jsonForScript, trusted, type SafeHtml } from './html-template.ts';
+import { html, inlineAsset, jsonForScript, type SafeHtml } from './html-template.ts';
+import { loadReportAssets } from './report-assets.ts';
 
 /** uPlot's minified script and stylesheet, as installed (inlined into every report). */
 export interface ChartAssets {
@@ -105,17 +106,13 @@ export function percentileSpectrum(trend: TrendSink, xMax: number, stepsPerDecad
   for (let i = 0; i <= steps; i++) {
     const position = i / stepsPerDecade;
     x.push(position);
-    valuesMs.push(roundMs(trend.percentile(100 * (1 - 10 ** -position)) / 1000));
+    valuesMs.push(round(trend.percentile(100 * (1 - 10 ** -position)) / 1000, 3));
   }
   return { x, valuesMs };
 }
 
-function roundMs(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
-}
-
 function secondsToMs(seconds: number | null): number {
-  return seconds === null ? 0 : roundMs(seconds * 1000);
+  return seconds === null ? 0 : round(seconds * 1000, 3);
 }
 
 /** Whether any scenario is open-model (its response time counts waiting for a free VU). */
@@ -123,7 +120,8 @@ function isOpenModel(summary: Summary): boolean {
   return Object.values(summary.scenarios).some((s) => isOpenModelExecutor(s.executor));
 }
 
-function decodeTrend(encoded: EncodedTrend | undefined): TrendSink {
+/** Decodes a histogram of the summary; an empty trend when it is missing or corrupt (unlike results/read.ts's decodeTrend, which throws). */
+function decodeTrendOrEmpty(encoded: EncodedTrend | undefined): TrendSink {
   if (!encoded) return new TrendSink();
   try {
     return TrendSink.decode(encoded);
@@ -152,9 +150,9 @@ export function buildChartData(summary: Summary, distributions?: Distributions):
     timeline.p99Ms.push(point.p99_ms);
   }
 
-  const duration = distributions?.txn ?? decodeTrend(summary.histograms?.txn_duration);
+  const duration = distributions?.txn ?? decodeTrendOrEmpty(summary.histograms?.txn_duration);
   const trends = [{ key: 'txn', label: 'transaction duration', trend: duration }];
-  if (isOpenModel(summary)) trends.push({ key: 'response', label: 'response time (from planned start)', trend: distributions?.responseTime ?? decodeTrend(summary.histograms?.txn_response_time) });
+  if (isOpenModel(summary)) trends.push({ key: 'response', label: 'response time (from planned start)', trend: distributions?.responseTime ?? decodeTrendOrEmpty(summary.histograms?.txn_response_time) });
   const xMax = spectrumExtent(Math.max(...trends.map((t) => t.trend.count)));
   const sampled = trends.filter((t) => t.trend.count > 0).map((t) => ({ key: t.key, label: t.label, ...percentileSpectrum(t.trend, xMax) }));
   const spectrum: ReportChartData['spectrum'] = {
@@ -181,11 +179,6 @@ function orderedPhases(names: string[]): string[] {
   return [...names].sort((a, b) => rank(a) - rank(b));
 }
 
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
 /** A whole number with thousands separators: 12,345. */
 export function formatCount(value: number): string {
   return String(Math.round(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
@@ -205,13 +198,6 @@ export function formatSuccessRate(rate: number, failed: number): string {
 /** A rate per second for people: one decimal, or three below 1. */
 function formatRate(perSecond: number): string {
   return perSecond >= 1 || perSecond === 0 ? perSecond.toFixed(1) : perSecond.toFixed(3);
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 /**
@@ -254,12 +240,6 @@ export function headlineFigures(summary: Summary): HeadlineFigure[] {
   ];
 }
 
-/** "2025-01-31 14:05:09 UTC" from an ISO timestamp (no locale: the same on every machine). */
-function formatTimestamp(iso: string): string {
-  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso);
-  return match ? `${match[1]} ${match[2]} UTC` : iso;
-}
-
 function renderHeader(summary: Summary): SafeHtml {
   const failedThresholds = summary.thresholds.filter((t) => !t.ok).length;
   const statusBadge = summary.status === 'completed'
@@ -277,7 +257,7 @@ function renderHeader(summary: Summary): SafeHtml {
   <div>
     <h1>SMTP load test · <span class="target">${summary.target || 'unknown target'}</span></h1>
     <ul class="meta">
-      <li>started <b>${formatTimestamp(summary.timestamp)}</b></li>
+      <li>started <b>${formatTimestamp(summary.timestamp, { isUtcShown: true })}</b></li>
       <li>duration <b>${formatDurationMs(summary.results.total_time_seconds * 1000)}</b></li>
       ${scenarioFile ? html`<li>scenario file <b>${scenarioFile}</b></li>` : html`<li>from command-line flags</li>`}
       ${executors ? html`<li>scenarios <b>${executors}</b></li>` : null}
@@ -316,8 +296,7 @@ function table(headers: (string | [string, string])[], rows: SafeHtml[]): SafeHt
 
 function formatThresholdActual(t: ThresholdOutcome): string {
   if (t.actual === null) return 'no samples';
-  if (t.is_time) return formatLatency(t.actual / 1000);
-  return Number.isInteger(t.actual) ? String(t.actual) : t.actual.toFixed(4).replace(/0+$/, '');
+  return t.is_time ? formatLatency(t.actual / 1000) : formatNumber(t.actual);
 }
 
 function renderThresholds(summary: Summary): SafeHtml {
@@ -468,6 +447,7 @@ export interface HtmlReportOptions {
 /** Renders the whole report page for a summary (synchronous: also used on a second Ctrl+C). */
 export function renderHtmlReport(summary: Summary, options: HtmlReportOptions = {}): string {
   const assets = loadChartAssets();
+  const own = loadReportAssets();
   const open = isOpenModel(summary);
   const page = html`<!DOCTYPE html>
 <html lang="en">
@@ -475,9 +455,10 @@ export function renderHtmlReport(summary: Summary, options: HtmlReportOptions = 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="runner">
-<title>SMTP load test · ${summary.target} · ${formatTimestamp(summary.timestamp)}</title>
+<title>SMTP load test · ${summary.target} · ${formatTimestamp(summary.timestamp, { isUtcShown: true })}</title>
 <style>${inlineAsset(assets.css, 'style', 'uPlot.min.css')}</style>
-<style>${trusted(REPORT_CSS)}</style>
+<style>
+${inlineAsset(own.css, 'style', 'report.css')}</style>
 </head>
 <body>
 <main>
@@ -508,7 +489,8 @@ ${renderConfig(summary)}
 </main>
 <script type="application/json" id="report-data">${jsonForScript(buildChartData(summary, options.distributions))}</script>
 <script>${inlineAsset(assets.script, 'script', 'uPlot.iife.min.js')}</script>
-<script>${trusted(REPORT_SCRIPT)}</script>
+<script>
+${inlineAsset(own.script, 'script', 'report.js')}</script>
 </body>
 </html>
 `;

@@ -24,6 +24,7 @@ import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
 import { upgradeV1, type SummaryV1 } from './names.ts';
 import { RESULTS_SCHEMA_VERSION } from './version.ts';
 import type { LatencySeconds, Summary } from './types.ts';
+import { formatTimestamp } from '../util/format.ts';
 
 /** What `runner run` writes, for hints. */
 const RESULTS_FILE_HINT = 'give a results file written by `runner run` (load_test_results_<unix time>.json, or the file named with --out) or by the old Python tool';
@@ -311,9 +312,4 @@ export function describeRun(run: LoadedResults): string {
   if (run.kind === 'legacy') parts.push('old tool');
   else if (run.status !== 'completed') parts.push(run.status ?? '');
   return `${run.file} (${parts.filter(Boolean).join(', ')})`;
-}
-
-/** A timestamp for tables: '2025-11-24 10:30:00' (seconds, no zone letter). */
-export function formatTimestamp(timestamp: string): string {
-  return timestamp.replace('T', ' ').replace(/\.\d+/, '').replace(/Z$/, '').slice(0, 19);
 }

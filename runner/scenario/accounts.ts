@@ -4,8 +4,8 @@
  * each iteration its sender. The picker is a pure function of the iteration number, so a run's
  * per-account split is reproducible and exact over every cycle.
  */
-import { readFile } from 'node:fs/promises';
 import { RunnerError } from '../errors.ts';
+import { readJsonFile } from '../util/json-file.ts';
 import type { ResolvedAccounts } from './resolved.ts';
 
 /** An accounts file that cannot be read or does not have the proxy's shape. */
@@ -29,22 +29,13 @@ export function isEmailAddress(value: string): boolean {
  * shape or an entry without a usable email.
  */
 export async function readAccountsFile(path: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-    throw new AccountsFileError(`cannot read accounts file ${path}: ${reason}`, 'the path is relative to the scenario file');
+  const read = await readJsonFile(path);
+  if (!read.ok) {
+    throw read.stage === 'read'
+      ? new AccountsFileError(`cannot read accounts file ${path}: ${read.reason}`, 'the path is relative to the scenario file')
+      : new AccountsFileError(`${path}${read.location}: not valid JSON: ${read.reason}`, ACCOUNTS_HINT);
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    // V8 quotes the start of the text in its message, newlines included: keep the error one line.
-    const reason = (error as Error).message.replace(/\r?\n/g, '\\n');
-    throw new AccountsFileError(`${path}${jsonErrorLocation(text, (error as Error).message)}: not valid JSON: ${reason}`, ACCOUNTS_HINT);
-  }
+  const data = read.data;
   const entries = Array.isArray(data)
     ? data
     : data !== null && typeof data === 'object' && Array.isArray((data as { accounts?: unknown }).accounts)
@@ -68,24 +59,6 @@ export async function readAccountsFile(path: string): Promise<string[]> {
     }
   });
   return emails;
-}
-
-/** `:line:col` of a JSON.parse error, from the position V8 reports (empty when it gives none). */
-function jsonErrorLocation(text: string, message: string): string {
-  const lineColumn = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn) return `:${lineColumn[1]}:${lineColumn[2]}`;
-  const position = /position (\d+)/.exec(message);
-  if (!position) return '';
-  const offset = Number(position[1]);
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return `:${line}:${offset - lineStart + 1}`;
 }
 
 /** Accounts for a scenario without an accounts file: the one `from` sender. */

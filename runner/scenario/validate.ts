@@ -19,45 +19,9 @@ import { isEmailAddress } from './accounts.ts';
 import { Checker, durationMessage, formatPath, formatProblem, isRecord, quote, type PathSegments, type Problem } from './checks.ts';
 import { findExecutor } from '../executors/index.ts';
 import { scenarioSchemaValidator } from './schema-validator.ts';
+import { suggestName } from '../util/suggest.ts';
 
 export { formatPath, formatProblem, quote, durationMessage, type Problem, type PathSegments } from './checks.ts';
-
-/** Edit distance (insert, delete, substitute, swap of neighbours), case-insensitive. */
-function editDistance(a: string, b: string): number {
-  a = a.toLowerCase();
-  b = b.toLowerCase();
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    rows.push([i]);
-    for (let j = 1; j <= b.length; j++) {
-      if (i === 0) {
-        rows[i]!.push(j);
-        continue;
-      }
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
-      rows[i]!.push(best);
-    }
-  }
-  return rows[a.length]![b.length]!;
-}
-
-/** The candidate closest to `name` when it is close enough to be a typo, else undefined. */
-export function suggestName(name: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = editDistance(name, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  // A third of the length, at least 1 and at most 3 edits: 'rat' → 'rate', 'preAlocatedVus' → 'preAllocatedVUs'.
-  const allowed = Math.min(3, Math.max(1, Math.floor(name.length / 3)));
-  return bestDistance <= allowed ? best : undefined;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Schema (ajv)

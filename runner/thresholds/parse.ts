@@ -36,6 +36,7 @@
 import { InvalidOptionsError, RunnerError } from '../errors.ts';
 import { AGGREGATIONS, BUILT_IN_METRICS, type MetricInfo, type MetricType } from '../metrics/catalogue.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
+import { suggestName } from '../util/suggest.ts';
 
 /** An aggregation a condition reads from a metric; 'p' is a percentile (see `percentile`). */
 export type Aggregation = 'avg' | 'min' | 'max' | 'med' | 'count' | 'rate' | 'value' | 'p';
@@ -342,30 +343,9 @@ function describeAggregation(condition: ParsedCondition): string {
   return condition.aggregation === 'p' ? `p(${condition.percentile})` : condition.aggregation;
 }
 
-/** Edit distance, for "did you mean" on unknown metric names (names are short; O(n·m) is fine). */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
+/** A known metric close to an unknown `name`: metric names are long, so allow more edits (a quarter of the length, at least 2). */
 function closestName(name: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 4)) + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(name, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
+  return suggestName(name, candidates, Math.max(2, Math.floor(name.length / 4)));
 }
 
 function joinOr(words: readonly string[]): string {

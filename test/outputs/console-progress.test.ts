@@ -4,7 +4,8 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConsoleProgress, shouldColor } from '../../runner/outputs/console.ts';
+import { ConsoleProgress } from '../../runner/outputs/console.ts';
+import { shouldColor } from '../../runner/util/color.ts';
 import type { ScenarioProgress } from '../../runner/engine/events.ts';
 import type { TimelinePoint } from '../../runner/metrics/registry.ts';
 import { createTextSink } from '../helpers.ts';

@@ -1,0 +1,148 @@
+// @ts-check
+(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  var COLOR = { offered: '#8c959f', accepted: '#1a7f37', failed: '#cf222e', vus: '#0969da',
+    p50: '#0969da', p95: '#bc4c00', p99: '#cf222e', txn: '#0969da', response: '#8250df', queued: '#bf8700' };
+  var charts = [];
+
+  // Legend values: empty while the cursor is off the chart (the legend then reads as a key).
+  function fixed(value, digits) { return value == null ? '' : Number(value).toFixed(digits); }
+  function ms(value) { return value == null ? '' : Number(value).toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2) + ' ms'; }
+  // The x legend shows the window the cursor snapped to (its data point), not the cursor's raw position.
+  function seconds(u, v, si, idx) {
+    var t = idx == null ? v : u.data[0][idx];
+    return t == null ? '' : 't = ' + (Number.isInteger(t) ? t : Number(t).toFixed(1)) + ' s';
+  }
+  var NO_POINTS = { show: false };
+  // Tick steps for counts (VUs): whole numbers only.
+  var WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+  // Percentile position x = log10(1 / (1 - p/100)): 0 → 0%, 1 → 90%, 2 → 99%, 3 → 99.9% …
+  function percentileAt(x) { return 100 * (1 - Math.pow(10, -x)); }
+  function percentileLabel(x, digits) {
+    var text = percentileAt(x).toFixed(Math.max(0, Math.min(4, digits)));
+    return text.indexOf('.') >= 0 ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+  }
+  function zeroBased(u, min, max) { return [0, max > 0 ? max * 1.08 : 1]; }
+  function axis(label, extra) {
+    var base = { label: label, stroke: '#59636e', font: '12px system-ui, sans-serif', labelFont: '600 12px system-ui, sans-serif',
+      grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#d0d7de', width: 1 } };
+    for (var key in extra || {}) base[key] = extra[key];
+    return base;
+  }
+  function widthOf(el) { return Math.max(280, Math.floor(el.getBoundingClientRect().width)); }
+
+  // What tests and tools can read: each chart's canvas size and series lengths, ready once all drew.
+  function publish() {
+    window.__runnerReport = {
+      ready: charts.every(function (c) { return c.drawn; }),
+      charts: charts.map(function (c) {
+        var canvas = c.el.querySelector('canvas');
+        return { id: c.id, title: c.title, width: canvas ? canvas.width : 0, height: canvas ? canvas.height : 0, series: c.series };
+      }),
+    };
+  }
+
+  function mount(id, title, options, columns) {
+    var el = document.getElementById(id);
+    if (!el) return;
+    var hasData = columns[0].length > 0 && columns.slice(1).some(function (c) { return c.some(function (v) { return v != null; }); });
+    if (!hasData) {
+      el.innerHTML = '<p class="empty">No data for this chart (nothing was measured).</p>';
+      return;
+    }
+    var chart = { id: id, title: title, el: el, drawn: false, plot: null,
+      series: options.series.slice(1).map(function (s, i) {
+        return { label: s.label, length: columns[i + 1].length, points: columns[i + 1].filter(function (v) { return v != null; }).length };
+      }) };
+    charts.push(chart);
+    options.width = widthOf(el);
+    options.height = 280;
+    options.hooks = { draw: [function () { chart.drawn = true; publish(); }] };
+    chart.plot = new uPlot(options, columns, el);
+  }
+
+  var tl = data.timeline;
+  var sync = { key: 'timeline' };
+  var throughputSeries = [
+    { label: 'time', value: seconds },
+    { label: 'started/s (offered)', stroke: COLOR.offered, width: 1.5, dash: [5, 4], points: NO_POINTS, value: function (u, v) { return fixed(v, 1); } },
+    { label: 'accepted/s', stroke: COLOR.accepted, fill: 'rgba(26,127,55,0.08)', width: 2, points: NO_POINTS, value: function (u, v) { return fixed(v, 1); } },
+    { label: 'failed/s', stroke: COLOR.failed, width: 2, points: NO_POINTS, value: function (u, v) { return fixed(v, 1); } },
+    { label: 'active VUs', stroke: 'rgba(9,105,218,0.55)', width: 1, scale: 'vus', points: NO_POINTS, paths: uPlot.paths.stepped({ align: 1 }), value: function (u, v) { return fixed(v, 0); } },
+  ];
+  var throughputColumns = [tl.t, tl.startedPerSecond, tl.acceptedPerSecond, tl.failedPerSecond, tl.vus];
+  // Arrivals waiting for a free VU: drawn only when some waited (never in closed models).
+  var hasQueue = (tl.queued || []).some(function (v) { return v > 0; });
+  if (hasQueue) {
+    throughputSeries.push({ label: 'queued arrivals (max)', stroke: COLOR.queued, width: 1.5, scale: 'vus', points: NO_POINTS, paths: uPlot.paths.stepped({ align: 1 }), value: function (u, v) { return fixed(v, 0); } });
+    throughputColumns.push(tl.queued);
+  }
+  mount('chart-throughput', 'Throughput over time', {
+    scales: { x: { time: false }, y: { range: zeroBased }, vus: { range: zeroBased } },
+    cursor: { sync: sync },
+    series: throughputSeries,
+    axes: [axis('time since start (s)'), axis('messages / second'), axis(hasQueue ? 'active VUs, queued arrivals' : 'active VUs', { scale: 'vus', side: 1, grid: { show: false }, incrs: WHOLE_STEPS })],
+  }, throughputColumns);
+
+  mount('chart-latency', 'Latency over time', {
+    scales: { x: { time: false }, y: { range: zeroBased } },
+    cursor: { sync: sync },
+    series: [
+      { label: 'time', value: seconds },
+      { label: 'p50', stroke: COLOR.p50, width: 2, points: NO_POINTS, value: function (u, v) { return ms(v); } },
+      { label: 'p95', stroke: COLOR.p95, width: 2, points: NO_POINTS, value: function (u, v) { return ms(v); } },
+      { label: 'p99', stroke: COLOR.p99, width: 1.5, points: NO_POINTS, value: function (u, v) { return ms(v); } },
+    ],
+    axes: [axis('time since start (s)'), axis('transaction latency (ms)')],
+  }, [tl.t, tl.p50Ms, tl.p95Ms, tl.p99Ms]);
+
+  var sp = data.spectrum;
+  var decades = [];
+  for (var d = 0; d <= Math.floor(sp.xMax + 1e-9); d++) decades.push(d);
+  mount('chart-spectrum', 'Latency distribution', {
+    scales: { x: { time: false, range: [0, sp.xMax] }, y: { range: zeroBased } },
+    series: [{ label: 'percentile', value: function (u, v, si, idx) {
+      var x = idx == null ? v : u.data[0][idx];
+      return x == null ? '' : 'p(' + percentileLabel(x, Math.ceil(x + 1e-9) - 1) + ')';
+    } }]
+      .concat(sp.series.map(function (s) {
+        return { label: s.label, stroke: COLOR[s.key] || COLOR.txn, width: 2, points: NO_POINTS, value: function (u, v) { return ms(v); } };
+      })),
+    axes: [
+      axis('percentile (log scale: each step is ten times rarer)', {
+        splits: function () { return decades; },
+        values: function (u, splits) { return splits.map(function (x) { return percentileLabel(x, x - 2) + '%'; }); },
+      }),
+      axis('latency (ms)'),
+    ],
+  }, [sp.x].concat(sp.series.map(function (s) { return s.valuesMs; })));
+
+  var ph = data.phases;
+  var indices = ph.names.map(function (n, i) { return i; });
+  mount('chart-phases', 'Per-phase latency', {
+    scales: { x: { time: false, range: [-0.6, Math.max(0.6, ph.names.length - 0.4)] }, y: { range: zeroBased } },
+    cursor: { points: { show: false } },
+    series: [
+      { label: 'phase', value: function (u, v) { return v == null ? '' : (ph.names[v] || ''); } },
+      { label: 'p50', stroke: COLOR.p50, fill: 'rgba(9,105,218,0.75)', points: { show: false },
+        paths: uPlot.paths.bars({ size: [0.4, 44], align: -1 }), value: function (u, v) { return ms(v); } },
+      { label: 'p95', stroke: COLOR.p95, fill: 'rgba(188,76,0,0.75)', points: { show: false },
+        paths: uPlot.paths.bars({ size: [0.4, 44], align: 1 }), value: function (u, v) { return ms(v); } },
+    ],
+    axes: [
+      axis('SMTP phase', { font: '11px system-ui, sans-serif', splits: function () { return indices; }, values: function (u, splits) { return splits.map(function (i) { return ph.names[i] || ''; }); }, grid: { show: false } }),
+      axis('latency (ms)'),
+    ],
+  }, [indices, ph.p50Ms, ph.p95Ms]);
+
+  var resizeTimer = 0;
+  window.addEventListener('resize', function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () {
+      charts.forEach(function (c) { c.plot.setSize({ width: widthOf(c.el), height: 280 }); });
+    }, 100);
+  });
+
+  publish();
+})();
