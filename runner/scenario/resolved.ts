@@ -2,8 +2,8 @@
  * The normalized form of a scenario file after defaults, CLI overrides and validation: what
  * the engine runs. Durations are milliseconds, recipients arrays, every field present.
  */
-import type { Phase } from '../smtp/phases.ts';
-import type { AuthMechanism, ExecutorName, ScenarioFileOptions, ThresholdSpec, TlsMode } from './types.ts';
+import type { ResolvedSmtp } from '../smtp/settings.ts';
+import type { ExecutorName, ScenarioFileOptions, ThresholdSpec } from './types.ts';
 import type { IterationContext } from '../smtp/api.ts';
 
 export interface ResolvedTarget {
@@ -12,31 +12,8 @@ export interface ResolvedTarget {
   adminUrl: string;
 }
 
-export interface ResolvedSmtp {
-  from: string;
-  to: string[];
-  auth: AuthMechanism;
-  password: string;
-  // The TLS and token fields are optional so that sessions built by hand (the check command,
-  // tests) stay plain-text sessions without naming them; the resolver always sets them.
-  /** XOAUTH2 bearer token; absent or '' when not given. */
-  token?: string;
-  /** @default 'none' */
-  tls?: TlsMode;
-  /** Verify the server certificate (false with insecureSkipTlsVerify). @default true */
-  isTlsVerified?: boolean;
-  /** SNI and certificate name; undefined → the target host. */
-  tlsServername?: string | undefined;
-  /** Extra trusted CA certificates (PEM text read from smtp.tlsCa), or undefined. */
-  tlsCa?: string | undefined;
-  ehloName: string;
-  messageSize: number;
-  messagesPerConnection: number;
-  /** RSET before every further message on a connection (false: only after a failed one). @default true */
-  rsetBetweenMessages?: boolean;
-  /** Reply timeout per phase, milliseconds. */
-  timeoutsMs: Record<Phase, number>;
-}
+/** The SMTP settings a session uses; defined by the smtp layer, which must not import scenario/. */
+export type { ResolvedSmtp } from '../smtp/settings.ts';
 
 /** Senders for a scenario: one entry per account, with its weight (1 for round robin). */
 export interface ResolvedAccounts {

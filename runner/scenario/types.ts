@@ -4,9 +4,11 @@
  * Every option documents its unit and default; defaults live in one place (defaults.ts).
  */
 import type { Phase } from '../smtp/phases.ts';
-import type { Summary } from '../outputs/summary.ts';
+import type { AuthMechanism, TlsMode } from '../smtp/settings.ts';
+import type { Summary } from '../outputs/summary-types.ts';
 
-export type { Summary } from '../outputs/summary.ts';
+export type { Summary } from '../outputs/summary-types.ts';
+export type { AuthMechanism, TlsMode } from '../smtp/settings.ts';
 
 /** A duration: `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1h30m'`, or a number of milliseconds. */
 export type Duration = string | number;
@@ -20,12 +22,6 @@ export interface TargetOptions {
   /** Base URL of the proxy's admin HTTP API, used by preflight checks. @default 'http://127.0.0.1:9090' */
   adminUrl?: string;
 }
-
-/** AUTH mechanisms runner speaks, or 'none'. */
-export type AuthMechanism = 'plain' | 'login' | 'xoauth2' | 'none';
-
-/** How the SMTP connection is secured. */
-export type TlsMode = 'none' | 'starttls' | 'implicit';
 
 /** How each message is sent. */
 export interface SmtpOptions {
