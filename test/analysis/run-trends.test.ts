@@ -97,7 +97,6 @@ const trends = suite('run trends: latency creep over several seeds, on synthetic
 trends(`a flat log-normal delay: at most one of ${SEEDS.length} seeds is called latency creep; the gate passes the others`, () => {
   const runs = judgeSeeds();
   const report = runs.map(describe).join('\n');
-  if (process.env.SHOW_TRENDS) console.log(report);
   // α = 0.01, two-sided; creep is the rising half: ≈ 0.5% per seed when the test holds its level,
   // so ≈ 0.04 false alarms expected over 8 seeds, and two or more with probability ≈ 0.07% (≈ 0.3%
   // were the level twice nominal, which the autocorrelation correction may allow at ~12 windows).
@@ -116,7 +115,6 @@ trends(`the same delay plus one growing linearly by 150 ms over the run: latency
   // The fake proxy's { ramp: { fromMs: 0, toMs: 150, overMs: DURATION_MS } } on the rcpt phase
   const runs = judgeSeeds((atMs) => 150 * Math.min(1, atMs / DURATION_MS));
   const report = runs.map(describe).join('\n');
-  if (process.env.SHOW_TRENDS) console.log(report);
   for (const run of runs) {
     // p95 ≈ 82 → ≈ 230 ms
     assert.is(run.latency.verdict, 'creep', `seed ${run.seed} missed the creep:\n${report}`);
