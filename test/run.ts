@@ -7,7 +7,7 @@
  *   processes run them all in seconds.
  * - real-time: end-to-end runs, fake servers, child processes, real timers. Each file runs in its
  *   own uvu process, up to TEST_WORKERS at once (default: the core count), the longest first (the
- *   times of the last run are kept in node_modules/.cache), so the slowest file starts at once
+ *   times of the last run are kept in the temp folder), so the slowest file starts at once
  *   instead of last.
  *
  * Usage: node --import tsx test/run.ts [--unit] [path regex]   e.g. test/run.ts 'smtp/'
@@ -17,14 +17,15 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TEST_DIR = join(ROOT, 'test');
 const UVU_BIN = join(ROOT, 'node_modules', 'uvu', 'bin.js');
-const TIMES_FILE = join(ROOT, 'node_modules', '.cache', 'runner-test-times.json');
+/** Each real-time file's wall time in the last run, per checkout (outside the tree: node_modules may be shared). */
+const TIMES_FILE = join(tmpdir(), 'runner-test-times', `${ROOT.replace(/[^A-Za-z0-9]+/g, '_')}.json`);
 
 /**
  * What makes a file real-time: it starts servers or processes, sends over sockets, or sets
