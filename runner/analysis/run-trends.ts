@@ -5,7 +5,7 @@
  * grow at most 20% per hour).
  */
 import type { TimelinePoint } from '../metrics/registry.ts';
-import type { WatchReport } from '../watch/watcher.ts';
+import type { WatchReport } from '../watch/watch-report.ts';
 import { isOpenModelExecutor } from '../executors/index.ts';
 import type { AggregateValues } from '../metrics/registry.ts';
 import { detectTrends, fitTrend, steadyWindows, type LoadMeasure, type TrendVerdict } from './trend-detect.ts';

@@ -10,7 +10,7 @@ import type { ResolvedOptions } from '../scenario/resolved.ts';
 import type { Series, ErrorCount } from '../metrics/series.ts';
 import type { TrendSink } from '../metrics/trend.ts';
 import { customValues, type CustomMetric } from '../metrics/registry.ts';
-import type { WatchReport } from '../watch/watcher.ts';
+import type { WatchReport } from '../watch/watch-report.ts';
 import type { RunTrends } from '../analysis/run-trends.ts';
 import { customMetricFigures, summarise, type RunAggregates } from '../results/summarise.ts';
 import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, Summary, ThresholdOutcome } from '../results/types.ts';

@@ -3,6 +3,7 @@
  * config), as the user writes them. A leaf: the executor modules build their configs on these,
  * and types.ts re-exports them with the rest of the public API.
  */
+import type { AuthMechanism, TlsMode } from '../smtp/settings.ts';
 import type { Phase } from '../smtp/phases.ts';
 
 /** A duration: `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1h30m'`, or a number of milliseconds. */
@@ -18,11 +19,8 @@ export interface TargetOptions {
   adminUrl?: string;
 }
 
-/** AUTH mechanisms runner speaks, or 'none'. */
-export type AuthMechanism = 'plain' | 'login' | 'xoauth2' | 'none';
-
-/** How the SMTP connection is secured. */
-export type TlsMode = 'none' | 'starttls' | 'implicit';
+// The smtp layer owns these (smtp/ imports nothing from scenario/); named here for scenario files.
+export type { AuthMechanism, TlsMode } from '../smtp/settings.ts';
 
 /** How each message is sent. */
 export interface SmtpOptions {

@@ -9,7 +9,7 @@
  *   a refused token gets 334 with a base64 JSON error, which the client answers with an empty
  *   line, and then the 535 (so the failure is the 535, with the JSON's status in its text).
  */
-import type { AuthMechanism } from '../scenario/types.ts';
+import type { AuthMechanism } from './settings.ts';
 
 /** An AUTH mechanism runner speaks (not 'none'). */
 export type SaslMechanism = Exclude<AuthMechanism, 'none'>;

@@ -38,7 +38,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { isIP, Socket, type ConnectOpts, type SocketConstructorOpts } from 'node:net';
 import { SmtpStepError, type Failure, type Reply, type SendOptions, type SmtpSteps } from './api.ts';
 import { PHASES, PHASE_INDEX } from './phases.ts';
-import type { ResolvedSmtp } from '../scenario/resolved.ts';
+import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
 import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA } from './message.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';

@@ -11,8 +11,7 @@ import { createRequire } from 'node:module';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { isIP, type Socket } from 'node:net';
 import type { Failure } from './api.ts';
-import type { ResolvedSmtp } from '../scenario/resolved.ts';
-import type { TlsMode } from '../scenario/types.ts';
+import type { ResolvedSmtp, TlsMode } from './settings.ts';
 
 // node:tls loads on the first handshake: plain-text runs skip its ~4 ms of start-up.
 const require = createRequire(import.meta.url);

@@ -5,22 +5,12 @@
  * process listening on the target port is found by itself.
  */
 import type { EngineListener } from '../engine/events.ts';
+import type { WatchReport, WatchSample } from './watch-report.ts';
 import { findListeningPid, readProcessName, readProcessSample, type ProcessSample } from './proc.ts';
 import { BoundedSeries } from '../metrics/bounded-series.ts';
 import { DEFAULT_TIMELINE_MAX_POINTS } from '../metrics/timeline.ts';
 
-/**
- * One second of the watched process, aligned with the timeline's `t` (or 2, 4, … seconds once a
- * long run folds its samples, as the timeline does).
- */
-export interface WatchSample {
-  /** Seconds since the load started (the timeline's t), at the end of the window. */
-  t: number;
-  /** CPU used in the window, % of one core (200 = two cores busy). */
-  cpuPercent: number;
-  /** Resident memory at the end of the window. */
-  rssBytes: number;
-}
+export type { WatchReport, WatchSample } from './watch-report.ts';
 
 /** A sample as held during the run: with the seconds behind its cpuPercent, so folding stays exact. */
 interface HeldSample extends WatchSample {
@@ -43,22 +33,6 @@ function mergeSamples(earlier: HeldSample, later: HeldSample): HeldSample {
 
 function roundCpu(percent: number): number {
   return Math.round(percent * 10) / 10;
-}
-
-/** What the results file and the summary say about the watched process. */
-export interface WatchReport {
-  pid: number;
-  name: string | null;
-  /** How the pid was chosen. */
-  source: 'flag' | 'listening-port';
-  samples: WatchSample[];
-  cpuPercentAvg: number | null;
-  cpuPercentMax: number | null;
-  rssBytesFirst: number | null;
-  rssBytesLast: number | null;
-  rssBytesMax: number | null;
-  /** Whether the process was gone before the run ended. */
-  exited: boolean;
 }
 
 /** Hosts that mean "this machine": only then can a listening process be looked up. */

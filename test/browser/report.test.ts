@@ -4,19 +4,19 @@
  * that the charts drew (canvases sized, series filled, pixels painted), that the console stayed
  * clean, and that the figures on the page are the results file's. It saves a screenshot.
  *
- * Chromium is installed here when missing (apt-get, as root); only if that fails is the test
- * skipped, saying why. .ci/run installs it before the tests.
+ * Chromium is not installed here: .ci/run installs it. When it is missing the test is skipped,
+ * saying why, except under CI (CI=true), where it fails (test/tools.ts).
  */
 import { expectedHeadline } from '../report-figures.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
+import { IS_CI, missingProgram, missingUnderCi } from '../tools.ts';
 import type { Summary } from '../../runner/results/types.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -24,33 +24,21 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const MESSAGE_DELAY_MS = 15;
 
-/** Makes sure Debian's chromium is there, installing it when we can; returns why not otherwise. */
-function ensureChromium(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined;
-  if (process.getuid?.() !== 0) return `${CHROMIUM} is missing and this user cannot apt-get install it (run: sudo apt-get install -y chromium)`;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '-q', 'chromium'], { env, stdio: 'ignore', timeout: 900_000 });
-  if (install().status !== 0) {
-    spawnSync('apt-get', ['update', '-q'], { env, stdio: 'ignore', timeout: 300_000 });
-    install();
-  }
-  return existsSync(CHROMIUM) ? undefined : `apt-get install -y chromium did not provide ${CHROMIUM}`;
-}
-
 /** What the report publishes for tests (window.__runnerReport). */
 interface PublishedReport {
   ready: boolean;
   charts: { id: string; title: string; width: number; height: number; series: { label: string; length: number; points: number }[] }[];
 }
 
-const missing = ensureChromium();
+const missing = missingProgram(CHROMIUM, 'chromium');
 const browser = suite('html report in headless Chromium');
 
-if (missing) {
+if (missing && !IS_CI) {
   process.stderr.write(`\nSKIPPED browser test of the HTML report: ${missing}\n`);
   browser.skip(`opens the report (skipped: ${missing})`, () => {});
 } else {
   browser('a real run\'s report opens offline: charts drawn, console clean, the results file\'s figures, a screenshot', async () => {
+    if (missing) assert.unreachable(missingUnderCi(missing));
     const temp = createTempDir();
     const profile = mkdtempSync(join(tmpdir(), 'runner-chromium-'));
     let context: BrowserContext | undefined;

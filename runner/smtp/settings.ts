@@ -1,0 +1,39 @@
+/**
+ * The settings one SMTP session runs with, as the smtp layer's own types: the scenario layer
+ * resolves a scenario file into them (scenario/options.ts) and re-exports them, never the other
+ * way round, so smtp/ imports nothing from scenario/.
+ */
+import type { Phase } from './phases.ts';
+
+/** AUTH mechanisms runner speaks, or 'none'. */
+export type AuthMechanism = 'plain' | 'login' | 'xoauth2' | 'none';
+
+/** How the SMTP connection is secured. */
+export type TlsMode = 'none' | 'starttls' | 'implicit';
+
+/** The resolved SMTP settings of a session: every field the scenario layer fills in. */
+export interface ResolvedSmtp {
+  from: string;
+  to: string[];
+  auth: AuthMechanism;
+  password: string;
+  // The TLS and token fields are optional so that sessions built by hand (the check command,
+  // tests) stay plain-text sessions without naming them; the resolver always sets them.
+  /** XOAUTH2 bearer token; absent or '' when not given. */
+  token?: string;
+  /** @default 'none' */
+  tls?: TlsMode;
+  /** Verify the server certificate (false with insecureSkipTlsVerify). @default true */
+  isTlsVerified?: boolean;
+  /** SNI and certificate name; undefined → the target host. */
+  tlsServername?: string | undefined;
+  /** Extra trusted CA certificates (PEM text read from smtp.tlsCa), or undefined. */
+  tlsCa?: string | undefined;
+  ehloName: string;
+  messageSize: number;
+  messagesPerConnection: number;
+  /** RSET before every further message on a connection (false: only after a failed one). @default true */
+  rsetBetweenMessages?: boolean;
+  /** Reply timeout per phase, milliseconds. */
+  timeoutsMs: Record<Phase, number>;
+}

@@ -1,0 +1,60 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeCycles, findCyclicGroups, readImportGraph, shortestCycle, type ImportGraph } from './import-cycles.ts';
+
+const cycles = suite('import cycles');
+
+cycles('the project has none, type-only imports included', () => {
+  const graph = readImportGraph();
+  assert.ok(graph.size > 100, `read ${graph.size} files: the walk missed the tree`);
+  const groups = findCyclicGroups(graph);
+  // The message is the cycle itself, so a failure says which import to move.
+  assert.ok(groups.length === 0, `\n${describeCycles(graph, groups)}\n(npm run check:cycles prints the same)`);
+});
+
+cycles('smtp/ imports nothing from scenario/ (the scenario layer builds on smtp, not the reverse)', () => {
+  const graph = readImportGraph();
+  const offending = [...graph].flatMap(([file, targets]) =>
+    file.startsWith('runner/smtp/') ? targets.filter((t) => t.startsWith('runner/scenario/')).map((t) => `${file} → ${t}`) : [],
+  );
+  assert.equal(offending, []);
+});
+
+const GRAPH_CASES: Array<{ name: string; edges: Record<string, string[]>; cycle: string[] | null }> = [
+  { name: 'a chain has none', edges: { a: ['b'], b: ['c'], c: [] }, cycle: null },
+  { name: 'a diamond has none', edges: { a: ['b', 'c'], b: ['d'], c: ['d'], d: [] }, cycle: null },
+  { name: 'a file importing itself', edges: { a: ['a'] }, cycle: ['a', 'a'] },
+  { name: 'two files', edges: { a: ['b'], b: ['a'] }, cycle: ['a', 'b', 'a'] },
+  { name: 'the shortest path of a circle with a chord', edges: { a: ['b'], b: ['c', 'a2'], c: ['d'], d: ['a'], a2: ['a'] }, cycle: ['a', 'b', 'a2', 'a'] },
+  { name: 'a cycle far from the first file', edges: { a: ['b'], b: ['c'], c: ['d'], d: ['c'] }, cycle: ['c', 'd', 'c'] },
+];
+
+for (const { name, edges, cycle } of GRAPH_CASES) {
+  cycles(`finder: ${name}`, () => {
+    const graph: ImportGraph = new Map(Object.entries(edges));
+    const groups = findCyclicGroups(graph);
+    assert.equal(groups.length, cycle ? 1 : 0);
+    if (cycle) assert.equal(shortestCycle(graph, groups[0]!), cycle);
+  });
+}
+
+cycles('every import form counts: import type, export from, import() in a type', () => {
+  const root = mkdtempSync(join(tmpdir(), 'runner-cycles-'));
+  try {
+    mkdirSync(join(root, 'runner'));
+    writeFileSync(join(root, 'runner', 'a.ts'), "import type { B } from './b.ts';\nexport type A = B;\n");
+    writeFileSync(join(root, 'runner', 'b.ts'), "export type { C as B } from './c.ts';\n");
+    writeFileSync(join(root, 'runner', 'c.ts'), "export type C = import('./a.ts').A | string;\n");
+    const graph = readImportGraph(root, ['runner']);
+    const groups = findCyclicGroups(graph);
+    assert.equal(groups, [['runner/a.ts', 'runner/b.ts', 'runner/c.ts']]);
+    assert.match(describeCycles(graph, groups), 'runner/a.ts → runner/b.ts → runner/c.ts → runner/a.ts');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+cycles.run();
