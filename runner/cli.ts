@@ -8,6 +8,7 @@ import { ExitCode, RunnerError } from './errors.ts';
 import { EXIT_CODES_HELP } from './commands/exit-codes.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerFixtureCommand } from './commands/fixture.ts';
+import { registerSinkCommand } from './commands/sink.ts';
 import { registerCompareCommand } from './commands/compare.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerMergeCommand } from './commands/merge.ts';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
 
   registerRunCommand(program);
   registerFixtureCommand(program);
+  registerSinkCommand(program);
   registerCompareCommand(program);
   registerReportCommand(program);
   registerMergeCommand(program);

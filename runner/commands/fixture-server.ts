@@ -3,7 +3,9 @@
  * without a real proxy and for `runner run --with-fixture` (which starts it on free ports and
  * reads the `--json` ready line).
  */
-import { startFakeProxy, parseDelayFlag, parseFailureFlag, parseStallFlag, type FakeProxyOptions } from '../../fixtures/fake-proxy.ts';
+import { readFileSync } from 'node:fs';
+import { InvalidOptionsError } from '../errors.ts';
+import { startFakeProxy, parseDelayFlag, parseFailureFlag, parseStallFlag, type FakeProxyOptions, type RelayOptions } from '../../fixtures/fake-proxy.ts';
 
 /** What commander parses for `runner fixture` (commands/fixture.ts declares the flags). */
 export interface FixtureFlags {
@@ -21,7 +23,34 @@ export interface FixtureFlags {
   seed?: number;
   stall?: string[];
   tls: 'none' | 'starttls' | 'implicit';
+  relayTo?: string;
+  relayTls: 'none' | 'starttls' | 'implicit';
+  relayCa?: string;
+  relayMode: 'after-250' | 'before-250';
+  relayTokenUrl?: string;
   json?: boolean;
+}
+
+const RELAY_HINT = 'e.g. --relay-to 127.0.0.1:2587 --relay-ca /tmp/runner-tls-…/cert.pem (runner sink prints its port and CA file)';
+
+/** The relay options of the flags, or undefined without --relay-to; mistakes as InvalidOptionsError. */
+export function relayOptionsFromFlags(flags: FixtureFlags): RelayOptions | undefined {
+  const relayOnly = (['relayCa', 'relayTokenUrl'] as const).filter((key) => flags[key] !== undefined);
+  if (flags.relayTo === undefined) {
+    if (relayOnly.length > 0) throw new InvalidOptionsError([`--${relayOnly[0] === 'relayCa' ? 'relay-ca' : 'relay-token-url'} needs --relay-to`], RELAY_HINT);
+    return undefined;
+  }
+  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(flags.relayTo.trim());
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65_535) throw new InvalidOptionsError([`--relay-to ${flags.relayTo}: expected HOST:PORT`], RELAY_HINT);
+  let ca: string | undefined;
+  if (flags.relayCa !== undefined) {
+    try {
+      ca = readFileSync(flags.relayCa, 'utf8');
+    } catch (error) {
+      throw new InvalidOptionsError([`--relay-ca ${flags.relayCa}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`], RELAY_HINT);
+    }
+  }
+  return { host: match[1]!, port: Number(match[2]), tls: flags.relayTls, ca, mode: flags.relayMode, tokenUrl: flags.relayTokenUrl };
 }
 
 /** Starts the fake proxy from CLI flags and keeps it running until SIGINT/SIGTERM. */
@@ -41,6 +70,10 @@ export async function runFixtureCommand(flags: FixtureFlags): Promise<void> {
     seed: flags.seed,
     stalls: (flags.stall ?? []).map((spec) => parseStallFlag(spec)),
     tls: flags.tls,
+    relay: relayOptionsFromFlags(flags),
+    // The real proxy logs a relay failure and drops the message; so does this one, on stderr
+    onRelayFailure: (event) =>
+      process.stderr.write(`relay failed for ${event.account} at ${event.phase}: ${event.code ?? ''} ${event.text}${event.isDropped ? ' (message dropped)' : ' (passed back)'}\n`),
   };
   const proxy = await startFakeProxy(options);
   if (flags.json) {
@@ -50,6 +83,7 @@ export async function runFixtureCommand(flags: FixtureFlags): Promise<void> {
       `fake XOAUTH2 proxy: SMTP on ${proxy.host}:${proxy.port}, admin on http://${proxy.host}:${proxy.adminPort}` +
         ` (GET /health, /admin/accounts, /__stats)` +
         (proxy.caFile === undefined ? '' : `; TLS: ${flags.tls}, self-signed certificate: trust it with --tls-ca ${proxy.caFile}`) +
+        (options.relay === undefined ? '' : `; relaying to ${options.relay.host}:${options.relay.port} (${options.relay.tls}, ${options.relay.mode})`) +
         '; Ctrl+C to stop\n',
     );
   }

@@ -22,6 +22,11 @@ export function registerFixtureCommand(program: Command): void {
     .option('--seed <n>', 'seed for delays and failures', integer(0, '--seed'))
     .option('--stall <atMs+durationMs>', 'hold every SMTP reply back from atMs after the start for durationMs, e.g. 3000+2000; repeatable', collect)
     .addOption(new Option('--tls <mode>', 'TLS with a self-signed certificate made at startup (openssl): starttls (offered after EHLO) or implicit (port 465 style); default none, STARTTLS hidden like the real proxy').choices([...TLS_MODES]).default('none'))
+    .option('--relay-to <host:port>', 'relay every accepted message to this upstream (a provider, or runner sink) with the account\'s credentials, as the real proxy does')
+    .addOption(new Option('--relay-tls <mode>', 'with --relay-to: TLS to the upstream').choices([...TLS_MODES]).default('starttls'))
+    .option('--relay-ca <file>', 'with --relay-to: extra CA (PEM) to trust for the upstream and its token endpoint, e.g. the CA file runner sink prints')
+    .addOption(new Option('--relay-mode <mode>', 'with --relay-to: after-250 (the real proxy: 250 first, relay in the background, refused messages dropped) or before-250 (answer only after the upstream; its refusal passed back)').choices(['after-250', 'before-250']).default('after-250'))
+    .option('--relay-token-url <url>', 'with --relay-to: OAuth2 token URL for accounts without oauth_token_url (e.g. the sink\'s https://127.0.0.1:PORT/token); accounts with neither log in upstream with PLAIN')
     .option('--json', 'print one JSON line {port, adminPort} when ready (for scripts)')
     .action(async (flags: FixtureFlags) => {
       // smtp-server loads only for this command, not with every `runner run`.
