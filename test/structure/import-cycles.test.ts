@@ -23,6 +23,15 @@ cycles('smtp/ imports nothing from scenario/ (the scenario layer builds on smtp,
   assert.equal(offending, []);
 });
 
+cycles('only cli.ts and commands/ import commands/ (commands declare flags and call down; nothing calls up)', () => {
+  const graph = readImportGraph();
+  const isCommandLayer = (file: string) => file === 'runner/cli.ts' || file.startsWith('runner/commands/');
+  const offending = [...graph].flatMap(([file, targets]) =>
+    isCommandLayer(file) || !file.startsWith('runner/') ? [] : targets.filter((t) => t.startsWith('runner/commands/')).map((t) => `${file} → ${t}`),
+  );
+  assert.equal(offending, []);
+});
+
 const GRAPH_CASES: Array<{ name: string; edges: Record<string, string[]>; cycle: string[] | null }> = [
   { name: 'a chain has none', edges: { a: ['b'], b: ['c'], c: [] }, cycle: null },
   { name: 'a diamond has none', edges: { a: ['b', 'c'], b: ['d'], c: ['d'], d: [] }, cycle: null },
