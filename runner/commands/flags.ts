@@ -4,8 +4,8 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { parseDurationMs } from '../scenario/duration.ts';
-import type { AuthMechanism } from '../scenario/types.ts';
 import { RunnerError } from '../errors.ts';
+import { AUTH_MECHANISMS } from '../smtp/settings.ts';
 import { TLS_MODES } from '../smtp/tls.ts';
 
 /** Parser for a whole number ≥ `min`; `what` names the flag in the message. */
@@ -71,12 +71,8 @@ export function keyValues(pairs: string[] | undefined, flag: string): Record<str
   return result;
 }
 
-
-/** What --auth takes ('none': no AUTH, like --no-auth). */
-export const AUTH_MECHANISMS: readonly AuthMechanism[] = ['plain', 'login', 'xoauth2', 'none'];
-
-/** What --tls takes (defined with the TLS code). */
-export { TLS_MODES };
+/** What --auth and --tls take (defined with the SMTP code). */
+export { AUTH_MECHANISMS, TLS_MODES };
 
 /** Parser for one of `choices`; `flag` names the flag in the message, which lists the choices. */
 export function choice<T extends string>(choices: readonly T[], flag: string) {
