@@ -91,6 +91,13 @@ export function loadList(flag: string, isWhole: boolean) {
   };
 }
 
+/** Parser for a significance level (--alpha): a number strictly between 0 and 1. */
+export function probability(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !(number > 0 && number < 1)) throw new InvalidArgumentError(`--alpha must be between 0 and 1 (e.g. 0.05), got '${value}'`);
+  return number;
+}
+
 /** Parser for a percentage: '10%' or '10' → 0.1 (a fraction > 0). */
 export function percent(value: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(value);

@@ -11,7 +11,7 @@ import { TrendSink } from '../../runner/metrics/trend.ts';
 import { mergeAdjacentWindows } from '../../runner/metrics/timeline.ts';
 import { mergeResults } from '../../runner/analysis/merge.ts';
 import { parseResultsText, readResultsFiles, ResultsFileError, validateSummary } from '../../runner/results/read.ts';
-import { runMergeCommand } from '../../runner/commands/merge.ts';
+import { runMergeCommand } from '../../runner/analysis/merge-command.ts';
 import { createTempDir, createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
 import { GUIDE_LEGACY_FILE, loadSynthetic, steadySamples, summaryFromSamples, type TimedSample } from './summaries.ts';
 import { clearCustomMetrics, Counter, customMetrics, Gauge, Rate, Trend } from '../../runner/metrics/custom.ts';

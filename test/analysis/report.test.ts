@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildReport, formatReport } from '../../runner/analysis/report.ts';
 import { parseResultsText, ResultsFileError } from '../../runner/results/read.ts';
-import { runReportCommand } from '../../runner/commands/report.ts';
+import { runReportCommand } from '../../runner/analysis/report-command.ts';
 import { createTempDir, createTextSink } from '../helpers.ts';
 import { GUIDE_LEGACY_FILE, loadSynthetic, type TimedSample } from './summaries.ts';
 

@@ -14,7 +14,7 @@ import { upgradeV1, type SummaryV1 } from '../../runner/results/names.ts';
 import { mergeResults } from '../../runner/analysis/merge.ts';
 import { compareRuns, formatComparison } from '../../runner/analysis/compare.ts';
 import { buildReport, formatReport } from '../../runner/analysis/report.ts';
-import { readReportSummary } from '../../runner/commands/report-html.ts';
+import { readReportSummary } from '../../runner/outputs/report-html-command.ts';
 import { buildChartData, renderHtmlReport } from '../../runner/outputs/html-report.ts';
 import { formatSummary } from '../../runner/outputs/console.ts';
 
