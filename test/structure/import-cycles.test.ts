@@ -45,6 +45,21 @@ cycles('each command file only declares flags: it exports one register…Command
   assert.equal(offending, []);
 });
 
+/** The leaf layer's helpers (runner/util/): defined there once, imported everywhere else. */
+const LEAF_HELPERS = ['paint', 'shouldColor', 'round', 'formatBytes', 'formatLatency', 'formatMs', 'formatTimestamp', 'formatTable', 'editDistance', 'suggestName', 'readJsonFile'];
+
+cycles(`the leaf helpers are written once, in runner/util/ (${LEAF_HELPERS.join(', ')})`, () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const definition = new RegExp(`(?:function|const|let)\\s+(${LEAF_HELPERS.join('|')})\\b`, 'g');
+  const offending: string[] = [];
+  // runner/ and fixtures/ only: tests and bench may compute their expectations on their own
+  const product = [...readImportGraph().keys()].filter((path) => /^(runner|fixtures)\//.test(path) && !path.startsWith('runner/util/'));
+  for (const file of product) {
+    for (const match of readFileSync(join(root, file), 'utf8').matchAll(definition)) offending.push(`${file}: ${match[1]}`);
+  }
+  assert.equal(offending, []);
+});
+
 const GRAPH_CASES: Array<{ name: string; edges: Record<string, string[]>; cycle: string[] | null }> = [
   { name: 'a chain has none', edges: { a: ['b'], b: ['c'], c: [] }, cycle: null },
   { name: 'a diamond has none', edges: { a: ['b', 'c'], b: ['d'], c: ['d'], d: [] }, cycle: null },
