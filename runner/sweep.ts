@@ -29,6 +29,7 @@ import { RESULTS_SCHEMA_VERSION } from './results/version.ts';
 import { assertWritable, writeJsonAtomic } from './outputs/atomic-write.ts';
 import { paint, shouldColor } from './util/color.ts';
 import { formatTable, type Align } from './util/table.ts';
+import { formatMs } from './util/format.ts';
 import { DEFAULT_KNEE_RULE, findKnee, type KneeRule, type KneeVerdict } from './analysis/knee.ts';
 import { ExitCode, OutputError, UsageError } from './errors.ts';
 import { installInterruptHandlers } from './interrupt.ts';
@@ -354,13 +355,9 @@ function describeLoad(options: SweepOptions, load: number): string {
   return options.mode === 'rate' ? `rate ${load}/${formatDurationMs(options.timeUnitMs ?? 1000)}` : `${load} concurrent`;
 }
 
-function formatMs(ms: number | null): string {
-  return ms === null ? '-' : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
-}
-
 function formatStepLine(step: SweepStep): string {
   const dropped = step.dropped_iterations > 0 ? `, ${step.dropped_iterations} dropped` : '';
-  return `${step.msgs_per_second.toFixed(1)} msgs/s, p95 ${formatMs(step.p95_ms)} ms, success ${(step.success_rate * 100).toFixed(1)}%${dropped}`;
+  return `${step.msgs_per_second.toFixed(1)} msgs/s, p95 ${formatMs(step.p95_ms)}, success ${(step.success_rate * 100).toFixed(1)}%${dropped}`;
 }
 
 /** The curve as a table and the knee line, for people. */
@@ -391,7 +388,7 @@ export function formatSweep(report: SweepReport, verdict: KneeVerdict, options: 
     knee === null
       ? `No knee: ${verdict.reason}`
       : `Knee: ${report.mode === 'rate' ? `rate ${knee.load}/${formatDurationMs(report.time_unit_ms ?? 1000)}` : `${knee.load} concurrent`}` +
-        ` — ${knee.msgs_per_second.toFixed(1)} msgs/s, p95 ${formatMs(knee.p95_ms)} ms; ${verdict.reason}`;
+        ` — ${knee.msgs_per_second.toFixed(1)} msgs/s, p95 ${formatMs(knee.p95_ms)}; ${verdict.reason}`;
   lines.push(paint(knee === null ? 'yellow' : 'green', kneeLine, color));
   return lines.join('\n');
 }

@@ -42,8 +42,9 @@ import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
 import { DEFAULT_TIMELINE_MAX_POINTS, windowPercentiles, type TimelinePoint } from '../metrics/timeline.ts';
 import { trendValues } from '../metrics/registry.ts';
 import { compareTagSets, tagSetKey } from '../metrics/custom.ts';
+import { round } from '../util/format.ts';
 import { decodeTrend, ResultsFileError, validateSummary, type LoadedResults } from '../results/read.ts';
-import { customMetricFigures, round, summarise, type GroupAggregate, type RunAggregates } from '../results/summarise.ts';
+import { customMetricFigures, summarise, type GroupAggregate, type RunAggregates } from '../results/summarise.ts';
 import { timelinePoint, watchInMemory, type WatchInMemory } from '../results/names.ts';
 import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, GroupFigures, Summary } from '../results/types.ts';
 

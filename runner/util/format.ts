@@ -30,6 +30,12 @@ export function formatLatency(seconds: number | null): string {
   return `${Math.round(seconds * 1e6)}µs`;
 }
 
+/** Milliseconds at sweep scale: '123 ms', '12.3 ms', '12 ms' (no trailing zero); '-' for none. */
+export function formatMs(ms: number | null): string {
+  if (ms === null) return '-';
+  return ms >= 100 ? `${Math.round(ms)} ms` : `${+ms.toFixed(1)} ms`;
+}
+
 /**
  * An ISO timestamp to the second, e.g. '2025-01-31 14:05:09' (' UTC' appended when `isUtcShown` and
  * the timestamp ends in Z); text that does not start like an ISO timestamp comes back as is.
