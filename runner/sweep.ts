@@ -364,6 +364,8 @@ function formatStepLine(step: SweepStep): string {
 export function formatSweep(report: SweepReport, verdict: KneeVerdict, options: { color?: boolean } = {}): string {
   const color = options.color ?? false;
   const loadHeader = report.mode === 'rate' ? `rate/${formatDurationMs(report.time_unit_ms ?? 1000)}` : 'concurrent';
+  // The headers name the unit; the cells hold the numbers
+  const cell = { isUnitShown: false };
   const rows: string[][] = [[loadHeader, 'msgs/s', 'gain', 'p50 ms', 'p95 ms', 'p99 ms', 'success', 'dropped', '']];
   report.steps.forEach((step, i) => {
     const gain = verdict.steps[i]?.gain;
@@ -371,9 +373,9 @@ export function formatSweep(report: SweepReport, verdict: KneeVerdict, options: 
       String(step.load),
       step.msgs_per_second.toFixed(1),
       gain === null || gain === undefined ? '' : `${gain >= 0 ? '+' : '−'}${Math.abs(gain * 100).toFixed(0)}%`,
-      formatMs(step.p50_ms),
-      formatMs(step.p95_ms),
-      formatMs(step.p99_ms),
+      formatMs(step.p50_ms, cell),
+      formatMs(step.p95_ms, cell),
+      formatMs(step.p99_ms, cell),
       `${(step.success_rate * 100).toFixed(1)}%`,
       String(step.dropped_iterations),
       i === verdict.index ? '◀ knee' : '',

@@ -30,10 +30,14 @@ export function formatLatency(seconds: number | null): string {
   return `${Math.round(seconds * 1e6)}µs`;
 }
 
-/** Milliseconds at sweep scale: '123 ms', '12.3 ms', '12 ms' (no trailing zero); '-' for none. */
-export function formatMs(ms: number | null): string {
+/**
+ * Milliseconds at sweep scale: '123 ms', '12.3 ms', '12 ms' (no trailing zero); '-' for none.
+ * `isUnitShown: false` for a table column whose header names the unit: '123', '12.3'.
+ */
+export function formatMs(ms: number | null, options: { isUnitShown?: boolean } = {}): string {
   if (ms === null) return '-';
-  return ms >= 100 ? `${Math.round(ms)} ms` : `${+ms.toFixed(1)} ms`;
+  const number = ms >= 100 ? String(Math.round(ms)) : String(+ms.toFixed(1));
+  return options.isUnitShown === false ? number : `${number} ms`;
 }
 
 /**

@@ -23,6 +23,7 @@ format('round, formatNumber', () => {
 
 const milliseconds: Array<[number | null, string]> = [[null, '-'], [0.04, '0 ms'], [12, '12 ms'], [12.34, '12.3 ms'], [99.96, '100 ms'], [123.6, '124 ms']];
 for (const [value, text] of milliseconds) format(`formatMs(${value})`, () => assert.is(formatMs(value), text));
+format('formatMs without the unit, for a column whose header names it', () => assert.is(formatMs(12.34, { isUnitShown: false }), '12.3'));
 
 format('formatTimestamp: to the second, UTC named only when asked and the timestamp says Z', () => {
   assert.is(formatTimestamp('2025-01-31T14:05:09.123Z'), '2025-01-31 14:05:09');
