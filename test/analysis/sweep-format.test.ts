@@ -1,7 +1,8 @@
-/** The sweep's text (runner/sweep.ts formatSweep): the curve's table and the knee line people read. */
+/** The sweep's text (runner/sweep.ts formatSweep): the curve's table and the knee line people read; its usage checks. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatSweep, type SweepReport } from '../../runner/sweep.ts';
+import { formatSweep, runSweep, type SweepOptions, type SweepReport } from '../../runner/sweep.ts';
+import { UsageError } from '../../runner/errors.ts';
 import { findKnee } from '../../runner/analysis/knee.ts';
 import type { SweepStep } from '../../runner/results/sweep.ts';
 import type { Summary } from '../../runner/results/types.ts';
@@ -27,3 +28,29 @@ text('the table\'s latency columns hold numbers (their header says ms); the knee
 });
 
 text.run();
+
+const usage = suite('sweep usage checks (before any step)');
+
+const ZERO_CASES: Array<{ name: string; options: Partial<SweepOptions>; message: RegExp }> = [
+  { name: '--step-duration 0s', options: { mode: 'concurrent', loads: [1], stepDurationMs: 0 }, message: /--step-duration: must be more than 0/ },
+  { name: '--time-unit 0s', options: { mode: 'rate', loads: [5], timeUnitMs: 0, stepDurationMs: 1000 }, message: /--time-unit: must be more than 0/ },
+  { name: '--max-p95 0s', options: { mode: 'concurrent', loads: [1], numEmails: 1, rule: { maxP95Ms: 0 } }, message: /--max-p95: must be more than 0/ },
+];
+
+for (const { name, options, message } of ZERO_CASES) {
+  usage(`${name} is a usage error naming the flag, not a scenario option`, async () => {
+    const output: string[] = [];
+    const stdout = { write: (text: string) => output.push(text) } as unknown as NodeJS.WritableStream;
+    try {
+      await runSweep({ overrides: {}, stdout, stderr: stdout, ...options } as SweepOptions);
+      assert.unreachable('accepted');
+    } catch (error) {
+      assert.instance(error, UsageError);
+      assert.match((error as Error).message, message);
+      assert.not.match((error as Error).message, /scenarios\.|Infinity/);
+    }
+    assert.equal(output, [], 'refused before the first step');
+  });
+}
+
+usage.run();
