@@ -303,6 +303,10 @@ function checkSweepOptions(options: SweepOptions): void {
     if (options.mode === 'concurrent' && !Number.isInteger(load)) problems.push(`${flag}: ${load} must be a whole number of VUs`);
     if (i > 0 && !(load > options.loads[i - 1]!)) problems.push(`${flag}: values must increase (${options.loads[i - 1]} then ${load})`);
   });
+  // Zero lengths would reach the step's scenario as derived values (maxVUs: Infinity) or judge every step a failure
+  if (options.stepDurationMs !== undefined && !(options.stepDurationMs > 0)) problems.push(`--step-duration: must be more than 0, e.g. ${formatDurationMs(DEFAULT_STEP_DURATION_MS)}`);
+  if (options.timeUnitMs !== undefined && !(options.timeUnitMs > 0)) problems.push('--time-unit: must be more than 0, e.g. 1s');
+  if (options.rule?.maxP95Ms !== undefined && !(options.rule.maxP95Ms > 0)) problems.push('--max-p95: must be more than 0, e.g. 250ms');
   if (options.numEmails !== undefined && options.stepDurationMs !== undefined) problems.push('--num-emails and --step-duration: give one of them');
   if (options.mode === 'rate' && options.numEmails !== undefined) problems.push('--num-emails works with --concurrent; a rate step runs for --step-duration');
   if (options.mode !== 'rate' && options.timeUnitMs !== undefined) problems.push('--time-unit works with --rate only');
