@@ -58,6 +58,8 @@ const CASES: Case[] = [
   { name: 'a fractional count', args: ['run', '--num-emails', '1.5'], exit: ExitCode.usage, stderr: /whole number, got '1\.5'/ },
   { name: 'a flag without its value', args: ['run', '--num-emails'], exit: ExitCode.usage, stderr: /'--num-emails <n>' argument missing/ },
   { name: 'a zero rate', args: ['run', '--rate', '0'], exit: ExitCode.usage, stderr: /--rate must be a number > 0, got '0'/ },
+  { name: 'a warm-up that is neither a duration nor a count', args: ['run', '--warmup', 'banana', ...NOWHERE], exit: ExitCode.usage, stderr: /--warmup must be a duration \(e\.g\. 30s\) or a whole number of messages, got 'banana'/ },
+  { name: 'a negative warm-up', args: ['run', '--warmup', '-5', ...NOWHERE], exit: ExitCode.usage, stderr: /--warmup must be a duration .* got '-5'/ },
   { name: 'a negative size', args: ['run', '--message-size', '-5'], exit: ExitCode.usage, stderr: /--message-size must be ≥ 0, got -5/ },
   { name: 'a port above 65535', args: ['run', '--port', '70000'], exit: ExitCode.usage, stderr: /port number 1-65535, got '70000'/ },
   { name: 'port 0 to connect to', args: ['run', '--port', '0'], exit: ExitCode.usage, stderr: /port number 1-65535, got '0'/ },
