@@ -90,6 +90,7 @@ const CASES: Case[] = [
   { name: '--to that is not an address', args: ['run', '--to', 'someone at example.com', ...NOWHERE], exit: ExitCode.invalidOptions, stderr: /--to: 'someone at example\.com' is not an email address/ },
   { name: 'a host with a space', args: ['run', '--host', 'smtp example.com', '--no-out'], exit: ExitCode.invalidOptions, stderr: /--host: 'smtp example\.com' is not a host name or IP/ },
   { name: 'a zero timeout', args: ['run', '--timeout', '0s', ...NOWHERE], exit: ExitCode.invalidOptions, stderr: /--timeout: must be > 0/ },
+  { name: '--rate for a run without constant-arrival-rate: the hint is the flags\' help, not the schema', args: ['run', 'scenarios/baseline.ts', '--rate', '5', ...NOWHERE], exit: ExitCode.invalidOptions, stderr: /--rate: applies to constant-arrival-rate scenarios[^\n]*\nhint: [^\n]*--help(?![^\n]*schema)/ },
   { name: '--scenario naming none of the file', args: ['run', 'scenarios/baseline.ts', '--scenario', 'nope', ...NOWHERE], exit: ExitCode.invalidOptions, stderr: /no scenario named 'nope'/ },
   { name: '--watch-pid of no process', args: ['run', '--with-fixture', '--watch-pid', '999999999', '--no-out'], exit: ExitCode.invalidOptions, stderr: /--watch-pid 999999999: no such process/ },
   { name: 'a bad --fixture-delay: the fixture\'s own error, named as typed', args: ['run', '--with-fixture', '--fixture-delay', 'message', '--no-out'], exit: ExitCode.invalidOptions, stderr: /--with-fixture: .*--fixture-delay message: expected <phase>=<spec>/ },
