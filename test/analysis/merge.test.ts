@@ -198,6 +198,15 @@ refusals('runs that did not overlap, or hit different targets, are merged with a
   assert.equal(validateSummary(summary), []);
 });
 
+refusals('a merged file merged again names each target once (its target lists its parts\')', () => {
+  const other = loadSynthetic({ samples: samplesB, timestamp: at(2), target: '10.0.0.1:2525' }, 'other.json');
+  const first = mergeResults([runA(), other]).summary;
+  const again = mergeResults([{ ...runA(), file: 'merged.json', summary: first, target: first.target }, runA()]);
+  assert.is(again.summary.target, '127.0.0.1:2525, 10.0.0.1:2525');
+  const warning = again.warnings.find((w) => w.includes('different targets'));
+  assert.is(warning, 'the files ran against different targets (127.0.0.1:2525, 10.0.0.1:2525): merge is meant for generators loading one target');
+});
+
 refusals('the old tool\'s file cannot be merged exactly: refused', () => {
   try {
     mergeResults([runA(), parseResultsText(GUIDE_LEGACY_FILE, 'old.json')]);

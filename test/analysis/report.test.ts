@@ -69,6 +69,13 @@ figures('the old tool\'s files join in; different targets and loads are pointed 
   assert.match(buildReport([legacy]).notes.join('\n'), 'one run: run the same test several times');
 });
 
+figures('targets are named once each, a merged file\'s parts included', () => {
+  const [r2, r1, r3] = runs();
+  const merged = { ...r3!, target: '127.0.0.1:2525, 10.0.0.1:2525' };
+  const notes = buildReport([r1!, { ...r2!, target: '10.0.0.1:2525' }, merged]).notes;
+  assert.ok(notes.includes('the runs had different targets (127.0.0.1:2525, 10.0.0.1:2525): their spread mixes targets'), notes.join('\n'));
+});
+
 figures.run();
 
 const command = suite('report: the command');
