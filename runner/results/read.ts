@@ -182,15 +182,33 @@ function toVersion2(record: Record<string, unknown>, file: string): Summary {
       'read it with the runner that wrote it, or update runner');
   }
   const validate = version === 1 ? validators().runnerV1 : validators().runner;
+  // validate() narrows `record`; the other version's check below needs it as written
+  const asWritten = record;
   if (!validate(record)) {
     const problems = describeAjvErrors(validate.errors);
+    const isDeclared = 'schema_version' in record;
+    // A file whose fields are the other version's: say so, not the dozens of fields that differ
+    const otherVersion = version === 1 ? RESULTS_SCHEMA_VERSION : 1;
+    if ((otherVersion === 1 ? validators().runnerV1 : validators().runner)(withVersion(asWritten, otherVersion))) {
+      const claim = isDeclared ? `says "schema_version": ${version}` : 'has no schema_version (so format version 1)';
+      throw new ResultsFileError(file, `${file} ${claim}, but its fields are format version ${otherVersion}'s`,
+        otherVersion === 1 ? 'remove its schema_version (version 1 files have none), or re-run the test' : `set "schema_version": ${otherVersion} in it, or re-run the test`);
+    }
     throw new ResultsFileError(
       file,
-      `${file} is not a valid runner results file:\n  - ${problems.join('\n  - ')}`,
+      `${file} is not a valid runner results file of format version ${version}${isDeclared ? '' : ' (it has no schema_version)'}:\n  - ${problems.join('\n  - ')}`,
       'was it edited by hand, cut short, or written by another version of runner? Re-run the test to get a fresh file',
     );
   }
   return version === 1 ? upgradeV1(record as unknown as SummaryV1) : (record as unknown as Summary);
+}
+
+/** The file's fields as format `version` would write them: version 1 without schema_version. */
+function withVersion(record: Record<string, unknown>, version: number): Record<string, unknown> {
+  const copy = { ...record };
+  if (version === 1) delete copy['schema_version'];
+  else copy['schema_version'] = version;
+  return copy;
 }
 
 /** Reads, parses and validates a results file. Throws ResultsFileError with a hint. */
