@@ -119,6 +119,12 @@ versions('a version-1 file that says version 2 is named as such', () => {
   assert.throws(() => parseResultsText(JSON.stringify(file), 'v1.json'), (error: Error) => /^v1\.json says "schema_version": 2, but its fields are format version 1's$/.test(error.message));
 });
 
+versions('a sweep file (runner sweep --out) is named as one, with the way to its steps\' results files', () => {
+  const sweep = { kind: 'runner-sweep', schema_version: 2, timestamp: '2025-01-01T00:00:00.000Z', target: '127.0.0.1:2525', mode: 'concurrent', steps: [] };
+  assert.throws(() => parseResultsText(JSON.stringify(sweep), 'sweep.json'), (error: Error) =>
+    error instanceof ResultsFileError && /^sweep\.json is a sweep file \(runner sweep --out\)/.test(error.message) && /--out-dir/.test(error.hint ?? ''));
+});
+
 versions.run();
 
 const commands = suite('results v1: merge, compare, report and report-html give the figures version 1 gave');
