@@ -24,7 +24,7 @@ import type { ScenarioFileOptions } from './scenario/types.ts';
 import type { ResolvedOptions } from './scenario/resolved.ts';
 import { formatDurationMs, parseDurationMs } from './scenario/duration.ts';
 import { DEFAULTS } from './scenario/defaults.ts';
-import { sweepStep, type SweepStep } from './results/sweep.ts';
+import { SWEEP_FILE_KIND, sweepStep, type SweepStep } from './results/sweep.ts';
 import { RESULTS_SCHEMA_VERSION } from './results/version.ts';
 import { assertWritable, writeJsonAtomic } from './outputs/atomic-write.ts';
 import { paint, shouldColor } from './util/color.ts';
@@ -100,7 +100,7 @@ export type { SweepStep };
 
 /** The sweep file written by `--out`. */
 export interface SweepReport {
-  kind: 'runner-sweep';
+  kind: typeof SWEEP_FILE_KIND;
   /** The results format of the steps' summaries (results/version.ts). */
   schema_version: typeof RESULTS_SCHEMA_VERSION;
   /** ISO 8601 start of the sweep. */
@@ -148,7 +148,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   if (options.outDir !== undefined) await assertFolder(resolvePath(cwd, options.outDir));
 
   const report: SweepReport = {
-    kind: 'runner-sweep',
+    kind: SWEEP_FILE_KIND,
     schema_version: RESULTS_SCHEMA_VERSION,
     timestamp: new Date().toISOString(),
     target: '',

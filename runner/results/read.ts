@@ -23,6 +23,7 @@ import { RunnerError } from '../errors.ts';
 import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
 import { upgradeV1, type SummaryV1 } from './names.ts';
 import { RESULTS_SCHEMA_VERSION } from './version.ts';
+import { SWEEP_FILE_KIND } from './sweep.ts';
 import type { LatencySeconds, Summary } from './types.ts';
 import { formatTimestamp } from '../util/format.ts';
 
@@ -151,6 +152,10 @@ export function parseResultsText(text: string, file: string): LoadedResults {
     throw new ResultsFileError(file, `${file} is not a results file: it holds ${what}, not an object`);
   }
   const record = data as Record<string, unknown>;
+  if (record['kind'] === SWEEP_FILE_KIND) {
+    throw new ResultsFileError(file, `${file} is a sweep file (runner sweep --out): a curve of steps, not one run's results`,
+      'run the sweep with --out-dir FOLDER to keep each step\'s results file, then give those (e.g. runner report FOLDER)');
+  }
   const { legacy } = validators();
   if (isRunnerShaped(record)) {
     const writtenVersion = record['schema_version'] ?? 1;
