@@ -18,6 +18,8 @@
  * programs) asks nothing unless its caller passes `safety`. Custom iterations may choose other
  * recipients in code: the check counts `smtp.to`, the only recipients runner knows before the run.
  */
+import { isatty } from 'node:tty';
+import { importModule } from './dynamic-import.ts';
 import { plannedIterations } from './executors/index.ts';
 import { RunnerError } from './errors.ts';
 import type { ResolvedOptions, ResolvedScenario } from './scenario/resolved.ts';
@@ -124,4 +126,19 @@ export async function confirmRealRecipients(options: ResolvedOptions, safety: Re
   );
   const answer = await safety.ask(`Type "yes" to send them (anything else stops): `);
   if (answer.trim().toLowerCase() !== 'yes') throw new RealRecipientsError(`stopped before sending ${what}`);
+}
+
+/** Asks on the terminal (stdin and stderr both TTYs), or undefined when there is none (CI). */
+export function terminalQuestion(): ((question: string) => Promise<string>) | undefined {
+  // isatty, not process.stdin.isTTY: that getter sets up the stdin stream, which most runs never read.
+  if (!isatty(0) || !isatty(2)) return undefined;
+  return async (question) => {
+    const { createInterface } = await importModule<typeof import('node:readline/promises')>('node:readline/promises');
+    const lines = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return await lines.question(question);
+    } finally {
+      lines.close();
+    }
+  };
 }

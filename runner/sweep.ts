@@ -24,11 +24,12 @@ import type { ScenarioFileOptions } from './scenario/types.ts';
 import type { ResolvedOptions } from './scenario/resolved.ts';
 import { formatDurationMs, parseDurationMs } from './scenario/duration.ts';
 import { DEFAULTS } from './scenario/defaults.ts';
-import { sweepStep, type SweepStep } from './results/sweep.ts';
+import { SWEEP_FILE_KIND, sweepStep, type SweepStep } from './results/sweep.ts';
 import { RESULTS_SCHEMA_VERSION } from './results/version.ts';
 import { assertWritable, writeJsonAtomic } from './outputs/atomic-write.ts';
 import { paint, shouldColor } from './util/color.ts';
 import { formatTable, type Align } from './util/table.ts';
+import { formatMs } from './util/format.ts';
 import { DEFAULT_KNEE_RULE, findKnee, type KneeRule, type KneeVerdict } from './analysis/knee.ts';
 import { ExitCode, OutputError, UsageError } from './errors.ts';
 import { installInterruptHandlers } from './interrupt.ts';
@@ -99,7 +100,7 @@ export type { SweepStep };
 
 /** The sweep file written by `--out`. */
 export interface SweepReport {
-  kind: 'runner-sweep';
+  kind: typeof SWEEP_FILE_KIND;
   /** The results format of the steps' summaries (results/version.ts). */
   schema_version: typeof RESULTS_SCHEMA_VERSION;
   /** ISO 8601 start of the sweep. */
@@ -147,7 +148,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   if (options.outDir !== undefined) await assertFolder(resolvePath(cwd, options.outDir));
 
   const report: SweepReport = {
-    kind: 'runner-sweep',
+    kind: SWEEP_FILE_KIND,
     schema_version: RESULTS_SCHEMA_VERSION,
     timestamp: new Date().toISOString(),
     target: '',
@@ -302,6 +303,10 @@ function checkSweepOptions(options: SweepOptions): void {
     if (options.mode === 'concurrent' && !Number.isInteger(load)) problems.push(`${flag}: ${load} must be a whole number of VUs`);
     if (i > 0 && !(load > options.loads[i - 1]!)) problems.push(`${flag}: values must increase (${options.loads[i - 1]} then ${load})`);
   });
+  // Zero lengths would reach the step's scenario as derived values (maxVUs: Infinity) or judge every step a failure
+  if (options.stepDurationMs !== undefined && !(options.stepDurationMs > 0)) problems.push(`--step-duration: must be more than 0, e.g. ${formatDurationMs(DEFAULT_STEP_DURATION_MS)}`);
+  if (options.timeUnitMs !== undefined && !(options.timeUnitMs > 0)) problems.push('--time-unit: must be more than 0, e.g. 1s');
+  if (options.rule?.maxP95Ms !== undefined && !(options.rule.maxP95Ms > 0)) problems.push('--max-p95: must be more than 0, e.g. 250ms');
   if (options.numEmails !== undefined && options.stepDurationMs !== undefined) problems.push('--num-emails and --step-duration: give one of them');
   if (options.mode === 'rate' && options.numEmails !== undefined) problems.push('--num-emails works with --concurrent; a rate step runs for --step-duration');
   if (options.mode !== 'rate' && options.timeUnitMs !== undefined) problems.push('--time-unit works with --rate only');
@@ -354,19 +359,17 @@ function describeLoad(options: SweepOptions, load: number): string {
   return options.mode === 'rate' ? `rate ${load}/${formatDurationMs(options.timeUnitMs ?? 1000)}` : `${load} concurrent`;
 }
 
-function formatMs(ms: number | null): string {
-  return ms === null ? '-' : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
-}
-
 function formatStepLine(step: SweepStep): string {
   const dropped = step.dropped_iterations > 0 ? `, ${step.dropped_iterations} dropped` : '';
-  return `${step.msgs_per_second.toFixed(1)} msgs/s, p95 ${formatMs(step.p95_ms)} ms, success ${(step.success_rate * 100).toFixed(1)}%${dropped}`;
+  return `${step.msgs_per_second.toFixed(1)} msgs/s, p95 ${formatMs(step.p95_ms)}, success ${(step.success_rate * 100).toFixed(1)}%${dropped}`;
 }
 
 /** The curve as a table and the knee line, for people. */
 export function formatSweep(report: SweepReport, verdict: KneeVerdict, options: { color?: boolean } = {}): string {
   const color = options.color ?? false;
   const loadHeader = report.mode === 'rate' ? `rate/${formatDurationMs(report.time_unit_ms ?? 1000)}` : 'concurrent';
+  // The headers name the unit; the cells hold the numbers
+  const cell = { isUnitShown: false };
   const rows: string[][] = [[loadHeader, 'msgs/s', 'gain', 'p50 ms', 'p95 ms', 'p99 ms', 'success', 'dropped', '']];
   report.steps.forEach((step, i) => {
     const gain = verdict.steps[i]?.gain;
@@ -374,9 +377,9 @@ export function formatSweep(report: SweepReport, verdict: KneeVerdict, options: 
       String(step.load),
       step.msgs_per_second.toFixed(1),
       gain === null || gain === undefined ? '' : `${gain >= 0 ? '+' : '−'}${Math.abs(gain * 100).toFixed(0)}%`,
-      formatMs(step.p50_ms),
-      formatMs(step.p95_ms),
-      formatMs(step.p99_ms),
+      formatMs(step.p50_ms, cell),
+      formatMs(step.p95_ms, cell),
+      formatMs(step.p99_ms, cell),
       `${(step.success_rate * 100).toFixed(1)}%`,
       String(step.dropped_iterations),
       i === verdict.index ? '◀ knee' : '',
@@ -391,7 +394,7 @@ export function formatSweep(report: SweepReport, verdict: KneeVerdict, options: 
     knee === null
       ? `No knee: ${verdict.reason}`
       : `Knee: ${report.mode === 'rate' ? `rate ${knee.load}/${formatDurationMs(report.time_unit_ms ?? 1000)}` : `${knee.load} concurrent`}` +
-        ` — ${knee.msgs_per_second.toFixed(1)} msgs/s, p95 ${formatMs(knee.p95_ms)} ms; ${verdict.reason}`;
+        ` — ${knee.msgs_per_second.toFixed(1)} msgs/s, p95 ${formatMs(knee.p95_ms)}; ${verdict.reason}`;
   lines.push(paint(knee === null ? 'yellow' : 'green', kneeLine, color));
   return lines.join('\n');
 }

@@ -19,6 +19,8 @@
  * find more.
  */
 
+import { formatMs } from '../util/format.ts';
+
 /** One step of the curve as the rule sees it. */
 export interface KneeStep {
   /** The load of the step: VUs, or iterations per time unit. */
@@ -109,8 +111,4 @@ function explain(steps: readonly KneeStep[], verdicts: readonly KneeStepVerdict[
   if (above.some((verdict) => !verdict.grows)) why.push(`throughput grew by ${gainText} or less`);
   if (above.some((verdict) => !verdict.holds)) why.push(`p95 went beyond ${formatMs(p95BoundMs!)}`);
   return `above it ${why.join(' or ')} (rule: growth > ${gainText} over every lower step, ${boundText})`;
-}
-
-function formatMs(ms: number): string {
-  return ms >= 100 ? `${Math.round(ms)} ms` : `${+ms.toFixed(1)} ms`;
 }

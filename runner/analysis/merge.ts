@@ -42,8 +42,10 @@ import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
 import { DEFAULT_TIMELINE_MAX_POINTS, windowPercentiles, type TimelinePoint } from '../metrics/timeline.ts';
 import { trendValues } from '../metrics/registry.ts';
 import { compareTagSets, tagSetKey } from '../metrics/custom.ts';
+import { round } from '../util/format.ts';
+import { distinctTargets, mergedTarget } from '../results/targets.ts';
 import { decodeTrend, ResultsFileError, validateSummary, type LoadedResults } from '../results/read.ts';
-import { customMetricFigures, round, summarise, type GroupAggregate, type RunAggregates } from '../results/summarise.ts';
+import { customMetricFigures, summarise, type GroupAggregate, type RunAggregates } from '../results/summarise.ts';
 import { timelinePoint, watchInMemory, type WatchInMemory } from '../results/names.ts';
 import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, GroupFigures, Summary } from '../results/types.ts';
 
@@ -99,7 +101,7 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
   const watch = mergeWatch(inputs, originMs);
   const aggregates: RunAggregates = {
     timestamp: new Date(originMs).toISOString(),
-    target: [...new Set(inputs.map((i) => i.summary.target))].join(', '),
+    target: mergedTarget(inputs.map((i) => i.summary.target)),
     config: mergedConfig(inputs),
     status: worstStatus(inputs.map((i) => i.summary.status)),
     abortReason: inputs.map((i) => i.summary.abort_reason).filter((r): r is string => Boolean(r)).join('; ') || null,
@@ -442,8 +444,8 @@ function worstStatus(statuses: ReadonlyArray<Summary['status']>): Summary['statu
 
 function mergeWarnings(inputs: readonly Input[]): string[] {
   const warnings: string[] = [];
-  const targets = new Set(inputs.map((i) => i.summary.target));
-  if (targets.size > 1) warnings.push(`the files ran against different targets (${[...targets].join(', ')}): merge is meant for generators loading one target`);
+  const targets = distinctTargets(inputs.map((i) => i.summary.target));
+  if (targets.length > 1) warnings.push(`the files ran against different targets (${targets.join(', ')}): merge is meant for generators loading one target`);
   const sorted = [...inputs].sort((a, b) => a.startMs - b.startMs);
   for (let i = 1; i < sorted.length; i++) {
     const earlierEnd = Math.max(...sorted.slice(0, i).map((s) => s.endMs));

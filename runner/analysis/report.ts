@@ -7,6 +7,7 @@
  */
 import { formatLatency, formatTimestamp } from '../util/format.ts';
 import type { LoadedResults } from '../results/read.ts';
+import { distinctTargets } from '../results/targets.ts';
 import { describeSpread, type Spread } from './stats.ts';
 import { formatTable, type Cell } from '../util/table.ts';
 
@@ -75,8 +76,8 @@ export function buildReport(runs: readonly LoadedResults[]): RunReport {
     stats[figure] = describeSpread(values) ?? null;
   }
   const notes: string[] = [];
-  const targets = new Set(rows.map((r) => r.target).filter(Boolean));
-  if (targets.size > 1) notes.push(`the runs had different targets (${[...targets].join(', ')}): their spread mixes targets`);
+  const targets = distinctTargets(rows.map((r) => r.target).filter(Boolean));
+  if (targets.length > 1) notes.push(`the runs had different targets (${targets.join(', ')}): their spread mixes targets`);
   const workloads = new Set(rows.map((r) => r.scenario));
   if (workloads.size > 1) notes.push(`the runs ran different loads (${[...workloads].join(', ')}): their spread mixes loads`);
   if (rows.length === 1) notes.push('one run: run the same test several times to see its spread');

@@ -11,7 +11,8 @@ import type { AuthMechanism, TlsMode } from '../scenario/types.ts';
 import { shouldColor } from '../util/color.ts';
 import { addSecret, REDACTED, secretForms } from '../redact.ts';
 import { InvalidOptionsError } from '../errors.ts';
-import { AUTH_MECHANISMS, TLS_MODES } from '../commands/flags.ts';
+import { AUTH_MECHANISMS } from '../smtp/settings.ts';
+import { TLS_MODES } from '../smtp/tls.ts';
 
 /** Timeout of each check step unless --timeout says otherwise. */
 export const DEFAULT_CHECK_TIMEOUT = '10s';

@@ -1,7 +1,7 @@
-/** `runner fixture`: the built-in fake proxy as a process. */
+/** `runner fixture`: its flags → runFixtureCommand (fixtures/fixture-command.ts), loaded only for this command. */
 import { Option, type Command } from 'commander';
 import { collect, integer, port, TLS_MODES } from './flags.ts';
-import type { FixtureFlags } from './fixture-server.ts';
+import type { FixtureFlags } from '../../fixtures/fixture-command.ts';
 
 /** Adds `fixture` to the program. */
 export function registerFixtureCommand(program: Command): void {
@@ -30,8 +30,7 @@ export function registerFixtureCommand(program: Command): void {
     .option('--json', 'print one JSON line {port, adminPort} when ready (for scripts)')
     .action(async (flags: FixtureFlags) => {
       // smtp-server loads only for this command, not with every `runner run`.
-      const { runFixtureCommand } = await import('./fixture-server.ts');
+      const { runFixtureCommand } = await import('../../fixtures/fixture-command.ts');
       await runFixtureCommand(flags);
     });
-
 }

@@ -16,16 +16,14 @@
  * | FIXTURE_FLAGS         |  ✓  |   ✓   |       |
  * | OUTPUT_FLAGS          |  ✓  |       |       |  (sweep's --out is its own sweep file)
  */
-import { isatty } from 'node:tty';
 import { resolve as resolvePath } from 'node:path';
 import type { Command, OptionValues } from 'commander';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 import type { CliOverrides } from '../scenario/options.ts';
 import type { AuthMechanism, TlsMode } from '../scenario/types.ts';
-import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, type RecipientSafety } from '../safety.ts';
+import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, terminalQuestion, type RecipientSafety } from '../safety.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
-import { importModule } from '../dynamic-import.ts';
 import { UsageError } from '../errors.ts';
 import { AUTH_MECHANISMS, choice, collect, duration, integer, keyValues, port, targetPort, TLS_MODES } from './flags.ts';
 
@@ -210,20 +208,5 @@ function metricsEndpoint(parsed: { metricsPort?: number; metricsHost?: string; m
     port: parsed.metricsPort,
     host: parsed.metricsHost,
     lingerMs: parsed.metricsLinger === undefined ? undefined : parseDurationMs(parsed.metricsLinger),
-  };
-}
-
-/** Asks on the terminal (stdin and stderr both TTYs), or undefined when there is none (CI). */
-function terminalQuestion(): ((question: string) => Promise<string>) | undefined {
-  // isatty, not process.stdin.isTTY: that getter sets up the stdin stream, which most runs never read.
-  if (!isatty(0) || !isatty(2)) return undefined;
-  return async (question) => {
-    const { createInterface } = await importModule<typeof import('node:readline/promises')>('node:readline/promises');
-    const lines = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      return await lines.question(question);
-    } finally {
-      lines.close();
-    }
   };
 }

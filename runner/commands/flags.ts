@@ -4,8 +4,8 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { parseDurationMs } from '../scenario/duration.ts';
-import type { AuthMechanism } from '../scenario/types.ts';
 import { RunnerError } from '../errors.ts';
+import { AUTH_MECHANISMS } from '../smtp/settings.ts';
 import { TLS_MODES } from '../smtp/tls.ts';
 
 /** Parser for a whole number ≥ `min`; `what` names the flag in the message. */
@@ -54,6 +54,17 @@ export function duration(value: string): string {
   return value;
 }
 
+/** Parser for --warmup: a duration ('30s') or a whole number of messages ('100'), kept as written. */
+export function warmup(value: string): string {
+  if (/^\d+$/.test(value.trim())) return value.trim();
+  try {
+    parseDurationMs(value);
+  } catch {
+    throw new InvalidArgumentError(`--warmup must be a duration (e.g. 30s) or a whole number of messages, got '${value}'`);
+  }
+  return value;
+}
+
 /** Accumulates a repeatable flag into a list. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -71,12 +82,8 @@ export function keyValues(pairs: string[] | undefined, flag: string): Record<str
   return result;
 }
 
-
-/** What --auth takes ('none': no AUTH, like --no-auth). */
-export const AUTH_MECHANISMS: readonly AuthMechanism[] = ['plain', 'login', 'xoauth2', 'none'];
-
-/** What --tls takes (defined with the TLS code). */
-export { TLS_MODES };
+/** What --auth and --tls take (defined with the SMTP code). */
+export { AUTH_MECHANISMS, TLS_MODES };
 
 /** Parser for one of `choices`; `flag` names the flag in the message, which lists the choices. */
 export function choice<T extends string>(choices: readonly T[], flag: string) {
@@ -93,6 +100,13 @@ export function loadList(flag: string, isWhole: boolean) {
     if (parts.length === 0) throw new InvalidArgumentError(`${flag} needs values, e.g. ${isWhole ? '5,10,25,50,100' : '600,1200,2400'}`);
     return parts.map((part) => (isWhole ? integer(1, flag)(part) : positiveNumber(flag)(part)));
   };
+}
+
+/** Parser for a significance level (--alpha): a number strictly between 0 and 1. */
+export function probability(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !(number > 0 && number < 1)) throw new InvalidArgumentError(`--alpha must be between 0 and 1 (e.g. 0.05), got '${value}'`);
+  return number;
 }
 
 /** Parser for a percentage: '10%' or '10' → 0.1 (a fraction > 0). */

@@ -3,7 +3,7 @@ import { Option, type Command, type OptionValues } from 'commander';
 import { runCommand } from '../run.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
-import { collect, debugSessions, duration, integer, keyValues, positiveNumber } from './flags.ts';
+import { collect, debugSessions, duration, integer, keyValues, positiveNumber, warmup } from './flags.ts';
 import { AUTH_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
@@ -40,7 +40,7 @@ export function registerRunCommand(program: Command): void {
     .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations'))
     .option('--duration <duration>', 'override duration (stages are rescaled to it), e.g. 30s', duration)
     .option('--rate <n>', 'override the rate of constant-arrival-rate scenarios (per timeUnit)', positiveNumber('--rate'))
-    .option('--warmup <duration|messages>', 'leave the start out of the summary and thresholds: a duration (30s) or a number of messages')
+    .option('--warmup <duration|messages>', 'leave the start out of the summary and thresholds: a duration (30s) or a number of messages', warmup)
     .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
     .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
     .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect);

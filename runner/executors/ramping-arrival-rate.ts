@@ -59,9 +59,10 @@ export const rampingArrivalRate: ExecutorDefinition<RampingArrivalRateConfig, Re
     const check = new Checker();
     const at = (key: string) => [...path, key];
     const startRate = config['startRate'];
-    if (typeof startRate === 'number' && startRate < 0) check.add(at('startRate'), `must be >= 0 (got ${startRate})`);
+    const isStartRateBad = typeof startRate === 'number' && startRate < 0;
+    if (isStartRateBad) check.add(at('startRate'), `must be >= 0 (got ${startRate})`);
     const stages = check.stages(config['stages'], at('stages'), false);
-    if (stages && stages.totalMs > 0 && stages.peak === 0 && !(typeof startRate === 'number' && startRate > 0)) {
+    if (stages && !isStartRateBad && stages.totalMs > 0 && stages.peak === 0 && !(typeof startRate === 'number' && startRate > 0)) {
       check.add(at('stages'), 'startRate and every stage target are 0, so no iteration would ever start: raise a target');
     }
     checkArrivalPool(check, config, path);

@@ -13,7 +13,7 @@ import { formatTrend } from '../analysis/trend-detect.ts';
 import { executorOf, isOpenModelExecutor } from '../executors/index.ts';
 import { trendInMemory } from '../results/names.ts';
 import { paint } from '../util/color.ts';
-import { formatLatency, formatNumber } from '../util/format.ts';
+import { formatBytes, formatLatency, formatNumber } from '../util/format.ts';
 import { formatTable, type Align } from '../util/table.ts';
 
 const RULE = '='.repeat(80);
@@ -207,12 +207,12 @@ export function formatSummary(
   }
   const watch = summary.watch;
   if (watch && watch.samples.length) {
-    const mb = (bytes: number | null) => (bytes === null ? '-' : `${(bytes / 1048576).toFixed(1)} MB`);
+    const size = (bytes: number | null) => (bytes === null ? '-' : formatBytes(bytes));
     lines.push(
       '',
       `Server process (pid ${watch.pid}${watch.name ? `, ${watch.name}` : ''}${watch.source === 'listening-port' ? ', listening on the target port' : ''}):`,
       `  CPU: avg ${watch.cpu_percent_avg}%, max ${watch.cpu_percent_max}% of one core`,
-      `  Memory (RSS): ${mb(watch.rss_bytes_first)} → ${mb(watch.rss_bytes_last)} (max ${mb(watch.rss_bytes_max)})`,
+      `  Memory (RSS): ${size(watch.rss_bytes_first)} → ${size(watch.rss_bytes_last)} (max ${size(watch.rss_bytes_max)})`,
     );
     if (watch.exited) lines.push(paint('red', '  The process exited during the run.', color));
   }

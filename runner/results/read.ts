@@ -23,6 +23,7 @@ import { RunnerError } from '../errors.ts';
 import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
 import { upgradeV1, type SummaryV1 } from './names.ts';
 import { RESULTS_SCHEMA_VERSION } from './version.ts';
+import { SWEEP_FILE_KIND } from './sweep.ts';
 import type { LatencySeconds, Summary } from './types.ts';
 import { formatTimestamp } from '../util/format.ts';
 
@@ -151,6 +152,10 @@ export function parseResultsText(text: string, file: string): LoadedResults {
     throw new ResultsFileError(file, `${file} is not a results file: it holds ${what}, not an object`);
   }
   const record = data as Record<string, unknown>;
+  if (record['kind'] === SWEEP_FILE_KIND) {
+    throw new ResultsFileError(file, `${file} is a sweep file (runner sweep --out): a curve of steps, not one run's results`,
+      'run the sweep with --out-dir FOLDER to keep each step\'s results file, then give those (e.g. runner report FOLDER)');
+  }
   const { legacy } = validators();
   if (isRunnerShaped(record)) {
     const writtenVersion = record['schema_version'] ?? 1;
@@ -182,15 +187,33 @@ function toVersion2(record: Record<string, unknown>, file: string): Summary {
       'read it with the runner that wrote it, or update runner');
   }
   const validate = version === 1 ? validators().runnerV1 : validators().runner;
+  // validate() narrows `record`; the other version's check below needs it as written
+  const asWritten = record;
   if (!validate(record)) {
     const problems = describeAjvErrors(validate.errors);
+    const isDeclared = 'schema_version' in record;
+    // A file whose fields are the other version's: say so, not the dozens of fields that differ
+    const otherVersion = version === 1 ? RESULTS_SCHEMA_VERSION : 1;
+    if ((otherVersion === 1 ? validators().runnerV1 : validators().runner)(withVersion(asWritten, otherVersion))) {
+      const claim = isDeclared ? `says "schema_version": ${version}` : 'has no schema_version (so format version 1)';
+      throw new ResultsFileError(file, `${file} ${claim}, but its fields are format version ${otherVersion}'s`,
+        otherVersion === 1 ? 'remove its schema_version (version 1 files have none), or re-run the test' : `set "schema_version": ${otherVersion} in it, or re-run the test`);
+    }
     throw new ResultsFileError(
       file,
-      `${file} is not a valid runner results file:\n  - ${problems.join('\n  - ')}`,
+      `${file} is not a valid runner results file of format version ${version}${isDeclared ? '' : ' (it has no schema_version)'}:\n  - ${problems.join('\n  - ')}`,
       'was it edited by hand, cut short, or written by another version of runner? Re-run the test to get a fresh file',
     );
   }
   return version === 1 ? upgradeV1(record as unknown as SummaryV1) : (record as unknown as Summary);
+}
+
+/** The file's fields as format `version` would write them: version 1 without schema_version. */
+function withVersion(record: Record<string, unknown>, version: number): Record<string, unknown> {
+  const copy = { ...record };
+  if (version === 1) delete copy['schema_version'];
+  else copy['schema_version'] = version;
+  return copy;
 }
 
 /** Reads, parses and validates a results file. Throws ResultsFileError with a hint. */

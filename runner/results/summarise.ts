@@ -8,6 +8,7 @@
  * throughput_rpm to 1, total_time_seconds to 3, latencies to the µs.
  */
 import { TrendSink } from '../metrics/trend.ts';
+import { round } from '../util/format.ts';
 import { timelineEntry, trendsFigures, watchFigures, type TimelinePointInMemory, type TrendsInMemory, type WatchInMemory } from './names.ts';
 import { RESULTS_SCHEMA_VERSION } from './version.ts';
 import type { CustomMetricFigures, ErrorFigure, GroupCounts, GroupFigures, LatencySeconds, ScenarioFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
@@ -202,8 +203,3 @@ export function customMetricFigures(values: CustomMetricValues): Omit<CustomMetr
   return entry;
 }
 
-/** `value` rounded to `digits` decimals. */
-export function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}

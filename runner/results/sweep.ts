@@ -5,6 +5,9 @@
  */
 import type { Summary } from './types.ts';
 
+/** The `kind` of the sweep file (`runner sweep --out`), which holds a curve of steps rather than one run. */
+export const SWEEP_FILE_KIND = 'runner-sweep';
+
 /** One step of the curve (the sweep file's `steps[]`); latencies are response time, ms. */
 export interface SweepStep {
   /** VUs, or iterations per time unit. */

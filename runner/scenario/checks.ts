@@ -86,23 +86,27 @@ export class Checker {
   /**
    * A list of `{duration, target}` stages: durations parse, targets are >= 0 (whole numbers
    * when they count VUs), and the stages last more than 0 in total. Returns their total (ms)
-   * and the highest target, or undefined when `stages` is not a list.
+   * and the highest target, or undefined when `stages` is not a list or a target is wrong.
    */
   stages(stages: unknown, path: PathSegments, isVuTarget: boolean): { totalMs: number; peak: number } | undefined {
     if (!Array.isArray(stages)) return undefined;
     let totalMs = 0;
     let peak = 0;
+    let hasBadTarget = false;
     stages.forEach((stage, index) => {
       if (!isRecord(stage)) return;
       totalMs += this.duration(stage['duration'], [...path, index, 'duration'], false) ?? 0;
       const target = stage['target'];
       if (typeof target === 'number') {
+        const before = this.problems.length;
         if (isVuTarget) this.integer(target, [...path, index, 'target'], 0);
         else if (target < 0) this.add([...path, index, 'target'], `must be >= 0 (got ${target})`);
+        hasBadTarget ||= this.problems.length > before;
         peak = Math.max(peak, target);
       }
     });
     if (stages.length > 0 && totalMs === 0) this.add(path, 'the stages last 0s in total: give at least one stage a duration');
-    return { totalMs, peak };
+    // A bad target is reported as such; judging the profile on it would add a wrong second problem
+    return hasBadTarget ? undefined : { totalMs, peak };
   }
 }

@@ -170,8 +170,10 @@ export async function resolveOptions(
   };
 }
 
+/** The problems as one error; the hint names where the options are described: --help for flags, the schema for a file's. */
 function invalid(problems: string[]): InvalidOptionsError {
-  return new InvalidOptionsError(problems, 'every option, with its default, is described in schemas/scenario.schema.json');
+  const isFlagsOnly = problems.every((problem) => problem.startsWith('--'));
+  return new InvalidOptionsError(problems, isFlagsOnly ? 'add --help to see each flag, what it applies to and its default' : 'every option, with its default, is described in schemas/scenario.schema.json');
 }
 
 function ms(value: string | number): number {

@@ -8,6 +8,9 @@ import type { Phase } from './phases.ts';
 /** AUTH mechanisms runner speaks, or 'none'. */
 export type AuthMechanism = 'plain' | 'login' | 'xoauth2' | 'none';
 
+/** Every AuthMechanism, for checks and help texts (--auth, runner check). */
+export const AUTH_MECHANISMS: readonly AuthMechanism[] = ['plain', 'login', 'xoauth2', 'none'];
+
 /** How the SMTP connection is secured. */
 export type TlsMode = 'none' | 'starttls' | 'implicit';
 

@@ -31,6 +31,16 @@ export function formatLatency(seconds: number | null): string {
 }
 
 /**
+ * Milliseconds at sweep scale: '123 ms', '12.3 ms', '12 ms' (no trailing zero); '-' for none.
+ * `isUnitShown: false` for a table column whose header names the unit: '123', '12.3'.
+ */
+export function formatMs(ms: number | null, options: { isUnitShown?: boolean } = {}): string {
+  if (ms === null) return '-';
+  const number = ms >= 100 ? String(Math.round(ms)) : String(+ms.toFixed(1));
+  return options.isUnitShown === false ? number : `${number} ms`;
+}
+
+/**
  * An ISO timestamp to the second, e.g. '2025-01-31 14:05:09' (' UTC' appended when `isUtcShown` and
  * the timestamp ends in Z); text that does not start like an ISO timestamp comes back as is.
  */

@@ -11,7 +11,7 @@ import { TrendSink } from '../../runner/metrics/trend.ts';
 import { mergeAdjacentWindows } from '../../runner/metrics/timeline.ts';
 import { mergeResults } from '../../runner/analysis/merge.ts';
 import { parseResultsText, readResultsFiles, ResultsFileError, validateSummary } from '../../runner/results/read.ts';
-import { runMergeCommand } from '../../runner/commands/merge.ts';
+import { runMergeCommand } from '../../runner/analysis/merge-command.ts';
 import { createTempDir, createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
 import { GUIDE_LEGACY_FILE, loadSynthetic, steadySamples, summaryFromSamples, type TimedSample } from './summaries.ts';
 import { clearCustomMetrics, Counter, customMetrics, Gauge, Rate, Trend } from '../../runner/metrics/custom.ts';
@@ -196,6 +196,15 @@ refusals('runs that did not overlap, or hit different targets, are merged with a
   assert.is(summary.results.total_time_seconds, 35);
   assert.is(summary.target, '127.0.0.1:2525, 10.0.0.1:2525');
   assert.equal(validateSummary(summary), []);
+});
+
+refusals('a merged file merged again names each target once (its target lists its parts\')', () => {
+  const other = loadSynthetic({ samples: samplesB, timestamp: at(2), target: '10.0.0.1:2525' }, 'other.json');
+  const first = mergeResults([runA(), other]).summary;
+  const again = mergeResults([{ ...runA(), file: 'merged.json', summary: first, target: first.target }, runA()]);
+  assert.is(again.summary.target, '127.0.0.1:2525, 10.0.0.1:2525');
+  const warning = again.warnings.find((w) => w.includes('different targets'));
+  assert.is(warning, 'the files ran against different targets (127.0.0.1:2525, 10.0.0.1:2525): merge is meant for generators loading one target');
 });
 
 refusals('the old tool\'s file cannot be merged exactly: refused', () => {

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildReport, formatReport } from '../../runner/analysis/report.ts';
 import { parseResultsText, ResultsFileError } from '../../runner/results/read.ts';
-import { runReportCommand } from '../../runner/commands/report.ts';
+import { runReportCommand } from '../../runner/analysis/report-command.ts';
 import { createTempDir, createTextSink } from '../helpers.ts';
 import { GUIDE_LEGACY_FILE, loadSynthetic, type TimedSample } from './summaries.ts';
 
@@ -67,6 +67,13 @@ figures('the old tool\'s files join in; different targets and loads are pointed 
   assert.ok(report.notes.some((n) => n.startsWith('the runs ran different loads')));
   assert.is(report.stats.p99Seconds!.n, 2);
   assert.match(buildReport([legacy]).notes.join('\n'), 'one run: run the same test several times');
+});
+
+figures('targets are named once each, a merged file\'s parts included', () => {
+  const [r2, r1, r3] = runs();
+  const merged = { ...r3!, target: '127.0.0.1:2525, 10.0.0.1:2525' };
+  const notes = buildReport([r1!, { ...r2!, target: '10.0.0.1:2525' }, merged]).notes;
+  assert.ok(notes.includes('the runs had different targets (127.0.0.1:2525, 10.0.0.1:2525): their spread mixes targets'), notes.join('\n'));
 });
 
 figures.run();

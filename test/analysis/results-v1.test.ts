@@ -8,13 +8,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseResultsText, readResultsFile, validateSummary, type LoadedResults } from '../../runner/results/read.ts';
+import { parseResultsText, readResultsFile, ResultsFileError, validateSummary, type LoadedResults } from '../../runner/results/read.ts';
 import { resultsText } from '../../runner/results/write.ts';
 import { upgradeV1, type SummaryV1 } from '../../runner/results/names.ts';
 import { mergeResults } from '../../runner/analysis/merge.ts';
 import { compareRuns, formatComparison } from '../../runner/analysis/compare.ts';
 import { buildReport, formatReport } from '../../runner/analysis/report.ts';
-import { readReportSummary } from '../../runner/commands/report-html.ts';
+import { readReportSummary } from '../../runner/outputs/report-html-command.ts';
 import { buildChartData, renderHtmlReport } from '../../runner/outputs/html-report.ts';
 import { formatSummary } from '../../runner/outputs/console.ts';
 
@@ -81,6 +81,51 @@ reading('readResultsFile reads them from disk too', async () => {
 });
 
 reading.run();
+
+const versions = suite('results files: a wrong, missing or future schema_version is named in one error');
+
+/** A version-2 file: the v1 fixture upgraded as version 2 writes it. */
+function version2(): Record<string, unknown> {
+  return JSON.parse(resultsText(upgradeV1(JSON.parse(text('baseline.json')) as SummaryV1))) as Record<string, unknown>;
+}
+
+const VERSION_CASES: Array<{ name: string; edit: (file: Record<string, unknown>) => void; message: RegExp }> = [
+  { name: 'a future version', edit: (f) => (f['schema_version'] = 3), message: /^v2\.json is a results file of format version 3; this runner reads versions 1 and 2$/ },
+  { name: 'a version that is not a number', edit: (f) => (f['schema_version'] = 'two'), message: /^v2\.json is a results file of format version "two"/ },
+  { name: 'version 0', edit: (f) => (f['schema_version'] = 0), message: /^v2\.json is a results file of format version 0/ },
+  { name: 'a version-2 file without schema_version', edit: (f) => delete f['schema_version'], message: /^v2\.json has no schema_version \(so format version 1\), but its fields are format version 2's$/ },
+  { name: 'a version-2 file that says version 1', edit: (f) => (f['schema_version'] = 1), message: /^v2\.json says "schema_version": 1, but its fields are format version 2's$/ },
+  { name: 'a version-2 file with a field missing', edit: (f) => delete f['status'], message: /^v2\.json is not a valid runner results file of format version 2:\n {2}- \(top level\): must have required property 'status'/ },
+];
+
+for (const { name, edit, message } of VERSION_CASES) {
+  versions(name, () => {
+    const file = version2();
+    edit(file);
+    try {
+      parseResultsText(JSON.stringify(file), 'v2.json');
+      assert.unreachable('read');
+    } catch (error) {
+      assert.instance(error, ResultsFileError);
+      assert.match((error as Error).message, message);
+      assert.ok((error as ResultsFileError).hint, 'with a hint');
+    }
+  });
+}
+
+versions('a version-1 file that says version 2 is named as such', () => {
+  const file = JSON.parse(text('baseline.json')) as Record<string, unknown>;
+  file['schema_version'] = 2;
+  assert.throws(() => parseResultsText(JSON.stringify(file), 'v1.json'), (error: Error) => /^v1\.json says "schema_version": 2, but its fields are format version 1's$/.test(error.message));
+});
+
+versions('a sweep file (runner sweep --out) is named as one, with the way to its steps\' results files', () => {
+  const sweep = { kind: 'runner-sweep', schema_version: 2, timestamp: '2025-01-01T00:00:00.000Z', target: '127.0.0.1:2525', mode: 'concurrent', steps: [] };
+  assert.throws(() => parseResultsText(JSON.stringify(sweep), 'sweep.json'), (error: Error) =>
+    error instanceof ResultsFileError && /^sweep\.json is a sweep file \(runner sweep --out\)/.test(error.message) && /--out-dir/.test(error.hint ?? ''));
+});
+
+versions.run();
 
 const commands = suite('results v1: merge, compare, report and report-html give the figures version 1 gave');
 

@@ -22,7 +22,7 @@ import {
 } from '../../runner/outputs/html-report.ts';
 import { escapeHtml, html, jsonForScript } from '../../runner/outputs/html-template.ts';
 import { createCiOutputs, createOutputs } from '../../runner/outputs/index.ts';
-import { defaultReportPath, readReportSummary } from '../../runner/commands/report-html.ts';
+import { defaultReportPath, readReportSummary } from '../../runner/outputs/report-html-command.ts';
 import { TrendSink } from '../../runner/metrics/trend.ts';
 import { ExitCode, OutputError, RunnerError } from '../../runner/errors.ts';
 import type { Summary } from '../../runner/results/types.ts';

@@ -245,6 +245,16 @@ for (const { name, options, problem } of semanticCases) {
   });
 }
 
+for (const [executor, start] of [['ramping-vus', 'startVUs'], ['ramping-arrival-rate', 'startRate']] as const) {
+  Problems(`${executor}: negative ${start} and targets are reported as such, not as "every stage target is 0"`, async () => {
+    const problems = await problemsOf(one({ executor, [start]: 0, preAllocatedVUs: 1, stages: [{ duration: '1s', target: -5 }] } as never));
+    const negative = await problemsOf(one({ executor, [start]: -1, preAllocatedVUs: 1, stages: [{ duration: '1s', target: 2 }] } as never));
+    for (const list of [problems, negative]) assert.not.ok(list.some((text) => / are 0/.test(text)), list.join('\n'));
+    assert.ok(problems.includes('scenarios.s.stages[0].target: must be >= 0 (got -5)'), problems.join('\n'));
+    assert.ok(negative.includes(`scenarios.s.${start}: must be >= 0 (got -1)`), negative.join('\n'));
+  });
+}
+
 Problems('a YAML typo: path and suggestion', async () => {
   const loaded = await loadScenarioFile(join(DATA, 'typo.yaml'));
   const problems = await problemsOf(loaded.options);

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeCycles, findCyclicGroups, readImportGraph, shortestCycle, type ImportGraph } from './import-cycles.ts';
@@ -20,6 +21,42 @@ cycles('smtp/ imports nothing from scenario/ (the scenario layer builds on smtp,
   const offending = [...graph].flatMap(([file, targets]) =>
     file.startsWith('runner/smtp/') ? targets.filter((t) => t.startsWith('runner/scenario/')).map((t) => `${file} → ${t}`) : [],
   );
+  assert.equal(offending, []);
+});
+
+cycles('only cli.ts and commands/ import commands/ (commands declare flags and call down; nothing calls up)', () => {
+  const graph = readImportGraph();
+  const isCommandLayer = (file: string) => file === 'runner/cli.ts' || file.startsWith('runner/commands/');
+  const offending = [...graph].flatMap(([file, targets]) =>
+    isCommandLayer(file) || !file.startsWith('runner/') ? [] : targets.filter((t) => t.startsWith('runner/commands/')).map((t) => `${file} → ${t}`),
+  );
+  assert.equal(offending, []);
+});
+
+cycles('each command file only declares flags: it exports one register…Command and nothing else', () => {
+  const folder = fileURLToPath(new URL('../../runner/commands/', import.meta.url));
+  // The shared parsers, flag groups and help text are the command layer's own library
+  const shared = new Set(['flags.ts', 'flag-groups.ts', 'exit-codes.ts']);
+  const offending: string[] = [];
+  for (const name of readdirSync(folder).filter((file) => file.endsWith('.ts') && !shared.has(file))) {
+    const exported = [...readFileSync(join(folder, name), 'utf8').matchAll(/^export\s+(?:async\s+)?(?:function|const|let|class|interface|type|enum|\{)\s*(\w*)/gm)].map((match) => match[1]);
+    if (exported.length !== 1 || !/^register\w+Command$/.test(exported[0] ?? '')) offending.push(`${name}: ${exported.join(', ')}`);
+  }
+  assert.equal(offending, []);
+});
+
+/** The leaf layer's helpers (runner/util/): defined there once, imported everywhere else. */
+const LEAF_HELPERS = ['paint', 'shouldColor', 'round', 'formatBytes', 'formatLatency', 'formatMs', 'formatTimestamp', 'formatTable', 'editDistance', 'suggestName', 'readJsonFile'];
+
+cycles(`the leaf helpers are written once, in runner/util/ (${LEAF_HELPERS.join(', ')})`, () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const definition = new RegExp(`(?:function|const|let)\\s+(${LEAF_HELPERS.join('|')})\\b`, 'g');
+  const offending: string[] = [];
+  // runner/ and fixtures/ only: tests and bench may compute their expectations on their own
+  const product = [...readImportGraph().keys()].filter((path) => /^(runner|fixtures)\//.test(path) && !path.startsWith('runner/util/'));
+  for (const file of product) {
+    for (const match of readFileSync(join(root, file), 'utf8').matchAll(definition)) offending.push(`${file}: ${match[1]}`);
+  }
   assert.equal(offending, []);
 });
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { paint } from '../../runner/util/color.ts';
-import { formatBytes, formatNumber, formatTimestamp, round } from '../../runner/util/format.ts';
+import { formatBytes, formatMs, formatNumber, formatTimestamp, round } from '../../runner/util/format.ts';
 import { editDistance, suggestName } from '../../runner/util/suggest.ts';
 import { formatTable } from '../../runner/util/table.ts';
 import { readJsonFile } from '../../runner/util/json-file.ts';
@@ -20,6 +20,10 @@ format('round, formatNumber', () => {
   assert.is(formatNumber(12), '12');
   assert.is(formatNumber(0.25), '0.25');
 });
+
+const milliseconds: Array<[number | null, string]> = [[null, '-'], [0.04, '0 ms'], [12, '12 ms'], [12.34, '12.3 ms'], [99.96, '100 ms'], [123.6, '124 ms']];
+for (const [value, text] of milliseconds) format(`formatMs(${value})`, () => assert.is(formatMs(value), text));
+format('formatMs without the unit, for a column whose header names it', () => assert.is(formatMs(12.34, { isUnitShown: false }), '12.3'));
 
 format('formatTimestamp: to the second, UTC named only when asked and the timestamp says Z', () => {
   assert.is(formatTimestamp('2025-01-31T14:05:09.123Z'), '2025-01-31 14:05:09');
