@@ -1,7 +1,7 @@
 /** `runner sink`: a fake upstream mail provider (Gmail/Outlook stand-in) with delivery ground truth. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { collect, integer, port, positiveNumber } from './flags.ts';
-import type { SinkFlags } from './sink-server.ts';
+import type { SinkFlags } from '../../fixtures/sink-command.ts';
 
 /** Adds `sink` to the program. */
 export function registerSinkCommand(program: Command): void {
@@ -32,7 +32,7 @@ export function registerSinkCommand(program: Command): void {
     .option('--json', 'print one JSON line {smtpPort, adminPort, tokenPort, tokenUrl, caFile} when ready (for scripts)')
     .action(async (flags: SinkFlags) => {
       // smtp-server loads only for this command
-      const { runSinkCommand } = await import('./sink-server.ts');
+      const { runSinkCommand } = await import('../../fixtures/sink-command.ts');
       await runSinkCommand(flags);
     });
 }
