@@ -3,7 +3,7 @@ import { Option, type Command, type OptionValues } from 'commander';
 import { runCommand } from '../run.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
-import { collect, debugSessions, duration, integer, keyValues, positiveNumber } from './flags.ts';
+import { collect, debugSessions, duration, integer, keyValues, positiveNumber, warmup } from './flags.ts';
 import { AUTH_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
@@ -31,16 +31,16 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description('run a load test: a scenario file, or the old tool\'s flags (--num-emails, --concurrent)')
     .argument('[scenario]', 'scenario file: .ts/.js (export default defineScenario(...)) or .yaml/.yml/.json')
-    .option('--num-emails <n>', `total emails (without a scenario file; with one it overrides iterations)`, integer(1, '--num-emails'))
-    .option('--concurrent <n>', `concurrent connections (VUs) (default without a scenario file: ${DEFAULTS.concurrent})`, integer(1, '--concurrent'))
+    .option('--num-emails <n>', `total emails (without a scenario file; with one it overrides iterations)`, integer(1, '--num-emails', 'iterations'))
+    .option('--concurrent <n>', `concurrent connections (VUs) (default without a scenario file: ${DEFAULTS.concurrent})`, integer(1, '--concurrent', 'vus'))
     .option('--batches', 'send in batches of --concurrent, each waiting for the previous (the old tool\'s model, with per-batch lines)');
   for (const group of [TARGET_FLAGS, AUTH_FLAGS, RECIPIENT_FLAGS, TLS_FLAGS, MESSAGE_FLAGS]) group.add(command);
   command
-    .option('--vus <n>', 'override VUs of every scenario', integer(1, '--vus'))
-    .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations'))
+    .option('--vus <n>', 'override VUs of every scenario', integer(1, '--vus', 'vus'))
+    .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations', 'iterations'))
     .option('--duration <duration>', 'override duration (stages are rescaled to it), e.g. 30s', duration)
     .option('--rate <n>', 'override the rate of constant-arrival-rate scenarios (per timeUnit)', positiveNumber('--rate'))
-    .option('--warmup <duration|messages>', 'leave the start out of the summary and thresholds: a duration (30s) or a number of messages')
+    .option('--warmup <duration|messages>', 'leave the start out of the summary and thresholds: a duration (30s) or a number of messages', warmup)
     .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
     .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
     .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect);
