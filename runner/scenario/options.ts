@@ -163,6 +163,12 @@ export async function resolveOptions(
   applyCliOverrides(scenarios, cli, problems);
   // The bounded-input policy (limits.ts), on what will run: the file and every flag applied.
   if (problems.length === 0) problems.push(...checkResolvedLimits(scenarios));
+  const setupTimeoutMs = ms(options.setupTimeout ?? DEFAULTS.setupTimeout);
+  const teardownTimeoutMs = ms(options.teardownTimeout ?? DEFAULTS.teardownTimeout);
+  for (const [name, valueMs] of [['setupTimeout', setupTimeoutMs], ['teardownTimeout', teardownTimeoutMs]] as const) {
+    const problem = exceedsLimit('durationMs', valueMs);
+    if (problem) problems.push(`${name}: ${problem}`);
+  }
   if (problems.length === 0) await resolveSecurity(scenarios, context.baseDir, problems);
   if (problems.length > 0) throw invalid(problems);
 
@@ -175,6 +181,8 @@ export async function resolveOptions(
     env: { ...context.env, ...cli.env },
     iteration: code.iteration as ResolvedOptions['iteration'],
     setup: code.setup as ResolvedOptions['setup'],
+    setupTimeoutMs,
+    teardownTimeoutMs,
     teardown: code.teardown as ResolvedOptions['teardown'],
     handleSummary: code.handleSummary as ResolvedOptions['handleSummary'],
   };
