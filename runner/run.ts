@@ -35,6 +35,8 @@ import type { OutputContext, RunOutput } from './outputs/output.ts';
 import { ExitCode, RunnerError, UsageError, type ExitCodeName } from './errors.ts';
 import { confirmRealRecipients, type RecipientSafety } from './safety.ts';
 import { installEarlyExit, installInterruptHandlers } from './interrupt.ts';
+import { SNAPSHOT_MS, startStallWatchdog } from './engine/stall-watchdog.ts';
+import { resultsText } from './results/write.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
@@ -61,6 +63,11 @@ export interface RunCommandOptions extends CiOutputFlags {
   debugSessions?: number;
   /** Seconds between progress lines when not on a terminal. */
   progressIntervalMs?: number;
+  /**
+   * With `handleSignals`: how long the event loop may be blocked (scenario code that never
+   * yields) before the watchdog writes partial results and kills the run (engine/stall-watchdog.ts). 0: off. @default 30000
+   */
+  stallLimitMs?: number;
   /** Run the preflight (connect, greeting, EHLO, AUTH per sender: preflight.ts) before the load. @default true */
   check?: boolean;
   /**
@@ -195,7 +202,30 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
         },
       });
     }
-    const result = await engine.run();
+    const watchdog = command.handleSignals && (command.stallLimitMs ?? 30_000) > 0 && resultsFile !== undefined
+      ? startStallWatchdog({ stallLimitMs: command.stallLimitMs ?? 30_000, childPids: fixture ? [fixture.pid] : [] })
+      : undefined;
+    let snapshotTimer: NodeJS.Timeout | undefined;
+    if (watchdog) {
+      // What the watchdog writes if scenario code blocks the event loop: the results as of now.
+      const takeSnapshot = () => {
+        const elapsedMs = performance.now() - engine.registry.startMs;
+        const reason = `event loop blocked for ${(command.stallLimitMs ?? 30_000) / 1000} s (scenario code that never yields): figures as of ${Math.round(elapsedMs / 1000)} s into the run`;
+        const partial = buildSummary(snapshotResult(engine), options, { thresholds: judge(thresholds, engine.registry, elapsedMs), config, abortReason: reason });
+        watchdog.snapshot([{ path: resultsFile!, text: resultsText(partial) }]);
+      };
+      takeSnapshot();
+      // Every 10 s, or twice per stall limit when that is shorter.
+      snapshotTimer = setInterval(takeSnapshot, Math.min(SNAPSHOT_MS, (command.stallLimitMs ?? 30_000) / 2));
+      snapshotTimer.unref();
+    }
+    let result: TestResult;
+    try {
+      result = await engine.run();
+    } finally {
+      clearInterval(snapshotTimer);
+      await watchdog?.stop();
+    }
     isEngineDone = true;
     progress.clear();
 
@@ -374,6 +404,8 @@ export function withFixtureTls(args: string[], file: ScenarioFileOptions | undef
 
 /** The built-in fake proxy, running in its own process so it does not share our event loop. */
 interface FixtureProcess {
+  /** Its process id (the stall watchdog ends it). */
+  pid: number;
   port: number;
   adminPort: number;
   /** With `--tls`: its self-signed certificate's PEM file. */
@@ -434,6 +466,7 @@ async function startFixtureProcess(extraArgs: string[], stderr: NodeJS.WritableS
   earlyStderr = undefined;
   return {
     ...ready,
+    pid: child.pid!,
     async acceptedMessages() {
       try {
         const response = await fetch(`http://127.0.0.1:${ready.adminPort}/__stats`);

@@ -368,3 +368,32 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 signals.run();
+
+const stall = suite('issue 19 item 12: a synchronous endless loop in iteration()');
+
+stall('the watchdog writes the partial results of the last snapshot, ends the fixture, says why, and kills the run (137)', async () => {
+  const temp = createTempDir();
+  try {
+    await withFakeProxy({ delays: { message: 20 } }, async (proxy) => {
+      // VU 1 spins for ever at its 100th iteration: at least 2 s (100 × 20 ms) of load first.
+      const file = scenarioFile(
+        temp.dir,
+        'spin.ts',
+        `{ scenarios: { main: { executor: 'per-vu-iterations', vus: 2, iterations: 1000 } }, iteration: async (ctx) => { await ctx.smtp.send(); if (ctx.vu === 1 && ctx.iteration === 100) while (true) {} } }`,
+      );
+      const results = join(temp.dir, 'results.json');
+      const ran = await runCli(['run', file, ...target(proxy), '--stall-limit', '1s', '--out', results]);
+      assert.is(ran.signal, 'SIGKILL', `${ran.code} ${ran.stderr}`);
+      assert.match(ran.stderr, 'error: the event loop has been blocked for 1 s');
+      assert.match(ran.stderr, `partial results written to ${results}`);
+      const r = JSON.parse(readFileSync(results, 'utf8'));
+      assert.is(r.status, 'interrupted');
+      assert.match(r.abort_reason, /event loop blocked/);
+      assert.ok(r.results.successful >= 1 && r.results.successful <= proxy.stats.messagesAccepted, `${r.results.successful} of ${proxy.stats.messagesAccepted}`);
+    });
+  } finally {
+    temp.remove();
+  }
+});
+
+stall.run();
