@@ -4,7 +4,11 @@
  * prints `error: <message>` and the hint, never a stack trace.
  */
 
-/** Process exit codes, one table (k6's numbers where k6 has the same meaning). */
+/**
+ * Process exit codes, one table (k6's numbers where k6 has the same meaning). When several
+ * apply, the first of: 105 interrupted, 108 aborted by a threshold, 101 teardown timed out,
+ * 111 an output failed, 99 a threshold failed, 107 handleSummary failed (run.ts `exitCodeOf`).
+ */
 export const ExitCode = {
   ok: 0,
   /** Generic failure that has no more specific code (a bug, an unexpected exception). */
@@ -13,6 +17,10 @@ export const ExitCode = {
   usage: 2,
   /** The run finished but at least one threshold failed. */
   thresholdsFailed: 99,
+  /** `setup()` did not settle within `setupTimeout` (k6's number); no load was sent. */
+  setupTimeout: 100,
+  /** `teardown()` did not settle within `teardownTimeout` (k6's number); the outputs are written. */
+  teardownTimeout: 101,
   /** Options are invalid (schema or semantic check, bad threshold, unknown metric). */
   invalidOptions: 104,
   /** The run was interrupted (SIGINT/SIGTERM); outputs are written and marked interrupted. */
@@ -23,7 +31,7 @@ export const ExitCode = {
   abortedByThreshold: 108,
   /** The target could not be reached or refused the preflight check. */
   targetUnreachable: 110,
-  /** An output (results file, report) could not be written. */
+  /** An output (results file, report, NDJSON/CSV stream, metrics port) could not be written; every other output still was, and the summary printed. */
   outputError: 111,
   /** `runner check`: the SMTP side passed but the admin API is unreachable, unhealthy or answers oddly. */
   adminCheckFailed: 112,
@@ -88,5 +96,13 @@ export class UsageError extends RunnerError {
   override name = 'UsageError';
   constructor(message: string, hint?: string) {
     super(message, { code: 'E_USAGE', exit: 'usage', hint });
+  }
+}
+
+/** Scenario code (setup) did not settle within its timeout. */
+export class ScriptTimeoutError extends RunnerError {
+  override name = 'ScriptTimeoutError';
+  constructor(message: string, exit: 'setupTimeout' | 'teardownTimeout', hint?: string) {
+    super(message, { code: exit === 'setupTimeout' ? 'E_SETUP_TIMEOUT' : 'E_TEARDOWN_TIMEOUT', exit, hint });
   }
 }

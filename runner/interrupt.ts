@@ -35,3 +35,23 @@ export function installInterruptHandlers(handlers: InterruptHandlers): () => voi
     process.off('SIGTERM', onSignal);
   };
 }
+
+/**
+ * Before the load starts (a fixture starting, the preflight), a signal simply stops the run:
+ * nothing was sent, so nothing is to be reported. Exiting through process.exit (rather than
+ * the default signal death) runs the 'exit' listeners, which end the fake proxy child we started
+ * (by its pid): it is in a process group of its own and would be left orphaned (issue 19).
+ * Returns the function that removes the handlers (called when installInterruptHandlers takes over).
+ */
+export function installEarlyExit(stderr: NodeJS.WritableStream): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    stderr.write(`\n${signal} before the load started: stopping (no message was sent)\n`);
+    process.exit(ExitCode.interrupted);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}

@@ -29,12 +29,14 @@ import { summarise } from './results/summarise.ts';
 import type { Summary, ThresholdOutcome } from './results/types.ts';
 import { ConsoleProgress, formatHeader, formatSummary } from './outputs/console.ts';
 import { shouldColor } from './util/color.ts';
-import { closeOutputs, createCiOutputs, createOutputs, type CiOutputFlags } from './outputs/index.ts';
+import { checkOutputPaths, closeOutputs, createCiOutputs, createOutputs, finishOutputs, finishOutputsNow, formatOutputFailure, type CiOutputFlags, type OutputFailure } from './outputs/index.ts';
 import { runHandleSummary } from './outputs/summary-json.ts';
 import type { OutputContext, RunOutput } from './outputs/output.ts';
 import { ExitCode, RunnerError, UsageError, type ExitCodeName } from './errors.ts';
 import { confirmRealRecipients, type RecipientSafety } from './safety.ts';
-import { installInterruptHandlers } from './interrupt.ts';
+import { installEarlyExit, installInterruptHandlers } from './interrupt.ts';
+import { SNAPSHOT_MS, startStallWatchdog } from './engine/stall-watchdog.ts';
+import { resultsText } from './results/write.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
@@ -61,6 +63,11 @@ export interface RunCommandOptions extends CiOutputFlags {
   debugSessions?: number;
   /** Seconds between progress lines when not on a terminal. */
   progressIntervalMs?: number;
+  /**
+   * With `handleSignals`: how long the event loop may be blocked (scenario code that never
+   * yields) before the watchdog writes partial results and kills the run (engine/stall-watchdog.ts). 0: off. @default 30000
+   */
+  stallLimitMs?: number;
   /** Run the preflight (connect, greeting, EHLO, AUTH per sender: preflight.ts) before the load. @default true */
   check?: boolean;
   /**
@@ -112,6 +119,8 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     if (command.concurrent !== undefined) overrides.vus ??= command.concurrent;
   }
 
+  // Until the load starts, a signal just stops (and ends the fixture child): interrupt.ts.
+  let removeEarlyExit = command.handleSignals ? installEarlyExit(stderr) : () => {};
   const fixture = command.withFixture ? await startFixtureProcess(withFixtureTls(command.fixtureArgs ?? [], fileOptions, command.overrides.tls, command.overrides.scenario), stderr) : undefined;
   let outputs: RunOutput[] = [];
   let isReported = false;
@@ -134,6 +143,8 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     const thresholds = compileThresholds(options.thresholds, known, [...SYSTEM_TAGS, ...options.scenarios.flatMap((s) => Object.keys(s.tags))]);
 
     outputs = [...createOutputs(command.out, cwd, Date.now(), { hasResultsFile: !command.noResultsFile }), ...createCiOutputs(command, cwd)];
+    // Before any is opened (a stream truncates its file): no output over another, or over an input.
+    checkOutputPaths(outputs, runInputs(options));
     const outputContext: OutputContext = { options, cwd, stdout, stderr };
     for (const output of outputs) await output.prepare?.(outputContext);
     const resultsFile = outputs.find((output) => output.isResultsFile)?.path;
@@ -164,19 +175,17 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       // Second signal: leave at once, but never without valid output files.
       if (partialWritten) return;
       partialWritten = true;
+      // Messages in flight are cut off and counted as interrupted, not left out of every count.
+      if (!finalSummary) engine.interruptAll();
       fixture?.killNow();
       const elapsedMs = performance.now() - engine.registry.startMs;
       const partial = finalSummary ?? buildSummary(snapshotResult(engine), options, { thresholds: judge(thresholds, engine.registry, elapsedMs), config, abortReason: 'interrupted twice' });
-      for (const output of outputs) {
-        try {
-          output.finishNow?.(partial);
-        } catch (error) {
-          // One output that cannot be written must not cost the others theirs.
-          stderr.write(`error: ${output.description}: ${(error as Error).message}\n`);
-        }
-      }
+      // One output that cannot be written must not cost the others theirs.
+      for (const failure of finishOutputsNow(outputs, partial)) stderr.write(formatOutputFailure(failure));
     };
     let isEngineDone = false;
+    removeEarlyExit();
+    removeEarlyExit = () => {};
     if (command.handleSignals) {
       // Kept until every output is written: a signal while they are written must not lose them.
       removeSignals = installInterruptHandlers({
@@ -193,7 +202,30 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
         },
       });
     }
-    const result = await engine.run();
+    const watchdog = command.handleSignals && (command.stallLimitMs ?? 30_000) > 0 && resultsFile !== undefined
+      ? startStallWatchdog({ stallLimitMs: command.stallLimitMs ?? 30_000, childPids: fixture ? [fixture.pid] : [] })
+      : undefined;
+    let snapshotTimer: NodeJS.Timeout | undefined;
+    if (watchdog) {
+      // What the watchdog writes if scenario code blocks the event loop: the results as of now.
+      const takeSnapshot = () => {
+        const elapsedMs = performance.now() - engine.registry.startMs;
+        const reason = `event loop blocked for ${(command.stallLimitMs ?? 30_000) / 1000} s (scenario code that never yields): figures as of ${Math.round(elapsedMs / 1000)} s into the run`;
+        const partial = buildSummary(snapshotResult(engine), options, { thresholds: judge(thresholds, engine.registry, elapsedMs), config, abortReason: reason });
+        watchdog.snapshot([{ path: resultsFile!, text: resultsText(partial) }]);
+      };
+      takeSnapshot();
+      // Every 10 s, or twice per stall limit when that is shorter.
+      snapshotTimer = setInterval(takeSnapshot, Math.min(SNAPSHOT_MS, (command.stallLimitMs ?? 30_000) / 2));
+      snapshotTimer.unref();
+    }
+    let result: TestResult;
+    try {
+      result = await engine.run();
+    } finally {
+      clearInterval(snapshotTimer);
+      await watchdog?.stop();
+    }
     isEngineDone = true;
     progress.clear();
 
@@ -205,30 +237,60 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     finalSummary = summary;
     // The report draws the run's own histograms: no encoding and decoding them again.
     const distributions = { txn: aggregates.total.txn, responseTime: aggregates.responseTime };
-    for (const output of outputs) await output.finish?.(summary, { ...outputContext, result, distributions });
-    const textSummary = (o: { color?: boolean } = {}) => formatSummary(summary, { color: o.color ?? shouldColor(stdout, env), resultsFile, files: outputs });
+    // Every output is attempted whatever became of the others; each failure is named (path, reason).
+    const failures = await finishOutputs(outputs, summary, { ...outputContext, result, distributions });
+    for (const failure of failures) stderr.write(formatOutputFailure(failure));
+    const failed = new Set(failures.map((failure) => failure.output));
+    const written = outputs.filter((output) => !failed.has(output));
+    const writtenResultsFile = written.find((output) => output.isResultsFile)?.path;
+    const textSummary = (o: { color?: boolean } = {}) => formatSummary(summary, { color: o.color ?? shouldColor(stdout, env), resultsFile: writtenResultsFile, files: written });
     // handleSummary replaces the console summary (k6); it runs after the files above are written.
-    const custom = options.handleSummary ? await runHandleSummary(options.handleSummary, summary, { textSummary, resultsFile }, { stdout, stderr, cwd }) : undefined;
+    const custom = options.handleSummary ? await runHandleSummary(options.handleSummary, summary, { textSummary, resultsFile }, { stdout, stderr, cwd }, options.teardownTimeoutMs) : undefined;
     if (!custom || custom.printDefault) stdout.write(textSummary() + '\n');
     if (fixture) {
       const received = await fixture.acceptedMessages();
       stdout.write(received === undefined ? 'Fake proxy received: unknown (its admin API did not answer)\n' : `Fake proxy received: ${received} messages\n`);
     }
 
-    let exitCode: number = ExitCode.ok;
-    if (result.stopReason === 'interrupt') exitCode = ExitCode.interrupted;
-    else if (result.stopReason === 'threshold') exitCode = ExitCode.abortedByThreshold;
-    else if (outcomes.some((o) => !o.ok)) exitCode = ExitCode.thresholdsFailed;
-    // A broken handleSummary fails an otherwise good run (107, or 111 for a file), never hides another failure.
-    if (exitCode === ExitCode.ok && custom?.error) exitCode = custom.error.exitCode;
+    if (failures.length > 0) {
+      stderr.write(`error: ${failures.length} of ${outputs.length} outputs could not be written (listed above); the others were\n`);
+    }
+    if (result.teardownTimedOut) stderr.write(`error: ${result.teardownTimedOut}\n`);
+    const exitCode = exitCodeOf(result, outcomes, failures, custom?.error);
     isReported = true;
-    return { exitCode, summary, resultsFile, options };
+    return { exitCode, summary, resultsFile: writtenResultsFile, options };
   } finally {
+    removeEarlyExit();
     removeSignals();
     await fixture?.stop();
     // The metrics endpoint waits here (after the summary) for a scrape of the final values.
     await closeOutputs(outputs, { linger: isReported });
   }
+}
+
+/**
+ * The run's exit code (the order is errors.ts's): 105 interrupted, 108 aborted, 101 teardown
+ * timed out, 111 an output failed, 99 a threshold failed, 107 (or 111) handleSummary failed.
+ */
+export function exitCodeOf(result: Pick<TestResult, 'stopReason' | 'teardownTimedOut'>, outcomes: readonly ThresholdOutcome[], failures: readonly OutputFailure[], handleSummaryError?: RunnerError): number {
+  if (result.stopReason === 'interrupt') return ExitCode.interrupted;
+  if (result.stopReason === 'threshold') return ExitCode.abortedByThreshold;
+  if (result.teardownTimedOut !== undefined) return ExitCode.teardownTimeout;
+  if (failures.length > 0) return ExitCode.outputError;
+  if (outcomes.some((o) => !o.ok)) return ExitCode.thresholdsFailed;
+  // A broken handleSummary fails an otherwise good run (107, or 111 for a file), never hides another failure.
+  return handleSummaryError?.exitCode ?? ExitCode.ok;
+}
+
+/** Files the run reads, which no output may overwrite: the scenario file, accounts files. */
+function runInputs(options: ResolvedOptions): Array<{ path: string; what: string }> {
+  const inputs: Array<{ path: string; what: string }> = [];
+  if (options.file) inputs.push({ path: options.file, what: 'scenario file' });
+  for (const scenario of options.scenarios) {
+    const file = scenario.accounts.file;
+    if (file !== undefined && !inputs.some((input) => input.path === file)) inputs.push({ path: file, what: 'accounts file' });
+  }
+  return inputs;
 }
 
 /** The scenario a flags-only run describes: the guide's `--num-emails N --concurrent C`. */
@@ -342,6 +404,8 @@ export function withFixtureTls(args: string[], file: ScenarioFileOptions | undef
 
 /** The built-in fake proxy, running in its own process so it does not share our event loop. */
 interface FixtureProcess {
+  /** Its process id (the stall watchdog ends it). */
+  pid: number;
   port: number;
   adminPort: number;
   /** With `--tls`: its self-signed certificate's PEM file. */
@@ -402,6 +466,7 @@ async function startFixtureProcess(extraArgs: string[], stderr: NodeJS.WritableS
   earlyStderr = undefined;
   return {
     ...ready,
+    pid: child.pid!,
     async acceptedMessages() {
       try {
         const response = await fetch(`http://127.0.0.1:${ready.adminPort}/__stats`);

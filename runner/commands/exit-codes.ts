@@ -8,11 +8,15 @@ Exit codes:
   ${ExitCode.failure}    unexpected failure (a bug: please report it)
   ${ExitCode.usage}    wrong command-line usage
   ${ExitCode.thresholdsFailed}   a threshold failed (run), or a regression beyond --fail-on-regression (compare)
+  ${ExitCode.setupTimeout}  setup() did not settle within setupTimeout (default 60s); no load was sent
+  ${ExitCode.teardownTimeout}  teardown() did not settle within teardownTimeout (default 60s); outputs are written
   ${ExitCode.invalidOptions}  invalid options (scenario file, flags, thresholds), or an unreadable results file (compare, report, merge)
   ${ExitCode.interrupted}  interrupted (SIGINT/SIGTERM); outputs are written and marked interrupted
   ${ExitCode.scriptError}  the scenario script failed to build or load, setup() threw, or handleSummary failed
   ${ExitCode.abortedByThreshold}  a threshold with abortOnFail stopped the run
   ${ExitCode.targetUnreachable}  the target is unreachable or failed the preflight check (connect, greeting, EHLO, AUTH)
-  ${ExitCode.outputError}  an output (results, JUnit, summary, report file; metrics port) could not be written or opened
+  ${ExitCode.outputError}  an output (results, JUnit, summary, report, NDJSON/CSV file; metrics port) could not be written or opened;
+       every other output was still written and the summary printed
+When several apply, the first of: 105, 108, 101, 111, 99, 107.
   ${ExitCode.adminCheckFailed}  runner check: SMTP is fine but the admin API is unreachable or unhealthy`;
 

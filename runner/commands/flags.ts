@@ -7,13 +7,17 @@ import { parseDurationMs } from '../scenario/duration.ts';
 import { RunnerError } from '../errors.ts';
 import { AUTH_MECHANISMS } from '../smtp/settings.ts';
 import { TLS_MODES } from '../smtp/tls.ts';
+import { exceedsLimit, type LimitName } from '../scenario/limits.ts';
+import { checkWarmup } from '../scenario/check-limits.ts';
 
-/** Parser for a whole number ≥ `min`; `what` names the flag in the message. */
-export function integer(min: number, what: string) {
+/** Parser for a whole number ≥ `min` and within `limit` (limits.ts) when given; `what` names the flag in the message. */
+export function integer(min: number, what: string, limit?: LimitName) {
   return (value: string): number => {
     const number = Number(value);
     if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(number)) throw new InvalidArgumentError(`${what} must be a whole number, got '${value}'`);
     if (number < min) throw new InvalidArgumentError(`${what} must be ≥ ${min}, got ${number}`);
+    const problem = limit === undefined ? undefined : exceedsLimit(limit, number);
+    if (problem) throw new InvalidArgumentError(`${what} ${problem}`);
     return number;
   };
 }
@@ -44,13 +48,23 @@ function portInRange(value: string, min: 0 | 1): number {
   return Number(value);
 }
 
-/** Parser that checks a duration ('30s', '5m') and keeps it as written. */
+/** Parser that checks a duration ('30s', '5m', within the duration limit) and keeps it as written. */
 export function duration(value: string): string {
+  let ms: number;
   try {
-    parseDurationMs(value);
+    ms = parseDurationMs(value);
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+  const problem = exceedsLimit('durationMs', ms, `'${value}'`);
+  if (problem) throw new InvalidArgumentError(`the duration ${problem}`);
+  return value;
+}
+
+/** Parser for `--warmup`: a duration ('30s') or a whole number of messages ≥ 0, kept as written. */
+export function warmup(value: string): string {
+  const problem = checkWarmup(value, '--warmup');
+  if (problem) throw new InvalidArgumentError(problem.replace(/^--warmup: /, ''));
   return value;
 }
 

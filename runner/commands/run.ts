@@ -2,6 +2,8 @@
 import { Option, type Command, type OptionValues } from 'commander';
 import { runCommand } from '../run.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
+import { parseDurationMs } from '../scenario/duration.ts';
+import { DEFAULT_STALL_LIMIT } from '../engine/stall-watchdog.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
 import { collect, debugSessions, duration, integer, keyValues, positiveNumber, warmup } from './flags.ts';
 import { AUTH_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
@@ -23,6 +25,7 @@ interface RunFlags {
   quiet?: boolean;
   debug?: true | number;
   progressInterval: number;
+  stallLimit: string;
 }
 
 /** Adds `run` to the program. */
@@ -31,13 +34,13 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description('run a load test: a scenario file, or the old tool\'s flags (--num-emails, --concurrent)')
     .argument('[scenario]', 'scenario file: .ts/.js (export default defineScenario(...)) or .yaml/.yml/.json')
-    .option('--num-emails <n>', `total emails (without a scenario file; with one it overrides iterations)`, integer(1, '--num-emails'))
-    .option('--concurrent <n>', `concurrent connections (VUs) (default without a scenario file: ${DEFAULTS.concurrent})`, integer(1, '--concurrent'))
+    .option('--num-emails <n>', `total emails (without a scenario file; with one it overrides iterations)`, integer(1, '--num-emails', 'iterations'))
+    .option('--concurrent <n>', `concurrent connections (VUs) (default without a scenario file: ${DEFAULTS.concurrent})`, integer(1, '--concurrent', 'vus'))
     .option('--batches', 'send in batches of --concurrent, each waiting for the previous (the old tool\'s model, with per-batch lines)');
   for (const group of [TARGET_FLAGS, AUTH_FLAGS, RECIPIENT_FLAGS, TLS_FLAGS, MESSAGE_FLAGS]) group.add(command);
   command
-    .option('--vus <n>', 'override VUs of every scenario', integer(1, '--vus'))
-    .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations'))
+    .option('--vus <n>', 'override VUs of every scenario', integer(1, '--vus', 'vus'))
+    .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations', 'iterations'))
     .option('--duration <duration>', 'override duration (stages are rescaled to it), e.g. 30s', duration)
     .option('--rate <n>', 'override the rate of constant-arrival-rate scenarios (per timeUnit)', positiveNumber('--rate'))
     .option('--warmup <duration|messages>', 'leave the start out of the summary and thresholds: a duration (30s) or a number of messages', warmup)
@@ -47,6 +50,7 @@ export function registerRunCommand(program: Command): void {
   OUTPUT_FLAGS.add(command)
     .option('--quiet', 'print only the summary')
     .option('--debug [sessions]', `print the SMTP protocol transcript of the first N sessions to stderr, secrets redacted (default N: ${DEFAULT_DEBUG_SESSIONS})`, debugSessions)
+    .addOption(new Option('--stall-limit <duration>', 'if scenario code blocks the event loop this long (a synchronous endless loop), write partial results and kill the run (exit status 137); 0 turns the watchdog off').default(DEFAULT_STALL_LIMIT).argParser(duration))
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal').default(5).argParser(positiveNumber('--progress-interval')));
   for (const group of [PREFLIGHT_WATCH_FLAGS, FIXTURE_FLAGS]) group.add(command);
   command.addHelpText('after', EXIT_CODES_HELP).action(async (scenario: string | undefined, flags: OptionValues) => {
@@ -76,6 +80,7 @@ export function registerRunCommand(program: Command): void {
       quiet: own.quiet,
       debugSessions: own.debug === true ? DEFAULT_DEBUG_SESSIONS : own.debug,
       progressIntervalMs: own.progressInterval * 1000,
+      stallLimitMs: parseDurationMs(own.stallLimit),
       ...PREFLIGHT_WATCH_FLAGS.read(flags),
       ...FIXTURE_FLAGS.read(flags),
       handleSignals: true,

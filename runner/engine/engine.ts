@@ -7,7 +7,9 @@ import { createExecutor, plannedIterations, scenarioDurationMs } from '../execut
 import { MetricsRegistry } from '../metrics/registry.ts';
 import { customMetrics } from '../metrics/custom.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
-import { ScriptError } from '../errors.ts';
+import { ScriptError, ScriptTimeoutError } from '../errors.ts';
+import { formatDurationMs } from '../scenario/duration.ts';
+import { settleWithin } from './script-deadline.ts';
 import type { IterationContext } from '../smtp/api.ts';
 import type { EngineListener, ScenarioProgress } from './events.ts';
 import { ScenarioRun, type ScenarioHost } from './scenario-run.ts';
@@ -28,6 +30,8 @@ export interface TestResult {
   stopReason: StopReason | undefined;
   scenarios: ScenarioProgress[];
   setupData: unknown;
+  /** Set when teardown() did not settle within teardownTimeout: what to report (exit 101). */
+  teardownTimedOut?: string;
 }
 
 /** Called on each tick once the run is underway; returns a reason to abort, or undefined. */
@@ -139,11 +143,20 @@ export class Engine implements ScenarioHost {
   async run(): Promise<TestResult> {
     const { options } = this;
     if (options.setup) {
+      let settled;
       try {
-        this.setupData = await options.setup();
+        settled = await settleWithin(options.setup, options.setupTimeoutMs);
       } catch (error) {
         throw new ScriptError(`setup() threw: ${describe(error)}`, 'fix setup() in the scenario file', error);
       }
+      if (settled.isTimedOut) {
+        throw new ScriptTimeoutError(
+          `setup() did not settle within ${formatDurationMs(options.setupTimeoutMs)} (setupTimeout): no load was sent`,
+          'setupTimeout',
+          'make every promise setup() awaits settle (a request without a timeout, a forgotten resolve), or raise setupTimeout',
+        );
+      }
+      this.setupData = settled.value;
     }
     this.emit((listener) => listener.onStart?.(options));
     const startedAt = new Date();
@@ -165,9 +178,15 @@ export class Engine implements ScenarioHost {
       this.warnOnce('warmup', 'the run ended during its warm-up: the figures include the warm-up (shorten warmup or lengthen the run)');
     }
     const measuredFromMs = this.warmupEndMs ?? startMs;
+    let teardownTimedOut: string | undefined;
     if (options.teardown) {
+      const teardown = options.teardown;
       try {
-        await options.teardown(this.setupData);
+        const settled = await settleWithin(() => teardown(this.setupData), options.teardownTimeoutMs);
+        if (settled.isTimedOut) {
+          teardownTimedOut = `teardown() did not settle within ${formatDurationMs(options.teardownTimeoutMs)} (teardownTimeout); the outputs are written without waiting for it`;
+          this.warnOnce('teardown', teardownTimedOut);
+        }
       } catch (error) {
         this.warnOnce('teardown', `teardown() threw: ${describe(error)}`);
       }
@@ -179,7 +198,16 @@ export class Engine implements ScenarioHost {
       stopReason: this.stopReason,
       scenarios: this.progress(),
       setupData: this.setupData,
+      teardownTimedOut,
     };
+  }
+
+  /**
+   * Cuts off every running iteration now (a second Ctrl+C): connections destroyed, the messages
+   * in flight counted as interrupted, so a partial result counts everything that was started.
+   */
+  interruptAll(): void {
+    for (const run of this.runs) run.interruptBusy();
   }
 
   private async runScenario(run: ScenarioRun, testStartMs: number): Promise<void> {

@@ -16,6 +16,7 @@ import { createAccountPicker } from '../scenario/accounts.ts';
 import type { ScenarioProgress } from './events.ts';
 import { VuState } from './vu.ts';
 import type { SessionTranscripts } from './transcript.ts';
+import { abandonableSteps } from './script-deadline.ts';
 
 /** What a scenario run needs from the engine. */
 export interface ScenarioHost {
@@ -70,6 +71,8 @@ export class ScenarioRun implements ExecutorContext {
   readonly vus: VuState[] = [];
   private readonly host: ScenarioHost;
   private readonly busy = new Set<VuState>();
+  /** How to abandon the custom iteration running on a VU (see interruptBusy). */
+  private readonly abandoners = new Map<VuState, () => void>();
   private readonly pickSender: (iterationInTest: number) => string;
   private readonly seriesBySender = new Map<string, Series>();
   private drained: (() => void) | undefined;
@@ -198,6 +201,15 @@ export class ScenarioRun implements ExecutorContext {
   }
 
   private async runCustomIteration(vu: VuState, sender: string, iterationInTest: number): Promise<void> {
+    // Scenario code may never settle: past gracefulStop it is abandoned (interruptBusy), and its
+    // later SMTP steps refused, so nothing it still does is counted (engine/script-deadline.ts).
+    let isAbandoned = false;
+    const abandoned = new Promise<void>((resolve) => {
+      this.abandoners.set(vu, () => {
+        isAbandoned = true;
+        resolve();
+      });
+    });
     const ctx: IterationContext<unknown> = {
       vu: vu.id,
       iteration: vu.iterations,
@@ -205,17 +217,20 @@ export class ScenarioRun implements ExecutorContext {
       from: sender,
       env: this.host.env,
       data: this.host.setupData,
-      smtp: vu.session,
+      smtp: abandonableSteps(vu.session, () => isAbandoned),
     };
     try {
-      await this.host.iteration!(ctx);
+      await Promise.race([Promise.resolve().then(() => this.host.iteration!(ctx)), abandoned]);
     } catch (error) {
+      if (isAbandoned) return;
       // A failed SMTP step was already counted under its phase by the session; anything else
       // is a bug in the scenario code: count it and say it once, with where it came from.
       if (error instanceof SmtpStepError) return;
       const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
       this.host.warnOnce(`script:${this.scenario.name}`, `scenario ${this.scenario.name}: iteration threw: ${text}`);
       vu.recorder.series.scriptErrors++;
+    } finally {
+      this.abandoners.delete(vu);
     }
   }
 
@@ -230,18 +245,34 @@ export class ScenarioRun implements ExecutorContext {
         };
       });
       this.drained = undefined;
-      // Still running after the grace period: cut them off. The session settles the
-      // interrupted message as INTERRUPTED, which the recorder keeps out of the failures.
+      // Still running after the grace period: cut them off (interruptBusy).
       if (this.busy.size > 0) {
-        const stillBusy = [...this.busy];
-        await new Promise<void>((resolve) => {
-          this.drained = resolve;
-          for (const vu of stillBusy) vu.session.close();
-        });
+        const settled = new Promise<void>((resolve) => (this.drained = resolve));
+        this.interruptBusy();
+        await settled;
         this.drained = undefined;
       }
     }
     this.setActiveVus(0);
+  }
+
+  /**
+   * Cuts off every running iteration now: its connection is destroyed (the session settles the
+   * message in flight as INTERRUPTED, which the recorder counts as interrupted, not failed); a
+   * custom iteration that was not in an SMTP step (awaiting something else that may never
+   * settle) is abandoned and counted as one interrupted. Its iteration ends at once either way.
+   */
+  interruptBusy(): void {
+    for (const vu of [...this.busy]) {
+      const series = vu.recorder.series;
+      const interruptedBefore = series.interrupted;
+      vu.session.close();
+      const abandon = this.abandoners.get(vu);
+      if (abandon) {
+        if (series.interrupted === interruptedBefore) series.interrupted++;
+        abandon();
+      }
+    }
   }
 
   /** Ends every VU's connection (QUIT when one is open); called once the scenario is over. */

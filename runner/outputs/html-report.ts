@@ -6,7 +6,7 @@
  * attached to a CI run. Built from the Summary alone, so `runner report-html results.json`
  * gives the same page as `runner run --report`.
  */
-import { readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, basename, join } from 'node:path';
 import { PHASES } from '../smtp/phases.ts';
@@ -14,7 +14,7 @@ import { TrendSink, type EncodedTrend } from '../metrics/trend.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { OutputError } from '../errors.ts';
 import { isOpenModelExecutor } from '../executors/index.ts';
-import { assertWritable, writeFileAtomic } from './atomic-write.ts';
+import { assertWritable, writeFileAtomic, writeFileAtomicSync } from './atomic-write.ts';
 import { formatBytes, formatLatency, formatNumber, formatTimestamp, round } from '../util/format.ts';
 import type { RunOutput } from './output.ts';
 import type { ErrorFigure, GroupFigures, LatencySeconds, Summary, ThresholdOutcome } from '../results/types.ts';
@@ -508,15 +508,6 @@ export function createHtmlReportOutput(path: string): RunOutput {
       loadChartAssets();
     },
     finish: (summary, context) => writeFileAtomic(path, renderHtmlReport(summary, { distributions: context.distributions })),
-    finishNow(summary) {
-      const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-      try {
-        writeFileSync(temp, renderHtmlReport(summary));
-        renameSync(temp, path);
-      } catch {
-        // Leaving at once on a second interrupt: the results file matters more than the report.
-        rmSync(temp, { force: true });
-      }
-    },
+    finishNow: (summary) => writeFileAtomicSync(path, renderHtmlReport(summary)),
   };
 }

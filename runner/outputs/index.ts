@@ -11,6 +11,7 @@ import { createCsvOutput, createNdjsonOutput } from './timeline-stream.ts';
 import { createJunitOutput } from './junit.ts';
 import { createSummaryJsonOutput } from './summary-json.ts';
 import { createPrometheusOutput, type MetricsEndpointOptions } from './prometheus.ts';
+import { isSameFile, isSpecialFileSync } from './atomic-write.ts';
 
 /** Output factories by kind; TARGET is an absolute path (or a port for endpoint kinds). */
 export const OUTPUT_KINDS: Record<string, (target: string) => RunOutput> = {
@@ -84,4 +85,76 @@ export function createCiOutputs(flags: CiOutputFlags, cwd: string): RunOutput[] 
  */
 export async function closeOutputs(outputs: readonly RunOutput[], options: { linger: boolean }): Promise<void> {
   await Promise.all(outputs.map((output) => output.close?.(options).catch(() => undefined)));
+}
+
+/** An output that could not be written: which, where, and why. */
+export interface OutputFailure {
+  output: RunOutput;
+  error: Error;
+}
+
+/**
+ * Finishes every output with the summary, each attempted whatever became of the others (one
+ * full disk must not cost the JUnit file, the report or the console summary: issue 19), and
+ * returns the ones that failed, in order. Never throws.
+ */
+export async function finishOutputs(
+  outputs: readonly RunOutput[],
+  summary: Parameters<NonNullable<RunOutput['finish']>>[0],
+  context: Parameters<NonNullable<RunOutput['finish']>>[1],
+): Promise<OutputFailure[]> {
+  const failures: OutputFailure[] = [];
+  for (const output of outputs) {
+    try {
+      await output.finish?.(summary, context);
+    } catch (error) {
+      failures.push({ output, error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  }
+  return failures;
+}
+
+/** The same on a second Ctrl+C, synchronously (`finishNow`); returns the failures. Never throws. */
+export function finishOutputsNow(outputs: readonly RunOutput[], summary: Parameters<NonNullable<RunOutput['finishNow']>>[0]): OutputFailure[] {
+  const failures: OutputFailure[] = [];
+  for (const output of outputs) {
+    try {
+      output.finishNow?.(summary);
+    } catch (error) {
+      failures.push({ output, error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  }
+  return failures;
+}
+
+/** `error: <what> <path>: <reason>` and its `hint:` line, for stderr. */
+export function formatOutputFailure(failure: OutputFailure): string {
+  const { output, error } = failure;
+  const where = output.path !== undefined && !error.message.includes(output.path) ? ` ${output.path}` : '';
+  const hint = (error as { hint?: unknown }).hint;
+  return `error: ${output.description}${where}: ${error.message}\n${typeof hint === 'string' ? `hint: ${hint}\n` : ''}`;
+}
+
+/**
+ * Refuses, before anything is opened, outputs that would overwrite each other or an input: two
+ * outputs on one path, or an output on the scenario file (or another file the run reads).
+ * Devices and FIFOs (/dev/null, /dev/stdout) may take several outputs: nothing is overwritten.
+ */
+export function checkOutputPaths(outputs: readonly RunOutput[], inputs: ReadonlyArray<{ path: string; what: string }>): void {
+  const seen: RunOutput[] = [];
+  for (const output of outputs) {
+    const path = output.path;
+    if (path === undefined) continue;
+    for (const input of inputs) {
+      if (isSameFile(path, input.path)) {
+        throw new UsageError(`${output.description} ${path} is the ${input.what}: writing it would overwrite the ${input.what}`, 'choose another path for the output');
+      }
+    }
+    if (isSpecialFileSync(path)) continue;
+    const clash = seen.find((other) => isSameFile(other.path!, path));
+    if (clash) {
+      throw new UsageError(`${clash.description} and ${output.description} are both ${path}: one would overwrite the other`, 'give each output its own path');
+    }
+    seen.push(output);
+  }
 }

@@ -9,9 +9,8 @@
  * says whether it ran to its end). Written atomically; the folder is checked before the load.
  */
 import { basename } from 'node:path';
-import { writeFileSync, renameSync } from 'node:fs';
 import { formatThresholdMs } from '../thresholds/index.ts';
-import { assertWritable, writeFileAtomic } from './atomic-write.ts';
+import { assertWritable, writeFileAtomic, writeFileAtomicSync } from './atomic-write.ts';
 import type { RunOutput } from './output.ts';
 import type { Summary, ThresholdOutcome } from '../results/types.ts';
 
@@ -29,11 +28,7 @@ export function createJunitOutput(path: string): RunOutput {
       await assertWritable(path, 'JUnit file');
     },
     finish: (summary) => writeFileAtomic(path, formatJunit(summary, suiteName)),
-    finishNow(summary) {
-      const temp = `${path}.${process.pid}.tmp`;
-      writeFileSync(temp, formatJunit(summary, suiteName));
-      renameSync(temp, path);
-    },
+    finishNow: (summary) => writeFileAtomicSync(path, formatJunit(summary, suiteName)),
   };
 }
 

@@ -10,11 +10,11 @@
  *
  * `handleSummary(summary, helpers)` in a scenario file (k6's): see runHandleSummary.
  */
-import { writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RunnerError, ScriptError } from '../errors.ts';
 import type { HandleSummary, SummaryContent, SummaryHelpers } from '../scenario/types.ts';
-import { assertWritable, writeFileAtomic, writeJsonAtomic } from './atomic-write.ts';
+import { settleWithin } from '../engine/script-deadline.ts';
+import { assertWritable, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from './atomic-write.ts';
 import type { RunOutput } from './output.ts';
 import type { Summary } from '../results/types.ts';
 
@@ -34,11 +34,7 @@ export function createSummaryJsonOutput(path: string): RunOutput {
     path,
     prepare: () => assertWritable(path, 'summary file'),
     finish: (summary) => writeJsonAtomic(path, compactSummary(summary)),
-    finishNow(summary) {
-      const temp = `${path}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify(compactSummary(summary), null, 2) + '\n');
-      renameSync(temp, path);
-    },
+    finishNow: (summary) => writeFileAtomicSync(path, JSON.stringify(compactSummary(summary), null, 2) + '\n'),
   };
 }
 
@@ -62,6 +58,8 @@ export async function runHandleSummary(
   summary: Summary,
   helpers: SummaryHelpers,
   io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; cwd: string },
+  /** Longest it may take (the scenario's teardownTimeout): past it, the default summary prints. */
+  timeoutMs = 60_000,
 ): Promise<HandleSummaryOutcome> {
   const report = (error: RunnerError) => {
     io.stderr.write(`error: ${error.message}\n`);
@@ -69,7 +67,13 @@ export async function runHandleSummary(
   };
   let returned: unknown;
   try {
-    returned = await handleSummary(summary, helpers);
+    const settled = await settleWithin(() => handleSummary(summary, helpers), timeoutMs);
+    if (settled.isTimedOut) {
+      const error = new ScriptError(`handleSummary() did not settle within ${timeoutMs / 1000} s (teardownTimeout)`, 'make every promise handleSummary awaits settle; the default summary is printed below and the results file was written');
+      report(error);
+      return { printDefault: true, error };
+    }
+    returned = settled.value;
   } catch (thrown) {
     const error = new ScriptError(`handleSummary() threw: ${describeThrown(thrown)}`, 'fix handleSummary in the scenario file; the default summary is printed below and the results file was written', thrown);
     report(error);

@@ -41,6 +41,8 @@ function createStream(path: string, format: 'ndjson' | 'csv'): RunOutput {
   /** The run's registry, known from the first tick. */
   let registry: MetricsRegistry | undefined;
   let startedAtMs = Date.now();
+  /** The first write that failed: the stream stops there, and finishing reports it (exit 111). */
+  let failure: OutputError | undefined;
   const append = (text: string) => {
     if (fd === undefined) return;
     try {
@@ -49,7 +51,8 @@ function createStream(path: string, format: 'ndjson' | 'csv'): RunOutput {
       // A full disk must not stop the load; the summary still reports everything.
       closeSync(fd);
       fd = undefined;
-      throw new OutputError(`cannot append to ${path}: ${(error as Error).message}`, 'free disk space or choose another path', error);
+      failure = new OutputError(`cannot append to ${path}: ${(error as Error).message}`, 'free disk space or choose another path', error);
+      throw failure;
     }
   };
   const writePoint = (point: TimelinePoint) => {
@@ -64,6 +67,8 @@ function createStream(path: string, format: 'ndjson' | 'csv'): RunOutput {
     for (const point of unwritten) if (point.t > writtenUpToT) writePoint(point);
     if (fd !== undefined) closeSync(fd);
     fd = undefined;
+    // Written up to the failure, not whole: say so rather than list it as written.
+    if (failure) throw failure;
   };
   return {
     description: format === 'ndjson' ? 'NDJSON timeline' : 'CSV timeline',

@@ -2,8 +2,7 @@
  * Writing the results file: its exact text, atomically (temp file + rename), or synchronously
  * on a second Ctrl+C. Every writer of a results file (run, merge) goes through here.
  */
-import { writeFileSync, renameSync } from 'node:fs';
-import { writeFileAtomic } from '../outputs/atomic-write.ts';
+import { writeFileAtomic, writeFileAtomicSync } from '../outputs/atomic-write.ts';
 import type { Summary } from './types.ts';
 
 /** The results file's text: indented JSON, one trailing newline. */
@@ -18,7 +17,5 @@ export async function writeResultsFile(path: string, summary: Summary): Promise<
 
 /** Writes a results file synchronously (the process is about to exit), still by rename. */
 export function writeResultsFileNow(path: string, summary: Summary): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, resultsText(summary));
-  renameSync(temp, path);
+  writeFileAtomicSync(path, resultsText(summary));
 }

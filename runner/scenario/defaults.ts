@@ -28,6 +28,9 @@ const SHARED_DEFAULTS = {
   concurrent: 10,
   startTime: '0s',
   gracefulStop: '30s',
+  /** Longest setup() / teardown() may take (k6's defaults). */
+  setupTimeout: '60s',
+  teardownTimeout: '60s',
   accountsPick: 'round-robin',
 } as const;
 

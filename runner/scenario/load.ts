@@ -26,6 +26,7 @@ import * as api from '../index.ts';
 import { importModule } from '../dynamic-import.ts';
 import { RunnerError, ScriptError } from '../errors.ts';
 import type { ScenarioFileOptions } from './types.ts';
+import { exceedsLimit, formatLimit, LIMITS } from './limits.ts';
 
 /** Where the running process publishes its public API for bundled scenario files. */
 export const RUNNER_API_KEY = Symbol.for('runner.api');
@@ -47,12 +48,23 @@ export interface LoadedScenarioFile {
 export async function loadScenarioFile(path: string): Promise<LoadedScenarioFile> {
   const file = resolvePath(path);
   let isFile = false;
+  let sizeBytes = 0;
   try {
-    isFile = statSync(file).isFile();
+    const info = statSync(file);
+    isFile = info.isFile();
+    sizeBytes = info.size;
   } catch {
     throw new RunnerError(`scenario file not found: ${displayPath(file)}`, { code: 'E_NO_SCENARIO_FILE', exit: 'invalidOptions', hint: shippedScenariosHint() });
   }
   if (!isFile) throw new RunnerError(`scenario file ${displayPath(file)} is not a file`, { code: 'E_NO_SCENARIO_FILE', exit: 'invalidOptions', hint: shippedScenariosHint() });
+  // Checked before reading a byte: a 50 MB YAML file took 1.8 GB and over a minute to parse.
+  if (exceedsLimit('scenarioFileBytes', sizeBytes)) {
+    throw new RunnerError(`scenario file ${displayPath(file)} is ${sizeBytes.toLocaleString('en-US')} bytes: at most ${formatLimit('scenarioFileBytes')}`, {
+      code: 'E_SCENARIO_TOO_LARGE',
+      exit: 'invalidOptions',
+      hint: 'a scenario is options and code (kilobytes): put long lists of senders in an accounts file (accounts.file), data in files the code reads',
+    });
+  }
 
   const extension = extname(file).toLowerCase();
   if ((CODE_EXTENSIONS as readonly string[]).includes(extension)) return { options: await loadCodeFile(file), file };
@@ -269,7 +281,14 @@ async function loadDataFile(file: string): Promise<ScenarioFileOptions> {
     const hint = /\.json$/i.test(file) ? 'fix the JSON syntax: quotes around keys and strings, commas between items, none after the last' : 'fix the YAML syntax; strings with a colon or # need quotes';
     throw new ScriptError(shown.join('\n'), hint);
   }
-  const value: unknown = document.toJS();
+  let value: unknown;
+  try {
+    // An alias bomb ("billion laughs") expands exponentially: yaml refuses past maxAliasCount.
+    value = document.toJS({ maxAliasCount: LIMITS.yamlAliases.max });
+  } catch (error) {
+    if (!/alias/i.test((error as Error).message)) throw error;
+    throw new ScriptError(`${display}: too many alias expansions (*name): at most ${formatLimit('yamlAliases')}: ${LIMITS.yamlAliases.why}`, 'write the repeated options out, or use fewer, shallower aliases');
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ScriptError(`${display}: must hold the scenario's options as a mapping (got ${value === null ? 'nothing' : Array.isArray(value) ? 'a list' : typeof value})`, 'start from scenarios/baseline.yaml');
   }

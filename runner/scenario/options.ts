@@ -23,6 +23,8 @@ import type { ExecutorOverrides } from '../executors/executor.ts';
 import { scaleMs } from '../executors/profile.ts';
 import type { AccountsOptions, AuthMechanism, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
 import { formatPath, quote, validateScenarioFile } from './validate.ts';
+import { exceedsLimit, type LimitName } from './limits.ts';
+import { checkResolvedLimits, checkWarmup } from './check-limits.ts';
 
 /**
  * Command-line overrides, applied on top of the file in this order:
@@ -131,6 +133,12 @@ export async function resolveOptions(
   const scenariosValue = raw['scenarios'];
   const names = scenariosValue !== null && typeof scenariosValue === 'object' ? Object.keys(scenariosValue) : [];
   problems.push(...checkCliOverrides(cli, names));
+  // --warmup is checked with the flags (it wins); the file's warmup here: its shape is the
+  // schema's to report, its size the limit's.
+  if (cli.warmup === undefined) {
+    const warmupProblem = checkWarmup(raw['warmup'], 'warmup');
+    if (warmupProblem && !problems.some((problem) => problem.startsWith('warmup'))) problems.push(warmupProblem);
+  }
   if (problems.length > 0) throw invalid(problems);
   const options = raw as unknown as ScenarioFileOptions;
 
@@ -153,6 +161,14 @@ export async function resolveOptions(
 
   const scale = cli.scale ?? 1;
   applyCliOverrides(scenarios, cli, problems);
+  // The bounded-input policy (limits.ts), on what will run: the file and every flag applied.
+  if (problems.length === 0) problems.push(...checkResolvedLimits(scenarios));
+  const setupTimeoutMs = ms(options.setupTimeout ?? DEFAULTS.setupTimeout);
+  const teardownTimeoutMs = ms(options.teardownTimeout ?? DEFAULTS.teardownTimeout);
+  for (const [name, valueMs] of [['setupTimeout', setupTimeoutMs], ['teardownTimeout', teardownTimeoutMs]] as const) {
+    const problem = exceedsLimit('durationMs', valueMs);
+    if (problem) problems.push(`${name}: ${problem}`);
+  }
   if (problems.length === 0) await resolveSecurity(scenarios, context.baseDir, problems);
   if (problems.length > 0) throw invalid(problems);
 
@@ -165,6 +181,8 @@ export async function resolveOptions(
     env: { ...context.env, ...cli.env },
     iteration: code.iteration as ResolvedOptions['iteration'],
     setup: code.setup as ResolvedOptions['setup'],
+    setupTimeoutMs,
+    teardownTimeoutMs,
     teardown: code.teardown as ResolvedOptions['teardown'],
     handleSummary: code.handleSummary as ResolvedOptions['handleSummary'],
   };
@@ -275,8 +293,14 @@ async function resolveAccounts(
 /** Problems with the overrides themselves, each named by its flag. */
 export function checkCliOverrides(cli: CliOverrides, scenarioNames: readonly string[]): string[] {
   const problems: string[] = [];
-  const positiveInteger = (value: number | undefined, flag: string, min: number) => {
-    if (value !== undefined && (!Number.isInteger(value) || value < min)) problems.push(`${flag}: must be a whole number >= ${min} (got ${value})`);
+  const positiveInteger = (value: number | undefined, flag: string, min: number, limit?: LimitName) => {
+    if (value === undefined) return;
+    if (!Number.isInteger(value) || value < min) problems.push(`${flag}: must be a whole number >= ${min} (got ${value})`);
+    else if (limit !== undefined && exceedsLimit(limit, value)) problems.push(`${flag}: ${exceedsLimit(limit, value)}`);
+  };
+  const limitedMs = (valueMs: number | undefined, flag: string, shown: string | number | undefined) => {
+    const problem = valueMs === undefined ? undefined : exceedsLimit('durationMs', valueMs, shown);
+    if (problem) problems.push(`${flag}: ${problem}`);
   };
   if (cli.host !== undefined && (cli.host === '' || /\s/.test(cli.host))) problems.push(`--host: ${quote(cli.host)} is not a host name or IP`);
   if (cli.port !== undefined && (!Number.isInteger(cli.port) || cli.port < 1 || cli.port > 65535)) problems.push(`--port: ${cli.port} is out of range 1-65535`);
@@ -284,15 +308,22 @@ export function checkCliOverrides(cli: CliOverrides, scenarioNames: readonly str
   if (cli.to !== undefined) {
     if (cli.to.length === 0) problems.push('--to: give at least one recipient');
     for (const to of cli.to) if (!isEmailAddress(to)) problems.push(`--to: ${quote(to)} is not an email address`);
+    const tooMany = exceedsLimit('recipients', cli.to.length, `${cli.to.length} recipients`);
+    if (tooMany) problems.push(`--to: ${tooMany}`);
   }
-  positiveInteger(cli.messageSize, '--message-size', 0);
-  positiveInteger(cli.messagesPerConnection, '--messages-per-connection', 1);
+  positiveInteger(cli.messageSize, '--message-size', 0, 'messageSizeBytes');
+  positiveInteger(cli.messagesPerConnection, '--messages-per-connection', 1, 'iterations');
   if (cli.timeoutMs !== undefined && !(cli.timeoutMs > 0 && Number.isFinite(cli.timeoutMs))) problems.push(`--timeout: must be > 0 (got ${cli.timeoutMs} ms)`);
-  positiveInteger(cli.vus, '--vus', 1);
-  positiveInteger(cli.iterations, '--iterations', 1);
+  else limitedMs(cli.timeoutMs, '--timeout', `${cli.timeoutMs} ms`);
+  positiveInteger(cli.vus, '--vus', 1, 'vus');
+  positiveInteger(cli.iterations, '--iterations', 1, 'iterations');
+  const warmupProblem = checkWarmup(cli.warmup, '--warmup');
+  if (warmupProblem) problems.push(warmupProblem);
   if (cli.duration !== undefined) {
     try {
-      if (!(parseDurationMs(cli.duration) > 0)) problems.push(`--duration: must be > 0 (got ${quote(cli.duration)})`);
+      const durationMs = parseDurationMs(cli.duration);
+      if (!(durationMs > 0)) problems.push(`--duration: must be > 0 (got ${quote(cli.duration)})`);
+      else limitedMs(durationMs, '--duration', quote(cli.duration));
     } catch {
       problems.push(`--duration: ${quote(cli.duration)} is not a duration: use e.g. '30s', '5m'`);
     }

@@ -26,6 +26,9 @@ export interface ResolvedOptions {
   env: Record<string, string | undefined>;
   iteration: ((ctx: IterationContext<any>) => Promise<void> | void) | undefined;
   setup: ScenarioFileOptions['setup'];
+  /** Longest setup() / teardown() may take, ms (engine/script-deadline.ts). */
+  setupTimeoutMs: number;
+  teardownTimeoutMs: number;
   teardown: ScenarioFileOptions['teardown'];
   /** Custom end-of-test output; replaces the console summary (run.ts calls it). */
   handleSummary: ScenarioFileOptions['handleSummary'];

@@ -67,6 +67,10 @@ export interface ScenarioFileOptions<SetupData = unknown> {
   setup?: () => Promise<SetupData> | SetupData;
   /** Runs once after the load with the setup data. */
   teardown?: (data: SetupData) => Promise<void> | void;
+  /** Longest `setup()` may take before the run stops with exit 100 (as k6). @default '60s' */
+  setupTimeout?: string | number;
+  /** Longest `teardown()` may take; past it the outputs are written and the run exits 101 (as k6). @default '60s' */
+  teardownTimeout?: string | number;
   /**
    * Replaces the end-of-test console summary, as k6's `handleSummary`: called once after the
    * run (after the results file is written) with the summary; see {@link HandleSummary}.

@@ -261,6 +261,8 @@ export function checkSemantics(options: unknown): Problem[] {
   checkSmtp(check, options['smtp'], ['smtp']);
   checkAccounts(check, options['accounts'], ['accounts']);
   checkThresholds(check, options['thresholds']);
+  check.duration(options['setupTimeout'], ['setupTimeout'], true);
+  check.duration(options['teardownTimeout'], ['teardownTimeout'], true);
   const scenarios = options['scenarios'];
   if (isRecord(scenarios)) {
     if (Object.keys(scenarios).length === 0) {
