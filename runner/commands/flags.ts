@@ -68,17 +68,6 @@ export function warmup(value: string): string {
   return value;
 }
 
-/** Parser for --warmup: a duration ('30s') or a whole number of messages ('100'), kept as written. */
-export function warmup(value: string): string {
-  if (/^\d+$/.test(value.trim())) return value.trim();
-  try {
-    parseDurationMs(value);
-  } catch {
-    throw new InvalidArgumentError(`--warmup must be a duration (e.g. 30s) or a whole number of messages, got '${value}'`);
-  }
-  return value;
-}
-
 /** Accumulates a repeatable flag into a list. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
