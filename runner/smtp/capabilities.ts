@@ -33,7 +33,7 @@ export function parseCapabilities(lines: readonly string[]): Map<string, string>
     const line = lines[i]!.trim();
     if (line === '') continue;
     const space = line.indexOf(' ');
-    const keyword = (space < 0 ? line : line.slice(0, space)).slice(0, MAX_KEYWORD_CHARS).toUpperCase();
+    const keyword = (space < 0 ? line : line.slice(0, space)).toUpperCase().slice(0, MAX_KEYWORD_CHARS);
     const parameters = space < 0 ? '' : line.slice(space + 1, space + 1 + MAX_PARAMETERS_CHARS);
     map.set(detached(keyword), detached(parameters));
   }
