@@ -7,7 +7,8 @@
  * token after resolving); `redact()` then hides, whatever the secret's length or alignment:
  * - our AUTH commands' payloads (`AUTH PLAIN ****`), whole;
  * - every base64-looking run of characters whose decoding, at any of its four alignments,
- *   holds any 4 consecutive bytes of a secret (or a whole secret shorter than that): the whole
+ *   holds any 4 consecutive bytes of a secret (or a whole secret shorter than that, or ends with
+ *   a payload separator and the secret's first 1–3 bytes, a payload cut inside it): the whole
  *   run, so no end of an echoed payload is left to decode a character of the secret from (a
  *   secret's bytes land in base64 groups shared with neighbouring bytes: hiding only the groups
  *   the secret alone decides left one or two decodable characters at each end);
@@ -127,6 +128,7 @@ function carriesSecret(run: string): boolean {
   for (let offset = 0; offset < 4 && body.length - offset >= 2; offset++) {
     const decoded = Buffer.from(body.slice(offset), 'base64').toString('latin1');
     for (const secret of secrets) {
+      if (endsWithCutSecret(decoded, secret.bytes)) return true;
       if (secret.windows === undefined) {
         const pattern = secret.bytesWordPattern!;
         pattern.lastIndex = 0;
@@ -137,6 +139,22 @@ function carriesSecret(run: string): boolean {
         if (secret.windows.has(decoded.slice(i, i + WINDOW_BYTES))) return true;
       }
     }
+  }
+  return false;
+}
+
+/** Bytes that come just before a secret in AUTH payloads: PLAIN's NUL, XOAUTH2's `auth=Bearer `, LOGIN's nothing. */
+const PAYLOAD_SEPARATORS = '\u0000\u0001 =';
+
+/**
+ * Whether `decoded` ends with a separator and then the first 1–3 bytes of the secret: an echoed
+ * payload cut inside the secret, too short a piece for the 4-byte windows.
+ */
+function endsWithCutSecret(decoded: string, secretBytes: string): boolean {
+  const most = Math.min(WINDOW_BYTES - 1, secretBytes.length, decoded.length - 1);
+  for (let length = 1; length <= most; length++) {
+    const at = decoded.length - length;
+    if (PAYLOAD_SEPARATORS.includes(decoded[at - 1]!) && decoded.endsWith(secretBytes.slice(0, length))) return true;
   }
   return false;
 }

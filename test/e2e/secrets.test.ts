@@ -203,6 +203,51 @@ Outputs('in-process: refusals that quote AUTH, every output file', async () => {
   }
 });
 
+Outputs('a 3-character password: no output shows it, nor any encoding of it (issue 19)', async () => {
+  const SHORT = 'k9q';
+  // Refuses AUTH quoting the password and the bare payload (no `AUTH PLAIN` before it to give it away)
+  const server = await startRawServer((socket) => {
+    socket.write('220 echo.test ready\r\n');
+    socket.on('data', (chunk) => {
+      for (const line of chunk.toString('latin1').split('\r\n').filter(Boolean)) {
+        if (/^EHLO/i.test(line)) socket.write('250-echo.test\r\n250 AUTH PLAIN\r\n');
+        else if (/^AUTH/i.test(line)) socket.write(`535 5.7.8 password ${SHORT} refused, payload ${line.split(' ')[2]} (${line.split(' ')[2]!.slice(1, -1)})\r\n`);
+        else if (/^QUIT/i.test(line)) socket.end('221 bye\r\n');
+        else socket.write('250 ok\r\n');
+      }
+    });
+  });
+  const temp = createTempDir();
+  try {
+    const stdout = createTextSink();
+    const stderr = createTextSink();
+    const outcome = await runCommand({
+      scenario: { smtp: { auth: 'plain', password: SHORT }, scenarios: { s: { executor: 'shared-iterations', vus: 1, iterations: 2 } } },
+      overrides: { host: '127.0.0.1', port: server.port, to: ['rcpt@example.com'] },
+      check: false,
+      watchPid: false,
+      debugSessions: 1,
+      out: [join(temp.dir, 'results.json')],
+      report: join(temp.dir, 'report.html'),
+      progressIntervalMs: 60_000,
+      stdout,
+      stderr,
+    });
+    assert.is(outcome.summary.results.failed, 2);
+    const payload = authInitialLine('plain', USER, SHORT).trim().split(' ')[2]!;
+    const outputs: Array<[string, string]> = [['stdout', stdout.text()], ['stderr', stderr.text()], ...readEveryFile(temp.dir)];
+    for (const [name, text] of outputs) {
+      assert.not.match(text, /(?<![A-Za-z0-9])k9q(?![A-Za-z0-9])/, name);
+      // Not the payload, nor any piece of it that still decodes to the password
+      assert.not.ok(text.includes(payload.slice(4, -2)), `${name} holds the payload`);
+    }
+  } finally {
+    clearSecrets();
+    temp.remove();
+    await server.close();
+  }
+});
+
 Outputs('in-process against the fixture: XOAUTH2 with a token, nothing shows it', async () => {
   await withFakeProxy({}, async (proxy) => {
     const outcome = await runAgainst(proxy, {
