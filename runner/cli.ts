@@ -3,6 +3,7 @@
  * out as one `error:` line with a `hint:`, and a documented exit code; never a stack trace.
  */
 import { redact } from './redact.ts';
+import { escapeControl } from './util/escape.ts';
 import { Command } from 'commander';
 import { ExitCode, RunnerError } from './errors.ts';
 import { EXIT_CODES_HELP } from './commands/exit-codes.ts';
@@ -57,11 +58,12 @@ function reportError(error: unknown): number {
     return ExitCode.usage;
   }
   if (error instanceof RunnerError) {
-    // A message may quote a server's reply or our command: never with a secret in it
-    process.stderr.write(`error: ${redact(error.message)}\n`);
-    if (error.hint) process.stderr.write(`hint: ${redact(error.hint)}\n`);
+    // A message may quote a server's reply, our command or a file: never with a secret in it,
+    // never with a control character the terminal would obey (issue 19)
+    process.stderr.write(`error: ${escapeControl(redact(error.message), true)}\n`);
+    if (error.hint) process.stderr.write(`hint: ${escapeControl(redact(error.hint), true)}\n`);
     return error.exitCode;
   }
-  process.stderr.write(`error: unexpected failure (a bug in runner; please report it):\n${redact((error as Error)?.stack ?? String(error))}\n`);
+  process.stderr.write(`error: unexpected failure (a bug in runner; please report it):\n${escapeControl(redact((error as Error)?.stack ?? String(error)), true)}\n`);
   return ExitCode.failure;
 }

@@ -4,11 +4,17 @@
  * file, reports, the console, `--debug`-style transcripts).
  *
  * The run's secrets are registered once (scenario/options.ts registers every password and
- * token after resolving); `redact()` then replaces each one, and its base64 forms, wherever
- * it appears. Base64 matters because AUTH payloads carry the secret encoded, inside other
- * bytes (`\0user\0password`, `user=…\x01auth=Bearer token\x01\x01`): the encoding of a secret
- * depends on its offset modulo 3 in the payload, so each secret is registered in its three
- * alignments, each cut to the base64 characters that only the secret's bytes decide.
+ * token after resolving); `redact()` then hides, whatever the secret's length or alignment:
+ * - our AUTH commands' payloads (`AUTH PLAIN ****`), whole;
+ * - every base64-looking run of characters whose decoding, at any of its four alignments,
+ *   holds any 4 consecutive bytes of a secret (or a whole secret shorter than that, or ends with
+ *   a payload separator and the secret's first 1–3 bytes, a payload cut inside it): the whole
+ *   run, so no end of an echoed payload is left to decode a character of the secret from (a
+ *   secret's bytes land in base64 groups shared with neighbouring bytes: hiding only the groups
+ *   the secret alone decides left one or two decodable characters at each end);
+ * - the secret itself: anywhere when it has MIN_SECRET_LENGTH characters or more, and as a
+ *   whole word (not inside a longer run of letters and digits) when it is shorter, so that a
+ *   3-character password is hidden too without every word containing those letters being cut.
  *
  * Not on the hot path: redact() runs where text is shown or written, not per message.
  */
@@ -16,38 +22,73 @@
 /** What a secret is replaced with. */
 export const REDACTED = '****';
 
-/** Secrets shorter than this are not registered: replacing 1–3 characters everywhere would mangle every text, and they are no secret. */
+/** Secrets shorter than this are hidden where they stand as a whole word (see the module doc); longer ones anywhere. */
 export const MIN_SECRET_LENGTH = 4;
 
-/** Every registered form (the secret, its base64 alignments), longest first so a longer form wins. */
-let forms: string[] = [];
+/** A registered secret, with what matching it needs. */
+interface Secret {
+  text: string;
+  /** Its UTF-8 bytes as a latin1 string (one character per byte), for matching decoded base64. */
+  bytes: string;
+  /** Every 4-byte window of `bytes`; undefined for a secret shorter than that (matched whole). */
+  windows: ReadonlySet<string> | undefined;
+  /** A short secret as a whole word in text, and in decoded bytes; undefined for a long one. */
+  wordPattern: RegExp | undefined;
+  bytesWordPattern: RegExp | undefined;
+}
 
-/**
- * Registers a secret (a password or token) so redact() hides it and its base64 forms. Empty
- * and very short values are ignored (see MIN_SECRET_LENGTH).
- */
+/** Registered secrets, longest first so a longer one wins where they overlap. */
+let secrets: Secret[] = [];
+
+/** Bytes of a secret that, found in a decoded base64 run, show the run carries it. */
+const WINDOW_BYTES = 4;
+
+/** A run of base64 characters (standard alphabet, optional padding) long enough to carry one byte. */
+const BASE64_RUN = /[A-Za-z0-9+/]{2,}={0,2}/g;
+
+/** Letters and digits around a short secret make it part of a longer word, not the secret. */
+function wordPatternOf(literal: string): RegExp {
+  const escaped = literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])`, 'g');
+}
+
+/** Registers a secret (a password or token) so redact() hides it and every encoding of it. Empty values are ignored. */
 export function addSecret(secret: string): void {
-  if (secret.length < MIN_SECRET_LENGTH) return;
-  const added = new Set(forms);
-  added.add(secret);
-  for (const form of base64Forms(secret)) added.add(form);
-  forms = [...added].sort((a, b) => b.length - a.length);
+  if (secret === '' || secrets.some((known) => known.text === secret)) return;
+  const bytes = Buffer.from(secret, 'utf8').toString('latin1');
+  let windows: Set<string> | undefined;
+  if (bytes.length >= WINDOW_BYTES) {
+    windows = new Set();
+    for (let i = 0; i + WINDOW_BYTES <= bytes.length; i++) windows.add(bytes.slice(i, i + WINDOW_BYTES));
+  }
+  const isShort = secret.length < MIN_SECRET_LENGTH;
+  secrets = [
+    ...secrets,
+    {
+      text: secret,
+      bytes,
+      windows,
+      wordPattern: isShort ? wordPatternOf(secret) : undefined,
+      bytesWordPattern: windows === undefined ? wordPatternOf(bytes) : undefined,
+    },
+  ].sort((a, b) => b.text.length - a.text.length);
 }
 
 /** Forgets every registered secret (tests; a long-lived process between runs). */
 export function clearSecrets(): void {
-  forms = [];
+  secrets = [];
 }
 
-/** The registered forms (for tests that grep outputs for them). */
-export function secretForms(): readonly string[] {
-  return forms;
+/** Whether any secret is registered. */
+export function hasSecrets(): boolean {
+  return secrets.length > 0;
 }
 
 /**
  * The base64 fragments that appear in the encoding of any byte string containing `secret`:
  * one per alignment (0, 1 or 2 bytes before it in its 3-byte group), without the characters
- * that neighbouring bytes share. Fragments shorter than 4 characters are dropped (too common).
+ * that neighbouring bytes share. Fragments shorter than 4 characters are dropped. For tests
+ * that grep outputs for encodings of a secret; redact() hides whole runs, not these.
  */
 export function base64Forms(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
@@ -65,28 +106,81 @@ export function base64Forms(secret: string): string[] {
   return result;
 }
 
-/** `text` with every registered secret (and base64 form) and every AUTH payload replaced by REDACTED. */
+/** `text` with every registered secret (and every encoding of it) and every AUTH payload replaced by REDACTED. */
 export function redact(text: string): string {
-  let result = redactAuthCommand(text);
-  for (const form of forms) {
-    if (result.includes(form)) result = result.split(form).join(REDACTED);
+  return redactSecrets(redactAuthCommand(text));
+}
+
+/** `text` with every registered secret and every base64 run carrying one replaced by REDACTED (no AUTH-command rule). */
+export function redactSecrets(text: string): string {
+  if (secrets.length === 0) return text;
+  let result = text.replace(BASE64_RUN, (run) => (carriesSecret(run) ? REDACTED : run));
+  for (const secret of secrets) {
+    if (secret.wordPattern !== undefined) result = result.replace(secret.wordPattern, REDACTED);
+    else if (result.includes(secret.text)) result = result.split(secret.text).join(REDACTED);
   }
   return result;
 }
 
+/** Whether a base64 run, decoded from any of its four starting characters, holds part of a secret. */
+function carriesSecret(run: string): boolean {
+  const body = run.replace(/=+$/, '');
+  for (let offset = 0; offset < 4 && body.length - offset >= 2; offset++) {
+    const decoded = Buffer.from(body.slice(offset), 'base64').toString('latin1');
+    for (const secret of secrets) {
+      if (endsWithCutSecret(decoded, secret.bytes)) return true;
+      if (secret.windows === undefined) {
+        const pattern = secret.bytesWordPattern!;
+        pattern.lastIndex = 0;
+        if (pattern.test(decoded)) return true;
+        continue;
+      }
+      for (let i = 0; i + WINDOW_BYTES <= decoded.length; i++) {
+        if (secret.windows.has(decoded.slice(i, i + WINDOW_BYTES))) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** Bytes that come just before a secret in AUTH payloads: PLAIN's NUL, XOAUTH2's `auth=Bearer `, LOGIN's nothing. */
+const PAYLOAD_SEPARATORS = '\u0000\u0001 =';
+
+/**
+ * Whether `decoded` ends with a separator and then the first 1–3 bytes of the secret: an echoed
+ * payload cut inside the secret, too short a piece for the 4-byte windows.
+ */
+function endsWithCutSecret(decoded: string, secretBytes: string): boolean {
+  const most = Math.min(WINDOW_BYTES - 1, secretBytes.length, decoded.length - 1);
+  for (let length = 1; length <= most; length++) {
+    const at = decoded.length - length;
+    if (PAYLOAD_SEPARATORS.includes(decoded[at - 1]!) && decoded.endsWith(secretBytes.slice(0, length))) return true;
+  }
+  return false;
+}
+
+/**
+ * RFC 4422 §3.1: a SASL mechanism name is 1–20 upper-case letters, digits, hyphens and
+ * underscores. A word like that after `AUTH MECH` is another mechanism (an EHLO `250-AUTH PLAIN
+ * LOGIN`), not a payload: base64 of real credentials has lower-case letters or padding.
+ */
+const SASL_MECHANISM = /^[A-Z0-9_-]{1,20}$/;
+
 /**
  * AUTH commands with their payload hidden, whatever the secret: `AUTH PLAIN dGVzdA==` →
- * `AUTH PLAIN ****` (RFC 4954 §4: `AUTH mechanism [initial-response]`). Other text is unchanged.
+ * `AUTH PLAIN ****` (RFC 4954 §4: `AUTH mechanism [initial-response]`). A list of mechanism
+ * names (`AUTH PLAIN LOGIN`, as EHLO offers them) is not a payload and stays. Other text is unchanged.
  */
 export function redactAuthCommand(text: string): string {
   if (!text.includes('AUTH')) return text;
   // Upper case only: a server's prose ("auth mechanism not supported") is left alone
-  return text.replace(/\b(AUTH [A-Z0-9_-]+) [A-Za-z0-9+/=]+/g, `$1 ${REDACTED}`);
+  return text.replace(/\b(AUTH [A-Z0-9_-]+) ([A-Za-z0-9+/=]+)/g, (whole, command: string, payload: string) =>
+    SASL_MECHANISM.test(payload) ? whole : `${command} ${REDACTED}`);
 }
 
 /** Deep copy of a JSON-like value with every string redacted (results files, summaries). */
 export function redactValue<T>(value: T): T {
-  if (forms.length === 0) return value;
+  if (secrets.length === 0) return value;
   return redactDeep(value) as T;
 }
 

@@ -9,7 +9,8 @@ import { parseDurationMs } from '../scenario/duration.ts';
 import { isEmailAddress } from '../scenario/accounts.ts';
 import type { AuthMechanism, TlsMode } from '../scenario/types.ts';
 import { shouldColor } from '../util/color.ts';
-import { addSecret, REDACTED, secretForms } from '../redact.ts';
+import { addSecret, redactSecrets } from '../redact.ts';
+import { escapeControl } from '../util/escape.ts';
 import { InvalidOptionsError } from '../errors.ts';
 import { AUTH_MECHANISMS } from '../smtp/settings.ts';
 import { TLS_MODES } from '../smtp/tls.ts';
@@ -112,12 +113,12 @@ async function readTlsCa(file: string, problems: string[]): Promise<string | und
 }
 
 /**
- * `text` without the registered --password/--token (and their base64 forms): a server may echo
- * what it was sent. Not redact(): its AUTH-command rule would also eat 'AUTH PLAIN as …' titles.
+ * `text` without the registered --password/--token (and their base64 forms; redact.ts
+ * redactSecrets) and with control characters escaped (issue 19): a server may echo what it was
+ * sent, or answer with terminal sequences. Not redact(): its AUTH-command rule is for our commands.
  */
 function hideSecrets(text: string): string {
-  for (const form of secretForms()) if (text.includes(form)) text = text.split(form).join(REDACTED);
-  return text;
+  return escapeControl(redactSecrets(text), true);
 }
 
 function hideSecretsInStep(step: CheckStep): CheckStep {
@@ -126,7 +127,6 @@ function hideSecretsInStep(step: CheckStep): CheckStep {
 
 /** The report with every step detail and problem text free of secrets. */
 function hideSecretsInReport(report: CheckReport): CheckReport {
-  if (secretForms().length === 0) return report;
   const hide = <T extends { message: string; hint: string }>(problem: T): T => ({ ...problem, message: hideSecrets(problem.message), hint: hideSecrets(problem.hint) });
   return { ...report, steps: report.steps.map(hideSecretsInStep), problems: report.problems.map(hide), warnings: report.warnings.map(hide) };
 }

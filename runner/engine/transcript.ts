@@ -2,9 +2,11 @@
  * `runner run --debug[=N]`: the protocol transcript of the first N SMTP connections (sessions)
  * of the load, one line per command and reply line, `[vu 1 #2] C: MAIL FROM:<…>`. Sessions
  * get the hook only while some of the N are left, so the rest of the run pays one undefined
- * check per command and reply. Every line goes through redact() before it is written.
+ * check per command and reply. Every line goes through redact() and escapeControl() before it
+ * is written (replies come escaped from the parser; commands may carry a scenario's data).
  */
 import { redact } from '../redact.ts';
+import { escapeControl } from '../util/escape.ts';
 import type { SmtpSession } from '../smtp/session.ts';
 
 /** Sessions shown by `--debug` without a count. */
@@ -34,10 +36,10 @@ export class SessionTranscripts {
         }
         this.sessionsLeft--;
         prefix = `[vu ${vuId} #${++connection}]`;
-        this.writeLine(`${prefix} connected to ${text}\n`);
+        this.writeLine(`${prefix} connected to ${escapeControl(text)}\n`);
         return;
       }
-      this.writeLine(`${prefix} ${direction}: ${redact(text)}\n`);
+      this.writeLine(`${prefix} ${direction}: ${escapeControl(redact(text))}\n`);
     };
   }
 }

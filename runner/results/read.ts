@@ -26,6 +26,7 @@ import { RESULTS_SCHEMA_VERSION } from './version.ts';
 import { SWEEP_FILE_KIND } from './sweep.ts';
 import type { LatencySeconds, Summary } from './types.ts';
 import { formatTimestamp } from '../util/format.ts';
+import { escapeControlDeep } from '../util/escape.ts';
 
 /** What `runner run` writes, for hints. */
 const RESULTS_FILE_HINT = 'give a results file written by `runner run` (load_test_results_<unix time>.json, or the file named with --out) or by the old Python tool';
@@ -143,7 +144,8 @@ function isRunnerShaped(data: Record<string, unknown>): boolean {
 export function parseResultsText(text: string, file: string): LoadedResults {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    // Everything read back may be printed (compare, report, merge): control characters shown escaped (issue 19)
+    data = escapeControlDeep(JSON.parse(text));
   } catch (error) {
     throw new ResultsFileError(file, `${file} is not JSON (${(error as Error).message.replace(/\r?\n/g, '\\n')})`, RESULTS_FILE_HINT, error);
   }

@@ -266,6 +266,24 @@ function readFileLine(path: string, line: number): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // YAML and JSON
 
+/**
+ * The document's value; what yaml throws while building it (an alias whose anchor comes after
+ * it or not at all, too many aliases) is the file's mistake, reported as such (issue 19: found
+ * by test/fuzz/scenario.test.ts, `*x` alone was exit 1 "a bug in runner").
+ */
+function documentValue(document: { toJS(options?: { maxAliasCount?: number }): unknown }, display: string): unknown {
+  try {
+    // An alias bomb ("billion laughs") expands exponentially: yaml refuses past maxAliasCount.
+    return document.toJS({ maxAliasCount: LIMITS.yamlAliases.max });
+  } catch (error) {
+    const message = (error as Error).message.trim();
+    if (/excessive alias count/i.test(message)) {
+      throw new ScriptError(`${display}: too many alias expansions (*name): at most ${formatLimit('yamlAliases')}: ${LIMITS.yamlAliases.why}`, 'write the repeated options out, or use fewer, shallower aliases');
+    }
+    throw new ScriptError(`${display}: ${message}`, 'define each &anchor before its *alias, and use aliases sparingly');
+  }
+}
+
 async function loadDataFile(file: string): Promise<ScenarioFileOptions> {
   const text = await readFile(file, 'utf8');
   const { LineCounter, parseDocument } = await import('yaml');
@@ -281,14 +299,7 @@ async function loadDataFile(file: string): Promise<ScenarioFileOptions> {
     const hint = /\.json$/i.test(file) ? 'fix the JSON syntax: quotes around keys and strings, commas between items, none after the last' : 'fix the YAML syntax; strings with a colon or # need quotes';
     throw new ScriptError(shown.join('\n'), hint);
   }
-  let value: unknown;
-  try {
-    // An alias bomb ("billion laughs") expands exponentially: yaml refuses past maxAliasCount.
-    value = document.toJS({ maxAliasCount: LIMITS.yamlAliases.max });
-  } catch (error) {
-    if (!/alias/i.test((error as Error).message)) throw error;
-    throw new ScriptError(`${display}: too many alias expansions (*name): at most ${formatLimit('yamlAliases')}: ${LIMITS.yamlAliases.why}`, 'write the repeated options out, or use fewer, shallower aliases');
-  }
+  const value = documentValue(document, display);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ScriptError(`${display}: must hold the scenario's options as a mapping (got ${value === null ? 'nothing' : Array.isArray(value) ? 'a list' : typeof value})`, 'start from scenarios/baseline.yaml');
   }

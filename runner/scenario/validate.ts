@@ -75,6 +75,9 @@ const TYPE_WORDS: Record<string, string> = {
   null: 'null',
 };
 
+/** Options whose values are secrets (redact.ts): problems with them name the option, never its value. */
+const SECRET_OPTIONS: ReadonlySet<string> = new Set(['password', 'token']);
+
 /** Converts one ajv error into a problem with a file path and a fix, or undefined to drop it. */
 function convertAjvError(error: ErrorObject, data: unknown): Problem | undefined {
   const segments = pointerSegments(error.instancePath, data);
@@ -82,6 +85,9 @@ function convertAjvError(error: ErrorObject, data: unknown): Problem | undefined
   const isScenario = segments.length === 2 && segments[0] === 'scenarios';
   const executor = isScenario ? (error.data as { executor?: unknown } | null)?.executor : undefined;
   const params = error.params as Record<string, any>;
+  // A secret option's value is never echoed, even a wrong one (issue 19): it may be the real secret mistyped
+  const isSecret = SECRET_OPTIONS.has(String(segments[segments.length - 1]));
+  const shown = (value: unknown): string => (isSecret ? 'a value not shown here: it is a secret' : quote(value));
 
   // propertyNames: the only one in the schema is the scenario-name pattern; its inner error
   // names the property, the outer one only says "property name must be valid".
@@ -117,21 +123,21 @@ function convertAjvError(error: ErrorObject, data: unknown): Problem | undefined
       const suggestion = typeof error.data === 'string' ? suggestName(error.data, allowed.map(String)) : undefined;
       return {
         path: at(),
-        message: `${quote(error.data)} is not one of ${allowed.map(String).join(', ')}${suggestion ? `: did you mean '${suggestion}'?` : ''}`,
+        message: `${shown(error.data)} is not one of ${allowed.map(String).join(', ')}${suggestion ? `: did you mean '${suggestion}'?` : ''}`,
       };
     }
     case 'type': {
       const types = String(params['type']).split(',').map((type) => TYPE_WORDS[type] ?? type);
-      return { path: at(), message: `must be ${types.join(' or ')} (got ${quote(error.data)})` };
+      return { path: at(), message: `must be ${types.join(' or ')} (got ${shown(error.data)})` };
     }
     case 'pattern':
       if (error.schemaPath.includes('/duration/')) return { path: at(), message: durationMessage(error.data) };
-      return { path: at(), message: `${quote(error.data)} must match ${params['pattern']}` };
+      return { path: at(), message: isSecret ? `must match ${params['pattern']}` : `${quote(error.data)} must match ${params['pattern']}` };
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return { path: at(), message: `must be ${params['comparison']} ${params['limit']} (got ${quote(error.data)})` };
+      return { path: at(), message: `must be ${params['comparison']} ${params['limit']} (got ${shown(error.data)})` };
     case 'minItems':
     case 'minProperties':
     case 'minLength':

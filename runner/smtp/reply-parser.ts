@@ -13,8 +13,13 @@
  * Hot path: the code and separator are read from bytes; each line's text is decoded once.
  * A single-line reply (the common case) allocates only the Reply, its one-element array and
  * its strings, or nothing at all when the consumer's CodeOnlyListener takes it by its code.
+ *
+ * Every line's text is passed through escapeControl() as it is decoded (issue 19): the server's
+ * words reach error texts, results files, `runner check` and `--debug` from here, so a terminal
+ * control sequence in a reply is shown as `\x1b[2J`, never obeyed.
  */
 import type { Reply } from './api.ts';
+import { escapeControl } from '../util/escape.ts';
 
 /** RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets including the code and CRLF. */
 export const RFC_REPLY_LINE_BYTES = 512;
@@ -209,10 +214,10 @@ export class ReplyParser {
       let text: string;
       if (enhancedEnd < 0) {
         enhanced = undefined;
-        text = line.toString('utf8', textStart, end);
+        text = escapeControl(line.toString('utf8', textStart, end));
       } else {
         enhanced = line.toString('latin1', textStart, enhancedEnd);
-        text = enhancedEnd === end ? '' : line.toString('utf8', enhancedEnd + 1, end);
+        text = enhancedEnd === end ? '' : escapeControl(line.toString('utf8', enhancedEnd + 1, end));
       }
       if (isFinal) {
         this.onReply({ code, enhanced, lines: [text] });
@@ -228,7 +233,7 @@ export class ReplyParser {
       this.flag(`continuation of a ${this.code} reply has code ${code}`, line, start, end);
       return;
     }
-    let text = line.toString('utf8', textStart, end);
+    let text = escapeControl(line.toString('utf8', textStart, end));
     const enhanced = this.enhanced;
     if (enhanced !== undefined && text.startsWith(enhanced)) {
       if (text.length === enhanced.length) text = '';
@@ -285,5 +290,5 @@ function scanEnhancedCode(line: Buffer, start: number, end: number, codeClass: n
 /** A printable, bounded excerpt of a bad line for error messages. */
 function excerpt(line: Buffer, start: number, end: number): string {
   const text = line.toString('latin1', start, Math.min(end, start + EXCERPT_CHARS));
-  return JSON.stringify(end - start > EXCERPT_CHARS ? text + '…' : text);
+  return escapeControl(JSON.stringify(end - start > EXCERPT_CHARS ? text + '…' : text));
 }

@@ -46,6 +46,8 @@ import type { TLSSocket } from 'node:tls';
 import { startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
 import { authContinuationLine, authInitialLine, describeXoauth2Challenge, type SaslMechanism } from './auth.ts';
 import { REDACTED } from '../redact.ts';
+import { parseCapabilities } from './capabilities.ts';
+import { describeEarlyAcceptance, describeOutOfTurn } from './hostile.ts';
 
 /** What a session reports; implemented by the engine's metrics (the session never touches metrics). */
 export interface SessionRecorder {
@@ -97,6 +99,8 @@ const RSET = PHASE_INDEX.rset;
 const QUIT = PHASE_INDEX.quit;
 /** `awaiting` when no reply is expected. */
 const IDLE = -1;
+/** The capabilities before EHLO (shared, never mutated). */
+const NO_CAPABILITIES: ReadonlyMap<string, string> = new Map();
 
 // Reply codes (RFC 5321 §4.2.2, RFC 4954 §6)
 const CODE_READY = 220;
@@ -226,8 +230,6 @@ export class SmtpSession implements SmtpSteps {
   sequence = 0;
   /** Run id in generated Message-IDs. */
   runId: string = DEFAULT_RUN_ID;
-  /** The EHLO reply of the current connection, undefined before EHLO. */
-  ehloReply: Reply | undefined = undefined;
 
   /** `--debug` transcript of this session's connections; undefined (the norm) costs one check per command and reply. */
   transcript: SessionTranscript | undefined = undefined;
@@ -295,7 +297,10 @@ export class SmtpSession implements SmtpSteps {
   /** A MAIL was sent on this connection since the last RSET: the next transaction starts with RSET. */
   private needsRset = false;
   private messagesOnConnection = 0;
-  private capabilityCache: Map<string, string> | undefined = undefined;
+  /** EHLO capabilities of the current connection, parsed and bounded (capabilities.ts); empty before EHLO. */
+  private capabilityMap: ReadonlyMap<string, string> = NO_CAPABILITIES;
+  /** Why the last connection was dropped when a step finds none: a reply out of turn (issue 19). */
+  private lostConnectionText: string | undefined = undefined;
 
   // Reply wait
   /** Phase index whose reply is expected, or IDLE. */
@@ -370,22 +375,9 @@ export class SmtpSession implements SmtpSteps {
     return this.socket !== undefined && this.isEstablished;
   }
 
-  /** EHLO keywords of the current connection (upper case) → their parameters, e.g. 'SIZE' → '52428800'. */
+  /** EHLO keywords of the current connection (upper case) → their parameters, e.g. 'SIZE' → '52428800' (bounded: capabilities.ts). */
   get capabilities(): ReadonlyMap<string, string> {
-    if (this.capabilityCache === undefined) {
-      const map = new Map<string, string>();
-      const lines = this.ehloReply?.lines ?? [];
-      // RFC 5321 §4.1.1.1: the first line is the domain and greeting, then one keyword per line
-      for (let i = 1; i < lines.length; i++) {
-        const line = lines[i]!.trim();
-        if (line === '') continue;
-        const space = line.indexOf(' ');
-        if (space < 0) map.set(line.toUpperCase(), '');
-        else map.set(line.slice(0, space).toUpperCase(), line.slice(space + 1));
-      }
-      this.capabilityCache = map;
-    }
-    return this.capabilityCache;
+    return this.capabilityMap;
   }
 
   /**
@@ -670,8 +662,23 @@ export class SmtpSession implements SmtpSteps {
   /** Fails the running step when there is no idle established connection. */
   private requireConnection(phase: number): boolean {
     if (this.socket !== undefined && this.isEstablished && this.awaiting === IDLE) return true;
-    this.fail({ phase: PHASES[phase]!, error: 'CLOSED', text: 'not connected: call connect() first' }, true);
+    const lost = this.socket === undefined ? this.lostConnectionText : undefined;
+    if (lost !== undefined) this.fail({ phase: PHASES[phase]!, error: 'PROTOCOL', text: lost }, true);
+    else this.fail({ phase: PHASES[phase]!, error: 'CLOSED', text: 'not connected: call connect() first' }, true);
     return false;
+  }
+
+  /**
+   * The server answered the message while some of it is still queued on our side (a broken
+   * server accepting unread data, issue 19). After a complete write the queue is empty: Node
+   * counts a write out of writableLength when the kernel took its last byte.
+   */
+  private isMessageUnwritten(): boolean {
+    return this.unwrittenBytes() > 0;
+  }
+
+  private unwrittenBytes(): number {
+    return (this.tlsSocket ?? this.socket)?.writableLength ?? 0;
   }
 
   private settleStep(reply: Reply): void {
@@ -726,6 +733,7 @@ export class SmtpSession implements SmtpSteps {
   private startConnect(now: number): void {
     const socket = this.spareSockets.pop() ?? this.createSocket();
     this.socket = socket;
+    this.lostConnectionText = undefined;
     this.isEstablished = false;
     this.chunkCount = 0;
     this.commandChunk = -1;
@@ -763,7 +771,7 @@ export class SmtpSession implements SmtpSteps {
 
   /**
    * A routine reply the flow needs only the code of (no text decoded): an expected code to any
-   * command but EHLO, whose reply is kept. Failures and step replies always come whole.
+   * command but EHLO, whose capabilities are parsed. Failures and step replies always come whole.
    */
   private wantsCodeOnly(code: number): boolean {
     const phase = this.awaiting;
@@ -779,6 +787,7 @@ export class SmtpSession implements SmtpSteps {
     if (phase === IDLE || phase === CONNECT) {
       // Unsolicited (e.g. 421 on an idle connection): the connection's state is unknown now
       this.teardown();
+      this.lostConnectionText = describeOutOfTurn(code, reply);
       return;
     }
     if (this.commandChunk === this.chunkCount) {
@@ -792,6 +801,10 @@ export class SmtpSession implements SmtpSteps {
     }
     if (!isExpectedCode(phase, code)) {
       this.failReply(phase, reply!);
+      return;
+    }
+    if (phase === MESSAGE && this.isMessageUnwritten()) {
+      this.fail({ phase: 'message', error: 'PROTOCOL', text: describeEarlyAcceptance(code, this.unwrittenBytes()) }, false);
       return;
     }
     const now = performance.now();
@@ -814,8 +827,8 @@ export class SmtpSession implements SmtpSteps {
     switch (phase) {
       case EHLO:
         this.isEhloDone = true;
-        this.ehloReply = reply!;
-        this.capabilityCache = undefined;
+        // Only the parsed, bounded capabilities outlive the reply (issue 19)
+        this.capabilityMap = parseCapabilities(reply!.lines);
         if (this.smtp.tls === 'starttls' && !this.isSecure) {
           this.writeStartTls(now);
           return;
@@ -971,8 +984,7 @@ export class SmtpSession implements SmtpSteps {
     this.isAuthDone = false;
     this.needsRset = false;
     this.messagesOnConnection = 0;
-    this.ehloReply = undefined;
-    this.capabilityCache = undefined;
+    this.capabilityMap = NO_CAPABILITIES;
     const tls = this.tlsSocket;
     if (tls !== undefined) {
       this.tlsSocket = undefined;
@@ -1034,8 +1046,7 @@ export class SmtpSession implements SmtpSteps {
     }
     // RFC 3207 §4.2: forget what the server said before TLS; EHLO again
     this.isEhloDone = false;
-    this.ehloReply = undefined;
-    this.capabilityCache = undefined;
+    this.capabilityMap = NO_CAPABILITIES;
     this.writeCommand(EHLO, this.ehloLine, now);
   }
 

@@ -91,11 +91,79 @@ Redact('AUTH commands lose their payload whatever the secret; prose is left alon
   assert.is(redactAuthCommand('535 authentication failed: auth mechanism not supported'), '535 authentication failed: auth mechanism not supported');
 });
 
-Redact('short and empty values are not secrets (they would mangle every text)', () => {
+Redact('an empty value is no secret; a short one is hidden as a whole word, not inside longer words', () => {
   addSecret('');
-  addSecret('abc');
   assert.is(redact('abc def'), 'abc def');
+  addSecret('abc');
+  assert.is(redact('abc def'), `${REDACTED} def`);
+  assert.is(redact('password=abc; user abcdef, xabc'), `password=${REDACTED}; user abcdef, xabc`);
 });
+
+/** Payloads carrying the secret at each alignment, as a server might echo them (whole, or cut). */
+function echoedPayloads(user: string, secret: string): string[] {
+  const payloads: string[] = [];
+  for (const filler of ['', 'x', 'xy']) {
+    payloads.push(authInitialLine('plain', `${filler}${user}`, secret).trim().split(' ')[2]!);
+    payloads.push(Buffer.from(`${filler.replace(/./g, " ")}${secret}`).toString("base64"));
+    payloads.push(xoauth2Payload(`${filler}${user}`, secret));
+  }
+  return payloads;
+}
+
+for (const secret of ['abc', 'Pw-Zebra-7781-Secret']) {
+  Redact(`base64 echoes of a ${secret.length}-character secret are hidden whole, at any alignment, even cut short`, () => {
+    addSecret(secret);
+    for (const payload of echoedPayloads(USER, secret)) {
+      // Whole, without its padding, and cut by up to 3 characters at either end (a cut that
+      // leaves fewer than 4 bytes of the secret leaves nothing redact() can recognise)
+      const cuts = secret.length >= 8 ? [payload.slice(1), payload.slice(2, -2), payload.slice(3, -3)] : [];
+      for (const echo of [payload, payload.replace(/=+$/, ''), ...cuts]) {
+        const redacted = redact(`535 5.7.8 you sent "${echo}" here`);
+        assert.is(redacted, `535 5.7.8 you sent "${REDACTED}" here`, `${echo} (${Buffer.from(echo, 'base64').toString('latin1')})`);
+      }
+    }
+  });
+}
+
+Redact('EHLO capability lines are not AUTH payloads (RFC 4422 mechanism names stay)', () => {
+  addSecret(PASSWORD);
+  assert.is(redact('250-AUTH PLAIN LOGIN'), '250-AUTH PLAIN LOGIN');
+  assert.is(redact('S: 250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2'), 'S: 250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2');
+  assert.is(redact('AUTH LOGIN'), 'AUTH LOGIN');
+  assert.is(redact(`C: ${authInitialLine('plain', USER, 'x').trim()}`), `C: AUTH PLAIN ${REDACTED}`);
+});
+
+Redact('ordinary text is left alone with secrets registered (no false hiding)', () => {
+  addSecret(PASSWORD);
+  addSecret(TOKEN);
+  addSecret('abc');
+  const text = '550 5.1.1 <user@example.com>: Recipient address rejected; see https://support.example.com/mail/answer/6596 (queue 4F2A1B3C)';
+  assert.is(redact(text), text);
+});
+
+const Validation = suite('option errors never echo a secret option\'s value');
+
+Validation.after.each(() => clearSecrets());
+
+const SECRET_VALUE_CASES: Array<{ name: string; smtp: Record<string, unknown>; path: RegExp }> = [
+  { name: 'smtp.password as a number', smtp: { password: 78123456 }, path: /smtp\.password/ },
+  { name: 'smtp.token as a list', smtp: { token: ['ya29.Leaked-Token-Value'] }, path: /smtp\.token/ },
+  { name: 'smtp.password as an object', smtp: { password: { value: 'Leaked-Password-Value' } }, path: /smtp\.password/ },
+];
+for (const { name, smtp, path } of SECRET_VALUE_CASES) {
+  Validation(name, async () => {
+    const { resolveOptions } = await import('../../runner/scenario/options.ts');
+    let message = '';
+    try {
+      await resolveOptions({ smtp, scenarios: { s: { executor: 'shared-iterations', vus: 1, iterations: 1 } } } as never, {}, { baseDir: process.cwd(), env: {} });
+    } catch (error) {
+      message = `${(error as Error).message} ${(error as { hint?: string }).hint ?? ''}`;
+    }
+    assert.match(message, path);
+    assert.match(message, /secret/);
+    for (const leaked of ['78123456', 'Leaked-Token-Value', 'Leaked-Password-Value']) assert.not.ok(message.includes(leaked), message);
+  });
+}
 
 const Outputs = suite('no output shows a secret');
 
@@ -128,6 +196,51 @@ Outputs('in-process: refusals that quote AUTH, every output file', async () => {
     const files = readEveryFile(temp.dir);
     assert.ok(files.length >= 12, files.map(([name]) => name).join(', '));
     for (const [name, text] of files) assertNoLeak(name, text);
+  } finally {
+    clearSecrets();
+    temp.remove();
+    await server.close();
+  }
+});
+
+Outputs('a 3-character password: no output shows it, nor any encoding of it (issue 19)', async () => {
+  const SHORT = 'k9q';
+  // Refuses AUTH quoting the password and the bare payload (no `AUTH PLAIN` before it to give it away)
+  const server = await startRawServer((socket) => {
+    socket.write('220 echo.test ready\r\n');
+    socket.on('data', (chunk) => {
+      for (const line of chunk.toString('latin1').split('\r\n').filter(Boolean)) {
+        if (/^EHLO/i.test(line)) socket.write('250-echo.test\r\n250 AUTH PLAIN\r\n');
+        else if (/^AUTH/i.test(line)) socket.write(`535 5.7.8 password ${SHORT} refused, payload ${line.split(' ')[2]} (${line.split(' ')[2]!.slice(1, -1)})\r\n`);
+        else if (/^QUIT/i.test(line)) socket.end('221 bye\r\n');
+        else socket.write('250 ok\r\n');
+      }
+    });
+  });
+  const temp = createTempDir();
+  try {
+    const stdout = createTextSink();
+    const stderr = createTextSink();
+    const outcome = await runCommand({
+      scenario: { smtp: { auth: 'plain', password: SHORT }, scenarios: { s: { executor: 'shared-iterations', vus: 1, iterations: 2 } } },
+      overrides: { host: '127.0.0.1', port: server.port, to: ['rcpt@example.com'] },
+      check: false,
+      watchPid: false,
+      debugSessions: 1,
+      out: [join(temp.dir, 'results.json')],
+      report: join(temp.dir, 'report.html'),
+      progressIntervalMs: 60_000,
+      stdout,
+      stderr,
+    });
+    assert.is(outcome.summary.results.failed, 2);
+    const payload = authInitialLine('plain', USER, SHORT).trim().split(' ')[2]!;
+    const outputs: Array<[string, string]> = [['stdout', stdout.text()], ['stderr', stderr.text()], ...readEveryFile(temp.dir)];
+    for (const [name, text] of outputs) {
+      assert.not.match(text, /(?<![A-Za-z0-9])k9q(?![A-Za-z0-9])/, name);
+      // Not the payload, nor any piece of it that still decodes to the password
+      assert.not.ok(text.includes(payload.slice(4, -2)), `${name} holds the payload`);
+    }
   } finally {
     clearSecrets();
     temp.remove();
@@ -174,4 +287,5 @@ Outputs('the CLI: --password/--token against a quoting server; stdout, stderr an
 });
 
 Redact.run();
+Validation.run();
 Outputs.run();

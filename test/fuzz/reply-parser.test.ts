@@ -9,6 +9,8 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import type { Reply } from '../../runner/smtp/api.ts';
 import { MAX_REPLY_LINE_BYTES, MAX_REPLY_LINES, ReplyParser, type CodeOnlyListener } from '../../runner/smtp/reply-parser.ts';
+import { hasControl } from '../../runner/util/escape.ts';
+import { MAX_CAPABILITIES, MAX_KEYWORD_CHARS, MAX_PARAMETERS_CHARS, parseCapabilities } from '../../runner/smtp/capabilities.ts';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 6_2024);
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 300);
@@ -237,3 +239,61 @@ roundTrip('replies written as servers write them (enhanced code on every line), 
 });
 
 roundTrip.run();
+
+// ---------------------------------------------------------------------------------------------
+// Issue 19: what the parser hands on is safe to print, and what a session keeps of EHLO is bounded
+
+const hostile = suite('fuzz: a server\'s bytes reach no terminal raw; EHLO capabilities stay bounded');
+
+/** Reply lines full of terminal controls: ESC sequences, C1 (as UTF-8 and as raw bytes), bidi overrides, broken UTF-8. */
+const controlLine = fc
+  .tuple(
+    fc.constantFrom('220 ', '250-', '250 ', '550 5.7.1 ', '334 '),
+    fc.array(
+      fc.oneof(
+        fc.constantFrom('\u001b]0;pwned\u0007', '\u001b[2J', '\u001b[H', '\u009b31m', '\u202e', '\r', '\b', '\u0000', '\u007f', 'ALL GOOD'),
+        fc.string({ maxLength: 6 }),
+      ).map((part) => Buffer.from(part, 'utf8')),
+      { maxLength: 8 },
+    ),
+    fc.uint8Array({ maxLength: 8 }).map((bytes) => Buffer.from(bytes.filter((byte) => byte !== 10))),
+  )
+  .map(([code, parts, raw]) => Buffer.concat([Buffer.from(code), ...parts, raw, Buffer.from('\r\n')]));
+
+hostile('every delivered line and every error text is free of control characters, however the bytes are cut', () => {
+  const input = fc.tuple(
+    fc.oneof({ weight: 3, arbitrary: fc.array(controlLine, { minLength: 1, maxLength: 10 }).map((lines) => Buffer.concat(lines)) }, { weight: 2, arbitrary: stream }),
+    fc.array(fc.nat(), { maxLength: 20 }),
+  );
+  check(
+    fc.property(input, fc.boolean(), ([bytes, cuts], isCodeOnly) => {
+      const events: ParserEvent[] = [];
+      const parser = createParser(events, isCodeOnly);
+      for (const chunk of cutAt(bytes, cuts)) parser.push(chunk);
+      for (const event of events) {
+        if (event[0] === 'reply') for (const line of event[3]) assert.not.ok(hasControl(line), JSON.stringify(line));
+        if (event[0] === 'error') assert.not.ok(hasControl(event[1]), JSON.stringify(event[1]));
+      }
+    }),
+  );
+});
+
+hostile('parseCapabilities: any lines give at most MAX_CAPABILITIES keywords, each within its caps', () => {
+  const lines = fc.array(
+    fc.oneof(fc.string({ maxLength: 40 }), fc.tuple(fc.string({ maxLength: 200 }), fc.string({ maxLength: 600 })).map(([keyword, parameters]) => `${keyword} ${parameters}`)),
+    { maxLength: 120 },
+  );
+  check(
+    fc.property(lines, (replyLines) => {
+      const capabilities = parseCapabilities(replyLines);
+      assert.ok(capabilities.size <= MAX_CAPABILITIES);
+      for (const [keyword, parameters] of capabilities) {
+        assert.ok(keyword.length <= MAX_KEYWORD_CHARS, keyword);
+        assert.ok(parameters.length <= MAX_PARAMETERS_CHARS, parameters);
+        assert.is(keyword, keyword.toUpperCase());
+      }
+    }),
+  );
+});
+
+hostile.run();

@@ -9,6 +9,7 @@ import { formatBytes, formatMs, formatNumber, formatTimestamp, round } from '../
 import { editDistance, suggestName } from '../../runner/util/suggest.ts';
 import { formatTable } from '../../runner/util/table.ts';
 import { readJsonFile } from '../../runner/util/json-file.ts';
+import { escapeControl, escapeControlDeep, hasControl } from '../../runner/util/escape.ts';
 
 const format = suite('util/format');
 
@@ -84,3 +85,27 @@ json('readJsonFile: the data, or why not (missing, a folder, not JSON with line:
 });
 
 json.run();
+
+const escape = suite('util/escape: control characters shown, never obeyed (issue 19)');
+
+const ESCAPES: Array<[string, string, string]> = [
+  ['plain text is the same string', 'Hello, wörld — ✓', 'Hello, wörld — ✓'],
+  ['OSC retitle and BEL', '\u001b]0;pwned\u0007', '\\x1b]0;pwned\\x07'],
+  ['clear screen, home', '\u001b[2J\u001b[H', '\\x1b[2J\\x1b[H'],
+  ['C1 CSI (from UTF-8 C2 9B)', Buffer.from([0xc2, 0x9b, 0x33, 0x31, 0x6d]).toString('utf8'), '\\x9b31m'],
+  ['ESC inside a broken UTF-8 sequence', Buffer.from([0xe2, 0x1b, 0x5b, 0x30, 0x6d]).toString('utf8'), '\ufffd\\x1b[0m'],
+  ['CR, LF, TAB, NUL, DEL', 'a\rb\nc\td\u0000e\u007f', 'a\\rb\\nc\\td\\x00e\\x7f'],
+  ['bidi override and isolate', 'abc\u202edef\u2066', 'abc\\u202edef\\u2066'],
+];
+for (const [name, input, shown] of ESCAPES) escape(name, () => assert.is(escapeControl(input), shown));
+
+escape('keepLineBreaks keeps LF only; hasControl; escapeControlDeep copies only what changes', () => {
+  assert.is(escapeControl('one\r\ntwo\n\u001b[2J', true), 'one\\r\ntwo\n\\x1b[2J');
+  assert.ok(hasControl('x\u009by'));
+  assert.not.ok(hasControl('line\n', true));
+  const clean = { a: ['x', 1, null], b: { c: 'y' } };
+  assert.is(escapeControlDeep(clean), clean);
+  assert.equal(escapeControlDeep({ a: ['\u001b[2J', 1], 'k\u0007': { c: 'ok' } }), { a: ['\\x1b[2J', 1], 'k\\x07': { c: 'ok' } });
+});
+
+escape.run();
