@@ -21,6 +21,7 @@ const SHARED_DEFAULTS = {
   messageSize: 1024,
   messagesPerConnection: 1,
   rsetBetweenMessages: true,
+  pipelining: 'auto',
   /** Per-phase reply timeout. */
   timeout: '30s',
   /** Guide's defaults for `runner run` without a scenario file. */

@@ -21,7 +21,7 @@ import type { ResolvedAccounts, ResolvedOptions, ResolvedScenario, ResolvedScena
 import { executorOf, executorsTaking } from '../executors/index.ts';
 import type { ExecutorOverrides } from '../executors/executor.ts';
 import { scaleMs } from '../executors/profile.ts';
-import type { AccountsOptions, AuthMechanism, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
+import type { AccountsOptions, AuthMechanism, PipeliningMode, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
 import { formatPath, quote, validateScenarioFile } from './validate.ts';
 
 /**
@@ -78,6 +78,8 @@ export interface CliOverrides {
   messagesPerConnection?: number;
   /** false: --no-rset. */
   rsetBetweenMessages?: boolean;
+  /** 'off': --no-pipelining. */
+  pipelining?: PipeliningMode;
   /** Reply timeout of every phase, milliseconds. */
   timeoutMs?: number;
   vus?: number;
@@ -212,6 +214,7 @@ function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined)
     messageSize: merged.messageSize ?? DEFAULTS.messageSize,
     messagesPerConnection: merged.messagesPerConnection ?? DEFAULTS.messagesPerConnection,
     rsetBetweenMessages: merged.rsetBetweenMessages ?? DEFAULTS.rsetBetweenMessages,
+    pipelining: merged.pipelining ?? DEFAULTS.pipelining,
     timeoutsMs,
   };
 }
@@ -376,6 +379,7 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.messageSize !== undefined) smtp.messageSize = cli.messageSize;
     if (cli.messagesPerConnection !== undefined) smtp.messagesPerConnection = cli.messagesPerConnection;
     if (cli.rsetBetweenMessages !== undefined) smtp.rsetBetweenMessages = cli.rsetBetweenMessages;
+    if (cli.pipelining !== undefined) smtp.pipelining = cli.pipelining;
     if (cli.timeoutMs !== undefined) for (const phase of PHASES) smtp.timeoutsMs[phase] = cli.timeoutMs;
     if (cli.tags) Object.assign(scenario.tags, cli.tags);
   }

@@ -14,6 +14,7 @@ export type {
   TargetOptions,
   AuthMechanism,
   TlsMode,
+  PipeliningMode,
   SmtpOptions,
   AccountsOptions,
   Stage,

@@ -36,7 +36,7 @@
 import { performance } from 'node:perf_hooks';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP, Socket, type ConnectOpts, type SocketConstructorOpts } from 'node:net';
-import { SmtpStepError, type Failure, type Reply, type SendOptions, type SmtpSteps } from './api.ts';
+import { SmtpStepError, type Failure, type MailStepOptions, type Reply, type SendOptions, type SmtpSteps } from './api.ts';
 import { PHASES, PHASE_INDEX } from './phases.ts';
 import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
@@ -46,6 +46,8 @@ import type { TLSSocket } from 'node:tls';
 import { startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
 import { authContinuationLine, authInitialLine, describeXoauth2Challenge, type SaslMechanism } from './auth.ts';
 import { REDACTED } from '../redact.ts';
+import { NO_EXTENSIONS, readExtensions, type OfferedExtensions } from './extensions.ts';
+import { hasNonAsciiAddress, isAscii, mailParameters, SMTPUTF8_NOT_OFFERED, SMTPUTF8_NOT_OFFERED_TEXT } from './mail-parameters.ts';
 
 /** What a session reports; implemented by the engine's metrics (the session never touches metrics). */
 export interface SessionRecorder {
@@ -296,6 +298,24 @@ export class SmtpSession implements SmtpSteps {
   private needsRset = false;
   private messagesOnConnection = 0;
   private capabilityCache: Map<string, string> | undefined = undefined;
+  /** What the current connection's EHLO offered; NO_EXTENSIONS before it. */
+  private offered: OfferedExtensions = NO_EXTENSIONS;
+  /** The flow pipelines on this connection: offered (RFC 2920) and smtp.pipelining is not 'off'. */
+  private isPipelined = false;
+
+  // A pipelined group (RFC 2920): the phases whose replies the one write asked for, in order
+  /** Phases of the group's replies; `awaiting` is groupPhases[groupNext - 1]. Reused, never shrunk. */
+  private readonly groupPhases: number[] = [];
+  /** Index of the next reply's phase in groupPhases; equal to groupLength when no group is pending. */
+  private groupNext = 0;
+  private groupLength = 0;
+  /** A group's reply failed while later replies of it are still due: they are read and dropped. */
+  private drainFailure: Failure | undefined = undefined;
+  /** The group's bytes, reused while its parts (RSET or not, MAIL line, RCPT lines) stay the same. */
+  private groupBuffer: Buffer = Buffer.alloc(0);
+  private groupHasRset = false;
+  private groupMailLine: Buffer | undefined = undefined;
+  private groupRcptLines: readonly Buffer[] | undefined = undefined;
 
   // Reply wait
   /** Phase index whose reply is expected, or IDLE. */
@@ -326,11 +346,24 @@ export class SmtpSession implements SmtpSteps {
   /** A user-given message already encoded for the wire, or undefined for a generated one. */
   private userData: string | undefined = undefined;
   private messageBytes = 0;
+  /** The generated head, built before MAIL by the flow (its size is declared, RFC 1870); undefined: built at DATA. */
+  private preparedHead: string | undefined = undefined;
+  private preparedHeadBytes = 0;
+  /** The message has 8-bit octets (RFC 6152); known before MAIL in the flow only. */
+  private isEightBit = false;
+  /** The transaction's MAIL declared SMTPUTF8 (RFC 6531 §3.4). */
+  private isUtf8Declared = false;
+  /** A recipient of rcptTo is not ASCII. */
+  private hasUtf8Recipient = false;
 
   // Caches of lines built per sender / recipient list
   private readonly defaultRcptLines: readonly Buffer[];
   private mailLineFrom: string | undefined = undefined;
+  /** The declared SIZE (-1: none) and BODY/SMTPUTF8 flags mailLine was built with. */
+  private mailLineBytes = -1;
+  private mailLineFlags = 0;
   private mailLine: Buffer = Buffer.alloc(0);
+  private readonly defaultHasUtf8Recipient: boolean;
   private authLineUser: string | undefined = undefined;
   private authLine: Buffer = Buffer.alloc(0);
 
@@ -357,6 +390,8 @@ export class SmtpSession implements SmtpSteps {
     this.defaultRcptLines = smtp.to.map(rcptLineFor);
     this.rcptTo = smtp.to;
     this.rcptLines = this.defaultRcptLines;
+    this.defaultHasUtf8Recipient = hasNonAsciiAddress(smtp.to);
+    this.hasUtf8Recipient = this.defaultHasUtf8Recipient;
     this.parser = new ReplyParser(
       (reply) => this.handleReply(reply.code, reply),
       (message) => this.handleProtocolError(message),
@@ -398,8 +433,7 @@ export class SmtpSession implements SmtpSteps {
   sendMessage(): Promise<Failure | undefined> {
     if (this.driver !== DRIVER_NONE) return Promise.resolve(busyFailure('connect'));
     this.messageFrom = this.from;
-    this.rcptTo = this.smtp.to;
-    this.rcptLines = this.defaultRcptLines;
+    this.setRecipients(undefined);
     this.userData = undefined;
     return this.runFlow();
   }
@@ -462,14 +496,20 @@ export class SmtpSession implements SmtpSteps {
     return promise;
   }
 
-  /** MAIL FROM:<from> (default: `from`). */
-  mail(from?: string): Promise<Reply> {
+  /**
+   * MAIL FROM:<from> (default: `from`). The message is not known yet: no SIZE= or BODY= is
+   * declared; SMTPUTF8 is when the sender is not ASCII or `options.smtpUtf8` asks for it (for
+   * recipients that are not ASCII).
+   */
+  mail(from?: string, options?: MailStepOptions): Promise<Reply> {
     if (this.driver !== DRIVER_NONE) return rejectBusy('mail');
     const now = performance.now();
     const promise = this.beginStep(MAIL, now);
     if (!this.requireConnection(MAIL)) return promise;
     this.messageFrom = from ?? this.from;
-    this.writeMail(now);
+    this.messageBytes = -1;
+    this.isEightBit = false;
+    this.writeMail(now, options?.smtpUtf8 === true);
     return promise;
   }
 
@@ -527,11 +567,7 @@ export class SmtpSession implements SmtpSteps {
   async send(options?: SendOptions): Promise<void> {
     if (this.driver !== DRIVER_NONE) throw new SmtpStepError(busyFailure('connect'));
     this.messageFrom = options?.from ?? this.from;
-    if (options?.to !== undefined) this.setRecipients(options.to);
-    else {
-      this.rcptTo = this.smtp.to;
-      this.rcptLines = this.defaultRcptLines;
-    }
+    this.setRecipients(options?.to);
     this.userData = options?.message === undefined ? undefined : encodeMessageData(options.message);
     const failure = await this.runFlow();
     if (failure !== undefined) throw new SmtpStepError(failure);
@@ -544,6 +580,7 @@ export class SmtpSession implements SmtpSteps {
     this.flowResult = undefined;
     const now = performance.now();
     this.beginTxn(now);
+    this.prepareMessage();
     const promise = new Promise<Failure | undefined>(this.captureFlow);
     this.advanceFlow(now);
     return promise;
@@ -555,8 +592,33 @@ export class SmtpSession implements SmtpSteps {
     if (this.socket === undefined) this.startConnect(now);
     else if (!this.isEhloDone) this.writeCommand(EHLO, this.ehloLine, now);
     else if (this.isAuthNeeded && !this.isAuthDone) this.writeAuth(now);
+    else if (this.isPipelined) this.writeTransactionGroup(now);
     else if (this.needsRset) this.writeCommand(RSET, RSET_LINE, now);
-    else this.writeMail(now);
+    else this.writeMail(now, this.hasUtf8Recipient);
+  }
+
+  /**
+   * The flow knows its message before MAIL, so MAIL can declare its size (RFC 1870) and 8-bit
+   * body (RFC 6152): a user message is already encoded; a generated head is built now and
+   * written at DATA.
+   */
+  private prepareMessage(): void {
+    const userData = this.userData;
+    if (userData !== undefined) {
+      const bytes = Buffer.byteLength(userData);
+      // RFC 1870 §4 counts no stuffed dots: this slight overestimate is what §6.1 expects of a client
+      this.messageBytes = bytes - END_OF_DATA.length;
+      this.isEightBit = bytes !== userData.length;
+      this.preparedHead = undefined;
+      return;
+    }
+    const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
+    const headBytes = Buffer.byteLength(head);
+    this.preparedHead = head;
+    this.preparedHeadBytes = headBytes;
+    this.messageBytes = headBytes + this.body.length - END_OF_DATA.length;
+    // The generated body is ASCII: only the head (From, To) can be 8-bit
+    this.isEightBit = headBytes !== head.length;
   }
 
   private writeAuth(now: number): void {
@@ -571,73 +633,208 @@ export class SmtpSession implements SmtpSteps {
     this.writeCommand(AUTH, this.authLine, now);
   }
 
-  private writeMail(now: number): void {
-    const from = this.messageFrom;
-    if (from !== this.mailLineFrom) {
-      if (hasLineBreak(from)) {
-        this.fail({ phase: 'mail', error: 'INVALID', text: 'sender address contains a line break' }, true);
-        return;
-      }
-      this.mailLine = Buffer.from(`MAIL FROM:<${from}>\r\n`);
-      this.mailLineFrom = from;
-    }
+  /** MAIL alone; `hasUtf8Recipient`: a recipient of the transaction is not ASCII (SMTPUTF8 is declared). */
+  private writeMail(now: number, hasUtf8Recipient: boolean): void {
+    if (!this.prepareMailLine(hasUtf8Recipient)) return;
     this.messagesOnConnection++;
     this.needsRset = true;
     this.writeCommand(MAIL, this.mailLine, now);
+  }
+
+  /**
+   * Sets `mailLine` for this transaction: `MAIL FROM:<from>` and its parameters (mail-parameters.ts),
+   * rebuilt only when the sender or what it declares changes. False, and the failure reported,
+   * when it must not be sent (nothing was written).
+   */
+  private prepareMailLine(hasUtf8Recipient: boolean): boolean {
+    const from = this.messageFrom;
+    const hasUtf8Address = hasUtf8Recipient || !isAscii(from);
+    const offered = this.offered;
+    // RFC 6531 §3.4: an internationalized address only to a server that offers SMTPUTF8
+    if (hasUtf8Address && !offered.smtpUtf8) {
+      this.fail({ phase: 'mail', error: SMTPUTF8_NOT_OFFERED, text: SMTPUTF8_NOT_OFFERED_TEXT }, true);
+      return false;
+    }
+    this.isUtf8Declared = hasUtf8Address;
+    const declaredBytes = offered.size ? this.messageBytes : -1;
+    const flags = (this.isEightBit ? 1 : 0) | (hasUtf8Address ? 2 : 0) | (offered.eightBitMime ? 4 : 0) | (offered.smtpUtf8 ? 8 : 0);
+    if (from !== this.mailLineFrom || declaredBytes !== this.mailLineBytes || flags !== this.mailLineFlags) {
+      if (hasLineBreak(from)) {
+        this.fail({ phase: 'mail', error: 'INVALID', text: 'sender address contains a line break' }, true);
+        return false;
+      }
+      const parameters = mailParameters(offered, { messageBytes: declaredBytes, isEightBit: this.isEightBit, hasUtf8Address });
+      this.mailLine = Buffer.from(`MAIL FROM:<${from}>${parameters}\r\n`);
+      this.mailLineFrom = from;
+      this.mailLineBytes = declaredBytes;
+      this.mailLineFlags = flags;
+    }
+    return true;
+  }
+
+  /**
+   * RFC 2920 §3.1: RSET (when due), MAIL, every RCPT and DATA in one write; DATA may only end a
+   * group (its 354 changes the state), so the message waits for it. The replies are then read in
+   * order (advanceGroup); the group's bytes are reused while its parts stay the same.
+   */
+  private writeTransactionGroup(now: number): void {
+    if (!this.prepareMailLine(this.hasUtf8Recipient) || !this.checkRecipients()) return;
+    const hasRset = this.needsRset;
+    const mailLine = this.mailLine;
+    const rcptLines = this.rcptLines;
+    if (hasRset !== this.groupHasRset || mailLine !== this.groupMailLine || rcptLines !== this.groupRcptLines) {
+      this.groupBuffer = Buffer.concat(hasRset ? [RSET_LINE, mailLine, ...rcptLines, DATA_LINE] : [mailLine, ...rcptLines, DATA_LINE]);
+      this.groupHasRset = hasRset;
+      this.groupMailLine = mailLine;
+      this.groupRcptLines = rcptLines;
+    }
+    const phases = this.groupPhases;
+    let count = 0;
+    if (hasRset) phases[count++] = RSET;
+    phases[count++] = MAIL;
+    for (let i = 0; i < rcptLines.length; i++) phases[count++] = RCPT;
+    phases[count++] = DATA;
+    this.groupLength = count;
+    this.groupNext = 1;
+    this.rcptIndex = 0;
+    this.messagesOnConnection++;
+    this.needsRset = true;
+    if (this.transcript !== undefined) {
+      if (hasRset) this.traceCommand(RSET_LINE);
+      this.traceCommand(mailLine);
+      for (const line of rcptLines) this.traceCommand(line);
+      this.traceCommand(DATA_LINE);
+    }
+    this.awaiting = phases[0]!;
+    this.phaseStartMs = now;
+    this.deadline.deadlineMs = now + this.timeoutMsByPhase[this.awaiting]!;
+    this.commandChunk = this.chunkCount;
+    (this.tlsSocket ?? this.socket)!.write(this.groupBuffer);
+  }
+
+  /**
+   * A reply of a pipelined group that is not its last: the phase is timed from the group's write
+   * to this reply's arrival (the rcpt phase once, at the last recipient's reply), and the next
+   * reply is expected. The group's last reply takes the normal path (handleReply).
+   */
+  private advanceGroup(phase: number, now: number): void {
+    const next = this.groupPhases[this.groupNext++]!;
+    if (phase !== RCPT || next !== RCPT) this.recorder.phase(phase, elapsedUs(this.phaseStartMs, now));
+    if (phase === MESSAGE) this.acceptMessage(now);
+    this.awaiting = next;
+    this.deadline.deadlineMs = now + this.timeoutMsByPhase[next]!;
+  }
+
+  /**
+   * A reply of a group after one of its replies failed. RFC 2920 §3.1: the client reads every
+   * reply of the group; they are dropped (the failure is already recorded). A DATA the server
+   * still accepted (354) is not followed by the lone dot §3.1 suggests, which would deliver an
+   * empty message to any accepted recipient: the connection is closed instead, and a server
+   * delivers nothing whose end-of-data it did not get (RFC 5321 §4.1.1.4).
+   */
+  private drainReply(phase: number, code: number): void {
+    const now = performance.now();
+    if (this.groupNext < this.groupLength) {
+      this.awaitNextOfDrainedGroup(now);
+      return;
+    }
+    const failure = this.drainFailure!;
+    this.drainFailure = undefined;
+    this.awaiting = IDLE;
+    this.deadline.deadlineMs = 0;
+    if (phase === DATA && code === CODE_START_INPUT) this.teardown();
+    this.endFailure(failure, now);
+  }
+
+  /** Expects the next reply of a group being drained; QUIT's reply ends the flow the usual way. */
+  private awaitNextOfDrainedGroup(now: number): void {
+    const next = this.groupPhases[this.groupNext++]!;
+    this.awaiting = next;
+    this.deadline.deadlineMs = now + this.timeoutMsByPhase[next]!;
+    if (next === QUIT) this.drainFailure = undefined;
   }
 
   private setRecipients(to: string | readonly string[] | undefined): void {
     if (to === undefined) {
       this.rcptTo = this.smtp.to;
       this.rcptLines = this.defaultRcptLines;
+      this.hasUtf8Recipient = this.defaultHasUtf8Recipient;
       return;
     }
     const list = typeof to === 'string' ? [to] : to;
     this.rcptTo = list;
     this.rcptLines = list.map(rcptLineFor);
+    this.hasUtf8Recipient = hasNonAsciiAddress(list);
   }
 
   private writeFirstRcpt(now: number): void {
+    if (!this.checkRecipients()) return;
+    this.rcptIndex = 0;
+    this.writeCommand(RCPT, this.rcptLines[0]!, now);
+  }
+
+  /** Whether the recipients can be sent; else the failure is reported (nothing was written). */
+  private checkRecipients(): boolean {
     const lines = this.rcptLines;
     if (lines.length === 0) {
       this.fail({ phase: 'rcpt', error: 'INVALID', text: 'no recipients' }, true);
-      return;
+      return false;
     }
     for (let i = 0; i < lines.length; i++) {
       if (lines[i]!.length === 0) {
         this.fail({ phase: 'rcpt', error: 'INVALID', text: `recipient ${JSON.stringify(this.rcptTo[i])} contains a line break` }, true);
-        return;
+        return false;
       }
     }
-    this.rcptIndex = 0;
-    this.writeCommand(RCPT, lines[0]!, now);
+    // RFC 6531 §3.4: an internationalized recipient needs SMTPUTF8 on this transaction's MAIL
+    if (this.hasUtf8Recipient && !this.isUtf8Declared) {
+      const text = this.offered.smtpUtf8
+        ? 'a recipient is not ASCII and MAIL did not declare SMTPUTF8 (RFC 6531): call mail(from, { smtpUtf8: true }) first'
+        : SMTPUTF8_NOT_OFFERED_TEXT;
+      this.fail({ phase: 'rcpt', error: SMTPUTF8_NOT_OFFERED, text }, true);
+      return false;
+    }
+    return true;
   }
 
-  /** Writes the message after 354: generated head + shared body in one corked writev, or the user's data. */
+  /**
+   * Writes the message after 354: generated head + shared body in one write, or the user's data.
+   * On a pipelined connection the flow's last message on it carries QUIT in the same write
+   * (RFC 2920 §3.1: message content may start a group, QUIT may end one).
+   */
   private writeMessage(now: number): void {
     const socket = (this.tlsSocket ?? this.socket)!;
     this.awaiting = MESSAGE;
     this.phaseStartMs = now;
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[MESSAGE]!;
     this.commandChunk = this.chunkCount;
+    const isQuitPipelined = this.isPipelined && this.driver === DRIVER_FLOW && this.messagesOnConnection >= this.smtp.messagesPerConnection;
+    if (isQuitPipelined) {
+      this.groupPhases[0] = MESSAGE;
+      this.groupPhases[1] = QUIT;
+      this.groupNext = 1;
+      this.groupLength = 2;
+    }
     const userData = this.userData;
     if (userData !== undefined) {
       this.messageBytes = Buffer.byteLength(userData) - END_OF_DATA.length;
-      if (this.transcript !== undefined) this.traceMessage();
-      socket.write(userData);
+      if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
+      socket.write(isQuitPipelined ? userData + 'QUIT\r\n' : userData);
       return;
     }
-    const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
+    const preparedHead = this.preparedHead;
+    const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
+    const headBytes = preparedHead !== undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
+    this.preparedHead = undefined;
     const body = this.body;
-    const headBytes = Buffer.byteLength(head);
     this.messageBytes = headBytes + body.length - END_OF_DATA.length;
-    if (this.transcript !== undefined) this.traceMessage();
+    if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
     // One Buffer, one plain write: a corked writev of a string and a Buffer costs Node's stream
     // layer more (chunk arrays, string encoding in C++) than copying ~1 KB here. The buffer is
     // the session's own and reused: by the time the next message is written the server has
     // answered this one, so the kernel has every byte; it is replaced if a write is still queued
     // (writableLength) or over TLS (whose layer may keep a reference).
-    const size = headBytes + body.length;
+    const size = headBytes + body.length + (isQuitPipelined ? QUIT_LINE.length : 0);
     let message = this.messageBuffer;
     if (message === undefined || message.length < size || socket.writableLength > 0 || this.tlsSocket !== undefined) {
       message = Buffer.allocUnsafeSlow(size + MESSAGE_BUFFER_SLACK_BYTES);
@@ -645,6 +842,7 @@ export class SmtpSession implements SmtpSteps {
     }
     message.write(head, 0, headBytes, 'utf8');
     body.copy(message, headBytes);
+    if (isQuitPipelined) QUIT_LINE.copy(message, headBytes + body.length);
     socket.write(message.subarray(0, size));
   }
 
@@ -663,6 +861,8 @@ export class SmtpSession implements SmtpSteps {
   private beginStep(endPhase: number, now: number): Promise<Reply> {
     this.driver = DRIVER_STEP;
     this.stepEndPhase = endPhase;
+    // A head the flow prepared and did not send belongs to no step
+    this.preparedHead = undefined;
     if (!this.isInTxn && endPhase !== QUIT) this.beginTxn(now);
     return new Promise<Reply>(this.captureStep);
   }
@@ -786,6 +986,10 @@ export class SmtpSession implements SmtpSteps {
       this.fail({ phase: PHASES[phase]!, error: 'PROTOCOL', text: `unexpected reply before the command was sent: ${code}` }, false);
       return;
     }
+    if (this.drainFailure !== undefined) {
+      this.drainReply(phase, code);
+      return;
+    }
     if (phase === AUTH && code === CODE_AUTH_CONTINUE) {
       this.continueAuth(reply!);
       return;
@@ -798,6 +1002,10 @@ export class SmtpSession implements SmtpSteps {
     if (phase === TLS) {
       // RFC 3207 §4: 220 to STARTTLS; the handshake is still part of the tls phase
       this.beginTls(now);
+      return;
+    }
+    if (this.groupNext < this.groupLength) {
+      this.advanceGroup(phase, now);
       return;
     }
     if (phase === RCPT && ++this.rcptIndex < this.rcptLines.length) {
@@ -816,6 +1024,9 @@ export class SmtpSession implements SmtpSteps {
         this.isEhloDone = true;
         this.ehloReply = reply!;
         this.capabilityCache = undefined;
+        this.offered = readExtensions(this.capabilities);
+        // RFC 2920 §3: pipelining only with a server that offers it
+        this.isPipelined = this.offered.pipelining && this.smtp.pipelining !== 'off';
         if (this.smtp.tls === 'starttls' && !this.isSecure) {
           this.writeStartTls(now);
           return;
@@ -832,11 +1043,7 @@ export class SmtpSession implements SmtpSteps {
         this.writeMessage(now);
         return;
       case MESSAGE:
-        this.isInTxn = false;
-        this.isAccepted = true;
-        this.recorder.accepted(elapsedUs(this.txnStartMs, now), this.messageBytes);
-        // The transaction is over (RFC 5321 §4.1.1.4): the next MAIL needs no RSET unless asked for
-        if (this.smtp.rsetBetweenMessages === false) this.needsRset = false;
+        this.acceptMessage(now);
         break;
       case QUIT:
         this.teardown();
@@ -865,6 +1072,15 @@ export class SmtpSession implements SmtpSteps {
         // greeting, ehlo, auth, rset
         this.advanceFlow(now);
     }
+  }
+
+  /** The 250 to end-of-data: the message counts as accepted. */
+  private acceptMessage(now: number): void {
+    this.isInTxn = false;
+    this.isAccepted = true;
+    this.recorder.accepted(elapsedUs(this.txnStartMs, now), this.messageBytes);
+    // The transaction is over (RFC 5321 §4.1.1.4): the next MAIL needs no RSET unless asked for
+    if (this.smtp.rsetBetweenMessages === false) this.needsRset = false;
   }
 
   /** The server closed (or reset) the connection while `awaiting` QUIT's reply: a clean end. */
@@ -942,12 +1158,18 @@ export class SmtpSession implements SmtpSteps {
       this.recorder.afterAcceptError(failure);
     }
     if (!keepConnection) this.teardown();
-    if (
-      this.driver === DRIVER_FLOW &&
-      keepConnection &&
-      this.socket !== undefined &&
-      this.messagesOnConnection >= this.smtp.messagesPerConnection
-    ) {
+    else if (this.groupNext < this.groupLength) {
+      // RFC 2920 §3.1: the rest of the group's replies are still read (drainReply)
+      this.drainFailure = failure;
+      this.awaitNextOfDrainedGroup(now);
+      return;
+    }
+    this.endFailure(failure, now);
+  }
+
+  /** After a failure: a flow that reached messagesPerConnection on a kept connection says QUIT; else whoever waits learns of it. */
+  private endFailure(failure: Failure, now: number): void {
+    if (this.driver === DRIVER_FLOW && this.socket !== undefined && this.messagesOnConnection >= this.smtp.messagesPerConnection) {
       this.writeCommand(QUIT, QUIT_LINE, now);
       return;
     }
@@ -973,6 +1195,11 @@ export class SmtpSession implements SmtpSteps {
     this.messagesOnConnection = 0;
     this.ehloReply = undefined;
     this.capabilityCache = undefined;
+    this.offered = NO_EXTENSIONS;
+    this.isPipelined = false;
+    this.groupNext = 0;
+    this.groupLength = 0;
+    this.drainFailure = undefined;
     const tls = this.tlsSocket;
     if (tls !== undefined) {
       this.tlsSocket = undefined;
@@ -1036,6 +1263,8 @@ export class SmtpSession implements SmtpSteps {
     this.isEhloDone = false;
     this.ehloReply = undefined;
     this.capabilityCache = undefined;
+    this.offered = NO_EXTENSIONS;
+    this.isPipelined = false;
     this.writeCommand(EHLO, this.ehloLine, now);
   }
 
@@ -1062,8 +1291,9 @@ export class SmtpSession implements SmtpSteps {
     this.transcript!('C', text.endsWith('\r\n') ? text.slice(0, -2) : text);
   }
 
-  private traceMessage(): void {
+  private traceMessage(isQuitPipelined: boolean): void {
     this.transcript!('C', `<${this.messageBytes.toLocaleString('en-US')} bytes of message data>`);
+    if (isQuitPipelined) this.traceCommand(QUIT_LINE);
   }
 
   /** RFC 5321 §4.2.1: `code-text` on every line but the last, `code text` on the last. */

@@ -11,6 +11,12 @@ export type AuthMechanism = 'plain' | 'login' | 'xoauth2' | 'none';
 /** How the SMTP connection is secured. */
 export type TlsMode = 'none' | 'starttls' | 'implicit';
 
+/**
+ * When the session pipelines (RFC 2920): 'auto' when the server's EHLO offers PIPELINING, as an
+ * MTA does; 'off' one command at a time.
+ */
+export type PipeliningMode = 'auto' | 'off';
+
 /** The resolved SMTP settings of a session: every field the scenario layer fills in. */
 export interface ResolvedSmtp {
   from: string;
@@ -34,6 +40,8 @@ export interface ResolvedSmtp {
   messagesPerConnection: number;
   /** RSET before every further message on a connection (false: only after a failed one). @default true */
   rsetBetweenMessages?: boolean;
+  /** Pipeline the transaction's commands when offered (RFC 2920). @default 'auto' */
+  pipelining?: PipeliningMode;
   /** Reply timeout per phase, milliseconds. */
   timeoutsMs: Record<Phase, number>;
 }

@@ -88,6 +88,7 @@ Defaults('a minimal scenario gets every default', async () => {
         messageSize: 1024,
         messagesPerConnection: 1,
         rsetBetweenMessages: true,
+        pipelining: 'auto',
         timeoutsMs: Object.fromEntries(PHASES.map((phase) => [phase, 30_000])) as never,
       },
       accounts: { pick: 'round-robin', emails: ['test@example.com'], weights: [1], file: undefined },
