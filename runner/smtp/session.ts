@@ -3,7 +3,10 @@
  *
  * Walk (RFC 5321 §3, §4.1): TCP connect → 220 greeting → EHLO → AUTH PLAIN with initial response
  * (RFC 4954, RFC 4616) → MAIL FROM → RCPT TO per recipient → DATA → dot-stuffed message and
- * end-of-data → QUIT. No PIPELINING (RFC 2920): one command at a time, so each phase is timed alone.
+ * end-of-data → QUIT. With a server that offers PIPELINING (RFC 2920) the flow writes RSET, MAIL,
+ * every RCPT and DATA as one group, and QUIT with the last message of a connection; each reply
+ * of a group is timed from the group's write to its own arrival (advanceGroup). MAIL declares
+ * SIZE, BODY and SMTPUTF8 as offered (mail-parameters.ts).
  *
  * Hot path design:
  * - sendMessage() creates one Promise per message; every later step is driven from the reply

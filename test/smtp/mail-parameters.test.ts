@@ -1,0 +1,68 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { describeExtensions, NO_EXTENSIONS, readExtensions, type OfferedExtensions } from '../../runner/smtp/extensions.ts';
+import { hasNonAsciiAddress, isAscii, mailParameters, type MailDeclaration } from '../../runner/smtp/mail-parameters.ts';
+
+const Extensions = suite('extensions: what an EHLO offers');
+
+const keywords = (entries: Array<[string, string]>) => new Map(entries);
+
+Extensions('each extension, SIZE with its limit, AUTH mechanisms upper case', () => {
+  const offered = readExtensions(keywords([
+    ['PIPELINING', ''], ['CHUNKING', ''], ['SIZE', '52428800'], ['8BITMIME', ''], ['SMTPUTF8', ''],
+    ['STARTTLS', ''], ['AUTH', 'plain LOGIN  xoauth2'], ['ENHANCEDSTATUSCODES', ''], ['DSN', ''],
+  ]));
+  assert.equal(offered, {
+    pipelining: true, chunking: true, size: true, sizeLimitBytes: 52428800, eightBitMime: true, smtpUtf8: true,
+    startTls: true, authMechanisms: ['PLAIN', 'LOGIN', 'XOAUTH2'], enhancedStatusCodes: true, dsn: true,
+  });
+});
+
+const SIZE_CASES: Array<[string | undefined, boolean, number]> = [
+  [undefined, false, 0],
+  ['', true, 0],
+  ['0', true, 0],
+  ['1000', true, 1000],
+  ['lots', true, 0],
+];
+for (const [parameter, size, limit] of SIZE_CASES) {
+  Extensions(`SIZE ${JSON.stringify(parameter)}: offered ${size}, limit ${limit} (RFC 1870 §4: none or 0 is no limit)`, () => {
+    const offered = readExtensions(keywords(parameter === undefined ? [] : [['SIZE', parameter]]));
+    assert.equal([offered.size, offered.sizeLimitBytes], [size, limit]);
+  });
+}
+
+Extensions('nothing offered reads as NO_EXTENSIONS, described as none', () => {
+  assert.equal(readExtensions(new Map()), { ...NO_EXTENSIONS });
+  assert.is(describeExtensions(NO_EXTENSIONS, String), 'none');
+});
+
+Extensions('described in one line', () => {
+  const offered = readExtensions(keywords([['SIZE', '1024'], ['PIPELINING', ''], ['AUTH', 'PLAIN']]));
+  assert.is(describeExtensions(offered, (bytes) => `${bytes} B`), 'PIPELINING · SIZE 1024 B · AUTH PLAIN');
+});
+
+const Parameters = suite('mail parameters: RFC 1870, RFC 6152, RFC 6531');
+
+const ALL: OfferedExtensions = { ...NO_EXTENSIONS, size: true, eightBitMime: true, smtpUtf8: true };
+const PLAIN: MailDeclaration = { messageBytes: 1200, isEightBit: false, hasUtf8Address: false };
+
+const CASES: Array<[string, OfferedExtensions, MailDeclaration, string]> = [
+  ['nothing offered: no parameters', NO_EXTENSIONS, { messageBytes: 1200, isEightBit: true, hasUtf8Address: false }, ''],
+  ['SIZE offered: the size', ALL, PLAIN, ' SIZE=1200'],
+  ['size unknown (a mail() step): no SIZE', ALL, { ...PLAIN, messageBytes: -1 }, ''],
+  ['an 8-bit body: BODY=8BITMIME', ALL, { ...PLAIN, isEightBit: true }, ' SIZE=1200 BODY=8BITMIME'],
+  ['an 8-bit body, 8BITMIME not offered: nothing declared', { ...ALL, eightBitMime: false }, { ...PLAIN, isEightBit: true }, ' SIZE=1200'],
+  ['an address not ASCII: BODY=8BITMIME and SMTPUTF8', ALL, { ...PLAIN, hasUtf8Address: true }, ' SIZE=1200 BODY=8BITMIME SMTPUTF8'],
+];
+for (const [name, offered, declaration, expected] of CASES) {
+  Parameters(name, () => assert.is(mailParameters(offered, declaration), expected));
+}
+
+Parameters('ASCII or not', () => {
+  assert.equal([isAscii('a@example.com'), isAscii('jörg@exämple.test'), isAscii('')], [true, false, true]);
+  assert.equal([hasNonAsciiAddress(['a@b.test', 'zoë@b.test']), hasNonAsciiAddress(['a@b.test'])], [true, false]);
+});
+
+Extensions.run();
+Parameters.run();
