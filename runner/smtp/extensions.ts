@@ -61,18 +61,3 @@ export function readExtensions(capabilities: ReadonlyMap<string, string>): Offer
     dsn: capabilities.has('DSN'),
   };
 }
-
-/** The extensions as one line: 'PIPELINING · SIZE 50 MiB · 8BITMIME · AUTH PLAIN LOGIN', 'none' when nothing is offered. */
-export function describeExtensions(offered: OfferedExtensions, formatBytes: (bytes: number) => string): string {
-  const parts: string[] = [];
-  if (offered.pipelining) parts.push('PIPELINING');
-  if (offered.chunking) parts.push('CHUNKING');
-  if (offered.size) parts.push(offered.sizeLimitBytes > 0 ? `SIZE ${formatBytes(offered.sizeLimitBytes)}` : 'SIZE (no fixed limit)');
-  if (offered.eightBitMime) parts.push('8BITMIME');
-  if (offered.smtpUtf8) parts.push('SMTPUTF8');
-  if (offered.startTls) parts.push('STARTTLS');
-  if (offered.authMechanisms.length > 0) parts.push(`AUTH ${offered.authMechanisms.join(' ')}`);
-  if (offered.enhancedStatusCodes) parts.push('ENHANCEDSTATUSCODES');
-  if (offered.dsn) parts.push('DSN');
-  return parts.length === 0 ? 'none' : parts.join(' · ');
-}
