@@ -66,6 +66,13 @@ export interface SmtpOptions {
    * one command at a time. @default 'auto'
    */
   pipelining?: PipeliningMode;
+  /**
+   * Send the message with BDAT (RFC 3030) instead of DATA when the server offers CHUNKING (else
+   * DATA, as an MTA falls back). @default false
+   */
+  chunking?: boolean;
+  /** Largest BDAT chunk in bytes; 0: the whole message in one `BDAT <size> LAST`. @default 0 */
+  chunkSize?: number;
   /** Per-phase reply timeouts; a phase not listed uses `timeout`. */
   timeouts?: Partial<Record<Phase, Duration>>;
   /** Default timeout for every phase. @default '30s' */

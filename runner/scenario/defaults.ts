@@ -22,6 +22,9 @@ const SHARED_DEFAULTS = {
   messagesPerConnection: 1,
   rsetBetweenMessages: true,
   pipelining: 'auto',
+  chunking: false,
+  /** Bytes per BDAT chunk; 0: one chunk. */
+  chunkSize: 0,
   /** Per-phase reply timeout. */
   timeout: '30s',
   /** Guide's defaults for `runner run` without a scenario file. */

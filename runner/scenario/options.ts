@@ -80,6 +80,10 @@ export interface CliOverrides {
   rsetBetweenMessages?: boolean;
   /** 'off': --no-pipelining. */
   pipelining?: PipeliningMode;
+  /** true: --chunking. */
+  chunking?: boolean;
+  /** --chunk-size, bytes. */
+  chunkSizeBytes?: number;
   /** Reply timeout of every phase, milliseconds. */
   timeoutMs?: number;
   vus?: number;
@@ -215,6 +219,8 @@ function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined)
     messagesPerConnection: merged.messagesPerConnection ?? DEFAULTS.messagesPerConnection,
     rsetBetweenMessages: merged.rsetBetweenMessages ?? DEFAULTS.rsetBetweenMessages,
     pipelining: merged.pipelining ?? DEFAULTS.pipelining,
+    chunking: merged.chunking ?? DEFAULTS.chunking,
+    chunkSizeBytes: merged.chunkSize ?? DEFAULTS.chunkSize,
     timeoutsMs,
   };
 }
@@ -380,6 +386,8 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.messagesPerConnection !== undefined) smtp.messagesPerConnection = cli.messagesPerConnection;
     if (cli.rsetBetweenMessages !== undefined) smtp.rsetBetweenMessages = cli.rsetBetweenMessages;
     if (cli.pipelining !== undefined) smtp.pipelining = cli.pipelining;
+    if (cli.chunking !== undefined) smtp.chunking = cli.chunking;
+    if (cli.chunkSizeBytes !== undefined) smtp.chunkSizeBytes = cli.chunkSizeBytes;
     if (cli.timeoutMs !== undefined) for (const phase of PHASES) smtp.timeoutsMs[phase] = cli.timeoutMs;
     if (cli.tags) Object.assign(scenario.tags, cli.tags);
   }

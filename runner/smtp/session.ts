@@ -43,7 +43,8 @@ import { SmtpStepError, type Failure, type MailStepOptions, type Reply, type Sen
 import { PHASES, PHASE_INDEX } from './phases.ts';
 import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
-import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA } from './message.ts';
+import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, normalizeLineEndings } from './message.ts';
+import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
 import { startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
@@ -305,6 +306,8 @@ export class SmtpSession implements SmtpSteps {
   private offered: OfferedExtensions = NO_EXTENSIONS;
   /** The flow pipelines on this connection: offered (RFC 2920) and smtp.pipelining is not 'off'. */
   private isPipelined = false;
+  /** The flow sends BDAT on this connection: smtp.chunking and offered (RFC 3030). */
+  private isChunked = false;
 
   // A pipelined group (RFC 2920): the phases whose replies the one write asked for, in order
   /** Phases of the group's replies; `awaiting` is groupPhases[groupNext - 1]. Reused, never shrunk. */
@@ -317,6 +320,7 @@ export class SmtpSession implements SmtpSteps {
   /** The group's bytes, reused while its parts (RSET or not, MAIL line, RCPT lines) stay the same. */
   private groupBuffer: Buffer = Buffer.alloc(0);
   private groupHasRset = false;
+  private groupHasData = false;
   private groupMailLine: Buffer | undefined = undefined;
   private groupRcptLines: readonly Buffer[] | undefined = undefined;
 
@@ -348,6 +352,14 @@ export class SmtpSession implements SmtpSteps {
   private rcptIndex = 0;
   /** A user-given message already encoded for the wire, or undefined for a generated one. */
   private userData: string | undefined = undefined;
+  /** That message as given (BDAT sends it unstuffed), or undefined. */
+  private userMessage: string | undefined = undefined;
+  /** BDAT (RFC 3030): the message content being sent, its chunk count and the next chunk to write. */
+  private bdatContent: Buffer = Buffer.alloc(0);
+  private bdatChunkTotal = 0;
+  private bdatNextChunk = 0;
+  /** Where a generated message's content is laid out for BDAT, reused. */
+  private contentBuffer: Buffer | undefined = undefined;
   private messageBytes = 0;
   /** The generated head, built before MAIL by the flow (its size is declared, RFC 1870); undefined: built at DATA. */
   private preparedHead: string | undefined = undefined;
@@ -438,6 +450,7 @@ export class SmtpSession implements SmtpSteps {
     this.messageFrom = this.from;
     this.setRecipients(undefined);
     this.userData = undefined;
+    this.userMessage = undefined;
     return this.runFlow();
   }
 
@@ -572,6 +585,7 @@ export class SmtpSession implements SmtpSteps {
     this.messageFrom = options?.from ?? this.from;
     this.setRecipients(options?.to);
     this.userData = options?.message === undefined ? undefined : encodeMessageData(options.message);
+    this.userMessage = options?.message;
     const failure = await this.runFlow();
     if (failure !== undefined) throw new SmtpStepError(failure);
   }
@@ -685,18 +699,23 @@ export class SmtpSession implements SmtpSteps {
     const hasRset = this.needsRset;
     const mailLine = this.mailLine;
     const rcptLines = this.rcptLines;
-    if (hasRset !== this.groupHasRset || mailLine !== this.groupMailLine || rcptLines !== this.groupRcptLines) {
-      this.groupBuffer = Buffer.concat(hasRset ? [RSET_LINE, mailLine, ...rcptLines, DATA_LINE] : [mailLine, ...rcptLines, DATA_LINE]);
+    // With BDAT the group goes on with the message itself (RFC 3030 §4.2 allows BDAT anywhere in a group)
+    const hasData = !this.isChunked;
+    if (hasRset !== this.groupHasRset || mailLine !== this.groupMailLine || rcptLines !== this.groupRcptLines || hasData !== this.groupHasData) {
+      const parts = hasRset ? [RSET_LINE, mailLine, ...rcptLines] : [mailLine, ...rcptLines];
+      if (hasData) parts.push(DATA_LINE);
+      this.groupBuffer = Buffer.concat(parts);
       this.groupHasRset = hasRset;
       this.groupMailLine = mailLine;
       this.groupRcptLines = rcptLines;
+      this.groupHasData = hasData;
     }
     const phases = this.groupPhases;
     let count = 0;
     if (hasRset) phases[count++] = RSET;
     phases[count++] = MAIL;
     for (let i = 0; i < rcptLines.length; i++) phases[count++] = RCPT;
-    phases[count++] = DATA;
+    if (hasData) phases[count++] = DATA;
     this.groupLength = count;
     this.groupNext = 1;
     this.rcptIndex = 0;
@@ -706,13 +725,112 @@ export class SmtpSession implements SmtpSteps {
       if (hasRset) this.traceCommand(RSET_LINE);
       this.traceCommand(mailLine);
       for (const line of rcptLines) this.traceCommand(line);
-      this.traceCommand(DATA_LINE);
+      if (hasData) this.traceCommand(DATA_LINE);
     }
     this.awaiting = phases[0]!;
     this.phaseStartMs = now;
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[this.awaiting]!;
     this.commandChunk = this.chunkCount;
-    (this.tlsSocket ?? this.socket)!.write(this.groupBuffer);
+    if (hasData) (this.tlsSocket ?? this.socket)!.write(this.groupBuffer);
+    else this.writeBdat(now, count);
+  }
+
+  /**
+   * The message as BDAT chunks (RFC 3030), after `groupCount` queued replies of a pipelined group
+   * whose command bytes (groupBuffer) go first in the same write (0: no group, the RCPTs were
+   * answered). Pipelined, every chunk goes in this write, and QUIT after the last message of a
+   * connection; else one chunk per reply. The message phase runs from this write to the last
+   * chunk's 250.
+   */
+  private writeBdat(now: number, groupCount: number): void {
+    const content = this.messageContent();
+    const chunkBytes = this.smtp.chunkSizeBytes ?? 0;
+    const total = bdatChunkCount(content.length, chunkBytes);
+    this.bdatContent = content;
+    this.bdatChunkTotal = total;
+    this.bdatNextChunk = 0;
+    if (groupCount === 0) {
+      this.awaiting = MESSAGE;
+      this.phaseStartMs = now;
+      this.deadline.deadlineMs = now + this.timeoutMsByPhase[MESSAGE]!;
+      this.commandChunk = this.chunkCount;
+    }
+    if (!this.isPipelined) {
+      this.writeBdatChunks(0);
+      return;
+    }
+    const phases = this.groupPhases;
+    let count = groupCount;
+    for (let i = 0; i < total; i++) phases[count++] = MESSAGE;
+    const isQuitPipelined = this.driver === DRIVER_FLOW && this.messagesOnConnection >= this.smtp.messagesPerConnection;
+    if (isQuitPipelined) phases[count++] = QUIT;
+    this.groupLength = count;
+    this.groupNext = 1;
+    this.writeBdatChunks(groupCount === 0 ? 0 : this.groupBuffer.length, isQuitPipelined);
+    // A group that starts with the message: `awaiting` is its first reply
+    if (groupCount === 0) this.awaiting = MESSAGE;
+  }
+
+  /**
+   * Writes the next BDAT chunk, or every remaining one on a pipelined connection, in one write,
+   * after `prefixBytes` of groupBuffer and before QUIT when `withQuit`.
+   */
+  private writeBdatChunks(prefixBytes: number, withQuit = false): void {
+    const socket = (this.tlsSocket ?? this.socket)!;
+    const content = this.bdatContent;
+    const chunkBytes = this.smtp.chunkSizeBytes ?? 0;
+    const from = this.bdatNextChunk;
+    const to = this.isPipelined ? this.bdatChunkTotal : from + 1;
+    const size = prefixBytes + bdatWireBytes(content.length, chunkBytes, from, to) + (withQuit ? QUIT_LINE.length : 0);
+    const wire = this.writableBuffer(size, socket);
+    if (prefixBytes > 0) this.groupBuffer.copy(wire, 0, 0, prefixBytes);
+    let at = writeBdatChunks(wire, prefixBytes, content, chunkBytes, from, to);
+    if (withQuit) at += QUIT_LINE.copy(wire, at);
+    this.bdatNextChunk = to;
+    if (this.transcript !== undefined) {
+      this.transcript('C', `<${to - from} BDAT chunk${to - from === 1 ? '' : 's'}, ${content.length.toLocaleString('en-US')} bytes of message${to === this.bdatChunkTotal ? ', LAST' : ''}>`);
+      if (withQuit) this.traceCommand(QUIT_LINE);
+    }
+    socket.write(wire.subarray(0, at));
+  }
+
+  /** The session's reusable write buffer with room for `size` bytes (see writeMessage on when it is replaced). */
+  private writableBuffer(size: number, socket: { writableLength: number }): Buffer {
+    let buffer = this.messageBuffer;
+    if (buffer === undefined || buffer.length < size || socket.writableLength > 0 || this.tlsSocket !== undefined) {
+      buffer = Buffer.allocUnsafeSlow(size + MESSAGE_BUFFER_SLACK_BYTES);
+      this.messageBuffer = this.tlsSocket === undefined ? buffer : undefined;
+    }
+    return buffer;
+  }
+
+  /**
+   * The message's bytes for BDAT (RFC 3030 §2: not dot-stuffed, no end-of-data line): a given
+   * message with CRLF line endings, or the generated head and body in a reused buffer.
+   */
+  private messageContent(): Buffer {
+    const userMessage = this.userMessage;
+    if (userMessage !== undefined) {
+      const normalized = normalizeLineEndings(userMessage);
+      const content = Buffer.from(normalized.length === 0 || normalized.endsWith('\r\n') ? normalized : normalized + '\r\n');
+      this.messageBytes = content.length;
+      return content;
+    }
+    const preparedHead = this.preparedHead;
+    const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
+    const headBytes = preparedHead !== undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
+    this.preparedHead = undefined;
+    const bodyBytes = this.body.length - END_OF_DATA.length;
+    const size = headBytes + bodyBytes;
+    let content = this.contentBuffer;
+    if (content === undefined || content.length < size) {
+      content = Buffer.allocUnsafeSlow(size + MESSAGE_BUFFER_SLACK_BYTES);
+      this.contentBuffer = content;
+    }
+    content.write(head, 0, headBytes, 'utf8');
+    this.body.copy(content, headBytes, 0, bodyBytes);
+    this.messageBytes = size;
+    return content.subarray(0, size);
   }
 
   /**
@@ -722,8 +840,11 @@ export class SmtpSession implements SmtpSteps {
    */
   private advanceGroup(phase: number, now: number): void {
     const next = this.groupPhases[this.groupNext++]!;
-    if (phase !== RCPT || next !== RCPT) this.recorder.phase(phase, elapsedUs(this.phaseStartMs, now));
-    if (phase === MESSAGE) this.acceptMessage(now);
+    // Several RCPTs (or BDAT chunks) are one phase, ended by the last one's reply
+    if (phase !== next) {
+      this.recorder.phase(phase, elapsedUs(this.phaseStartMs, now));
+      if (phase === MESSAGE) this.acceptMessage(now);
+    }
     this.awaiting = next;
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[next]!;
   }
@@ -811,6 +932,8 @@ export class SmtpSession implements SmtpSteps {
     this.phaseStartMs = now;
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[MESSAGE]!;
     this.commandChunk = this.chunkCount;
+    this.bdatChunkTotal = 0;
+    this.bdatNextChunk = 0;
     const isQuitPipelined = this.isPipelined && this.driver === DRIVER_FLOW && this.messagesOnConnection >= this.smtp.messagesPerConnection;
     if (isQuitPipelined) {
       this.groupPhases[0] = MESSAGE;
@@ -1011,6 +1134,13 @@ export class SmtpSession implements SmtpSteps {
       this.advanceGroup(phase, now);
       return;
     }
+    if (phase === MESSAGE && this.bdatNextChunk < this.bdatChunkTotal) {
+      // RFC 3030 §2: without PIPELINING the next chunk waits for this one's 250; the phase keeps its start
+      this.deadline.deadlineMs = now + this.timeoutMsByPhase[MESSAGE]!;
+      this.commandChunk = this.chunkCount;
+      this.writeBdatChunks(0);
+      return;
+    }
     if (phase === RCPT && ++this.rcptIndex < this.rcptLines.length) {
       // Next recipient: the rcpt phase keeps its start, the deadline is per reply
       this.deadline.deadlineMs = now + this.timeoutMsByPhase[RCPT]!;
@@ -1030,6 +1160,8 @@ export class SmtpSession implements SmtpSteps {
         this.offered = readExtensions(this.capabilities);
         // RFC 2920 §3: pipelining only with a server that offers it
         this.isPipelined = this.offered.pipelining && this.smtp.pipelining !== 'off';
+        // RFC 3030 §2: BDAT only with a server that offers CHUNKING; else DATA, as an MTA falls back
+        this.isChunked = this.offered.chunking && this.smtp.chunking === true;
         if (this.smtp.tls === 'starttls' && !this.isSecure) {
           this.writeStartTls(now);
           return;
@@ -1062,7 +1194,8 @@ export class SmtpSession implements SmtpSteps {
         this.writeFirstRcpt(now);
         return;
       case RCPT:
-        this.writeCommand(DATA, DATA_LINE, now);
+        if (this.isChunked) this.writeBdat(now, 0);
+        else this.writeCommand(DATA, DATA_LINE, now);
         return;
       case MESSAGE:
         if (this.messagesOnConnection >= this.smtp.messagesPerConnection) this.writeCommand(QUIT, QUIT_LINE, now);
@@ -1200,9 +1333,12 @@ export class SmtpSession implements SmtpSteps {
     this.capabilityCache = undefined;
     this.offered = NO_EXTENSIONS;
     this.isPipelined = false;
+    this.isChunked = false;
     this.groupNext = 0;
     this.groupLength = 0;
     this.drainFailure = undefined;
+    this.bdatChunkTotal = 0;
+    this.bdatNextChunk = 0;
     const tls = this.tlsSocket;
     if (tls !== undefined) {
       this.tlsSocket = undefined;
@@ -1268,6 +1404,7 @@ export class SmtpSession implements SmtpSteps {
     this.capabilityCache = undefined;
     this.offered = NO_EXTENSIONS;
     this.isPipelined = false;
+    this.isChunked = false;
     this.writeCommand(EHLO, this.ehloLine, now);
   }
 

@@ -42,6 +42,10 @@ export interface ResolvedSmtp {
   rsetBetweenMessages?: boolean;
   /** Pipeline the transaction's commands when offered (RFC 2920). @default 'auto' */
   pipelining?: PipeliningMode;
+  /** Send the message with BDAT (RFC 3030) instead of DATA when the server offers CHUNKING. @default false */
+  chunking?: boolean;
+  /** Largest BDAT chunk, bytes; 0: the whole message in one `BDAT <size> LAST`. @default 0 */
+  chunkSizeBytes?: number;
   /** Reply timeout per phase, milliseconds. */
   timeoutsMs: Record<Phase, number>;
 }

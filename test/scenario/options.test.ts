@@ -89,6 +89,8 @@ Defaults('a minimal scenario gets every default', async () => {
         messagesPerConnection: 1,
         rsetBetweenMessages: true,
         pipelining: 'auto',
+        chunking: false,
+        chunkSizeBytes: 0,
         timeoutsMs: Object.fromEntries(PHASES.map((phase) => [phase, 30_000])) as never,
       },
       accounts: { pick: 'round-robin', emails: ['test@example.com'], weights: [1], file: undefined },

@@ -98,6 +98,10 @@ async function startScriptedServer(script: Script = {}): Promise<ScriptedServer>
     socket.setNoDelay(true);
     let buffer = '';
     let isInData = false;
+    /** BDAT (RFC 3030): bytes of the current chunk still to read, whether it is the last, the message so far. */
+    let bdatRemaining = 0;
+    let isBdatLast = false;
+    let bdatMessage = '';
     // Replies go out in order even when written byte by byte
     let queue = answer(socket, 'greeting');
     const reply = (step: Step) => {
@@ -108,6 +112,22 @@ async function startScriptedServer(script: Script = {}): Promise<ScriptedServer>
       const carried: string[] = [];
       state.reads.push(carried);
       for (;;) {
+        if (bdatRemaining > 0) {
+          const take = Math.min(bdatRemaining, buffer.length);
+          bdatMessage += buffer.slice(0, take);
+          buffer = buffer.slice(take);
+          bdatRemaining -= take;
+          if (bdatRemaining > 0) return;
+          if (isBdatLast) {
+            state.messages.push(bdatMessage);
+            bdatMessage = '';
+            carried.push('<message>');
+            reply('message');
+          } else {
+            queue = queue.then(() => write(socket, '250 2.0.0 chunk accepted\r\n'));
+          }
+          continue;
+        }
         if (isInData) {
           // The data ends with CRLF "." CRLF; the first CRLF may be the DATA line's own
           let end: number;
@@ -134,6 +154,17 @@ async function startScriptedServer(script: Script = {}): Promise<ScriptedServer>
         buffer = buffer.slice(lineEnd + 2);
         state.commands.push(line);
         carried.push(line);
+        const bdat = /^BDAT (\d+)( LAST)?$/i.exec(line);
+        if (bdat !== null) {
+          bdatRemaining = Number(bdat[1]);
+          isBdatLast = bdat[2] !== undefined;
+          if (bdatRemaining === 0 && isBdatLast) {
+            state.messages.push(bdatMessage);
+            bdatMessage = '';
+            reply('message');
+          }
+          continue;
+        }
         const step = VERBS[line.slice(0, 4).toUpperCase()];
         if (step === undefined) {
           queue = queue.then(() => write(socket, '500 5.5.1 unknown command\r\n'));
@@ -989,6 +1020,67 @@ Parameters('ctx.smtp steps: mail() declares SMTPUTF8 for its sender or when aske
   });
 });
 
+const Chunking = suite('session: CHUNKING, BDAT (RFC 3030)');
+
+const EHLO_CHUNKING = '250-fake.test Hello\r\n250-CHUNKING\r\n250-AUTH PLAIN\r\n250 SIZE 52428800';
+
+Chunking('chunking on and offered: BDAT <size> LAST with the message, unstuffed; no DATA, no data phase', async () => {
+  await withSession({ ehlo: EHLO_CHUNKING }, { chunking: true }, async (session, recorder, server) => {
+    assert.is(await session.send({ message: 'Subject: dots\r\n\r\n.leading dot\r\n' }), undefined);
+    assert.is(server.messages[0], 'Subject: dots\r\n\r\n.leading dot\r\n');
+    const bytes = Buffer.byteLength('Subject: dots\r\n\r\n.leading dot\r\n');
+    // SIZE= counts the stuffed dot (known before the connection says whether BDAT is used): an overestimate, as RFC 1870 allows
+    assert.equal(readsAfterAuth(server).map((read) => read.join('|')), [`MAIL FROM:<test@example.com> SIZE=${bytes + 1}`, 'RCPT TO:<rcpt@example.com>', `BDAT ${bytes} LAST|<message>`, 'QUIT']);
+    assert.equal(recorder.phaseNames(), FULL_FLOW.filter((phase) => phase !== 'data'));
+    assert.equal(recorder.acceptedMessages.map((entry) => entry.messageBytes), [bytes]);
+  });
+});
+
+Chunking('chunk size: the generated message in chunks, each answered before the next (no PIPELINING)', async () => {
+  await withSession({ ehlo: EHLO_CHUNKING }, { chunking: true, chunkSizeBytes: 500, messageSize: 1200 }, async (session, recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    const total = recorder.acceptedMessages[0]!.messageBytes;
+    assert.is(server.messages[0]!.length, total);
+    const bdats = server.commands.filter((line) => line.startsWith('BDAT'));
+    const sizes = bdats.map((line) => Number(line.split(' ')[1]));
+    assert.is(sizes.reduce((sum, size) => sum + size, 0), total);
+    assert.ok(sizes.slice(0, -1).every((size) => size === 500));
+    assert.ok(bdats.at(-1)!.endsWith(' LAST') && bdats.slice(0, -1).every((line) => !line.endsWith('LAST')));
+    // One message phase for all the chunks
+    assert.is(recorder.phaseNames().filter((phase) => phase === 'message').length, 1);
+  });
+});
+
+Chunking('with PIPELINING: MAIL, RCPT, every chunk and QUIT in one write', async () => {
+  const ehlo = EHLO_CHUNKING.replace('250-CHUNKING', '250-CHUNKING\r\n250-PIPELINING');
+  await withSession({ ehlo }, { chunking: true, chunkSizeBytes: 700 }, async (session, recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    const reads = readsAfterAuth(server);
+    assert.is(reads.length, 1, JSON.stringify(reads));
+    assert.equal(reads[0]!.map((line) => line.split(' ')[0]), ['MAIL', 'RCPT', 'BDAT', 'BDAT', '<message>', 'QUIT']);
+    assert.equal(recorder.phaseNames(), FULL_FLOW.filter((phase) => phase !== 'data'));
+    assert.is(server.messages[0]!.length, recorder.acceptedMessages[0]!.messageBytes);
+  });
+});
+
+Chunking('chunking asked for but not offered: DATA, as an MTA falls back', async () => {
+  await withSession({}, { chunking: true }, async (session, _recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.ok(server.commands.includes('DATA'));
+    assert.not.ok(server.commands.some((line) => line.startsWith('BDAT')));
+  });
+});
+
+Chunking('a refused chunk fails the message at message; the connection is kept and RSET leads the next', async () => {
+  await withSession({ ehlo: EHLO_CHUNKING, message: (n) => (n === 0 ? '552 5.3.4 too big' : '250 2.0.0 OK') }, { chunking: true, messagesPerConnection: 2 }, async (session, recorder, server) => {
+    const failure = await session.sendMessage();
+    assert.equal([failure?.phase, failure?.code], ['message', 552]);
+    assert.is(await session.sendMessage(), undefined);
+    assert.ok(server.commands.includes('RSET'));
+    assert.equal([recorder.failures.length, recorder.acceptedMessages.length, server.connections], [1, 1, 1]);
+  });
+});
+
 Flow.run();
 Faults.run();
 Reuse.run();
@@ -997,3 +1089,4 @@ Proxy.run();
 Leaks.run();
 Pipelining.run();
 Parameters.run();
+Chunking.run();
