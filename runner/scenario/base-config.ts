@@ -3,7 +3,7 @@
  * config), as the user writes them. A leaf: the executor modules build their configs on these,
  * and types.ts re-exports them with the rest of the public API.
  */
-import type { AuthMechanism, PipeliningMode, TlsMode } from '../smtp/settings.ts';
+import type { AuthMechanism, DsnSettings, PipeliningMode, TlsMode } from '../smtp/settings.ts';
 import type { Phase } from '../smtp/phases.ts';
 
 /** A duration: `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1h30m'`, or a number of milliseconds. */
@@ -20,7 +20,7 @@ export interface TargetOptions {
 }
 
 // The smtp layer owns these (smtp/ imports nothing from scenario/); named here for scenario files.
-export type { AuthMechanism, PipeliningMode, TlsMode } from '../smtp/settings.ts';
+export type { AuthMechanism, DsnSettings, PipeliningMode, TlsMode } from '../smtp/settings.ts';
 
 /** How each message is sent. */
 export interface SmtpOptions {
@@ -73,6 +73,12 @@ export interface SmtpOptions {
   chunking?: boolean;
   /** Largest BDAT chunk in bytes; 0: the whole message in one `BDAT <size> LAST`. @default 0 */
   chunkSize?: number;
+  /**
+   * Delivery status notification parameters (RFC 3461) on MAIL (`ret`, `envid`) and each RCPT
+   * (`notify`, `orcpt`). A server that does not offer DSN fails each message at `mail` before
+   * anything is sent. @default none
+   */
+  dsn?: DsnSettings;
   /** Per-phase reply timeouts; a phase not listed uses `timeout`. */
   timeouts?: Partial<Record<Phase, Duration>>;
   /** Default timeout for every phase. @default '30s' */

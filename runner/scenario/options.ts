@@ -221,6 +221,7 @@ function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined)
     pipelining: merged.pipelining ?? DEFAULTS.pipelining,
     chunking: merged.chunking ?? DEFAULTS.chunking,
     chunkSizeBytes: merged.chunkSize ?? DEFAULTS.chunkSize,
+    dsn: merged.dsn === undefined ? undefined : { ...merged.dsn, notify: merged.dsn.notify === undefined ? undefined : [...merged.dsn.notify] },
     timeoutsMs,
   };
 }

@@ -15,6 +15,7 @@ export type {
   AuthMechanism,
   TlsMode,
   PipeliningMode,
+  DsnSettings,
   SmtpOptions,
   AccountsOptions,
   Stage,

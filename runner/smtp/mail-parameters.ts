@@ -3,6 +3,7 @@
  * message is and what the connection's EHLO offered. Pure: the session caches the line it builds.
  */
 import type { OfferedExtensions } from './extensions.ts';
+import type { DsnSettings } from './settings.ts';
 
 /** What the MAIL parameters are computed from. */
 export interface MailDeclaration {
@@ -46,4 +47,46 @@ export function isAscii(text: string): boolean {
 export function hasNonAsciiAddress(addresses: readonly string[]): boolean {
   for (const address of addresses) if (!isAscii(address)) return true;
   return false;
+}
+
+/** Failure.error when DSN parameters are asked for and the server does not offer DSN. */
+export const DSN_NOT_OFFERED = 'DSN_NOT_OFFERED';
+
+/** Failure.text for DSN_NOT_OFFERED. */
+export const DSN_NOT_OFFERED_TEXT =
+  'smtp.dsn asks for DSN parameters, and the server does not offer DSN (RFC 3461): nothing was sent; remove smtp.dsn or use a server that offers DSN';
+
+/** MAIL's DSN parameters (RFC 3461 §4.3 RET=, §4.4 ENVID=), each with its leading space; '' when none. */
+export function dsnMailParameters(dsn: DsnSettings | undefined, envid: string): string {
+  if (dsn === undefined) return '';
+  let parameters = '';
+  if (dsn.ret !== undefined) parameters += ' RET=' + dsn.ret;
+  if (dsn.envid === true) parameters += ' ENVID=' + encodeXtext(envid);
+  return parameters;
+}
+
+/** RCPT's DSN parameters (RFC 3461 §4.1 NOTIFY=, §4.2 ORCPT=rfc822;…), each with its leading space; '' when none. */
+export function dsnRcptParameters(dsn: DsnSettings | undefined, address: string): string {
+  if (dsn === undefined) return '';
+  let parameters = '';
+  if (dsn.notify !== undefined && dsn.notify.length > 0) parameters += ' NOTIFY=' + dsn.notify.join(',');
+  if (dsn.orcpt === true) parameters += ' ORCPT=rfc822;' + encodeXtext(address);
+  return parameters;
+}
+
+/** Whether DSN parameters are asked for at all. */
+export function hasDsnParameters(dsn: DsnSettings | undefined): boolean {
+  return dsn !== undefined && (dsn.ret !== undefined || dsn.envid === true || dsn.orcpt === true || (dsn.notify?.length ?? 0) > 0);
+}
+
+/**
+ * RFC 3461 §4 xtext: every octet outside "!" to "~", and "+" and "=", as "+" and two upper-case
+ * hex digits (UTF-8 octets each encoded).
+ */
+export function encodeXtext(text: string): string {
+  let encoded = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    encoded += byte < 33 || byte > 126 || byte === 43 || byte === 61 ? '+' + byte.toString(16).toUpperCase().padStart(2, '0') : String.fromCharCode(byte);
+  }
+  return encoded;
 }

@@ -51,7 +51,19 @@ import { startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListe
 import { authContinuationLine, authInitialLine, describeXoauth2Challenge, type SaslMechanism } from './auth.ts';
 import { REDACTED } from '../redact.ts';
 import { NO_EXTENSIONS, readExtensions, type OfferedExtensions } from './extensions.ts';
-import { hasNonAsciiAddress, isAscii, mailParameters, SMTPUTF8_NOT_OFFERED, SMTPUTF8_NOT_OFFERED_TEXT } from './mail-parameters.ts';
+import {
+  DSN_NOT_OFFERED,
+  DSN_NOT_OFFERED_TEXT,
+  dsnMailParameters,
+  dsnRcptParameters,
+  hasDsnParameters,
+  hasNonAsciiAddress,
+  isAscii,
+  mailParameters,
+  SMTPUTF8_NOT_OFFERED,
+  SMTPUTF8_NOT_OFFERED_TEXT,
+} from './mail-parameters.ts';
+import type { DsnSettings } from './settings.ts';
 
 /** What a session reports; implemented by the engine's metrics (the session never touches metrics). */
 export interface SessionRecorder {
@@ -379,6 +391,8 @@ export class SmtpSession implements SmtpSteps {
   private mailLineFlags = 0;
   private mailLine: Buffer = Buffer.alloc(0);
   private readonly defaultHasUtf8Recipient: boolean;
+  /** smtp.dsn when it asks for any DSN parameter (RFC 3461), else undefined. */
+  private readonly dsn: DsnSettings | undefined;
   private authLineUser: string | undefined = undefined;
   private authLine: Buffer = Buffer.alloc(0);
 
@@ -402,7 +416,8 @@ export class SmtpSession implements SmtpSteps {
     this.isAuthNeeded = smtp.auth !== 'none';
     this.ehloLine = Buffer.from(`EHLO ${smtp.ehloName}\r\n`);
     this.body = bodyWithEndOfData(smtp.messageSize);
-    this.defaultRcptLines = smtp.to.map(rcptLineFor);
+    this.dsn = hasDsnParameters(smtp.dsn) ? smtp.dsn : undefined;
+    this.defaultRcptLines = smtp.to.map((address) => rcptLineFor(address, this.dsn));
     this.rcptTo = smtp.to;
     this.rcptLines = this.defaultRcptLines;
     this.defaultHasUtf8Recipient = hasNonAsciiAddress(smtp.to);
@@ -672,15 +687,24 @@ export class SmtpSession implements SmtpSteps {
       this.fail({ phase: 'mail', error: SMTPUTF8_NOT_OFFERED, text: SMTPUTF8_NOT_OFFERED_TEXT }, true);
       return false;
     }
+    const dsn = this.dsn;
+    // RFC 3461 §4: DSN parameters only to a server that offers DSN
+    if (dsn !== undefined && !offered.dsn) {
+      this.fail({ phase: 'mail', error: DSN_NOT_OFFERED, text: DSN_NOT_OFFERED_TEXT }, true);
+      return false;
+    }
     this.isUtf8Declared = hasUtf8Address;
     const declaredBytes = offered.size ? this.messageBytes : -1;
     const flags = (this.isEightBit ? 1 : 0) | (hasUtf8Address ? 2 : 0) | (offered.eightBitMime ? 4 : 0) | (offered.smtpUtf8 ? 8 : 0);
-    if (from !== this.mailLineFrom || declaredBytes !== this.mailLineBytes || flags !== this.mailLineFlags) {
+    // With DSN the line is built per message (ENVID names the message)
+    if (dsn !== undefined || from !== this.mailLineFrom || declaredBytes !== this.mailLineBytes || flags !== this.mailLineFlags) {
       if (hasLineBreak(from)) {
         this.fail({ phase: 'mail', error: 'INVALID', text: 'sender address contains a line break' }, true);
         return false;
       }
-      const parameters = mailParameters(offered, { messageBytes: declaredBytes, isEightBit: this.isEightBit, hasUtf8Address });
+      const parameters =
+        mailParameters(offered, { messageBytes: declaredBytes, isEightBit: this.isEightBit, hasUtf8Address }) +
+        dsnMailParameters(dsn, `${this.runId}.${this.sequence}`);
       this.mailLine = Buffer.from(`MAIL FROM:<${from}>${parameters}\r\n`);
       this.mailLineFrom = from;
       this.mailLineBytes = declaredBytes;
@@ -887,7 +911,7 @@ export class SmtpSession implements SmtpSteps {
     }
     const list = typeof to === 'string' ? [to] : to;
     this.rcptTo = list;
-    this.rcptLines = list.map(rcptLineFor);
+    this.rcptLines = list.map((address) => rcptLineFor(address, this.dsn));
     this.hasUtf8Recipient = hasNonAsciiAddress(list);
   }
 
@@ -1487,9 +1511,9 @@ function isExpectedCode(phase: number, code: number): boolean {
   }
 }
 
-/** RCPT TO line for one recipient, or an empty Buffer when the address has a line break (refused at send). */
-function rcptLineFor(address: string): Buffer {
-  return hasLineBreak(address) ? Buffer.alloc(0) : Buffer.from(`RCPT TO:<${address}>\r\n`);
+/** RCPT TO line for one recipient with its DSN parameters, or an empty Buffer when the address has a line break (refused at send). */
+function rcptLineFor(address: string, dsn: DsnSettings | undefined): Buffer {
+  return hasLineBreak(address) ? Buffer.alloc(0) : Buffer.from(`RCPT TO:<${address}>${dsnRcptParameters(dsn, address)}\r\n`);
 }
 
 function rejectBusy(phase: Failure['phase']): Promise<Reply> {

@@ -17,6 +17,21 @@ export type TlsMode = 'none' | 'starttls' | 'implicit';
  */
 export type PipeliningMode = 'auto' | 'off';
 
+/** RFC 3461 §4.1 NOTIFY keywords: NEVER alone, or any of the others. */
+export type DsnNotify = 'NEVER' | 'SUCCESS' | 'FAILURE' | 'DELAY';
+
+/** Delivery status notification parameters (RFC 3461) a session declares; each optional. */
+export interface DsnSettings {
+  /** RCPT NOTIFY= (RFC 3461 §4.1). */
+  notify?: DsnNotify[];
+  /** MAIL RET= (RFC 3461 §4.3): return the full message or only its headers. */
+  ret?: 'FULL' | 'HDRS';
+  /** MAIL ENVID= (RFC 3461 §4.4): `<run id>.<message sequence>`, unique per message. */
+  envid?: boolean;
+  /** RCPT ORCPT=rfc822;<address> (RFC 3461 §4.2). */
+  orcpt?: boolean;
+}
+
 /** The resolved SMTP settings of a session: every field the scenario layer fills in. */
 export interface ResolvedSmtp {
   from: string;
@@ -46,6 +61,8 @@ export interface ResolvedSmtp {
   chunking?: boolean;
   /** Largest BDAT chunk, bytes; 0: the whole message in one `BDAT <size> LAST`. @default 0 */
   chunkSizeBytes?: number;
+  /** DSN parameters (RFC 3461) to declare; undefined: none. A server without DSN fails the message before MAIL. */
+  dsn?: DsnSettings | undefined;
   /** Reply timeout per phase, milliseconds. */
   timeoutsMs: Record<Phase, number>;
 }

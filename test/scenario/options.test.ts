@@ -91,6 +91,7 @@ Defaults('a minimal scenario gets every default', async () => {
         pipelining: 'auto',
         chunking: false,
         chunkSizeBytes: 0,
+        dsn: undefined,
         timeoutsMs: Object.fromEntries(PHASES.map((phase) => [phase, 30_000])) as never,
       },
       accounts: { pick: 'round-robin', emails: ['test@example.com'], weights: [1], file: undefined },

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NO_EXTENSIONS, readExtensions, type OfferedExtensions } from '../../runner/smtp/extensions.ts';
-import { hasNonAsciiAddress, isAscii, mailParameters, type MailDeclaration } from '../../runner/smtp/mail-parameters.ts';
+import { dsnMailParameters, dsnRcptParameters, encodeXtext, hasDsnParameters, hasNonAsciiAddress, isAscii, mailParameters, type MailDeclaration } from '../../runner/smtp/mail-parameters.ts';
 
 const Extensions = suite('extensions: what an EHLO offers');
 
@@ -56,6 +56,20 @@ for (const [name, offered, declaration, expected] of CASES) {
 Parameters('ASCII or not', () => {
   assert.equal([isAscii('a@example.com'), isAscii('jörg@exämple.test'), isAscii('')], [true, false, true]);
   assert.equal([hasNonAsciiAddress(['a@b.test', 'zoë@b.test']), hasNonAsciiAddress(['a@b.test'])], [true, false]);
+});
+
+Parameters('DSN (RFC 3461): RET and ENVID on MAIL, NOTIFY and ORCPT on RCPT, only what is asked', () => {
+  const dsn = { notify: ['FAILURE', 'DELAY'] as Array<'FAILURE' | 'DELAY'>, ret: 'HDRS' as const, envid: true, orcpt: true };
+  assert.is(dsnMailParameters(dsn, 'run1.7'), ' RET=HDRS ENVID=run1.7');
+  assert.is(dsnRcptParameters(dsn, 'a+b=c@example.com'), ' NOTIFY=FAILURE,DELAY ORCPT=rfc822;a+2Bb+3Dc@example.com');
+  assert.is(dsnMailParameters({ ret: 'FULL' }, 'x'), ' RET=FULL');
+  assert.is(dsnRcptParameters({ ret: 'FULL' }, 'a@b'), '');
+  assert.is(dsnMailParameters(undefined, 'x') + dsnRcptParameters(undefined, 'a@b'), '');
+  assert.equal([hasDsnParameters(undefined), hasDsnParameters({}), hasDsnParameters({ notify: ['NEVER'] })], [false, false, true]);
+});
+
+Parameters('xtext (RFC 3461 §4): "+", "=", space, controls and non-ASCII as +HH', () => {
+  assert.is(encodeXtext('a b+c=d\u0001é'), 'a+20b+2Bc+3Dd+01+C3+A9');
 });
 
 Extensions.run();

@@ -1020,6 +1020,26 @@ Parameters('ctx.smtp steps: mail() declares SMTPUTF8 for its sender or when aske
   });
 });
 
+Parameters('DSN asked for and offered: RET/ENVID on MAIL, NOTIFY/ORCPT on each RCPT', async () => {
+  const ehlo = '250-fake.test\r\n250-AUTH PLAIN\r\n250 DSN';
+  const dsn = { notify: ['FAILURE' as const], ret: 'HDRS' as const, envid: true, orcpt: true };
+  await withSession({ ehlo }, { dsn, to: ['a@example.com', 'b@example.com'] }, async (session, _recorder, server) => {
+    session.runId = 'run1';
+    session.sequence = 7;
+    assert.is(await session.sendMessage(), undefined);
+    assert.ok(server.commands.includes('MAIL FROM:<test@example.com> RET=HDRS ENVID=run1.7'), server.commands.join('\n'));
+    assert.ok(server.commands.includes('RCPT TO:<b@example.com> NOTIFY=FAILURE ORCPT=rfc822;b@example.com'), server.commands.join('\n'));
+  });
+});
+
+Parameters('DSN asked for and not offered: a clear failure at mail, nothing sent', async () => {
+  await withSession({}, { dsn: { ret: 'FULL' } }, async (session, _recorder, server) => {
+    const failure = await session.sendMessage();
+    assert.equal([failure?.phase, failure?.error], ['mail', 'DSN_NOT_OFFERED']);
+    assert.not.ok(server.commands.some((line) => line.startsWith('MAIL')));
+  });
+});
+
 const Chunking = suite('session: CHUNKING, BDAT (RFC 3030)');
 
 const EHLO_CHUNKING = '250-fake.test Hello\r\n250-CHUNKING\r\n250-AUTH PLAIN\r\n250 SIZE 52428800';
