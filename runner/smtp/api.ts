@@ -84,6 +84,15 @@ export interface SmtpSteps {
   data(message?: string): Promise<Reply>;
   rset(): Promise<Reply>;
   quit(): Promise<Reply>;
+  /**
+   * A raw command line (no CRLF), e.g. `command('NOOP')` or `command('VRFY postmaster')`: written
+   * as is; resolves with whatever the server answers (check `reply.code`), rejects only when there
+   * is no reply (socket error, timeout, not connected) or the line is refused (a line break;
+   * DATA, BDAT and STARTTLS, which change the framing: use data() and smtp.tls). Its reply is timed
+   * under the phase of its verb when it has one (MAIL → mail, RSET → rset, …), else under a trend
+   * named after the verb (`smtp_noop_duration`, milliseconds). It starts no message.
+   */
+  command(line: string): Promise<Reply>;
   /** The whole default flow for one message, reusing the open connection when there is one. */
   send(options?: SendOptions): Promise<void>;
   /** Whether the VU has an open connection. */

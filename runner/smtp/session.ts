@@ -83,6 +83,8 @@ export interface SessionRecorder {
   afterAcceptError(failure: Failure): void;
   /** An established connection was closed; its totals in bytes. */
   connectionClosed(bytesSent: number, bytesReceived: number): void;
+  /** A raw command (ctx.smtp.command) whose verb names no phase got its reply; verb upper case, duration in µs. */
+  command?(verb: string, durationUs: number): void;
 }
 
 /**
@@ -352,6 +354,10 @@ export class SmtpSession implements SmtpSteps {
   private stepReject: ((error: SmtpStepError) => void) | undefined = undefined;
   /** The phase whose success completes the running step. */
   private stepEndPhase = IDLE;
+  /** The verb of the raw command (command()) whose reply is awaited, upper case; undefined otherwise. */
+  private rawVerb: string | undefined = undefined;
+  /** Whether that verb names a phase (its reply is timed there) or not (recorder.command). */
+  private isRawVerbPhase = false;
 
   // Transaction (message) state
   private isInTxn = false;
@@ -574,6 +580,46 @@ export class SmtpSession implements SmtpSteps {
     if (!this.requireConnection(RSET)) return promise;
     this.writeCommand(RSET, RSET_LINE, now);
     return promise;
+  }
+
+  /**
+   * A raw command line (see SmtpSteps.command): any reply settles it. A verb that names no phase
+   * is attributed to rset if the connection fails under it (RFC 5321 §4.1.4: like RSET, NOOP, VRFY,
+   * EXPN and HELP may come at any time, outside a transaction's order).
+   */
+  command(line: string): Promise<Reply> {
+    if (this.driver !== DRIVER_NONE) return rejectBusy('rset');
+    const verb = (/^[A-Za-z]+/.exec(line)?.[0] ?? '').toUpperCase();
+    const phase = RAW_VERB_PHASES[verb] ?? RSET;
+    const now = performance.now();
+    const promise = this.beginStep(phase, now, false);
+    if (verb === '' || hasLineBreak(line)) {
+      this.fail({ phase: PHASES[phase]!, error: 'INVALID', text: `command(${JSON.stringify(line)}): give one command line starting with its verb, without CR or LF` }, true);
+      return promise;
+    }
+    if (verb === 'DATA' || verb === 'BDAT' || verb === 'STARTTLS') {
+      this.fail({ phase: PHASES[phase]!, error: 'INVALID', text: `command('${verb}') would change the framing: use data() for the message, smtp.tls for TLS` }, true);
+      return promise;
+    }
+    if (!this.requireConnection(phase)) return promise;
+    this.rawVerb = verb;
+    this.isRawVerbPhase = RAW_VERB_PHASES[verb] !== undefined;
+    this.writeCommand(phase, line + '\r\n', now);
+    return promise;
+  }
+
+  /** The reply to a raw command: timed, then the step resolves with it whatever its code. */
+  private settleRawCommand(reply: Reply): void {
+    const now = performance.now();
+    const durationUs = elapsedUs(this.phaseStartMs, now);
+    if (this.isRawVerbPhase) this.recorder.phase(this.awaiting, durationUs);
+    else if (this.recorder.command !== undefined) this.recorder.command(this.rawVerb!, durationUs);
+    this.rawVerb = undefined;
+    this.awaiting = IDLE;
+    this.deadline.deadlineMs = 0;
+    // RFC 5321 §4.1.1.10: 221 to QUIT, and 421 from any command, close the channel
+    if (reply.code === CODE_CLOSING || reply.code === CODE_SERVICE_UNAVAILABLE) this.teardown();
+    this.settleStep(reply);
   }
 
   /**
@@ -1008,12 +1054,13 @@ export class SmtpSession implements SmtpSteps {
   // ---- steps ----
 
   /** Starts a step (the caller checked that nothing else runs): its promise. */
-  private beginStep(endPhase: number, now: number): Promise<Reply> {
+  private beginStep(endPhase: number, now: number, isMessageStep = true): Promise<Reply> {
     this.driver = DRIVER_STEP;
     this.stepEndPhase = endPhase;
+    this.rawVerb = undefined;
     // A head the flow prepared and did not send belongs to no step
     this.preparedHead = undefined;
-    if (!this.isInTxn && endPhase !== QUIT) this.beginTxn(now);
+    if (!this.isInTxn && endPhase !== QUIT && isMessageStep) this.beginTxn(now);
     return new Promise<Reply>(this.captureStep);
   }
 
@@ -1138,6 +1185,10 @@ export class SmtpSession implements SmtpSteps {
     }
     if (this.drainFailure !== undefined) {
       this.drainReply(phase, code);
+      return;
+    }
+    if (this.rawVerb !== undefined) {
+      this.settleRawCommand(reply!);
       return;
     }
     if (phase === AUTH && code === CODE_AUTH_CONTINUE) {
@@ -1309,6 +1360,7 @@ export class SmtpSession implements SmtpSteps {
   private fail(failure: Failure, keepConnection: boolean): void {
     const now = performance.now();
     this.awaiting = IDLE;
+    this.rawVerb = undefined;
     this.deadline.deadlineMs = 0;
     if (this.isInTxn) {
       this.isInTxn = false;
@@ -1342,6 +1394,7 @@ export class SmtpSession implements SmtpSteps {
     if (socket === undefined) return;
     this.socket = undefined;
     this.awaiting = IDLE;
+    this.rawVerb = undefined;
     this.deadline.deadlineMs = 0;
     unwatchDeadline(this.deadline);
     this.parser.reset();
@@ -1515,6 +1568,18 @@ function isExpectedCode(phase: number, code: number): boolean {
 function rcptLineFor(address: string, dsn: DsnSettings | undefined): Buffer {
   return hasLineBreak(address) ? Buffer.alloc(0) : Buffer.from(`RCPT TO:<${address}>${dsnRcptParameters(dsn, address)}\r\n`);
 }
+
+/** Verbs of raw commands whose reply is timed under a phase (RFC 5321 §4.1.1; HELO is EHLO's older form). */
+const RAW_VERB_PHASES: Readonly<Record<string, number>> = {
+  EHLO: EHLO,
+  HELO: EHLO,
+  LHLO: EHLO,
+  AUTH: AUTH,
+  MAIL: MAIL,
+  RCPT: RCPT,
+  RSET: RSET,
+  QUIT: QUIT,
+};
 
 function rejectBusy(phase: Failure['phase']): Promise<Reply> {
   return Promise.reject(new SmtpStepError(busyFailure(phase)));

@@ -206,6 +206,7 @@ class TestRecorder implements SessionRecorder {
   acceptedMessages: Array<{ txnUs: number; messageBytes: number }> = [];
   failures: Array<{ failure: Failure; txnUs: number }> = [];
   afterAccept: Failure[] = [];
+  commands: Array<{ verb: string; durationUs: number }> = [];
 
   connectionOpened(): void {
     this.opened++;
@@ -226,6 +227,9 @@ class TestRecorder implements SessionRecorder {
     this.closed++;
     this.bytesSent += bytesSent;
     this.bytesReceived += bytesReceived;
+  }
+  command(verb: string, durationUs: number): void {
+    this.commands.push({ verb, durationUs });
   }
   phaseNames(): Phase[] {
     return this.phases.map((entry) => entry.phase);
@@ -1040,6 +1044,51 @@ Parameters('DSN asked for and not offered: a clear failure at mail, nothing sent
   });
 });
 
+const Raw = suite('session: ctx.smtp.command(), the raw escape hatch');
+
+Raw('any reply resolves; a verb without a phase is timed by its name, one with a phase under it; no message is counted', async () => {
+  await withSession({}, {}, async (session, recorder, server) => {
+    await session.connect();
+    await session.ehlo();
+    const unknown = await session.command('XYZZY plugh');
+    assert.is(unknown.code, 500);
+    const rset = await session.command('RSET');
+    assert.is(rset.code, 250);
+    assert.equal(recorder.commands.map((entry) => entry.verb), ['XYZZY']);
+    assert.ok(Number.isInteger(recorder.commands[0]!.durationUs));
+    assert.equal(recorder.phaseNames().slice(-2), ['ehlo', 'rset']);
+    assert.ok(server.commands.includes('XYZZY plugh'));
+    // The session goes on normally after it
+    await session.mail();
+    await session.quit();
+    assert.equal([recorder.acceptedMessages.length, recorder.failures.length], [0, 0]);
+  });
+});
+
+Raw('refused before sending: a line break, DATA/BDAT/STARTTLS, no connection', async () => {
+  await withSession({}, {}, async (session, recorder, server) => {
+    const reason = (promise: Promise<unknown>) => promise.then(() => undefined, (error: SmtpStepError) => error.failure.error);
+    assert.is(await reason(session.command('NOOP')), 'CLOSED');
+    await session.connect();
+    assert.is(await reason(session.command('NOOP\r\nRSET')), 'INVALID');
+    assert.is(await reason(session.command('DATA')), 'INVALID');
+    assert.is(await reason(session.command('starttls')), 'INVALID');
+    assert.is(await reason(session.command('')), 'INVALID');
+    assert.equal(server.commands, []);
+    // connect() opened a message (as every step does); the first refusal fails it, once
+    assert.equal(recorder.failures.map((entry) => entry.failure.error), ['INVALID']);
+    await session.quit();
+  });
+});
+
+Raw('QUIT as a raw command: the 221 closes the connection', async () => {
+  await withSession({}, {}, async (session) => {
+    await session.connect();
+    assert.is((await session.command('QUIT')).code, 221);
+    assert.is(session.isConnected, false);
+  });
+});
+
 const Chunking = suite('session: CHUNKING, BDAT (RFC 3030)');
 
 const EHLO_CHUNKING = '250-fake.test Hello\r\n250-CHUNKING\r\n250-AUTH PLAIN\r\n250 SIZE 52428800';
@@ -1110,3 +1159,4 @@ Leaks.run();
 Pipelining.run();
 Parameters.run();
 Chunking.run();
+Raw.run();
