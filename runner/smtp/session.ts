@@ -397,6 +397,9 @@ export class SmtpSession implements SmtpSteps {
   private mailLineFlags = 0;
   private mailLine: Buffer = Buffer.alloc(0);
   private readonly defaultHasUtf8Recipient: boolean;
+  /** The last sender checked for non-ASCII characters, and the answer (one check per sender, not per message). */
+  private asciiCheckedFrom: string | undefined = undefined;
+  private isFromUtf8 = false;
   /** smtp.dsn when it asks for any DSN parameter (RFC 3461), else undefined. */
   private readonly dsn: DsnSettings | undefined;
   private authLineUser: string | undefined = undefined;
@@ -726,7 +729,11 @@ export class SmtpSession implements SmtpSteps {
    */
   private prepareMailLine(hasUtf8Recipient: boolean): boolean {
     const from = this.messageFrom;
-    const hasUtf8Address = hasUtf8Recipient || !isAscii(from);
+    if (from !== this.asciiCheckedFrom) {
+      this.asciiCheckedFrom = from;
+      this.isFromUtf8 = !isAscii(from);
+    }
+    const hasUtf8Address = hasUtf8Recipient || this.isFromUtf8;
     const offered = this.offered;
     // RFC 6531 §3.4: an internationalized address only to a server that offers SMTPUTF8
     if (hasUtf8Address && !offered.smtpUtf8) {
