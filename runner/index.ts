@@ -12,5 +12,5 @@ export function defineScenario<SetupData = unknown>(options: ScenarioFileOptions
 
 export { Counter, Rate, Trend, Gauge } from './metrics/custom.ts';
 export { SmtpStepError } from './smtp/api.ts';
-export type { IterationContext, SmtpSteps, Reply, Failure, SendOptions } from './smtp/api.ts';
+export type { IterationContext, SmtpSteps, Reply, Failure, SendOptions, MailStepOptions } from './smtp/api.ts';
 export type * from './scenario/types.ts';

@@ -4,6 +4,7 @@
  * the --auth mechanism, MAIL FROM + RSET, QUIT; with --tls, the TLS handshake), then the admin API (GET /health, GET /admin/accounts), then the
  * diagnosis. Steps are reported as they finish.
  */
+import { readExtensions, type OfferedExtensions } from '../smtp/extensions.ts';
 import { diagnose, checkExitCode, describeAccountsStep, describeHealthStep, isAuthOk, type Problem } from './diagnose.ts';
 import {
   normalizeAdminUrl,
@@ -56,6 +57,8 @@ export interface CheckReport {
   isTlsVerified: boolean;
   isAdminChecked: boolean;
   steps: CheckStep[];
+  /** What the EHLO reply offered (the last one heard); undefined when EHLO was not answered. */
+  extensions: OfferedExtensions | undefined;
   problems: Problem[];
   warnings: Problem[];
   /** 0, 110 (SMTP side failed) or 112 (only the admin API failed). */
@@ -115,6 +118,7 @@ export async function runCheck(options: CheckOptions, onStep?: StepListener): Pr
     isTlsVerified: options.security?.isTlsVerified !== false,
     isAdminChecked,
     steps,
+    extensions: probe.capabilities === undefined ? undefined : readExtensions(probe.capabilities),
     problems,
     warnings,
     exitCode: checkExitCode(problems),

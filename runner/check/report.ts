@@ -114,6 +114,22 @@ export function formatCheckJson(report: CheckReport): string {
         duration_ms: step.durationMs === undefined ? null : Math.round(step.durationMs * 1000) / 1000,
         detail: step.detail,
       })),
+      // What EHLO offered, null when it was not answered
+      extensions:
+        report.extensions === undefined
+          ? null
+          : {
+              pipelining: report.extensions.pipelining,
+              chunking: report.extensions.chunking,
+              size: report.extensions.size,
+              size_limit_bytes: report.extensions.sizeLimitBytes,
+              '8bitmime': report.extensions.eightBitMime,
+              smtputf8: report.extensions.smtpUtf8,
+              starttls: report.extensions.startTls,
+              auth_mechanisms: report.extensions.authMechanisms,
+              enhanced_status_codes: report.extensions.enhancedStatusCodes,
+              dsn: report.extensions.dsn,
+            },
       problems: report.problems,
       warnings: report.warnings,
     },

@@ -16,6 +16,7 @@ import type { ResolvedSmtp } from '../scenario/resolved.ts';
 import type { TlsMode } from '../scenario/types.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { formatBytes } from '../util/format.ts';
+import { readExtensions, type OfferedExtensions } from '../smtp/extensions.ts';
 
 /**
  * The steps of a check, in the order they run and print. 'tls' only with --tls: right after
@@ -212,7 +213,7 @@ function describeEhlo(capabilities: ReadonlyMap<string, string>, isAuth: boolean
   const size = Number(capabilities.get('SIZE'));
   // RFC 1870: SIZE 0 (or no parameter) means no fixed limit
   if (capabilities.has('SIZE')) notes.push(size > 0 ? `messages up to ${formatBytes(size)}` : 'no fixed size limit');
-  notes.push(capabilities.has('PIPELINING') ? 'PIPELINING offered (runner sends one command at a time)' : 'no PIPELINING');
+  notes.push(capabilities.has('PIPELINING') ? 'PIPELINING offered (runner pipelines; --no-pipelining sends one command at a time)' : 'no PIPELINING');
   if (channel === 'starttls') notes.push('sent again after STARTTLS');
   else if (channel === 'implicit') notes.push('over TLS');
   else if (channel === 'before-starttls') notes.push(capabilities.has('STARTTLS') ? 'STARTTLS offered' : 'no STARTTLS');
@@ -220,7 +221,21 @@ function describeEhlo(capabilities: ReadonlyMap<string, string>, isAuth: boolean
   const isWarn = isAuth && !hasAuthMechanism(capabilities, mechanism);
   const name = mechanism.toUpperCase();
   if (isWarn) notes.unshift(capabilities.has('AUTH') ? `AUTH ${name} not offered (only ${capabilities.get('AUTH') || 'no mechanism'})` : 'AUTH not offered');
-  return { detail: `${formatCapabilities(capabilities)}; ${notes.join(', ')}`, isWarn };
+  const missing = missingExtensions(readExtensions(capabilities));
+  const missingNote = missing.length === 0 ? '' : `; not offered: ${missing.join(', ')}`;
+  return { detail: `${formatCapabilities(capabilities)}; ${notes.join(', ')}${missingNote}`, isWarn };
+}
+
+/** The extensions runner can use that the server does not offer (PIPELINING and STARTTLS have their own notes). */
+function missingExtensions(offered: OfferedExtensions): string[] {
+  const missing: string[] = [];
+  if (!offered.chunking) missing.push('CHUNKING');
+  if (!offered.size) missing.push('SIZE');
+  if (!offered.eightBitMime) missing.push('8BITMIME');
+  if (!offered.smtpUtf8) missing.push('SMTPUTF8');
+  if (!offered.enhancedStatusCodes) missing.push('ENHANCEDSTATUSCODES');
+  if (!offered.dsn) missing.push('DSN');
+  return missing;
 }
 
 /** The TLS line once the handshake is done: whose certificate was checked, and against what. */

@@ -103,22 +103,28 @@ export const RECIPIENT_FLAGS: FlagGroup<RecipientFlags> = {
   },
 };
 
-/** --message-size, --messages-per-connection, --no-rset, --timeout, --tag: what each message and session looks like. */
-export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'timeoutMs' | 'tags'>> = {
+/** --message-size, --messages-per-connection, --no-rset, --no-pipelining, --timeout, --tag: what each message and session looks like. */
+export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'pipelining' | 'chunking' | 'chunkSizeBytes' | 'timeoutMs' | 'tags'>> = {
   add: (command) =>
     command
       .option('--message-size <bytes>', `body size in bytes (default: ${DEFAULTS.messageSize})`, integer(0, '--message-size', 'messageSizeBytes'))
       .option('--messages-per-connection <n>', `messages per connection, RSET between (default: ${DEFAULTS.messagesPerConnection})`, integer(1, '--messages-per-connection', 'iterations'))
       .option('--no-rset', 'on a reused connection, send RSET only after a failed message, not between accepted ones (as smtp-source and MTAs do)')
+      .option('--no-pipelining', 'send one command at a time even when the server offers PIPELINING (RFC 2920); by default MAIL, RCPT and DATA go in one write')
+      .option('--chunking', 'send messages with BDAT (RFC 3030) when the server offers CHUNKING (default: DATA)')
+      .option('--chunk-size <bytes>', `largest BDAT chunk with --chunking; 0: the whole message in one (default: ${DEFAULTS.chunkSize})`, integer(0, '--chunk-size'))
       .option('--timeout <duration>', `reply timeout per phase, e.g. 10s (default: ${DEFAULTS.timeout})`, duration)
       .option('--tag <key=value>', 'tag every sample; repeatable', collect),
   read(flags) {
-    const parsed = flags as { messageSize?: number; messagesPerConnection?: number; rset?: boolean; timeout?: string; tag?: string[] };
+    const parsed = flags as { messageSize?: number; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; tag?: string[] };
     return {
       messageSize: parsed.messageSize,
       messagesPerConnection: parsed.messagesPerConnection,
       // commander sets rset to true unless --no-rset: only the flag overrides the scenario
       rsetBetweenMessages: parsed.rset === false ? false : undefined,
+      pipelining: parsed.pipelining === false ? 'off' : undefined,
+      chunking: parsed.chunking === true ? true : undefined,
+      chunkSizeBytes: parsed.chunkSize,
       timeoutMs: parsed.timeout === undefined ? undefined : parseDurationMs(parsed.timeout),
       tags: keyValues(parsed.tag, '--tag'),
     };

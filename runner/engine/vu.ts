@@ -11,6 +11,7 @@ import { SmtpSession } from '../smtp/session.ts';
 import type { ResolvedScenario } from '../scenario/resolved.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import { countError, type Series } from '../metrics/series.ts';
+import { Trend } from '../metrics/custom.ts';
 
 /** Failure `error` value the session uses for a message cut off by a hard stop. */
 export const INTERRUPTED = 'INTERRUPTED';
@@ -68,6 +69,20 @@ export class VuRecorder implements SessionRecorder {
     this.series.bytesSent += bytesSent;
     this.series.bytesReceived += bytesReceived;
   }
+
+  /** A raw command's reply (ctx.smtp.command) whose verb names no phase: into the trend `smtp_<verb>_duration`, ms. */
+  command(verb: string, durationUs: number): void {
+    let trend = this.commandTrends.get(verb);
+    if (trend === undefined) {
+      // Declared on first use (the custom-metric catalogue keeps one per name across VUs)
+      trend = new Trend(`smtp_${verb.toLowerCase()}_duration`, true);
+      this.commandTrends.set(verb, trend);
+    }
+    trend.add(durationUs / 1000);
+  }
+
+  /** Trends of raw command verbs, by verb. */
+  private readonly commandTrends = new Map<string, Trend>();
 }
 
 /** A virtual user: its id, iteration count, SMTP session and recorder. */

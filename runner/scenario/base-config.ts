@@ -3,7 +3,7 @@
  * config), as the user writes them. A leaf: the executor modules build their configs on these,
  * and types.ts re-exports them with the rest of the public API.
  */
-import type { AuthMechanism, TlsMode } from '../smtp/settings.ts';
+import type { AuthMechanism, DsnSettings, PipeliningMode, TlsMode } from '../smtp/settings.ts';
 import type { Phase } from '../smtp/phases.ts';
 
 /** A duration: `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1h30m'`, or a number of milliseconds. */
@@ -20,7 +20,7 @@ export interface TargetOptions {
 }
 
 // The smtp layer owns these (smtp/ imports nothing from scenario/); named here for scenario files.
-export type { AuthMechanism, TlsMode } from '../smtp/settings.ts';
+export type { AuthMechanism, DsnSettings, PipeliningMode, TlsMode } from '../smtp/settings.ts';
 
 /** How each message is sent. */
 export interface SmtpOptions {
@@ -60,6 +60,25 @@ export interface SmtpOptions {
    * end-of-data; an MTA such as Postfix's smtp client, or smtp-source, sends none). @default true
    */
   rsetBetweenMessages?: boolean;
+  /**
+   * `'auto'`: when the server's EHLO offers PIPELINING (RFC 2920), send RSET, MAIL, every RCPT and
+   * DATA in one write, and QUIT with the last message of a connection, as an MTA does; `'off'`:
+   * one command at a time. @default 'auto'
+   */
+  pipelining?: PipeliningMode;
+  /**
+   * Send the message with BDAT (RFC 3030) instead of DATA when the server offers CHUNKING (else
+   * DATA, as an MTA falls back). @default false
+   */
+  chunking?: boolean;
+  /** Largest BDAT chunk in bytes; 0: the whole message in one `BDAT <size> LAST`. @default 0 */
+  chunkSize?: number;
+  /**
+   * Delivery status notification parameters (RFC 3461) on MAIL (`ret`, `envid`) and each RCPT
+   * (`notify`, `orcpt`). A server that does not offer DSN fails each message at `mail` before
+   * anything is sent. @default none
+   */
+  dsn?: DsnSettings;
   /** Per-phase reply timeouts; a phase not listed uses `timeout`. */
   timeouts?: Partial<Record<Phase, Duration>>;
   /** Default timeout for every phase. @default '30s' */

@@ -21,6 +21,10 @@ const SHARED_DEFAULTS = {
   messageSize: 1024,
   messagesPerConnection: 1,
   rsetBetweenMessages: true,
+  pipelining: 'auto',
+  chunking: false,
+  /** Bytes per BDAT chunk; 0: one chunk. */
+  chunkSize: 0,
   /** Per-phase reply timeout. */
   timeout: '30s',
   /** Guide's defaults for `runner run` without a scenario file. */

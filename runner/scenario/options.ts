@@ -21,7 +21,7 @@ import type { ResolvedAccounts, ResolvedOptions, ResolvedScenario, ResolvedScena
 import { executorOf, executorsTaking } from '../executors/index.ts';
 import type { ExecutorOverrides } from '../executors/executor.ts';
 import { scaleMs } from '../executors/profile.ts';
-import type { AccountsOptions, AuthMechanism, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
+import type { AccountsOptions, AuthMechanism, PipeliningMode, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
 import { formatPath, quote, validateScenarioFile } from './validate.ts';
 import { exceedsLimit, type LimitName } from './limits.ts';
 import { checkResolvedLimits, checkWarmup } from './check-limits.ts';
@@ -80,6 +80,12 @@ export interface CliOverrides {
   messagesPerConnection?: number;
   /** false: --no-rset. */
   rsetBetweenMessages?: boolean;
+  /** 'off': --no-pipelining. */
+  pipelining?: PipeliningMode;
+  /** true: --chunking. */
+  chunking?: boolean;
+  /** --chunk-size, bytes. */
+  chunkSizeBytes?: number;
   /** Reply timeout of every phase, milliseconds. */
   timeoutMs?: number;
   vus?: number;
@@ -232,6 +238,10 @@ function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined)
     messageSize: merged.messageSize ?? DEFAULTS.messageSize,
     messagesPerConnection: merged.messagesPerConnection ?? DEFAULTS.messagesPerConnection,
     rsetBetweenMessages: merged.rsetBetweenMessages ?? DEFAULTS.rsetBetweenMessages,
+    pipelining: merged.pipelining ?? DEFAULTS.pipelining,
+    chunking: merged.chunking ?? DEFAULTS.chunking,
+    chunkSizeBytes: merged.chunkSize ?? DEFAULTS.chunkSize,
+    dsn: merged.dsn === undefined ? undefined : { ...merged.dsn, notify: merged.dsn.notify === undefined ? undefined : [...merged.dsn.notify] },
     timeoutsMs,
   };
 }
@@ -409,6 +419,9 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.messageSize !== undefined) smtp.messageSize = cli.messageSize;
     if (cli.messagesPerConnection !== undefined) smtp.messagesPerConnection = cli.messagesPerConnection;
     if (cli.rsetBetweenMessages !== undefined) smtp.rsetBetweenMessages = cli.rsetBetweenMessages;
+    if (cli.pipelining !== undefined) smtp.pipelining = cli.pipelining;
+    if (cli.chunking !== undefined) smtp.chunking = cli.chunking;
+    if (cli.chunkSizeBytes !== undefined) smtp.chunkSizeBytes = cli.chunkSizeBytes;
     if (cli.timeoutMs !== undefined) for (const phase of PHASES) smtp.timeoutsMs[phase] = cli.timeoutMs;
     if (cli.tags) Object.assign(scenario.tags, cli.tags);
   }

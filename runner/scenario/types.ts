@@ -14,6 +14,8 @@ export type {
   TargetOptions,
   AuthMechanism,
   TlsMode,
+  PipeliningMode,
+  DsnSettings,
   SmtpOptions,
   AccountsOptions,
   Stage,

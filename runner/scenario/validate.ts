@@ -195,6 +195,11 @@ function checkSmtp(check: Checker, smtp: unknown, path: PathSegments): void {
   else if (Array.isArray(to)) to.forEach((recipient, index) => checkEmail(check, recipient, [...path, 'to', index]));
   check.integer(smtp['messageSize'], [...path, 'messageSize'], 0);
   check.integer(smtp['messagesPerConnection'], [...path, 'messagesPerConnection'], 1);
+  const dsn = smtp['dsn'];
+  // RFC 3461 §4.1: NEVER is only valid alone
+  if (isRecord(dsn) && Array.isArray(dsn['notify']) && dsn['notify'].includes('NEVER') && dsn['notify'].length > 1) {
+    check.add([...path, 'dsn', 'notify'], "NEVER cannot be combined with other values (RFC 3461 §4.1): use ['NEVER'] alone, or any of SUCCESS, FAILURE, DELAY");
+  }
   check.duration(smtp['timeout'], [...path, 'timeout'], true);
   const timeouts = smtp['timeouts'];
   if (isRecord(timeouts)) {

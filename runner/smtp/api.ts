@@ -53,6 +53,15 @@ export interface SendOptions {
   message?: string;
 }
 
+/** Options of a `mail()` step. */
+export interface MailStepOptions {
+  /**
+   * Declare SMTPUTF8 (RFC 6531 §3.4) for recipients that are not ASCII; a sender that is not
+   * ASCII declares it anyway. @default false
+   */
+  smtpUtf8?: boolean;
+}
+
 /**
  * The steps of an SMTP session, for custom iterations. Each step times its phase, records it,
  * and throws SmtpStepError on an unexpected reply or socket error. The connection is the
@@ -64,7 +73,8 @@ export interface SmtpSteps {
   ehlo(name?: string): Promise<Reply>;
   /** AUTH PLAIN with initial response; user defaults to the iteration's sender. */
   auth(user?: string, password?: string): Promise<Reply>;
-  mail(from?: string): Promise<Reply>;
+  /** MAIL FROM; declares no SIZE= or BODY= (the message is not known yet). */
+  mail(from?: string, options?: MailStepOptions): Promise<Reply>;
   /** One RCPT TO per recipient; resolves with the last reply. */
   rcpt(to?: string | string[]): Promise<Reply>;
   /**
@@ -74,6 +84,15 @@ export interface SmtpSteps {
   data(message?: string): Promise<Reply>;
   rset(): Promise<Reply>;
   quit(): Promise<Reply>;
+  /**
+   * A raw command line (no CRLF), e.g. `command('NOOP')` or `command('VRFY postmaster')`: written
+   * as is; resolves with whatever the server answers (check `reply.code`), rejects only when there
+   * is no reply (socket error, timeout, not connected) or the line is refused (a line break;
+   * DATA, BDAT and STARTTLS, which change the framing: use data() and smtp.tls). Its reply is timed
+   * under the phase of its verb when it has one (MAIL → mail, RSET → rset, …), else under a trend
+   * named after the verb (`smtp_noop_duration`, milliseconds). It starts no message.
+   */
+  command(line: string): Promise<Reply>;
   /** The whole default flow for one message, reusing the open connection when there is one. */
   send(options?: SendOptions): Promise<void>;
   /** Whether the VU has an open connection. */

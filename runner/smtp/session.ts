@@ -3,7 +3,10 @@
  *
  * Walk (RFC 5321 §3, §4.1): TCP connect → 220 greeting → EHLO → AUTH PLAIN with initial response
  * (RFC 4954, RFC 4616) → MAIL FROM → RCPT TO per recipient → DATA → dot-stuffed message and
- * end-of-data → QUIT. No PIPELINING (RFC 2920): one command at a time, so each phase is timed alone.
+ * end-of-data → QUIT. With a server that offers PIPELINING (RFC 2920) the flow writes RSET, MAIL,
+ * every RCPT and DATA as one group, and QUIT with the last message of a connection; each reply
+ * of a group is timed from the group's write to its own arrival (advanceGroup). MAIL declares
+ * SIZE, BODY and SMTPUTF8 as offered (mail-parameters.ts).
  *
  * Hot path design:
  * - sendMessage() creates one Promise per message; every later step is driven from the reply
@@ -36,11 +39,12 @@
 import { performance } from 'node:perf_hooks';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP, Socket, type ConnectOpts, type SocketConstructorOpts } from 'node:net';
-import { SmtpStepError, type Failure, type Reply, type SendOptions, type SmtpSteps } from './api.ts';
+import { SmtpStepError, type Failure, type MailStepOptions, type Reply, type SendOptions, type SmtpSteps } from './api.ts';
 import { PHASES, PHASE_INDEX } from './phases.ts';
 import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
-import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA } from './message.ts';
+import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, normalizeLineEndings } from './message.ts';
+import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
 import { startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
@@ -48,6 +52,20 @@ import { authContinuationLine, authInitialLine, describeXoauth2Challenge, type S
 import { REDACTED } from '../redact.ts';
 import { parseCapabilities } from './capabilities.ts';
 import { describeEarlyAcceptance, describeOutOfTurn } from './hostile.ts';
+import { NO_EXTENSIONS, readExtensions, type OfferedExtensions } from './extensions.ts';
+import {
+  DSN_NOT_OFFERED,
+  DSN_NOT_OFFERED_TEXT,
+  dsnMailParameters,
+  dsnRcptParameters,
+  hasDsnParameters,
+  hasNonAsciiAddress,
+  isAscii,
+  mailParameters,
+  SMTPUTF8_NOT_OFFERED,
+  SMTPUTF8_NOT_OFFERED_TEXT,
+} from './mail-parameters.ts';
+import type { DsnSettings } from './settings.ts';
 
 /** What a session reports; implemented by the engine's metrics (the session never touches metrics). */
 export interface SessionRecorder {
@@ -67,6 +85,8 @@ export interface SessionRecorder {
   afterAcceptError(failure: Failure): void;
   /** An established connection was closed; its totals in bytes. */
   connectionClosed(bytesSent: number, bytesReceived: number): void;
+  /** A raw command (ctx.smtp.command) whose verb names no phase got its reply; verb upper case, duration in µs. */
+  command?(verb: string, durationUs: number): void;
 }
 
 /**
@@ -301,6 +321,27 @@ export class SmtpSession implements SmtpSteps {
   private capabilityMap: ReadonlyMap<string, string> = NO_CAPABILITIES;
   /** Why the last connection was dropped when a step finds none: a reply out of turn (issue 19). */
   private lostConnectionText: string | undefined = undefined;
+  /** What the current connection's EHLO offered; NO_EXTENSIONS before it. */
+  private offered: OfferedExtensions = NO_EXTENSIONS;
+  /** The flow pipelines on this connection: offered (RFC 2920) and smtp.pipelining is not 'off'. */
+  private isPipelined = false;
+  /** The flow sends BDAT on this connection: smtp.chunking and offered (RFC 3030). */
+  private isChunked = false;
+
+  // A pipelined group (RFC 2920): the phases whose replies the one write asked for, in order
+  /** Phases of the group's replies; `awaiting` is groupPhases[groupNext - 1]. Reused, never shrunk. */
+  private readonly groupPhases: number[] = [];
+  /** Index of the next reply's phase in groupPhases; equal to groupLength when no group is pending. */
+  private groupNext = 0;
+  private groupLength = 0;
+  /** A group's reply failed while later replies of it are still due: they are read and dropped. */
+  private drainFailure: Failure | undefined = undefined;
+  /** The group's bytes, reused while its parts (RSET or not, MAIL line, RCPT lines) stay the same. */
+  private groupBuffer: Buffer = Buffer.alloc(0);
+  private groupHasRset = false;
+  private groupHasData = false;
+  private groupMailLine: Buffer | undefined = undefined;
+  private groupRcptLines: readonly Buffer[] | undefined = undefined;
 
   // Reply wait
   /** Phase index whose reply is expected, or IDLE. */
@@ -318,6 +359,10 @@ export class SmtpSession implements SmtpSteps {
   private stepReject: ((error: SmtpStepError) => void) | undefined = undefined;
   /** The phase whose success completes the running step. */
   private stepEndPhase = IDLE;
+  /** The verb of the raw command (command()) whose reply is awaited, upper case; undefined otherwise. */
+  private rawVerb: string | undefined = undefined;
+  /** Whether that verb names a phase (its reply is timed there) or not (recorder.command). */
+  private isRawVerbPhase = false;
 
   // Transaction (message) state
   private isInTxn = false;
@@ -330,12 +375,38 @@ export class SmtpSession implements SmtpSteps {
   private rcptIndex = 0;
   /** A user-given message already encoded for the wire, or undefined for a generated one. */
   private userData: string | undefined = undefined;
+  /** That message as given (BDAT sends it unstuffed), or undefined. */
+  private userMessage: string | undefined = undefined;
+  /** BDAT (RFC 3030): the message content being sent, its chunk count and the next chunk to write. */
+  private bdatContent: Buffer = Buffer.alloc(0);
+  private bdatChunkTotal = 0;
+  private bdatNextChunk = 0;
+  /** Where a generated message's content is laid out for BDAT, reused. */
+  private contentBuffer: Buffer | undefined = undefined;
   private messageBytes = 0;
+  /** The generated head, built before MAIL by the flow (its size is declared, RFC 1870); undefined: built at DATA. */
+  private preparedHead: string | undefined = undefined;
+  private preparedHeadBytes = 0;
+  /** The message has 8-bit octets (RFC 6152); known before MAIL in the flow only. */
+  private isEightBit = false;
+  /** The transaction's MAIL declared SMTPUTF8 (RFC 6531 §3.4). */
+  private isUtf8Declared = false;
+  /** A recipient of rcptTo is not ASCII. */
+  private hasUtf8Recipient = false;
 
   // Caches of lines built per sender / recipient list
   private readonly defaultRcptLines: readonly Buffer[];
   private mailLineFrom: string | undefined = undefined;
+  /** The declared SIZE (-1: none) and BODY/SMTPUTF8 flags mailLine was built with. */
+  private mailLineBytes = -1;
+  private mailLineFlags = 0;
   private mailLine: Buffer = Buffer.alloc(0);
+  private readonly defaultHasUtf8Recipient: boolean;
+  /** The last sender checked for non-ASCII characters, and the answer (one check per sender, not per message). */
+  private asciiCheckedFrom: string | undefined = undefined;
+  private isFromUtf8 = false;
+  /** smtp.dsn when it asks for any DSN parameter (RFC 3461), else undefined. */
+  private readonly dsn: DsnSettings | undefined;
   private authLineUser: string | undefined = undefined;
   private authLine: Buffer = Buffer.alloc(0);
 
@@ -359,9 +430,12 @@ export class SmtpSession implements SmtpSteps {
     this.isAuthNeeded = smtp.auth !== 'none';
     this.ehloLine = Buffer.from(`EHLO ${smtp.ehloName}\r\n`);
     this.body = bodyWithEndOfData(smtp.messageSize);
-    this.defaultRcptLines = smtp.to.map(rcptLineFor);
+    this.dsn = hasDsnParameters(smtp.dsn) ? smtp.dsn : undefined;
+    this.defaultRcptLines = smtp.to.map((address) => rcptLineFor(address, this.dsn));
     this.rcptTo = smtp.to;
     this.rcptLines = this.defaultRcptLines;
+    this.defaultHasUtf8Recipient = hasNonAsciiAddress(smtp.to);
+    this.hasUtf8Recipient = this.defaultHasUtf8Recipient;
     this.parser = new ReplyParser(
       (reply) => this.handleReply(reply.code, reply),
       (message) => this.handleProtocolError(message),
@@ -390,9 +464,9 @@ export class SmtpSession implements SmtpSteps {
   sendMessage(): Promise<Failure | undefined> {
     if (this.driver !== DRIVER_NONE) return Promise.resolve(busyFailure('connect'));
     this.messageFrom = this.from;
-    this.rcptTo = this.smtp.to;
-    this.rcptLines = this.defaultRcptLines;
+    this.setRecipients(undefined);
     this.userData = undefined;
+    this.userMessage = undefined;
     return this.runFlow();
   }
 
@@ -454,14 +528,20 @@ export class SmtpSession implements SmtpSteps {
     return promise;
   }
 
-  /** MAIL FROM:<from> (default: `from`). */
-  mail(from?: string): Promise<Reply> {
+  /**
+   * MAIL FROM:<from> (default: `from`). The message is not known yet: no SIZE= or BODY= is
+   * declared; SMTPUTF8 is when the sender is not ASCII or `options.smtpUtf8` asks for it (for
+   * recipients that are not ASCII).
+   */
+  mail(from?: string, options?: MailStepOptions): Promise<Reply> {
     if (this.driver !== DRIVER_NONE) return rejectBusy('mail');
     const now = performance.now();
     const promise = this.beginStep(MAIL, now);
     if (!this.requireConnection(MAIL)) return promise;
     this.messageFrom = from ?? this.from;
-    this.writeMail(now);
+    this.messageBytes = -1;
+    this.isEightBit = false;
+    this.writeMail(now, options?.smtpUtf8 === true);
     return promise;
   }
 
@@ -498,6 +578,46 @@ export class SmtpSession implements SmtpSteps {
   }
 
   /**
+   * A raw command line (see SmtpSteps.command): any reply settles it. A verb that names no phase
+   * is attributed to rset if the connection fails under it (RFC 5321 §4.1.4: like RSET, NOOP, VRFY,
+   * EXPN and HELP may come at any time, outside a transaction's order).
+   */
+  command(line: string): Promise<Reply> {
+    if (this.driver !== DRIVER_NONE) return rejectBusy('rset');
+    const verb = (/^[A-Za-z]+/.exec(line)?.[0] ?? '').toUpperCase();
+    const phase = RAW_VERB_PHASES[verb] ?? RSET;
+    const now = performance.now();
+    const promise = this.beginStep(phase, now, false);
+    if (verb === '' || hasLineBreak(line)) {
+      this.fail({ phase: PHASES[phase]!, error: 'INVALID', text: `command(${JSON.stringify(line)}): give one command line starting with its verb, without CR or LF` }, true);
+      return promise;
+    }
+    if (verb === 'DATA' || verb === 'BDAT' || verb === 'STARTTLS') {
+      this.fail({ phase: PHASES[phase]!, error: 'INVALID', text: `command('${verb}') would change the framing: use data() for the message, smtp.tls for TLS` }, true);
+      return promise;
+    }
+    if (!this.requireConnection(phase)) return promise;
+    this.rawVerb = verb;
+    this.isRawVerbPhase = RAW_VERB_PHASES[verb] !== undefined;
+    this.writeCommand(phase, line + '\r\n', now);
+    return promise;
+  }
+
+  /** The reply to a raw command: timed, then the step resolves with it whatever its code. */
+  private settleRawCommand(reply: Reply): void {
+    const now = performance.now();
+    const durationUs = elapsedUs(this.phaseStartMs, now);
+    if (this.isRawVerbPhase) this.recorder.phase(this.awaiting, durationUs);
+    else if (this.recorder.command !== undefined) this.recorder.command(this.rawVerb!, durationUs);
+    this.rawVerb = undefined;
+    this.awaiting = IDLE;
+    this.deadline.deadlineMs = 0;
+    // RFC 5321 §4.1.1.10: 221 to QUIT, and 421 from any command, close the channel
+    if (reply.code === CODE_CLOSING || reply.code === CODE_SERVICE_UNAVAILABLE) this.teardown();
+    this.settleStep(reply);
+  }
+
+  /**
    * QUIT, then close. Resolves with the 221, or with a synthetic 221 whose text says so when the
    * server closed instead of answering, or when there was no connection (so `quit()` in a
    * `finally` is always safe).
@@ -519,12 +639,9 @@ export class SmtpSession implements SmtpSteps {
   async send(options?: SendOptions): Promise<void> {
     if (this.driver !== DRIVER_NONE) throw new SmtpStepError(busyFailure('connect'));
     this.messageFrom = options?.from ?? this.from;
-    if (options?.to !== undefined) this.setRecipients(options.to);
-    else {
-      this.rcptTo = this.smtp.to;
-      this.rcptLines = this.defaultRcptLines;
-    }
+    this.setRecipients(options?.to);
     this.userData = options?.message === undefined ? undefined : encodeMessageData(options.message);
+    this.userMessage = options?.message;
     const failure = await this.runFlow();
     if (failure !== undefined) throw new SmtpStepError(failure);
   }
@@ -536,6 +653,7 @@ export class SmtpSession implements SmtpSteps {
     this.flowResult = undefined;
     const now = performance.now();
     this.beginTxn(now);
+    this.prepareMessage();
     const promise = new Promise<Failure | undefined>(this.captureFlow);
     this.advanceFlow(now);
     return promise;
@@ -547,8 +665,33 @@ export class SmtpSession implements SmtpSteps {
     if (this.socket === undefined) this.startConnect(now);
     else if (!this.isEhloDone) this.writeCommand(EHLO, this.ehloLine, now);
     else if (this.isAuthNeeded && !this.isAuthDone) this.writeAuth(now);
+    else if (this.isPipelined) this.writeTransactionGroup(now);
     else if (this.needsRset) this.writeCommand(RSET, RSET_LINE, now);
-    else this.writeMail(now);
+    else this.writeMail(now, this.hasUtf8Recipient);
+  }
+
+  /**
+   * The flow knows its message before MAIL, so MAIL can declare its size (RFC 1870) and 8-bit
+   * body (RFC 6152): a user message is already encoded; a generated head is built now and
+   * written at DATA.
+   */
+  private prepareMessage(): void {
+    const userData = this.userData;
+    if (userData !== undefined) {
+      const bytes = Buffer.byteLength(userData);
+      // RFC 1870 §4 counts no stuffed dots: this slight overestimate is what §6.1 expects of a client
+      this.messageBytes = bytes - END_OF_DATA.length;
+      this.isEightBit = bytes !== userData.length;
+      this.preparedHead = undefined;
+      return;
+    }
+    const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
+    const headBytes = Buffer.byteLength(head);
+    this.preparedHead = head;
+    this.preparedHeadBytes = headBytes;
+    this.messageBytes = headBytes + this.body.length - END_OF_DATA.length;
+    // The generated body is ASCII: only the head (From, To) can be 8-bit
+    this.isEightBit = headBytes !== head.length;
   }
 
   private writeAuth(now: number): void {
@@ -563,73 +706,330 @@ export class SmtpSession implements SmtpSteps {
     this.writeCommand(AUTH, this.authLine, now);
   }
 
-  private writeMail(now: number): void {
-    const from = this.messageFrom;
-    if (from !== this.mailLineFrom) {
-      if (hasLineBreak(from)) {
-        this.fail({ phase: 'mail', error: 'INVALID', text: 'sender address contains a line break' }, true);
-        return;
-      }
-      this.mailLine = Buffer.from(`MAIL FROM:<${from}>\r\n`);
-      this.mailLineFrom = from;
-    }
+  /** MAIL alone; `hasUtf8Recipient`: a recipient of the transaction is not ASCII (SMTPUTF8 is declared). */
+  private writeMail(now: number, hasUtf8Recipient: boolean): void {
+    if (!this.prepareMailLine(hasUtf8Recipient)) return;
     this.messagesOnConnection++;
     this.needsRset = true;
     this.writeCommand(MAIL, this.mailLine, now);
+  }
+
+  /**
+   * Sets `mailLine` for this transaction: `MAIL FROM:<from>` and its parameters (mail-parameters.ts),
+   * rebuilt only when the sender or what it declares changes. False, and the failure reported,
+   * when it must not be sent (nothing was written).
+   */
+  private prepareMailLine(hasUtf8Recipient: boolean): boolean {
+    const from = this.messageFrom;
+    if (from !== this.asciiCheckedFrom) {
+      this.asciiCheckedFrom = from;
+      this.isFromUtf8 = !isAscii(from);
+    }
+    const hasUtf8Address = hasUtf8Recipient || this.isFromUtf8;
+    const offered = this.offered;
+    // RFC 6531 §3.4: an internationalized address only to a server that offers SMTPUTF8
+    if (hasUtf8Address && !offered.smtpUtf8) {
+      this.fail({ phase: 'mail', error: SMTPUTF8_NOT_OFFERED, text: SMTPUTF8_NOT_OFFERED_TEXT }, true);
+      return false;
+    }
+    const dsn = this.dsn;
+    // RFC 3461 §4: DSN parameters only to a server that offers DSN
+    if (dsn !== undefined && !offered.dsn) {
+      this.fail({ phase: 'mail', error: DSN_NOT_OFFERED, text: DSN_NOT_OFFERED_TEXT }, true);
+      return false;
+    }
+    this.isUtf8Declared = hasUtf8Address;
+    const declaredBytes = offered.size ? this.messageBytes : -1;
+    const flags = (this.isEightBit ? 1 : 0) | (hasUtf8Address ? 2 : 0) | (offered.eightBitMime ? 4 : 0) | (offered.smtpUtf8 ? 8 : 0);
+    // With DSN the line is built per message (ENVID names the message)
+    if (dsn !== undefined || from !== this.mailLineFrom || declaredBytes !== this.mailLineBytes || flags !== this.mailLineFlags) {
+      if (hasLineBreak(from)) {
+        this.fail({ phase: 'mail', error: 'INVALID', text: 'sender address contains a line break' }, true);
+        return false;
+      }
+      const parameters =
+        mailParameters(offered, { messageBytes: declaredBytes, isEightBit: this.isEightBit, hasUtf8Address }) +
+        dsnMailParameters(dsn, `${this.runId}.${this.sequence}`);
+      this.mailLine = Buffer.from(`MAIL FROM:<${from}>${parameters}\r\n`);
+      this.mailLineFrom = from;
+      this.mailLineBytes = declaredBytes;
+      this.mailLineFlags = flags;
+    }
+    return true;
+  }
+
+  /**
+   * RFC 2920 §3.1: RSET (when due), MAIL, every RCPT and DATA in one write; DATA may only end a
+   * group (its 354 changes the state), so the message waits for it. The replies are then read in
+   * order (advanceGroup); the group's bytes are reused while its parts stay the same.
+   */
+  private writeTransactionGroup(now: number): void {
+    if (!this.prepareMailLine(this.hasUtf8Recipient) || !this.checkRecipients()) return;
+    const hasRset = this.needsRset;
+    const mailLine = this.mailLine;
+    const rcptLines = this.rcptLines;
+    // With BDAT the group goes on with the message itself (RFC 3030 §4.2 allows BDAT anywhere in a group)
+    const hasData = !this.isChunked;
+    if (hasRset !== this.groupHasRset || mailLine !== this.groupMailLine || rcptLines !== this.groupRcptLines || hasData !== this.groupHasData) {
+      const parts = hasRset ? [RSET_LINE, mailLine, ...rcptLines] : [mailLine, ...rcptLines];
+      if (hasData) parts.push(DATA_LINE);
+      this.groupBuffer = Buffer.concat(parts);
+      this.groupHasRset = hasRset;
+      this.groupMailLine = mailLine;
+      this.groupRcptLines = rcptLines;
+      this.groupHasData = hasData;
+    }
+    const phases = this.groupPhases;
+    let count = 0;
+    if (hasRset) phases[count++] = RSET;
+    phases[count++] = MAIL;
+    for (let i = 0; i < rcptLines.length; i++) phases[count++] = RCPT;
+    if (hasData) phases[count++] = DATA;
+    this.groupLength = count;
+    this.groupNext = 1;
+    this.rcptIndex = 0;
+    this.messagesOnConnection++;
+    this.needsRset = true;
+    if (this.transcript !== undefined) {
+      if (hasRset) this.traceCommand(RSET_LINE);
+      this.traceCommand(mailLine);
+      for (const line of rcptLines) this.traceCommand(line);
+      if (hasData) this.traceCommand(DATA_LINE);
+    }
+    this.awaiting = phases[0]!;
+    this.phaseStartMs = now;
+    this.deadline.deadlineMs = now + this.timeoutMsByPhase[this.awaiting]!;
+    this.commandChunk = this.chunkCount;
+    if (hasData) (this.tlsSocket ?? this.socket)!.write(this.groupBuffer);
+    else this.writeBdat(now, count);
+  }
+
+  /**
+   * The message as BDAT chunks (RFC 3030), after `groupCount` queued replies of a pipelined group
+   * whose command bytes (groupBuffer) go first in the same write (0: no group, the RCPTs were
+   * answered). Pipelined, every chunk goes in this write, and QUIT after the last message of a
+   * connection; else one chunk per reply. The message phase runs from this write to the last
+   * chunk's 250.
+   */
+  private writeBdat(now: number, groupCount: number): void {
+    const content = this.messageContent();
+    const chunkBytes = this.smtp.chunkSizeBytes ?? 0;
+    const total = bdatChunkCount(content.length, chunkBytes);
+    this.bdatContent = content;
+    this.bdatChunkTotal = total;
+    this.bdatNextChunk = 0;
+    if (groupCount === 0) {
+      this.awaiting = MESSAGE;
+      this.phaseStartMs = now;
+      this.deadline.deadlineMs = now + this.timeoutMsByPhase[MESSAGE]!;
+      this.commandChunk = this.chunkCount;
+    }
+    if (!this.isPipelined) {
+      this.writeBdatChunks(0);
+      return;
+    }
+    const phases = this.groupPhases;
+    let count = groupCount;
+    for (let i = 0; i < total; i++) phases[count++] = MESSAGE;
+    const isQuitPipelined = this.driver === DRIVER_FLOW && this.messagesOnConnection >= this.smtp.messagesPerConnection;
+    if (isQuitPipelined) phases[count++] = QUIT;
+    this.groupLength = count;
+    this.groupNext = 1;
+    this.writeBdatChunks(groupCount === 0 ? 0 : this.groupBuffer.length, isQuitPipelined);
+    // A group that starts with the message: `awaiting` is its first reply
+    if (groupCount === 0) this.awaiting = MESSAGE;
+  }
+
+  /**
+   * Writes the next BDAT chunk, or every remaining one on a pipelined connection, in one write,
+   * after `prefixBytes` of groupBuffer and before QUIT when `withQuit`.
+   */
+  private writeBdatChunks(prefixBytes: number, withQuit = false): void {
+    const socket = (this.tlsSocket ?? this.socket)!;
+    const content = this.bdatContent;
+    const chunkBytes = this.smtp.chunkSizeBytes ?? 0;
+    const from = this.bdatNextChunk;
+    const to = this.isPipelined ? this.bdatChunkTotal : from + 1;
+    const size = prefixBytes + bdatWireBytes(content.length, chunkBytes, from, to) + (withQuit ? QUIT_LINE.length : 0);
+    const wire = this.writableBuffer(size, socket);
+    if (prefixBytes > 0) this.groupBuffer.copy(wire, 0, 0, prefixBytes);
+    let at = writeBdatChunks(wire, prefixBytes, content, chunkBytes, from, to);
+    if (withQuit) at += QUIT_LINE.copy(wire, at);
+    this.bdatNextChunk = to;
+    if (this.transcript !== undefined) {
+      this.transcript('C', `<${to - from} BDAT chunk${to - from === 1 ? '' : 's'}, ${content.length.toLocaleString('en-US')} bytes of message${to === this.bdatChunkTotal ? ', LAST' : ''}>`);
+      if (withQuit) this.traceCommand(QUIT_LINE);
+    }
+    socket.write(wire.subarray(0, at));
+  }
+
+  /** The session's reusable write buffer with room for `size` bytes (see writeMessage on when it is replaced). */
+  private writableBuffer(size: number, socket: { writableLength: number }): Buffer {
+    let buffer = this.messageBuffer;
+    if (buffer === undefined || buffer.length < size || socket.writableLength > 0 || this.tlsSocket !== undefined) {
+      buffer = Buffer.allocUnsafeSlow(size + MESSAGE_BUFFER_SLACK_BYTES);
+      this.messageBuffer = this.tlsSocket === undefined ? buffer : undefined;
+    }
+    return buffer;
+  }
+
+  /**
+   * The message's bytes for BDAT (RFC 3030 §2: not dot-stuffed, no end-of-data line): a given
+   * message with CRLF line endings, or the generated head and body in a reused buffer.
+   */
+  private messageContent(): Buffer {
+    const userMessage = this.userMessage;
+    if (userMessage !== undefined) {
+      const normalized = normalizeLineEndings(userMessage);
+      const content = Buffer.from(normalized.length === 0 || normalized.endsWith('\r\n') ? normalized : normalized + '\r\n');
+      this.messageBytes = content.length;
+      return content;
+    }
+    const preparedHead = this.preparedHead;
+    const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
+    const headBytes = preparedHead !== undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
+    this.preparedHead = undefined;
+    const bodyBytes = this.body.length - END_OF_DATA.length;
+    const size = headBytes + bodyBytes;
+    let content = this.contentBuffer;
+    if (content === undefined || content.length < size) {
+      content = Buffer.allocUnsafeSlow(size + MESSAGE_BUFFER_SLACK_BYTES);
+      this.contentBuffer = content;
+    }
+    content.write(head, 0, headBytes, 'utf8');
+    this.body.copy(content, headBytes, 0, bodyBytes);
+    this.messageBytes = size;
+    return content.subarray(0, size);
+  }
+
+  /**
+   * A reply of a pipelined group that is not its last: the phase is timed from the group's write
+   * to this reply's arrival (the rcpt phase once, at the last recipient's reply), and the next
+   * reply is expected. The group's last reply takes the normal path (handleReply).
+   */
+  private advanceGroup(phase: number, now: number): void {
+    const next = this.groupPhases[this.groupNext++]!;
+    // Several RCPTs (or BDAT chunks) are one phase, ended by the last one's reply
+    if (phase !== next) {
+      this.recorder.phase(phase, elapsedUs(this.phaseStartMs, now));
+      if (phase === MESSAGE) this.acceptMessage(now);
+    }
+    this.awaiting = next;
+    this.deadline.deadlineMs = now + this.timeoutMsByPhase[next]!;
+  }
+
+  /**
+   * A reply of a group after one of its replies failed. RFC 2920 §3.1: the client reads every
+   * reply of the group; they are dropped (the failure is already recorded). A DATA the server
+   * still accepted (354) is not followed by the lone dot §3.1 suggests, which would deliver an
+   * empty message to any accepted recipient: the connection is closed instead, and a server
+   * delivers nothing whose end-of-data it did not get (RFC 5321 §4.1.1.4).
+   */
+  private drainReply(phase: number, code: number): void {
+    const now = performance.now();
+    if (this.groupNext < this.groupLength) {
+      this.awaitNextOfDrainedGroup(now);
+      return;
+    }
+    const failure = this.drainFailure!;
+    this.drainFailure = undefined;
+    this.awaiting = IDLE;
+    this.deadline.deadlineMs = 0;
+    if (phase === DATA && code === CODE_START_INPUT) this.teardown();
+    this.endFailure(failure, now);
+  }
+
+  /** Expects the next reply of a group being drained; QUIT's reply ends the flow the usual way. */
+  private awaitNextOfDrainedGroup(now: number): void {
+    const next = this.groupPhases[this.groupNext++]!;
+    this.awaiting = next;
+    this.deadline.deadlineMs = now + this.timeoutMsByPhase[next]!;
+    if (next === QUIT) this.drainFailure = undefined;
   }
 
   private setRecipients(to: string | readonly string[] | undefined): void {
     if (to === undefined) {
       this.rcptTo = this.smtp.to;
       this.rcptLines = this.defaultRcptLines;
+      this.hasUtf8Recipient = this.defaultHasUtf8Recipient;
       return;
     }
     const list = typeof to === 'string' ? [to] : to;
     this.rcptTo = list;
-    this.rcptLines = list.map(rcptLineFor);
+    this.rcptLines = list.map((address) => rcptLineFor(address, this.dsn));
+    this.hasUtf8Recipient = hasNonAsciiAddress(list);
   }
 
   private writeFirstRcpt(now: number): void {
+    if (!this.checkRecipients()) return;
+    this.rcptIndex = 0;
+    this.writeCommand(RCPT, this.rcptLines[0]!, now);
+  }
+
+  /** Whether the recipients can be sent; else the failure is reported (nothing was written). */
+  private checkRecipients(): boolean {
     const lines = this.rcptLines;
     if (lines.length === 0) {
       this.fail({ phase: 'rcpt', error: 'INVALID', text: 'no recipients' }, true);
-      return;
+      return false;
     }
     for (let i = 0; i < lines.length; i++) {
       if (lines[i]!.length === 0) {
         this.fail({ phase: 'rcpt', error: 'INVALID', text: `recipient ${JSON.stringify(this.rcptTo[i])} contains a line break` }, true);
-        return;
+        return false;
       }
     }
-    this.rcptIndex = 0;
-    this.writeCommand(RCPT, lines[0]!, now);
+    // RFC 6531 §3.4: an internationalized recipient needs SMTPUTF8 on this transaction's MAIL
+    if (this.hasUtf8Recipient && !this.isUtf8Declared) {
+      const text = this.offered.smtpUtf8
+        ? 'a recipient is not ASCII and MAIL did not declare SMTPUTF8 (RFC 6531): call mail(from, { smtpUtf8: true }) first'
+        : SMTPUTF8_NOT_OFFERED_TEXT;
+      this.fail({ phase: 'rcpt', error: SMTPUTF8_NOT_OFFERED, text }, true);
+      return false;
+    }
+    return true;
   }
 
-  /** Writes the message after 354: generated head + shared body in one corked writev, or the user's data. */
+  /**
+   * Writes the message after 354: generated head + shared body in one write, or the user's data.
+   * On a pipelined connection the flow's last message on it carries QUIT in the same write
+   * (RFC 2920 §3.1: message content may start a group, QUIT may end one).
+   */
   private writeMessage(now: number): void {
     const socket = (this.tlsSocket ?? this.socket)!;
     this.awaiting = MESSAGE;
     this.phaseStartMs = now;
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[MESSAGE]!;
     this.commandChunk = this.chunkCount;
+    this.bdatChunkTotal = 0;
+    this.bdatNextChunk = 0;
+    const isQuitPipelined = this.isPipelined && this.driver === DRIVER_FLOW && this.messagesOnConnection >= this.smtp.messagesPerConnection;
+    if (isQuitPipelined) {
+      this.groupPhases[0] = MESSAGE;
+      this.groupPhases[1] = QUIT;
+      this.groupNext = 1;
+      this.groupLength = 2;
+    }
     const userData = this.userData;
     if (userData !== undefined) {
       this.messageBytes = Buffer.byteLength(userData) - END_OF_DATA.length;
-      if (this.transcript !== undefined) this.traceMessage();
-      socket.write(userData);
+      if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
+      socket.write(isQuitPipelined ? userData + 'QUIT\r\n' : userData);
       return;
     }
-    const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
+    const preparedHead = this.preparedHead;
+    const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
+    const headBytes = preparedHead !== undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
+    this.preparedHead = undefined;
     const body = this.body;
-    const headBytes = Buffer.byteLength(head);
     this.messageBytes = headBytes + body.length - END_OF_DATA.length;
-    if (this.transcript !== undefined) this.traceMessage();
+    if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
     // One Buffer, one plain write: a corked writev of a string and a Buffer costs Node's stream
     // layer more (chunk arrays, string encoding in C++) than copying ~1 KB here. The buffer is
     // the session's own and reused: by the time the next message is written the server has
     // answered this one, so the kernel has every byte; it is replaced if a write is still queued
     // (writableLength) or over TLS (whose layer may keep a reference).
-    const size = headBytes + body.length;
+    const size = headBytes + body.length + (isQuitPipelined ? QUIT_LINE.length : 0);
     let message = this.messageBuffer;
     if (message === undefined || message.length < size || socket.writableLength > 0 || this.tlsSocket !== undefined) {
       message = Buffer.allocUnsafeSlow(size + MESSAGE_BUFFER_SLACK_BYTES);
@@ -637,6 +1037,7 @@ export class SmtpSession implements SmtpSteps {
     }
     message.write(head, 0, headBytes, 'utf8');
     body.copy(message, headBytes);
+    if (isQuitPipelined) QUIT_LINE.copy(message, headBytes + body.length);
     socket.write(message.subarray(0, size));
   }
 
@@ -652,10 +1053,13 @@ export class SmtpSession implements SmtpSteps {
   // ---- steps ----
 
   /** Starts a step (the caller checked that nothing else runs): its promise. */
-  private beginStep(endPhase: number, now: number): Promise<Reply> {
+  private beginStep(endPhase: number, now: number, isMessageStep = true): Promise<Reply> {
     this.driver = DRIVER_STEP;
     this.stepEndPhase = endPhase;
-    if (!this.isInTxn && endPhase !== QUIT) this.beginTxn(now);
+    this.rawVerb = undefined;
+    // A head the flow prepared and did not send belongs to no step
+    this.preparedHead = undefined;
+    if (!this.isInTxn && endPhase !== QUIT && isMessageStep) this.beginTxn(now);
     return new Promise<Reply>(this.captureStep);
   }
 
@@ -795,6 +1199,14 @@ export class SmtpSession implements SmtpSteps {
       this.fail({ phase: PHASES[phase]!, error: 'PROTOCOL', text: `unexpected reply before the command was sent: ${code}` }, false);
       return;
     }
+    if (this.drainFailure !== undefined) {
+      this.drainReply(phase, code);
+      return;
+    }
+    if (this.rawVerb !== undefined) {
+      this.settleRawCommand(reply!);
+      return;
+    }
     if (phase === AUTH && code === CODE_AUTH_CONTINUE) {
       this.continueAuth(reply!);
       return;
@@ -813,6 +1225,17 @@ export class SmtpSession implements SmtpSteps {
       this.beginTls(now);
       return;
     }
+    if (this.groupNext < this.groupLength) {
+      this.advanceGroup(phase, now);
+      return;
+    }
+    if (phase === MESSAGE && this.bdatNextChunk < this.bdatChunkTotal) {
+      // RFC 3030 §2: without PIPELINING the next chunk waits for this one's 250; the phase keeps its start
+      this.deadline.deadlineMs = now + this.timeoutMsByPhase[MESSAGE]!;
+      this.commandChunk = this.chunkCount;
+      this.writeBdatChunks(0);
+      return;
+    }
     if (phase === RCPT && ++this.rcptIndex < this.rcptLines.length) {
       // Next recipient: the rcpt phase keeps its start, the deadline is per reply
       this.deadline.deadlineMs = now + this.timeoutMsByPhase[RCPT]!;
@@ -829,6 +1252,11 @@ export class SmtpSession implements SmtpSteps {
         this.isEhloDone = true;
         // Only the parsed, bounded capabilities outlive the reply (issue 19)
         this.capabilityMap = parseCapabilities(reply!.lines);
+        this.offered = readExtensions(this.capabilities);
+        // RFC 2920 §3: pipelining only with a server that offers it
+        this.isPipelined = this.offered.pipelining && this.smtp.pipelining !== 'off';
+        // RFC 3030 §2: BDAT only with a server that offers CHUNKING; else DATA, as an MTA falls back
+        this.isChunked = this.offered.chunking && this.smtp.chunking === true;
         if (this.smtp.tls === 'starttls' && !this.isSecure) {
           this.writeStartTls(now);
           return;
@@ -845,11 +1273,7 @@ export class SmtpSession implements SmtpSteps {
         this.writeMessage(now);
         return;
       case MESSAGE:
-        this.isInTxn = false;
-        this.isAccepted = true;
-        this.recorder.accepted(elapsedUs(this.txnStartMs, now), this.messageBytes);
-        // The transaction is over (RFC 5321 §4.1.1.4): the next MAIL needs no RSET unless asked for
-        if (this.smtp.rsetBetweenMessages === false) this.needsRset = false;
+        this.acceptMessage(now);
         break;
       case QUIT:
         this.teardown();
@@ -865,7 +1289,8 @@ export class SmtpSession implements SmtpSteps {
         this.writeFirstRcpt(now);
         return;
       case RCPT:
-        this.writeCommand(DATA, DATA_LINE, now);
+        if (this.isChunked) this.writeBdat(now, 0);
+        else this.writeCommand(DATA, DATA_LINE, now);
         return;
       case MESSAGE:
         if (this.messagesOnConnection >= this.smtp.messagesPerConnection) this.writeCommand(QUIT, QUIT_LINE, now);
@@ -878,6 +1303,15 @@ export class SmtpSession implements SmtpSteps {
         // greeting, ehlo, auth, rset
         this.advanceFlow(now);
     }
+  }
+
+  /** The 250 to end-of-data: the message counts as accepted. */
+  private acceptMessage(now: number): void {
+    this.isInTxn = false;
+    this.isAccepted = true;
+    this.recorder.accepted(elapsedUs(this.txnStartMs, now), this.messageBytes);
+    // The transaction is over (RFC 5321 §4.1.1.4): the next MAIL needs no RSET unless asked for
+    if (this.smtp.rsetBetweenMessages === false) this.needsRset = false;
   }
 
   /** The server closed (or reset) the connection while `awaiting` QUIT's reply: a clean end. */
@@ -946,6 +1380,7 @@ export class SmtpSession implements SmtpSteps {
   private fail(failure: Failure, keepConnection: boolean): void {
     const now = performance.now();
     this.awaiting = IDLE;
+    this.rawVerb = undefined;
     this.deadline.deadlineMs = 0;
     if (this.isInTxn) {
       this.isInTxn = false;
@@ -955,12 +1390,18 @@ export class SmtpSession implements SmtpSteps {
       this.recorder.afterAcceptError(failure);
     }
     if (!keepConnection) this.teardown();
-    if (
-      this.driver === DRIVER_FLOW &&
-      keepConnection &&
-      this.socket !== undefined &&
-      this.messagesOnConnection >= this.smtp.messagesPerConnection
-    ) {
+    else if (this.groupNext < this.groupLength) {
+      // RFC 2920 §3.1: the rest of the group's replies are still read (drainReply)
+      this.drainFailure = failure;
+      this.awaitNextOfDrainedGroup(now);
+      return;
+    }
+    this.endFailure(failure, now);
+  }
+
+  /** After a failure: a flow that reached messagesPerConnection on a kept connection says QUIT; else whoever waits learns of it. */
+  private endFailure(failure: Failure, now: number): void {
+    if (this.driver === DRIVER_FLOW && this.socket !== undefined && this.messagesOnConnection >= this.smtp.messagesPerConnection) {
       this.writeCommand(QUIT, QUIT_LINE, now);
       return;
     }
@@ -973,6 +1414,7 @@ export class SmtpSession implements SmtpSteps {
     if (socket === undefined) return;
     this.socket = undefined;
     this.awaiting = IDLE;
+    this.rawVerb = undefined;
     this.deadline.deadlineMs = 0;
     unwatchDeadline(this.deadline);
     this.parser.reset();
@@ -985,6 +1427,14 @@ export class SmtpSession implements SmtpSteps {
     this.needsRset = false;
     this.messagesOnConnection = 0;
     this.capabilityMap = NO_CAPABILITIES;
+    this.offered = NO_EXTENSIONS;
+    this.isPipelined = false;
+    this.isChunked = false;
+    this.groupNext = 0;
+    this.groupLength = 0;
+    this.drainFailure = undefined;
+    this.bdatChunkTotal = 0;
+    this.bdatNextChunk = 0;
     const tls = this.tlsSocket;
     if (tls !== undefined) {
       this.tlsSocket = undefined;
@@ -1047,6 +1497,9 @@ export class SmtpSession implements SmtpSteps {
     // RFC 3207 §4.2: forget what the server said before TLS; EHLO again
     this.isEhloDone = false;
     this.capabilityMap = NO_CAPABILITIES;
+    this.offered = NO_EXTENSIONS;
+    this.isPipelined = false;
+    this.isChunked = false;
     this.writeCommand(EHLO, this.ehloLine, now);
   }
 
@@ -1073,8 +1526,9 @@ export class SmtpSession implements SmtpSteps {
     this.transcript!('C', text.endsWith('\r\n') ? text.slice(0, -2) : text);
   }
 
-  private traceMessage(): void {
+  private traceMessage(isQuitPipelined: boolean): void {
     this.transcript!('C', `<${this.messageBytes.toLocaleString('en-US')} bytes of message data>`);
+    if (isQuitPipelined) this.traceCommand(QUIT_LINE);
   }
 
   /** RFC 5321 §4.2.1: `code-text` on every line but the last, `code text` on the last. */
@@ -1128,10 +1582,22 @@ function isExpectedCode(phase: number, code: number): boolean {
   }
 }
 
-/** RCPT TO line for one recipient, or an empty Buffer when the address has a line break (refused at send). */
-function rcptLineFor(address: string): Buffer {
-  return hasLineBreak(address) ? Buffer.alloc(0) : Buffer.from(`RCPT TO:<${address}>\r\n`);
+/** RCPT TO line for one recipient with its DSN parameters, or an empty Buffer when the address has a line break (refused at send). */
+function rcptLineFor(address: string, dsn: DsnSettings | undefined): Buffer {
+  return hasLineBreak(address) ? Buffer.alloc(0) : Buffer.from(`RCPT TO:<${address}>${dsnRcptParameters(dsn, address)}\r\n`);
 }
+
+/** Verbs of raw commands whose reply is timed under a phase (RFC 5321 §4.1.1; HELO is EHLO's older form). */
+const RAW_VERB_PHASES: Readonly<Record<string, number>> = {
+  EHLO: EHLO,
+  HELO: EHLO,
+  LHLO: EHLO,
+  AUTH: AUTH,
+  MAIL: MAIL,
+  RCPT: RCPT,
+  RSET: RSET,
+  QUIT: QUIT,
+};
 
 function rejectBusy(phase: Failure['phase']): Promise<Reply> {
   return Promise.reject(new SmtpStepError(busyFailure(phase)));

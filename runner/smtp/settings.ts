@@ -14,6 +14,27 @@ export const AUTH_MECHANISMS: readonly AuthMechanism[] = ['plain', 'login', 'xoa
 /** How the SMTP connection is secured. */
 export type TlsMode = 'none' | 'starttls' | 'implicit';
 
+/**
+ * When the session pipelines (RFC 2920): 'auto' when the server's EHLO offers PIPELINING, as an
+ * MTA does; 'off' one command at a time.
+ */
+export type PipeliningMode = 'auto' | 'off';
+
+/** RFC 3461 §4.1 NOTIFY keywords: NEVER alone, or any of the others. */
+export type DsnNotify = 'NEVER' | 'SUCCESS' | 'FAILURE' | 'DELAY';
+
+/** Delivery status notification parameters (RFC 3461) a session declares; each optional. */
+export interface DsnSettings {
+  /** RCPT NOTIFY= (RFC 3461 §4.1). */
+  notify?: DsnNotify[];
+  /** MAIL RET= (RFC 3461 §4.3): return the full message or only its headers. */
+  ret?: 'FULL' | 'HDRS';
+  /** MAIL ENVID= (RFC 3461 §4.4): `<run id>.<message sequence>`, unique per message. */
+  envid?: boolean;
+  /** RCPT ORCPT=rfc822;<address> (RFC 3461 §4.2). */
+  orcpt?: boolean;
+}
+
 /** The resolved SMTP settings of a session: every field the scenario layer fills in. */
 export interface ResolvedSmtp {
   from: string;
@@ -37,6 +58,14 @@ export interface ResolvedSmtp {
   messagesPerConnection: number;
   /** RSET before every further message on a connection (false: only after a failed one). @default true */
   rsetBetweenMessages?: boolean;
+  /** Pipeline the transaction's commands when offered (RFC 2920). @default 'auto' */
+  pipelining?: PipeliningMode;
+  /** Send the message with BDAT (RFC 3030) instead of DATA when the server offers CHUNKING. @default false */
+  chunking?: boolean;
+  /** Largest BDAT chunk, bytes; 0: the whole message in one `BDAT <size> LAST`. @default 0 */
+  chunkSizeBytes?: number;
+  /** DSN parameters (RFC 3461) to declare; undefined: none. A server without DSN fails the message before MAIL. */
+  dsn?: DsnSettings | undefined;
   /** Reply timeout per phase, milliseconds. */
   timeoutsMs: Record<Phase, number>;
 }

@@ -91,7 +91,7 @@ green('every step passes; each line says what it saw; nothing is sent; exit 0', 
     assert.match(text, `Checking 127.0.0.1:${proxy.port} as test@example.com, admin API http://127.0.0.1:${proxy.adminPort}`);
     assert.match(text, /✓ TCP connect +\d+\.\d+ ms {2}127\.0\.0\.1:\d+\n/);
     assert.match(text, /✓ greeting +\d+\.\d+ ms {2}220 xoauth2-proxy ESMTP service ready\n/);
-    assert.match(text, /✓ EHLO +\d+\.\d+ ms {2}AUTH PLAIN · SIZE 52428800 · 8BITMIME; messages up to 50 MiB, no PIPELINING, no STARTTLS\n/);
+    assert.match(text, /✓ EHLO +\d+\.\d+ ms {2}AUTH PLAIN · SIZE 52428800 · 8BITMIME; messages up to 50 MiB, no PIPELINING, no STARTTLS; not offered: CHUNKING, SMTPUTF8, ENHANCEDSTATUSCODES, DSN\n/);
     assert.match(text, /✓ AUTH PLAIN as test@example\.com +\d+\.\d+ ms {2}235 2\.7\.0 Authentication successful\n/);
     assert.match(text, /✓ MAIL FROM \/ RSET \(nothing sent\) +\d+\.\d+ ms {2}MAIL 250 2\.1\.0 OK, then RSET 250 2\.0\.0 OK\n/);
     assert.match(text, /✓ QUIT +\d+\.\d+ ms {2}221 2\.0\.0 Goodbye\n/);
@@ -124,7 +124,44 @@ green('--json: one object with every step, no problem, exit_code 0', async () =>
     assert.is(output.target.admin_url, `http://127.0.0.1:${proxy.adminPort}`);
     assert.equal(output.steps.map((s: { id: string }) => s.id), ['connect', 'greeting', 'ehlo', 'auth', 'mail', 'quit', 'health', 'accounts']);
     assert.ok(output.steps.every((s: { status: string; duration_ms: number }) => s.status === 'ok' && s.duration_ms >= 0));
+    // What the fake proxy's EHLO offers (fixtures/fake-proxy.ts: AUTH PLAIN, SIZE 52428800, 8BITMIME)
+    assert.equal(output.extensions, {
+      pipelining: false,
+      chunking: false,
+      size: true,
+      size_limit_bytes: 52428800,
+      '8bitmime': true,
+      smtputf8: false,
+      starttls: false,
+      auth_mechanisms: ['PLAIN'],
+      enhanced_status_codes: false,
+      dsn: false,
+    });
   });
+});
+
+green('a server that offers every extension: the EHLO line names them, none missing, PIPELINING used', async () => {
+  const ehlo = '250-sink.test\r\n250-PIPELINING\r\n250-CHUNKING\r\n250-SIZE 1000\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250-DSN\r\n250 AUTH PLAIN LOGIN\r\n';
+  const server = await startRawServer((socket) => {
+    socket.write('220 sink.test ESMTP\r\n');
+    socket.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString('latin1').split('\r\n').filter((text) => text !== '')) {
+        const verb = line.slice(0, 4).toUpperCase();
+        socket.write(verb === 'EHLO' ? ehlo : verb === 'QUIT' ? '221 bye\r\n' : verb === 'AUTH' ? '235 ok\r\n' : '250 ok\r\n');
+      }
+    });
+  });
+  try {
+    const report = await runCheck({ host: '127.0.0.1', port: server.port, from: 'test@example.com', adminUrl: 'http://127.0.0.1:9', timeoutMs: 5000, isAdminChecked: false });
+    const detail = report.steps.find((step) => step.id === 'ehlo')!.detail;
+    assert.match(detail, 'PIPELINING offered (runner pipelines');
+    assert.match(detail, 'messages up to 1000 bytes');
+    assert.not.match(detail, 'not offered');
+    assert.equal(report.extensions?.authMechanisms, ['PLAIN', 'LOGIN']);
+    assert.equal([report.extensions?.chunking, report.extensions?.dsn, report.extensions?.sizeLimitBytes], [true, true, 1000]);
+  } finally {
+    await server.close();
+  }
 });
 
 green('--no-auth and --no-admin: those steps shown as skipped', async () => {
@@ -377,7 +414,7 @@ for (const mode of ['starttls', 'implicit'] as const) {
       assert.match(text, /– AUTH PLAIN as test@example\.com +skipped: no TLS\n/);
       assert.match(text, `✗ TLS with 127.0.0.1:${proxy.port} failed: server certificate not accepted (DEPTH_ZERO_SELF_SIGNED_CERT)`);
       assert.match(text, `    fix: ${TLS_VERIFY_HINT}\n`);
-      if (mode === 'starttls') assert.match(text, /✓ EHLO +\d+\.\d+ ms {2}AUTH PLAIN · SIZE 52428800 · 8BITMIME · STARTTLS; .*STARTTLS offered\n/);
+      if (mode === 'starttls') assert.match(text, /✓ EHLO +\d+\.\d+ ms {2}AUTH PLAIN · SIZE 52428800 · 8BITMIME · STARTTLS; .*STARTTLS offered; not offered: CHUNKING, SMTPUTF8, ENHANCEDSTATUSCODES, DSN\n/);
       assert.is(proxy.stats.authOk + proxy.stats.authFailed, 0);
     });
   });

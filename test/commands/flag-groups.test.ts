@@ -86,6 +86,8 @@ const READER_CASES: Array<[name: string, run: () => unknown, expected: unknown]>
   ['recipients: --to repeated → a list; not acknowledged', () => { const r = read(RECIPIENT_FLAGS, ['--to', 'a@example.com', '--to', 'b@example.com']); return [r.to, r.safety.isAllowed]; }, [['a@example.com', 'b@example.com'], false]],
   ['recipients: --allow-real-recipients acknowledges', () => read(RECIPIENT_FLAGS, ['--allow-real-recipients']).safety.isAllowed, true],
   ['message: --no-rset → rsetBetweenMessages false, else untouched', () => [read(MESSAGE_FLAGS, ['--no-rset']).rsetBetweenMessages, read(MESSAGE_FLAGS, []).rsetBetweenMessages], [false, undefined]],
+  ['message: --no-pipelining → pipelining off, else untouched', () => [read(MESSAGE_FLAGS, ['--no-pipelining']).pipelining, read(MESSAGE_FLAGS, []).pipelining], ['off', undefined]],
+  ['message: --chunking --chunk-size 4096 → chunking on, 4096-byte chunks', () => [read(MESSAGE_FLAGS, ['--chunking', '--chunk-size', '4096']).chunking, read(MESSAGE_FLAGS, ['--chunking', '--chunk-size', '4096']).chunkSizeBytes, read(MESSAGE_FLAGS, []).chunking], [true, 4096, undefined]],
   ['message: --timeout in ms, --tag as an object', () => { const m = read(MESSAGE_FLAGS, ['--timeout', '5s', '--tag', 'env=ci']); return [m.timeoutMs, m.tags]; }, [5000, { env: 'ci' }]],
   ['preflight/watch: --no-check --no-watch', () => read(PREFLIGHT_WATCH_FLAGS, ['--no-check', '--no-watch']), { check: false, watchPid: false }],
   ['preflight/watch: --watch-pid 42', () => read(PREFLIGHT_WATCH_FLAGS, ['--watch-pid', '42']), { check: true, watchPid: 42 }],

@@ -39,6 +39,8 @@ interface ScriptedServer {
   commands: string[];
   /** Every message received after DATA, dot-unstuffed, without the end-of-data line. */
   messages: string[];
+  /** Per read (socket 'data' event): the command lines it completed, '<message>' for an end-of-data. */
+  reads: string[][];
   close(): Promise<void>;
 }
 
@@ -58,7 +60,7 @@ const VERBS: Record<string, Step> = { EHLO: 'ehlo', HELO: 'ehlo', AUTH: 'auth', 
 
 async function startScriptedServer(script: Script = {}): Promise<ScriptedServer> {
   const occurrences = new Map<Step, number>();
-  const state: ScriptedServer = { port: 0, connections: 0, commands: [], messages: [], close: async () => undefined };
+  const state: ScriptedServer = { port: 0, connections: 0, commands: [], messages: [], reads: [], close: async () => undefined };
 
   const write = async (socket: Socket, text: string): Promise<void> => {
     if (!script.isByteByByte) {
@@ -95,6 +97,10 @@ async function startScriptedServer(script: Script = {}): Promise<ScriptedServer>
     socket.setNoDelay(true);
     let buffer = '';
     let isInData = false;
+    /** BDAT (RFC 3030): bytes of the current chunk still to read, whether it is the last, the message so far. */
+    let bdatRemaining = 0;
+    let isBdatLast = false;
+    let bdatMessage = '';
     // Replies go out in order even when written byte by byte
     let queue = answer(socket, 'greeting');
     const reply = (step: Step) => {
@@ -102,7 +108,25 @@ async function startScriptedServer(script: Script = {}): Promise<ScriptedServer>
     };
     socket.on('data', (chunk: Buffer) => {
       buffer += chunk.toString('latin1');
+      const carried: string[] = [];
+      state.reads.push(carried);
       for (;;) {
+        if (bdatRemaining > 0) {
+          const take = Math.min(bdatRemaining, buffer.length);
+          bdatMessage += buffer.slice(0, take);
+          buffer = buffer.slice(take);
+          bdatRemaining -= take;
+          if (bdatRemaining > 0) return;
+          if (isBdatLast) {
+            state.messages.push(bdatMessage);
+            bdatMessage = '';
+            carried.push('<message>');
+            reply('message');
+          } else {
+            queue = queue.then(() => write(socket, '250 2.0.0 chunk accepted\r\n'));
+          }
+          continue;
+        }
         if (isInData) {
           // The data ends with CRLF "." CRLF; the first CRLF may be the DATA line's own
           let end: number;
@@ -117,6 +141,7 @@ async function startScriptedServer(script: Script = {}): Promise<ScriptedServer>
             rest = at + 5;
           }
           state.messages.push(buffer.slice(0, end).replace(/(^|\r\n)\.\./g, '$1.'));
+          carried.push('<message>');
           buffer = buffer.slice(rest);
           isInData = false;
           reply('message');
@@ -127,6 +152,18 @@ async function startScriptedServer(script: Script = {}): Promise<ScriptedServer>
         const line = buffer.slice(0, lineEnd);
         buffer = buffer.slice(lineEnd + 2);
         state.commands.push(line);
+        carried.push(line);
+        const bdat = /^BDAT (\d+)( LAST)?$/i.exec(line);
+        if (bdat !== null) {
+          bdatRemaining = Number(bdat[1]);
+          isBdatLast = bdat[2] !== undefined;
+          if (bdatRemaining === 0 && isBdatLast) {
+            state.messages.push(bdatMessage);
+            bdatMessage = '';
+            reply('message');
+          }
+          continue;
+        }
         const step = VERBS[line.slice(0, 4).toUpperCase()];
         if (step === undefined) {
           queue = queue.then(() => write(socket, '500 5.5.1 unknown command\r\n'));
@@ -168,6 +205,7 @@ class TestRecorder implements SessionRecorder {
   acceptedMessages: Array<{ txnUs: number; messageBytes: number }> = [];
   failures: Array<{ failure: Failure; txnUs: number }> = [];
   afterAccept: Failure[] = [];
+  commands: Array<{ verb: string; durationUs: number }> = [];
 
   connectionOpened(): void {
     this.opened++;
@@ -188,6 +226,9 @@ class TestRecorder implements SessionRecorder {
     this.closed++;
     this.bytesSent += bytesSent;
     this.bytesReceived += bytesReceived;
+  }
+  command(verb: string, durationUs: number): void {
+    this.commands.push({ verb, durationUs });
   }
   phaseNames(): Phase[] {
     return this.phases.map((entry) => entry.phase);
@@ -253,7 +294,8 @@ Flow('one message: every phase timed, accepted once, connection opened and close
     assert.equal(server.commands, [
       'EHLO runner.test',
       `AUTH PLAIN ${Buffer.from('\0test@example.com\0placeholder').toString('base64')}`,
-      'MAIL FROM:<test@example.com>',
+      // The server offers SIZE (RFC 1870): the message's size is declared
+      `MAIL FROM:<test@example.com> SIZE=${messageBytes}`,
       'RCPT TO:<rcpt@example.com>',
       'DATA',
       'QUIT',
@@ -733,7 +775,8 @@ Steps('send() with overrides, and its failure as SmtpStepError', async () => {
   await withSession({ message: (n) => (n === 0 ? '250 2.0.0 OK' : '552 5.3.4 too big') }, {}, async (session, recorder, server) => {
     await session.send({ from: 'other@example.com', to: ['p@example.com', 'q@example.com'], message: 'Subject: hi\n\nhello' });
     assert.equal(server.messages[0], 'Subject: hi\r\n\r\nhello\r\n');
-    assert.ok(server.commands.includes('MAIL FROM:<other@example.com>'));
+    // The server offers SIZE (RFC 1870): the message's size is declared
+    assert.ok(server.commands.includes('MAIL FROM:<other@example.com> SIZE=22'));
     assert.ok(server.commands.includes('RCPT TO:<q@example.com>'));
     try {
       await session.send();
@@ -794,9 +837,318 @@ Leaks('no watched deadline, no ticker, no socket or server handle remains', asyn
   assert.equal(open, []);
 });
 
+// ---------------------------------------------------------------------------------------------
+
+const Pipelining = suite('session: pipelining (RFC 2920), read by read');
+
+/** An EHLO that offers PIPELINING and the MAIL parameters runner declares. */
+const EHLO_PIPELINING = '250-fake.test Hello\r\n250-PIPELINING\r\n250-AUTH PLAIN\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n250 SMTPUTF8';
+
+/** The reads of the transaction: everything after the AUTH read. */
+function readsAfterAuth(server: ScriptedServer): string[][] {
+  const at = server.reads.findIndex((read) => read.some((line) => line.startsWith('AUTH ')));
+  return server.reads.slice(at + 1).filter((read) => read.length > 0);
+}
+
+Pipelining('offered: MAIL, every RCPT and DATA in one write; the message and QUIT in the next', async () => {
+  const to = ['a@example.com', 'b@example.com'];
+  await withSession({ ehlo: EHLO_PIPELINING }, { to }, async (session, recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    const size = recorder.acceptedMessages[0]!.messageBytes;
+    assert.equal(readsAfterAuth(server), [
+      [`MAIL FROM:<test@example.com> SIZE=${size}`, 'RCPT TO:<a@example.com>', 'RCPT TO:<b@example.com>', 'DATA'],
+      ['<message>', 'QUIT'],
+    ]);
+    assert.is(size, server.messages[0]!.length);
+    // Each phase once, in protocol order, and each reply of the group timed from the shared write
+    assert.equal(recorder.phaseNames(), FULL_FLOW);
+    const us = (phase: Phase) => recorder.phases.find((entry) => entry.phase === phase)!.durationUs;
+    assert.ok(us('mail') <= us('rcpt') && us('rcpt') <= us('data'), JSON.stringify(recorder.phases));
+    assert.ok(us('message') <= us('quit'), JSON.stringify(recorder.phases));
+    assert.is(recorder.acceptedMessages.length, 1);
+    assert.is(recorder.failures.length, 0);
+    assert.is(recorder.afterAccept.length, 0);
+    assert.equal([recorder.opened, recorder.closed], [1, 1]);
+  });
+});
+
+Pipelining('reused connection: RSET goes with the next MAIL group; QUIT with the last message', async () => {
+  await withSession({ ehlo: EHLO_PIPELINING }, { messagesPerConnection: 3 }, async (session, recorder, server) => {
+    for (let i = 0; i < 3; i++) assert.is(await session.sendMessage(), undefined);
+    const mail = (n: number) => `MAIL FROM:<test@example.com> SIZE=${recorder.acceptedMessages[n]!.messageBytes}`;
+    assert.equal(readsAfterAuth(server), [
+      [mail(0), 'RCPT TO:<rcpt@example.com>', 'DATA'],
+      ['<message>'],
+      ['RSET', mail(1), 'RCPT TO:<rcpt@example.com>', 'DATA'],
+      ['<message>'],
+      ['RSET', mail(2), 'RCPT TO:<rcpt@example.com>', 'DATA'],
+      ['<message>', 'QUIT'],
+    ]);
+    assert.is(recorder.acceptedMessages.length, 3);
+    assert.is(recorder.phaseNames().filter((phase) => phase === 'rset').length, 2);
+    assert.equal([recorder.opened, recorder.closed, server.connections], [1, 1, 1]);
+  });
+});
+
+Pipelining("rsetBetweenMessages false: the next group is MAIL, RCPT, DATA alone", async () => {
+  await withSession({ ehlo: EHLO_PIPELINING }, { messagesPerConnection: 2, rsetBetweenMessages: false }, async (session, _recorder, server) => {
+    for (let i = 0; i < 2; i++) assert.is(await session.sendMessage(), undefined);
+    assert.equal(readsAfterAuth(server).map((read) => read.map((line) => line.split(' ')[0])), [['MAIL', 'RCPT', 'DATA'], ['<message>'], ['MAIL', 'RCPT', 'DATA'], ['<message>', 'QUIT']]);
+  });
+});
+
+Pipelining("pipelining 'off' (--no-pipelining), or not offered: one command per write", async () => {
+  for (const [ehlo, pipelining] of [[EHLO_PIPELINING, 'off'], [undefined, 'auto']] as const) {
+    await withSession({ ehlo }, { pipelining }, async (session, _recorder, server) => {
+      assert.is(await session.sendMessage(), undefined);
+      assert.equal(readsAfterAuth(server).map((read) => read.length), [1, 1, 1, 1, 1]);
+    });
+  }
+});
+
+Pipelining('a refused MAIL: one failure at mail, the group read to its end, the 354 closes the connection (nothing delivered)', async () => {
+  const script: Script = { ehlo: EHLO_PIPELINING, mail: (n) => (n === 0 ? '550 5.7.1 sender refused' : '250 2.1.0 OK') };
+  await withSession(script, { messagesPerConnection: 2 }, async (session, recorder, server) => {
+    const failure = await session.sendMessage();
+    assert.equal([failure?.phase, failure?.code], ['mail', 550]);
+    assert.is(recorder.failures.length, 1);
+    assert.is(server.messages.length, 0);
+    assert.is(session.isConnected, false);
+    // The next message starts over on a new connection
+    assert.is(await session.sendMessage(), undefined);
+    assert.equal([server.connections, recorder.acceptedMessages.length, recorder.failures.length], [2, 1, 1]);
+  });
+});
+
+Pipelining('a refused RCPT and a refused DATA: failure at rcpt, the connection kept, RSET leads the next group', async () => {
+  const script: Script = {
+    ehlo: EHLO_PIPELINING,
+    rcpt: (n) => (n === 0 ? '550 5.1.1 no such user' : '250 2.1.5 OK'),
+    data: (n) => (n === 0 ? '554 5.5.1 no valid recipients' : '354 go ahead'),
+  };
+  await withSession(script, { messagesPerConnection: 2 }, async (session, recorder, server) => {
+    const failure = await session.sendMessage();
+    assert.equal([failure?.phase, failure?.code], ['rcpt', 550]);
+    assert.is(session.isConnected, true);
+    assert.is(await session.sendMessage(), undefined);
+    const reads = readsAfterAuth(server).map((read) => read.map((line) => line.split(' ')[0]));
+    assert.equal(reads, [['MAIL', 'RCPT', 'DATA'], ['RSET', 'MAIL', 'RCPT', 'DATA'], ['<message>', 'QUIT']]);
+    assert.equal([recorder.failures.length, recorder.acceptedMessages.length, server.connections], [1, 1, 1]);
+  });
+});
+
+Pipelining('a refused message with QUIT in the same write: a failed message, the QUIT still read, a clean close', async () => {
+  await withSession({ ehlo: EHLO_PIPELINING, message: '552 5.3.4 too big' }, {}, async (session, recorder) => {
+    const failure = await session.sendMessage();
+    assert.equal([failure?.phase, failure?.code], ['message', 552]);
+    assert.equal([recorder.failures.length, recorder.afterAccept.length, recorder.acceptedMessages.length], [1, 0, 0]);
+    assert.ok(recorder.phaseNames().includes('quit'));
+    assert.equal([recorder.opened, recorder.closed], [1, 1]);
+  });
+});
+
+Pipelining('the server closing in the middle of a group is one failure, at the reply it owed', async () => {
+  await withSession({ ehlo: EHLO_PIPELINING, rcpt: { kind: 'close' } }, {}, async (session, recorder) => {
+    const failure = await session.sendMessage();
+    assert.equal([failure?.phase, failure?.error], ['rcpt', 'CLOSED']);
+    assert.is(recorder.failures.length, 1);
+  });
+});
+
+const Parameters = suite('session: MAIL parameters (RFC 1870, RFC 6152, RFC 6531)');
+
+Parameters('SIZE= only when offered, with the exact bytes sent after DATA', async () => {
+  await withSession({ ehlo: '250-fake.test\r\n250 8BITMIME' }, {}, async (session, _recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.ok(server.commands.includes('MAIL FROM:<test@example.com>'), server.commands.join('\n'));
+  });
+  await withSession({}, { messageSize: 5000 }, async (session, _recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.ok(server.commands.includes(`MAIL FROM:<test@example.com> SIZE=${server.messages[0]!.length}`), server.commands.join('\n'));
+  });
+});
+
+Parameters('BODY=8BITMIME for an 8-bit message when offered; none for a 7-bit one', async () => {
+  await withSession({}, {}, async (session, _recorder, server) => {
+    await session.send({ message: 'Subject: café\r\n\r\nné\r\n' });
+    await session.send({ message: 'Subject: cafe\r\n\r\nne\r\n' });
+    const mails = server.commands.filter((line) => line.startsWith('MAIL'));
+    const eightBitBytes = Buffer.byteLength('Subject: café\r\n\r\nné\r\n');
+    assert.equal(mails, [`MAIL FROM:<test@example.com> SIZE=${eightBitBytes} BODY=8BITMIME`, 'MAIL FROM:<test@example.com> SIZE=21']);
+  });
+});
+
+Parameters('an address that is not ASCII: SMTPUTF8 (and BODY=8BITMIME) declared when offered', async () => {
+  const from = 'jörg@exämple.test';
+  await withSession({ ehlo: EHLO_PIPELINING }, { from, to: ['zoë@example.test'] }, async (session, _recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    const mail = server.commands.find((line) => line.startsWith('MAIL'))!;
+    assert.match(Buffer.from(mail, 'latin1').toString('utf8'), /^MAIL FROM:<jörg@exämple\.test> SIZE=\d+ BODY=8BITMIME SMTPUTF8$/);
+  });
+});
+
+Parameters('an address that is not ASCII and no SMTPUTF8 offered: a clear failure, nothing sent', async () => {
+  for (const smtp of [{ from: 'jörg@exämple.test' }, { to: ['zoë@example.test'] }]) {
+    await withSession({}, smtp, async (session, recorder, server) => {
+      const failure = await session.sendMessage();
+      assert.equal([failure?.phase, failure?.error], ['mail', 'SMTPUTF8_NOT_OFFERED']);
+      assert.match(failure!.text, /does not offer SMTPUTF8/);
+      assert.not.ok(server.commands.some((line) => line.startsWith('MAIL')));
+      assert.is(recorder.failures.length, 1);
+    });
+  }
+});
+
+Parameters('ctx.smtp steps: mail() declares SMTPUTF8 for its sender or when asked; rcpt() refuses an undeclared one', async () => {
+  await withSession({ ehlo: EHLO_PIPELINING }, {}, async (session, _recorder, server) => {
+    await session.connect();
+    await session.ehlo();
+    await session.mail('a@example.com');
+    const refused = await session.rcpt('zoë@example.test').then(() => undefined, (error: SmtpStepError) => error.failure);
+    assert.equal([refused?.phase, refused?.error], ['rcpt', 'SMTPUTF8_NOT_OFFERED']);
+    await session.rset();
+    await session.mail('a@example.com', { smtpUtf8: true });
+    await session.rcpt('zoë@example.test');
+    // Steps do not pipeline, and mail() cannot know the message's size
+    assert.ok(server.commands.includes('MAIL FROM:<a@example.com>'));
+    assert.ok(server.commands.includes('MAIL FROM:<a@example.com> BODY=8BITMIME SMTPUTF8'));
+    await session.quit();
+  });
+});
+
+Parameters('DSN asked for and offered: RET/ENVID on MAIL, NOTIFY/ORCPT on each RCPT', async () => {
+  const ehlo = '250-fake.test\r\n250-AUTH PLAIN\r\n250 DSN';
+  const dsn = { notify: ['FAILURE' as const], ret: 'HDRS' as const, envid: true, orcpt: true };
+  await withSession({ ehlo }, { dsn, to: ['a@example.com', 'b@example.com'] }, async (session, _recorder, server) => {
+    session.runId = 'run1';
+    session.sequence = 7;
+    assert.is(await session.sendMessage(), undefined);
+    assert.ok(server.commands.includes('MAIL FROM:<test@example.com> RET=HDRS ENVID=run1.7'), server.commands.join('\n'));
+    assert.ok(server.commands.includes('RCPT TO:<b@example.com> NOTIFY=FAILURE ORCPT=rfc822;b@example.com'), server.commands.join('\n'));
+  });
+});
+
+Parameters('DSN asked for and not offered: a clear failure at mail, nothing sent', async () => {
+  await withSession({}, { dsn: { ret: 'FULL' } }, async (session, _recorder, server) => {
+    const failure = await session.sendMessage();
+    assert.equal([failure?.phase, failure?.error], ['mail', 'DSN_NOT_OFFERED']);
+    assert.not.ok(server.commands.some((line) => line.startsWith('MAIL')));
+  });
+});
+
+const Raw = suite('session: ctx.smtp.command(), the raw escape hatch');
+
+Raw('any reply resolves; a verb without a phase is timed by its name, one with a phase under it; no message is counted', async () => {
+  await withSession({}, {}, async (session, recorder, server) => {
+    await session.connect();
+    await session.ehlo();
+    const unknown = await session.command('XYZZY plugh');
+    assert.is(unknown.code, 500);
+    const rset = await session.command('RSET');
+    assert.is(rset.code, 250);
+    assert.equal(recorder.commands.map((entry) => entry.verb), ['XYZZY']);
+    assert.ok(Number.isInteger(recorder.commands[0]!.durationUs));
+    assert.equal(recorder.phaseNames().slice(-2), ['ehlo', 'rset']);
+    assert.ok(server.commands.includes('XYZZY plugh'));
+    // The session goes on normally after it
+    await session.mail();
+    await session.quit();
+    assert.equal([recorder.acceptedMessages.length, recorder.failures.length], [0, 0]);
+  });
+});
+
+Raw('refused before sending: a line break, DATA/BDAT/STARTTLS, no connection', async () => {
+  await withSession({}, {}, async (session, recorder, server) => {
+    const reason = (promise: Promise<unknown>) => promise.then(() => undefined, (error: SmtpStepError) => error.failure.error);
+    assert.is(await reason(session.command('NOOP')), 'CLOSED');
+    await session.connect();
+    assert.is(await reason(session.command('NOOP\r\nRSET')), 'INVALID');
+    assert.is(await reason(session.command('DATA')), 'INVALID');
+    assert.is(await reason(session.command('starttls')), 'INVALID');
+    assert.is(await reason(session.command('')), 'INVALID');
+    assert.equal(server.commands, []);
+    // connect() opened a message (as every step does); the first refusal fails it, once
+    assert.equal(recorder.failures.map((entry) => entry.failure.error), ['INVALID']);
+    await session.quit();
+  });
+});
+
+Raw('QUIT as a raw command: the 221 closes the connection', async () => {
+  await withSession({}, {}, async (session) => {
+    await session.connect();
+    assert.is((await session.command('QUIT')).code, 221);
+    assert.is(session.isConnected, false);
+  });
+});
+
+const Chunking = suite('session: CHUNKING, BDAT (RFC 3030)');
+
+const EHLO_CHUNKING = '250-fake.test Hello\r\n250-CHUNKING\r\n250-AUTH PLAIN\r\n250 SIZE 52428800';
+
+Chunking('chunking on and offered: BDAT <size> LAST with the message, unstuffed; no DATA, no data phase', async () => {
+  await withSession({ ehlo: EHLO_CHUNKING }, { chunking: true }, async (session, recorder, server) => {
+    assert.is(await session.send({ message: 'Subject: dots\r\n\r\n.leading dot\r\n' }), undefined);
+    assert.is(server.messages[0], 'Subject: dots\r\n\r\n.leading dot\r\n');
+    const bytes = Buffer.byteLength('Subject: dots\r\n\r\n.leading dot\r\n');
+    // SIZE= counts the stuffed dot (known before the connection says whether BDAT is used): an overestimate, as RFC 1870 allows
+    assert.equal(readsAfterAuth(server).map((read) => read.join('|')), [`MAIL FROM:<test@example.com> SIZE=${bytes + 1}`, 'RCPT TO:<rcpt@example.com>', `BDAT ${bytes} LAST|<message>`, 'QUIT']);
+    assert.equal(recorder.phaseNames(), FULL_FLOW.filter((phase) => phase !== 'data'));
+    assert.equal(recorder.acceptedMessages.map((entry) => entry.messageBytes), [bytes]);
+  });
+});
+
+Chunking('chunk size: the generated message in chunks, each answered before the next (no PIPELINING)', async () => {
+  await withSession({ ehlo: EHLO_CHUNKING }, { chunking: true, chunkSizeBytes: 500, messageSize: 1200 }, async (session, recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    const total = recorder.acceptedMessages[0]!.messageBytes;
+    assert.is(server.messages[0]!.length, total);
+    const bdats = server.commands.filter((line) => line.startsWith('BDAT'));
+    const sizes = bdats.map((line) => Number(line.split(' ')[1]));
+    assert.is(sizes.reduce((sum, size) => sum + size, 0), total);
+    assert.ok(sizes.slice(0, -1).every((size) => size === 500));
+    assert.ok(bdats.at(-1)!.endsWith(' LAST') && bdats.slice(0, -1).every((line) => !line.endsWith('LAST')));
+    // One message phase for all the chunks
+    assert.is(recorder.phaseNames().filter((phase) => phase === 'message').length, 1);
+  });
+});
+
+Chunking('with PIPELINING: MAIL, RCPT, every chunk and QUIT in one write', async () => {
+  const ehlo = EHLO_CHUNKING.replace('250-CHUNKING', '250-CHUNKING\r\n250-PIPELINING');
+  await withSession({ ehlo }, { chunking: true, chunkSizeBytes: 700 }, async (session, recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    const reads = readsAfterAuth(server);
+    assert.is(reads.length, 1, JSON.stringify(reads));
+    assert.equal(reads[0]!.map((line) => line.split(' ')[0]), ['MAIL', 'RCPT', 'BDAT', 'BDAT', '<message>', 'QUIT']);
+    assert.equal(recorder.phaseNames(), FULL_FLOW.filter((phase) => phase !== 'data'));
+    assert.is(server.messages[0]!.length, recorder.acceptedMessages[0]!.messageBytes);
+  });
+});
+
+Chunking('chunking asked for but not offered: DATA, as an MTA falls back', async () => {
+  await withSession({}, { chunking: true }, async (session, _recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.ok(server.commands.includes('DATA'));
+    assert.not.ok(server.commands.some((line) => line.startsWith('BDAT')));
+  });
+});
+
+Chunking('a refused chunk fails the message at message; the connection is kept and RSET leads the next', async () => {
+  await withSession({ ehlo: EHLO_CHUNKING, message: (n) => (n === 0 ? '552 5.3.4 too big' : '250 2.0.0 OK') }, { chunking: true, messagesPerConnection: 2 }, async (session, recorder, server) => {
+    const failure = await session.sendMessage();
+    assert.equal([failure?.phase, failure?.code], ['message', 552]);
+    assert.is(await session.sendMessage(), undefined);
+    assert.ok(server.commands.includes('RSET'));
+    assert.equal([recorder.failures.length, recorder.acceptedMessages.length, server.connections], [1, 1, 1]);
+  });
+});
+
 Flow.run();
 Faults.run();
 Reuse.run();
 Steps.run();
 Proxy.run();
 Leaks.run();
+Pipelining.run();
+Parameters.run();
+Chunking.run();
+Raw.run();
