@@ -90,3 +90,11 @@ export class UsageError extends RunnerError {
     super(message, { code: 'E_USAGE', exit: 'usage', hint });
   }
 }
+
+/** The delivery source (a runner sink's admin port, a mailbox) could not be reached before the load. */
+export class DeliverySourceError extends RunnerError {
+  override name = 'DeliverySourceError';
+  constructor(message: string, hint?: string) {
+    super(message, { code: 'E_DELIVERY_SOURCE', exit: 'targetUnreachable', hint });
+  }
+}

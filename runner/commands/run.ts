@@ -4,7 +4,7 @@ import { runCommand } from '../run.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
 import { collect, debugSessions, duration, integer, keyValues, positiveNumber } from './flags.ts';
-import { AUTH_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
+import { AUTH_FLAGS, DELIVERY_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
 /** What commander parses for run's own flags (the groups type theirs). */
@@ -48,10 +48,11 @@ export function registerRunCommand(program: Command): void {
     .option('--quiet', 'print only the summary')
     .option('--debug [sessions]', `print the SMTP protocol transcript of the first N sessions to stderr, secrets redacted (default N: ${DEFAULT_DEBUG_SESSIONS})`, debugSessions)
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal').default(5).argParser(positiveNumber('--progress-interval')));
-  for (const group of [PREFLIGHT_WATCH_FLAGS, FIXTURE_FLAGS]) group.add(command);
+  for (const group of [PREFLIGHT_WATCH_FLAGS, FIXTURE_FLAGS, DELIVERY_FLAGS]) group.add(command);
   command.addHelpText('after', EXIT_CODES_HELP).action(async (scenario: string | undefined, flags: OptionValues) => {
     const own = flags as RunFlags;
     const recipients = RECIPIENT_FLAGS.read(flags);
+    const delivery = DELIVERY_FLAGS.read(flags);
     const outcome = await runCommand({
       scenarioFile: scenario,
       overrides: {
@@ -68,6 +69,8 @@ export function registerRunCommand(program: Command): void {
         warmup: own.warmup,
         env: keyValues(own.env, '--env'),
         scenario: own.scenario,
+        delivery: delivery.delivery,
+        deliveryTimeout: delivery.deliveryTimeout,
       },
       numEmails: own.numEmails,
       concurrent: own.concurrent,
@@ -78,6 +81,8 @@ export function registerRunCommand(program: Command): void {
       progressIntervalMs: own.progressInterval * 1000,
       ...PREFLIGHT_WATCH_FLAGS.read(flags),
       ...FIXTURE_FLAGS.read(flags),
+      withSink: delivery.withSink,
+      sinkArgs: delivery.sinkArgs,
       handleSignals: true,
       safety: recipients.safety,
     });

@@ -8,6 +8,7 @@
  *
  * Any problem throws one InvalidOptionsError listing them all.
  */
+import { resolveDelivery } from '../delivery/options.ts';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { addSecret } from '../redact.ts';
@@ -94,6 +95,10 @@ export interface CliOverrides {
   scenario?: string[];
   /** `--warmup 30s` or `--warmup 100` (messages): overrides the file's warmup. */
   warmup?: string | number;
+  /** `--delivery sink=URL`: overrides the file's delivery source. */
+  delivery?: string;
+  /** `--delivery-timeout 30s`. */
+  deliveryTimeout?: string;
 }
 
 /** Where the options come from: the scenario file (absolute), the folder relative paths start from, the environment. */
@@ -153,6 +158,7 @@ export async function resolveOptions(
 
   const scale = cli.scale ?? 1;
   applyCliOverrides(scenarios, cli, problems);
+  const delivery = resolveDelivery(options.delivery, cli, problems);
   if (problems.length === 0) await resolveSecurity(scenarios, context.baseDir, problems);
   if (problems.length > 0) throw invalid(problems);
 
@@ -161,6 +167,7 @@ export async function resolveOptions(
     description: options.description,
     warmup: resolveWarmup(cli.warmup ?? options.warmup, scale),
     scenarios,
+    delivery,
     thresholds: resolveThresholds(options.thresholds, scale),
     env: { ...context.env, ...cli.env },
     iteration: code.iteration as ResolvedOptions['iteration'],

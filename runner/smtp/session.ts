@@ -40,7 +40,7 @@ import { SmtpStepError, type Failure, type Reply, type SendOptions, type SmtpSte
 import { PHASES, PHASE_INDEX } from './phases.ts';
 import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
-import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA } from './message.ts';
+import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, traceHeaderLine } from './message.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
 import { startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
@@ -53,14 +53,18 @@ export interface SessionRecorder {
   connectionOpened(): void;
   /** A phase completed with its expected reply; index in PHASES order, duration in µs. */
   phase(phaseIndex: number, durationUs: number): void;
-  /** A message got 250 after end-of-data; txnUs: its first command's start to that 250, µs; messageBytes: head + body. */
-  accepted(txnUs: number, messageBytes: number): void;
+  /**
+   * A message got 250 after end-of-data; txnUs: its first command's start to that 250, µs;
+   * messageBytes: head + body; traceSequence: its X-Runner-Trace sequence (message.ts).
+   */
+  accepted(txnUs: number, messageBytes: number, traceSequence: number): void;
   /**
    * A message failed; called exactly once per failed message; txnUs: its first command's start to
    * the failure, µs. `failure.error === INTERRUPTED_ERROR` means close() cut it off: count it as
-   * interrupted, not failed.
+   * interrupted, not failed. traceSequence: the X-Runner-Trace sequence when the message's data
+   * was written (it may still arrive upstream), else 0.
    */
-  failed(failure: Failure, txnUs: number): void;
+  failed(failure: Failure, txnUs: number, traceSequence: number): void;
   /** Something failed after the message was already accepted (e.g. QUIT): not a failed message. */
   afterAcceptError(failure: Failure): void;
   /** An established connection was closed; its totals in bytes. */
@@ -326,6 +330,8 @@ export class SmtpSession implements SmtpSteps {
   /** A user-given message already encoded for the wire, or undefined for a generated one. */
   private userData: string | undefined = undefined;
   private messageBytes = 0;
+  /** X-Runner-Trace sequence of the message whose data was written in this transaction; 0 before. */
+  private traceSequence = 0;
 
   // Caches of lines built per sender / recipient list
   private readonly defaultRcptLines: readonly Buffer[];
@@ -417,7 +423,7 @@ export class SmtpSession implements SmtpSteps {
     if (this.isInTxn) {
       this.isInTxn = false;
       if (this.driver === DRIVER_FLOW) this.flowResult = failure;
-      this.recorder.failed(failure, elapsedUs(this.txnStartMs, performance.now()));
+      this.recorder.failed(failure, elapsedUs(this.txnStartMs, performance.now()), this.traceSequence);
     }
     this.settle(failure);
   }
@@ -621,13 +627,16 @@ export class SmtpSession implements SmtpSteps {
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[MESSAGE]!;
     this.commandChunk = this.chunkCount;
     const userData = this.userData;
+    const traceSequence = (this.traceSequence = nextTraceSequence());
     if (userData !== undefined) {
-      this.messageBytes = Buffer.byteLength(userData) - END_OF_DATA.length;
+      // A message written in scenario code carries the trace header too, as its first line
+      const data = traceHeaderLine(this.runId, traceSequence) + userData;
+      this.messageBytes = Buffer.byteLength(data) - END_OF_DATA.length;
       if (this.transcript !== undefined) this.traceMessage();
-      socket.write(userData);
+      socket.write(data);
       return;
     }
-    const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
+    const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence });
     const body = this.body;
     const headBytes = Buffer.byteLength(head);
     this.messageBytes = headBytes + body.length - END_OF_DATA.length;
@@ -700,6 +709,7 @@ export class SmtpSession implements SmtpSteps {
   private beginTxn(now: number): void {
     this.isInTxn = true;
     this.isAccepted = false;
+    this.traceSequence = 0;
     this.txnStartMs = now;
   }
 
@@ -834,7 +844,7 @@ export class SmtpSession implements SmtpSteps {
       case MESSAGE:
         this.isInTxn = false;
         this.isAccepted = true;
-        this.recorder.accepted(elapsedUs(this.txnStartMs, now), this.messageBytes);
+        this.recorder.accepted(elapsedUs(this.txnStartMs, now), this.messageBytes, this.traceSequence);
         // The transaction is over (RFC 5321 §4.1.1.4): the next MAIL needs no RSET unless asked for
         if (this.smtp.rsetBetweenMessages === false) this.needsRset = false;
         break;
@@ -937,7 +947,7 @@ export class SmtpSession implements SmtpSteps {
     if (this.isInTxn) {
       this.isInTxn = false;
       if (this.driver === DRIVER_FLOW) this.flowResult = failure;
-      this.recorder.failed(failure, elapsedUs(this.txnStartMs, now));
+      this.recorder.failed(failure, elapsedUs(this.txnStartMs, now), this.traceSequence);
     } else if (this.isAccepted) {
       this.recorder.afterAcceptError(failure);
     }
