@@ -276,7 +276,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     }
 
     let exitCode: number = ExitCode.ok;
-    if (result.stopReason === 'interrupt') exitCode = ExitCode.interrupted;
+    if (result.stopReason === 'interrupt' || delivery?.wait === 'interrupted') exitCode = ExitCode.interrupted;
     else if (result.stopReason === 'threshold') exitCode = ExitCode.abortedByThreshold;
     else if (outcomes.some((o) => !o.ok)) exitCode = ExitCode.thresholdsFailed;
     // A broken handleSummary fails an otherwise good run (107, or 111 for a file), never hides another failure.

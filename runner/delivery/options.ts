@@ -80,6 +80,7 @@ export function resolveDelivery(file: DeliveryOptions | undefined, cli: Delivery
     return undefined;
   }
   const where = cli.delivery !== undefined ? '--delivery' : 'delivery';
+  const before = problems.length;
   let timeoutMs = DEFAULT_DELIVERY_TIMEOUT_MS;
   if (merged.timeout !== undefined) {
     const path = cli.deliveryTimeout !== undefined ? '--delivery-timeout' : 'delivery.timeout';
@@ -96,10 +97,10 @@ export function resolveDelivery(file: DeliveryOptions | undefined, cli: Delivery
   }
   if (merged.sink !== undefined) {
     const url = checkSinkUrl(merged.sink, cli.delivery !== undefined ? '--delivery sink' : 'delivery.sink', problems);
-    return url === undefined ? undefined : { source: { kind: 'sink', url }, timeoutMs };
+    return url === undefined || problems.length > before ? undefined : { source: { kind: 'sink', url }, timeoutMs };
   }
   const imap = resolveImap(merged.imap!, `${where}.imap`, problems);
-  return imap === undefined ? undefined : { source: imap, timeoutMs };
+  return imap === undefined || problems.length > before ? undefined : { source: imap, timeoutMs };
 }
 
 /** An http(s) URL without a trailing slash, or undefined (problem pushed). */

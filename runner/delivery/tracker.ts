@@ -166,7 +166,10 @@ export class DeliveryTracker implements DeliveryRecorder {
   }
 
   endWarmup(): void {
+    // As the series' counts: what was counted so far is the warm-up's
     this.countedFrom = this.used;
+    const totals = this.totals;
+    totals.accepted = totals.delivered = totals.lost = totals.late = totals.pending = totals.duplicated = totals.unexpected = totals.unknown = 0;
   }
 
   /**
