@@ -10,6 +10,7 @@ import { DeliveryTracker, type DeliveryTotals } from './tracker.ts';
 import type { ResolvedDelivery } from './options.ts';
 import type { DeliverySource } from './source.ts';
 import { SinkSource } from './sink.ts';
+import { ImapPoller } from './imap.ts';
 
 /** How the wait at the end of the load ended. */
 export type DeliveryWaitEnd = 'complete' | 'timed_out' | 'interrupted' | 'skipped';
@@ -35,7 +36,7 @@ export interface DeliveryTrackingOptions {
   registry: MetricsRegistry;
   /** Where a failing source is reported (once per distinct failure). */
   warn: (message: string) => void;
-  /** Makes the source; tests and the IMAP poller pass their own. @default a SinkSource for kind 'sink' */
+  /** Makes the source. @default a SinkSource (sink) or an ImapPoller (imap) */
   createSource?: (delivery: ResolvedDelivery, tracker: DeliveryTracker, warn: (message: string) => void) => DeliverySource;
 }
 
@@ -145,5 +146,5 @@ export class DeliveryTracking {
 function defaultSource(delivery: ResolvedDelivery, tracker: DeliveryTracker, warn: (message: string) => void): DeliverySource {
   const { source } = delivery;
   if (source.kind === 'sink') return new SinkSource(source.url, tracker, warn);
-  throw new Error('an imap delivery source needs createSource (run.ts passes the IMAP poller)');
+  return new ImapPoller(source, tracker.runId, tracker, warn);
 }
