@@ -56,8 +56,8 @@ const cli = await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // esbuild ships a native binary; smtp-server (the fixture) and prom-client load only when used.
-  external: ['esbuild', 'smtp-server', 'prom-client'],
+  // esbuild ships a native binary; smtp-server (the fixture), prom-client and imapflow (delivery.imap) load only when used.
+  external: ['esbuild', 'smtp-server', 'prom-client', 'imapflow'],
   define: { 'import.meta.url': '__runnerModuleUrl', RUNNER_CJS_BUNDLE: 'true', RUNNER_REPORT_ASSETS },
   banner: { js: 'const __runnerModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   sourcemap: true,

@@ -106,3 +106,11 @@ export class ScriptTimeoutError extends RunnerError {
     super(message, { code: exit === 'setupTimeout' ? 'E_SETUP_TIMEOUT' : 'E_TEARDOWN_TIMEOUT', exit, hint });
   }
 }
+
+/** The delivery source (a runner sink's admin port, a mailbox) could not be reached before the load. */
+export class DeliverySourceError extends RunnerError {
+  override name = 'DeliverySourceError';
+  constructor(message: string, hint?: string) {
+    super(message, { code: 'E_DELIVERY_SOURCE', exit: 'targetUnreachable', hint });
+  }
+}

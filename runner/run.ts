@@ -37,6 +37,10 @@ import { confirmRealRecipients, type RecipientSafety } from './safety.ts';
 import { installEarlyExit, installInterruptHandlers } from './interrupt.ts';
 import { SNAPSHOT_MS, startStallWatchdog } from './engine/stall-watchdog.ts';
 import { resultsText } from './results/write.ts';
+import { DeliveryTracking, type DeliveryOutcome } from './delivery/tracking.ts';
+import { DeliverySourceError } from './errors.ts';
+import { describeDeliverySource } from './delivery/options.ts';
+import { formatDeliveryWait } from './outputs/console.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
@@ -80,6 +84,13 @@ export interface RunCommandOptions extends CiOutputFlags {
   /** Extra flags for that fake proxy, e.g. ['--delay', 'message=50']. */
   fixtureArgs?: string[];
   /**
+   * Start `runner sink` (a fake upstream provider) in a child process and track delivery through
+   * its admin port; with withFixture the fake proxy relays to it (--relay-to).
+   */
+  withSink?: boolean;
+  /** Extra flags for that sink, e.g. ['--failure', 'message=454:0.1']. */
+  sinkArgs?: string[];
+  /**
    * Ask before mailing real people (safety.ts): the CLI passes it; without it (in-process
    * callers, tests) no acknowledgement is asked. `--with-fixture` never asks.
    */
@@ -119,13 +130,24 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     if (command.concurrent !== undefined) overrides.vus ??= command.concurrent;
   }
 
-  // Until the load starts, a signal just stops (and ends the fixture child): interrupt.ts.
+  // Until the load starts, a signal just stops (and ends the child servers): interrupt.ts.
   let removeEarlyExit = command.handleSignals ? installEarlyExit(stderr) : () => {};
-  const fixture = command.withFixture ? await startFixtureProcess(withFixtureTls(command.fixtureArgs ?? [], fileOptions, command.overrides.tls, command.overrides.scenario), stderr) : undefined;
+  // The sink first: the fake proxy is told to relay to it
+  const sink = command.withSink ? await startChildProcess(SINK_PROCESS, ['--tls', 'none', ...(command.sinkArgs ?? [])], stderr) : undefined;
+  let fixture: ChildServer | undefined;
   let outputs: RunOutput[] = [];
   let isReported = false;
   let removeSignals = () => {};
+  let tracking: DeliveryTracking | undefined;
   try {
+    if (command.withFixture) {
+      const relay = sink ? ['--relay-to', `127.0.0.1:${sink.port}`] : [];
+      fixture = await startChildProcess(FIXTURE_PROCESS, withFixtureTls([...(command.fixtureArgs ?? []), ...relay], fileOptions, command.overrides.tls, command.overrides.scenario), stderr);
+    }
+    if (sink) {
+      overrides.delivery = `sink=http://127.0.0.1:${sink.adminPort}`;
+      if (!fixture) stderr.write(`runner sink: SMTP on 127.0.0.1:${sink.port} (point the proxy's upstream at it), admin http://127.0.0.1:${sink.adminPort}\n`);
+    }
     if (fixture) {
       overrides.host = '127.0.0.1';
       overrides.port = fixture.port;
@@ -167,6 +189,17 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     if (!quiet) stdout.write(formatHeader(options) + '\n');
     const transcripts = command.debugSessions ? new SessionTranscripts(command.debugSessions, (line) => stderr.write(line)) : undefined;
     const engine = new Engine(options, listeners, abortCheckFor(thresholds), transcripts);
+    if (options.delivery) {
+      tracking = new DeliveryTracking(options.delivery, { registry: engine.registry, warn: (message) => stderr.write(`warning: delivery: ${message}\n`) });
+      try {
+        await tracking.start();
+      } catch (error) {
+        throw new DeliverySourceError(
+          `delivery: ${tracking.source.description} cannot be reached: ${(error as Error).message}`,
+          options.delivery.source.kind === 'sink' ? 'start it (runner sink --admin-port P) and give its admin URL, or use --with-sink' : 'check delivery.imap (host, port, tls, credentials)',
+        );
+      }
+    }
 
     const config = describeConfig(options, command);
     let partialWritten = false;
@@ -178,8 +211,9 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       // Messages in flight are cut off and counted as interrupted, not left out of every count.
       if (!finalSummary) engine.interruptAll();
       fixture?.killNow();
+      sink?.killNow();
       const elapsedMs = performance.now() - engine.registry.startMs;
-      const partial = finalSummary ?? buildSummary(snapshotResult(engine), options, { thresholds: judge(thresholds, engine.registry, elapsedMs), config, abortReason: 'interrupted twice' });
+      const partial = finalSummary ?? buildSummary(snapshotResult(engine), options, { thresholds: judge(thresholds, engine.registry, elapsedMs), config, abortReason: 'interrupted twice', delivery: tracking?.partial() });
       // One output that cannot be written must not cost the others theirs.
       for (const failure of finishOutputsNow(outputs, partial)) stderr.write(formatOutputFailure(failure));
     };
@@ -190,7 +224,10 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       // Kept until every output is written: a signal while they are written must not lose them.
       removeSignals = installInterruptHandlers({
         onFirst(signal) {
-          if (isEngineDone) stderr.write(`\n${signal}: writing the outputs; press Ctrl+C again to quit at once\n`);
+          if (tracking?.isWaitingNow) {
+            stderr.write(`\n${signal}: stopping the wait for deliveries: the ${tracking.tracker.awaited} still awaited are reported as pending, not lost; press Ctrl+C again to quit at once\n`);
+            tracking.stopWait();
+          } else if (isEngineDone) stderr.write(`\n${signal}: writing the outputs; press Ctrl+C again to quit at once\n`);
           else {
             stderr.write(`\n${signal}: stopping — waiting for running messages (gracefulStop); press Ctrl+C again to quit at once\n`);
             engine.stop('interrupt');
@@ -203,7 +240,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       });
     }
     const watchdog = command.handleSignals && (command.stallLimitMs ?? 30_000) > 0 && resultsFile !== undefined
-      ? startStallWatchdog({ stallLimitMs: command.stallLimitMs ?? 30_000, childPids: fixture ? [fixture.pid] : [] })
+      ? startStallWatchdog({ stallLimitMs: command.stallLimitMs ?? 30_000, childPids: [fixture?.pid, sink?.pid].filter((pid): pid is number => pid !== undefined) })
       : undefined;
     let snapshotTimer: NodeJS.Timeout | undefined;
     if (watchdog) {
@@ -228,11 +265,35 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     }
     isEngineDone = true;
     progress.clear();
+    // The timeline of the load alone feeds the trend analysis (the wait adds idle windows)
+    const loadTimeline = result.registry.timeline.slice();
+    let delivery: DeliveryOutcome | undefined;
+    if (tracking) {
+      // Deliveries still on their way: wait for them (an interrupted load does not wait)
+      const isTerminal = (stdout as { isTTY?: boolean }).isTTY === true;
+      let lastPrintMs = -Infinity;
+      const onProgress = quiet ? undefined : (awaited: number, leftMs: number) => {
+        const now = performance.now();
+        if (!isTerminal && now - lastPrintMs < (command.progressIntervalMs ?? 5000)) return;
+        lastPrintMs = now;
+        stdout.write(isTerminal ? `\r\x1b[K${formatDeliveryWait(awaited, leftMs)}` : `${formatDeliveryWait(awaited, leftMs)}\n`);
+      };
+      const ticker = setInterval(() => result.registry.tick(), 1000);
+      try {
+        await tracking.wait(onProgress, result.stopReason === 'interrupt');
+      } finally {
+        clearInterval(ticker);
+      }
+      if (isTerminal && !quiet) stdout.write('\r\x1b[K');
+      delivery = await tracking.finish();
+      result.registry.tick(performance.now(), true);
+    }
+    isEngineDone = true;
 
     const watch = watcher?.report() ?? null;
-    const trends = analyseTrends(result.registry.timeline, watch, result.registry.warmupEndedAt, options.scenarios.map((s) => s.executor));
+    const trends = analyseTrends(loadTimeline, watch, result.registry.warmupEndedAt, options.scenarios.map((s) => s.executor));
     const outcomes = judge(thresholds, result.registry, result.durationMs, trends);
-    const aggregates = runAggregates(result, options, { thresholds: outcomes, config, abortReason: engine.abortMessage, trends, watch });
+    const aggregates = runAggregates(result, options, { thresholds: outcomes, config, abortReason: engine.abortMessage, trends, watch, delivery });
     const summary = summarise(aggregates);
     finalSummary = summary;
     // The report draws the run's own histograms: no encoding and decoding them again.
@@ -256,13 +317,16 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       stderr.write(`error: ${failures.length} of ${outputs.length} outputs could not be written (listed above); the others were\n`);
     }
     if (result.teardownTimedOut) stderr.write(`error: ${result.teardownTimedOut}\n`);
-    const exitCode = exitCodeOf(result, outcomes, failures, custom?.error);
+    const exitCode = exitCodeOf(result, outcomes, failures, custom?.error, delivery?.wait === 'interrupted');
     isReported = true;
     return { exitCode, summary, resultsFile: writtenResultsFile, options };
   } finally {
     removeEarlyExit();
     removeSignals();
+    // A run that failed before its wait still stops its source (and its long poll)
+    if (tracking) await tracking.finish().catch(() => undefined);
     await fixture?.stop();
+    await sink?.stop();
     // The metrics endpoint waits here (after the summary) for a scrape of the final values.
     await closeOutputs(outputs, { linger: isReported });
   }
@@ -272,8 +336,8 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
  * The run's exit code (the order is errors.ts's): 105 interrupted, 108 aborted, 101 teardown
  * timed out, 111 an output failed, 99 a threshold failed, 107 (or 111) handleSummary failed.
  */
-export function exitCodeOf(result: Pick<TestResult, 'stopReason' | 'teardownTimedOut'>, outcomes: readonly ThresholdOutcome[], failures: readonly OutputFailure[], handleSummaryError?: RunnerError): number {
-  if (result.stopReason === 'interrupt') return ExitCode.interrupted;
+export function exitCodeOf(result: Pick<TestResult, 'stopReason' | 'teardownTimedOut'>, outcomes: readonly ThresholdOutcome[], failures: readonly OutputFailure[], handleSummaryError?: RunnerError, isDeliveryWaitInterrupted = false): number {
+  if (result.stopReason === 'interrupt' || isDeliveryWaitInterrupted) return ExitCode.interrupted;
   if (result.stopReason === 'threshold') return ExitCode.abortedByThreshold;
   if (result.teardownTimedOut !== undefined) return ExitCode.teardownTimeout;
   if (failures.length > 0) return ExitCode.outputError;
@@ -328,6 +392,7 @@ function describeConfig(options: ResolvedOptions, command: RunCommandOptions): R
     batches: command.batches ?? false,
     scenarios: Object.fromEntries(options.scenarios.map((s) => [s.name, scenarioConfig(s)])),
   });
+  if (options.delivery) config['delivery'] = describeDeliverySource(options.delivery);
   return config;
 }
 
@@ -402,8 +467,8 @@ export function withFixtureTls(args: string[], file: ScenarioFileOptions | undef
   return mode === undefined || mode === 'none' ? args : [...args, '--tls', mode];
 }
 
-/** The built-in fake proxy, running in its own process so it does not share our event loop. */
-interface FixtureProcess {
+/** A helper server runner starts in its own process (the fake proxy, the sink) so it does not share our event loop. */
+interface ChildServer {
   /** Its process id (the stall watchdog ends it). */
   pid: number;
   port: number;
@@ -417,9 +482,54 @@ interface FixtureProcess {
   killNow(): void;
 }
 
-async function startFixtureProcess(extraArgs: string[], stderr: NodeJS.WritableStream): Promise<FixtureProcess> {
+/** How to start one kind of helper server and read its ports from its first line of output. */
+interface ChildServerKind {
+  /** Its name in messages. */
+  name: string;
+  /** The flag that starts it, in our messages ('--with-fixture'). */
+  flag: string;
+  /** The runner command and its fixed flags (free ports). */
+  args: string[];
+  /** Its flags as the user wrote them (ours carry a prefix): `--delay` → `--fixture-delay`. */
+  asTyped(text: string): string;
+  /** The ports from its ready line, or undefined when the line is not it. */
+  parseReady(line: string): { port: number; adminPort: number; caFile?: string } | undefined;
+}
+
+const FIXTURE_PROCESS: ChildServerKind = {
+  name: 'the built-in fake proxy',
+  flag: '--with-fixture',
+  args: ['fixture', '--port', '0', '--admin-port', '0', '--json'],
+  asTyped: (text) => text.replace(/--(delay|failure)\b/g, '--fixture-$1'),
+  parseReady(line) {
+    try {
+      return JSON.parse(line) as { port: number; adminPort: number; caFile?: string };
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+const SINK_PROCESS: ChildServerKind = {
+  name: 'the built-in sink',
+  flag: '--with-sink',
+  args: ['sink', '--port', '0', '--admin-port', '0', '--json'],
+  asTyped: (text) => text.replace(/--(port|failure)\b/g, '--sink-$1'),
+  // `runner sink --json` prints one line once it listens: {"smtpPort":…,"adminPort":…,…}
+  parseReady(line) {
+    try {
+      const ready = JSON.parse(line) as { smtpPort?: unknown; adminPort?: unknown };
+      return typeof ready.smtpPort === 'number' && typeof ready.adminPort === 'number' ? { port: ready.smtpPort, adminPort: ready.adminPort } : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+async function startChildProcess(kind: ChildServerKind, extraArgs: string[], stderr: NodeJS.WritableStream): Promise<ChildServer> {
   const cli = fileURLToPath(new URL('../bin/runner.js', import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, [cli, 'fixture', '--port', '0', '--admin-port', '0', '--json', ...extraArgs], {
+  // A later --port (the user's --sink-port) wins over the free port asked first
+  const child: ChildProcess = spawn(process.execPath, [cli, ...kind.args, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl+C on a terminal signals the whole foreground group, and the
     // fixture must keep serving while the run stops gracefully; we stop it ourselves after.
@@ -446,20 +556,27 @@ async function startFixtureProcess(extraArgs: string[], stderr: NodeJS.WritableS
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new RunnerError('the built-in fake proxy did not start within 10 s', { code: 'E_FIXTURE', exit: 'failure' }));
+      reject(new RunnerError(`${kind.name} did not start within 10 s`, { code: 'E_FIXTURE', exit: 'failure' }));
     }, 10_000);
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(line));
-      } catch {
-        reject(new RunnerError(`the built-in fake proxy said: ${line}`, { code: 'E_FIXTURE', exit: 'failure' }));
+    // The first line that says where it listens (a sink may print where its CA file is first)
+    let said = '';
+    const onLine = (line: string) => {
+      const parsed = kind.parseReady(line);
+      if (parsed === undefined) {
+        said += (said ? ' / ' : '') + line;
+        return;
       }
-    });
+      clearTimeout(timer);
+      lines.off('line', onLine);
+      // Later lines are the child's to say: passed on
+      lines.on('line', (later) => stderr.write(`${later}\n`));
+      resolve(parsed);
+    };
+    lines.on('line', onLine);
     // 'close', not 'exit': by then its stderr has been read to the end.
     child.once('close', (code) => {
       clearTimeout(timer);
-      reject(fixtureStartError(code, earlyStderr ?? ''));
+      reject(childStartError(kind, code, earlyStderr ?? '', said));
     });
   });
   if (earlyStderr) stderr.write(earlyStderr);
@@ -488,14 +605,15 @@ async function startFixtureProcess(extraArgs: string[], stderr: NodeJS.WritableS
   };
 }
 
-/** Why the fake proxy exited before it was ready, in its own words (its `error:`/`hint:` lines) and with its exit code. */
-function fixtureStartError(code: number | null, childStderr: string): RunnerError {
+/** Why a helper server exited before it was ready, in its own words (its `error:`/`hint:` lines) and with its exit code. */
+function childStartError(kind: ChildServerKind, code: number | null, childStderr: string, childStdout = ''): RunnerError {
   // Its flags are ours with a prefix: name them as the user wrote them.
-  const asTyped = (text: string | undefined) => text?.replace(/--(delay|failure)\b/g, '--fixture-$1');
+  const asTyped = (text: string | undefined) => (text === undefined ? undefined : kind.asTyped(text));
   const message = asTyped(/^error: (.*)$/m.exec(childStderr)?.[1]);
   const hint = asTyped(/^hint: (.*)$/m.exec(childStderr)?.[1]);
   const exit = (Object.keys(ExitCode) as ExitCodeName[]).find((name) => name !== 'ok' && ExitCode[name] === code) ?? 'failure';
-  if (message) return new RunnerError(`--with-fixture: ${message}`, { code: 'E_FIXTURE', exit, hint });
-  const said = childStderr.trim() ? `: ${childStderr.trim()}` : '';
-  return new RunnerError(`the built-in fake proxy exited (code ${code}) before it was ready${said}`, { code: 'E_FIXTURE', exit });
+  if (message) return new RunnerError(`${kind.flag}: ${message}`, { code: 'E_FIXTURE', exit, hint });
+  const output = [childStderr.trim(), childStdout.trim()].filter(Boolean).join(' / ');
+  const said = output ? `: ${output}` : '';
+  return new RunnerError(`${kind.name} exited (code ${code}) before it was ready${said}`, { code: 'E_FIXTURE', exit });
 }

@@ -15,6 +15,7 @@
  * | PREFLIGHT_WATCH_FLAGS |  ✓  |   ✓   |       |
  * | FIXTURE_FLAGS         |  ✓  |   ✓   |       |
  * | OUTPUT_FLAGS          |  ✓  |       |       |  (sweep's --out is its own sweep file)
+ * | DELIVERY_FLAGS        |  ✓  |       |       |
  */
 import { resolve as resolvePath } from 'node:path';
 import type { Command, OptionValues } from 'commander';
@@ -156,6 +157,39 @@ export const FIXTURE_FLAGS: FlagGroup<{ withFixture?: boolean; fixtureArgs: stri
     // The fixture's --tls comes from --tls or the scenario (run.ts withFixtureTls)
     const fixtureArgs = [...(parsed.fixtureDelay ?? []).flatMap((d) => ['--delay', d]), ...(parsed.fixtureFailure ?? []).flatMap((f) => ['--failure', f])];
     return { withFixture: parsed.withFixture, fixtureArgs };
+  },
+};
+
+/** What DELIVERY_FLAGS reads. */
+export interface DeliveryFlags {
+  /** --delivery sink=URL */
+  delivery?: string;
+  /** --delivery-timeout */
+  deliveryTimeout?: string;
+  /** --with-sink: start `runner sink` in a child process and track delivery through it. */
+  withSink?: boolean;
+  /** Extra flags for that sink (--sink-port, --sink-failure). */
+  sinkArgs: string[];
+}
+
+/**
+ * --delivery, --delivery-timeout, --with-sink, --sink-port, --sink-failure: delivery truth
+ * (runner/delivery/): which accepted messages reached the upstream provider.
+ */
+export const DELIVERY_FLAGS: FlagGroup<DeliveryFlags> = {
+  add: (command) =>
+    command
+      .option('--delivery <source>', 'track which accepted messages arrive upstream: sink=http://HOST:ADMIN_PORT (a runner sink\'s admin URL); adds smtp_delivered, smtp_lost, smtp_duplicated, smtp_delivery_lag, smtp_e2e_duration')
+      .option('--delivery-timeout <duration>', 'how long after its 250 a message may take to arrive before it counts as lost (default: 60s)')
+      .option('--with-sink', 'start runner sink (a fake upstream provider) in its own process and track delivery through it; with --with-fixture the fake proxy relays to it')
+      .option('--sink-port <port>', 'with --with-sink: the sink\'s SMTP port (default: a free one), for pointing a real proxy at it', port)
+      .option('--sink-failure <phase=spec>', 'with --with-sink: failures the sink injects, e.g. message=454:0.1 (see runner sink --help)', collect),
+  read(flags) {
+    const parsed = flags as { delivery?: string; deliveryTimeout?: string; withSink?: boolean; sinkPort?: number; sinkFailure?: string[] };
+    const sinkArgs = [...(parsed.sinkPort !== undefined ? ['--port', String(parsed.sinkPort)] : []), ...(parsed.sinkFailure ?? []).flatMap((f) => ['--failure', f])];
+    if (!parsed.withSink && sinkArgs.length > 0) throw new UsageError('--sink-port and --sink-failure need --with-sink', 'add --with-sink, or point --delivery sink=URL at a sink you started');
+    if (parsed.withSink && parsed.delivery !== undefined) throw new UsageError('--with-sink and --delivery both name the delivery source', 'give one: --with-sink starts a sink, --delivery sink=URL uses a running one');
+    return { delivery: parsed.delivery, deliveryTimeout: parsed.deliveryTimeout, withSink: parsed.withSink, sinkArgs };
   },
 };
 

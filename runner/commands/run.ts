@@ -6,7 +6,7 @@ import { parseDurationMs } from '../scenario/duration.ts';
 import { DEFAULT_STALL_LIMIT } from '../engine/stall-watchdog.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
 import { collect, debugSessions, duration, integer, keyValues, positiveNumber, warmup } from './flags.ts';
-import { AUTH_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
+import { AUTH_FLAGS, DELIVERY_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
 /** What commander parses for run's own flags (the groups type theirs). */
@@ -52,10 +52,11 @@ export function registerRunCommand(program: Command): void {
     .option('--debug [sessions]', `print the SMTP protocol transcript of the first N sessions to stderr, secrets redacted (default N: ${DEFAULT_DEBUG_SESSIONS})`, debugSessions)
     .addOption(new Option('--stall-limit <duration>', 'if scenario code blocks the event loop this long (a synchronous endless loop), write partial results and kill the run (exit status 137); 0 turns the watchdog off').default(DEFAULT_STALL_LIMIT).argParser(duration))
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal').default(5).argParser(positiveNumber('--progress-interval')));
-  for (const group of [PREFLIGHT_WATCH_FLAGS, FIXTURE_FLAGS]) group.add(command);
+  for (const group of [PREFLIGHT_WATCH_FLAGS, FIXTURE_FLAGS, DELIVERY_FLAGS]) group.add(command);
   command.addHelpText('after', EXIT_CODES_HELP).action(async (scenario: string | undefined, flags: OptionValues) => {
     const own = flags as RunFlags;
     const recipients = RECIPIENT_FLAGS.read(flags);
+    const delivery = DELIVERY_FLAGS.read(flags);
     const outcome = await runCommand({
       scenarioFile: scenario,
       overrides: {
@@ -72,6 +73,8 @@ export function registerRunCommand(program: Command): void {
         warmup: own.warmup,
         env: keyValues(own.env, '--env'),
         scenario: own.scenario,
+        delivery: delivery.delivery,
+        deliveryTimeout: delivery.deliveryTimeout,
       },
       numEmails: own.numEmails,
       concurrent: own.concurrent,
@@ -83,6 +86,8 @@ export function registerRunCommand(program: Command): void {
       stallLimitMs: parseDurationMs(own.stallLimit),
       ...PREFLIGHT_WATCH_FLAGS.read(flags),
       ...FIXTURE_FLAGS.read(flags),
+      withSink: delivery.withSink,
+      sinkArgs: delivery.sinkArgs,
       handleSignals: true,
       safety: recipients.safety,
     });

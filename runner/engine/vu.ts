@@ -36,7 +36,7 @@ export class VuRecorder implements SessionRecorder {
     this.series.phases[phaseIndex]!.record(durationUs);
   }
 
-  accepted(txnUs: number, messageBytes: number): void {
+  accepted(txnUs: number, messageBytes: number, traceSequence: number): void {
     const series = this.series;
     series.txns++;
     series.accepted++;
@@ -44,13 +44,19 @@ export class VuRecorder implements SessionRecorder {
     series.txnDuration.record(txnUs);
     // Response time runs from the intended start: in an open model a late start is the
     // server's fault and must not vanish from the figures (coordinated omission).
-    const responseUs = Math.round((performance.now() - this.intendedStartMs) * 1000);
+    const nowMs = performance.now();
+    const responseUs = Math.round((nowMs - this.intendedStartMs) * 1000);
     series.txnResponseTime.record(responseUs > txnUs ? responseUs : txnUs);
-    this.registry.noteAccepted(txnUs, messageBytes);
+    const registry = this.registry;
+    registry.noteAccepted(txnUs, messageBytes);
+    const delivery = registry.delivery;
+    if (delivery !== undefined) delivery.accepted(traceSequence, series, nowMs, this.intendedStartMs);
   }
 
-  failed(failure: Failure, _txnUs: number): void {
+  failed(failure: Failure, _txnUs: number, traceSequence: number): void {
     const series = this.series;
+    const delivery = this.registry.delivery;
+    if (delivery !== undefined && traceSequence > 0) delivery.failed(traceSequence, series);
     if (failure.error === INTERRUPTED) {
       series.interrupted++;
       return;

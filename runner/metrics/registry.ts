@@ -28,7 +28,23 @@ export type { CustomMetric } from './custom.ts';
 /** What thresholds need from a metric (times in ms): the evaluator's MetricValues. */
 export type AggregateValues = MetricValues;
 
+/**
+ * What the VUs tell a delivery tracker (runner/delivery/tracker.ts) per message, declared here so
+ * the metrics stay below it: `traceSequence` is the message's X-Runner-Trace sequence, times are
+ * performance.now() ms.
+ */
+export interface DeliveryRecorder {
+  /** A message was accepted (250 after end-of-data) at `acceptedAtMs`; `startMs`: its (intended) start. */
+  accepted(traceSequence: number, series: Series, acceptedAtMs: number, startMs: number): void;
+  /** A message whose data was written failed or was interrupted: an arrival of it is unexpected. */
+  failed(traceSequence: number, series: Series): void;
+  /** A warm-up ended: messages so far stay in the timeline but leave the totals. */
+  endWarmup(): void;
+}
+
 export class MetricsRegistry {
+  /** The delivery tracker, when `delivery` is asked: the VUs' recorders report each message to it. */
+  delivery: DeliveryRecorder | undefined = undefined;
   /** performance.now() when the load started. */
   startMs: number;
   readonly series: Series[] = [];
@@ -48,7 +64,14 @@ export class MetricsRegistry {
   private readonly timelineStore: Timeline;
   private lastWindowValue: TimelinePoint | undefined;
   /** Current window: counts since the last tick. */
-  private readonly window = { startMs: 0, started: 0, accepted: 0, failed: 0, dropped: 0, queuedMax: 0, messageBytes: 0, planned: 0 };
+  private readonly window = { startMs: 0, started: 0, accepted: 0, failed: 0, dropped: 0, queuedMax: 0, messageBytes: 0, planned: 0, delivered: 0 };
+  /**
+   * Whether delivery is tracked (runner/delivery/): the timeline's points then carry `delivered`
+   * and `backlog`, which the tracker keeps through noteTracked/noteDelivered.
+   */
+  isDeliveryTracked = false;
+  /** Tracked messages accepted and not (yet) arrived upstream: the timeline's backlog. */
+  deliveryBacklog = 0;
   private readonly windowTxn = new TrendSink();
 
   constructor(startMs = performance.now(), custom: ReadonlyMap<string, CustomMetric> = new Map(), options: RegistryOptions = {}) {
@@ -77,6 +100,7 @@ export class MetricsRegistry {
     let series = this.seriesByKey.get(key);
     if (!series) {
       series = new Series({ ...tags, scenario, account });
+      series.index = this.series.length;
       this.seriesByKey.set(key, series);
       this.series.push(series);
     }
@@ -98,6 +122,17 @@ export class MetricsRegistry {
     this.window.accepted++;
     this.window.messageBytes += messageBytes;
     this.windowTxn.record(txnUs);
+  }
+
+  /** A tracked message was accepted: it is in the backlog until it arrives. */
+  noteTracked(): void {
+    this.deliveryBacklog++;
+  }
+
+  /** A tracked message arrived upstream (timeline `delivered`, out of the backlog). */
+  noteDelivered(): void {
+    this.window.delivered++;
+    this.deliveryBacklog--;
   }
 
   noteFailed(): void {
@@ -131,6 +166,7 @@ export class MetricsRegistry {
   /** Ends a warm-up now: totals and dropped counts start again from zero; the timeline stays. */
   endWarmup(nowMs = performance.now()): void {
     for (const series of this.series) series.reset();
+    this.delivery?.endWarmup();
     // Every tag set of every custom metric, and the tag sets themselves.
     for (const custom of this.custom.values()) custom.reset();
     this.dropped.clear();
@@ -155,7 +191,7 @@ export class MetricsRegistry {
     // An idle final window adds no point, unless the VU count changed since the last one: a
     // ramp-down whose last VU stopped after the last tick must still end the timeline at its
     // real count (0), not at the count the tick saw.
-    if (isFinal && w.started + w.accepted + w.failed + w.dropped === 0 && (this.lastWindowValue === undefined || this.lastWindowValue.vus === this.vus)) {
+    if (isFinal && w.started + w.accepted + w.failed + w.dropped + w.delivered === 0 && (this.lastWindowValue === undefined || this.lastWindowValue.vus === this.vus)) {
       return undefined;
     }
     const txn = this.windowTxn;
@@ -176,13 +212,17 @@ export class MetricsRegistry {
       // Encoding costs ~0.2 ms once a second; it lets runner merge and the compaction be exact.
       txnHistogram: txn.count ? txn.encode() : null,
     };
+    if (this.isDeliveryTracked) {
+      point.delivered = w.delivered;
+      point.backlog = this.deliveryBacklog;
+    }
     this.timelineStore.add(point, txn);
     this.lastWindowValue = point;
     // Reset in place, never replaced: V8 treats a field never reassigned as a constant in the
     // optimized recording path, and replacing the object at the first tick threw that code away
     // (measured with --trace-generalization). Arrivals still queued are queued in the next window.
     w.startMs = nowMs;
-    w.started = w.accepted = w.failed = w.dropped = w.messageBytes = w.planned = 0;
+    w.started = w.accepted = w.failed = w.dropped = w.messageBytes = w.planned = w.delivered = 0;
     w.queuedMax = this.queuedArrivals;
     txn.reset();
     return point;
@@ -257,6 +297,12 @@ export class MetricsRegistry {
       case 'smtp_txn_duration': return trendValues(series.txnDuration, 1000);
       case 'smtp_txn_response_time': return trendValues(series.txnResponseTime, 1000);
       case 'iteration_duration': return trendValues(series.iterationDuration, 1000);
+      case 'smtp_delivered': return counter(series.delivered);
+      case 'smtp_lost': return counter(series.lost);
+      case 'smtp_duplicated': return counter(series.duplicated);
+      case 'smtp_unexpected': return counter(series.unexpected);
+      case 'smtp_delivery_lag': return trendValues(series.deliveryLag, 1000);
+      case 'smtp_e2e_duration': return trendValues(series.e2eDuration, 1000);
     }
     const phaseIndex = PHASES.findIndex((phase) => phaseMetricName(phase) === metric);
     if (phaseIndex >= 0) return trendValues(series.phases[phaseIndex]!, 1000);

@@ -46,6 +46,8 @@ export function countError(errors: Map<string, ErrorCount>, failure: Failure | E
 /** Built-in metrics for one tag set. Durations in integer microseconds. */
 export class Series {
   readonly tags: Readonly<Record<string, string>>;
+  /** Position in its registry's `series` (-1 for an aggregate): lets per-message records name a series by number. */
+  index = -1;
   /** Messages attempted (accepted + failed). */
   txns = 0;
   accepted = 0;
@@ -60,6 +62,20 @@ export class Series {
   scriptErrors = 0;
   bytesSent = 0;
   bytesReceived = 0;
+  /**
+   * Delivery (runner/delivery/, with `delivery` asked): accepted messages that arrived upstream in
+   * time, never did or too late (lost), arrived more than once (duplicated), arrived though they
+   * were counted failed (unexpected), or were still awaited when the wait was interrupted (pending).
+   */
+  delivered = 0;
+  lost = 0;
+  duplicated = 0;
+  unexpected = 0;
+  pendingDelivery = 0;
+  /** 250 → arrival upstream, µs. */
+  readonly deliveryLag = new TrendSink();
+  /** The message's (intended) start → arrival upstream, µs. */
+  readonly e2eDuration = new TrendSink();
   readonly txnDuration = new TrendSink();
   readonly txnResponseTime = new TrendSink();
   readonly iterationDuration = new TrendSink();
@@ -84,6 +100,9 @@ export class Series {
   reset(): void {
     this.txns = this.accepted = this.failed = this.interrupted = this.messageBytes = 0;
     this.connections = this.iterations = this.scriptErrors = this.bytesSent = this.bytesReceived = 0;
+    this.delivered = this.lost = this.duplicated = this.unexpected = this.pendingDelivery = 0;
+    this.deliveryLag.reset();
+    this.e2eDuration.reset();
     this.txnDuration.reset();
     this.txnResponseTime.reset();
     this.iterationDuration.reset();
@@ -104,6 +123,13 @@ export class Series {
     this.scriptErrors += other.scriptErrors;
     this.bytesSent += other.bytesSent;
     this.bytesReceived += other.bytesReceived;
+    this.delivered += other.delivered;
+    this.lost += other.lost;
+    this.duplicated += other.duplicated;
+    this.unexpected += other.unexpected;
+    this.pendingDelivery += other.pendingDelivery;
+    if (other.deliveryLag.count > 0) this.deliveryLag.add(other.deliveryLag);
+    if (other.e2eDuration.count > 0) this.e2eDuration.add(other.e2eDuration);
     this.txnDuration.add(other.txnDuration);
     this.txnResponseTime.add(other.txnResponseTime);
     this.iterationDuration.add(other.iterationDuration);

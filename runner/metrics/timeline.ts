@@ -57,6 +57,13 @@ export interface TimelinePoint {
    * windows carried it (their windows merge with null percentiles where they overlap).
    */
   txnHistogram?: EncodedTrend | null;
+  /**
+   * With delivery tracking (runner/delivery/): accepted messages that arrived upstream in this
+   * window, and the backlog at its end: accepted so far minus arrived so far (the relaying
+   * proxy's own queue, plus what was lost). Absent without tracking and in older files.
+   */
+  delivered?: number;
+  backlog?: number;
 }
 
 /** The three timeline percentiles of a window's trend, ms (null when it is empty). */
@@ -96,6 +103,8 @@ export function mergeAdjacentWindows(earlier: TimelinePoint, later: TimelinePoin
     point.messageBytes = earlier.messageBytes + later.messageBytes;
     point.bytesPerSecond = windowMs > 0 ? (point.messageBytes * 1000) / windowMs : 0;
   }
+  if (earlier.delivered !== undefined || later.delivered !== undefined) point.delivered = (earlier.delivered ?? 0) + (later.delivered ?? 0);
+  if (later.backlog !== undefined) point.backlog = later.backlog;
   if (txn) return Object.assign(point, windowPercentiles(txn), { txnHistogram: txn.count ? txn.encode() : null });
   const parts = [earlier, later];
   if (parts.every((p) => p.txnHistogram !== undefined)) {

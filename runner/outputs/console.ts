@@ -8,7 +8,7 @@ import type { EngineListener, ScenarioProgress } from '../engine/events.ts';
 import type { TimelinePoint } from '../metrics/registry.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
-import type { LatencySeconds, Summary } from '../results/types.ts';
+import type { GroupFigures, LatencySeconds, Summary } from '../results/types.ts';
 import { formatTrend } from '../analysis/trend-detect.ts';
 import { executorOf, isOpenModelExecutor } from '../executors/index.ts';
 import { trendInMemory } from '../results/names.ts';
@@ -172,6 +172,7 @@ export function formatSummary(
   if (openModel) {
     lines.push('', 'Response time (from the planned start; includes waiting for a free VU):', ...latencyBlock(r.response_time));
   }
+  lines.push(...deliveryBlock(summary, color));
   const phaseRows = Object.entries(r.phases).map(([phase, l]) => [
     phase, String(l.count), formatLatency(l.min_seconds), formatLatency(l.avg_seconds), formatLatency(l.p50_seconds),
     formatLatency(l.p95_seconds), formatLatency(l.p99_seconds), formatLatency(l.max_seconds),
@@ -190,19 +191,22 @@ export function formatSummary(
   }
   if (r.script_errors) lines.push('', paint('red', `Script errors: ${r.script_errors} iterations threw (see the warning above)`, color));
   const scenarioNames = Object.keys(summary.scenarios);
+  const isTracked = summary.delivery !== undefined;
+  const deliveryHeader = isTracked ? ['delivered', 'lost', 'lag p95'] : [];
+  const deliveryCells = (g: GroupFigures) => (isTracked ? [String(g.delivery?.delivered ?? 0), String(g.delivery?.lost ?? 0), formatLatency(g.delivery?.lag.p95_seconds ?? null)] : []);
   if (scenarioNames.length > 1) {
-    lines.push('', 'Scenarios:', ...table(['scenario', 'requests', 'ok', 'failed', 'req/s', 'p50', 'p95', 'p99'], scenarioNames.map((name) => {
+    lines.push('', 'Scenarios:', ...table(['scenario', 'requests', 'ok', 'failed', 'req/s', 'p50', 'p95', 'p99', ...deliveryHeader], scenarioNames.map((name) => {
       const s = summary.scenarios[name]!;
       return [name, String(s.total_requests), String(s.successful), String(s.failed), s.throughput_rps.toFixed(1),
-        formatLatency(s.latency.p50_seconds), formatLatency(s.latency.p95_seconds), formatLatency(s.latency.p99_seconds)];
+        formatLatency(s.latency.p50_seconds), formatLatency(s.latency.p95_seconds), formatLatency(s.latency.p99_seconds), ...deliveryCells(s)];
     })));
   }
   const accountNames = Object.keys(summary.accounts);
   if (accountNames.length > 1) {
-    lines.push('', 'Accounts:', ...table(['account', 'requests', 'ok', 'failed', 'req/s', 'p50', 'p95', 'p99'], accountNames.map((name) => {
+    lines.push('', 'Accounts:', ...table(['account', 'requests', 'ok', 'failed', 'req/s', 'p50', 'p95', 'p99', ...deliveryHeader], accountNames.map((name) => {
       const a = summary.accounts[name]!;
       return [name, String(a.total_requests), String(a.successful), String(a.failed), a.throughput_rps.toFixed(1),
-        formatLatency(a.latency.p50_seconds), formatLatency(a.latency.p95_seconds), formatLatency(a.latency.p99_seconds)];
+        formatLatency(a.latency.p50_seconds), formatLatency(a.latency.p95_seconds), formatLatency(a.latency.p99_seconds), ...deliveryCells(a)];
     })));
   }
   const watch = summary.watch;
@@ -257,6 +261,42 @@ export function formatSummary(
   }
   lines.push(RULE);
   return lines.join('\n');
+}
+
+/** The wait after the load, as its progress line says it: `waiting for 37 deliveries, 12 s left`. */
+export function formatDeliveryWait(awaited: number, leftMs: number): string {
+  return `waiting for ${awaited} ${awaited === 1 ? 'delivery' : 'deliveries'}, ${Math.ceil(leftMs / 1000)} s left (Ctrl+C: stop waiting, report them pending)`;
+}
+
+const WAIT_ENDS: Readonly<Record<NonNullable<Summary['delivery']>['wait'], string>> = {
+  complete: 'every accepted message arrived or was judged',
+  timed_out: 'the timeout passed',
+  interrupted: 'interrupted: the messages still awaited are pending, not lost',
+  skipped: 'not waited (the load was interrupted): the messages still awaited are pending',
+};
+
+/** The Delivery block: what of the accepted messages arrived upstream (with `delivery`). */
+function deliveryBlock(summary: Summary, color: boolean): string[] {
+  const d = summary.delivery;
+  if (!d) return [];
+  const accepted = d.delivered + d.lost + d.pending;
+  const percent = (n: number) => (accepted ? ` (${((n / accepted) * 100).toFixed(1)}%)` : '');
+  const lines = [
+    '',
+    `Delivery (${d.source === 'sink' ? 'runner sink' : 'IMAP mailbox'}, timeout ${formatDurationMs(d.timeout_seconds * 1000)}):`,
+    `  Delivered: ${d.delivered}${percent(d.delivered)} — ${d.delivered_rps.toFixed(1)} delivered/sec (${summary.results.successful_rps.toFixed(1)} accepted/sec)`,
+    (d.lost ? (s: string) => paint('red', s, color) : (s: string) => s)(`  Lost: ${d.lost}${percent(d.lost)}${d.late ? ` (${d.late} arrived after the timeout)` : ''}`),
+  ];
+  if (d.pending) lines.push(paint('yellow', `  Pending: ${d.pending}${percent(d.pending)} (still awaited when the wait was interrupted)`, color));
+  if (d.duplicated) lines.push(paint('yellow', `  Duplicated: ${d.duplicated} (arrived more than once)`, color));
+  if (d.unexpected) lines.push(paint('yellow', `  Unexpected: ${d.unexpected} (arrived though counted failed)`, color));
+  if (d.unknown) lines.push(`  Unknown arrivals: ${d.unknown} (this run's id, no message it sent)`);
+  lines.push(
+    `  Lag (250 to arrival): p50 ${formatLatency(d.lag.p50_seconds)}, p95 ${formatLatency(d.lag.p95_seconds)}, p99 ${formatLatency(d.lag.p99_seconds)}, max ${formatLatency(d.lag.max_seconds)}`,
+    `  End to end (start to arrival): p50 ${formatLatency(d.e2e.p50_seconds)}, p95 ${formatLatency(d.e2e.p95_seconds)}, p99 ${formatLatency(d.e2e.p99_seconds)}`,
+    `  Wait after the load: ${d.wait_seconds.toFixed(1)} s, ${WAIT_ENDS[d.wait]}`,
+  );
+  return lines;
 }
 
 /** Tag-set lines shown under a custom trend; the results file has them all. */

@@ -49,6 +49,8 @@ export function formatJunit(summary: Summary, suiteName = 'runner'): string {
     ['throughput_rps', r.throughput_rps],
   ];
   if (summary.abort_reason) properties.push(['abort_reason', summary.abort_reason]);
+  const d = summary.delivery;
+  if (d) properties.push(['delivered', d.delivered], ['lost', d.lost], ['pending', d.pending], ['duplicated', d.duplicated], ['unexpected', d.unexpected], ['delivery_lag_p95_seconds', d.lag.p95_seconds ?? '']);
   const counts = `tests="${tests}" failures="${failures}" errors="0"`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

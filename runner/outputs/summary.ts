@@ -12,7 +12,8 @@ import type { TrendSink } from '../metrics/trend.ts';
 import { customValues, type CustomMetric } from '../metrics/registry.ts';
 import type { WatchReport } from '../watch/watch-report.ts';
 import type { RunTrends } from '../analysis/run-trends.ts';
-import { customMetricFigures, summarise, type RunAggregates } from '../results/summarise.ts';
+import { customMetricFigures, summarise, type DeliveryAggregate, type RunAggregates, type RunDeliveryAggregate } from '../results/summarise.ts';
+import type { DeliveryOutcome } from '../delivery/tracking.ts';
 import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, Summary, ThresholdOutcome } from '../results/types.ts';
 
 /**
@@ -46,6 +47,15 @@ function errorFigures(errors: Map<string, ErrorCount>): ErrorFigure[] {
     .map((e) => ({ phase: e.phase, code: e.code ?? null, enhanced: e.enhanced ?? null, error: e.error ?? null, text: redact(e.text), count: e.count }));
 }
 
+/** A series' delivery, as a group's. */
+function deliveryOf(series: Series): DeliveryAggregate {
+  return {
+    counts: { delivered: series.delivered, lost: series.lost, pending: series.pendingDelivery, duplicated: series.duplicated, unexpected: series.unexpected },
+    lag: series.deliveryLag,
+    e2e: series.e2eDuration,
+  };
+}
+
 /** A series' counts, as a group's. */
 function countsOf(series: Series): GroupCounts {
   return { total_requests: series.txns, successful: series.accepted, failed: series.failed, interrupted: series.interrupted };
@@ -58,6 +68,8 @@ export interface RunVerdicts {
   abortReason?: string;
   trends?: RunTrends | null;
   watch?: WatchReport | null;
+  /** With delivery tracking: how it ended (the per-group counts are in the series). */
+  delivery?: DeliveryOutcome;
 }
 
 /**
@@ -68,16 +80,17 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
   const { registry, durationMs } = result;
   const total = registry.aggregate();
   const first = options.scenarios[0];
+  const tracked = verdicts.delivery !== undefined;
   const phases = new Map<string, TrendSink>();
   PHASES.forEach((phase, index) => phases.set(phase, total.phases[index]!));
   const scenarios: RunAggregates['scenarios'] = new Map(options.scenarios.map((scenario) => {
     const group = registry.aggregate({ scenario: scenario.name });
-    return [scenario.name, { counts: countsOf(group), txn: group.txnDuration, executor: scenario.executor, droppedIterations: registry.droppedCount(scenario.name) }];
+    return [scenario.name, { counts: countsOf(group), txn: group.txnDuration, executor: scenario.executor, droppedIterations: registry.droppedCount(scenario.name), ...(tracked ? { delivery: deliveryOf(group) } : {}) }];
   }));
   const senders = new Set(registry.series.map((series) => series.tags['account']!));
   const accounts: RunAggregates['accounts'] = new Map([...senders].map((sender) => {
     const group = registry.aggregate({ account: sender });
-    return [sender, { counts: countsOf(group), txn: group.txnDuration }];
+    return [sender, { counts: countsOf(group), txn: group.txnDuration, ...(tracked ? { delivery: deliveryOf(group) } : {}) }];
   }));
   return {
     timestamp: result.startedAt.toISOString(),
@@ -109,6 +122,23 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
     timeline: registry.timeline,
     watch: verdicts.watch ?? null,
     trends: verdicts.trends ?? null,
+    ...(verdicts.delivery ? { delivery: runDelivery(verdicts.delivery, total) } : {}),
+  };
+}
+
+/** The whole run's delivery: the outcome's totals with the total series' trends. */
+function runDelivery(outcome: DeliveryOutcome, total: Series): RunDeliveryAggregate {
+  const { totals } = outcome;
+  return {
+    source: outcome.source,
+    timeoutSeconds: outcome.timeoutMs / 1000,
+    wait: outcome.wait,
+    waitSeconds: outcome.waitMs / 1000,
+    counts: { delivered: totals.delivered, lost: totals.lost, pending: totals.pending, duplicated: totals.duplicated, unexpected: totals.unexpected },
+    lag: total.deliveryLag,
+    e2e: total.e2eDuration,
+    late: totals.late,
+    unknown: totals.unknown,
   };
 }
 

@@ -32,6 +32,8 @@ export interface TimelinePointInMemory {
   vus: number;
   queued?: number;
   txnHistogram?: EncodedTrend | null;
+  delivered?: number;
+  backlog?: number;
 }
 
 /** The watched process as watch/watcher.ts reports it (WatchReport), and as v1 wrote it. */
@@ -95,6 +97,8 @@ export function timelineEntry(point: TimelinePointInMemory): TimelineEntry {
   if (point.bytesPerSecond !== undefined) entry.bytes_per_second = point.bytesPerSecond;
   if (point.planned !== undefined) entry.planned = point.planned;
   if (point.txnHistogram !== undefined) entry.txn_histogram = point.txnHistogram;
+  if (point.delivered !== undefined) entry.delivered = point.delivered;
+  if (point.backlog !== undefined) entry.delivery_backlog = point.backlog;
   return entry;
 }
 
@@ -118,6 +122,8 @@ export function timelinePoint(entry: TimelineEntry): TimelinePointInMemory {
   if (entry.bytes_per_second !== undefined) point.bytesPerSecond = entry.bytes_per_second;
   if (entry.planned !== undefined) point.planned = entry.planned;
   if (entry.txn_histogram !== undefined) point.txnHistogram = entry.txn_histogram;
+  if (entry.delivered !== undefined) point.delivered = entry.delivered;
+  if (entry.delivery_backlog !== undefined) point.backlog = entry.delivery_backlog;
   return point;
 }
 

@@ -11,6 +11,7 @@ import { TrendSink } from '../metrics/trend.ts';
 import { round } from '../util/format.ts';
 import { timelineEntry, trendsFigures, watchFigures, type TimelinePointInMemory, type TrendsInMemory, type WatchInMemory } from './names.ts';
 import { RESULTS_SCHEMA_VERSION } from './version.ts';
+import type { DeliveryCounts, DeliveryFigures, GroupDeliveryFigures } from './types.ts';
 import type { CustomMetricFigures, ErrorFigure, GroupCounts, GroupFigures, LatencySeconds, ScenarioFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
 
 /**
@@ -19,10 +20,29 @@ import type { CustomMetricFigures, ErrorFigure, GroupCounts, GroupFigures, Laten
  */
 export type LatencySource = TrendSink | readonly LatencySeconds[];
 
+/** A group's delivery before summarising: counts and the two trends (µs). */
+export interface DeliveryAggregate {
+  counts: DeliveryCounts;
+  lag: TrendSink;
+  e2e: TrendSink;
+}
+
 /** A group of messages before summarising: its counts and its latency samples. */
 export interface GroupAggregate {
   counts: GroupCounts;
   txn: LatencySource;
+  /** With delivery tracking. */
+  delivery?: DeliveryAggregate;
+}
+
+/** The whole test's delivery: a group's, and how it was tracked. */
+export interface RunDeliveryAggregate extends DeliveryAggregate {
+  source: DeliveryFigures['source'];
+  timeoutSeconds: number;
+  wait: DeliveryFigures['wait'];
+  waitSeconds: number;
+  late: number;
+  unknown: number;
 }
 
 /** The counters of the whole test that are summed, never derived. */
@@ -54,6 +74,8 @@ export interface RunAggregates {
   timeline: readonly TimelinePointInMemory[];
   watch: WatchInMemory | null;
   trends: TrendsInMemory | null;
+  /** With delivery tracking; undefined leaves the block out. */
+  delivery?: RunDeliveryAggregate;
 }
 
 /** The whole test's distributions, for outputs that draw them (the HTML report) without decoding. */
@@ -74,10 +96,10 @@ export function summarise(aggregates: RunAggregates): Summary {
   }
   const scenarios: Record<string, ScenarioFigures> = {};
   for (const [name, group] of aggregates.scenarios) {
-    scenarios[name] = { executor: group.executor, ...groupFigures(group, seconds), ...groupHistogram(group), dropped_iterations: group.droppedIterations };
+    scenarios[name] = { executor: group.executor, ...groupFigures(group, seconds), ...groupHistogram(group), dropped_iterations: group.droppedIterations, ...groupDelivery(group, seconds) };
   }
   const accounts: Record<string, GroupFigures> = {};
-  for (const [name, group] of aggregates.accounts) accounts[name] = { ...groupFigures(group, seconds), ...groupHistogram(group) };
+  for (const [name, group] of aggregates.accounts) accounts[name] = { ...groupFigures(group, seconds), ...groupHistogram(group), ...groupDelivery(group, seconds) };
   const results: TestFigures = {
     total_time_seconds: round(seconds, 3),
     ...groupFigures(aggregates.total, seconds),
@@ -88,7 +110,7 @@ export function summarise(aggregates: RunAggregates): Summary {
     ...aggregates.counters,
   };
   if (aggregates.warmup !== undefined) results.warmup = aggregates.warmup;
-  return {
+  const summary: Summary = {
     schema_version: RESULTS_SCHEMA_VERSION,
     timestamp: aggregates.timestamp,
     target: aggregates.target,
@@ -108,6 +130,43 @@ export function summarise(aggregates: RunAggregates): Summary {
       txn_response_time: aggregates.responseTime.encode(),
       phases: phaseHistograms,
     },
+  };
+  const delivery = aggregates.delivery;
+  if (delivery) {
+    // Beside the histograms' block in the file: every other field keeps its place
+    const { histograms } = summary;
+    delete (summary as Partial<Summary>).histograms;
+    summary.delivery = {
+      source: delivery.source,
+      timeout_seconds: round(delivery.timeoutSeconds, 3),
+      wait: delivery.wait,
+      wait_seconds: round(delivery.waitSeconds, 3),
+      ...deliveryFigures(delivery, seconds),
+      late: delivery.late,
+      unknown: delivery.unknown,
+    };
+    summary.histograms = histograms;
+  }
+  return summary;
+}
+
+/** A group's delivery field: present when the group has delivery aggregates. */
+function groupDelivery(group: GroupAggregate, seconds: number): Pick<GroupFigures, 'delivery'> {
+  return group.delivery ? { delivery: deliveryFigures(group.delivery, seconds) } : {};
+}
+
+/** Delivery figures of a group, rates over `seconds`. */
+export function deliveryFigures(delivery: DeliveryAggregate, seconds: number): GroupDeliveryFigures {
+  const { counts } = delivery;
+  const judged = counts.delivered + counts.lost;
+  return {
+    ...counts,
+    delivered_rate: judged ? counts.delivered / judged : 0,
+    delivered_rps: round(seconds > 0 ? counts.delivered / seconds : 0, 3),
+    lag: latencySeconds(delivery.lag),
+    e2e: latencySeconds(delivery.e2e),
+    lag_histogram: delivery.lag.encode(),
+    e2e_histogram: delivery.e2e.encode(),
   };
 }
 

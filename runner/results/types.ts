@@ -51,6 +51,56 @@ export interface GroupFigures extends GroupCounts {
    * `runner merge` gives their percentiles exactly too.
    */
   histogram?: EncodedTrend;
+  /** With delivery tracking: what of the group's accepted messages arrived upstream. */
+  delivery?: GroupDeliveryFigures;
+}
+
+/** The delivery counts of a group of messages (the whole test, a scenario, an account). */
+export interface DeliveryCounts {
+  /** Accepted messages that arrived upstream within the timeout. */
+  delivered: number;
+  /** Accepted messages that did not arrive within the timeout (never, or too late). */
+  lost: number;
+  /** Accepted messages still awaited when the wait was interrupted (Ctrl+C): neither delivered nor lost. */
+  pending: number;
+  /** Messages that arrived more than once. */
+  duplicated: number;
+  /** Messages that arrived though runner counted them failed. */
+  unexpected: number;
+}
+
+/** A group's delivery figures. */
+export interface GroupDeliveryFigures extends DeliveryCounts {
+  /** delivered / (delivered + lost); 0 when none was judged. */
+  delivered_rate: number;
+  /** delivered per second of test time. */
+  delivered_rps: number;
+  /** smtp_delivery_lag: the 250 → arrival upstream. */
+  lag: LatencySeconds;
+  /** smtp_e2e_duration: the message's (intended) start → arrival upstream. */
+  e2e: LatencySeconds;
+  /** Their HDR histograms (µs), so `runner merge` is exact. */
+  lag_histogram?: EncodedTrend;
+  e2e_histogram?: EncodedTrend;
+}
+
+/** The whole test's delivery figures: a group's, and how it was tracked. */
+export interface DeliveryFigures extends GroupDeliveryFigures {
+  /** Where arrivals were read: a runner sink, or a mailbox over IMAP. */
+  source: 'sink' | 'imap';
+  /** How long a message could take before counting as lost. */
+  timeout_seconds: number;
+  /**
+   * How the wait after the load ended: every message arrived (complete), the timeout passed
+   * (timed_out), Ctrl+C (interrupted: the rest are pending), or no wait (skipped: the load was interrupted).
+   */
+  wait: 'complete' | 'timed_out' | 'interrupted' | 'skipped';
+  /** How long the wait after the load took. */
+  wait_seconds: number;
+  /** Of lost: those that did arrive, after their timeout. */
+  late: number;
+  /** Arrivals with this run's id naming no message it sent. */
+  unknown: number;
 }
 
 export interface ThresholdOutcome {
@@ -100,6 +150,10 @@ export interface TimelineEntry {
   queued?: number;
   /** The window's smtp_txn_duration histogram (µs), so windows merge exactly; null when nothing completed. */
   txn_histogram?: EncodedTrend | null;
+  /** With delivery tracking: accepted messages that arrived upstream in this window. */
+  delivered?: number;
+  /** With delivery tracking: accepted so far minus arrived so far, at the end of the window (the relay's queue). */
+  delivery_backlog?: number;
 }
 
 /** One sample of the watched server process. */
@@ -239,6 +293,8 @@ export interface Summary {
   watch: WatchFigures | null;
   /** Degradation over time (steady part of the run). */
   trends: TrendsFigures | null;
+  /** Delivery truth (with `delivery`): what of the accepted messages arrived upstream; absent without it. */
+  delivery?: DeliveryFigures;
   /** HDR histograms (µs) so runs can be merged and compared exactly. */
   histograms: { txn_duration: EncodedTrend; txn_response_time: EncodedTrend; phases: Record<string, EncodedTrend> };
 }

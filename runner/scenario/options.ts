@@ -8,6 +8,7 @@
  *
  * Any problem throws one InvalidOptionsError listing them all.
  */
+import { resolveDelivery } from '../delivery/options.ts';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { addSecret } from '../redact.ts';
@@ -102,6 +103,10 @@ export interface CliOverrides {
   scenario?: string[];
   /** `--warmup 30s` or `--warmup 100` (messages): overrides the file's warmup. */
   warmup?: string | number;
+  /** `--delivery sink=URL`: overrides the file's delivery source. */
+  delivery?: string;
+  /** `--delivery-timeout 30s`. */
+  deliveryTimeout?: string;
 }
 
 /** Where the options come from: the scenario file (absolute), the folder relative paths start from, the environment. */
@@ -175,6 +180,7 @@ export async function resolveOptions(
     const problem = exceedsLimit('durationMs', valueMs);
     if (problem) problems.push(`${name}: ${problem}`);
   }
+  const delivery = resolveDelivery(options.delivery, cli, problems);
   if (problems.length === 0) await resolveSecurity(scenarios, context.baseDir, problems);
   if (problems.length > 0) throw invalid(problems);
 
@@ -183,6 +189,7 @@ export async function resolveOptions(
     description: options.description,
     warmup: resolveWarmup(cli.warmup ?? options.warmup, scale),
     scenarios,
+    delivery,
     thresholds: resolveThresholds(options.thresholds, scale),
     env: { ...context.env, ...cli.env },
     iteration: code.iteration as ResolvedOptions['iteration'],

@@ -5,6 +5,7 @@
 import type { ScenarioFileOptions, ThresholdSpec } from './types.ts';
 import type { IterationContext } from '../smtp/api.ts';
 import type { ResolvedScenario } from '../executors/index.ts';
+import type { ResolvedDelivery } from '../delivery/options.ts';
 
 export type { ResolvedTarget, ResolvedSmtp, ResolvedAccounts, ResolvedStage, ResolvedScenarioBase } from './resolved-base.ts';
 /**
@@ -20,6 +21,8 @@ export interface ResolvedOptions {
   /** Warm-up left out of the summary: by time (ms) or by messages; both 0 for none. */
   warmup: { durationMs: number; messages: number };
   scenarios: ResolvedScenario[];
+  /** Delivery tracking (runner/delivery/); undefined when not asked. */
+  delivery: ResolvedDelivery | undefined;
   /** As written in the file (run.ts compiles them with thresholds/parse.ts once custom metrics are known). */
   thresholds: Record<string, ThresholdSpec[]>;
   /** Environment for iterations: process.env plus --env overrides. */

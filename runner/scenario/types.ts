@@ -6,6 +6,9 @@
 import type { AccountsOptions, Duration, SmtpOptions, TargetOptions } from './base-config.ts';
 import type { ScenarioConfig } from '../executors/index.ts';
 import type { Summary } from '../results/types.ts';
+import type { DeliveryOptions } from '../delivery/options.ts';
+
+export type { DeliveryOptions, ImapDeliveryOptions } from '../delivery/options.ts';
 
 export type { Summary } from '../results/types.ts';
 
@@ -63,6 +66,12 @@ export interface ScenarioFileOptions<SetupData = unknown> {
   thresholds?: Record<string, ThresholdSpec[]>;
   /** Named scenarios, run in parallel (each from its own `startTime`). */
   scenarios: Record<string, ScenarioConfig>;
+  /**
+   * Delivery truth: where to learn which accepted messages arrived upstream (a `runner sink`'s
+   * admin URL, or a real mailbox over IMAP), and how long one may take (`timeout`, default 60s).
+   * Adds smtp_delivered, smtp_lost, smtp_duplicated, smtp_delivery_lag and smtp_e2e_duration.
+   */
+  delivery?: DeliveryOptions;
   /** Replaces the default transaction (one message A→Z) with custom code. */
   iteration?: (ctx: import('../smtp/api.ts').IterationContext<SetupData>) => Promise<void> | void;
   /** Runs once before the load; its result is passed to every iteration as `ctx.data`. */

@@ -19,8 +19,37 @@ export const BODY_LINE_CHARS = 76;
 /** Domain of generated Message-IDs. */
 export const MESSAGE_ID_DOMAIN = 'runner.localhost';
 
-/** Run id used in Message-IDs when none is given: unique per process. */
+/** Run id used in Message-IDs and trace ids when none is given: unique per process. */
 export const DEFAULT_RUN_ID = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+
+/**
+ * Header every message runner sends carries, generated or written in scenario code: its trace id
+ * `<run id>.<trace sequence>`, which a sink or a mailbox reports back so delivery can be matched
+ * to the 250 (runner/delivery/). Unlike the Message-ID it has no random part: it is searchable by
+ * run (IMAP SEARCH HEADER X-Runner-Trace <run id>.).
+ */
+export const TRACE_HEADER = 'X-Runner-Trace';
+
+/** Trace sequences handed out so far in this process (one counter: unique per run id). */
+let traceSequences = 0;
+
+/**
+ * The next message's trace sequence (1, 2, …): one per message written after DATA's 354,
+ * unique in the process, so a run that sends several messages per iteration still tells them apart.
+ */
+export function nextTraceSequence(): number {
+  return ++traceSequences;
+}
+
+/** The last trace sequence handed out (0 before any): a tracker counts only those after it. */
+export function lastTraceSequence(): number {
+  return traceSequences;
+}
+
+/** The header line (with CRLF) put above a message written in scenario code. */
+export function traceHeaderLine(runId: string, traceSequence: number): string {
+  return TRACE_HEADER + ': ' + runId + '.' + traceSequence + '\r\n';
+}
 
 /** What a generated message is made of. */
 export interface MessageOptions {
@@ -32,13 +61,16 @@ export interface MessageOptions {
   sequence: number;
   /** Body size in bytes including its CRLFs (exact for sizes ≥ 2; 1 gives a 2-byte body). */
   sizeBytes: number;
-  /** Goes into the Message-ID; @default DEFAULT_RUN_ID */
+  /** Goes into the Message-ID and the trace id; @default DEFAULT_RUN_ID */
   runId?: string;
+  /** The X-Runner-Trace sequence (nextTraceSequence()); @default sequence */
+  traceSequence?: number;
 }
 
 /**
  * The header section and the empty line that ends it, for a generated message:
- * From, To, Subject, Date, Message-ID, MIME-Version, Content-Type, Content-Transfer-Encoding.
+ * From, To, Subject, Date, Message-ID, X-Runner-Trace, MIME-Version, Content-Type,
+ * Content-Transfer-Encoding.
  */
 export function buildHead(options: Omit<MessageOptions, 'sizeBytes'>): string {
   const runId = options.runId ?? DEFAULT_RUN_ID;
@@ -51,7 +83,8 @@ export function buildHead(options: Omit<MessageOptions, 'sizeBytes'>): string {
     '\r\nSubject: runner load test #' + options.sequence +
     '\r\nDate: ' + formatDate(Date.now()) +
     '\r\nMessage-ID: <' + runId + '.' + options.sequence + '.' + random + '@' + MESSAGE_ID_DOMAIN +
-    '>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n'
+    '>\r\nX-Runner-Trace: ' + runId + '.' + (options.traceSequence ?? options.sequence) +
+    '\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n'
   );
 }
 

@@ -43,7 +43,7 @@ import { SmtpStepError, type Failure, type MailStepOptions, type Reply, type Sen
 import { PHASES, PHASE_INDEX } from './phases.ts';
 import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
-import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, normalizeLineEndings } from './message.ts';
+import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
 import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
@@ -73,14 +73,18 @@ export interface SessionRecorder {
   connectionOpened(): void;
   /** A phase completed with its expected reply; index in PHASES order, duration in µs. */
   phase(phaseIndex: number, durationUs: number): void;
-  /** A message got 250 after end-of-data; txnUs: its first command's start to that 250, µs; messageBytes: head + body. */
-  accepted(txnUs: number, messageBytes: number): void;
+  /**
+   * A message got 250 after end-of-data; txnUs: its first command's start to that 250, µs;
+   * messageBytes: head + body; traceSequence: its X-Runner-Trace sequence (message.ts).
+   */
+  accepted(txnUs: number, messageBytes: number, traceSequence: number): void;
   /**
    * A message failed; called exactly once per failed message; txnUs: its first command's start to
    * the failure, µs. `failure.error === INTERRUPTED_ERROR` means close() cut it off: count it as
-   * interrupted, not failed.
+   * interrupted, not failed. traceSequence: the X-Runner-Trace sequence when the message's data
+   * was written (it may still arrive upstream), else 0.
    */
-  failed(failure: Failure, txnUs: number): void;
+  failed(failure: Failure, txnUs: number, traceSequence: number): void;
   /** Something failed after the message was already accepted (e.g. QUIT): not a failed message. */
   afterAcceptError(failure: Failure): void;
   /** An established connection was closed; its totals in bytes. */
@@ -393,6 +397,8 @@ export class SmtpSession implements SmtpSteps {
   private isUtf8Declared = false;
   /** A recipient of rcptTo is not ASCII. */
   private hasUtf8Recipient = false;
+  /** X-Runner-Trace sequence of this transaction's message, taken once its content is fixed (takeTrace); 0 before. */
+  private traceSequence = 0;
 
   // Caches of lines built per sender / recipient list
   private readonly defaultRcptLines: readonly Buffer[];
@@ -483,7 +489,7 @@ export class SmtpSession implements SmtpSteps {
     if (this.isInTxn) {
       this.isInTxn = false;
       if (this.driver === DRIVER_FLOW) this.flowResult = failure;
-      this.recorder.failed(failure, elapsedUs(this.txnStartMs, performance.now()));
+      this.recorder.failed(failure, elapsedUs(this.txnStartMs, performance.now()), this.traceSequence);
     }
     this.settle(failure);
   }
@@ -678,14 +684,14 @@ export class SmtpSession implements SmtpSteps {
   private prepareMessage(): void {
     const userData = this.userData;
     if (userData !== undefined) {
-      const bytes = Buffer.byteLength(userData);
+      const bytes = Buffer.byteLength(userData) + traceHeaderLine(this.runId, this.takeTrace()).length;
       // RFC 1870 §4 counts no stuffed dots: this slight overestimate is what §6.1 expects of a client
       this.messageBytes = bytes - END_OF_DATA.length;
-      this.isEightBit = bytes !== userData.length;
+      this.isEightBit = Buffer.byteLength(userData) !== userData.length;
       this.preparedHead = undefined;
       return;
     }
-    const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
+    const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
     const headBytes = Buffer.byteLength(head);
     this.preparedHead = head;
     this.preparedHeadBytes = headBytes;
@@ -880,13 +886,13 @@ export class SmtpSession implements SmtpSteps {
   private messageContent(): Buffer {
     const userMessage = this.userMessage;
     if (userMessage !== undefined) {
-      const normalized = normalizeLineEndings(userMessage);
-      const content = Buffer.from(normalized.length === 0 || normalized.endsWith('\r\n') ? normalized : normalized + '\r\n');
+      const normalized = traceHeaderLine(this.runId, this.takeTrace()) + normalizeLineEndings(userMessage);
+      const content = Buffer.from(normalized.endsWith('\r\n') ? normalized : normalized + '\r\n');
       this.messageBytes = content.length;
       return content;
     }
     const preparedHead = this.preparedHead;
-    const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
+    const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
     const headBytes = preparedHead !== undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
     this.preparedHead = undefined;
     const bodyBytes = this.body.length - END_OF_DATA.length;
@@ -1012,13 +1018,15 @@ export class SmtpSession implements SmtpSteps {
     }
     const userData = this.userData;
     if (userData !== undefined) {
-      this.messageBytes = Buffer.byteLength(userData) - END_OF_DATA.length;
+      // A message written in scenario code carries the trace header too, as its first line
+      const data = traceHeaderLine(this.runId, this.takeTrace()) + userData;
+      this.messageBytes = Buffer.byteLength(data) - END_OF_DATA.length;
       if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
-      socket.write(isQuitPipelined ? userData + 'QUIT\r\n' : userData);
+      socket.write(isQuitPipelined ? data + 'QUIT\r\n' : data);
       return;
     }
     const preparedHead = this.preparedHead;
-    const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId });
+    const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
     const headBytes = preparedHead !== undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
     this.preparedHead = undefined;
     const body = this.body;
@@ -1111,6 +1119,7 @@ export class SmtpSession implements SmtpSteps {
   private beginTxn(now: number): void {
     this.isInTxn = true;
     this.isAccepted = false;
+    this.traceSequence = 0;
     this.txnStartMs = now;
   }
 
@@ -1305,11 +1314,21 @@ export class SmtpSession implements SmtpSteps {
     }
   }
 
+  /**
+   * The X-Runner-Trace sequence of this transaction's message: taken once, when its content is
+   * fixed (before MAIL when the flow declares SIZE=, else when the data is written), so the number
+   * in the header is the one accepted() and failed() report.
+   */
+  private takeTrace(): number {
+    if (this.traceSequence === 0) this.traceSequence = nextTraceSequence();
+    return this.traceSequence;
+  }
+
   /** The 250 to end-of-data: the message counts as accepted. */
   private acceptMessage(now: number): void {
     this.isInTxn = false;
     this.isAccepted = true;
-    this.recorder.accepted(elapsedUs(this.txnStartMs, now), this.messageBytes);
+    this.recorder.accepted(elapsedUs(this.txnStartMs, now), this.messageBytes, this.traceSequence);
     // The transaction is over (RFC 5321 §4.1.1.4): the next MAIL needs no RSET unless asked for
     if (this.smtp.rsetBetweenMessages === false) this.needsRset = false;
   }
@@ -1385,7 +1404,7 @@ export class SmtpSession implements SmtpSteps {
     if (this.isInTxn) {
       this.isInTxn = false;
       if (this.driver === DRIVER_FLOW) this.flowResult = failure;
-      this.recorder.failed(failure, elapsedUs(this.txnStartMs, now));
+      this.recorder.failed(failure, elapsedUs(this.txnStartMs, now), this.traceSequence);
     } else if (this.isAccepted) {
       this.recorder.afterAcceptError(failure);
     }

@@ -83,7 +83,7 @@ Generated('has the required headers in order and the sequence in the Subject', (
   const message = buildMessage({ from: 'a@example.com', to: ['b@example.com', 'c@example.com'], sequence: 42, sizeBytes: 200, runId: 'run1' });
   const [head, body] = message.split('\r\n\r\n');
   const names = head!.split('\r\n').map((line) => line.slice(0, line.indexOf(':')));
-  assert.equal(names, ['From', 'To', 'Subject', 'Date', 'Message-ID', 'MIME-Version', 'Content-Type', 'Content-Transfer-Encoding']);
+  assert.equal(names, ['From', 'To', 'Subject', 'Date', 'Message-ID', 'X-Runner-Trace', 'MIME-Version', 'Content-Type', 'Content-Transfer-Encoding']);
   assert.match(head!, /^From: a@example\.com\r\n/);
   assert.match(head!, /\r\nTo: b@example\.com, c@example\.com\r\n/);
   assert.match(head!, /\r\nSubject: runner load test #42\r\n/);

@@ -718,6 +718,13 @@ Reuse('one operation at a time', async () => {
 
 const Steps = suite('session: ctx.smtp steps');
 
+/** A received message without its leading X-Runner-Trace line (checked to be there). */
+function withoutTrace(message: string): string {
+  const match = /^X-Runner-Trace: [0-9a-z]+\.\d+\r\n/.exec(message);
+  assert.ok(match, `no trace header first: ${JSON.stringify(message.slice(0, 60))}`);
+  return message.slice(match[0].length);
+}
+
 Steps('the full walk by steps, with a user message that needs dot stuffing', async () => {
   await withSession({}, {}, async (session, recorder, server) => {
     assert.is((await session.connect()).code, 220);
@@ -729,7 +736,8 @@ Steps('the full walk by steps, with a user message that needs dot stuffing', asy
     const reply = await session.data('Subject: dots\n\n.leading dot\nmiddle\n.\nend');
     assert.equal(reply, { code: 250, enhanced: '2.0.0', lines: ['OK'] });
     assert.is((await session.quit()).code, 221);
-    assert.equal(server.messages, ['Subject: dots\r\n\r\n.leading dot\r\nmiddle\r\n.\r\nend\r\n']);
+    // A message written in code carries the run's trace header first (runner/delivery/)
+    assert.equal(server.messages.map(withoutTrace), ['Subject: dots\r\n\r\n.leading dot\r\nmiddle\r\n.\r\nend\r\n']);
     assert.equal(recorder.phaseNames(), ['connect', 'greeting', 'ehlo', 'auth', 'mail', 'rcpt', 'data', 'message', 'quit']);
     assert.is(recorder.acceptedMessages.length, 1);
     assert.is(recorder.failures.length, 0);
@@ -774,9 +782,9 @@ Steps('steps without a connection: mail() rejects CLOSED, quit() resolves', asyn
 Steps('send() with overrides, and its failure as SmtpStepError', async () => {
   await withSession({ message: (n) => (n === 0 ? '250 2.0.0 OK' : '552 5.3.4 too big') }, {}, async (session, recorder, server) => {
     await session.send({ from: 'other@example.com', to: ['p@example.com', 'q@example.com'], message: 'Subject: hi\n\nhello' });
-    assert.equal(server.messages[0], 'Subject: hi\r\n\r\nhello\r\n');
-    // The server offers SIZE (RFC 1870): the message's size is declared
-    assert.ok(server.commands.includes('MAIL FROM:<other@example.com> SIZE=22'));
+    assert.equal(withoutTrace(server.messages[0]!), 'Subject: hi\r\n\r\nhello\r\n');
+    // The server offers SIZE (RFC 1870): the message's size is declared, the trace header included
+    assert.ok(server.commands.includes(`MAIL FROM:<other@example.com> SIZE=${Buffer.byteLength(server.messages[0]!)}`), server.commands.join(' | '));
     assert.ok(server.commands.includes('RCPT TO:<q@example.com>'));
     try {
       await session.send();
@@ -973,8 +981,10 @@ Parameters('BODY=8BITMIME for an 8-bit message when offered; none for a 7-bit on
     await session.send({ message: 'Subject: café\r\n\r\nné\r\n' });
     await session.send({ message: 'Subject: cafe\r\n\r\nne\r\n' });
     const mails = server.commands.filter((line) => line.startsWith('MAIL'));
-    const eightBitBytes = Buffer.byteLength('Subject: café\r\n\r\nné\r\n');
-    assert.equal(mails, [`MAIL FROM:<test@example.com> SIZE=${eightBitBytes} BODY=8BITMIME`, 'MAIL FROM:<test@example.com> SIZE=21']);
+    // SIZE= is the bytes received (the test server keeps them as latin1 text: one character a byte),
+    // the X-Runner-Trace line (issue 14) included
+    assert.equal(withoutTrace(server.messages[0]!), Buffer.from('Subject: café\r\n\r\nné\r\n').toString('latin1'));
+    assert.equal(mails, [`MAIL FROM:<test@example.com> SIZE=${server.messages[0]!.length} BODY=8BITMIME`, `MAIL FROM:<test@example.com> SIZE=${server.messages[1]!.length}`]);
   });
 });
 
@@ -1088,8 +1098,8 @@ const EHLO_CHUNKING = '250-fake.test Hello\r\n250-CHUNKING\r\n250-AUTH PLAIN\r\n
 Chunking('chunking on and offered: BDAT <size> LAST with the message, unstuffed; no DATA, no data phase', async () => {
   await withSession({ ehlo: EHLO_CHUNKING }, { chunking: true }, async (session, recorder, server) => {
     assert.is(await session.send({ message: 'Subject: dots\r\n\r\n.leading dot\r\n' }), undefined);
-    assert.is(server.messages[0], 'Subject: dots\r\n\r\n.leading dot\r\n');
-    const bytes = Buffer.byteLength('Subject: dots\r\n\r\n.leading dot\r\n');
+    assert.is(withoutTrace(server.messages[0]!), 'Subject: dots\r\n\r\n.leading dot\r\n');
+    const bytes = Buffer.byteLength(server.messages[0]!);
     // SIZE= counts the stuffed dot (known before the connection says whether BDAT is used): an overestimate, as RFC 1870 allows
     assert.equal(readsAfterAuth(server).map((read) => read.join('|')), [`MAIL FROM:<test@example.com> SIZE=${bytes + 1}`, 'RCPT TO:<rcpt@example.com>', `BDAT ${bytes} LAST|<message>`, 'QUIT']);
     assert.equal(recorder.phaseNames(), FULL_FLOW.filter((phase) => phase !== 'data'));
