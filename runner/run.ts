@@ -141,7 +141,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   let tracking: DeliveryTracking | undefined;
   try {
     if (command.withFixture) {
-      const relay = sink ? ['--relay-to', `127.0.0.1:${sink.port}`] : [];
+      const relay = sink ? ['--relay-to', `127.0.0.1:${sink.port}`, '--relay-tls', 'none'] : [];
       fixture = await startChildProcess(FIXTURE_PROCESS, withFixtureTls([...(command.fixtureArgs ?? []), ...relay], fileOptions, command.overrides.tls, command.overrides.scenario), stderr);
     }
     if (sink) {
