@@ -12,6 +12,8 @@ import type { IterationContext } from '../smtp/api.ts';
 import type { EngineListener, ScenarioProgress } from './events.ts';
 import { ScenarioRun, type ScenarioHost } from './scenario-run.ts';
 import type { SessionTranscripts } from './transcript.ts';
+import { setCheckWarningSink } from '../script/check.ts';
+import { wakeSleepers } from '../script/sleep.ts';
 
 /** How often the timeline closes a window and listeners hear progress. */
 export const TICK_MS = 1000;
@@ -65,6 +67,7 @@ export class Engine implements ScenarioHost {
     this.env = options.env;
     this.registry = new MetricsRegistry(performance.now(), customMetrics());
     this.runs = options.scenarios.map((scenario) => new ScenarioRun(scenario, this));
+    setCheckWarningSink((message) => this.warnOnce(`check:${message}`, message));
   }
 
   get isStopping(): boolean {
@@ -78,6 +81,8 @@ export class Engine implements ScenarioHost {
     this.abortMessage = message;
     for (const wake of [...this.stopWaiters]) wake();
     this.stopWaiters.clear();
+    // Think time ends with the test: a stop must not wait out a long sleep().
+    wakeSleepers();
   }
 
   onStop(wake: () => void): () => void {

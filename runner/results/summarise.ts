@@ -47,6 +47,8 @@ export interface RunAggregates {
   warmup?: TestFigures['warmup'];
   scenarios: ReadonlyMap<string, GroupAggregate & { executor: string; droppedIterations: number }>;
   accounts: ReadonlyMap<string, GroupAggregate>;
+  /** SMTP figures per ctx.group() path ('::outer::inner'); absent or empty without groups. */
+  groups?: ReadonlyMap<string, GroupAggregate>;
   /** Custom metrics' figures (see customMetricFigures). */
   customMetrics: Record<string, CustomMetricFigures>;
   thresholds: ThresholdOutcome[];
@@ -77,6 +79,8 @@ export function summarise(aggregates: RunAggregates): Summary {
   }
   const accounts: Record<string, GroupFigures> = {};
   for (const [name, group] of aggregates.accounts) accounts[name] = { ...groupFigures(group, seconds), ...groupHistogram(group) };
+  const groups: Record<string, GroupFigures> = {};
+  for (const [name, group] of aggregates.groups ?? []) groups[name] = { ...groupFigures(group, seconds), ...groupHistogram(group) };
   const results: TestFigures = {
     total_time_seconds: round(seconds, 3),
     ...groupFigures(aggregates.total, seconds),
@@ -97,6 +101,7 @@ export function summarise(aggregates: RunAggregates): Summary {
     results,
     scenarios,
     accounts,
+    ...(Object.keys(groups).length ? { groups } : {}),
     custom_metrics: aggregates.customMetrics,
     thresholds: aggregates.thresholds,
     timeline: aggregates.timeline.map(timelineEntry),
