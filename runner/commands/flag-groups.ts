@@ -105,23 +105,25 @@ export const RECIPIENT_FLAGS: FlagGroup<RecipientFlags> = {
   },
 };
 
-/** --message-size, --messages-per-connection, --no-rset, --timeout, --tag: what each message and session looks like. */
-export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'timeoutMs' | 'tags'>> = {
+/** --message-size, --messages-per-connection, --no-rset, --timeout, --think-time, --tag: what each message and session looks like. */
+export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'timeoutMs' | 'thinkTime' | 'tags'>> = {
   add: (command) =>
     command
       .option('--message-size <bytes>', `body size in bytes (default: ${DEFAULTS.messageSize})`, integer(0, '--message-size'))
       .option('--messages-per-connection <n>', `messages per connection, RSET between (default: ${DEFAULTS.messagesPerConnection})`, integer(1, '--messages-per-connection'))
       .option('--no-rset', 'on a reused connection, send RSET only after a failed message, not between accepted ones (as smtp-source and MTAs do)')
       .option('--timeout <duration>', `reply timeout per phase, e.g. 10s (default: ${DEFAULTS.timeout})`, duration)
+      .option('--think-time <duration>', 'pause after each message, inside the iteration (counts in iteration_duration, in no SMTP latency): 1s, or a uniform range 200ms..2s (no pause by default; a file with iteration(ctx) calls sleep() instead)')
       .option('--tag <key=value>', 'tag every sample; repeatable', collect),
   read(flags) {
-    const parsed = flags as { messageSize?: number; messagesPerConnection?: number; rset?: boolean; timeout?: string; tag?: string[] };
+    const parsed = flags as { messageSize?: number; messagesPerConnection?: number; rset?: boolean; timeout?: string; thinkTime?: string; tag?: string[] };
     return {
       messageSize: parsed.messageSize,
       messagesPerConnection: parsed.messagesPerConnection,
       // commander sets rset to true unless --no-rset: only the flag overrides the scenario
       rsetBetweenMessages: parsed.rset === false ? false : undefined,
       timeoutMs: parsed.timeout === undefined ? undefined : parseDurationMs(parsed.timeout),
+      thinkTime: parsed.thinkTime,
       tags: keyValues(parsed.tag, '--tag'),
     };
   },

@@ -14,6 +14,7 @@ import { addSecret } from '../redact.ts';
 import { InvalidOptionsError, RunnerError } from '../errors.ts';
 import { PHASES, type Phase } from '../smtp/phases.ts';
 import { SYSTEM_TAGS } from '../metrics/catalogue.ts';
+import { planThinkTime, type ThinkTimePlan } from '../script/sleep.ts';
 import { isEmailAddress, readAccountsFile, singleSender, buildWeightedCycle } from './accounts.ts';
 import { DEFAULTS } from './defaults.ts';
 import { parseDurationMs } from './duration.ts';
@@ -94,6 +95,8 @@ export interface CliOverrides {
   scenario?: string[];
   /** `--warmup 30s` or `--warmup 100` (messages): overrides the file's warmup. */
   warmup?: string | number;
+  /** `--think-time 200ms..2s` (or `1s`): a pause after each message of the default iteration. */
+  thinkTime?: string;
 }
 
 /** Where the options come from: the scenario file (absolute), the folder relative paths start from, the environment. */
@@ -152,6 +155,7 @@ export async function resolveOptions(
   }
 
   const scale = cli.scale ?? 1;
+  const thinkTime = resolveThinkTime(cli.thinkTime, code.iteration !== undefined, scale, problems);
   applyCliOverrides(scenarios, cli, problems);
   if (problems.length === 0) await resolveSecurity(scenarios, context.baseDir, problems);
   if (problems.length > 0) throw invalid(problems);
@@ -160,6 +164,7 @@ export async function resolveOptions(
     file: context.file,
     description: options.description,
     warmup: resolveWarmup(cli.warmup ?? options.warmup, scale),
+    ...(thinkTime ? { thinkTime } : {}),
     scenarios,
     thresholds: resolveThresholds(options.thresholds, scale),
     env: { ...context.env, ...cli.env },
@@ -168,6 +173,27 @@ export async function resolveOptions(
     teardown: code.teardown as ResolvedOptions['teardown'],
     handleSummary: code.handleSummary as ResolvedOptions['handleSummary'],
   };
+}
+
+/** `--think-time`, checked and scaled (`--scale`); a problem when it is wrong or the file has its own iteration. */
+function resolveThinkTime(text: string | undefined, hasIteration: boolean, scale: number, problems: string[]): ThinkTimePlan | undefined {
+  if (text === undefined) return undefined;
+  if (hasIteration) {
+    problems.push(`--think-time: the scenario file has its own iteration(ctx); call sleep() or ctx.sleep() in it instead`);
+    return undefined;
+  }
+  try {
+    const plan = planThinkTime(text, '--think-time');
+    switch (plan.kind) {
+      case 'fixed': return { kind: 'fixed', ms: plan.ms * scale };
+      case 'uniform': return { kind: 'uniform', minMs: plan.minMs * scale, maxMs: plan.maxMs * scale };
+      case 'exponential': return { kind: 'exponential', meanMs: plan.meanMs * scale };
+      case 'normal': return { kind: 'normal', meanMs: plan.meanMs * scale, stddevMs: plan.stddevMs * scale };
+    }
+  } catch (error) {
+    problems.push((error as Error).message);
+    return undefined;
+  }
 }
 
 function invalid(problems: string[]): InvalidOptionsError {

@@ -4,6 +4,7 @@
  */
 import type { ScenarioFileOptions, ThresholdSpec } from './types.ts';
 import type { IterationContext } from '../smtp/api.ts';
+import type { ThinkTimePlan } from '../script/sleep.ts';
 import type { ResolvedScenario } from '../executors/index.ts';
 
 export type { ResolvedTarget, ResolvedSmtp, ResolvedAccounts, ResolvedStage, ResolvedScenarioBase } from './resolved-base.ts';
@@ -19,6 +20,8 @@ export interface ResolvedOptions {
   description: string | undefined;
   /** Warm-up left out of the summary: by time (ms) or by messages; both 0 for none. */
   warmup: { durationMs: number; messages: number };
+  /** `--think-time`: a pause after each message of the default iteration (absent: none). */
+  thinkTime?: ThinkTimePlan;
   scenarios: ResolvedScenario[];
   /** As written in the file (run.ts compiles them with thresholds/parse.ts once custom metrics are known). */
   thresholds: Record<string, ThresholdSpec[]>;
