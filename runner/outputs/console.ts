@@ -177,6 +177,7 @@ export function formatSummary(
     formatLatency(l.p95_seconds), formatLatency(l.p99_seconds), formatLatency(l.max_seconds),
   ]);
   if (phaseRows.length) lines.push('', 'Phases:', ...table(['phase', 'count', 'min', 'avg', 'p50', 'p95', 'p99', 'max'], phaseRows));
+  if (summary.trend_stats) lines.push(...trendStatsBlock(summary.trend_stats));
   if (r.errors.length) {
     lines.push('', 'Errors (failed messages by phase and reply):');
     lines.push(...table(['phase', 'reply', 'count', 'text'], r.errors.map((e) => [
@@ -318,6 +319,14 @@ function groupsBlock(summary: Summary): string[] {
     const smtp = summary.groups?.[path];
     return [path, String(duration?.count ?? 0), ms(duration?.avg), ms(duration?.p95), String(smtp?.total_requests ?? 0), String(smtp?.failed ?? 0), formatLatency(smtp?.latency.p95_seconds ?? null)];
   }))];
+}
+
+/** The `--summary-trend-stats` table: one row per SMTP trend, one column per chosen stat. */
+function trendStatsBlock(trendStats: NonNullable<Summary['trend_stats']>): string[] {
+  const { stats, metrics } = trendStats;
+  const cell = (stat: string, value: number | null | undefined) =>
+    value === null || value === undefined ? '-' : stat === 'count' ? formatNumber(value) : formatLatency(value / 1000);
+  return ['', 'Trends (--summary-trend-stats):', ...table(['trend', ...stats], Object.entries(metrics).map(([name, values]) => [name, ...stats.map((stat) => cell(stat, values[stat]))]))];
 }
 
 /** Check lines shown; the results file has them all. */

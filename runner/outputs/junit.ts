@@ -54,6 +54,10 @@ export function formatJunit(summary: Summary, suiteName = 'runner'): string {
     ['throughput_rps', r.throughput_rps],
   ];
   if (summary.abort_reason) properties.push(['abort_reason', summary.abort_reason]);
+  // --summary-trend-stats: each chosen figure of each SMTP trend, e.g. smtp_txn_duration.p(99.9) (ms).
+  for (const [metric, values] of Object.entries(summary.trend_stats?.metrics ?? {})) {
+    for (const stat of summary.trend_stats!.stats) properties.push([`${metric}.${stat}`, values[stat] ?? '']);
+  }
   const counts = `tests="${tests}" failures="${failures}" errors="0"`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -110,6 +110,7 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
     scenarios,
     accounts,
     groups,
+    trendStats: options.summaryTrendStats,
     // checks and group_duration (fed by scenario code) sit beside the custom metrics, when used.
     customMetrics: customMetricsFigures(new Map([...registry.custom, ...scriptMetricsWithSamples()]), durationMs),
     thresholds: verdicts.thresholds,

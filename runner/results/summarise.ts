@@ -10,6 +10,7 @@
 import { TrendSink } from '../metrics/trend.ts';
 import { timelineEntry, trendsFigures, watchFigures, type TimelinePointInMemory, type TrendsInMemory, type WatchInMemory } from './names.ts';
 import { RESULTS_SCHEMA_VERSION } from './version.ts';
+import { trendStatMs } from './trend-stats.ts';
 import type { CustomMetricFigures, ErrorFigure, GroupCounts, GroupFigures, LatencySeconds, ScenarioFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
 
 /**
@@ -49,6 +50,8 @@ export interface RunAggregates {
   accounts: ReadonlyMap<string, GroupAggregate>;
   /** SMTP figures per ctx.group() path ('::outer::inner'); absent or empty without groups. */
   groups?: ReadonlyMap<string, GroupAggregate>;
+  /** `--summary-trend-stats`: the figures of each trend to list in `trend_stats`; absent: none. */
+  trendStats?: readonly string[];
   /** Custom metrics' figures (see customMetricFigures). */
   customMetrics: Record<string, CustomMetricFigures>;
   thresholds: ThresholdOutcome[];
@@ -102,6 +105,7 @@ export function summarise(aggregates: RunAggregates): Summary {
     scenarios,
     accounts,
     ...(Object.keys(groups).length ? { groups } : {}),
+    ...(aggregates.trendStats?.length ? { trend_stats: trendStatsFigures(aggregates, aggregates.trendStats) } : {}),
     custom_metrics: aggregates.customMetrics,
     thresholds: aggregates.thresholds,
     timeline: aggregates.timeline.map(timelineEntry),
@@ -113,6 +117,18 @@ export function summarise(aggregates: RunAggregates): Summary {
       phases: phaseHistograms,
     },
   };
+}
+
+/** The chosen stats of every built-in SMTP trend (ms; count as a number). */
+function trendStatsFigures(aggregates: RunAggregates, stats: readonly string[]): NonNullable<Summary['trend_stats']> {
+  const metrics: Record<string, Record<string, number | null>> = {};
+  const add = (name: string, trend: TrendSink) => {
+    metrics[name] = Object.fromEntries(stats.map((stat) => [stat, trendStatMs(trend, stat)]));
+  };
+  add('smtp_txn_duration', aggregates.total.txn);
+  add('smtp_txn_response_time', aggregates.responseTime);
+  for (const [phase, trend] of aggregates.phases) if (trend.count > 0) add(`smtp_${phase}_duration`, trend);
+  return { stats: [...stats], metrics };
 }
 
 /** A group's histogram field: present when its samples are a histogram. */

@@ -235,6 +235,11 @@ export interface Summary {
    * subgroups' not included); absent when the run used no group.
    */
   groups?: Record<string, GroupFigures>;
+  /**
+   * `--summary-trend-stats` (or `summaryTrendStats`): the chosen figures of each SMTP trend, in ms
+   * (count: samples; null without samples); absent unless asked.
+   */
+  trend_stats?: { stats: string[]; metrics: Record<string, Record<string, number | null>> };
   /** Custom metrics declared by scenario code (and the built-in checks and group_duration, when used): their type and aggregates (trends in ms or units). */
   custom_metrics: Record<string, CustomMetricFigures>;
   thresholds: ThresholdOutcome[];

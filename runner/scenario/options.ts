@@ -15,6 +15,7 @@ import { InvalidOptionsError, RunnerError } from '../errors.ts';
 import { PHASES, type Phase } from '../smtp/phases.ts';
 import { SYSTEM_TAGS } from '../metrics/catalogue.ts';
 import { planThinkTime, type ThinkTimePlan } from '../script/sleep.ts';
+import { parseTrendStats } from '../results/trend-stats.ts';
 import { isEmailAddress, readAccountsFile, singleSender, buildWeightedCycle } from './accounts.ts';
 import { DEFAULTS } from './defaults.ts';
 import { parseDurationMs } from './duration.ts';
@@ -95,6 +96,8 @@ export interface CliOverrides {
   scenario?: string[];
   /** `--warmup 30s` or `--warmup 100` (messages): overrides the file's warmup. */
   warmup?: string | number;
+  /** `--summary-trend-stats 'avg,p(99.9),max'`: overrides the file's summaryTrendStats. */
+  summaryTrendStats?: string;
   /** `--think-time 200ms..2s` (or `1s`): a pause after each message of the default iteration. */
   thinkTime?: string;
 }
@@ -155,6 +158,8 @@ export async function resolveOptions(
   }
 
   const scale = cli.scale ?? 1;
+  const trendStatsValue = cli.summaryTrendStats ?? options.summaryTrendStats;
+  const summaryTrendStats = trendStatsValue === undefined ? undefined : parseTrendStats(trendStatsValue, cli.summaryTrendStats !== undefined ? '--summary-trend-stats' : 'summaryTrendStats', problems);
   const thinkTime = resolveThinkTime(cli.thinkTime, code.iteration !== undefined, scale, problems);
   applyCliOverrides(scenarios, cli, problems);
   if (problems.length === 0) await resolveSecurity(scenarios, context.baseDir, problems);
@@ -165,6 +170,7 @@ export async function resolveOptions(
     description: options.description,
     warmup: resolveWarmup(cli.warmup ?? options.warmup, scale),
     ...(thinkTime ? { thinkTime } : {}),
+    ...(summaryTrendStats ? { summaryTrendStats } : {}),
     scenarios,
     thresholds: resolveThresholds(options.thresholds, scale),
     env: { ...context.env, ...cli.env },

@@ -20,6 +20,8 @@ export interface ResolvedOptions {
   description: string | undefined;
   /** Warm-up left out of the summary: by time (ms) or by messages; both 0 for none. */
   warmup: { durationMs: number; messages: number };
+  /** `--summary-trend-stats` / `summaryTrendStats`: the trend figures summaries list (absent: the default blocks only). */
+  summaryTrendStats?: string[];
   /** `--think-time`: a pause after each message of the default iteration (absent: none). */
   thinkTime?: ThinkTimePlan;
   scenarios: ResolvedScenario[];
