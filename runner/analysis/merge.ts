@@ -123,6 +123,7 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
     },
     scenarios,
     accounts: new Map([...mergeGroups(inputs, (s) => s.accounts, 'accounts')].map(([name, { group }]) => [name, group])),
+    groups: new Map([...mergeGroups(inputs, (s) => s.groups ?? {}, 'groups')].map(([name, { group }]) => [name, group])),
     customMetrics: mergeCustomMetrics(inputs, unionSeconds),
     thresholds: [],
     timeline,

@@ -19,6 +19,7 @@ interface RunFlags {
   duration?: string;
   rate?: number;
   warmup?: string;
+  summaryTrendStats?: string;
   scale?: number;
   scenario?: string[];
   env?: string[];
@@ -44,6 +45,7 @@ export function registerRunCommand(program: Command): void {
     .option('--duration <duration>', 'override duration (stages are rescaled to it), e.g. 30s', duration)
     .option('--rate <n>', 'override the rate of constant-arrival-rate scenarios (per timeUnit)', positiveNumber('--rate'))
     .option('--warmup <duration|messages>', 'leave the start out of the summary and thresholds: a duration (30s) or a number of messages', warmup)
+    .option('--summary-trend-stats <list>', "trend figures the console summary, --summary-json and --junit list, e.g. 'avg,min,med,p(90),p(99.9),max,count' (default: the fixed Latency and Phases blocks only)")
     .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
     .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
     .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect);
@@ -71,6 +73,7 @@ export function registerRunCommand(program: Command): void {
         rate: own.rate,
         scale: own.scale,
         warmup: own.warmup,
+        summaryTrendStats: own.summaryTrendStats,
         env: keyValues(own.env, '--env'),
         scenario: own.scenario,
         delivery: delivery.delivery,

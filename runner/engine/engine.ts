@@ -14,6 +14,8 @@ import type { IterationContext } from '../smtp/api.ts';
 import type { EngineListener, ScenarioProgress } from './events.ts';
 import { ScenarioRun, type ScenarioHost } from './scenario-run.ts';
 import type { SessionTranscripts } from './transcript.ts';
+import { setCheckWarningSink } from '../script/check.ts';
+import { wakeSleepers, type ThinkTimePlan } from '../script/sleep.ts';
 
 /** How often the timeline closes a window and listeners hear progress. */
 export const TICK_MS = 1000;
@@ -41,6 +43,7 @@ export class Engine implements ScenarioHost {
   readonly registry: MetricsRegistry;
   readonly iteration: ((ctx: IterationContext<any>) => Promise<void> | void) | undefined;
   readonly env: Record<string, string | undefined>;
+  readonly thinkTime: ThinkTimePlan | undefined;
   setupData: unknown = undefined;
   stopReason: StopReason | undefined;
   /** Message of the threshold that aborted the run. */
@@ -66,9 +69,11 @@ export class Engine implements ScenarioHost {
     this.listeners = listeners;
     this.abortCheck = abortCheck;
     this.iteration = options.iteration;
+    this.thinkTime = options.thinkTime;
     this.env = options.env;
     this.registry = new MetricsRegistry(performance.now(), customMetrics());
     this.runs = options.scenarios.map((scenario) => new ScenarioRun(scenario, this));
+    setCheckWarningSink((message) => this.warnOnce(`check:${message}`, message));
   }
 
   get isStopping(): boolean {
@@ -82,6 +87,8 @@ export class Engine implements ScenarioHost {
     this.abortMessage = message;
     for (const wake of [...this.stopWaiters]) wake();
     this.stopWaiters.clear();
+    // Think time ends with the test: a stop must not wait out a long sleep().
+    wakeSleepers();
   }
 
   onStop(wake: () => void): () => void {

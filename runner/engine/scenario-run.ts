@@ -17,6 +17,9 @@ import type { ScenarioProgress } from './events.ts';
 import { VuState } from './vu.ts';
 import type { SessionTranscripts } from './transcript.ts';
 import { abandonableSteps } from './script-deadline.ts';
+import { IterationScope, type GroupHost } from './iteration-scope.ts';
+import { GROUP_DURATION, type CustomTagSet } from '../metrics/custom.ts';
+import { drawThinkTimeMs, sleepMs, wakeSleepers, type ThinkTimePlan } from '../script/sleep.ts';
 
 /** What a scenario run needs from the engine. */
 export interface ScenarioHost {
@@ -26,6 +29,8 @@ export interface ScenarioHost {
   nextVuId(): number;
   /** Next message sequence number (unique in the test, for Subjects). */
   nextSequence(): number;
+  /** `--think-time`: a pause after each default iteration (not part of any SMTP figure). */
+  readonly thinkTime?: ThinkTimePlan;
   /** Custom iteration from the scenario file, if any. */
   readonly iteration: ((ctx: IterationContext<any>) => Promise<void> | void) | undefined;
   readonly env: Record<string, string | undefined>;
@@ -57,7 +62,15 @@ export const LOCAL_RESOURCE_PAUSE_MS = 100;
  */
 export const REFUSED_PAUSE_MS = 100;
 
-export class ScenarioRun implements ExecutorContext {
+/** A ctx.group() path's cached bookkeeping: its tags, its series per sender, its group_duration set. */
+interface GroupEntry {
+  tags: Readonly<Record<string, string>>;
+  seriesBySender: Map<string, Series>;
+  durationSet: CustomTagSet | undefined;
+  durationResets: number;
+}
+
+export class ScenarioRun implements ExecutorContext, GroupHost {
   readonly scenario: ResolvedScenario;
   /** performance.now() when the scenario started. */
   startMs = 0;
@@ -76,6 +89,7 @@ export class ScenarioRun implements ExecutorContext {
   private readonly pickSender: (iterationInTest: number) => string;
   private readonly seriesBySender = new Map<string, Series>();
   private drained: (() => void) | undefined;
+  private readonly groups = new Map<string, GroupEntry>();
 
   constructor(scenario: ResolvedScenario, host: ScenarioHost) {
     this.scenario = scenario;
@@ -88,6 +102,45 @@ export class ScenarioRun implements ExecutorContext {
 
   get isStopping(): boolean {
     return this.host.isStopping;
+  }
+
+  private groupEntry(path: string): GroupEntry {
+    let entry = this.groups.get(path);
+    if (entry === undefined) {
+      const name = this.scenario.name;
+      entry = {
+        tags: Object.freeze<Record<string, string>>(path === '' ? { scenario: name } : { group: path, scenario: name }),
+        seriesBySender: new Map(),
+        durationSet: undefined,
+        durationResets: -1,
+      };
+      this.groups.set(path, entry);
+    }
+    return entry;
+  }
+
+  groupTags(path: string): Readonly<Record<string, string>> {
+    return this.groupEntry(path).tags;
+  }
+
+  groupSeries(path: string, sender: string): Series {
+    const entry = this.groupEntry(path);
+    let series = entry.seriesBySender.get(sender);
+    if (series === undefined) {
+      series = this.host.registry.seriesFor(this.scenario.name, sender, this.scenario.tags, path);
+      entry.seriesBySender.set(sender, series);
+    }
+    return series;
+  }
+
+  recordGroupDuration(path: string, durationUs: number): void {
+    const entry = this.groupEntry(path);
+    // A warm-up's end resets the metric (and forgets its tag sets): look the set up again then.
+    if (entry.durationSet === undefined || entry.durationResets !== GROUP_DURATION.resets) {
+      entry.durationSet = GROUP_DURATION.tagSetFor(entry.tags);
+      entry.durationResets = GROUP_DURATION.resets;
+    }
+    entry.durationSet.trend!.record(durationUs);
   }
 
   now(): number {
@@ -189,6 +242,9 @@ export class ScenarioRun implements ExecutorContext {
           if (LOCAL_RESOURCE_ERRORS.has(failure.error)) await sleep(LOCAL_RESOURCE_PAUSE_MS);
           else if (failure.error === 'ECONNREFUSED' && intendedStartMs === undefined) await sleep(REFUSED_PAUSE_MS);
         }
+        // --think-time: after the message, inside the iteration (k6 puts sleep() at its end).
+        const thinkTime = this.host.thinkTime;
+        if (thinkTime !== undefined && !this.host.isStopping) await sleepMs(drawThinkTimeMs(thinkTime));
       }
     } finally {
       this.busy.delete(state);
@@ -210,15 +266,14 @@ export class ScenarioRun implements ExecutorContext {
         resolve();
       });
     });
-    const ctx: IterationContext<unknown> = {
-      vu: vu.id,
-      iteration: vu.iterations,
-      scenario: { name: this.scenario.name, iterationInTest },
+    const ctx = new IterationScope<unknown>(vu, this, {
+      scenario: this.scenario.name,
+      iterationInTest,
       from: sender,
       env: this.host.env,
       data: this.host.setupData,
       smtp: abandonableSteps(vu.session, () => isAbandoned),
-    };
+    });
     try {
       await Promise.race([Promise.resolve().then(() => this.host.iteration!(ctx)), abandoned]);
     } catch (error) {
@@ -248,6 +303,8 @@ export class ScenarioRun implements ExecutorContext {
       // Still running after the grace period: cut them off (interruptBusy).
       if (this.busy.size > 0) {
         const settled = new Promise<void>((resolve) => (this.drained = resolve));
+        // Think time would hold a cut-off iteration until it ends: wake the sleepers.
+        wakeSleepers();
         this.interruptBusy();
         await settled;
         this.drained = undefined;

@@ -97,6 +97,8 @@ export class VuState implements Vu {
   iterations = 0;
   readonly recorder: VuRecorder;
   readonly session: SmtpSession;
+  /** ctx.vuState: the scenario code's state for this VU, kept across its iterations. */
+  readonly vuState: Record<string, unknown> = {};
 
   constructor(id: number, scenario: ResolvedScenario, registry: MetricsRegistry, series: Series) {
     this.id = id;

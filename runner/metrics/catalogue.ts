@@ -43,6 +43,8 @@ const BUILT_IN: MetricInfo[] = [
   ...PHASES.map((phase): MetricInfo => ({ name: phaseMetricName(phase), type: 'trend', isTime: true, description: `duration of the ${phase} phase` })),
   { name: 'iterations', type: 'counter', isTime: false, description: 'iterations completed (successful or not)' },
   { name: 'iteration_duration', type: 'trend', isTime: true, description: 'duration of a whole iteration' },
+  { name: 'checks', type: 'rate', isTime: false, description: 'fraction of check() conditions that passed; tagged check (its name), group and scenario' },
+  { name: 'group_duration', type: 'trend', isTime: true, description: 'duration of each ctx.group() call; tagged group (::outer::inner) and scenario' },
   { name: 'dropped_iterations', type: 'counter', isTime: false, description: 'iterations never started: no VU came free within maxQueueWait of the planned start, or still queued at the end (arrival-rate); maxDuration ended first (iteration counts)' },
   { name: 'arrivals_queued', type: 'gauge', isTime: false, description: 'arrivals waiting for a free VU (arrival-rate executors at maxVUs); max is the longest queue of the run' },
   { name: 'vus', type: 'gauge', isTime: false, description: 'active VUs' },
@@ -65,3 +67,9 @@ export const BUILT_IN_METRICS: ReadonlyMap<string, MetricInfo> = new Map(BUILT_I
 
 /** Tags every built-in SMTP sample carries, usable in threshold sub-metric filters. */
 export const SYSTEM_TAGS = ['scenario', 'account'] as const;
+
+/**
+ * Tags scenario code's helpers add, also usable in threshold filters on built-in metrics: samples
+ * taken inside ctx.group() carry group (`::outer::inner`), checks carry check (the condition's name).
+ */
+export const SCRIPT_TAGS = ['group', 'check'] as const;

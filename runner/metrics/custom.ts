@@ -157,6 +157,8 @@ export class CustomMetric {
   readonly maxTagSets: number;
   /** Values add() refused (not a finite number; a negative trend value): never part of any figure. */
   ignoredValues = 0;
+  /** How many times reset() ran: a cache of this metric's tag sets is stale once it changed. */
+  resets = 0;
   private sequence = 0;
   private hasWarnedOverflow = false;
   private hasWarnedIgnored = false;
@@ -190,6 +192,7 @@ export class CustomMetric {
 
   /** Forgets every sample and every tag set (the end of a warm-up): the tag-set bound starts again. */
   reset(): void {
+    this.resets++;
     this.ignoredValues = 0;
     this.untagged.reset();
     this.tagSets.clear();
@@ -283,6 +286,25 @@ export function customMetrics(): ReadonlyMap<string, CustomMetric> {
 export function clearCustomMetrics(warn: (message: string) => void = warnOnStderr): void {
   CATALOGUE.clear();
   warnSink = warn;
+  for (const metric of SCRIPT_METRICS) metric.reset();
+}
+
+/**
+ * The built-in metrics fed by scenario code (check(), ctx.group()): kept as custom metrics are,
+ * per tag set, but declared by runner (a scenario cannot declare `new Rate('checks')`).
+ * Process-wide like the catalogue, so `check()` imported from 'runner' reaches them without
+ * a context; cleared with it.
+ */
+export const CHECKS = new CustomMetric(BUILT_IN_METRICS.get('checks')!, { warn: (message) => warnSink(message) });
+/** ctx.group() durations (µs), tagged group and scenario. */
+export const GROUP_DURATION = new CustomMetric(BUILT_IN_METRICS.get('group_duration')!, { warn: (message) => warnSink(message) });
+const SCRIPT_METRICS: readonly CustomMetric[] = [CHECKS, GROUP_DURATION];
+
+/** The metrics of SCRIPT_METRICS that have samples, by name (for outputs, beside customMetrics()). */
+export function scriptMetricsWithSamples(): Map<string, CustomMetric> {
+  const used = new Map<string, CustomMetric>();
+  for (const metric of SCRIPT_METRICS) if (metric.tagSetsWithSamples().length > 0) used.set(metric.info.name, metric);
+  return used;
 }
 
 function declare(name: string, type: MetricType, isTime: boolean): CustomMetric {

@@ -11,7 +11,7 @@ import { PHASES } from '../smtp/phases.ts';
 import { Series } from './series.ts';
 import { TrendSink } from './trend.ts';
 import { Timeline, windowPercentiles, type TimelinePoint } from './timeline.ts';
-import type { CustomMetric, CustomTagSet } from './custom.ts';
+import { CHECKS, GROUP_DURATION, type CustomMetric, type CustomTagSet } from './custom.ts';
 
 /** One window of the timeline (defined in timeline.ts; re-exported where it always was). */
 export type { TimelinePoint } from './timeline.ts';
@@ -94,12 +94,15 @@ export class MetricsRegistry {
     return this.lastWindowValue;
   }
 
-  /** The series for a scenario and sender; created on first use (not on the hot path after that). */
-  seriesFor(scenario: string, account: string, tags: Record<string, string> = {}): Series {
-    const key = `${scenario}\u0000${account}`;
+  /**
+   * The series for a scenario, sender and group (ctx.group() path, '' outside any group); created
+   * on first use (not on the hot path after that). Only grouped series carry a `group` tag.
+   */
+  seriesFor(scenario: string, account: string, tags: Record<string, string> = {}, group = ''): Series {
+    const key = group === '' ? `${scenario}\u0000${account}` : `${scenario}\u0000${account}\u0000${group}`;
     let series = this.seriesByKey.get(key);
     if (!series) {
-      series = new Series({ ...tags, scenario, account });
+      series = new Series(group === '' ? { ...tags, scenario, account } : { ...tags, scenario, account, group });
       series.index = this.series.length;
       this.seriesByKey.set(key, series);
       this.series.push(series);
@@ -169,6 +172,8 @@ export class MetricsRegistry {
     this.delivery?.endWarmup();
     // Every tag set of every custom metric, and the tag sets themselves.
     for (const custom of this.custom.values()) custom.reset();
+    CHECKS.reset();
+    GROUP_DURATION.reset();
     this.dropped.clear();
     this.queuedArrivalsPeak = this.queuedArrivals;
     this.warmupEndedAt = Math.round((nowMs - this.startMs) / 10) / 100;
@@ -249,6 +254,16 @@ export class MetricsRegistry {
     return total;
   }
 
+  /** The ctx.group() paths that have SMTP samples, in the order first seen. */
+  groupPaths(): string[] {
+    const paths = new Set<string>();
+    for (const series of this.series) {
+      const group = series.tags['group'];
+      if (group !== undefined) paths.add(group);
+    }
+    return [...paths];
+  }
+
   /** Total dropped iterations, for one scenario or all. */
   droppedCount(scenario?: string): number {
     if (scenario !== undefined) return this.dropped.get(scenario) ?? 0;
@@ -279,6 +294,8 @@ export class MetricsRegistry {
     const gauge = (value: number, min: number, max: number): AggregateValues => ({
       type: 'gauge', count: 1, value: () => value, min: () => min, max: () => max,
     });
+    if (metric === 'checks') return customValues('rate', CHECKS.aggregate(tags), elapsedMs);
+    if (metric === 'group_duration') return customValues('trend', GROUP_DURATION.aggregate(tags), elapsedMs);
     if (metric === 'dropped_iterations') return counter(this.droppedCount(tags['scenario']));
     if (metric === 'vus') return gauge(this.vus, 0, this.vusPeak);
     if (metric === 'vus_max') return gauge(this.vusMax, 0, this.vusMax);

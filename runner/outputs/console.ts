@@ -178,6 +178,7 @@ export function formatSummary(
     formatLatency(l.p95_seconds), formatLatency(l.p99_seconds), formatLatency(l.max_seconds),
   ]);
   if (phaseRows.length) lines.push('', 'Phases:', ...table(['phase', 'count', 'min', 'avg', 'p50', 'p95', 'p99', 'max'], phaseRows));
+  if (summary.trend_stats) lines.push(...trendStatsBlock(summary.trend_stats));
   if (r.errors.length) {
     lines.push('', 'Errors (failed messages by phase and reply):');
     lines.push(...table(['phase', 'reply', 'count', 'text'], r.errors.map((e) => [
@@ -225,7 +226,8 @@ export function formatSummary(
     lines.push('', 'Over time (steady part of the run):', `  ${formatTrend(trendInMemory(trends.latency))}`, `  ${formatTrend(trendInMemory(trends.throughput))}`);
     if (trends.server_memory && trends.server_memory.verdict !== 'insufficient data') lines.push(`  ${formatTrend(trendInMemory(trends.server_memory))}`);
   }
-  const custom = Object.entries(summary.custom_metrics);
+  lines.push(...checksBlock(summary, color), ...groupsBlock(summary));
+  const custom = Object.entries(summary.custom_metrics).filter(([name]) => !SCRIPT_METRIC_NAMES.has(name));
   if (custom.length) {
     lines.push('', 'Custom metrics:');
     for (const [name, m] of custom) {
@@ -298,6 +300,77 @@ function deliveryBlock(summary: Summary, color: boolean): string[] {
   );
   return lines;
 }
+
+/** Built-in metrics kept beside the custom ones in the results file, shown in their own blocks. */
+const SCRIPT_METRIC_NAMES: ReadonlySet<string> = new Set(['checks', 'group_duration']);
+
+/**
+ * The Checks block (k6's ✓/✗ list): one line per check name and group, its passes and fails,
+ * then the checks rate. Empty without checks.
+ */
+function checksBlock(summary: Summary, color: boolean): string[] {
+  const checks = summary.custom_metrics['checks'];
+  if (!checks || checks.count === 0) return [];
+  // Sum a check's sets over the other tags (scenario, user tags): one line per group and name.
+  const byKey = new Map<string, { group: string; name: string; passes: number; total: number }>();
+  for (const set of checks.tag_sets ?? []) {
+    const group = set.tags['group'] ?? '';
+    const name = set.tags['check'] ?? '(unnamed)';
+    const key = `${group}\u0000${name}`;
+    const entry = byKey.get(key) ?? { group, name, passes: 0, total: 0 };
+    entry.passes += Math.round((set.rate ?? 0) * set.count);
+    entry.total += set.count;
+    byKey.set(key, entry);
+  }
+  const lines = ['', 'Checks:'];
+  let lastGroup: string | undefined;
+  const entries = [...byKey.values()].sort((a, b) => (a.group === b.group ? 0 : a.group < b.group ? -1 : 1));
+  for (const entry of entries.slice(0, MAX_CHECK_LINES)) {
+    if (entry.group !== lastGroup && entry.group !== '') lines.push(`  █ ${entry.group.split('::').filter(Boolean).join(' › ')}`);
+    lastGroup = entry.group;
+    const indent = entry.group === '' ? '  ' : '    ';
+    const fails = entry.total - entry.passes;
+    const mark = fails === 0 ? paint('green', '✓', color) : paint('red', '✗', color);
+    const detail = fails === 0 ? `${formatNumber(entry.passes)}/${formatNumber(entry.total)}` : `${((entry.passes / entry.total) * 100).toFixed(1)}% — ✓ ${formatNumber(entry.passes)} / ✗ ${formatNumber(fails)}`;
+    lines.push(`${indent}${mark} ${entry.name}  ${detail}`);
+  }
+  if (entries.length > MAX_CHECK_LINES) lines.push(`  … ${entries.length - MAX_CHECK_LINES} more checks in the results file`);
+  const passes = Math.round((checks.rate ?? 0) * checks.count);
+  lines.push(`  checks: ${((checks.rate ?? 0) * 100).toFixed(2)}%  ✓ ${formatNumber(passes)}  ✗ ${formatNumber(checks.count - passes)}`);
+  return lines;
+}
+
+/** The Groups block: per ctx.group() path, its duration and the SMTP figures of the samples inside. */
+function groupsBlock(summary: Summary): string[] {
+  const durations = new Map<string, { count: number; avg?: number; p95?: number }>();
+  for (const set of summary.custom_metrics['group_duration']?.tag_sets ?? []) {
+    const path = set.tags['group'];
+    if (path === undefined) continue;
+    const known = durations.get(path);
+    // Several scenarios may share a group name: their counts add; the first one's figures are shown.
+    if (known) known.count += set.count;
+    else durations.set(path, { count: set.count, avg: set.avg, p95: set.p95 });
+  }
+  const paths = [...new Set([...durations.keys(), ...Object.keys(summary.groups ?? {})])].sort();
+  if (paths.length === 0) return [];
+  const ms = (value: number | undefined) => (value === undefined ? '-' : formatLatency(value / 1000));
+  return ['', 'Groups (group_duration; messages sent inside the group):', ...table(['group', 'runs', 'avg', 'p95', 'requests', 'failed', 'msg p95'], paths.map((path) => {
+    const duration = durations.get(path);
+    const smtp = summary.groups?.[path];
+    return [path, String(duration?.count ?? 0), ms(duration?.avg), ms(duration?.p95), String(smtp?.total_requests ?? 0), String(smtp?.failed ?? 0), formatLatency(smtp?.latency.p95_seconds ?? null)];
+  }))];
+}
+
+/** The `--summary-trend-stats` table: one row per SMTP trend, one column per chosen stat. */
+function trendStatsBlock(trendStats: NonNullable<Summary['trend_stats']>): string[] {
+  const { stats, metrics } = trendStats;
+  const cell = (stat: string, value: number | null | undefined) =>
+    value === null || value === undefined ? '-' : stat === 'count' ? formatNumber(value) : formatLatency(value / 1000);
+  return ['', 'Trends (--summary-trend-stats):', ...table(['trend', ...stats], Object.entries(metrics).map(([name, values]) => [name, ...stats.map((stat) => cell(stat, values[stat]))]))];
+}
+
+/** Check lines shown; the results file has them all. */
+const MAX_CHECK_LINES = 30;
 
 /** Tag-set lines shown under a custom trend; the results file has them all. */
 const MAX_TAG_SET_LINES = 10;

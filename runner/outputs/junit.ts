@@ -51,6 +51,10 @@ export function formatJunit(summary: Summary, suiteName = 'runner'): string {
   if (summary.abort_reason) properties.push(['abort_reason', summary.abort_reason]);
   const d = summary.delivery;
   if (d) properties.push(['delivered', d.delivered], ['lost', d.lost], ['pending', d.pending], ['duplicated', d.duplicated], ['unexpected', d.unexpected], ['delivery_lag_p95_seconds', d.lag.p95_seconds ?? '']);
+  // --summary-trend-stats: each chosen figure of each SMTP trend, e.g. smtp_txn_duration.p(99.9) (ms).
+  for (const [metric, values] of Object.entries(summary.trend_stats?.metrics ?? {})) {
+    for (const stat of summary.trend_stats!.stats) properties.push([`${metric}.${stat}`, values[stat] ?? '']);
+  }
   const counts = `tests="${tests}" failures="${failures}" errors="0"`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -10,6 +10,7 @@ import type { ResolvedOptions } from '../scenario/resolved.ts';
 import type { Series, ErrorCount } from '../metrics/series.ts';
 import type { TrendSink } from '../metrics/trend.ts';
 import { customValues, type CustomMetric } from '../metrics/registry.ts';
+import { scriptMetricsWithSamples } from '../metrics/custom.ts';
 import type { WatchReport } from '../watch/watch-report.ts';
 import type { RunTrends } from '../analysis/run-trends.ts';
 import { customMetricFigures, summarise, type DeliveryAggregate, type RunAggregates, type RunDeliveryAggregate } from '../results/summarise.ts';
@@ -92,6 +93,10 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
     const group = registry.aggregate({ account: sender });
     return [sender, { counts: countsOf(group), txn: group.txnDuration, ...(tracked ? { delivery: deliveryOf(group) } : {}) }];
   }));
+  const groups: RunAggregates['groups'] = new Map(registry.groupPaths().map((path) => {
+    const group = registry.aggregate({ group: path });
+    return [path, { counts: countsOf(group), txn: group.txnDuration }];
+  }));
   return {
     timestamp: result.startedAt.toISOString(),
     target: first ? `${first.target.host}:${first.target.port}` : '',
@@ -117,7 +122,10 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
     warmup: describeWarmup(options, registry.warmupEndedAt),
     scenarios,
     accounts,
-    customMetrics: customMetricsFigures(registry.custom, durationMs),
+    groups,
+    trendStats: options.summaryTrendStats,
+    // checks and group_duration (fed by scenario code) sit beside the custom metrics, when used.
+    customMetrics: customMetricsFigures(new Map([...registry.custom, ...scriptMetricsWithSamples()]), durationMs),
     thresholds: verdicts.thresholds,
     timeline: registry.timeline,
     watch: verdicts.watch ?? null,

@@ -12,6 +12,7 @@ import { round } from '../util/format.ts';
 import { timelineEntry, trendsFigures, watchFigures, type TimelinePointInMemory, type TrendsInMemory, type WatchInMemory } from './names.ts';
 import { RESULTS_SCHEMA_VERSION } from './version.ts';
 import type { DeliveryCounts, DeliveryFigures, GroupDeliveryFigures } from './types.ts';
+import { trendStatMs } from './trend-stats.ts';
 import type { CustomMetricFigures, ErrorFigure, GroupCounts, GroupFigures, LatencySeconds, ScenarioFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
 
 /**
@@ -68,6 +69,10 @@ export interface RunAggregates {
   warmup?: TestFigures['warmup'];
   scenarios: ReadonlyMap<string, GroupAggregate & { executor: string; droppedIterations: number }>;
   accounts: ReadonlyMap<string, GroupAggregate>;
+  /** SMTP figures per ctx.group() path ('::outer::inner'); absent or empty without groups. */
+  groups?: ReadonlyMap<string, GroupAggregate>;
+  /** `--summary-trend-stats`: the figures of each trend to list in `trend_stats`; absent: none. */
+  trendStats?: readonly string[];
   /** Custom metrics' figures (see customMetricFigures). */
   customMetrics: Record<string, CustomMetricFigures>;
   thresholds: ThresholdOutcome[];
@@ -100,6 +105,8 @@ export function summarise(aggregates: RunAggregates): Summary {
   }
   const accounts: Record<string, GroupFigures> = {};
   for (const [name, group] of aggregates.accounts) accounts[name] = { ...groupFigures(group, seconds), ...groupHistogram(group), ...groupDelivery(group, seconds) };
+  const groups: Record<string, GroupFigures> = {};
+  for (const [name, group] of aggregates.groups ?? []) groups[name] = { ...groupFigures(group, seconds), ...groupHistogram(group) };
   const results: TestFigures = {
     total_time_seconds: round(seconds, 3),
     ...groupFigures(aggregates.total, seconds),
@@ -120,6 +127,8 @@ export function summarise(aggregates: RunAggregates): Summary {
     results,
     scenarios,
     accounts,
+    ...(Object.keys(groups).length ? { groups } : {}),
+    ...(aggregates.trendStats?.length ? { trend_stats: trendStatsFigures(aggregates, aggregates.trendStats) } : {}),
     custom_metrics: aggregates.customMetrics,
     thresholds: aggregates.thresholds,
     timeline: aggregates.timeline.map(timelineEntry),
@@ -168,6 +177,18 @@ export function deliveryFigures(delivery: DeliveryAggregate, seconds: number): G
     lag_histogram: delivery.lag.encode(),
     e2e_histogram: delivery.e2e.encode(),
   };
+}
+
+/** The chosen stats of every built-in SMTP trend (ms; count as a number). */
+function trendStatsFigures(aggregates: RunAggregates, stats: readonly string[]): NonNullable<Summary['trend_stats']> {
+  const metrics: Record<string, Record<string, number | null>> = {};
+  const add = (name: string, trend: TrendSink) => {
+    metrics[name] = Object.fromEntries(stats.map((stat) => [stat, trendStatMs(trend, stat)]));
+  };
+  add('smtp_txn_duration', aggregates.total.txn);
+  add('smtp_txn_response_time', aggregates.responseTime);
+  for (const [phase, trend] of aggregates.phases) if (trend.count > 0) add(`smtp_${phase}_duration`, trend);
+  return { stats: [...stats], metrics };
 }
 
 /** A group's histogram field: present when its samples are a histogram. */

@@ -284,7 +284,17 @@ export interface Summary {
   results: TestFigures;
   scenarios: Record<string, ScenarioFigures>;
   accounts: Record<string, GroupFigures>;
-  /** Custom metrics declared by scenario code: their type and aggregates (trends in ms or units). */
+  /**
+   * SMTP figures per ctx.group() path ('::outer::inner': the samples taken inside that group, its
+   * subgroups' not included); absent when the run used no group.
+   */
+  groups?: Record<string, GroupFigures>;
+  /**
+   * `--summary-trend-stats` (or `summaryTrendStats`): the chosen figures of each SMTP trend, in ms
+   * (count: samples; null without samples); absent unless asked.
+   */
+  trend_stats?: { stats: string[]; metrics: Record<string, Record<string, number | null>> };
+  /** Custom metrics declared by scenario code (and the built-in checks and group_duration, when used): their type and aggregates (trends in ms or units). */
   custom_metrics: Record<string, CustomMetricFigures>;
   thresholds: ThresholdOutcome[];
   /** One window a second, each with its histogram; beyond 7200 windows adjacent ones fold. */

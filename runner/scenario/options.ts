@@ -15,6 +15,8 @@ import { addSecret } from '../redact.ts';
 import { InvalidOptionsError, RunnerError } from '../errors.ts';
 import { PHASES, type Phase } from '../smtp/phases.ts';
 import { SYSTEM_TAGS } from '../metrics/catalogue.ts';
+import { planThinkTime, type ThinkTimePlan } from '../script/sleep.ts';
+import { parseTrendStats } from '../results/trend-stats.ts';
 import { isEmailAddress, readAccountsFile, singleSender, buildWeightedCycle } from './accounts.ts';
 import { DEFAULTS } from './defaults.ts';
 import { parseDurationMs } from './duration.ts';
@@ -107,6 +109,10 @@ export interface CliOverrides {
   delivery?: string;
   /** `--delivery-timeout 30s`. */
   deliveryTimeout?: string;
+  /** `--summary-trend-stats 'avg,p(99.9),max'`: overrides the file's summaryTrendStats. */
+  summaryTrendStats?: string;
+  /** `--think-time 200ms..2s` (or `1s`): a pause after each message of the default iteration. */
+  thinkTime?: string;
 }
 
 /** Where the options come from: the scenario file (absolute), the folder relative paths start from, the environment. */
@@ -171,6 +177,9 @@ export async function resolveOptions(
   }
 
   const scale = cli.scale ?? 1;
+  const trendStatsValue = cli.summaryTrendStats ?? options.summaryTrendStats;
+  const summaryTrendStats = trendStatsValue === undefined ? undefined : parseTrendStats(trendStatsValue, cli.summaryTrendStats !== undefined ? '--summary-trend-stats' : 'summaryTrendStats', problems);
+  const thinkTime = resolveThinkTime(cli.thinkTime, code.iteration !== undefined, scale, problems);
   applyCliOverrides(scenarios, cli, problems);
   // The bounded-input policy (limits.ts), on what will run: the file and every flag applied.
   if (problems.length === 0) problems.push(...checkResolvedLimits(scenarios));
@@ -188,6 +197,8 @@ export async function resolveOptions(
     file: context.file,
     description: options.description,
     warmup: resolveWarmup(cli.warmup ?? options.warmup, scale),
+    ...(thinkTime ? { thinkTime } : {}),
+    ...(summaryTrendStats ? { summaryTrendStats } : {}),
     scenarios,
     delivery,
     thresholds: resolveThresholds(options.thresholds, scale),
@@ -199,6 +210,27 @@ export async function resolveOptions(
     teardown: code.teardown as ResolvedOptions['teardown'],
     handleSummary: code.handleSummary as ResolvedOptions['handleSummary'],
   };
+}
+
+/** `--think-time`, checked and scaled (`--scale`); a problem when it is wrong or the file has its own iteration. */
+function resolveThinkTime(text: string | undefined, hasIteration: boolean, scale: number, problems: string[]): ThinkTimePlan | undefined {
+  if (text === undefined) return undefined;
+  if (hasIteration) {
+    problems.push(`--think-time: the scenario file has its own iteration(ctx); call sleep() or ctx.sleep() in it instead`);
+    return undefined;
+  }
+  try {
+    const plan = planThinkTime(text, '--think-time');
+    switch (plan.kind) {
+      case 'fixed': return { kind: 'fixed', ms: plan.ms * scale };
+      case 'uniform': return { kind: 'uniform', minMs: plan.minMs * scale, maxMs: plan.maxMs * scale };
+      case 'exponential': return { kind: 'exponential', meanMs: plan.meanMs * scale };
+      case 'normal': return { kind: 'normal', meanMs: plan.meanMs * scale, stddevMs: plan.stddevMs * scale };
+    }
+  } catch (error) {
+    problems.push((error as Error).message);
+    return undefined;
+  }
 }
 
 /** The problems as one error; the hint names where the options are described: --help for flags, the schema for a file's. */

@@ -4,6 +4,7 @@
  */
 import type { ScenarioFileOptions, ThresholdSpec } from './types.ts';
 import type { IterationContext } from '../smtp/api.ts';
+import type { ThinkTimePlan } from '../script/sleep.ts';
 import type { ResolvedScenario } from '../executors/index.ts';
 import type { ResolvedDelivery } from '../delivery/options.ts';
 
@@ -20,6 +21,10 @@ export interface ResolvedOptions {
   description: string | undefined;
   /** Warm-up left out of the summary: by time (ms) or by messages; both 0 for none. */
   warmup: { durationMs: number; messages: number };
+  /** `--summary-trend-stats` / `summaryTrendStats`: the trend figures summaries list (absent: the default blocks only). */
+  summaryTrendStats?: string[];
+  /** `--think-time`: a pause after each message of the default iteration (absent: none). */
+  thinkTime?: ThinkTimePlan;
   scenarios: ResolvedScenario[];
   /** Delivery tracking (runner/delivery/); undefined when not asked. */
   delivery: ResolvedDelivery | undefined;

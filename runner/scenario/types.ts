@@ -59,6 +59,12 @@ export interface ScenarioFileOptions<SetupData = unknown> {
    * the first batch only" (token refresh, cold pools) is what it keeps out of the figures.
    */
   warmup?: string | number;
+  /**
+   * The figures of each trend the console summary, summary JSON and JUnit list (k6's
+   * summaryTrendStats), e.g. `['avg', 'min', 'med', 'p(90)', 'p(99.9)', 'max', 'count']`.
+   * @default none: the fixed Latency and Phases blocks only
+   */
+  summaryTrendStats?: string[];
   target?: TargetOptions;
   smtp?: SmtpOptions;
   accounts?: AccountsOptions;

@@ -3,6 +3,7 @@
  * and the `ctx` a custom `iteration(ctx)` receives.
  */
 import type { Phase } from './phases.ts';
+import type { CheckSets, ThinkTime } from '../script/types.ts';
 
 /** One complete SMTP reply (RFC 5321 §4.2), possibly multi-line. */
 export interface Reply {
@@ -122,4 +123,27 @@ export interface IterationContext<SetupData = unknown> {
   /** What setup() returned. */
   data: SetupData;
   smtp: SmtpSteps;
+  /**
+   * State of this VU, kept across its iterations (starts as {}). Module globals of a scenario
+   * file are shared by every VU of the process (unlike k6's per-VU runtimes): keep per-VU state here.
+   */
+  vuState: Record<string, unknown>;
+  /** The current group path ('' outside any group, '::outer::inner' inside). */
+  readonly groupPath: string;
+  /**
+   * The tags runner gives this iteration's samples: `{ scenario }`, plus `group` inside a group.
+   * Pass it to custom metrics (`trend.add(ms, ctx.tags)`) to split them by group; it is one
+   * object per scenario × group, so passing it costs no allocation.
+   */
+  readonly tags: Readonly<Record<string, string>>;
+  /** check() with this iteration's scenario and group tags added (and any `tags` given). */
+  check<T>(value: T, sets: CheckSets<T>, tags?: Record<string, string>): boolean;
+  /**
+   * Runs `fn` as group `name` (k6's group): every SMTP sample taken inside carries the tag
+   * `group: '::name'` (nested: '::outer::name'); its duration goes to group_duration. Groups of
+   * one iteration run one after another (nesting is fine; do not run two at once with Promise.all).
+   */
+  group<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
+  /** Think time (see sleep()); also moves the response-time base past the sleep. Resolves with the ms slept. */
+  sleep(spec: ThinkTime): Promise<number>;
 }

@@ -1,0 +1,92 @@
+/**
+ * The `ctx` of one custom iteration: what scenario code reads (vu, iteration, data, smtp, …) and
+ * the scripting helpers bound to it (check, group, sleep). Groups travel on this object, not in
+ * an AsyncLocalStorage: its promise hooks would tax every await of every run, grouped or not.
+ * One iteration runs its steps one after another, so the current group is a field here.
+ */
+import { performance } from 'node:perf_hooks';
+import type { IterationContext, SmtpSteps } from '../smtp/api.ts';
+import type { Series } from '../metrics/series.ts';
+import { check } from '../script/check.ts';
+import { drawThinkTimeMs, planThinkTime, sleepMs } from '../script/sleep.ts';
+import type { CheckSets, ThinkTime } from '../script/types.ts';
+import type { VuState } from './vu.ts';
+
+/** What a scope needs from its scenario run: the group bookkeeping (cached per group path). */
+export interface GroupHost {
+  /** The tags of samples in `path` ('' = outside any group): one frozen object per path. */
+  groupTags(path: string): Readonly<Record<string, string>>;
+  /** The series SMTP samples of `sender` inside `path` go to. */
+  groupSeries(path: string, sender: string): Series;
+  /** Records one group's duration (µs) under its tags. */
+  recordGroupDuration(path: string, durationUs: number): void;
+}
+
+/** Group names: no '::' (the path separator), not empty. */
+function checkGroupName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name === '' || name.includes('::')) {
+    throw new TypeError(`ctx.group(name, fn): name must be a non-empty string without '::' (got ${JSON.stringify(name)})`);
+  }
+}
+
+export class IterationScope<SetupData = unknown> implements IterationContext<SetupData> {
+  readonly vu: number;
+  readonly iteration: number;
+  readonly scenario: { name: string; iterationInTest: number };
+  readonly from: string;
+  readonly env: Record<string, string | undefined>;
+  readonly data: SetupData;
+  readonly smtp: SmtpSteps;
+  vuState: Record<string, unknown>;
+  groupPath = '';
+  tags: Readonly<Record<string, string>>;
+  private readonly state: VuState;
+  private readonly host: GroupHost;
+
+  constructor(state: VuState, host: GroupHost, fields: { scenario: string; iterationInTest: number; from: string; env: Record<string, string | undefined>; data: SetupData; smtp?: SmtpSteps }) {
+    this.state = state;
+    this.host = host;
+    this.vu = state.id;
+    this.iteration = state.iterations;
+    this.scenario = { name: fields.scenario, iterationInTest: fields.iterationInTest };
+    this.from = fields.from;
+    this.env = fields.env;
+    this.data = fields.data;
+    this.smtp = fields.smtp ?? state.session;
+    this.vuState = state.vuState;
+    this.tags = host.groupTags('');
+  }
+
+  check<T>(value: T, sets: CheckSets<T>, tags?: Record<string, string>): boolean {
+    return check(value, sets, tags === undefined ? this.tags : { ...this.tags, ...tags });
+  }
+
+  async group<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    checkGroupName(name);
+    if (typeof fn !== 'function') throw new TypeError(`ctx.group('${name}', fn): fn must be a function`);
+    const recorder = this.state.recorder;
+    const parentPath = this.groupPath;
+    const parentTags = this.tags;
+    const parentSeries = recorder.series;
+    const path = `${parentPath}::${name}`;
+    this.groupPath = path;
+    this.tags = this.host.groupTags(path);
+    recorder.series = this.host.groupSeries(path, this.from);
+    const startMs = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.host.recordGroupDuration(path, Math.round((performance.now() - startMs) * 1000));
+      this.groupPath = parentPath;
+      this.tags = parentTags;
+      recorder.series = parentSeries;
+    }
+  }
+
+  async sleep(spec: ThinkTime): Promise<number> {
+    const sleptMs = await sleepMs(drawThinkTimeMs(planThinkTime(spec)));
+    // Think time is the script's, not the server's: keep it out of the response time.
+    this.state.recorder.intendedStartMs += sleptMs;
+    return sleptMs;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Think time, as k6's `sleep()`: `await sleep(1)`, `sleep('250ms')`, `sleep({ min: '200ms', max: '2s' })`
+ * (uniform), `sleep({ mean: '1s', distribution: 'exponential' })`, `sleep({ mean: '1s', stddev: '200ms',
+ * distribution: 'normal' })` (clamped at 0 and at 3 standard deviations above the mean).
+ *
+ * A sleeping VU wakes early when the test stops (wakeSleepers), so think time never holds a stop
+ * beyond its gracefulStop. Think time counts in iteration_duration but in no SMTP figure: a message's
+ * latency starts at its first command; ctx.sleep() also moves the iteration's response-time base
+ * (arrival-rate executors) past the sleep.
+ */
+import { parseDurationMs } from '../scenario/duration.ts';
+import type { RandomSource } from '../random.ts';
+
+import type { ThinkDuration, ThinkTime } from './types.ts';
+
+export type { ThinkDuration, ThinkTime } from './types.ts';
+
+/** A think time with its durations in ms, checked: what drawThinkTimeMs draws from. */
+export type ThinkTimePlan =
+  | { kind: 'fixed'; ms: number }
+  | { kind: 'uniform'; minMs: number; maxMs: number }
+  | { kind: 'exponential'; meanMs: number }
+  | { kind: 'normal'; meanMs: number; stddevMs: number };
+
+function durationMs(value: ThinkDuration, what: string): number {
+  // k6's sleep takes seconds; a string carries its unit.
+  const ms = typeof value === 'number' ? value * 1000 : parseDurationMs(value);
+  if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`${what}: ${JSON.stringify(value)} is not a duration of 0 or more (seconds as a number, or '250ms', '2s')`);
+  return ms;
+}
+
+/** Parses a ThinkTime (or the `--think-time` text `200ms..2s`) into a plan; throws TypeError saying what is wrong. */
+export function planThinkTime(spec: ThinkTime, what = 'sleep'): ThinkTimePlan {
+  if (typeof spec === 'string' && spec.includes('..')) {
+    const [min, max, ...rest] = spec.split('..');
+    if (rest.length || !min || !max) throw new TypeError(`${what}: '${spec}' is not a range; write MIN..MAX, e.g. 200ms..2s`);
+    return planThinkTime({ min: min.trim(), max: max.trim() }, what);
+  }
+  if (typeof spec === 'number' || typeof spec === 'string') return { kind: 'fixed', ms: durationMs(spec, what) };
+  if (spec === null || typeof spec !== 'object') throw new TypeError(`${what}: expected seconds, a duration string, { min, max } or { distribution, mean }`);
+  if ('min' in spec || 'max' in spec) {
+    const { min, max } = spec as { min: ThinkDuration; max: ThinkDuration };
+    const minMs = durationMs(min, `${what}.min`);
+    const maxMs = durationMs(max, `${what}.max`);
+    if (maxMs < minMs) throw new TypeError(`${what}: max (${max}) is below min (${min}); swap them`);
+    return { kind: 'uniform', minMs, maxMs };
+  }
+  const { distribution } = spec as { distribution: unknown };
+  if (distribution === 'exponential') return { kind: 'exponential', meanMs: durationMs(spec.mean, `${what}.mean`) };
+  if (distribution === 'normal') {
+    const normal = spec as { mean: ThinkDuration; stddev: ThinkDuration };
+    return { kind: 'normal', meanMs: durationMs(normal.mean, `${what}.mean`), stddevMs: durationMs(normal.stddev, `${what}.stddev`) };
+  }
+  throw new TypeError(`${what}: unknown distribution ${JSON.stringify(distribution)}; use 'exponential' or 'normal', or { min, max } for a uniform range`);
+}
+
+/** One draw of think time in ms from a plan, with `random` uniform in [0, 1). Pure. */
+export function drawThinkTimeMs(plan: ThinkTimePlan, random: RandomSource = Math.random): number {
+  switch (plan.kind) {
+    case 'fixed':
+      return plan.ms;
+    case 'uniform':
+      return plan.minMs + random() * (plan.maxMs - plan.minMs);
+    case 'exponential':
+      // Inverse CDF; 1 - u is in (0, 1], so the log is finite.
+      return -plan.meanMs * Math.log(1 - random());
+    case 'normal': {
+      // Box–Muller, clamped to [0, mean + 3σ] so one draw cannot stall a VU for long.
+      const u = 1 - random();
+      const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+      const ms = plan.meanMs + z * plan.stddevMs;
+      return Math.min(Math.max(0, ms), plan.meanMs + 3 * plan.stddevMs);
+    }
+  }
+}
+
+const sleepers = new Set<() => void>();
+
+/** Wakes every sleeping VU at once (the test is stopping). */
+export function wakeSleepers(): void {
+  for (const wake of [...sleepers]) wake();
+  sleepers.clear();
+}
+
+/** Waits `ms` milliseconds, or less when the test stops; resolves with the ms actually slept. */
+export function sleepMs(ms: number): Promise<number> {
+  const startMs = performance.now();
+  return new Promise((resolve) => {
+    const wake = (): void => {
+      clearTimeout(timer);
+      sleepers.delete(wake);
+      resolve(performance.now() - startMs);
+    };
+    const timer = setTimeout(wake, ms);
+    sleepers.add(wake);
+  });
+}
+
+/** Think time inside `iteration(ctx)` (k6's sleep; see the module comment). */
+export function sleep(spec: ThinkTime): Promise<number> {
+  return sleepMs(drawThinkTimeMs(planThinkTime(spec)));
+}
