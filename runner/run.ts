@@ -28,7 +28,9 @@ import { buildSummary, runAggregates } from './outputs/summary.ts';
 import { summarise } from './results/summarise.ts';
 import type { Summary, ThresholdOutcome } from './results/types.ts';
 import { ConsoleProgress, formatHeader, formatSummary } from './outputs/console.ts';
+import { formatVerdict } from './outputs/verdict.ts';
 import { shouldColor } from './util/color.ts';
+import { clipText } from './util/format.ts';
 import { closeOutputs, createCiOutputs, createOutputs, type CiOutputFlags } from './outputs/index.ts';
 import { runHandleSummary } from './outputs/summary-json.ts';
 import type { OutputContext, RunOutput } from './outputs/output.ts';
@@ -209,18 +211,25 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     const textSummary = (o: { color?: boolean } = {}) => formatSummary(summary, { color: o.color ?? shouldColor(stdout, env), resultsFile, files: outputs });
     // handleSummary replaces the console summary (k6); it runs after the files above are written.
     const custom = options.handleSummary ? await runHandleSummary(options.handleSummary, summary, { textSummary, resultsFile }, { stdout, stderr, cwd }) : undefined;
-    if (!custom || custom.printDefault) stdout.write(textSummary() + '\n');
+    const isDefaultPrinted = !custom || custom.printDefault;
+    if (isDefaultPrinted) stdout.write(textSummary() + '\n');
     if (fixture) {
       const received = await fixture.acceptedMessages();
       stdout.write(received === undefined ? 'Fake proxy received: unknown (its admin API did not answer)\n' : `Fake proxy received: ${received} messages\n`);
     }
 
     let exitCode: number = ExitCode.ok;
+    let failureReason: string | undefined;
     if (result.stopReason === 'interrupt') exitCode = ExitCode.interrupted;
     else if (result.stopReason === 'threshold') exitCode = ExitCode.abortedByThreshold;
     else if (outcomes.some((o) => !o.ok)) exitCode = ExitCode.thresholdsFailed;
     // A broken handleSummary fails an otherwise good run (107, or 111 for a file), never hides another failure.
-    if (exitCode === ExitCode.ok && custom?.error) exitCode = custom.error.exitCode;
+    if (exitCode === ExitCode.ok && custom?.error) {
+      exitCode = custom.error.exitCode;
+      failureReason = clipText(custom.error.message.split('\n')[0]!, 160);
+    }
+    // The verdict is the last line, where a person (or the tail of a CI log) looks first.
+    if (isDefaultPrinted) stdout.write(formatVerdict(summary, exitCode, { color: shouldColor(stdout, env), reason: failureReason }) + '\n');
     isReported = true;
     return { exitCode, summary, resultsFile, options };
   } finally {

@@ -227,7 +227,7 @@ function mergeCustomMetrics(inputs: readonly Input[], unionSeconds: number): Rec
       whole = customMetricFigures(trendValues(sink, 1000));
     } else {
       const totals = parts.map(({ figures, input }): CustomPart => {
-        const { type: _type, tag_sets: _sets, ignored_values: _ignored, ...total } = figures;
+        const { type: _type, tag_sets: _sets, ignored_values: _ignored, is_time: _isTime, ...total } = figures;
         return { figures: total, input };
       });
       const { sink: _sink, histogram: _histogram, ...figures } = combineCustomFigures(type, totals, unionSeconds, `custom_metrics.${name}`);
@@ -240,6 +240,7 @@ function mergeCustomMetrics(inputs: readonly Input[], unionSeconds: number): Rec
     }
     const ignored = parts.reduce((sum, p) => sum + (p.figures.ignored_values ?? 0), 0);
     if (ignored > 0) entry.ignored_values = ignored;
+    if (parts.some((p) => p.figures.is_time)) entry.is_time = true;
     merged[name] = entry;
   }
   return merged;

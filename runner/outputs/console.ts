@@ -13,7 +13,8 @@ import { formatTrend } from '../analysis/trend-detect.ts';
 import { executorOf, isOpenModelExecutor } from '../executors/index.ts';
 import { trendInMemory } from '../results/names.ts';
 import { paint } from '../util/color.ts';
-import { formatLatency, formatNumber } from '../util/format.ts';
+import { clipText, formatLatency, formatNumber, formatRounded } from '../util/format.ts';
+import { formatThresholdValue } from './verdict.ts';
 import { formatTable, type Align } from '../util/table.ts';
 
 const RULE = '='.repeat(80);
@@ -181,12 +182,12 @@ export function formatSummary(
     lines.push('', 'Errors (failed messages by phase and reply):');
     lines.push(...table(['phase', 'reply', 'count', 'text'], r.errors.map((e) => [
       // A reply's text is the server's, so clipped; a socket error's is ours and may end with its remedy (EMFILE: ulimit -n).
-      e.phase, e.code !== null ? `${e.code}${e.enhanced ? ' ' + e.enhanced : ''}` : (e.error ?? '?'), String(e.count), e.text.slice(0, e.code !== null ? 60 : 240),
+      e.phase, e.code !== null ? `${e.code}${e.enhanced ? ' ' + e.enhanced : ''}` : (e.error ?? '?'), String(e.count), clipText(e.text, e.code !== null ? 60 : 240),
     ])).map((l) => l.trimEnd()));
   }
   if (r.errors_after_accept.length) {
     lines.push('', 'Errors after the message was accepted (not failures):');
-    for (const e of r.errors_after_accept) lines.push(`  ${e.phase} ${e.code ?? e.error}: ${e.count}× ${e.text.slice(0, 60)}`);
+    for (const e of r.errors_after_accept) lines.push(`  ${e.phase} ${e.code ?? e.error}: ${e.count}× ${clipText(e.text, 60)}`);
   }
   if (r.script_errors) lines.push('', paint('red', `Script errors: ${r.script_errors} iterations threw (see the warning above)`, color));
   const scenarioNames = Object.keys(summary.scenarios);
@@ -225,10 +226,12 @@ export function formatSummary(
   if (custom.length) {
     lines.push('', 'Custom metrics:');
     for (const [name, m] of custom) {
+      // A time trend's figures are ms: shown with their unit (2.93ms, 1.204s); other values rounded.
+      const figure = (value: number) => (m.is_time ? formatLatency(value / 1000) : formatRounded(value));
       const parts = [`${m.type}`, `count ${formatNumber(m.count)}`];
-      if (m.rate !== undefined) parts.push(m.type === 'rate' ? `rate ${(m.rate * 100).toFixed(2)}%` : `${formatNumber(m.rate)}/s`);
-      if (m.value !== undefined) parts.push(`value ${formatNumber(m.value)}`);
-      if (m.avg !== undefined) parts.push(`avg ${formatNumber(m.avg)}`, `p95 ${formatNumber(m.p95!)}`, `max ${formatNumber(m.max!)}`);
+      if (m.rate !== undefined) parts.push(m.type === 'rate' ? `rate ${(m.rate * 100).toFixed(2)}%` : `${formatRounded(m.rate)}/s`);
+      if (m.value !== undefined) parts.push(`value ${formatRounded(m.value)}`);
+      if (m.avg !== undefined) parts.push(`avg ${figure(m.avg)}`, `p95 ${figure(m.p95!)}`, `max ${figure(m.max!)}`);
       if (m.ignored_values) parts.push(paint('yellow', `${formatNumber(m.ignored_values)} values ignored (see the warning)`, color));
       lines.push(`  ${name}: ${parts.join(', ')}`);
       // A trend's tag sets (add(value, tags)) when there are several; the rest are in the results file.
@@ -236,7 +239,7 @@ export function formatSummary(
       if (sets.length > 1) {
         for (const set of sets.slice(0, MAX_TAG_SET_LINES)) {
           const figures = [`count ${formatNumber(set.count)}`];
-          if (set.avg !== undefined) figures.push(`avg ${formatNumber(set.avg)}`, `p95 ${formatNumber(set.p95!)}`, `max ${formatNumber(set.max!)}`);
+          if (set.avg !== undefined) figures.push(`avg ${figure(set.avg)}`, `p95 ${figure(set.p95!)}`, `max ${figure(set.max!)}`);
           lines.push(`    ${formatTags(set.tags)}: ${figures.join(', ')}`);
         }
         if (sets.length > MAX_TAG_SET_LINES) lines.push(`    … ${sets.length - MAX_TAG_SET_LINES} more tag sets in the results file`);
@@ -247,7 +250,7 @@ export function formatSummary(
     lines.push('', 'Thresholds:');
     for (const t of summary.thresholds) {
       const mark = t.ok ? paint('green', '✓', color) : paint('red', '✗', color);
-      const actual = t.actual === null ? 'no samples' : `actual ${t.is_time ? formatLatency(t.actual / 1000) : formatNumber(t.actual)}`;
+      const actual = t.actual === null ? 'no samples' : `actual ${formatThresholdValue(summary, t)}`;
       lines.push(`  ${mark} ${t.metric}  ${t.condition}  ${actual}`);
     }
   }

@@ -29,6 +29,8 @@ export function customMetricsFigures(custom: ReadonlyMap<string, CustomMetric>, 
       return entry;
     });
     figures[name] = { type, ...customMetricFigures(customValues(type, metric.aggregate(), durationMs)), tag_sets: tagSets };
+    // A time trend's figures are milliseconds: said once, so every output can show the unit
+    if (metric.info.isTime) figures[name].is_time = true;
     if (metric.ignoredValues > 0) figures[name].ignored_values = metric.ignoredValues;
   }
   return figures;

@@ -180,10 +180,12 @@ export interface CustomMetricFigures {
   tag_sets?: CustomTagSetFigures[];
   /** Values add() ignored (not a finite number; a negative trend value); absent when none. */
   ignored_values?: number;
+  /** A time trend (`new Trend(name, true)`): min/max/avg/p50/p95/p99 are milliseconds; absent otherwise. */
+  is_time?: boolean;
 }
 
 /** A custom metric's figures for the samples of one distinct tag set. */
-export interface CustomTagSetFigures extends Omit<CustomMetricFigures, 'type' | 'tag_sets' | 'ignored_values'> {
+export interface CustomTagSetFigures extends Omit<CustomMetricFigures, 'type' | 'tag_sets' | 'ignored_values' | 'is_time'> {
   /** The tags every sample of the set carries. */
   tags: Record<string, string>;
   /** trend: the set's HDR histogram (samples ×1000: µs for time trends), so `runner merge` is exact. */
