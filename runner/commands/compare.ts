@@ -6,10 +6,11 @@ import { compareRuns, findRegressions, formatComparison, formatRegressions } fro
 import { readResultsFile } from '../results/read.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 import { percent } from './flags.ts';
+import { SIGNIFICANCE_ALPHA } from '../analysis/significance.ts';
 
 function probability(value: string): number {
   const number = Number(value);
-  if (value.trim() === '' || !(number > 0 && number < 1)) throw new InvalidArgumentError(`--alpha must be between 0 and 1 (e.g. 0.05), got '${value}'`);
+  if (value.trim() === '' || !(number > 0 && number < 1)) throw new InvalidArgumentError(`--alpha must be between 0 and 1 (e.g. 0.01), got '${value}'`);
   return number;
 }
 
@@ -19,7 +20,7 @@ export interface CompareCommandOptions {
   after: string;
   /** Fail (exit 99) on a significant regression larger than this fraction (0.1 for 10%). */
   failOnRegression?: number;
-  /** Significance level. @default 0.05 */
+  /** Significance level. @default SIGNIFICANCE_ALPHA (0.01) */
   alpha?: number;
   /** Print JSON instead of the table. */
   json?: boolean;
@@ -55,7 +56,7 @@ export function registerCompareCommand(program: Command): void {
     .argument('<before>', 'results file of the baseline run (runner\'s or the old tool\'s)')
     .argument('<after>', 'results file of the run to judge')
     .option('--fail-on-regression <percent>', `exit ${ExitCode.thresholdsFailed} when throughput drops or p95 rises by more than this (e.g. 10%) and the change is significant`, percent)
-    .option('--alpha <p>', 'significance level of the tests (default: 0.05)', probability)
+    .option('--alpha <p>', `significance level of the tests (default: ${SIGNIFICANCE_ALPHA}, the rule runner's trend verdicts use too)`, probability)
     .option('--json', 'print the comparison as JSON')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (before: string, after: string, flags: { failOnRegression?: number; alpha?: number; json?: boolean }) => {

@@ -9,7 +9,7 @@ import type { TimelinePoint } from '../metrics/registry.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import type { LatencySeconds, Summary } from '../results/types.ts';
-import { formatTrend } from '../analysis/trend-detect.ts';
+import { formatTooShort, formatTrend, isTooShortForTrend } from '../analysis/trend-detect.ts';
 import { executorOf, isOpenModelExecutor } from '../executors/index.ts';
 import { trendInMemory } from '../results/names.ts';
 import { paint } from '../util/color.ts';
@@ -218,7 +218,9 @@ export function formatSummary(
     if (watch.exited) lines.push(paint('red', '  The process exited during the run.', color));
   }
   const trends = summary.trends;
-  if (trends && trends.latency.verdict !== 'insufficient data') {
+  if (trends && isTooShortForTrend(trendInMemory(trends.latency))) {
+    lines.push('', `Over time: trends ${formatTooShort(trendInMemory(trends.latency))}`);
+  } else if (trends && trends.latency.verdict !== 'insufficient data') {
     lines.push('', 'Over time (steady part of the run):', `  ${formatTrend(trendInMemory(trends.latency))}`, `  ${formatTrend(trendInMemory(trends.throughput))}`);
     if (trends.server_memory && trends.server_memory.verdict !== 'insufficient data') lines.push(`  ${formatTrend(trendInMemory(trends.server_memory))}`);
   }
