@@ -28,7 +28,7 @@ import { buildSummary, runAggregates } from './outputs/summary.ts';
 import { summarise } from './results/summarise.ts';
 import type { Summary, ThresholdOutcome } from './results/types.ts';
 import { ConsoleProgress, formatHeader, formatSummary } from './outputs/console.ts';
-import { formatVerdict } from './outputs/verdict.ts';
+import { describeNoIterationCompleted, formatVerdict, hasNoIterationCompleted } from './outputs/verdict.ts';
 import { shouldColor } from './util/color.ts';
 import { clipText } from './util/format.ts';
 import { closeOutputs, createCiOutputs, createOutputs, type CiOutputFlags } from './outputs/index.ts';
@@ -222,7 +222,11 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     let failureReason: string | undefined;
     if (result.stopReason === 'interrupt') exitCode = ExitCode.interrupted;
     else if (result.stopReason === 'threshold') exitCode = ExitCode.abortedByThreshold;
-    else if (outcomes.some((o) => !o.ok)) exitCode = ExitCode.thresholdsFailed;
+    else if (hasNoIterationCompleted(summary)) {
+      // Every iteration threw: the scenario is broken, whatever the thresholds (with no samples) say.
+      exitCode = ExitCode.scriptError;
+      failureReason = describeNoIterationCompleted(summary);
+    } else if (outcomes.some((o) => !o.ok)) exitCode = ExitCode.thresholdsFailed;
     // A broken handleSummary fails an otherwise good run (107, or 111 for a file), never hides another failure.
     if (exitCode === ExitCode.ok && custom?.error) {
       exitCode = custom.error.exitCode;

@@ -45,7 +45,7 @@ import { compareTagSets, tagSetKey } from '../metrics/custom.ts';
 import { decodeTrend, ResultsFileError, validateSummary, type LoadedResults } from '../results/read.ts';
 import { customMetricFigures, round, summarise, type GroupAggregate, type RunAggregates } from '../results/summarise.ts';
 import { timelinePoint, watchInMemory, type WatchInMemory } from '../results/names.ts';
-import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, GroupFigures, Summary } from '../results/types.ts';
+import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, IterationErrorFigure, GroupFigures, Summary } from '../results/types.ts';
 
 /** The merged results and what a person should know about them. */
 export interface MergeOutcome {
@@ -119,6 +119,7 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
       script_errors: sum((r) => r.script_errors),
       vus_max: sum((r) => r.vus_max),
     },
+    iterationErrors: mergeIterationErrors(results.map((r) => r.iteration_errors ?? [])),
     scenarios,
     accounts: new Map([...mergeGroups(inputs, (s) => s.accounts, 'accounts')].map(([name, { group }]) => [name, group])),
     customMetrics: mergeCustomMetrics(inputs, unionSeconds),
@@ -455,4 +456,16 @@ function mergeWarnings(inputs: readonly Input[]): string[] {
   const unfinished = inputs.filter((i) => i.summary.status !== 'completed');
   for (const input of unfinished) warnings.push(`${input.file} was ${input.summary.status}: the merged file is marked ${input.summary.status} too`);
   return warnings;
+}
+
+/** Iteration-error groups of several runs: counts of the same message at the same place added, commonest first. */
+function mergeIterationErrors(lists: ReadonlyArray<readonly IterationErrorFigure[]>): IterationErrorFigure[] {
+  const byKey = new Map<string, IterationErrorFigure>();
+  for (const group of lists.flat()) {
+    const key = `${group.location ?? ''}\n${group.message}`;
+    const known = byKey.get(key);
+    if (known) known.count += group.count;
+    else byKey.set(key, { ...group });
+  }
+  return [...byKey.values()].sort((a, b) => b.count - a.count);
 }

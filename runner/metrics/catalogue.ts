@@ -42,6 +42,7 @@ const BUILT_IN: MetricInfo[] = [
   { name: 'smtp_connections', type: 'counter', isTime: false, description: 'TCP connections opened' },
   ...PHASES.map((phase): MetricInfo => ({ name: phaseMetricName(phase), type: 'trend', isTime: true, description: `duration of the ${phase} phase` })),
   { name: 'iterations', type: 'counter', isTime: false, description: 'iterations completed (successful or not)' },
+  { name: 'iteration_errors', type: 'counter', isTime: false, description: 'iterations whose iteration() threw (a bug in scenario code; failed SMTP steps are counted in smtp_txn_failed instead)' },
   { name: 'iteration_duration', type: 'trend', isTime: true, description: 'duration of a whole iteration' },
   { name: 'dropped_iterations', type: 'counter', isTime: false, description: 'iterations never started: no VU came free within maxQueueWait of the planned start, or still queued at the end (arrival-rate); maxDuration ended first (iteration counts)' },
   { name: 'arrivals_queued', type: 'gauge', isTime: false, description: 'arrivals waiting for a free VU (arrival-rate executors at maxVUs); max is the longest queue of the run' },

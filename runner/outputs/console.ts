@@ -189,7 +189,15 @@ export function formatSummary(
     lines.push('', 'Errors after the message was accepted (not failures):');
     for (const e of r.errors_after_accept) lines.push(`  ${e.phase} ${e.code ?? e.error}: ${e.count}× ${clipText(e.text, 60)}`);
   }
-  if (r.script_errors) lines.push('', paint('red', `Script errors: ${r.script_errors} iterations threw (see the warning above)`, color));
+  if (r.script_errors) {
+    lines.push('', paint('red', `Iteration errors: ${r.script_errors} iterations threw (iteration_errors; a bug in the scenario code, not an SMTP failure)`, color));
+    const groups = r.iteration_errors ?? [];
+    if (groups.length) {
+      const rows = groups.slice(0, MAX_ITERATION_ERROR_LINES).map((g) => [String(g.count), g.location ?? '?', clipText(g.message, 120)]);
+      lines.push(...formatTable([['count', 'where', 'error'], ...rows], ['right', 'left', 'left'], false, '  ').split('\n').map((l) => l.trimEnd()));
+      if (groups.length > MAX_ITERATION_ERROR_LINES) lines.push(`  … ${groups.length - MAX_ITERATION_ERROR_LINES} more in the results file`);
+    }
+  }
   const scenarioNames = Object.keys(summary.scenarios);
   if (scenarioNames.length > 1) {
     lines.push('', 'Scenarios:', ...table(['scenario', 'requests', 'ok', 'failed', 'req/s', 'p50', 'p95', 'p99'], scenarioNames.map((name) => {
@@ -263,6 +271,9 @@ export function formatSummary(
   lines.push(RULE);
   return lines.join('\n');
 }
+
+/** Groups of iteration errors shown; the results file has them all. */
+const MAX_ITERATION_ERROR_LINES = 10;
 
 /** Tag-set lines shown under a custom trend; the results file has them all. */
 const MAX_TAG_SET_LINES = 10;

@@ -104,6 +104,7 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
       vus_max: registry.vusMax,
     },
     warmup: describeWarmup(options, registry.warmupEndedAt),
+    iterationErrors: registry.iterationErrors.groups(),
     scenarios,
     accounts,
     customMetrics: customMetricsFigures(registry.custom, durationMs),

@@ -117,3 +117,17 @@ export function formatVerdict(summary: Summary, exitCode: number, options: { col
   const why = options.reason ?? (crossed.length > 0 ? `${crossed.length} of ${plural(thresholds.length, 'threshold')} crossed — ${crossedText}` : 'see the lines above');
   return bad(`✗ FAILED: ${why} — ${exit}`);
 }
+
+/** Whether iterations ran and every one of them threw (a broken scenario): the run fails with exit 107. */
+export function hasNoIterationCompleted(summary: Summary): boolean {
+  const r = summary.results;
+  return r.iterations > 0 && r.script_errors >= r.iterations;
+}
+
+/** 'no iteration completed: all 100 threw — 100 × TypeError: x is not a function (my.ts:12:5)'. */
+export function describeNoIterationCompleted(summary: Summary): string {
+  const r = summary.results;
+  const top = r.iteration_errors?.[0];
+  const what = top ? ` — ${top.count} × ${clipText(top.message, 100)}${top.location ? ` (${top.location})` : ''}` : '';
+  return `no iteration completed: all ${r.iterations} threw${what}`;
+}

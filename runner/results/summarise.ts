@@ -10,7 +10,7 @@
 import { TrendSink } from '../metrics/trend.ts';
 import { timelineEntry, trendsFigures, watchFigures, type TimelinePointInMemory, type TrendsInMemory, type WatchInMemory } from './names.ts';
 import { RESULTS_SCHEMA_VERSION } from './version.ts';
-import type { CustomMetricFigures, ErrorFigure, GroupCounts, GroupFigures, LatencySeconds, ScenarioFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
+import type { CustomMetricFigures, ErrorFigure, IterationErrorFigure, GroupCounts, GroupFigures, LatencySeconds, ScenarioFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
 
 /**
  * The latency samples of a group: its histogram (µs), or, for a group merged from older files
@@ -43,6 +43,8 @@ export interface RunAggregates {
   errors: ErrorFigure[];
   errorsAfterAccept: ErrorFigure[];
   counters: TestCounters;
+  /** What iteration() threw, grouped (commonest first); empty or undefined when nothing was. */
+  iterationErrors?: IterationErrorFigure[];
   /** The warm-up left out of the figures; undefined leaves the field out (a merge). */
   warmup?: TestFigures['warmup'];
   scenarios: ReadonlyMap<string, GroupAggregate & { executor: string; droppedIterations: number }>;
@@ -87,6 +89,7 @@ export function summarise(aggregates: RunAggregates): Summary {
     ...aggregates.counters,
   };
   if (aggregates.warmup !== undefined) results.warmup = aggregates.warmup;
+  if (aggregates.iterationErrors?.length) results.iteration_errors = aggregates.iterationErrors;
   return {
     schema_version: RESULTS_SCHEMA_VERSION,
     timestamp: aggregates.timestamp,

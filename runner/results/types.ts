@@ -64,6 +64,15 @@ export interface ThresholdOutcome {
   is_time: boolean;
 }
 
+/** One group of exceptions thrown by iteration(): the same message at the same place. */
+export interface IterationErrorFigure {
+  /** `TypeError: x is not a function`. */
+  message: string;
+  /** `my-scenario.ts:12:5` in the scenario's own code; null when the stack had no such frame. */
+  location: string | null;
+  count: number;
+}
+
 export interface ErrorFigure {
   phase: string;
   code: number | null;
@@ -208,7 +217,10 @@ export interface TestFigures extends GroupFigures {
   bytes_received: number;
   iterations: number;
   dropped_iterations: number;
+  /** Iterations whose iteration() threw (the iteration_errors metric). */
   script_errors: number;
+  /** What iteration() threw, grouped by message and place in the scenario's code, commonest first; absent when nothing was. */
+  iteration_errors?: IterationErrorFigure[];
   vus_max: number;
   /** The warm-up left out of these figures (still in the timeline); null without one. */
   warmup?: { asked: string; ended_at_seconds: number | null } | null;
