@@ -15,6 +15,7 @@ import { registerMergeCommand } from './commands/merge.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerReportHtmlCommand } from './commands/report-html.ts';
 import { registerSweepCommand } from './commands/sweep.ts';
+import { registerInitCommand } from './commands/init.ts';
 
 /** Builds the command tree (exported for tests of --help and parsing). */
 export function buildProgram(): Command {
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerCheckCommand(program);
   registerReportHtmlCommand(program);
   registerSweepCommand(program);
+  registerInitCommand(program);
   return program;
 }
 
