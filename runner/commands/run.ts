@@ -4,7 +4,7 @@ import { runCommand } from '../run.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
 import { collect, debugSessions, duration, integer, keyValues, positiveNumber } from './flags.ts';
-import { AUTH_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
+import { AUTH_FLAGS, endHelpGroups, FIXTURE_FLAGS, HELP_GROUPS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
 /** What commander parses for run's own flags (the groups type theirs). */
@@ -30,12 +30,14 @@ export function registerRunCommand(program: Command): void {
   const command = program
     .command('run')
     .description('run a load test: a scenario file, or the old tool\'s flags (--num-emails, --concurrent)')
-    .argument('[scenario]', 'scenario file: .ts/.js (export default defineScenario(...)) or .yaml/.yml/.json')
+    .argument('[scenario]', 'scenario file: .ts/.js (export default defineScenario(...)) or .yaml/.yml/.json');
+  // Grouped in --help as k6 groups its flags (flag-groups.ts HELP_GROUPS), in this order.
+  for (const group of [TARGET_FLAGS, FIXTURE_FLAGS]) group.add(command);
+  command
+    .optionsGroup(HELP_GROUPS.load)
     .option('--num-emails <n>', `total emails (without a scenario file; with one it overrides iterations)`, integer(1, '--num-emails'))
     .option('--concurrent <n>', `concurrent connections (VUs) (default without a scenario file: ${DEFAULTS.concurrent})`, integer(1, '--concurrent'))
-    .option('--batches', 'send in batches of --concurrent, each waiting for the previous (the old tool\'s model, with per-batch lines)');
-  for (const group of [TARGET_FLAGS, AUTH_FLAGS, RECIPIENT_FLAGS, TLS_FLAGS, MESSAGE_FLAGS]) group.add(command);
-  command
+    .option('--batches', 'send in batches of --concurrent, each waiting for the previous (the old tool\'s model, with per-batch lines)')
     .option('--vus <n>', 'override VUs of every scenario', integer(1, '--vus'))
     .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations'))
     .option('--duration <duration>', 'override duration (stages are rescaled to it), e.g. 30s', duration)
@@ -44,11 +46,14 @@ export function registerRunCommand(program: Command): void {
     .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
     .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
     .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect);
-  OUTPUT_FLAGS.add(command)
+  for (const group of [MESSAGE_FLAGS, AUTH_FLAGS, TLS_FLAGS, OUTPUT_FLAGS]) group.add(command);
+  command
+    .optionsGroup(HELP_GROUPS.outputs)
     .option('--quiet', 'print only the summary')
     .option('--debug [sessions]', `print the SMTP protocol transcript of the first N sessions to stderr, secrets redacted (default N: ${DEFAULT_DEBUG_SESSIONS})`, debugSessions)
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal').default(5).argParser(positiveNumber('--progress-interval')));
-  for (const group of [PREFLIGHT_WATCH_FLAGS, FIXTURE_FLAGS]) group.add(command);
+  for (const group of [RECIPIENT_FLAGS, PREFLIGHT_WATCH_FLAGS]) group.add(command);
+  endHelpGroups(command);
   command.addHelpText('after', EXIT_CODES_HELP).action(async (scenario: string | undefined, flags: OptionValues) => {
     const own = flags as RunFlags;
     const recipients = RECIPIENT_FLAGS.read(flags);
