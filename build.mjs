@@ -1,6 +1,8 @@
 // Bundles the TypeScript sources into dist/ with esbuild (runs on `npm install` via `prepare`).
 // Dependencies stay external: they are installed next to us.
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { Ajv } from 'ajv';
@@ -87,3 +89,25 @@ for (const name of readdirSync('dist')) {
   if (/\.c?js(\.map)?$/.test(name) && !written.has(name)) rmSync(join('dist', name));
 }
 rmSync(join('dist', 'v8-cache'), { recursive: true, force: true });
+
+// Declaration files for `import ... from 'runner'` in a user's own TypeScript project
+// (package.json "exports" → types: dist/types/index.d.ts): built .d.ts files, so the user's own
+// compiler settings and skipLibCheck apply to them, instead of runner's raw .ts sources being
+// type-checked under the user's settings. TypeScript is a devDependency: an install without it
+// (a packed tarball) keeps the dist/types it was packed with.
+rmSync(join('dist', 'types'), { recursive: true, force: true });
+let tscFile;
+try {
+  tscFile = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  tscFile = undefined;
+}
+if (tscFile && existsSync('tsconfig.types.json')) {
+  const tsc = spawnSync(process.execPath, [tscFile, '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
+  if (tsc.status !== 0) {
+    console.error('build.mjs: emitting the declaration files (tsc -p tsconfig.types.json) failed');
+    process.exit(1);
+  }
+} else {
+  console.warn('build.mjs: typescript is not installed: dist/types (declarations for scenario files) not rebuilt');
+}

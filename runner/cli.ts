@@ -6,6 +6,7 @@ import { redact } from './redact.ts';
 import { escapeControl } from './util/escape.ts';
 import { Command } from 'commander';
 import { ExitCode, RunnerError } from './errors.ts';
+import { watchParent } from './parent-watch.ts';
 import { EXIT_CODES_HELP } from './commands/exit-codes.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerFixtureCommand } from './commands/fixture.ts';
@@ -16,6 +17,7 @@ import { registerMergeCommand } from './commands/merge.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerReportHtmlCommand } from './commands/report-html.ts';
 import { registerSweepCommand } from './commands/sweep.ts';
+import { registerInitCommand } from './commands/init.ts';
 
 /** Builds the command tree (exported for tests of --help and parsing). */
 export function buildProgram(): Command {
@@ -36,17 +38,26 @@ export function buildProgram(): Command {
   registerCheckCommand(program);
   registerReportHtmlCommand(program);
   registerSweepCommand(program);
+  registerInitCommand(program);
   return program;
 }
 
 /** Runs the CLI with process.argv; sets process.exitCode (bin/runner.js exits with it). */
 export async function main(argv = process.argv): Promise<void> {
+  // `npx runner` under a supervisor: a SIGTERM kills npm and its shell, never us; notice it.
+  watchParent();
+  // A reader that went away (a pipe to a killed parent) must not crash a run before its results are written.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreBrokenPipe);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (error) {
     process.exitCode = reportError(error);
   }
+}
+
+function ignoreBrokenPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
 }
 
 /** Prints an error for people and returns the exit code it maps to. */

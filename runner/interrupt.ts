@@ -4,16 +4,24 @@
  * exit 105 at once. One implementation, so both commands behave alike.
  */
 import { ExitCode } from './errors.ts';
+import { onParentExit } from './parent-watch.ts';
+
+/** What asked us to stop: a signal, or the process that started us exiting (parent-watch.ts). */
+export type InterruptCause = NodeJS.Signals | 'the parent process exited';
 
 /** What to do on each of the two signals. */
 export interface InterruptHandlers {
-  /** First signal: start a graceful stop (the caller reports as usual, marked interrupted). */
-  onFirst(signal: NodeJS.Signals): void;
+  /** First signal (or the parent's exit): start a graceful stop (the caller reports as usual, marked interrupted). */
+  onFirst(signal: InterruptCause): void;
   /** Second signal: write what was measured so far; the process exits 105 right after, even if this throws. */
   onSecond(signal: NodeJS.Signals): void;
 }
 
-/** Installs the SIGINT/SIGTERM handlers; returns the function that removes them. */
+/**
+ * Installs the SIGINT/SIGTERM handlers, and takes the parent's exit as a first signal; returns
+ * the function that removes them. A parent that exits after a signal (`npx` under Ctrl+C: the
+ * terminal signals npm, its shell and us; they die at once) does not count as a second one.
+ */
 export function installInterruptHandlers(handlers: InterruptHandlers): () => void {
   let count = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -30,7 +38,13 @@ export function installInterruptHandlers(handlers: InterruptHandlers): () => voi
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const giveBackParentExit = onParentExit(() => {
+    if (count > 0) return;
+    count++;
+    handlers.onFirst('the parent process exited');
+  });
   return () => {
+    giveBackParentExit();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   };

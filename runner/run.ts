@@ -28,7 +28,9 @@ import { buildSummary, runAggregates } from './outputs/summary.ts';
 import { summarise } from './results/summarise.ts';
 import type { Summary, ThresholdOutcome } from './results/types.ts';
 import { ConsoleProgress, formatHeader, formatSummary } from './outputs/console.ts';
+import { describeNoIterationCompleted, formatVerdict, hasNoIterationCompleted } from './outputs/verdict.ts';
 import { shouldColor } from './util/color.ts';
+import { clipText } from './util/format.ts';
 import { checkOutputPaths, closeOutputs, createCiOutputs, createOutputs, finishOutputs, finishOutputsNow, formatOutputFailure, type CiOutputFlags, type OutputFailure } from './outputs/index.ts';
 import { runHandleSummary } from './outputs/summary-json.ts';
 import type { OutputContext, RunOutput } from './outputs/output.ts';
@@ -307,7 +309,8 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     const textSummary = (o: { color?: boolean } = {}) => formatSummary(summary, { color: o.color ?? shouldColor(stdout, env), resultsFile: writtenResultsFile, files: written });
     // handleSummary replaces the console summary (k6); it runs after the files above are written.
     const custom = options.handleSummary ? await runHandleSummary(options.handleSummary, summary, { textSummary, resultsFile }, { stdout, stderr, cwd }, options.teardownTimeoutMs) : undefined;
-    if (!custom || custom.printDefault) stdout.write(textSummary() + '\n');
+    const isDefaultPrinted = !custom || custom.printDefault;
+    if (isDefaultPrinted) stdout.write(textSummary() + '\n');
     if (fixture) {
       const received = await fixture.acceptedMessages();
       stdout.write(received === undefined ? 'Fake proxy received: unknown (its admin API did not answer)\n' : `Fake proxy received: ${received} messages\n`);
@@ -317,7 +320,16 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       stderr.write(`error: ${failures.length} of ${outputs.length} outputs could not be written (listed above); the others were\n`);
     }
     if (result.teardownTimedOut) stderr.write(`error: ${result.teardownTimedOut}\n`);
-    const exitCode = exitCodeOf(result, outcomes, failures, custom?.error, delivery?.wait === 'interrupted');
+    const isNoIterationCompleted = hasNoIterationCompleted(summary);
+    const exitCode = exitCodeOf(result, outcomes, failures, custom?.error, delivery?.wait === 'interrupted', isNoIterationCompleted);
+    // Why a failed run failed, for the verdict line (thresholds describe themselves)
+    let failureReason: string | undefined;
+    if (exitCode === ExitCode.teardownTimeout) failureReason = clipText(result.teardownTimedOut ?? 'teardown() did not settle', 160);
+    else if (exitCode === ExitCode.outputError && failures.length > 0) failureReason = `${failures.length} of ${outputs.length} outputs could not be written`;
+    else if (exitCode === ExitCode.scriptError && isNoIterationCompleted) failureReason = describeNoIterationCompleted(summary);
+    else if (custom?.error && exitCode === custom.error.exitCode) failureReason = clipText(custom.error.message.split('\n')[0]!, 160);
+    // The verdict is the last line, where a person (or the tail of a CI log) looks first.
+    if (isDefaultPrinted) stdout.write(formatVerdict(summary, exitCode, { color: shouldColor(stdout, env), reason: failureReason }) + '\n');
     isReported = true;
     return { exitCode, summary, resultsFile: writtenResultsFile, options };
   } finally {
@@ -334,13 +346,16 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
 
 /**
  * The run's exit code (the order is errors.ts's): 105 interrupted, 108 aborted, 101 teardown
- * timed out, 111 an output failed, 99 a threshold failed, 107 (or 111) handleSummary failed.
+ * timed out, 111 an output failed, 107 no iteration completed, 99 a threshold failed, 107 (or
+ * 111) handleSummary failed.
  */
-export function exitCodeOf(result: Pick<TestResult, 'stopReason' | 'teardownTimedOut'>, outcomes: readonly ThresholdOutcome[], failures: readonly OutputFailure[], handleSummaryError?: RunnerError, isDeliveryWaitInterrupted = false): number {
+export function exitCodeOf(result: Pick<TestResult, 'stopReason' | 'teardownTimedOut'>, outcomes: readonly ThresholdOutcome[], failures: readonly OutputFailure[], handleSummaryError?: RunnerError, isDeliveryWaitInterrupted = false, isNoIterationCompleted = false): number {
   if (result.stopReason === 'interrupt' || isDeliveryWaitInterrupted) return ExitCode.interrupted;
   if (result.stopReason === 'threshold') return ExitCode.abortedByThreshold;
   if (result.teardownTimedOut !== undefined) return ExitCode.teardownTimeout;
   if (failures.length > 0) return ExitCode.outputError;
+  // Every iteration threw: the scenario is broken, whatever the thresholds (with no samples) say.
+  if (isNoIterationCompleted) return ExitCode.scriptError;
   if (outcomes.some((o) => !o.ok)) return ExitCode.thresholdsFailed;
   // A broken handleSummary fails an otherwise good run (107, or 111 for a file), never hides another failure.
   return handleSummaryError?.exitCode ?? ExitCode.ok;

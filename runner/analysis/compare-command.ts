@@ -10,7 +10,7 @@ export interface CompareCommandOptions {
   after: string;
   /** Fail (exit 99) on a significant regression larger than this fraction (0.1 for 10%). */
   failOnRegression?: number;
-  /** Significance level. @default 0.05 */
+  /** Significance level. @default SIGNIFICANCE_ALPHA (0.01) */
   alpha?: number;
   /** Print JSON instead of the table. */
   json?: boolean;

@@ -3,7 +3,8 @@
  * than chance. The guide's "before vs after Phase 1" workflow ("expected improvement: 2-5x
  * throughput, 50-80% latency reduction"), done with tests instead of eyes.
  *
- * Figures and how each change is tested (two-sided, α = 0.05 by default):
+ * Figures and how each change is tested (two-sided; significant when p < 0.01, the one rule of
+ * significance.ts, which the run's trend verdicts use too; `--alpha` sets another level):
  * - throughput (requests/s and per minute; accepted messages/s): the ratio after/before; tested by a
  *   Mann–Whitney U rank test over the per-second timeline windows of the two runs (the rate of each
  *   window is one observation). Windows shorter than half a second (the last, partial one) are left
@@ -29,12 +30,13 @@ import { isOpenModelExecutor } from '../executors/index.ts';
 import { bootstrapPercentileDifference, toBucketDistribution, type BucketDistribution } from './bootstrap.ts';
 import { decodeTrend, describeRun, type LoadedResults } from '../results/read.ts';
 import { createRandom, mannWhitneyU, twoProportionTest, welchTest } from './stats.ts';
+import { SIGNIFICANCE_ALPHA, isSignificant } from './significance.ts';
 import { paint, type Style } from '../util/color.ts';
 import { formatTable, type Cell } from '../util/table.ts';
 
 /** Options of a comparison; every one has a default. */
 export interface CompareOptions {
-  /** Significance level of every test. @default 0.05 */
+  /** Significance level of every test. @default SIGNIFICANCE_ALPHA (0.01, significance.ts) */
   alpha?: number;
   /** Bootstrap replicates per latency row. @default 2000 */
   replicates?: number;
@@ -97,7 +99,7 @@ export interface Comparison {
   settings: Required<CompareOptions>;
 }
 
-const DEFAULTS: Required<CompareOptions> = { alpha: 0.05, replicates: 2000, seed: 1, minRelativeChange: 0.01, minWindows: 4 };
+const DEFAULTS: Required<CompareOptions> = { alpha: SIGNIFICANCE_ALPHA, replicates: 2000, seed: 1, minRelativeChange: 0.01, minWindows: 4 };
 
 /** Windows shorter than this fraction of a second are too partial to count (the last one). */
 const MIN_WINDOW_MS = 500;
@@ -320,7 +322,7 @@ function finishRow(
   const relativeChange = ratio === null ? null : ratio - 1;
   const hasValues = change !== null;
   const test = hasValues ? row.test : null;
-  const significant = test ? test.pValue < alpha : null;
+  const significant = test ? isSignificant(test.pValue, alpha) : null;
   let verdict: RowVerdict;
   if (significant === null) verdict = 'not tested';
   else if (!significant || change === 0 || (relativeChange !== null && Math.abs(relativeChange) < minRelative)) verdict = 'no significant change';
@@ -489,7 +491,7 @@ export function formatComparison(comparison: Comparison, options: { color?: bool
     '',
     formatTable([header, ...body], ['left', 'right', 'right', 'right', 'right', 'left'], color),
     '',
-    `p: two-sided p-value, significant below ${settings.alpha}; changes under ${formatPercent(settings.minRelativeChange).replace('+', '')} count as no change.`,
+    `p: two-sided p-value, significant when p < ${settings.alpha}; changes under ${formatPercent(settings.minRelativeChange).replace('+', '')} count as no change.`,
     `   throughput: Mann-Whitney U over one-second windows; success rate: two-proportion z; avg: Welch t;`,
     `   percentiles: bootstrap of the HDR histograms (${settings.replicates} replicates, seed ${settings.seed}).`,
   ];

@@ -47,7 +47,7 @@ import { distinctTargets, mergedTarget } from '../results/targets.ts';
 import { decodeTrend, ResultsFileError, validateSummary, type LoadedResults } from '../results/read.ts';
 import { customMetricFigures, summarise, type GroupAggregate, type RunAggregates } from '../results/summarise.ts';
 import { timelinePoint, watchInMemory, type WatchInMemory } from '../results/names.ts';
-import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, GroupFigures, Summary } from '../results/types.ts';
+import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, IterationErrorFigure, GroupFigures, Summary } from '../results/types.ts';
 
 /** The merged results and what a person should know about them. */
 export interface MergeOutcome {
@@ -121,6 +121,7 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
       script_errors: sum((r) => r.script_errors),
       vus_max: sum((r) => r.vus_max),
     },
+    iterationErrors: mergeIterationErrors(results.map((r) => r.iteration_errors ?? [])),
     scenarios,
     accounts: new Map([...mergeGroups(inputs, (s) => s.accounts, 'accounts')].map(([name, { group }]) => [name, group])),
     groups: new Map([...mergeGroups(inputs, (s) => s.groups ?? {}, 'groups')].map(([name, { group }]) => [name, group])),
@@ -230,7 +231,7 @@ function mergeCustomMetrics(inputs: readonly Input[], unionSeconds: number): Rec
       whole = customMetricFigures(trendValues(sink, 1000));
     } else {
       const totals = parts.map(({ figures, input }): CustomPart => {
-        const { type: _type, tag_sets: _sets, ignored_values: _ignored, ...total } = figures;
+        const { type: _type, tag_sets: _sets, ignored_values: _ignored, is_time: _isTime, ...total } = figures;
         return { figures: total, input };
       });
       const { sink: _sink, histogram: _histogram, ...figures } = combineCustomFigures(type, totals, unionSeconds, `custom_metrics.${name}`);
@@ -243,6 +244,7 @@ function mergeCustomMetrics(inputs: readonly Input[], unionSeconds: number): Rec
     }
     const ignored = parts.reduce((sum, p) => sum + (p.figures.ignored_values ?? 0), 0);
     if (ignored > 0) entry.ignored_values = ignored;
+    if (parts.some((p) => p.figures.is_time)) entry.is_time = true;
     merged[name] = entry;
   }
   return merged;
@@ -457,4 +459,16 @@ function mergeWarnings(inputs: readonly Input[]): string[] {
   const unfinished = inputs.filter((i) => i.summary.status !== 'completed');
   for (const input of unfinished) warnings.push(`${input.file} was ${input.summary.status}: the merged file is marked ${input.summary.status} too`);
   return warnings;
+}
+
+/** Iteration-error groups of several runs: counts of the same message at the same place added, commonest first. */
+function mergeIterationErrors(lists: ReadonlyArray<readonly IterationErrorFigure[]>): IterationErrorFigure[] {
+  const byKey = new Map<string, IterationErrorFigure>();
+  for (const group of lists.flat()) {
+    const key = `${group.location ?? ''}\n${group.message}`;
+    const known = byKey.get(key);
+    if (known) known.count += group.count;
+    else byKey.set(key, { ...group });
+  }
+  return [...byKey.values()].sort((a, b) => b.count - a.count);
 }

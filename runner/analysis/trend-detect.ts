@@ -17,12 +17,23 @@
  * the slope: pass only the steady part of the run (skipSeconds for warm-up; steadyWindows() trims
  * ramp-up and drain by the VU count).
  *
- * A slope can be significant yet tiny in a long soak; the verdict needs both significance (p <
- * alpha, 0.01 by default) and a relative slope of at least minRelativePerHour (10% per hour by
- * default). Pure: no clock, no randomness.
+ * When a verdict is given. A slope "per hour" fitted to 30 seconds is an extrapolation of noise
+ * (a 20 s run once printed p95 −6857% per hour), so a verdict needs:
+ * - enough steady load: the windows analysed span at least minSpanSeconds (5 minutes by default);
+ *   below that the verdict is 'insufficient data' and the summary says "too short to judge
+ *   (needs ≥ 5 minutes of steady load)", with no p-value and no gauge value;
+ * - significance: p below the one rule of significance.ts (p < 0.01, as `runner compare`);
+ * - an effect size that matters: a relative slope of at least minRelativePerHour (10% per hour)
+ *   *and* a change over the span analysed of at least minRelativeOverRun (5%): in a long soak a
+ *   tiny slope can be significant, in a short one a large per-hour figure can be a small change.
+ * Otherwise 'stable'. Pure: no clock, no randomness.
  */
 import type { TimelinePoint } from '../metrics/registry.ts';
 import { fitLine, lag1Autocorrelation, studentTTwoSidedP } from './stats.ts';
+import { SIGNIFICANCE_ALPHA, formatPValue, isSignificant } from './significance.ts';
+
+/** Shortest steady span (seconds) a trend verdict is given for. */
+export const MIN_TREND_SPAN_SECONDS = 300;
 
 /** The series whose trend is detected: the timeline's p95 and msgs/s, and a watched server's RSS. */
 export type TrendMetric = 'p95Ms' | 'msgsPerSecond' | 'rssBytes';
@@ -61,10 +72,14 @@ export interface TrendVerdict {
 
 /** Options of detectTrends; every one has a default. */
 export interface TrendOptions {
-  /** Significance level of the slope test. @default 0.01 */
+  /** Significance level of the slope test. @default SIGNIFICANCE_ALPHA (0.01, significance.ts) */
   alpha?: number;
   /** Smallest |relative slope| per hour called a trend (0.1 = 10%/h). @default 0.1 */
   minRelativePerHour?: number;
+  /** Smallest |relative change over the span analysed| called a trend (0.05 = 5%). @default 0.05 */
+  minRelativeOverRun?: number;
+  /** Shortest span of the windows analysed, seconds, for any verdict. @default MIN_TREND_SPAN_SECONDS (300) */
+  minSpanSeconds?: number;
   /** Fewest windows with a value to test at all. @default 10 */
   minPoints?: number;
   /** Windows shorter than this (ms; the final partial window) are left out. @default 500 */
@@ -73,7 +88,9 @@ export interface TrendOptions {
   skipSeconds?: number;
 }
 
-const DEFAULTS: Required<TrendOptions> = { alpha: 0.01, minRelativePerHour: 0.1, minPoints: 10, minWindowMs: 500, skipSeconds: 0 };
+const DEFAULTS: Required<TrendOptions> = {
+  alpha: SIGNIFICANCE_ALPHA, minRelativePerHour: 0.1, minRelativeOverRun: 0.05, minSpanSeconds: MIN_TREND_SPAN_SECONDS, minPoints: 10, minWindowMs: 500, skipSeconds: 0,
+};
 
 /** Options with defaults filled in; an option given as undefined takes its default. */
 function withDefaults(options: TrendOptions): Required<TrendOptions> {
@@ -137,6 +154,8 @@ export function fitTrend(xs: readonly number[], ys: readonly number[], metric: T
   const relativePerHour = baseline > 0 ? slopePerHour / baseline : null;
   const relativeOverRun = baseline > 0 ? (lastFitted - first) / baseline : null;
   const base = { metric, points: n, effectivePoints, autocorrelation: r, slopePerHour, baseline, relativePerHour, relativeOverRun, spanSeconds };
+  // Too short a span: a per-hour figure would extrapolate noise; no verdict, no p-value.
+  if (spanSeconds < settings.minSpanSeconds) return { ...base, pValue: null, significant: false, verdict: 'insufficient data' };
   // Fewer than 3 degrees of freedom left: the t distribution is too wide for any verdict.
   if (effectivePoints < 5) return { ...base, pValue: null, significant: false, verdict: 'insufficient data' };
 
@@ -147,8 +166,9 @@ export function fitTrend(xs: readonly number[], ys: readonly number[], metric: T
     const stdError = fit.slopeStdError * Math.sqrt((n - 2) / (effectivePoints - 2));
     pValue = studentTTwoSidedP(fit.slope / stdError, effectivePoints - 2);
   }
-  const significant = pValue < settings.alpha;
-  const isLarge = relativePerHour !== null && Math.abs(relativePerHour) >= settings.minRelativePerHour;
+  const significant = isSignificant(pValue, settings.alpha);
+  const isLarge = relativePerHour !== null && Math.abs(relativePerHour) >= settings.minRelativePerHour
+    && relativeOverRun !== null && Math.abs(relativeOverRun) >= settings.minRelativeOverRun;
   let verdict: TrendVerdictName = 'stable';
   if (significant && isLarge) {
     const isRising = fit.slope > 0;
@@ -190,14 +210,27 @@ export function steadyWindows(timeline: readonly TimelinePoint[], fraction = 0.9
 /** One line for the summary: 'latency creep: p95 +38% per hour (significant, p=0.002)', 'throughput stable (msgs/s −1% per hour, not significant, p=0.4)'. */
 export function formatTrend(trend: TrendVerdict): string {
   const what = trend.metric === 'p95Ms' ? 'p95' : trend.metric === 'rssBytes' ? 'RSS' : 'msgs/s';
+  if (isTooShortForTrend(trend)) return `${what}: ${formatTooShort(trend)}`;
   if (trend.verdict === 'insufficient data') return `${what}: insufficient data for a trend (${trend.points} windows)`;
   const rate = trend.relativePerHour === null
     ? `${trend.slopePerHour >= 0 ? '+' : '−'}${Math.abs(trend.slopePerHour).toFixed(1)}${trend.metric === 'p95Ms' ? ' ms' : trend.metric === 'rssBytes' ? ' bytes' : ' msgs/s'} per hour`
     : `${trend.relativePerHour >= 0 ? '+' : '−'}${Math.abs(trend.relativePerHour * 100).toFixed(0)}% per hour`;
-  const p = trend.pValue === null ? '' : trend.pValue < 0.001 ? ', p<0.001' : `, p=${trend.pValue.toFixed(3)}`;
+  const p = trend.pValue === null ? '' : `, ${formatPValue(trend.pValue)}`;
   const subject = trend.metric === 'p95Ms' ? 'latency' : trend.metric === 'rssBytes' ? 'server memory' : 'throughput';
   const creep = trend.metric === 'rssBytes' ? 'server memory growing (leak?)' : 'latency creep';
   const label = trend.verdict === 'creep' ? creep : trend.verdict === 'degrading' ? 'throughput degrading' : `${subject} ${trend.verdict}`;
   if (trend.verdict === 'stable') return `${label} (${what} ${rate}, ${trend.significant ? 'significant but small' : 'not significant'}${p})`;
   return `${label}: ${what} ${rate} (significant${p})`;
+}
+
+/** Whether a trend got no verdict because the steady part of the run was shorter than a verdict needs. */
+export function isTooShortForTrend(trend: Pick<TrendVerdict, 'verdict' | 'spanSeconds' | 'points'>, minSpanSeconds = MIN_TREND_SPAN_SECONDS): boolean {
+  // Without two windows there is no span to speak of: that is no data, not a short run.
+  return trend.verdict === 'insufficient data' && trend.points >= 2 && trend.spanSeconds < minSpanSeconds;
+}
+
+/** 'too short to judge (needs ≥ 5 minutes of steady load; had 42 s)'. */
+export function formatTooShort(trend: Pick<TrendVerdict, 'spanSeconds'>, minSpanSeconds = MIN_TREND_SPAN_SECONDS): string {
+  const needs = minSpanSeconds % 60 === 0 ? `${minSpanSeconds / 60} minutes` : `${minSpanSeconds} s`;
+  return `too short to judge (needs ≥ ${needs} of steady load; had ${Math.max(0, Math.round(trend.spanSeconds))} s)`;
 }

@@ -2,7 +2,7 @@
 import type { Command, OptionValues } from 'commander';
 import { DEFAULT_CHECK_TIMEOUT, runCheckCommand } from '../check/check-command.ts';
 import { duration } from './flags.ts';
-import { AUTH_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
+import { AUTH_FLAGS, endHelpGroups, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
 /** What commander parses for check's own flags (the groups type theirs). */
@@ -20,9 +20,11 @@ export function registerCheckCommand(program: Command): void {
   // The same target, sender, AUTH and TLS flags as `runner run`; no recipients: check sends no mail
   for (const group of [TARGET_FLAGS, AUTH_FLAGS, TLS_FLAGS]) group.add(command);
   command
+    .optionsGroup('Check:')
     .option('--timeout <duration>', `timeout of each step, e.g. 5s (default: ${DEFAULT_CHECK_TIMEOUT})`, duration)
     .option('--no-admin', 'skip the admin API (/health, /admin/accounts)')
-    .option('--json', 'print one JSON object (steps, problems, exit_code) instead of lines')
+    .option('--json', 'print one JSON object (steps, problems, exit_code) instead of lines');
+  endHelpGroups(command)
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (flags: OptionValues) => {
       const own = flags as CheckFlags;

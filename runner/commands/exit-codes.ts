@@ -12,7 +12,7 @@ Exit codes:
   ${ExitCode.teardownTimeout}  teardown() did not settle within teardownTimeout (default 60s); outputs are written
   ${ExitCode.invalidOptions}  invalid options (scenario file, flags, thresholds), or an unreadable results file (compare, report, merge)
   ${ExitCode.interrupted}  interrupted (SIGINT/SIGTERM); outputs are written and marked interrupted
-  ${ExitCode.scriptError}  the scenario script failed to build or load, setup() threw, or handleSummary failed
+  ${ExitCode.scriptError}  the scenario script failed to build or load, setup() threw, every iteration() threw, or handleSummary failed
   ${ExitCode.abortedByThreshold}  a threshold with abortOnFail stopped the run
   ${ExitCode.targetUnreachable}  the target is unreachable or failed the preflight check (connect, greeting, EHLO, AUTH)
   ${ExitCode.outputError}  an output (results, JUnit, summary, report, NDJSON/CSV file; metrics port) could not be written or opened;

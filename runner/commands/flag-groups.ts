@@ -28,6 +28,26 @@ import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOp
 import { UsageError } from '../errors.ts';
 import { AUTH_MECHANISMS, choice, collect, duration, integer, keyValues, port, targetPort, TLS_MODES } from './flags.ts';
 
+/**
+ * The headings `--help` lists flags under (commander's optionsGroup), as k6 groups its flags.
+ * Each group below puts its flags under its heading; a command puts its own flags under one of
+ * these (or its own) and ends with `endHelpGroups`. Headings appear in the order their first
+ * flag was added.
+ */
+export const HELP_GROUPS = {
+  target: 'Target (where the proxy is, or the built-in fake one):',
+  load: 'Load (how much, how long):',
+  smtp: 'SMTP (recipients, messages, sessions):',
+  tlsAuth: 'TLS and AUTH:',
+  outputs: 'Outputs (console, files, endpoints, the server process):',
+  safety: 'Safety (preflight, real recipients):',
+} as const;
+
+/** Puts the flags added after it (commander's -h, --help) under 'Options:' again. */
+export function endHelpGroups(command: Command): Command {
+  return command.optionsGroup('Options:');
+}
+
 /** Flags some commands share: `add` declares them on a command, `read` types what commander parsed. */
 export interface FlagGroup<T> {
   add(command: Command): Command;
@@ -39,6 +59,7 @@ export interface FlagGroup<T> {
 export const TARGET_FLAGS: FlagGroup<Pick<CliOverrides, 'host' | 'port' | 'adminUrl'>> = {
   add: (command) =>
     command
+      .optionsGroup(HELP_GROUPS.target)
       .option('--host <host>', `SMTP host (default: ${DEFAULTS.host})`)
       .option('--port <port>', `SMTP port (default: ${DEFAULTS.port})`, targetPort)
       .option('--admin-url <url>', `the proxy's admin API, for hints (runner check reads its /health and /admin/accounts) (default: ${DEFAULTS.adminUrl})`),
@@ -55,6 +76,7 @@ export const TARGET_FLAGS: FlagGroup<Pick<CliOverrides, 'host' | 'port' | 'admin
 export const AUTH_FLAGS: FlagGroup<Pick<CliOverrides, 'from' | 'auth' | 'password' | 'token'>> = {
   add: (command) =>
     command
+      .optionsGroup(HELP_GROUPS.tlsAuth)
       .option('--from <email>', `sender and AUTH user; must be an account the proxy knows (default: ${DEFAULTS.from})`)
       .option('--auth <mechanism>', `AUTH mechanism: ${AUTH_MECHANISMS.join(', ')} (default: ${DEFAULTS.auth})`, choice(AUTH_MECHANISMS, '--auth'))
       .option('--no-auth', 'skip AUTH (plain SMTP servers such as smtp-sink); same as --auth none')
@@ -70,6 +92,7 @@ export const AUTH_FLAGS: FlagGroup<Pick<CliOverrides, 'from' | 'auth' | 'passwor
 export const TLS_FLAGS: FlagGroup<Pick<CliOverrides, 'tls' | 'tlsCa' | 'tlsServername' | 'insecureSkipTlsVerify'>> = {
   add: (command) =>
     command
+      .optionsGroup(HELP_GROUPS.tlsAuth)
       .option('--tls <mode>', `TLS: ${TLS_MODES.join(', ')} (starttls: RFC 3207 after EHLO; implicit: port 465 style) (default: ${DEFAULTS.tls})`, choice(TLS_MODES, '--tls'))
       .option('--tls-ca <file>', 'PEM file of CA certificates to trust (a self-signed server)')
       .option('--tls-servername <name>', 'name the server certificate must carry, sent as SNI (default: --host)')
@@ -96,7 +119,9 @@ export interface RecipientFlags {
 export const RECIPIENT_FLAGS: FlagGroup<RecipientFlags> = {
   add: (command) =>
     command
+      .optionsGroup(HELP_GROUPS.smtp)
       .option('--to <email>', `recipient; repeat for several (default: ${DEFAULTS.to})`, collect)
+      .optionsGroup(HELP_GROUPS.safety)
       .option(ALLOW_REAL_RECIPIENTS_FLAG, `acknowledge sending more than ${REAL_MAIL_FREE_MESSAGES} messages to recipients outside reserved test domains (example.com, *.test, *.invalid): real mailboxes through the proxy`),
   read(flags) {
     const parsed = flags as { to?: string[]; allowRealRecipients?: boolean };
@@ -108,6 +133,7 @@ export const RECIPIENT_FLAGS: FlagGroup<RecipientFlags> = {
 export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'pipelining' | 'chunking' | 'chunkSizeBytes' | 'timeoutMs' | 'thinkTime' | 'tags'>> = {
   add: (command) =>
     command
+      .optionsGroup(HELP_GROUPS.smtp)
       .option('--message-size <bytes>', `body size in bytes (default: ${DEFAULTS.messageSize})`, integer(0, '--message-size', 'messageSizeBytes'))
       .option('--messages-per-connection <n>', `messages per connection, RSET between (default: ${DEFAULTS.messagesPerConnection})`, integer(1, '--messages-per-connection', 'iterations'))
       .option('--no-rset', 'on a reused connection, send RSET only after a failed message, not between accepted ones (as smtp-source and MTAs do)')
@@ -138,7 +164,9 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
 export const PREFLIGHT_WATCH_FLAGS: FlagGroup<{ check?: boolean; watchPid?: number | false }> = {
   add: (command) =>
     command
+      .optionsGroup(HELP_GROUPS.safety)
       .option('--no-check', 'skip the preflight (connect, greeting, EHLO and AUTH with each sender) before any load (sweep: before its first step)')
+      .optionsGroup(HELP_GROUPS.outputs)
       .option('--watch-pid <pid>', 'sample this process\'s CPU and memory during the load (default: the local process listening on the target port)', integer(1, '--watch-pid'))
       .option('--no-watch', 'do not sample the server process'),
   read(flags) {
@@ -151,6 +179,7 @@ export const PREFLIGHT_WATCH_FLAGS: FlagGroup<{ check?: boolean; watchPid?: numb
 export const FIXTURE_FLAGS: FlagGroup<{ withFixture?: boolean; fixtureArgs: string[] }> = {
   add: (command) =>
     command
+      .optionsGroup(HELP_GROUPS.target)
       .option('--with-fixture', 'start the built-in fake proxy in its own process and run against it (sweep: one per step)')
       .option('--fixture-delay <phase=spec>', 'with --with-fixture: a server delay, e.g. message=50 (see runner fixture --help)', collect)
       .option('--fixture-failure <phase=spec>', 'with --with-fixture: injected failures, e.g. message=451:0.1', collect),
@@ -217,6 +246,7 @@ export const OUTPUT_FLAGS: FlagGroup<OutputFlags> = {
     command
       .on('option:out', (spec: string) => command.setOptionValue('outSpecs', [...((command.getOptionValue('outSpecs') as string[] | undefined) ?? []), spec]))
       .on('option:no-out', () => command.setOptionValue('isNoOutGiven', true))
+      .optionsGroup(HELP_GROUPS.outputs)
       .option('--out <file|kind=target>', 'results file (default: load_test_results_<unix time>.json); KIND=TARGET for more outputs; repeatable')
       .option('--no-out', 'write no results file (--out KIND=TARGET outputs are still written)')
       .option('--report <file>', 'also write the self-contained HTML report (charts, phases, errors, thresholds) to this file')

@@ -108,7 +108,7 @@ export function loadList(flag: string, isWhole: boolean) {
 /** Parser for a significance level (--alpha): a number strictly between 0 and 1. */
 export function probability(value: string): number {
   const number = Number(value);
-  if (value.trim() === '' || !(number > 0 && number < 1)) throw new InvalidArgumentError(`--alpha must be between 0 and 1 (e.g. 0.05), got '${value}'`);
+  if (value.trim() === '' || !(number > 0 && number < 1)) throw new InvalidArgumentError(`--alpha must be between 0 and 1 (e.g. 0.01), got '${value}'`);
   return number;
 }
 

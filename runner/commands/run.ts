@@ -6,7 +6,7 @@ import { parseDurationMs } from '../scenario/duration.ts';
 import { DEFAULT_STALL_LIMIT } from '../engine/stall-watchdog.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
 import { collect, debugSessions, duration, integer, keyValues, positiveNumber, warmup } from './flags.ts';
-import { AUTH_FLAGS, DELIVERY_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
+import { AUTH_FLAGS, DELIVERY_FLAGS, endHelpGroups, FIXTURE_FLAGS, HELP_GROUPS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
 /** What commander parses for run's own flags (the groups type theirs). */
@@ -34,12 +34,14 @@ export function registerRunCommand(program: Command): void {
   const command = program
     .command('run')
     .description('run a load test: a scenario file, or the old tool\'s flags (--num-emails, --concurrent)')
-    .argument('[scenario]', 'scenario file: .ts/.js (export default defineScenario(...)) or .yaml/.yml/.json')
+    .argument('[scenario]', 'scenario file: .ts/.js (export default defineScenario(...)) or .yaml/.yml/.json');
+  // Grouped in --help as k6 groups its flags (flag-groups.ts HELP_GROUPS), in this order.
+  for (const group of [TARGET_FLAGS, FIXTURE_FLAGS]) group.add(command);
+  command
+    .optionsGroup(HELP_GROUPS.load)
     .option('--num-emails <n>', `total emails (without a scenario file; with one it overrides iterations)`, integer(1, '--num-emails', 'iterations'))
     .option('--concurrent <n>', `concurrent connections (VUs) (default without a scenario file: ${DEFAULTS.concurrent})`, integer(1, '--concurrent', 'vus'))
-    .option('--batches', 'send in batches of --concurrent, each waiting for the previous (the old tool\'s model, with per-batch lines)');
-  for (const group of [TARGET_FLAGS, AUTH_FLAGS, RECIPIENT_FLAGS, TLS_FLAGS, MESSAGE_FLAGS]) group.add(command);
-  command
+    .option('--batches', 'send in batches of --concurrent, each waiting for the previous (the old tool\'s model, with per-batch lines)')
     .option('--vus <n>', 'override VUs of every scenario', integer(1, '--vus', 'vus'))
     .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations', 'iterations'))
     .option('--duration <duration>', 'override duration (stages are rescaled to it), e.g. 30s', duration)
@@ -49,12 +51,15 @@ export function registerRunCommand(program: Command): void {
     .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
     .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
     .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect);
-  OUTPUT_FLAGS.add(command)
+  for (const group of [MESSAGE_FLAGS, AUTH_FLAGS, TLS_FLAGS, OUTPUT_FLAGS]) group.add(command);
+  command
+    .optionsGroup(HELP_GROUPS.outputs)
     .option('--quiet', 'print only the summary')
     .option('--debug [sessions]', `print the SMTP protocol transcript of the first N sessions to stderr, secrets redacted (default N: ${DEFAULT_DEBUG_SESSIONS})`, debugSessions)
     .addOption(new Option('--stall-limit <duration>', 'if scenario code blocks the event loop this long (a synchronous endless loop), write partial results and kill the run (exit status 137); 0 turns the watchdog off').default(DEFAULT_STALL_LIMIT).argParser(duration))
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal').default(5).argParser(positiveNumber('--progress-interval')));
-  for (const group of [PREFLIGHT_WATCH_FLAGS, FIXTURE_FLAGS, DELIVERY_FLAGS]) group.add(command);
+  for (const group of [RECIPIENT_FLAGS, PREFLIGHT_WATCH_FLAGS, DELIVERY_FLAGS]) group.add(command);
+  endHelpGroups(command);
   command.addHelpText('after', EXIT_CODES_HELP).action(async (scenario: string | undefined, flags: OptionValues) => {
     const own = flags as RunFlags;
     const recipients = RECIPIENT_FLAGS.read(flags);

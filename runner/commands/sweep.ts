@@ -5,7 +5,7 @@ import { DEFAULT_KNEE_RULE } from '../analysis/knee.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { formatDurationMs, parseDurationMs } from '../scenario/duration.ts';
 import { duration, integer, loadList, percent, positiveNumber } from './flags.ts';
-import { AUTH_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
+import { AUTH_FLAGS, endHelpGroups, FIXTURE_FLAGS, HELP_GROUPS, MESSAGE_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
 /** What commander parses for sweep's own flags (the groups type theirs). */
@@ -30,6 +30,7 @@ export function registerSweepCommand(program: Command): void {
   const command = program
     .command('sweep')
     .description('run one step per load (--concurrent or --rate) and report the throughput/latency curve and its knee')
+    .optionsGroup('Steps (the loads swept and the knee rule):')
     .option('--concurrent <list>', 'VUs per step, increasing, e.g. 5,10,25,50,100 (closed model: each VU sends back to back)', loadList('--concurrent', true))
     .option('--rate <list>', 'arrivals per --time-unit per step, increasing, e.g. 600,1200,2400 (open model: constant-arrival-rate)', loadList('--rate', false))
     .option('--num-emails <n>', 'with --concurrent: emails per step (the guide\'s flags-only run) instead of a duration', integer(1, '--num-emails', 'iterations'))
@@ -40,11 +41,13 @@ export function registerSweepCommand(program: Command): void {
     .option('--min-gain <percent>', `knee rule: throughput must grow by more than this over every lower step (default: ${DEFAULT_KNEE_RULE.minGain * 100}%)`, percent)
     .option('--p95-factor <x>', `knee rule: p95 may be at most this multiple of the lowest step's (default: ${DEFAULT_KNEE_RULE.p95Factor})`, positiveNumber('--p95-factor'))
     .option('--max-p95 <duration>', 'knee rule: an absolute p95 bound instead of --p95-factor, e.g. 250ms', duration)
+    .optionsGroup(HELP_GROUPS.outputs)
     .option('--out <file>', 'write the curve, the knee and each step\'s summary as JSON')
     .option('--out-dir <folder>', 'write each step\'s results file there (step-<n>-<mode>-<load>.json)')
     .option('--verbose', 'print each step\'s own header, progress and summary');
   // The same target, sender, recipient, TLS, message, preflight and fixture flags as `runner run`
-  for (const group of [TARGET_FLAGS, AUTH_FLAGS, RECIPIENT_FLAGS, TLS_FLAGS, MESSAGE_FLAGS, PREFLIGHT_WATCH_FLAGS, FIXTURE_FLAGS]) group.add(command);
+  for (const group of [TARGET_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, AUTH_FLAGS, TLS_FLAGS, RECIPIENT_FLAGS, PREFLIGHT_WATCH_FLAGS]) group.add(command);
+  endHelpGroups(command);
   command
     .addHelpText(
       'after',

@@ -3,6 +3,7 @@
  * VUs, starts iterations on them, tracks which are in flight, and interrupts what is still
  * running when the graceful stop runs out.
  */
+import { codeFrameAt, describeThrown } from '../scenario/user-code.ts';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutorContext, Vu } from '../executors/executor.ts';
@@ -281,8 +282,11 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
       // A failed SMTP step was already counted under its phase by the session; anything else
       // is a bug in the scenario code: count it and say it once, with where it came from.
       if (error instanceof SmtpStepError) return;
-      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      this.host.warnOnce(`script:${this.scenario.name}`, `scenario ${this.scenario.name}: iteration threw: ${text}`);
+      // Said where in the user's file, never with a stack through runner's own code
+      const thrown = describeThrown(error);
+      this.host.registry.iterationErrors.record(thrown.message, thrown.location);
+      const where = thrown.position ? ` at ${thrown.location}${codeFrameAt(thrown.position)}` : '';
+      this.host.warnOnce(`script:${this.scenario.name}`, `scenario ${this.scenario.name}: iteration threw ${thrown.message}${where}\n(counted in iteration_errors; further ones are grouped in the summary)`);
       vu.recorder.series.scriptErrors++;
     } finally {
       this.abandoners.delete(vu);

@@ -42,6 +42,7 @@ const BUILT_IN: MetricInfo[] = [
   { name: 'smtp_connections', type: 'counter', isTime: false, description: 'TCP connections opened' },
   ...PHASES.map((phase): MetricInfo => ({ name: phaseMetricName(phase), type: 'trend', isTime: true, description: `duration of the ${phase} phase` })),
   { name: 'iterations', type: 'counter', isTime: false, description: 'iterations completed (successful or not)' },
+  { name: 'iteration_errors', type: 'counter', isTime: false, description: 'iterations whose iteration() threw (a bug in scenario code; failed SMTP steps are counted in smtp_txn_failed instead)' },
   { name: 'iteration_duration', type: 'trend', isTime: true, description: 'duration of a whole iteration' },
   { name: 'checks', type: 'rate', isTime: false, description: 'fraction of check() conditions that passed; tagged check (its name), group and scenario' },
   { name: 'group_duration', type: 'trend', isTime: true, description: 'duration of each ctx.group() call; tagged group (::outer::inner) and scenario' },

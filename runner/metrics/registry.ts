@@ -3,6 +3,7 @@
  * metrics from scenario code, the VU gauges, dropped iterations, and the per-second timeline
  * (bounded: see timeline.ts). The engine records into it; outputs and thresholds read aggregates from it.
  */
+import { IterationErrorGroups } from './iteration-errors.ts';
 import { performance } from 'node:perf_hooks';
 import type { MetricValues } from '../thresholds/evaluate.ts';
 import type { MetricInfo, MetricType } from './catalogue.ts';
@@ -51,6 +52,8 @@ export class MetricsRegistry {
   private readonly seriesByKey = new Map<string, Series>();
   /** Custom metrics declared by scenario code (see custom.ts). */
   readonly custom: ReadonlyMap<string, CustomMetric>;
+  /** What iteration() threw (scenario bugs), grouped by message and place; counted per series as scriptErrors. */
+  readonly iterationErrors = new IterationErrorGroups();
   /** Dropped iterations per scenario. */
   readonly dropped = new Map<string, number>();
   vus = 0;
@@ -305,6 +308,7 @@ export class MetricsRegistry {
       case 'smtp_txns': return counter(series.txns);
       case 'smtp_connections': return counter(series.connections);
       case 'iterations': return counter(series.iterations);
+      case 'iteration_errors': return counter(series.scriptErrors);
       case 'data_sent': return counter(series.bytesSent);
       case 'data_received': return counter(series.bytesReceived);
       case 'smtp_txn_failed': {

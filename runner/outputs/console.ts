@@ -9,11 +9,12 @@ import type { TimelinePoint } from '../metrics/registry.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import type { GroupFigures, LatencySeconds, Summary } from '../results/types.ts';
-import { formatTrend } from '../analysis/trend-detect.ts';
+import { formatTooShort, formatTrend, isTooShortForTrend } from '../analysis/trend-detect.ts';
 import { executorOf, isOpenModelExecutor } from '../executors/index.ts';
 import { trendInMemory } from '../results/names.ts';
 import { paint } from '../util/color.ts';
-import { formatBytes, formatLatency, formatNumber } from '../util/format.ts';
+import { clipText, formatBytes, formatLatency, formatNumber, formatRounded } from '../util/format.ts';
+import { formatThresholdValue } from './verdict.ts';
 import { formatTable, type Align } from '../util/table.ts';
 
 const RULE = '='.repeat(80);
@@ -183,14 +184,22 @@ export function formatSummary(
     lines.push('', 'Errors (failed messages by phase and reply):');
     lines.push(...table(['phase', 'reply', 'count', 'text'], r.errors.map((e) => [
       // A reply's text is the server's, so clipped; a socket error's is ours and may end with its remedy (EMFILE: ulimit -n).
-      e.phase, e.code !== null ? `${e.code}${e.enhanced ? ' ' + e.enhanced : ''}` : (e.error ?? '?'), String(e.count), e.text.slice(0, e.code !== null ? 60 : 240),
+      e.phase, e.code !== null ? `${e.code}${e.enhanced ? ' ' + e.enhanced : ''}` : (e.error ?? '?'), String(e.count), clipText(e.text, e.code !== null ? 60 : 240),
     ])).map((l) => l.trimEnd()));
   }
   if (r.errors_after_accept.length) {
     lines.push('', 'Errors after the message was accepted (not failures):');
-    for (const e of r.errors_after_accept) lines.push(`  ${e.phase} ${e.code ?? e.error}: ${e.count}× ${e.text.slice(0, 60)}`);
+    for (const e of r.errors_after_accept) lines.push(`  ${e.phase} ${e.code ?? e.error}: ${e.count}× ${clipText(e.text, 60)}`);
   }
-  if (r.script_errors) lines.push('', paint('red', `Script errors: ${r.script_errors} iterations threw (see the warning above)`, color));
+  if (r.script_errors) {
+    lines.push('', paint('red', `Iteration errors: ${r.script_errors} iterations threw (iteration_errors; a bug in the scenario code, not an SMTP failure)`, color));
+    const groups = r.iteration_errors ?? [];
+    if (groups.length) {
+      const rows = groups.slice(0, MAX_ITERATION_ERROR_LINES).map((g) => [String(g.count), g.location ?? '?', clipText(g.message, 120)]);
+      lines.push(...formatTable([['count', 'where', 'error'], ...rows], ['right', 'left', 'left'], false, '  ').split('\n').map((l) => l.trimEnd()));
+      if (groups.length > MAX_ITERATION_ERROR_LINES) lines.push(`  … ${groups.length - MAX_ITERATION_ERROR_LINES} more in the results file`);
+    }
+  }
   const scenarioNames = Object.keys(summary.scenarios);
   const isTracked = summary.delivery !== undefined;
   const deliveryHeader = isTracked ? ['delivered', 'lost', 'lag p95'] : [];
@@ -222,7 +231,9 @@ export function formatSummary(
     if (watch.exited) lines.push(paint('red', '  The process exited during the run.', color));
   }
   const trends = summary.trends;
-  if (trends && trends.latency.verdict !== 'insufficient data') {
+  if (trends && isTooShortForTrend(trendInMemory(trends.latency))) {
+    lines.push('', `Over time: trends ${formatTooShort(trendInMemory(trends.latency))}`);
+  } else if (trends && trends.latency.verdict !== 'insufficient data') {
     lines.push('', 'Over time (steady part of the run):', `  ${formatTrend(trendInMemory(trends.latency))}`, `  ${formatTrend(trendInMemory(trends.throughput))}`);
     if (trends.server_memory && trends.server_memory.verdict !== 'insufficient data') lines.push(`  ${formatTrend(trendInMemory(trends.server_memory))}`);
   }
@@ -231,10 +242,12 @@ export function formatSummary(
   if (custom.length) {
     lines.push('', 'Custom metrics:');
     for (const [name, m] of custom) {
+      // A time trend's figures are ms: shown with their unit (2.93ms, 1.204s); other values rounded.
+      const figure = (value: number) => (m.is_time ? formatLatency(value / 1000) : formatRounded(value));
       const parts = [`${m.type}`, `count ${formatNumber(m.count)}`];
-      if (m.rate !== undefined) parts.push(m.type === 'rate' ? `rate ${(m.rate * 100).toFixed(2)}%` : `${formatNumber(m.rate)}/s`);
-      if (m.value !== undefined) parts.push(`value ${formatNumber(m.value)}`);
-      if (m.avg !== undefined) parts.push(`avg ${formatNumber(m.avg)}`, `p95 ${formatNumber(m.p95!)}`, `max ${formatNumber(m.max!)}`);
+      if (m.rate !== undefined) parts.push(m.type === 'rate' ? `rate ${(m.rate * 100).toFixed(2)}%` : `${formatRounded(m.rate)}/s`);
+      if (m.value !== undefined) parts.push(`value ${formatRounded(m.value)}`);
+      if (m.avg !== undefined) parts.push(`avg ${figure(m.avg)}`, `p95 ${figure(m.p95!)}`, `max ${figure(m.max!)}`);
       if (m.ignored_values) parts.push(paint('yellow', `${formatNumber(m.ignored_values)} values ignored (see the warning)`, color));
       lines.push(`  ${name}: ${parts.join(', ')}`);
       // A trend's tag sets (add(value, tags)) when there are several; the rest are in the results file.
@@ -242,7 +255,7 @@ export function formatSummary(
       if (sets.length > 1) {
         for (const set of sets.slice(0, MAX_TAG_SET_LINES)) {
           const figures = [`count ${formatNumber(set.count)}`];
-          if (set.avg !== undefined) figures.push(`avg ${formatNumber(set.avg)}`, `p95 ${formatNumber(set.p95!)}`, `max ${formatNumber(set.max!)}`);
+          if (set.avg !== undefined) figures.push(`avg ${figure(set.avg)}`, `p95 ${figure(set.p95!)}`, `max ${figure(set.max!)}`);
           lines.push(`    ${formatTags(set.tags)}: ${figures.join(', ')}`);
         }
         if (sets.length > MAX_TAG_SET_LINES) lines.push(`    … ${sets.length - MAX_TAG_SET_LINES} more tag sets in the results file`);
@@ -253,7 +266,7 @@ export function formatSummary(
     lines.push('', 'Thresholds:');
     for (const t of summary.thresholds) {
       const mark = t.ok ? paint('green', '✓', color) : paint('red', '✗', color);
-      const actual = t.actual === null ? 'no samples' : `actual ${t.is_time ? formatLatency(t.actual / 1000) : formatNumber(t.actual)}`;
+      const actual = t.actual === null ? 'no samples' : `actual ${formatThresholdValue(summary, t)}`;
       lines.push(`  ${mark} ${t.metric}  ${t.condition}  ${actual}`);
     }
   }
@@ -371,6 +384,9 @@ function trendStatsBlock(trendStats: NonNullable<Summary['trend_stats']>): strin
 
 /** Check lines shown; the results file has them all. */
 const MAX_CHECK_LINES = 30;
+
+/** Groups of iteration errors shown; the results file has them all. */
+const MAX_ITERATION_ERROR_LINES = 10;
 
 /** Tag-set lines shown under a custom trend; the results file has them all. */
 const MAX_TAG_SET_LINES = 10;

@@ -31,6 +31,8 @@ export function customMetricsFigures(custom: ReadonlyMap<string, CustomMetric>, 
       return entry;
     });
     figures[name] = { type, ...customMetricFigures(customValues(type, metric.aggregate(), durationMs)), tag_sets: tagSets };
+    // A time trend's figures are milliseconds: said once, so every output can show the unit
+    if (metric.info.isTime) figures[name].is_time = true;
     if (metric.ignoredValues > 0) figures[name].ignored_values = metric.ignoredValues;
   }
   return figures;
@@ -120,6 +122,7 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
       vus_max: registry.vusMax,
     },
     warmup: describeWarmup(options, registry.warmupEndedAt),
+    iterationErrors: registry.iterationErrors.groups(),
     scenarios,
     accounts,
     groups,

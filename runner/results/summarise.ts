@@ -13,7 +13,7 @@ import { timelineEntry, trendsFigures, watchFigures, type TimelinePointInMemory,
 import { RESULTS_SCHEMA_VERSION } from './version.ts';
 import type { DeliveryCounts, DeliveryFigures, GroupDeliveryFigures } from './types.ts';
 import { trendStatMs } from './trend-stats.ts';
-import type { CustomMetricFigures, ErrorFigure, GroupCounts, GroupFigures, LatencySeconds, ScenarioFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
+import type { CustomMetricFigures, ErrorFigure, IterationErrorFigure, GroupCounts, GroupFigures, LatencySeconds, ScenarioFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
 
 /**
  * The latency samples of a group: its histogram (µs), or, for a group merged from older files
@@ -65,6 +65,8 @@ export interface RunAggregates {
   errors: ErrorFigure[];
   errorsAfterAccept: ErrorFigure[];
   counters: TestCounters;
+  /** What iteration() threw, grouped (commonest first); empty or undefined when nothing was. */
+  iterationErrors?: IterationErrorFigure[];
   /** The warm-up left out of the figures; undefined leaves the field out (a merge). */
   warmup?: TestFigures['warmup'];
   scenarios: ReadonlyMap<string, GroupAggregate & { executor: string; droppedIterations: number }>;
@@ -117,6 +119,7 @@ export function summarise(aggregates: RunAggregates): Summary {
     ...aggregates.counters,
   };
   if (aggregates.warmup !== undefined) results.warmup = aggregates.warmup;
+  if (aggregates.iterationErrors?.length) results.iteration_errors = aggregates.iterationErrors;
   const summary: Summary = {
     schema_version: RESULTS_SCHEMA_VERSION,
     timestamp: aggregates.timestamp,

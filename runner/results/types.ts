@@ -114,6 +114,15 @@ export interface ThresholdOutcome {
   is_time: boolean;
 }
 
+/** One group of exceptions thrown by iteration(): the same message at the same place. */
+export interface IterationErrorFigure {
+  /** `TypeError: x is not a function`. */
+  message: string;
+  /** `my-scenario.ts:12:5` in the scenario's own code; null when the stack had no such frame. */
+  location: string | null;
+  count: number;
+}
+
 export interface ErrorFigure {
   phase: string;
   code: number | null;
@@ -234,10 +243,12 @@ export interface CustomMetricFigures {
   tag_sets?: CustomTagSetFigures[];
   /** Values add() ignored (not a finite number; a negative trend value); absent when none. */
   ignored_values?: number;
+  /** A time trend (`new Trend(name, true)`): min/max/avg/p50/p95/p99 are milliseconds; absent otherwise. */
+  is_time?: boolean;
 }
 
 /** A custom metric's figures for the samples of one distinct tag set. */
-export interface CustomTagSetFigures extends Omit<CustomMetricFigures, 'type' | 'tag_sets' | 'ignored_values'> {
+export interface CustomTagSetFigures extends Omit<CustomMetricFigures, 'type' | 'tag_sets' | 'ignored_values' | 'is_time'> {
   /** The tags every sample of the set carries. */
   tags: Record<string, string>;
   /** trend: the set's HDR histogram (samples ×1000: µs for time trends), so `runner merge` is exact. */
@@ -260,7 +271,10 @@ export interface TestFigures extends GroupFigures {
   bytes_received: number;
   iterations: number;
   dropped_iterations: number;
+  /** Iterations whose iteration() threw (the iteration_errors metric). */
   script_errors: number;
+  /** What iteration() threw, grouped by message and place in the scenario's code, commonest first; absent when nothing was. */
+  iteration_errors?: IterationErrorFigure[];
   vus_max: number;
   /** The warm-up left out of these figures (still in the timeline); null without one. */
   warmup?: { asked: string; ended_at_seconds: number | null } | null;

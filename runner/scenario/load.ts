@@ -18,8 +18,8 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, extname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, extname, join, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 // esbuild and yaml load on first use: a run from flags alone needs neither (start-up time).
 import type { BuildFailure, Message, Plugin } from 'esbuild';
 import * as api from '../index.ts';
@@ -27,6 +27,7 @@ import { importModule } from '../dynamic-import.ts';
 import { RunnerError, ScriptError } from '../errors.ts';
 import type { ScenarioFileOptions } from './types.ts';
 import { exceedsLimit, formatLimit, LIMITS } from './limits.ts';
+import { codeFrame, displayPath, findUserFrame } from './user-code.ts';
 
 /** Where the running process publishes its public API for bundled scenario files. */
 export const RUNNER_API_KEY = Symbol.for('runner.api');
@@ -87,19 +88,6 @@ function shippedScenariosHint(): string | undefined {
   }
   if (names.length === 0) return undefined;
   return `scenarios here: ${names.sort().map((name) => `scenarios/${name}`).join(', ')}`;
-}
-
-/** A path for messages: relative to the working directory when inside it. */
-function displayPath(file: string): string {
-  const fromCwd = relative(process.cwd(), file);
-  return fromCwd !== '' && !fromCwd.startsWith('..') && !isAbsolute(fromCwd) ? fromCwd : file;
-}
-
-/** `  12 | text` and a caret under `column` (0-based, characters). */
-function codeFrame(lineNumber: number, lineText: string, column: number): string {
-  const gutter = String(lineNumber);
-  const shown = lineText.replace(/\t/g, ' ');
-  return `\n  ${gutter} | ${shown}\n  ${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(0, column))}^`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,7 +216,7 @@ function formatBuildErrors(errors: Message[]): string {
 function importError(file: string, bundleFile: string, error: unknown): ScriptError {
   const name = error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);
-  const location = error instanceof Error ? sourceLocation(error.stack ?? '', bundleFile) : undefined;
+  const location = error instanceof Error ? findUserFrame(error.stack ?? '', bundleFile) : undefined;
   if (!location) return new ScriptError(`${displayPath(file)}: ${name}: ${message} (while loading the scenario)`, undefined, error);
   const { path, line, column } = location;
   let frame = '';
@@ -239,23 +227,6 @@ function importError(file: string, bundleFile: string, error: unknown): ScriptEr
     // No source to show: the location alone still helps.
   }
   return new ScriptError(`${displayPath(path)}:${line}:${column}: ${name}: ${message}${frame}`, undefined, error);
-}
-
-/** Runner's own code (runner/ from source, dist/ when built): frames there are not the user's. */
-const OWN_CODE_DIR = (() => {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return (basename(here) === 'scenario' ? dirname(here) : here) + sep;
-})();
-
-/** The first stack frame in a user's file (not Node's, not a dependency's, not runner's, not the bundle's). */
-function sourceLocation(stack: string, bundleFile: string): { path: string; line: number; column: number } | undefined {
-  for (const match of stack.matchAll(/\(?((?:file:\/\/)?\/[^():\n]+):(\d+):(\d+)\)?\s*$/gm)) {
-    const raw = match[1]!;
-    const path = raw.startsWith('file://') ? fileURLToPath(raw) : raw;
-    if (path === bundleFile || path.includes(`${sep}node_modules${sep}`) || path.startsWith(OWN_CODE_DIR)) continue;
-    return { path, line: Number(match[2]), column: Number(match[3]) };
-  }
-  return undefined;
 }
 
 /** One line (1-based) of a file; synchronous on purpose: only on the error path, once. */

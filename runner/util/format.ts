@@ -60,3 +60,26 @@ export function formatPercent(fraction: number | null): string {
   if (Number(text) === 0) return '0%';
   return `${percent < 0 ? '−' : '+'}${text}%`;
 }
+
+/**
+ * A measured figure rounded for reading: integers as they are, 1769.0182 → '1769', 12.3456 →
+ * '12.35', 0.012345 → '0.0123' (three significant digits below 1).
+ */
+export function formatRounded(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) return String(value);
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1000) return String(Math.round(value));
+  if (magnitude >= 1) return String(+value.toFixed(2));
+  return String(+value.toPrecision(3));
+}
+
+/** A fraction 0..1 as a percentage with up to two decimals: 0.0205 → '2.05%', 0.01 → '1%'. */
+export function formatFractionPercent(fraction: number): string {
+  return `${+(fraction * 100).toFixed(2)}%`;
+}
+
+/** `text` cut to at most `maxChars` characters, the cut marked with an ellipsis ('…'). */
+export function clipText(text: string, maxChars: number): string {
+  return text.length <= maxChars ? text : `${text.slice(0, Math.max(0, maxChars - 1)).trimEnd()}…`;
+}

@@ -4,7 +4,7 @@
  * gates on the verdict.
  *
  * The statistics are judged on synthetic runs: the timelines that the fake proxy's delays give a
- * constant-vus run of 2 VUs for 14 s, simulated on a virtual clock (each VU sends its next message
+ * constant-vus run of 2 VUs for 6 minutes (a verdict needs 5 minutes of steady load), simulated on a virtual clock (each VU sends its next message
  * when the last one is answered; a message's latency is the delays the proxy draws plus ~2 ms of
  * round trips; it lands in the window where it ends). The message phase is delayed log-normally
  * (median 50 ms, σ 0.3: a window's p95 ≈ 82 ms from ~35 messages, noisy), with the proxy's own
@@ -13,7 +13,7 @@
  * which hid a 150 ms creep from all of them.
  *
  * One real run then checks the wiring end to end (fake proxy → timeline → trends → gate → exit
- * code and console line), with a creep far larger than any stall a busy machine causes.
+ * code and console line): 14 s, too short for a verdict, however steep its creep.
  */
 import { trendInMemory } from '../../runner/results/names.ts';
 import { suite } from 'uvu';
@@ -31,7 +31,9 @@ import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
 
 /** Seeds of the synthetic runs, one run each. */
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
-const DURATION_MS = 14_000;
+const DURATION_MS = 360_000;
+/** The real run's length: too short for a trend verdict. */
+const SHORT_RUN_MS = 14_000;
 const WARMUP_MS = 1500;
 const VUS = 2;
 /** What a message costs beyond the proxy's delays (connect, greeting, EHLO, … on loopback), ms. */
@@ -98,9 +100,9 @@ const trends = suite('run trends: latency creep over several seeds, on synthetic
 trends(`a flat log-normal delay: at most one of ${SEEDS.length} seeds is called latency creep; the gate passes the others`, () => {
   const runs = judgeSeeds();
   const report = runs.map(describe).join('\n');
-  // α = 0.01, two-sided; creep is the rising half: ≈ 0.5% per seed when the test holds its level,
+  // p < 0.01 (significance.ts), two-sided; creep is the rising half: ≈ 0.5% per seed when the test holds its level,
   // so ≈ 0.04 false alarms expected over 8 seeds, and two or more with probability ≈ 0.07% (≈ 0.3%
-  // were the level twice nominal, which the autocorrelation correction may allow at ~12 windows).
+  // were the level twice nominal, which the autocorrelation correction may allow).
   const alarms = runs.filter((run) => run.latency.verdict === 'creep');
   assert.ok(alarms.length <= 1, `false alarms:\n${report}`);
   // Not a vacuous pass: most runs had enough windows for a verdict (strong autocorrelation may, rarely, leave too few)
@@ -129,13 +131,13 @@ trends.run();
 
 const endToEnd = suite('run trends: a real run against the fake proxy');
 
-endToEnd('a delay growing by 400 ms over the run: latency creep in the summary and on the console, the gate fails (99)', async () => {
-  // 400 ms over 14 s: p95 ≈ 80 → ≈ 480 ms, far beyond a stall of a busy machine (seen: +150 ms in two windows)
-  const delays = { message: FLAT_DELAY, rcpt: { ramp: { fromMs: 0, toMs: 400, overMs: DURATION_MS } } };
+endToEnd('a 14 s run with a delay growing by 400 ms: "too short to judge" on the console, no trend verdict, the gate has no samples and passes', async () => {
+  // 400 ms over 14 s: p95 ≈ 80 → ≈ 480 ms, +10000% per hour if extrapolated from 14 s
+  const delays = { message: FLAT_DELAY, rcpt: { ramp: { fromMs: 0, toMs: 400, overMs: SHORT_RUN_MS } } };
   const scenario: ScenarioFileOptions = {
     warmup: `${WARMUP_MS}ms`,
     thresholds: THRESHOLDS,
-    scenarios: { steady: { executor: 'constant-vus', vus: VUS, duration: `${DURATION_MS / 1000}s` } },
+    scenarios: { steady: { executor: 'constant-vus', vus: VUS, duration: `${SHORT_RUN_MS / 1000}s` } },
   };
   await withFakeProxy({ delays, seed: 1 }, async (proxy) => {
     const { summary, exitCode, output } = await runAgainst(proxy, { scenario, check: false, watchPid: false });
@@ -143,11 +145,12 @@ endToEnd('a delay growing by 400 ms over the run: latency creep in the summary a
     assert.ok(summary.results.successful > 0 && summary.results.successful <= proxy.stats.messagesAccepted, `${summary.results.successful} / ${proxy.stats.messagesAccepted}`);
     assert.is(summary.timeline.reduce((n, p) => n + p.accepted, 0), proxy.stats.messagesAccepted, 'timeline vs proxy');
     const latency = trendInMemory(summary.trends!.latency);
-    const p95s = summary.timeline.map((p) => p.p95_ms?.toFixed(0)).join(' ');
-    assert.is(latency.verdict, 'creep', `p=${latency.pValue}, p95 ${p95s}`);
-    assert.ok(latency.relativeOverRun! > 0.4, `p95 grew only ${latency.relativeOverRun}: ${p95s}`);
-    assert.is(exitCode, ExitCode.thresholdsFailed);
-    assert.match(output, /latency creep: p95 \+\d+% per hour \(significant/);
+    assert.is(latency.verdict, 'insufficient data');
+    assert.is(latency.pValue, null);
+    assert.is(exitCode, ExitCode.ok);
+    assert.match(output, /Over time: trends too short to judge \(needs ≥ 5 minutes of steady load; had 1\d s\)/);
+    assert.not.match(output, /per hour/);
+    assert.match(output, '✓ latency_trend  value<1  no samples');
   });
 });
 

@@ -6,7 +6,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { TimelinePoint } from '../../runner/metrics/registry.ts';
-import { detectTrend, detectTrends, formatTrend, steadyWindows } from '../../runner/analysis/trend-detect.ts';
+import { detectTrend, detectTrends, formatTrend, MIN_TREND_SPAN_SECONDS, steadyWindows } from '../../runner/analysis/trend-detect.ts';
+import { formatPValue, isSignificant, SIGNIFICANCE_ALPHA, SIGNIFICANCE_RULE } from '../../runner/analysis/significance.ts';
 import { createRandom, fitLine, sampleNormal, studentTTwoSidedP } from '../../runner/analysis/stats.ts';
 
 /** A timeline of one-second windows with the given p95 (ms) and msgs/s per window. */
@@ -54,7 +55,7 @@ creep('a growing delay under autocorrelated noise is still found', () => {
 
 creep('p95 falling after a fix: improving', () => {
   const random = createRandom(3);
-  assert.is(detectTrend(timeline(300, (t) => 80 - 0.05 * t + 2 * sampleNormal(random)), 'p95Ms').verdict, 'improving');
+  assert.is(detectTrend(timeline(400, (t) => 80 - 0.05 * t + 2 * sampleNormal(random)), 'p95Ms').verdict, 'improving');
 });
 
 creep.run();
@@ -124,12 +125,12 @@ edges('windows without messages and the final partial window are left out', () =
 
 edges('a warm-up step is skipped with skipSeconds', () => {
   const random = createRandom(6);
-  const points = timeline(300, (t) => (t <= 30 ? 200 : 50) + 2 * sampleNormal(random));
+  const points = timeline(400, (t) => (t <= 30 ? 200 : 50) + 2 * sampleNormal(random));
   const whole = detectTrend(points, 'p95Ms');
   // A step is no line: the residuals stay correlated, so the correction leaves few effective windows.
   assert.ok(whole.autocorrelation > 0.8, `r ${whole.autocorrelation}`);
   const steady = detectTrend(points, 'p95Ms', { skipSeconds: 31 });
-  assert.is(steady.points, 270);
+  assert.is(steady.points, 370);
   assert.is(steady.verdict, 'stable');
   assert.ok(Math.abs(steady.baseline - 50) < 1, `baseline ${steady.baseline}`);
 });
@@ -168,10 +169,53 @@ edges('steadyWindows of a saturated open model: the planned load is steady thoug
   const points = timeline(14, (t) => 10 + 4 * t).map((point, i) => ({ ...point, started: started[i]!, dropped: i === 13 ? 119 : 0, planned: 50 }));
   const steady = steadyWindows(points, 0.9, 'arrivals');
   assert.is(steady.length, 14, `kept ${steady.map((p) => p.t).join(' ')}`);
-  assert.is(detectTrends(steady).p95Ms.verdict, 'creep');
+  // 14 s is too short for a verdict by default; the windows chosen are what is tested here
+  assert.is(detectTrends(steady).p95Ms.verdict, 'insufficient data');
+  assert.is(detectTrends(steady, { minSpanSeconds: 0 }).p95Ms.verdict, 'creep');
   // Without planned (older files) started + dropped is the fallback, and the end burst then dominates
   const old = points.map(({ planned: _planned, ...rest }) => rest);
   assert.ok(steadyWindows(old, 0.9, 'arrivals').length < 14);
 });
 
 edges.run();
+
+const short = suite('trend: too short to judge, effect sizes, one significance rule');
+
+short('a 40 s run with a steep apparent slope: no verdict, no p-value, "too short to judge"', () => {
+  const random = createRandom(11);
+  // p95 −69% over 40 s: −6200% per hour if extrapolated, which is what the summary once printed
+  const trend = detectTrend(timeline(40, (t) => 100 - 1.7 * t + 2 * sampleNormal(random)), 'p95Ms');
+  assert.is(trend.verdict, 'insufficient data');
+  assert.is(trend.pValue, null);
+  assert.is(trend.significant, false);
+  assert.is(formatTrend(trend), 'p95: too short to judge (needs ≥ 5 minutes of steady load; had 39 s)');
+  const throughputTrend = detectTrend(timeline(40, () => 10, (t) => 100 + t + sampleNormal(random)), 'msgsPerSecond');
+  assert.is(formatTrend(throughputTrend), 'msgs/s: too short to judge (needs ≥ 5 minutes of steady load; had 39 s)');
+});
+
+short(`the span needed: ${MIN_TREND_SPAN_SECONDS} s of windows gives a verdict, one second less does not`, () => {
+  const points = timeline(MIN_TREND_SPAN_SECONDS + 2, (t) => 50 + 0.1 * t);
+  assert.is(detectTrend(points.slice(0, MIN_TREND_SPAN_SECONDS), 'p95Ms').verdict, 'insufficient data');
+  assert.is(detectTrend(points.slice(0, MIN_TREND_SPAN_SECONDS + 1), 'p95Ms').verdict, 'creep');
+});
+
+short('significant and steep per hour, but a change of under 5% over the span: stable', () => {
+  const random = createRandom(12);
+  // +4% over 6 minutes (= +40% per hour) with almost no noise: significant, too small a change to call
+  const trend = detectTrend(timeline(360, (t) => 100 + (4 * t) / 360 + 0.1 * sampleNormal(random)), 'p95Ms');
+  assert.is(trend.significant, true);
+  assert.ok(trend.relativePerHour! > 0.3, `relative ${trend.relativePerHour}`);
+  assert.is(trend.verdict, 'stable');
+  assert.match(formatTrend(trend), /^latency stable \(p95 \+\d+% per hour, significant but small, p<0\.001\)$/);
+});
+
+short('one rule: trends and compare test at the same level, and print p the same way', () => {
+  assert.is(SIGNIFICANCE_ALPHA, 0.01);
+  assert.is(isSignificant(0.014), false);
+  assert.is(isSignificant(0.009), true);
+  assert.is(isSignificant(null), false);
+  assert.equal([formatPValue(0.0004), formatPValue(0.014)], ['p<0.001', 'p=0.014']);
+  assert.is(SIGNIFICANCE_RULE, 'significant: two-sided p < 0.01');
+});
+
+short.run();

@@ -4,7 +4,7 @@
 import { runCli as runCliProcess, type Ran } from '../cli-process.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTempDir, withFakeProxy } from '../helpers.ts';
 import { ExitCode } from '../../runner/errors.ts';
@@ -69,11 +69,27 @@ cli('run --with-fixture: the fake proxy in its own process; results file written
     assert.match(stdout, 'SMTP Load Test Starting');
     assert.match(stdout, 'Successful: 40');
     assert.match(stdout, 'Fake proxy received: 40 messages');
+    // The verdict is the last line, after the results file and the fixture's count
+    assert.is(stdout.trimEnd().split('\n').at(-1), '✓ PASSED: no thresholds set (40 of 40 messages accepted) — exit 0');
     const saved = /Results saved to: (.*load_test_results_\d+\.json)/.exec(stdout);
     assert.ok(saved, 'no results line');
     assert.ok(existsSync(saved![1]!));
     const results = JSON.parse(readFileSync(saved![1]!, 'utf8'));
     assert.is(results.results.successful, 40);
+  } finally {
+    temp.remove();
+  }
+});
+
+cli('a crossed threshold: the last line says FAILED, which threshold, by how much, why, and the exit code', async () => {
+  const temp = createTempDir();
+  try {
+    const scenario = join(temp.dir, 'gate.yaml');
+    writeFileSync(scenario, 'thresholds:\n  smtp_txn_failed: ["rate<0.01"]\n  smtp_txn_duration: ["p(95)<10s"]\nscenarios:\n  gate: { executor: shared-iterations, vus: 2, iterations: 20 }\n');
+    const { code, stdout } = await runCli(['run', scenario, '--with-fixture', '--fixture-failure', 'message=451:1', '--no-out'], { cwd: temp.dir });
+    assert.is(code, ExitCode.thresholdsFailed);
+    assert.is(stdout.trimEnd().split('\n').at(-1), '✗ FAILED: 1 of 2 thresholds crossed — smtp_txn_failed rate 100% > 1% (20 × 451 4.3.0 at message) — exit 99');
+    assert.match(stdout, '✗ smtp_txn_failed  rate<0.01  actual 100%');
   } finally {
     temp.remove();
   }

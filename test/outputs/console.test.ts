@@ -21,7 +21,7 @@ function summaryText(record: () => void): string {
 
 const tagLines = suite('console summary: tag sets of custom trends');
 
-tagLines('several tag sets: one line each under the trend, named as a threshold filter names them', () => {
+tagLines('several tag sets: one line each under the trend, named as a threshold filter names them; a time trend with units', () => {
   const text = summaryText(() => {
     const trend = new Trend('send_ms', true);
     trend.add(1);
@@ -30,10 +30,10 @@ tagLines('several tag sets: one line each under the trend, named as a threshold 
     trend.add(2, { kind: 'small', account: 'a@b.c, d' });
   });
   assert.match(text, [
-    '  send_ms: trend, count 4, avg 8.25, p95 20, max 20',
-    '    (no tags): count 1, avg 1, p95 1, max 1',
-    '    {account:"a@b.c, d",kind:small}: count 1, avg 2, p95 2, max 2',
-    '    {kind:big}: count 2, avg 15, p95 20, max 20',
+    '  send_ms: trend, count 4, avg 8.25ms, p95 20.00ms, max 20.00ms',
+    '    (no tags): count 1, avg 1.00ms, p95 1.00ms, max 1.00ms',
+    '    {account:"a@b.c, d",kind:small}: count 1, avg 2.00ms, p95 2.00ms, max 2.00ms',
+    '    {kind:big}: count 2, avg 15.00ms, p95 20.00ms, max 20.00ms',
   ].join('\n'));
 });
 
