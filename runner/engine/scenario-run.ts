@@ -123,7 +123,19 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     return this.groupEntry(path).tags;
   }
 
-  groupSeries(path: string, sender: string): Series {
+  /** The series of `account`'s samples in group `path` ('' outside any group), created on first use. */
+  readonly seriesOf = (path: string, account: string): Series => {
+    if (path !== '') return this.groupSeries(path, account);
+    let series = this.seriesBySender.get(account);
+    if (series === undefined) {
+      // An account the scenario code chose (send({ from }), auth(user)) that is not in the picker's list
+      series = this.host.registry.seriesFor(this.scenario.name, account, this.scenario.tags);
+      this.seriesBySender.set(account, series);
+    }
+    return series;
+  };
+
+  private groupSeries(path: string, sender: string): Series {
     const entry = this.groupEntry(path);
     let series = entry.seriesBySender.get(sender);
     if (series === undefined) {
@@ -165,7 +177,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
 
   allocateVu(): Vu {
     const firstSeries = this.seriesBySender.values().next().value!;
-    const vu = new VuState(this.host.nextVuId(), this.scenario, this.host.registry, firstSeries);
+    const vu = new VuState(this.host.nextVuId(), this.scenario, this.host.registry, firstSeries, this.seriesOf);
     if (this.host.transcripts !== undefined) this.host.transcripts.attach(vu.id, vu.session);
     this.vus.push(vu);
     this.publishVus();
@@ -223,9 +235,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     const startMs = performance.now();
     const iterationInTest = this.iterationsStarted++;
     const sender = this.pickSender(iterationInTest);
-    const series = this.seriesBySender.get(sender)!;
     const recorder = state.recorder;
-    recorder.series = series;
+    recorder.point('', sender);
     recorder.intendedStartMs = intendedStartMs === undefined ? startMs : this.startMs + intendedStartMs;
     const session = state.session;
     session.from = sender;
@@ -249,6 +260,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     } finally {
       this.busy.delete(state);
       state.iterations++;
+      // Under the account the iteration ended with (the one it authenticated as), outside any group
+      const series = recorder.groupPath === '' ? recorder.series : this.seriesOf('', recorder.currentAccount);
       series.iterations++;
       series.iterationDuration.record(Math.round((performance.now() - startMs) * 1000));
       this.host.iterationDone();

@@ -16,16 +16,38 @@ import { Trend } from '../metrics/custom.ts';
 /** Failure `error` value the session uses for a message cut off by a hard stop. */
 export const INTERRUPTED = 'INTERRUPTED';
 
+/** The series of a scenario's samples in a ctx.group() path ('' outside any) for an account. */
+export type SeriesResolver = (groupPath: string, account: string) => Series;
+
 /** Records one VU's SMTP events into the series it currently points at. */
 export class VuRecorder implements SessionRecorder {
+  /** The series of (groupPath, account): where samples go now. */
   series: Series;
+  /** The account samples are counted under: the picked sender, then whoever the session authenticates as. */
+  currentAccount = '';
+  /** The current ctx.group() path ('' outside any group). */
+  groupPath = '';
   /** performance.now() of the current iteration's intended start (response time base). */
   intendedStartMs = 0;
   private readonly registry: MetricsRegistry;
+  private readonly resolveSeries: SeriesResolver;
 
-  constructor(registry: MetricsRegistry, series: Series) {
+  constructor(registry: MetricsRegistry, series: Series, resolveSeries: SeriesResolver) {
     this.registry = registry;
     this.series = series;
+    this.resolveSeries = resolveSeries;
+  }
+
+  /** Points the recorder at `account` in `groupPath` (the engine, at an iteration's start and around groups). */
+  point(groupPath: string, account: string): void {
+    this.groupPath = groupPath;
+    this.currentAccount = account;
+    this.series = this.resolveSeries(groupPath, account);
+  }
+
+  /** The session's AUTH user (or unauthenticated sender): samples follow it (issue 16). */
+  account(user: string): void {
+    if (user !== this.currentAccount) this.point(this.groupPath, user);
   }
 
   connectionOpened(): void {
@@ -100,9 +122,9 @@ export class VuState implements Vu {
   /** ctx.vuState: the scenario code's state for this VU, kept across its iterations. */
   readonly vuState: Record<string, unknown> = {};
 
-  constructor(id: number, scenario: ResolvedScenario, registry: MetricsRegistry, series: Series) {
+  constructor(id: number, scenario: ResolvedScenario, registry: MetricsRegistry, series: Series, resolveSeries: SeriesResolver) {
     this.id = id;
-    this.recorder = new VuRecorder(registry, series);
+    this.recorder = new VuRecorder(registry, series, resolveSeries);
     this.session = new SmtpSession(scenario.target, scenario.smtp, this.recorder);
   }
 }

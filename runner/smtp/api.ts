@@ -116,7 +116,10 @@ export interface IterationContext<SetupData = unknown> {
     /** Iteration number within the scenario across all VUs, 0-based. */
     iterationInTest: number;
   };
-  /** Sender chosen for this iteration (from `smtp.from` or the accounts file). */
+  /**
+   * Sender chosen for this iteration (from `smtp.from` or the accounts file). Results per account
+   * follow the user the session authenticates as (send({ from }), auth(user)), not this pick.
+   */
   from: string;
   /** Environment: process.env plus `--env KEY=VALUE` overrides. */
   env: Record<string, string | undefined>;
