@@ -94,7 +94,11 @@ export interface SmtpSteps {
    * named after the verb (`smtp_noop_duration`, milliseconds). It starts no message.
    */
   command(line: string): Promise<Reply>;
-  /** The whole default flow for one message, reusing the open connection when there is one. */
+  /**
+   * The whole default flow for one message, reusing the open connection when there is one. Under
+   * the scenario's `retry`, a deferred message (a reply it retries) goes to the retry queue and
+   * send() resolves, as a submission to an MTA's queue does; it rejects only on a final failure.
+   */
   send(options?: SendOptions): Promise<void>;
   /** Whether the VU has an open connection. */
   readonly isConnected: boolean;
