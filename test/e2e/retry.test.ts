@@ -10,6 +10,8 @@ import { ExitCode } from '../../runner/errors.ts';
 import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
 import { renderHtmlReport } from '../../runner/outputs/html-report.ts';
 import { readFileSync } from 'node:fs';
+import { mergeResults } from '../../runner/analysis/merge.ts';
+import type { LoadedResults } from '../../runner/results/read.ts';
 import AjvModule from 'ajv';
 
 const Ajv = AjvModule.default ?? AjvModule;
@@ -52,6 +54,13 @@ retries('451 injected on 30% of messages: all 60 accepted once, deferrals = the 
     assert.match(report, /<section id="retries"><h2>Retries<\/h2>/);
     assert.match(report, new RegExp(`<td class="l">deferred attempts</td><td>${injected}</td>`));
     assert.equal(validateResults(summary), [], 'the results schema takes the retries block');
+    // runner merge adds the retries of two files exactly
+    const copy = JSON.parse(JSON.stringify(summary)) as typeof summary;
+    const merged = mergeResults([{ file: 'a.json', summary: copy } as LoadedResults, { file: 'b.json', summary: copy } as LoadedResults]).summary.retries!;
+    assert.is(merged.deferred, 2 * injected);
+    assert.is(merged.first_try, 2 * r.first_try);
+    assert.is(merged.attempts_per_message.count, 120);
+    assert.is(Math.round(merged.attempts_per_message.avg * 120), 2 * (60 + injected));
   });
 });
 
