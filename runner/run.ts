@@ -16,7 +16,7 @@ import { DEFAULTS } from './scenario/defaults.ts';
 import { executorOf } from './executors/index.ts';
 import { compileThresholds, evaluateThresholds, findAbortingFailures, formatThresholdActual, type ThresholdDefinition } from './thresholds/index.ts';
 import { clearCustomMetrics, customMetrics } from './metrics/custom.ts';
-import { BUILT_IN_METRICS, SCRIPT_TAGS, SYSTEM_TAGS, type MetricInfo } from './metrics/catalogue.ts';
+import { BUILT_IN_METRICS, REPLY_TAG, SCRIPT_TAGS, SYSTEM_TAGS, type MetricInfo } from './metrics/catalogue.ts';
 import type { MetricsRegistry } from './metrics/registry.ts';
 import { Engine, type TestResult } from './engine/engine.ts';
 import type { EngineListener } from './engine/events.ts';
@@ -164,7 +164,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     });
     const known = new Map<string, MetricInfo>(BUILT_IN_METRICS);
     for (const [name, metric] of customMetrics()) known.set(name, metric.info);
-    const thresholds = compileThresholds(options.thresholds, known, [...SYSTEM_TAGS, ...SCRIPT_TAGS, ...options.scenarios.flatMap((s) => Object.keys(s.tags))]);
+    const thresholds = compileThresholds(options.thresholds, known, [...SYSTEM_TAGS, ...SCRIPT_TAGS, REPLY_TAG, ...options.scenarios.flatMap((s) => Object.keys(s.tags))]);
 
     outputs = [...createOutputs(command.out, cwd, Date.now(), { hasResultsFile: !command.noResultsFile }), ...createCiOutputs(command, cwd)];
     // Before any is opened (a stream truncates its file): no output over another, or over an input.

@@ -131,12 +131,39 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
     watch,
     // Trends are judged again on the merged timeline (the inputs' verdicts each saw only a part).
     trends: analyseTrends(timeline, watch, undefined, [...scenarios.values()].map((s) => s.executor)),
+    ...mergeRetries(inputs),
   };
   const summary = summarise(aggregates);
   const problems = validateSummary(summary);
   // Inputs were valid, so an invalid merge is our bug, not the user's: fail loudly.
   if (problems.length) throw new Error(`merged results do not match schemas/results.schema.json:\n  - ${problems.join('\n  - ')}`);
   return { summary, warnings };
+}
+
+/** The inputs' retries blocks added (counts, deferrals by reply, histograms); none when no input had one. */
+function mergeRetries(inputs: readonly Input[]): Pick<RunAggregates, 'retries'> {
+  const withRetries = inputs.filter((input) => input.summary.retries !== undefined);
+  if (withRetries.length === 0) return {};
+  const deferrals = new Map<number, number>();
+  let deferred = 0;
+  let firstTry = 0;
+  let pending = 0;
+  let messages = 0;
+  for (const { summary } of withRetries) {
+    const r = summary.retries!;
+    deferred += r.deferred;
+    firstTry += r.first_try;
+    pending += r.pending;
+    messages += summary.results.successful + summary.results.failed + r.pending;
+    for (const [code, count] of Object.entries(r.deferrals)) deferrals.set(Number(code), (deferrals.get(Number(code)) ?? 0) + count);
+  }
+  return {
+    retries: {
+      deferred, deferrals, firstTry, pending, messages,
+      attempts: mergeTrends(withRetries, (s) => s.retries!.attempts_histogram, 'retries.attempts_histogram'),
+      eventual: mergeTrends(withRetries, (s) => s.retries!.eventual_histogram, 'retries.eventual_histogram'),
+    },
+  };
 }
 
 function mergeTrends(inputs: readonly Input[], pick: (s: Summary) => EncodedTrend | undefined, field: string): TrendSink {

@@ -129,8 +129,8 @@ export const RECIPIENT_FLAGS: FlagGroup<RecipientFlags> = {
   },
 };
 
-/** --message-size, --messages-per-connection, --no-rset, --no-pipelining, --chunking, --timeout, --think-time, --tag: what each message and session looks like. */
-export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'pipelining' | 'chunking' | 'chunkSizeBytes' | 'timeoutMs' | 'thinkTime' | 'tags'>> = {
+/** --message-size, --messages-per-connection, --no-rset, --no-pipelining, --chunking, --timeout, --think-time, --retry, --tag: what each message and session looks like. */
+export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'pipelining' | 'chunking' | 'chunkSizeBytes' | 'timeoutMs' | 'thinkTime' | 'retry' | 'tags'>> = {
   add: (command) =>
     command
       .optionsGroup(HELP_GROUPS.smtp)
@@ -142,9 +142,10 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
       .option('--chunk-size <bytes>', `largest BDAT chunk with --chunking; 0: the whole message in one (default: ${DEFAULTS.chunkSize})`, integer(0, '--chunk-size'))
       .option('--timeout <duration>', `reply timeout per phase, e.g. 10s (default: ${DEFAULTS.timeout})`, duration)
       .option('--think-time <duration>', 'pause after each message, inside the iteration (counts in iteration_duration, in no SMTP latency): 1s, or a uniform range 200ms..2s (no pause by default; a file with iteration(ctx) calls sleep() instead)')
+      .option('--retry <codes[:attempts]>', 'retry deferred messages like an MTA: replies that defer (451,421 or 4xx) and attempts in all, e.g. 451,421:5; backoff 1s doubling to 5m, jittered; counted in smtp_deferrals, not failed, until the attempts run out (default: every reply is final)')
       .option('--tag <key=value>', 'tag every sample; repeatable', collect),
   read(flags) {
-    const parsed = flags as { messageSize?: number; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; thinkTime?: string; tag?: string[] };
+    const parsed = flags as { messageSize?: number; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; thinkTime?: string; retry?: string; tag?: string[] };
     return {
       messageSize: parsed.messageSize,
       messagesPerConnection: parsed.messagesPerConnection,
@@ -155,6 +156,7 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
       chunkSizeBytes: parsed.chunkSize,
       timeoutMs: parsed.timeout === undefined ? undefined : parseDurationMs(parsed.timeout),
       thinkTime: parsed.thinkTime,
+      retry: parsed.retry,
       tags: keyValues(parsed.tag, '--tag'),
     };
   },

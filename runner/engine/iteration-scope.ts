@@ -6,7 +6,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { IterationContext, SmtpSteps } from '../smtp/api.ts';
-import type { Series } from '../metrics/series.ts';
 import { check } from '../script/check.ts';
 import { drawThinkTimeMs, planThinkTime, sleepMs } from '../script/sleep.ts';
 import type { CheckSets, ThinkTime } from '../script/types.ts';
@@ -16,8 +15,6 @@ import type { VuState } from './vu.ts';
 export interface GroupHost {
   /** The tags of samples in `path` ('' = outside any group): one frozen object per path. */
   groupTags(path: string): Readonly<Record<string, string>>;
-  /** The series SMTP samples of `sender` inside `path` go to. */
-  groupSeries(path: string, sender: string): Series;
   /** Records one group's duration (µs) under its tags. */
   recordGroupDuration(path: string, durationUs: number): void;
 }
@@ -67,11 +64,10 @@ export class IterationScope<SetupData = unknown> implements IterationContext<Set
     const recorder = this.state.recorder;
     const parentPath = this.groupPath;
     const parentTags = this.tags;
-    const parentSeries = recorder.series;
     const path = `${parentPath}::${name}`;
     this.groupPath = path;
     this.tags = this.host.groupTags(path);
-    recorder.series = this.host.groupSeries(path, this.from);
+    recorder.point(path, recorder.currentAccount);
     const startMs = performance.now();
     try {
       return await fn();
@@ -79,7 +75,8 @@ export class IterationScope<SetupData = unknown> implements IterationContext<Set
       this.host.recordGroupDuration(path, Math.round((performance.now() - startMs) * 1000));
       this.groupPath = parentPath;
       this.tags = parentTags;
-      recorder.series = parentSeries;
+      // The account may have changed inside the group (auth as another user): keep it
+      recorder.point(parentPath, recorder.currentAccount);
     }
   }
 

@@ -11,11 +11,12 @@ import type { ResolvedScenario } from '../scenario/resolved.ts';
 import { executorOf } from '../executors/index.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { Series } from '../metrics/series.ts';
-import type { IterationContext } from '../smtp/api.ts';
+import type { IterationContext, SendOptions, SmtpSteps } from '../smtp/api.ts';
 import { SmtpStepError } from '../smtp/api.ts';
 import { createAccountPicker } from '../scenario/accounts.ts';
 import type { ScenarioProgress } from './events.ts';
 import { VuState } from './vu.ts';
+import { retryDelayMs } from './retry-policy.ts';
 import type { SessionTranscripts } from './transcript.ts';
 import { abandonableSteps } from './script-deadline.ts';
 import { IterationScope, type GroupHost } from './iteration-scope.ts';
@@ -63,6 +64,20 @@ export const LOCAL_RESOURCE_PAUSE_MS = 100;
  */
 export const REFUSED_PAUSE_MS = 100;
 
+/** A deferred message waiting for its next attempt (the retry queue). */
+interface PendingRetry {
+  sender: string;
+  /** The message's sequence (Subject, Message-ID): the same message is sent again. */
+  sequence: number;
+  /** Number of the attempt it waits for (2 = the first retry). */
+  attempt: number;
+  /** The first attempt's (intended) start, performance.now() ms: smtp_eventual_duration's base. */
+  firstStartMs: number;
+  /** What scenario code gave ctx.smtp.send() (sent again as given); undefined for the generated flow. */
+  options: SendOptions | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
 /** A ctx.group() path's cached bookkeeping: its tags, its series per sender, its group_duration set. */
 interface GroupEntry {
   tags: Readonly<Record<string, string>>;
@@ -91,6 +106,18 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   private readonly seriesBySender = new Map<string, Series>();
   private drained: (() => void) | undefined;
   private readonly groups = new Map<string, GroupEntry>();
+  /**
+   * The retry queue (scenario `retry`): deferred messages wait here for their backoff, then an
+   * agent sends them again. Agents are sessions of their own, as an MTA's delivery agents are:
+   * not VUs, so a deferred message holds no VU through its backoff and the executor's schedule
+   * is kept. They are made on demand and reused.
+   */
+  private readonly pendingRetries = new Set<PendingRetry>();
+  private readonly freeAgents: VuState[] = [];
+  private readonly busyAgents = new Set<VuState>();
+  private agentCount = 0;
+  /** Set once the drain gave up waiting for retries: a deferral after it is counted as pending. */
+  private isRetryQueueClosed = false;
 
   constructor(scenario: ResolvedScenario, host: ScenarioHost) {
     this.scenario = scenario;
@@ -124,7 +151,19 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     return this.groupEntry(path).tags;
   }
 
-  groupSeries(path: string, sender: string): Series {
+  /** The series of `account`'s samples in group `path` ('' outside any group), created on first use. */
+  readonly seriesOf = (path: string, account: string): Series => {
+    if (path !== '') return this.groupSeries(path, account);
+    let series = this.seriesBySender.get(account);
+    if (series === undefined) {
+      // An account the scenario code chose (send({ from }), auth(user)) that is not in the picker's list
+      series = this.host.registry.seriesFor(this.scenario.name, account, this.scenario.tags);
+      this.seriesBySender.set(account, series);
+    }
+    return series;
+  };
+
+  private groupSeries(path: string, sender: string): Series {
     const entry = this.groupEntry(path);
     let series = entry.seriesBySender.get(sender);
     if (series === undefined) {
@@ -166,7 +205,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
 
   allocateVu(): Vu {
     const firstSeries = this.seriesBySender.values().next().value!;
-    const vu = new VuState(this.host.nextVuId(), this.scenario, this.host.registry, firstSeries);
+    const vu = new VuState(this.host.nextVuId(), this.scenario, this.host.registry, firstSeries, this.seriesOf);
     if (this.host.transcripts !== undefined) this.host.transcripts.attach(vu.id, vu.session);
     this.vus.push(vu);
     this.publishVus();
@@ -224,9 +263,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     const startMs = performance.now();
     const iterationInTest = this.iterationsStarted++;
     const sender = this.pickSender(iterationInTest);
-    const series = this.seriesBySender.get(sender)!;
     const recorder = state.recorder;
-    recorder.series = series;
+    recorder.point('', sender);
     recorder.intendedStartMs = intendedStartMs === undefined ? startMs : this.startMs + intendedStartMs;
     const session = state.session;
     session.from = sender;
@@ -234,9 +272,13 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     registry.noteStarted();
     this.busy.add(state);
     try {
-      if (this.host.iteration) await this.runCustomIteration(state, sender, iterationInTest);
-      else {
+      if (this.host.iteration) {
+        recorder.beginMessage(undefined, 1, recorder.intendedStartMs);
+        await this.runCustomIteration(state, sender, iterationInTest);
+      } else {
+        recorder.beginMessage(this.scenario.retry, 1, recorder.intendedStartMs);
         const failure = await session.sendMessage();
+        if (recorder.deferredFailure !== undefined) this.deferMessage({ sender, sequence: session.sequence, attempt: 2, firstStartMs: recorder.firstStartMs, options: undefined, timer: undefined });
         // Out of file descriptors or local ports: retrying at once would spin through thousands of
         // failures a second. A short pause lets sockets close (the failure is already counted).
         if (failure?.error !== undefined) {
@@ -250,11 +292,115 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     } finally {
       this.busy.delete(state);
       state.iterations++;
+      // Under the account the iteration ended with (the one it authenticated as), outside any group
+      const series = recorder.groupPath === '' ? recorder.series : this.seriesOf('', recorder.currentAccount);
       series.iterations++;
       series.iterationDuration.record(Math.round((performance.now() - startMs) * 1000));
       this.host.iterationDone();
-      if (this.busy.size === 0 && this.drained) this.drained();
+      this.notifyIfIdle();
     }
+  }
+
+  /** Nothing runs and no retry waits: the drain may end. */
+  private isIdle(): boolean {
+    return this.busy.size === 0 && this.busyAgents.size === 0 && this.pendingRetries.size === 0;
+  }
+
+  private notifyIfIdle(): void {
+    if (this.drained !== undefined && this.isIdle()) this.drained();
+  }
+
+  /** Queues a deferred message for its attempt `entry.attempt`, after the policy's backoff. */
+  private deferMessage(entry: PendingRetry): void {
+    const policy = this.scenario.retry!;
+    if (this.isRetryQueueClosed) {
+      this.seriesOf('', entry.sender).retryPending++;
+      return;
+    }
+    const delayMs = retryDelayMs(policy, entry.attempt - 1, Math.random());
+    entry.timer = setTimeout(() => void this.runRetry(entry), delayMs);
+    // The drain's own timer holds the process while it waits; a retry never does by itself
+    entry.timer.unref();
+    this.pendingRetries.add(entry);
+  }
+
+  /** Sends a deferred message again on a free agent; defers it once more when the reply says so. */
+  private async runRetry(entry: PendingRetry): Promise<void> {
+    this.pendingRetries.delete(entry);
+    entry.timer = undefined;
+    let agent = this.freeAgents.pop();
+    if (agent === undefined) {
+      // Agent ids count down from 0 so they never meet a VU's (1, 2, …) in a transcript
+      agent = new VuState(-this.agentCount++, this.scenario, this.host.registry, this.seriesOf('', entry.sender), this.seriesOf);
+      if (this.host.transcripts !== undefined) this.host.transcripts.attach(agent.id, agent.session);
+    }
+    this.busyAgents.add(agent);
+    const recorder = agent.recorder;
+    recorder.point('', entry.sender);
+    recorder.intendedStartMs = performance.now();
+    recorder.beginMessage(this.scenario.retry, entry.attempt, entry.firstStartMs);
+    const session = agent.session;
+    session.from = entry.sender;
+    session.sequence = entry.sequence;
+    try {
+      if (entry.options === undefined) await session.sendMessage();
+      // A failure was counted by the recorder (deferred again, or final): nothing to pass on
+      else await session.send(entry.options).catch(() => undefined);
+      if (recorder.deferredFailure !== undefined) {
+        entry.attempt++;
+        this.deferMessage(entry);
+      }
+    } finally {
+      this.busyAgents.delete(agent);
+      this.freeAgents.push(agent);
+      this.notifyIfIdle();
+    }
+  }
+
+  /**
+   * ctx.smtp for scenario code: the VU's session, with send() under the scenario's retry policy
+   * (a deferred message goes to the retry queue and send() resolves, as a submission to an MTA's
+   * queue does). The steps (mail, rcpt, data) are never retried. Made once per VU.
+   */
+  private stepsOf(vu: VuState): SmtpSteps {
+    if (this.scenario.retry === undefined) return vu.session;
+    let steps = vu.stepsWithRetry;
+    if (steps === undefined) {
+      const send = (options?: SendOptions): Promise<void> => this.sendWithRetry(vu, options);
+      steps = new Proxy(vu.session, {
+        get(target, key) {
+          if (key === 'send') return send;
+          const value = Reflect.get(target, key, target) as unknown;
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      vu.stepsWithRetry = steps;
+    }
+    return steps;
+  }
+
+  private async sendWithRetry(vu: VuState, options: SendOptions | undefined): Promise<void> {
+    const recorder = vu.recorder;
+    const session = vu.session;
+    recorder.beginMessage(this.scenario.retry, 1, performance.now());
+    try {
+      await session.send(options);
+    } catch (error) {
+      if (recorder.deferredFailure === undefined) throw error;
+      this.deferMessage({ sender: options?.from ?? session.from, sequence: session.sequence, attempt: 2, firstStartMs: recorder.firstStartMs, options, timer: undefined });
+    } finally {
+      recorder.beginMessage(undefined, 1, 0);
+    }
+  }
+
+  /** The drain's grace is over: retries still waiting are counted as pending, per sender, and dropped. */
+  private closeRetryQueue(): void {
+    this.isRetryQueueClosed = true;
+    for (const entry of this.pendingRetries) {
+      clearTimeout(entry.timer);
+      this.seriesOf('', entry.sender).retryPending++;
+    }
+    this.pendingRetries.clear();
   }
 
   private async runCustomIteration(vu: VuState, sender: string, iterationInTest: number): Promise<void> {
@@ -273,7 +419,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
       from: sender,
       env: this.host.env,
       data: this.host.setupData,
-      smtp: abandonableSteps(vu.session, () => isAbandoned),
+      smtp: abandonableSteps(this.stepsOf(vu), () => isAbandoned),
     });
     try {
       await Promise.race([Promise.resolve().then(() => this.host.iteration!(ctx)), abandoned]);
@@ -294,7 +440,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   }
 
   async drain(graceMs: number): Promise<void> {
-    if (this.busy.size > 0) {
+    if (!this.isIdle()) {
       this.state = 'draining';
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
@@ -304,8 +450,9 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
         };
       });
       this.drained = undefined;
-      // Still running after the grace period: cut them off (interruptBusy).
-      if (this.busy.size > 0) {
+      // Retries still waiting after the grace period are pending (not failed); running ones are cut off.
+      this.closeRetryQueue();
+      if (!this.isIdle()) {
         const settled = new Promise<void>((resolve) => (this.drained = resolve));
         // Think time would hold a cut-off iteration until it ends: wake the sleepers.
         wakeSleepers();
@@ -313,6 +460,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
         await settled;
         this.drained = undefined;
       }
+      // A later drain (the next batch) has a retry queue again
+      this.isRetryQueueClosed = false;
     }
     this.setActiveVus(0);
   }
@@ -324,6 +473,10 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
    * settle) is abandoned and counted as one interrupted. Its iteration ends at once either way.
    */
   interruptBusy(): void {
+    // Retries waiting are pending from now on (a hard stop interrupts without a drain)
+    this.closeRetryQueue();
+    // A retry in flight is a message like any: cut off, it counts as interrupted
+    for (const agent of [...this.busyAgents]) agent.session.close();
     for (const vu of [...this.busy]) {
       const series = vu.recorder.series;
       const interruptedBefore = series.interrupted;
@@ -339,7 +492,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   /** Ends every VU's connection (QUIT when one is open); called once the scenario is over. */
   async closeConnections(): Promise<void> {
     await Promise.all(
-      this.vus.map(async (vu) => {
+      [...this.vus, ...this.freeAgents].map(async (vu) => {
         if (vu.session.isConnected) await vu.session.quit().catch(() => undefined);
         vu.session.close();
       }),

@@ -5,27 +5,68 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Vu } from '../executors/executor.ts';
-import type { Failure } from '../smtp/api.ts';
+import type { Failure, SmtpSteps } from '../smtp/api.ts';
 import type { SessionRecorder } from '../smtp/session.ts';
 import { SmtpSession } from '../smtp/session.ts';
 import type { ResolvedScenario } from '../scenario/resolved.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import { countError, type Series } from '../metrics/series.ts';
 import { Trend } from '../metrics/custom.ts';
+import { isDeferral, type RetryPolicy } from './retry-policy.ts';
 
 /** Failure `error` value the session uses for a message cut off by a hard stop. */
 export const INTERRUPTED = 'INTERRUPTED';
 
+/** The series of a scenario's samples in a ctx.group() path ('' outside any) for an account. */
+export type SeriesResolver = (groupPath: string, account: string) => Series;
+
 /** Records one VU's SMTP events into the series it currently points at. */
 export class VuRecorder implements SessionRecorder {
+  /** The series of (groupPath, account): where samples go now. */
   series: Series;
+  /** The account samples are counted under: the picked sender, then whoever the session authenticates as. */
+  currentAccount = '';
+  /** The current ctx.group() path ('' outside any group). */
+  groupPath = '';
   /** performance.now() of the current iteration's intended start (response time base). */
   intendedStartMs = 0;
+  /**
+   * The scenario's retry policy while the current message may be retried (the generated flow),
+   * else undefined: then every failure is final and no per-message retry figure is taken.
+   */
+  retry: RetryPolicy | undefined = undefined;
+  /** The current message's attempt number (1 = first), and its first attempt's (intended) start, performance.now() ms. */
+  attempt = 1;
+  firstStartMs = 0;
+  /** The current message was deferred (a reply the policy retries, attempts left): its reply, for the retry queue. */
+  deferredFailure: Failure | undefined = undefined;
   private readonly registry: MetricsRegistry;
+  private readonly resolveSeries: SeriesResolver;
 
-  constructor(registry: MetricsRegistry, series: Series) {
+  constructor(registry: MetricsRegistry, series: Series, resolveSeries: SeriesResolver) {
     this.registry = registry;
     this.series = series;
+    this.resolveSeries = resolveSeries;
+  }
+
+  /** Starts a message that may be retried under `retry` (undefined: none): attempt `attempt`, first begun at `firstStartMs`. */
+  beginMessage(retry: RetryPolicy | undefined, attempt: number, firstStartMs: number): void {
+    this.retry = retry;
+    this.attempt = attempt;
+    this.firstStartMs = firstStartMs;
+    this.deferredFailure = undefined;
+  }
+
+  /** Points the recorder at `account` in `groupPath` (the engine, at an iteration's start and around groups). */
+  point(groupPath: string, account: string): void {
+    this.groupPath = groupPath;
+    this.currentAccount = account;
+    this.series = this.resolveSeries(groupPath, account);
+  }
+
+  /** The session's AUTH user (or unauthenticated sender): samples follow it (issue 16). */
+  account(user: string): void {
+    if (user !== this.currentAccount) this.point(this.groupPath, user);
   }
 
   connectionOpened(): void {
@@ -47,6 +88,8 @@ export class VuRecorder implements SessionRecorder {
     const nowMs = performance.now();
     const responseUs = Math.round((nowMs - this.intendedStartMs) * 1000);
     series.txnResponseTime.record(responseUs > txnUs ? responseUs : txnUs);
+    if (this.attempt === 1) series.firstTry++;
+    if (this.retry !== undefined) this.recordOutcome(series, nowMs);
     const registry = this.registry;
     registry.noteAccepted(txnUs, messageBytes);
     const delivery = registry.delivery;
@@ -61,10 +104,28 @@ export class VuRecorder implements SessionRecorder {
       series.interrupted++;
       return;
     }
+    const retry = this.retry;
+    if (retry !== undefined) {
+      if (this.attempt < retry.attempts && isDeferral(retry, failure.code)) {
+        // Deferred, not failed: the retry queue sends it again (engine/scenario-run.ts)
+        series.deferred++;
+        series.deferrals.set(failure.code!, (series.deferrals.get(failure.code!) ?? 0) + 1);
+        this.deferredFailure = failure;
+        return;
+      }
+      this.recordOutcome(series, performance.now());
+    }
     series.txns++;
     series.failed++;
     countError(series.errors, failure);
     this.registry.noteFailed();
+  }
+
+  /** A message under a retry policy reached its final outcome: its attempts and eventual duration. */
+  private recordOutcome(series: Series, nowMs: number): void {
+    series.attemptsPerMessage.record(this.attempt);
+    const eventualUs = Math.round((nowMs - this.firstStartMs) * 1000);
+    series.eventualDuration.record(eventualUs > 0 ? eventualUs : 0);
   }
 
   afterAcceptError(failure: Failure): void {
@@ -97,12 +158,14 @@ export class VuState implements Vu {
   iterations = 0;
   readonly recorder: VuRecorder;
   readonly session: SmtpSession;
+  /** ctx.smtp with send() under the scenario's retry policy (scenario-run.ts stepsOf), made on first use. */
+  stepsWithRetry: SmtpSteps | undefined = undefined;
   /** ctx.vuState: the scenario code's state for this VU, kept across its iterations. */
   readonly vuState: Record<string, unknown> = {};
 
-  constructor(id: number, scenario: ResolvedScenario, registry: MetricsRegistry, series: Series) {
+  constructor(id: number, scenario: ResolvedScenario, registry: MetricsRegistry, series: Series, resolveSeries: SeriesResolver) {
     this.id = id;
-    this.recorder = new VuRecorder(registry, series);
+    this.recorder = new VuRecorder(registry, series, resolveSeries);
     this.session = new SmtpSession(scenario.target, scenario.smtp, this.recorder);
   }
 }

@@ -58,6 +58,11 @@ const BUILT_IN: MetricInfo[] = [
   { name: 'smtp_unexpected', type: 'counter', isTime: false, description: 'messages that arrived upstream though runner counted them failed (with `delivery`)' },
   { name: 'smtp_delivery_lag', type: 'trend', isTime: true, description: 'the 250 after end-of-data → the message\'s arrival upstream (with `delivery`)' },
   { name: 'smtp_e2e_duration', type: 'trend', isTime: true, description: 'the message\'s start (the planned start for arrival-rate executors) → its arrival upstream (with `delivery`)' },
+  { name: 'smtp_deferrals', type: 'counter', isTime: false, description: 'attempts deferred by a reply the scenario\'s retry policy retries, with attempts left (not failed); filter by code with {reply:451}' },
+  { name: 'smtp_attempts_per_message', type: 'trend', isTime: false, description: 'attempts a message took, at its final outcome (with a retry policy)' },
+  { name: 'smtp_eventual_duration', type: 'trend', isTime: true, description: 'first attempt\'s (intended) start → the final 250 or final failure (with a retry policy)' },
+  { name: 'smtp_first_try', type: 'rate', isTime: false, description: 'share of messages accepted on their first attempt (of accepted, failed and still pending)' },
+  { name: 'smtp_retry_pending', type: 'counter', isTime: false, description: 'deferred messages still waiting for a retry when their scenario\'s gracefulStop ran out' },
   { name: 'latency_trend', type: 'gauge', isTime: false, description: 'p95 change per hour over the steady part of the run (0.2 = +20%/h), 0 unless significant' },
   { name: 'throughput_trend', type: 'gauge', isTime: false, description: 'msgs/s change per hour over the steady part of the run, 0 unless significant' },
   { name: 'server_memory_trend', type: 'gauge', isTime: false, description: 'watched server RSS change per hour, 0 unless significant' },
@@ -74,3 +79,6 @@ export const SYSTEM_TAGS = ['scenario', 'account'] as const;
  * taken inside ctx.group() carry group (`::outer::inner`), checks carry check (the condition's name).
  */
 export const SCRIPT_TAGS = ['group', 'check'] as const;
+
+/** The tag smtp_deferrals takes in threshold filters: the deferring reply's code (`smtp_deferrals{reply:451}`). */
+export const REPLY_TAG = 'reply';

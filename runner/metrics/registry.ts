@@ -7,7 +7,7 @@ import { IterationErrorGroups } from './iteration-errors.ts';
 import { performance } from 'node:perf_hooks';
 import type { MetricValues } from '../thresholds/evaluate.ts';
 import type { MetricInfo, MetricType } from './catalogue.ts';
-import { BUILT_IN_METRICS, phaseMetricName } from './catalogue.ts';
+import { BUILT_IN_METRICS, REPLY_TAG, phaseMetricName } from './catalogue.ts';
 import { PHASES } from '../smtp/phases.ts';
 import { Series } from './series.ts';
 import { TrendSink } from './trend.ts';
@@ -303,6 +303,10 @@ export class MetricsRegistry {
     if (metric === 'vus') return gauge(this.vus, 0, this.vusPeak);
     if (metric === 'vus_max') return gauge(this.vusMax, 0, this.vusMax);
     if (metric === 'arrivals_queued') return gauge(this.queuedArrivals, 0, this.queuedArrivalsPeak);
+    if (metric === 'smtp_deferrals' && tags[REPLY_TAG] !== undefined) {
+      const { [REPLY_TAG]: reply, ...seriesTags } = tags;
+      return counter(this.aggregate(seriesTags).deferrals.get(Number(reply)) ?? 0);
+    }
     const series = this.aggregate(tags);
     switch (metric) {
       case 'smtp_txns': return counter(series.txns);
@@ -324,6 +328,14 @@ export class MetricsRegistry {
       case 'smtp_unexpected': return counter(series.unexpected);
       case 'smtp_delivery_lag': return trendValues(series.deliveryLag, 1000);
       case 'smtp_e2e_duration': return trendValues(series.e2eDuration, 1000);
+      case 'smtp_deferrals': return counter(series.deferred);
+      case 'smtp_retry_pending': return counter(series.retryPending);
+      case 'smtp_attempts_per_message': return trendValues(series.attemptsPerMessage, 1);
+      case 'smtp_eventual_duration': return trendValues(series.eventualDuration, 1000);
+      case 'smtp_first_try': {
+        const messages = series.accepted + series.failed + series.retryPending;
+        return { type: 'rate', count: messages, rate: () => (messages ? series.firstTry / messages : 0) };
+      }
     }
     const phaseIndex = PHASES.findIndex((phase) => phaseMetricName(phase) === metric);
     if (phaseIndex >= 0) return trendValues(series.phases[phaseIndex]!, 1000);

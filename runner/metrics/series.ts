@@ -72,6 +72,19 @@ export class Series {
   duplicated = 0;
   unexpected = 0;
   pendingDelivery = 0;
+  /**
+   * Retries (a scenario's `retry`, engine/retry-policy.ts): attempts deferred (a reply the policy
+   * retries, with attempts left), by reply code; messages accepted on their first attempt;
+   * messages still deferred when the scenario ended (neither accepted nor failed).
+   */
+  deferred = 0;
+  readonly deferrals = new Map<number, number>();
+  firstTry = 0;
+  retryPending = 0;
+  /** Attempts each message took, at its final outcome (with a retry policy), a count per sample. */
+  readonly attemptsPerMessage = new TrendSink();
+  /** First attempt's (intended) start → the final 250 or final failure, µs (with a retry policy). */
+  readonly eventualDuration = new TrendSink();
   /** 250 → arrival upstream, µs. */
   readonly deliveryLag = new TrendSink();
   /** The message's (intended) start → arrival upstream, µs. */
@@ -101,6 +114,10 @@ export class Series {
     this.txns = this.accepted = this.failed = this.interrupted = this.messageBytes = 0;
     this.connections = this.iterations = this.scriptErrors = this.bytesSent = this.bytesReceived = 0;
     this.delivered = this.lost = this.duplicated = this.unexpected = this.pendingDelivery = 0;
+    this.deferred = this.firstTry = this.retryPending = 0;
+    this.deferrals.clear();
+    this.attemptsPerMessage.reset();
+    this.eventualDuration.reset();
     this.deliveryLag.reset();
     this.e2eDuration.reset();
     this.txnDuration.reset();
@@ -128,6 +145,12 @@ export class Series {
     this.duplicated += other.duplicated;
     this.unexpected += other.unexpected;
     this.pendingDelivery += other.pendingDelivery;
+    this.deferred += other.deferred;
+    this.firstTry += other.firstTry;
+    this.retryPending += other.retryPending;
+    for (const [code, count] of other.deferrals) this.deferrals.set(code, (this.deferrals.get(code) ?? 0) + count);
+    if (other.attemptsPerMessage.count > 0) this.attemptsPerMessage.add(other.attemptsPerMessage);
+    if (other.eventualDuration.count > 0) this.eventualDuration.add(other.eventualDuration);
     if (other.deliveryLag.count > 0) this.deliveryLag.add(other.deliveryLag);
     if (other.e2eDuration.count > 0) this.e2eDuration.add(other.e2eDuration);
     this.txnDuration.add(other.txnDuration);

@@ -174,6 +174,7 @@ export function formatSummary(
     lines.push('', 'Response time (from the planned start; includes waiting for a free VU):', ...latencyBlock(r.response_time));
   }
   lines.push(...deliveryBlock(summary, color));
+  lines.push(...retriesBlock(summary, color));
   const phaseRows = Object.entries(r.phases).map(([phase, l]) => [
     phase, String(l.count), formatLatency(l.min_seconds), formatLatency(l.avg_seconds), formatLatency(l.p50_seconds),
     formatLatency(l.p95_seconds), formatLatency(l.p99_seconds), formatLatency(l.max_seconds),
@@ -311,6 +312,25 @@ function deliveryBlock(summary: Summary, color: boolean): string[] {
     `  End to end (start to arrival): p50 ${formatLatency(d.e2e.p50_seconds)}, p95 ${formatLatency(d.e2e.p95_seconds)}, p99 ${formatLatency(d.e2e.p99_seconds)}`,
     `  Wait after the load: ${d.wait_seconds.toFixed(1)} s, ${WAIT_ENDS[d.wait]}`,
   );
+  return lines;
+}
+
+/** The Retries block (with a retry policy): deferrals by reply, first-try share, attempts, eventual duration, pending. */
+function retriesBlock(summary: Summary, color: boolean): string[] {
+  const retries = summary.retries;
+  if (!retries) return [];
+  const byReply = Object.entries(retries.deferrals).map(([code, count]) => `${code} ×${count}`).join(', ');
+  const attempts = retries.attempts_per_message;
+  const eventual = retries.eventual_duration;
+  const lines = [
+    '',
+    'Retries (deferred messages sent again; counted failed only once their attempts ran out):',
+    `  Deferred attempts: ${retries.deferred}${byReply ? ` (${byReply})` : ''}`,
+    `  Accepted on the first try: ${retries.first_try} (${(retries.first_try_rate * 100).toFixed(1)}% of messages)`,
+    `  Attempts per message: avg ${attempts.avg.toFixed(2)}, p95 ${attempts.p95}, max ${attempts.max}`,
+    `  Eventual duration (first attempt to final outcome): p50 ${formatLatency(eventual.p50_seconds)}, p95 ${formatLatency(eventual.p95_seconds)}, p99 ${formatLatency(eventual.p99_seconds)}, max ${formatLatency(eventual.max_seconds)}`,
+  ];
+  if (retries.pending) lines.push(paint('yellow', `  Pending: ${retries.pending} (still deferred when gracefulStop ran out: neither accepted nor failed)`, color));
   return lines;
 }
 

@@ -337,6 +337,24 @@ function renderAccounts(summary: Summary): SafeHtml {
 ${rows.length ? table([['account', 'l'], ...GROUP_HEADERS], rows) : html`<p class="empty">No messages were sent.</p>`}</section>`;
 }
 
+/** Retries (with a scenario's `retry`): deferrals by reply, first-try share, attempts and eventual duration. */
+function renderRetries(summary: Summary): SafeHtml | null {
+  const r = summary.retries;
+  if (!r) return null;
+  const byReply = Object.entries(r.deferrals).map(([code, count]) => html`<tr><td class="l mono">${code}</td><td>${formatCount(count)}</td></tr>`);
+  const e = r.eventual_duration;
+  return html`<section id="retries"><h2>Retries</h2>
+<p class="note">Deferred messages are sent again after a backoff, as an MTA does; they count as failed only once their attempts run out. Eventual duration: the first attempt's start to the final 250 or final failure.</p>
+${table([['figure', 'l'], 'value'], [
+    html`<tr><td class="l">deferred attempts</td><td>${formatCount(r.deferred)}</td></tr>`,
+    html`<tr><td class="l">accepted on the first try</td><td>${formatCount(r.first_try)} (${(r.first_try_rate * 100).toFixed(1)}%)</td></tr>`,
+    html`<tr><td class="l">attempts per message (avg / p95 / max)</td><td>${r.attempts_per_message.avg.toFixed(2)} / ${String(r.attempts_per_message.p95)} / ${String(r.attempts_per_message.max)}</td></tr>`,
+    html`<tr><td class="l">eventual duration (p50 / p95 / p99)</td><td>${formatLatency(e.p50_seconds)} / ${formatLatency(e.p95_seconds)} / ${formatLatency(e.p99_seconds)}</td></tr>`,
+    html`<tr><td class="l">pending at the end</td><td>${formatCount(r.pending)}</td></tr>`,
+  ])}
+${byReply.length ? table([['reply', 'l'], 'deferrals'], byReply) : html``}</section>`;
+}
+
 function replyOf(e: ErrorFigure): string {
   if (e.code !== null) return e.enhanced ? `${e.code} ${e.enhanced}` : String(e.code);
   return e.error ?? 'unknown';
@@ -481,6 +499,7 @@ ${renderThresholds(summary)}
   ${renderPhases(summary)}
 </div>
 ${renderErrors(summary)}
+${renderRetries(summary)}
 ${renderScenarios(summary)}
 ${renderAccounts(summary)}
 ${renderCustomMetrics(summary)}

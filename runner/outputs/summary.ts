@@ -13,7 +13,7 @@ import { customValues, type CustomMetric } from '../metrics/registry.ts';
 import { scriptMetricsWithSamples } from '../metrics/custom.ts';
 import type { WatchReport } from '../watch/watch-report.ts';
 import type { RunTrends } from '../analysis/run-trends.ts';
-import { customMetricFigures, summarise, type DeliveryAggregate, type RunAggregates, type RunDeliveryAggregate } from '../results/summarise.ts';
+import { customMetricFigures, summarise, type DeliveryAggregate, type RetryAggregate, type RunAggregates, type RunDeliveryAggregate } from '../results/summarise.ts';
 import type { DeliveryOutcome } from '../delivery/tracking.ts';
 import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, Summary, ThresholdOutcome } from '../results/types.ts';
 
@@ -134,6 +134,20 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
     watch: verdicts.watch ?? null,
     trends: verdicts.trends ?? null,
     ...(verdicts.delivery ? { delivery: runDelivery(verdicts.delivery, total) } : {}),
+    ...(options.scenarios.some((scenario) => scenario.retry !== undefined) ? { retries: retryAggregate(total) } : {}),
+  };
+}
+
+/** The whole run's retries, from the total series. */
+function retryAggregate(total: Series): RetryAggregate {
+  return {
+    deferred: total.deferred,
+    deferrals: total.deferrals,
+    firstTry: total.firstTry,
+    pending: total.retryPending,
+    messages: total.accepted + total.failed + total.retryPending,
+    attempts: total.attemptsPerMessage,
+    eventual: total.eventualDuration,
   };
 }
 

@@ -13,7 +13,7 @@ import { timelineEntry, trendsFigures, watchFigures, type TimelinePointInMemory,
 import { RESULTS_SCHEMA_VERSION } from './version.ts';
 import type { DeliveryCounts, DeliveryFigures, GroupDeliveryFigures } from './types.ts';
 import { trendStatMs } from './trend-stats.ts';
-import type { CustomMetricFigures, ErrorFigure, IterationErrorFigure, GroupCounts, GroupFigures, LatencySeconds, ScenarioFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
+import type { CustomMetricFigures, ErrorFigure, IterationErrorFigure, GroupCounts, GroupFigures, LatencySeconds, RetryFigures, ScenarioFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
 
 /**
  * The latency samples of a group: its histogram (µs), or, for a group merged from older files
@@ -83,6 +83,20 @@ export interface RunAggregates {
   trends: TrendsInMemory | null;
   /** With delivery tracking; undefined leaves the block out. */
   delivery?: RunDeliveryAggregate;
+  /** With a retry policy; undefined leaves the block out. */
+  retries?: RetryAggregate;
+}
+
+/** Retries before summarising (with a scenario's `retry`). */
+export interface RetryAggregate {
+  deferred: number;
+  deferrals: ReadonlyMap<number, number>;
+  firstTry: number;
+  pending: number;
+  /** Messages with a final outcome or pending: the first-try share's denominator. */
+  messages: number;
+  attempts: TrendSink;
+  eventual: TrendSink;
 }
 
 /** The whole test's distributions, for outputs that draw them (the HTML report) without decoding. */
@@ -159,6 +173,12 @@ export function summarise(aggregates: RunAggregates): Summary {
     };
     summary.histograms = histograms;
   }
+  if (aggregates.retries) {
+    const { histograms } = summary;
+    delete (summary as Partial<Summary>).histograms;
+    summary.retries = retryFigures(aggregates.retries);
+    summary.histograms = histograms;
+  }
   return summary;
 }
 
@@ -168,6 +188,30 @@ function groupDelivery(group: GroupAggregate, seconds: number): Pick<GroupFigure
 }
 
 /** Delivery figures of a group, rates over `seconds`. */
+/** The `retries` block of a results file. */
+export function retryFigures(retries: RetryAggregate): RetryFigures {
+  const attempts = retries.attempts;
+  const deferrals: Record<string, number> = {};
+  for (const code of [...retries.deferrals.keys()].sort((a, b) => a - b)) deferrals[String(code)] = retries.deferrals.get(code)!;
+  return {
+    deferred: retries.deferred,
+    deferrals,
+    first_try: retries.firstTry,
+    first_try_rate: retries.messages > 0 ? round(retries.firstTry / retries.messages, 4) : 0,
+    pending: retries.pending,
+    attempts_per_message: {
+      count: attempts.count,
+      avg: attempts.count ? round(attempts.avg(), 3) : 0,
+      p50: attempts.count ? attempts.percentile(50) : 0,
+      p95: attempts.count ? attempts.percentile(95) : 0,
+      max: attempts.count ? attempts.percentile(100) : 0,
+    },
+    eventual_duration: latencySeconds(retries.eventual),
+    attempts_histogram: attempts.encode(),
+    eventual_histogram: retries.eventual.encode(),
+  };
+}
+
 export function deliveryFigures(delivery: DeliveryAggregate, seconds: number): GroupDeliveryFigures {
   const { counts } = delivery;
   const judged = counts.delivered + counts.lost;

@@ -103,6 +103,30 @@ export interface DeliveryFigures extends GroupDeliveryFigures {
   unknown: number;
 }
 
+/**
+ * Retries like an MTA (a scenario's `retry`): what was deferred and how messages ended. A message
+ * is counted once, at its final outcome (accepted, failed once its attempts ran out, or pending).
+ */
+export interface RetryFigures {
+  /** Attempts deferred (a reply the policy retries, with attempts left): smtp_deferrals. */
+  deferred: number;
+  /** Those deferrals by reply code, e.g. { "451": 84, "421": 3 }. */
+  deferrals: Record<string, number>;
+  /** Messages accepted on their first attempt. */
+  first_try: number;
+  /** first_try / messages (accepted + failed + pending): the share delivered on the first try. */
+  first_try_rate: number;
+  /** Messages still deferred when their scenario's gracefulStop ran out: neither accepted nor failed. */
+  pending: number;
+  /** smtp_attempts_per_message at each message's final outcome (pending ones not included). */
+  attempts_per_message: { count: number; avg: number; p50: number; p95: number; max: number };
+  /** smtp_eventual_duration: first attempt's (intended) start → final 250 or final failure. */
+  eventual_duration: LatencySeconds;
+  /** Their HDR histograms (attempts as counts, durations in µs), so `runner merge` is exact. */
+  attempts_histogram: EncodedTrend;
+  eventual_histogram: EncodedTrend;
+}
+
 export interface ThresholdOutcome {
   metric: string;
   condition: string;
@@ -319,6 +343,8 @@ export interface Summary {
   trends: TrendsFigures | null;
   /** Delivery truth (with `delivery`): what of the accepted messages arrived upstream; absent without it. */
   delivery?: DeliveryFigures;
+  /** Retries (with a scenario's `retry`): deferrals, attempts and eventual durations; absent without one. */
+  retries?: RetryFigures;
   /** HDR histograms (µs) so runs can be merged and compared exactly. */
   histograms: { txn_duration: EncodedTrend; txn_response_time: EncodedTrend; phases: Record<string, EncodedTrend> };
 }

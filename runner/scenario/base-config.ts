@@ -95,6 +95,29 @@ export interface AccountsOptions {
   weights?: Record<string, number>;
 }
 
+/**
+ * Retries like an MTA (issue 16): a message whose reply is in `on` is deferred (counted in
+ * smtp_deferrals, not failed) and sent again after a backoff, until `attempts` run out. The run's
+ * end waits for pending retries within gracefulStop; the rest are reported as pending. Applies
+ * to the generated message flow (scenarios without `iteration(ctx)`).
+ */
+export interface RetryOptions {
+  /** Replies that defer: `'4xx'` (every transient reply) or codes such as `'451'`, `'421'`, `'454'`. @default ['4xx'] */
+  on?: (string | number)[];
+  /** Attempts a message gets in all, the first included (1: no retry). @default 5 */
+  attempts?: number;
+  backoff?: {
+    /** Wait before the first retry. @default '1s' */
+    initial?: Duration;
+    /** Longest wait between two attempts. @default '5m' */
+    max?: Duration;
+    /** Growth of the wait from one retry to the next (>= 1). @default 2 */
+    factor?: number;
+    /** Draw each wait uniformly from [wait/2, wait]. @default true */
+    jitter?: boolean;
+  };
+}
+
 /** One `{duration, target}` step of a ramp: move linearly to `target` over `duration`. */
 export interface Stage {
   duration: Duration;
@@ -116,4 +139,6 @@ export interface BaseScenarioConfig {
   smtp?: SmtpOptions;
   /** Per-scenario sender accounts. */
   accounts?: AccountsOptions;
+  /** Retries of deferred messages (over the top-level `retry`). @default none: every reply is final */
+  retry?: RetryOptions;
 }

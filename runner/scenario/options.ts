@@ -24,7 +24,8 @@ import type { ResolvedAccounts, ResolvedOptions, ResolvedScenario, ResolvedScena
 import { executorOf, executorsTaking } from '../executors/index.ts';
 import type { ExecutorOverrides } from '../executors/executor.ts';
 import { scaleMs } from '../executors/profile.ts';
-import type { AccountsOptions, AuthMechanism, PipeliningMode, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
+import { MAX_RETRY_ATTEMPTS, RETRY_DEFAULTS, parseRetryCodes, parseRetryFlag, type RetryPolicy } from '../engine/retry-policy.ts';
+import type { AccountsOptions, RetryOptions, AuthMechanism, PipeliningMode, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
 import { formatPath, quote, validateScenarioFile } from './validate.ts';
 import { exceedsLimit, type LimitName } from './limits.ts';
 import { checkResolvedLimits, checkWarmup } from './check-limits.ts';
@@ -113,6 +114,8 @@ export interface CliOverrides {
   summaryTrendStats?: string;
   /** `--think-time 200ms..2s` (or `1s`): a pause after each message of the default iteration. */
   thinkTime?: string;
+  /** `--retry 451,421:5`: retries of deferred messages for every scenario (over the file's). */
+  retry?: string;
 }
 
 /** Where the options come from: the scenario file (absolute), the folder relative paths start from, the environment. */
@@ -161,6 +164,7 @@ export async function resolveOptions(
 
   const selected = cli.scenario && cli.scenario.length > 0 ? names.filter((name) => cli.scenario!.includes(name)) : names;
   const accountsCache = new Map<string, Promise<string[]>>();
+  const retryFlag = cli.retry === undefined ? undefined : parseRetryFlag(cli.retry, problems);
   const scenarios: ResolvedScenario[] = [];
   for (const name of selected) {
     const config = options.scenarios[name]!;
@@ -172,6 +176,12 @@ export async function resolveOptions(
       const where = config.accounts ? formatPath(accountsPath) : 'accounts';
       const accounts = await resolveAccounts(accountsOptions, context.baseDir, where, problems, accountsCache);
       if (accounts) scenario.accounts = accounts;
+    }
+    const retryOptions = retryFlag ?? config.retry ?? options.retry;
+    if (retryOptions !== undefined) {
+      const where = retryFlag !== undefined ? '--retry' : config.retry ? formatPath(['scenarios', name, 'retry']) : 'retry';
+      const retry = resolveRetry(retryOptions, where, problems);
+      if (retry !== undefined) scenario.retry = retry;
     }
     scenarios.push(scenario);
   }
@@ -298,6 +308,33 @@ function resolveScenario(name: string, config: ScenarioConfig, file: ScenarioFil
     accounts: singleSender(smtp.from),
   };
   return executorOf(config).resolve(config, base);
+}
+
+/** A `retry` block (or `--retry`) with its defaults, times in ms; problems pushed with `where`. */
+function resolveRetry(options: RetryOptions, where: string, problems: string[]): RetryPolicy | undefined {
+  const before = problems.length;
+  const { codes, isAny4xx } = parseRetryCodes(options.on ?? RETRY_DEFAULTS.on, `${where}.on`, problems);
+  const attempts = options.attempts ?? RETRY_DEFAULTS.attempts;
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > MAX_RETRY_ATTEMPTS) problems.push(`${where}.attempts: must be a whole number 1..${MAX_RETRY_ATTEMPTS} (attempts in all, the first included)`);
+  const backoff = options.backoff ?? {};
+  const durationOf = (key: 'initial' | 'max'): number => {
+    try {
+      const valueMs = ms(backoff[key] ?? RETRY_DEFAULTS[key]);
+      const problem = exceedsLimit('durationMs', valueMs);
+      if (problem) problems.push(`${where}.backoff.${key}: ${problem}`);
+      return valueMs;
+    } catch (error) {
+      problems.push(`${where}.backoff.${key}: ${(error as Error).message}`);
+      return 0;
+    }
+  };
+  const initialMs = durationOf('initial');
+  const maxMs = durationOf('max');
+  if (maxMs < initialMs) problems.push(`${where}.backoff.max: must be >= backoff.initial (${initialMs} ms)`);
+  const factor = backoff.factor ?? RETRY_DEFAULTS.factor;
+  if (!(factor >= 1) || !Number.isFinite(factor)) problems.push(`${where}.backoff.factor: must be a number >= 1 (2 doubles each wait)`);
+  if (problems.length > before) return undefined;
+  return { codes, isAny4xx, attempts, initialMs, maxMs, factor, isJittered: backoff.jitter ?? RETRY_DEFAULTS.jitter };
 }
 
 /** Reads an accounts file (once per path) into ResolvedAccounts; a problem is pushed instead of thrown. */

@@ -4,6 +4,7 @@
  * `ResolvedScenarioBase`, and resolved.ts re-exports these with the union of them all.
  */
 import type { ResolvedSmtp } from '../smtp/settings.ts';
+import type { RetryPolicy } from '../engine/retry-policy.ts';
 
 export interface ResolvedTarget {
   host: string;
@@ -37,4 +38,6 @@ export interface ResolvedScenarioBase {
   target: ResolvedTarget;
   smtp: ResolvedSmtp;
   accounts: ResolvedAccounts;
+  /** Retries of deferred messages (engine/retry-policy.ts); absent: every reply is final. */
+  retry?: RetryPolicy;
 }

@@ -3,7 +3,7 @@
  * normalized, defaults-merged form the engine runs is `ResolvedOptions` in options.ts.
  * Every option documents its unit and default; defaults live in one place (defaults.ts).
  */
-import type { AccountsOptions, Duration, SmtpOptions, TargetOptions } from './base-config.ts';
+import type { AccountsOptions, Duration, RetryOptions, SmtpOptions, TargetOptions } from './base-config.ts';
 import type { ScenarioConfig } from '../executors/index.ts';
 import type { Summary } from '../results/types.ts';
 import type { DeliveryOptions } from '../delivery/options.ts';
@@ -21,6 +21,7 @@ export type {
   DsnSettings,
   SmtpOptions,
   AccountsOptions,
+  RetryOptions,
   Stage,
   BaseScenarioConfig,
 } from './base-config.ts';
@@ -68,6 +69,8 @@ export interface ScenarioFileOptions<SetupData = unknown> {
   target?: TargetOptions;
   smtp?: SmtpOptions;
   accounts?: AccountsOptions;
+  /** Retries of deferred messages for every scenario (a scenario's own `retry` wins). @default none */
+  retry?: RetryOptions;
   /** Metric name (optionally with `{tag:value,...}`) → conditions; any failing one fails the run. */
   thresholds?: Record<string, ThresholdSpec[]>;
   /** Named scenarios, run in parallel (each from its own `startTime`). */

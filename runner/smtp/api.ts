@@ -94,7 +94,11 @@ export interface SmtpSteps {
    * named after the verb (`smtp_noop_duration`, milliseconds). It starts no message.
    */
   command(line: string): Promise<Reply>;
-  /** The whole default flow for one message, reusing the open connection when there is one. */
+  /**
+   * The whole default flow for one message, reusing the open connection when there is one. Under
+   * the scenario's `retry`, a deferred message (a reply it retries) goes to the retry queue and
+   * send() resolves, as a submission to an MTA's queue does; it rejects only on a final failure.
+   */
   send(options?: SendOptions): Promise<void>;
   /** Whether the VU has an open connection. */
   readonly isConnected: boolean;
@@ -116,7 +120,10 @@ export interface IterationContext<SetupData = unknown> {
     /** Iteration number within the scenario across all VUs, 0-based. */
     iterationInTest: number;
   };
-  /** Sender chosen for this iteration (from `smtp.from` or the accounts file). */
+  /**
+   * Sender chosen for this iteration (from `smtp.from` or the accounts file). Results per account
+   * follow the user the session authenticates as (send({ from }), auth(user)), not this pick.
+   */
   from: string;
   /** Environment: process.env plus `--env KEY=VALUE` overrides. */
   env: Record<string, string | undefined>;

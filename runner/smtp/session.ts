@@ -91,6 +91,12 @@ export interface SessionRecorder {
   connectionClosed(bytesSent: number, bytesReceived: number): void;
   /** A raw command (ctx.smtp.command) whose verb names no phase got its reply; verb upper case, duration in µs. */
   command?(verb: string, durationUs: number): void;
+  /**
+   * The account the next samples belong to: the AUTH user of the connection, or the envelope
+   * sender when it is not authenticated. Called where it may change (a flow's start, AUTH, MAIL);
+   * results per account follow it, not the sender the engine picked (issue 16).
+   */
+  account?(user: string): void;
 }
 
 /**
@@ -528,6 +534,7 @@ export class SmtpSession implements SmtpSteps {
     if (!this.requireConnection(AUTH)) return promise;
     const authUser = user ?? this.from;
     this.authUser = authUser;
+    if (this.recorder.account !== undefined) this.recorder.account(authUser);
     this.authChallenges = 0;
     this.authChallengeText = undefined;
     this.writeCommand(AUTH, authInitialLine(this.mechanism(), authUser, password ?? this.authSecret()), now);
@@ -545,6 +552,7 @@ export class SmtpSession implements SmtpSteps {
     const promise = this.beginStep(MAIL, now);
     if (!this.requireConnection(MAIL)) return promise;
     this.messageFrom = from ?? this.from;
+    if (this.recorder.account !== undefined) this.recorder.account(this.isAuthDone ? this.authUser : this.messageFrom);
     this.messageBytes = -1;
     this.isEightBit = false;
     this.writeMail(now, options?.smtpUtf8 === true);
@@ -655,6 +663,9 @@ export class SmtpSession implements SmtpSteps {
   // ---- the flow ----
 
   private runFlow(): Promise<Failure | undefined> {
+    // The flow authenticates as the message's sender (advanceFlow replaces a connection
+    // authenticated as another), so the sender is the account of every sample it takes.
+    if (this.recorder.account !== undefined) this.recorder.account(this.messageFrom);
     this.driver = DRIVER_FLOW;
     this.flowResult = undefined;
     const now = performance.now();

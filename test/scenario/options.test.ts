@@ -506,8 +506,34 @@ Shipped('baseline.ts and baseline.yaml resolve to the same options', async () =>
   assert.equal({ ...fromYaml, file: undefined, description: undefined }, { ...fromTs, file: undefined, description: undefined });
 });
 
+const Retry = suite('retry: resolved with its defaults, every problem with its path, --retry over the file');
+Retry('defaults: 4xx, 5 attempts, 1s doubling to 5m, jittered; the scenario\'s own wins over the top level', async () => {
+  const resolved = await resolve({ retry: { attempts: 3 }, scenarios: { a: { executor: 'shared-iterations' }, b: { executor: 'shared-iterations', retry: { on: ['451'] } } } });
+  const [a, b] = resolved.scenarios;
+  assert.equal(a!.retry, { codes: new Set(), isAny4xx: true, attempts: 3, initialMs: 1000, maxMs: 300_000, factor: 2, isJittered: true });
+  assert.equal(b!.retry, { codes: new Set([451]), isAny4xx: false, attempts: 5, initialMs: 1000, maxMs: 300_000, factor: 2, isJittered: true });
+  assert.is((await only(one({ executor: 'shared-iterations' }))).retry, undefined);
+});
+Retry('problems: a 5xx, max below initial, a factor below 1, an unknown key', async () => {
+  const problems = await problemsOf(one({ executor: 'shared-iterations', retry: { on: ['550'], backoff: { initial: '10s', max: '1s' } } }));
+  assert.ok(problems.some((p) => /scenarios\.s\.retry\.on\[0\]: '550' is not a transient reply/.test(p)), problems.join('\n'));
+  assert.ok(problems.some((p) => /scenarios\.s\.retry\.backoff\.max: must be >= backoff\.initial/.test(p)), problems.join('\n'));
+  const factor = await problemsOf(one({ executor: 'shared-iterations', retry: { backoff: { factor: 0.5 } } }));
+  assert.ok(factor.some((p) => /scenarios\.s\.retry\.backoff\.factor/.test(p)), factor.join('\n'));
+  const unknown = await problemsOf(one({ executor: 'shared-iterations', retry: { tries: 3 } } as unknown as ScenarioConfig));
+  assert.ok(unknown.some((p) => /retry/.test(p) && /tries/.test(p)), unknown.join('\n'));
+});
+Retry('--retry 451,421:2 replaces the file\'s on every scenario; a bad one is a -- problem', async () => {
+  const scenario = await only(one({ executor: 'shared-iterations', retry: { on: ['4xx'], attempts: 9 } }), { retry: '451,421:2' });
+  assert.equal([...scenario.retry!.codes], [451, 421]);
+  assert.is(scenario.retry!.attempts, 2);
+  const problems = await problemsOf(one({ executor: 'shared-iterations' }), { retry: '550' });
+  assert.ok(problems.every((p) => p.startsWith('--retry')), problems.join('\n'));
+});
+
 Defaults.run();
 Problems.run();
+Retry.run();
 Accounts.run();
 Cli.run();
 Shipped.run();
