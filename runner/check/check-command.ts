@@ -12,7 +12,7 @@ import { shouldColor } from '../util/color.ts';
 import { addSecret, redactSecrets } from '../redact.ts';
 import { escapeControl } from '../util/escape.ts';
 import { InvalidOptionsError } from '../errors.ts';
-import { AUTH_MECHANISMS } from '../smtp/settings.ts';
+import { AUTH_MECHANISMS, SMTP_PROTOCOLS, type SmtpProtocol } from '../smtp/settings.ts';
 import { TLS_MODES } from '../smtp/tls.ts';
 
 /** Timeout of each check step unless --timeout says otherwise. */
@@ -34,6 +34,8 @@ export interface CheckCommandOptions {
   token?: string;
   /** @default DEFAULTS.tls */
   tls?: TlsMode;
+  /** 'lmtp': LHLO instead of EHLO (RFC 2033). @default DEFAULTS.protocol */
+  protocol?: SmtpProtocol;
   /** PEM file of CA certificates to trust, relative to the working directory. */
   tlsCa?: string;
   /** Name the certificate must carry, sent as SNI. @default the host */
@@ -57,6 +59,8 @@ export async function runCheckCommand(command: CheckCommandOptions): Promise<num
   // commander checks both for the CLI; a programmatic caller gets the same message
   if (!AUTH_MECHANISMS.includes(auth)) problems.push(`--auth: must be one of ${AUTH_MECHANISMS.join(', ')}, got '${auth}'`);
   if (!TLS_MODES.includes(tls)) problems.push(`--tls: must be one of ${TLS_MODES.join(', ')}, got '${tls}'`);
+  const protocol = command.protocol ?? DEFAULTS.protocol;
+  if (!SMTP_PROTOCOLS.includes(protocol)) problems.push(`--protocol: must be one of ${SMTP_PROTOCOLS.join(', ')}, got '${protocol}'`);
   const security: ProbeSecurity = {
     auth,
     token: command.token ?? DEFAULTS.token,
@@ -64,6 +68,7 @@ export async function runCheckCommand(command: CheckCommandOptions): Promise<num
     isTlsVerified: !(command.insecureSkipTlsVerify ?? DEFAULTS.insecureSkipTlsVerify),
     tlsServername: command.tlsServername,
     tlsCa: command.tlsCa === undefined ? undefined : await readTlsCa(command.tlsCa, problems),
+    protocol,
   };
   const options = {
     host: command.host ?? DEFAULTS.host,

@@ -22,7 +22,8 @@ import type { Command, OptionValues } from 'commander';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 import type { CliOverrides } from '../scenario/options.ts';
-import type { AuthMechanism, TlsMode } from '../scenario/types.ts';
+import type { AuthMechanism, SmtpProtocol, TlsMode } from '../scenario/types.ts';
+import { SMTP_PROTOCOLS } from '../smtp/settings.ts';
 import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, terminalQuestion, type RecipientSafety } from '../safety.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { UsageError } from '../errors.ts';
@@ -35,16 +36,17 @@ export interface FlagGroup<T> {
   read(flags: OptionValues): T;
 }
 
-/** --host, --port, --admin-url: where the proxy is. */
-export const TARGET_FLAGS: FlagGroup<Pick<CliOverrides, 'host' | 'port' | 'adminUrl'>> = {
+/** --host, --port, --admin-url, --protocol: where the proxy is and how to speak to it. */
+export const TARGET_FLAGS: FlagGroup<Pick<CliOverrides, 'host' | 'port' | 'adminUrl' | 'protocol'>> = {
   add: (command) =>
     command
       .option('--host <host>', `SMTP host (default: ${DEFAULTS.host})`)
       .option('--port <port>', `SMTP port (default: ${DEFAULTS.port})`, targetPort)
-      .option('--admin-url <url>', `the proxy's admin API, for hints (runner check reads its /health and /admin/accounts) (default: ${DEFAULTS.adminUrl})`),
+      .option('--admin-url <url>', `the proxy's admin API, for hints (runner check reads its /health and /admin/accounts) (default: ${DEFAULTS.adminUrl})`)
+      .option('--protocol <protocol>', `${SMTP_PROTOCOLS.join(' or ')}: lmtp speaks LMTP (RFC 2033): LHLO, one reply per recipient after the data (default: ${DEFAULTS.protocol})`, choice(SMTP_PROTOCOLS, '--protocol')),
   read(flags) {
-    const parsed = flags as { host?: string; port?: number; adminUrl?: string };
-    return { host: parsed.host, port: parsed.port, adminUrl: parsed.adminUrl };
+    const parsed = flags as { host?: string; port?: number; adminUrl?: string; protocol?: SmtpProtocol };
+    return { host: parsed.host, port: parsed.port, adminUrl: parsed.adminUrl, protocol: parsed.protocol };
   },
 };
 

@@ -11,7 +11,7 @@ import { SmtpSession } from '../smtp/session.ts';
 import type { ResolvedScenario } from '../scenario/resolved.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import { countError, type Series } from '../metrics/series.ts';
-import { Trend } from '../metrics/custom.ts';
+import { Counter, Trend } from '../metrics/custom.ts';
 
 /** Failure `error` value the session uses for a message cut off by a hard stop. */
 export const INTERRUPTED = 'INTERRUPTED';
@@ -86,6 +86,21 @@ export class VuRecorder implements SessionRecorder {
     }
     trend.add(durationUs / 1000);
   }
+
+  /**
+   * LMTP (RFC 2033): one recipient's reply after the data, into the counters
+   * `lmtp_recipients_accepted` and `lmtp_recipients_refused` (tagged with the reply code).
+   */
+  lmtpRecipient(failure: Failure | undefined): void {
+    if (failure === undefined) {
+      (this.lmtpAccepted ??= new Counter('lmtp_recipients_accepted')).add(1);
+      return;
+    }
+    (this.lmtpRefused ??= new Counter('lmtp_recipients_refused')).add(1, { code: String(failure.code ?? failure.error ?? '') });
+  }
+
+  private lmtpAccepted: Counter | undefined = undefined;
+  private lmtpRefused: Counter | undefined = undefined;
 
   /** Trends of raw command verbs, by verb. */
   private readonly commandTrends = new Map<string, Trend>();

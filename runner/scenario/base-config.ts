@@ -3,7 +3,7 @@
  * config), as the user writes them. A leaf: the executor modules build their configs on these,
  * and types.ts re-exports them with the rest of the public API.
  */
-import type { AuthMechanism, DsnSettings, PipeliningMode, TlsMode } from '../smtp/settings.ts';
+import type { AuthMechanism, DsnSettings, PipeliningMode, SmtpProtocol, TlsMode } from '../smtp/settings.ts';
 import type { Phase } from '../smtp/phases.ts';
 
 /** A duration: `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1h30m'`, or a number of milliseconds. */
@@ -20,7 +20,7 @@ export interface TargetOptions {
 }
 
 // The smtp layer owns these (smtp/ imports nothing from scenario/); named here for scenario files.
-export type { AuthMechanism, DsnSettings, PipeliningMode, TlsMode } from '../smtp/settings.ts';
+export type { AuthMechanism, DsnSettings, PipeliningMode, SmtpProtocol, TlsMode } from '../smtp/settings.ts';
 
 /** How each message is sent. */
 export interface SmtpOptions {
@@ -48,6 +48,13 @@ export interface SmtpOptions {
   tlsServername?: string;
   /** PEM file of extra CA certificates to trust (a self-signed setup), relative to the working directory. */
   tlsCa?: string;
+  /**
+   * `'lmtp'`: speak LMTP (RFC 2033) to a delivery agent (Dovecot, Cyrus): LHLO instead of EHLO, and
+   * after the data one reply per accepted recipient; the message counts as accepted when every
+   * recipient accepted it, and each recipient's reply is counted (lmtp_recipients_accepted,
+   * lmtp_recipients_refused). @default 'smtp'
+   */
+  protocol?: SmtpProtocol;
   /** Name sent with EHLO. @default 'runner.localhost' */
   ehloName?: string;
   /** Size of the generated message body in bytes (headers come on top). @default 1024 */

@@ -24,7 +24,7 @@ import type { ResolvedAccounts, ResolvedOptions, ResolvedScenario, ResolvedScena
 import { executorOf, executorsTaking } from '../executors/index.ts';
 import type { ExecutorOverrides } from '../executors/executor.ts';
 import { scaleMs } from '../executors/profile.ts';
-import type { AccountsOptions, AuthMechanism, PipeliningMode, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
+import type { AccountsOptions, AuthMechanism, PipeliningMode, SmtpProtocol, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
 import { formatPath, quote, validateScenarioFile } from './validate.ts';
 import { exceedsLimit, type LimitName } from './limits.ts';
 import { checkResolvedLimits, checkWarmup } from './check-limits.ts';
@@ -83,6 +83,8 @@ export interface CliOverrides {
   messagesPerConnection?: number;
   /** false: --no-rset. */
   rsetBetweenMessages?: boolean;
+  /** --protocol lmtp (RFC 2033). */
+  protocol?: SmtpProtocol;
   /** 'off': --no-pipelining. */
   pipelining?: PipeliningMode;
   /** true: --chunking. */
@@ -273,6 +275,7 @@ function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined)
     tlsServername: merged.tlsServername,
     // The path for now; resolveOptions replaces it with the file's PEM text (readTlsCa)
     tlsCa: merged.tlsCa,
+    protocol: merged.protocol ?? DEFAULTS.protocol,
     ehloName: merged.ehloName ?? DEFAULTS.ehloName,
     messageSize: merged.messageSize ?? DEFAULTS.messageSize,
     messagesPerConnection: merged.messagesPerConnection ?? DEFAULTS.messagesPerConnection,
@@ -458,6 +461,7 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.messageSize !== undefined) smtp.messageSize = cli.messageSize;
     if (cli.messagesPerConnection !== undefined) smtp.messagesPerConnection = cli.messagesPerConnection;
     if (cli.rsetBetweenMessages !== undefined) smtp.rsetBetweenMessages = cli.rsetBetweenMessages;
+    if (cli.protocol !== undefined) smtp.protocol = cli.protocol;
     if (cli.pipelining !== undefined) smtp.pipelining = cli.pipelining;
     if (cli.chunking !== undefined) smtp.chunking = cli.chunking;
     if (cli.chunkSizeBytes !== undefined) smtp.chunkSizeBytes = cli.chunkSizeBytes;

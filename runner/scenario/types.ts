@@ -18,6 +18,7 @@ export type {
   AuthMechanism,
   TlsMode,
   PipeliningMode,
+  SmtpProtocol,
   DsnSettings,
   SmtpOptions,
   AccountsOptions,

@@ -6,7 +6,9 @@
  * end-of-data → QUIT. With a server that offers PIPELINING (RFC 2920) the flow writes RSET, MAIL,
  * every RCPT and DATA as one group, and QUIT with the last message of a connection; each reply
  * of a group is timed from the group's write to its own arrival (advanceGroup). MAIL declares
- * SIZE, BODY and SMTPUTF8 as offered (mail-parameters.ts).
+ * SIZE, BODY and SMTPUTF8 as offered (mail-parameters.ts). With smtp.protocol 'lmtp' (RFC 2033)
+ * the greeting is answered with LHLO and the data with one reply per accepted recipient
+ * (takeLmtpReply): the message counts as accepted when every recipient accepted it.
  *
  * Hot path design:
  * - sendMessage() creates one Promise per message; every later step is driven from the reply
@@ -91,6 +93,11 @@ export interface SessionRecorder {
   connectionClosed(bytesSent: number, bytesReceived: number): void;
   /** A raw command (ctx.smtp.command) whose verb names no phase got its reply; verb upper case, duration in µs. */
   command?(verb: string, durationUs: number): void;
+  /**
+   * LMTP (RFC 2033 §4.2): one accepted recipient's own reply after the data; `failure` when the
+   * server refused the message for that recipient (phase 'message'), else undefined.
+   */
+  lmtpRecipient?(failure: Failure | undefined): void;
 }
 
 /**
@@ -265,6 +272,10 @@ export class SmtpSession implements SmtpSteps {
   private readonly recorder: SessionRecorder;
   private readonly timeoutMsByPhase: number[];
   private readonly isAuthNeeded: boolean;
+  /** LMTP (RFC 2033): LHLO instead of EHLO, one reply per accepted recipient after the data. */
+  private readonly isLmtp: boolean;
+  /** 'EHLO', or 'LHLO' with LMTP (RFC 2033 §4.1). */
+  private readonly helloVerb: string;
   private readonly ehloLine: Buffer;
   /** The generated body and end-of-data (shared, never mutated). */
   private readonly body: Buffer;
@@ -399,6 +410,15 @@ export class SmtpSession implements SmtpSteps {
   private hasUtf8Recipient = false;
   /** X-Runner-Trace sequence of this transaction's message, taken once its content is fixed (takeTrace); 0 before. */
   private traceSequence = 0;
+  /** RCPTs of this transaction the server accepted (LMTP owes one reply per each after the data). */
+  private rcptAccepted = 0;
+  /** LMTP: the message's end is written and its recipients' replies are awaited (RFC 2033 §4.2). */
+  private isLmtpDataSent = false;
+  /** LMTP: recipient replies still due after the first one came, its next one's index, the refusals so far. */
+  private lmtpRepliesDue = 0;
+  private lmtpRecipientIndex = 0;
+  private lmtpRefused = 0;
+  private lmtpFirstRefusal: Failure | undefined = undefined;
 
   // Caches of lines built per sender / recipient list
   private readonly defaultRcptLines: readonly Buffer[];
@@ -434,7 +454,9 @@ export class SmtpSession implements SmtpSteps {
     this.from = smtp.from;
     this.timeoutMsByPhase = PHASES.map((phase) => smtp.timeoutsMs[phase]);
     this.isAuthNeeded = smtp.auth !== 'none';
-    this.ehloLine = Buffer.from(`EHLO ${smtp.ehloName}\r\n`);
+    this.isLmtp = smtp.protocol === 'lmtp';
+    this.helloVerb = this.isLmtp ? 'LHLO' : 'EHLO';
+    this.ehloLine = Buffer.from(`${this.helloVerb} ${smtp.ehloName}\r\n`);
     this.body = bodyWithEndOfData(smtp.messageSize);
     this.dsn = hasDsnParameters(smtp.dsn) ? smtp.dsn : undefined;
     this.defaultRcptLines = smtp.to.map((address) => rcptLineFor(address, this.dsn));
@@ -506,7 +528,7 @@ export class SmtpSession implements SmtpSteps {
     return promise;
   }
 
-  /** EHLO with `name` (default: smtp.ehloName); resolves with the 250 reply. */
+  /** EHLO (LHLO with LMTP) with `name` (default: smtp.ehloName); resolves with the 250 reply. */
   ehlo(name?: string): Promise<Reply> {
     if (this.driver !== DRIVER_NONE) return rejectBusy('ehlo');
     const now = performance.now();
@@ -516,7 +538,7 @@ export class SmtpSession implements SmtpSteps {
       this.fail({ phase: 'ehlo', error: 'INVALID', text: 'EHLO name contains a line break' }, true);
       return promise;
     }
-    this.writeCommand(EHLO, name === undefined ? this.ehloLine : `EHLO ${name}\r\n`, now);
+    this.writeCommand(EHLO, name === undefined ? this.ehloLine : `${this.helloVerb} ${name}\r\n`, now);
     return promise;
   }
 
@@ -717,6 +739,7 @@ export class SmtpSession implements SmtpSteps {
     if (!this.prepareMailLine(hasUtf8Recipient)) return;
     this.messagesOnConnection++;
     this.needsRset = true;
+    this.rcptAccepted = 0;
     this.writeCommand(MAIL, this.mailLine, now);
   }
 
@@ -796,6 +819,7 @@ export class SmtpSession implements SmtpSteps {
     this.rcptIndex = 0;
     this.messagesOnConnection++;
     this.needsRset = true;
+    this.rcptAccepted = 0;
     if (this.transcript !== undefined) {
       if (hasRset) this.traceCommand(RSET_LINE);
       this.traceCommand(mailLine);
@@ -862,6 +886,7 @@ export class SmtpSession implements SmtpSteps {
     let at = writeBdatChunks(wire, prefixBytes, content, chunkBytes, from, to);
     if (withQuit) at += QUIT_LINE.copy(wire, at);
     this.bdatNextChunk = to;
+    if (to === this.bdatChunkTotal) this.expectLmtpReplies();
     if (this.transcript !== undefined) {
       this.transcript('C', `<${to - from} BDAT chunk${to - from === 1 ? '' : 's'}, ${content.length.toLocaleString('en-US')} bytes of message${to === this.bdatChunkTotal ? ', LAST' : ''}>`);
       if (withQuit) this.traceCommand(QUIT_LINE);
@@ -1009,6 +1034,7 @@ export class SmtpSession implements SmtpSteps {
     this.commandChunk = this.chunkCount;
     this.bdatChunkTotal = 0;
     this.bdatNextChunk = 0;
+    this.expectLmtpReplies();
     const isQuitPipelined = this.isPipelined && this.driver === DRIVER_FLOW && this.messagesOnConnection >= this.smtp.messagesPerConnection;
     if (isQuitPipelined) {
       this.groupPhases[0] = MESSAGE;
@@ -1220,6 +1246,7 @@ export class SmtpSession implements SmtpSteps {
       this.continueAuth(reply!);
       return;
     }
+    if (phase === MESSAGE && this.isLmtpDataSent && this.isLastChunkReply() && !this.takeLmtpReply(code, reply)) return;
     if (!isExpectedCode(phase, code)) {
       this.failReply(phase, reply!);
       return;
@@ -1229,6 +1256,7 @@ export class SmtpSession implements SmtpSteps {
       return;
     }
     const now = performance.now();
+    if (phase === RCPT) this.rcptAccepted++;
     if (phase === TLS) {
       // RFC 3207 §4: 220 to STARTTLS; the handshake is still part of the tls phase
       this.beginTls(now);
@@ -1312,6 +1340,81 @@ export class SmtpSession implements SmtpSteps {
         // greeting, ehlo, auth, rset
         this.advanceFlow(now);
     }
+  }
+
+  // ---- LMTP (RFC 2033) ----
+
+  /** The message's last byte is written: with LMTP, one reply is now due per accepted recipient (RFC 2033 §4.2). */
+  private expectLmtpReplies(): void {
+    if (!this.isLmtp) return;
+    // Counted at the first reply: a pipelined BDAT goes out before the RCPTs are answered
+    this.isLmtpDataSent = true;
+    this.lmtpRepliesDue = 0;
+    this.lmtpRecipientIndex = 0;
+    this.lmtpRefused = 0;
+    this.lmtpFirstRefusal = undefined;
+  }
+
+  /** Whether a message reply now answers the message's end (end-of-data, BDAT LAST), not an earlier BDAT chunk. */
+  private isLastChunkReply(): boolean {
+    if (this.bdatNextChunk < this.bdatChunkTotal) return false;
+    return this.groupNext >= this.groupLength || this.groupPhases[this.groupNext] !== MESSAGE;
+  }
+
+  /** Whether the pending group still expects replies to the message (BDAT chunks). */
+  private hasMessageRepliesDue(): boolean {
+    for (let i = this.groupNext; i < this.groupLength; i++) if (this.groupPhases[i] === MESSAGE) return true;
+    return false;
+  }
+
+  /**
+   * One recipient's reply after the data (RFC 2033 §4.2: in the order of the accepted RCPTs), each
+   * reported to the recorder. True when it was the last one due and every recipient accepted the
+   * message: the usual path then accepts it. With any refusal, the last reply fails the message at
+   * 'message' (the other recipients did get it) and the connection is kept unless a reply was 421.
+   */
+  private takeLmtpReply(code: number, reply: Reply | undefined): boolean {
+    const index = this.lmtpRecipientIndex++;
+    // At least one: a server that took the data for no recipient still answers it once
+    if (index === 0) this.lmtpRepliesDue = this.rcptAccepted > 0 ? this.rcptAccepted : 1;
+    const total = index + this.lmtpRepliesDue;
+    const isLast = --this.lmtpRepliesDue === 0;
+    if (isLast) this.isLmtpDataSent = false;
+    if (index === 0 && this.isMessageUnwritten()) {
+      this.isLmtpDataSent = false;
+      this.fail({ phase: 'message', error: 'PROTOCOL', text: describeEarlyAcceptance(code, this.unwrittenBytes()) }, false);
+      return false;
+    }
+    if (isExpectedCode(MESSAGE, code)) {
+      if (this.recorder.lmtpRecipient !== undefined) this.recorder.lmtpRecipient(undefined);
+    } else {
+      const address = this.rcptTo.length === total ? this.rcptTo[index] : undefined;
+      const refusal: Failure = {
+        phase: 'message',
+        code,
+        enhanced: reply!.enhanced,
+        text: `recipient ${index + 1} of ${total}${address === undefined ? '' : ` <${address}>`}: ${reply!.lines.join(' ')}`,
+      };
+      this.lmtpRefused++;
+      // The first refusal names the failure, unless a later one is 421 (the server is closing)
+      if (this.lmtpFirstRefusal === undefined || code === CODE_SERVICE_UNAVAILABLE) this.lmtpFirstRefusal = refusal;
+      if (this.recorder.lmtpRecipient !== undefined) this.recorder.lmtpRecipient(refusal);
+    }
+    if (!isLast) {
+      this.deadline.deadlineMs = performance.now() + this.timeoutMsByPhase[MESSAGE]!;
+      return false;
+    }
+    if (this.lmtpRefused === 0) return true;
+    const first = this.lmtpFirstRefusal!;
+    const failure: Failure = {
+      phase: 'message',
+      code: first.code,
+      enhanced: first.enhanced,
+      text: `LMTP: ${this.lmtpRefused} of ${total} recipients refused the message after the data (the others accepted it); first: ${first.text}`,
+    };
+    // RFC 5321 §3.8: 421 means the server is closing the channel
+    this.fail(failure, first.code !== CODE_SERVICE_UNAVAILABLE);
+    return false;
   }
 
   /**
@@ -1408,6 +1511,9 @@ export class SmtpSession implements SmtpSteps {
     } else if (this.isAccepted) {
       this.recorder.afterAcceptError(failure);
     }
+    // LMTP answers BDAT LAST once per accepted recipient (RFC 2033 §4.2), not once per chunk: a group
+    // whose message replies are still due cannot be counted out after a refused RCPT, so it is dropped
+    if (keepConnection && this.isLmtp && this.hasMessageRepliesDue()) keepConnection = false;
     if (!keepConnection) this.teardown();
     else if (this.groupNext < this.groupLength) {
       // RFC 2920 §3.1: the rest of the group's replies are still read (drainReply)
@@ -1454,6 +1560,7 @@ export class SmtpSession implements SmtpSteps {
     this.drainFailure = undefined;
     this.bdatChunkTotal = 0;
     this.bdatNextChunk = 0;
+    this.isLmtpDataSent = false;
     const tls = this.tlsSocket;
     if (tls !== undefined) {
       this.tlsSocket = undefined;

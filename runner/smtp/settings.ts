@@ -20,6 +20,15 @@ export type TlsMode = 'none' | 'starttls' | 'implicit';
  */
 export type PipeliningMode = 'auto' | 'off';
 
+/**
+ * The protocol spoken: 'smtp' (RFC 5321) or 'lmtp' (RFC 2033: LHLO instead of EHLO, and after the
+ * data one reply per accepted recipient instead of one for the message).
+ */
+export type SmtpProtocol = 'smtp' | 'lmtp';
+
+/** Every SmtpProtocol (--protocol, smtp.protocol). */
+export const SMTP_PROTOCOLS: readonly SmtpProtocol[] = ['smtp', 'lmtp'];
+
 /** RFC 3461 §4.1 NOTIFY keywords: NEVER alone, or any of the others. */
 export type DsnNotify = 'NEVER' | 'SUCCESS' | 'FAILURE' | 'DELAY';
 
@@ -58,6 +67,8 @@ export interface ResolvedSmtp {
   messagesPerConnection: number;
   /** RSET before every further message on a connection (false: only after a failed one). @default true */
   rsetBetweenMessages?: boolean;
+  /** 'lmtp': LHLO and one reply per recipient after the data (RFC 2033). @default 'smtp' */
+  protocol?: SmtpProtocol;
   /** Pipeline the transaction's commands when offered (RFC 2920). @default 'auto' */
   pipelining?: PipeliningMode;
   /** Send the message with BDAT (RFC 3030) instead of DATA when the server offers CHUNKING. @default false */

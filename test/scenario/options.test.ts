@@ -84,6 +84,7 @@ Defaults('a minimal scenario gets every default', async () => {
         isTlsVerified: true,
         tlsServername: undefined,
         tlsCa: undefined,
+        protocol: 'smtp',
         ehloName: 'runner.localhost',
         messageSize: 1024,
         messagesPerConnection: 1,
