@@ -40,6 +40,8 @@ export interface PreflightTarget {
   timeoutsMs: Record<Phase, number>;
   /** The first scenario's AUTH mechanism, token and TLS settings. @default PLAIN, no TLS */
   security?: ProbeSecurity;
+  /** The first scenario's source addresses (--local-ips), round robin with its load. */
+  localAddresses?: readonly string[];
 }
 
 /** Groups the run's scenarios by target (host:port) with their senders. Pure. */
@@ -57,6 +59,8 @@ export function planPreflight(options: ResolvedOptions): PreflightTarget[] {
         senders: [],
         timeoutsMs: preflightTimeoutsMs(scenario),
         security: probeSecurity(scenario),
+        // The preflight connects from the scenario's source addresses too (a per-IP limit sees it)
+        ...(scenario.target.localAddresses === undefined ? {} : { localAddresses: scenario.target.localAddresses }),
       };
       targets.set(key, target);
     }

@@ -14,6 +14,7 @@ import { escapeControl } from '../util/escape.ts';
 import { InvalidOptionsError } from '../errors.ts';
 import { AUTH_MECHANISMS, SMTP_PROTOCOLS, type SmtpProtocol } from '../smtp/settings.ts';
 import { TLS_MODES } from '../smtp/tls.ts';
+import { findNonLocalAddresses, parseLocalIps } from '../smtp/local-addresses.ts';
 
 /** Timeout of each check step unless --timeout says otherwise. */
 export const DEFAULT_CHECK_TIMEOUT = '10s';
@@ -34,6 +35,8 @@ export interface CheckCommandOptions {
   token?: string;
   /** @default DEFAULTS.tls */
   tls?: TlsMode;
+  /** Source addresses as --local-ips takes them; the check connects from the first. */
+  localIps?: string;
   /** 'lmtp': LHLO instead of EHLO (RFC 2033). @default DEFAULTS.protocol */
   protocol?: SmtpProtocol;
   /** PEM file of CA certificates to trust, relative to the working directory. */
@@ -61,6 +64,7 @@ export async function runCheckCommand(command: CheckCommandOptions): Promise<num
   if (!TLS_MODES.includes(tls)) problems.push(`--tls: must be one of ${TLS_MODES.join(', ')}, got '${tls}'`);
   const protocol = command.protocol ?? DEFAULTS.protocol;
   if (!SMTP_PROTOCOLS.includes(protocol)) problems.push(`--protocol: must be one of ${SMTP_PROTOCOLS.join(', ')}, got '${protocol}'`);
+  const localAddresses = command.localIps === undefined ? undefined : await checkLocalIps(command.localIps, problems);
   const security: ProbeSecurity = {
     auth,
     token: command.token ?? DEFAULTS.token,
@@ -80,6 +84,7 @@ export async function runCheckCommand(command: CheckCommandOptions): Promise<num
     security,
     isAdminChecked: command.admin ?? true,
     timeoutMs: parseDurationMs(command.timeout ?? DEFAULT_CHECK_TIMEOUT),
+    localAddresses,
   };
   if (options.port === 0) problems.push('--port: 0 is not a port to connect to; the proxy listens on 2525 in the guide');
   if (!isEmailAddress(options.from)) problems.push(`--from: '${options.from}' is not an email address`);
@@ -104,6 +109,21 @@ export async function runCheckCommand(command: CheckCommandOptions): Promise<num
     stdout.write(formatCheckFooter(report, { color }) + '\n');
   }
   return report.exitCode;
+}
+
+/** --local-ips expanded, each address on this machine; the first is the check's source address. Undefined with a problem. */
+async function checkLocalIps(spec: string, problems: string[]): Promise<string[] | undefined> {
+  const { addresses, problems: listProblems } = parseLocalIps(spec);
+  if (listProblems.length > 0) {
+    problems.push(...listProblems.map((problem) => `--local-ips: ${problem}`));
+    return undefined;
+  }
+  const missing = await findNonLocalAddresses(addresses.slice(0, 1));
+  if (missing.length > 0) {
+    problems.push(`--local-ips: not an address of this machine: ${missing.join(', ')}; add it to an interface first (Linux: sudo ip addr add ADDRESS/32 dev lo)`);
+    return undefined;
+  }
+  return addresses.slice(0, 1);
 }
 
 /** The PEM text of --tls-ca (relative to the working directory, as for `runner run`), or undefined with a problem. */

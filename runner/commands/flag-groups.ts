@@ -36,17 +36,18 @@ export interface FlagGroup<T> {
   read(flags: OptionValues): T;
 }
 
-/** --host, --port, --admin-url, --protocol: where the proxy is and how to speak to it. */
-export const TARGET_FLAGS: FlagGroup<Pick<CliOverrides, 'host' | 'port' | 'adminUrl' | 'protocol'>> = {
+/** --host, --port, --admin-url, --local-ips, --protocol: where the proxy is, where from and how to speak to it. */
+export const TARGET_FLAGS: FlagGroup<Pick<CliOverrides, 'host' | 'port' | 'adminUrl' | 'localIps' | 'protocol'>> = {
   add: (command) =>
     command
       .option('--host <host>', `SMTP host (default: ${DEFAULTS.host})`)
       .option('--port <port>', `SMTP port (default: ${DEFAULTS.port})`, targetPort)
       .option('--admin-url <url>', `the proxy's admin API, for hints (runner check reads its /health and /admin/accounts) (default: ${DEFAULTS.adminUrl})`)
+      .option('--local-ips <list>', 'source addresses, round robin per connection, in k6\'s syntax: addresses, ranges and CIDR blocks, e.g. 127.0.0.2-127.0.0.9,::1 (each must be on this machine; results per address in source_ips)')
       .option('--protocol <protocol>', `${SMTP_PROTOCOLS.join(' or ')}: lmtp speaks LMTP (RFC 2033): LHLO, one reply per recipient after the data (default: ${DEFAULTS.protocol})`, choice(SMTP_PROTOCOLS, '--protocol')),
   read(flags) {
-    const parsed = flags as { host?: string; port?: number; adminUrl?: string; protocol?: SmtpProtocol };
-    return { host: parsed.host, port: parsed.port, adminUrl: parsed.adminUrl, protocol: parsed.protocol };
+    const parsed = flags as { host?: string; port?: number; adminUrl?: string; localIps?: string; protocol?: SmtpProtocol };
+    return { host: parsed.host, port: parsed.port, adminUrl: parsed.adminUrl, localIps: parsed.localIps, protocol: parsed.protocol };
   },
 };
 

@@ -11,6 +11,7 @@ import { SmtpSession } from '../smtp/session.ts';
 import type { ResolvedScenario } from '../scenario/resolved.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import { countError, type Series } from '../metrics/series.ts';
+import type { SourceSeries } from '../metrics/source-series.ts';
 import { Counter, Trend } from '../metrics/custom.ts';
 
 /** Failure `error` value the session uses for a message cut off by a hard stop. */
@@ -30,7 +31,16 @@ export class VuRecorder implements SessionRecorder {
 
   connectionOpened(): void {
     this.series.connections++;
+    if (this.source !== undefined) this.source.connections++;
   }
+
+  /** The source address of the connection being made (--local-ips): its messages count there too. */
+  sourceAddress(address: string): void {
+    this.source = this.registry.sourceFor(address);
+  }
+
+  /** The figures of the current connection's source address; undefined without --local-ips. */
+  private source: SourceSeries | undefined = undefined;
 
   phase(phaseIndex: number, durationUs: number): void {
     this.series.phases[phaseIndex]!.record(durationUs);
@@ -42,6 +52,12 @@ export class VuRecorder implements SessionRecorder {
     series.accepted++;
     series.messageBytes += messageBytes;
     series.txnDuration.record(txnUs);
+    const source = this.source;
+    if (source !== undefined) {
+      source.txns++;
+      source.accepted++;
+      source.txnDuration.record(txnUs);
+    }
     // Response time runs from the intended start: in an open model a late start is the
     // server's fault and must not vanish from the figures (coordinated omission).
     const nowMs = performance.now();
@@ -57,12 +73,18 @@ export class VuRecorder implements SessionRecorder {
     const series = this.series;
     const delivery = this.registry.delivery;
     if (delivery !== undefined && traceSequence > 0) delivery.failed(traceSequence, series);
+    const source = this.source;
     if (failure.error === INTERRUPTED) {
       series.interrupted++;
+      if (source !== undefined) source.interrupted++;
       return;
     }
     series.txns++;
     series.failed++;
+    if (source !== undefined) {
+      source.txns++;
+      source.failed++;
+    }
     countError(series.errors, failure);
     this.registry.noteFailed();
   }

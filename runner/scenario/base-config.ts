@@ -17,6 +17,13 @@ export interface TargetOptions {
   port?: number;
   /** Base URL of the proxy's admin HTTP API, used by preflight checks. @default 'http://127.0.0.1:9090' */
   adminUrl?: string;
+  /**
+   * Source addresses, k6's `--local-ips` syntax: addresses, ranges and CIDR blocks, comma-separated
+   * or as a list, e.g. `'127.0.0.2-127.0.0.9,::1'` or `['10.0.0.0/29', '10.0.1.5']`. Each new
+   * connection binds to the next one, round robin across the scenario's VUs; results are also
+   * given per source address (`source_ips`). Every address must be on this machine. @default none
+   */
+  localIps?: string | string[];
 }
 
 // The smtp layer owns these (smtp/ imports nothing from scenario/); named here for scenario files.

@@ -11,6 +11,8 @@
 import { resolveDelivery } from '../delivery/options.ts';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { isIP } from 'node:net';
+import { findNonLocalAddresses, parseLocalIps } from '../smtp/local-addresses.ts';
 import { addSecret } from '../redact.ts';
 import { InvalidOptionsError, RunnerError } from '../errors.ts';
 import { PHASES, type Phase } from '../smtp/phases.ts';
@@ -83,6 +85,8 @@ export interface CliOverrides {
   messagesPerConnection?: number;
   /** false: --no-rset. */
   rsetBetweenMessages?: boolean;
+  /** --local-ips: source addresses as k6 writes them ('127.0.0.2-127.0.0.9,::1'). */
+  localIps?: string;
   /** --protocol lmtp (RFC 2033). */
   protocol?: SmtpProtocol;
   /** 'off': --no-pipelining. */
@@ -193,6 +197,7 @@ export async function resolveOptions(
   }
   const delivery = resolveDelivery(options.delivery, cli, problems);
   if (problems.length === 0) await resolveSecurity(scenarios, context.baseDir, problems);
+  if (problems.length === 0) await resolveLocalAddresses(scenarios, cli, problems);
   if (problems.length > 0) throw invalid(problems);
 
   return {
@@ -251,7 +256,46 @@ function resolveTarget(top: TargetOptions | undefined, own: TargetOptions | unde
     host: own?.host ?? top?.host ?? DEFAULTS.host,
     port: own?.port ?? top?.port ?? DEFAULTS.port,
     adminUrl: own?.adminUrl ?? top?.adminUrl ?? DEFAULTS.adminUrl,
+    ...localIpsOf(own?.localIps ?? top?.localIps),
   };
+}
+
+function localIpsOf(spec: string | string[] | undefined): Pick<ResolvedTarget, 'localIps'> {
+  return spec === undefined ? {} : { localIps: typeof spec === 'string' ? [spec] : [...spec] };
+}
+
+/**
+ * Expands each scenario's source addresses (target.localIps, --local-ips) and checks that the
+ * target can be reached from them: the family of an IP target, and that each address is on this
+ * machine (one check per address for the whole run).
+ */
+async function resolveLocalAddresses(scenarios: ResolvedScenario[], cli: CliOverrides, problems: string[]): Promise<void> {
+  const isLocalChecked = new Set<string>();
+  for (const scenario of scenarios) {
+    const target = scenario.target;
+    if (target.localIps === undefined) continue;
+    const where = cli.localIps !== undefined ? '--local-ips' : `scenarios.${scenario.name}.target.localIps`;
+    const { addresses, problems: listProblems } = parseLocalIps(target.localIps);
+    problems.push(...listProblems.map((problem) => `${where}: ${problem}`));
+    if (listProblems.length > 0) continue;
+    const hostFamily = isIP(target.host);
+    const wrongFamily = hostFamily === 0 ? [] : addresses.filter((address) => isIP(address) !== hostFamily);
+    if (wrongFamily.length > 0) {
+      problems.push(`${where}: ${wrongFamily.slice(0, 3).join(', ')}${wrongFamily.length > 3 ? ', …' : ''} cannot reach ${target.host} (IPv${hostFamily}): give IPv${hostFamily} source addresses, or a host name that resolves to both families`);
+      continue;
+    }
+    const unchecked = addresses.filter((address) => !isLocalChecked.has(address));
+    for (const address of unchecked) isLocalChecked.add(address);
+    const missing = await findNonLocalAddresses(unchecked);
+    if (missing.length > 0) {
+      problems.push(
+        `${where}: not an address of this machine: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}; ` +
+          'add it to an interface first (Linux: sudo ip addr add ADDRESS/32 dev lo), or list only addresses that `ip addr` shows',
+      );
+      continue;
+    }
+    target.localAddresses = addresses;
+  }
 }
 
 /** Top-level smtp, then the scenario's, field by field (timeouts phase by phase), then the defaults. */
@@ -449,6 +493,7 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.host !== undefined) target.host = cli.host;
     if (cli.port !== undefined) target.port = cli.port;
     if (cli.adminUrl !== undefined) target.adminUrl = cli.adminUrl;
+    if (cli.localIps !== undefined) target.localIps = [cli.localIps];
     if (cli.from !== undefined) smtp.from = cli.from;
     if (cli.to !== undefined) smtp.to = [...cli.to];
     if (cli.auth !== undefined) smtp.auth = cli.auth;

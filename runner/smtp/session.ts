@@ -55,6 +55,7 @@ import { REDACTED } from '../redact.ts';
 import { parseCapabilities } from './capabilities.ts';
 import { describeEarlyAcceptance, describeOutOfTurn } from './hostile.ts';
 import { NO_EXTENSIONS, readExtensions, type OfferedExtensions } from './extensions.ts';
+import { addressPool, type AddressPool } from './local-addresses.ts';
 import {
   DSN_NOT_OFFERED,
   DSN_NOT_OFFERED_TEXT,
@@ -91,6 +92,8 @@ export interface SessionRecorder {
   afterAcceptError(failure: Failure): void;
   /** An established connection was closed; its totals in bytes. */
   connectionClosed(bytesSent: number, bytesReceived: number): void;
+  /** A connection is about to be made from this source address (smtp localAddresses); its events until the next call belong to it. */
+  sourceAddress?(address: string): void;
   /** A raw command (ctx.smtp.command) whose verb names no phase got its reply; verb upper case, duration in µs. */
   command?(verb: string, durationUs: number): void;
   /**
@@ -111,10 +114,15 @@ export type SessionTranscript = (direction: 'open' | 'C' | 'S', text: string) =>
 /** Failure.error of a message cut off by close() (a hard stop), not by the server. */
 export const INTERRUPTED_ERROR = 'INTERRUPTED';
 
-/** Where to connect. */
+/** Where to connect, and from where. */
 export interface SessionTarget {
   host: string;
   port: number;
+  /**
+   * Source addresses (local-addresses.ts): each new connection binds to the next one, round robin
+   * over every session given the same list object; undefined: the kernel's choice.
+   */
+  localAddresses?: readonly string[];
 }
 
 const CONNECT = PHASE_INDEX.connect;
@@ -268,6 +276,10 @@ export class SmtpSession implements SmtpSteps {
   private readonly port: number;
   /** Whether `host` is an IP address (connect to it as is) rather than a name (cachedLookup). */
   private readonly isHostIp: boolean;
+  /** Round robin over the source addresses, or undefined (no bind). */
+  private readonly localPool: AddressPool | undefined;
+  /** The source address of the current connection, or undefined. */
+  private localAddress: string | undefined = undefined;
   private readonly smtp: ResolvedSmtp;
   private readonly recorder: SessionRecorder;
   private readonly timeoutMsByPhase: number[];
@@ -449,6 +461,7 @@ export class SmtpSession implements SmtpSteps {
     this.host = target.host;
     this.port = target.port;
     this.isHostIp = isIP(target.host) !== 0;
+    this.localPool = target.localAddresses !== undefined && target.localAddresses.length > 0 ? addressPool(target.localAddresses) : undefined;
     this.smtp = smtp;
     this.recorder = recorder;
     this.from = smtp.from;
@@ -1180,8 +1193,15 @@ export class SmtpSession implements SmtpSteps {
     this.phaseStartMs = now;
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[CONNECT]!;
     watchDeadline(this.deadline);
+    const local = this.localPool === undefined ? undefined : this.localPool.next();
+    this.localAddress = local;
     try {
-      if (this.isHostIp) socket.connect(this.port, this.host);
+      if (local !== undefined) {
+        if (this.recorder.sourceAddress !== undefined) this.recorder.sourceAddress(local);
+        // The name is looked up in the source address's family only
+        if (this.isHostIp) socket.connect({ port: this.port, host: this.host, localAddress: local });
+        else socket.connect({ port: this.port, host: this.host, localAddress: local, family: isIP(local), lookup: cachedLookup });
+      } else if (this.isHostIp) socket.connect(this.port, this.host);
       else socket.connect({ port: this.port, host: this.host, lookup: cachedLookup });
     } catch (error) {
       // e.g. ERR_SOCKET_BAD_PORT is thrown synchronously
@@ -1194,7 +1214,7 @@ export class SmtpSession implements SmtpSteps {
     const now = performance.now();
     this.isEstablished = true;
     this.recorder.connectionOpened();
-    if (this.transcript !== undefined) this.transcript('open', `${this.host}:${this.port}`);
+    if (this.transcript !== undefined) this.transcript('open', this.localAddress === undefined ? `${this.host}:${this.port}` : `${this.host}:${this.port} from ${this.localAddress}`);
     this.recorder.phase(CONNECT, elapsedUs(this.phaseStartMs, now));
     if (this.smtp.tls === 'implicit') {
       // RFC 8314 §3.3: TLS from the first byte; the greeting comes over it

@@ -77,7 +77,7 @@ function read<T>(group: FlagGroup<T>, args: string[]): T {
 }
 
 const READER_CASES: Array<[name: string, run: () => unknown, expected: unknown]> = [
-  ['target: nothing given → nothing overridden', () => read(TARGET_FLAGS, []), { host: undefined, port: undefined, adminUrl: undefined, protocol: undefined }],
+  ['target: nothing given → nothing overridden', () => read(TARGET_FLAGS, []), { host: undefined, port: undefined, adminUrl: undefined, localIps: undefined, protocol: undefined }],
   ['target: --port is a number', () => read(TARGET_FLAGS, ['--host', 'mx.test', '--port', '587']).port, 587],
   ['target: --protocol lmtp (RFC 2033)', () => read(TARGET_FLAGS, ['--protocol', 'lmtp']).protocol, 'lmtp'],
   ['auth: --no-auth → auth none', () => read(AUTH_FLAGS, ['--no-auth']).auth, 'none'],
