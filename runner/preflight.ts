@@ -76,8 +76,8 @@ export function planPreflight(options: ResolvedOptions): PreflightTarget[] {
 
 /** How the scenario authenticates and secures its connections, for its probes. */
 function probeSecurity(scenario: ResolvedScenario): ProbeSecurity {
-  const { auth, token, tls, isTlsVerified, tlsServername, tlsCa, protocol } = scenario.smtp;
-  return { auth, token, tls, isTlsVerified, tlsServername, tlsCa, protocol };
+  const { auth, token, tls, isTlsVerified, tlsServername, tlsCa, protocol, tlsCert, tlsKey, tlsMinVersion, tlsMaxVersion, tlsCiphers } = scenario.smtp;
+  return { auth, token, tls, isTlsVerified, tlsServername, tlsCa, protocol, tlsCert, tlsKey, tlsMinVersion, tlsMaxVersion, tlsCiphers };
 }
 
 /** The scenario's timeouts, connect/greeting/EHLO/QUIT capped; AUTH keeps its own (a token refresh may be slow). */

@@ -12,7 +12,7 @@ import { shouldColor } from '../util/color.ts';
 import { addSecret, redactSecrets } from '../redact.ts';
 import { escapeControl } from '../util/escape.ts';
 import { InvalidOptionsError } from '../errors.ts';
-import { AUTH_MECHANISMS, SMTP_PROTOCOLS, type SmtpProtocol } from '../smtp/settings.ts';
+import { AUTH_MECHANISMS, SMTP_PROTOCOLS, type SmtpProtocol, type TlsVersion } from '../smtp/settings.ts';
 import { TLS_MODES } from '../smtp/tls.ts';
 import { findNonLocalAddresses, parseLocalIps } from '../smtp/local-addresses.ts';
 
@@ -43,6 +43,12 @@ export interface CheckCommandOptions {
   tlsCa?: string;
   /** Name the certificate must carry, sent as SNI. @default the host */
   tlsServername?: string;
+  /** PEM files of a client certificate and its key (mutual TLS). */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsMinVersion?: TlsVersion;
+  tlsMaxVersion?: TlsVersion;
+  tlsCiphers?: string;
   /** Accept any server certificate. @default false */
   insecureSkipTlsVerify?: boolean;
   /** Check /health and /admin/accounts. @default true */
@@ -71,9 +77,15 @@ export async function runCheckCommand(command: CheckCommandOptions): Promise<num
     tls,
     isTlsVerified: !(command.insecureSkipTlsVerify ?? DEFAULTS.insecureSkipTlsVerify),
     tlsServername: command.tlsServername,
-    tlsCa: command.tlsCa === undefined ? undefined : await readTlsCa(command.tlsCa, problems),
+    tlsCa: command.tlsCa === undefined ? undefined : await readTlsCa(command.tlsCa, problems, '--tls-ca'),
+    tlsCert: command.tlsCert === undefined ? undefined : await readTlsCa(command.tlsCert, problems, '--tls-cert'),
+    tlsKey: command.tlsKey === undefined ? undefined : await readTlsCa(command.tlsKey, problems, '--tls-key'),
+    tlsMinVersion: command.tlsMinVersion,
+    tlsMaxVersion: command.tlsMaxVersion,
+    tlsCiphers: command.tlsCiphers,
     protocol,
   };
+  if ((command.tlsCert === undefined) !== (command.tlsKey === undefined)) problems.push('--tls-cert and --tls-key: mutual TLS needs both the client certificate and its key');
   const options = {
     host: command.host ?? DEFAULTS.host,
     port: command.port ?? DEFAULTS.port,
@@ -126,13 +138,13 @@ async function checkLocalIps(spec: string, problems: string[]): Promise<string[]
   return addresses.slice(0, 1);
 }
 
-/** The PEM text of --tls-ca (relative to the working directory, as for `runner run`), or undefined with a problem. */
-async function readTlsCa(file: string, problems: string[]): Promise<string | undefined> {
+/** The PEM text of --tls-ca, --tls-cert or --tls-key (`flag`; relative to the working directory, as for `runner run`), or undefined with a problem. */
+async function readTlsCa(file: string, problems: string[], flag: string): Promise<string | undefined> {
   const path = resolvePath(file);
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    problems.push(`--tls-ca: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    problems.push(`${flag}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     return undefined;
   }
 }

@@ -63,7 +63,7 @@ export interface SmtpProbeOptions {
 }
 
 /** The settings of a scenario's smtp that change how a probe talks (mechanism, secrets, TLS). */
-export type ProbeSecurity = Partial<Pick<ResolvedSmtp, 'auth' | 'token' | 'tls' | 'isTlsVerified' | 'tlsServername' | 'tlsCa' | 'protocol'>>;
+export type ProbeSecurity = Partial<Pick<ResolvedSmtp, 'auth' | 'token' | 'tls' | 'isTlsVerified' | 'tlsServername' | 'tlsCa' | 'protocol' | 'tlsCert' | 'tlsKey' | 'tlsMinVersion' | 'tlsMaxVersion' | 'tlsCiphers'>>;
 
 /** What one SMTP probe found. */
 export interface SmtpProbe {

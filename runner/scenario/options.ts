@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
 import { findNonLocalAddresses, parseLocalIps } from '../smtp/local-addresses.ts';
+import { TLS_VERSIONS } from '../smtp/settings.ts';
 import { addSecret } from '../redact.ts';
 import { InvalidOptionsError, RunnerError } from '../errors.ts';
 import { PHASES, type Phase } from '../smtp/phases.ts';
@@ -26,7 +27,7 @@ import type { ResolvedAccounts, ResolvedOptions, ResolvedScenario, ResolvedScena
 import { executorOf, executorsTaking } from '../executors/index.ts';
 import type { ExecutorOverrides } from '../executors/executor.ts';
 import { scaleMs } from '../executors/profile.ts';
-import type { AccountsOptions, AuthMechanism, PipeliningMode, SmtpProtocol, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
+import type { AccountsOptions, AuthMechanism, PipeliningMode, SmtpProtocol, TlsMode, TlsVersion, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
 import { formatPath, quote, validateScenarioFile } from './validate.ts';
 import { exceedsLimit, type LimitName } from './limits.ts';
 import { checkResolvedLimits, checkWarmup } from './check-limits.ts';
@@ -80,6 +81,14 @@ export interface CliOverrides {
   /** PEM file of CA certificates to trust. */
   tlsCa?: string;
   tlsServername?: string;
+  /** --tls-cert, --tls-key: PEM files for mutual TLS (absolute). */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsMinVersion?: TlsVersion;
+  tlsMaxVersion?: TlsVersion;
+  tlsCiphers?: string;
+  /** true: --tls-resumption. */
+  tlsResumption?: boolean;
   /** Body bytes. */
   messageSize?: number;
   messagesPerConnection?: number;
@@ -319,6 +328,13 @@ function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined)
     tlsServername: merged.tlsServername,
     // The path for now; resolveOptions replaces it with the file's PEM text (readTlsCa)
     tlsCa: merged.tlsCa,
+    // Paths too until resolveSecurity reads them
+    tlsCert: merged.tlsCert,
+    tlsKey: merged.tlsKey,
+    tlsMinVersion: merged.tlsMinVersion,
+    tlsMaxVersion: merged.tlsMaxVersion,
+    tlsCiphers: merged.tlsCiphers,
+    tlsResumption: merged.tlsResumption ?? DEFAULTS.tlsResumption,
     protocol: merged.protocol ?? DEFAULTS.protocol,
     ehloName: merged.ehloName ?? DEFAULTS.ehloName,
     messageSize: merged.messageSize ?? DEFAULTS.messageSize,
@@ -452,17 +468,26 @@ async function resolveSecurity(scenarios: ResolvedScenario[], baseDir: string, p
     }
     if (smtp.password !== DEFAULTS.password) addSecret(smtp.password);
     addSecret(smtp.token ?? '');
-    if (smtp.tlsCa === undefined) continue;
-    const file = isAbsolute(smtp.tlsCa) ? smtp.tlsCa : resolvePath(baseDir, smtp.tlsCa);
-    if (!caByPath.has(file)) {
-      try {
-        caByPath.set(file, await readFile(file, 'utf8'));
-      } catch (error) {
-        caByPath.set(file, undefined);
-        problems.push(`smtp.tlsCa: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-      }
+    if ((smtp.tlsCert === undefined) !== (smtp.tlsKey === undefined)) {
+      problems.push(`scenarios.${scenario.name}.smtp.${smtp.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}: mutual TLS needs both the client certificate and its key: give smtp.tlsCert and smtp.tlsKey (--tls-cert and --tls-key)`);
     }
-    smtp.tlsCa = caByPath.get(file);
+    const min = smtp.tlsMinVersion === undefined ? -1 : TLS_VERSIONS.indexOf(smtp.tlsMinVersion);
+    const max = smtp.tlsMaxVersion === undefined ? TLS_VERSIONS.length : TLS_VERSIONS.indexOf(smtp.tlsMaxVersion);
+    if (min > max) problems.push(`scenarios.${scenario.name}.smtp.tlsMinVersion: ${smtp.tlsMinVersion} is newer than tlsMaxVersion ${smtp.tlsMaxVersion}: swap them`);
+    for (const field of ['tlsCa', 'tlsCert', 'tlsKey'] as const) {
+      const path = smtp[field];
+      if (path === undefined) continue;
+      const file = isAbsolute(path) ? path : resolvePath(baseDir, path);
+      if (!caByPath.has(file)) {
+        try {
+          caByPath.set(file, await readFile(file, 'utf8'));
+        } catch (error) {
+          caByPath.set(file, undefined);
+          problems.push(`smtp.${field}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        }
+      }
+      smtp[field] = caByPath.get(file);
+    }
   }
 }
 
@@ -503,6 +528,12 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.insecureSkipTlsVerify) smtp.isTlsVerified = false;
     if (cli.tlsCa !== undefined) smtp.tlsCa = cli.tlsCa;
     if (cli.tlsServername !== undefined) smtp.tlsServername = cli.tlsServername;
+    if (cli.tlsCert !== undefined) smtp.tlsCert = cli.tlsCert;
+    if (cli.tlsKey !== undefined) smtp.tlsKey = cli.tlsKey;
+    if (cli.tlsMinVersion !== undefined) smtp.tlsMinVersion = cli.tlsMinVersion;
+    if (cli.tlsMaxVersion !== undefined) smtp.tlsMaxVersion = cli.tlsMaxVersion;
+    if (cli.tlsCiphers !== undefined) smtp.tlsCiphers = cli.tlsCiphers;
+    if (cli.tlsResumption !== undefined) smtp.tlsResumption = cli.tlsResumption;
     if (cli.messageSize !== undefined) smtp.messageSize = cli.messageSize;
     if (cli.messagesPerConnection !== undefined) smtp.messagesPerConnection = cli.messagesPerConnection;
     if (cli.rsetBetweenMessages !== undefined) smtp.rsetBetweenMessages = cli.rsetBetweenMessages;

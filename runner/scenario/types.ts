@@ -19,6 +19,7 @@ export type {
   TlsMode,
   PipeliningMode,
   SmtpProtocol,
+  TlsVersion,
   DsnSettings,
   SmtpOptions,
   AccountsOptions,

@@ -49,7 +49,7 @@ import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF
 import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
-import { startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
+import { isTlsAlert, startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
 import { authContinuationLine, authInitialLine, describeXoauth2Challenge, type SaslMechanism } from './auth.ts';
 import { REDACTED } from '../redact.ts';
 import { parseCapabilities } from './capabilities.ts';
@@ -127,6 +127,7 @@ export interface SessionTarget {
 
 const CONNECT = PHASE_INDEX.connect;
 const TLS = PHASE_INDEX.tls;
+const TLS_RESUMED = PHASE_INDEX.tls_resumed;
 const GREETING = PHASE_INDEX.greeting;
 const EHLO = PHASE_INDEX.ehlo;
 const AUTH = PHASE_INDEX.auth;
@@ -312,6 +313,8 @@ export class SmtpSession implements SmtpSteps {
   private tlsSocket: TLSSocket | undefined = undefined;
   /** The handshake finished on this connection. */
   private isSecure = false;
+  /** The last TLS session the server issued to this VU (smtp.tlsResumption), offered on its next connection. */
+  private tlsSession: Buffer | undefined = undefined;
   /** 334 challenges answered in the current AUTH exchange (LOGIN, XOAUTH2). */
   private authChallenges = 0;
   /** A refused XOAUTH2 token's decoded challenge, added to the 535 that follows. */
@@ -320,6 +323,9 @@ export class SmtpSession implements SmtpSteps {
   private readonly tlsListener: TlsListener = {
     onSecure: (tls) => {
       if (this.tlsSocket === tls) this.handleSecure();
+    },
+    onSession: (tls, ticket) => {
+      if (this.tlsSocket === tls) this.tlsSession = ticket;
     },
     onData: (tls, chunk) => {
       if (this.tlsSocket !== tls) return;
@@ -331,7 +337,9 @@ export class SmtpSession implements SmtpSteps {
     },
     onError: (tls, error) => {
       if (this.tlsSocket !== tls) return;
-      if (this.awaiting === TLS) this.fail(tlsFailure(error), false);
+      // RFC 8446 §4.4.2: under TLS 1.3 the server judges a client certificate after the client's
+      // handshake is done, so its refusal (an alert) arrives while the greeting is awaited
+      if (this.awaiting === TLS || isTlsAlert(error)) this.fail(tlsFailure(error), false);
       else this.handleSocketError(error);
     },
   };
@@ -1620,7 +1628,7 @@ export class SmtpSession implements SmtpSteps {
     this.commandChunk = -1;
     socket.isTlsWrapped = true;
     try {
-      this.tlsSocket = startTlsHandshake(socket, this.host, this.smtp, this.tlsListener);
+      this.tlsSocket = startTlsHandshake(socket, this.host, this.smtp, this.tlsListener, this.smtp.tlsResumption === true ? this.tlsSession : undefined);
     } catch (error) {
       // e.g. an unparsable tlsCa
       this.fail(tlsFailure(error as NodeJS.ErrnoException), false);
@@ -1632,7 +1640,8 @@ export class SmtpSession implements SmtpSteps {
     if (this.awaiting !== TLS) return;
     const now = performance.now();
     this.isSecure = true;
-    this.recorder.phase(TLS, elapsedUs(this.phaseStartMs, now));
+    // A resumed handshake (no certificate exchange) is timed apart; its count is the resumptions
+    this.recorder.phase(this.tlsSocket!.isSessionReused() ? TLS_RESUMED : TLS, elapsedUs(this.phaseStartMs, now));
     if (this.smtp.tls === 'implicit') {
       this.awaiting = GREETING;
       this.phaseStartMs = now;

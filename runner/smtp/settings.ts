@@ -11,6 +11,12 @@ export type AuthMechanism = 'plain' | 'login' | 'xoauth2' | 'none';
 /** Every AuthMechanism, for checks and help texts (--auth, runner check). */
 export const AUTH_MECHANISMS: readonly AuthMechanism[] = ['plain', 'login', 'xoauth2', 'none'];
 
+/** TLS protocol versions, as Node names them (minVersion/maxVersion; RFC 8446 is TLSv1.3, RFC 5246 TLSv1.2). */
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** Every TlsVersion, oldest first (--tls-min-version, --tls-max-version). */
+export const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
 /** How the SMTP connection is secured. */
 export type TlsMode = 'none' | 'starttls' | 'implicit';
 
@@ -62,6 +68,21 @@ export interface ResolvedSmtp {
   tlsServername?: string | undefined;
   /** Extra trusted CA certificates (PEM text read from smtp.tlsCa), or undefined. */
   tlsCa?: string | undefined;
+  /** Client certificate chain for mutual TLS (PEM text read from smtp.tlsCert), or undefined. */
+  tlsCert?: string | undefined;
+  /** Its private key (PEM text read from smtp.tlsKey), or undefined. */
+  tlsKey?: string | undefined;
+  /** Oldest TLS version offered; undefined: Node's default (TLSv1.2). */
+  tlsMinVersion?: TlsVersion | undefined;
+  /** Newest TLS version offered; undefined: Node's default (TLSv1.3). */
+  tlsMaxVersion?: TlsVersion | undefined;
+  /** OpenSSL cipher list (TLS 1.2 suites and TLS 1.3 ones by their names); undefined: Node's default. */
+  tlsCiphers?: string | undefined;
+  /**
+   * Resume TLS sessions (RFC 5077 tickets, RFC 8446 §2.2 PSK): each connection of a session offers
+   * the previous connection's TLS session; resumed handshakes are timed as phase tls_resumed. @default false
+   */
+  tlsResumption?: boolean;
   ehloName: string;
   messageSize: number;
   messagesPerConnection: number;
