@@ -40,6 +40,8 @@ export interface PreflightTarget {
   timeoutsMs: Record<Phase, number>;
   /** The first scenario's AUTH mechanism, token and TLS settings. @default PLAIN, no TLS */
   security?: ProbeSecurity;
+  /** The first scenario's source addresses (--local-ips), round robin with its load. */
+  localAddresses?: readonly string[];
 }
 
 /** Groups the run's scenarios by target (host:port) with their senders. Pure. */
@@ -57,6 +59,8 @@ export function planPreflight(options: ResolvedOptions): PreflightTarget[] {
         senders: [],
         timeoutsMs: preflightTimeoutsMs(scenario),
         security: probeSecurity(scenario),
+        // The preflight connects from the scenario's source addresses too (a per-IP limit sees it)
+        ...(scenario.target.localAddresses === undefined ? {} : { localAddresses: scenario.target.localAddresses }),
       };
       targets.set(key, target);
     }
@@ -72,8 +76,8 @@ export function planPreflight(options: ResolvedOptions): PreflightTarget[] {
 
 /** How the scenario authenticates and secures its connections, for its probes. */
 function probeSecurity(scenario: ResolvedScenario): ProbeSecurity {
-  const { auth, token, tls, isTlsVerified, tlsServername, tlsCa } = scenario.smtp;
-  return { auth, token, tls, isTlsVerified, tlsServername, tlsCa };
+  const { auth, token, tls, isTlsVerified, tlsServername, tlsCa, protocol, tlsCert, tlsKey, tlsMinVersion, tlsMaxVersion, tlsCiphers } = scenario.smtp;
+  return { auth, token, tls, isTlsVerified, tlsServername, tlsCa, protocol, tlsCert, tlsKey, tlsMinVersion, tlsMaxVersion, tlsCiphers };
 }
 
 /** The scenario's timeouts, connect/greeting/EHLO/QUIT capped; AUTH keeps its own (a token refresh may be slow). */

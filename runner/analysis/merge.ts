@@ -125,6 +125,7 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
     scenarios,
     accounts: new Map([...mergeGroups(inputs, (s) => s.accounts, 'accounts')].map(([name, { group }]) => [name, group])),
     groups: new Map([...mergeGroups(inputs, (s) => s.groups ?? {}, 'groups')].map(([name, { group }]) => [name, group])),
+    sourceIps: new Map([...mergeGroups(inputs, (s) => s.source_ips ?? {}, 'source_ips')].map(([name, { parts, group }]) => [name, { ...group, connections: parts.reduce((total, part) => total + part.connections, 0) }])),
     customMetrics: mergeCustomMetrics(inputs, unionSeconds),
     thresholds: [],
     timeline,

@@ -12,8 +12,9 @@ import { shouldColor } from '../util/color.ts';
 import { addSecret, redactSecrets } from '../redact.ts';
 import { escapeControl } from '../util/escape.ts';
 import { InvalidOptionsError } from '../errors.ts';
-import { AUTH_MECHANISMS } from '../smtp/settings.ts';
+import { AUTH_MECHANISMS, SMTP_PROTOCOLS, type SmtpProtocol, type TlsVersion } from '../smtp/settings.ts';
 import { TLS_MODES } from '../smtp/tls.ts';
+import { findNonLocalAddresses, parseLocalIps } from '../smtp/local-addresses.ts';
 
 /** Timeout of each check step unless --timeout says otherwise. */
 export const DEFAULT_CHECK_TIMEOUT = '10s';
@@ -34,10 +35,20 @@ export interface CheckCommandOptions {
   token?: string;
   /** @default DEFAULTS.tls */
   tls?: TlsMode;
+  /** Source addresses as --local-ips takes them; the check connects from the first. */
+  localIps?: string;
+  /** 'lmtp': LHLO instead of EHLO (RFC 2033). @default DEFAULTS.protocol */
+  protocol?: SmtpProtocol;
   /** PEM file of CA certificates to trust, relative to the working directory. */
   tlsCa?: string;
   /** Name the certificate must carry, sent as SNI. @default the host */
   tlsServername?: string;
+  /** PEM files of a client certificate and its key (mutual TLS). */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsMinVersion?: TlsVersion;
+  tlsMaxVersion?: TlsVersion;
+  tlsCiphers?: string;
   /** Accept any server certificate. @default false */
   insecureSkipTlsVerify?: boolean;
   /** Check /health and /admin/accounts. @default true */
@@ -57,14 +68,24 @@ export async function runCheckCommand(command: CheckCommandOptions): Promise<num
   // commander checks both for the CLI; a programmatic caller gets the same message
   if (!AUTH_MECHANISMS.includes(auth)) problems.push(`--auth: must be one of ${AUTH_MECHANISMS.join(', ')}, got '${auth}'`);
   if (!TLS_MODES.includes(tls)) problems.push(`--tls: must be one of ${TLS_MODES.join(', ')}, got '${tls}'`);
+  const protocol = command.protocol ?? DEFAULTS.protocol;
+  if (!SMTP_PROTOCOLS.includes(protocol)) problems.push(`--protocol: must be one of ${SMTP_PROTOCOLS.join(', ')}, got '${protocol}'`);
+  const localAddresses = command.localIps === undefined ? undefined : await checkLocalIps(command.localIps, problems);
   const security: ProbeSecurity = {
     auth,
     token: command.token ?? DEFAULTS.token,
     tls,
     isTlsVerified: !(command.insecureSkipTlsVerify ?? DEFAULTS.insecureSkipTlsVerify),
     tlsServername: command.tlsServername,
-    tlsCa: command.tlsCa === undefined ? undefined : await readTlsCa(command.tlsCa, problems),
+    tlsCa: command.tlsCa === undefined ? undefined : await readTlsCa(command.tlsCa, problems, '--tls-ca'),
+    tlsCert: command.tlsCert === undefined ? undefined : await readTlsCa(command.tlsCert, problems, '--tls-cert'),
+    tlsKey: command.tlsKey === undefined ? undefined : await readTlsCa(command.tlsKey, problems, '--tls-key'),
+    tlsMinVersion: command.tlsMinVersion,
+    tlsMaxVersion: command.tlsMaxVersion,
+    tlsCiphers: command.tlsCiphers,
+    protocol,
   };
+  if ((command.tlsCert === undefined) !== (command.tlsKey === undefined)) problems.push('--tls-cert and --tls-key: mutual TLS needs both the client certificate and its key');
   const options = {
     host: command.host ?? DEFAULTS.host,
     port: command.port ?? DEFAULTS.port,
@@ -75,6 +96,7 @@ export async function runCheckCommand(command: CheckCommandOptions): Promise<num
     security,
     isAdminChecked: command.admin ?? true,
     timeoutMs: parseDurationMs(command.timeout ?? DEFAULT_CHECK_TIMEOUT),
+    localAddresses,
   };
   if (options.port === 0) problems.push('--port: 0 is not a port to connect to; the proxy listens on 2525 in the guide');
   if (!isEmailAddress(options.from)) problems.push(`--from: '${options.from}' is not an email address`);
@@ -101,13 +123,28 @@ export async function runCheckCommand(command: CheckCommandOptions): Promise<num
   return report.exitCode;
 }
 
-/** The PEM text of --tls-ca (relative to the working directory, as for `runner run`), or undefined with a problem. */
-async function readTlsCa(file: string, problems: string[]): Promise<string | undefined> {
+/** --local-ips expanded, each address on this machine; the first is the check's source address. Undefined with a problem. */
+async function checkLocalIps(spec: string, problems: string[]): Promise<string[] | undefined> {
+  const { addresses, problems: listProblems } = parseLocalIps(spec);
+  if (listProblems.length > 0) {
+    problems.push(...listProblems.map((problem) => `--local-ips: ${problem}`));
+    return undefined;
+  }
+  const missing = await findNonLocalAddresses(addresses.slice(0, 1));
+  if (missing.length > 0) {
+    problems.push(`--local-ips: not an address of this machine: ${missing.join(', ')}; add it to an interface first (Linux: sudo ip addr add ADDRESS/32 dev lo)`);
+    return undefined;
+  }
+  return addresses.slice(0, 1);
+}
+
+/** The PEM text of --tls-ca, --tls-cert or --tls-key (`flag`; relative to the working directory, as for `runner run`), or undefined with a problem. */
+async function readTlsCa(file: string, problems: string[], flag: string): Promise<string | undefined> {
   const path = resolvePath(file);
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    problems.push(`--tls-ca: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    problems.push(`${flag}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     return undefined;
   }
 }

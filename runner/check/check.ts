@@ -41,6 +41,8 @@ export interface CheckOptions {
   isAdminChecked?: boolean;
   /** Timeout of each step (every SMTP reply, every HTTP request), milliseconds. */
   timeoutMs: number;
+  /** Source addresses (--local-ips): the probe connects from the first. */
+  localAddresses?: readonly string[];
 }
 
 /** The outcome of a check: every step, what is wrong, and the exit code. */
@@ -75,7 +77,7 @@ export async function runCheck(options: CheckOptions, onStep?: StepListener): Pr
     onStep?.(step);
   };
   const probe = await probeSmtp(
-    { host: options.host, port: options.port },
+    { host: options.host, port: options.port, localAddresses: options.localAddresses },
     { from: options.from, isAuth, password: options.password, isMailChecked: true, timeoutsMs: uniformTimeoutsMs(options.timeoutMs), security: options.security },
     emit,
   );

@@ -13,7 +13,7 @@ import { PHASES, PHASE_INDEX, type Phase } from '../smtp/phases.ts';
 import { TLS_VERIFY_HINT } from '../smtp/tls.ts';
 import type { SaslMechanism } from '../smtp/auth.ts';
 import type { ResolvedSmtp } from '../scenario/resolved.ts';
-import type { TlsMode } from '../scenario/types.ts';
+import type { SmtpProtocol, TlsMode } from '../scenario/types.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { formatBytes } from '../util/format.ts';
 import { readExtensions, type OfferedExtensions } from '../smtp/extensions.ts';
@@ -63,7 +63,7 @@ export interface SmtpProbeOptions {
 }
 
 /** The settings of a scenario's smtp that change how a probe talks (mechanism, secrets, TLS). */
-export type ProbeSecurity = Partial<Pick<ResolvedSmtp, 'auth' | 'token' | 'tls' | 'isTlsVerified' | 'tlsServername' | 'tlsCa'>>;
+export type ProbeSecurity = Partial<Pick<ResolvedSmtp, 'auth' | 'token' | 'tls' | 'isTlsVerified' | 'tlsServername' | 'tlsCa' | 'protocol' | 'tlsCert' | 'tlsKey' | 'tlsMinVersion' | 'tlsMaxVersion' | 'tlsCiphers'>>;
 
 /** What one SMTP probe found. */
 export interface SmtpProbe {
@@ -99,6 +99,8 @@ const MAX_ADMIN_BODY_CHARS = 65_536;
 export interface StepNaming {
   mechanism?: SaslMechanism;
   tls?: TlsMode;
+  /** 'lmtp': the hello step is LHLO (RFC 2033). @default 'smtp' */
+  protocol?: SmtpProtocol;
 }
 
 /** Title of each step; AUTH names its mechanism and user, TLS how it starts. */
@@ -107,7 +109,7 @@ export function stepTitle(id: CheckStepId, from: string, naming: StepNaming = {}
     case 'connect': return 'TCP connect';
     case 'tls': return naming.tls === 'implicit' ? 'TLS handshake' : 'STARTTLS + handshake';
     case 'greeting': return 'greeting';
-    case 'ehlo': return 'EHLO';
+    case 'ehlo': return naming.protocol === 'lmtp' ? 'LHLO' : 'EHLO';
     case 'auth': return `AUTH ${(naming.mechanism ?? 'plain').toUpperCase()} as ${from}`;
     case 'mail': return 'MAIL FROM / RSET (nothing sent)';
     case 'quit': return 'QUIT';
@@ -270,7 +272,7 @@ export async function probeSmtp(target: SessionTarget, options: SmtpProbeOptions
     if (options.isAuth) smtp.auth = mechanism;
   }
   const tls: TlsMode = smtp.tls ?? 'none';
-  const naming: StepNaming = { mechanism, tls };
+  const naming: StepNaming = { mechanism, tls, protocol: smtp.protocol };
   const times = new PhaseTimes();
   const session = new SmtpSession(target, smtp, times);
   const probe: SmtpProbe = { from: options.from, isAuth: options.isAuth, mechanism, tls, steps: [], failure: undefined, capabilities: undefined };

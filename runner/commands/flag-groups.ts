@@ -22,7 +22,8 @@ import type { Command, OptionValues } from 'commander';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 import type { CliOverrides } from '../scenario/options.ts';
-import type { AuthMechanism, TlsMode } from '../scenario/types.ts';
+import type { AuthMechanism, SmtpProtocol, TlsMode } from '../scenario/types.ts';
+import { SMTP_PROTOCOLS, TLS_VERSIONS, type TlsVersion } from '../smtp/settings.ts';
 import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, terminalQuestion, type RecipientSafety } from '../safety.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { UsageError } from '../errors.ts';
@@ -55,17 +56,19 @@ export interface FlagGroup<T> {
   read(flags: OptionValues): T;
 }
 
-/** --host, --port, --admin-url: where the proxy is. */
-export const TARGET_FLAGS: FlagGroup<Pick<CliOverrides, 'host' | 'port' | 'adminUrl'>> = {
+/** --host, --port, --admin-url, --local-ips, --protocol: where the proxy is, where from and how to speak to it. */
+export const TARGET_FLAGS: FlagGroup<Pick<CliOverrides, 'host' | 'port' | 'adminUrl' | 'localIps' | 'protocol'>> = {
   add: (command) =>
     command
       .optionsGroup(HELP_GROUPS.target)
       .option('--host <host>', `SMTP host (default: ${DEFAULTS.host})`)
       .option('--port <port>', `SMTP port (default: ${DEFAULTS.port})`, targetPort)
-      .option('--admin-url <url>', `the proxy's admin API, for hints (runner check reads its /health and /admin/accounts) (default: ${DEFAULTS.adminUrl})`),
+      .option('--admin-url <url>', `the proxy's admin API, for hints (runner check reads its /health and /admin/accounts) (default: ${DEFAULTS.adminUrl})`)
+      .option('--local-ips <list>', 'source addresses, round robin per connection, in k6\'s syntax: addresses, ranges and CIDR blocks, e.g. 127.0.0.2-127.0.0.9,::1 (each must be on this machine; results per address in source_ips)')
+      .option('--protocol <protocol>', `${SMTP_PROTOCOLS.join(' or ')}: lmtp speaks LMTP (RFC 2033): LHLO, one reply per recipient after the data (default: ${DEFAULTS.protocol})`, choice(SMTP_PROTOCOLS, '--protocol')),
   read(flags) {
-    const parsed = flags as { host?: string; port?: number; adminUrl?: string };
-    return { host: parsed.host, port: parsed.port, adminUrl: parsed.adminUrl };
+    const parsed = flags as { host?: string; port?: number; adminUrl?: string; localIps?: string; protocol?: SmtpProtocol };
+    return { host: parsed.host, port: parsed.port, adminUrl: parsed.adminUrl, localIps: parsed.localIps, protocol: parsed.protocol };
   },
 };
 
@@ -88,23 +91,36 @@ export const AUTH_FLAGS: FlagGroup<Pick<CliOverrides, 'from' | 'auth' | 'passwor
   },
 };
 
-/** --tls, --tls-ca, --tls-servername, --insecure-skip-tls-verify. */
-export const TLS_FLAGS: FlagGroup<Pick<CliOverrides, 'tls' | 'tlsCa' | 'tlsServername' | 'insecureSkipTlsVerify'>> = {
+/** --tls, --tls-ca, --tls-servername, --insecure-skip-tls-verify, --tls-cert/--tls-key, --tls-min/max-version, --tls-ciphers, --tls-resumption. */
+export const TLS_FLAGS: FlagGroup<Pick<CliOverrides, 'tls' | 'tlsCa' | 'tlsServername' | 'insecureSkipTlsVerify' | 'tlsCert' | 'tlsKey' | 'tlsMinVersion' | 'tlsMaxVersion' | 'tlsCiphers' | 'tlsResumption'>> = {
   add: (command) =>
     command
       .optionsGroup(HELP_GROUPS.tlsAuth)
       .option('--tls <mode>', `TLS: ${TLS_MODES.join(', ')} (starttls: RFC 3207 after EHLO; implicit: port 465 style) (default: ${DEFAULTS.tls})`, choice(TLS_MODES, '--tls'))
       .option('--tls-ca <file>', 'PEM file of CA certificates to trust (a self-signed server)')
       .option('--tls-servername <name>', 'name the server certificate must carry, sent as SNI (default: --host)')
-      .option('--insecure-skip-tls-verify', 'accept any server certificate (test servers only)'),
+      .option('--insecure-skip-tls-verify', 'accept any server certificate (test servers only)')
+      .option('--tls-cert <file>', 'PEM file of a client certificate for mutual TLS (RFC 8446 §4.4.2); needs --tls-key')
+      .option('--tls-key <file>', 'PEM file of the client certificate\'s private key; needs --tls-cert')
+      .option('--tls-min-version <version>', `oldest TLS version to offer: ${TLS_VERSIONS.join(', ')} (default: Node's, TLSv1.2)`, choice(TLS_VERSIONS, '--tls-min-version'))
+      .option('--tls-max-version <version>', `newest TLS version to offer: ${TLS_VERSIONS.join(', ')} (default: Node's, TLSv1.3)`, choice(TLS_VERSIONS, '--tls-max-version'))
+      .option('--tls-ciphers <list>', 'OpenSSL cipher list, e.g. ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_128_GCM_SHA256 (default: Node\'s)')
+      .option('--tls-resumption', 'resume TLS sessions across each VU\'s connections (RFC 5077 tickets, RFC 8446 §2.2); resumed handshakes are timed apart as tls_resumed'),
   read(flags) {
-    const parsed = flags as { tls?: TlsMode; tlsCa?: string; tlsServername?: string; insecureSkipTlsVerify?: boolean };
+    const parsed = flags as { tls?: TlsMode; tlsCa?: string; tlsServername?: string; insecureSkipTlsVerify?: boolean; tlsCert?: string; tlsKey?: string; tlsMinVersion?: TlsVersion; tlsMaxVersion?: TlsVersion; tlsCiphers?: string; tlsResumption?: boolean };
+    // Relative to where the command runs, not to a scenario file
+    const absolute = (file: string | undefined) => (file === undefined ? undefined : resolvePath(file));
     return {
       tls: parsed.tls,
-      // Relative to where the command runs, not to a scenario file
-      tlsCa: parsed.tlsCa === undefined ? undefined : resolvePath(parsed.tlsCa),
+      tlsCa: absolute(parsed.tlsCa),
       tlsServername: parsed.tlsServername,
       insecureSkipTlsVerify: parsed.insecureSkipTlsVerify,
+      tlsCert: absolute(parsed.tlsCert),
+      tlsKey: absolute(parsed.tlsKey),
+      tlsMinVersion: parsed.tlsMinVersion,
+      tlsMaxVersion: parsed.tlsMaxVersion,
+      tlsCiphers: parsed.tlsCiphers,
+      tlsResumption: parsed.tlsResumption === true ? true : undefined,
     };
   },
 };

@@ -11,7 +11,8 @@ import { SmtpSession } from '../smtp/session.ts';
 import type { ResolvedScenario } from '../scenario/resolved.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import { countError, type Series } from '../metrics/series.ts';
-import { Trend } from '../metrics/custom.ts';
+import type { SourceSeries } from '../metrics/source-series.ts';
+import { Counter, Trend } from '../metrics/custom.ts';
 import { isDeferral, type RetryPolicy } from './retry-policy.ts';
 
 /** Failure `error` value the session uses for a message cut off by a hard stop. */
@@ -71,7 +72,16 @@ export class VuRecorder implements SessionRecorder {
 
   connectionOpened(): void {
     this.series.connections++;
+    if (this.source !== undefined) this.source.connections++;
   }
+
+  /** The source address of the connection being made (--local-ips): its messages count there too. */
+  sourceAddress(address: string): void {
+    this.source = this.registry.sourceFor(address);
+  }
+
+  /** The figures of the current connection's source address; undefined without --local-ips. */
+  private source: SourceSeries | undefined = undefined;
 
   phase(phaseIndex: number, durationUs: number): void {
     this.series.phases[phaseIndex]!.record(durationUs);
@@ -83,6 +93,12 @@ export class VuRecorder implements SessionRecorder {
     series.accepted++;
     series.messageBytes += messageBytes;
     series.txnDuration.record(txnUs);
+    const source = this.source;
+    if (source !== undefined) {
+      source.txns++;
+      source.accepted++;
+      source.txnDuration.record(txnUs);
+    }
     // Response time runs from the intended start: in an open model a late start is the
     // server's fault and must not vanish from the figures (coordinated omission).
     const nowMs = performance.now();
@@ -100,8 +116,10 @@ export class VuRecorder implements SessionRecorder {
     const series = this.series;
     const delivery = this.registry.delivery;
     if (delivery !== undefined && traceSequence > 0) delivery.failed(traceSequence, series);
+    const source = this.source;
     if (failure.error === INTERRUPTED) {
       series.interrupted++;
+      if (source !== undefined) source.interrupted++;
       return;
     }
     const retry = this.retry;
@@ -117,6 +135,10 @@ export class VuRecorder implements SessionRecorder {
     }
     series.txns++;
     series.failed++;
+    if (source !== undefined) {
+      source.txns++;
+      source.failed++;
+    }
     countError(series.errors, failure);
     this.registry.noteFailed();
   }
@@ -147,6 +169,21 @@ export class VuRecorder implements SessionRecorder {
     }
     trend.add(durationUs / 1000);
   }
+
+  /**
+   * LMTP (RFC 2033): one recipient's reply after the data, into the counters
+   * `lmtp_recipients_accepted` and `lmtp_recipients_refused` (tagged with the reply code).
+   */
+  lmtpRecipient(failure: Failure | undefined): void {
+    if (failure === undefined) {
+      (this.lmtpAccepted ??= new Counter('lmtp_recipients_accepted')).add(1);
+      return;
+    }
+    (this.lmtpRefused ??= new Counter('lmtp_recipients_refused')).add(1, { code: String(failure.code ?? failure.error ?? '') });
+  }
+
+  private lmtpAccepted: Counter | undefined = undefined;
+  private lmtpRefused: Counter | undefined = undefined;
 
   /** Trends of raw command verbs, by verb. */
   private readonly commandTrends = new Map<string, Trend>();

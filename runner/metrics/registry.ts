@@ -10,6 +10,7 @@ import type { MetricInfo, MetricType } from './catalogue.ts';
 import { BUILT_IN_METRICS, REPLY_TAG, phaseMetricName } from './catalogue.ts';
 import { PHASES } from '../smtp/phases.ts';
 import { Series } from './series.ts';
+import { SourceSeries } from './source-series.ts';
 import { TrendSink } from './trend.ts';
 import { Timeline, windowPercentiles, type TimelinePoint } from './timeline.ts';
 import { CHECKS, GROUP_DURATION, type CustomMetric, type CustomTagSet } from './custom.ts';
@@ -97,6 +98,19 @@ export class MetricsRegistry {
     return this.lastWindowValue;
   }
 
+  /** Per source address (--local-ips), in the order first used; empty without source addresses. */
+  readonly sources = new Map<string, SourceSeries>();
+
+  /** The figures of one source address, created on first use (once per address, not per message). */
+  sourceFor(address: string): SourceSeries {
+    let source = this.sources.get(address);
+    if (source === undefined) {
+      source = new SourceSeries();
+      this.sources.set(address, source);
+    }
+    return source;
+  }
+
   /**
    * The series for a scenario, sender and group (ctx.group() path, '' outside any group); created
    * on first use (not on the hot path after that). Only grouped series carry a `group` tag.
@@ -172,6 +186,7 @@ export class MetricsRegistry {
   /** Ends a warm-up now: totals and dropped counts start again from zero; the timeline stays. */
   endWarmup(nowMs = performance.now()): void {
     for (const series of this.series) series.reset();
+    for (const source of this.sources.values()) source.reset();
     this.delivery?.endWarmup();
     // Every tag set of every custom metric, and the tag sets themselves.
     for (const custom of this.custom.values()) custom.reset();

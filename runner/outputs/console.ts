@@ -220,6 +220,15 @@ export function formatSummary(
         formatLatency(a.latency.p50_seconds), formatLatency(a.latency.p95_seconds), formatLatency(a.latency.p99_seconds), ...deliveryCells(a)];
     })));
   }
+  const sourceIps = Object.entries(summary.source_ips ?? {});
+  if (sourceIps.length > 0) {
+    // A long --local-ips list is in the results file whole; the console shows the first ones
+    const shown = sourceIps.slice(0, MAX_SOURCE_IP_LINES);
+    lines.push('', 'Source addresses (--local-ips):', ...table(['source', 'connections', 'requests', 'ok', 'failed', 'p50', 'p95', 'p99'], shown.map(([address, a]) =>
+      [address, String(a.connections), String(a.total_requests), String(a.successful), String(a.failed),
+        formatLatency(a.latency.p50_seconds), formatLatency(a.latency.p95_seconds), formatLatency(a.latency.p99_seconds)])));
+    if (sourceIps.length > shown.length) lines.push(`  … and ${sourceIps.length - shown.length} more in the results file (source_ips)`);
+  }
   const watch = summary.watch;
   if (watch && watch.samples.length) {
     const size = (bytes: number | null) => (bytes === null ? '-' : formatBytes(bytes));
@@ -401,6 +410,9 @@ function trendStatsBlock(trendStats: NonNullable<Summary['trend_stats']>): strin
     value === null || value === undefined ? '-' : stat === 'count' ? formatNumber(value) : formatLatency(value / 1000);
   return ['', 'Trends (--summary-trend-stats):', ...table(['trend', ...stats], Object.entries(metrics).map(([name, values]) => [name, ...stats.map((stat) => cell(stat, values[stat]))]))];
 }
+
+/** Source address lines shown; the results file has them all. */
+const MAX_SOURCE_IP_LINES = 20;
 
 /** Check lines shown; the results file has them all. */
 const MAX_CHECK_LINES = 30;

@@ -95,6 +95,11 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
     const group = registry.aggregate({ account: sender });
     return [sender, { counts: countsOf(group), txn: group.txnDuration, ...(tracked ? { delivery: deliveryOf(group) } : {}) }];
   }));
+  const sourceIps: RunAggregates['sourceIps'] = new Map([...registry.sources].map(([address, source]) => [address, {
+    counts: { total_requests: source.txns, successful: source.accepted, failed: source.failed, interrupted: source.interrupted },
+    txn: source.txnDuration,
+    connections: source.connections,
+  }]));
   const groups: RunAggregates['groups'] = new Map(registry.groupPaths().map((path) => {
     const group = registry.aggregate({ group: path });
     return [path, { counts: countsOf(group), txn: group.txnDuration }];
@@ -125,6 +130,7 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
     iterationErrors: registry.iterationErrors.groups(),
     scenarios,
     accounts,
+    sourceIps,
     groups,
     trendStats: options.summaryTrendStats,
     // checks and group_duration (fed by scenario code) sit beside the custom metrics, when used.

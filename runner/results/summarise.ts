@@ -13,7 +13,7 @@ import { timelineEntry, trendsFigures, watchFigures, type TimelinePointInMemory,
 import { RESULTS_SCHEMA_VERSION } from './version.ts';
 import type { DeliveryCounts, DeliveryFigures, GroupDeliveryFigures } from './types.ts';
 import { trendStatMs } from './trend-stats.ts';
-import type { CustomMetricFigures, ErrorFigure, IterationErrorFigure, GroupCounts, GroupFigures, LatencySeconds, RetryFigures, ScenarioFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
+import type { CustomMetricFigures, ErrorFigure, IterationErrorFigure, GroupCounts, GroupFigures, LatencySeconds, RetryFigures, ScenarioFigures, SourceIpFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
 
 /**
  * The latency samples of a group: its histogram (µs), or, for a group merged from older files
@@ -73,6 +73,8 @@ export interface RunAggregates {
   accounts: ReadonlyMap<string, GroupAggregate>;
   /** SMTP figures per ctx.group() path ('::outer::inner'); absent or empty without groups. */
   groups?: ReadonlyMap<string, GroupAggregate>;
+  /** Per source address (--local-ips), with its connections; absent or empty without source addresses. */
+  sourceIps?: ReadonlyMap<string, GroupAggregate & { connections: number }>;
   /** `--summary-trend-stats`: the figures of each trend to list in `trend_stats`; absent: none. */
   trendStats?: readonly string[];
   /** Custom metrics' figures (see customMetricFigures). */
@@ -123,6 +125,8 @@ export function summarise(aggregates: RunAggregates): Summary {
   for (const [name, group] of aggregates.accounts) accounts[name] = { ...groupFigures(group, seconds), ...groupHistogram(group), ...groupDelivery(group, seconds) };
   const groups: Record<string, GroupFigures> = {};
   for (const [name, group] of aggregates.groups ?? []) groups[name] = { ...groupFigures(group, seconds), ...groupHistogram(group) };
+  const sourceIps: Record<string, SourceIpFigures> = {};
+  for (const [address, group] of aggregates.sourceIps ?? []) sourceIps[address] = { ...groupFigures(group, seconds), ...groupHistogram(group), connections: group.connections };
   const results: TestFigures = {
     total_time_seconds: round(seconds, 3),
     ...groupFigures(aggregates.total, seconds),
@@ -145,6 +149,7 @@ export function summarise(aggregates: RunAggregates): Summary {
     scenarios,
     accounts,
     ...(Object.keys(groups).length ? { groups } : {}),
+    ...(Object.keys(sourceIps).length ? { source_ips: sourceIps } : {}),
     ...(aggregates.trendStats?.length ? { trend_stats: trendStatsFigures(aggregates, aggregates.trendStats) } : {}),
     custom_metrics: aggregates.customMetrics,
     thresholds: aggregates.thresholds,

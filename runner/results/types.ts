@@ -55,6 +55,9 @@ export interface GroupFigures extends GroupCounts {
   delivery?: GroupDeliveryFigures;
 }
 
+/** A source address's figures: a group's, and the TCP connections made from it. */
+export type SourceIpFigures = GroupFigures & { connections: number };
+
 /** The delivery counts of a group of messages (the whole test, a scenario, an account). */
 export interface DeliveryCounts {
   /** Accepted messages that arrived upstream within the timeout. */
@@ -327,6 +330,11 @@ export interface Summary {
    * subgroups' not included); absent when the run used no group.
    */
   groups?: Record<string, GroupFigures>;
+  /**
+   * Figures per source address (--local-ips, target.localIps): the messages sent and the
+   * connections made from it; absent when the run bound no source address.
+   */
+  source_ips?: Record<string, SourceIpFigures>;
   /**
    * `--summary-trend-stats` (or `summaryTrendStats`): the chosen figures of each SMTP trend, in ms
    * (count: samples; null without samples); absent unless asked.

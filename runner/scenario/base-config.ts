@@ -3,7 +3,7 @@
  * config), as the user writes them. A leaf: the executor modules build their configs on these,
  * and types.ts re-exports them with the rest of the public API.
  */
-import type { AuthMechanism, DsnSettings, PipeliningMode, TlsMode } from '../smtp/settings.ts';
+import type { AuthMechanism, DsnSettings, PipeliningMode, SmtpProtocol, TlsMode, TlsVersion } from '../smtp/settings.ts';
 import type { Phase } from '../smtp/phases.ts';
 
 /** A duration: `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1h30m'`, or a number of milliseconds. */
@@ -17,10 +17,17 @@ export interface TargetOptions {
   port?: number;
   /** Base URL of the proxy's admin HTTP API, used by preflight checks. @default 'http://127.0.0.1:9090' */
   adminUrl?: string;
+  /**
+   * Source addresses, k6's `--local-ips` syntax: addresses, ranges and CIDR blocks, comma-separated
+   * or as a list, e.g. `'127.0.0.2-127.0.0.9,::1'` or `['10.0.0.0/29', '10.0.1.5']`. Each new
+   * connection binds to the next one, round robin across the scenario's VUs; results are also
+   * given per source address (`source_ips`). Every address must be on this machine. @default none
+   */
+  localIps?: string | string[];
 }
 
 // The smtp layer owns these (smtp/ imports nothing from scenario/); named here for scenario files.
-export type { AuthMechanism, DsnSettings, PipeliningMode, TlsMode } from '../smtp/settings.ts';
+export type { AuthMechanism, DsnSettings, PipeliningMode, SmtpProtocol, TlsMode, TlsVersion } from '../smtp/settings.ts';
 
 /** How each message is sent. */
 export interface SmtpOptions {
@@ -48,6 +55,29 @@ export interface SmtpOptions {
   tlsServername?: string;
   /** PEM file of extra CA certificates to trust (a self-signed setup), relative to the working directory. */
   tlsCa?: string;
+  /** PEM file of a client certificate (chain) for mutual TLS (RFC 8446 §4.4.2); needs `tlsKey`. */
+  tlsCert?: string;
+  /** PEM file of the client certificate's private key; needs `tlsCert`. */
+  tlsKey?: string;
+  /** Oldest TLS version to offer: 'TLSv1', 'TLSv1.1', 'TLSv1.2' (RFC 5246), 'TLSv1.3' (RFC 8446). @default Node's, 'TLSv1.2' */
+  tlsMinVersion?: TlsVersion;
+  /** Newest TLS version to offer. @default Node's, 'TLSv1.3' */
+  tlsMaxVersion?: TlsVersion;
+  /** OpenSSL cipher list, e.g. 'ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_128_GCM_SHA256'. @default Node's */
+  tlsCiphers?: string;
+  /**
+   * Resume TLS sessions (RFC 5077 session tickets, RFC 8446 §2.2): each connection of a VU offers
+   * the session its previous connection got. Resumed handshakes are timed apart as the phase
+   * `tls_resumed` (`smtp_tls_resumed_duration`; its count is the number resumed), full ones as `tls`. @default false
+   */
+  tlsResumption?: boolean;
+  /**
+   * `'lmtp'`: speak LMTP (RFC 2033) to a delivery agent (Dovecot, Cyrus): LHLO instead of EHLO, and
+   * after the data one reply per accepted recipient; the message counts as accepted when every
+   * recipient accepted it, and each recipient's reply is counted (lmtp_recipients_accepted,
+   * lmtp_recipients_refused). @default 'smtp'
+   */
+  protocol?: SmtpProtocol;
   /** Name sent with EHLO. @default 'runner.localhost' */
   ehloName?: string;
   /** Size of the generated message body in bytes (headers come on top). @default 1024 */

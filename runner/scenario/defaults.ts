@@ -16,6 +16,8 @@ const SHARED_DEFAULTS = {
   token: '',
   tls: 'none',
   insecureSkipTlsVerify: false,
+  tlsResumption: false,
+  protocol: 'smtp',
   ehloName: 'runner.localhost',
   /** Bytes of generated body. */
   messageSize: 1024,

@@ -11,6 +11,9 @@
 import { resolveDelivery } from '../delivery/options.ts';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { isIP } from 'node:net';
+import { findNonLocalAddresses, parseLocalIps } from '../smtp/local-addresses.ts';
+import { TLS_VERSIONS } from '../smtp/settings.ts';
 import { addSecret } from '../redact.ts';
 import { InvalidOptionsError, RunnerError } from '../errors.ts';
 import { PHASES, type Phase } from '../smtp/phases.ts';
@@ -25,7 +28,7 @@ import { executorOf, executorsTaking } from '../executors/index.ts';
 import type { ExecutorOverrides } from '../executors/executor.ts';
 import { scaleMs } from '../executors/profile.ts';
 import { MAX_RETRY_ATTEMPTS, RETRY_DEFAULTS, parseRetryCodes, parseRetryFlag, type RetryPolicy } from '../engine/retry-policy.ts';
-import type { AccountsOptions, RetryOptions, AuthMechanism, PipeliningMode, TlsMode, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
+import type { AccountsOptions, RetryOptions, AuthMechanism, PipeliningMode, SmtpProtocol, TlsMode, TlsVersion, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
 import { formatPath, quote, validateScenarioFile } from './validate.ts';
 import { exceedsLimit, type LimitName } from './limits.ts';
 import { checkResolvedLimits, checkWarmup } from './check-limits.ts';
@@ -79,11 +82,23 @@ export interface CliOverrides {
   /** PEM file of CA certificates to trust. */
   tlsCa?: string;
   tlsServername?: string;
+  /** --tls-cert, --tls-key: PEM files for mutual TLS (absolute). */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsMinVersion?: TlsVersion;
+  tlsMaxVersion?: TlsVersion;
+  tlsCiphers?: string;
+  /** true: --tls-resumption. */
+  tlsResumption?: boolean;
   /** Body bytes. */
   messageSize?: number;
   messagesPerConnection?: number;
   /** false: --no-rset. */
   rsetBetweenMessages?: boolean;
+  /** --local-ips: source addresses as k6 writes them ('127.0.0.2-127.0.0.9,::1'). */
+  localIps?: string;
+  /** --protocol lmtp (RFC 2033). */
+  protocol?: SmtpProtocol;
   /** 'off': --no-pipelining. */
   pipelining?: PipeliningMode;
   /** true: --chunking. */
@@ -201,6 +216,7 @@ export async function resolveOptions(
   }
   const delivery = resolveDelivery(options.delivery, cli, problems);
   if (problems.length === 0) await resolveSecurity(scenarios, context.baseDir, problems);
+  if (problems.length === 0) await resolveLocalAddresses(scenarios, cli, problems);
   if (problems.length > 0) throw invalid(problems);
 
   return {
@@ -259,7 +275,46 @@ function resolveTarget(top: TargetOptions | undefined, own: TargetOptions | unde
     host: own?.host ?? top?.host ?? DEFAULTS.host,
     port: own?.port ?? top?.port ?? DEFAULTS.port,
     adminUrl: own?.adminUrl ?? top?.adminUrl ?? DEFAULTS.adminUrl,
+    ...localIpsOf(own?.localIps ?? top?.localIps),
   };
+}
+
+function localIpsOf(spec: string | string[] | undefined): Pick<ResolvedTarget, 'localIps'> {
+  return spec === undefined ? {} : { localIps: typeof spec === 'string' ? [spec] : [...spec] };
+}
+
+/**
+ * Expands each scenario's source addresses (target.localIps, --local-ips) and checks that the
+ * target can be reached from them: the family of an IP target, and that each address is on this
+ * machine (one check per address for the whole run).
+ */
+async function resolveLocalAddresses(scenarios: ResolvedScenario[], cli: CliOverrides, problems: string[]): Promise<void> {
+  const isLocalChecked = new Set<string>();
+  for (const scenario of scenarios) {
+    const target = scenario.target;
+    if (target.localIps === undefined) continue;
+    const where = cli.localIps !== undefined ? '--local-ips' : `scenarios.${scenario.name}.target.localIps`;
+    const { addresses, problems: listProblems } = parseLocalIps(target.localIps);
+    problems.push(...listProblems.map((problem) => `${where}: ${problem}`));
+    if (listProblems.length > 0) continue;
+    const hostFamily = isIP(target.host);
+    const wrongFamily = hostFamily === 0 ? [] : addresses.filter((address) => isIP(address) !== hostFamily);
+    if (wrongFamily.length > 0) {
+      problems.push(`${where}: ${wrongFamily.slice(0, 3).join(', ')}${wrongFamily.length > 3 ? ', …' : ''} cannot reach ${target.host} (IPv${hostFamily}): give IPv${hostFamily} source addresses, or a host name that resolves to both families`);
+      continue;
+    }
+    const unchecked = addresses.filter((address) => !isLocalChecked.has(address));
+    for (const address of unchecked) isLocalChecked.add(address);
+    const missing = await findNonLocalAddresses(unchecked);
+    if (missing.length > 0) {
+      problems.push(
+        `${where}: not an address of this machine: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}; ` +
+          'add it to an interface first (Linux: sudo ip addr add ADDRESS/32 dev lo), or list only addresses that `ip addr` shows',
+      );
+      continue;
+    }
+    target.localAddresses = addresses;
+  }
 }
 
 /** Top-level smtp, then the scenario's, field by field (timeouts phase by phase), then the defaults. */
@@ -283,6 +338,14 @@ function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined)
     tlsServername: merged.tlsServername,
     // The path for now; resolveOptions replaces it with the file's PEM text (readTlsCa)
     tlsCa: merged.tlsCa,
+    // Paths too until resolveSecurity reads them
+    tlsCert: merged.tlsCert,
+    tlsKey: merged.tlsKey,
+    tlsMinVersion: merged.tlsMinVersion,
+    tlsMaxVersion: merged.tlsMaxVersion,
+    tlsCiphers: merged.tlsCiphers,
+    tlsResumption: merged.tlsResumption ?? DEFAULTS.tlsResumption,
+    protocol: merged.protocol ?? DEFAULTS.protocol,
     ehloName: merged.ehloName ?? DEFAULTS.ehloName,
     messageSize: merged.messageSize ?? DEFAULTS.messageSize,
     messagesPerConnection: merged.messagesPerConnection ?? DEFAULTS.messagesPerConnection,
@@ -442,17 +505,26 @@ async function resolveSecurity(scenarios: ResolvedScenario[], baseDir: string, p
     }
     if (smtp.password !== DEFAULTS.password) addSecret(smtp.password);
     addSecret(smtp.token ?? '');
-    if (smtp.tlsCa === undefined) continue;
-    const file = isAbsolute(smtp.tlsCa) ? smtp.tlsCa : resolvePath(baseDir, smtp.tlsCa);
-    if (!caByPath.has(file)) {
-      try {
-        caByPath.set(file, await readFile(file, 'utf8'));
-      } catch (error) {
-        caByPath.set(file, undefined);
-        problems.push(`smtp.tlsCa: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-      }
+    if ((smtp.tlsCert === undefined) !== (smtp.tlsKey === undefined)) {
+      problems.push(`scenarios.${scenario.name}.smtp.${smtp.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}: mutual TLS needs both the client certificate and its key: give smtp.tlsCert and smtp.tlsKey (--tls-cert and --tls-key)`);
     }
-    smtp.tlsCa = caByPath.get(file);
+    const min = smtp.tlsMinVersion === undefined ? -1 : TLS_VERSIONS.indexOf(smtp.tlsMinVersion);
+    const max = smtp.tlsMaxVersion === undefined ? TLS_VERSIONS.length : TLS_VERSIONS.indexOf(smtp.tlsMaxVersion);
+    if (min > max) problems.push(`scenarios.${scenario.name}.smtp.tlsMinVersion: ${smtp.tlsMinVersion} is newer than tlsMaxVersion ${smtp.tlsMaxVersion}: swap them`);
+    for (const field of ['tlsCa', 'tlsCert', 'tlsKey'] as const) {
+      const path = smtp[field];
+      if (path === undefined) continue;
+      const file = isAbsolute(path) ? path : resolvePath(baseDir, path);
+      if (!caByPath.has(file)) {
+        try {
+          caByPath.set(file, await readFile(file, 'utf8'));
+        } catch (error) {
+          caByPath.set(file, undefined);
+          problems.push(`smtp.${field}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        }
+      }
+      smtp[field] = caByPath.get(file);
+    }
   }
 }
 
@@ -483,6 +555,7 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.host !== undefined) target.host = cli.host;
     if (cli.port !== undefined) target.port = cli.port;
     if (cli.adminUrl !== undefined) target.adminUrl = cli.adminUrl;
+    if (cli.localIps !== undefined) target.localIps = [cli.localIps];
     if (cli.from !== undefined) smtp.from = cli.from;
     if (cli.to !== undefined) smtp.to = [...cli.to];
     if (cli.auth !== undefined) smtp.auth = cli.auth;
@@ -492,9 +565,16 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.insecureSkipTlsVerify) smtp.isTlsVerified = false;
     if (cli.tlsCa !== undefined) smtp.tlsCa = cli.tlsCa;
     if (cli.tlsServername !== undefined) smtp.tlsServername = cli.tlsServername;
+    if (cli.tlsCert !== undefined) smtp.tlsCert = cli.tlsCert;
+    if (cli.tlsKey !== undefined) smtp.tlsKey = cli.tlsKey;
+    if (cli.tlsMinVersion !== undefined) smtp.tlsMinVersion = cli.tlsMinVersion;
+    if (cli.tlsMaxVersion !== undefined) smtp.tlsMaxVersion = cli.tlsMaxVersion;
+    if (cli.tlsCiphers !== undefined) smtp.tlsCiphers = cli.tlsCiphers;
+    if (cli.tlsResumption !== undefined) smtp.tlsResumption = cli.tlsResumption;
     if (cli.messageSize !== undefined) smtp.messageSize = cli.messageSize;
     if (cli.messagesPerConnection !== undefined) smtp.messagesPerConnection = cli.messagesPerConnection;
     if (cli.rsetBetweenMessages !== undefined) smtp.rsetBetweenMessages = cli.rsetBetweenMessages;
+    if (cli.protocol !== undefined) smtp.protocol = cli.protocol;
     if (cli.pipelining !== undefined) smtp.pipelining = cli.pipelining;
     if (cli.chunking !== undefined) smtp.chunking = cli.chunking;
     if (cli.chunkSizeBytes !== undefined) smtp.chunkSizeBytes = cli.chunkSizeBytes;

@@ -10,6 +10,10 @@ export interface ResolvedTarget {
   host: string;
   port: number;
   adminUrl: string;
+  /** `localIps` (or --local-ips) as written, each item a list, range or CIDR block; undefined: none. */
+  localIps?: string[];
+  /** Those expanded and checked (smtp/local-addresses.ts): the source address of each new connection, round robin. */
+  localAddresses?: string[];
 }
 
 /** The SMTP settings a session uses; defined by the smtp layer, which must not import scenario/. */

@@ -18,6 +18,8 @@ export type {
   AuthMechanism,
   TlsMode,
   PipeliningMode,
+  SmtpProtocol,
+  TlsVersion,
   DsnSettings,
   SmtpOptions,
   AccountsOptions,

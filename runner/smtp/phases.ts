@@ -7,6 +7,8 @@
  *   greeting; with 'starttls', STARTTLS → 220 → handshake done, after the first EHLO (the
  *   EHLO sent again on the secure channel, RFC 3207 §4.2, is timed as a second ehlo). Listed
  *   after connect, as k6 lists tls_handshaking after connecting.
+ * - tls_resumed: the same, for a handshake that resumed an earlier TLS session (smtp.tlsResumption):
+ *   timed apart, as it skips the certificate exchange; its count is the number of resumed handshakes.
  * - greeting: established → 220 greeting (RFC 5321 §4.3.1)
  * - ehlo: EHLO → final 250 line
  * - auth: AUTH → 235 (RFC 4954)
@@ -17,7 +19,7 @@
  * - rset: RSET → 250, between messages on a reused connection
  * - quit: QUIT → 221 (or the close)
  */
-export const PHASES = ['connect', 'tls', 'greeting', 'ehlo', 'auth', 'mail', 'rcpt', 'data', 'message', 'rset', 'quit'] as const;
+export const PHASES = ['connect', 'tls', 'tls_resumed', 'greeting', 'ehlo', 'auth', 'mail', 'rcpt', 'data', 'message', 'rset', 'quit'] as const;
 
 export type Phase = (typeof PHASES)[number];
 

@@ -6,7 +6,9 @@
  * end-of-data → QUIT. With a server that offers PIPELINING (RFC 2920) the flow writes RSET, MAIL,
  * every RCPT and DATA as one group, and QUIT with the last message of a connection; each reply
  * of a group is timed from the group's write to its own arrival (advanceGroup). MAIL declares
- * SIZE, BODY and SMTPUTF8 as offered (mail-parameters.ts).
+ * SIZE, BODY and SMTPUTF8 as offered (mail-parameters.ts). With smtp.protocol 'lmtp' (RFC 2033)
+ * the greeting is answered with LHLO and the data with one reply per accepted recipient
+ * (takeLmtpReply): the message counts as accepted when every recipient accepted it.
  *
  * Hot path design:
  * - sendMessage() creates one Promise per message; every later step is driven from the reply
@@ -47,12 +49,13 @@ import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF
 import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
-import { startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
+import { isTlsAlert, startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
 import { authContinuationLine, authInitialLine, describeXoauth2Challenge, type SaslMechanism } from './auth.ts';
 import { REDACTED } from '../redact.ts';
 import { parseCapabilities } from './capabilities.ts';
 import { describeEarlyAcceptance, describeOutOfTurn } from './hostile.ts';
 import { NO_EXTENSIONS, readExtensions, type OfferedExtensions } from './extensions.ts';
+import { addressPool, type AddressPool } from './local-addresses.ts';
 import {
   DSN_NOT_OFFERED,
   DSN_NOT_OFFERED_TEXT,
@@ -89,6 +92,8 @@ export interface SessionRecorder {
   afterAcceptError(failure: Failure): void;
   /** An established connection was closed; its totals in bytes. */
   connectionClosed(bytesSent: number, bytesReceived: number): void;
+  /** A connection is about to be made from this source address (smtp localAddresses); its events until the next call belong to it. */
+  sourceAddress?(address: string): void;
   /** A raw command (ctx.smtp.command) whose verb names no phase got its reply; verb upper case, duration in µs. */
   command?(verb: string, durationUs: number): void;
   /**
@@ -97,6 +102,11 @@ export interface SessionRecorder {
    * results per account follow it, not the sender the engine picked (issue 16).
    */
   account?(user: string): void;
+  /**
+   * LMTP (RFC 2033 §4.2): one accepted recipient's own reply after the data; `failure` when the
+   * server refused the message for that recipient (phase 'message'), else undefined.
+   */
+  lmtpRecipient?(failure: Failure | undefined): void;
 }
 
 /**
@@ -110,14 +120,20 @@ export type SessionTranscript = (direction: 'open' | 'C' | 'S', text: string) =>
 /** Failure.error of a message cut off by close() (a hard stop), not by the server. */
 export const INTERRUPTED_ERROR = 'INTERRUPTED';
 
-/** Where to connect. */
+/** Where to connect, and from where. */
 export interface SessionTarget {
   host: string;
   port: number;
+  /**
+   * Source addresses (local-addresses.ts): each new connection binds to the next one, round robin
+   * over every session given the same list object; undefined: the kernel's choice.
+   */
+  localAddresses?: readonly string[];
 }
 
 const CONNECT = PHASE_INDEX.connect;
 const TLS = PHASE_INDEX.tls;
+const TLS_RESUMED = PHASE_INDEX.tls_resumed;
 const GREETING = PHASE_INDEX.greeting;
 const EHLO = PHASE_INDEX.ehlo;
 const AUTH = PHASE_INDEX.auth;
@@ -267,10 +283,18 @@ export class SmtpSession implements SmtpSteps {
   private readonly port: number;
   /** Whether `host` is an IP address (connect to it as is) rather than a name (cachedLookup). */
   private readonly isHostIp: boolean;
+  /** Round robin over the source addresses, or undefined (no bind). */
+  private readonly localPool: AddressPool | undefined;
+  /** The source address of the current connection, or undefined. */
+  private localAddress: string | undefined = undefined;
   private readonly smtp: ResolvedSmtp;
   private readonly recorder: SessionRecorder;
   private readonly timeoutMsByPhase: number[];
   private readonly isAuthNeeded: boolean;
+  /** LMTP (RFC 2033): LHLO instead of EHLO, one reply per accepted recipient after the data. */
+  private readonly isLmtp: boolean;
+  /** 'EHLO', or 'LHLO' with LMTP (RFC 2033 §4.1). */
+  private readonly helloVerb: string;
   private readonly ehloLine: Buffer;
   /** The generated body and end-of-data (shared, never mutated). */
   private readonly body: Buffer;
@@ -295,6 +319,8 @@ export class SmtpSession implements SmtpSteps {
   private tlsSocket: TLSSocket | undefined = undefined;
   /** The handshake finished on this connection. */
   private isSecure = false;
+  /** The last TLS session the server issued to this VU (smtp.tlsResumption), offered on its next connection. */
+  private tlsSession: Buffer | undefined = undefined;
   /** 334 challenges answered in the current AUTH exchange (LOGIN, XOAUTH2). */
   private authChallenges = 0;
   /** A refused XOAUTH2 token's decoded challenge, added to the 535 that follows. */
@@ -303,6 +329,9 @@ export class SmtpSession implements SmtpSteps {
   private readonly tlsListener: TlsListener = {
     onSecure: (tls) => {
       if (this.tlsSocket === tls) this.handleSecure();
+    },
+    onSession: (tls, ticket) => {
+      if (this.tlsSocket === tls) this.tlsSession = ticket;
     },
     onData: (tls, chunk) => {
       if (this.tlsSocket !== tls) return;
@@ -314,7 +343,9 @@ export class SmtpSession implements SmtpSteps {
     },
     onError: (tls, error) => {
       if (this.tlsSocket !== tls) return;
-      if (this.awaiting === TLS) this.fail(tlsFailure(error), false);
+      // RFC 8446 §4.4.2: under TLS 1.3 the server judges a client certificate after the client's
+      // handshake is done, so its refusal (an alert) arrives while the greeting is awaited
+      if (this.awaiting === TLS || isTlsAlert(error)) this.fail(tlsFailure(error), false);
       else this.handleSocketError(error);
     },
   };
@@ -405,6 +436,15 @@ export class SmtpSession implements SmtpSteps {
   private hasUtf8Recipient = false;
   /** X-Runner-Trace sequence of this transaction's message, taken once its content is fixed (takeTrace); 0 before. */
   private traceSequence = 0;
+  /** RCPTs of this transaction the server accepted (LMTP owes one reply per each after the data). */
+  private rcptAccepted = 0;
+  /** LMTP: the message's end is written and its recipients' replies are awaited (RFC 2033 §4.2). */
+  private isLmtpDataSent = false;
+  /** LMTP: recipient replies still due after the first one came, its next one's index, the refusals so far. */
+  private lmtpRepliesDue = 0;
+  private lmtpRecipientIndex = 0;
+  private lmtpRefused = 0;
+  private lmtpFirstRefusal: Failure | undefined = undefined;
 
   // Caches of lines built per sender / recipient list
   private readonly defaultRcptLines: readonly Buffer[];
@@ -435,12 +475,15 @@ export class SmtpSession implements SmtpSteps {
     this.host = target.host;
     this.port = target.port;
     this.isHostIp = isIP(target.host) !== 0;
+    this.localPool = target.localAddresses !== undefined && target.localAddresses.length > 0 ? addressPool(target.localAddresses) : undefined;
     this.smtp = smtp;
     this.recorder = recorder;
     this.from = smtp.from;
     this.timeoutMsByPhase = PHASES.map((phase) => smtp.timeoutsMs[phase]);
     this.isAuthNeeded = smtp.auth !== 'none';
-    this.ehloLine = Buffer.from(`EHLO ${smtp.ehloName}\r\n`);
+    this.isLmtp = smtp.protocol === 'lmtp';
+    this.helloVerb = this.isLmtp ? 'LHLO' : 'EHLO';
+    this.ehloLine = Buffer.from(`${this.helloVerb} ${smtp.ehloName}\r\n`);
     this.body = bodyWithEndOfData(smtp.messageSize);
     this.dsn = hasDsnParameters(smtp.dsn) ? smtp.dsn : undefined;
     this.defaultRcptLines = smtp.to.map((address) => rcptLineFor(address, this.dsn));
@@ -512,7 +555,7 @@ export class SmtpSession implements SmtpSteps {
     return promise;
   }
 
-  /** EHLO with `name` (default: smtp.ehloName); resolves with the 250 reply. */
+  /** EHLO (LHLO with LMTP) with `name` (default: smtp.ehloName); resolves with the 250 reply. */
   ehlo(name?: string): Promise<Reply> {
     if (this.driver !== DRIVER_NONE) return rejectBusy('ehlo');
     const now = performance.now();
@@ -522,7 +565,7 @@ export class SmtpSession implements SmtpSteps {
       this.fail({ phase: 'ehlo', error: 'INVALID', text: 'EHLO name contains a line break' }, true);
       return promise;
     }
-    this.writeCommand(EHLO, name === undefined ? this.ehloLine : `EHLO ${name}\r\n`, now);
+    this.writeCommand(EHLO, name === undefined ? this.ehloLine : `${this.helloVerb} ${name}\r\n`, now);
     return promise;
   }
 
@@ -728,6 +771,7 @@ export class SmtpSession implements SmtpSteps {
     if (!this.prepareMailLine(hasUtf8Recipient)) return;
     this.messagesOnConnection++;
     this.needsRset = true;
+    this.rcptAccepted = 0;
     this.writeCommand(MAIL, this.mailLine, now);
   }
 
@@ -807,6 +851,7 @@ export class SmtpSession implements SmtpSteps {
     this.rcptIndex = 0;
     this.messagesOnConnection++;
     this.needsRset = true;
+    this.rcptAccepted = 0;
     if (this.transcript !== undefined) {
       if (hasRset) this.traceCommand(RSET_LINE);
       this.traceCommand(mailLine);
@@ -873,6 +918,7 @@ export class SmtpSession implements SmtpSteps {
     let at = writeBdatChunks(wire, prefixBytes, content, chunkBytes, from, to);
     if (withQuit) at += QUIT_LINE.copy(wire, at);
     this.bdatNextChunk = to;
+    if (to === this.bdatChunkTotal) this.expectLmtpReplies();
     if (this.transcript !== undefined) {
       this.transcript('C', `<${to - from} BDAT chunk${to - from === 1 ? '' : 's'}, ${content.length.toLocaleString('en-US')} bytes of message${to === this.bdatChunkTotal ? ', LAST' : ''}>`);
       if (withQuit) this.traceCommand(QUIT_LINE);
@@ -1020,6 +1066,7 @@ export class SmtpSession implements SmtpSteps {
     this.commandChunk = this.chunkCount;
     this.bdatChunkTotal = 0;
     this.bdatNextChunk = 0;
+    this.expectLmtpReplies();
     const isQuitPipelined = this.isPipelined && this.driver === DRIVER_FLOW && this.messagesOnConnection >= this.smtp.messagesPerConnection;
     if (isQuitPipelined) {
       this.groupPhases[0] = MESSAGE;
@@ -1165,8 +1212,15 @@ export class SmtpSession implements SmtpSteps {
     this.phaseStartMs = now;
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[CONNECT]!;
     watchDeadline(this.deadline);
+    const local = this.localPool === undefined ? undefined : this.localPool.next();
+    this.localAddress = local;
     try {
-      if (this.isHostIp) socket.connect(this.port, this.host);
+      if (local !== undefined) {
+        if (this.recorder.sourceAddress !== undefined) this.recorder.sourceAddress(local);
+        // The name is looked up in the source address's family only
+        if (this.isHostIp) socket.connect({ port: this.port, host: this.host, localAddress: local });
+        else socket.connect({ port: this.port, host: this.host, localAddress: local, family: isIP(local), lookup: cachedLookup });
+      } else if (this.isHostIp) socket.connect(this.port, this.host);
       else socket.connect({ port: this.port, host: this.host, lookup: cachedLookup });
     } catch (error) {
       // e.g. ERR_SOCKET_BAD_PORT is thrown synchronously
@@ -1179,7 +1233,7 @@ export class SmtpSession implements SmtpSteps {
     const now = performance.now();
     this.isEstablished = true;
     this.recorder.connectionOpened();
-    if (this.transcript !== undefined) this.transcript('open', `${this.host}:${this.port}`);
+    if (this.transcript !== undefined) this.transcript('open', this.localAddress === undefined ? `${this.host}:${this.port}` : `${this.host}:${this.port} from ${this.localAddress}`);
     this.recorder.phase(CONNECT, elapsedUs(this.phaseStartMs, now));
     if (this.smtp.tls === 'implicit') {
       // RFC 8314 §3.3: TLS from the first byte; the greeting comes over it
@@ -1231,6 +1285,7 @@ export class SmtpSession implements SmtpSteps {
       this.continueAuth(reply!);
       return;
     }
+    if (phase === MESSAGE && this.isLmtpDataSent && this.isLastChunkReply() && !this.takeLmtpReply(code, reply)) return;
     if (!isExpectedCode(phase, code)) {
       this.failReply(phase, reply!);
       return;
@@ -1240,6 +1295,7 @@ export class SmtpSession implements SmtpSteps {
       return;
     }
     const now = performance.now();
+    if (phase === RCPT) this.rcptAccepted++;
     if (phase === TLS) {
       // RFC 3207 §4: 220 to STARTTLS; the handshake is still part of the tls phase
       this.beginTls(now);
@@ -1323,6 +1379,81 @@ export class SmtpSession implements SmtpSteps {
         // greeting, ehlo, auth, rset
         this.advanceFlow(now);
     }
+  }
+
+  // ---- LMTP (RFC 2033) ----
+
+  /** The message's last byte is written: with LMTP, one reply is now due per accepted recipient (RFC 2033 §4.2). */
+  private expectLmtpReplies(): void {
+    if (!this.isLmtp) return;
+    // Counted at the first reply: a pipelined BDAT goes out before the RCPTs are answered
+    this.isLmtpDataSent = true;
+    this.lmtpRepliesDue = 0;
+    this.lmtpRecipientIndex = 0;
+    this.lmtpRefused = 0;
+    this.lmtpFirstRefusal = undefined;
+  }
+
+  /** Whether a message reply now answers the message's end (end-of-data, BDAT LAST), not an earlier BDAT chunk. */
+  private isLastChunkReply(): boolean {
+    if (this.bdatNextChunk < this.bdatChunkTotal) return false;
+    return this.groupNext >= this.groupLength || this.groupPhases[this.groupNext] !== MESSAGE;
+  }
+
+  /** Whether the pending group still expects replies to the message (BDAT chunks). */
+  private hasMessageRepliesDue(): boolean {
+    for (let i = this.groupNext; i < this.groupLength; i++) if (this.groupPhases[i] === MESSAGE) return true;
+    return false;
+  }
+
+  /**
+   * One recipient's reply after the data (RFC 2033 §4.2: in the order of the accepted RCPTs), each
+   * reported to the recorder. True when it was the last one due and every recipient accepted the
+   * message: the usual path then accepts it. With any refusal, the last reply fails the message at
+   * 'message' (the other recipients did get it) and the connection is kept unless a reply was 421.
+   */
+  private takeLmtpReply(code: number, reply: Reply | undefined): boolean {
+    const index = this.lmtpRecipientIndex++;
+    // At least one: a server that took the data for no recipient still answers it once
+    if (index === 0) this.lmtpRepliesDue = this.rcptAccepted > 0 ? this.rcptAccepted : 1;
+    const total = index + this.lmtpRepliesDue;
+    const isLast = --this.lmtpRepliesDue === 0;
+    if (isLast) this.isLmtpDataSent = false;
+    if (index === 0 && this.isMessageUnwritten()) {
+      this.isLmtpDataSent = false;
+      this.fail({ phase: 'message', error: 'PROTOCOL', text: describeEarlyAcceptance(code, this.unwrittenBytes()) }, false);
+      return false;
+    }
+    if (isExpectedCode(MESSAGE, code)) {
+      if (this.recorder.lmtpRecipient !== undefined) this.recorder.lmtpRecipient(undefined);
+    } else {
+      const address = this.rcptTo.length === total ? this.rcptTo[index] : undefined;
+      const refusal: Failure = {
+        phase: 'message',
+        code,
+        enhanced: reply!.enhanced,
+        text: `recipient ${index + 1} of ${total}${address === undefined ? '' : ` <${address}>`}: ${reply!.lines.join(' ')}`,
+      };
+      this.lmtpRefused++;
+      // The first refusal names the failure, unless a later one is 421 (the server is closing)
+      if (this.lmtpFirstRefusal === undefined || code === CODE_SERVICE_UNAVAILABLE) this.lmtpFirstRefusal = refusal;
+      if (this.recorder.lmtpRecipient !== undefined) this.recorder.lmtpRecipient(refusal);
+    }
+    if (!isLast) {
+      this.deadline.deadlineMs = performance.now() + this.timeoutMsByPhase[MESSAGE]!;
+      return false;
+    }
+    if (this.lmtpRefused === 0) return true;
+    const first = this.lmtpFirstRefusal!;
+    const failure: Failure = {
+      phase: 'message',
+      code: first.code,
+      enhanced: first.enhanced,
+      text: `LMTP: ${this.lmtpRefused} of ${total} recipients refused the message after the data (the others accepted it); first: ${first.text}`,
+    };
+    // RFC 5321 §3.8: 421 means the server is closing the channel
+    this.fail(failure, first.code !== CODE_SERVICE_UNAVAILABLE);
+    return false;
   }
 
   /**
@@ -1419,6 +1550,9 @@ export class SmtpSession implements SmtpSteps {
     } else if (this.isAccepted) {
       this.recorder.afterAcceptError(failure);
     }
+    // LMTP answers BDAT LAST once per accepted recipient (RFC 2033 §4.2), not once per chunk: a group
+    // whose message replies are still due cannot be counted out after a refused RCPT, so it is dropped
+    if (keepConnection && this.isLmtp && this.hasMessageRepliesDue()) keepConnection = false;
     if (!keepConnection) this.teardown();
     else if (this.groupNext < this.groupLength) {
       // RFC 2920 §3.1: the rest of the group's replies are still read (drainReply)
@@ -1465,6 +1599,7 @@ export class SmtpSession implements SmtpSteps {
     this.drainFailure = undefined;
     this.bdatChunkTotal = 0;
     this.bdatNextChunk = 0;
+    this.isLmtpDataSent = false;
     const tls = this.tlsSocket;
     if (tls !== undefined) {
       this.tlsSocket = undefined;
@@ -1504,7 +1639,7 @@ export class SmtpSession implements SmtpSteps {
     this.commandChunk = -1;
     socket.isTlsWrapped = true;
     try {
-      this.tlsSocket = startTlsHandshake(socket, this.host, this.smtp, this.tlsListener);
+      this.tlsSocket = startTlsHandshake(socket, this.host, this.smtp, this.tlsListener, this.smtp.tlsResumption === true ? this.tlsSession : undefined);
     } catch (error) {
       // e.g. an unparsable tlsCa
       this.fail(tlsFailure(error as NodeJS.ErrnoException), false);
@@ -1516,7 +1651,8 @@ export class SmtpSession implements SmtpSteps {
     if (this.awaiting !== TLS) return;
     const now = performance.now();
     this.isSecure = true;
-    this.recorder.phase(TLS, elapsedUs(this.phaseStartMs, now));
+    // A resumed handshake (no certificate exchange) is timed apart; its count is the resumptions
+    this.recorder.phase(this.tlsSocket!.isSessionReused() ? TLS_RESUMED : TLS, elapsedUs(this.phaseStartMs, now));
     if (this.smtp.tls === 'implicit') {
       this.awaiting = GREETING;
       this.phaseStartMs = now;

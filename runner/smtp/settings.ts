@@ -11,6 +11,12 @@ export type AuthMechanism = 'plain' | 'login' | 'xoauth2' | 'none';
 /** Every AuthMechanism, for checks and help texts (--auth, runner check). */
 export const AUTH_MECHANISMS: readonly AuthMechanism[] = ['plain', 'login', 'xoauth2', 'none'];
 
+/** TLS protocol versions, as Node names them (minVersion/maxVersion; RFC 8446 is TLSv1.3, RFC 5246 TLSv1.2). */
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** Every TlsVersion, oldest first (--tls-min-version, --tls-max-version). */
+export const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
 /** How the SMTP connection is secured. */
 export type TlsMode = 'none' | 'starttls' | 'implicit';
 
@@ -19,6 +25,15 @@ export type TlsMode = 'none' | 'starttls' | 'implicit';
  * MTA does; 'off' one command at a time.
  */
 export type PipeliningMode = 'auto' | 'off';
+
+/**
+ * The protocol spoken: 'smtp' (RFC 5321) or 'lmtp' (RFC 2033: LHLO instead of EHLO, and after the
+ * data one reply per accepted recipient instead of one for the message).
+ */
+export type SmtpProtocol = 'smtp' | 'lmtp';
+
+/** Every SmtpProtocol (--protocol, smtp.protocol). */
+export const SMTP_PROTOCOLS: readonly SmtpProtocol[] = ['smtp', 'lmtp'];
 
 /** RFC 3461 §4.1 NOTIFY keywords: NEVER alone, or any of the others. */
 export type DsnNotify = 'NEVER' | 'SUCCESS' | 'FAILURE' | 'DELAY';
@@ -53,11 +68,28 @@ export interface ResolvedSmtp {
   tlsServername?: string | undefined;
   /** Extra trusted CA certificates (PEM text read from smtp.tlsCa), or undefined. */
   tlsCa?: string | undefined;
+  /** Client certificate chain for mutual TLS (PEM text read from smtp.tlsCert), or undefined. */
+  tlsCert?: string | undefined;
+  /** Its private key (PEM text read from smtp.tlsKey), or undefined. */
+  tlsKey?: string | undefined;
+  /** Oldest TLS version offered; undefined: Node's default (TLSv1.2). */
+  tlsMinVersion?: TlsVersion | undefined;
+  /** Newest TLS version offered; undefined: Node's default (TLSv1.3). */
+  tlsMaxVersion?: TlsVersion | undefined;
+  /** OpenSSL cipher list (TLS 1.2 suites and TLS 1.3 ones by their names); undefined: Node's default. */
+  tlsCiphers?: string | undefined;
+  /**
+   * Resume TLS sessions (RFC 5077 tickets, RFC 8446 §2.2 PSK): each connection of a session offers
+   * the previous connection's TLS session; resumed handshakes are timed as phase tls_resumed. @default false
+   */
+  tlsResumption?: boolean;
   ehloName: string;
   messageSize: number;
   messagesPerConnection: number;
   /** RSET before every further message on a connection (false: only after a failed one). @default true */
   rsetBetweenMessages?: boolean;
+  /** 'lmtp': LHLO and one reply per recipient after the data (RFC 2033). @default 'smtp' */
+  protocol?: SmtpProtocol;
   /** Pipeline the transaction's commands when offered (RFC 2920). @default 'auto' */
   pipelining?: PipeliningMode;
   /** Send the message with BDAT (RFC 3030) instead of DATA when the server offers CHUNKING. @default false */

@@ -23,6 +23,8 @@ export const TLS_MODES: readonly TlsMode[] = ['none', 'starttls', 'implicit'];
 export interface TlsListener {
   /** The handshake finished and the certificate was accepted. */
   onSecure(socket: TLSSocket): void;
+  /** A TLS session the server issued (a ticket), to resume on the next connection. */
+  onSession?(socket: TLSSocket, session: Buffer): void;
   /** Decrypted bytes from the server. */
   onData(socket: TLSSocket, chunk: Buffer): void;
   /** The server ended the TLS stream. */
@@ -41,6 +43,12 @@ export function tlsOptionsFor(host: string, smtp: ResolvedSmtp): ConnectionOptio
     servername: isIP(servername) === 0 ? servername : undefined,
     rejectUnauthorized: smtp.isTlsVerified !== false,
     ...(smtp.tlsCa === undefined ? {} : { ca: smtp.tlsCa }),
+    // Mutual TLS: the client's certificate and key
+    ...(smtp.tlsCert === undefined ? {} : { cert: smtp.tlsCert }),
+    ...(smtp.tlsKey === undefined ? {} : { key: smtp.tlsKey }),
+    ...(smtp.tlsMinVersion === undefined ? {} : { minVersion: smtp.tlsMinVersion }),
+    ...(smtp.tlsMaxVersion === undefined ? {} : { maxVersion: smtp.tlsMaxVersion }),
+    ...(smtp.tlsCiphers === undefined ? {} : { ciphers: smtp.tlsCiphers }),
   };
 }
 
@@ -49,9 +57,10 @@ export function tlsOptionsFor(host: string, smtp: ResolvedSmtp): ConnectionOptio
  * returned socket is the one to write to from now on; `socket` must not be written to or
  * reused afterwards.
  */
-export function startTlsHandshake(socket: Socket, host: string, smtp: ResolvedSmtp, listener: TlsListener): TLSSocket {
+export function startTlsHandshake(socket: Socket, host: string, smtp: ResolvedSmtp, listener: TlsListener, session?: Buffer): TLSSocket {
   const { connect } = require('node:tls') as typeof import('node:tls');
-  const tls = connect({ ...tlsOptionsFor(host, smtp), socket });
+  const tls = connect({ ...tlsOptionsFor(host, smtp), socket, ...(session === undefined ? {} : { session }) });
+  if (smtp.tlsResumption === true && listener.onSession !== undefined) tls.on('session', (ticket: Buffer) => listener.onSession!(tls, ticket));
   tls.setNoDelay?.(true);
   tls.once('secureConnect', () => listener.onSecure(tls));
   tls.on('data', (chunk: Buffer) => listener.onData(tls, chunk));
@@ -84,12 +93,22 @@ export function isCertificateError(code: string): boolean {
   return CERTIFICATE_ERRORS.has(code);
 }
 
+/** Whether an error is a TLS alert from the server (OpenSSL's ERR_SSL_…ALERT… codes). */
+export function isTlsAlert(error: NodeJS.ErrnoException): boolean {
+  return error.code !== undefined && error.code.startsWith('ERR_SSL_') && error.code.includes('ALERT');
+}
+
+/** Alerts by which a server says it wants a (different) client certificate (RFC 8446 §6.2). */
+const CLIENT_CERTIFICATE_ALERTS = ['CERTIFICATE_REQUIRED', 'BAD_CERTIFICATE', 'UNKNOWN_CA', 'CERTIFICATE_UNKNOWN', 'HANDSHAKE_FAILURE'];
+
 /** A handshake error as a failure at phase `tls`: its code, and the remedy for a refused certificate. */
 export function tlsFailure(error: NodeJS.ErrnoException): Failure {
   const code = error.code ?? 'TLS';
   const text = isCertificateError(code)
     ? `server certificate not accepted (${code}): ${error.message}; ${TLS_VERIFY_HINT}`
-    : `TLS handshake failed: ${error.message}`;
+    : isTlsAlert(error) && CLIENT_CERTIFICATE_ALERTS.some((name) => code.includes(name))
+      ? `TLS refused by the server (${code}): ${error.message}; if it asks for a client certificate (mutual TLS), give one it trusts with --tls-cert FILE --tls-key FILE (smtp.tlsCert, smtp.tlsKey); check --tls-min-version/--tls-max-version/--tls-ciphers against what it accepts`
+      : `TLS handshake failed: ${error.message}`;
   return { phase: 'tls', error: code, text };
 }
 

@@ -77,8 +77,9 @@ function read<T>(group: FlagGroup<T>, args: string[]): T {
 }
 
 const READER_CASES: Array<[name: string, run: () => unknown, expected: unknown]> = [
-  ['target: nothing given → nothing overridden', () => read(TARGET_FLAGS, []), { host: undefined, port: undefined, adminUrl: undefined }],
+  ['target: nothing given → nothing overridden', () => read(TARGET_FLAGS, []), { host: undefined, port: undefined, adminUrl: undefined, localIps: undefined, protocol: undefined }],
   ['target: --port is a number', () => read(TARGET_FLAGS, ['--host', 'mx.test', '--port', '587']).port, 587],
+  ['target: --protocol lmtp (RFC 2033)', () => read(TARGET_FLAGS, ['--protocol', 'lmtp']).protocol, 'lmtp'],
   ['auth: --no-auth → auth none', () => read(AUTH_FLAGS, ['--no-auth']).auth, 'none'],
   ['auth: --auth xoauth2 --token T', () => read(AUTH_FLAGS, ['--auth', 'xoauth2', '--token', 'T']), { from: undefined, auth: 'xoauth2', password: undefined, token: 'T' }],
   ['tls: --tls-ca is resolved against the working directory', () => read(TLS_FLAGS, ['--tls', 'starttls', '--tls-ca', 'ca.pem']).tlsCa, resolve('ca.pem')],

@@ -27,7 +27,7 @@ groups('run: the six groups in order, each with its flags', () => {
   const order = [HELP_GROUPS.target, HELP_GROUPS.load, HELP_GROUPS.smtp, HELP_GROUPS.tlsAuth, HELP_GROUPS.outputs, HELP_GROUPS.safety, 'Options:'];
   const positions = order.map((heading) => help.indexOf(`\n${heading}\n`));
   assert.ok(positions.every((p, i) => p > 0 && (i === 0 || p > positions[i - 1]!)), `headings out of order: ${positions}`);
-  assert.equal(flagsUnder(help, HELP_GROUPS.target), ['--host', '--port', '--admin-url', '--with-fixture', '--fixture-delay', '--fixture-failure']);
+  assert.equal(flagsUnder(help, HELP_GROUPS.target), ['--host', '--port', '--admin-url', '--local-ips', '--protocol', '--with-fixture', '--fixture-delay', '--fixture-failure']);
   for (const flag of ['--num-emails', '--concurrent', '--vus', '--duration', '--rate', '--scale']) assert.ok(flagsUnder(help, HELP_GROUPS.load).includes(flag), flag);
   for (const flag of ['--to', '--message-size', '--messages-per-connection', '--timeout']) assert.ok(flagsUnder(help, HELP_GROUPS.smtp).includes(flag), flag);
   for (const flag of ['--from', '--auth', '--tls', '--tls-ca', '--insecure-skip-tls-verify']) assert.ok(flagsUnder(help, HELP_GROUPS.tlsAuth).includes(flag), flag);

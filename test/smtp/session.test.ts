@@ -56,7 +56,7 @@ const PROXY_LIKE: Record<Step, Answer> = {
   quit: { kind: 'close', reply: '221 2.0.0 Goodbye' },
 };
 
-const VERBS: Record<string, Step> = { EHLO: 'ehlo', HELO: 'ehlo', AUTH: 'auth', MAIL: 'mail', RCPT: 'rcpt', DATA: 'data', RSET: 'rset', QUIT: 'quit' };
+const VERBS: Record<string, Step> = { EHLO: 'ehlo', HELO: 'ehlo', LHLO: 'ehlo', AUTH: 'auth', MAIL: 'mail', RCPT: 'rcpt', DATA: 'data', RSET: 'rset', QUIT: 'quit' };
 
 async function startScriptedServer(script: Script = {}): Promise<ScriptedServer> {
   const occurrences = new Map<Step, number>();
@@ -206,6 +206,8 @@ class TestRecorder implements SessionRecorder {
   failures: Array<{ failure: Failure; txnUs: number }> = [];
   afterAccept: Failure[] = [];
   commands: Array<{ verb: string; durationUs: number }> = [];
+  /** LMTP: each recipient's reply after the data, undefined when accepted. */
+  lmtpReplies: Array<Failure | undefined> = [];
 
   connectionOpened(): void {
     this.opened++;
@@ -229,6 +231,9 @@ class TestRecorder implements SessionRecorder {
   }
   command(verb: string, durationUs: number): void {
     this.commands.push({ verb, durationUs });
+  }
+  lmtpRecipient(failure: Failure | undefined): void {
+    this.lmtpReplies.push(failure);
   }
   phaseNames(): Phase[] {
     return this.phases.map((entry) => entry.phase);
@@ -1152,6 +1157,92 @@ Chunking('a refused chunk fails the message at message; the connection is kept a
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+
+const Lmtp = suite('session: LMTP (RFC 2033), read by read');
+
+/** An LHLO reply as an LMTP server (Dovecot, Cyrus) gives it: PIPELINING and ENHANCEDSTATUSCODES are required of it (RFC 2033 §5). */
+const LHLO_REPLY = '250-lmtp.test\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250-CHUNKING\r\n250 8BITMIME';
+const THREE = ['a@example.com', 'b@example.com', 'c@example.com'];
+const ALL_ACCEPT = '250 2.0.0 <a@example.com> saved\r\n250 2.0.0 <b@example.com> saved\r\n250 2.0.0 <c@example.com> saved';
+const B_REFUSED = '250 2.0.0 <a@example.com> saved\r\n552 5.2.2 <b@example.com> mailbox full\r\n250 2.0.0 <c@example.com> saved';
+
+Lmtp('LHLO, one group for MAIL, the RCPTs and DATA, then one reply per recipient: accepted once', async () => {
+  await withSession({ ehlo: LHLO_REPLY, message: ALL_ACCEPT }, { protocol: 'lmtp', auth: 'none', to: THREE }, async (session, recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.equal(server.commands[0], 'LHLO runner.test');
+    assert.equal(server.reads.filter((read) => read.length > 0).map((read) => read.map((line) => line.split(' ')[0])), [
+      ['LHLO'],
+      ['MAIL', 'RCPT', 'RCPT', 'RCPT', 'DATA'],
+      ['<message>', 'QUIT'],
+    ]);
+    assert.equal(recorder.lmtpReplies, [undefined, undefined, undefined]);
+    assert.equal([recorder.acceptedMessages.length, recorder.failures.length, recorder.afterAccept.length], [1, 0, 0]);
+    // The message phase once: from the data's write to the last recipient's reply
+    assert.is(recorder.phaseNames().filter((phase) => phase === 'message').length, 1);
+  });
+});
+
+Lmtp('one recipient refused after the data: each reply recorded, the message failed at message, the connection kept', async () => {
+  const script: Script = { ehlo: LHLO_REPLY, message: (n) => (n === 0 ? B_REFUSED : ALL_ACCEPT) };
+  await withSession(script, { protocol: 'lmtp', auth: 'none', to: THREE, messagesPerConnection: 2 }, async (session, recorder, server) => {
+    const failure = await session.sendMessage();
+    assert.equal([failure?.phase, failure?.code, failure?.enhanced], ['message', 552, '5.2.2']);
+    assert.match(failure!.text, /1 of 3 recipients refused/);
+    assert.match(failure!.text, /recipient 2 of 3 <b@example\.com>: <b@example\.com> mailbox full/);
+    assert.equal(recorder.lmtpReplies.map((reply) => reply?.code), [undefined, 552, undefined]);
+    assert.is(session.isConnected, true);
+    // The next message on the same connection: every reply of the first was read
+    assert.is(await session.sendMessage(), undefined);
+    assert.equal([server.connections, recorder.failures.length, recorder.acceptedMessages.length, recorder.lmtpReplies.length], [1, 1, 1, 6]);
+  });
+});
+
+Lmtp('without pipelining, and replies arriving byte by byte: the same count', async () => {
+  await withSession({ ehlo: LHLO_REPLY, message: B_REFUSED, isByteByByte: true }, { protocol: 'lmtp', auth: 'none', to: THREE, pipelining: 'off' }, async (session, recorder, server) => {
+    const failure = await session.sendMessage();
+    assert.equal([failure?.phase, failure?.code], ['message', 552]);
+    assert.equal(server.reads.filter((read) => read.length > 0).map((read) => read.length), [1, 1, 1, 1, 1, 1, 1, 1]);
+    assert.equal(recorder.lmtpReplies.map((reply) => reply === undefined), [true, false, true]);
+    // The refused message still said QUIT (the 221 was read after the three replies)
+    assert.equal([recorder.failures.length, recorder.afterAccept.length, recorder.opened, recorder.closed], [1, 0, 1, 1]);
+  });
+});
+
+Lmtp('BDAT: one reply per chunk, then one per recipient after LAST (RFC 3030 with RFC 2033)', async () => {
+  await withSession({ ehlo: LHLO_REPLY, message: '250 2.0.0 a saved\r\n250 2.0.0 b saved' }, { protocol: 'lmtp', auth: 'none', to: THREE.slice(0, 2), chunking: true, chunkSizeBytes: 500 }, async (session, recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.ok(server.commands.filter((line) => line.startsWith('BDAT')).length >= 3, server.commands.join('|'));
+    assert.equal([recorder.lmtpReplies.length, recorder.acceptedMessages.length, recorder.failures.length], [2, 1, 0]);
+  });
+});
+
+Lmtp('a refused RCPT: no reply is owed for it; the others are counted', async () => {
+  const script: Script = { ehlo: LHLO_REPLY, rcpt: (n) => (n === 1 ? '550 5.1.1 no such user' : '250 2.1.5 OK'), message: '250 2.0.0 a saved\r\n250 2.0.0 c saved' };
+  await withSession(script, { protocol: 'lmtp', auth: 'none', to: THREE, pipelining: 'off' }, async (session, recorder, server) => {
+    // The session fails the message at the first refused RCPT (as with SMTP) and sends no DATA
+    const failure = await session.sendMessage();
+    assert.equal([failure?.phase, failure?.code], ['rcpt', 550]);
+    assert.not.ok(server.commands.includes('DATA'));
+    assert.is(recorder.lmtpReplies.length, 0);
+  });
+});
+
+Lmtp('ctx.smtp steps: ehlo() says LHLO; data() resolves at the last recipient\'s reply', async () => {
+  await withSession({ ehlo: LHLO_REPLY, message: '250 2.0.0 a saved\r\n250 2.0.0 b saved' }, { protocol: 'lmtp', auth: 'none' }, async (session, recorder, server) => {
+    await session.connect();
+    await session.ehlo('client.test');
+    await session.mail();
+    await session.rcpt('a@example.com');
+    await session.rcpt('b@example.com');
+    const reply = await session.data();
+    assert.is(reply.code, 250);
+    assert.equal(server.commands[0], 'LHLO client.test');
+    assert.equal([recorder.lmtpReplies.length, recorder.acceptedMessages.length], [2, 1]);
+    await session.quit();
+  });
+});
+
 Flow.run();
 Faults.run();
 Reuse.run();
@@ -1162,3 +1253,4 @@ Pipelining.run();
 Parameters.run();
 Chunking.run();
 Raw.run();
+Lmtp.run();

@@ -77,6 +77,140 @@ const trusted = () => ({ tlsCa: fixtureCertificate().cert });
 
 // ---------------------------------------------------------------------------------------------
 
+const Depth = suite('TLS depth: client certificates, versions, ciphers, session resumption');
+
+/**
+ * A minimal implicit-TLS SMTP server (node:tls) that asks for a client certificate and refuses a
+ * handshake without one it trusts (the fixture's own certificate, its own CA). It records the
+ * subject of each client certificate and the protocol of each connection.
+ */
+async function startMutualTlsServer(options: { maxVersion?: 'TLSv1.2' | 'TLSv1.3' } = {}): Promise<{ port: number; peers: string[]; protocols: string[]; close(): Promise<void> }> {
+  const { createServer } = await import('node:tls');
+  const certificate = fixtureCertificate();
+  const peers: string[] = [];
+  const protocols: string[] = [];
+  const sockets = new Set<import('node:tls').TLSSocket>();
+  const server = createServer({ cert: certificate.cert, key: certificate.key, ca: certificate.cert, requestCert: true, rejectUnauthorized: true, ...options }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    peers.push(String(socket.getPeerCertificate().subject?.CN));
+    protocols.push(String(socket.getProtocol()));
+    socket.write('220 mtls.test ESMTP\r\n');
+    let buffer = '';
+    let isInData = false;
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('latin1');
+      for (;;) {
+        if (isInData) {
+          const end = buffer.indexOf('\r\n.\r\n');
+          if (end < 0) return;
+          buffer = buffer.slice(end + 5);
+          isInData = false;
+          socket.write('250 2.0.0 OK\r\n');
+          continue;
+        }
+        const at = buffer.indexOf('\r\n');
+        if (at < 0) return;
+        const verb = buffer.slice(0, 4).toUpperCase();
+        buffer = buffer.slice(at + 2);
+        if (verb === 'DATA') {
+          isInData = true;
+          socket.write('354 go ahead\r\n');
+        } else if (verb === 'QUIT') socket.end('221 2.0.0 bye\r\n');
+        else socket.write('250 2.0.0 OK\r\n');
+      }
+    });
+  });
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    peers,
+    protocols,
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+async function sendTo(port: number, smtp: Partial<ResolvedSmtp>, messages = 1): Promise<Recorder> {
+  const recorder = new Recorder();
+  const session = new SmtpSession({ host: '127.0.0.1', port }, smtpOptions({ auth: 'none', tls: 'implicit', ...trusted(), ...smtp }), recorder);
+  try {
+    for (let i = 0; i < messages; i++) await session.sendMessage();
+  } finally {
+    session.close();
+  }
+  return recorder;
+}
+
+Depth('mutual TLS: with tlsCert and tlsKey the server that demands a client certificate accepts the message', async () => {
+  const server = await startMutualTlsServer();
+  try {
+    const certificate = fixtureCertificate();
+    const recorder = await sendTo(server.port, { tlsCert: certificate.cert, tlsKey: certificate.key });
+    assert.equal([recorder.acceptedCount, recorder.failures.length], [1, 0], JSON.stringify(recorder.failures));
+    assert.equal(server.peers, ['localhost']);
+    assert.ok(recorder.phases.includes('tls'));
+  } finally {
+    await server.close();
+  }
+});
+
+Depth('mutual TLS: without a client certificate the same server refuses: one failure at phase tls', async () => {
+  const server = await startMutualTlsServer();
+  try {
+    const recorder = await sendTo(server.port, {});
+    assert.is(recorder.acceptedCount, 0);
+    assert.is(recorder.failures.length, 1);
+    // Under TLS 1.3 the refusal comes after the client's handshake: still a failure at tls, with the fix
+    assert.is(recorder.failures[0]!.phase, 'tls');
+    assert.match(recorder.failures[0]!.text, /--tls-cert FILE --tls-key FILE/);
+  } finally {
+    await server.close();
+  }
+});
+
+Depth('versions: tlsMaxVersion TLSv1.2 is what the server sees; tlsMinVersion TLSv1.3 against a TLSv1.2 server fails at tls', async () => {
+  const certificate = fixtureCertificate();
+  const mutual = { tlsCert: certificate.cert, tlsKey: certificate.key };
+  const server = await startMutualTlsServer();
+  try {
+    const recorder = await sendTo(server.port, { ...mutual, tlsMaxVersion: 'TLSv1.2', tlsCiphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
+    assert.is(recorder.acceptedCount, 1, JSON.stringify(recorder.failures));
+    assert.equal(server.protocols, ['TLSv1.2']);
+  } finally {
+    await server.close();
+  }
+  const old = await startMutualTlsServer({ maxVersion: 'TLSv1.2' });
+  try {
+    const recorder = await sendTo(old.port, { ...mutual, tlsMinVersion: 'TLSv1.3' });
+    assert.equal([recorder.acceptedCount, recorder.failures[0]?.phase], [0, 'tls']);
+  } finally {
+    await old.close();
+  }
+});
+
+Depth('session resumption: the first handshake is full (tls), the next connections resume (tls_resumed), each counted once', async () => {
+  for (const tls of ['implicit', 'starttls'] as const) {
+    await withProxy(tls, async (proxy) => {
+      const recorder = await sendThrough(proxy, { tls, tlsResumption: true, ...trusted() }, '127.0.0.1', 4);
+      assert.is(recorder.acceptedCount, 4, `${tls}: ${JSON.stringify(recorder.failures)}`);
+      const handshakes = recorder.phases.filter((phase) => phase === 'tls' || phase === 'tls_resumed');
+      assert.equal(handshakes, ['tls', 'tls_resumed', 'tls_resumed', 'tls_resumed'], tls);
+    });
+  }
+});
+
+Depth('without tlsResumption (the default) every connection does a full handshake', async () => {
+  await withProxy('implicit', async (proxy) => {
+    const recorder = await sendThrough(proxy, { tls: 'implicit', ...trusted() }, '127.0.0.1', 3);
+    assert.equal(recorder.phases.filter((phase) => phase.startsWith('tls')), ['tls', 'tls', 'tls']);
+  });
+});
+
 const Modes = suite('TLS modes: a message through the fixture, the handshake timed as phase tls');
 
 const MODE_CASES: Array<{ mode: 'starttls' | 'implicit'; phases: Phase[] }> = [
@@ -314,6 +448,7 @@ Runs('a self-signed server without --tls-ca: the preflight stops with the code a
   });
 });
 
+Depth.run();
 Modes.run();
 Runs.run();
 Verify.run();
