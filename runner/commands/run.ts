@@ -27,6 +27,8 @@ interface RunFlags {
   debug?: true | number;
   progressInterval: number;
   stallLimit: string;
+  executionSegment?: string;
+  executionSegmentSequence?: string;
 }
 
 /** Adds `run` to the program. */
@@ -48,7 +50,9 @@ export function registerRunCommand(program: Command): void {
     .option('--summary-trend-stats <list>', "trend figures the console summary, --summary-json and --junit list, e.g. 'avg,min,med,p(90),p(99.9),max,count' (default: the fixed Latency and Phases blocks only)")
     .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
     .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
-    .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect);
+    .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect)
+    .option('--execution-segment <from:to>', "run only this part of the plan, as k6 does: e.g. 1/4:2/4 (fractions, decimals or percentages); every count (VUs, iterations, arrivals) is split so the segments of one sequence add up exactly to the whole")
+    .option('--execution-segment-sequence <points>', 'the sequence the segment is one of, e.g. 0,1/4,2/4,3/4,1 (default: 0, the segment\'s ends, 1); give every process of one run the same sequence');
   OUTPUT_FLAGS.add(command)
     .option('--quiet', 'print only the summary')
     .option('--debug [sessions]', `print the SMTP protocol transcript of the first N sessions to stderr, secrets redacted (default N: ${DEFAULT_DEBUG_SESSIONS})`, debugSessions)
@@ -78,6 +82,8 @@ export function registerRunCommand(program: Command): void {
         scenario: own.scenario,
         delivery: delivery.delivery,
         deliveryTimeout: delivery.deliveryTimeout,
+        executionSegment: own.executionSegment,
+        executionSegmentSequence: own.executionSegmentSequence,
       },
       numEmails: own.numEmails,
       concurrent: own.concurrent,

@@ -4,6 +4,7 @@
  * `ResolvedScenarioBase`, and resolved.ts re-exports these with the union of them all.
  */
 import type { ResolvedSmtp } from '../smtp/settings.ts';
+import type { SegmentStripe } from '../executors/segment.ts';
 
 export interface ResolvedTarget {
   host: string;
@@ -37,4 +38,9 @@ export interface ResolvedScenarioBase {
   target: ResolvedTarget;
   smtp: ResolvedSmtp;
   accounts: ResolvedAccounts;
+  /**
+   * The execution segment this process runs (--execution-segment, --workers): its stripe of
+   * the whole plan (executors/segment.ts). Absent for the whole plan.
+   */
+  segment?: SegmentStripe;
 }
