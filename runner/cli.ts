@@ -16,6 +16,7 @@ import { registerMergeCommand } from './commands/merge.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerReportHtmlCommand } from './commands/report-html.ts';
 import { registerSweepCommand } from './commands/sweep.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
 
 /** Builds the command tree (exported for tests of --help and parsing). */
 export function buildProgram(): Command {
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerCheckCommand(program);
   registerReportHtmlCommand(program);
   registerSweepCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 
