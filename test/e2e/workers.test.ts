@@ -9,12 +9,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
 import { ExitCode, InvalidOptionsError, UsageError } from '../../runner/errors.ts';
 import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
 import { startCli } from '../cli-process.ts';
 
 const TO = { to: ['load@example.com'] };
+const DATA = fileURLToPath(new URL('./data/', import.meta.url));
 
 /** The pids of this process's children that are `runner worker` processes. */
 function workerPids(): number[] {
@@ -65,6 +67,28 @@ merged('2 workers, constant-arrival-rate 300/s for 1 s: 300 arrivals, every one 
     assert.is(results.successful, proxy.stats.messagesAccepted);
     const planned = outcome.summary.timeline.reduce((sum, point) => sum + (point.planned ?? 0), 0);
     assert.is(planned, 300, 'the merged timeline planned every arrival once');
+  });
+});
+
+merged('setup() runs once in the parent and its data (a Date too) reaches every worker; teardown() once; custom metrics merge', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const temp = createTempDir();
+    const log = join(temp.dir, 'setup.log');
+    const previous = process.env['SETUP_LOG'];
+    process.env['SETUP_LOG'] = log;
+    try {
+      const outcome = await runAgainst(proxy, { scenarioFile: join(DATA, 'workers-setup.ts'), workers: 3, overrides: TO, check: false });
+      assert.is(outcome.exitCode, ExitCode.ok, outcome.output);
+      assert.is(readFileSync(log, 'utf8'), 'setup\nteardown abc\n');
+      const seen = outcome.summary.custom_metrics['seen_setup_data']!;
+      assert.is(seen.count, 6);
+      assert.equal(seen.tag_sets?.map((set) => set.tags), [{ is_date: 'true', token: 'abc' }]);
+      assert.ok(outcome.summary.thresholds[0]!.ok);
+    } finally {
+      if (previous === undefined) delete process.env['SETUP_LOG'];
+      else process.env['SETUP_LOG'] = previous;
+      temp.remove();
+    }
   });
 });
 
