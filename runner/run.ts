@@ -43,6 +43,7 @@ import { DeliveryTracking, type DeliveryOutcome } from './delivery/tracking.ts';
 import { DeliverySourceError } from './errors.ts';
 import { describeDeliverySource } from './delivery/options.ts';
 import { formatDeliveryWait } from './outputs/console.ts';
+import { WorkerPool, checkWorkerSplit } from './workers/pool.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
@@ -97,6 +98,11 @@ export interface RunCommandOptions extends CiOutputFlags {
    * callers, tests) no acknowledgement is asked. `--with-fixture` never asks.
    */
   safety?: Pick<RecipientSafety, 'isAllowed' | 'ask' | 'planOf'>;
+  /**
+   * `--workers N`: run the load in N worker processes (workers/pool.ts), each one execution
+   * segment of the plan; undefined: in this process, as always.
+   */
+  workers?: number;
   /** Install SIGINT/SIGTERM handlers (the CLI does; tests calling in-process do not). */
   handleSignals?: boolean;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
@@ -162,6 +168,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       baseDir: loaded ? dirname(loaded.file) : cwd,
       env,
     });
+    if (command.workers !== undefined) checkWorkersOptions(command, options);
     const known = new Map<string, MetricInfo>(BUILT_IN_METRICS);
     for (const [name, metric] of customMetrics()) known.set(name, metric.info);
     const thresholds = compileThresholds(options.thresholds, known, [...SYSTEM_TAGS, ...SCRIPT_TAGS, REPLY_TAG, ...options.scenarios.flatMap((s) => Object.keys(s.tags))]);
@@ -190,7 +197,13 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     for (const output of outputs) if (output.listener) listeners.push(output.listener);
     if (!quiet) stdout.write(formatHeader(options) + '\n');
     const transcripts = command.debugSessions ? new SessionTranscripts(command.debugSessions, (line) => stderr.write(line)) : undefined;
-    const engine = new Engine(options, listeners, abortCheckFor(thresholds), transcripts);
+    const engine = command.workers === undefined
+      ? new Engine(options, listeners, abortCheckFor(thresholds), transcripts)
+      : new WorkerPool(options, listeners, abortCheckFor(thresholds), {
+        count: command.workers,
+        job: { scenarioFile: loaded?.file, scenario: loaded ? undefined : fileOptions, overrides, cwd, env: { ...env } },
+        stderr,
+      });
     if (options.delivery) {
       tracking = new DeliveryTracking(options.delivery, { registry: engine.registry, warn: (message) => stderr.write(`warning: delivery: ${message}\n`) });
       try {
@@ -295,7 +308,11 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     const watch = watcher?.report() ?? null;
     const trends = analyseTrends(loadTimeline, watch, result.registry.warmupEndedAt, options.scenarios.map((s) => s.executor));
     const outcomes = judge(thresholds, result.registry, result.durationMs, trends);
-    const aggregates = runAggregates(result, options, { thresholds: outcomes, config, abortReason: engine.abortMessage, trends, watch, delivery });
+    // A worker that died is named in the results file too: its figures stop at its last report.
+    const lostWorkers = 'lostWorkers' in result ? (result.lostWorkers as string[]) : [];
+    if (lostWorkers.length > 0) config['lost_workers'] = lostWorkers;
+    const abortReason = [engine.abortMessage, ...lostWorkers].filter((reason) => reason !== undefined).join('; ') || undefined;
+    const aggregates = runAggregates(result, options, { thresholds: outcomes, config, abortReason, trends, watch, delivery });
     const summary = summarise(aggregates);
     finalSummary = summary;
     // The report draws the run's own histograms: no encoding and decoding them again.
@@ -321,10 +338,13 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     }
     if (result.teardownTimedOut) stderr.write(`error: ${result.teardownTimedOut}\n`);
     const isNoIterationCompleted = hasNoIterationCompleted(summary);
-    const exitCode = exitCodeOf(result, outcomes, failures, custom?.error, delivery?.wait === 'interrupted', isNoIterationCompleted);
+    // A worker lost mid-run marks the run failed (1) unless it stopped for a reason of its own
+    const isWorkerLost = lostWorkers.length > 0 && result.stopReason === undefined;
+    const exitCode = isWorkerLost ? ExitCode.failure : exitCodeOf(result, outcomes, failures, custom?.error, delivery?.wait === 'interrupted', isNoIterationCompleted);
     // Why a failed run failed, for the verdict line (thresholds describe themselves)
     let failureReason: string | undefined;
-    if (exitCode === ExitCode.teardownTimeout) failureReason = clipText(result.teardownTimedOut ?? 'teardown() did not settle', 160);
+    if (isWorkerLost) failureReason = `${lostWorkers.length} worker${lostWorkers.length === 1 ? '' : 's'} lost during the run (what each measured until its last report is kept)`;
+    else if (exitCode === ExitCode.teardownTimeout) failureReason = clipText(result.teardownTimedOut ?? 'teardown() did not settle', 160);
     else if (exitCode === ExitCode.outputError && failures.length > 0) failureReason = `${failures.length} of ${outputs.length} outputs could not be written`;
     else if (exitCode === ExitCode.scriptError && isNoIterationCompleted) failureReason = describeNoIterationCompleted(summary);
     else if (custom?.error && exitCode === custom.error.exitCode) failureReason = clipText(custom.error.message.split('\n')[0]!, 160);
@@ -359,6 +379,18 @@ export function exitCodeOf(result: Pick<TestResult, 'stopReason' | 'teardownTime
   if (outcomes.some((o) => !o.ok)) return ExitCode.thresholdsFailed;
   // A broken handleSummary fails an otherwise good run (107, or 111 for a file), never hides another failure.
   return handleSummaryError?.exitCode ?? ExitCode.ok;
+}
+
+/** What `--workers` cannot combine with, said before anything starts; and every segment must be able to run. */
+function checkWorkersOptions(command: RunCommandOptions, options: ResolvedOptions): void {
+  const conflicts: Array<[boolean, string]> = [
+    [options.delivery !== undefined, '--delivery / --with-sink (delivery tracking runs in one process)'],
+    [command.overrides.executionSegment !== undefined, '--execution-segment (--workers gives each worker its segment)'],
+    [command.debugSessions !== undefined, '--debug (the transcript of one process)'],
+  ];
+  const found = conflicts.filter(([isSet]) => isSet).map(([, what]) => what);
+  if (found.length > 0) throw new UsageError(`--workers cannot be combined with ${found.join(', ')}`, 'leave --workers out for these, or leave them out');
+  checkWorkerSplit(options, command.workers!);
 }
 
 /** Files the run reads, which no output may overwrite: the scenario file, accounts files. */
@@ -445,7 +477,7 @@ function abortCheckFor(defs: ThresholdDefinition[]) {
 }
 
 /** A TestResult for what has been measured so far (a second signal's partial results). */
-function snapshotResult(engine: Engine): TestResult {
+function snapshotResult(engine: Pick<Engine, 'registry' | 'progress' | 'setupData'>): TestResult {
   return {
     registry: engine.registry,
     startedAt: new Date(Date.now() - (performance.now() - engine.registry.startMs)),

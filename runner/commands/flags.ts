@@ -3,6 +3,7 @@
  * message that says what was expected, so a typo costs one line, not a stack trace.
  */
 import { InvalidArgumentError } from 'commander';
+import { availableParallelism } from 'node:os';
 import { parseDurationMs } from '../scenario/duration.ts';
 import { RunnerError } from '../errors.ts';
 import { AUTH_MECHANISMS } from '../smtp/settings.ts';
@@ -124,6 +125,18 @@ export function percent(value: string): number {
 export function debugSessions(value: string): number {
   if (!/^[1-9][0-9]*$/.test(value)) {
     throw new InvalidArgumentError(`--debug takes a number of sessions, got '${value}' (write --debug=N, or put --debug after the scenario file)`);
+  }
+  return Number(value);
+}
+
+/** The most worker processes `--workers` starts (each is a whole Node process). */
+export const MAX_WORKERS = 256;
+
+/** Parser for `--workers N|auto`: a whole number 1..MAX_WORKERS, or `auto` (one per core: os.availableParallelism()). */
+export function workerCount(value: string): number {
+  if (value.trim() === 'auto') return availableParallelism();
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1 || Number(value) > MAX_WORKERS) {
+    throw new InvalidArgumentError(`--workers must be a whole number 1-${MAX_WORKERS} or 'auto' (one per core), got '${value}'`);
   }
   return Number(value);
 }

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../scenario/defaults.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 import { DEFAULT_STALL_LIMIT } from '../engine/stall-watchdog.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
-import { collect, debugSessions, duration, integer, keyValues, positiveNumber, warmup } from './flags.ts';
+import { collect, debugSessions, duration, integer, keyValues, positiveNumber, warmup, workerCount } from './flags.ts';
 import { AUTH_FLAGS, DELIVERY_FLAGS, endHelpGroups, FIXTURE_FLAGS, HELP_GROUPS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
@@ -27,6 +27,9 @@ interface RunFlags {
   debug?: true | number;
   progressInterval: number;
   stallLimit: string;
+  executionSegment?: string;
+  executionSegmentSequence?: string;
+  workers?: number;
 }
 
 /** Adds `run` to the program. */
@@ -50,7 +53,10 @@ export function registerRunCommand(program: Command): void {
     .option('--summary-trend-stats <list>', "trend figures the console summary, --summary-json and --junit list, e.g. 'avg,min,med,p(90),p(99.9),max,count' (default: the fixed Latency and Phases blocks only)")
     .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
     .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
-    .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect);
+    .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect)
+    .option('--execution-segment <from:to>', "run only this part of the plan, as k6 does: e.g. 1/4:2/4 (fractions, decimals or percentages); every count (VUs, iterations, arrivals) is split so the segments of one sequence add up exactly to the whole")
+    .option('--execution-segment-sequence <points>', 'the sequence the segment is one of, e.g. 0,1/4,2/4,3/4,1 (default: 0, the segment\'s ends, 1); give every process of one run the same sequence')
+    .option('--workers <n|auto>', 'run the load in N worker processes on this machine (auto: one per core), each one execution segment of the plan; one live view, thresholds judged on the merged figures, one results file', workerCount);
   for (const group of [MESSAGE_FLAGS, AUTH_FLAGS, TLS_FLAGS, OUTPUT_FLAGS]) group.add(command);
   command
     .optionsGroup(HELP_GROUPS.outputs)
@@ -83,6 +89,8 @@ export function registerRunCommand(program: Command): void {
         scenario: own.scenario,
         delivery: delivery.delivery,
         deliveryTimeout: delivery.deliveryTimeout,
+        executionSegment: own.executionSegment,
+        executionSegmentSequence: own.executionSegmentSequence,
       },
       numEmails: own.numEmails,
       concurrent: own.concurrent,
@@ -96,6 +104,7 @@ export function registerRunCommand(program: Command): void {
       ...FIXTURE_FLAGS.read(flags),
       withSink: delivery.withSink,
       sinkArgs: delivery.sinkArgs,
+      workers: own.workers,
       handleSignals: true,
       safety: recipients.safety,
     });

@@ -149,22 +149,7 @@ export class Engine implements ScenarioHost {
   /** Runs setup, every scenario, and teardown. Rejects only with a ScriptError from setup/teardown. */
   async run(): Promise<TestResult> {
     const { options } = this;
-    if (options.setup) {
-      let settled;
-      try {
-        settled = await settleWithin(options.setup, options.setupTimeoutMs);
-      } catch (error) {
-        throw new ScriptError(`setup() threw: ${describe(error)}`, 'fix setup() in the scenario file', error);
-      }
-      if (settled.isTimedOut) {
-        throw new ScriptTimeoutError(
-          `setup() did not settle within ${formatDurationMs(options.setupTimeoutMs)} (setupTimeout): no load was sent`,
-          'setupTimeout',
-          'make every promise setup() awaits settle (a request without a timeout, a forgotten resolve), or raise setupTimeout',
-        );
-      }
-      this.setupData = settled.value;
-    }
+    if (options.setup) this.setupData = await runSetup(options);
     this.emit((listener) => listener.onStart?.(options));
     const startedAt = new Date();
     const startMs = performance.now();
@@ -185,19 +170,7 @@ export class Engine implements ScenarioHost {
       this.warnOnce('warmup', 'the run ended during its warm-up: the figures include the warm-up (shorten warmup or lengthen the run)');
     }
     const measuredFromMs = this.warmupEndMs ?? startMs;
-    let teardownTimedOut: string | undefined;
-    if (options.teardown) {
-      const teardown = options.teardown;
-      try {
-        const settled = await settleWithin(() => teardown(this.setupData), options.teardownTimeoutMs);
-        if (settled.isTimedOut) {
-          teardownTimedOut = `teardown() did not settle within ${formatDurationMs(options.teardownTimeoutMs)} (teardownTimeout); the outputs are written without waiting for it`;
-          this.warnOnce('teardown', teardownTimedOut);
-        }
-      } catch (error) {
-        this.warnOnce('teardown', `teardown() threw: ${describe(error)}`);
-      }
-    }
+    const teardownTimedOut = await runTeardown(options, this.setupData, (message) => this.warnOnce('teardown', message));
     return {
       registry: this.registry,
       startedAt,
@@ -261,6 +234,47 @@ export class Engine implements ScenarioHost {
   }
 }
 
+/**
+ * Runs the scenario's setup() within setupTimeout and returns its data (the engine's, or
+ * `runner run --workers`'s parent, which runs it once for every worker). Throws a ScriptError.
+ */
+export async function runSetup(options: Pick<ResolvedOptions, 'setup' | 'setupTimeoutMs'>): Promise<unknown> {
+  if (!options.setup) return undefined;
+  let settled;
+  try {
+    settled = await settleWithin(options.setup, options.setupTimeoutMs);
+  } catch (error) {
+    throw new ScriptError(`setup() threw: ${describe(error)}`, 'fix setup() in the scenario file', error);
+  }
+  if (settled.isTimedOut) {
+    throw new ScriptTimeoutError(
+      `setup() did not settle within ${formatDurationMs(options.setupTimeoutMs)} (setupTimeout): no load was sent`,
+      'setupTimeout',
+      'make every promise setup() awaits settle (a request without a timeout, a forgotten resolve), or raise setupTimeout',
+    );
+  }
+  return settled.value;
+}
+
+/**
+ * Runs teardown(data) within teardownTimeout; a throw or the timeout is told to `warn`. Returns
+ * what to report when it timed out (exit 101), else undefined.
+ */
+export async function runTeardown(options: Pick<ResolvedOptions, 'teardown' | 'teardownTimeoutMs'>, data: unknown, warn: (message: string) => void): Promise<string | undefined> {
+  const teardown = options.teardown;
+  if (!teardown) return undefined;
+  try {
+    const settled = await settleWithin(() => teardown(data), options.teardownTimeoutMs);
+    if (settled.isTimedOut) {
+      const timedOut = `teardown() did not settle within ${formatDurationMs(options.teardownTimeoutMs)} (teardownTimeout); the outputs are written without waiting for it`;
+      warn(timedOut);
+      return timedOut;
+    }
+  } catch (error) {
+    warn(`teardown() threw: ${describe(error)}`);
+  }
+  return undefined;
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

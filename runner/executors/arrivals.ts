@@ -9,9 +9,10 @@ import type { Duration } from '../scenario/base-config.ts';
 import type { ResolvedScenarioBase } from '../scenario/resolved-base.ts';
 import { Checker, quote, type PathSegments } from '../scenario/checks.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
-import type { ExecutorContext, Vu } from './executor.ts';
 import { ArrivalQueue } from './arrival-queue.ts';
 import { endScenario } from './end-of-scenario.ts';
+import type { ExecutorContext, SegmentShare, Vu } from './executor.ts';
+import { noVuProblem, shareOf, type SegmentStripe } from './segment.ts';
 
 /** Defaults of the arrival-rate options. */
 export const ARRIVAL_DEFAULTS = { timeUnit: '1s', maxQueueWait: '30s' } as const;
@@ -111,6 +112,17 @@ export function applyPoolVus(pool: ResolvedArrivalPool, vus: number | undefined)
 /** The results file's fields for the pool. */
 export function describePoolConfig(pool: ResolvedArrivalPool): Record<string, unknown> {
   return { pre_allocated_vus: pool.preAllocatedVUs, max_vus: pool.maxVUs, max_queue_wait_ms: pool.maxQueueWaitMs };
+}
+
+/**
+ * An arrival-rate scenario's share for one segment: its share of preAllocatedVUs and maxVUs,
+ * and the stripe (run starts only the arrivals it owns). `arrivals`: the whole plan's count.
+ */
+export function segmentPool<Scenario extends ResolvedScenarioBase & ResolvedArrivalPool>(scenario: Scenario, stripe: SegmentStripe, arrivals: number): SegmentShare<Scenario> {
+  const share: Scenario = { ...scenario, segment: stripe, preAllocatedVUs: shareOf(stripe, scenario.preAllocatedVUs), maxVUs: shareOf(stripe, scenario.maxVUs) };
+  const ownArrivals = shareOf(stripe, arrivals);
+  const problem = ownArrivals > 0 && share.maxVUs === 0 ? noVuProblem(stripe, `${ownArrivals} of the ${arrivals} arrivals`, 'maxVUs', scenario.maxVUs) : undefined;
+  return problem === undefined ? { scenario: share } : { scenario: share, problem };
 }
 
 /**

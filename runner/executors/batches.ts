@@ -17,6 +17,7 @@ import {
   applyIterationCountOverrides,
   describeIterationCountConfig,
   resolveIterationCount,
+  segmentIterationCount,
   validateIterationCount,
   type ResolvedIterationCount,
 } from './iteration-count.ts';
@@ -50,6 +51,7 @@ export const batches: ExecutorDefinition<BatchesConfig, ResolvedBatches> = {
   validate: validateIterationCount,
   resolve: (config, base) => ({ ...base, executor: 'batches', ...resolveIterationCount(config) }),
   applyOverrides: (scenario, overrides) => applyIterationCountOverrides(scenario, overrides, true),
+  segment: (scenario, stripe) => segmentIterationCount(scenario, stripe, true),
   plannedDurationMs: (scenario) => scenario.maxDurationMs,
   plannedIterations: (scenario) => scenario.iterations,
   describe: (s) => `Total emails: ${s.iterations}\nConcurrent connections: ${s.vus}\nWill send in ${Math.ceil(s.iterations / s.vus)} batches of ${s.vus}`,

@@ -17,11 +17,13 @@ import {
   describePoolConfig,
   resolveArrivalPool,
   runArrivals,
+  segmentPool,
   type ArrivalPoolOptions,
   type ResolvedArrivalPool,
 } from './arrivals.ts';
 import { scaleMs } from './profile.ts';
-import { constantArrivalTimesMs } from './schedule.ts';
+import { constantArrivalTimesMs, countArrivals } from './schedule.ts';
+import { describeSegmentConfig, describeSegmentSuffix, segmentArrivals } from './segment.ts';
 
 /** Iterations started at a fixed rate regardless of responses (k6 `constant-arrival-rate`). */
 export interface ConstantArrivalRateConfig extends BaseScenarioConfig, ArrivalPoolOptions {
@@ -72,14 +74,17 @@ export const constantArrivalRate: ExecutorDefinition<ConstantArrivalRateConfig, 
     if (overrides.rate !== undefined) scenario.rate = overrides.rate;
   },
 
+  /** Its share of the VU pool and of the arrivals (every segment's are the whole plan's at the same instants). */
+  segment: (scenario, stripe) => segmentPool(scenario, stripe, countArrivals(scenario.rate, [{ durationMs: scenario.durationMs, target: scenario.rate }], scenario.timeUnitMs)),
+
   plannedDurationMs: (scenario) => scenario.durationMs,
   plannedIterations: () => undefined,
   describe: (s) =>
-    `Arrival rate: ${s.rate} per ${formatDurationMs(s.timeUnitMs)} for ${formatDurationMs(s.durationMs)} (VUs ${s.preAllocatedVUs}..${s.maxVUs})`,
-  describeConfig: (s) => ({ rate: s.rate, time_unit_ms: s.timeUnitMs, duration_ms: s.durationMs, ...describePoolConfig(s) }),
+    `Arrival rate: ${s.rate} per ${formatDurationMs(s.timeUnitMs)} for ${formatDurationMs(s.durationMs)} (VUs ${s.preAllocatedVUs}..${s.maxVUs})${describeSegmentSuffix(s.segment)}`,
+  describeConfig: (s) => ({ rate: s.rate, time_unit_ms: s.timeUnitMs, duration_ms: s.durationMs, ...describePoolConfig(s), ...describeSegmentConfig(s.segment) }),
 
   run(scenario, ctx) {
     const arrivals = constantArrivalTimesMs(scenario.rate, scenario.timeUnitMs, scenario.durationMs);
-    return runArrivals(ctx, scenario, arrivals, scenario.durationMs);
+    return runArrivals(ctx, scenario, scenario.segment ? segmentArrivals(scenario.segment, arrivals) : arrivals, scenario.durationMs);
   },
 };

@@ -10,6 +10,7 @@ import type { ExecutorDefinition } from './executor.ts';
 import { endScenario } from './end-of-scenario.ts';
 import { scaleMs } from './profile.ts';
 import { allocateVus, runVuLoops } from './vu-loops.ts';
+import { describeSegmentConfig, shareOf } from './segment.ts';
 
 /** A fixed number of VUs looping for a duration (k6 `constant-vus`). */
 export interface ConstantVusConfig extends BaseScenarioConfig {
@@ -55,10 +56,13 @@ export const constantVus: ExecutorDefinition<ConstantVusConfig, ResolvedConstant
     if (overrides.vus !== undefined) scenario.vus = overrides.vus;
   },
 
+  /** Its share of the VUs; the duration is the whole plan's. */
+  segment: (scenario, stripe) => ({ scenario: { ...scenario, segment: stripe, vus: shareOf(stripe, scenario.vus) } }),
+
   plannedDurationMs: (scenario) => scenario.durationMs,
   plannedIterations: () => undefined,
   describe: (scenario) => `Constant VUs: ${scenario.vus} for ${formatDurationMs(scenario.durationMs)}`,
-  describeConfig: (scenario) => ({ vus: scenario.vus, duration_ms: scenario.durationMs }),
+  describeConfig: (scenario) => ({ vus: scenario.vus, duration_ms: scenario.durationMs, ...describeSegmentConfig(scenario.segment) }),
 
   async run(scenario, ctx) {
     const endMs = scenario.durationMs;

@@ -11,6 +11,7 @@
 import type { BaseScenarioConfig } from '../scenario/base-config.ts';
 import type { ResolvedScenarioBase } from '../scenario/resolved-base.ts';
 import type { PathSegments, Problem } from '../scenario/checks.ts';
+import type { SegmentStripe } from './segment.ts';
 
 /** The count and length flags of `runner run` as an executor sees them (see CliOverrides in options.ts). */
 export interface ExecutorOverrides {
@@ -60,6 +61,14 @@ export interface ExecutorDefinition<
    * meaning per executor is documented on CliOverrides). Called for every scenario, flags or not.
    */
   applyOverrides(scenario: Resolved, overrides: ExecutorOverrides): void;
+  /**
+   * This execution segment's share of the scenario (segment.ts): a copy with its counts (VUs,
+   * iterations, the VU pool) split by `stripe` and its arrivals (or VU steps) limited to the ones
+   * the stripe owns, so that the segments of one sequence add up exactly to the whole plan.
+   * Times (startTime, durations, stages' lengths) are kept. `problem`: the share cannot run
+   * (work but no VU to do it), said with what to change.
+   */
+  segment(scenario: Resolved, stripe: SegmentStripe): SegmentShare<Resolved>;
   /** Planned length (ms) without gracefulStop; for iteration counts, their maxDuration. */
   plannedDurationMs(scenario: Resolved): number;
   /** Iterations it is planned to run, or undefined when that depends on the server. */
@@ -72,6 +81,12 @@ export interface ExecutorDefinition<
   guideCounts?(scenario: Resolved): { emails: number; concurrent: number };
   /** Runs the scenario's schedule to the end (see end-of-scenario.ts), or until the test stops. */
   run(scenario: Resolved, ctx: ExecutorContext): Promise<void>;
+}
+
+/** One segment's share of a scenario; `problem` says why it cannot run. */
+export interface SegmentShare<Resolved> {
+  scenario: Resolved;
+  problem?: string;
 }
 
 /** A virtual user: one sequential stream of iterations with its own SMTP connection. */

@@ -6,7 +6,8 @@
 import type { Duration } from '../scenario/base-config.ts';
 import { Checker, type PathSegments, type Problem } from '../scenario/checks.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
-import type { ExecutorOverrides } from './executor.ts';
+import type { ExecutorOverrides, SegmentShare } from './executor.ts';
+import { describeSegmentConfig, noVuProblem, shareOf, type SegmentStripe } from './segment.ts';
 import { scaleCount, scaleMs } from './profile.ts';
 
 /** Defaults of the iteration-count options. */
@@ -60,6 +61,25 @@ export function applyIterationCountOverrides(scenario: ResolvedIterationCount, o
 }
 
 /** The results file's fields for these options. */
-export function describeIterationCountConfig(scenario: ResolvedIterationCount): Record<string, unknown> {
-  return { vus: scenario.vus, iterations: scenario.iterations, max_duration_ms: scenario.maxDurationMs };
+export function describeIterationCountConfig(scenario: ResolvedIterationCount & { segment?: SegmentStripe }): Record<string, unknown> {
+  return { vus: scenario.vus, iterations: scenario.iterations, max_duration_ms: scenario.maxDurationMs, ...describeSegmentConfig(scenario.segment) };
+}
+
+/**
+ * One segment's share of an iteration-count scenario: its share of the VUs, and of the
+ * iterations when they are a total (`isIterationsTotal`: shared-iterations, batches), not when
+ * they are per VU (per-vu-iterations). maxDuration is the whole plan's.
+ */
+export function segmentIterationCount<Scenario extends ResolvedIterationCount & { segment?: SegmentStripe }>(
+  scenario: Scenario,
+  stripe: SegmentStripe,
+  isIterationsTotal: boolean,
+): SegmentShare<Scenario> {
+  const vus = shareOf(stripe, scenario.vus);
+  const iterations = isIterationsTotal ? shareOf(stripe, scenario.iterations) : scenario.iterations;
+  const share: Scenario = { ...scenario, segment: stripe, vus, iterations };
+  if (isIterationsTotal && iterations > 0 && vus === 0) {
+    return { scenario: share, problem: noVuProblem(stripe, `${iterations} of the ${scenario.iterations} iterations`, 'vus', scenario.vus) };
+  }
+  return { scenario: share };
 }

@@ -13,6 +13,7 @@ import {
   applyIterationCountOverrides,
   describeIterationCountConfig,
   resolveIterationCount,
+  segmentIterationCount,
   validateIterationCount,
   type ResolvedIterationCount,
 } from './iteration-count.ts';
@@ -40,6 +41,7 @@ export const perVuIterations: ExecutorDefinition<PerVuIterationsConfig, Resolved
   validate: validateIterationCount,
   resolve: (config, base) => ({ ...base, executor: 'per-vu-iterations', ...resolveIterationCount(config) }),
   applyOverrides: (scenario, overrides) => applyIterationCountOverrides(scenario, overrides, false),
+  segment: (scenario, stripe) => segmentIterationCount(scenario, stripe, false),
   plannedDurationMs: (scenario) => scenario.maxDurationMs,
   plannedIterations: (scenario) => scenario.iterations * scenario.vus,
   describe: (scenario) => `Emails per VU: ${scenario.iterations} × ${scenario.vus} VUs = ${scenario.iterations * scenario.vus}`,

@@ -22,11 +22,13 @@ import {
   describePoolConfig,
   resolveArrivalPool,
   runArrivals,
+  segmentPool,
   type ArrivalPoolOptions,
   type ResolvedArrivalPool,
 } from './arrivals.ts';
 import { describeStages, fitStages, resolveStages, scaleStages } from './profile.ts';
-import { arrivalTimesMs, stagesDurationMs } from './schedule.ts';
+import { arrivalTimesMs, countArrivals, stagesDurationMs } from './schedule.ts';
+import { describeSegmentConfig, describeSegmentSuffix, segmentArrivals } from './segment.ts';
 
 /** Arrival rate ramped through stages (k6 `ramping-arrival-rate`). */
 export interface RampingArrivalRateConfig extends BaseScenarioConfig, ArrivalPoolOptions {
@@ -85,14 +87,17 @@ export const rampingArrivalRate: ExecutorDefinition<RampingArrivalRateConfig, Re
     applyPoolVus(scenario, overrides.vus);
   },
 
+  /** Its share of the VU pool and of the arrivals (every segment's are the whole plan's at the same instants). */
+  segment: (scenario, stripe) => segmentPool(scenario, stripe, countArrivals(scenario.startRate, scenario.stages, scenario.timeUnitMs)),
+
   plannedDurationMs: (scenario) => stagesDurationMs(scenario.stages),
   plannedIterations: () => undefined,
   describe: (s) =>
-    `Ramping arrival rate per ${formatDurationMs(s.timeUnitMs)}: ${s.startRate} → ${describeStages(s.stages)} (VUs ${s.preAllocatedVUs}..${s.maxVUs})`,
-  describeConfig: (s) => ({ start_rate: s.startRate, time_unit_ms: s.timeUnitMs, stages: s.stages, ...describePoolConfig(s) }),
+    `Ramping arrival rate per ${formatDurationMs(s.timeUnitMs)}: ${s.startRate} → ${describeStages(s.stages)} (VUs ${s.preAllocatedVUs}..${s.maxVUs})${describeSegmentSuffix(s.segment)}`,
+  describeConfig: (s) => ({ start_rate: s.startRate, time_unit_ms: s.timeUnitMs, stages: s.stages, ...describePoolConfig(s), ...describeSegmentConfig(s.segment) }),
 
   run(scenario, ctx) {
     const arrivals = arrivalTimesMs(scenario.startRate, scenario.stages, scenario.timeUnitMs);
-    return runArrivals(ctx, scenario, arrivals, stagesDurationMs(scenario.stages));
+    return runArrivals(ctx, scenario, scenario.segment ? segmentArrivals(scenario.segment, arrivals) : arrivals, stagesDurationMs(scenario.stages));
   },
 };

@@ -19,6 +19,7 @@ import { endScenario } from './end-of-scenario.ts';
 import { describeStages, fitStages, resolveStages, scaleStages } from './profile.ts';
 import { maxStageVus, stagesDurationMs, vuChanges } from './schedule.ts';
 import { allocateVus, runClosedIteration } from './vu-loops.ts';
+import { WHOLE_STRIPE, describeSegmentConfig, describeSegmentSuffix, shareOf, segmentVuSteps } from './segment.ts';
 
 /** VUs ramped through stages (k6 `ramping-vus`). */
 export interface RampingVusConfig extends BaseScenarioConfig {
@@ -79,16 +80,25 @@ export const rampingVus: ExecutorDefinition<RampingVusConfig, ResolvedRampingVus
     }
   },
 
+  /**
+   * Keeps the whole plan's profile and notes the stripe: at every instant the segment runs its
+   * share of the VUs the whole plan wants then (segmentVuSteps), which a linear ramp of scaled
+   * targets would not give exactly.
+   */
+  segment: (scenario, stripe) => ({ scenario: { ...scenario, segment: stripe } }),
+
   plannedDurationMs: (scenario) => stagesDurationMs(scenario.stages),
   plannedIterations: () => undefined,
-  describe: (scenario) => `Ramping VUs: ${scenario.startVUs} → ${describeStages(scenario.stages)}`,
-  describeConfig: (scenario) => ({ start_vus: scenario.startVUs, stages: scenario.stages }),
+  describe: (scenario) => `Ramping VUs: ${scenario.startVUs} → ${describeStages(scenario.stages)}${describeSegmentSuffix(scenario.segment)}`,
+  describeConfig: (scenario) => ({ start_vus: scenario.startVUs, stages: scenario.stages, ...describeSegmentConfig(scenario.segment) }),
 
   async run(scenario, ctx) {
     const endMs = stagesDurationMs(scenario.stages);
     // k6 initialises the most VUs the profile needs before the start; so do we (no socket
     // opens until a VU's first iteration).
-    const vus = allocateVus(ctx, endMs > 0 ? maxStageVus(scenario.startVUs, scenario.stages) : 0);
+    // A segment runs its share of the whole plan's count at every step (segment.ts).
+    const stripe = scenario.segment ?? WHOLE_STRIPE;
+    const vus = allocateVus(ctx, endMs > 0 ? shareOf(stripe, maxStageVus(scenario.startVUs, scenario.stages)) : 0);
     const isRunning = new Array<boolean>(vus.length).fill(false);
     let wantedVus = 0;
     let runningVus = 0;
@@ -118,8 +128,8 @@ export const rampingVus: ExecutorDefinition<RampingVusConfig, ResolvedRampingVus
     };
 
     ctx.setActiveVus(0);
-    setWanted(scenario.startVUs);
-    for (const change of vuChanges(scenario.startVUs, scenario.stages)) {
+    setWanted(shareOf(stripe, scenario.startVUs));
+    for (const change of segmentVuSteps(stripe, scenario.startVUs, vuChanges(scenario.startVUs, scenario.stages))) {
       if (change.atMs >= endMs) break;
       if (change.atMs > ctx.now() && !(await ctx.waitUntil(change.atMs))) break;
       if (ctx.isStopping) break;

@@ -14,6 +14,7 @@ import {
   applyIterationCountOverrides,
   describeIterationCountConfig,
   resolveIterationCount,
+  segmentIterationCount,
   validateIterationCount,
   type ResolvedIterationCount,
 } from './iteration-count.ts';
@@ -40,6 +41,7 @@ export const sharedIterations: ExecutorDefinition<SharedIterationsConfig, Resolv
   validate: validateIterationCount,
   resolve: (config, base) => ({ ...base, executor: 'shared-iterations', ...resolveIterationCount(config) }),
   applyOverrides: (scenario, overrides) => applyIterationCountOverrides(scenario, overrides, true),
+  segment: (scenario, stripe) => segmentIterationCount(scenario, stripe, true),
   plannedDurationMs: (scenario) => scenario.maxDurationMs,
   plannedIterations: (scenario) => scenario.iterations,
   describe: (scenario) => `Total emails: ${scenario.iterations}\nConcurrent connections: ${scenario.vus}`,

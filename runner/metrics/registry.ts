@@ -252,6 +252,15 @@ export class MetricsRegistry {
   }
 
   /**
+   * Adds a window closed elsewhere (`runner run --workers`: the parent's merge of its workers'
+   * windows) as tick() adds its own.
+   */
+  addWindow(point: TimelinePoint, txn: TrendSink): void {
+    this.timelineStore.add(point, txn);
+    this.lastWindowValue = point;
+  }
+
+  /**
    * Sum of every series whose tags match `filter` (all series for an empty filter). Read only:
    * when a single series matches, it is returned itself.
    */

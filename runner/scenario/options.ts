@@ -28,6 +28,7 @@ import { executorOf, executorsTaking } from '../executors/index.ts';
 import type { ExecutorOverrides } from '../executors/executor.ts';
 import { scaleMs } from '../executors/profile.ts';
 import { MAX_RETRY_ATTEMPTS, RETRY_DEFAULTS, parseRetryCodes, parseRetryFlag, type RetryPolicy } from '../engine/retry-policy.ts';
+import { SegmentSyntaxError, parseSegment, parseSequence, stripeOf, type SegmentStripe } from '../executors/segment.ts';
 import type { AccountsOptions, RetryOptions, AuthMechanism, PipeliningMode, SmtpProtocol, TlsMode, TlsVersion, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
 import { formatPath, quote, validateScenarioFile } from './validate.ts';
 import { exceedsLimit, type LimitName } from './limits.ts';
@@ -131,6 +132,10 @@ export interface CliOverrides {
   thinkTime?: string;
   /** `--retry 451,421:5`: retries of deferred messages for every scenario (over the file's). */
   retry?: string;
+  /** `--execution-segment 1/4:2/4`: run only this segment of the plan (executors/segment.ts). */
+  executionSegment?: string;
+  /** `--execution-segment-sequence 0,1/4,2/4,3/4,1`: the sequence the segment is one of. */
+  executionSegmentSequence?: string;
 }
 
 /** Where the options come from: the scenario file (absolute), the folder relative paths start from, the environment. */
@@ -208,6 +213,7 @@ export async function resolveOptions(
   applyCliOverrides(scenarios, cli, problems);
   // The bounded-input policy (limits.ts), on what will run: the file and every flag applied.
   if (problems.length === 0) problems.push(...checkResolvedLimits(scenarios));
+  if (problems.length === 0) segmentScenarios(scenarios, cli, problems);
   const setupTimeoutMs = ms(options.setupTimeout ?? DEFAULTS.setupTimeout);
   const teardownTimeoutMs = ms(options.teardownTimeout ?? DEFAULTS.teardownTimeout);
   for (const [name, valueMs] of [['setupTimeout', setupTimeoutMs], ['teardownTimeout', teardownTimeoutMs]] as const) {
@@ -526,6 +532,34 @@ async function resolveSecurity(scenarios: ResolvedScenario[], baseDir: string, p
       smtp[field] = caByPath.get(file);
     }
   }
+}
+
+/**
+ * --execution-segment (with --execution-segment-sequence): replaces each scenario by its
+ * executor's share for that segment (executors/segment.ts), after every other flag, so the
+ * segments of one sequence split exactly the plan a single process would run.
+ */
+function segmentScenarios(scenarios: ResolvedScenario[], cli: CliOverrides, problems: string[]): void {
+  if (cli.executionSegment === undefined) {
+    if (cli.executionSegmentSequence !== undefined) problems.push('--execution-segment-sequence: needs --execution-segment (the segment of it this process runs)');
+    return;
+  }
+  let stripe: SegmentStripe;
+  try {
+    const segment = parseSegment(cli.executionSegment);
+    const sequence = cli.executionSegmentSequence === undefined ? undefined : parseSequence(cli.executionSegmentSequence);
+    stripe = stripeOf(segment, sequence);
+  } catch (error) {
+    if (!(error instanceof SegmentSyntaxError)) throw error;
+    problems.push(`--execution-segment: ${error.message}`);
+    return;
+  }
+  if (stripe.isWhole) return;
+  scenarios.forEach((scenario, index) => {
+    const share = executorOf(scenario).segment(scenario, stripe);
+    if (share.problem !== undefined) problems.push(`scenarios.${scenario.name}: ${share.problem}`);
+    scenarios[index] = share.scenario;
+  });
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { ResolvedSmtp } from '../smtp/settings.ts';
 import type { RetryPolicy } from '../engine/retry-policy.ts';
+import type { SegmentStripe } from '../executors/segment.ts';
 
 export interface ResolvedTarget {
   host: string;
@@ -44,4 +45,9 @@ export interface ResolvedScenarioBase {
   accounts: ResolvedAccounts;
   /** Retries of deferred messages (engine/retry-policy.ts); absent: every reply is final. */
   retry?: RetryPolicy;
+  /**
+   * The execution segment this process runs (--execution-segment, --workers): its stripe of
+   * the whole plan (executors/segment.ts). Absent for the whole plan.
+   */
+  segment?: SegmentStripe;
 }

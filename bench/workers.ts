@@ -1,0 +1,164 @@
+/**
+ * Benchmark for sizing a run: CPU per message of `runner run --workers 2` against one process,
+ * side by side in one invocation (alternating over the rounds), and what one core of runner does
+ * (msgs/s per core = 1e6 / CPU µs per message) with new connections and with reused ones, with and
+ * without TLS. A report, not a test: it asserts nothing about time.
+ *
+ *   node --import tsx bench/workers.ts [--messages 6000 --concurrency 20 --rounds 2]
+ *
+ * CPU is the whole generator's (the parent and its reaped workers: /usr/bin/time's user + sys of
+ * a process include its waited-for children), never the server's. Targets: smtp-sink (Postfix,
+ * no AUTH, no TLS) for the plain rows; runner's fake proxy (`runner fixture`, AUTH PLAIN, with and
+ * without STARTTLS) for the TLS comparison. Everything on 127.0.0.1, every child killed by its pid.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = join(ROOT, 'bin/runner.js');
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '6000' }, concurrency: { type: 'string', default: '20' }, rounds: { type: 'string', default: '2' } } });
+const messages = Number(values.messages);
+const concurrency = Number(values.concurrency);
+const rounds = Number(values.rounds);
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+interface Target {
+  args: string[];
+  stop(): Promise<void>;
+}
+
+async function startSmtpSink(): Promise<Target> {
+  const port = await freePort();
+  const isRoot = process.getuid?.() === 0;
+  const child = spawn('smtp-sink', [...(isRoot ? ['-u', 'nobody'] : []), '-m', '512', `127.0.0.1:${port}`, '1024'], { stdio: 'ignore' });
+  children.add(child);
+  await new Promise((r) => setTimeout(r, 300));
+  return {
+    args: ['--host', '127.0.0.1', '--port', String(port), '--no-auth'],
+    async stop() {
+      child.kill('SIGTERM');
+      children.delete(child);
+    },
+  };
+}
+
+async function startFakeProxy(tls: boolean): Promise<Target> {
+  const child = spawn(process.execPath, [BIN, 'fixture', '--port', '0', '--admin-port', '0', '--json', ...(tls ? ['--tls', 'starttls'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  const ready = await new Promise<{ port: number; adminPort: number; caFile?: string }>((resolveReady) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => resolveReady(JSON.parse(line)));
+  });
+  return {
+    args: ['--host', '127.0.0.1', '--port', String(ready.port), '--admin-url', `http://127.0.0.1:${ready.adminPort}`, ...(tls ? ['--tls', 'starttls', '--tls-ca', ready.caFile!] : [])],
+    async stop() {
+      child.kill('SIGTERM');
+      children.delete(child);
+    },
+  };
+}
+
+interface Measured {
+  cpuUsPerMessage: number;
+  /** CPU µs per message net of the same run's start-up (a 2-message run: processes, loading, setup). */
+  netCpuUsPerMessage: number;
+  msgsPerSecond: number;
+  accepted: number;
+}
+
+/** One `runner run` and its 2-message twin (its start-up), each under /usr/bin/time. */
+function measure(target: Target, extra: string[], count: number): Measured {
+  const startup = runTimed(target, extra, 2);
+  const whole = runTimed(target, extra, count);
+  return {
+    cpuUsPerMessage: (whole.cpuUs) / Math.max(1, whole.accepted),
+    netCpuUsPerMessage: (whole.cpuUs - startup.cpuUs) / Math.max(1, whole.accepted - startup.accepted),
+    msgsPerSecond: whole.accepted / whole.wallSeconds,
+    accepted: whole.accepted,
+  };
+}
+
+/** One `runner run` under /usr/bin/time: its CPU (with its workers) and accepted messages. */
+function runTimed(target: Target, extra: string[], count: number): { cpuUs: number; wallSeconds: number; accepted: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-bench-'));
+  try {
+    const out = join(dir, 'results.json');
+    const args = ['-f', '%U %S %e', process.execPath, BIN, 'run', ...target.args, '--no-check', '--no-watch', '--quiet', '--to', 'load@example.com',
+      '--num-emails', String(count), '--concurrent', String(concurrency), '--out', out, ...extra];
+    const ran = spawnSync('/usr/bin/time', args, { encoding: 'utf8', timeout: 300_000 });
+    const timing = ran.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+    const results = JSON.parse(readFileSync(out, 'utf8'));
+    const accepted = results.results.successful as number;
+    return { cpuUs: (timing[0]! + timing[1]!) * 1e6, wallSeconds: timing[2]!, accepted };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+async function main(): Promise<void> {
+  spawnSync(process.execPath, [join(ROOT, 'build.mjs')], { stdio: 'inherit' });
+  const reused = ['--messages-per-connection', '100', '--no-rset'];
+  const rows: Array<{ name: string; target: () => Promise<Target>; extra: string[]; count: number }> = [
+    { name: 'smtp-sink, new connection, 1 process', target: startSmtpSink, extra: [], count: messages },
+    { name: 'smtp-sink, new connection, --workers 2', target: startSmtpSink, extra: ['--workers', '2'], count: messages },
+    { name: 'smtp-sink, reused (100/conn), 1 process', target: startSmtpSink, extra: reused, count: messages * 3 },
+    { name: 'smtp-sink, reused (100/conn), --workers 2', target: startSmtpSink, extra: [...reused, '--workers', '2'], count: messages * 3 },
+    { name: 'fake proxy AUTH, new connection', target: () => startFakeProxy(false), extra: [], count: messages / 2 },
+    { name: 'fake proxy AUTH + STARTTLS, new connection', target: () => startFakeProxy(true), extra: [], count: messages / 2 },
+    { name: 'fake proxy AUTH, reused (100/conn)', target: () => startFakeProxy(false), extra: reused, count: messages },
+    { name: 'fake proxy AUTH + STARTTLS, reused (100/conn)', target: () => startFakeProxy(true), extra: reused, count: messages },
+  ];
+  const results = new Map<string, Measured[]>();
+  for (let round = 0; round < rounds; round++) {
+    // Alternate the order so no row always runs first (or last) on this shared machine.
+    const order = round % 2 === 0 ? rows : [...rows].reverse();
+    for (const row of order) {
+      const target = await row.target();
+      try {
+        const measured = measure(target, row.extra, row.count);
+        results.set(row.name, [...(results.get(row.name) ?? []), measured]);
+        process.stderr.write(`round ${round + 1}: ${row.name}: ${measured.accepted} msgs, ${measured.cpuUsPerMessage.toFixed(0)} µs CPU/msg (${measured.netCpuUsPerMessage.toFixed(0)} net of start-up), ${measured.msgsPerSecond.toFixed(0)} msgs/s\n`);
+      } finally {
+        await target.stop();
+      }
+    }
+  }
+  console.log(`| run | CPU µs/msg (median of ${rounds}) | net of start-up | msgs/s wall | msgs/s per core (1e6 / net CPU µs) |`);
+  console.log('|---|---|---|---|---|');
+  for (const row of rows) {
+    const all = results.get(row.name) ?? [];
+    const cpu = median(all.map((m) => m.cpuUsPerMessage));
+    const net = median(all.map((m) => m.netCpuUsPerMessage));
+    console.log(`| ${row.name} | ${cpu.toFixed(0)} | ${net.toFixed(0)} | ${median(all.map((m) => m.msgsPerSecond)).toFixed(0)} | ${(1e6 / net).toFixed(0)} |`);
+  }
+  const ratio = (a: string, b: string, pick: (m: Measured) => number) => median(results.get(a)!.map(pick)) / median(results.get(b)!.map(pick));
+  const whole = (m: Measured) => m.cpuUsPerMessage;
+  const net = (m: Measured) => m.netCpuUsPerMessage;
+  console.log(`\nCPU per message, --workers 2 / 1 process: new ${ratio(rows[1]!.name, rows[0]!.name, whole).toFixed(2)}× (net of start-up ${ratio(rows[1]!.name, rows[0]!.name, net).toFixed(2)}×), reused ${ratio(rows[3]!.name, rows[2]!.name, whole).toFixed(2)}× (net ${ratio(rows[3]!.name, rows[2]!.name, net).toFixed(2)}×)`);
+}
+
+await main();
