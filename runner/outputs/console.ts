@@ -277,6 +277,17 @@ const WAIT_ENDS: Readonly<Record<NonNullable<Summary['delivery']>['wait'], strin
   skipped: 'not waited (the load was interrupted): the messages still awaited are pending',
 };
 
+/** Why the lost were lost: `(3 refused upstream, 2 not arrived in time, 1 of them late)`; empty when none. */
+function describeLost(d: NonNullable<Summary['delivery']>): string {
+  if (!d.lost) return '';
+  const refused = d.lost_refused ?? 0;
+  const timedOut = d.lost_timeout ?? d.lost - refused;
+  const parts: string[] = [];
+  if (refused) parts.push(`${refused} refused upstream`);
+  if (timedOut) parts.push(`${timedOut} not arrived in time${d.late ? `, ${d.late} of them after the timeout` : ''}`);
+  return ` (${parts.join(', ')})`;
+}
+
 /** The Delivery block: what of the accepted messages arrived upstream (with `delivery`). */
 function deliveryBlock(summary: Summary, color: boolean): string[] {
   const d = summary.delivery;
@@ -287,7 +298,7 @@ function deliveryBlock(summary: Summary, color: boolean): string[] {
     '',
     `Delivery (${d.source === 'sink' ? 'runner sink' : 'IMAP mailbox'}, timeout ${formatDurationMs(d.timeout_seconds * 1000)}):`,
     `  Delivered: ${d.delivered}${percent(d.delivered)} — ${d.delivered_rps.toFixed(1)} delivered/sec (${summary.results.successful_rps.toFixed(1)} accepted/sec)`,
-    (d.lost ? (s: string) => paint('red', s, color) : (s: string) => s)(`  Lost: ${d.lost}${percent(d.lost)}${d.late ? ` (${d.late} arrived after the timeout)` : ''}`),
+    (d.lost ? (s: string) => paint('red', s, color) : (s: string) => s)(`  Lost: ${d.lost}${percent(d.lost)}${describeLost(d)}`),
   ];
   if (d.pending) lines.push(paint('yellow', `  Pending: ${d.pending}${percent(d.pending)} (still awaited when the wait was interrupted)`, color));
   if (d.duplicated) lines.push(paint('yellow', `  Duplicated: ${d.duplicated} (arrived more than once)`, color));
