@@ -58,6 +58,15 @@ export function formatProgressLine(p: ScenarioProgress, point: TimelinePoint, mu
 }
 
 /**
+ * The delivery part of the progress (with delivery tracking): arrived upstream so far, this
+ * window's rate, and the backlog (accepted, not arrived nor refused yet: the relay's queue).
+ */
+export function formatDeliveryProgress(point: TimelinePoint, deliveredSoFar: number): string {
+  const perSecond = point.windowMs > 0 ? ((point.delivered ?? 0) * 1000) / point.windowMs : 0;
+  return `Delivered: ${deliveredSoFar} (${perSecond.toFixed(1)}/s) | Backlog: ${point.backlog ?? 0}`;
+}
+
+/**
  * Progress while running. On a terminal the lines are redrawn in place every tick; elsewhere
  * (CI logs) a plain line every `intervalMs`, without control characters.
  */
@@ -67,6 +76,8 @@ export class ConsoleProgress implements EngineListener {
   private readonly intervalMs: number;
   private lastPrintMs = -Infinity;
   private drawnLines = 0;
+  /** With delivery tracking: arrivals upstream so far (the ticks' delivered added up). */
+  private deliveredSoFar = 0;
   /** Batches per batches-scenario, known from its first (full) batch. */
   private readonly batchTotals = new Map<string, number>();
 
@@ -77,9 +88,18 @@ export class ConsoleProgress implements EngineListener {
   }
 
   onTick(point: TimelinePoint, scenarios: ScenarioProgress[]): void {
+    // Every tick counts, printed or not (each carries only its own window's arrivals)
+    this.deliveredSoFar += point.delivered ?? 0;
     const running = scenarios.filter((s) => s.state === 'running' || s.state === 'draining');
     if (running.length === 0) return;
-    const lines = running.map((s) => formatProgressLine(s, point, scenarios.length > 1));
+    const isMulti = scenarios.length > 1;
+    const lines = running.map((s) => formatProgressLine(s, point, isMulti));
+    if (point.backlog !== undefined) {
+      // Delivery is the run's, not a scenario's: on the one line, or a line of its own beside several
+      const delivery = formatDeliveryProgress(point, this.deliveredSoFar);
+      if (isMulti) lines.push(`[delivery] ${delivery}`);
+      else lines[0] = `${lines[0]} | ${delivery}`;
+    }
     if (this.isTTY) {
       this.clear();
       this.out.write(lines.join('\n') + '\n');
