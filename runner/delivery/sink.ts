@@ -83,13 +83,24 @@ export class SinkSource implements DeliverySource {
     this.onError = onError;
   }
 
-  /** Fails (with the reason) when the sink's admin port does not answer GET /health with 200. */
+  /**
+   * Fails (with the reason) when the URL does not answer, or answers as no sink does (the proxy's
+   * admin port, say): GET /__deliveries?after=0&wait_ms=0 must give the deliveries answer at once.
+   */
   async check(): Promise<void> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 5000);
     try {
-      const { status } = await getText(`${this.url}/health`, controller.signal, this.agent);
-      if (status !== 200) throw new Error(`GET ${this.url}/health answered ${status}`);
+      const { status, text } = await getText(`${this.url}/__deliveries?after=0&wait_ms=0`, controller.signal, this.agent);
+      let answer: Partial<SinkDeliveriesAnswer> | undefined;
+      try {
+        answer = JSON.parse(text) as Partial<SinkDeliveriesAnswer>;
+      } catch {
+        answer = undefined;
+      }
+      if (status !== 200 || !answer || !Array.isArray(answer.deliveries)) {
+        throw new Error(`it answers, but not as a runner sink's admin port (GET /__deliveries: HTTP ${status}${status === 200 ? ', not a deliveries answer' : ''}); is it the proxy's admin URL?`);
+      }
     } finally {
       clearTimeout(timer);
     }
