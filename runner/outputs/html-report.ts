@@ -323,7 +323,9 @@ function renderDelivery(summary: Summary): SafeHtml | null {
   const d = summary.delivery;
   if (!d) return null;
   const wait = { complete: 'every accepted message arrived or was refused', timed_out: 'the timeout passed', interrupted: 'interrupted (the rest are pending)', skipped: 'not waited (the load was interrupted)' }[d.wait];
-  return html`<section id="delivery"><h2>Delivery upstream</h2>
+  // Its own line after the thresholds; nothing at all without tracking (the page is as before)
+  return html`
+<section id="delivery"><h2>Delivery upstream</h2>
 <p class="note">What of the accepted messages reached the upstream (${d.source === 'sink' ? 'a runner sink' : 'an IMAP mailbox'}, timeout ${formatDurationMs(d.timeout_seconds * 1000)}): a relaying proxy says 250 before it relays, so accepted is not delivered. Lag: the 250 to the arrival upstream. Wait after the load ${d.wait_seconds.toFixed(1)} s, ${wait}.</p>
 <div class="cards">${deliveryFigures(summary).map(renderCard)}</div>
 <div class="grid2">
@@ -528,8 +530,7 @@ ${inlineAsset(own.css, 'style', 'report.css')}</style>
 <main>
 ${renderHeader(summary)}
 ${renderCards(summary)}
-${renderThresholds(summary)}
-${renderDelivery(summary)}
+${renderThresholds(summary)}${renderDelivery(summary)}
 <div class="grid2">
   <section id="throughput"><h2>Throughput over time</h2>
     <p class="note">Per second: messages started (the offered load), accepted and failed; active VUs on the right axis.</p>
