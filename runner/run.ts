@@ -211,7 +211,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       } catch (error) {
         throw new DeliverySourceError(
           `delivery: ${tracking.source.description} cannot be reached: ${(error as Error).message}`,
-          options.delivery.source.kind === 'sink' ? 'start it (runner sink --admin-port P) and give its admin URL, or use --with-sink' : 'check delivery.imap (host, port, tls, credentials)',
+          options.delivery.source.kind === 'sink' ? 'start it (runner sink --admin-port P) and give its admin URL (runner sink prints it; not the proxy\'s), or use --with-sink; runner check --delivery sink=URL tells whether it answers' : 'check delivery.imap (host, port, tls, credentials)',
         );
       }
     }

@@ -15,7 +15,12 @@
  *   phase): the change in time and in %; bootstrap confidence interval of the difference computed
  *   from the two HDR histograms (see bootstrap.ts for the method and its assumptions);
  * - latency average: Welch's t-test, standard deviations from the histograms;
- * - latency min and max: shown, not tested (one sample each says nothing about chance).
+ * - latency min and max: shown, not tested (one sample each says nothing about chance);
+ * - delivery, when both runs tracked it (`delivery`): delivered msgs/s like the accepted ones (the
+ *   timeline's delivered per window, Mann–Whitney U), the lost share of judged messages
+ *   (lost / (delivered + lost), two-proportion z) and the delivery lag's p50/p95/p99 (bootstrap
+ *   from the lag histograms). --fail-on-regression gates delivered msgs/s and the lag's p95 as it
+ *   gates their accept counterparts.
  *
  * A row is "improved" or "regressed" when its test is significant *and* the change is at least
  * `minRelativeChange` (1% by default; throughput and latency rows): with hundreds of thousands of
@@ -140,6 +145,8 @@ export function compareRuns(before: LoadedResults, after: LoadedResults, options
     0,
   );
 
+  notes.push(...addDeliveryRateRows(add, before, after, windowNote));
+
   // Latency of the whole transaction, from the histograms when both files have them.
   const histogramNote = missingHistogramsNote(before, after);
   if (histogramNote) notes.push(`latency not tested for significance: ${histogramNote}`);
@@ -157,6 +164,7 @@ export function compareRuns(before: LoadedResults, after: LoadedResults, options
           distribution(before, 'txn_response_time'), distribution(after, 'txn_response_time'), null, settings, false);
       }
     }
+    addDeliveryLagRows(add, before, after, settings);
     notes.push(...addPhaseRows(add, before, after, settings));
   } else {
     notes.push('per-phase latency not compared: the old tool\'s results file has no phases');
@@ -178,6 +186,45 @@ type AddRow = (row: Omit<ComparisonRow, 'change' | 'relativeChange' | 'ratio' | 
 /** Whether a run had an arrival-rate (open model) scenario. */
 function isOpenModel(run: LoadedResults): boolean {
   return Object.values(run.summary?.scenarios ?? {}).some((s) => isOpenModelExecutor(s.executor));
+}
+
+/**
+ * Delivered msgs/s (tested over the windows' delivered counts) and the lost share (two-proportion
+ * z), when both runs tracked delivery; returns a note when only one did.
+ */
+function addDeliveryRateRows(add: AddRow, before: LoadedResults, after: LoadedResults, windowNote: string | null): string[] {
+  const db = before.summary?.delivery;
+  const da = after.summary?.delivery;
+  if (!db || !da) {
+    const only = db ? before : da ? after : undefined;
+    return only ? [`delivery tracked only in ${only.file}: not compared`] : [];
+  }
+  add({
+    key: 'delivered_rps', label: 'delivered msgs/s', unit: 'per second', better: 'higher', before: db.delivered_rps, after: da.delivered_rps,
+    test: windowNote ? null : windowTest(before, after, deliveredPerSecond), note: windowNote,
+  });
+  const judgedBefore = db.delivered + db.lost;
+  const judgedAfter = da.delivered + da.lost;
+  const proportion = judgedBefore && judgedAfter ? twoProportionTest(db.lost, judgedBefore, da.lost, judgedAfter) : undefined;
+  add(
+    {
+      key: 'lost_rate', label: 'lost', unit: 'fraction', better: 'lower',
+      before: judgedBefore ? db.lost / judgedBefore : null, after: judgedAfter ? da.lost / judgedAfter : null,
+      test: proportion ? { method: 'two-proportion z', pValue: proportion.pValue, ciLow: null, ciHigh: null } : null,
+      note: proportion ? null : 'a run judged no delivery',
+    },
+    0,
+  );
+  return [];
+}
+
+/** The delivery lag's p50/p95/p99 (250 → arrival upstream), from the lag histograms, when both runs tracked delivery. */
+function addDeliveryLagRows(add: AddRow, before: LoadedResults, after: LoadedResults, settings: Required<CompareOptions>): void {
+  const db = before.summary?.delivery;
+  const da = after.summary?.delivery;
+  if (!db || !da) return;
+  const decode = (run: LoadedResults, encoded: typeof db.lag_histogram) => (encoded ? toBucketDistribution(decodeTrend(encoded, run.file, 'delivery.lag_histogram')) : undefined);
+  addLatencyRows(add, 'delivery_lag', 'delivery lag', db.lag, da.lag, decode(before, db.lag_histogram), decode(after, da.lag_histogram), null, settings, false);
 }
 
 /** p50 and p95 of every phase both runs timed; returns notes on phases only one run timed. */
@@ -302,6 +349,11 @@ function throughputTestability(before: LoadedResults, after: LoadedResults, minW
   return problems.length ? problems.join('; ') : null;
 }
 
+/** Delivered per second of a window (0 in windows of a run without delivery columns). */
+function deliveredPerSecond(point: TimelineEntry): number {
+  return ((point.delivered ?? 0) * 1000) / point.window_ms;
+}
+
 function completedPerSecond(point: TimelineEntry): number {
   return ((point.accepted + point.failed) * 1000) / point.window_ms;
 }
@@ -343,6 +395,8 @@ function headlineOf(rows: readonly ComparisonRow[]): string {
   const parts: string[] = [];
   const throughput = rows.find((r) => r.key === 'throughput_rps');
   if (throughput?.ratio !== null && throughput?.ratio !== undefined) parts.push(`${throughput.ratio.toFixed(2)}× throughput`);
+  const delivered = rows.find((r) => r.key === 'delivered_rps');
+  if (delivered?.ratio !== null && delivered?.ratio !== undefined) parts.push(`${delivered.ratio.toFixed(2)}× delivered`);
   const p95 = rows.find((r) => r.key === 'latency.p95');
   if (p95?.relativeChange !== null && p95?.relativeChange !== undefined) parts.push(`p95 ${formatPercent(p95.relativeChange)}`);
   const success = rows.find((r) => r.key === 'success_rate');
@@ -387,11 +441,14 @@ const GATED_ROWS: ReadonlyArray<{ key: string; isDrop: boolean }> = [
   { key: 'throughput_rps', isDrop: true },
   { key: 'successful_rps', isDrop: true },
   { key: 'latency.p95', isDrop: false },
+  { key: 'delivered_rps', isDrop: true },
+  { key: 'delivery_lag.p95', isDrop: false },
 ];
 
 /**
- * Regressions larger than `maxFraction` (0.1 for '10%'): throughput (requests/s or accepted/s)
- * down by more, or p95 up by more, *and* significant. A row that could not be tested (too few
+ * Regressions larger than `maxFraction` (0.1 for '10%'): throughput (requests/s, accepted/s or,
+ * with delivery tracked in both, delivered/s) down by more, or p95 (of the transaction, or of the
+ * delivery lag) up by more, *and* significant. A row that could not be tested (too few
  * windows, the old tool's file) is judged on its size alone, so a gate never passes silently for
  * lack of data; the output says which rows were untested.
  */
@@ -491,8 +548,8 @@ export function formatComparison(comparison: Comparison, options: { color?: bool
     '',
     formatTable([header, ...body], ['left', 'right', 'right', 'right', 'right', 'left'], color),
     '',
-    `p: two-sided p-value, significant when p < ${settings.alpha}; changes under ${formatPercent(settings.minRelativeChange).replace('+', '')} count as no change.`,
-    `   throughput: Mann-Whitney U over one-second windows; success rate: two-proportion z; avg: Welch t;`,
+    `p: two-sided p-value, significant below ${settings.alpha}; changes under ${formatPercent(settings.minRelativeChange).replace('+', '')} count as no change.`,
+    `   throughput: Mann-Whitney U over one-second windows; success rate${comparison.rows.some((r) => r.key === 'lost_rate') ? ', lost' : ''}: two-proportion z; avg: Welch t;`,
     `   percentiles: bootstrap of the HDR histograms (${settings.replicates} replicates, seed ${settings.seed}).`,
   ];
   for (const note of comparison.notes) lines.push(`note: ${note}`);

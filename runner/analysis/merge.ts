@@ -33,7 +33,15 @@
  *   sample times shifted to the merged start (the generators watched the same process, so one
  *   record is the process's; several would double its samples);
  * - thresholds are not judged again (that needs the scenario): the merged file has none, and
- *   config.merged_from lists each input with how many of its thresholds failed.
+ *   config.merged_from lists each input with how many of its thresholds failed;
+ * - delivery (files written with `delivery`): delivered, lost (and its refused/timeout split),
+ *   late, pending, duplicated, unexpected and unknown add up exactly, over the whole test and per
+ *   scenario and account; the lag and end-to-end histograms add, so their percentiles are exact;
+ *   delivered_rps is over the union wall time; the timeout is the longest, the wait the longest
+ *   and its end the worst (interrupted, skipped, timed_out, complete). In the timeline, delivered
+ *   per bin adds, and the backlog is the sum of each file's latest backlog (it persists between a
+ *   file's windows and after its last). Files without delivery tracking count in none of these:
+ *   a warning says which.
  */
 import { analyseTrends } from './run-trends.ts';
 import { PHASES } from '../smtp/phases.ts';
@@ -45,9 +53,9 @@ import { compareTagSets, tagSetKey } from '../metrics/custom.ts';
 import { round } from '../util/format.ts';
 import { distinctTargets, mergedTarget } from '../results/targets.ts';
 import { decodeTrend, ResultsFileError, validateSummary, type LoadedResults } from '../results/read.ts';
-import { customMetricFigures, summarise, type GroupAggregate, type RunAggregates } from '../results/summarise.ts';
+import { customMetricFigures, summarise, type DeliveryAggregate, type GroupAggregate, type RunAggregates, type RunDeliveryAggregate } from '../results/summarise.ts';
 import { timelinePoint, watchInMemory, type WatchInMemory } from '../results/names.ts';
-import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, IterationErrorFigure, GroupFigures, Summary } from '../results/types.ts';
+import type { CustomMetricFigures, CustomTagSetFigures, DeliveryFigures, ErrorFigure, GroupCounts, GroupDeliveryFigures, IterationErrorFigure, GroupFigures, Summary } from '../results/types.ts';
 
 /** The merged results and what a person should know about them. */
 export interface MergeOutcome {
@@ -133,6 +141,7 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
     // Trends are judged again on the merged timeline (the inputs' verdicts each saw only a part).
     trends: analyseTrends(timeline, watch, undefined, [...scenarios.values()].map((s) => s.executor)),
     ...mergeRetries(inputs),
+    ...mergeRunDelivery(inputs),
   };
   const summary = summarise(aggregates);
   const problems = validateSummary(summary);
@@ -202,9 +211,54 @@ function mergeGroups<G extends GroupFigures>(inputs: readonly Input[], pick: (s:
       for (const { part, input } of entries) if (part.histogram!.count > 0) trend.add(decodeTrend(part.histogram!, input.file, `${field}.${name}.histogram`));
       txn = trend;
     }
-    merged.set(name, { parts, group: { counts, txn } });
+    const delivered = entries.filter((e) => e.part.delivery !== undefined);
+    const delivery = delivered.length ? mergeDelivery(delivered.map((e) => ({ figures: e.part.delivery!, file: e.input.file })), `${field}.${name}.delivery`) : undefined;
+    merged.set(name, { parts, group: { counts, txn, ...(delivery ? { delivery } : {}) } });
   }
   return merged;
+}
+
+/** Adds groups' delivery figures: counts exactly, lag and e2e from their histograms. */
+function mergeDelivery(parts: ReadonlyArray<{ figures: GroupDeliveryFigures; file: string }>, field: string): DeliveryAggregate {
+  const counts: DeliveryAggregate['counts'] = { delivered: 0, lost: 0, lost_refused: 0, lost_timeout: 0, pending: 0, duplicated: 0, unexpected: 0 };
+  const lag = new TrendSink();
+  const e2e = new TrendSink();
+  for (const { figures, file } of parts) {
+    counts.delivered += figures.delivered;
+    counts.lost += figures.lost;
+    // Files written before the split: every lost message timed out
+    const refused = figures.lost_refused ?? 0;
+    counts.lost_refused += refused;
+    counts.lost_timeout += figures.lost_timeout ?? figures.lost - refused;
+    counts.pending += figures.pending;
+    counts.duplicated += figures.duplicated;
+    counts.unexpected += figures.unexpected;
+    if (figures.lag_histogram && figures.lag_histogram.count > 0) lag.add(decodeTrend(figures.lag_histogram, file, `${field}.lag_histogram`));
+    if (figures.e2e_histogram && figures.e2e_histogram.count > 0) e2e.add(decodeTrend(figures.e2e_histogram, file, `${field}.e2e_histogram`));
+  }
+  return { counts, lag, e2e };
+}
+
+/** How a merged wait ended: the worst of the inputs'. */
+const WAIT_ORDER: ReadonlyArray<DeliveryFigures['wait']> = ['complete', 'timed_out', 'skipped', 'interrupted'];
+
+/** The whole test's delivery, from the inputs that tracked it (none: no field). */
+function mergeRunDelivery(inputs: readonly Input[]): { delivery?: RunDeliveryAggregate } {
+  const tracked = inputs.filter((i) => i.summary.delivery !== undefined);
+  if (tracked.length === 0) return {};
+  const figures = tracked.map((i) => i.summary.delivery!);
+  const merged = mergeDelivery(tracked.map((i) => ({ figures: i.summary.delivery!, file: i.file })), 'delivery');
+  return {
+    delivery: {
+      ...merged,
+      source: figures[0]!.source,
+      timeoutSeconds: Math.max(...figures.map((d) => d.timeout_seconds)),
+      wait: figures.map((d) => d.wait).reduce((worst, wait) => (WAIT_ORDER.indexOf(wait) > WAIT_ORDER.indexOf(worst) ? wait : worst)),
+      waitSeconds: Math.max(...figures.map((d) => d.wait_seconds)),
+      late: figures.reduce((n, d) => n + d.late, 0),
+      unknown: figures.reduce((n, d) => n + d.unknown, 0),
+    },
+  };
 }
 
 function mergeErrors(lists: ReadonlyArray<readonly ErrorFigure[]>): ErrorFigure[] {
@@ -347,6 +401,10 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
     completed: CompletedWindow[];
     /** Whether every window in the bin carries its histogram (null or not). */
     hasHistograms: boolean;
+    /** Messages delivered upstream in the bin (files with delivery tracking). */
+    delivered: number;
+    /** Each input's latest backlog among its windows in this bin. */
+    backlog: Map<number, number>;
   }
   const bins: Array<Bin | undefined> = new Array(binCount);
   inputs.forEach((input, index) => {
@@ -354,7 +412,7 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
     input.summary.timeline.map(timelinePoint).forEach((point, at) => {
       const midMs = offsetMs + point.t * 1000 - point.windowMs / 2;
       const k = Math.min(binCount - 1, Math.max(0, Math.floor(midMs / binMs)));
-      const bin: Bin = (bins[k] ??= { started: 0, accepted: 0, failed: 0, dropped: 0, messageBytes: 0, planned: 0, vus: new Map(), queued: new Map(), completed: [], hasHistograms: true });
+      const bin: Bin = (bins[k] ??= { started: 0, accepted: 0, failed: 0, dropped: 0, messageBytes: 0, planned: 0, vus: new Map(), queued: new Map(), completed: [], hasHistograms: true, delivered: 0, backlog: new Map() });
       bin.started += point.started;
       bin.accepted += point.accepted;
       bin.failed += point.failed;
@@ -363,6 +421,8 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
       bin.planned += point.planned ?? 0;
       bin.vus.set(index, point.vus);
       if (point.queued !== undefined) bin.queued.set(index, Math.max(bin.queued.get(index) ?? 0, point.queued));
+      bin.delivered += point.delivered ?? 0;
+      if (point.backlog !== undefined) bin.backlog.set(index, point.backlog);
       if (point.p50Ms !== null || point.txnHistogram) bin.completed.push({ point, file: input.file, at });
       // Percentiles without a histogram (older files, or edited ones) cannot be merged exactly.
       if (point.txnHistogram === undefined || (point.txnHistogram === null && point.p50Ms !== null)) bin.hasHistograms = false;
@@ -375,6 +435,9 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
   // Message bytes only when every window has them (a file from before they were kept would undercount).
   const hasBytes = inputs.every((input) => input.summary.timeline.every((entry) => entry.message_bytes !== undefined));
   const hasPlanned = inputs.every((input) => input.summary.timeline.every((entry) => entry.planned !== undefined));
+  // Delivery columns when any input tracked delivery; the backlog is a level: each input's latest, carried forward
+  const hasDelivery = inputs.some((input) => input.summary.timeline.some((entry) => entry.delivery_backlog !== undefined));
+  const latestBacklog = new Map<number, number>();
   const timeline: TimelinePoint[] = [];
   for (let k = 0; k <= last; k++) {
     const bin = bins[k];
@@ -385,6 +448,9 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
     let queued = 0;
     for (const count of bin?.queued.values() ?? []) queued += count;
     const accepted = bin?.accepted ?? 0;
+    for (const [index, backlog] of bin?.backlog ?? []) latestBacklog.set(index, backlog);
+    let backlog = 0;
+    for (const count of latestBacklog.values()) backlog += count;
     timeline.push({
       t: isFinal ? round(spanMs / 1000, 2) : ((k + 1) * binMs) / 1000,
       windowMs,
@@ -398,6 +464,7 @@ function mergeTimelines(inputs: readonly Input[], originMs: number, endMs: numbe
       ...binPercentiles(bin?.completed ?? [], bin?.hasHistograms ?? true),
       vus,
       ...(hasQueued ? { queued } : {}),
+      ...(hasDelivery ? { delivered: bin?.delivered ?? 0, backlog } : {}),
     });
   }
   return timeline;
@@ -484,6 +551,13 @@ function mergeWarnings(inputs: readonly Input[]): string[] {
       warnings.push(`${sorted[i]!.file} started after the earlier runs had ended: merge is meant for generators running at the same time, so throughput is spread over the gap too`);
     }
   }
+  const tracked = inputs.filter((i) => i.summary.delivery !== undefined);
+  if (tracked.length > 0 && tracked.length < inputs.length) {
+    const untracked = inputs.filter((i) => i.summary.delivery === undefined).map((i) => i.file);
+    warnings.push(`delivery was tracked in ${tracked.length} of ${inputs.length} files: the delivery figures leave out ${untracked.join(', ')}`);
+  }
+  const sources = new Set(tracked.map((i) => i.summary.delivery!.source));
+  if (sources.size > 1) warnings.push(`delivery was read from different sources (${[...sources].join(', ')}): the merged file says ${tracked[0]!.summary.delivery!.source}`);
   const unfinished = inputs.filter((i) => i.summary.status !== 'completed');
   for (const input of unfinished) warnings.push(`${input.file} was ${input.summary.status}: the merged file is marked ${input.summary.status} too`);
   return warnings;

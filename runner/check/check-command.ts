@@ -15,6 +15,7 @@ import { InvalidOptionsError } from '../errors.ts';
 import { AUTH_MECHANISMS, SMTP_PROTOCOLS, type SmtpProtocol, type TlsVersion } from '../smtp/settings.ts';
 import { TLS_MODES } from '../smtp/tls.ts';
 import { findNonLocalAddresses, parseLocalIps } from '../smtp/local-addresses.ts';
+import { resolveDelivery } from '../delivery/options.ts';
 
 /** Timeout of each check step unless --timeout says otherwise. */
 export const DEFAULT_CHECK_TIMEOUT = '10s';
@@ -55,6 +56,8 @@ export interface CheckCommandOptions {
   admin?: boolean;
   /** Print one JSON object instead of lines. */
   json?: boolean;
+  /** `--delivery sink=URL`: also check the runner sink a run would read deliveries from. */
+  delivery?: string;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
   env?: NodeJS.ProcessEnv;
 }
@@ -97,7 +100,13 @@ export async function runCheckCommand(command: CheckCommandOptions): Promise<num
     isAdminChecked: command.admin ?? true,
     timeoutMs: parseDurationMs(command.timeout ?? DEFAULT_CHECK_TIMEOUT),
     localAddresses,
+    deliverySink: undefined as string | undefined,
   };
+  if (command.delivery !== undefined) {
+    // The same validation as `runner run --delivery` (a sink's admin URL); a mailbox is a scenario's to give
+    const delivery = resolveDelivery(undefined, { delivery: command.delivery }, problems);
+    if (delivery?.source.kind === 'sink') options.deliverySink = delivery.source.url;
+  }
   if (options.port === 0) problems.push('--port: 0 is not a port to connect to; the proxy listens on 2525 in the guide');
   if (!isEmailAddress(options.from)) problems.push(`--from: '${options.from}' is not an email address`);
   if (!/^https?:\/\/[^\s/]+/.test(options.adminUrl)) problems.push(`--admin-url: '${options.adminUrl}' is not an http:// URL, e.g. ${DEFAULTS.adminUrl}`);

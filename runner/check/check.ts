@@ -1,8 +1,8 @@
 /**
  * `runner check`: the whole check of one target, in the order a person debugs (the guide's
  * "Troubleshooting"): the SMTP walk on one connection (connect, greeting, EHLO, AUTH PLAIN or
- * the --auth mechanism, MAIL FROM + RSET, QUIT; with --tls, the TLS handshake), then the admin API (GET /health, GET /admin/accounts), then the
- * diagnosis. Steps are reported as they finish.
+ * the --auth mechanism, MAIL FROM + RSET, QUIT; with --tls, the TLS handshake), then the admin API (GET /health, GET /admin/accounts),
+ * with --delivery the sink (GET /__stats), then the diagnosis. Steps are reported as they finish.
  */
 import { readExtensions, type OfferedExtensions } from '../smtp/extensions.ts';
 import { diagnose, checkExitCode, describeAccountsStep, describeHealthStep, isAuthOk, type Problem } from './diagnose.ts';
@@ -21,6 +21,7 @@ import {
   type StepListener,
 } from './steps.ts';
 import type { SaslMechanism } from '../smtp/auth.ts';
+import { checkDeliverySink } from './delivery-sink.ts';
 import type { TlsMode } from '../scenario/types.ts';
 
 /** What to check. */
@@ -43,6 +44,8 @@ export interface CheckOptions {
   timeoutMs: number;
   /** Source addresses (--local-ips): the probe connects from the first. */
   localAddresses?: readonly string[];
+  /** A runner sink's admin URL (`--delivery sink=URL`, no trailing slash): checked last. */
+  deliverySink?: string;
 }
 
 /** The outcome of a check: every step, what is wrong, and the exit code. */
@@ -99,6 +102,9 @@ export async function runCheck(options: CheckOptions, onStep?: StepListener): Pr
     emit(skippedStep('accounts', options.from, '--no-admin'));
   }
 
+  const sink = options.deliverySink === undefined ? undefined : await checkDeliverySink(options.deliverySink, options.timeoutMs);
+  if (sink) emit(sink.step);
+
   const { problems, warnings } = diagnose({
     host: options.host,
     port: options.port,
@@ -109,6 +115,7 @@ export async function runCheck(options: CheckOptions, onStep?: StepListener): Pr
     untestedSenders: [],
     isAdminRequired: true,
   });
+  if (sink?.problem) problems.push(sink.problem);
   return {
     host: options.host,
     port: options.port,

@@ -23,7 +23,7 @@ import {
 export interface Problem {
   /** The step it was found at. */
   step: CheckStepId;
-  /** smtp: the load would fail (or the target is unreachable); admin: only the admin API is wrong. */
+  /** smtp: the load would fail (or the target is unreachable); admin: only the admin API (or the --delivery sink) is wrong. */
   side: 'smtp' | 'admin';
   /** What failed, in one line. */
   message: string;

@@ -23,7 +23,7 @@ import { readExtensions, type OfferedExtensions } from '../smtp/extensions.ts';
  * connect for implicit TLS, after EHLO for STARTTLS (RFC 3207: the client asks once it has
  * seen STARTTLS in the EHLO reply).
  */
-export const CHECK_STEP_IDS = ['connect', 'tls', 'greeting', 'ehlo', 'auth', 'mail', 'quit', 'health', 'accounts'] as const;
+export const CHECK_STEP_IDS = ['connect', 'tls', 'greeting', 'ehlo', 'auth', 'mail', 'quit', 'health', 'accounts', 'delivery'] as const;
 
 /** One step of a check. */
 export type CheckStepId = (typeof CHECK_STEP_IDS)[number];
@@ -115,6 +115,7 @@ export function stepTitle(id: CheckStepId, from: string, naming: StepNaming = {}
     case 'quit': return 'QUIT';
     case 'health': return 'GET /health';
     case 'accounts': return 'GET /admin/accounts';
+    case 'delivery': return 'delivery sink';
   }
 }
 

@@ -10,20 +10,22 @@ interface CheckFlags {
   timeout?: string;
   admin?: boolean;
   json?: boolean;
+  delivery?: string;
 }
 
 /** Adds `check` to the program. */
 export function registerCheckCommand(program: Command): void {
   const command = program
     .command('check')
-    .description('check a target before a run, like the guide\'s troubleshooting: connect, TLS (--tls), greeting, EHLO, AUTH as --from, MAIL/RSET (nothing is sent), QUIT, GET /health and /admin/accounts');
+    .description('check a target before a run, like the guide\'s troubleshooting: connect, TLS (--tls), greeting, EHLO, AUTH as --from, MAIL/RSET (nothing is sent), QUIT, GET /health and /admin/accounts; with --delivery, the runner sink');
   // The same target, sender, AUTH and TLS flags as `runner run`; no recipients: check sends no mail
   for (const group of [TARGET_FLAGS, AUTH_FLAGS, TLS_FLAGS]) group.add(command);
   command
     .optionsGroup('Check:')
     .option('--timeout <duration>', `timeout of each step, e.g. 5s (default: ${DEFAULT_CHECK_TIMEOUT})`, duration)
     .option('--no-admin', 'skip the admin API (/health, /admin/accounts)')
-    .option('--json', 'print one JSON object (steps, problems, exit_code) instead of lines');
+    .option('--json', 'print one JSON object (steps, problems, exit_code) instead of lines')
+    .option('--delivery <source>', 'also check the delivery source a run would read: sink=http://HOST:ADMIN_PORT (a runner sink\'s admin URL: does it answer, how many deliveries it holds)');
   endHelpGroups(command)
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (flags: OptionValues) => {
@@ -35,6 +37,7 @@ export function registerCheckCommand(program: Command): void {
         timeout: own.timeout,
         admin: own.admin,
         json: own.json,
+        delivery: own.delivery,
       });
     });
 }

@@ -13,7 +13,7 @@ export function registerCompareCommand(program: Command): void {
     .description('compare two results files (before, after): throughput ratio, success rate, latency per percentile and phase, each with its significance')
     .argument('<before>', 'results file of the baseline run (runner\'s or the old tool\'s)')
     .argument('<after>', 'results file of the run to judge')
-    .option('--fail-on-regression <percent>', `exit ${ExitCode.thresholdsFailed} when requests/s or accepted msgs/s drop, or p95 latency rises, by more than this (e.g. 10%) and the change is significant (an untestable row counts on its size); no other row gates`, percent)
+    .option('--fail-on-regression <percent>', `exit ${ExitCode.thresholdsFailed} when requests/s or accepted msgs/s drop, or p95 latency rises (with delivery tracked in both: delivered msgs/s drops or the delivery lag's p95 rises), by more than this (e.g. 10%) and the change is significant (an untestable row counts on its size); no other row gates`, percent)
     .option('--alpha <p>', `significance level of the tests (default: ${SIGNIFICANCE_ALPHA}, the rule runner's trend verdicts use too)`, probability)
     .option('--json', 'print the comparison as JSON')
     .addHelpText('after', EXIT_CODES_HELP)

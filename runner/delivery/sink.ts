@@ -1,9 +1,12 @@
 /**
  * Arrivals from a `runner sink`: its admin port's long poll
- * `GET /__deliveries?after=<cursor>&wait_ms=<n>` → `{ cursor, deliveries: [{ seq, trace,
- * message_id, account, bytes, arrived_at_ms }] }` (answers at once when deliveries after the
- * cursor exist, ≤ 5000 of them, else within wait_ms). One request is open at a time; each
- * answer's deliveries go to the tracker, its cursor is the next request's.
+ * `GET /__deliveries?after=<cursor>&refusals_after=<cursor>&wait_ms=<n>` → `{ cursor, deliveries:
+ * [{ seq, trace, message_id, account, bytes, arrived_at_ms }], refusals_cursor, refusals: [{ seq,
+ * trace, account, phase, code, refused_at_ms }] }` (answers at once when deliveries or refusals
+ * after their cursors exist, ≤ 5000 of each, else within wait_ms). Deliveries and refusals have a
+ * sequence (and a cursor) each. One request is open at a time; each answer's deliveries and
+ * refusals go to the tracker, its cursors are the next request's. A sink that predates refusals
+ * answers without them: then only the timeout ends a refused message's wait.
  */
 import { performance } from 'node:perf_hooks';
 import { Agent as HttpAgent, get as httpGet } from 'node:http';
@@ -37,10 +40,22 @@ export interface SinkDelivery {
   arrived_at_ms: number;
 }
 
-/** A long poll's answer. */
+/** One refused message as the sink reports it (trace null when refused before its data). */
+export interface SinkRefusal {
+  seq: number;
+  trace: string | null;
+  account: string | null;
+  phase: string;
+  code: number | string;
+  refused_at_ms: number;
+}
+
+/** A long poll's answer (refusals only when refusals_after was asked). */
 export interface SinkDeliveriesAnswer {
   cursor: number;
   deliveries: SinkDelivery[];
+  refusals_cursor?: number;
+  refusals?: SinkRefusal[];
 }
 
 /** Reads a sink's deliveries into `arrivals` while the run goes. */
@@ -51,6 +66,7 @@ export class SinkSource implements DeliverySource {
   private readonly url: string;
   private readonly arrivals: ArrivalSink;
   private cursor = 0;
+  private refusalsCursor = 0;
   private isRunning = false;
   private loop: Promise<void> | undefined;
   private controller: AbortController | undefined;
@@ -67,13 +83,24 @@ export class SinkSource implements DeliverySource {
     this.onError = onError;
   }
 
-  /** Fails (with the reason) when the sink's admin port does not answer GET /health with 200. */
+  /**
+   * Fails (with the reason) when the URL does not answer, or answers as no sink does (the proxy's
+   * admin port, say): GET /__deliveries?after=0&wait_ms=0 must give the deliveries answer at once.
+   */
   async check(): Promise<void> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 5000);
     try {
-      const { status } = await getText(`${this.url}/health`, controller.signal, this.agent);
-      if (status !== 200) throw new Error(`GET ${this.url}/health answered ${status}`);
+      const { status, text } = await getText(`${this.url}/__deliveries?after=0&wait_ms=0`, controller.signal, this.agent);
+      let answer: Partial<SinkDeliveriesAnswer> | undefined;
+      try {
+        answer = JSON.parse(text) as Partial<SinkDeliveriesAnswer>;
+      } catch {
+        answer = undefined;
+      }
+      if (status !== 200 || !answer || !Array.isArray(answer.deliveries)) {
+        throw new Error(`it answers, but not as a runner sink's admin port (GET /__deliveries: HTTP ${status}${status === 200 ? ', not a deliveries answer' : ''}); is it the proxy's admin URL?`);
+      }
     } finally {
       clearTimeout(timer);
     }
@@ -133,19 +160,27 @@ export class SinkSource implements DeliverySource {
     });
   }
 
-  /** One request; returns how many deliveries it brought. */
+  /** One request; returns how many entries it brought (the longer list: a full one means more is waiting). */
   private async poll(waitMs: number): Promise<number> {
     const controller = new AbortController();
     this.controller = controller;
     const timer = setTimeout(() => controller.abort(), waitMs + REQUEST_SLACK_MS);
     try {
-      const response = await getText(`${this.url}/__deliveries?after=${this.cursor}&wait_ms=${waitMs}`, controller.signal, this.agent);
+      const refusals = this.arrivals.refuse ? `&refusals_after=${this.refusalsCursor}` : '';
+      const response = await getText(`${this.url}/__deliveries?after=${this.cursor}${refusals}&wait_ms=${waitMs}`, controller.signal, this.agent);
       if (response.status !== 200) throw new Error(`GET /__deliveries answered ${response.status}`);
       const answer = JSON.parse(response.text) as SinkDeliveriesAnswer;
       if (!answer || !Array.isArray(answer.deliveries) || typeof answer.cursor !== 'number') throw new Error('GET /__deliveries: not a deliveries answer ({cursor, deliveries})');
+      // Deliveries first: a message refused, then delivered by a retry in the same answer ends delivered
       for (const delivery of answer.deliveries) this.arrivals.arrive(delivery.trace, delivery.arrived_at_ms);
       if (answer.cursor > this.cursor) this.cursor = answer.cursor;
-      return answer.deliveries.length;
+      let count = answer.deliveries.length;
+      if (this.arrivals.refuse && Array.isArray(answer.refusals) && typeof answer.refusals_cursor === 'number') {
+        for (const refusal of answer.refusals) this.arrivals.refuse(refusal.trace, refusal.refused_at_ms);
+        if (answer.refusals_cursor > this.refusalsCursor) this.refusalsCursor = answer.refusals_cursor;
+        count = Math.max(count, answer.refusals.length);
+      }
+      return count;
     } catch (error) {
       // An abort by stop() is not a failure: stop() reads what is left without waiting
       if (controller.signal.aborted && !this.isRunning) return 0;

@@ -4,7 +4,9 @@
  *
  * Per message, once the wait at the end of the load is over:
  * - delivered: accepted (250 after end-of-data) and arrived within `timeoutMs` of that 250;
- * - lost: accepted, and not arrived within `timeoutMs` (never, or too late: `late` counts those);
+ * - lost: accepted, and not arrived within `timeoutMs` (never, or too late: `late` counts those),
+ *   or refused upstream (a sink's refusals: `lostRefused`, counted at once, not at the timeout;
+ *   an arrival within the timeout after all, a proxy's retry, turns it back into delivered);
  * - pending: accepted, still awaited when the wait was interrupted (Ctrl+C), its time not up;
  * - duplicated: arrived more than once (counted once per message, beside delivered/lost);
  * - unexpected: arrived though runner counted it failed (or interrupted it after writing its data).
@@ -36,6 +38,10 @@ const PENDING = 6;
 const LATE = 8;
 /** Arrived before runner read its 250 (a relay that answers after the upstream accepted): `acceptedAt` holds the arrival. */
 const EARLY = 7;
+/** Accepted, then refused upstream: lost (refused) unless it still arrives in time. */
+const REFUSED = 9;
+/** Refused upstream before runner read its verdict. */
+const REFUSED_EARLY = 10;
 /** Flag: a second arrival was counted. */
 const DUPLICATE_FLAG = 0x80;
 const STATE_MASK = 0x7f;
@@ -46,7 +52,11 @@ export interface DeliveryTotals {
   accepted: number;
   delivered: number;
   lost: number;
-  /** Of lost: those that did arrive, after their timeout. */
+  /** Of lost: refused upstream (known at once from a sink's refusals). */
+  lostRefused: number;
+  /** Of lost: not arrived within the timeout (lost = lostRefused + lostTimeout). */
+  lostTimeout: number;
+  /** Of lostTimeout: those that did arrive, after their timeout. */
   late: number;
   pending: number;
   duplicated: number;
@@ -97,7 +107,7 @@ export class DeliveryTracker implements DeliveryRecorder {
   private awaitedCount = 0;
   /** performance.now() of the latest 250 seen. */
   private lastAcceptedAtMs = -Infinity;
-  private readonly totals: DeliveryTotals = { accepted: 0, delivered: 0, lost: 0, late: 0, pending: 0, duplicated: 0, unexpected: 0, unknown: 0 };
+  private readonly totals: DeliveryTotals = { accepted: 0, delivered: 0, lost: 0, lostRefused: 0, lostTimeout: 0, late: 0, pending: 0, duplicated: 0, unexpected: 0, unknown: 0 };
   private isFinished = false;
 
   constructor(options: DeliveryTrackerOptions) {
@@ -145,6 +155,12 @@ export class DeliveryTracker implements DeliveryRecorder {
       return;
     }
     this.acceptedAt[slot] = acceptedAtMs;
+    if (state === REFUSED_EARLY) {
+      // The upstream refused it before we read the 250: lost at once, never awaited
+      this.states[slot] = REFUSED;
+      this.countRefused(slot, series);
+      return;
+    }
     this.states[slot] = AWAITED;
     this.awaitedCount++;
   }
@@ -169,7 +185,7 @@ export class DeliveryTracker implements DeliveryRecorder {
     // As the series' counts: what was counted so far is the warm-up's
     this.countedFrom = this.used;
     const totals = this.totals;
-    totals.accepted = totals.delivered = totals.lost = totals.late = totals.pending = totals.duplicated = totals.unexpected = totals.unknown = 0;
+    totals.accepted = totals.delivered = totals.lost = totals.lostRefused = totals.lostTimeout = totals.late = totals.pending = totals.duplicated = totals.unexpected = totals.unknown = 0;
   }
 
   /**
@@ -214,6 +230,7 @@ export class DeliveryTracker implements DeliveryRecorder {
           this.registry.noteDelivered();
           if (isCounted) {
             this.totals.lost++;
+            this.totals.lostTimeout++;
             this.totals.late++;
             series.lost++;
           }
@@ -223,6 +240,29 @@ export class DeliveryTracker implements DeliveryRecorder {
         this.countDelivered(slot, series, acceptedAtMs, arrivedAtMs);
         return;
       }
+      case REFUSED: {
+        const acceptedAtMs = this.acceptedAt[slot]!;
+        if (arrivedAtMs - acceptedAtMs > this.timeoutMs) {
+          // Refused, then arrived too late: it stays lost (refused); a later copy is a duplicate
+          this.states[slot] = LATE;
+          return;
+        }
+        // Refused, then delivered all the same (a proxy that retried): delivered after all
+        const series = this.registry.series[this.seriesOf[slot]!]!;
+        this.states[slot] = DELIVERED;
+        if (isCounted) {
+          this.totals.lost--;
+          this.totals.lostRefused--;
+          series.lost--;
+          series.lostRefused--;
+        }
+        this.countDelivered(slot, series, acceptedAtMs, arrivedAtMs, false);
+        return;
+      }
+      case REFUSED_EARLY:
+        this.states[slot] = EARLY;
+        this.acceptedAt[slot] = arrivedAtMs;
+        return;
       case FAILED: {
         this.states[slot] = UNEXPECTED;
         if (isCounted) {
@@ -239,6 +279,39 @@ export class DeliveryTracker implements DeliveryRecorder {
         this.totals.duplicated++;
         this.registry.series[this.seriesOf[slot]!]!.duplicated++;
       }
+    }
+  }
+
+  /**
+   * The upstream refused the message with trace id `trace` (a sink's refusals; another run's, or
+   * none, is ignored): an awaited message is lost at once and leaves the backlog and the wait.
+   */
+  refuse(trace: string | null | undefined, _refusedAtEpochMs: number): void {
+    if (this.isFinished || typeof trace !== 'string' || !trace.startsWith(this.tracePrefix)) return;
+    const text = trace.slice(this.tracePrefix.length).trim();
+    const sequence = Number(text);
+    if (text === '' || !Number.isSafeInteger(sequence) || sequence > this.lastSequence() || sequence <= this.afterSequence) return;
+    this.refuseSequence(sequence);
+  }
+
+  /** The upstream refused trace sequence `traceSequence`. */
+  refuseSequence(traceSequence: number): void {
+    if (this.isFinished) return;
+    const slot = this.slotOf(traceSequence);
+    if (slot < 0) return;
+    const raw = this.states[slot]!;
+    switch (raw & STATE_MASK) {
+      case NONE:
+        this.states[slot] = REFUSED_EARLY;
+        return;
+      case AWAITED:
+        this.awaitedCount--;
+        this.states[slot] = REFUSED;
+        this.countRefused(slot, this.registry.series[this.seriesOf[slot]!]!);
+        return;
+      default:
+        // Already judged by its verdict or an arrival (failed, delivered, …): a refusal changes nothing
+        return;
     }
   }
 
@@ -261,6 +334,7 @@ export class DeliveryTracker implements DeliveryRecorder {
         series.pendingDelivery++;
       } else {
         this.totals.lost++;
+        this.totals.lostTimeout++;
         series.lost++;
       }
     }
@@ -268,8 +342,17 @@ export class DeliveryTracker implements DeliveryRecorder {
     return this.totals;
   }
 
-  private countDelivered(slot: number, series: Series, acceptedAtMs: number, arrivedAtMs: number): void {
-    this.registry.noteDelivered();
+  private countRefused(slot: number, series: Series): void {
+    this.registry.noteRefused();
+    if (slot < this.countedFrom) return;
+    this.totals.lost++;
+    this.totals.lostRefused++;
+    series.lost++;
+    series.lostRefused++;
+  }
+
+  private countDelivered(slot: number, series: Series, acceptedAtMs: number, arrivedAtMs: number, wasInBacklog = true): void {
+    this.registry.noteDelivered(wasInBacklog);
     if (slot < this.countedFrom) return;
     this.totals.delivered++;
     series.delivered++;

@@ -149,9 +149,17 @@ export class MetricsRegistry {
     this.deliveryBacklog++;
   }
 
-  /** A tracked message arrived upstream (timeline `delivered`, out of the backlog). */
-  noteDelivered(): void {
+  /**
+   * A tracked message arrived upstream (timeline `delivered`, out of the backlog; `wasInBacklog`
+   * false: it had left it already, refused, and arrives all the same: a proxy's retry).
+   */
+  noteDelivered(wasInBacklog = true): void {
     this.window.delivered++;
+    if (wasInBacklog) this.deliveryBacklog--;
+  }
+
+  /** A tracked message was refused upstream: it leaves the backlog (the proxy dropped it) without arriving. */
+  noteRefused(): void {
     this.deliveryBacklog--;
   }
 

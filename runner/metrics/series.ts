@@ -69,6 +69,8 @@ export class Series {
    */
   delivered = 0;
   lost = 0;
+  /** Of lost: refused upstream (the sink said so), counted at once rather than at the timeout. */
+  lostRefused = 0;
   duplicated = 0;
   unexpected = 0;
   pendingDelivery = 0;
@@ -113,7 +115,7 @@ export class Series {
   reset(): void {
     this.txns = this.accepted = this.failed = this.interrupted = this.messageBytes = 0;
     this.connections = this.iterations = this.scriptErrors = this.bytesSent = this.bytesReceived = 0;
-    this.delivered = this.lost = this.duplicated = this.unexpected = this.pendingDelivery = 0;
+    this.delivered = this.lost = this.lostRefused = this.duplicated = this.unexpected = this.pendingDelivery = 0;
     this.deferred = this.firstTry = this.retryPending = 0;
     this.deferrals.clear();
     this.attemptsPerMessage.reset();
@@ -142,6 +144,7 @@ export class Series {
     this.bytesReceived += other.bytesReceived;
     this.delivered += other.delivered;
     this.lost += other.lost;
+    this.lostRefused += other.lostRefused;
     this.duplicated += other.duplicated;
     this.unexpected += other.unexpected;
     this.pendingDelivery += other.pendingDelivery;

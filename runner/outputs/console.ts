@@ -59,6 +59,15 @@ export function formatProgressLine(p: ScenarioProgress, point: TimelinePoint, mu
 }
 
 /**
+ * The delivery part of the progress (with delivery tracking): arrived upstream so far, this
+ * window's rate, and the backlog (accepted, not arrived nor refused yet: the relay's queue).
+ */
+export function formatDeliveryProgress(point: TimelinePoint, deliveredSoFar: number): string {
+  const perSecond = point.windowMs > 0 ? ((point.delivered ?? 0) * 1000) / point.windowMs : 0;
+  return `Delivered: ${deliveredSoFar} (${perSecond.toFixed(1)}/s) | Backlog: ${point.backlog ?? 0}`;
+}
+
+/**
  * Progress while running. On a terminal the lines are redrawn in place every tick; elsewhere
  * (CI logs) a plain line every `intervalMs`, without control characters.
  */
@@ -68,6 +77,8 @@ export class ConsoleProgress implements EngineListener {
   private readonly intervalMs: number;
   private lastPrintMs = -Infinity;
   private drawnLines = 0;
+  /** With delivery tracking: arrivals upstream so far (the ticks' delivered added up). */
+  private deliveredSoFar = 0;
   /** Batches per batches-scenario, known from its first (full) batch. */
   private readonly batchTotals = new Map<string, number>();
 
@@ -78,9 +89,18 @@ export class ConsoleProgress implements EngineListener {
   }
 
   onTick(point: TimelinePoint, scenarios: ScenarioProgress[]): void {
+    // Every tick counts, printed or not (each carries only its own window's arrivals)
+    this.deliveredSoFar += point.delivered ?? 0;
     const running = scenarios.filter((s) => s.state === 'running' || s.state === 'draining');
     if (running.length === 0) return;
-    const lines = running.map((s) => formatProgressLine(s, point, scenarios.length > 1));
+    const isMulti = scenarios.length > 1;
+    const lines = running.map((s) => formatProgressLine(s, point, isMulti));
+    if (point.backlog !== undefined) {
+      // Delivery is the run's, not a scenario's: on the one line, or a line of its own beside several
+      const delivery = formatDeliveryProgress(point, this.deliveredSoFar);
+      if (isMulti) lines.push(`[delivery] ${delivery}`);
+      else lines[0] = `${lines[0]} | ${delivery}`;
+    }
     if (this.isTTY) {
       this.clear();
       this.out.write(lines.join('\n') + '\n');
@@ -300,6 +320,17 @@ const WAIT_ENDS: Readonly<Record<NonNullable<Summary['delivery']>['wait'], strin
   skipped: 'not waited (the load was interrupted): the messages still awaited are pending',
 };
 
+/** Why the lost were lost: `(3 refused upstream, 2 not arrived in time, 1 of them late)`; empty when none. */
+function describeLost(d: NonNullable<Summary['delivery']>): string {
+  if (!d.lost) return '';
+  const refused = d.lost_refused ?? 0;
+  const timedOut = d.lost_timeout ?? d.lost - refused;
+  const parts: string[] = [];
+  if (refused) parts.push(`${refused} refused upstream`);
+  if (timedOut) parts.push(`${timedOut} not arrived in time${d.late ? `, ${d.late} of them after the timeout` : ''}`);
+  return ` (${parts.join(', ')})`;
+}
+
 /** The Delivery block: what of the accepted messages arrived upstream (with `delivery`). */
 function deliveryBlock(summary: Summary, color: boolean): string[] {
   const d = summary.delivery;
@@ -310,7 +341,7 @@ function deliveryBlock(summary: Summary, color: boolean): string[] {
     '',
     `Delivery (${d.source === 'sink' ? 'runner sink' : 'IMAP mailbox'}, timeout ${formatDurationMs(d.timeout_seconds * 1000)}):`,
     `  Delivered: ${d.delivered}${percent(d.delivered)} — ${d.delivered_rps.toFixed(1)} delivered/sec (${summary.results.successful_rps.toFixed(1)} accepted/sec)`,
-    (d.lost ? (s: string) => paint('red', s, color) : (s: string) => s)(`  Lost: ${d.lost}${percent(d.lost)}${d.late ? ` (${d.late} arrived after the timeout)` : ''}`),
+    (d.lost ? (s: string) => paint('red', s, color) : (s: string) => s)(`  Lost: ${d.lost}${percent(d.lost)}${describeLost(d)}`),
   ];
   if (d.pending) lines.push(paint('yellow', `  Pending: ${d.pending}${percent(d.pending)} (still awaited when the wait was interrupted)`, color));
   if (d.duplicated) lines.push(paint('yellow', `  Duplicated: ${d.duplicated} (arrived more than once)`, color));

@@ -1,7 +1,9 @@
 /**
  * The HTML report: one self-contained file a person opens to understand a run without reading
  * JSON — headline figures, throughput and latency over time, the latency distribution
- * (percentile spectrum), phases, errors, thresholds, scenarios, accounts and the configuration.
+ * (percentile spectrum), phases, errors, thresholds, scenarios, accounts and the configuration;
+ * with delivery tracking, what reached the upstream: accepted vs delivered per second, the
+ * backlog over time and the delivery lag's percentiles.
  * uPlot's script and stylesheet are inlined, so the file opens offline and can be mailed or
  * attached to a CI run. Built from the Summary alone, so `runner report-html results.json`
  * gives the same page as `runner run --report`.
@@ -78,6 +80,8 @@ export interface ReportChartData {
   /** Percentile spectrum: x = log10(1 / (1 - p/100)), so 1 is p90, 2 is p99, 3 is p99.9. */
   spectrum: { xMax: number; x: number[]; series: { key: string; label: string; valuesMs: number[] }[] };
   phases: { names: string[]; p50Ms: number[]; p95Ms: number[] };
+  /** With delivery tracking: per timeline window (same t), delivered per second and the backlog at its end. */
+  delivery?: { deliveredPerSecond: number[]; backlog: number[] };
 }
 
 /** Points per decade of the spectrum's x axis (p0→p90, p90→p99, …). */
@@ -167,7 +171,14 @@ export function buildChartData(summary: Summary, distributions?: Distributions):
     p50Ms: names.map((name) => secondsToMs(summary.results.phases[name]!.p50_seconds)),
     p95Ms: names.map((name) => secondsToMs(summary.results.phases[name]!.p95_seconds)),
   };
-  return { timeline, spectrum, phases };
+  const data: ReportChartData = { timeline, spectrum, phases };
+  if (summary.delivery) {
+    data.delivery = {
+      deliveredPerSecond: summary.timeline.map((point) => round(point.window_ms > 0 ? ((point.delivered ?? 0) * 1000) / point.window_ms : 0, 3)),
+      backlog: summary.timeline.map((point) => point.delivery_backlog ?? 0),
+    };
+  }
+  return data;
 }
 
 /** Phase names in protocol order (unknown names, from a newer results file, last). */
@@ -266,6 +277,61 @@ function renderHeader(summary: Summary): SafeHtml {
   <div class="badges">${statusBadge}${thresholdBadge}</div>
 </header>
 ${summary.status !== 'completed' ? html`<p class="notice">Run ${summary.status}${summary.abort_reason ? `: ${summary.abort_reason}` : ''}. The figures cover what was measured until then.</p>` : null}`;
+}
+
+/** The delivery cards (with delivery tracking): delivered, lost, the lag's percentiles, end to end. */
+export function deliveryFigures(summary: Summary): HeadlineFigure[] {
+  const d = summary.delivery;
+  if (!d) return [];
+  const judged = d.delivered + d.lost;
+  const share = (n: number) => (judged ? `${((n / judged) * 100).toFixed(1)}%` : '-');
+  const lostWhy = [d.lost_refused ? `${formatCount(d.lost_refused)} refused upstream` : '', (d.lost_timeout ?? d.lost - (d.lost_refused ?? 0)) ? `${formatCount(d.lost_timeout ?? d.lost - (d.lost_refused ?? 0))} not arrived in time` : '']
+    .filter(Boolean)
+    .join(' · ');
+  return [
+    {
+      key: 'delivered', label: 'Delivered', value: d.delivered, text: formatCount(d.delivered),
+      sub: html`${share(d.delivered)} of accepted · <span data-figure="delivered_rps" data-value="${d.delivered_rps}">${formatRate(d.delivered_rps)}</span>/s`,
+      tone: d.lost === 0 && d.delivered > 0 ? 'ok' : undefined,
+    },
+    {
+      key: 'lost', label: 'Lost', value: d.lost, text: formatCount(d.lost),
+      sub: html`${d.lost ? lostWhy : 'none'}${d.pending ? ` · ${formatCount(d.pending)} pending` : ''}`,
+      tone: d.lost > 0 ? 'bad' : d.pending > 0 ? 'warn' : undefined,
+    },
+    {
+      key: 'delivery_lag_p95_seconds', label: 'Delivery lag p95', value: d.lag.p95_seconds, text: formatLatency(d.lag.p95_seconds),
+      sub: html`p50 <span data-figure="delivery_lag_p50_seconds" data-value="${d.lag.p50_seconds ?? ''}">${formatLatency(d.lag.p50_seconds)}</span> · p99 <span data-figure="delivery_lag_p99_seconds" data-value="${d.lag.p99_seconds ?? ''}">${formatLatency(d.lag.p99_seconds)}</span> · max ${formatLatency(d.lag.max_seconds)}`,
+    },
+    {
+      key: 'e2e_p95_seconds', label: 'End to end p95', value: d.e2e.p95_seconds, text: formatLatency(d.e2e.p95_seconds),
+      sub: html`start to arrival · p50 ${formatLatency(d.e2e.p50_seconds)}`,
+    },
+  ];
+}
+
+function renderCard(figure: HeadlineFigure): SafeHtml {
+  return html`<div class="card">
+  <div class="label">${figure.label}</div>
+  <div class="value${figure.tone ? ` ${figure.tone}` : ''}" data-figure="${figure.key}" data-value="${figure.value ?? ''}">${figure.text}</div>
+  ${figure.sub ? html`<div class="sub">${figure.sub}</div>` : null}
+</div>`;
+}
+
+/** The delivery section: its cards, accepted vs delivered per second, the backlog over time; nothing without tracking. */
+function renderDelivery(summary: Summary): SafeHtml | null {
+  const d = summary.delivery;
+  if (!d) return null;
+  const wait = { complete: 'every accepted message arrived or was refused', timed_out: 'the timeout passed', interrupted: 'interrupted (the rest are pending)', skipped: 'not waited (the load was interrupted)' }[d.wait];
+  // Its own line after the thresholds; nothing at all without tracking (the page is as before)
+  return html`
+<section id="delivery"><h2>Delivery upstream</h2>
+<p class="note">What of the accepted messages reached the upstream (${d.source === 'sink' ? 'a runner sink' : 'an IMAP mailbox'}, timeout ${formatDurationMs(d.timeout_seconds * 1000)}): a relaying proxy says 250 before it relays, so accepted is not delivered. Lag: the 250 to the arrival upstream. Wait after the load ${d.wait_seconds.toFixed(1)} s, ${wait}.</p>
+<div class="cards">${deliveryFigures(summary).map(renderCard)}</div>
+<div class="grid2">
+  <div><h3>Accepted vs delivered per second</h3><div id="chart-delivery" class="chart"></div></div>
+  <div><h3>Backlog over time</h3><p class="note">Accepted, not arrived nor refused yet: the proxy's own queue (the lost stay in it).</p><div id="chart-backlog" class="chart"></div></div>
+</div></section>`;
 }
 
 function renderCards(summary: Summary): SafeHtml {
@@ -482,7 +548,7 @@ ${inlineAsset(own.css, 'style', 'report.css')}</style>
 <main>
 ${renderHeader(summary)}
 ${renderCards(summary)}
-${renderThresholds(summary)}
+${renderThresholds(summary)}${renderDelivery(summary)}
 <div class="grid2">
   <section id="throughput"><h2>Throughput over time</h2>
     <p class="note">Per second: messages started (the offered load), accepted and failed; active VUs on the right axis.</p>

@@ -35,6 +35,16 @@
  *   runner_smtp_txn_response_time_seconds       histogram  smtp_txn_response_time
  *   runner_smtp_phase_duration_seconds          histogram  per phase {phase}
  *
+ * With delivery tracking (`delivery`, `--delivery`, `--with-sink`) also:
+ *
+ *   runner_smtp_delivered_total                 counter    smtp_delivered: accepted messages that arrived upstream in time
+ *   runner_smtp_lost_total                      counter    smtp_lost {reason: refused | timeout}; timeouts are judged at the end
+ *   runner_smtp_duplicated_total                counter    smtp_duplicated: messages that arrived more than once
+ *   runner_smtp_unexpected_total                counter    smtp_unexpected: arrived though counted failed
+ *   runner_smtp_delivery_lag_seconds            histogram  smtp_delivery_lag: the 250 to the arrival upstream
+ *   runner_smtp_e2e_duration_seconds            histogram  smtp_e2e_duration: the message's (planned) start to its arrival
+ *   runner_smtp_delivery_backlog                gauge      accepted minus arrived minus refused now (no scenario label: the relay's one queue)
+ *
  * Lifecycle: prepare() listens (127.0.0.1 by default; a port in use fails before any load);
  * finish() copies the final figures and sets runner_run_finished 1; close() — called by run.ts
  * after the summary is printed — keeps serving until one scrape has read those final values,
@@ -55,6 +65,9 @@ import type { OutputContext, RunOutput } from './output.ts';
 
 /** Histogram bucket upper bounds in seconds: 1 ms to 30 s, roughly ×2.5 apart (SMTP spans both). */
 export const SMTP_DURATION_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** Delivery lag and end-to-end bounds in seconds: 10 ms to 2 min (a relay's queue can hold a message for its whole timeout). */
+export const DELIVERY_BUCKETS_SECONDS: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 /** Default port of the endpoint (the OpenTelemetry Prometheus exporter's). */
 export const DEFAULT_METRICS_PORT = 9464;
@@ -221,6 +234,17 @@ const SCENARIO_COUNTERS: ReadonlyArray<[string, string, TotalsField]> = [
   ['runner_script_errors_total', 'custom iterations that threw something other than a failed SMTP step', 'scriptErrors'],
 ];
 
+/** The delivery series of the exporter (with delivery tracking). */
+interface DeliverySeries {
+  delivered: Counter<string>;
+  lost: Counter<string>;
+  duplicated: Counter<string>;
+  unexpected: Counter<string>;
+  backlog: Gauge<string>;
+  lag: SnapshotHistogram;
+  e2e: SnapshotHistogram;
+}
+
 /** Copies a run's MetricsRegistry into a prom-client Registry of its own. */
 export class PrometheusExporter {
   /** The registry the endpoint serves (never prom-client's global one). */
@@ -239,9 +263,14 @@ export class PrometheusExporter {
   private readonly phaseDuration: SnapshotHistogram;
   private readonly totals = new Map<string, ScenarioTotals>();
   private readonly scenarioNames: string[];
+  /** With delivery tracking: its series (undefined without). */
+  private readonly delivery: DeliverySeries | undefined;
 
-  /** `scenarioNames`: the run's scenarios, shown at zero from the first scrape on. */
-  constructor(scenarioNames: readonly string[], bucketsSeconds: readonly number[] = SMTP_DURATION_BUCKETS_SECONDS) {
+  /**
+   * `scenarioNames`: the run's scenarios, shown at zero from the first scrape on;
+   * `isDeliveryTracked`: add the delivery series (zero until messages arrive).
+   */
+  constructor(scenarioNames: readonly string[], bucketsSeconds: readonly number[] = SMTP_DURATION_BUCKETS_SECONDS, isDeliveryTracked = false) {
     // prom-client loads here, not with the module (~35 ms of every run's start-up otherwise).
     const { Counter, Gauge, Registry } = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
     this.registry = new Registry();
@@ -268,10 +297,25 @@ export class PrometheusExporter {
     this.phaseDuration = new SnapshotHistogram('runner_smtp_phase_duration_seconds', 'duration of each SMTP phase (smtp_<phase>_duration), seconds', bucketsSeconds, caches);
     for (const histogram of [this.txnDuration, this.txnResponseTime, this.phaseDuration]) this.registry.registerMetric(histogram as unknown as Metric);
 
+    if (isDeliveryTracked) {
+      this.delivery = {
+        delivered: new Counter({ name: 'runner_smtp_delivered_total', help: 'accepted messages that arrived upstream within the delivery timeout (smtp_delivered)', labelNames: byScenario, registers }),
+        lost: new Counter({ name: 'runner_smtp_lost_total', help: 'accepted messages lost upstream (smtp_lost): refused by the upstream, or not arrived within the timeout (judged when the wait after the load ends)', labelNames: ['scenario', 'reason'], registers }),
+        duplicated: new Counter({ name: 'runner_smtp_duplicated_total', help: 'messages that arrived upstream more than once (smtp_duplicated)', labelNames: byScenario, registers }),
+        unexpected: new Counter({ name: 'runner_smtp_unexpected_total', help: 'messages that arrived upstream though runner counted them failed (smtp_unexpected)', labelNames: byScenario, registers }),
+        backlog: new Gauge({ name: 'runner_smtp_delivery_backlog', help: 'accepted messages not arrived upstream yet nor refused: the relaying proxy\'s queue', registers }),
+        lag: new SnapshotHistogram('runner_smtp_delivery_lag_seconds', 'the 250 to the arrival upstream (smtp_delivery_lag), seconds', DELIVERY_BUCKETS_SECONDS, caches),
+        e2e: new SnapshotHistogram('runner_smtp_e2e_duration_seconds', 'the message\'s (planned) start to its arrival upstream (smtp_e2e_duration), seconds', DELIVERY_BUCKETS_SECONDS, caches),
+      };
+      for (const histogram of [this.delivery.lag, this.delivery.e2e]) this.registry.registerMetric(histogram as unknown as Metric);
+    }
+
     this.scenarioNames = [...scenarioNames];
     for (const name of this.scenarioNames) {
       this.txnDuration.entry(name, { scenario: name });
       this.txnResponseTime.entry(name, { scenario: name });
+      this.delivery?.lag.entry(name, { scenario: name });
+      this.delivery?.e2e.entry(name, { scenario: name });
     }
     this.finished.set(0);
     this.update(undefined, [], 0);
@@ -286,6 +330,19 @@ export class PrometheusExporter {
     this.txnDuration.clear();
     this.txnResponseTime.clear();
     this.phaseDuration.clear();
+    const delivery = this.delivery;
+    if (delivery) {
+      for (const counter of [delivery.delivered, delivery.lost, delivery.duplicated, delivery.unexpected]) counter.reset();
+      delivery.lag.clear();
+      delivery.e2e.clear();
+      for (const scenario of this.scenarioNames) {
+        delivery.delivered.inc({ scenario }, 0);
+        delivery.duplicated.inc({ scenario }, 0);
+        delivery.unexpected.inc({ scenario }, 0);
+        for (const reason of ['refused', 'timeout']) delivery.lost.inc({ scenario, reason }, 0);
+      }
+      delivery.backlog.set(registry?.deliveryBacklog ?? 0);
+    }
 
     for (const series of registry?.series ?? []) {
       const scenario = series.tags['scenario'] ?? '';
@@ -313,6 +370,15 @@ export class PrometheusExporter {
         if (trend.count === 0) continue;
         const phase = PHASES[i]!;
         this.phaseDuration.add(this.phaseDuration.entry(`${scenario}\u0000${phase}`, { scenario, phase }), trend);
+      }
+      if (delivery) {
+        delivery.delivered.inc({ scenario }, series.delivered);
+        delivery.lost.inc({ scenario, reason: 'refused' }, series.lostRefused);
+        delivery.lost.inc({ scenario, reason: 'timeout' }, series.lost - series.lostRefused);
+        delivery.duplicated.inc({ scenario }, series.duplicated);
+        delivery.unexpected.inc({ scenario }, series.unexpected);
+        delivery.lag.add(delivery.lag.entry(scenario, { scenario }), series.deliveryLag);
+        delivery.e2e.add(delivery.e2e.entry(scenario, { scenario }), series.e2eDuration);
       }
     }
 
@@ -433,7 +499,7 @@ export function createPrometheusOutput(options: MetricsEndpointOptions): Metrics
     listener,
     async prepare(context: OutputContext) {
       stderr = context.stderr;
-      exporter = new PrometheusExporter(context.options.scenarios.map((s) => s.name));
+      exporter = new PrometheusExporter(context.options.scenarios.map((s) => s.name), SMTP_DURATION_BUCKETS_SECONDS, context.options.delivery !== undefined);
       // node:http loads only for a run with an endpoint.
       const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
       const candidate = createServer(serve);

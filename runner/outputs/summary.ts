@@ -53,7 +53,7 @@ function errorFigures(errors: Map<string, ErrorCount>): ErrorFigure[] {
 /** A series' delivery, as a group's. */
 function deliveryOf(series: Series): DeliveryAggregate {
   return {
-    counts: { delivered: series.delivered, lost: series.lost, pending: series.pendingDelivery, duplicated: series.duplicated, unexpected: series.unexpected },
+    counts: { delivered: series.delivered, lost: series.lost, lost_refused: series.lostRefused, lost_timeout: series.lost - series.lostRefused, pending: series.pendingDelivery, duplicated: series.duplicated, unexpected: series.unexpected },
     lag: series.deliveryLag,
     e2e: series.e2eDuration,
   };
@@ -165,7 +165,7 @@ function runDelivery(outcome: DeliveryOutcome, total: Series): RunDeliveryAggreg
     timeoutSeconds: outcome.timeoutMs / 1000,
     wait: outcome.wait,
     waitSeconds: outcome.waitMs / 1000,
-    counts: { delivered: totals.delivered, lost: totals.lost, pending: totals.pending, duplicated: totals.duplicated, unexpected: totals.unexpected },
+    counts: { delivered: totals.delivered, lost: totals.lost, lost_refused: totals.lostRefused, lost_timeout: totals.lostTimeout, pending: totals.pending, duplicated: totals.duplicated, unexpected: totals.unexpected },
     lag: total.deliveryLag,
     e2e: total.e2eDuration,
     late: totals.late,

@@ -62,8 +62,12 @@ export type SourceIpFigures = GroupFigures & { connections: number };
 export interface DeliveryCounts {
   /** Accepted messages that arrived upstream within the timeout. */
   delivered: number;
-  /** Accepted messages that did not arrive within the timeout (never, or too late). */
+  /** Accepted messages that did not arrive within the timeout (never, or too late), or that the upstream refused. */
   lost: number;
+  /** Of lost: refused upstream (a sink's refusals), counted at once. Absent in files written before it (read as 0). */
+  lost_refused: number;
+  /** Of lost: not arrived within the timeout (lost = lost_refused + lost_timeout). Absent in older files (read as lost). */
+  lost_timeout: number;
   /** Accepted messages still awaited when the wait was interrupted (Ctrl+C): neither delivered nor lost. */
   pending: number;
   /** Messages that arrived more than once. */

@@ -9,6 +9,8 @@ import { compareRuns, findRegressions, formatComparison, formatRegressions, type
 import { parseResultsText } from '../../runner/results/read.ts';
 import { createRandom } from '../../runner/analysis/stats.ts';
 import { GUIDE_LEGACY_FILE, loadSynthetic, steadySamples, type TimedSample } from './summaries.ts';
+import { TrendSink } from '../../runner/metrics/trend.ts';
+import { deliveryFigures } from '../../runner/results/summarise.ts';
 
 const row = (comparison: Comparison, key: string) => {
   const found = comparison.rows.find((r) => r.key === key);
@@ -151,6 +153,66 @@ legacy('the runs differ in load: said in a note', () => {
 });
 
 legacy.run();
+
+const delivery = suite('compare: delivery figures');
+
+/**
+ * A synthetic run of 8 s at 100 accepted/s whose delivery is known: `deliveredPerSecond` arrive
+ * each second, `lost` of the 800 are lost, and every lag is drawn log-normal around `lagMedianMs`.
+ */
+function deliveryRun(file: string, deliveredPerSecond: number, lost: number, lagMedianMs: number, seed: number) {
+  const run = loadSynthetic({ samples: steadySamples({ seconds: 8, perSecond: 100, medianMs: 10, seed }), durationSeconds: 8 }, file);
+  const random = createRandom(seed + 100);
+  const lag = new TrendSink();
+  const e2e = new TrendSink();
+  const delivered = deliveredPerSecond * 8;
+  for (let i = 0; i < delivered; i++) {
+    const us = Math.round(lagMedianMs * 1000 * Math.exp(0.3 * (random() + random() + random() - 1.5)));
+    lag.record(us);
+    e2e.record(us + 10_000);
+  }
+  const figures = deliveryFigures({ counts: { delivered, lost, lost_refused: lost, lost_timeout: 0, pending: 0, duplicated: 0, unexpected: 0 }, lag, e2e }, 8);
+  run.summary!.delivery = { source: 'sink', timeout_seconds: 60, wait: 'complete', wait_seconds: 1, ...figures, late: 0, unknown: 0 };
+  for (const point of run.summary!.timeline) point.delivered = Math.round((deliveredPerSecond * point.window_ms) / 1000);
+  return run;
+}
+
+delivery('delivered 100/s → 60/s, lost 1% → 10%, lag 50 ms → 500 ms: each row regressed and significant; the gate catches delivered/s and lag p95', () => {
+  const before = deliveryRun('before.json', 100, 8, 50, 1);
+  const after = deliveryRun('after.json', 60, 80, 500, 2);
+  const comparison = compareRuns(before, after);
+  const rate = row(comparison, 'delivered_rps');
+  assert.equal([rate.before, rate.after, rate.verdict, rate.test!.method], [100, 60, 'regressed', 'mann-whitney (windows)']);
+  assert.ok(Math.abs(rate.ratio! - 0.6) < 1e-9);
+  const lost = row(comparison, 'lost_rate');
+  assert.equal([lost.before, lost.after, lost.verdict, lost.test!.method], [8 / 808, 80 / 560, 'regressed', 'two-proportion z']);
+  for (const key of ['delivery_lag.p50', 'delivery_lag.p95', 'delivery_lag.p99']) {
+    const r = row(comparison, key);
+    assert.equal([r.verdict, r.test!.method], ['regressed', 'bootstrap (histograms)'], key);
+    assert.ok(r.relativeChange! > 5, `${key}: ${r.relativeChange}`);
+  }
+  // The accept figures did not move: only delivery tells the story
+  assert.is(row(comparison, 'successful_rps').verdict, 'no significant change');
+  const regressions = findRegressions(comparison, 0.1).map((r) => r.key);
+  assert.equal(regressions, ['delivered_rps', 'delivery_lag.p95']);
+  assert.match(comparison.headline, /^1\.00× throughput, 0\.60× delivered, p95 /);
+  const text = formatComparison(comparison);
+  assert.match(text, /delivered msgs\/s +100\.0\/s +60\.0\/s +0\.60× \(−40(\.0)?%\)/);
+  assert.match(text, /lost +0\.99% +14\.29% +\+13\.30 pt/, text);
+  assert.match(text, /delivery lag p95/);
+});
+
+delivery('a run against itself: no change; delivery in one run only: a note, no rows', () => {
+  const run = deliveryRun('same.json', 80, 4, 100, 3);
+  const self = compareRuns(run, run);
+  for (const key of ['delivered_rps', 'lost_rate', 'delivery_lag.p95']) assert.is(row(self, key).verdict, 'no significant change', key);
+  const plain = loadSynthetic({ samples: steadySamples({ seconds: 8, perSecond: 100, medianMs: 10, seed: 9 }), durationSeconds: 8 }, 'plain.json');
+  const mixed = compareRuns(plain, run);
+  assert.not.ok(mixed.rows.some((r) => r.key.startsWith('deliver') || r.key === 'lost_rate'));
+  assert.ok(mixed.notes.includes('delivery tracked only in same.json: not compared'), mixed.notes.join('\n'));
+});
+
+delivery.run();
 
 const gate = suite('compare: --fail-on-regression');
 

@@ -19,6 +19,8 @@ import { customMetricsFigures } from '../../runner/outputs/summary.ts';
 import type { Summary } from '../../runner/results/types.ts';
 import { timelineEntry, timelinePoint } from '../../runner/results/names.ts';
 import { createRandom, sampleNormal } from '../../runner/analysis/stats.ts';
+import { deliveryFigures } from '../../runner/results/summarise.ts';
+import type { DeliveryCounts } from '../../runner/results/types.ts';
 
 const START = Date.parse('2025-01-01T00:00:00.000Z');
 const at = (offsetSeconds: number) => new Date(START + offsetSeconds * 1000).toISOString();
@@ -185,6 +187,103 @@ exact('errors add by phase and code; custom counters and rates add; a trend in o
 });
 
 exact.run();
+
+const delivery = suite('merge: delivery figures equal one run of the union');
+
+/** Known delivery samples of one generator: lags (µs), counts, and per window delivered and backlog. */
+interface DeliveryPart {
+  lagsUs: number[];
+  counts: DeliveryCounts;
+  late: number;
+  wait: 'complete' | 'timed_out' | 'interrupted' | 'skipped';
+  windows: Array<[delivered: number, backlog: number]>;
+}
+
+const deliveryA: DeliveryPart = {
+  lagsUs: Array.from({ length: 120 }, (_, i) => 5_000 + i * 731),
+  counts: { delivered: 120, lost: 9, lost_refused: 6, lost_timeout: 3, pending: 0, duplicated: 2, unexpected: 1 },
+  late: 1,
+  wait: 'complete',
+  windows: [[1, 5], [2, 4], [3, 3], [4, 2], [5, 1]],
+};
+const deliveryB: DeliveryPart = {
+  lagsUs: Array.from({ length: 80 }, (_, i) => 40_000 + i * 2_113),
+  counts: { delivered: 80, lost: 4, lost_refused: 4, lost_timeout: 0, pending: 2, duplicated: 0, unexpected: 3 },
+  late: 0,
+  wait: 'interrupted',
+  windows: [[10, 7], [10, 6], [10, 5], [10, 4], [10, 0]],
+};
+
+/** The delivery block of a file, made by the summariser itself from the part's samples. */
+function withDelivery(run: ReturnType<typeof runA>, part: DeliveryPart, seconds: number): ReturnType<typeof runA> {
+  const lag = new TrendSink();
+  const e2e = new TrendSink();
+  for (const us of part.lagsUs) {
+    lag.record(us);
+    e2e.record(us + 900);
+  }
+  const figures = deliveryFigures({ counts: part.counts, lag, e2e }, seconds);
+  const summary = run.summary!;
+  summary.delivery = { source: 'sink', timeout_seconds: 30, wait: part.wait, wait_seconds: part.wait === 'complete' ? 0.5 : 2, ...figures, late: part.late, unknown: 0 };
+  summary.scenarios['default']!.delivery = figures;
+  for (const account of Object.values(summary.accounts)) account.delivery = figures;
+  summary.timeline.forEach((point, k) => {
+    point.delivered = part.windows[k]![0];
+    point.delivery_backlog = part.windows[k]![1];
+  });
+  return run;
+}
+
+delivery('counts add exactly, lag and e2e percentiles come from the added histograms, rates over the union wall time', () => {
+  const { summary, warnings } = mergeResults([withDelivery(runA(), deliveryA, 5), withDelivery(runB(), deliveryB, 5)]);
+  assert.equal(warnings, []);
+  assert.equal(validateSummary(summary), []);
+  const lag = new TrendSink();
+  const e2e = new TrendSink();
+  for (const us of [...deliveryA.lagsUs, ...deliveryB.lagsUs]) {
+    lag.record(us);
+    e2e.record(us + 900);
+  }
+  const counts: DeliveryCounts = { delivered: 200, lost: 13, lost_refused: 10, lost_timeout: 3, pending: 2, duplicated: 2, unexpected: 4 };
+  const truth = deliveryFigures({ counts, lag, e2e }, 7);
+  const d = summary.delivery!;
+  const { lag_histogram: _lh, e2e_histogram: _eh, ...figures } = truth;
+  for (const [key, value] of Object.entries(figures)) assert.equal(d[key as keyof typeof d], value, key);
+  assert.equal([d.late, d.unknown, d.timeout_seconds, d.wait, d.wait_seconds], [1, 0, 30, 'interrupted', 2], 'the worst wait, the longest timeout and wait');
+  assert.is(d.delivered_rps, Math.round((200 / 7) * 1000) / 1000);
+  assert.equal(d.lag, truth.lag, 'lag percentiles exact');
+  assert.equal(d.e2e, truth.e2e);
+  assert.equal(summary.scenarios['default']!.delivery!.lag, truth.lag, 'a shared scenario: exact too');
+  assert.is(summary.scenarios['default']!.delivery!.lost_refused, 10);
+  assert.is(summary.accounts['a@example.com']!.delivery!.delivered, 120, 'one file\'s account keeps its figures');
+});
+
+delivery('timeline: delivered adds per bin; the backlog is the sum of each file\'s latest (carried past its last window)', () => {
+  const { summary } = mergeResults([withDelivery(runA(), deliveryA, 5), withDelivery(runB(), deliveryB, 5)]);
+  const a = deliveryA.windows;
+  const b = deliveryB.windows;
+  const expected = Array.from({ length: 7 }, (_, k) => [
+    (k < 5 ? a[k]![0] : 0) + (k >= 2 ? b[k - 2]![0] : 0),
+    a[Math.min(k, 4)]![1] + (k >= 2 ? b[k - 2]![1] : 0),
+  ]);
+  assert.equal(summary.timeline.map((p) => [p.delivered, p.delivery_backlog]), expected);
+  assert.is(summary.timeline.reduce((n, p) => n + p.delivered!, 0), 15 + 50);
+});
+
+delivery('files written before the refused/timeout split: their lost count as timed out; a file without delivery is named', () => {
+  const old = withDelivery(runA(), deliveryA, 5);
+  const d = old.summary!.delivery! as Partial<DeliveryCounts>;
+  delete d.lost_refused;
+  delete d.lost_timeout;
+  const { summary, warnings } = mergeResults([old, withDelivery(runB(), deliveryB, 5)]);
+  assert.equal([summary.delivery!.lost, summary.delivery!.lost_refused, summary.delivery!.lost_timeout], [13, 4, 9]);
+  const partial = mergeResults([withDelivery(runA(), deliveryA, 5), runB()]);
+  assert.is(partial.summary.delivery!.delivered, 120);
+  assert.ok(partial.warnings.some((w) => w === 'delivery was tracked in 1 of 2 files: the delivery figures leave out b.json'), partial.warnings.join('\n'));
+  assert.is(mergeResults([runA(), runB()]).summary.delivery, undefined, 'no delivery anywhere: no block');
+});
+
+delivery.run();
 
 const refusals = suite('merge: warnings and refusals');
 

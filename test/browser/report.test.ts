@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
+import { startSink } from '../../fixtures/sink.ts';
+import { parseFailureFlag, startFakeProxy } from '../../fixtures/fake-proxy.ts';
 import { IS_CI, missingProgram, missingUnderCi } from '../tools.ts';
 import type { Summary } from '../../runner/results/types.ts';
 
@@ -174,6 +176,53 @@ if (missing && !IS_CI) {
       assert.is(await page.locator('[data-figure="success_rate"]').innerText(), '0.0%');
     } finally {
       await context?.close();
+      rmSync(profile, { recursive: true, force: true });
+      temp.remove();
+    }
+  });
+
+  browser('a run with delivery tracking (fake proxy relaying to a sink that refuses 10%): the delivery charts drawn, its cards the results\' figures', async () => {
+    const temp = createTempDir();
+    const profile = mkdtempSync(join(tmpdir(), 'runner-chromium-'));
+    let context: BrowserContext | undefined;
+    const sink = await startSink({ tls: 'none', seed: 5, failures: [parseFailureFlag('message=454:0.1')], delays: { message: 20 } });
+    const proxy = await startFakeProxy({ seed: 1, delays: { message: MESSAGE_DELAY_MS }, relay: { host: '127.0.0.1', port: sink.smtpPort, tls: 'none', mode: 'after-250' } });
+    try {
+      const reportFile = join(temp.dir, 'report.html');
+      const { summary } = await runAgainst(proxy, {
+        scenario: { scenarios: { steady: { executor: 'constant-vus', vus: 3, duration: '3s' } } },
+        check: false,
+        overrides: { delivery: `sink=http://127.0.0.1:${sink.adminPort}`, deliveryTimeout: '20s', to: ['load@example.com'] },
+        report: reportFile,
+      });
+      const d = summary.delivery!;
+      assert.equal([d.wait, d.lost, d.delivered], ['complete', sink.stats.refused, sink.stats.delivered]);
+      context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+      });
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      await page.goto(pathToFileURL(reportFile).href);
+      await page.waitForFunction(() => (window as unknown as { __runnerReport?: PublishedReport }).__runnerReport?.ready === true, undefined, { timeout: 15_000 });
+      assert.equal(problems, []);
+      const report = await page.evaluate(() => (window as unknown as { __runnerReport: PublishedReport }).__runnerReport);
+      assert.equal(report.charts.map((c) => c.id), ['chart-throughput', 'chart-latency', 'chart-delivery', 'chart-backlog', 'chart-spectrum', 'chart-phases']);
+      for (const id of ['chart-delivery', 'chart-backlog']) {
+        const chart = report.charts.find((c) => c.id === id)!;
+        assert.ok(chart.width > 200 && chart.height > 100, `${id} canvas ${chart.width}×${chart.height}`);
+        for (const series of chart.series) assert.is(series.length, summary.timeline.length, `${id} ${series.label}: one point per timeline window`);
+      }
+      const shown = async (key: string) => Number(await page.locator(`[data-figure="${key}"]`).first().getAttribute('data-value'));
+      assert.is(await shown('delivered'), d.delivered);
+      assert.is(await shown('lost'), d.lost);
+      assert.is(await shown('delivery_lag_p95_seconds'), d.lag.p95_seconds);
+      assert.match(await page.locator('#delivery').innerText(), `${d.lost_refused} refused upstream`);
+    } finally {
+      await context?.close();
+      await proxy.close();
+      await sink.close();
       rmSync(profile, { recursive: true, force: true });
       temp.remove();
     }

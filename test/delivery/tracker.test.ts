@@ -120,6 +120,7 @@ for (const c of CASES) {
     const totals = tracker.finish(c.finishAtMs, c.isInterrupted ?? false);
     const { delivered, lost, late, pending, duplicated, unexpected } = totals;
     assert.equal({ delivered, lost, late, pending, duplicated, unexpected }, c.expected);
+    assert.equal([totals.lostRefused, totals.lostTimeout], [0, lost], 'without refusals every lost one timed out');
     assert.equal(
       { delivered: series.delivered, lost: series.lost, pending: series.pendingDelivery, duplicated: series.duplicated, unexpected: series.unexpected },
       { delivered, lost, pending, duplicated, unexpected },
@@ -184,6 +185,36 @@ matching('thousands of messages: the arrays grow, every slot kept', () => {
   assert.equal([totals.delivered, totals.lost], [2500, 2500]);
   assert.is(series.deliveryLag.sum, 2500 * 3000);
   assert.is(series.e2eDuration.sum, 2500 * 4000);
+});
+
+matching('refusals upstream: lost at once (lost_refused), out of the wait and the backlog; a retry that arrives in time is delivered', () => {
+  const registry = new MetricsRegistry(0);
+  const series = registry.seriesFor('default', 'a@example.com');
+  const tracker = new DeliveryTracker({ registry, runId: RUN, afterSequence: 0, timeoutMs: TIMEOUT_MS, epochOriginMs: ORIGIN, lastSequence: () => 10 });
+  registry.delivery = tracker;
+  for (let sequence = 1; sequence <= 5; sequence++) tracker.accepted(sequence, series, 100, 90);
+  tracker.refuse(`${RUN}.1`, ORIGIN + 150);
+  tracker.refuse(`${RUN}.2`, ORIGIN + 160);
+  tracker.refuse('otherrun.3', ORIGIN + 160);
+  tracker.refuse(null, ORIGIN + 160);
+  assert.is(tracker.awaited, 3, 'two of five are refused: no longer awaited');
+  assert.is(registry.deliveryBacklog, 3, 'and out of the backlog');
+  // Message 2 is retried by the proxy and arrives in time; 3 arrives; 4 is refused after arriving (no change)
+  tracker.arrive(`${RUN}.2`, ORIGIN + 400);
+  tracker.arrive(`${RUN}.3`, ORIGIN + 200);
+  tracker.arrive(`${RUN}.4`, ORIGIN + 210);
+  tracker.refuse(`${RUN}.4`, ORIGIN + 220);
+  // Message 6 is refused before runner reads its 250: lost at once when it does
+  tracker.refuse(`${RUN}.6`, ORIGIN + 300);
+  tracker.accepted(6, series, 310, 300);
+  assert.equal([tracker.awaited, registry.deliveryBacklog], [1, 1], 'only message 5 is still awaited');
+  const totals = tracker.finish(5000, false);
+  assert.equal(
+    { delivered: totals.delivered, lost: totals.lost, lostRefused: totals.lostRefused, lostTimeout: totals.lostTimeout },
+    { delivered: 3, lost: 3, lostRefused: 2, lostTimeout: 1 },
+  );
+  assert.equal([series.delivered, series.lost, series.lostRefused], [3, 3, 2], 'the series holds the same split');
+  assert.is(series.deliveryLag.count, 3);
 });
 
 matching('the timeline: delivered per window and the backlog at its end', () => {

@@ -63,6 +63,23 @@ relay('the sink refuses ~10% at end of data: the proxy says 250 to all, runner r
   });
 });
 
+relay('refusals come with their trace ids: the wait ends as soon as every accepted message is delivered or refused, lost == lost_refused == the sink\'s refusals', async () => {
+  const sent = 60;
+  await withProxyAndSink({ seed: 11, failures: [parseFailureFlag('message=454:0.1')] }, async (proxy, sink) => {
+    // A long timeout: only the refusals' own report can end this wait as complete
+    const { summary, exitCode, output } = await run(scenario(proxy, sink, sent, '60s'));
+    assert.is(exitCode, ExitCode.ok, output);
+    const d = summary.delivery!;
+    assert.ok(sink.stats.refused > 0, `the seeded sink refused none of ${sent}`);
+    assert.is(d.wait, 'complete', 'nothing left awaited: the refused were not waited for');
+    assert.equal([d.lost, d.lost_refused, d.lost_timeout], [sink.stats.refused, sink.stats.refused, 0]);
+    assert.equal([d.delivered, d.pending], [sink.stats.delivered, 0]);
+    assert.is(d.delivered + d.lost, sent);
+    assert.is(summary.timeline[summary.timeline.length - 1]!.delivery_backlog, 0, 'the refused left the proxy\'s queue');
+    assert.match(output, new RegExp(`Lost: ${sink.stats.refused} \\([^)]*\\) \\(${sink.stats.refused} refused upstream\\)`));
+  });
+});
+
 relay('an upstream that takes 150 ms per message: every delivery lag is at least the relay delay', async () => {
   await withProxyAndSink({ seed: 1, delays: { message: 150 } }, async (proxy, sink) => {
     const { summary, exitCode, output } = await run(scenario(proxy, sink, 20, '10s'));

@@ -51,6 +51,21 @@ progress('arrivals waiting for a free VU show as Queued: N, only while some wait
   assert.not.match(lines[1]!, /Queued/);
 });
 
+progress('with delivery tracking: delivered so far, this second\'s rate and the backlog; a line of its own beside several scenarios', () => {
+  const out = createTextSink();
+  const view = new ConsoleProgress(out, { isTTY: false, intervalMs: 0 });
+  view.onTick({ ...point(1), delivered: 30, backlog: 18 }, [scenario('peak', 48)]);
+  view.onTick({ ...point(2), delivered: 40, backlog: 26 }, [scenario('peak', 96)]);
+  const several = new ConsoleProgress(out, { isTTY: false, intervalMs: 0 });
+  several.onTick({ ...point(3), windowMs: 500, delivered: 20, backlog: 5 }, [scenario('peak', 120), scenario('soak', 20)]);
+  const lines = out.text().trimEnd().split('\n');
+  assert.is(lines.length, 5);
+  assert.match(lines[0]!, /^\[1s\] running .* \| Failed: 2 \| Delivered: 30 \(30\.0\/s\) \| Backlog: 18$/);
+  assert.match(lines[1]!, /\| Delivered: 70 \(40\.0\/s\) \| Backlog: 26$/, 'delivered so far adds the windows up');
+  assert.match(lines[4]!, /^\[3s\] \[delivery\] Delivered: 20 \(40\.0\/s\) \| Backlog: 5$/);
+  assert.not.match(lines[2]!, /Delivered/);
+});
+
 progress('warnings clear the drawn lines first, then stay on screen', () => {
   const out = createTextSink();
   const view = new ConsoleProgress(out, { isTTY: true });

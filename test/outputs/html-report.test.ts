@@ -14,6 +14,7 @@ import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
 import {
   buildChartData,
   createHtmlReportOutput,
+  deliveryFigures as deliveryCards,
   formatSuccessRate,
   headlineFigures,
   percentileSpectrum,
@@ -26,6 +27,7 @@ import { defaultReportPath, readReportSummary } from '../../runner/outputs/repor
 import { TrendSink } from '../../runner/metrics/trend.ts';
 import { ExitCode, OutputError, RunnerError } from '../../runner/errors.ts';
 import type { Summary } from '../../runner/results/types.ts';
+import { deliveryFigures } from '../../runner/results/summarise.ts';
 
 const require = createRequire(import.meta.url);
 const UPLOT_JS = readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
@@ -191,6 +193,46 @@ figures('chart data: per-second rates from the timeline, phases in protocol orde
   assert.equal(data.phases.names, ['connect', 'greeting', 'ehlo', 'auth', 'mail', 'rcpt', 'data', 'message', 'quit']);
   assert.is(data.phases.p95Ms[7], Math.round(summary.results.phases['message']!.p95_seconds! * 1e6) / 1000);
   assert.is(data.spectrum.series[0]!.valuesMs.length, data.spectrum.x.length);
+});
+
+/** A real run's summary with known delivery figures: 40 lags of 20..800 ms, 7 lost (5 refused), a backlog per window. */
+async function summaryWithDelivery(): Promise<Summary> {
+  const summary = await summaryOfARun();
+  const lag = new TrendSink();
+  const e2e = new TrendSink();
+  for (let i = 1; i <= 40; i++) {
+    lag.record(i * 20_000);
+    e2e.record(i * 20_000 + 5_000);
+  }
+  const figures = deliveryFigures({ counts: { delivered: 40, lost: 7, lost_refused: 5, lost_timeout: 2, pending: 0, duplicated: 0, unexpected: 0 }, lag, e2e }, summary.results.total_time_seconds);
+  summary.delivery = { source: 'sink', timeout_seconds: 30, wait: 'complete', wait_seconds: 0.8, ...figures, late: 0, unknown: 0 };
+  summary.timeline.forEach((point, i) => {
+    point.delivered = i + 1;
+    point.delivery_backlog = 10 * i;
+  });
+  return summary;
+}
+
+figures('delivery: accepted vs delivered per second and the backlog from the timeline; cards for delivered, lost (why) and the lag percentiles', async () => {
+  const summary = await summaryWithDelivery();
+  const data = buildChartData(summary);
+  summary.timeline.forEach((point, i) => {
+    assert.ok(Math.abs(data.delivery!.deliveredPerSecond[i]! - ((i + 1) * 1000) / point.window_ms) < 0.001, `delivered/s at ${point.t_seconds}`);
+    assert.is(data.delivery!.backlog[i], 10 * i);
+  });
+  const page = renderHtmlReport(summary);
+  assert.ok(page.includes('<section id="delivery">'));
+  assert.ok(page.includes('id="chart-delivery"') && page.includes('id="chart-backlog"'));
+  const d = summary.delivery!;
+  for (const [key, value] of [['delivered', 40], ['lost', 7], ['delivered_rps', d.delivered_rps], ['delivery_lag_p95_seconds', d.lag.p95_seconds], ['delivery_lag_p50_seconds', d.lag.p50_seconds], ['delivery_lag_p99_seconds', d.lag.p99_seconds]] as const) {
+    assert.ok(page.includes(`data-figure="${key}" data-value="${value}"`), `${key} = ${value}`);
+  }
+  assert.ok(page.includes('5 refused upstream · 2 not arrived in time'));
+  assert.equal(deliveryCards(summary).map((c) => c.key), ['delivered', 'lost', 'delivery_lag_p95_seconds', 'e2e_p95_seconds']);
+  // Without delivery tracking: no section, no chart data
+  const plain = await summaryOfARun();
+  assert.is(buildChartData(plain).delivery, undefined);
+  assert.not.ok(renderHtmlReport(plain).includes('id="delivery"'));
 });
 
 const spectrum = suite('html report: percentile spectrum');

@@ -16,7 +16,8 @@ import { register as globalRegister } from 'prom-client';
 import { MetricsRegistry } from '../../runner/metrics/registry.ts';
 import { countError } from '../../runner/metrics/series.ts';
 import { PHASE_INDEX } from '../../runner/smtp/phases.ts';
-import { createPrometheusOutput, PrometheusExporter, SMTP_DURATION_BUCKETS_SECONDS } from '../../runner/outputs/prometheus.ts';
+import { createPrometheusOutput, DELIVERY_BUCKETS_SECONDS, PrometheusExporter, SMTP_DURATION_BUCKETS_SECONDS } from '../../runner/outputs/prometheus.ts';
+import { DeliveryTracker } from '../../runner/delivery/tracker.ts';
 import type { OutputContext } from '../../runner/outputs/output.ts';
 import type { ResolvedOptions } from '../../runner/scenario/resolved.ts';
 import type { ScenarioProgress } from '../../runner/engine/events.ts';
@@ -124,6 +125,58 @@ exposition('a later copy sees new samples (the per-trend cache follows the count
   assert.is(samples.get('runner_smtp_txn_duration_seconds_bucket{scenario="peak",le="0.001"}'), 2);
   assert.is(samples.get('runner_smtp_txn_duration_seconds_count{scenario="peak"}'), 6);
   assert.is(samples.get('runner_run_finished'), 1);
+});
+
+exposition('delivery: delivered, lost by reason, duplicated, unexpected, the lag and e2e histograms, the backlog gauge — the tracker\'s own counts', async () => {
+  const registry = new MetricsRegistry(0);
+  const a = registry.seriesFor('peak', 'a@example.com');
+  const origin = 1_700_000_000_000;
+  const tracker = new DeliveryTracker({ registry, runId: 'r', afterSequence: 0, timeoutMs: 10_000, epochOriginMs: origin, lastSequence: () => 20 });
+  registry.delivery = tracker;
+  // Six accepted at 100 ms (started at 90 ms); lags 20 ms, 300 ms, 3 s; #4 refused; #5 never arrives; #6 twice
+  for (let sequence = 1; sequence <= 6; sequence++) tracker.accepted(sequence, a, 100, 90);
+  tracker.failed(7, a);
+  tracker.arrive('r.1', origin + 120);
+  tracker.arrive('r.2', origin + 400);
+  tracker.arrive('r.3', origin + 3100);
+  tracker.refuse('r.4', origin + 150);
+  tracker.arrive('r.6', origin + 200);
+  tracker.arrive('r.6', origin + 210);
+  tracker.arrive('r.7', origin + 220);
+  const exporter = new PrometheusExporter(['peak', 'idle'], SMTP_DURATION_BUCKETS_SECONDS, true);
+  exporter.update(registry, [], 1000);
+  let samples = parseExposition(await exporter.metrics());
+  assert.equal([samples.get('runner_smtp_delivery_backlog'), samples.get('runner_smtp_lost_total{scenario="peak",reason="timeout"}')], [1, 0], 'during the run: #5 still awaited');
+  tracker.finish(20_000, false);
+  exporter.update(registry, [], 20_000);
+  samples = parseExposition(await exporter.metrics());
+  const expected: Array<[string, number]> = [
+    ['runner_smtp_delivered_total{scenario="peak"}', 4],
+    ['runner_smtp_lost_total{scenario="peak",reason="refused"}', 1],
+    ['runner_smtp_lost_total{scenario="peak",reason="timeout"}', 1],
+    ['runner_smtp_duplicated_total{scenario="peak"}', 1],
+    ['runner_smtp_unexpected_total{scenario="peak"}', 1],
+    ['runner_smtp_delivered_total{scenario="idle"}', 0],
+    ['runner_smtp_lost_total{scenario="idle",reason="refused"}', 0],
+    ['runner_smtp_delivery_backlog', 1],
+    // Lags 20 ms, 100 ms (#6), 300 ms, 3 s
+    ['runner_smtp_delivery_lag_seconds_bucket{scenario="peak",le="0.01"}', 0],
+    ['runner_smtp_delivery_lag_seconds_bucket{scenario="peak",le="0.025"}', 1],
+    ['runner_smtp_delivery_lag_seconds_bucket{scenario="peak",le="0.1"}', 2],
+    ['runner_smtp_delivery_lag_seconds_bucket{scenario="peak",le="0.25"}', 2],
+    ['runner_smtp_delivery_lag_seconds_bucket{scenario="peak",le="0.5"}', 3],
+    ['runner_smtp_delivery_lag_seconds_bucket{scenario="peak",le="5"}', 4],
+    ['runner_smtp_delivery_lag_seconds_count{scenario="peak"}', 4],
+    ['runner_smtp_delivery_lag_seconds_sum{scenario="peak"}', 3.42],
+    ['runner_smtp_e2e_duration_seconds_count{scenario="peak"}', 4],
+    ['runner_smtp_e2e_duration_seconds_sum{scenario="peak"}', 3.46],
+    ['runner_smtp_delivery_lag_seconds_count{scenario="idle"}', 0],
+  ];
+  for (const [key, value] of expected) assert.is(samples.get(key), value, key);
+  assert.is(DELIVERY_BUCKETS_SECONDS.at(-1), 120);
+  // Without delivery tracking: none of these series
+  const plain = parseExposition(await new PrometheusExporter(['peak']).metrics());
+  assert.not.ok([...plain.keys()].some((key) => /deliver|lost|duplicated|unexpected|e2e/.test(key)));
 });
 
 exposition("its own registry: nothing lands in prom-client's global one", () => {

@@ -3,7 +3,8 @@
   'use strict';
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var COLOR = { offered: '#8c959f', accepted: '#1a7f37', failed: '#cf222e', vus: '#0969da',
-    p50: '#0969da', p95: '#bc4c00', p99: '#cf222e', txn: '#0969da', response: '#8250df', queued: '#bf8700' };
+    p50: '#0969da', p95: '#bc4c00', p99: '#cf222e', txn: '#0969da', response: '#8250df', queued: '#bf8700',
+    delivered: '#8250df', backlog: '#bf8700' };
   var charts = [];
 
   // Legend values: empty while the cursor is off the chart (the legend then reads as a key).
@@ -96,6 +97,30 @@
     ],
     axes: [axis('time since start (s)'), axis('transaction latency (ms)')],
   }, [tl.t, tl.p50Ms, tl.p95Ms, tl.p99Ms]);
+
+  // Delivery upstream (with delivery tracking): accepted vs delivered per second, and the backlog.
+  var dl = data.delivery;
+  if (dl) {
+    mount('chart-delivery', 'Accepted vs delivered per second', {
+      scales: { x: { time: false }, y: { range: zeroBased } },
+      cursor: { sync: sync },
+      series: [
+        { label: 'time', value: seconds },
+        { label: 'accepted/s', stroke: COLOR.accepted, width: 2, points: NO_POINTS, value: function (u, v) { return fixed(v, 1); } },
+        { label: 'delivered/s', stroke: COLOR.delivered, fill: 'rgba(130,80,223,0.08)', width: 2, points: NO_POINTS, value: function (u, v) { return fixed(v, 1); } },
+      ],
+      axes: [axis('time since start (s)'), axis('messages / second')],
+    }, [tl.t, tl.acceptedPerSecond, dl.deliveredPerSecond]);
+    mount('chart-backlog', 'Backlog over time', {
+      scales: { x: { time: false }, y: { range: zeroBased } },
+      cursor: { sync: sync },
+      series: [
+        { label: 'time', value: seconds },
+        { label: 'backlog (messages)', stroke: COLOR.backlog, fill: 'rgba(191,135,0,0.12)', width: 2, points: NO_POINTS, paths: uPlot.paths.stepped({ align: 1 }), value: function (u, v) { return fixed(v, 0); } },
+      ],
+      axes: [axis('time since start (s)'), axis('messages awaited upstream', { incrs: WHOLE_STEPS })],
+    }, [tl.t, dl.backlog]);
+  }
 
   var sp = data.spectrum;
   var decades = [];
