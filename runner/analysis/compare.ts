@@ -548,7 +548,7 @@ export function formatComparison(comparison: Comparison, options: { color?: bool
     '',
     formatTable([header, ...body], ['left', 'right', 'right', 'right', 'right', 'left'], color),
     '',
-    `p: two-sided p-value, significant below ${settings.alpha}; changes under ${formatPercent(settings.minRelativeChange).replace('+', '')} count as no change.`,
+    `p: two-sided p-value, significant when p < ${settings.alpha}; changes under ${formatPercent(settings.minRelativeChange).replace('+', '')} count as no change.`,
     `   throughput: Mann-Whitney U over one-second windows; success rate${comparison.rows.some((r) => r.key === 'lost_rate') ? ', lost' : ''}: two-proportion z; avg: Welch t;`,
     `   percentiles: bootstrap of the HDR histograms (${settings.replicates} replicates, seed ${settings.seed}).`,
   ];

@@ -565,8 +565,7 @@ ${renderThresholds(summary)}${renderDelivery(summary)}
   ${renderPhases(summary)}
 </div>
 ${renderErrors(summary)}
-${renderRetries(summary)}
-${renderScenarios(summary)}
+${renderRetries(summary)}${renderScenarios(summary)}
 ${renderAccounts(summary)}
 ${renderCustomMetrics(summary)}
 ${renderConfig(summary)}
