@@ -17,7 +17,7 @@ export const ExitCode = {
   usage: 2,
   /** The run finished but at least one threshold failed. */
   thresholdsFailed: 99,
-  /** `setup()` did not settle within `setupTimeout` (k6's number); no load was sent. */
+  /** `setup()` did not settle within `setupTimeout` (k6's number); no load was sent, the outputs are written (aborted). */
   setupTimeout: 100,
   /** `teardown()` did not settle within `teardownTimeout` (k6's number); the outputs are written. */
   teardownTimeout: 101,

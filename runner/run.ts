@@ -32,7 +32,7 @@ import { shouldColor } from './util/color.ts';
 import { checkOutputPaths, closeOutputs, createCiOutputs, createOutputs, finishOutputs, finishOutputsNow, formatOutputFailure, type CiOutputFlags, type OutputFailure } from './outputs/index.ts';
 import { runHandleSummary } from './outputs/summary-json.ts';
 import type { OutputContext, RunOutput } from './outputs/output.ts';
-import { ExitCode, RunnerError, UsageError, type ExitCodeName } from './errors.ts';
+import { ExitCode, RunnerError, ScriptTimeoutError, UsageError, type ExitCodeName } from './errors.ts';
 import { confirmRealRecipients, type RecipientSafety } from './safety.ts';
 import { installEarlyExit, installInterruptHandlers } from './interrupt.ts';
 import { SNAPSHOT_MS, startStallWatchdog } from './engine/stall-watchdog.ts';
@@ -259,6 +259,23 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     let result: TestResult;
     try {
       result = await engine.run();
+    } catch (error) {
+      if (!(error instanceof ScriptTimeoutError) || error.exitCode !== ExitCode.setupTimeout) throw error;
+      // setup() hung: no load was sent, but every output still says so (aborted, zero load, why);
+      // the error line and exit 100 follow from the error, as before.
+      isEngineDone = true;
+      progress.clear();
+      const aborted = engine.setupTimedOut();
+      const summary = buildSummary(aborted, options, { thresholds: judge(thresholds, engine.registry, 0), config, abortReason: error.message });
+      finalSummary = summary;
+      const failures = await finishOutputs(outputs, summary, { ...outputContext, result: aborted });
+      for (const failure of failures) stderr.write(formatOutputFailure(failure));
+      const failed = new Set(failures.map((failure) => failure.output));
+      const written = outputs.filter((output) => !failed.has(output));
+      stdout.write(formatSummary(summary, { color: shouldColor(stdout, env), resultsFile: written.find((output) => output.isResultsFile)?.path, files: written }) + '\n');
+      if (failures.length > 0) stderr.write(`error: ${failures.length} of ${outputs.length} outputs could not be written (listed above); the others were\n`);
+      isReported = true;
+      throw error;
     } finally {
       clearInterval(snapshotTimer);
       await watchdog?.stop();

@@ -8,7 +8,7 @@ Exit codes:
   ${ExitCode.failure}    unexpected failure (a bug: please report it)
   ${ExitCode.usage}    wrong command-line usage
   ${ExitCode.thresholdsFailed}   a threshold failed (run), or a regression beyond --fail-on-regression (compare)
-  ${ExitCode.setupTimeout}  setup() did not settle within setupTimeout (default 60s); no load was sent
+  ${ExitCode.setupTimeout}  setup() did not settle within setupTimeout (default 60s); no load was sent, outputs written (aborted)
   ${ExitCode.teardownTimeout}  teardown() did not settle within teardownTimeout (default 60s); outputs are written
   ${ExitCode.invalidOptions}  invalid options (scenario file, flags, thresholds), or an unreadable results file (compare, report, merge)
   ${ExitCode.interrupted}  interrupted (SIGINT/SIGTERM); outputs are written and marked interrupted

@@ -286,6 +286,34 @@ code('setup() that never settles: reported by name after setupTimeout, no load s
   }
 });
 
+code('setup() that never settles: every output written (aborted in setup, zero load, the reason), the JUnit case names the hang, summary printed, exit 100', async () => {
+  const temp = createTempDir();
+  try {
+    await withFakeProxy({}, async (proxy) => {
+      const file = scenarioFile(temp.dir, 'hang.ts', `{ setupTimeout: '200ms', scenarios: { main: { executor: 'shared-iterations', vus: 2, iterations: 6 } }, setup: () => new Promise(() => {}) }`);
+      const [results, junit, summaryJson, report] = ['results.json', 'junit.xml', 'summary.json', 'report.html'].map((name) => join(temp.dir, name)) as [string, string, string, string];
+      const ran = await runCli(['run', file, ...target(proxy), '--out', results, '--junit', junit, '--summary-json', summaryJson, '--report', report]);
+      assert.is(ran.code, ExitCode.setupTimeout, ran.stderr);
+      assert.match(ran.stderr, 'error: setup() did not settle within 200ms (setupTimeout): no load was sent');
+      assert.match(ran.stdout, 'LOAD TEST RESULTS');
+      assert.match(ran.stdout, 'Run aborted: setup() did not settle');
+      assert.is(proxy.stats.messagesAccepted, 0);
+      for (const written of [results, summaryJson]) {
+        const r = JSON.parse(readFileSync(written, 'utf8'));
+        assert.is(r.status, 'aborted', written);
+        assert.match(r.abort_reason, 'setup() did not settle within 200ms (setupTimeout)');
+        assert.is(r.results.total_requests, 0);
+        assert.is(r.results.successful, 0);
+      }
+      const xml = readFileSync(junit, 'utf8');
+      assert.match(xml, /<failure type="aborted" message="run aborted: setup\(\) did not settle within 200ms \(setupTimeout\)/);
+      assert.match(readFileSync(report, 'utf8'), 'setup() did not settle');
+    });
+  } finally {
+    temp.remove();
+  }
+});
+
 code('an iteration() that never settles is abandoned at gracefulStop and counted as interrupted; the run ends and reports (exit 0)', async () => {
   const temp = createTempDir();
   try {
