@@ -21,6 +21,11 @@ export const ExitCode = {
   setupTimeout: 100,
   /** `teardown()` did not settle within `teardownTimeout` (k6's number); the outputs are written. */
   teardownTimeout: 101,
+  /**
+   * Scenario code blocked the event loop for `--stall-limit` (a synchronous endless loop): the
+   * watchdog wrote the outputs of its last snapshot and ended the run (k6's generic timeout number).
+   */
+  stalled: 102,
   /** Options are invalid (schema or semantic check, bad threshold, unknown metric). */
   invalidOptions: 104,
   /** The run was interrupted (SIGINT/SIGTERM); outputs are written and marked interrupted. */

@@ -36,7 +36,6 @@ import { ExitCode, RunnerError, ScriptTimeoutError, UsageError, type ExitCodeNam
 import { confirmRealRecipients, type RecipientSafety } from './safety.ts';
 import { installEarlyExit, installInterruptHandlers } from './interrupt.ts';
 import { SNAPSHOT_MS, startStallWatchdog } from './engine/stall-watchdog.ts';
-import { resultsText } from './results/write.ts';
 import { DeliveryTracking, type DeliveryOutcome } from './delivery/tracking.ts';
 import { DeliverySourceError } from './errors.ts';
 import { describeDeliverySource } from './delivery/options.ts';
@@ -239,21 +238,27 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
         },
       });
     }
-    const watchdog = command.handleSignals && (command.stallLimitMs ?? 30_000) > 0 && resultsFile !== undefined
-      ? startStallWatchdog({ stallLimitMs: command.stallLimitMs ?? 30_000, childPids: [fixture?.pid, sink?.pid].filter((pid): pid is number => pid !== undefined) })
+    const stallLimitMs = command.stallLimitMs ?? 30_000;
+    const watchdog = command.handleSignals && stallLimitMs > 0
+      ? startStallWatchdog({ stallLimitMs, childPids: [fixture?.pid, sink?.pid].filter((pid): pid is number => pid !== undefined) })
       : undefined;
     let snapshotTimer: NodeJS.Timeout | undefined;
     if (watchdog) {
-      // What the watchdog writes if scenario code blocks the event loop: the results as of now.
+      // What the watchdog writes if scenario code blocks the event loop: the outputs that can be
+      // written from another thread (results, JUnit, summary files) and the console summary, as of now.
+      const snapshotOutputs = outputs.filter((output) => output.textNow !== undefined && output.path !== undefined);
       const takeSnapshot = () => {
         const elapsedMs = performance.now() - engine.registry.startMs;
-        const reason = `event loop blocked for ${(command.stallLimitMs ?? 30_000) / 1000} s (scenario code that never yields): figures as of ${Math.round(elapsedMs / 1000)} s into the run`;
+        const reason = `event loop blocked for ${stallLimitMs / 1000} s (scenario code that never yields): figures as of ${Math.round(elapsedMs / 1000)} s into the run`;
         const partial = buildSummary(snapshotResult(engine), options, { thresholds: judge(thresholds, engine.registry, elapsedMs), config, abortReason: reason });
-        watchdog.snapshot([{ path: resultsFile!, text: resultsText(partial) }]);
+        watchdog.snapshot({
+          files: snapshotOutputs.map((output) => ({ path: output.path!, text: output.textNow!(partial) })),
+          stdout: `\n${formatSummary(partial, { color: shouldColor(stdout, env), resultsFile, files: snapshotOutputs })}\n`,
+        });
       };
       takeSnapshot();
       // Every 10 s, or twice per stall limit when that is shorter.
-      snapshotTimer = setInterval(takeSnapshot, Math.min(SNAPSHOT_MS, (command.stallLimitMs ?? 30_000) / 2));
+      snapshotTimer = setInterval(takeSnapshot, Math.min(SNAPSHOT_MS, stallLimitMs / 2));
       snapshotTimer.unref();
     }
     let result: TestResult;

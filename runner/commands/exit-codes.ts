@@ -10,6 +10,8 @@ Exit codes:
   ${ExitCode.thresholdsFailed}   a threshold failed (run), or a regression beyond --fail-on-regression (compare)
   ${ExitCode.setupTimeout}  setup() did not settle within setupTimeout (default 60s); no load was sent, outputs written (aborted)
   ${ExitCode.teardownTimeout}  teardown() did not settle within teardownTimeout (default 60s); outputs are written
+  ${ExitCode.stalled}  scenario code blocked the event loop for --stall-limit (default 30s): results, JUnit and summary files
+       written as of the last snapshot (marked interrupted), the summary printed, the run ended
   ${ExitCode.invalidOptions}  invalid options (scenario file, flags, thresholds), or an unreadable results file (compare, report, merge)
   ${ExitCode.interrupted}  interrupted (SIGINT/SIGTERM); outputs are written and marked interrupted
   ${ExitCode.scriptError}  the scenario script failed to build or load, setup() threw, or handleSummary failed

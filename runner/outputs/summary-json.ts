@@ -27,6 +27,11 @@ export function compactSummary(summary: Summary): CompactSummary {
   return rest;
 }
 
+/** The summary file's text: indented JSON, one trailing newline. */
+function summaryJsonText(summary: Summary): string {
+  return JSON.stringify(compactSummary(summary), null, 2) + '\n';
+}
+
 /** Creates the summary-JSON output writing to an absolute `path`. */
 export function createSummaryJsonOutput(path: string): RunOutput {
   return {
@@ -34,7 +39,8 @@ export function createSummaryJsonOutput(path: string): RunOutput {
     path,
     prepare: () => assertWritable(path, 'summary file'),
     finish: (summary) => writeJsonAtomic(path, compactSummary(summary)),
-    finishNow: (summary) => writeFileAtomicSync(path, JSON.stringify(compactSummary(summary), null, 2) + '\n'),
+    finishNow: (summary) => writeFileAtomicSync(path, summaryJsonText(summary)),
+    textNow: summaryJsonText,
   };
 }
 

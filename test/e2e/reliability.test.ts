@@ -399,7 +399,7 @@ signals.run();
 
 const stall = suite('issue 19 item 12: a synchronous endless loop in iteration()');
 
-stall('the watchdog writes the partial results of the last snapshot, ends the fixture, says why, and kills the run (137)', async () => {
+stall('the watchdog writes the results, JUnit and summary files of the last snapshot, prints the summary, ends the fixture, says why, and exits 102 (a documented code)', async () => {
   const temp = createTempDir();
   try {
     await withFakeProxy({ delays: { message: 20 } }, async (proxy) => {
@@ -409,15 +409,22 @@ stall('the watchdog writes the partial results of the last snapshot, ends the fi
         'spin.ts',
         `{ scenarios: { main: { executor: 'per-vu-iterations', vus: 2, iterations: 1000 } }, iteration: async (ctx) => { await ctx.smtp.send(); if (ctx.vu === 1 && ctx.iteration === 100) while (true) {} } }`,
       );
-      const results = join(temp.dir, 'results.json');
-      const ran = await runCli(['run', file, ...target(proxy), '--stall-limit', '1s', '--out', results]);
-      assert.is(ran.signal, 'SIGKILL', `${ran.code} ${ran.stderr}`);
+      const [results, junit, summaryJson] = ['results.json', 'junit.xml', 'summary.json'].map((name) => join(temp.dir, name)) as [string, string, string];
+      const ran = await runCli(['run', file, ...target(proxy), '--stall-limit', '1s', '--out', results, '--junit', junit, '--summary-json', summaryJson]);
+      assert.is(ran.signal, null, `${ran.code} ${ran.stderr}`);
+      assert.is(ran.code, ExitCode.stalled, ran.stderr);
       assert.match(ran.stderr, 'error: the event loop has been blocked for 1 s');
       assert.match(ran.stderr, `partial results written to ${results}`);
-      const r = JSON.parse(readFileSync(results, 'utf8'));
-      assert.is(r.status, 'interrupted');
-      assert.match(r.abort_reason, /event loop blocked/);
-      assert.ok(r.results.successful >= 1 && r.results.successful <= proxy.stats.messagesAccepted, `${r.results.successful} of ${proxy.stats.messagesAccepted}`);
+      assert.match(ran.stderr, `partial results written to ${junit}`);
+      assert.not.match(ran.stderr, 'debugger');
+      assert.match(ran.stdout, 'LOAD TEST RESULTS');
+      for (const written of [results, summaryJson]) {
+        const r = JSON.parse(readFileSync(written, 'utf8'));
+        assert.is(r.status, 'interrupted', written);
+        assert.match(r.abort_reason, /event loop blocked/);
+        assert.ok(r.results.successful >= 1 && r.results.successful <= proxy.stats.messagesAccepted, `${r.results.successful} of ${proxy.stats.messagesAccepted}`);
+      }
+      assert.match(readFileSync(junit, 'utf8'), /<failure type="interrupted" message="run interrupted: event loop blocked for 1 s/);
     });
   } finally {
     temp.remove();
