@@ -40,6 +40,7 @@ import { DeliveryTracking, type DeliveryOutcome } from './delivery/tracking.ts';
 import { DeliverySourceError } from './errors.ts';
 import { describeDeliverySource } from './delivery/options.ts';
 import { formatDeliveryWait } from './outputs/console.ts';
+import { escapeControl } from './util/escape.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
@@ -119,7 +120,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   const cwd = command.cwd ?? process.cwd();
 
   // A custom metric's warnings (a tag-set overflow) go to this run's stderr.
-  clearCustomMetrics((message) => stderr.write(`warning: ${message}\n`));
+  clearCustomMetrics((message) => stderr.write(`warning: ${escapeControl(message, true)}\n`));
   const loaded = command.scenarioFile ? await loadScenarioFile(resolvePath(cwd, command.scenarioFile)) : undefined;
   const fileOptions = loaded?.options ?? command.scenario ?? flagsScenario(command);
   const overrides: CliOverrides = { ...command.overrides };
@@ -189,7 +190,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     const transcripts = command.debugSessions ? new SessionTranscripts(command.debugSessions, (line) => stderr.write(line)) : undefined;
     const engine = new Engine(options, listeners, abortCheckFor(thresholds), transcripts);
     if (options.delivery) {
-      tracking = new DeliveryTracking(options.delivery, { registry: engine.registry, warn: (message) => stderr.write(`warning: delivery: ${message}\n`) });
+      tracking = new DeliveryTracking(options.delivery, { registry: engine.registry, warn: (message) => stderr.write(`warning: delivery: ${escapeControl(message, true)}\n`) });
       try {
         await tracking.start();
       } catch (error) {
@@ -591,7 +592,7 @@ async function startChildProcess(kind: ChildServerKind, extraArgs: string[], std
       clearTimeout(timer);
       lines.off('line', onLine);
       // Later lines are the child's to say: passed on
-      lines.on('line', (later) => stderr.write(`${later}\n`));
+      lines.on('line', (later) => stderr.write(`${escapeControl(later)}\n`));
       resolve(parsed);
     };
     lines.on('line', onLine);

@@ -397,6 +397,37 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 signals.run();
 
+const controls = suite('issue 19 item 8: control characters from scenario files and scenario code');
+
+controls('a description, a teardown() error, a handleSummary() error and a failed output path with escape sequences are printed escaped', async () => {
+  const temp = createTempDir();
+  try {
+    await withFakeProxy({}, async (proxy) => {
+      const file = scenarioFile(
+        temp.dir,
+        'esc.ts',
+        `{ description: 'desc \\x1b[2J\\x1b]0;TITLE\\x07 ALL GOOD', scenarios: { main: { executor: 'shared-iterations', vus: 1, iterations: 1 } }, teardown: () => { throw new Error('teardown \\x1b[2J boom'); }, handleSummary: () => { throw new Error('hs \\x1b]0;T\\x07 boom'); } }`,
+      );
+      // A JUnit path whose folder is a file: the failure quotes the path, escape included
+      const junit = join(temp.dir, 'file\x1b[2J', 'junit.xml');
+      writeFileSync(join(temp.dir, 'file\x1b[2J'), '');
+      const ran = await runCli(['run', file, ...target(proxy), '--no-out', '--junit', junit]);
+      assert.is(proxy.stats.messagesAccepted, 0, 'the bad JUnit path is refused before the load');
+      assert.not.match(ran.stderr, '\x1b', ran.stderr);
+      assert.match(ran.stderr, 'file\\x1b[2J');
+      const ok = await runCli(['run', file, ...target(proxy), '--no-out']);
+      for (const text of [ok.stdout, ok.stderr]) assert.not.match(text, /[\x1b\x07]/, text);
+      assert.match(ok.stdout, 'Description: desc \\x1b[2J\\x1b]0;TITLE\\x07 ALL GOOD');
+      assert.match(ok.stdout + ok.stderr, 'teardown \\x1b[2J boom');
+      assert.match(ok.stderr, 'hs \\x1b]0;T\\x07 boom');
+    });
+  } finally {
+    temp.remove();
+  }
+});
+
+controls.run();
+
 const stall = suite('issue 19 item 12: a synchronous endless loop in iteration()');
 
 stall('the watchdog writes the results, JUnit and summary files of the last snapshot, prints the summary, ends the fixture, says why, and exits 102 (a documented code)', async () => {
