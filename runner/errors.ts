@@ -28,7 +28,7 @@ export const ExitCode = {
   stalled: 102,
   /** Options are invalid (schema or semantic check, bad threshold, unknown metric). */
   invalidOptions: 104,
-  /** The run was interrupted (SIGINT/SIGTERM); outputs are written and marked interrupted. */
+  /** The run was interrupted (SIGINT/SIGTERM/SIGHUP); outputs are written and marked interrupted. */
   interrupted: 105,
   /** The scenario script failed to build, load or threw in setup/teardown. */
   scriptError: 107,

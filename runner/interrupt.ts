@@ -1,9 +1,24 @@
 /**
- * Ctrl+C the way `runner run` and `runner sweep` both take it: the first SIGINT/SIGTERM asks the
+ * Ctrl+C the way `runner run` and `runner sweep` both take it: the first SIGINT/SIGTERM/SIGHUP asks the
  * work to stop gracefully (and still report); the second means "now": write what is known, then
  * exit 105 at once. One implementation, so both commands behave alike.
  */
 import { ExitCode } from './errors.ts';
+
+/**
+ * The signals that stop a run: Ctrl+C, `kill`, and SIGHUP (the terminal closed, an SSH session
+ * dropped): a hang-up mid-run must not cost the results measured so far.
+ */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const satisfies readonly NodeJS.Signals[];
+
+/**
+ * After a hang-up the terminal is gone: a write to it fails (EIO) and an unhandled stream error
+ * would end the process before the outputs are written. Those writes are dropped instead.
+ */
+function ignoreDeadTerminal(signal: NodeJS.Signals): void {
+  if (signal !== 'SIGHUP') return;
+  for (const stream of [process.stdout, process.stderr]) if (stream.listenerCount('error') === 0) stream.on('error', () => {});
+}
 
 /** What to do on each of the two signals. */
 export interface InterruptHandlers {
@@ -13,10 +28,11 @@ export interface InterruptHandlers {
   onSecond(signal: NodeJS.Signals): void;
 }
 
-/** Installs the SIGINT/SIGTERM handlers; returns the function that removes them. */
+/** Installs the SIGINT/SIGTERM/SIGHUP handlers; returns the function that removes them. */
 export function installInterruptHandlers(handlers: InterruptHandlers): () => void {
   let count = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    ignoreDeadTerminal(signal);
     count++;
     if (count === 1) {
       handlers.onFirst(signal);
@@ -28,11 +44,9 @@ export function installInterruptHandlers(handlers: InterruptHandlers): () => voi
       process.exit(ExitCode.interrupted);
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   };
 }
 
@@ -45,13 +59,12 @@ export function installInterruptHandlers(handlers: InterruptHandlers): () => voi
  */
 export function installEarlyExit(stderr: NodeJS.WritableStream): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
+    ignoreDeadTerminal(signal);
     stderr.write(`\n${signal} before the load started: stopping (no message was sent)\n`);
     process.exit(ExitCode.interrupted);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   };
 }

@@ -558,8 +558,11 @@ async function startChildProcess(kind: ChildServerKind, extraArgs: string[], std
     // fixture must keep serving while the run stops gracefully; we stop it ourselves after.
     detached: true,
   });
-  // A hang-up (terminal closed) no longer reaches it either: pass it on, then go as SIGHUP would.
+  // A hang-up (terminal closed) no longer reaches it either. When runner's own handlers take it
+  // (interrupt.ts: a graceful stop, the outputs written, the child stopped after), nothing to do;
+  // otherwise (an in-process caller) pass it on, then go as SIGHUP would.
   const onHangup = () => {
+    if (process.listenerCount('SIGHUP') > 0) return;
     child.kill('SIGTERM');
     process.exit(129);
   };

@@ -13,7 +13,7 @@ Exit codes:
   ${ExitCode.stalled}  scenario code blocked the event loop for --stall-limit (default 30s): results, JUnit and summary files
        written as of the last snapshot (marked interrupted), the summary printed, the run ended
   ${ExitCode.invalidOptions}  invalid options (scenario file, flags, thresholds), or an unreadable results file (compare, report, merge)
-  ${ExitCode.interrupted}  interrupted (SIGINT/SIGTERM); outputs are written and marked interrupted
+  ${ExitCode.interrupted}  interrupted (SIGINT/SIGTERM/SIGHUP); outputs are written and marked interrupted
   ${ExitCode.scriptError}  the scenario script failed to build or load, setup() threw, or handleSummary failed
   ${ExitCode.abortedByThreshold}  a threshold with abortOnFail stopped the run
   ${ExitCode.targetUnreachable}  the target is unreachable or failed the preflight check (connect, greeting, EHLO, AUTH)

@@ -395,6 +395,31 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+signals('SIGHUP (the terminal closed) during the load with --with-fixture: a graceful stop like SIGTERM, results written, counts equal the fake proxy\'s, exit 105 (before: exit 129, no results)', async () => {
+  const temp = createTempDir();
+  try {
+    const results = join(temp.dir, 'results.json');
+    let sent = false;
+    const ran = await runCli(['run', '--with-fixture', '--num-emails', '100000', '--concurrent', '5', '--to', 'load@example.com', '--progress-interval', '0.2', '--out', results], {
+      onStdout: (text, child) => {
+        if (!sent && /Success: [1-9]/.test(text)) {
+          sent = true;
+          child.kill('SIGHUP');
+        }
+      },
+    });
+    assert.ok(sent, ran.stdout);
+    assert.is(ran.code, ExitCode.interrupted, ran.stderr);
+    assert.match(ran.stderr, 'SIGHUP: stopping');
+    const r = JSON.parse(readFileSync(results, 'utf8'));
+    assert.is(r.status, 'interrupted');
+    assert.ok(r.results.successful > 0);
+    assert.match(ran.stdout, `Fake proxy received: ${r.results.successful} messages`);
+  } finally {
+    temp.remove();
+  }
+});
+
 signals.run();
 
 const controls = suite('issue 19 item 8: control characters from scenario files and scenario code');
