@@ -17,13 +17,18 @@ export const ExitCode = {
   usage: 2,
   /** The run finished but at least one threshold failed. */
   thresholdsFailed: 99,
-  /** `setup()` did not settle within `setupTimeout` (k6's number); no load was sent. */
+  /** `setup()` did not settle within `setupTimeout` (k6's number); no load was sent, the outputs are written (aborted). */
   setupTimeout: 100,
   /** `teardown()` did not settle within `teardownTimeout` (k6's number); the outputs are written. */
   teardownTimeout: 101,
+  /**
+   * Scenario code blocked the event loop for `--stall-limit` (a synchronous endless loop): the
+   * watchdog wrote the outputs of its last snapshot and ended the run (k6's generic timeout number).
+   */
+  stalled: 102,
   /** Options are invalid (schema or semantic check, bad threshold, unknown metric). */
   invalidOptions: 104,
-  /** The run was interrupted (SIGINT/SIGTERM); outputs are written and marked interrupted. */
+  /** The run was interrupted (SIGINT/SIGTERM/SIGHUP); outputs are written and marked interrupted. */
   interrupted: 105,
   /** The scenario script failed to build, load or threw in setup/teardown. */
   scriptError: 107,

@@ -1,5 +1,5 @@
 /**
- * Ctrl+C the way `runner run` and `runner sweep` both take it: the first SIGINT/SIGTERM asks the
+ * Ctrl+C the way `runner run` and `runner sweep` both take it: the first SIGINT/SIGTERM/SIGHUP asks the
  * work to stop gracefully (and still report); the second means "now": write what is known, then
  * exit 105 at once. One implementation, so both commands behave alike.
  */
@@ -8,6 +8,21 @@ import { onParentExit } from './parent-watch.ts';
 
 /** What asked us to stop: a signal, or the process that started us exiting (parent-watch.ts). */
 export type InterruptCause = NodeJS.Signals | 'the parent process exited';
+
+/**
+ * The signals that stop a run: Ctrl+C, `kill`, and SIGHUP (the terminal closed, an SSH session
+ * dropped): a hang-up mid-run must not cost the results measured so far.
+ */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const satisfies readonly NodeJS.Signals[];
+
+/**
+ * After a hang-up the terminal is gone: a write to it fails (EIO) and an unhandled stream error
+ * would end the process before the outputs are written. Those writes are dropped instead.
+ */
+function ignoreDeadTerminal(signal: NodeJS.Signals): void {
+  if (signal !== 'SIGHUP') return;
+  for (const stream of [process.stdout, process.stderr]) if (stream.listenerCount('error') === 0) stream.on('error', () => {});
+}
 
 /** What to do on each of the two signals. */
 export interface InterruptHandlers {
@@ -18,13 +33,15 @@ export interface InterruptHandlers {
 }
 
 /**
- * Installs the SIGINT/SIGTERM handlers, and takes the parent's exit as a first signal; returns
- * the function that removes them. A parent that exits after a signal (`npx` under Ctrl+C: the
- * terminal signals npm, its shell and us; they die at once) does not count as a second one.
+ * Installs the SIGINT/SIGTERM/SIGHUP handlers, and takes the parent's exit as a first signal;
+ * returns the function that removes them. A parent that exits after a signal (`npx` under
+ * Ctrl+C: the terminal signals npm, its shell and us; they die at once) does not count as a
+ * second one.
  */
 export function installInterruptHandlers(handlers: InterruptHandlers): () => void {
   let count = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    ignoreDeadTerminal(signal);
     count++;
     if (count === 1) {
       handlers.onFirst(signal);
@@ -36,8 +53,7 @@ export function installInterruptHandlers(handlers: InterruptHandlers): () => voi
       process.exit(ExitCode.interrupted);
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const giveBackParentExit = onParentExit(() => {
     if (count > 0) return;
     count++;
@@ -45,8 +61,7 @@ export function installInterruptHandlers(handlers: InterruptHandlers): () => voi
   });
   return () => {
     giveBackParentExit();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   };
 }
 
@@ -59,13 +74,12 @@ export function installInterruptHandlers(handlers: InterruptHandlers): () => voi
  */
 export function installEarlyExit(stderr: NodeJS.WritableStream): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
+    ignoreDeadTerminal(signal);
     stderr.write(`\n${signal} before the load started: stopping (no message was sent)\n`);
     process.exit(ExitCode.interrupted);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   };
 }

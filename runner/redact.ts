@@ -7,11 +7,15 @@
  * token after resolving); `redact()` then hides, whatever the secret's length or alignment:
  * - our AUTH commands' payloads (`AUTH PLAIN ****`), whole;
  * - every base64-looking run of characters whose decoding, at any of its four alignments,
- *   holds any 4 consecutive bytes of a secret (or a whole secret shorter than that, or ends with
- *   a payload separator and the secret's first 1–3 bytes, a payload cut inside it): the whole
- *   run, so no end of an echoed payload is left to decode a character of the secret from (a
- *   secret's bytes land in base64 groups shared with neighbouring bytes: hiding only the groups
- *   the secret alone decides left one or two decodable characters at each end);
+ *   holds any 4 consecutive bytes of a secret (or a secret shorter than that where a payload
+ *   puts it, or ends with a payload separator and the secret's first 1–3 bytes: a payload cut
+ *   inside it), or whose end, aligned by its padding, is the secret's last 1–3 bytes (a payload
+ *   whose start was cut inside it): the whole run, so no end of an echoed payload is left to
+ *   decode a character of the secret from (a secret's bytes land in base64 groups shared with
+ *   neighbouring bytes: hiding only the groups the secret alone decides left one or two
+ *   decodable characters at each end). Not caught, as indistinguishable from ordinary words:
+ *   1–3 bytes from the middle of a secret in a fragment cut at both ends, and an unpadded
+ *   payload's lone last byte (its last 2 characters);
  * - the secret itself: anywhere when it has MIN_SECRET_LENGTH characters or more, and as a
  *   whole word (not inside a longer run of letters and digits) when it is shorter, so that a
  *   3-character password is hidden too without every word containing those letters being cut.
@@ -32,9 +36,10 @@ interface Secret {
   bytes: string;
   /** Every 4-byte window of `bytes`; undefined for a secret shorter than that (matched whole). */
   windows: ReadonlySet<string> | undefined;
-  /** A short secret as a whole word in text, and in decoded bytes; undefined for a long one. */
+  /** A short secret as a whole word in text; undefined for a long one. */
   wordPattern: RegExp | undefined;
-  bytesWordPattern: RegExp | undefined;
+  /** A secret under 4 bytes as AUTH payloads carry it, in decoded bytes: after a separator, before \x01 or the end. */
+  bytesPayloadPattern: RegExp | undefined;
 }
 
 /** Registered secrets, longest first so a longer one wins where they overlap. */
@@ -50,6 +55,16 @@ const BASE64_RUN = /[A-Za-z0-9+/]{2,}={0,2}/g;
 function wordPatternOf(literal: string): RegExp {
   const escaped = literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])`, 'g');
+}
+
+/**
+ * A secret under 4 bytes where an AUTH payload puts it (PLAIN `\0user\0pw`, XOAUTH2 `Bearer tok\x01\x01`):
+ * decoded bytes of ordinary words hold a lone byte of any value often (1 word in ~70 for a
+ * 1-byte secret as a "word" of decoded bytes), a separator before it and the payload's end after rarely.
+ */
+function payloadPatternOf(bytes: string): RegExp {
+  const escaped = bytes.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`[\\u0000\\u0001 =]${escaped}(?:\\u0001|$)`);
 }
 
 /** Registers a secret (a password or token) so redact() hides it and every encoding of it. Empty values are ignored. */
@@ -69,7 +84,7 @@ export function addSecret(secret: string): void {
       bytes,
       windows,
       wordPattern: isShort ? wordPatternOf(secret) : undefined,
-      bytesWordPattern: windows === undefined ? wordPatternOf(bytes) : undefined,
+      bytesPayloadPattern: windows === undefined ? payloadPatternOf(bytes) : undefined,
     },
   ].sort((a, b) => b.text.length - a.text.length);
 }
@@ -125,14 +140,17 @@ export function redactSecrets(text: string): string {
 /** Whether a base64 run, decoded from any of its four starting characters, holds part of a secret. */
 function carriesSecret(run: string): boolean {
   const body = run.replace(/=+$/, '');
+  const tail = endAlignedBytes(body, run.length - body.length);
+  for (const secret of secrets) if (endsWithSecretTail(tail, run.length > body.length, secret.bytes)) return true;
   for (let offset = 0; offset < 4 && body.length - offset >= 2; offset++) {
     const decoded = Buffer.from(body.slice(offset), 'base64').toString('latin1');
     for (const secret of secrets) {
       if (endsWithCutSecret(decoded, secret.bytes)) return true;
       if (secret.windows === undefined) {
-        const pattern = secret.bytesWordPattern!;
-        pattern.lastIndex = 0;
-        if (pattern.test(decoded)) return true;
+        if (secret.bytesPayloadPattern!.test(decoded)) return true;
+        // A LOGIN payload is the secret alone, whole groups: padded (`ZA==`), or 4 characters for 3 bytes
+        const padding = run.length - body.length;
+        if (decoded === secret.bytes && (body.length - offset + padding) % 4 === 0 && (padding > 0 || secret.bytes.length === 3)) return true;
         continue;
       }
       for (let i = 0; i + WINDOW_BYTES <= decoded.length; i++) {
@@ -155,6 +173,45 @@ function endsWithCutSecret(decoded: string, secretBytes: string): boolean {
   for (let length = 1; length <= most; length++) {
     const at = decoded.length - length;
     if (PAYLOAD_SEPARATORS.includes(decoded[at - 1]!) && decoded.endsWith(secretBytes.slice(0, length))) return true;
+  }
+  return false;
+}
+
+/** What ends an AUTH payload after the secret: nothing (PLAIN, LOGIN), or XOAUTH2's two \x01. */
+const PAYLOAD_ENDS = ['', '\u0001\u0001'];
+
+/**
+ * The bytes a base64 run decides when its end is the end of an encoding (the run may start
+ * anywhere: a payload cut at its start): the padding (or its absence: a multiple of 3 bytes)
+ * fixes where its 4-character groups fall. Bytes that share bits with characters before the run
+ * are left out.
+ */
+function endAlignedBytes(body: string, padding: number): string {
+  const fill = (4 - ((body.length + padding) % 4)) % 4;
+  const decoded = Buffer.from('A'.repeat(fill) + body + '='.repeat(padding), 'base64').toString('latin1');
+  // Byte j is bits 8j…8j+7; the filler covers bits 0…6·fill-1
+  return decoded.slice(Math.ceil((6 * fill) / 8));
+}
+
+/**
+ * Whether `tail` (a run's end-aligned bytes) ends with the last bytes of a secret (and XOAUTH2's
+ * end): an echoed payload cut at its start inside the secret, too few of its bytes left for the
+ * 4-byte windows. Needs 2 bytes of evidence (the secret's bytes, its payload end, the separator
+ * before a secret shorter than what the run decides), or 1 after padding: `=` rarely ends a
+ * word, so ordinary text is not hidden by chance (about 1 word in 65,536 ending like that).
+ */
+function endsWithSecretTail(tail: string, isPadded: boolean, secretBytes: string): boolean {
+  for (const end of PAYLOAD_ENDS) {
+    const ending = secretBytes + end;
+    let evidence: number;
+    if (tail.length <= ending.length) {
+      if (tail.length === 0 || !ending.endsWith(tail)) continue;
+      evidence = tail.length;
+    } else {
+      if (!tail.endsWith(ending) || !PAYLOAD_SEPARATORS.includes(tail[tail.length - ending.length - 1]!)) continue;
+      evidence = ending.length + 1;
+    }
+    if (evidence >= 2 || (isPadded && evidence >= 1)) return true;
   }
   return false;
 }

@@ -34,16 +34,16 @@ import { clipText } from './util/format.ts';
 import { checkOutputPaths, closeOutputs, createCiOutputs, createOutputs, finishOutputs, finishOutputsNow, formatOutputFailure, type CiOutputFlags, type OutputFailure } from './outputs/index.ts';
 import { runHandleSummary } from './outputs/summary-json.ts';
 import type { OutputContext, RunOutput } from './outputs/output.ts';
-import { ExitCode, RunnerError, UsageError, type ExitCodeName } from './errors.ts';
+import { ExitCode, RunnerError, ScriptTimeoutError, UsageError, type ExitCodeName } from './errors.ts';
 import { confirmRealRecipients, type RecipientSafety } from './safety.ts';
 import { installEarlyExit, installInterruptHandlers } from './interrupt.ts';
 import { SNAPSHOT_MS, startStallWatchdog } from './engine/stall-watchdog.ts';
-import { resultsText } from './results/write.ts';
 import { DeliveryTracking, type DeliveryOutcome } from './delivery/tracking.ts';
 import { DeliverySourceError } from './errors.ts';
 import { describeDeliverySource } from './delivery/options.ts';
 import { formatDeliveryWait } from './outputs/console.ts';
 import { WorkerPool, checkWorkerSplit } from './workers/pool.ts';
+import { escapeControl } from './util/escape.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
@@ -128,7 +128,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   const cwd = command.cwd ?? process.cwd();
 
   // A custom metric's warnings (a tag-set overflow) go to this run's stderr.
-  clearCustomMetrics((message) => stderr.write(`warning: ${message}\n`));
+  clearCustomMetrics((message) => stderr.write(`warning: ${escapeControl(message, true)}\n`));
   const loaded = command.scenarioFile ? await loadScenarioFile(resolvePath(cwd, command.scenarioFile)) : undefined;
   const fileOptions = loaded?.options ?? command.scenario ?? flagsScenario(command);
   const overrides: CliOverrides = { ...command.overrides };
@@ -205,7 +205,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
         stderr,
       });
     if (options.delivery) {
-      tracking = new DeliveryTracking(options.delivery, { registry: engine.registry, warn: (message) => stderr.write(`warning: delivery: ${message}\n`) });
+      tracking = new DeliveryTracking(options.delivery, { registry: engine.registry, warn: (message) => stderr.write(`warning: delivery: ${escapeControl(message, true)}\n`) });
       try {
         await tracking.start();
       } catch (error) {
@@ -254,26 +254,49 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
         },
       });
     }
-    const watchdog = command.handleSignals && (command.stallLimitMs ?? 30_000) > 0 && resultsFile !== undefined
-      ? startStallWatchdog({ stallLimitMs: command.stallLimitMs ?? 30_000, childPids: [fixture?.pid, sink?.pid].filter((pid): pid is number => pid !== undefined) })
+    const stallLimitMs = command.stallLimitMs ?? 30_000;
+    const watchdog = command.handleSignals && stallLimitMs > 0
+      ? startStallWatchdog({ stallLimitMs, childPids: [fixture?.pid, sink?.pid].filter((pid): pid is number => pid !== undefined) })
       : undefined;
     let snapshotTimer: NodeJS.Timeout | undefined;
     if (watchdog) {
-      // What the watchdog writes if scenario code blocks the event loop: the results as of now.
+      // What the watchdog writes if scenario code blocks the event loop: the outputs that can be
+      // written from another thread (results, JUnit, summary files) and the console summary, as of now.
+      const snapshotOutputs = outputs.filter((output) => output.textNow !== undefined && output.path !== undefined);
       const takeSnapshot = () => {
         const elapsedMs = performance.now() - engine.registry.startMs;
-        const reason = `event loop blocked for ${(command.stallLimitMs ?? 30_000) / 1000} s (scenario code that never yields): figures as of ${Math.round(elapsedMs / 1000)} s into the run`;
+        const reason = `event loop blocked for ${stallLimitMs / 1000} s (scenario code that never yields): figures as of ${Math.round(elapsedMs / 1000)} s into the run`;
         const partial = buildSummary(snapshotResult(engine), options, { thresholds: judge(thresholds, engine.registry, elapsedMs), config, abortReason: reason });
-        watchdog.snapshot([{ path: resultsFile!, text: resultsText(partial) }]);
+        watchdog.snapshot({
+          files: snapshotOutputs.map((output) => ({ path: output.path!, text: output.textNow!(partial) })),
+          stdout: `\n${formatSummary(partial, { color: shouldColor(stdout, env), resultsFile, files: snapshotOutputs })}\n`,
+        });
       };
       takeSnapshot();
       // Every 10 s, or twice per stall limit when that is shorter.
-      snapshotTimer = setInterval(takeSnapshot, Math.min(SNAPSHOT_MS, (command.stallLimitMs ?? 30_000) / 2));
+      snapshotTimer = setInterval(takeSnapshot, Math.min(SNAPSHOT_MS, stallLimitMs / 2));
       snapshotTimer.unref();
     }
     let result: TestResult;
     try {
       result = await engine.run();
+    } catch (error) {
+      if (!(error instanceof ScriptTimeoutError) || error.exitCode !== ExitCode.setupTimeout) throw error;
+      // setup() hung: no load was sent, but every output still says so (aborted, zero load, why);
+      // the error line and exit 100 follow from the error, as before.
+      isEngineDone = true;
+      progress.clear();
+      const aborted = engine.setupTimedOut();
+      const summary = buildSummary(aborted, options, { thresholds: judge(thresholds, engine.registry, 0), config, abortReason: error.message });
+      finalSummary = summary;
+      const failures = await finishOutputs(outputs, summary, { ...outputContext, result: aborted });
+      for (const failure of failures) stderr.write(formatOutputFailure(failure));
+      const failed = new Set(failures.map((failure) => failure.output));
+      const written = outputs.filter((output) => !failed.has(output));
+      stdout.write(formatSummary(summary, { color: shouldColor(stdout, env), resultsFile: written.find((output) => output.isResultsFile)?.path, files: written }) + '\n');
+      if (failures.length > 0) stderr.write(`error: ${failures.length} of ${outputs.length} outputs could not be written (listed above); the others were\n`);
+      isReported = true;
+      throw error;
     } finally {
       clearInterval(snapshotTimer);
       await watchdog?.stop();
@@ -582,8 +605,11 @@ async function startChildProcess(kind: ChildServerKind, extraArgs: string[], std
     // fixture must keep serving while the run stops gracefully; we stop it ourselves after.
     detached: true,
   });
-  // A hang-up (terminal closed) no longer reaches it either: pass it on, then go as SIGHUP would.
+  // A hang-up (terminal closed) no longer reaches it either. When runner's own handlers take it
+  // (interrupt.ts: a graceful stop, the outputs written, the child stopped after), nothing to do;
+  // otherwise (an in-process caller) pass it on, then go as SIGHUP would.
   const onHangup = () => {
+    if (process.listenerCount('SIGHUP') > 0) return;
     child.kill('SIGTERM');
     process.exit(129);
   };
@@ -616,7 +642,7 @@ async function startChildProcess(kind: ChildServerKind, extraArgs: string[], std
       clearTimeout(timer);
       lines.off('line', onLine);
       // Later lines are the child's to say: passed on
-      lines.on('line', (later) => stderr.write(`${later}\n`));
+      lines.on('line', (later) => stderr.write(`${escapeControl(later)}\n`));
       resolve(parsed);
     };
     lines.on('line', onLine);

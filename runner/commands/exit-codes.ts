@@ -8,10 +8,12 @@ Exit codes:
   ${ExitCode.failure}    unexpected failure (a bug: please report it)
   ${ExitCode.usage}    wrong command-line usage
   ${ExitCode.thresholdsFailed}   a threshold failed (run), or a regression beyond --fail-on-regression (compare)
-  ${ExitCode.setupTimeout}  setup() did not settle within setupTimeout (default 60s); no load was sent
+  ${ExitCode.setupTimeout}  setup() did not settle within setupTimeout (default 60s); no load was sent, outputs written (aborted)
   ${ExitCode.teardownTimeout}  teardown() did not settle within teardownTimeout (default 60s); outputs are written
+  ${ExitCode.stalled}  scenario code blocked the event loop for --stall-limit (default 30s): results, JUnit and summary files
+       written as of the last snapshot (marked interrupted), the summary printed, the run ended
   ${ExitCode.invalidOptions}  invalid options (scenario file, flags, thresholds), or an unreadable results file (compare, report, merge)
-  ${ExitCode.interrupted}  interrupted (SIGINT/SIGTERM); outputs are written and marked interrupted
+  ${ExitCode.interrupted}  interrupted (SIGINT/SIGTERM/SIGHUP, or the parent process exited); outputs are written and marked interrupted
   ${ExitCode.scriptError}  the scenario script failed to build or load, setup() threw, every iteration() threw, or handleSummary failed
   ${ExitCode.abortedByThreshold}  a threshold with abortOnFail stopped the run
   ${ExitCode.targetUnreachable}  the target is unreachable or failed the preflight check (connect, greeting, EHLO, AUTH)

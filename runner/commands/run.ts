@@ -62,7 +62,7 @@ export function registerRunCommand(program: Command): void {
     .optionsGroup(HELP_GROUPS.outputs)
     .option('--quiet', 'print only the summary')
     .option('--debug [sessions]', `print the SMTP protocol transcript of the first N sessions to stderr, secrets redacted (default N: ${DEFAULT_DEBUG_SESSIONS})`, debugSessions)
-    .addOption(new Option('--stall-limit <duration>', 'if scenario code blocks the event loop this long (a synchronous endless loop), write partial results and kill the run (exit status 137); 0 turns the watchdog off').default(DEFAULT_STALL_LIMIT).argParser(duration))
+    .addOption(new Option('--stall-limit <duration>', 'if scenario code blocks the event loop this long (a synchronous endless loop), write the results/JUnit/summary files of the last snapshot and end the run (exit 102); 0 turns the watchdog off').default(DEFAULT_STALL_LIMIT).argParser(duration))
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal').default(5).argParser(positiveNumber('--progress-interval')));
   for (const group of [RECIPIENT_FLAGS, PREFLIGHT_WATCH_FLAGS, DELIVERY_FLAGS]) group.add(command);
   endHelpGroups(command);

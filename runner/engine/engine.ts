@@ -20,8 +20,8 @@ import { wakeSleepers, type ThinkTimePlan } from '../script/sleep.ts';
 /** How often the timeline closes a window and listeners hear progress. */
 export const TICK_MS = 1000;
 
-/** Why a run ended before its plan. */
-export type StopReason = 'interrupt' | 'threshold';
+/** Why a run ended before its plan ('setup': setup() did not settle, no load was sent). */
+export type StopReason = 'interrupt' | 'threshold' | 'setup';
 
 export interface TestResult {
   registry: MetricsRegistry;
@@ -146,7 +146,10 @@ export class Engine implements ScenarioHost {
     });
   }
 
-  /** Runs setup, every scenario, and teardown. Rejects only with a ScriptError from setup/teardown. */
+  /**
+   * Runs setup, every scenario, and teardown. Rejects only with a ScriptError from setup (a
+   * ScriptTimeoutError when it did not settle: then `setupTimedOut()` is the zero-load result).
+   */
   async run(): Promise<TestResult> {
     const { options } = this;
     if (options.setup) this.setupData = await runSetup(options);
@@ -180,6 +183,15 @@ export class Engine implements ScenarioHost {
       setupData: this.setupData,
       teardownTimedOut,
     };
+  }
+
+  /**
+   * The result of a run whose setup() did not settle: no load, status aborted, so every output
+   * can still be written and say why (issue 19 item 3).
+   */
+  setupTimedOut(): TestResult {
+    this.stopReason ??= 'setup';
+    return { registry: this.registry, startedAt: new Date(), durationMs: 0, stopReason: 'setup', scenarios: this.progress(), setupData: undefined };
   }
 
   /**

@@ -4,7 +4,7 @@
  * that runner awaits from it is awaited without a bound:
  *
  * - `setup()`: at most `setupTimeout` (default 60 s, as k6); past it the run stops before any
- *   load, exit 100 (SetupTimeoutError).
+ *   load, writes every output (aborted, zero load, the reason), exit 100 (ScriptTimeoutError).
  * - `teardown()`: at most `teardownTimeout` (default 60 s); past it runner says so, still writes
  *   every output, and exits 101.
  * - `iteration()`: while the scenario runs, as long as it likes (that is its load); once the

@@ -6,15 +6,23 @@
  *
  * A worker thread watches a heartbeat the main thread bumps every HEARTBEAT_MS. The main thread
  * also hands it, every SNAPSHOT_MS, the text of the outputs as they would be written now (the
- * results file at least). When the heartbeat has not moved for `stallLimitMs`, the worker writes
- * those texts (marked aborted, with why), ends the fake proxy child if there is one, prints what
- * happened on stderr, and kills the process (SIGKILL: nothing else can stop a thread that never
- * yields; the exit status is 137). A loop that does yield (`await` inside) is not a stall: the
- * gracefulStop deadline handles it.
+ * results, JUnit and summary files: each output's `textNow`) and the console summary. When the
+ * heartbeat has not moved for `stallLimitMs`, the worker writes those files (marked interrupted,
+ * with why), prints the summary, ends the fake proxy and sink children, says what happened on
+ * stderr, and ends the process with STALL_EXIT_CODE (102, documented in errors.ts).
  *
+ * How a worker ends a process whose main thread never yields: `process.exit()` in a worker ends
+ * only the worker, and a signal handler of the main thread would never run. V8 still serves
+ * interrupts inside a running loop, and the inspector dispatches its messages through them, so
+ * the worker opens an inspector session on the main thread (`connectToMainThread`, no port is
+ * opened) and evaluates the exit there. Should that not answer within EXIT_FALLBACK_MS (the main
+ * thread blocked in native code, not in JavaScript), SIGKILL remains: exit status 137.
+ *
+ * A loop that does yield (`await` inside) is not a stall: the gracefulStop deadline handles it.
  * The worker is JavaScript given as text (eval), so the single-file build needs no second entry.
  */
 import { Worker } from 'node:worker_threads';
+import { ExitCode } from '../errors.ts';
 
 /** `--stall-limit` by default: far above any GC pause or busy tick, well below "someone reaches for kill -9". */
 export const DEFAULT_STALL_LIMIT = '30s';
@@ -22,8 +30,12 @@ export const DEFAULT_STALL_LIMIT = '30s';
 export const HEARTBEAT_MS = 250;
 /** How often the main thread hands the worker a fresh snapshot, ms. */
 export const SNAPSHOT_MS = 10_000;
-/** Exit status of a process the watchdog killed (128 + SIGKILL). */
-export const STALL_EXIT_STATUS = 137;
+/** Exit code of a run the watchdog ended. */
+export const STALL_EXIT_CODE = ExitCode.stalled;
+/** Exit status when even the inspector could not end it (128 + SIGKILL). */
+export const STALL_KILL_STATUS = 137;
+/** How long the worker waits for the main thread to exit through the inspector before SIGKILL, ms. */
+export const EXIT_FALLBACK_MS = 3000;
 
 /** One file the worker writes on a stall. */
 export interface StallFile {
@@ -31,44 +43,76 @@ export interface StallFile {
   text: string;
 }
 
+/** What the worker writes on a stall: files, and the console summary for stdout. */
+export interface StallSnapshot {
+  files: readonly StallFile[];
+  stdout?: string;
+}
+
 /** The running watchdog. */
 export interface StallWatchdog {
   /** Replaces what is written on a stall. */
-  snapshot(files: readonly StallFile[]): void;
+  snapshot(snapshot: StallSnapshot): void;
   stop(): Promise<void>;
 }
+
+/**
+ * Evaluated on the blocked main thread: closes stderr first (Node would print "Waiting for the
+ * debugger to disconnect..." on an exit with an inspector session open; ours is said by then),
+ * then exits at once: no exit handlers, which could wait on the loop.
+ */
+const exitExpression = (code: number) => `(() => {
+  try {
+    const fs = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:fs') : undefined;
+    if (fs) fs.closeSync(2); else process.binding('fs').close(2);
+  } catch {}
+  if (typeof process.reallyExit === 'function') process.reallyExit(${code});
+  process.exit(${code});
+})()`;
 
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const path = require('node:path');
+const inspector = require('node:inspector');
 const beats = new Int32Array(workerData.heartbeat);
 let files = [];
+let stdoutText = '';
 let last = Atomics.load(beats, 0);
 let lastChangeMs = Date.now();
-parentPort.on('message', (message) => { files = message.files; });
+parentPort.on('message', (message) => { files = message.files; stdoutText = message.stdout || ''; });
 const writeWhole = (file) => {
   let isSpecial = false;
   try { const info = fs.statSync(file.path); isSpecial = !info.isFile() && !info.isDirectory(); } catch {}
   if (isSpecial) { fs.writeFileSync(file.path, file.text); return; }
   const temp = path.join(path.dirname(file.path), '.' + path.basename(file.path) + '.' + process.pid + '.stall.tmp');
-  fs.writeFileSync(temp, file.text);
+  try { fs.writeFileSync(temp, file.text); } catch (error) { try { fs.unlinkSync(temp); } catch {} throw error; }
   fs.renameSync(temp, file.path);
 };
-setInterval(() => {
+const endMainThread = () => {
+  setTimeout(() => process.kill(process.pid, 'SIGKILL'), workerData.fallbackMs);
+  try {
+    const session = new inspector.Session();
+    session.connectToMainThread();
+    session.post('Runtime.evaluate', { expression: workerData.exitExpression }, () => {});
+  } catch { process.kill(process.pid, 'SIGKILL'); }
+};
+const watch = setInterval(() => {
   const now = Atomics.load(beats, 0);
   if (now !== last) { last = now; lastChangeMs = Date.now(); return; }
   if (Date.now() - lastChangeMs < workerData.stallLimitMs) return;
+  clearInterval(watch);
   const lines = ['', 'error: the event loop has been blocked for ' + (workerData.stallLimitMs / 1000) + ' s: scenario code that never yields (a synchronous endless loop in iteration()?)'];
   for (const file of files) {
     try { writeWhole(file); lines.push('partial results written to ' + file.path); }
     catch (error) { lines.push('error: cannot write ' + file.path + ': ' + error.message); }
   }
-  if (files.length === 0) lines.push('no partial results: the run was blocked before its first snapshot');
-  lines.push('hint: make every loop in scenario code await something; the process is killed now (exit status 137)', '');
+  if (files.length === 0) lines.push(stdoutText ? 'no output files to write' : 'no partial results: the run was blocked before its first snapshot');
+  lines.push('hint: make every loop in scenario code await something; the run is ended now (exit code ' + workerData.exitCode + ')', '');
+  if (stdoutText) { try { fs.writeSync(1, stdoutText); } catch {} }
   try { fs.writeSync(2, lines.join('\\n')); } catch {}
   for (const pid of workerData.childPids) { try { process.kill(pid, 'SIGTERM'); } catch {} }
-  process.kill(process.pid, 'SIGKILL');
+  endMainThread();
 }, Math.min(500, workerData.stallLimitMs));
 `;
 
@@ -79,14 +123,17 @@ setInterval(() => {
 export function startStallWatchdog(options: { stallLimitMs: number; childPids?: readonly number[] }): StallWatchdog {
   const heartbeat = new SharedArrayBuffer(4);
   const beats = new Int32Array(heartbeat);
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { heartbeat, stallLimitMs: options.stallLimitMs, childPids: options.childPids ?? [] } });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { heartbeat, stallLimitMs: options.stallLimitMs, childPids: options.childPids ?? [], exitCode: STALL_EXIT_CODE, exitExpression: exitExpression(STALL_EXIT_CODE), fallbackMs: EXIT_FALLBACK_MS },
+  });
   // Neither keeps the process alive: they only watch it.
   worker.unref();
   const timer = setInterval(() => Atomics.add(beats, 0, 1), HEARTBEAT_MS);
   timer.unref();
   return {
-    snapshot(files) {
-      worker.postMessage({ files });
+    snapshot(snapshot) {
+      worker.postMessage(snapshot);
     },
     async stop() {
       clearInterval(timer);

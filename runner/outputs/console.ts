@@ -3,6 +3,7 @@
  * block at the end — the old Python tool's layout, line for line where it had one, so people
  * who grep its output ("Overall", "Per minute", "Average", "P95") keep working.
  */
+import { escapeControl } from '../util/escape.ts';
 import type { Writable } from 'node:stream';
 import type { EngineListener, ScenarioProgress } from '../engine/events.ts';
 import type { TimelinePoint } from '../metrics/registry.ts';
@@ -35,7 +36,8 @@ export function formatHeader(options: ResolvedOptions): string {
   lines.push(`To: ${first.smtp.to.join(', ')}`);
   if (first.smtp.messagesPerConnection > 1) lines.push(`Messages per connection: ${first.smtp.messagesPerConnection}`);
   lines.push(RULE);
-  return lines.join('\n');
+  // The description, names, addresses come from a scenario file: shown, never obeyed (issue 19)
+  return lines.map((line) => escapeControl(line)).join('\n');
 }
 
 /** One progress line for a scenario. */
@@ -125,7 +127,8 @@ export class ConsoleProgress implements EngineListener {
 
   onWarning(message: string): void {
     this.clear();
-    this.out.write(`warning: ${message}\n`);
+    // Warnings quote scenario code's errors and servers' replies
+    this.out.write(`warning: ${escapeControl(message, true)}\n`);
   }
 
   /** Erases the lines drawn in place (before the summary or a warning). */

@@ -12,6 +12,7 @@ import { createJunitOutput } from './junit.ts';
 import { createSummaryJsonOutput } from './summary-json.ts';
 import { createPrometheusOutput, type MetricsEndpointOptions } from './prometheus.ts';
 import { isSameFile, isSpecialFileSync } from './atomic-write.ts';
+import { escapeControl } from '../util/escape.ts';
 
 /** Output factories by kind; TARGET is an absolute path (or a port for endpoint kinds). */
 export const OUTPUT_KINDS: Record<string, (target: string) => RunOutput> = {
@@ -132,7 +133,8 @@ export function formatOutputFailure(failure: OutputFailure): string {
   const { output, error } = failure;
   const where = output.path !== undefined && !error.message.includes(output.path) ? ` ${output.path}` : '';
   const hint = (error as { hint?: unknown }).hint;
-  return `error: ${output.description}${where}: ${error.message}\n${typeof hint === 'string' ? `hint: ${hint}\n` : ''}`;
+  // A path or a system's message may hold control characters: shown escaped (issue 19)
+  return escapeControl(`error: ${output.description}${where}: ${error.message}\n${typeof hint === 'string' ? `hint: ${hint}\n` : ''}`, true);
 }
 
 /**

@@ -29,6 +29,7 @@ export function createJunitOutput(path: string): RunOutput {
     },
     finish: (summary) => writeFileAtomic(path, formatJunit(summary, suiteName)),
     finishNow: (summary) => writeFileAtomicSync(path, formatJunit(summary, suiteName)),
+    textNow: (summary) => formatJunit(summary, suiteName),
   };
 }
 

@@ -33,6 +33,11 @@ export interface RunOutput {
   /** On a second interrupt, synchronously: leave a valid file with what was measured. */
   finishNow?(summary: Summary): void;
   /**
+   * The text `finishNow` would write, for the stall watchdog (engine/stall-watchdog.ts), which
+   * writes it from another thread when scenario code blocks this one. Cheap outputs only.
+   */
+  textNow?(summary: Summary): string;
+  /**
    * Last, also after errors: release what it still holds (a listening endpoint). With `linger`,
    * it may first serve its final state for a moment (one last Prometheus scrape).
    */

@@ -3,7 +3,7 @@
  * old tool), written atomically, checked for writability before the run.
  */
 import { assertWritable } from './atomic-write.ts';
-import { writeResultsFile, writeResultsFileNow } from '../results/write.ts';
+import { resultsText, writeResultsFile, writeResultsFileNow } from '../results/write.ts';
 import type { RunOutput } from './output.ts';
 
 /** Creates the results-file output for an absolute `path`. */
@@ -15,5 +15,6 @@ export function createResultsJsonOutput(path: string): RunOutput {
     prepare: () => assertWritable(path, 'results file'),
     finish: (summary) => writeResultsFile(path, summary),
     finishNow: (summary) => writeResultsFileNow(path, summary),
+    textNow: resultsText,
   };
 }

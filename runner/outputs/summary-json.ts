@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { RunnerError, ScriptError } from '../errors.ts';
 import type { HandleSummary, SummaryContent, SummaryHelpers } from '../scenario/types.ts';
 import { settleWithin } from '../engine/script-deadline.ts';
+import { escapeControl } from '../util/escape.ts';
 import { assertWritable, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from './atomic-write.ts';
 import type { RunOutput } from './output.ts';
 import type { Summary } from '../results/types.ts';
@@ -27,6 +28,11 @@ export function compactSummary(summary: Summary): CompactSummary {
   return rest;
 }
 
+/** The summary file's text: indented JSON, one trailing newline. */
+function summaryJsonText(summary: Summary): string {
+  return JSON.stringify(compactSummary(summary), null, 2) + '\n';
+}
+
 /** Creates the summary-JSON output writing to an absolute `path`. */
 export function createSummaryJsonOutput(path: string): RunOutput {
   return {
@@ -34,7 +40,8 @@ export function createSummaryJsonOutput(path: string): RunOutput {
     path,
     prepare: () => assertWritable(path, 'summary file'),
     finish: (summary) => writeJsonAtomic(path, compactSummary(summary)),
-    finishNow: (summary) => writeFileAtomicSync(path, JSON.stringify(compactSummary(summary), null, 2) + '\n'),
+    finishNow: (summary) => writeFileAtomicSync(path, summaryJsonText(summary)),
+    textNow: summaryJsonText,
   };
 }
 
@@ -62,8 +69,9 @@ export async function runHandleSummary(
   timeoutMs = 60_000,
 ): Promise<HandleSummaryOutcome> {
   const report = (error: RunnerError) => {
-    io.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) io.stderr.write(`hint: ${error.hint}\n`);
+    // The message quotes what handleSummary threw: shown, never obeyed by the terminal (issue 19)
+    io.stderr.write(`error: ${escapeControl(error.message, true)}\n`);
+    if (error.hint) io.stderr.write(`hint: ${escapeControl(error.hint, true)}\n`);
   };
   let returned: unknown;
   try {

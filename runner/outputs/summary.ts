@@ -108,7 +108,7 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
     timestamp: result.startedAt.toISOString(),
     target: first ? `${first.target.host}:${first.target.port}` : '',
     config: verdicts.config,
-    status: result.stopReason === 'interrupt' ? 'interrupted' : result.stopReason === 'threshold' ? 'aborted' : 'completed',
+    status: result.stopReason === 'interrupt' ? 'interrupted' : result.stopReason === 'threshold' || result.stopReason === 'setup' ? 'aborted' : 'completed',
     abortReason: verdicts.abortReason ?? null,
     durationSeconds: durationMs / 1000,
     total: { counts: countsOf(total), txn: total.txnDuration },

@@ -5,6 +5,7 @@
  * It also owns how a threshold's figures read (rates as percentages, durations with units,
  * other values rounded), so the threshold lines of the summary and the verdict agree.
  */
+import { escapeControl } from '../util/escape.ts';
 import type { ErrorFigure, Summary, ThresholdOutcome } from '../results/types.ts';
 import { parseCondition, parseMetricKey, type Aggregation } from '../thresholds/parse.ts';
 import { BUILT_IN_METRICS, type MetricType } from '../metrics/catalogue.ts';
@@ -114,7 +115,8 @@ export function formatVerdict(summary: Summary, exitCode: number, options: { col
   if (exitCode === ExitCode.thresholdsFailed) {
     return bad(`✗ FAILED: ${crossed.length} of ${plural(thresholds.length, 'threshold')} crossed — ${crossedText} — ${exit}`);
   }
-  const why = options.reason ?? (crossed.length > 0 ? `${crossed.length} of ${plural(thresholds.length, 'threshold')} crossed — ${crossedText}` : 'see the lines above');
+  // A reason may quote scenario code or a server (an error's text): never a raw control character
+  const why = options.reason !== undefined ? escapeControl(options.reason) : (crossed.length > 0 ? `${crossed.length} of ${plural(thresholds.length, 'threshold')} crossed — ${crossedText}` : 'see the lines above');
   return bad(`✗ FAILED: ${why} — ${exit}`);
 }
 

@@ -14,7 +14,8 @@
  * Summary itself. Anything else is a ResultsFileError that says what the file is and what was
  * expected, never a stack trace.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { formatLimit, LIMITS } from '../scenario/limits.ts';
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import schema from '../../schemas/results.schema.json' with { type: 'json' };
@@ -218,15 +219,41 @@ function withVersion(record: Record<string, unknown>, version: number): Record<s
   return copy;
 }
 
+/**
+ * A file's text, at most `maxBytes` of it: read in chunks, so a device or FIFO without a size
+ * (/dev/zero, a process substitution) is bounded too. Undefined when it is larger.
+ */
+async function readBoundedText(file: string, maxBytes: number): Promise<string | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, maxBytes + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > maxBytes) return undefined;
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads, parses and validates a results file. Throws ResultsFileError with a hint. */
 export async function readResultsFile(file: string): Promise<LoadedResults> {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readBoundedText(file, LIMITS.resultsFileBytes.max);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
     throw new ResultsFileError(file, `cannot read ${file}: ${reason}`, RESULTS_FILE_HINT, error);
+  }
+  if (text === undefined) {
+    throw new ResultsFileError(file, `${file} is larger than ${formatLimit('resultsFileBytes')}: not a results file`, `${RESULTS_FILE_HINT} (${LIMITS.resultsFileBytes.why})`);
   }
   return parseResultsText(text, file);
 }

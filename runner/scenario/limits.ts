@@ -79,6 +79,12 @@ export const LIMITS = {
     unit: 'bytes',
     why: 'a 50 MB YAML file took 1.8 GB and a minute to parse; scenarios are kilobytes (large data belongs in an accounts file)',
   },
+  resultsFileBytes: {
+    what: 'results file size (compare, merge, report, report-html)',
+    max: 64 * MIB,
+    unit: 'bytes',
+    why: 'a results file is a few MB (its timeline is compacted to a bounded number of points); /dev/urandom read as one took 17 s and 1.1 GB before failing',
+  },
   yamlAliases: {
     what: 'YAML aliases (*name) in a scenario file',
     max: 100,

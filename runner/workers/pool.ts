@@ -143,6 +143,12 @@ export class WorkerPool {
     return mergeProgress(this.workers.flatMap((worker) => (worker.latest ? [worker.latest.progress] : [])), this.planned);
   }
 
+  /** The result of a run whose setup() did not settle (no worker started): as Engine.setupTimedOut. */
+  setupTimedOut(): PoolResult {
+    this.stopReason ??= 'setup';
+    return { registry: this.registry, startedAt: new Date(), durationMs: 0, stopReason: 'setup', scenarios: this.progress(), setupData: undefined, lostWorkers: [] };
+  }
+
   /** Runs setup() here, every worker's segment, then teardown() here. */
   async run(): Promise<PoolResult> {
     this.setupData = await runSetup(this.options);

@@ -96,6 +96,11 @@ const CASES: Case[] = [
   { name: 'a bad --fixture-delay: the fixture\'s own error, named as typed', args: ['run', '--with-fixture', '--fixture-delay', 'message', '--no-out'], exit: ExitCode.invalidOptions, stderr: /--with-fixture: .*--fixture-delay message: expected <phase>=<spec>/ },
   { name: 'compare: a results file that does not exist', args: ['compare', at('nope.json'), at('nope2.json')], exit: ExitCode.invalidOptions, stderr: /cannot read .*nope\.json: no such file/ },
   { name: 'report: a results file that is not JSON', args: ['report', at('accounts-not-json.json')], exit: ExitCode.invalidOptions, stderr: /is not JSON/ },
+  // Devices have no size to check first: read with a bound (before: 17 s and 1.1 GB on /dev/urandom)
+  { name: 'report: an endless device as the results file', args: ['report', '/dev/urandom'], exit: ExitCode.invalidOptions, stderr: /\/dev\/urandom is larger than 64 MiB/ },
+  { name: 'compare: /dev/zero as results files', args: ['compare', '/dev/zero', '/dev/zero'], exit: ExitCode.invalidOptions, stderr: /\/dev\/zero is larger than 64 MiB/ },
+  { name: 'merge: /dev/zero as a results file', args: ['merge', '-o', at('merged.json'), '/dev/zero', '/dev/zero'], exit: ExitCode.invalidOptions, stderr: /\/dev\/zero is larger than 64 MiB/ },
+  { name: 'report-html: /dev/zero as the results file', args: ['report-html', '/dev/zero', '-o', at('r.html')], exit: ExitCode.invalidOptions, stderr: /\/dev\/zero is larger than 64 MiB/ },
 
   // The scenario script: 107
   { name: 'a .ts file without a default export', args: ['run', at('no-default.ts')], exit: ExitCode.scriptError, stderr: /has no default export[^\n]*\nhint: export default defineScenario/ },

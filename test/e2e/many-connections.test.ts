@@ -13,6 +13,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { MAX_LISTEN_BACKLOG } from '../../fixtures/fake-proxy.ts';
 import { join } from 'node:path';
 import { createTempDir } from '../helpers.ts';
 import { ExitCode } from '../../runner/errors.ts';
@@ -31,6 +33,24 @@ async function waitFor(condition: () => Promise<boolean> | boolean, process: Cli
     await sleep(everyMs);
   }
   return false;
+}
+
+/**
+ * The listen backlog the proxy's socket on `port` really has: what it asked (MAX_LISTEN_BACKLOG)
+ * as the kernel lowered it to net.core.somaxconn. From `ss` (Send-Q of a listening socket is its
+ * backlog) when installed, else computed from /proc; `.ci/run` raises somaxconn when it can.
+ */
+function effectiveBacklog(port: number): { backlog: number | undefined; somaxconn: number | undefined; how: string } {
+  let somaxconn: number | undefined;
+  try {
+    somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+  } catch {
+    somaxconn = undefined;
+  }
+  const ss = spawnSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' });
+  const fields = ss.status === 0 ? ss.stdout.trim().split(/\s+/) : [];
+  if (fields[0] === 'LISTEN' && /^\d+$/.test(fields[2] ?? '')) return { backlog: Number(fields[2]), somaxconn, how: 'ss' };
+  return { backlog: somaxconn === undefined ? undefined : Math.min(MAX_LISTEN_BACKLOG, somaxconn), somaxconn, how: 'min(asked, somaxconn)' };
 }
 
 /** Median of RSS samples of `pid` taken every 100 ms for `durationMs`, in bytes. */
@@ -101,6 +121,9 @@ many(`${CONNECTIONS} VUs each holding a connection: all connect and authenticate
   const temp = createTempDir();
   // A 10 s end-of-data delay keeps every connection open and busy, at a message rate (1,000/s) the proxy takes.
   const fixture = await startFixtureProcess(['--delay', 'message=10000'], { nofile });
+  const listen = effectiveBacklog(fixture.port);
+  const backlogNote = `fake proxy listen backlog ${listen.backlog ?? 'unknown'} (asked ${MAX_LISTEN_BACKLOG}, net.core.somaxconn ${listen.somaxconn ?? 'unknown'}; by ${listen.how})`;
+  console.log(`    ${backlogNote}`);
   try {
     const scenario = join(temp.dir, 'hold.yaml');
     writeFileSync(scenario, [
@@ -132,7 +155,7 @@ many(`${CONNECTIONS} VUs each holding a connection: all connect and authenticate
     // The first signal lets every in-flight message finish (≤ 10 s), then reports.
     loaded.child.kill('SIGINT');
     const ran = await loaded.done;
-    assert.ok(isAllUp, `only ${(await fixture.stats()).authOk} of ${CONNECTIONS} authenticated (within 60 s, while runner ran)\n${ran.stdout.slice(-3000)}\n${ran.stderr}`);
+    assert.ok(isAllUp, `only ${(await fixture.stats()).authOk} of ${CONNECTIONS} authenticated (within 60 s, while runner ran; ${backlogNote})\n${ran.stdout.slice(-3000)}\n${ran.stderr}`);
     assert.is(ran.code, ExitCode.interrupted, ran.stderr);
 
     const r = JSON.parse(readFileSync(out, 'utf8')).results;
@@ -161,7 +184,7 @@ many(`${CONNECTIONS} VUs each holding a connection: all connect and authenticate
     console.log(
       `    ${CONNECTIONS} connections up after ${(upAfterMs / 1000).toFixed(1)} s; runner RSS ${(idleRssBytes / 2 ** 20).toFixed(1)} MiB with 1 → ` +
         `${(loadedRssBytes / 2 ** 20).toFixed(1)} MiB with ${CONNECTIONS}: ${(perConnectionBytes / 1024).toFixed(1)} KiB per open connection ` +
-        `(fake proxy: ${(fixtureRssBytes / 2 ** 20).toFixed(1)} MiB); connect p95 ${(r.phases.connect.p95_seconds * 1000).toFixed(0)} ms`,
+        `(fake proxy: ${(fixtureRssBytes / 2 ** 20).toFixed(1)} MiB, listen backlog ${listen.backlog ?? 'unknown'}); connect p95 ${(r.phases.connect.p95_seconds * 1000).toFixed(0)} ms`,
     );
     assert.ok(perConnectionBytes > 0 && perConnectionBytes < 100 * 1024, `${perConnectionBytes} bytes per connection`);
   } finally {

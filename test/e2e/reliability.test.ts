@@ -286,6 +286,34 @@ code('setup() that never settles: reported by name after setupTimeout, no load s
   }
 });
 
+code('setup() that never settles: every output written (aborted in setup, zero load, the reason), the JUnit case names the hang, summary printed, exit 100', async () => {
+  const temp = createTempDir();
+  try {
+    await withFakeProxy({}, async (proxy) => {
+      const file = scenarioFile(temp.dir, 'hang.ts', `{ setupTimeout: '200ms', scenarios: { main: { executor: 'shared-iterations', vus: 2, iterations: 6 } }, setup: () => new Promise(() => {}) }`);
+      const [results, junit, summaryJson, report] = ['results.json', 'junit.xml', 'summary.json', 'report.html'].map((name) => join(temp.dir, name)) as [string, string, string, string];
+      const ran = await runCli(['run', file, ...target(proxy), '--out', results, '--junit', junit, '--summary-json', summaryJson, '--report', report]);
+      assert.is(ran.code, ExitCode.setupTimeout, ran.stderr);
+      assert.match(ran.stderr, 'error: setup() did not settle within 200ms (setupTimeout): no load was sent');
+      assert.match(ran.stdout, 'LOAD TEST RESULTS');
+      assert.match(ran.stdout, 'Run aborted: setup() did not settle');
+      assert.is(proxy.stats.messagesAccepted, 0);
+      for (const written of [results, summaryJson]) {
+        const r = JSON.parse(readFileSync(written, 'utf8'));
+        assert.is(r.status, 'aborted', written);
+        assert.match(r.abort_reason, 'setup() did not settle within 200ms (setupTimeout)');
+        assert.is(r.results.total_requests, 0);
+        assert.is(r.results.successful, 0);
+      }
+      const xml = readFileSync(junit, 'utf8');
+      assert.match(xml, /<failure type="aborted" message="run aborted: setup\(\) did not settle within 200ms \(setupTimeout\)/);
+      assert.match(readFileSync(report, 'utf8'), 'setup() did not settle');
+    });
+  } finally {
+    temp.remove();
+  }
+});
+
 code('an iteration() that never settles is abandoned at gracefulStop and counted as interrupted; the run ends and reports (exit 0)', async () => {
   const temp = createTempDir();
   try {
@@ -367,11 +395,67 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+signals('SIGHUP (the terminal closed) during the load with --with-fixture: a graceful stop like SIGTERM, results written, counts equal the fake proxy\'s, exit 105 (before: exit 129, no results)', async () => {
+  const temp = createTempDir();
+  try {
+    const results = join(temp.dir, 'results.json');
+    let sent = false;
+    const ran = await runCli(['run', '--with-fixture', '--num-emails', '100000', '--concurrent', '5', '--to', 'load@example.com', '--progress-interval', '0.2', '--out', results], {
+      onStdout: (text, child) => {
+        if (!sent && /Success: [1-9]/.test(text)) {
+          sent = true;
+          child.kill('SIGHUP');
+        }
+      },
+    });
+    assert.ok(sent, ran.stdout);
+    assert.is(ran.code, ExitCode.interrupted, ran.stderr);
+    assert.match(ran.stderr, 'SIGHUP: stopping');
+    const r = JSON.parse(readFileSync(results, 'utf8'));
+    assert.is(r.status, 'interrupted');
+    assert.ok(r.results.successful > 0);
+    assert.match(ran.stdout, `Fake proxy received: ${r.results.successful} messages`);
+  } finally {
+    temp.remove();
+  }
+});
+
 signals.run();
+
+const controls = suite('issue 19 item 8: control characters from scenario files and scenario code');
+
+controls('a description, a teardown() error, a handleSummary() error and a failed output path with escape sequences are printed escaped', async () => {
+  const temp = createTempDir();
+  try {
+    await withFakeProxy({}, async (proxy) => {
+      const file = scenarioFile(
+        temp.dir,
+        'esc.ts',
+        `{ description: 'desc \\x1b[2J\\x1b]0;TITLE\\x07 ALL GOOD', scenarios: { main: { executor: 'shared-iterations', vus: 1, iterations: 1 } }, teardown: () => { throw new Error('teardown \\x1b[2J boom'); }, handleSummary: () => { throw new Error('hs \\x1b]0;T\\x07 boom'); } }`,
+      );
+      // A JUnit path whose folder is a file: the failure quotes the path, escape included
+      const junit = join(temp.dir, 'file\x1b[2J', 'junit.xml');
+      writeFileSync(join(temp.dir, 'file\x1b[2J'), '');
+      const ran = await runCli(['run', file, ...target(proxy), '--no-out', '--junit', junit]);
+      assert.is(proxy.stats.messagesAccepted, 0, 'the bad JUnit path is refused before the load');
+      assert.not.match(ran.stderr, '\x1b', ran.stderr);
+      assert.match(ran.stderr, 'file\\x1b[2J');
+      const ok = await runCli(['run', file, ...target(proxy), '--no-out']);
+      for (const text of [ok.stdout, ok.stderr]) assert.not.match(text, /[\x1b\x07]/, text);
+      assert.match(ok.stdout, 'Description: desc \\x1b[2J\\x1b]0;TITLE\\x07 ALL GOOD');
+      assert.match(ok.stdout + ok.stderr, 'teardown \\x1b[2J boom');
+      assert.match(ok.stderr, 'hs \\x1b]0;T\\x07 boom');
+    });
+  } finally {
+    temp.remove();
+  }
+});
+
+controls.run();
 
 const stall = suite('issue 19 item 12: a synchronous endless loop in iteration()');
 
-stall('the watchdog writes the partial results of the last snapshot, ends the fixture, says why, and kills the run (137)', async () => {
+stall('the watchdog writes the results, JUnit and summary files of the last snapshot, prints the summary, ends the fixture, says why, and exits 102 (a documented code)', async () => {
   const temp = createTempDir();
   try {
     await withFakeProxy({ delays: { message: 20 } }, async (proxy) => {
@@ -381,15 +465,22 @@ stall('the watchdog writes the partial results of the last snapshot, ends the fi
         'spin.ts',
         `{ scenarios: { main: { executor: 'per-vu-iterations', vus: 2, iterations: 1000 } }, iteration: async (ctx) => { await ctx.smtp.send(); if (ctx.vu === 1 && ctx.iteration === 100) while (true) {} } }`,
       );
-      const results = join(temp.dir, 'results.json');
-      const ran = await runCli(['run', file, ...target(proxy), '--stall-limit', '1s', '--out', results]);
-      assert.is(ran.signal, 'SIGKILL', `${ran.code} ${ran.stderr}`);
+      const [results, junit, summaryJson] = ['results.json', 'junit.xml', 'summary.json'].map((name) => join(temp.dir, name)) as [string, string, string];
+      const ran = await runCli(['run', file, ...target(proxy), '--stall-limit', '1s', '--out', results, '--junit', junit, '--summary-json', summaryJson]);
+      assert.is(ran.signal, null, `${ran.code} ${ran.stderr}`);
+      assert.is(ran.code, ExitCode.stalled, ran.stderr);
       assert.match(ran.stderr, 'error: the event loop has been blocked for 1 s');
       assert.match(ran.stderr, `partial results written to ${results}`);
-      const r = JSON.parse(readFileSync(results, 'utf8'));
-      assert.is(r.status, 'interrupted');
-      assert.match(r.abort_reason, /event loop blocked/);
-      assert.ok(r.results.successful >= 1 && r.results.successful <= proxy.stats.messagesAccepted, `${r.results.successful} of ${proxy.stats.messagesAccepted}`);
+      assert.match(ran.stderr, `partial results written to ${junit}`);
+      assert.not.match(ran.stderr, 'debugger');
+      assert.match(ran.stdout, 'LOAD TEST RESULTS');
+      for (const written of [results, summaryJson]) {
+        const r = JSON.parse(readFileSync(written, 'utf8'));
+        assert.is(r.status, 'interrupted', written);
+        assert.match(r.abort_reason, /event loop blocked/);
+        assert.ok(r.results.successful >= 1 && r.results.successful <= proxy.stats.messagesAccepted, `${r.results.successful} of ${proxy.stats.messagesAccepted}`);
+      }
+      assert.match(readFileSync(junit, 'utf8'), /<failure type="interrupted" message="run interrupted: event loop blocked for 1 s/);
     });
   } finally {
     temp.remove();
