@@ -5,6 +5,7 @@
 import { redact } from './redact.ts';
 import { escapeControl } from './util/escape.ts';
 import { Command } from 'commander';
+import { RUNNER_VERSION } from './version.ts';
 import { ExitCode, RunnerError } from './errors.ts';
 import { EXIT_CODES_HELP } from './commands/exit-codes.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -16,12 +17,13 @@ import { registerMergeCommand } from './commands/merge.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerReportHtmlCommand } from './commands/report-html.ts';
 import { registerSweepCommand } from './commands/sweep.ts';
+import { registerInspectCommand } from './commands/inspect.ts';
 
 /** Builds the command tree (exported for tests of --help and parsing). */
 export function buildProgram(): Command {
   const program = new Command('runner')
     .description('Scripted load testing for SMTP: scenarios as code, exact numbers, CI gates.')
-    .version('0.1.0')
+    .version(RUNNER_VERSION)
     .showHelpAfterError('hint: add --help to list the commands, flags and defaults')
     // Before any subcommand is added, so they inherit it: errors come back to main().
     .exitOverride()
@@ -36,6 +38,7 @@ export function buildProgram(): Command {
   registerCheckCommand(program);
   registerReportHtmlCommand(program);
   registerSweepCommand(program);
+  registerInspectCommand(program);
   return program;
 }
 

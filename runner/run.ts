@@ -3,20 +3,19 @@
  * exit code. Each step lives in its own module; this file only puts them in order and makes
  * sure an interrupted run still reports what it measured.
  */
-import { resolve as resolvePath, dirname } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { loadScenarioFile } from './scenario/load.ts';
+import { compileRunThresholds, loadScenarioInput, mergeOverrides } from './prepare.ts';
 import { resolveOptions, type CliOverrides } from './scenario/options.ts';
 import type { ScenarioFileOptions, TlsMode } from './scenario/types.ts';
 import { TLS_MODES } from './smtp/tls.ts';
 import type { ResolvedOptions } from './scenario/resolved.ts';
 import { DEFAULTS } from './scenario/defaults.ts';
 import { executorOf } from './executors/index.ts';
-import { compileThresholds, evaluateThresholds, findAbortingFailures, formatThresholdActual, type ThresholdDefinition } from './thresholds/index.ts';
-import { clearCustomMetrics, customMetrics } from './metrics/custom.ts';
-import { BUILT_IN_METRICS, SCRIPT_TAGS, SYSTEM_TAGS, type MetricInfo } from './metrics/catalogue.ts';
+import { evaluateThresholds, findAbortingFailures, formatThresholdActual, type ThresholdDefinition } from './thresholds/index.ts';
+import { clearCustomMetrics } from './metrics/custom.ts';
 import type { MetricsRegistry } from './metrics/registry.ts';
 import { Engine, type TestResult } from './engine/engine.ts';
 import type { EngineListener } from './engine/events.ts';
@@ -121,9 +120,10 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
 
   // A custom metric's warnings (a tag-set overflow) go to this run's stderr.
   clearCustomMetrics((message) => stderr.write(`warning: ${message}\n`));
-  const loaded = command.scenarioFile ? await loadScenarioFile(resolvePath(cwd, command.scenarioFile)) : undefined;
-  const fileOptions = loaded?.options ?? command.scenario ?? flagsScenario(command);
-  const overrides: CliOverrides = { ...command.overrides };
+  const loaded = command.scenarioFile ? await loadScenarioInput(resolvePath(cwd, command.scenarioFile)) : undefined;
+  const fileOptions = loaded?.fileOptions ?? command.scenario ?? flagsScenario(command);
+  // An archive's recorded flags, then the command's own on top
+  const overrides: CliOverrides = mergeOverrides(loaded?.recordedOverrides ?? {}, command.overrides);
   if (loaded) {
     // The guide's flags still work with a scenario file: they override its size.
     if (command.numEmails !== undefined) overrides.iterations ??= command.numEmails;
@@ -142,7 +142,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   try {
     if (command.withFixture) {
       const relay = sink ? ['--relay-to', `127.0.0.1:${sink.port}`, '--relay-tls', 'none'] : [];
-      fixture = await startChildProcess(FIXTURE_PROCESS, withFixtureTls([...(command.fixtureArgs ?? []), ...relay], fileOptions, command.overrides.tls, command.overrides.scenario), stderr);
+      fixture = await startChildProcess(FIXTURE_PROCESS, withFixtureTls([...(command.fixtureArgs ?? []), ...relay], fileOptions, overrides.tls, overrides.scenario), stderr);
     }
     if (sink) {
       overrides.delivery = `sink=http://127.0.0.1:${sink.adminPort}`;
@@ -157,12 +157,10 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     }
     const options = await resolveOptions(fileOptions, overrides, {
       file: loaded?.file,
-      baseDir: loaded ? dirname(loaded.file) : cwd,
+      baseDir: loaded?.baseDir ?? cwd,
       env,
     });
-    const known = new Map<string, MetricInfo>(BUILT_IN_METRICS);
-    for (const [name, metric] of customMetrics()) known.set(name, metric.info);
-    const thresholds = compileThresholds(options.thresholds, known, [...SYSTEM_TAGS, ...SCRIPT_TAGS, ...options.scenarios.flatMap((s) => Object.keys(s.tags))]);
+    const thresholds = compileRunThresholds(options);
 
     outputs = [...createOutputs(command.out, cwd, Date.now(), { hasResultsFile: !command.noResultsFile }), ...createCiOutputs(command, cwd)];
     // Before any is opened (a stream truncates its file): no output over another, or over an input.
@@ -323,6 +321,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   } finally {
     removeEarlyExit();
     removeSignals();
+    await loaded?.cleanup();
     // A run that failed before its wait still stops its source (and its long poll)
     if (tracking) await tracking.finish().catch(() => undefined);
     await fixture?.stop();

@@ -16,6 +16,7 @@
  * | FIXTURE_FLAGS         |  ✓  |   ✓   |       |
  * | OUTPUT_FLAGS          |  ✓  |       |       |  (sweep's --out is its own sweep file)
  * | DELIVERY_FLAGS        |  ✓  |       |       |
+ * | LOAD_FLAGS            |  ✓  |       |       |  (and inspect, archive: they plan the same run)
  */
 import { resolve as resolvePath } from 'node:path';
 import type { Command, OptionValues } from 'commander';
@@ -26,7 +27,7 @@ import type { AuthMechanism, TlsMode } from '../scenario/types.ts';
 import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, terminalQuestion, type RecipientSafety } from '../safety.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { UsageError } from '../errors.ts';
-import { AUTH_MECHANISMS, choice, collect, duration, integer, keyValues, port, targetPort, TLS_MODES } from './flags.ts';
+import { AUTH_MECHANISMS, choice, collect, duration, integer, keyValues, port, positiveNumber, targetPort, TLS_MODES, warmup } from './flags.ts';
 
 /** Flags some commands share: `add` declares them on a command, `read` types what commander parsed. */
 export interface FlagGroup<T> {
@@ -130,6 +131,38 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
       timeoutMs: parsed.timeout === undefined ? undefined : parseDurationMs(parsed.timeout),
       thinkTime: parsed.thinkTime,
       tags: keyValues(parsed.tag, '--tag'),
+    };
+  },
+};
+
+/**
+ * --vus, --iterations, --duration, --rate, --warmup, --summary-trend-stats, --scale, --scenario,
+ * --env: the size and selection of a run, which `run` executes and `inspect`/`archive` plan and record.
+ */
+export const LOAD_FLAGS: FlagGroup<Pick<CliOverrides, 'vus' | 'iterations' | 'duration' | 'rate' | 'scale' | 'warmup' | 'summaryTrendStats' | 'env' | 'scenario'>> = {
+  add: (command) =>
+    command
+      .option('--vus <n>', 'override VUs of every scenario', integer(1, '--vus', 'vus'))
+      .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations', 'iterations'))
+      .option('--duration <duration>', 'override duration (stages are rescaled to it), e.g. 30s', duration)
+      .option('--rate <n>', 'override the rate of constant-arrival-rate scenarios (per timeUnit)', positiveNumber('--rate'))
+      .option('--warmup <duration|messages>', 'leave the start out of the summary and thresholds: a duration (30s) or a number of messages', warmup)
+      .option('--summary-trend-stats <list>', "trend figures the console summary, --summary-json and --junit list, e.g. 'avg,min,med,p(90),p(99.9),max,count' (default: the fixed Latency and Phases blocks only)")
+      .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
+      .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
+      .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect),
+  read(flags) {
+    const parsed = flags as { vus?: number; iterations?: number; duration?: string; rate?: number; warmup?: string; summaryTrendStats?: string; scale?: number; scenario?: string[]; env?: string[] };
+    return {
+      vus: parsed.vus,
+      iterations: parsed.iterations,
+      duration: parsed.duration,
+      rate: parsed.rate,
+      scale: parsed.scale,
+      warmup: parsed.warmup,
+      summaryTrendStats: parsed.summaryTrendStats,
+      env: keyValues(parsed.env, '--env'),
+      scenario: parsed.scenario,
     };
   },
 };
@@ -250,5 +283,23 @@ function metricsEndpoint(parsed: { metricsPort?: number; metricsHost?: string; m
     port: parsed.metricsPort,
     host: parsed.metricsHost,
     lingerMs: parsed.metricsLinger === undefined ? undefined : parseDurationMs(parsed.metricsLinger),
+  };
+}
+
+/**
+ * The groups that override a scenario's options, in the order --help lists them: what `run`
+ * takes, and what `inspect` and `archive` take to plan or record the same run.
+ */
+export const SCENARIO_OVERRIDE_GROUPS: ReadonlyArray<FlagGroup<unknown>> = [TARGET_FLAGS, AUTH_FLAGS, RECIPIENT_FLAGS, TLS_FLAGS, MESSAGE_FLAGS, LOAD_FLAGS];
+
+/** The overrides SCENARIO_OVERRIDE_GROUPS read (the recipients' safety is RECIPIENT_FLAGS's own). */
+export function readScenarioOverrides(flags: OptionValues): CliOverrides {
+  return {
+    ...TARGET_FLAGS.read(flags),
+    ...AUTH_FLAGS.read(flags),
+    to: RECIPIENT_FLAGS.read(flags).to,
+    ...TLS_FLAGS.read(flags),
+    ...MESSAGE_FLAGS.read(flags),
+    ...LOAD_FLAGS.read(flags),
   };
 }

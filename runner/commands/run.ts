@@ -5,8 +5,8 @@ import { DEFAULTS } from '../scenario/defaults.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 import { DEFAULT_STALL_LIMIT } from '../engine/stall-watchdog.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
-import { collect, debugSessions, duration, integer, keyValues, positiveNumber, warmup } from './flags.ts';
-import { AUTH_FLAGS, DELIVERY_FLAGS, FIXTURE_FLAGS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
+import { debugSessions, duration, integer, positiveNumber } from './flags.ts';
+import { DELIVERY_FLAGS, FIXTURE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, SCENARIO_OVERRIDE_GROUPS, readScenarioOverrides } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
 /** What commander parses for run's own flags (the groups type theirs). */
@@ -14,15 +14,6 @@ interface RunFlags {
   numEmails?: number;
   concurrent?: number;
   batches?: boolean;
-  vus?: number;
-  iterations?: number;
-  duration?: string;
-  rate?: number;
-  warmup?: string;
-  summaryTrendStats?: string;
-  scale?: number;
-  scenario?: string[];
-  env?: string[];
   quiet?: boolean;
   debug?: true | number;
   progressInterval: number;
@@ -38,17 +29,7 @@ export function registerRunCommand(program: Command): void {
     .option('--num-emails <n>', `total emails (without a scenario file; with one it overrides iterations)`, integer(1, '--num-emails', 'iterations'))
     .option('--concurrent <n>', `concurrent connections (VUs) (default without a scenario file: ${DEFAULTS.concurrent})`, integer(1, '--concurrent', 'vus'))
     .option('--batches', 'send in batches of --concurrent, each waiting for the previous (the old tool\'s model, with per-batch lines)');
-  for (const group of [TARGET_FLAGS, AUTH_FLAGS, RECIPIENT_FLAGS, TLS_FLAGS, MESSAGE_FLAGS]) group.add(command);
-  command
-    .option('--vus <n>', 'override VUs of every scenario', integer(1, '--vus', 'vus'))
-    .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations', 'iterations'))
-    .option('--duration <duration>', 'override duration (stages are rescaled to it), e.g. 30s', duration)
-    .option('--rate <n>', 'override the rate of constant-arrival-rate scenarios (per timeUnit)', positiveNumber('--rate'))
-    .option('--warmup <duration|messages>', 'leave the start out of the summary and thresholds: a duration (30s) or a number of messages', warmup)
-    .option('--summary-trend-stats <list>', "trend figures the console summary, --summary-json and --junit list, e.g. 'avg,min,med,p(90),p(99.9),max,count' (default: the fixed Latency and Phases blocks only)")
-    .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
-    .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
-    .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect);
+  for (const group of SCENARIO_OVERRIDE_GROUPS) group.add(command);
   OUTPUT_FLAGS.add(command)
     .option('--quiet', 'print only the summary')
     .option('--debug [sessions]', `print the SMTP protocol transcript of the first N sessions to stderr, secrets redacted (default N: ${DEFAULT_DEBUG_SESSIONS})`, debugSessions)
@@ -62,20 +43,7 @@ export function registerRunCommand(program: Command): void {
     const outcome = await runCommand({
       scenarioFile: scenario,
       overrides: {
-        ...TARGET_FLAGS.read(flags),
-        ...AUTH_FLAGS.read(flags),
-        to: recipients.to,
-        ...TLS_FLAGS.read(flags),
-        ...MESSAGE_FLAGS.read(flags),
-        vus: own.vus,
-        iterations: own.iterations,
-        duration: own.duration,
-        rate: own.rate,
-        scale: own.scale,
-        warmup: own.warmup,
-        summaryTrendStats: own.summaryTrendStats,
-        env: keyValues(own.env, '--env'),
-        scenario: own.scenario,
+        ...readScenarioOverrides(flags),
         delivery: delivery.delivery,
         deliveryTimeout: delivery.deliveryTimeout,
       },

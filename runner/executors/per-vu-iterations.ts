@@ -12,6 +12,7 @@ import {
   ITERATION_COUNT_DEFAULTS,
   applyIterationCountOverrides,
   describeIterationCountConfig,
+  iterationCountSchedule,
   resolveIterationCount,
   validateIterationCount,
   type ResolvedIterationCount,
@@ -42,6 +43,7 @@ export const perVuIterations: ExecutorDefinition<PerVuIterationsConfig, Resolved
   applyOverrides: (scenario, overrides) => applyIterationCountOverrides(scenario, overrides, false),
   plannedDurationMs: (scenario) => scenario.maxDurationMs,
   plannedIterations: (scenario) => scenario.iterations * scenario.vus,
+  schedule: (scenario, estimate) => iterationCountSchedule(scenario, estimate, true),
   describe: (scenario) => `Emails per VU: ${scenario.iterations} × ${scenario.vus} VUs = ${scenario.iterations * scenario.vus}`,
   describeConfig: describeIterationCountConfig,
 

@@ -12,6 +12,7 @@ import { buildProgram } from '../../runner/cli.ts';
 import {
   AUTH_FLAGS,
   FIXTURE_FLAGS,
+  LOAD_FLAGS,
   MESSAGE_FLAGS,
   OUTPUT_FLAGS,
   PREFLIGHT_WATCH_FLAGS,
@@ -32,6 +33,9 @@ const MEMBERSHIP: Array<[name: string, group: FlagGroup<unknown>, commands: stri
   ['PREFLIGHT_WATCH_FLAGS', PREFLIGHT_WATCH_FLAGS, ['run', 'sweep']],
   ['FIXTURE_FLAGS', FIXTURE_FLAGS, ['run', 'sweep']],
   ['OUTPUT_FLAGS', OUTPUT_FLAGS, ['run']],
+  ['LOAD_FLAGS', LOAD_FLAGS, ['run', 'inspect']],
+  ['TARGET_FLAGS (inspect)', TARGET_FLAGS, ['inspect']],
+  ['MESSAGE_FLAGS (inspect)', MESSAGE_FLAGS, ['inspect']],
 ];
 
 /** The flags a group declares, as `--flag` → help text. */
