@@ -18,6 +18,7 @@ import { registerCheckCommand } from './commands/check.ts';
 import { registerReportHtmlCommand } from './commands/report-html.ts';
 import { registerSweepCommand } from './commands/sweep.ts';
 import { registerInspectCommand } from './commands/inspect.ts';
+import { registerArchiveCommand } from './commands/archive.ts';
 
 /** Builds the command tree (exported for tests of --help and parsing). */
 export function buildProgram(): Command {
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerReportHtmlCommand(program);
   registerSweepCommand(program);
   registerInspectCommand(program);
+  registerArchiveCommand(program);
   return program;
 }
 

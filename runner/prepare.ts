@@ -4,7 +4,8 @@
  * `runner run`, `runner inspect` and `runner archive` all go through here, so they agree on
  * every option and every error.
  */
-import { basename, dirname } from 'node:path';
+import { basename, dirname, extname } from 'node:path';
+import { ARCHIVE_EXTENSIONS, openArchive } from './archive/open.ts';
 import { loadScenarioFile } from './scenario/load.ts';
 import { resolveOptions, type CliOverrides } from './scenario/options.ts';
 import type { ScenarioFileOptions } from './scenario/types.ts';
@@ -27,14 +28,33 @@ export interface ScenarioInput {
   recordedOverrides: CliOverrides;
   /** The archive it came from, when it did. */
   archive?: string;
+  /** Things to tell the user about the input (warnings). */
+  notes: string[];
   /** Removes what loading it left behind (an archive's extracted files). */
   cleanup(): Promise<void>;
 }
 
-/** Loads a scenario file (its custom metrics register as it loads: clear those of an earlier load first). */
+/**
+ * Loads a scenario file, or an archive of one (runner archive: extracted to a temp folder that
+ * `cleanup` removes). Its custom metrics register as it loads: clear those of an earlier load first.
+ */
 export async function loadScenarioInput(path: string): Promise<ScenarioInput> {
+  if ((ARCHIVE_EXTENSIONS as readonly string[]).includes(extname(path).toLowerCase())) {
+    const opened = await openArchive(path);
+    return {
+      fileOptions: opened.fileOptions,
+      file: path,
+      baseDir: opened.baseDir,
+      fileName: opened.manifest.scenario.name,
+      recordedOverrides: opened.overrides,
+      archive: path,
+      notes: opened.notes,
+      cleanup: opened.cleanup,
+    };
+  }
   const loaded = await loadScenarioFile(path);
   return {
+    notes: [],
     fileOptions: loaded.options,
     file: loaded.file,
     baseDir: dirname(loaded.file),

@@ -122,6 +122,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   clearCustomMetrics((message) => stderr.write(`warning: ${message}\n`));
   const loaded = command.scenarioFile ? await loadScenarioInput(resolvePath(cwd, command.scenarioFile)) : undefined;
   const fileOptions = loaded?.fileOptions ?? command.scenario ?? flagsScenario(command);
+  for (const note of loaded?.notes ?? []) stderr.write(`warning: ${note}\n`);
   // An archive's recorded flags, then the command's own on top
   const overrides: CliOverrides = mergeOverrides(loaded?.recordedOverrides ?? {}, command.overrides);
   if (loaded) {

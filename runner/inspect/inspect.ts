@@ -65,7 +65,7 @@ export async function inspectCommand(command: InspectCommandOptions): Promise<In
       options: describeOptions(options, { baseDir: prepared.baseDir, fileName: prepared.fileName, envNames: Object.keys(prepared.overrides.env ?? {}) }),
       scenarios: planned.scenarios,
       thresholds: thresholds.map(describeThreshold),
-      warnings: planned.warnings,
+      warnings: [...prepared.notes, ...planned.warnings],
     };
     stdout.write(command.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report, shouldColor(stdout, command.env ?? process.env), prepared.archive));
     return report;

@@ -33,9 +33,9 @@ const MEMBERSHIP: Array<[name: string, group: FlagGroup<unknown>, commands: stri
   ['PREFLIGHT_WATCH_FLAGS', PREFLIGHT_WATCH_FLAGS, ['run', 'sweep']],
   ['FIXTURE_FLAGS', FIXTURE_FLAGS, ['run', 'sweep']],
   ['OUTPUT_FLAGS', OUTPUT_FLAGS, ['run']],
-  ['LOAD_FLAGS', LOAD_FLAGS, ['run', 'inspect']],
-  ['TARGET_FLAGS (inspect)', TARGET_FLAGS, ['inspect']],
-  ['MESSAGE_FLAGS (inspect)', MESSAGE_FLAGS, ['inspect']],
+  ['LOAD_FLAGS', LOAD_FLAGS, ['run', 'inspect', 'archive']],
+  ['TARGET_FLAGS (inspect, archive)', TARGET_FLAGS, ['inspect', 'archive']],
+  ['MESSAGE_FLAGS (inspect, archive)', MESSAGE_FLAGS, ['inspect', 'archive']],
 ];
 
 /** The flags a group declares, as `--flag` → help text. */
