@@ -19,6 +19,10 @@ import { registerReportHtmlCommand } from './commands/report-html.ts';
 import { registerSweepCommand } from './commands/sweep.ts';
 import { registerInspectCommand } from './commands/inspect.ts';
 import { registerArchiveCommand } from './commands/archive.ts';
+import { registerPauseCommand } from './commands/pause.ts';
+import { registerResumeCommand } from './commands/resume.ts';
+import { registerScaleCommand } from './commands/scale.ts';
+import { registerStatusCommand } from './commands/status.ts';
 
 /** Builds the command tree (exported for tests of --help and parsing). */
 export function buildProgram(): Command {
@@ -41,6 +45,10 @@ export function buildProgram(): Command {
   registerSweepCommand(program);
   registerInspectCommand(program);
   registerArchiveCommand(program);
+  registerStatusCommand(program);
+  registerPauseCommand(program);
+  registerResumeCommand(program);
+  registerScaleCommand(program);
   return program;
 }
 

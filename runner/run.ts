@@ -40,6 +40,9 @@ import { DeliveryTracking, type DeliveryOutcome } from './delivery/tracking.ts';
 import { DeliverySourceError } from './errors.ts';
 import { describeDeliverySource } from './delivery/options.ts';
 import { formatDeliveryWait } from './outputs/console.ts';
+import { checkApiExposure, parseApiAddress } from './api/address.ts';
+import { startApiServer, type ApiServer } from './api/server.ts';
+import { addSecret } from './redact.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
@@ -94,6 +97,17 @@ export interface RunCommandOptions extends CiOutputFlags {
    * callers, tests) no acknowledgement is asked. `--with-fixture` never asks.
    */
   safety?: Pick<RecipientSafety, 'isAllowed' | 'ask' | 'planOf'>;
+  /**
+   * `--api HOST:PORT`: serve the REST API (api/server.ts: status, metrics, pause/resume, VUs of
+   * externally-controlled scenarios) while the run goes; off when undefined.
+   */
+  api?: string;
+  /** `--api-token` (or RUNNER_API_TOKEN): every API request must send it as a bearer token. */
+  apiToken?: string;
+  /** `--api-allow-remote`: let --api bind to an address other machines reach (a token is then required). */
+  apiAllowRemote?: boolean;
+  /** Told where the API listens once it does (tests and embedders that asked for port 0). */
+  onApiListening?: (address: { host: string; port: number }) => void;
   /** Install SIGINT/SIGTERM handlers (the CLI does; tests calling in-process do not). */
   handleSignals?: boolean;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
@@ -118,6 +132,11 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   const env = command.env ?? process.env;
   const cwd = command.cwd ?? process.cwd();
 
+  // The API's address and exposure are checked before anything starts
+  const apiAddress = command.api === undefined ? undefined : parseApiAddress(command.api);
+  const apiToken = command.apiToken ?? env['RUNNER_API_TOKEN'];
+  if (apiAddress) checkApiExposure(apiAddress, command.apiAllowRemote === true, apiToken);
+  if (apiToken) addSecret(apiToken);
   // A custom metric's warnings (a tag-set overflow) go to this run's stderr.
   clearCustomMetrics((message) => stderr.write(`warning: ${message}\n`));
   const loaded = command.scenarioFile ? await loadScenarioInput(resolvePath(cwd, command.scenarioFile)) : undefined;
@@ -140,6 +159,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   let isReported = false;
   let removeSignals = () => {};
   let tracking: DeliveryTracking | undefined;
+  let api: ApiServer | undefined;
   try {
     if (command.withFixture) {
       const relay = sink ? ['--relay-to', `127.0.0.1:${sink.port}`, '--relay-tls', 'none'] : [];
@@ -188,6 +208,12 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     if (!quiet) stdout.write(formatHeader(options) + '\n');
     const transcripts = command.debugSessions ? new SessionTranscripts(command.debugSessions, (line) => stderr.write(line)) : undefined;
     const engine = new Engine(options, listeners, abortCheckFor(thresholds), transcripts);
+    if (apiAddress) {
+      api = await startApiServer(engine, apiAddress, apiToken, (message) => stderr.write(`runner: ${message}\n`));
+      const shown = api.host.includes(':') ? `[${api.host}]` : api.host;
+      stderr.write(`REST API: http://${shown}:${api.port}/v1/status (runner pause|resume|scale --api ${shown}:${api.port})\n`);
+      command.onApiListening?.({ host: api.host, port: api.port });
+    }
     if (options.delivery) {
       tracking = new DeliveryTracking(options.delivery, { registry: engine.registry, warn: (message) => stderr.write(`warning: delivery: ${message}\n`) });
       try {
@@ -322,6 +348,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   } finally {
     removeEarlyExit();
     removeSignals();
+    await api?.close();
     await loaded?.cleanup();
     // A run that failed before its wait still stops its source (and its long poll)
     if (tracking) await tracking.finish().catch(() => undefined);

@@ -17,6 +17,7 @@
  * | OUTPUT_FLAGS          |  ✓  |       |       |  (sweep's --out is its own sweep file)
  * | DELIVERY_FLAGS        |  ✓  |       |       |
  * | LOAD_FLAGS            |  ✓  |       |       |  (and inspect, archive: they plan the same run)
+ * | API_FLAGS             |  ✓  |       |       |  (and pause, resume, scale, status: the client side)
  */
 import { resolve as resolvePath } from 'node:path';
 import type { Command, OptionValues } from 'commander';
@@ -25,6 +26,7 @@ import { parseDurationMs } from '../scenario/duration.ts';
 import type { CliOverrides } from '../scenario/options.ts';
 import type { AuthMechanism, TlsMode } from '../scenario/types.ts';
 import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, terminalQuestion, type RecipientSafety } from '../safety.ts';
+import { DEFAULT_API_ADDRESS } from '../api/address.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { UsageError } from '../errors.ts';
 import { AUTH_MECHANISMS, choice, collect, duration, integer, keyValues, port, positiveNumber, targetPort, TLS_MODES, warmup } from './flags.ts';
@@ -303,3 +305,24 @@ export function readScenarioOverrides(flags: OptionValues): CliOverrides {
     ...LOAD_FLAGS.read(flags),
   };
 }
+
+/** What API_FLAGS reads. */
+export interface ApiFlags {
+  api?: string;
+  apiToken?: string;
+}
+
+/**
+ * --api, --api-token: the run's REST API. `run` serves it (off unless --api is given); pause,
+ * resume, scale and status call it (at --api, k6's default address unless given).
+ */
+export const API_FLAGS: FlagGroup<ApiFlags> = {
+  add: (command) =>
+    command
+      .option('--api <host:port>', `the run's REST API: status, metrics, pause/resume, VUs (run: serve it there, off by default, loopback only unless --api-allow-remote; pause/resume/scale/status: call it there, default ${DEFAULT_API_ADDRESS}, k6's)`)
+      .option('--api-token <token>', 'bearer token every API request must carry (default: $RUNNER_API_TOKEN); redacted in every output'),
+  read(flags) {
+    const parsed = flags as { api?: string; apiToken?: string };
+    return { api: parsed.api, apiToken: parsed.apiToken };
+  },
+};

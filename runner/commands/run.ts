@@ -6,7 +6,7 @@ import { parseDurationMs } from '../scenario/duration.ts';
 import { DEFAULT_STALL_LIMIT } from '../engine/stall-watchdog.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
 import { debugSessions, duration, integer, positiveNumber } from './flags.ts';
-import { DELIVERY_FLAGS, FIXTURE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, SCENARIO_OVERRIDE_GROUPS, readScenarioOverrides } from './flag-groups.ts';
+import { API_FLAGS, DELIVERY_FLAGS, FIXTURE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, SCENARIO_OVERRIDE_GROUPS, readScenarioOverrides } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
 /** What commander parses for run's own flags (the groups type theirs). */
@@ -17,6 +17,7 @@ interface RunFlags {
   quiet?: boolean;
   debug?: true | number;
   progressInterval: number;
+  apiAllowRemote?: boolean;
   stallLimit: string;
 }
 
@@ -35,7 +36,8 @@ export function registerRunCommand(program: Command): void {
     .option('--debug [sessions]', `print the SMTP protocol transcript of the first N sessions to stderr, secrets redacted (default N: ${DEFAULT_DEBUG_SESSIONS})`, debugSessions)
     .addOption(new Option('--stall-limit <duration>', 'if scenario code blocks the event loop this long (a synchronous endless loop), write partial results and kill the run (exit status 137); 0 turns the watchdog off').default(DEFAULT_STALL_LIMIT).argParser(duration))
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal').default(5).argParser(positiveNumber('--progress-interval')));
-  for (const group of [PREFLIGHT_WATCH_FLAGS, FIXTURE_FLAGS, DELIVERY_FLAGS]) group.add(command);
+  for (const group of [PREFLIGHT_WATCH_FLAGS, FIXTURE_FLAGS, DELIVERY_FLAGS, API_FLAGS]) group.add(command);
+  command.option('--api-allow-remote', 'let --api listen on an address other machines reach (needs --api-token): whoever reaches it can pause and rescale the load');
   command.addHelpText('after', EXIT_CODES_HELP).action(async (scenario: string | undefined, flags: OptionValues) => {
     const own = flags as RunFlags;
     const recipients = RECIPIENT_FLAGS.read(flags);
@@ -59,6 +61,8 @@ export function registerRunCommand(program: Command): void {
       ...FIXTURE_FLAGS.read(flags),
       withSink: delivery.withSink,
       sinkArgs: delivery.sinkArgs,
+      ...API_FLAGS.read(flags),
+      apiAllowRemote: own.apiAllowRemote,
       handleSignals: true,
       safety: recipients.safety,
     });

@@ -159,6 +159,11 @@ export interface ExecutorContext {
    * interrupted (their connection closed, counted as interrupted, not as failed).
    */
   drain(graceMs: number): Promise<void>;
+  /**
+   * Lets the REST API change this scenario's VUs while it runs (the externally-controlled
+   * executor): `setVus` is called with a count from 0 to `maxVus`, checked before the call.
+   */
+  acceptVusControl(setVus: (vus: number) => void, maxVus: number): void;
   /** Tells listeners a batch finished (the `batches` executor's per-batch lines). */
   reportBatch(batch: { index: number; count: number; sent: number; total: number; durationMs: number }): void;
 }

@@ -13,6 +13,7 @@ import {
   AUTH_FLAGS,
   FIXTURE_FLAGS,
   LOAD_FLAGS,
+  API_FLAGS,
   MESSAGE_FLAGS,
   OUTPUT_FLAGS,
   PREFLIGHT_WATCH_FLAGS,
@@ -34,6 +35,7 @@ const MEMBERSHIP: Array<[name: string, group: FlagGroup<unknown>, commands: stri
   ['FIXTURE_FLAGS', FIXTURE_FLAGS, ['run', 'sweep']],
   ['OUTPUT_FLAGS', OUTPUT_FLAGS, ['run']],
   ['LOAD_FLAGS', LOAD_FLAGS, ['run', 'inspect', 'archive']],
+  ['API_FLAGS', API_FLAGS, ['run', 'status', 'pause', 'resume', 'scale']],
   ['TARGET_FLAGS (inspect, archive)', TARGET_FLAGS, ['inspect', 'archive']],
   ['MESSAGE_FLAGS (inspect, archive)', MESSAGE_FLAGS, ['inspect', 'archive']],
 ];

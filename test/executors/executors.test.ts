@@ -36,6 +36,8 @@ interface FakeContextOptions {
   stopAtMs?: number;
   /** Every wait wakes this many ms after the instant it asked for (a busy event loop). @default 0 */
   wakeLateMs?: number;
+  /** Things done to the running executor at virtual instants (the REST API's VU changes). */
+  actions?: Array<{ atMs: number; run(ctx: FakeContext): void }>;
 }
 
 /** The fake context plus what it saw. */
@@ -61,6 +63,8 @@ interface FakeContext extends ExecutorContext {
   interrupted: number;
   /** waitUntil calls. */
   waits: number;
+  /** What an externally-controlled executor registered (acceptVusControl). */
+  vusControl?: { setVus(vus: number): void; maxVus: number };
   /** Runs `executor` to its end on the virtual clock; resolves with the virtual end time (ms). */
   drive(executor: Executor): Promise<number>;
 }
@@ -206,7 +210,11 @@ function createFakeContext(scenario: AnyScenario, options: FakeContextOptions = 
     reportBatch(batch: BatchReport): void {
       ctx.batches.push({ ...batch });
     },
+    acceptVusControl(setVus: (vus: number) => void, maxVus: number): void {
+      ctx.vusControl = { setVus, maxVus };
+    },
     async drive(executor: Executor): Promise<number> {
+      for (const action of options.actions ?? []) schedule(action.atMs, () => action.run(ctx));
       if (options.stopAtMs !== undefined) {
         schedule(options.stopAtMs, () => {
           isStopping = true;
@@ -410,6 +418,30 @@ constantVus('gracefulStop shorter than an iteration: the last ones are interrupt
   assert.is(ctx.started.length, 8);
   assert.is(ctx.interrupted, 2);
   assert.is(endMs, 1100);
+});
+
+const external = suite('executor: externally-controlled');
+
+external('starts with vus, follows setVus up (VUs allocated as first wanted) and down (the newest retire after their iteration)', async () => {
+  const scenario = scenarioFor('externally-controlled', { vus: 1, maxVUs: 4, durationMs: 1000 } as Partial<AnyScenario>);
+  const { ctx, endMs } = await runOnFake(scenario, {
+    serviceMs: 100,
+    actions: [
+      { atMs: 250, run: (c) => c.vusControl!.setVus(3) },
+      { atMs: 650, run: (c) => c.vusControl!.setVus(1) },
+    ],
+  });
+  assert.is(ctx.vusControl!.maxVus, 4);
+  // One VU until 250, three until 650 (the two retired finish the iteration they are in), one after.
+  assert.is(ctx.allocatedVus.length, 3);
+  const byVu = countByVu(ctx.started);
+  assert.is(byVu.get(1), 10);
+  // VUs 2 and 3 start iterations at 250, 350, 450 and 550; at 650 the count is 1 again, so they stop.
+  assert.is(byVu.get(2), 4);
+  assert.is(byVu.get(3), 4);
+  assert.ok(ctx.started.every((s) => s.atMs < 1000));
+  assert.is(endMs, 1000);
+  assert.equal(ctx.activeVus.at(-1), [1000, 0]);
 });
 
 const rampingVus = suite('executor: ramping-vus');
@@ -823,6 +855,7 @@ registry('every executor name has an executor', () => {
     'constant-arrival-rate',
     'ramping-arrival-rate',
     'batches',
+    'externally-controlled',
   ];
   assert.equal(Object.keys(EXECUTORS).sort(), [...names].sort());
   for (const name of names) assert.type(createExecutor(scenarioFor(name)).run, 'function', name);
@@ -889,6 +922,7 @@ constantRate.run();
 rampingRate.run();
 queue.run();
 batches.run();
+external.run();
 stopping.run();
 ending.run();
 registry.run();
