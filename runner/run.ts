@@ -153,7 +153,13 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   // Until the load starts, a signal just stops (and ends the child servers): interrupt.ts.
   let removeEarlyExit = command.handleSignals ? installEarlyExit(stderr) : () => {};
   // The sink first: the fake proxy is told to relay to it
-  const sink = command.withSink ? await startChildProcess(SINK_PROCESS, ['--tls', 'none', ...(command.sinkArgs ?? [])], stderr) : undefined;
+  const sink = command.withSink
+    ? await startChildProcess(SINK_PROCESS, ['--tls', 'none', ...(command.sinkArgs ?? [])], stderr).catch(async (error: unknown) => {
+        // Before the try below: an archive's extracted files go here
+        await loaded?.cleanup();
+        throw error;
+      })
+    : undefined;
   let fixture: ChildServer | undefined;
   let outputs: RunOutput[] = [];
   let isReported = false;
