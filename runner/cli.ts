@@ -5,6 +5,7 @@
 import { redact } from './redact.ts';
 import { escapeControl } from './util/escape.ts';
 import { Command } from 'commander';
+import { RUNNER_VERSION } from './version.ts';
 import { ExitCode, RunnerError } from './errors.ts';
 import { watchParent } from './parent-watch.ts';
 import { EXIT_CODES_HELP } from './commands/exit-codes.ts';
@@ -19,12 +20,18 @@ import { registerReportHtmlCommand } from './commands/report-html.ts';
 import { registerSweepCommand } from './commands/sweep.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
+import { registerInspectCommand } from './commands/inspect.ts';
+import { registerArchiveCommand } from './commands/archive.ts';
+import { registerPauseCommand } from './commands/pause.ts';
+import { registerResumeCommand } from './commands/resume.ts';
+import { registerScaleCommand } from './commands/scale.ts';
+import { registerStatusCommand } from './commands/status.ts';
 
 /** Builds the command tree (exported for tests of --help and parsing). */
 export function buildProgram(): Command {
   const program = new Command('runner')
     .description('Scripted load testing for SMTP: scenarios as code, exact numbers, CI gates.')
-    .version('0.1.0')
+    .version(RUNNER_VERSION)
     .showHelpAfterError('hint: add --help to list the commands, flags and defaults')
     // Before any subcommand is added, so they inherit it: errors come back to main().
     .exitOverride()
@@ -41,6 +48,12 @@ export function buildProgram(): Command {
   registerSweepCommand(program);
   registerInitCommand(program);
   registerWorkerCommand(program);
+  registerInspectCommand(program);
+  registerArchiveCommand(program);
+  registerStatusCommand(program);
+  registerPauseCommand(program);
+  registerResumeCommand(program);
+  registerScaleCommand(program);
   return program;
 }
 

@@ -3,20 +3,19 @@
  * exit code. Each step lives in its own module; this file only puts them in order and makes
  * sure an interrupted run still reports what it measured.
  */
-import { resolve as resolvePath, dirname } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { loadScenarioFile } from './scenario/load.ts';
+import { compileRunThresholds, loadScenarioInput, mergeOverrides } from './prepare.ts';
 import { resolveOptions, type CliOverrides } from './scenario/options.ts';
 import type { ScenarioFileOptions, TlsMode } from './scenario/types.ts';
 import { TLS_MODES } from './smtp/tls.ts';
 import type { ResolvedOptions } from './scenario/resolved.ts';
 import { DEFAULTS } from './scenario/defaults.ts';
 import { executorOf } from './executors/index.ts';
-import { compileThresholds, evaluateThresholds, findAbortingFailures, formatThresholdActual, type ThresholdDefinition } from './thresholds/index.ts';
-import { clearCustomMetrics, customMetrics } from './metrics/custom.ts';
-import { BUILT_IN_METRICS, REPLY_TAG, SCRIPT_TAGS, SYSTEM_TAGS, type MetricInfo } from './metrics/catalogue.ts';
+import { evaluateThresholds, findAbortingFailures, formatThresholdActual, type ThresholdDefinition } from './thresholds/index.ts';
+import { clearCustomMetrics } from './metrics/custom.ts';
 import type { MetricsRegistry } from './metrics/registry.ts';
 import { Engine, type TestResult } from './engine/engine.ts';
 import type { EngineListener } from './engine/events.ts';
@@ -44,6 +43,9 @@ import { describeDeliverySource } from './delivery/options.ts';
 import { formatDeliveryWait } from './outputs/console.ts';
 import { WorkerPool, checkWorkerSplit } from './workers/pool.ts';
 import { escapeControl } from './util/escape.ts';
+import { checkApiExposure, parseApiAddress } from './api/address.ts';
+import { startApiServer, type ApiServer } from './api/server.ts';
+import { addSecret } from './redact.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
@@ -103,6 +105,17 @@ export interface RunCommandOptions extends CiOutputFlags {
    * segment of the plan; undefined: in this process, as always.
    */
   workers?: number;
+  /**
+   * `--api HOST:PORT`: serve the REST API (api/server.ts: status, metrics, pause/resume, VUs of
+   * externally-controlled scenarios) while the run goes; off when undefined.
+   */
+  api?: string;
+  /** `--api-token` (or RUNNER_API_TOKEN): every API request must send it as a bearer token. */
+  apiToken?: string;
+  /** `--api-allow-remote`: let --api bind to an address other machines reach (a token is then required). */
+  apiAllowRemote?: boolean;
+  /** Told where the API listens once it does (tests and embedders that asked for port 0). */
+  onApiListening?: (address: { host: string; port: number }) => void;
   /** Install SIGINT/SIGTERM handlers (the CLI does; tests calling in-process do not). */
   handleSignals?: boolean;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
@@ -127,11 +140,18 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   const env = command.env ?? process.env;
   const cwd = command.cwd ?? process.cwd();
 
+  // The API's address and exposure are checked before anything starts
+  const apiAddress = command.api === undefined ? undefined : parseApiAddress(command.api);
+  const apiToken = command.apiToken ?? env['RUNNER_API_TOKEN'];
+  if (apiAddress) checkApiExposure(apiAddress, command.apiAllowRemote === true, apiToken);
+  if (apiToken) addSecret(apiToken);
   // A custom metric's warnings (a tag-set overflow) go to this run's stderr.
   clearCustomMetrics((message) => stderr.write(`warning: ${escapeControl(message, true)}\n`));
-  const loaded = command.scenarioFile ? await loadScenarioFile(resolvePath(cwd, command.scenarioFile)) : undefined;
-  const fileOptions = loaded?.options ?? command.scenario ?? flagsScenario(command);
-  const overrides: CliOverrides = { ...command.overrides };
+  const loaded = command.scenarioFile ? await loadScenarioInput(resolvePath(cwd, command.scenarioFile)) : undefined;
+  const fileOptions = loaded?.fileOptions ?? command.scenario ?? flagsScenario(command);
+  for (const note of loaded?.notes ?? []) stderr.write(`warning: ${escapeControl(note, true)}\n`);
+  // An archive's recorded flags, then the command's own on top
+  const overrides: CliOverrides = mergeOverrides(loaded?.recordedOverrides ?? {}, command.overrides);
   if (loaded) {
     // The guide's flags still work with a scenario file: they override its size.
     if (command.numEmails !== undefined) overrides.iterations ??= command.numEmails;
@@ -141,16 +161,23 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   // Until the load starts, a signal just stops (and ends the child servers): interrupt.ts.
   let removeEarlyExit = command.handleSignals ? installEarlyExit(stderr) : () => {};
   // The sink first: the fake proxy is told to relay to it
-  const sink = command.withSink ? await startChildProcess(SINK_PROCESS, ['--tls', 'none', ...(command.sinkArgs ?? [])], stderr) : undefined;
+  const sink = command.withSink
+    ? await startChildProcess(SINK_PROCESS, ['--tls', 'none', ...(command.sinkArgs ?? [])], stderr).catch(async (error: unknown) => {
+        // Before the try below: an archive's extracted files go here
+        await loaded?.cleanup();
+        throw error;
+      })
+    : undefined;
   let fixture: ChildServer | undefined;
   let outputs: RunOutput[] = [];
   let isReported = false;
   let removeSignals = () => {};
   let tracking: DeliveryTracking | undefined;
+  let api: ApiServer | undefined;
   try {
     if (command.withFixture) {
       const relay = sink ? ['--relay-to', `127.0.0.1:${sink.port}`, '--relay-tls', 'none'] : [];
-      fixture = await startChildProcess(FIXTURE_PROCESS, withFixtureTls([...(command.fixtureArgs ?? []), ...relay], fileOptions, command.overrides.tls, command.overrides.scenario), stderr);
+      fixture = await startChildProcess(FIXTURE_PROCESS, withFixtureTls([...(command.fixtureArgs ?? []), ...relay], fileOptions, overrides.tls, overrides.scenario), stderr);
     }
     if (sink) {
       overrides.delivery = `sink=http://127.0.0.1:${sink.adminPort}`;
@@ -165,13 +192,16 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     }
     const options = await resolveOptions(fileOptions, overrides, {
       file: loaded?.file,
-      baseDir: loaded ? dirname(loaded.file) : cwd,
+      baseDir: loaded?.baseDir ?? cwd,
       env,
     });
-    if (command.workers !== undefined) checkWorkersOptions(command, options);
-    const known = new Map<string, MetricInfo>(BUILT_IN_METRICS);
-    for (const [name, metric] of customMetrics()) known.set(name, metric.info);
-    const thresholds = compileThresholds(options.thresholds, known, [...SYSTEM_TAGS, ...SCRIPT_TAGS, REPLY_TAG, ...options.scenarios.flatMap((s) => Object.keys(s.tags))]);
+    if (command.workers !== undefined) {
+      // Each worker loads the scenario file itself; the API steers one engine
+      if (loaded?.archive !== undefined) throw new UsageError('--workers cannot run an archive (.tar) yet', 'run the archive without --workers, or run its scenario file with --workers');
+      if (command.api !== undefined) throw new UsageError('--workers cannot be combined with --api (the API steers one engine)', 'leave --workers or --api out');
+      checkWorkersOptions(command, options);
+    }
+    const thresholds = compileRunThresholds(options);
 
     outputs = [...createOutputs(command.out, cwd, Date.now(), { hasResultsFile: !command.noResultsFile }), ...createCiOutputs(command, cwd)];
     // Before any is opened (a stream truncates its file): no output over another, or over an input.
@@ -204,6 +234,12 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
         job: { scenarioFile: loaded?.file, scenario: loaded ? undefined : fileOptions, overrides, cwd, env: { ...env } },
         stderr,
       });
+    if (apiAddress) {
+      api = await startApiServer(engine as Engine, apiAddress, apiToken, (message) => stderr.write(`runner: ${message}\n`));
+      const shown = api.host.includes(':') ? `[${api.host}]` : api.host;
+      stderr.write(`REST API: http://${shown}:${api.port}/v1/status (runner pause|resume|scale --api ${shown}:${api.port})\n`);
+      command.onApiListening?.({ host: api.host, port: api.port });
+    }
     if (options.delivery) {
       tracking = new DeliveryTracking(options.delivery, { registry: engine.registry, warn: (message) => stderr.write(`warning: delivery: ${escapeControl(message, true)}\n`) });
       try {
@@ -378,6 +414,8 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   } finally {
     removeEarlyExit();
     removeSignals();
+    await api?.close();
+    await loaded?.cleanup();
     // A run that failed before its wait still stops its source (and its long poll)
     if (tracking) await tracking.finish().catch(() => undefined);
     await fixture?.stop();

@@ -16,6 +16,8 @@
  * | FIXTURE_FLAGS         |  ✓  |   ✓   |       |
  * | OUTPUT_FLAGS          |  ✓  |       |       |  (sweep's --out is its own sweep file)
  * | DELIVERY_FLAGS        |  ✓  |       |       |
+ * | LOAD_FLAGS            |  ✓  |       |       |  (and inspect, archive: they plan the same run)
+ * | API_FLAGS             |  ✓  |       |       |  (and pause, resume, scale, status: the client side)
  */
 import { resolve as resolvePath } from 'node:path';
 import type { Command, OptionValues } from 'commander';
@@ -25,9 +27,10 @@ import type { CliOverrides } from '../scenario/options.ts';
 import type { AuthMechanism, SmtpProtocol, TlsMode } from '../scenario/types.ts';
 import { SMTP_PROTOCOLS, TLS_VERSIONS, type TlsVersion } from '../smtp/settings.ts';
 import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, terminalQuestion, type RecipientSafety } from '../safety.ts';
+import { DEFAULT_API_ADDRESS } from '../api/address.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { UsageError } from '../errors.ts';
-import { AUTH_MECHANISMS, choice, collect, duration, integer, keyValues, port, targetPort, TLS_MODES } from './flags.ts';
+import { AUTH_MECHANISMS, choice, collect, duration, integer, keyValues, port, positiveNumber, targetPort, TLS_MODES, warmup } from './flags.ts';
 
 /**
  * The headings `--help` lists flags under (commander's optionsGroup), as k6 groups its flags.
@@ -178,6 +181,39 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
   },
 };
 
+/**
+ * --vus, --iterations, --duration, --rate, --warmup, --summary-trend-stats, --scale, --scenario,
+ * --env: the size and selection of a run, which `run` executes and `inspect`/`archive` plan and record.
+ */
+export const LOAD_FLAGS: FlagGroup<Pick<CliOverrides, 'vus' | 'iterations' | 'duration' | 'rate' | 'scale' | 'warmup' | 'summaryTrendStats' | 'env' | 'scenario'>> = {
+  add: (command) =>
+    command
+      .optionsGroup(HELP_GROUPS.load)
+      .option('--vus <n>', 'override VUs of every scenario', integer(1, '--vus', 'vus'))
+      .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations', 'iterations'))
+      .option('--duration <duration>', 'override duration (stages are rescaled to it), e.g. 30s', duration)
+      .option('--rate <n>', 'override the rate of constant-arrival-rate scenarios (per timeUnit)', positiveNumber('--rate'))
+      .option('--warmup <duration|messages>', 'leave the start out of the summary and thresholds: a duration (30s) or a number of messages', warmup)
+      .option('--summary-trend-stats <list>', "trend figures the console summary, --summary-json and --junit list, e.g. 'avg,min,med,p(90),p(99.9),max,count' (default: the fixed Latency and Phases blocks only)")
+      .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
+      .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
+      .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect),
+  read(flags) {
+    const parsed = flags as { vus?: number; iterations?: number; duration?: string; rate?: number; warmup?: string; summaryTrendStats?: string; scale?: number; scenario?: string[]; env?: string[] };
+    return {
+      vus: parsed.vus,
+      iterations: parsed.iterations,
+      duration: parsed.duration,
+      rate: parsed.rate,
+      scale: parsed.scale,
+      warmup: parsed.warmup,
+      summaryTrendStats: parsed.summaryTrendStats,
+      env: keyValues(parsed.env, '--env'),
+      scenario: parsed.scenario,
+    };
+  },
+};
+
 /** --no-check, --watch-pid, --no-watch: the preflight before the load and the sampling of the server process during it. */
 export const PREFLIGHT_WATCH_FLAGS: FlagGroup<{ check?: boolean; watchPid?: number | false }> = {
   add: (command) =>
@@ -300,3 +336,42 @@ function metricsEndpoint(parsed: { metricsPort?: number; metricsHost?: string; m
     lingerMs: parsed.metricsLinger === undefined ? undefined : parseDurationMs(parsed.metricsLinger),
   };
 }
+
+/**
+ * The groups that override a scenario's options, in the order --help lists them: what `run`
+ * takes, and what `inspect` and `archive` take to plan or record the same run.
+ */
+export const SCENARIO_OVERRIDE_GROUPS: ReadonlyArray<FlagGroup<unknown>> = [TARGET_FLAGS, AUTH_FLAGS, RECIPIENT_FLAGS, TLS_FLAGS, MESSAGE_FLAGS, LOAD_FLAGS];
+
+/** The overrides SCENARIO_OVERRIDE_GROUPS read (the recipients' safety is RECIPIENT_FLAGS's own). */
+export function readScenarioOverrides(flags: OptionValues): CliOverrides {
+  return {
+    ...TARGET_FLAGS.read(flags),
+    ...AUTH_FLAGS.read(flags),
+    to: RECIPIENT_FLAGS.read(flags).to,
+    ...TLS_FLAGS.read(flags),
+    ...MESSAGE_FLAGS.read(flags),
+    ...LOAD_FLAGS.read(flags),
+  };
+}
+
+/** What API_FLAGS reads. */
+export interface ApiFlags {
+  api?: string;
+  apiToken?: string;
+}
+
+/**
+ * --api, --api-token: the run's REST API. `run` serves it (off unless --api is given); pause,
+ * resume, scale and status call it (at --api, k6's default address unless given).
+ */
+export const API_FLAGS: FlagGroup<ApiFlags> = {
+  add: (command) =>
+    command
+      .option('--api <host:port>', `the run's REST API: status, metrics, pause/resume, VUs (run: serve it there, off by default, loopback only unless --api-allow-remote; pause/resume/scale/status: call it there, default ${DEFAULT_API_ADDRESS}, k6's)`)
+      .option('--api-token <token>', 'bearer token every API request must carry (default: $RUNNER_API_TOKEN); redacted in every output'),
+  read(flags) {
+    const parsed = flags as { api?: string; apiToken?: string };
+    return { api: parsed.api, apiToken: parsed.apiToken };
+  },
+};

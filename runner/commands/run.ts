@@ -5,8 +5,8 @@ import { DEFAULTS } from '../scenario/defaults.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 import { DEFAULT_STALL_LIMIT } from '../engine/stall-watchdog.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
-import { collect, debugSessions, duration, integer, keyValues, positiveNumber, warmup, workerCount } from './flags.ts';
-import { AUTH_FLAGS, DELIVERY_FLAGS, endHelpGroups, FIXTURE_FLAGS, HELP_GROUPS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
+import { debugSessions, duration, integer, positiveNumber, workerCount } from './flags.ts';
+import { API_FLAGS, AUTH_FLAGS, DELIVERY_FLAGS, endHelpGroups, FIXTURE_FLAGS, HELP_GROUPS, LOAD_FLAGS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS, readScenarioOverrides } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
 /** What commander parses for run's own flags (the groups type theirs). */
@@ -14,18 +14,10 @@ interface RunFlags {
   numEmails?: number;
   concurrent?: number;
   batches?: boolean;
-  vus?: number;
-  iterations?: number;
-  duration?: string;
-  rate?: number;
-  warmup?: string;
-  summaryTrendStats?: string;
-  scale?: number;
-  scenario?: string[];
-  env?: string[];
   quiet?: boolean;
   debug?: true | number;
   progressInterval: number;
+  apiAllowRemote?: boolean;
   stallLimit: string;
   executionSegment?: string;
   executionSegmentSequence?: string;
@@ -44,16 +36,10 @@ export function registerRunCommand(program: Command): void {
     .optionsGroup(HELP_GROUPS.load)
     .option('--num-emails <n>', `total emails (without a scenario file; with one it overrides iterations)`, integer(1, '--num-emails', 'iterations'))
     .option('--concurrent <n>', `concurrent connections (VUs) (default without a scenario file: ${DEFAULTS.concurrent})`, integer(1, '--concurrent', 'vus'))
-    .option('--batches', 'send in batches of --concurrent, each waiting for the previous (the old tool\'s model, with per-batch lines)')
-    .option('--vus <n>', 'override VUs of every scenario', integer(1, '--vus', 'vus'))
-    .option('--iterations <n>', 'override iterations of iteration-based scenarios', integer(1, '--iterations', 'iterations'))
-    .option('--duration <duration>', 'override duration (stages are rescaled to it), e.g. 30s', duration)
-    .option('--rate <n>', 'override the rate of constant-arrival-rate scenarios (per timeUnit)', positiveNumber('--rate'))
-    .option('--warmup <duration|messages>', 'leave the start out of the summary and thresholds: a duration (30s) or a number of messages', warmup)
-    .option('--summary-trend-stats <list>', "trend figures the console summary, --summary-json and --junit list, e.g. 'avg,min,med,p(90),p(99.9),max,count' (default: the fixed Latency and Phases blocks only)")
-    .option('--scale <factor>', 'multiply every duration and iteration count, e.g. 0.01 for a quick smoke run', positiveNumber('--scale'))
-    .option('--scenario <name>', 'run only this named scenario; repeat for several', collect)
-    .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect)
+    .option('--batches', 'send in batches of --concurrent, each waiting for the previous (the old tool\'s model, with per-batch lines)');
+  // The size and selection of the run: the group inspect and archive share (flag-groups.ts)
+  LOAD_FLAGS.add(command);
+  command
     .option('--execution-segment <from:to>', "run only this part of the plan, as k6 does: e.g. 1/4:2/4 (fractions, decimals or percentages); every count (VUs, iterations, arrivals) is split so the segments of one sequence add up exactly to the whole")
     .option('--execution-segment-sequence <points>', 'the sequence the segment is one of, e.g. 0,1/4,2/4,3/4,1 (default: 0, the segment\'s ends, 1); give every process of one run the same sequence')
     .option('--workers <n|auto>', 'run the load in N worker processes on this machine (auto: one per core), each one execution segment of the plan; one live view, thresholds judged on the merged figures, one results file', workerCount);
@@ -64,7 +50,8 @@ export function registerRunCommand(program: Command): void {
     .option('--debug [sessions]', `print the SMTP protocol transcript of the first N sessions to stderr, secrets redacted (default N: ${DEFAULT_DEBUG_SESSIONS})`, debugSessions)
     .addOption(new Option('--stall-limit <duration>', 'if scenario code blocks the event loop this long (a synchronous endless loop), write the results/JUnit/summary files of the last snapshot and end the run (exit 102); 0 turns the watchdog off').default(DEFAULT_STALL_LIMIT).argParser(duration))
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines when not on a terminal').default(5).argParser(positiveNumber('--progress-interval')));
-  for (const group of [RECIPIENT_FLAGS, PREFLIGHT_WATCH_FLAGS, DELIVERY_FLAGS]) group.add(command);
+  for (const group of [RECIPIENT_FLAGS, PREFLIGHT_WATCH_FLAGS, DELIVERY_FLAGS, API_FLAGS]) group.add(command);
+  command.option('--api-allow-remote', 'let --api listen on an address other machines reach (needs --api-token): whoever reaches it can pause and rescale the load');
   endHelpGroups(command);
   command.addHelpText('after', EXIT_CODES_HELP).action(async (scenario: string | undefined, flags: OptionValues) => {
     const own = flags as RunFlags;
@@ -73,20 +60,7 @@ export function registerRunCommand(program: Command): void {
     const outcome = await runCommand({
       scenarioFile: scenario,
       overrides: {
-        ...TARGET_FLAGS.read(flags),
-        ...AUTH_FLAGS.read(flags),
-        to: recipients.to,
-        ...TLS_FLAGS.read(flags),
-        ...MESSAGE_FLAGS.read(flags),
-        vus: own.vus,
-        iterations: own.iterations,
-        duration: own.duration,
-        rate: own.rate,
-        scale: own.scale,
-        warmup: own.warmup,
-        summaryTrendStats: own.summaryTrendStats,
-        env: keyValues(own.env, '--env'),
-        scenario: own.scenario,
+        ...readScenarioOverrides(flags),
         delivery: delivery.delivery,
         deliveryTimeout: delivery.deliveryTimeout,
         executionSegment: own.executionSegment,
@@ -105,6 +79,8 @@ export function registerRunCommand(program: Command): void {
       withSink: delivery.withSink,
       sinkArgs: delivery.sinkArgs,
       workers: own.workers,
+      ...API_FLAGS.read(flags),
+      apiAllowRemote: own.apiAllowRemote,
       handleSignals: true,
       safety: recipients.safety,
     });

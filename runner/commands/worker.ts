@@ -1,6 +1,6 @@
 /** `runner worker` (hidden): one worker process of `runner run --workers N`, driven over IPC by its parent (workers/worker.ts). */
 import type { Command } from 'commander';
-import { runWorker } from '../workers/worker.ts';
+import { runWorkerCommand } from '../workers/worker.ts';
 
 /** Adds the hidden `worker` command to the program. */
 export function registerWorkerCommand(program: Command): void {
@@ -8,8 +8,6 @@ export function registerWorkerCommand(program: Command): void {
     .command('worker', { hidden: true })
     .description('a worker process of runner run --workers (started by it, not by people)')
     .action(async () => {
-      process.exitCode = await runWorker();
-      // The IPC channel keeps the process alive: leave once the parent has our last report.
-      if (process.connected) process.disconnect();
+      await runWorkerCommand();
     });
 }

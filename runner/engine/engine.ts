@@ -61,6 +61,14 @@ export class Engine implements ScenarioHost {
   private warmupEndMs: number | undefined;
   private sequence = 0;
   readonly transcripts: SessionTranscripts | undefined;
+  /** performance.now() when the current pause began; undefined while running. */
+  private pausedSinceMs: number | undefined;
+  /** Time paused by pauses that have ended, ms. */
+  private pausedTotalMs = 0;
+  pauseCount = 0;
+  private readonly resumeWaiters = new Set<() => void>();
+  /** Whether the load has started (setup done) and not yet ended: pause and scale apply only then. */
+  private phase: 'setup' | 'running' | 'done' = 'setup';
 
   /** `transcripts`: `--debug` protocol transcripts of the first sessions (transcript.ts). */
   constructor(options: ResolvedOptions, listeners: EngineListener[] = [], abortCheck?: AbortCheck, transcripts?: SessionTranscripts) {
@@ -80,6 +88,83 @@ export class Engine implements ScenarioHost {
     return this.stopReason !== undefined;
   }
 
+  get isPaused(): boolean {
+    return this.pausedSinceMs !== undefined;
+  }
+
+  pausedMs(): number {
+    return this.pausedTotalMs + (this.pausedSinceMs === undefined ? 0 : performance.now() - this.pausedSinceMs);
+  }
+
+  onResume(wake: () => void): () => void {
+    this.resumeWaiters.add(wake);
+    return () => this.resumeWaiters.delete(wake);
+  }
+
+  /**
+   * Pauses the run (the REST API's PATCH /v1/status {paused: true}): no iteration starts, the
+   * scenarios' clocks stand still (arrival-rate schedules stop and restart where they were;
+   * durations are extended by the pause), iterations already running finish. The timeline
+   * marks the paused part of each window. Returns false when there is nothing to pause.
+   */
+  pause(): boolean {
+    if (this.isPaused || this.isStopping || this.phase !== 'running') return false;
+    this.pausedSinceMs = performance.now();
+    this.pauseCount++;
+    this.registry.setPaused(true, this.pausedSinceMs);
+    return true;
+  }
+
+  /** Resumes a paused run; returns false when it was not paused. */
+  resume(): boolean {
+    if (this.pausedSinceMs === undefined) return false;
+    const nowMs = performance.now();
+    this.pausedTotalMs += nowMs - this.pausedSinceMs;
+    this.pausedSinceMs = undefined;
+    this.registry.setPaused(false, nowMs);
+    this.wakeResumeWaiters();
+    return true;
+  }
+
+  private wakeResumeWaiters(): void {
+    const waiters = [...this.resumeWaiters];
+    this.resumeWaiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /** The scenarios whose VUs the API may set (externally-controlled), with their limits. */
+  controllableScenarios(): Array<{ name: string; maxVus: number }> {
+    return this.runs.filter((run) => run.vusControl !== undefined && run.state !== 'done').map((run) => ({ name: run.scenario.name, maxVus: run.vusControl!.maxVus }));
+  }
+
+  /**
+   * Sets the VUs of every running externally-controlled scenario (PATCH /v1/status {vus: N}).
+   * Returns a problem (a sentence) instead when there is none, or N is out of its range.
+   */
+  scaleVus(vus: number): string | undefined {
+    const runs = this.runs.filter((run) => run.vusControl !== undefined && run.state !== 'done');
+    if (runs.length === 0) return 'no externally-controlled scenario is running: only its VUs can be changed while a run goes';
+    if (!Number.isInteger(vus) || vus < 0) return `vus must be a whole number >= 0, got ${vus}`;
+    const tooFew = runs.find((run) => vus > run.vusControl!.maxVus);
+    if (tooFew) return `vus ${vus} is above maxVUs ${tooFew.vusControl!.maxVus} of scenario ${tooFew.scenario.name}: raise its maxVUs`;
+    for (const run of runs) run.vusControl!.setVus(vus);
+    return undefined;
+  }
+
+  /** Where the run is: for GET /v1/status. */
+  status(): { phase: 'setup' | 'running' | 'done'; isPaused: boolean; isStopping: boolean; pausedMs: number; elapsedMs: number; vus: number; vusMax: number; scenarios: ScenarioProgress[] } {
+    return {
+      phase: this.phase,
+      isPaused: this.isPaused,
+      isStopping: this.isStopping,
+      pausedMs: this.pausedMs(),
+      elapsedMs: this.phase === 'setup' ? 0 : performance.now() - this.registry.startMs,
+      vus: this.registry.vus,
+      vusMax: this.registry.vusMax,
+      scenarios: this.progress(),
+    };
+  }
+
   /** Stops starting iterations; running ones get their scenario's gracefulStop. */
   stop(reason: StopReason, message?: string): void {
     if (this.stopReason) return;
@@ -89,6 +174,8 @@ export class Engine implements ScenarioHost {
     this.stopWaiters.clear();
     // Think time ends with the test: a stop must not wait out a long sleep().
     wakeSleepers();
+    // A stop while paused ends the pause: waiters go on to see the stop.
+    if (this.isPaused) this.resume();
   }
 
   onStop(wake: () => void): () => void {
@@ -157,6 +244,7 @@ export class Engine implements ScenarioHost {
     const startedAt = new Date();
     const startMs = performance.now();
     this.registry.resetClock(startMs);
+    this.phase = 'running';
     const ticker = setInterval(() => this.tick(), TICK_MS);
     this.warmupMessagesLeft = options.warmup.messages;
     const warmupTimer = options.warmup.durationMs > 0 ? setTimeout(() => this.endWarmup(), options.warmup.durationMs) : undefined;
@@ -165,6 +253,7 @@ export class Engine implements ScenarioHost {
     } finally {
       clearInterval(ticker);
       clearTimeout(warmupTimer);
+      this.phase = 'done';
     }
     const endMs = performance.now();
     this.registry.tick(endMs, true);
@@ -205,14 +294,15 @@ export class Engine implements ScenarioHost {
   private async runScenario(run: ScenarioRun, testStartMs: number): Promise<void> {
     const startAtMs = testStartMs + run.scenario.startTimeMs;
     if (run.scenario.startTimeMs > 0) {
-      run.startMs = testStartMs;
+      run.setStart(testStartMs);
       const started = await run.waitUntil(run.scenario.startTimeMs);
       if (!started) {
         run.state = 'done';
         return;
       }
     }
-    run.startMs = startAtMs > performance.now() ? startAtMs : performance.now();
+    // (After a wait for startTime, the scenario's clock is the test's, pauses left out: starts now.)
+    run.setStart(startAtMs > performance.now() ? startAtMs : performance.now());
     run.state = 'running';
     const executor = createExecutor(run.scenario);
     await executor.run(run);

@@ -45,6 +45,14 @@ export interface ScenarioHost {
   vusChanged(): void;
   /** Registers a waiter that must be woken (with false) when the test stops. */
   onStop(wake: () => void): () => void;
+  /** Whether the run is paused now (runner pause, PATCH /v1/status): no iteration starts, scenario clocks stand still. */
+  readonly isPaused: boolean;
+  /** How many pauses have begun so far (a wait that spans one re-arms). */
+  readonly pauseCount: number;
+  /** Total time the run has been paused so far, ms (a pause still going counts up to now). */
+  pausedMs(): number;
+  /** Registers a waiter woken when the run resumes or stops. */
+  onResume(wake: () => void): () => void;
   /** `--debug` transcripts, hooked onto new VUs' sessions; undefined without `--debug`. */
   readonly transcripts: SessionTranscripts | undefined;
 }
@@ -118,6 +126,10 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   private agentCount = 0;
   /** Set once the drain gave up waiting for retries: a deferral after it is counted as pending. */
   private isRetryQueueClosed = false;
+  /** The run's paused time when this scenario's clock started: pauses before that are not its own. */
+  private pausedAtStartMs = 0;
+  /** The externally-controlled executor's VU setter and its limit (acceptVusControl). */
+  vusControl: { setVus: (vus: number) => void; maxVus: number } | undefined;
 
   constructor(scenario: ResolvedScenario, host: ScenarioHost) {
     this.scenario = scenario;
@@ -183,24 +195,62 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     entry.durationSet.trend!.record(durationUs);
   }
 
+  /** Starts this scenario's clock at `startMs` (performance.now()). */
+  setStart(startMs: number): void {
+    this.startMs = startMs;
+    this.pausedAtStartMs = this.host.pausedMs();
+  }
+
+  /**
+   * Scenario time: ms since the scenario started, pauses left out. While the run is paused the
+   * clock stands still, so every planned instant (arrivals, stage changes, the end) moves later by
+   * the pause: a schedule stops and restarts, nothing planned is lost or crowded.
+   */
   now(): number {
-    return performance.now() - this.startMs;
+    return performance.now() - this.startMs - (this.host.pausedMs() - this.pausedAtStartMs);
   }
 
   waitUntil(atMs: number): Promise<boolean> {
     if (this.host.isStopping) return Promise.resolve(false);
-    const delayMs = atMs - this.now();
     return new Promise((resolve) => {
-      let unregister: () => void = () => {};
-      const timer = setTimeout(() => {
-        unregister();
-        resolve(!this.host.isStopping);
-      }, delayMs > 0 ? delayMs : 0);
-      unregister = this.host.onStop(() => {
+      let timer: NodeJS.Timeout | undefined;
+      let unregisterResume: (() => void) | undefined;
+      const finish = (isReached: boolean) => {
         clearTimeout(timer);
-        resolve(false);
-      });
+        unregisterStop();
+        unregisterResume?.();
+        resolve(isReached);
+      };
+      const unregisterStop = this.host.onStop(() => finish(false));
+      const arm = (): void => {
+        if (this.host.isPaused) {
+          // The clock stands still: wait for the resume, then for what is left.
+          unregisterResume = this.host.onResume(() => {
+            unregisterResume = undefined;
+            if (this.host.isStopping) finish(false);
+            else arm();
+          });
+          return;
+        }
+        const pauses = this.host.pauseCount;
+        const delayMs = atMs - this.now();
+        timer = setTimeout(() => {
+          // A pause began (and maybe ended) meanwhile: the instant moved; wait for the rest.
+          if (this.host.pauseCount !== pauses || this.host.isPaused) arm();
+          else finish(!this.host.isStopping);
+        }, delayMs > 0 ? delayMs : 0);
+      };
+      arm();
     });
+  }
+
+  acceptVusControl(setVus: (vus: number) => void, maxVus: number): void {
+    this.vusControl = { setVus, maxVus };
+  }
+
+  /** Scenario time `atMs` as a performance.now() instant, with the pauses so far. */
+  private instantOf(atMs: number): number {
+    return this.startMs + atMs + (this.host.pausedMs() - this.pausedAtStartMs);
   }
 
   allocateVu(): Vu {
@@ -258,6 +308,15 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   }
 
   async runIteration(vu: Vu, intendedStartMs?: number): Promise<void> {
+    // Paused: no iteration starts until the resume (a queued arrival, a VU loop's next one).
+    if (this.host.isPaused) {
+      await new Promise<void>((resume) => this.host.onResume(resume));
+      if (this.host.isStopping) {
+        // Stopped while paused: an arrival that was reached but never started is dropped (end-of-scenario.ts).
+        if (intendedStartMs !== undefined) this.dropIterations(1, true);
+        return;
+      }
+    }
     const state = vu as VuState;
     const registry = this.host.registry;
     const startMs = performance.now();
@@ -265,7 +324,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     const sender = this.pickSender(iterationInTest);
     const recorder = state.recorder;
     recorder.point('', sender);
-    recorder.intendedStartMs = intendedStartMs === undefined ? startMs : this.startMs + intendedStartMs;
+    // A pause moves the planned instant with it: the pause is in no response time.
+    recorder.intendedStartMs = intendedStartMs === undefined ? startMs : this.instantOf(intendedStartMs);
     const session = state.session;
     session.from = sender;
     session.sequence = this.host.nextSequence();

@@ -6,12 +6,13 @@
  * whatever the responses, timed from their planned instant (coordinated omission).
  */
 import type { Duration } from '../scenario/base-config.ts';
-import type { ResolvedScenarioBase } from '../scenario/resolved-base.ts';
+import type { ResolvedScenarioBase, ResolvedStage } from '../scenario/resolved-base.ts';
 import { Checker, quote, type PathSegments } from '../scenario/checks.ts';
-import { parseDurationMs } from '../scenario/duration.ts';
+import { formatDurationMs, parseDurationMs } from '../scenario/duration.ts';
+import { arrivalsBeforeMs, countArrivals, stagesDurationMs } from './schedule.ts';
 import { ArrivalQueue } from './arrival-queue.ts';
 import { endScenario } from './end-of-scenario.ts';
-import type { ExecutorContext, SegmentShare, Vu } from './executor.ts';
+import type { ExecutorContext, ScheduleEstimate, SchedulePlan, SegmentShare, Vu } from './executor.ts';
 import { noVuProblem, shareOf, type SegmentStripe } from './segment.ts';
 
 /** Defaults of the arrival-rate options. */
@@ -251,4 +252,40 @@ export async function runArrivals(
     stopStarting: () => (isTakingQueued = false),
     whenSettled: () => (busyVus > 0 ? new Promise<void>((resolve) => (onIdle = resolve)) : Promise.resolve()),
   });
+}
+
+/**
+ * The planned schedule of an arrival-rate scenario whose rate starts at `startRate` and follows
+ * `stages` (per timeUnit): arrivals per interval exactly as `arrivalTimesMs` plans them, the
+ * total, the peak rate per second and the VU pool (allocated between preAllocatedVUs and maxVUs,
+ * as the responses require).
+ */
+export function arrivalSchedule(pool: ResolvedArrivalPool, startRate: number, stages: readonly ResolvedStage[], estimate: ScheduleEstimate): SchedulePlan {
+  const lengthMs = stagesDurationMs(stages);
+  let peak = startRate;
+  for (const stage of stages) peak = Math.max(peak, stage.target);
+  const peakRatePerSecond = (peak * 1000) / pool.timeUnitMs;
+  const maxVus = Math.max(pool.maxVUs, pool.preAllocatedVUs);
+  // Little's law: VUs busy = arrival rate × time each iteration holds its VU.
+  const neededVus = Math.ceil((peakRatePerSecond * estimate.iterationMs) / 1000 - 1e-9);
+  const at = `the peak rate of ${Math.round(peakRatePerSecond * 100) / 100}/s and an expected iteration time of ${formatDurationMs(estimate.iterationMs)}`;
+  const warnings: string[] = [];
+  if (neededVus > maxVus) {
+    warnings.push(
+      `maxVUs ${maxVus} is too low: at ${at}, Little's law needs about ${neededVus} VUs busy; arrivals will queue (their wait counts in response time) ` +
+        `and drop after maxQueueWait: raise maxVUs to at least ${neededVus}`,
+    );
+  } else if (neededVus > pool.preAllocatedVUs) {
+    warnings.push(`preAllocatedVUs ${pool.preAllocatedVUs} is below the ${neededVus} VUs needed at ${at}: VUs will be allocated during the run (raise preAllocatedVUs to have them ready)`);
+  }
+  return {
+    warnings,
+    unit: 'arrivals',
+    lengthMs,
+    isEstimated: false,
+    valueIn: (fromMs, toMs) => arrivalsBeforeMs(startRate, stages, pool.timeUnitMs, toMs) - arrivalsBeforeMs(startRate, stages, pool.timeUnitMs, fromMs),
+    vusMax: { min: pool.preAllocatedVUs, max: Math.max(pool.maxVUs, pool.preAllocatedVUs) },
+    iterations: countArrivals(startRate, stages, pool.timeUnitMs),
+    peakRatePerSecond,
+  };
 }

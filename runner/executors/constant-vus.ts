@@ -61,6 +61,10 @@ export const constantVus: ExecutorDefinition<ConstantVusConfig, ResolvedConstant
 
   plannedDurationMs: (scenario) => scenario.durationMs,
   plannedIterations: () => undefined,
+  schedule: (scenario) => {
+    const vus = scenario.durationMs > 0 ? scenario.vus : 0;
+    return { warnings: [], unit: 'vus', lengthMs: scenario.durationMs, isEstimated: false, valueIn: () => vus, vusMax: { min: vus, max: vus }, iterations: undefined };
+  },
   describe: (scenario) => `Constant VUs: ${scenario.vus} for ${formatDurationMs(scenario.durationMs)}`,
   describeConfig: (scenario) => ({ vus: scenario.vus, duration_ms: scenario.durationMs, ...describeSegmentConfig(scenario.segment) }),
 

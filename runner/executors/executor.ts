@@ -73,6 +73,12 @@ export interface ExecutorDefinition<
   plannedDurationMs(scenario: Resolved): number;
   /** Iterations it is planned to run, or undefined when that depends on the server. */
   plannedIterations(scenario: Resolved): number | undefined;
+  /**
+   * Its planned schedule (VUs or arrivals over time), a pure function of the options, for
+   * `runner inspect`; `estimate` says how long one iteration is expected to take, for the
+   * executors whose length depends on it (iteration counts).
+   */
+  schedule(scenario: Resolved, estimate: ScheduleEstimate): SchedulePlan;
   /** Its line(s) of the console header, e.g. 'Constant VUs: 10 for 5m'. */
   describe(scenario: Resolved): string;
   /** Its options in the results file's `config.scenarios.<name>` (snake_case, ms). */
@@ -87,6 +93,31 @@ export interface ExecutorDefinition<
 export interface SegmentShare<Resolved> {
   scenario: Resolved;
   problem?: string;
+}
+
+/** What a plan may assume about the server: how long one iteration takes (ms, > 0). */
+export interface ScheduleEstimate {
+  iterationMs: number;
+}
+
+/** A scenario's planned schedule, as `runner inspect` shows it. All times are ms since the scenario started. */
+export interface SchedulePlan {
+  /** What `valueIn` counts: VUs looping (closed model) or arrivals planned (open model). */
+  unit: 'vus' | 'arrivals';
+  /** Length the schedule covers (ms): the planned length, or for iteration counts the estimate, at most maxDuration. */
+  lengthMs: number;
+  /** Whether `lengthMs` (and `valueIn`) depend on the estimate (iteration counts). */
+  isEstimated: boolean;
+  /** 'vus': the most VUs looping at any moment of [fromMs, toMs); 'arrivals': the arrivals planned in it. */
+  valueIn(fromMs: number, toMs: number): number;
+  /** VUs allocated in all (the vus_max gauge): one number for closed models, a range for open ones (preAllocatedVUs..maxVUs). */
+  vusMax: { min: number; max: number };
+  /** Iterations planned: the count, the arrivals of an arrival-rate scenario, undefined when the server decides (duration-based closed models). */
+  iterations: number | undefined;
+  /** Arrival-rate executors: the highest rate, per second (Little's law needs it). */
+  peakRatePerSecond?: number;
+  /** What may go wrong with this plan at the estimate, each a sentence with its fix (inspect prefixes the scenario). */
+  warnings: string[];
 }
 
 /** A virtual user: one sequential stream of iterations with its own SMTP connection. */
@@ -143,6 +174,11 @@ export interface ExecutorContext {
    * interrupted (their connection closed, counted as interrupted, not as failed).
    */
   drain(graceMs: number): Promise<void>;
+  /**
+   * Lets the REST API change this scenario's VUs while it runs (the externally-controlled
+   * executor): `setVus` is called with a count from 0 to `maxVus`, checked before the call.
+   */
+  acceptVusControl(setVus: (vus: number) => void, maxVus: number): void;
   /** Tells listeners a batch finished (the `batches` executor's per-batch lines). */
   reportBatch(batch: { index: number; count: number; sent: number; total: number; durationMs: number }): void;
 }

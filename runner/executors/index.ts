@@ -13,6 +13,7 @@ import { rampingVus } from './ramping-vus.ts';
 import { constantArrivalRate } from './constant-arrival-rate.ts';
 import { rampingArrivalRate } from './ramping-arrival-rate.ts';
 import { batches } from './batches.ts';
+import { externallyControlled } from './externally-controlled.ts';
 
 /** Every executor, by name. */
 export const EXECUTORS = {
@@ -23,6 +24,7 @@ export const EXECUTORS = {
   'constant-arrival-rate': constantArrivalRate,
   'ramping-arrival-rate': rampingArrivalRate,
   batches,
+  'externally-controlled': externallyControlled,
 } as const;
 
 type Registry = typeof EXECUTORS;

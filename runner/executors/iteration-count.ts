@@ -5,8 +5,8 @@
  */
 import type { Duration } from '../scenario/base-config.ts';
 import { Checker, type PathSegments, type Problem } from '../scenario/checks.ts';
-import { parseDurationMs } from '../scenario/duration.ts';
-import type { ExecutorOverrides, SegmentShare } from './executor.ts';
+import { formatDurationMs, parseDurationMs } from '../scenario/duration.ts';
+import type { ExecutorOverrides, ScheduleEstimate, SchedulePlan, SegmentShare } from './executor.ts';
 import { describeSegmentConfig, noVuProblem, shareOf, type SegmentStripe } from './segment.ts';
 import { scaleCount, scaleMs } from './profile.ts';
 
@@ -82,4 +82,36 @@ export function segmentIterationCount<Scenario extends ResolvedIterationCount & 
     return { scenario: share, problem: noVuProblem(stripe, `${iterations} of the ${scenario.iterations} iterations`, 'vus', scenario.vus) };
   }
   return { scenario: share };
+}
+
+/**
+ * The planned schedule of an iteration-count executor at an expected iteration time: `vus` VUs
+ * (at most one per iteration) work through the iterations in rounds of `iterationMs`, each VU one
+ * iteration per round (shared-iterations and batches: the last round may be partial;
+ * per-vu-iterations: every VU runs all of its own). The length is an estimate, at most maxDuration.
+ */
+export function iterationCountSchedule(scenario: ResolvedIterationCount, estimate: ScheduleEstimate, isPerVu: boolean): SchedulePlan {
+  const iterationMs = Math.max(1, estimate.iterationMs);
+  const vus = isPerVu ? (scenario.iterations > 0 ? scenario.vus : 0) : Math.min(scenario.vus, scenario.iterations);
+  const total = isPerVu ? scenario.iterations * scenario.vus : scenario.iterations;
+  const rounds = isPerVu ? scenario.iterations : vus > 0 ? Math.ceil(total / vus) : 0;
+  const busyInRound = (round: number): number => (round >= rounds ? 0 : isPerVu ? vus : Math.min(vus, total - round * vus));
+  const neededMs = rounds * iterationMs;
+  const warnings: string[] = [];
+  if (neededMs > scenario.maxDurationMs) {
+    warnings.push(
+      `at an expected iteration time of ${formatDurationMs(iterationMs)}, ${total} iterations on ${vus} VUs take about ${formatDurationMs(neededMs)}, ` +
+        `longer than maxDuration ${formatDurationMs(scenario.maxDurationMs)}: the iterations not started by then are dropped; raise maxDuration or vus`,
+    );
+  }
+  return {
+    warnings,
+    unit: 'vus',
+    lengthMs: Math.min(neededMs, scenario.maxDurationMs),
+    isEstimated: true,
+    // The busy count only falls from round to round: the interval's first round has the most.
+    valueIn: (fromMs) => busyInRound(Math.floor(fromMs / iterationMs)),
+    vusMax: { min: vus, max: vus },
+    iterations: total,
+  };
 }

@@ -12,6 +12,7 @@ import {
   ITERATION_COUNT_DEFAULTS,
   applyIterationCountOverrides,
   describeIterationCountConfig,
+  iterationCountSchedule,
   resolveIterationCount,
   segmentIterationCount,
   validateIterationCount,
@@ -44,6 +45,7 @@ export const perVuIterations: ExecutorDefinition<PerVuIterationsConfig, Resolved
   segment: (scenario, stripe) => segmentIterationCount(scenario, stripe, false),
   plannedDurationMs: (scenario) => scenario.maxDurationMs,
   plannedIterations: (scenario) => scenario.iterations * scenario.vus,
+  schedule: (scenario, estimate) => iterationCountSchedule(scenario, estimate, true),
   describe: (scenario) => `Emails per VU: ${scenario.iterations} × ${scenario.vus} VUs = ${scenario.iterations * scenario.vus}`,
   describeConfig: describeIterationCountConfig,
 

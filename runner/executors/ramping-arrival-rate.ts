@@ -17,6 +17,7 @@ import type { ExecutorDefinition } from './executor.ts';
 import {
   ARRIVAL_DEFAULTS,
   applyPoolVus,
+  arrivalSchedule,
   checkArrivalPool,
   checkMaxQueueWait,
   describePoolConfig,
@@ -92,6 +93,7 @@ export const rampingArrivalRate: ExecutorDefinition<RampingArrivalRateConfig, Re
 
   plannedDurationMs: (scenario) => stagesDurationMs(scenario.stages),
   plannedIterations: () => undefined,
+  schedule: (s, estimate) => arrivalSchedule(s, s.startRate, s.stages, estimate),
   describe: (s) =>
     `Ramping arrival rate per ${formatDurationMs(s.timeUnitMs)}: ${s.startRate} → ${describeStages(s.stages)} (VUs ${s.preAllocatedVUs}..${s.maxVUs})${describeSegmentSuffix(s.segment)}`,
   describeConfig: (s) => ({ start_rate: s.startRate, time_unit_ms: s.timeUnitMs, stages: s.stages, ...describePoolConfig(s), ...describeSegmentConfig(s.segment) }),

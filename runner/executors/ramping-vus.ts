@@ -17,7 +17,7 @@ import { parseDurationMs } from '../scenario/duration.ts';
 import type { ExecutorDefinition, Vu } from './executor.ts';
 import { endScenario } from './end-of-scenario.ts';
 import { describeStages, fitStages, resolveStages, scaleStages } from './profile.ts';
-import { maxStageVus, stagesDurationMs, vuChanges } from './schedule.ts';
+import { maxStageVus, maxVusIn, stagesDurationMs, vuChanges } from './schedule.ts';
 import { allocateVus, runClosedIteration } from './vu-loops.ts';
 import { WHOLE_STRIPE, describeSegmentConfig, describeSegmentSuffix, shareOf, segmentVuSteps } from './segment.ts';
 
@@ -89,6 +89,19 @@ export const rampingVus: ExecutorDefinition<RampingVusConfig, ResolvedRampingVus
 
   plannedDurationMs: (scenario) => stagesDurationMs(scenario.stages),
   plannedIterations: () => undefined,
+  schedule: (scenario) => {
+    const lengthMs = stagesDurationMs(scenario.stages);
+    const vusMax = lengthMs > 0 ? maxStageVus(scenario.startVUs, scenario.stages) : 0;
+    return {
+      warnings: [],
+      unit: 'vus',
+      lengthMs,
+      isEstimated: false,
+      valueIn: (fromMs, toMs) => maxVusIn(scenario.startVUs, scenario.stages, fromMs, toMs),
+      vusMax: { min: vusMax, max: vusMax },
+      iterations: undefined,
+    };
+  },
   describe: (scenario) => `Ramping VUs: ${scenario.startVUs} → ${describeStages(scenario.stages)}${describeSegmentSuffix(scenario.segment)}`,
   describeConfig: (scenario) => ({ start_vus: scenario.startVUs, stages: scenario.stages, ...describeSegmentConfig(scenario.segment) }),
 

@@ -174,3 +174,46 @@ export function batchSizes(total: number, size: number): number[] {
   for (let sent = 0; sent < total; sent += size) sizes.push(Math.min(size, total - sent));
   return sizes;
 }
+
+/**
+ * The stages cut at `tMs`: whole stages before it, the one it falls in shortened to end there
+ * (its target the ramp's value at `tMs`), none after. Rates and VUs ramp linearly, so the cut
+ * profile is the original one up to `tMs`.
+ */
+export function stagesUntil(startValue: number, stages: readonly ResolvedStage[], tMs: number): ResolvedStage[] {
+  const cut: ResolvedStage[] = [];
+  let from = startValue;
+  let stageStartMs = 0;
+  for (const stage of stages) {
+    if (stageStartMs >= tMs) break;
+    const stageEndMs = stageStartMs + stage.durationMs;
+    if (stageEndMs <= tMs) cut.push({ durationMs: stage.durationMs, target: stage.target });
+    else {
+      const partMs = tMs - stageStartMs;
+      cut.push({ durationMs: partMs, target: from + ((stage.target - from) * partMs) / stage.durationMs });
+    }
+    from = stage.target;
+    stageStartMs = stageEndMs;
+  }
+  return cut;
+}
+
+/**
+ * Arrivals `arrivalTimesMs` plans strictly before `tMs`: the integral of the rate up to `tMs`,
+ * rounded up (arrival n starts where the integral reaches n). Arrivals in [a, b) are
+ * `arrivalsBeforeMs(b) - arrivalsBeforeMs(a)`, without generating them.
+ */
+export function arrivalsBeforeMs(startRate: number, stages: readonly ResolvedStage[], timeUnitMs: number, tMs: number): number {
+  if (tMs <= 0) return 0;
+  return countArrivals(startRate, stagesUntil(startRate, stages, tMs), timeUnitMs);
+}
+
+/** The most VUs a ramping-vus profile wants at any moment of [fromMs, toMs) (see `vusAt`). */
+export function maxVusIn(startVUs: number, stages: readonly ResolvedStage[], fromMs: number, toMs: number): number {
+  let max = vusAt(startVUs, stages, fromMs);
+  for (const change of vuChanges(startVUs, stages)) {
+    if (change.atMs >= toMs) break;
+    if (change.atMs > fromMs && change.vus > max) max = change.vus;
+  }
+  return max;
+}

@@ -68,7 +68,9 @@ export class MetricsRegistry {
   private readonly timelineStore: Timeline;
   private lastWindowValue: TimelinePoint | undefined;
   /** Current window: counts since the last tick. */
-  private readonly window = { startMs: 0, started: 0, accepted: 0, failed: 0, dropped: 0, queuedMax: 0, messageBytes: 0, planned: 0, delivered: 0 };
+  private readonly window = { startMs: 0, started: 0, accepted: 0, failed: 0, dropped: 0, queuedMax: 0, messageBytes: 0, planned: 0, delivered: 0, pausedMs: 0 };
+  /** performance.now() when the current pause began; undefined while not paused. */
+  private pausedSinceMs: number | undefined;
   /**
    * Whether delivery is tracked (runner/delivery/): the timeline's points then carry `delivered`
    * and `backlog`, which the tracker keeps through noteTracked/noteDelivered.
@@ -206,6 +208,17 @@ export class MetricsRegistry {
   }
 
   /** Restarts the clock when the load starts (after setup). */
+  /** The run was paused (true) or resumed (false) at `nowMs`: the timeline marks the paused part of each window. */
+  setPaused(isPaused: boolean, nowMs = performance.now()): void {
+    if (isPaused) {
+      this.pausedSinceMs ??= nowMs;
+      return;
+    }
+    if (this.pausedSinceMs === undefined) return;
+    this.window.pausedMs += nowMs - Math.max(this.pausedSinceMs, this.window.startMs);
+    this.pausedSinceMs = undefined;
+  }
+
   resetClock(startMs: number): void {
     this.startMs = startMs;
     this.window.startMs = startMs;
@@ -225,6 +238,8 @@ export class MetricsRegistry {
     if (isFinal && w.started + w.accepted + w.failed + w.dropped + w.delivered === 0 && (this.lastWindowValue === undefined || this.lastWindowValue.vus === this.vus)) {
       return undefined;
     }
+    // The part of this window the run spent paused (a pause still going counts up to now)
+    const pausedMs = w.pausedMs + (this.pausedSinceMs === undefined ? 0 : nowMs - Math.max(this.pausedSinceMs, w.startMs));
     const txn = this.windowTxn;
     const point: TimelinePoint = {
       t: Math.round((nowMs - this.startMs) / 10) / 100,
@@ -243,6 +258,7 @@ export class MetricsRegistry {
       // Encoding costs ~0.2 ms once a second; it lets runner merge and the compaction be exact.
       txnHistogram: txn.count ? txn.encode() : null,
     };
+    if (pausedMs > 0) point.pausedMs = Math.round(pausedMs);
     if (this.isDeliveryTracked) {
       point.delivered = w.delivered;
       point.backlog = this.deliveryBacklog;
@@ -253,7 +269,7 @@ export class MetricsRegistry {
     // optimized recording path, and replacing the object at the first tick threw that code away
     // (measured with --trace-generalization). Arrivals still queued are queued in the next window.
     w.startMs = nowMs;
-    w.started = w.accepted = w.failed = w.dropped = w.messageBytes = w.planned = w.delivered = 0;
+    w.started = w.accepted = w.failed = w.dropped = w.messageBytes = w.planned = w.delivered = w.pausedMs = 0;
     w.queuedMax = this.queuedArrivals;
     txn.reset();
     return point;

@@ -64,6 +64,11 @@ export interface TimelinePoint {
    */
   delivered?: number;
   backlog?: number;
+  /**
+   * How much of the window the run was paused (`PATCH /v1/status {paused: true}`, runner pause),
+   * ms: the timeline's mark of a pause. Absent when it was not paused in this window.
+   */
+  pausedMs?: number;
 }
 
 /** The three timeline percentiles of a window's trend, ms (null when it is empty). */
@@ -105,6 +110,7 @@ export function mergeAdjacentWindows(earlier: TimelinePoint, later: TimelinePoin
   }
   if (earlier.delivered !== undefined || later.delivered !== undefined) point.delivered = (earlier.delivered ?? 0) + (later.delivered ?? 0);
   if (later.backlog !== undefined) point.backlog = later.backlog;
+  if (earlier.pausedMs !== undefined || later.pausedMs !== undefined) point.pausedMs = (earlier.pausedMs ?? 0) + (later.pausedMs ?? 0);
   if (txn) return Object.assign(point, windowPercentiles(txn), { txnHistogram: txn.count ? txn.encode() : null });
   const parts = [earlier, later];
   if (parts.every((p) => p.txnHistogram !== undefined)) {

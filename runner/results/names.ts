@@ -34,6 +34,7 @@ export interface TimelinePointInMemory {
   txnHistogram?: EncodedTrend | null;
   delivered?: number;
   backlog?: number;
+  pausedMs?: number;
 }
 
 /** The watched process as watch/watcher.ts reports it (WatchReport), and as v1 wrote it. */
@@ -99,6 +100,7 @@ export function timelineEntry(point: TimelinePointInMemory): TimelineEntry {
   if (point.txnHistogram !== undefined) entry.txn_histogram = point.txnHistogram;
   if (point.delivered !== undefined) entry.delivered = point.delivered;
   if (point.backlog !== undefined) entry.delivery_backlog = point.backlog;
+  if (point.pausedMs !== undefined) entry.paused_ms = point.pausedMs;
   return entry;
 }
 
@@ -124,6 +126,7 @@ export function timelinePoint(entry: TimelineEntry): TimelinePointInMemory {
   if (entry.txn_histogram !== undefined) point.txnHistogram = entry.txn_histogram;
   if (entry.delivered !== undefined) point.delivered = entry.delivered;
   if (entry.delivery_backlog !== undefined) point.backlog = entry.delivery_backlog;
+  if (entry.paused_ms !== undefined) point.pausedMs = entry.paused_ms;
   return point;
 }
 

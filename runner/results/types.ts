@@ -194,6 +194,8 @@ export interface TimelineEntry {
   delivered?: number;
   /** With delivery tracking: accepted so far minus arrived so far, at the end of the window (the relay's queue). */
   delivery_backlog?: number;
+  /** How much of the window the run was paused (runner pause, the REST API), ms; absent when it was not. */
+  paused_ms?: number;
 }
 
 /** One sample of the watched server process. */

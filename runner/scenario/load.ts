@@ -115,12 +115,26 @@ const runnerApiPlugin: Plugin = {
   },
 };
 
+/**
+ * Where a relocatable bundle (an archive's) finds its own location at run time: `import.meta.url`
+ * and friends are compiled to these globals, set to the extracted file's before the import.
+ */
+export const SCENARIO_URL_KEY = Symbol.for('runner.scenarioUrl');
+const RELOCATABLE_PRELUDE = [
+  `import { fileURLToPath as __runnerFileURLToPath } from 'node:url';`,
+  `import { dirname as __runnerDirname } from 'node:path';`,
+  `const __runnerScenarioUrl = globalThis[Symbol.for('runner.scenarioUrl')];`,
+  `const __runnerScenarioFile = __runnerFileURLToPath(__runnerScenarioUrl);`,
+  `const __runnerScenarioDir = __runnerDirname(__runnerScenarioFile);`,
+].join('\n');
+
 /** Gives bundled CommonJS dependencies a `require` for Node built-ins, resolving from the scenario's folder. */
-function requireBanner(file: string): string {
-  return `import { createRequire as __runnerCreateRequire } from 'node:module';\nconst require = __runnerCreateRequire(${JSON.stringify(pathToFileURL(file).href)});`;
+function requireBanner(file: string, isRelocatable: boolean): string {
+  const from = isRelocatable ? '__runnerScenarioUrl' : JSON.stringify(pathToFileURL(file).href);
+  return `import { createRequire as __runnerCreateRequire } from 'node:module';\nconst require = __runnerCreateRequire(${from});`;
 }
 
-async function bundle(file: string, outfile: string, banner: string | undefined): Promise<string> {
+async function bundle(file: string, outfile: string, banner: string | undefined, isRelocatable: boolean): Promise<string> {
   const { build } = await importModule<typeof import('esbuild')>('esbuild');
   const result = await build({
     entryPoints: [file],
@@ -137,34 +151,53 @@ async function bundle(file: string, outfile: string, banner: string | undefined)
     plugins: [runnerApiPlugin],
     // The bundle runs from a temp file: keep import.meta pointing at the scenario file, so
     // `new URL('./data.csv', import.meta.url)` finds files next to it (for every bundled
-    // module alike: they all see the entry file's location).
-    define: {
-      'import.meta.url': JSON.stringify(pathToFileURL(file).href),
-      'import.meta.filename': JSON.stringify(file),
-      'import.meta.dirname': JSON.stringify(dirname(file)),
-    },
-    ...(banner ? { banner: { js: banner } } : {}),
+    // module alike: they all see the entry file's location). A relocatable bundle (an
+    // archive's) asks at run time where it was extracted.
+    define: isRelocatable
+      ? { 'import.meta.url': '__runnerScenarioUrl', 'import.meta.filename': '__runnerScenarioFile', 'import.meta.dirname': '__runnerScenarioDir' }
+      : {
+          'import.meta.url': JSON.stringify(pathToFileURL(file).href),
+          'import.meta.filename': JSON.stringify(file),
+          'import.meta.dirname': JSON.stringify(dirname(file)),
+        },
+    ...(banner || isRelocatable ? { banner: { js: [isRelocatable ? RELOCATABLE_PRELUDE : '', banner ?? ''].filter(Boolean).join('\n') } } : {}),
   });
   return result.outputFiles[0]!.text;
 }
 
-async function loadCodeFile(file: string): Promise<ScenarioFileOptions> {
+/**
+ * A scenario file bundled into one ESM module with its local imports and dependencies.
+ * `isRelocatable`: the bundle may run from another folder (an archive's): import.meta is
+ * resolved where it is imported from (see SCENARIO_URL_KEY), not where it was built.
+ */
+export async function bundleScenario(file: string, isRelocatable = false): Promise<string> {
   const outfile = join(tmpdir(), `runner-scenario-${process.pid}-${randomUUID()}.mjs`);
-  let code: string;
   try {
-    code = await bundle(file, outfile, undefined);
+    const code = await bundle(file, outfile, undefined, isRelocatable);
     // esbuild emits this shim when a bundled CommonJS module requires something it left
     // external (a Node built-in); give it a real `require` then.
-    if (code.includes('Dynamic require of "')) code = await bundle(file, outfile, requireBanner(file));
+    return code.includes('Dynamic require of "') ? await bundle(file, outfile, requireBanner(file, isRelocatable), isRelocatable) : code;
   } catch (error) {
     const failure = error as BuildFailure;
     if (!Array.isArray(failure.errors)) throw error;
     throw new ScriptError(formatBuildErrors(failure.errors), 'fix the file and run again; runner bundles it with esbuild (no type checking)', error);
   }
+}
 
+async function loadCodeFile(file: string): Promise<ScenarioFileOptions> {
+  return importScenarioBundle(await bundleScenario(file), file);
+}
+
+/**
+ * Imports a bundle (bundleScenario's) and returns its options. `file`: the scenario as messages
+ * name it; for a relocatable bundle also where import.meta points.
+ */
+export async function importScenarioBundle(code: string, file: string): Promise<ScenarioFileOptions> {
+  const outfile = join(tmpdir(), `runner-scenario-${process.pid}-${randomUUID()}.mjs`);
   // Stack traces of errors thrown by scenario code then point to the user's files, not the bundle.
   process.setSourceMapsEnabled(true);
   (globalThis as Record<symbol, unknown>)[RUNNER_API_KEY] = api;
+  (globalThis as Record<symbol, unknown>)[SCENARIO_URL_KEY] = pathToFileURL(file).href;
   let module: Record<string, unknown>;
   try {
     await writeFile(outfile, code);
@@ -256,7 +289,11 @@ function documentValue(document: { toJS(options?: { maxAliasCount?: number }): u
 }
 
 async function loadDataFile(file: string): Promise<ScenarioFileOptions> {
-  const text = await readFile(file, 'utf8');
+  return parseDataScenario(await readFile(file, 'utf8'), file);
+}
+
+/** A YAML/JSON scenario's text parsed into its options; `file` names it in messages (and says whether it is JSON). */
+export async function parseDataScenario(text: string, file: string): Promise<ScenarioFileOptions> {
   const { LineCounter, parseDocument } = await import('yaml');
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });

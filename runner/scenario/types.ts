@@ -38,6 +38,7 @@ export type { ArrivalQueueConfig } from '../executors/arrivals.ts';
 export type { ConstantArrivalRateConfig } from '../executors/constant-arrival-rate.ts';
 export type { RampingArrivalRateConfig } from '../executors/ramping-arrival-rate.ts';
 export type { BatchesConfig } from '../executors/batches.ts';
+export type { ExternallyControlledConfig } from '../executors/externally-controlled.ts';
 
 /** A threshold as a string (`'p(95)<0.5s'`) or with abort options, as in k6. */
 export type ThresholdSpec =

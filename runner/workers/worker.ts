@@ -99,3 +99,10 @@ async function runJob(job: WorkerJob, onEngine: (engine: Engine) => void, starte
   });
   return 0;
 }
+
+/** `runner worker`: runs this worker, sets the exit code, and leaves once the parent has our last report. */
+export async function runWorkerCommand(): Promise<void> {
+  process.exitCode = await runWorker();
+  // The IPC channel keeps the process alive: leave once the parent has our last report.
+  if (process.connected) process.disconnect();
+}

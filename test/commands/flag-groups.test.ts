@@ -12,6 +12,8 @@ import { buildProgram } from '../../runner/cli.ts';
 import {
   AUTH_FLAGS,
   FIXTURE_FLAGS,
+  LOAD_FLAGS,
+  API_FLAGS,
   MESSAGE_FLAGS,
   OUTPUT_FLAGS,
   PREFLIGHT_WATCH_FLAGS,
@@ -32,6 +34,10 @@ const MEMBERSHIP: Array<[name: string, group: FlagGroup<unknown>, commands: stri
   ['PREFLIGHT_WATCH_FLAGS', PREFLIGHT_WATCH_FLAGS, ['run', 'sweep']],
   ['FIXTURE_FLAGS', FIXTURE_FLAGS, ['run', 'sweep']],
   ['OUTPUT_FLAGS', OUTPUT_FLAGS, ['run']],
+  ['LOAD_FLAGS', LOAD_FLAGS, ['run', 'inspect', 'archive']],
+  ['API_FLAGS', API_FLAGS, ['run', 'status', 'pause', 'resume', 'scale']],
+  ['TARGET_FLAGS (inspect, archive)', TARGET_FLAGS, ['inspect', 'archive']],
+  ['MESSAGE_FLAGS (inspect, archive)', MESSAGE_FLAGS, ['inspect', 'archive']],
 ];
 
 /** The flags a group declares, as `--flag` → help text. */

@@ -110,6 +110,30 @@ constantVus('gracefulStop shorter than an iteration: the last ones are interrupt
   assert.is(endMs, 1100);
 });
 
+const external = suite('executor: externally-controlled');
+
+external('starts with vus, follows setVus up (VUs allocated as first wanted) and down (the newest retire after their iteration)', async () => {
+  const scenario = scenarioFor('externally-controlled', { vus: 1, maxVUs: 4, durationMs: 1000 } as Partial<AnyScenario>);
+  const { ctx, endMs } = await runOnFake(scenario, {
+    serviceMs: 100,
+    actions: [
+      { atMs: 250, run: (c) => c.vusControl!.setVus(3) },
+      { atMs: 650, run: (c) => c.vusControl!.setVus(1) },
+    ],
+  });
+  assert.is(ctx.vusControl!.maxVus, 4);
+  // One VU until 250, three until 650 (the two retired finish the iteration they are in), one after.
+  assert.is(ctx.allocatedVus.length, 3);
+  const byVu = countByVu(ctx.started);
+  assert.is(byVu.get(1), 10);
+  // VUs 2 and 3 start iterations at 250, 350, 450 and 550; at 650 the count is 1 again, so they stop.
+  assert.is(byVu.get(2), 4);
+  assert.is(byVu.get(3), 4);
+  assert.ok(ctx.started.every((s) => s.atMs < 1000));
+  assert.is(endMs, 1000);
+  assert.equal(ctx.activeVus.at(-1), [1000, 0]);
+});
+
 const rampingVus = suite('executor: ramping-vus');
 
 rampingVus('active VUs follow the stages: up at each planned instant, down as iterations end', async () => {
@@ -521,6 +545,7 @@ registry('every executor name has an executor', () => {
     'constant-arrival-rate',
     'ramping-arrival-rate',
     'batches',
+    'externally-controlled',
   ];
   assert.equal(Object.keys(EXECUTORS).sort(), [...names].sort());
   for (const name of names) assert.type(createExecutor(scenarioFor(name)).run, 'function', name);
@@ -587,6 +612,7 @@ constantRate.run();
 rampingRate.run();
 queue.run();
 batches.run();
+external.run();
 stopping.run();
 ending.run();
 registry.run();

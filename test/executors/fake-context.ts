@@ -32,6 +32,8 @@ export interface FakeContextOptions {
   stopAtMs?: number;
   /** Every wait wakes this many ms after the instant it asked for (a busy event loop). @default 0 */
   wakeLateMs?: number;
+  /** Things done to the running executor at virtual instants (the REST API's VU changes). */
+  actions?: Array<{ atMs: number; run(ctx: FakeContext): void }>;
 }
 
 /** The fake context plus what it saw. */
@@ -57,6 +59,8 @@ export interface FakeContext extends ExecutorContext {
   interrupted: number;
   /** waitUntil calls. */
   waits: number;
+  /** What an externally-controlled executor registered (acceptVusControl). */
+  vusControl?: { setVus(vus: number): void; maxVus: number };
   /** Runs `executor` to its end on the virtual clock; resolves with the virtual end time (ms). */
   drive(executor: Executor): Promise<number>;
 }
@@ -202,7 +206,11 @@ export function createFakeContext(scenario: AnyScenario, options: FakeContextOpt
     reportBatch(batch: BatchReport): void {
       ctx.batches.push({ ...batch });
     },
+    acceptVusControl(setVus: (vus: number) => void, maxVus: number): void {
+      ctx.vusControl = { setVus, maxVus };
+    },
     async drive(executor: Executor): Promise<number> {
+      for (const action of options.actions ?? []) schedule(action.atMs, () => action.run(ctx));
       if (options.stopAtMs !== undefined) {
         schedule(options.stopAtMs, () => {
           isStopping = true;
