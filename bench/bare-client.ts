@@ -11,10 +11,13 @@
  *
  * Flow per session, like runner's default flow without AUTH: 220 → EHLO → MAIL → RCPT → DATA →
  * head + body + end-of-data → (reused: RSET → MAIL …, as runner does) → QUIT → close.
+ * With --pipelining (RFC 2920, as runner does when the server offers it; the bench's smtp-sink
+ * does): MAIL, RCPT and DATA in one write, their three replies read in order, then the message,
+ * with QUIT in the same write when it is the connection's last.
  *
  * Usage (the bench bundles it to plain JS first, so tsx's start-up is not measured):
  *   node bare-client.mjs --port P [--host 127.0.0.1] [--messages 20000] [--concurrency 50]
- *     [--messages-per-connection 1] [--size 1024] [--no-rset]
+ *     [--messages-per-connection 1] [--size 1024] [--no-rset] [--pipelining]
  * Prints one JSON line: { messages, accepted, failed, wallMs }.
  */
 import { Socket, type ConnectOpts, type SocketConstructorOpts } from 'node:net';
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     'messages-per-connection': { type: 'string', default: '1' },
     size: { type: 'string', default: '1024' },
     'no-rset': { type: 'boolean', default: false },
+    pipelining: { type: 'boolean', default: false },
   },
 });
 
@@ -42,6 +46,7 @@ const totalMessages = Number(values.messages);
 const concurrency = Math.min(Number(values.concurrency), totalMessages);
 const messagesPerConnection = Number(values['messages-per-connection']);
 const isRsetBetween = !values['no-rset'];
+const isPipelined = values.pipelining;
 
 const EHLO = Buffer.from('EHLO bare.localhost\r\n');
 const MAIL = Buffer.from('MAIL FROM:<test@example.com>\r\n');
@@ -49,6 +54,8 @@ const RCPT = Buffer.from('RCPT TO:<recipient@outlook.com>\r\n');
 const DATA = Buffer.from('DATA\r\n');
 const RSET = Buffer.from('RSET\r\n');
 const QUIT = Buffer.from('QUIT\r\n');
+/** The pipelined group: MAIL, RCPT and DATA in one write (RFC 2920 §3.1: DATA ends a group). */
+const GROUP = Buffer.concat([MAIL, RCPT, DATA]);
 const BODY = Buffer.from(makeBody(Number(values.size)) + '.\r\n', 'latin1');
 const RUN_ID = Date.now().toString(36);
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
@@ -100,6 +107,8 @@ class Session {
   private readonly socket: Socket;
   private step = STEP_CLOSED;
   private onConnection = 0;
+  /** Pipelined: QUIT went with the message. */
+  private isQuitSent = false;
   /** Bytes of a reply line split across reads: only its first 4 matter. */
   private partialLine: number[] = [];
 
@@ -166,7 +175,7 @@ class Session {
     started++;
     this.onConnection++;
     this.step = STEP_MAIL;
-    this.socket.write(MAIL);
+    this.socket.write(isPipelined ? GROUP : MAIL);
   }
 
   private onReply(code: number): void {
@@ -189,22 +198,28 @@ class Session {
         return;
       case STEP_MAIL:
         this.step = STEP_RCPT;
-        this.socket.write(RCPT);
+        if (!isPipelined) this.socket.write(RCPT);
         return;
       case STEP_RCPT:
         this.step = STEP_DATA;
-        this.socket.write(DATA);
+        if (!isPipelined) this.socket.write(DATA);
         return;
       case STEP_DATA: {
         this.step = STEP_MESSAGE;
+        this.isQuitSent = isPipelined && !(this.onConnection < messagesPerConnection && started < totalMessages);
         this.socket.cork();
         this.socket.write(head(started));
         this.socket.write(BODY);
+        if (this.isQuitSent) this.socket.write(QUIT);
         this.socket.uncork();
         return;
       }
       case STEP_MESSAGE:
         accepted++;
+        if (this.isQuitSent) {
+          this.step = STEP_QUIT;
+          return;
+        }
         if (this.onConnection < messagesPerConnection && started < totalMessages) {
           if (isRsetBetween) {
             this.step = STEP_RSET;

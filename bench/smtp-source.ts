@@ -49,8 +49,15 @@ type Mode = 'new' | 'reused';
  * messages: runner --no-rset); `runner-rset` is runner's default, RSET before every further message
  * (one more round trip per message). It runs in reused mode only (new mode sends no RSET).
  */
-type Tool = 'smtp-source' | 'runner' | 'runner-rset' | 'bare' | 'runner-base';
-const TOOLS: readonly Tool[] = ['smtp-source', 'runner', 'runner-rset', 'bare'];
+type Tool = 'smtp-source' | 'runner' | 'runner-np' | 'runner-rset' | 'bare' | 'bare-pl' | 'runner-base';
+/**
+ * `runner` pipelines (smtp-sink offers PIPELINING; runner's default), `runner-np` is runner
+ * --no-pipelining; `bare` is the bare Node client one command at a time, `bare-pl` pipelined
+ * (the floor of each mode for a Node program). smtp-source never pipelines.
+ */
+const TOOLS: readonly Tool[] = ['smtp-source', 'runner', 'runner-np', 'runner-rset', 'bare', 'bare-pl'];
+/** What runs without --tools: runner-rset (RSET between messages) only when asked for. */
+const DEFAULT_TOOLS: readonly Tool[] = ['smtp-source', 'runner', 'runner-np', 'bare', 'bare-pl'];
 
 interface Measurement {
   tool: Tool;
@@ -77,7 +84,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     size: { type: 'string', default: '1024' },
     mode: { type: 'string', default: 'both' },
-    tools: { type: 'string', default: TOOLS.join(',') },
+    tools: { type: 'string', default: DEFAULT_TOOLS.join(',') },
     quick: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'compare-with': { type: 'string' },
@@ -89,7 +96,7 @@ if (flags.help) {
   process.stdout.write(
     'usage: npm run bench -- [--messages N (20000; --quick 5000)] [--concurrency 50] [--rounds N (3; --quick 1)]\n' +
       '                        [--size BYTES (runner body, 1024)] [--mode both|new|reused] [--quick] [--no-build]\n' +
-      '                        [--tools smtp-source,runner,bare (a subset skips the others and their ratios)]\n' +
+      '                        [--tools smtp-source,runner,runner-np,bare,bare-pl (default; also runner-rset; a subset skips the others and their ratios)]\n' +
       '                        [--compare-with DIR (another runner checkout, built: runs as runner-base, for before/after)]\n',
   );
   process.exit(0);
@@ -335,6 +342,7 @@ async function measure(tool: Tool, mode: Mode | 'start-up', count: number, sessi
         break;
       }
       case 'runner':
+      case 'runner-np':
       case 'runner-rset':
       case 'runner-base': {
         const outFile = join(outDir, 'results.json');
@@ -345,6 +353,7 @@ async function measure(tool: Tool, mode: Mode | 'start-up', count: number, sessi
         ];
         if (isReused) args.push('--messages-per-connection', String(count));
         if (isReused && tool !== 'runner-rset') args.push('--no-rset'); // runner-base: the same exchange as runner
+        if (tool === 'runner-np') args.push('--no-pipelining');
         result = await runMeasured(process.execPath, args, limitMs);
         if (result.code !== 0) problem = `exit ${result.code}: ${result.stderr.trim().split('\n').pop()}`;
         else {
@@ -354,9 +363,11 @@ async function measure(tool: Tool, mode: Mode | 'start-up', count: number, sessi
         }
         break;
       }
-      case 'bare': {
+      case 'bare':
+      case 'bare-pl': {
         const args = [bareClientPath, '--port', port, '--messages', String(count), '--concurrency', String(sessions), '--size', String(bareBodyBytes)];
         if (isReused) args.push('--messages-per-connection', String(count), '--no-rset');
+        if (tool === 'bare-pl') args.push('--pipelining');
         result = await runMeasured(process.execPath, args, limitMs);
         if (result.code !== 0) problem = `exit ${result.code}: ${result.stderr.trim().split('\n').pop()}`;
         else {
@@ -374,6 +385,12 @@ async function measure(tool: Tool, mode: Mode | 'start-up', count: number, sessi
 }
 
 // ---- report ----
+
+/** The tool whose one-message run is `tool`'s start-up (a flag changes nothing before the first message). */
+function startupTool(tool: Tool): Tool {
+  if (tool === 'runner-rset' || tool === 'runner-np') return 'runner';
+  return tool === 'bare-pl' ? 'bare' : tool;
+}
 
 /** Whether `tool` runs in `mode` (runner-rset only where RSET can happen: reused connections). */
 function runsIn(tool: Tool, mode: Mode): boolean {
@@ -418,8 +435,8 @@ function report(all: Measurement[]): void {
   const lines: string[] = [];
   const startup = new Map<Tool, { wallMs: number; cpuUs: number }>();
   for (const tool of tools) {
-    // runner-rset is runner with another flag: its start-up is runner's
-    const runs = all.filter((m) => m.mode === 'start-up' && m.tool === (tool === 'runner-rset' ? 'runner' : tool) && ok(m));
+    // runner-rset and runner-np are runner with another flag, bare-pl is bare: their start-up is theirs
+    const runs = all.filter((m) => m.mode === 'start-up' && m.tool === startupTool(tool) && ok(m));
     startup.set(tool, { wallMs: median(runs.map((m) => m.wallMs)), cpuUs: median(runs.map((m) => m.cpuUs)) });
   }
   lines.push('');
@@ -448,7 +465,7 @@ function report(all: Measurement[]): void {
           `${fixed(median(runs.map((m) => m.userUs / messages))).padStart(11)}` +
           `${fixed(median(runs.map((m) => (m.sinkCpuUs ?? NaN) / messages))).padStart(13)}`,
       );
-      if (tool === 'runner' || tool === 'runner-base') {
+      if (tool === 'runner' || tool === 'runner-np' || tool === 'runner-base') {
         const own = median(runs.map((m) => m.selfReportedRps ?? NaN));
         if (Number.isFinite(own)) lines.push(`${''.padEnd(7)} ${tool}'s own figure (its load phase only): ${fixed(own)} msgs/s`);
       }
@@ -457,7 +474,7 @@ function report(all: Measurement[]): void {
   lines.push('');
   lines.push('start-up (a one-message run: process start, set-up, exit), medians:');
   for (const tool of tools) {
-    if (tool === 'runner-rset') continue;
+    if (startupTool(tool) !== tool) continue;
     const cost = startup.get(tool)!;
     lines.push(`        ${tool.padEnd(12)} ${fixed(cost.wallMs).padStart(6)} ms wall ${fixed(cost.cpuUs / 1000).padStart(6)} ms CPU`);
   }
@@ -471,7 +488,7 @@ function report(all: Measurement[]): void {
     }
   }
   lines.push('');
-  lines.push('ratios (of medians)          throughput  CPU/msg   targets: throughput ≥ 0.90×, CPU ≤ 1.50× smtp-source');
+  lines.push('ratios (of medians)               throughput  CPU/msg   targets (issue 15)');
   for (const [label, figures] of [['whole', whole], ['net', net]] as const) {
     for (const mode of modes) {
       const none = { rate: NaN, cpu: NaN };
@@ -482,11 +499,17 @@ function report(all: Measurement[]): void {
         if (Number.isNaN(a.rate) || Number.isNaN(b.rate)) return;
         lines.push(`${label.padEnd(5)} ${mode.padEnd(7)}${name.padEnd(24)} ${fixed(a.rate / b.rate, 2).padStart(6)}×  ${fixed(a.cpu / b.cpu, 2).padStart(6)}×   ${verdict}`.trimEnd());
       };
-      const rateRatio = runner.rate / source.rate;
-      const cpuRatio = runner.cpu / source.cpu;
-      ratioLine('runner/smtp-source', runner, source, `${rateRatio >= 0.9 ? 'met' : 'NOT met'} / ${cpuRatio <= 1.5 ? 'met' : 'NOT met'}`);
+      const runnerNp = figures.get(`${mode}/runner-np`) ?? none;
+      const barePl = figures.get(`${mode}/bare-pl`) ?? none;
+      // Pipelined: ≥ 1.5× smtp-source reused, ≥ 1.0× new, at ≤ 1.0× its CPU; not pipelined: ≥ 0.95× the bare client
+      const rateTarget = mode === 'reused' ? 1.5 : 1.0;
+      const met = (isMet: boolean): string => (isMet ? 'met' : 'NOT met');
+      ratioLine('runner/smtp-source', runner, source, `≥ ${rateTarget.toFixed(1)}× ${met(runner.rate / source.rate >= rateTarget)}, CPU ≤ 1.0× ${met(runner.cpu / source.cpu <= 1.0)}`);
+      ratioLine('runner/bare-pl', runner, barePl);
+      ratioLine('runner-np/bare', runnerNp, bare, `≥ 0.95× ${met(runnerNp.rate / bare.rate >= 0.95)}`);
+      ratioLine('runner-np/smtp-source', runnerNp, source);
       ratioLine('runner-rset/smtp-source', figures.get(`${mode}/runner-rset`) ?? none, source);
-      ratioLine('runner/bare', runner, bare);
+      ratioLine('bare-pl/smtp-source', barePl, source);
       ratioLine('bare/smtp-source', bare, source);
       ratioLine('runner/runner-base', runner, figures.get(`${mode}/runner-base`) ?? none);
     }
@@ -524,7 +547,7 @@ async function main(): Promise<void> {
       // Rotate who goes first, so drift in the machine's load spreads over all of them.
       const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
       for (const tool of order) {
-        if (tool === 'runner-rset') continue;
+        if (startupTool(tool) !== tool) continue;
         const measurement = await measure(tool, 'start-up', 1, 1);
         all.push(measurement);
         process.stdout.write(`round ${round + 1}${describeRun(measurement)}\n`);

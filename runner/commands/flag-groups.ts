@@ -149,7 +149,7 @@ export const RECIPIENT_FLAGS: FlagGroup<RecipientFlags> = {
 };
 
 /** --message-size, --messages-per-connection, --no-rset, --no-pipelining, --chunking, --timeout, --think-time, --retry, --tag: what each message and session looks like. */
-export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'pipelining' | 'chunking' | 'chunkSizeBytes' | 'timeoutMs' | 'thinkTime' | 'retry' | 'tags'>> = {
+export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'pipelining' | 'chunking' | 'chunkSizeBytes' | 'timeoutMs' | 'thinkTime' | 'retry' | 'clientFaults' | 'tags'>> = {
   add: (command) =>
     command
       .optionsGroup(HELP_GROUPS.smtp)
@@ -162,9 +162,10 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
       .option('--timeout <duration>', `reply timeout per phase, e.g. 10s (default: ${DEFAULTS.timeout})`, duration)
       .option('--think-time <duration>', 'pause after each message, inside the iteration (counts in iteration_duration, in no SMTP latency): 1s, or a uniform range 200ms..2s (no pause by default; a file with iteration(ctx) calls sleep() instead)')
       .option('--retry <codes[:attempts]>', 'retry deferred messages like an MTA: replies that defer (451,421 or 4xx) and attempts in all, e.g. 451,421:5; backoff 1s doubling to 5m, jittered; counted in smtp_deferrals, not failed, until the attempts run out (default: every reply is final)')
+      .option('--client-fault <kind:probability[:parameter]>', 'a client-side fault on that share of messages, counted under client_faults, never as a failure; repeatable. Kinds: abort-data[:bytes] (drop the connection mid-DATA, default 512), slow-body[:bytes/s] (default 1024), idle-after-mail[:duration] (default 5s), drop-after-accept (no QUIT), rset-storm[:count] (RSETs before MAIL, default 10); e.g. abort-data:0.05', collect)
       .option('--tag <key=value>', 'tag every sample; repeatable', collect),
   read(flags) {
-    const parsed = flags as { messageSize?: number; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; thinkTime?: string; retry?: string; tag?: string[] };
+    const parsed = flags as { messageSize?: number; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; thinkTime?: string; retry?: string; clientFault?: string[]; tag?: string[] };
     return {
       messageSize: parsed.messageSize,
       messagesPerConnection: parsed.messagesPerConnection,
@@ -176,6 +177,7 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
       timeoutMs: parsed.timeout === undefined ? undefined : parseDurationMs(parsed.timeout),
       thinkTime: parsed.thinkTime,
       retry: parsed.retry,
+      clientFaults: parsed.clientFault,
       tags: keyValues(parsed.tag, '--tag'),
     };
   },

@@ -14,6 +14,7 @@ import { countError, type Series } from '../metrics/series.ts';
 import type { SourceSeries } from '../metrics/source-series.ts';
 import { Counter, Trend } from '../metrics/custom.ts';
 import { isDeferral, type RetryPolicy } from './retry-policy.ts';
+import { CLIENT_FAULTS_METRIC, type ClientFaultKind } from '../smtp/client-faults.ts';
 
 /** Failure `error` value the session uses for a message cut off by a hard stop. */
 export const INTERRUPTED = 'INTERRUPTED';
@@ -182,6 +183,12 @@ export class VuRecorder implements SessionRecorder {
     (this.lmtpRefused ??= new Counter('lmtp_recipients_refused')).add(1, { code: String(failure.code ?? failure.error ?? '') });
   }
 
+  /** A client-side fault done on purpose (client-faults.ts): the counter `client_faults`, tagged with its kind. */
+  clientFault(kind: ClientFaultKind): void {
+    (this.clientFaults ??= new Counter(CLIENT_FAULTS_METRIC)).add(1, { kind });
+  }
+
+  private clientFaults: Counter | undefined = undefined;
   private lmtpAccepted: Counter | undefined = undefined;
   private lmtpRefused: Counter | undefined = undefined;
 

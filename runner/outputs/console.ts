@@ -17,6 +17,7 @@ import { paint } from '../util/color.ts';
 import { clipText, formatBytes, formatLatency, formatNumber, formatRounded } from '../util/format.ts';
 import { formatThresholdValue } from './verdict.ts';
 import { formatTable, type Align } from '../util/table.ts';
+import { CLIENT_FAULTS_METRIC } from '../smtp/client-faults.ts';
 
 const RULE = '='.repeat(80);
 
@@ -198,6 +199,7 @@ export function formatSummary(
   }
   lines.push(...deliveryBlock(summary, color));
   lines.push(...retriesBlock(summary, color));
+  lines.push(...clientFaultsBlock(summary));
   const phaseRows = Object.entries(r.phases).map(([phase, l]) => [
     phase, String(l.count), formatLatency(l.min_seconds), formatLatency(l.avg_seconds), formatLatency(l.p50_seconds),
     formatLatency(l.p95_seconds), formatLatency(l.p99_seconds), formatLatency(l.max_seconds),
@@ -378,7 +380,15 @@ function retriesBlock(summary: Summary, color: boolean): string[] {
 }
 
 /** Built-in metrics kept beside the custom ones in the results file, shown in their own blocks. */
-const SCRIPT_METRIC_NAMES: ReadonlySet<string> = new Set(['checks', 'group_duration']);
+const SCRIPT_METRIC_NAMES: ReadonlySet<string> = new Set(['checks', 'group_duration', CLIENT_FAULTS_METRIC]);
+
+/** Client-side faults done on purpose (--client-fault, send({ fault })), by kind: not failures. */
+function clientFaultsBlock(summary: Summary): string[] {
+  const faults = summary.client_faults;
+  if (!faults) return [];
+  const parts = Object.entries(faults).map(([kind, count]) => `${kind} ${formatNumber(count)}`);
+  return ['', `Client faults (done on purpose, not failures): ${parts.join(', ')}`];
+}
 
 /**
  * The Checks block (k6's ✓/✗ list): one line per check name and group, its passes and fails,

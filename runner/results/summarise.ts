@@ -13,6 +13,7 @@ import { timelineEntry, trendsFigures, watchFigures, type TimelinePointInMemory,
 import { RESULTS_SCHEMA_VERSION } from './version.ts';
 import type { DeliveryCounts, DeliveryFigures, GroupDeliveryFigures } from './types.ts';
 import { trendStatMs } from './trend-stats.ts';
+import { CLIENT_FAULTS_METRIC, CLIENT_FAULT_KINDS } from '../smtp/client-faults.ts';
 import type { CustomMetricFigures, ErrorFigure, IterationErrorFigure, GroupCounts, GroupFigures, LatencySeconds, RetryFigures, ScenarioFigures, SourceIpFigures, Summary, TestFigures, ThresholdOutcome } from './types.ts';
 
 /**
@@ -178,6 +179,13 @@ export function summarise(aggregates: RunAggregates): Summary {
     };
     summary.histograms = histograms;
   }
+  const clientFaults = clientFaultFigures(aggregates.customMetrics);
+  if (clientFaults !== undefined) {
+    const { histograms } = summary;
+    delete (summary as Partial<Summary>).histograms;
+    summary.client_faults = clientFaults;
+    summary.histograms = histograms;
+  }
   if (aggregates.retries) {
     const { histograms } = summary;
     delete (summary as Partial<Summary>).histograms;
@@ -193,6 +201,25 @@ function groupDelivery(group: GroupAggregate, seconds: number): Pick<GroupFigure
 }
 
 /** Delivery figures of a group, rates over `seconds`. */
+/**
+ * The `client_faults` block: the counter client_faults (smtp/client-faults.ts) by its `kind` tag,
+ * in the kinds' order; undefined when no fault was done. From the custom metrics, so `runner merge`
+ * and --workers sum it exactly.
+ */
+export function clientFaultFigures(customMetrics: Readonly<Record<string, CustomMetricFigures>>): Record<string, number> | undefined {
+  const metric = customMetrics[CLIENT_FAULTS_METRIC];
+  if (metric === undefined || metric.type !== 'counter' || !metric.count) return undefined;
+  const byKind = new Map<string, number>();
+  for (const set of metric.tag_sets ?? []) {
+    const kind = set.tags['kind'];
+    if (kind !== undefined) byKind.set(kind, (byKind.get(kind) ?? 0) + set.count);
+  }
+  const figures: Record<string, number> = {};
+  for (const kind of CLIENT_FAULT_KINDS) if (byKind.has(kind)) figures[kind] = byKind.get(kind)!;
+  for (const [kind, count] of byKind) if (!(kind in figures)) figures[kind] = count;
+  return figures;
+}
+
 /** The `retries` block of a results file. */
 export function retryFigures(retries: RetryAggregate): RetryFigures {
   const attempts = retries.attempts;

@@ -359,6 +359,11 @@ export interface Summary {
   delivery?: DeliveryFigures;
   /** Retries (with a scenario's `retry`): deferrals, attempts and eventual durations; absent without one. */
   retries?: RetryFigures;
+  /**
+   * Client-side faults done on purpose (--client-fault, send({ fault })) by kind, e.g.
+   * { "abort-data": 12 }: never counted as failures; absent when none was done.
+   */
+  client_faults?: Record<string, number>;
   /** HDR histograms (µs) so runs can be merged and compared exactly. */
   histograms: { txn_duration: EncodedTrend; txn_response_time: EncodedTrend; phases: Record<string, EncodedTrend> };
 }

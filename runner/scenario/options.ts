@@ -33,6 +33,8 @@ import type { AccountsOptions, RetryOptions, AuthMechanism, PipeliningMode, Smtp
 import { formatPath, quote, validateScenarioFile } from './validate.ts';
 import { exceedsLimit, type LimitName } from './limits.ts';
 import { checkResolvedLimits, checkWarmup } from './check-limits.ts';
+import { parseClientFaultFlag } from './client-fault-flag.ts';
+import { checkClientFaultChances, type ClientFaultChance } from '../smtp/client-faults.ts';
 
 /**
  * Command-line overrides, applied on top of the file in this order:
@@ -132,6 +134,8 @@ export interface CliOverrides {
   thinkTime?: string;
   /** `--retry 451,421:5`: retries of deferred messages for every scenario (over the file's). */
   retry?: string;
+  /** `--client-fault abort-data:0.05` (repeatable): client-side faults drawn per message of the default flow, every scenario. */
+  clientFaults?: string[];
   /** `--execution-segment 1/4:2/4`: run only this segment of the plan (executors/segment.ts). */
   executionSegment?: string;
   /** `--execution-segment-sequence 0,1/4,2/4,3/4,1`: the sequence the segment is one of. */
@@ -567,6 +571,7 @@ function segmentScenarios(scenarios: ResolvedScenario[], cli: CliOverrides, prob
  * of startTime here, the executor's own options by its module; then the target and SMTP flags.
  */
 function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, problems: string[]): void {
+  const clientFaults = resolveClientFaults(cli.clientFaults, problems);
   for (const flag of ['iterations', 'rate'] as const) {
     if (cli[flag] === undefined) continue;
     const takers = executorsTaking(flag);
@@ -613,8 +618,22 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.chunking !== undefined) smtp.chunking = cli.chunking;
     if (cli.chunkSizeBytes !== undefined) smtp.chunkSizeBytes = cli.chunkSizeBytes;
     if (cli.timeoutMs !== undefined) for (const phase of PHASES) smtp.timeoutsMs[phase] = cli.timeoutMs;
+    if (clientFaults !== undefined) smtp.clientFaults = clientFaults;
     if (cli.tags) Object.assign(scenario.tags, cli.tags);
   }
+}
+
+/** `--client-fault` values (repeatable) as the chances per message; undefined when none was given or one is invalid. */
+function resolveClientFaults(values: readonly string[] | undefined, problems: string[]): ClientFaultChance[] | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const before = problems.length;
+  const chances: ClientFaultChance[] = [];
+  for (const value of values) {
+    const chance = parseClientFaultFlag(value, problems);
+    if (chance !== undefined) chances.push(chance);
+  }
+  checkClientFaultChances(chances, problems);
+  return problems.length === before ? chances : undefined;
 }
 
 /** 'a', 'a and b', 'a, b and c'. */

@@ -4,6 +4,7 @@
  */
 import type { Phase } from './phases.ts';
 import type { CheckSets, ThinkTime } from '../script/types.ts';
+import type { ClientFault } from './client-faults.ts';
 
 /** One complete SMTP reply (RFC 5321 §4.2), possibly multi-line. */
 export interface Reply {
@@ -52,6 +53,12 @@ export interface SendOptions {
   to?: string | string[];
   /** A complete RFC 5322 message to send instead of the generated one. */
   message?: string;
+  /**
+   * A client-side fault on this message, e.g. `{ kind: 'abort-data', afterBytes: 512 }` (kinds:
+   * client-faults.ts): counted under client_faults, never as a failure, and neither is what the
+   * server does about it. The message goes one command at a time with DATA.
+   */
+  fault?: ClientFault;
 }
 
 /** Options of a `mail()` step. */

@@ -69,6 +69,7 @@ import {
   SMTPUTF8_NOT_OFFERED_TEXT,
 } from './mail-parameters.ts';
 import type { DsnSettings } from './settings.ts';
+import { CLIENT_FAULT_DEFAULTS, describeInvalidFault, pickClientFault, slowBodyPlan, type ClientFault, type ClientFaultKind } from './client-faults.ts';
 
 /** What a session reports; implemented by the engine's metrics (the session never touches metrics). */
 export interface SessionRecorder {
@@ -107,6 +108,11 @@ export interface SessionRecorder {
    * server refused the message for that recipient (phase 'message'), else undefined.
    */
   lmtpRecipient?(failure: Failure | undefined): void;
+  /**
+   * A client-side fault was done on the current message (client-faults.ts): counted by kind, never
+   * as a failure; what the server then does to that message fails it neither.
+   */
+  clientFault?(kind: ClientFaultKind): void;
 }
 
 /**
@@ -446,6 +452,21 @@ export class SmtpSession implements SmtpSteps {
   private lmtpRefused = 0;
   private lmtpFirstRefusal: Failure | undefined = undefined;
 
+  // Client-side faults (client-faults.ts); `fault` is undefined on every message that carries none
+  /** The current flow message's fault, or undefined. */
+  private fault: ClientFault | undefined = undefined;
+  /** The fault was done: what follows on this message (the server's answer to it) fails nothing. */
+  private isFaultDone = false;
+  /** rset-storm: RSETs still to send before MAIL. */
+  private rsetStormLeft = 0;
+  /** The pending timer of idle-after-mail or slow-body, or undefined. */
+  private faultTimer: NodeJS.Timeout | undefined = undefined;
+  /** slow-body: the message data being written, how much of it is, and the bytes and interval per write. */
+  private slowData: Buffer | undefined = undefined;
+  private slowOffset = 0;
+  private slowChunkBytes = 0;
+  private slowTickMs = 0;
+
   // Caches of lines built per sender / recipient list
   private readonly defaultRcptLines: readonly Buffer[];
   private mailLineFrom: string | undefined = undefined;
@@ -522,6 +543,8 @@ export class SmtpSession implements SmtpSteps {
     this.setRecipients(undefined);
     this.userData = undefined;
     this.userMessage = undefined;
+    const chances = this.smtp.clientFaults;
+    this.fault = chances === undefined ? undefined : pickClientFault(chances, Math.random());
     return this.runFlow();
   }
 
@@ -695,6 +718,10 @@ export class SmtpSession implements SmtpSteps {
   /** The default flow for one message with optional overrides; rejects with SmtpStepError on failure. */
   async send(options?: SendOptions): Promise<void> {
     if (this.driver !== DRIVER_NONE) throw new SmtpStepError(busyFailure('connect'));
+    const fault = options?.fault;
+    const faultProblem = fault === undefined ? undefined : describeInvalidFault(fault);
+    if (faultProblem !== undefined) throw new SmtpStepError({ phase: 'connect', error: 'INVALID', text: `send({ fault }): ${faultProblem}` });
+    this.fault = fault;
     this.messageFrom = options?.from ?? this.from;
     this.setRecipients(options?.to);
     this.userData = options?.message === undefined ? undefined : encodeMessageData(options.message);
@@ -713,6 +740,8 @@ export class SmtpSession implements SmtpSteps {
     this.flowResult = undefined;
     const now = performance.now();
     this.beginTxn(now);
+    const fault = this.fault;
+    this.rsetStormLeft = fault !== undefined && fault.kind === 'rset-storm' ? fault.count ?? CLIENT_FAULT_DEFAULTS.count : 0;
     this.prepareMessage();
     const promise = new Promise<Failure | undefined>(this.captureFlow);
     this.advanceFlow(now);
@@ -725,7 +754,9 @@ export class SmtpSession implements SmtpSteps {
     if (this.socket === undefined) this.startConnect(now);
     else if (!this.isEhloDone) this.writeCommand(EHLO, this.ehloLine, now);
     else if (this.isAuthNeeded && !this.isAuthDone) this.writeAuth(now);
-    else if (this.isPipelined) this.writeTransactionGroup(now);
+    else if (this.rsetStormLeft > 0) this.writeStormRset(now);
+    // A message with a fault goes one command at a time, so the fault lands where it says
+    else if (this.isPipelined && this.fault === undefined) this.writeTransactionGroup(now);
     else if (this.needsRset) this.writeCommand(RSET, RSET_LINE, now);
     else this.writeMail(now, this.hasUtf8Recipient);
   }
@@ -1059,6 +1090,11 @@ export class SmtpSession implements SmtpSteps {
    * (RFC 2920 §3.1: message content may start a group, QUIT may end one).
    */
   private writeMessage(now: number): void {
+    const fault = this.fault;
+    if (fault !== undefined && (fault.kind === 'abort-data' || fault.kind === 'slow-body')) {
+      this.writeFaultyMessage(fault, now);
+      return;
+    }
     const socket = (this.tlsSocket ?? this.socket)!;
     this.awaiting = MESSAGE;
     this.phaseStartMs = now;
@@ -1067,7 +1103,7 @@ export class SmtpSession implements SmtpSteps {
     this.bdatChunkTotal = 0;
     this.bdatNextChunk = 0;
     this.expectLmtpReplies();
-    const isQuitPipelined = this.isPipelined && this.driver === DRIVER_FLOW && this.messagesOnConnection >= this.smtp.messagesPerConnection;
+    const isQuitPipelined = this.isPipelined && this.driver === DRIVER_FLOW && fault === undefined && this.messagesOnConnection >= this.smtp.messagesPerConnection;
     if (isQuitPipelined) {
       this.groupPhases[0] = MESSAGE;
       this.groupPhases[1] = QUIT;
@@ -1123,6 +1159,7 @@ export class SmtpSession implements SmtpSteps {
     this.driver = DRIVER_STEP;
     this.stepEndPhase = endPhase;
     this.rawVerb = undefined;
+    this.fault = undefined;
     // A head the flow prepared and did not send belongs to no step
     this.preparedHead = undefined;
     if (!this.isInTxn && endPhase !== QUIT && isMessageStep) this.beginTxn(now);
@@ -1148,7 +1185,9 @@ export class SmtpSession implements SmtpSteps {
   }
 
   private unwrittenBytes(): number {
-    return (this.tlsSocket ?? this.socket)?.writableLength ?? 0;
+    const queued = (this.tlsSocket ?? this.socket)?.writableLength ?? 0;
+    // A slow body's bytes not yet written are unwritten too
+    return this.slowData === undefined ? queued : queued + this.slowData.length - this.slowOffset;
   }
 
   private settleStep(reply: Reply): void {
@@ -1177,6 +1216,7 @@ export class SmtpSession implements SmtpSteps {
   private beginTxn(now: number): void {
     this.isInTxn = true;
     this.isAccepted = false;
+    this.isFaultDone = false;
     this.traceSequence = 0;
     this.txnStartMs = now;
   }
@@ -1362,13 +1402,21 @@ export class SmtpSession implements SmtpSteps {
     if (this.driver !== DRIVER_FLOW) return;
     switch (phase) {
       case MAIL:
-        this.writeFirstRcpt(now);
+        if (this.fault !== undefined && this.fault.kind === 'idle-after-mail') this.idleAfterMail(now);
+        else this.writeFirstRcpt(now);
         return;
       case RCPT:
-        if (this.isChunked) this.writeBdat(now, 0);
+        if (this.isChunked && this.fault === undefined) this.writeBdat(now, 0);
         else this.writeCommand(DATA, DATA_LINE, now);
         return;
       case MESSAGE:
+        if (this.fault !== undefined && this.fault.kind === 'drop-after-accept') {
+          // The 250 is in: the connection goes without QUIT (RFC 5321 §4.1.1.10 asks for one)
+          this.markFaultDone();
+          this.teardown();
+          this.finishFlow();
+          return;
+        }
         if (this.messagesOnConnection >= this.smtp.messagesPerConnection) this.writeCommand(QUIT, QUIT_LINE, now);
         else this.finishFlow();
         return;
@@ -1545,11 +1593,16 @@ export class SmtpSession implements SmtpSteps {
     this.deadline.deadlineMs = 0;
     if (this.isInTxn) {
       this.isInTxn = false;
-      if (this.driver === DRIVER_FLOW) this.flowResult = failure;
-      this.recorder.failed(failure, elapsedUs(this.txnStartMs, now), this.traceSequence);
+      // After a client fault the server's answer to it is what the fault asked for: no failure
+      if (!this.isFaultDone) {
+        if (this.driver === DRIVER_FLOW) this.flowResult = failure;
+        this.recorder.failed(failure, elapsedUs(this.txnStartMs, now), this.traceSequence);
+      }
     } else if (this.isAccepted) {
       this.recorder.afterAcceptError(failure);
     }
+    // Half a slow body is on the wire: the connection cannot carry another command
+    if (this.slowData !== undefined) keepConnection = false;
     // LMTP answers BDAT LAST once per accepted recipient (RFC 2033 §4.2), not once per chunk: a group
     // whose message replies are still due cannot be counted out after a refused RCPT, so it is dropped
     if (keepConnection && this.isLmtp && this.hasMessageRepliesDue()) keepConnection = false;
@@ -1600,6 +1653,11 @@ export class SmtpSession implements SmtpSteps {
     this.bdatChunkTotal = 0;
     this.bdatNextChunk = 0;
     this.isLmtpDataSent = false;
+    if (this.faultTimer !== undefined) {
+      clearTimeout(this.faultTimer);
+      this.faultTimer = undefined;
+    }
+    this.slowData = undefined;
     const tls = this.tlsSocket;
     if (tls !== undefined) {
       this.tlsSocket = undefined;
@@ -1607,6 +1665,109 @@ export class SmtpSession implements SmtpSteps {
       tls.destroy();
     }
     socket.destroy();
+  }
+
+  // ---- client-side faults (client-faults.ts) ----
+
+  /** The current message's fault is being done: counted once, and from now on nothing fails the message. */
+  private markFaultDone(): void {
+    if (this.isFaultDone) return;
+    this.isFaultDone = true;
+    if (this.recorder.clientFault !== undefined) this.recorder.clientFault(this.fault!.kind);
+  }
+
+  /** rset-storm: one more RSET before MAIL (each awaited; its reply timed under rset). */
+  private writeStormRset(now: number): void {
+    this.markFaultDone();
+    this.rsetStormLeft--;
+    this.writeCommand(RSET, RSET_LINE, now);
+  }
+
+  /**
+   * idle-after-mail: after MAIL's 250, nothing for idleMs, then RCPT. The RCPT reply is awaited
+   * meanwhile without a deadline, so a server that gives up on the client (421, or closing) ends
+   * the message the usual way, counted under the fault.
+   */
+  private idleAfterMail(now: number): void {
+    this.markFaultDone();
+    this.awaiting = RCPT;
+    this.phaseStartMs = now;
+    this.deadline.deadlineMs = 0;
+    this.commandChunk = -1;
+    this.faultTimer = setTimeout(SmtpSession.onIdleDone, this.fault!.idleMs ?? CLIENT_FAULT_DEFAULTS.idleMs, this);
+  }
+
+  private static onIdleDone(session: SmtpSession): void {
+    session.faultTimer = undefined;
+    if (session.socket !== undefined && session.awaiting === RCPT) session.writeFirstRcpt(performance.now());
+  }
+
+  /**
+   * After 354. abort-data: `afterBytes` of the message (never its end-of-data), then the connection
+   * is dropped; the message is neither accepted nor failed. slow-body: the message at
+   * `bytesPerSecond`; the message phase is timed from its last byte.
+   */
+  private writeFaultyMessage(fault: ClientFault, now: number): void {
+    const data = this.messageData();
+    this.expectLmtpReplies();
+    this.markFaultDone();
+    const socket = (this.tlsSocket ?? this.socket)!;
+    if (fault.kind === 'abort-data') {
+      const bytes = Math.min(fault.afterBytes ?? CLIENT_FAULT_DEFAULTS.afterBytes, data.length - END_OF_DATA.length);
+      if (this.transcript !== undefined) this.transcript('C', `<${bytes.toLocaleString('en-US')} bytes of message data, then the connection dropped (client fault abort-data)>`);
+      socket.write(data.subarray(0, bytes));
+      this.isInTxn = false;
+      this.teardown();
+      this.finishFlow();
+      return;
+    }
+    const plan = slowBodyPlan(fault.bytesPerSecond ?? CLIENT_FAULT_DEFAULTS.bytesPerSecond);
+    if (this.transcript !== undefined) this.transcript('C', `<${this.messageBytes.toLocaleString('en-US')} bytes of message data, ${plan.chunkBytes} every ${plan.tickMs} ms (client fault slow-body)>`);
+    this.awaiting = MESSAGE;
+    this.phaseStartMs = now;
+    this.deadline.deadlineMs = 0;
+    this.commandChunk = this.chunkCount;
+    this.slowData = data;
+    this.slowOffset = 0;
+    this.slowChunkBytes = plan.chunkBytes;
+    this.slowTickMs = plan.tickMs;
+    this.writeSlowChunk(now);
+  }
+
+  /** slow-body: the next chunk; after the last, the server's reply is awaited under the message timeout. */
+  private writeSlowChunk(now: number): void {
+    const data = this.slowData!;
+    const end = Math.min(data.length, this.slowOffset + this.slowChunkBytes);
+    (this.tlsSocket ?? this.socket)!.write(data.subarray(this.slowOffset, end));
+    this.slowOffset = end;
+    if (end < data.length) {
+      this.faultTimer = setTimeout(SmtpSession.onSlowTick, this.slowTickMs, this);
+      return;
+    }
+    this.slowData = undefined;
+    this.phaseStartMs = now;
+    this.deadline.deadlineMs = now + this.timeoutMsByPhase[MESSAGE]!;
+    this.commandChunk = this.chunkCount;
+  }
+
+  private static onSlowTick(session: SmtpSession): void {
+    session.faultTimer = undefined;
+    if (session.socket !== undefined && session.slowData !== undefined) session.writeSlowChunk(performance.now());
+  }
+
+  /** The whole message data (trace header, head, body, end-of-data) as one new Buffer; sets messageBytes. */
+  private messageData(): Buffer {
+    const userData = this.userData;
+    if (userData !== undefined) {
+      const data = Buffer.from(traceHeaderLine(this.runId, this.takeTrace()) + userData);
+      this.messageBytes = data.length - END_OF_DATA.length;
+      return data;
+    }
+    const head = this.preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
+    this.preparedHead = undefined;
+    const data = Buffer.concat([Buffer.from(head), this.body]);
+    this.messageBytes = data.length - END_OF_DATA.length;
+    return data;
   }
 
   // ---- TLS (tls.ts) and AUTH challenges (auth.ts) ----

@@ -4,6 +4,7 @@
  * way round, so smtp/ imports nothing from scenario/.
  */
 import type { Phase } from './phases.ts';
+import type { ClientFaultChance } from './client-faults.ts';
 
 /** AUTH mechanisms runner speaks, or 'none'. */
 export type AuthMechanism = 'plain' | 'login' | 'xoauth2' | 'none';
@@ -100,4 +101,6 @@ export interface ResolvedSmtp {
   dsn?: DsnSettings | undefined;
   /** Reply timeout per phase, milliseconds. */
   timeoutsMs: Record<Phase, number>;
+  /** Client-side faults drawn per message of the default flow (--client-fault); undefined: none. */
+  clientFaults?: readonly ClientFaultChance[] | undefined;
 }

@@ -7,6 +7,7 @@ import type { ResolvedSmtp } from '../../runner/scenario/resolved.ts';
 import { SmtpSession, type SessionRecorder } from '../../runner/smtp/session.ts';
 import { DEADLINE_RESOLUTION_MS, isDeadlineTickerRunning, watchedDeadlineCount } from '../../runner/smtp/deadlines.ts';
 import { startFakeProxy } from '../../fixtures/fake-proxy.ts';
+import { startSink } from '../../fixtures/sink.ts';
 import { startRawServer } from '../helpers.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -234,6 +235,11 @@ class TestRecorder implements SessionRecorder {
   }
   lmtpRecipient(failure: Failure | undefined): void {
     this.lmtpReplies.push(failure);
+  }
+  /** Client-side faults done, by kind, in order. */
+  faults: string[] = [];
+  clientFault(kind: string): void {
+    this.faults.push(kind);
   }
   phaseNames(): Phase[] {
     return this.phases.map((entry) => entry.phase);
@@ -1243,6 +1249,178 @@ Lmtp('ctx.smtp steps: ehlo() says LHLO; data() resolves at the last recipient\'s
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+
+const ClientFaults = suite('session: client-side faults (client-faults.ts), read by read');
+
+/** The commands of the session's transaction, each read's lines after AUTH (empty reads: bytes of a message in progress). */
+function transactionReads(server: ScriptedServer): string[][] {
+  const at = server.reads.findIndex((read) => read.some((line) => line.startsWith('AUTH ')));
+  return server.reads.slice(at + 1);
+}
+
+ClientFaults('abort-data: DATA, then exactly afterBytes of the message, then the connection is gone: no end-of-data, no QUIT; counted as the fault, not as a failure', async () => {
+  await withSession({ ehlo: EHLO_PIPELINING }, {}, async (session, recorder, server) => {
+    await session.send({ fault: { kind: 'abort-data', afterBytes: 100 } });
+    await waitFor(() => recorder.closed === 1);
+    // One command at a time even though PIPELINING is offered: the fault lands where it says
+    assert.equal(transactionReads(server).filter((read) => read.length > 0), [[server.commands.find((line) => line.startsWith('MAIL'))!], ['RCPT TO:<rcpt@example.com>'], ['DATA']]);
+    assert.equal(server.messages, []);
+    assert.not.ok(server.commands.includes('QUIT'));
+    const commandBytes = server.commands.reduce((sum, line) => sum + Buffer.byteLength(line) + 2, 0);
+    assert.is(recorder.bytesSent, commandBytes + 100);
+    assert.equal(recorder.faults, ['abort-data']);
+    assert.equal([recorder.acceptedMessages.length, recorder.failures.length, recorder.afterAccept.length], [0, 0, 0]);
+    // The session is usable again: the next message connects anew
+    await session.send();
+    assert.is(server.messages.length, 1);
+    assert.equal([recorder.acceptedMessages.length, recorder.opened, recorder.closed], [1, 2, 2]);
+  });
+});
+
+ClientFaults('abort-data with afterBytes past the message: everything but the end-of-data', async () => {
+  await withSession({}, {}, async (session, recorder, server) => {
+    await session.send({ fault: { kind: 'abort-data', afterBytes: 1_000_000 } });
+    await waitFor(() => recorder.closed === 1);
+    assert.equal(server.messages, []);
+    const commandBytes = server.commands.reduce((sum, line) => sum + Buffer.byteLength(line) + 2, 0);
+    // The message is the trace header, head and 1024-byte body; '.\r\n' never went
+    assert.ok(recorder.bytesSent - commandBytes > 1024, String(recorder.bytesSent - commandBytes));
+    assert.equal(recorder.faults, ['abort-data']);
+    assert.equal(recorder.failures, []);
+  });
+});
+
+ClientFaults('slow-body: the message arrives in many reads at the asked rate, whole; accepted, and the fault counted', async () => {
+  await withSession({}, {}, async (session, recorder, server) => {
+    // 4000 bytes/s: 400 bytes every 100 ms, so a ~1.4 KB message takes 4 writes
+    await session.send({ fault: { kind: 'slow-body', bytesPerSecond: 4000 } });
+    const reads = transactionReads(server);
+    const dataAt = reads.findIndex((read) => read.includes('DATA'));
+    const endAt = reads.findIndex((read) => read.includes('<message>'));
+    assert.ok(endAt - dataAt >= 3, JSON.stringify(reads));
+    assert.is(server.messages.length, 1);
+    assert.is(recorder.acceptedMessages[0]!.messageBytes, server.messages[0]!.length);
+    assert.equal(recorder.faults, ['slow-body']);
+    assert.equal(recorder.failures, []);
+  });
+});
+
+ClientFaults('slow-body: a server that gives up on the slow client (closes after 354) fails nothing; the timer stops with the connection', async () => {
+  await withSession({ data: { kind: 'close', reply: '354 go ahead' } }, {}, async (session, recorder) => {
+    await session.send({ fault: { kind: 'slow-body', bytesPerSecond: 10 } });
+    assert.equal(recorder.faults, ['slow-body']);
+    assert.equal([recorder.acceptedMessages.length, recorder.failures.length], [0, 0]);
+    assert.equal([recorder.opened, recorder.closed, session.isConnected], [1, 1, false]);
+  });
+});
+
+ClientFaults('idle-after-mail: RCPT comes in a read of its own after the pause; the message is accepted', async () => {
+  await withSession({}, {}, async (session, recorder, server) => {
+    await session.send({ fault: { kind: 'idle-after-mail', idleMs: 150 } });
+    const reads = transactionReads(server).filter((read) => read.length > 0);
+    assert.ok(reads[0]![0]!.startsWith('MAIL '));
+    assert.equal(reads[1], ['RCPT TO:<rcpt@example.com>']);
+    assert.is(recorder.acceptedMessages.length, 1);
+    assert.equal(recorder.faults, ['idle-after-mail']);
+  });
+});
+
+ClientFaults('idle-after-mail: the server closing on the idle client ends the message without a failure', async () => {
+  await withSession({ mail: { kind: 'close', reply: '250 2.1.0 OK' } }, {}, async (session, recorder, server) => {
+    await session.send({ fault: { kind: 'idle-after-mail', idleMs: 5000 } });
+    assert.not.ok(server.commands.some((line) => line.startsWith('RCPT')));
+    assert.equal(recorder.faults, ['idle-after-mail']);
+    assert.equal([recorder.acceptedMessages.length, recorder.failures.length], [0, 0]);
+    assert.equal([recorder.opened, recorder.closed], [1, 1]);
+  });
+});
+
+ClientFaults('drop-after-accept: the 250 to end-of-data, then the connection goes without QUIT', async () => {
+  await withSession({ ehlo: EHLO_PIPELINING }, {}, async (session, recorder, server) => {
+    await session.send({ fault: { kind: 'drop-after-accept' } });
+    assert.is(server.messages.length, 1);
+    assert.not.ok(server.commands.includes('QUIT'));
+    assert.is(recorder.acceptedMessages.length, 1);
+    assert.equal(recorder.faults, ['drop-after-accept']);
+    assert.not.ok(recorder.phaseNames().includes('quit'));
+    assert.equal([recorder.opened, recorder.closed, session.isConnected], [1, 1, false]);
+  });
+});
+
+ClientFaults('rset-storm: count RSETs, each answered before the next, then the message', async () => {
+  await withSession({}, {}, async (session, recorder, server) => {
+    await session.send({ fault: { kind: 'rset-storm', count: 5 } });
+    const reads = transactionReads(server).filter((read) => read.length > 0);
+    assert.equal(reads.slice(0, 5), [['RSET'], ['RSET'], ['RSET'], ['RSET'], ['RSET']]);
+    assert.ok(reads[5]![0]!.startsWith('MAIL '));
+    assert.is(recorder.phaseNames().filter((phase) => phase === 'rset').length, 5);
+    assert.is(recorder.acceptedMessages.length, 1);
+    assert.equal(recorder.faults, ['rset-storm']);
+  });
+});
+
+ClientFaults('--client-fault: drawn per message of the default flow (probability 1 and 0)', async () => {
+  const always = { clientFaults: [{ fault: { kind: 'drop-after-accept' as const }, probability: 1 }] };
+  await withSession({}, always, async (session, recorder, server) => {
+    for (let i = 0; i < 3; i++) assert.is(await session.sendMessage(), undefined);
+    assert.is(server.messages.length, 3);
+    assert.not.ok(server.commands.includes('QUIT'));
+    assert.equal(recorder.faults, ['drop-after-accept', 'drop-after-accept', 'drop-after-accept']);
+  });
+  const never = { clientFaults: [{ fault: { kind: 'abort-data' as const }, probability: 0 }] };
+  await withSession({}, never, async (session, recorder, server) => {
+    assert.is(await session.sendMessage(), undefined);
+    assert.is(server.messages.length, 1);
+    assert.equal(recorder.faults, []);
+  });
+});
+
+ClientFaults('send({ fault }) with an unknown kind is refused before anything is sent', async () => {
+  await withSession({}, {}, async (session, recorder, server) => {
+    const error = await session.send({ fault: { kind: 'explode' as 'abort-data' } }).catch((caught: unknown) => caught);
+    assert.instance(error, SmtpStepError);
+    assert.match((error as SmtpStepError).message, /fault\.kind "explode" is not one of abort-data/);
+    assert.equal([server.connections, recorder.failures.length], [0, 0]);
+  });
+});
+
+ClientFaults('against the fake proxy relaying to the sink: a client vanishing mid-DATA frees the account\'s in-flight slot, and the sink never gets half a message', async () => {
+  const sink = await startSink({ tls: 'none', adminPort: null });
+  const proxy = await startFakeProxy({ adminPort: null, seed: 1, maxInFlightPerAccount: 1, relay: { host: '127.0.0.1', port: sink.smtpPort, tls: 'none', mode: 'after-250' } });
+  try {
+    const recorder = new TestRecorder();
+    const vanishing = new SmtpSession({ host: '127.0.0.1', port: proxy.port }, smtpOptions(), recorder);
+    for (let i = 0; i < 3; i++) await vanishing.send({ fault: { kind: 'abort-data', afterBytes: 300 } });
+    await waitFor(() => recorder.closed === 3);
+    // The proxy learns of each close before the next message's DATA on a new connection (several round trips later)
+    const next = new SmtpSession({ host: '127.0.0.1', port: proxy.port }, smtpOptions(), recorder);
+    // (A relayed message holds the slot until its relay ends: one message, then the relay is awaited)
+    assert.is(await next.sendMessage(), undefined, 'not refused 451 4.4.5: the slot was freed');
+    await waitFor(() => proxy.stats.relayed + proxy.stats.relayFailed === 1);
+    assert.equal(recorder.faults, ['abort-data', 'abort-data', 'abort-data']);
+    assert.equal([recorder.acceptedMessages.length, recorder.failures.length], [1, 0]);
+    assert.is(proxy.stats.messagesAccepted, 1);
+    assert.is(proxy.stats.relayed, 1);
+    // Only the whole message arrived upstream, none of the three halves
+    assert.is(sink.stats.delivered, 1);
+    assert.is(sink.stats.bytes, recorder.acceptedMessages[0]!.messageBytes);
+    assert.equal(proxy.stats.rejections, {});
+  } finally {
+    await proxy.close();
+    await sink.close();
+  }
+});
+
+/** Waits (logically, bounded) until `condition` holds. */
+async function waitFor(condition: () => boolean, limitMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > limitMs) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 Flow.run();
 Faults.run();
 Reuse.run();
@@ -1254,3 +1432,4 @@ Parameters.run();
 Chunking.run();
 Raw.run();
 Lmtp.run();
+ClientFaults.run();
