@@ -19,6 +19,7 @@ import { registerReportHtmlCommand } from './commands/report-html.ts';
 import { registerSweepCommand } from './commands/sweep.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
+import { registerAgentCommand } from './commands/agent.ts';
 
 /** Builds the command tree (exported for tests of --help and parsing). */
 export function buildProgram(): Command {
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerSweepCommand(program);
   registerInitCommand(program);
   registerWorkerCommand(program);
+  registerAgentCommand(program);
   return program;
 }
 

@@ -44,6 +44,8 @@ import { DeliverySourceError } from './errors.ts';
 import { describeDeliverySource } from './delivery/options.ts';
 import { formatDeliveryWait } from './outputs/console.ts';
 import { WorkerPool, checkWorkerSplit } from './workers/pool.ts';
+import { connectAgent, type AgentAddress, type AgentConnection } from './agents/remote.ts';
+import { buildShipment } from './agents/ship.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
@@ -103,6 +105,12 @@ export interface RunCommandOptions extends CiOutputFlags {
    * segment of the plan; undefined: in this process, as always.
    */
   workers?: number;
+  /**
+   * `--agents host:port,…`: run the load on `runner agent`s on other machines (agents/), one
+   * execution segment each, in the order given; this process coordinates (setup, thresholds,
+   * outputs), as with --workers.
+   */
+  agents?: { addresses: AgentAddress[]; connection: AgentConnection; onLoss: 'continue' | 'stop' };
   /** Install SIGINT/SIGTERM handlers (the CLI does; tests calling in-process do not). */
   handleSignals?: boolean;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
@@ -168,7 +176,10 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       baseDir: loaded ? dirname(loaded.file) : cwd,
       env,
     });
-    if (command.workers !== undefined) checkWorkersOptions(command, options);
+    if (command.workers !== undefined && command.agents !== undefined) throw new UsageError('--workers and --agents cannot be combined', 'run the agents with as many processes as they need: one agent per machine core, or leave --agents out');
+    if (command.workers !== undefined) checkWorkersOptions(command, options, command.workers, '--workers');
+    if (command.agents !== undefined) checkWorkersOptions(command, options, command.agents.addresses.length, '--agents');
+    const shipment = command.agents ? await buildShipment(loaded?.file, options, loaded ? dirname(loaded.file) : cwd) : undefined;
     const known = new Map<string, MetricInfo>(BUILT_IN_METRICS);
     for (const [name, metric] of customMetrics()) known.set(name, metric.info);
     const thresholds = compileThresholds(options.thresholds, known, [...SYSTEM_TAGS, ...SCRIPT_TAGS, REPLY_TAG, ...options.scenarios.flatMap((s) => Object.keys(s.tags))]);
@@ -197,13 +208,20 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     for (const output of outputs) if (output.listener) listeners.push(output.listener);
     if (!quiet) stdout.write(formatHeader(options) + '\n');
     const transcripts = command.debugSessions ? new SessionTranscripts(command.debugSessions, (line) => stderr.write(line)) : undefined;
-    const engine = command.workers === undefined
-      ? new Engine(options, listeners, abortCheckFor(thresholds), transcripts)
-      : new WorkerPool(options, listeners, abortCheckFor(thresholds), {
-        count: command.workers,
-        job: { scenarioFile: loaded?.file, scenario: loaded ? undefined : fileOptions, overrides, cwd, env: { ...env } },
+    const job = { scenarioFile: loaded?.file, scenario: loaded ? undefined : fileOptions, overrides, cwd, env: { ...env } };
+    const agents = command.agents;
+    const engine = agents !== undefined
+      ? new WorkerPool(options, listeners, abortCheckFor(thresholds), {
+        count: agents.addresses.length,
+        job,
         stderr,
-      });
+        noun: 'agent',
+        onLoss: agents.onLoss,
+        link: (index, agentJob, handlers) => connectAgent(agents.addresses[index - 1]!, agentJob, shipment!, agents.connection, handlers),
+      })
+      : command.workers === undefined
+        ? new Engine(options, listeners, abortCheckFor(thresholds), transcripts)
+        : new WorkerPool(options, listeners, abortCheckFor(thresholds), { count: command.workers, job, stderr });
     if (options.delivery) {
       tracking = new DeliveryTracking(options.delivery, { registry: engine.registry, warn: (message) => stderr.write(`warning: delivery: ${message}\n`) });
       try {
@@ -310,7 +328,8 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     const outcomes = judge(thresholds, result.registry, result.durationMs, trends);
     // A worker that died is named in the results file too: its figures stop at its last report.
     const lostWorkers = 'lostWorkers' in result ? (result.lostWorkers as string[]) : [];
-    if (lostWorkers.length > 0) config['lost_workers'] = lostWorkers;
+    if (lostWorkers.length > 0) config[command.agents ? 'lost_agents' : 'lost_workers'] = lostWorkers;
+    if (command.agents) config['agents'] = command.agents.addresses.map((address) => `${address.host}:${address.port}`);
     const abortReason = [engine.abortMessage, ...lostWorkers].filter((reason) => reason !== undefined).join('; ') || undefined;
     const aggregates = runAggregates(result, options, { thresholds: outcomes, config, abortReason, trends, watch, delivery });
     const summary = summarise(aggregates);
@@ -382,15 +401,15 @@ export function exitCodeOf(result: Pick<TestResult, 'stopReason' | 'teardownTime
 }
 
 /** What `--workers` cannot combine with, said before anything starts; and every segment must be able to run. */
-function checkWorkersOptions(command: RunCommandOptions, options: ResolvedOptions): void {
+function checkWorkersOptions(command: RunCommandOptions, options: ResolvedOptions, count: number, flag: '--workers' | '--agents'): void {
   const conflicts: Array<[boolean, string]> = [
     [options.delivery !== undefined, '--delivery / --with-sink (delivery tracking runs in one process)'],
-    [command.overrides.executionSegment !== undefined, '--execution-segment (--workers gives each worker its segment)'],
+    [command.overrides.executionSegment !== undefined, `--execution-segment (${flag} gives each ${flag === '--workers' ? 'worker' : 'agent'} its segment)`],
     [command.debugSessions !== undefined, '--debug (the transcript of one process)'],
   ];
   const found = conflicts.filter(([isSet]) => isSet).map(([, what]) => what);
-  if (found.length > 0) throw new UsageError(`--workers cannot be combined with ${found.join(', ')}`, 'leave --workers out for these, or leave them out');
-  checkWorkerSplit(options, command.workers!);
+  if (found.length > 0) throw new UsageError(`${flag} cannot be combined with ${found.join(', ')}`, `leave ${flag} out for these, or leave them out`);
+  checkWorkerSplit(options, count, flag);
 }
 
 /** Files the run reads, which no output may overwrite: the scenario file, accounts files. */

@@ -1,11 +1,15 @@
 /** `runner run`: its own flags and the shared groups (flag-groups.ts) → runCommand (run.ts). */
 import { Option, type Command, type OptionValues } from 'commander';
-import { runCommand } from '../run.ts';
+import { readFileSync } from 'node:fs';
+import { runCommand, type RunCommandOptions } from '../run.ts';
+import { readTokenFile } from '../agents/wire.ts';
+import type { AgentAddress } from '../agents/remote.ts';
+import { UsageError } from '../errors.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 import { DEFAULT_STALL_LIMIT } from '../engine/stall-watchdog.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
-import { collect, debugSessions, duration, integer, keyValues, positiveNumber, warmup, workerCount } from './flags.ts';
+import { agentList, collect, debugSessions, duration, integer, keyValues, positiveNumber, warmup, workerCount } from './flags.ts';
 import { AUTH_FLAGS, DELIVERY_FLAGS, endHelpGroups, FIXTURE_FLAGS, HELP_GROUPS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
@@ -30,6 +34,11 @@ interface RunFlags {
   executionSegment?: string;
   executionSegmentSequence?: string;
   workers?: number;
+  agents?: AgentAddress[];
+  tokenFile?: string;
+  agentTlsCa?: string;
+  onAgentLoss: 'continue' | 'stop';
+  agentConnectTimeout: string;
 }
 
 /** Adds `run` to the program. */
@@ -56,7 +65,12 @@ export function registerRunCommand(program: Command): void {
     .option('--env <KEY=VALUE>', 'environment for scenario code (ctx.env); repeatable', collect)
     .option('--execution-segment <from:to>', "run only this part of the plan, as k6 does: e.g. 1/4:2/4 (fractions, decimals or percentages); every count (VUs, iterations, arrivals) is split so the segments of one sequence add up exactly to the whole")
     .option('--execution-segment-sequence <points>', 'the sequence the segment is one of, e.g. 0,1/4,2/4,3/4,1 (default: 0, the segment\'s ends, 1); give every process of one run the same sequence')
-    .option('--workers <n|auto>', 'run the load in N worker processes on this machine (auto: one per core), each one execution segment of the plan; one live view, thresholds judged on the merged figures, one results file', workerCount);
+    .option('--workers <n|auto>', 'run the load in N worker processes on this machine (auto: one per core), each one execution segment of the plan; one live view, thresholds judged on the merged figures, one results file', workerCount)
+    .option('--agents <host:port,...>', 'run the load on runner agents on other machines (one execution segment each, in this order); this process coordinates: one live view, thresholds on the whole, one results file', agentList)
+    .option('--token-file <file>', 'with --agents: the agents\' shared secret (their --token-file; not the SMTP --token)')
+    .option('--agent-tls-ca <file>', 'with --agents: connect to the agents over TLS, verifying their certificates (runner agent --tls-cert) with this PEM CA')
+    .addOption(new Option('--on-agent-loss <what>', 'with --agents: when an agent drops out, the others go on (continue) or the run stops (stop); either way it is reported and what it measured is kept').choices(['continue', 'stop']).default('continue'))
+    .addOption(new Option('--agent-connect-timeout <duration>', 'with --agents: how long to keep trying an agent that is not listening yet (its pod still starting)').default('60s').argParser(duration));
   for (const group of [MESSAGE_FLAGS, AUTH_FLAGS, TLS_FLAGS, OUTPUT_FLAGS]) group.add(command);
   command
     .optionsGroup(HELP_GROUPS.outputs)
@@ -105,9 +119,33 @@ export function registerRunCommand(program: Command): void {
       withSink: delivery.withSink,
       sinkArgs: delivery.sinkArgs,
       workers: own.workers,
+      agents: agentsOf(own),
       handleSignals: true,
       safety: recipients.safety,
     });
     process.exitCode = outcome.exitCode;
   });
+}
+
+/** --agents with its companions, checked together: --token-file is required, the others need --agents. */
+function agentsOf(own: RunFlags): RunCommandOptions['agents'] {
+  if (own.agents === undefined) {
+    const stray = [own.tokenFile !== undefined && '--token-file', own.agentTlsCa !== undefined && '--agent-tls-ca'].filter(Boolean);
+    if (stray.length > 0) throw new UsageError(`${stray.join(' and ')} only apply with --agents`, 'add --agents host:port,... or leave them out');
+    return undefined;
+  }
+  if (own.tokenFile === undefined) throw new UsageError('--agents needs --token-file (the same file the agents were started with)', 'runner run scenario.ts --agents host1:6565,host2:6565 --token-file token');
+  let tlsCa: string | undefined;
+  if (own.agentTlsCa !== undefined) {
+    try {
+      tlsCa = readFileSync(own.agentTlsCa, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--agent-tls-ca ${own.agentTlsCa}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'give the PEM file of the CA that signed the agents\' certificates');
+    }
+  }
+  return {
+    addresses: own.agents,
+    connection: { token: readTokenFile(own.tokenFile), tlsCa, connectTimeoutMs: parseDurationMs(own.agentConnectTimeout) },
+    onLoss: own.onAgentLoss,
+  };
 }

@@ -120,7 +120,7 @@ function requireBanner(file: string): string {
   return `import { createRequire as __runnerCreateRequire } from 'node:module';\nconst require = __runnerCreateRequire(${JSON.stringify(pathToFileURL(file).href)});`;
 }
 
-async function bundle(file: string, outfile: string, banner: string | undefined): Promise<string> {
+async function bundle(file: string, outfile: string, banner: string | undefined, isShipped = false): Promise<string> {
   const { build } = await importModule<typeof import('esbuild')>('esbuild');
   const result = await build({
     entryPoints: [file],
@@ -138,14 +138,30 @@ async function bundle(file: string, outfile: string, banner: string | undefined)
     // The bundle runs from a temp file: keep import.meta pointing at the scenario file, so
     // `new URL('./data.csv', import.meta.url)` finds files next to it (for every bundled
     // module alike: they all see the entry file's location).
-    define: {
+    // A bundle shipped to an agent keeps import.meta as written: the agent defines it as its own
+    // copy's place, next to which the scenario's data files are written.
+    define: isShipped ? {} : {
       'import.meta.url': JSON.stringify(pathToFileURL(file).href),
       'import.meta.filename': JSON.stringify(file),
       'import.meta.dirname': JSON.stringify(dirname(file)),
     },
     ...(banner ? { banner: { js: banner } } : {}),
   });
-  return result.outputFiles[0]!.text;
+  return result.outputFiles![0]!.text;
+}
+
+/**
+ * A code scenario file bundled (its local imports and JSON data inside) for `runner run --agents`
+ * to ship: one ESM module that imports only 'runner' (the agent's own API) and Node built-ins.
+ */
+export async function bundleForShipping(file: string): Promise<string> {
+  try {
+    return await bundle(file, join(dirname(file), 'shipped.mjs'), undefined, true);
+  } catch (error) {
+    const failure = error as BuildFailure;
+    if (!Array.isArray(failure.errors)) throw error;
+    throw new ScriptError(formatBuildErrors(failure.errors), 'fix the file and run again; runner bundles it with esbuild (no type checking)', error);
+  }
 }
 
 async function loadCodeFile(file: string): Promise<ScenarioFileOptions> {
