@@ -26,6 +26,7 @@ import { registerPauseCommand } from './commands/pause.ts';
 import { registerResumeCommand } from './commands/resume.ts';
 import { registerScaleCommand } from './commands/scale.ts';
 import { registerStatusCommand } from './commands/status.ts';
+import { registerAgentCommand } from './commands/agent.ts';
 
 /** Builds the command tree (exported for tests of --help and parsing). */
 export function buildProgram(): Command {
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
   registerPauseCommand(program);
   registerResumeCommand(program);
   registerScaleCommand(program);
+  registerAgentCommand(program);
   return program;
 }
 

@@ -46,6 +46,9 @@ import { escapeControl } from './util/escape.ts';
 import { checkApiExposure, parseApiAddress } from './api/address.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
 import { addSecret } from './redact.ts';
+import { connectAgent, type AgentAddress, type AgentConnection } from './agents/remote.ts';
+import { buildShipment } from './agents/ship.ts';
+import { agentsOf, type AgentRunFlags, type AgentsOption } from './agents/agent-flags.ts';
 
 /** Everything `runner run` takes besides the scenario's own options. */
 export interface RunCommandOptions extends CiOutputFlags {
@@ -116,6 +119,14 @@ export interface RunCommandOptions extends CiOutputFlags {
   apiAllowRemote?: boolean;
   /** Told where the API listens once it does (tests and embedders that asked for port 0). */
   onApiListening?: (address: { host: string; port: number }) => void;
+  /**
+   * `--agents host:port,…`: run the load on `runner agent`s on other machines (agents/), one
+   * execution segment each, in the order given; this process coordinates (setup, thresholds,
+   * outputs), as with --workers.
+   */
+  agents?: AgentsOption;
+  /** The CLI's --agents flags as given: checked and read into `agents` first (agents/agent-flags.ts). */
+  agentFlags?: AgentRunFlags;
   /** Install SIGINT/SIGTERM handlers (the CLI does; tests calling in-process do not). */
   handleSignals?: boolean;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
@@ -135,6 +146,7 @@ export interface RunOutcome {
 
 /** Runs a load test end to end and returns its exit code and summary. Throws RunnerError for bad input. */
 export async function runCommand(command: RunCommandOptions): Promise<RunOutcome> {
+  if (command.agentFlags) command = { ...command, agents: agentsOf(command.agentFlags) };
   const stdout = command.stdout ?? process.stdout;
   const stderr = command.stderr ?? process.stderr;
   const env = command.env ?? process.env;
@@ -195,12 +207,16 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       baseDir: loaded?.baseDir ?? cwd,
       env,
     });
-    if (command.workers !== undefined) {
-      // Each worker loads the scenario file itself; the API steers one engine
-      if (loaded?.archive !== undefined) throw new UsageError('--workers cannot run an archive (.tar) yet', 'run the archive without --workers, or run its scenario file with --workers');
-      if (command.api !== undefined) throw new UsageError('--workers cannot be combined with --api (the API steers one engine)', 'leave --workers or --api out');
-      checkWorkersOptions(command, options);
+    if (command.workers !== undefined && command.agents !== undefined) throw new UsageError('--workers and --agents cannot be combined', 'run the agents with as many processes as they need: one agent per machine core, or leave --agents out');
+    if (command.workers !== undefined || command.agents !== undefined) {
+      const flag = command.workers !== undefined ? '--workers' : '--agents';
+      // Each worker or agent loads the scenario itself; the API steers one engine
+      if (loaded?.archive !== undefined) throw new UsageError(`${flag} cannot run an archive (.tar) yet`, `run the archive without ${flag}, or run its scenario file with ${flag}`);
+      if (command.api !== undefined) throw new UsageError(`${flag} cannot be combined with --api (the API steers one engine)`, `leave ${flag} or --api out`);
     }
+    if (command.workers !== undefined) checkWorkersOptions(command, options, command.workers, '--workers');
+    if (command.agents !== undefined) checkWorkersOptions(command, options, command.agents.addresses.length, '--agents');
+    const shipment = command.agents ? await buildShipment(loaded?.file, options, loaded ? loaded.baseDir : cwd) : undefined;
     const thresholds = compileRunThresholds(options);
 
     outputs = [...createOutputs(command.out, cwd, Date.now(), { hasResultsFile: !command.noResultsFile }), ...createCiOutputs(command, cwd)];
@@ -227,13 +243,20 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     for (const output of outputs) if (output.listener) listeners.push(output.listener);
     if (!quiet) stdout.write(formatHeader(options) + '\n');
     const transcripts = command.debugSessions ? new SessionTranscripts(command.debugSessions, (line) => stderr.write(line)) : undefined;
-    const engine = command.workers === undefined
-      ? new Engine(options, listeners, abortCheckFor(thresholds), transcripts)
-      : new WorkerPool(options, listeners, abortCheckFor(thresholds), {
-        count: command.workers,
-        job: { scenarioFile: loaded?.file, scenario: loaded ? undefined : fileOptions, overrides, cwd, env: { ...env } },
+    const job = { scenarioFile: loaded?.file, scenario: loaded ? undefined : fileOptions, overrides, cwd, env: { ...env } };
+    const agents = command.agents;
+    const engine = agents !== undefined
+      ? new WorkerPool(options, listeners, abortCheckFor(thresholds), {
+        count: agents.addresses.length,
+        job,
         stderr,
-      });
+        noun: 'agent',
+        onLoss: agents.onLoss,
+        link: (index, agentJob, handlers) => connectAgent(agents.addresses[index - 1]!, agentJob, shipment!, agents.connection, handlers),
+      })
+      : command.workers === undefined
+        ? new Engine(options, listeners, abortCheckFor(thresholds), transcripts)
+        : new WorkerPool(options, listeners, abortCheckFor(thresholds), { count: command.workers, job, stderr });
     if (apiAddress) {
       api = await startApiServer(engine as Engine, apiAddress, apiToken, (message) => stderr.write(`runner: ${message}\n`));
       const shown = api.host.includes(':') ? `[${api.host}]` : api.host;
@@ -369,7 +392,8 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     const outcomes = judge(thresholds, result.registry, result.durationMs, trends);
     // A worker that died is named in the results file too: its figures stop at its last report.
     const lostWorkers = 'lostWorkers' in result ? (result.lostWorkers as string[]) : [];
-    if (lostWorkers.length > 0) config['lost_workers'] = lostWorkers;
+    if (lostWorkers.length > 0) config[command.agents ? 'lost_agents' : 'lost_workers'] = lostWorkers;
+    if (command.agents) config['agents'] = command.agents.addresses.map((address) => `${address.host}:${address.port}`);
     const abortReason = [engine.abortMessage, ...lostWorkers].filter((reason) => reason !== undefined).join('; ') || undefined;
     const aggregates = runAggregates(result, options, { thresholds: outcomes, config, abortReason, trends, watch, delivery });
     const summary = summarise(aggregates);
@@ -443,15 +467,15 @@ export function exitCodeOf(result: Pick<TestResult, 'stopReason' | 'teardownTime
 }
 
 /** What `--workers` cannot combine with, said before anything starts; and every segment must be able to run. */
-function checkWorkersOptions(command: RunCommandOptions, options: ResolvedOptions): void {
+function checkWorkersOptions(command: RunCommandOptions, options: ResolvedOptions, count: number, flag: '--workers' | '--agents'): void {
   const conflicts: Array<[boolean, string]> = [
     [options.delivery !== undefined, '--delivery / --with-sink (delivery tracking runs in one process)'],
-    [command.overrides.executionSegment !== undefined, '--execution-segment (--workers gives each worker its segment)'],
+    [command.overrides.executionSegment !== undefined, `--execution-segment (${flag} gives each ${flag === '--workers' ? 'worker' : 'agent'} its segment)`],
     [command.debugSessions !== undefined, '--debug (the transcript of one process)'],
   ];
   const found = conflicts.filter(([isSet]) => isSet).map(([, what]) => what);
-  if (found.length > 0) throw new UsageError(`--workers cannot be combined with ${found.join(', ')}`, 'leave --workers out for these, or leave them out');
-  checkWorkerSplit(options, command.workers!);
+  if (found.length > 0) throw new UsageError(`${flag} cannot be combined with ${found.join(', ')}`, `leave ${flag} out for these, or leave them out`);
+  checkWorkerSplit(options, count, flag);
 }
 
 /** Files the run reads, which no output may overwrite: the scenario file, accounts files. */

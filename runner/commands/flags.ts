@@ -2,6 +2,7 @@
  * Flag parsers shared by the commands: each throws commander's InvalidArgumentError with a
  * message that says what was expected, so a typo costs one line, not a stack trace.
  */
+import { parseAgentAddress, type AgentAddress } from '../agents/remote.ts';
 import { InvalidArgumentError } from 'commander';
 import { availableParallelism } from 'node:os';
 import { parseDurationMs } from '../scenario/duration.ts';
@@ -139,4 +140,25 @@ export function workerCount(value: string): number {
     throw new InvalidArgumentError(`--workers must be a whole number 1-${MAX_WORKERS} or 'auto' (one per core), got '${value}'`);
   }
   return Number(value);
+}
+
+/** Parser for --agents: a comma-separated list of host:port, at least one, none twice. */
+export function agentList(value: string): AgentAddress[] {
+  const parts = value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (parts.length === 0) throw new InvalidArgumentError(`--agents needs at least one host:port, e.g. --agents 10.0.0.5:6565,10.0.0.6:6565`);
+  const addresses: AgentAddress[] = [];
+  for (const part of parts) {
+    const address = parseAgentAddress(part);
+    if (!address) throw new InvalidArgumentError(`--agents: '${part}' is not host:port (a port 1-65535; IPv6 in brackets: [::1]:6565)`);
+    if (addresses.some((other) => other.host === address.host && other.port === address.port)) throw new InvalidArgumentError(`--agents: ${part} is given twice; each agent runs one segment`);
+    addresses.push(address);
+  }
+  return addresses;
+}
+
+/** Parser for `runner agent --listen`: host:port (port 0: any free one). */
+export function listenAddress(value: string): AgentAddress {
+  const address = parseAgentAddress(value) ?? (/^\s*(?:\[[^\]]+\]|[^:\s]+):0\s*$/.test(value) ? { host: value.trim().replace(/:0$/, '').replace(/^\[|\]$/g, ''), port: 0 } : undefined);
+  if (!address) throw new InvalidArgumentError(`--listen must be HOST:PORT, e.g. 0.0.0.0:6565, got '${value}'`);
+  return address;
 }

@@ -1,16 +1,17 @@
 /** `runner run`: its own flags and the shared groups (flag-groups.ts) → runCommand (run.ts). */
 import { Option, type Command, type OptionValues } from 'commander';
 import { runCommand } from '../run.ts';
+import type { AgentRunFlags } from '../agents/agent-flags.ts';
 import { DEFAULTS } from '../scenario/defaults.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 import { DEFAULT_STALL_LIMIT } from '../engine/stall-watchdog.ts';
 import { DEFAULT_DEBUG_SESSIONS } from '../engine/transcript.ts';
-import { debugSessions, duration, integer, positiveNumber, workerCount } from './flags.ts';
+import { agentList, debugSessions, duration, integer, positiveNumber, workerCount } from './flags.ts';
 import { API_FLAGS, AUTH_FLAGS, DELIVERY_FLAGS, endHelpGroups, FIXTURE_FLAGS, HELP_GROUPS, LOAD_FLAGS, MESSAGE_FLAGS, OUTPUT_FLAGS, PREFLIGHT_WATCH_FLAGS, RECIPIENT_FLAGS, TARGET_FLAGS, TLS_FLAGS, readScenarioOverrides } from './flag-groups.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 
 /** What commander parses for run's own flags (the groups type theirs). */
-interface RunFlags {
+interface RunFlags extends AgentRunFlags {
   numEmails?: number;
   concurrent?: number;
   batches?: boolean;
@@ -42,7 +43,12 @@ export function registerRunCommand(program: Command): void {
   command
     .option('--execution-segment <from:to>', "run only this part of the plan, as k6 does: e.g. 1/4:2/4 (fractions, decimals or percentages); every count (VUs, iterations, arrivals) is split so the segments of one sequence add up exactly to the whole")
     .option('--execution-segment-sequence <points>', 'the sequence the segment is one of, e.g. 0,1/4,2/4,3/4,1 (default: 0, the segment\'s ends, 1); give every process of one run the same sequence')
-    .option('--workers <n|auto>', 'run the load in N worker processes on this machine (auto: one per core), each one execution segment of the plan; one live view, thresholds judged on the merged figures, one results file', workerCount);
+    .option('--workers <n|auto>', 'run the load in N worker processes on this machine (auto: one per core), each one execution segment of the plan; one live view, thresholds judged on the merged figures, one results file', workerCount)
+    .option('--agents <host:port,...>', 'run the load on runner agents on other machines (one execution segment each, in this order); this process coordinates: one live view, thresholds on the whole, one results file', agentList)
+    .option('--token-file <file>', 'with --agents: the agents\' shared secret (their --token-file; not the SMTP --token)')
+    .option('--agent-tls-ca <file>', 'with --agents: connect to the agents over TLS, verifying their certificates (runner agent --tls-cert) with this PEM CA')
+    .addOption(new Option('--on-agent-loss <what>', 'with --agents: when an agent drops out, the others go on (continue) or the run stops (stop); either way it is reported and what it measured is kept').choices(['continue', 'stop']).default('continue'))
+    .addOption(new Option('--agent-connect-timeout <duration>', 'with --agents: how long to keep trying an agent that is not listening yet (its pod still starting)').default('60s').argParser(duration));
   for (const group of [MESSAGE_FLAGS, AUTH_FLAGS, TLS_FLAGS, OUTPUT_FLAGS]) group.add(command);
   command
     .optionsGroup(HELP_GROUPS.outputs)
@@ -81,6 +87,7 @@ export function registerRunCommand(program: Command): void {
       workers: own.workers,
       ...API_FLAGS.read(flags),
       apiAllowRemote: own.apiAllowRemote,
+      agentFlags: own,
       handleSignals: true,
       safety: recipients.safety,
     });

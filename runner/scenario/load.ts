@@ -134,7 +134,7 @@ function requireBanner(file: string, isRelocatable: boolean): string {
   return `import { createRequire as __runnerCreateRequire } from 'node:module';\nconst require = __runnerCreateRequire(${from});`;
 }
 
-async function bundle(file: string, outfile: string, banner: string | undefined, isRelocatable: boolean): Promise<string> {
+async function bundle(file: string, outfile: string, banner: string | undefined, isRelocatable: boolean, isShipped = false): Promise<string> {
   const { build } = await importModule<typeof import('esbuild')>('esbuild');
   const result = await build({
     entryPoints: [file],
@@ -152,17 +152,35 @@ async function bundle(file: string, outfile: string, banner: string | undefined,
     // The bundle runs from a temp file: keep import.meta pointing at the scenario file, so
     // `new URL('./data.csv', import.meta.url)` finds files next to it (for every bundled
     // module alike: they all see the entry file's location). A relocatable bundle (an
-    // archive's) asks at run time where it was extracted.
-    define: isRelocatable
-      ? { 'import.meta.url': '__runnerScenarioUrl', 'import.meta.filename': '__runnerScenarioFile', 'import.meta.dirname': '__runnerScenarioDir' }
-      : {
-          'import.meta.url': JSON.stringify(pathToFileURL(file).href),
-          'import.meta.filename': JSON.stringify(file),
-          'import.meta.dirname': JSON.stringify(dirname(file)),
-        },
+    // archive's) asks at run time where it was extracted. A bundle shipped to an agent keeps
+    // import.meta as written: the agent imports its own copy, next to which the scenario's data
+    // files are written.
+    define: isShipped
+      ? {}
+      : isRelocatable
+        ? { 'import.meta.url': '__runnerScenarioUrl', 'import.meta.filename': '__runnerScenarioFile', 'import.meta.dirname': '__runnerScenarioDir' }
+        : {
+            'import.meta.url': JSON.stringify(pathToFileURL(file).href),
+            'import.meta.filename': JSON.stringify(file),
+            'import.meta.dirname': JSON.stringify(dirname(file)),
+          },
     ...(banner || isRelocatable ? { banner: { js: [isRelocatable ? RELOCATABLE_PRELUDE : '', banner ?? ''].filter(Boolean).join('\n') } } : {}),
   });
-  return result.outputFiles[0]!.text;
+  return result.outputFiles![0]!.text;
+}
+
+/**
+ * A code scenario file bundled (its local imports and JSON data inside) for `runner run --agents`
+ * to ship: one ESM module that imports only 'runner' (the agent's own API) and Node built-ins.
+ */
+export async function bundleForShipping(file: string): Promise<string> {
+  try {
+    return await bundle(file, join(dirname(file), 'shipped.mjs'), undefined, false, true);
+  } catch (error) {
+    const failure = error as BuildFailure;
+    if (!Array.isArray(failure.errors)) throw error;
+    throw new ScriptError(formatBuildErrors(failure.errors), 'fix the file and run again; runner bundles it with esbuild (no type checking)', error);
+  }
 }
 
 /**

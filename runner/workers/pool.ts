@@ -28,7 +28,7 @@ import { executorOf, plannedIterations, scenarioDurationMs } from '../executors/
 import { evenSequence, formatFraction, stripeOf, type Fraction } from '../executors/segment.ts';
 import { InvalidOptionsError, RunnerError } from '../errors.ts';
 import { loadSnapshots, mergeProgress, mergeWindows, type RegistrySnapshot, type WindowSnapshot } from './snapshot.ts';
-import type { ParentMessage, WorkerJob, WorkerMessage } from './protocol.ts';
+import type { ParentMessage, WorkerJob, WorkerLink, WorkerLinkHandlers, WorkerMessage } from './protocol.ts';
 
 /** How long a worker may take to load the scenario and say it is ready. */
 const READY_TIMEOUT_MS = 60_000;
@@ -39,19 +39,30 @@ export interface WorkerPoolSpec {
   /** The job every worker gets, without its index and segment. */
   job: Omit<WorkerJob, 'index'>;
   stderr: NodeJS.WritableStream;
+  /**
+   * Where worker `index` runs: a local child process when undefined; an agent on another machine
+   * with `runner run --agents` (agents/remote.ts).
+   */
+  link?: (index: number, job: WorkerJob, handlers: WorkerLinkHandlers) => WorkerLink;
+  /** What a worker is called in messages: 'worker' (a local process) or 'agent'. */
+  noun?: string;
+  /** When one is lost: the others go on (default), or the run stops. */
+  onLoss?: 'continue' | 'stop';
 }
 
 /** One worker as the parent sees it. */
 interface WorkerHandle {
   index: number;
   segment: string;
-  child: ChildProcess;
+  link: WorkerLink;
   latest: RegistrySnapshot | undefined;
   isReady: boolean;
   isDone: boolean;
   durationMs: number;
   exit: Promise<void>;
   startedMs: number;
+  /** How it ended, once it has. */
+  how?: string;
 }
 
 /** A TestResult of a run with workers: which workers were lost, if any. */
@@ -68,17 +79,17 @@ export function workerSegments(count: number): { sequence: string; segments: str
 }
 
 /** Every problem of splitting `options` over `count` workers (a segment with work but no VU), all at once. */
-export function checkWorkerSplit(options: ResolvedOptions, count: number): void {
+export function checkWorkerSplit(options: ResolvedOptions, count: number, flag = '--workers'): void {
   const points = evenSequence(count);
   const problems: string[] = [];
   for (let i = 0; i < count; i++) {
     const stripe = stripeOf({ from: points[i]!, to: points[i + 1]! }, points);
     for (const scenario of options.scenarios) {
       const problem = executorOf(scenario).segment(scenario, stripe).problem;
-      if (problem !== undefined) problems.push(`--workers ${count}: scenarios.${scenario.name}: ${problem}`);
+      if (problem !== undefined) problems.push(`${flag === '--workers' ? `--workers ${count}` : `${count} agents`}: scenarios.${scenario.name}: ${problem}`);
     }
   }
-  if (problems.length > 0) throw new InvalidOptionsError(problems, 'use fewer workers (--workers), or more VUs');
+  if (problems.length > 0) throw new InvalidOptionsError(problems, `use fewer ${flag === '--workers' ? 'workers (--workers)' : 'agents (--agents)'}, or more VUs`);
 }
 
 export class WorkerPool {
@@ -157,7 +168,7 @@ export class WorkerPool {
       for (let i = 0; i < this.spec.count; i++) this.workers.push(this.startWorker(i + 1, segments[i]!, sequence));
       await this.allReady();
     } catch (error) {
-      for (const worker of this.workers) worker.child.kill('SIGKILL');
+      for (const worker of this.workers) worker.link.kill();
       await Promise.all(this.workers.map((worker) => worker.exit));
       throw error;
     }
@@ -191,50 +202,41 @@ export class WorkerPool {
   }
 
   private startWorker(index: number, segment: string, sequence: string): WorkerHandle {
-    const child = spawn(process.execPath, [runnerCliPath(), 'worker'], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'advanced',
-      // Its own process group: Ctrl+C on a terminal reaches the parent only, which stops the
-      // workers itself (gracefully, then their final state is merged).
-      detached: true,
-    });
-    const killChild = (): void => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const job: WorkerJob = { ...this.spec.job, index, overrides: { ...this.spec.job.overrides, executionSegment: segment, executionSegmentSequence: sequence } };
+    const noun = this.spec.noun ?? 'worker';
+    const handlers: WorkerLinkHandlers = {
+      onMessage: (message) => this.onMessage(handle, message),
+      onLine: (line) => this.spec.stderr.write(`${noun} ${index}: ${line}\n`),
     };
-    process.once('exit', killChild);
+    const link = (this.spec.link ?? localWorker)(index, job, handlers);
     const handle: WorkerHandle = {
       index,
       segment,
-      child,
+      link,
       latest: undefined,
       isReady: false,
       isDone: false,
       durationMs: 0,
       startedMs: performance.now(),
-      exit: new Promise((resolve) => {
-        child.once('exit', (code, signal) => {
-          process.off('exit', killChild);
-          if (!handle.isDone && handle.isReady) {
-            const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
-            const seconds = ((performance.now() - handle.startedMs) / 1000).toFixed(1);
-            const line = `worker ${index} (segment ${segment}, pid ${child.pid}) ${how} ${seconds} s into the run; what it measured until its last report is kept`;
-            this.lost.push(line);
-            this.spec.stderr.write(`error: ${line}\n`);
-          }
-          resolve();
-        });
+      exit: link.exit.then(({ how }) => {
+        handle.how = how;
+        if (!handle.isDone && handle.isReady) {
+          const seconds = ((performance.now() - handle.startedMs) / 1000).toFixed(1);
+          const line = `${noun} ${index} (segment ${segment}, ${link.label}) ${how} ${seconds} s into the run; what it measured until its last report is kept`;
+          this.lost.push(line);
+          this.spec.stderr.write(`error: ${line}\n`);
+          if (this.spec.onLoss === 'stop') this.stop('interrupt', `${noun} ${index} was lost (--on-agent-loss stop)`);
+        }
       }),
     };
-    createInterface({ input: child.stderr! }).on('line', (line) => this.spec.stderr.write(`worker ${index}: ${line}\n`));
-    child.on('message', (message: WorkerMessage) => this.onMessage(handle, message));
-    const job: WorkerJob = { ...this.spec.job, index, overrides: { ...this.spec.job.overrides, executionSegment: segment, executionSegmentSequence: sequence } };
+    // The job goes out at once to a local worker; an agent gets it with the scenario after its welcome.
     this.send(handle, { type: 'job', job });
     return handle;
   }
 
   private allReady(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RunnerError(`--workers: not every worker was ready within ${READY_TIMEOUT_MS / 1000} s`, { code: 'E_WORKERS', exit: 'failure' })), READY_TIMEOUT_MS);
+      const timer = setTimeout(() => reject(new RunnerError(`not every ${this.spec.noun ?? 'worker'} was ready within ${READY_TIMEOUT_MS / 1000} s`, { code: 'E_WORKERS', exit: 'failure' })), READY_TIMEOUT_MS);
       this.onReady = (failure) => {
         if (failure) {
           clearTimeout(timer);
@@ -246,7 +248,8 @@ export class WorkerPool {
       };
       for (const worker of this.workers) {
         void worker.exit.then(() => {
-          if (!worker.isReady) this.onReady?.(new RunnerError(`--workers: worker ${worker.index} exited before it was ready`, { code: 'E_WORKERS', exit: 'failure' }));
+          const noun = this.spec.noun ?? 'worker';
+          if (!worker.isReady) this.onReady?.(new RunnerError(`${noun} ${worker.index} (${worker.link.label}) ${worker.how ?? 'ended'} before it was ready`, { code: noun === 'agent' ? 'E_AGENT' : 'E_WORKERS', exit: 'failure', hint: noun === 'agent' ? 'check the agent\'s address, that runner agent runs there, and that both sides use the same --token-file' : undefined }));
         });
       }
     });
@@ -308,9 +311,8 @@ export class WorkerPool {
   }
 
   private send(worker: WorkerHandle, message: ParentMessage): void {
-    if (!worker.child.connected) return;
     try {
-      worker.child.send(message);
+      worker.link.send(message);
     } catch (error) {
       // setup() data that cannot be cloned, or a worker gone between the check and the send.
       if (message.type === 'start') throw new RunnerError(`--workers: setup()'s data cannot be sent to the workers: ${(error as Error).message}`, { code: 'E_WORKERS', exit: 'scriptError', hint: 'return plain data from setup() (objects, arrays, strings, numbers, Dates, Maps), not functions or sockets' });
@@ -336,6 +338,36 @@ export class WorkerPool {
       }
     }
   }
+}
+
+/** A worker process on this machine (the hidden `runner worker` command), as a WorkerLink. */
+function localWorker(_index: number, _job: WorkerJob, handlers: WorkerLinkHandlers): WorkerLink {
+  const child: ChildProcess = spawn(process.execPath, [runnerCliPath(), 'worker'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'advanced',
+    // Its own process group: Ctrl+C on a terminal reaches the parent only, which stops the
+    // workers itself (gracefully, then their final state is merged).
+    detached: true,
+  });
+  const killChild = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', killChild);
+  createInterface({ input: child.stderr! }).on('line', handlers.onLine);
+  child.on('message', handlers.onMessage);
+  return {
+    label: `pid ${child.pid}`,
+    send: (message) => {
+      if (child.connected) child.send(message);
+    },
+    kill: () => child.kill('SIGKILL'),
+    exit: new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        process.off('exit', killChild);
+        resolve({ how: signal ? `was killed (${signal})` : `exited with code ${code}` });
+      });
+    }),
+  };
 }
 
 function exitNameOf(code: number): ConstructorParameters<typeof RunnerError>[1]['exit'] {

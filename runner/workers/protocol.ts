@@ -40,3 +40,25 @@ export type WorkerMessage =
   | { type: 'batch'; scenario: string; batch: { index: number; count: number; sent: number; total: number; durationMs: number }; accepted: number; failed: number }
   | { type: 'done'; snapshot: RegistrySnapshot; window: WindowSnapshot | undefined; durationMs: number; stopReason: StopReason | undefined }
   | { type: 'failed'; message: string; hint: string | undefined; exitCode: number };
+
+/**
+ * One worker as the pool drives it, wherever it runs: a child process here (pool.ts) or an agent
+ * on another machine (agents/remote.ts). The pool sends it ParentMessages and hears its
+ * WorkerMessages; `exit` settles when it is gone, saying how ('was killed (SIGKILL)', 'refused:
+ * wrong token', 'connection lost').
+ */
+export interface WorkerLink {
+  /** How messages name it: 'pid 4242', 'agent 10.0.0.5:6565'. */
+  label: string;
+  send(message: ParentMessage): void;
+  /** Ends it now (a failed start, the parent leaving). */
+  kill(): void;
+  exit: Promise<{ how: string }>;
+}
+
+/** What a link reports to the pool. */
+export interface WorkerLinkHandlers {
+  onMessage(message: WorkerMessage): void;
+  /** A line of its stderr (a local worker) or of the agent's notes. */
+  onLine(line: string): void;
+}

@@ -1,0 +1,121 @@
+/**
+ * The coordinator's side of one agent (`runner run --agents`): connects (retrying while the
+ * agent is not up yet: in Kubernetes the agents' pods may start after the coordinator's), says
+ * hello with the token, ships the scenario and its data files with this agent's job (its
+ * execution segment), then carries the pool's messages out and the worker's messages in.
+ * To the pool (workers/pool.ts) it is one more WorkerLink, like a local worker process.
+ */
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import type { ParentMessage, WorkerJob, WorkerLink, WorkerLinkHandlers, WorkerMessage } from '../workers/protocol.ts';
+import { encodeSetupData, readMessages, writeMessage, WIRE_VERSION, type AgentMessage, type ShippedFile } from './wire.ts';
+
+/** An agent's address as given to --agents. */
+export interface AgentAddress {
+  host: string;
+  port: number;
+}
+
+/** How the coordinator reaches its agents. */
+export interface AgentConnection {
+  token: string;
+  /** PEM text of the CA that signed the agents' certificates: TLS, verified, when given. */
+  tlsCa?: string;
+  /** How long to keep trying to connect to an agent that is not listening yet. */
+  connectTimeoutMs: number;
+}
+
+/** What the agent runs: the job and the files it needs. */
+export interface Shipment {
+  scenarioPath: string | undefined;
+  files: ShippedFile[];
+}
+
+const RETRY_MS = 500;
+
+/** Parses `host:port` (IPv6 in brackets: `[::1]:6565`); undefined when it is not one. */
+export function parseAgentAddress(text: string): AgentAddress | undefined {
+  const match = /^\s*(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})\s*$/.exec(text);
+  if (!match) return undefined;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: (match[1] ?? match[2])!, port };
+}
+
+/** Connects to one agent and drives it as a WorkerLink. */
+export function connectAgent(address: AgentAddress, job: WorkerJob, shipment: Shipment, connection: AgentConnection, handlers: WorkerLinkHandlers): WorkerLink {
+  const label = `agent ${address.host}:${address.port}`;
+  let socket: Socket | undefined;
+  let isGone = false;
+  let isKilled = false;
+  let refusal: string | undefined;
+  let lastError: string | undefined;
+  let settle: (how: { how: string }) => void = () => {};
+  const exit = new Promise<{ how: string }>((resolve) => (settle = resolve));
+  const deadline = Date.now() + connection.connectTimeoutMs;
+  let hasConnected = false;
+
+  const attempt = (): void => {
+    if (isKilled) return settle({ how: 'stopped before it connected' });
+    const current = connection.tlsCa !== undefined
+      ? connectTls({ host: address.host, port: address.port, ca: connection.tlsCa, servername: isIp(address.host) ? undefined : address.host })
+      : connectTcp({ host: address.host, port: address.port });
+    socket = current;
+    const onConnected = (): void => {
+      hasConnected = true;
+      current.setNoDelay(true);
+      writeMessage(current, { type: 'hello', token: connection.token, version: WIRE_VERSION });
+    };
+    if (connection.tlsCa !== undefined) current.once('secureConnect', onConnected);
+    else current.once('connect', onConnected);
+    current.on('error', (error: NodeJS.ErrnoException) => {
+      lastError = error.code === 'ECONNREFUSED' ? 'connection refused (is runner agent listening there?)' : error.message;
+    });
+    current.on('close', () => {
+      if (isGone) return;
+      if (!hasConnected && !isKilled && Date.now() + RETRY_MS < deadline && !isTlsFailure(lastError)) {
+        setTimeout(attempt, RETRY_MS);
+        return;
+      }
+      isGone = true;
+      if (refusal !== undefined) settle({ how: `refused the coordinator: ${refusal}` });
+      else if (!hasConnected) settle({ how: `could not be reached within ${connection.connectTimeoutMs / 1000} s: ${lastError ?? 'no answer'}` });
+      else settle({ how: isKilled ? 'was stopped' : `connection lost${lastError ? ` (${lastError})` : ''}` });
+    });
+    readMessages<AgentMessage>(current, (message) => {
+      if (message.type === 'welcome') {
+        handlers.onLine(`connected (${message.hostname})`);
+        writeMessage(current, { type: 'ship', job, scenarioPath: shipment.scenarioPath, files: shipment.files });
+      } else if (message.type === 'refused') {
+        refusal = message.message;
+      } else handlers.onMessage(message as WorkerMessage);
+    }, (problem) => {
+      lastError = `the agent sent ${problem}`;
+    });
+  };
+  attempt();
+
+  return {
+    label,
+    exit,
+    send(message: ParentMessage): void {
+      if (!socket || isGone) return;
+      if (message.type === 'job') return; // shipped after the welcome
+      if (message.type === 'start') writeMessage(socket, { type: 'start', setupDataV8: encodeSetupData(message.setupData) });
+      else writeMessage(socket, message);
+    },
+    kill(): void {
+      isKilled = true;
+      socket?.destroy();
+    },
+  };
+}
+
+function isIp(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
+}
+
+/** A TLS failure (an unverifiable certificate) does not get better by retrying. */
+function isTlsFailure(error: string | undefined): boolean {
+  return error !== undefined && /certificate|self.signed|ssl|tls/i.test(error);
+}

@@ -1,0 +1,190 @@
+/**
+ * `runner run --agents` with `runner agent`s on 127.0.0.1: the coordinator ships the scenario (a
+ * local import and an accounts file inside), the agents' merged figures equal what the fake
+ * proxy received, setup()'s data (a Date too) reaches every agent; a wrong token is refused with
+ * a clear error; a killed agent is reported by name and the rest finish. The agents are real
+ * processes of the built CLI (bin/runner.js: run `node build.mjs`).
+ */
+// test-tier: real-time
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
+import { ExitCode, RunnerError } from '../../runner/errors.ts';
+import type { RunCommandOptions } from '../../runner/run.ts';
+import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
+import { startCli, ROOT, type CliProcess } from '../cli-process.ts';
+
+const TO = { to: ['load@example.com'] };
+const DATA = fileURLToPath(new URL('./data/', import.meta.url));
+const TOKEN = 'a-shared-secret-of-enough-length';
+
+interface Agent {
+  cli: CliProcess;
+  address: string;
+}
+
+/** Starts `runner agent --listen 127.0.0.1:0` with a token file; resolves with its address once it listens. */
+function startAgent(tokenFile: string, extra: string[] = []): Promise<Agent> {
+  return new Promise((resolve, reject) => {
+    let isListening = false;
+    const cli = startCli(['agent', '--listen', '127.0.0.1:0', '--token-file', tokenFile, ...extra], {
+      limitMs: 60_000,
+      onStderr: (text) => {
+        const match = /listening on (127\.0\.0\.1:\d+)/.exec(text);
+        if (match && !isListening) {
+          isListening = true;
+          resolve({ cli, address: match[1]! });
+        }
+      },
+    });
+    void cli.done.then((ran) => {
+      if (!isListening) reject(new Error(`runner agent exited (${ran.code}) before listening: ${ran.stderr}`));
+    });
+  });
+}
+
+/** Runs `body` with `count` agents, then stops them (by their pids). */
+async function withAgents<T>(count: number, body: (agents: Agent[], tokenFile: string) => Promise<T>): Promise<T> {
+  const temp = createTempDir();
+  const tokenFile = join(temp.dir, 'token');
+  writeFileSync(tokenFile, `${TOKEN}\n`);
+  const agents: Agent[] = [];
+  try {
+    for (let i = 0; i < count; i++) agents.push(await startAgent(tokenFile));
+    return await body(agents, tokenFile);
+  } finally {
+    for (const agent of agents) agent.cli.child.kill('SIGTERM');
+    await Promise.all(agents.map((agent) => agent.cli.done));
+    temp.remove();
+  }
+}
+
+function agentsOption(agents: Agent[], token = TOKEN, onLoss: 'continue' | 'stop' = 'continue'): RunCommandOptions['agents'] {
+  return {
+    addresses: agents.map((agent) => ({ host: '127.0.0.1', port: Number(agent.address.split(':')[1]) })),
+    connection: { token, connectTimeoutMs: 5_000 },
+    onLoss,
+  };
+}
+
+const merged = suite('--agents: merged figures are the ground truth');
+
+merged('2 agents, a scenario with a local import and an accounts file: 60 messages, as the proxy counted, per sender too', async () => {
+  const temp = createTempDir();
+  try {
+    copyFileSync(join(ROOT, 'fixtures/accounts.json'), join(temp.dir, 'accounts.json'));
+    writeFileSync(join(temp.dir, 'size.ts'), 'export const ITERATIONS = 60;\n');
+    writeFileSync(join(temp.dir, 'scenario.ts'), [
+      "import { defineScenario } from 'runner';",
+      "import { ITERATIONS } from './size.ts';",
+      "export default defineScenario({ accounts: { file: './accounts.json' }, scenarios: { main: { executor: 'shared-iterations', vus: 4, iterations: ITERATIONS } } });",
+    ].join('\n'));
+    await withFakeProxy({}, async (proxy) => {
+      await withAgents(2, async (agents) => {
+        const outcome = await runAgainst(proxy, { scenarioFile: join(temp.dir, 'scenario.ts'), agents: agentsOption(agents), overrides: TO, check: false });
+        assert.is(outcome.exitCode, ExitCode.ok, outcome.output);
+        const { results } = outcome.summary;
+        assert.is(results.total_requests, 60);
+        assert.is(results.successful, proxy.stats.messagesAccepted);
+        assert.is(results.connections, proxy.stats.connections);
+        assert.is(outcome.summary.histograms.txn_duration.count, 60);
+        // Every sender of the shipped accounts file was used, as one process would have.
+        const senders = Object.values(proxy.stats.perAccount).filter((account) => account.messagesAccepted > 0);
+        assert.ok(senders.length > 1, JSON.stringify(proxy.stats.perAccount));
+        assert.equal(outcome.summary.config['agents'], agents.map((agent) => agent.address));
+      });
+    });
+  } finally {
+    temp.remove();
+  }
+});
+
+merged('setup() runs once in the coordinator and its data (a Date too) reaches every agent; teardown() once', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    await withAgents(2, async (agents) => {
+      const temp = createTempDir();
+      const previous = process.env['SETUP_LOG'];
+      process.env['SETUP_LOG'] = join(temp.dir, 'setup.log');
+      try {
+        const outcome = await runAgainst(proxy, { scenarioFile: join(DATA, 'workers-setup.ts'), agents: agentsOption(agents), overrides: TO, check: false });
+        assert.is(outcome.exitCode, ExitCode.ok, outcome.output);
+        assert.is(readFileSync(join(temp.dir, 'setup.log'), 'utf8'), 'setup\nteardown abc\n');
+        assert.equal(outcome.summary.custom_metrics['seen_setup_data']!.tag_sets?.map((set) => set.tags), [{ is_date: 'true', token: 'abc' }]);
+        assert.is(outcome.summary.custom_metrics['seen_setup_data']!.count, 6);
+      } finally {
+        if (previous === undefined) delete process.env['SETUP_LOG'];
+        else process.env['SETUP_LOG'] = previous;
+        temp.remove();
+      }
+    });
+  });
+});
+
+merged('a threshold crossed only in the sum fails the run', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    await withAgents(2, async (agents) => {
+      const scenario: ScenarioFileOptions = { scenarios: { main: { executor: 'per-vu-iterations', vus: 2, iterations: 30 } }, thresholds: { smtp_txns: ['count<40'] } };
+      const outcome = await runAgainst(proxy, { scenario, agents: agentsOption(agents), overrides: TO });
+      assert.is(outcome.summary.results.total_requests, 60);
+      assert.is(proxy.stats.messagesAccepted, 60);
+      assert.is(outcome.summary.thresholds[0]!.ok, false);
+      assert.is(outcome.exitCode, ExitCode.thresholdsFailed);
+    });
+  });
+});
+
+const refused = suite('--agents: refused and lost agents');
+
+refused('a wrong token is refused with a clear error, and no message is sent', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    await withAgents(1, async (agents) => {
+      const scenario: ScenarioFileOptions = { scenarios: { main: { executor: 'shared-iterations', vus: 1, iterations: 5 } } };
+      try {
+        await runAgainst(proxy, { scenario, agents: agentsOption(agents, 'not-the-token-at-all'), overrides: TO, check: false });
+        assert.unreachable('the run should have been refused');
+      } catch (error) {
+        assert.instance(error, RunnerError);
+        assert.match((error as Error).message, `agent 1 (agent ${agents[0]!.address}) refused the coordinator: wrong token`);
+        assert.match((error as RunnerError).hint ?? '', /--token-file/);
+      }
+      assert.is(proxy.stats.messagesAccepted, 0);
+    });
+  });
+});
+
+refused('a killed agent is reported by name, its figures until then are kept, and the other finishes', async () => {
+  await withFakeProxy({ delays: { message: 10 } }, async (proxy) => {
+    await withAgents(2, async (agents) => {
+      const scenario: ScenarioFileOptions = { scenarios: { main: { executor: 'constant-vus', vus: 2, duration: '3s' } } };
+      let isKilled = false;
+      // Past the first reports (logical: the proxy has counted messages), kill the first agent.
+      const killer = setInterval(() => {
+        if (!isKilled && proxy.stats.messagesAccepted > 20) {
+          isKilled = true;
+          agents[0]!.cli.child.kill('SIGKILL');
+        }
+      }, 1200);
+      try {
+        const outcome = await runAgainst(proxy, { scenario, agents: agentsOption(agents), overrides: TO, check: false });
+        assert.ok(isKilled, 'an agent was killed');
+        assert.is(outcome.exitCode, ExitCode.failure, outcome.output);
+        assert.match(outcome.output, new RegExp(`agent 1 \\(segment 0:1/2, agent ${agents[0]!.address}\\) connection lost`));
+        const lost = outcome.summary.config['lost_agents'] as string[];
+        assert.is(lost.length, 1);
+        assert.match(outcome.summary.abort_reason ?? '', /agent 1/);
+        assert.ok(outcome.summary.results.successful > 0);
+        assert.ok(outcome.summary.results.successful <= proxy.stats.messagesAccepted);
+        // The other ran to the end of the 3 s.
+        assert.ok(outcome.summary.results.total_time_seconds >= 2.9, `${outcome.summary.results.total_time_seconds}`);
+      } finally {
+        clearInterval(killer);
+      }
+    });
+  });
+});
+
+merged.run();
+refused.run();
