@@ -59,7 +59,7 @@ export function formatBar(fraction: number, width: number): string {
 
 const rate = (perSecond: number) => perSecond.toFixed(1);
 const p95Text = (ms: number | null) => (ms === null ? '-' : formatLatency(ms / 1000));
-const percentText = (fraction: number) => `${Math.floor(fraction * 100)}%`.padStart(4);
+const percentText = (fraction: number) => ` ${Math.floor(fraction * 100)}%`;
 
 /** How far a scenario is: `25s/1m` or, for iteration counts, `480/1000 iterations`. */
 function doneText(s: LiveScenario): string {
@@ -125,7 +125,7 @@ export function formatLiveLines(frame: LiveFrame, options: LiveLineOptions = {})
   const isCompact = columns !== undefined && columns < COMPACT_COLUMNS;
   const barWidth = columns !== undefined && columns >= 140 ? 30 : columns !== undefined && columns >= 100 ? 20 : 10;
   // A long name is cut in a compact view, so the figures stay on screen
-  const nameWidth = Math.min(isCompact ? 12 : 40, Math.max(5, ...scenarios.map((s) => [...s.name].length)));
+  const nameWidth = Math.min(isCompact ? 10 : 40, Math.max(5, ...scenarios.map((s) => [...s.name].length)));
   const gap = isCompact ? ' ' : '  ';
   const lines = [`${(options.isStopping ? STOPPING : `running ${time}`)}${gap}${totalsFields(totals, isCompact).join(gap)}`];
   for (const s of scenarios) {

@@ -36,8 +36,8 @@ progress('on a terminal: a totals line and one line per scenario, redrawn in pla
   // The second draw moves the cursor up over the three lines it drew and clears them.
   assert.ok(text.includes('\u001b[3A\u001b[0J'), JSON.stringify(text));
   // Each scenario's own msgs/s: 48 more accepted in the 1 s window for peak, 20 for soak (not the run's 48)
-  assert.match(text, /peak  \[==>-{27}\]  8% 5s\/1m  VUs 10 busy\/10 allocated  48\.0 msgs\/s  p95 -  Success: 96  Failed: 2/);
-  assert.match(text, /soak  \[==>-{27}\]  8% 5s\/1m  VUs 10 busy\/10 allocated  20\.0 msgs\/s/);
+  assert.match(text, /peak  \[==>-{27}\] 8% 5s\/1m  VUs 10 busy\/10 allocated  48\.0 msgs\/s  p95 -  Success: 96  Failed: 2/);
+  assert.match(text, /soak  \[==>-{27}\] 8% 5s\/1m  VUs 10 busy\/10 allocated  20\.0 msgs\/s/);
   assert.match(text, /running 2s\/1m  VUs 20 busy\/20 allocated  48\.0 msgs\/s  p95 31\.50ms  Success: 136  Failed: 4/);
 });
 
@@ -122,14 +122,14 @@ for (const columns of [20, 50, 60, 61, 80, 120, 160, 300]) {
 
 widths('each scenario its own rate: steady 20 msgs/s of 20 planned, the other 900', () => {
   const lines = formatLiveLines(frame(), { columns: 300 });
-  assert.match(lines[1]!, /^steady {17}\[==>-{27}\]  8% 5s\/1m  VUs 10 busy\/10 allocated  20\.0 msgs\/s  rate 20\.0\/s of 20\.0\/s planned/);
+  assert.match(lines[1]!, /^steady {17}\[==>-{27}\] 8% 5s\/1m  VUs 10 busy\/10 allocated  20\.0 msgs\/s  rate 20\.0\/s of 20\.0\/s planned/);
   assert.match(lines[2]!, /^burst-with-a-long-name \[.*900\.0 msgs\/s  p95/);
   assert.not.match(lines[2]!, /planned/);
   // 80 columns: short labels, the long name cut, the figures kept
   const compact = formatLiveLines(frame(), { columns: 80 });
   assert.match(compact[0]!, /^running 2s\/1m VUs busy\/alloc 20\/20 48\.0 msg\/s ok 920 err 4 p95 31\.50ms$/);
-  assert.match(compact[1]!, /^steady       \[>-{9}\]  8% 5s\/1m VUs 10\/10 20\.0 msg\/s ok 20 err 2 plan 20\.0\/s/);
-  assert.match(compact[2]!, /^burst-with-… \[>-{9}\]  8% 5s\/1m VUs 10\/10 900\.0 msg\/s ok 900 err 2 p95 -$/);
+  assert.match(compact[1]!, /^steady     \[>-{9}\] 8% 5s\/1m VUs 10\/10 20\.0 msg\/s ok 20 err 2 plan 20\.0\/s/);
+  assert.match(compact[2]!, /^burst-wit… \[>-{9}\] 8% 5s\/1m VUs 10\/10 900\.0 msg\/s ok 900 err 2 p95 -$/);
 });
 
 widths('bars and cutting', () => {
