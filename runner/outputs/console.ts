@@ -58,12 +58,14 @@ export function formatBar(fraction: number, width: number): string {
 }
 
 const rate = (perSecond: number) => perSecond.toFixed(1);
+/** A time on the live view, in whole seconds (`1m5s`, not `1.01s`); a planned length under a second stays exact. */
+const wholeSeconds = (ms: number) => formatDurationMs(ms >= 1000 ? Math.floor(ms / 1000) * 1000 : ms);
 const p95Text = (ms: number | null) => (ms === null ? '-' : formatLatency(ms / 1000));
 const percentText = (fraction: number) => ` ${Math.floor(fraction * 100)}%`;
 
 /** How far a scenario is: `25s/1m` or, for iteration counts, `480/1000 iterations`. */
 function doneText(s: LiveScenario): string {
-  return s.plannedIterations !== undefined ? `${s.accepted + s.failed}/${s.plannedIterations} iterations` : `${formatDurationMs(s.elapsedMs)}/${formatDurationMs(s.plannedMs)}`;
+  return s.plannedIterations !== undefined ? `${s.accepted + s.failed}/${s.plannedIterations} iterations` : `${wholeSeconds(s.elapsedMs)}/${wholeSeconds(s.plannedMs)}`;
 }
 
 /** Below this many columns the scenario lines use short labels (`VUs 8/10`, `ok 480 err 2`; the totals line names them). */
@@ -117,10 +119,11 @@ export function formatLiveLines(frame: LiveFrame, options: LiveLineOptions = {})
   const { scenarios, totals } = frame;
   const columns = options.columns;
   const overall = totals.plannedSeconds > 0 ? Math.min(1, totals.elapsedSeconds / totals.plannedSeconds) : 0;
-  const time = `${formatDurationMs(totals.elapsedSeconds * 1000)}/${formatDurationMs(totals.plannedSeconds * 1000)}`;
+  const time = `${wholeSeconds(totals.elapsedSeconds * 1000)}/${wholeSeconds(totals.plannedSeconds * 1000)}`;
   if (columns !== undefined && columns <= NARROW_COLUMNS) {
-    const head = options.isStopping ? 'stopping (^C again: quit)' : `${formatBar(overall, 10)}${percentText(overall)}`;
-    return [fitLine(`${head} ${time} VUs ${totals.activeVus}/${totals.allocatedVus} ${rate(totals.msgsPerSecond)}/s p95 ${p95Text(totals.p95Ms)} ok ${totals.accepted} fail ${totals.failed}`, columns)];
+    // Most important first: a very narrow terminal cuts the end
+    const head = options.isStopping ? 'stopping (^C again: quit)' : `${formatBar(overall, 8)}${percentText(overall)}`;
+    return [fitLine(`${head} ${time} ok ${totals.accepted} fail ${totals.failed} ${rate(totals.msgsPerSecond)}/s p95 ${p95Text(totals.p95Ms)} VUs ${totals.activeVus}/${totals.allocatedVus}`, columns)];
   }
   const isCompact = columns !== undefined && columns < COMPACT_COLUMNS;
   const barWidth = columns !== undefined && columns >= 140 ? 30 : columns !== undefined && columns >= 100 ? 20 : 10;
@@ -145,7 +148,7 @@ export function formatPlainLines(frame: LiveFrame, isStopping = false): string[]
     const name = multi ? `[${s.name}] ` : '';
     return [`${name}${s.state === 'draining' ? 'draining' : 'running'} ${doneText(s)} (${Math.floor(s.fraction * 100)}%)`, ...scenarioFields(s)].join(' | ');
   });
-  if (multi) lines.push([`[total] ${isStopping ? 'stopping' : 'running'} ${formatDurationMs(frame.totals.elapsedSeconds * 1000)}/${formatDurationMs(frame.totals.plannedSeconds * 1000)}`, ...totalsFields(frame.totals)].join(' | '));
+  if (multi) lines.push([`[total] ${isStopping ? 'stopping' : 'running'} ${wholeSeconds(frame.totals.elapsedSeconds * 1000)}/${wholeSeconds(frame.totals.plannedSeconds * 1000)}`, ...totalsFields(frame.totals)].join(' | '));
   else if (isStopping && lines.length) lines[0] += ' | stopping';
   return lines;
 }
