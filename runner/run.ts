@@ -298,6 +298,8 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       // Kept until every output is written: a signal while they are written must not lose them.
       removeSignals = installInterruptHandlers({
         onFirst(signal) {
+          // The live view is erased first, or the next redraw would count this line as its own
+          if (!quiet) progress.noteStopping();
           if (tracking?.isWaitingNow) {
             stderr.write(`\n${signal}: stopping the wait for deliveries: the ${tracking.tracker.awaited} still awaited are reported as pending, not lost; press Ctrl+C again to quit at once\n`);
             tracking.stopWait();

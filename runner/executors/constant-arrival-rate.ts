@@ -81,6 +81,7 @@ export const constantArrivalRate: ExecutorDefinition<ConstantArrivalRateConfig, 
   plannedDurationMs: (scenario) => scenario.durationMs,
   plannedIterations: () => undefined,
   schedule: (s, estimate) => arrivalSchedule(s, s.rate, [{ durationMs: s.durationMs, target: s.rate }], estimate),
+  plannedRatePerSecond: (scenario, elapsedMs) => (elapsedMs < scenario.durationMs ? (scenario.rate * 1000) / scenario.timeUnitMs : 0),
   describe: (s) =>
     `Arrival rate: ${s.rate} per ${formatDurationMs(s.timeUnitMs)} for ${formatDurationMs(s.durationMs)} (VUs ${s.preAllocatedVUs}..${s.maxVUs})${describeSegmentSuffix(s.segment)}`,
   describeConfig: (s) => ({ rate: s.rate, time_unit_ms: s.timeUnitMs, duration_ms: s.durationMs, ...describePoolConfig(s), ...describeSegmentConfig(s.segment) }),

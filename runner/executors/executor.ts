@@ -79,6 +79,11 @@ export interface ExecutorDefinition<
    * executors whose length depends on it (iteration counts).
    */
   schedule(scenario: Resolved, estimate: ScheduleEstimate): SchedulePlan;
+  /**
+   * Open models: the rate the schedule asks for at `elapsedMs` into the scenario, iterations per
+   * second (the live view's "planned", beside the achieved rate). Absent for closed models.
+   */
+  plannedRatePerSecond?(scenario: Resolved, elapsedMs: number): number;
   /** Its line(s) of the console header, e.g. 'Constant VUs: 10 for 5m'. */
   describe(scenario: Resolved): string;
   /** Its options in the results file's `config.scenarios.<name>` (snake_case, ms). */

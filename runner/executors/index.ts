@@ -101,3 +101,9 @@ export function scenarioDurationMs(scenario: ResolvedScenario): number {
 export function plannedIterations(scenario: ResolvedScenario): number | undefined {
   return executorOf(scenario).plannedIterations(scenario);
 }
+
+/** The rate an open-model scenario plans at `elapsedMs` into it (iterations/s), or undefined for a closed model. */
+export function plannedRatePerSecond(scenario: ResolvedScenario, elapsedMs: number): number | undefined {
+  const definition = executorOf(scenario);
+  return definition.plannedRatePerSecond?.(scenario, elapsedMs);
+}

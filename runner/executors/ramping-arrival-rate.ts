@@ -28,7 +28,7 @@ import {
   type ResolvedArrivalPool,
 } from './arrivals.ts';
 import { describeStages, fitStages, resolveStages, scaleStages } from './profile.ts';
-import { arrivalTimesMs, countArrivals, stagesDurationMs } from './schedule.ts';
+import { arrivalTimesMs, countArrivals, rateAt, stagesDurationMs } from './schedule.ts';
 import { describeSegmentConfig, describeSegmentSuffix, segmentArrivals } from './segment.ts';
 
 /** Arrival rate ramped through stages (k6 `ramping-arrival-rate`). */
@@ -94,6 +94,7 @@ export const rampingArrivalRate: ExecutorDefinition<RampingArrivalRateConfig, Re
   plannedDurationMs: (scenario) => stagesDurationMs(scenario.stages),
   plannedIterations: () => undefined,
   schedule: (s, estimate) => arrivalSchedule(s, s.startRate, s.stages, estimate),
+  plannedRatePerSecond: (scenario, elapsedMs) => (rateAt(scenario.startRate, scenario.stages, elapsedMs) * 1000) / scenario.timeUnitMs,
   describe: (s) =>
     `Ramping arrival rate per ${formatDurationMs(s.timeUnitMs)}: ${s.startRate} → ${describeStages(s.stages)} (VUs ${s.preAllocatedVUs}..${s.maxVUs})${describeSegmentSuffix(s.segment)}`,
   describeConfig: (s) => ({ start_rate: s.startRate, time_unit_ms: s.timeUnitMs, stages: s.stages, ...describePoolConfig(s), ...describeSegmentConfig(s.segment) }),

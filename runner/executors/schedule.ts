@@ -86,6 +86,24 @@ function stageArea(fromRate: number, toRate: number, durationMs: number, timeUni
   return ((fromRate + toRate) * durationMs) / (2 * timeUnitMs);
 }
 
+/**
+ * The planned arrival rate (iterations per `timeUnitMs`) at `tMs` into a ramping profile: the
+ * linear ramp between stage targets (k6's ramping-arrival-rate); `startRate` before 0, 0 from the
+ * end of the last stage on (nothing more is planned). What the live view shows as "planned".
+ */
+export function rateAt(startRate: number, stages: readonly ResolvedStage[], tMs: number): number {
+  if (tMs < 0) return startRate;
+  let fromRate = startRate;
+  let stageStartMs = 0;
+  for (const stage of stages) {
+    const stageEndMs = stageStartMs + stage.durationMs;
+    if (tMs < stageEndMs) return fromRate + ((stage.target - fromRate) * (tMs - stageStartMs)) / stage.durationMs;
+    fromRate = stage.target;
+    stageStartMs = stageEndMs;
+  }
+  return 0;
+}
+
 /** Total length (ms) of a list of stages. */
 export function stagesDurationMs(stages: readonly ResolvedStage[]): number {
   let totalMs = 0;

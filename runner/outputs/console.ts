@@ -6,12 +6,13 @@
 import { escapeControl } from '../util/escape.ts';
 import type { Writable } from 'node:stream';
 import type { EngineListener, ScenarioProgress } from '../engine/events.ts';
-import type { TimelinePoint } from '../metrics/registry.ts';
+import type { MetricsRegistry, TimelinePoint } from '../metrics/registry.ts';
+import { LiveFigures, type LiveFrame, type LivePlan, type LiveScenario, type LiveTotals } from './live-figures.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import type { GroupFigures, LatencySeconds, Summary } from '../results/types.ts';
 import { formatTooShort, formatTrend, isTooShortForTrend } from '../analysis/trend-detect.ts';
-import { executorOf, isOpenModelExecutor } from '../executors/index.ts';
+import { executorOf, isOpenModelExecutor, plannedRatePerSecond } from '../executors/index.ts';
 import { trendInMemory } from '../results/names.ts';
 import { paint } from '../util/color.ts';
 import { clipText, formatBytes, formatLatency, formatNumber, formatRounded } from '../util/format.ts';
@@ -41,24 +42,75 @@ export function formatHeader(options: ResolvedOptions): string {
   return lines.map((line) => escapeControl(line)).join('\n');
 }
 
-/** One progress line for a scenario. */
-export function formatProgressLine(p: ScenarioProgress, point: TimelinePoint, multi: boolean): string {
-  const name = multi ? `[${p.name}] ` : '';
-  const done = p.plannedIterations !== undefined
-    ? `${p.accepted + p.failed}/${p.plannedIterations}`
-    : `${formatDurationMs(p.elapsedMs)}/${formatDurationMs(p.plannedMs)}`;
-  const p95 = point.p95Ms === null ? '-' : formatLatency(point.p95Ms / 1000);
-  const parts = [
-    `${name}${p.state === 'draining' ? 'draining' : 'running'} ${done}`,
-    `VUs ${p.activeVus}/${p.allocatedVus}`,
-    `${point.msgsPerSecond.toFixed(1)} msgs/s`,
-    `p95 ${p95}`,
-    `Success: ${p.accepted}`,
-    `Failed: ${p.failed}`,
+/** Options of the live lines: the terminal's width, and whether the run is stopping. */
+export interface LiveLineOptions {
+  /** Columns of the terminal; lines are cut to one less (no line ever wraps). Undefined: not a terminal (no cut). */
+  columns?: number;
+  /** The first Ctrl+C was pressed: the totals line says so. */
+  isStopping?: boolean;
+}
+
+/** At or below this many columns the live view is one line (k6 degrades the same way). */
+export const NARROW_COLUMNS = 60;
+
+/** `[=======>------]` for a share done of 0..1, `width` characters inside the brackets. */
+export function formatBar(fraction: number, width: number): string {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  const body = filled >= width ? '='.repeat(width) : filled === 0 ? '-'.repeat(width) : '='.repeat(filled - 1) + '>' + '-'.repeat(width - filled);
+  return `[${body}]`;
+}
+
+const rate = (perSecond: number) => perSecond.toFixed(1);
+/** A time on the live view, in whole seconds (`1m5s`, not `1.01s`); a planned length under a second stays exact. */
+const wholeSeconds = (ms: number) => formatDurationMs(ms >= 1000 ? Math.floor(ms / 1000) * 1000 : ms);
+const p95Text = (ms: number | null) => (ms === null ? '-' : formatLatency(ms / 1000));
+const percentText = (fraction: number) => ` ${Math.floor(fraction * 100)}%`;
+
+/** How far a scenario is: `25s/1m` or, for iteration counts, `480/1000 iterations`. */
+function doneText(s: LiveScenario): string {
+  return s.plannedIterations !== undefined ? `${s.accepted + s.failed}/${s.plannedIterations} iterations` : `${wholeSeconds(s.elapsedMs)}/${wholeSeconds(s.plannedMs)}`;
+}
+
+/** Below this many columns the scenario lines use short labels (`VUs 8/10`, `ok 480 err 2`; the totals line names them). */
+export const COMPACT_COLUMNS = 120;
+
+/** The fields of one scenario's line, most important first (a narrow terminal cuts the last ones). */
+function scenarioFields(s: LiveScenario, isCompact = false): string[] {
+  if (isCompact) {
+    const fields = [`VUs ${s.activeVus}/${s.allocatedVus}`, `${rate(s.msgsPerSecond)} msg/s`, `ok ${s.accepted} err ${s.failed}`];
+    if (s.plannedPerSecond !== undefined) fields.push(`plan ${rate(s.plannedPerSecond)}/s`);
+    fields.push(`p95 ${p95Text(s.p95Ms)}`);
+    if (s.queuedArrivals > 0) fields.push(`queued ${s.queuedArrivals}`);
+    if (s.dropped) fields.push(`dropped ${s.dropped}`);
+    return fields;
+  }
+  const fields = [
+    `VUs ${s.activeVus} busy/${s.allocatedVus} allocated`,
+    `${rate(s.msgsPerSecond)} msgs/s`,
   ];
-  if (p.queuedArrivals > 0) parts.push(`Queued: ${p.queuedArrivals}`);
-  if (p.dropped) parts.push(`Dropped: ${p.dropped}`);
-  return parts.join(' | ');
+  if (s.plannedPerSecond !== undefined) fields.push(`rate ${rate(s.startedPerSecond)}/s of ${rate(s.plannedPerSecond)}/s planned`);
+  fields.push(`p95 ${p95Text(s.p95Ms)}`, `Success: ${s.accepted}`, `Failed: ${s.failed}`);
+  if (s.queuedArrivals > 0) fields.push(`Queued: ${s.queuedArrivals}`);
+  if (s.dropped) fields.push(`Dropped: ${s.dropped}`);
+  return fields;
+}
+
+function totalsFields(t: LiveTotals, isCompact = false): string[] {
+  const fields = isCompact
+    ? [`VUs busy/alloc ${t.activeVus}/${t.allocatedVus}`, `${rate(t.msgsPerSecond)} msg/s`, `ok ${t.accepted} err ${t.failed}`, `p95 ${p95Text(t.p95Ms)}`]
+    : [`VUs ${t.activeVus} busy/${t.allocatedVus} allocated`, `${rate(t.msgsPerSecond)} msgs/s`, `p95 ${p95Text(t.p95Ms)}`, `Success: ${t.accepted}`, `Failed: ${t.failed}`];
+  if (t.dropped) fields.push(isCompact ? `dropped ${t.dropped}` : `Dropped: ${t.dropped}`);
+  return fields;
+}
+
+const STOPPING = 'stopping: waiting for running messages (gracefulStop); Ctrl+C again quits at once';
+
+/** A line cut to `columns - 1` characters (the last column would wrap on some terminals), with an ellipsis. */
+export function fitLine(line: string, columns: number | undefined): string {
+  if (columns === undefined) return line;
+  const max = Math.max(1, columns - 1);
+  const chars = [...line];
+  return chars.length <= max ? line : chars.slice(0, max - 1).join('') + '…';
 }
 
 /**
@@ -71,49 +123,115 @@ export function formatDeliveryProgress(point: TimelinePoint, deliveredSoFar: num
 }
 
 /**
- * Progress while running. On a terminal the lines are redrawn in place every tick; elsewhere
- * (CI logs) a plain line every `intervalMs`, without control characters.
+ * The live view on a terminal, as k6 draws it: a totals line, then one line per scenario with
+ * its bar, time, VUs (labelled), its own msgs/s, planned vs achieved rate (open models), p95 and
+ * errors. At or below NARROW_COLUMNS, one line for the whole run. Every line fits the width.
+ */
+export function formatLiveLines(frame: LiveFrame, options: LiveLineOptions = {}): string[] {
+  const { scenarios, totals } = frame;
+  const columns = options.columns;
+  const overall = totals.plannedSeconds > 0 ? Math.min(1, totals.elapsedSeconds / totals.plannedSeconds) : 0;
+  const time = `${wholeSeconds(totals.elapsedSeconds * 1000)}/${wholeSeconds(totals.plannedSeconds * 1000)}`;
+  if (columns !== undefined && columns <= NARROW_COLUMNS) {
+    // Most important first: a very narrow terminal cuts the end
+    const head = options.isStopping ? 'stopping (^C again: quit)' : `${formatBar(overall, 8)}${percentText(overall)}`;
+    return [fitLine(`${head} ${time} ok ${totals.accepted} fail ${totals.failed} ${rate(totals.msgsPerSecond)}/s p95 ${p95Text(totals.p95Ms)} VUs ${totals.activeVus}/${totals.allocatedVus}`, columns)];
+  }
+  const isCompact = columns !== undefined && columns < COMPACT_COLUMNS;
+  const barWidth = columns !== undefined && columns >= 140 ? 30 : columns !== undefined && columns >= 100 ? 20 : 10;
+  // A long name is cut in a compact view, so the figures stay on screen
+  const nameWidth = Math.min(isCompact ? 10 : 40, Math.max(5, ...scenarios.map((s) => [...s.name].length)));
+  const gap = isCompact ? ' ' : '  ';
+  const lines = [`${(options.isStopping ? STOPPING : `running ${time}`)}${gap}${totalsFields(totals, isCompact).join(gap)}`];
+  for (const s of scenarios) {
+    const state = s.state === 'waiting' ? 'waiting' : s.state === 'draining' ? 'draining' : s.state === 'done' ? 'done' : '';
+    const name = fitLine(s.name, nameWidth + 1).padEnd(nameWidth);
+    const head = `${name} ${formatBar(s.fraction, barWidth)}${percentText(s.fraction)} ${doneText(s)}${state ? ` ${state}` : ''}`;
+    lines.push(s.state === 'running' || s.state === 'draining' ? `${head}${gap}${scenarioFields(s, isCompact).join(gap)}` : head);
+  }
+  return lines.map((line) => fitLine(line, columns));
+}
+
+/** The plain lines of a CI log (no terminal): `[25s] [steady] running 25s/1m (42%) | VUs … | …`, and a total when several scenarios run. */
+export function formatPlainLines(frame: LiveFrame, isStopping = false): string[] {
+  const multi = frame.scenarios.length > 1;
+  const running = frame.scenarios.filter((s) => s.state === 'running' || s.state === 'draining');
+  const lines = running.map((s) => {
+    const name = multi ? `[${s.name}] ` : '';
+    return [`${name}${s.state === 'draining' ? 'draining' : 'running'} ${doneText(s)} (${Math.floor(s.fraction * 100)}%)`, ...scenarioFields(s)].join(' | ');
+  });
+  if (multi) lines.push([`[total] ${isStopping ? 'stopping' : 'running'} ${wholeSeconds(frame.totals.elapsedSeconds * 1000)}/${wholeSeconds(frame.totals.plannedSeconds * 1000)}`, ...totalsFields(frame.totals)].join(' | '));
+  else if (isStopping && lines.length) lines[0] += ' | stopping';
+  return lines;
+}
+
+/** Rows a line of `length` characters takes on a terminal `columns` wide. */
+function rowsOf(line: string, columns: number): number {
+  const length = [...line].length;
+  return length === 0 ? 1 : Math.ceil(length / columns);
+}
+
+/**
+ * Progress while running. On a terminal the live view is redrawn in place every tick: the rows
+ * drawn last time are counted at the terminal's current width (a terminal that rewraps on
+ * resize takes more rows), erased, and the new lines (cut to the width) drawn. Elsewhere (CI
+ * logs) plain lines every `intervalMs`, without control characters.
  */
 export class ConsoleProgress implements EngineListener {
-  private readonly out: Writable & { isTTY?: boolean };
+  private readonly out: Writable & { isTTY?: boolean; columns?: number };
   private readonly isTTY: boolean;
   private readonly intervalMs: number;
+  private readonly fixedColumns: number | undefined;
   private lastPrintMs = -Infinity;
-  private drawnLines = 0;
+  private drawn: string[] = [];
+  private figures = new LiveFigures();
+  private isStopping = false;
   /** With delivery tracking: arrivals upstream so far (the ticks' delivered added up). */
   private deliveredSoFar = 0;
   /** Batches per batches-scenario, known from its first (full) batch. */
   private readonly batchTotals = new Map<string, number>();
 
-  constructor(out: Writable & { isTTY?: boolean }, options: { intervalMs?: number; isTTY?: boolean } = {}) {
+  constructor(out: Writable & { isTTY?: boolean; columns?: number }, options: { intervalMs?: number; isTTY?: boolean; columns?: number } = {}) {
     this.out = out;
     this.isTTY = options.isTTY ?? Boolean(out.isTTY);
     this.intervalMs = options.intervalMs ?? 5000;
+    this.fixedColumns = options.columns;
   }
 
-  onTick(point: TimelinePoint, scenarios: ScenarioProgress[]): void {
-    // Every tick counts, printed or not (each carries only its own window's arrivals)
+  onStart(options: ResolvedOptions): void {
+    this.figures = new LiveFigures(livePlans(options));
+  }
+
+  onTick(point: TimelinePoint, scenarios: ScenarioProgress[], registry?: MetricsRegistry): void {
+    // Every tick counts, drawn or not (each carries only its own window's arrivals)
     this.deliveredSoFar += point.delivered ?? 0;
-    const running = scenarios.filter((s) => s.state === 'running' || s.state === 'draining');
-    if (running.length === 0) return;
-    const isMulti = scenarios.length > 1;
-    const lines = running.map((s) => formatProgressLine(s, point, isMulti));
-    if (point.backlog !== undefined) {
-      // Delivery is the run's, not a scenario's: on the one line, or a line of its own beside several
-      const delivery = formatDeliveryProgress(point, this.deliveredSoFar);
-      if (isMulti) lines.push(`[delivery] ${delivery}`);
-      else lines[0] = `${lines[0]} | ${delivery}`;
-    }
+    const frame = this.figures.frame(point, scenarios, registry);
+    if (!scenarios.some((s) => s.state === 'running' || s.state === 'draining')) return;
+    // Delivery is the run's, not a scenario's: a line of its own under the view
+    const delivery = point.backlog === undefined ? undefined : formatDeliveryProgress(point, this.deliveredSoFar);
     if (this.isTTY) {
+      const columns = this.columns();
+      const lines = formatLiveLines(frame, { columns, isStopping: this.isStopping });
+      if (delivery !== undefined) lines.push(fitLine(`delivery  ${delivery}`, columns));
       this.clear();
       this.out.write(lines.join('\n') + '\n');
-      this.drawnLines = lines.length;
+      this.drawn = lines;
       return;
     }
     const now = performance.now();
     if (now - this.lastPrintMs < this.intervalMs) return;
     this.lastPrintMs = now;
-    this.out.write(lines.map((line) => `[${point.t.toFixed(0)}s] ${line}`).join('\n') + '\n');
+    const plain = formatPlainLines(frame, this.isStopping);
+    // On the one line of a single scenario, or a line of its own beside several
+    if (delivery !== undefined && frame.scenarios.length === 1 && plain.length === 1) plain[0] = `${plain[0]} | ${delivery}`;
+    else if (delivery !== undefined) plain.push(`[delivery] ${delivery}`);
+    this.out.write(plain.map((line) => `[${point.t.toFixed(0)}s] ${line}`).join('\n') + '\n');
+  }
+
+  /** The first Ctrl+C: erase the view (the caller prints why), and say "stopping" from now on. */
+  noteStopping(): void {
+    this.clear();
+    this.isStopping = true;
   }
 
   onBatch(scenario: string, batch: { index: number; count: number; sent: number; total: number; durationMs: number }, accepted: number, failed: number): void {
@@ -132,12 +250,28 @@ export class ConsoleProgress implements EngineListener {
     this.out.write(`warning: ${escapeControl(message, true)}\n`);
   }
 
-  /** Erases the lines drawn in place (before the summary or a warning). */
+  /** Erases the lines drawn in place (before the summary, a warning or a message on stderr). */
   clear(): void {
-    if (!this.isTTY || this.drawnLines === 0) return;
-    this.out.write(`\u001b[${this.drawnLines}A\u001b[0J`);
-    this.drawnLines = 0;
+    if (!this.isTTY || this.drawn.length === 0) return;
+    const columns = this.columns() ?? Infinity;
+    let rows = 0;
+    for (const line of this.drawn) rows += rowsOf(line, columns);
+    this.out.write(`\u001b[${rows}A\u001b[0J`);
+    this.drawn = [];
   }
+
+  private columns(): number | undefined {
+    const columns = this.fixedColumns ?? this.out.columns;
+    return columns !== undefined && columns > 0 ? columns : this.isTTY ? 80 : undefined;
+  }
+}
+
+/** Each scenario's start time and planned rate, for the live figures. */
+export function livePlans(options: ResolvedOptions): Map<string, LivePlan> {
+  return new Map(options.scenarios.map((scenario) => [scenario.name, {
+    startTimeMs: scenario.startTimeMs,
+    plannedRateAt: (elapsedMs: number) => plannedRatePerSecond(scenario, elapsedMs),
+  }]));
 }
 
 function latencyBlock(latency: LatencySeconds): string[] {
