@@ -303,7 +303,7 @@ export const OUTPUT_FLAGS: FlagGroup<OutputFlags> = {
       .on('option:out', (spec: string) => command.setOptionValue('outSpecs', [...((command.getOptionValue('outSpecs') as string[] | undefined) ?? []), spec]))
       .on('option:no-out', () => command.setOptionValue('isNoOutGiven', true))
       .optionsGroup(HELP_GROUPS.outputs)
-      .option('--out <file|kind=target>', 'results file (default: load_test_results_<unix time>.json); KIND=TARGET for more outputs; repeatable')
+      .option('--out <file|kind=target>', 'results file (default: load_test_results_<unix time>.json); KIND=TARGET for more outputs (html, ndjson, csv, junit, summary-json, prometheus=PORT, prometheus-rw=URL: Prometheus remote write); repeatable')
       .option('--no-out', 'write no results file (--out KIND=TARGET outputs are still written)')
       .option('--report <file>', 'also write the self-contained HTML report (charts, phases, errors, thresholds) to this file')
       .option('--junit <file>', 'write the thresholds as JUnit XML test cases (one per threshold, plus "run completed") for CI')

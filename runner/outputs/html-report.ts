@@ -23,6 +23,12 @@ import type { ErrorFigure, GroupFigures, LatencySeconds, Summary, ThresholdOutco
 import type { Distributions } from '../results/summarise.ts';
 import { html, inlineAsset, jsonForScript, type SafeHtml } from './html-template.ts';
 import { loadReportAssets } from './report-assets.ts';
+import { describeCrossedThreshold, formatErrorBrief, formatThresholdValue, verdictOfSummary } from './verdict.ts';
+import { parseCondition, parseMetricKey } from '../thresholds/parse.ts';
+import { formatTooShort, formatTrend, isTooShortForTrend } from '../analysis/trend-detect.ts';
+import { trendInMemory } from '../results/names.ts';
+import { SIGNIFICANCE_ALPHA } from '../analysis/significance.ts';
+import { ExitCode } from '../errors.ts';
 
 /** uPlot's minified script and stylesheet, as installed (inlined into every report). */
 export interface ChartAssets {
@@ -82,6 +88,45 @@ export interface ReportChartData {
   phases: { names: string[]; p50Ms: number[]; p95Ms: number[] };
   /** With delivery tracking: per timeline window (same t), delivered per second and the backlog at its end. */
   delivery?: { deliveredPerSecond: number[]; backlog: number[] };
+  /** Latency thresholds on smtp_txn_duration, drawn as horizontal lines on the latency charts (ms). */
+  latencyThresholds: LatencyThresholdLine[];
+  /** The watched server process: CPU % of one core and RSS in MB per sample; null when none was watched. */
+  server: { t: number[]; cpuPercent: number[]; rssMb: number[] } | null;
+}
+
+/** One threshold drawn on a latency chart. */
+export interface LatencyThresholdLine {
+  /** As people read it: 'p(95)<500ms'. */
+  label: string;
+  /** The limit in ms. */
+  ms: number;
+  /** The latency-over-time series it limits ('p95'), or null (avg, max, …: drawn in grey). */
+  series: 'p50' | 'p95' | 'p99' | null;
+  ok: boolean;
+}
+
+const DRAWN_AGGREGATIONS = new Set(['p', 'med', 'avg', 'max', 'min']);
+
+/**
+ * The latency thresholds a chart can draw: conditions on the whole smtp_txn_duration (a
+ * sub-metric with tags is a different population, so it is left out) that compare a time.
+ */
+export function latencyThresholdLines(thresholds: readonly ThresholdOutcome[]): LatencyThresholdLine[] {
+  const lines: LatencyThresholdLine[] = [];
+  for (const t of thresholds) {
+    try {
+      const key = parseMetricKey(t.metric);
+      if (key.metric !== 'smtp_txn_duration' || Object.keys(key.tags).length > 0) continue;
+      const condition = parseCondition(t.condition);
+      if (!DRAWN_AGGREGATIONS.has(condition.aggregation)) continue;
+      const percentile = condition.aggregation === 'med' ? 50 : condition.percentile;
+      const series = percentile === 50 ? 'p50' : percentile === 95 ? 'p95' : percentile === 99 ? 'p99' : null;
+      lines.push({ label: condition.source, ms: condition.value, series, ok: t.ok });
+    } catch {
+      // A condition the grammar no longer takes (an old file): not drawn, still listed in the table.
+    }
+  }
+  return lines;
 }
 
 /** Points per decade of the spectrum's x axis (p0→p90, p90→p99, …). */
@@ -171,7 +216,11 @@ export function buildChartData(summary: Summary, distributions?: Distributions):
     p50Ms: names.map((name) => secondsToMs(summary.results.phases[name]!.p50_seconds)),
     p95Ms: names.map((name) => secondsToMs(summary.results.phases[name]!.p95_seconds)),
   };
-  const data: ReportChartData = { timeline, spectrum, phases };
+  const samples = summary.watch?.samples ?? [];
+  const server = samples.length > 0
+    ? { t: samples.map((p) => p.t_seconds), cpuPercent: samples.map((p) => p.cpu_percent), rssMb: samples.map((p) => round(p.rss_bytes / 1048576, 1)) }
+    : null;
+  const data: ReportChartData = { timeline, spectrum, phases, latencyThresholds: latencyThresholdLines(summary.thresholds), server };
   if (summary.delivery) {
     data.delivery = {
       deliveredPerSecond: summary.timeline.map((point) => round(point.window_ms > 0 ? ((point.delivered ?? 0) * 1000) / point.window_ms : 0, 3)),
@@ -334,6 +383,22 @@ function renderDelivery(summary: Summary): SafeHtml | null {
 </div></section>`;
 }
 
+/**
+ * The banner at the top: the verdict line a run prints last (✓ PASSED / ✗ FAILED: what crossed
+ * and why — exit N), from the summary alone, and the commonest errors when messages failed.
+ */
+function renderVerdict(summary: Summary): SafeHtml {
+  const { exitCode, text } = verdictOfSummary(summary);
+  const tone = exitCode === ExitCode.ok ? 'ok' : exitCode === ExitCode.interrupted ? 'warn' : 'bad';
+  const crossed = summary.thresholds.filter((t) => !t.ok);
+  const errors = [...summary.results.errors].sort((a, b) => b.count - a.count).slice(0, 3);
+  return html`<section id="verdict" class="verdict ${tone}" data-exit-code="${exitCode}" role="status">
+  <p class="verdict-line">${text}</p>
+  ${crossed.length > 0 ? html`<ul class="crossed">${crossed.map((t) => html`<li>${describeCrossedThreshold(summary, t)}</li>`)}</ul>` : null}
+  ${tone !== 'ok' && errors.length > 0 ? html`<p class="why">Commonest errors: ${errors.map(formatErrorBrief).join('; ')}.</p>` : null}
+</section>`;
+}
+
 function renderCards(summary: Summary): SafeHtml {
   const r = summary.results;
   const cards = headlineFigures(summary).map((figure) => html`<div class="card">
@@ -360,21 +425,17 @@ function table(headers: (string | [string, string])[], rows: SafeHtml[]): SafeHt
   return html`<div class="table-wrap"><table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-function formatThresholdActual(t: ThresholdOutcome): string {
-  if (t.actual === null) return 'no samples';
-  return t.is_time ? formatLatency(t.actual / 1000) : formatNumber(t.actual);
-}
-
 function renderThresholds(summary: Summary): SafeHtml {
   if (summary.thresholds.length === 0) {
     return html`<section id="thresholds"><h2>Thresholds</h2><p class="note">None defined. Add <code>thresholds</code> to the scenario (e.g. <code>smtp_txn_duration: ['p(95)&lt;500ms']</code>) to make the run pass or fail in CI.</p></section>`;
   }
+  // data-label: the column's name, shown beside each cell when a narrow screen stacks the rows.
   const rows = summary.thresholds.map((t) => html`<tr data-threshold-ok="${String(t.ok)}">
-  <td class="l ${t.ok ? 'pass' : 'fail'}">${t.ok ? '✓ pass' : '✗ fail'}</td><td class="l mono">${t.metric}</td><td class="l mono">${t.condition}</td>
-  <td>${formatThresholdActual(t)}</td><td class="l">${t.abort_on_fail ? 'aborts the run' : ''}</td></tr>`);
+  <td class="l ${t.ok ? 'pass' : 'fail'}" data-label="result">${t.ok ? '✓ pass' : '✗ fail'}</td><td class="l mono" data-label="metric">${t.metric}</td><td class="l mono" data-label="condition">${t.condition}</td>
+  <td data-label="actual" data-threshold-actual="${t.actual ?? ''}">${formatThresholdValue(summary, t)}</td><td class="l" data-label="">${t.abort_on_fail ? 'aborts the run' : ''}</td></tr>`);
   return html`<section id="thresholds"><h2>Thresholds</h2>
 <p class="note">Each condition judged over the whole run; a failed one makes <code>runner run</code> exit with code 99.</p>
-${table([['result', 'l'], ['metric', 'l'], ['condition', 'l'], 'actual', ['', 'l']], rows)}</section>`;
+<div class="stack-narrow">${table([['result', 'l'], ['metric', 'l'], ['condition', 'l'], 'actual', ['', 'l']], rows)}</div></section>`;
 }
 
 function latencyCells(latency: LatencySeconds): SafeHtml {
@@ -468,7 +529,7 @@ function renderPhases(summary: Summary): SafeHtml {
 ${latencyCells(l)}<td>${formatLatency(l.max_seconds)}</td></tr>`;
   });
   return html`<section id="phases"><h2>Per-phase latency</h2>
-<p class="note">Time from sending each command to its reply; <b>message</b> is the body and final dot until the server accepts (its relay upstream).</p>
+<p class="note">Time from sending each command to its reply; <b>message</b> is the body and final dot until the server accepts (its relay upstream). Log scale: each grid step is ten times longer, so short phases stay visible.</p>
 <div id="chart-phases" class="chart"></div>
 ${rows.length ? table([['phase', 'l'], 'count', 'avg', 'p50', 'p95', 'p99', 'max'], rows) : null}</section>`;
 }
@@ -485,6 +546,33 @@ function renderCustomMetrics(summary: Summary): SafeHtml | null {
 <p class="note">Declared by the scenario code; trends of time in ms.</p>
 ${ignored.length ? html`<p class="note">Values add() ignored (not a finite number, or a negative trend value), in no figure: ${ignored.join(', ')}.</p>` : null}
 ${table([['metric', 'l'], ['type', 'l'], 'count', 'rate', 'value', 'avg', 'p95', 'max'], rows)}</section>`;
+}
+
+/** The watched server process (CPU, memory) and the trend verdicts; null when neither is in the summary. */
+function renderServerAndTrends(summary: Summary): SafeHtml | null {
+  const watch = summary.watch;
+  const trends = summary.trends;
+  if (!watch && !trends) return null;
+  const size = (bytes: number | null) => (bytes === null ? '-' : formatBytes(bytes));
+  const server = watch
+    ? html`<p class="note">Process ${String(watch.pid)}${watch.name ? ` (${watch.name})` : ''}${watch.source === 'listening-port' ? ', found listening on the target port' : ''}: CPU avg <b>${String(watch.cpu_percent_avg ?? '-')}%</b>, max <b>${String(watch.cpu_percent_max ?? '-')}%</b> of one core; memory (RSS) <b>${size(watch.rss_bytes_first)} → ${size(watch.rss_bytes_last)}</b> (max ${size(watch.rss_bytes_max)})${watch.exited ? '; it exited during the run' : ''}.</p>
+<div id="chart-server" class="chart"></div>`
+    : html`<p class="note">No server process was watched (--watch-pid, or a process listening on the target port on this machine).</p>`;
+  let trendRows: SafeHtml[] = [];
+  let trendNote: SafeHtml | null = null;
+  if (trends) {
+    const all = [['latency (p95)', trends.latency], ['throughput', trends.throughput], ['server memory', trends.server_memory]] as const;
+    trendRows = all.filter(([, t]) => t !== null).map(([label, t]) => {
+      const inMemory = trendInMemory(t!);
+      const text = t!.verdict === 'insufficient data' ? (isTooShortForTrend(inMemory) ? formatTooShort(inMemory) : 'not enough data') : formatTrend(inMemory);
+      const tone = t!.verdict === 'creep' || t!.verdict === 'degrading' ? 'fail' : t!.verdict === 'insufficient data' ? '' : 'pass';
+      return html`<tr data-trend="${t!.metric}" data-verdict="${t!.verdict}"><td class="l">${label}</td><td class="l ${tone}">${t!.verdict}</td><td class="text">${text}</td></tr>`;
+    });
+    trendNote = html`<p class="note">Trends are fitted over the steady part of the run; a verdict needs enough steady windows and a change that matters, and a significant one has p &lt; ${String(SIGNIFICANCE_ALPHA)} (runner's one rule, as in <code>compare</code>).</p>`;
+  }
+  return html`<section id="server"><h2>Server and trends over time</h2>
+${server}
+${trendNote}${trendRows.length ? table([['metric', 'l'], ['verdict', 'l'], ['detail', 'l']], trendRows) : null}</section>`;
 }
 
 /** One configuration value for people: durations from *_ms, sizes from *_bytes, stages as steps. */
@@ -547,6 +635,7 @@ ${inlineAsset(own.css, 'style', 'report.css')}</style>
 <body>
 <main>
 ${renderHeader(summary)}
+${renderVerdict(summary)}
 ${renderCards(summary)}
 ${renderThresholds(summary)}${renderDelivery(summary)}
 <div class="grid2">
@@ -554,7 +643,7 @@ ${renderThresholds(summary)}${renderDelivery(summary)}
     <p class="note">Per second: messages started (the offered load), accepted and failed; active VUs on the right axis.</p>
     <div id="chart-throughput" class="chart"></div></section>
   <section id="latency"><h2>Latency over time</h2>
-    <p class="note">Percentiles of the transaction (connect to message accepted) among messages accepted in each second.</p>
+    <p class="note">Percentiles of the transaction (connect to message accepted) among messages accepted in each second; dashed lines: the latency thresholds.</p>
     <div id="chart-latency" class="chart"></div></section>
 </div>
 <div class="grid2">
@@ -565,6 +654,7 @@ ${renderThresholds(summary)}${renderDelivery(summary)}
   ${renderPhases(summary)}
 </div>
 ${renderErrors(summary)}
+${renderServerAndTrends(summary)}
 ${renderRetries(summary)}${renderScenarios(summary)}
 ${renderAccounts(summary)}
 ${renderCustomMetrics(summary)}

@@ -11,6 +11,7 @@ import { createCsvOutput, createNdjsonOutput } from './timeline-stream.ts';
 import { createJunitOutput } from './junit.ts';
 import { createSummaryJsonOutput } from './summary-json.ts';
 import { createPrometheusOutput, type MetricsEndpointOptions } from './prometheus.ts';
+import { createRemoteWriteOutput } from './remote-write.ts';
 import { isSameFile, isSpecialFileSync } from './atomic-write.ts';
 import { escapeControl } from '../util/escape.ts';
 
@@ -27,7 +28,12 @@ export const OUTPUT_KINDS: Record<string, (target: string) => RunOutput> = {
     if (!/^\d+$/.test(target)) throw new UsageError(`--out prometheus=${target}: the target is a port`, 'e.g. --out prometheus=9464, or use --metrics-port 9464 --metrics-host HOST');
     return createPrometheusOutput({ port: Number(target) });
   },
+  // TARGET is a URL here (`--out prometheus-rw=http://127.0.0.1:9090/api/v1/write`).
+  'prometheus-rw': createRemoteWriteOutput,
 };
+
+/** Kinds whose TARGET is a URL, not a path (kept as written). */
+const URL_TARGET_KINDS = new Set(['prometheus-rw']);
 
 /** Parses one `--out` value into its kind and target (relative paths resolved against cwd). */
 export function parseOutSpec(spec: string, cwd: string): { kind: string; target: string } {
@@ -38,6 +44,7 @@ export function parseOutSpec(spec: string, cwd: string): { kind: string; target:
     throw new UsageError(`--out ${spec}: unknown output kind '${kind}'`, `use one of: ${Object.keys(OUTPUT_KINDS).join(', ')} (e.g. --out ndjson=FILE), or --out FILE for the results file`);
   }
   if (match[2] === '') throw new UsageError(`--out ${spec}: no target after '='`, `write --out ${kind}=FILE (or a port for prometheus)`);
+  if (URL_TARGET_KINDS.has(kind)) return { kind, target: match[2]! };
   return { kind, target: /^\d+$/.test(match[2]!) ? match[2]! : resolve(cwd, match[2]!) };
 }
 

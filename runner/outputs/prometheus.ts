@@ -34,6 +34,16 @@
  *   runner_smtp_txn_duration_seconds            histogram  smtp_txn_duration
  *   runner_smtp_txn_response_time_seconds       histogram  smtp_txn_response_time
  *   runner_smtp_phase_duration_seconds          histogram  per phase {phase}
+ *   runner_account_smtp_txns_total              counter    messages attempted per sender {account}
+ *   runner_account_smtp_messages_accepted_total counter    accepted per sender {account}
+ *   runner_account_smtp_messages_failed_total   counter    failed per sender {account}
+ *   runner_custom_<name>_total                  counter    a custom Counter (sum of its values), Rate (samples)
+ *   runner_custom_<name>_nonzero_total          counter    a custom Rate's non-zero samples (rate = this / _total)
+ *   runner_custom_<name>                        gauge      a custom Gauge's last value
+ *   runner_custom_<name>{stat}                  gauge      a custom Trend: stat = count, avg, min, max, p50, p95, p99
+ *                                                          (ms for time trends, as in thresholds)
+ * Per-account series carry only `account` (not × scenario × phase), so their number is the
+ * accounts file's size; custom metrics carry their tags as labels (at most 1000 tag sets each).
  *
  * With delivery tracking (`delivery`, `--delivery`, `--with-sink`) also:
  *
@@ -262,6 +272,11 @@ export class PrometheusExporter {
   private readonly txnResponseTime: SnapshotHistogram;
   private readonly phaseDuration: SnapshotHistogram;
   private readonly totals = new Map<string, ScenarioTotals>();
+  private readonly accountTxns: Counter<string>;
+  private readonly accountAccepted: Counter<string>;
+  private readonly accountFailed: Counter<string>;
+  private readonly customMetrics = new Map<string, Counter<string> | Gauge<string>>();
+  private readonly promClient: typeof import('prom-client');
   private readonly scenarioNames: string[];
   /** With delivery tracking: its series (undefined without). */
   private readonly delivery: DeliverySeries | undefined;
@@ -272,7 +287,8 @@ export class PrometheusExporter {
    */
   constructor(scenarioNames: readonly string[], bucketsSeconds: readonly number[] = SMTP_DURATION_BUCKETS_SECONDS, isDeliveryTracked = false) {
     // prom-client loads here, not with the module (~35 ms of every run's start-up otherwise).
-    const { Counter, Gauge, Registry } = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
+    this.promClient = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
+    const { Counter, Gauge, Registry } = this.promClient;
     this.registry = new Registry();
     const registers = [this.registry];
     const byScenario = ['scenario'];
@@ -289,6 +305,10 @@ export class PrometheusExporter {
     this.vus = new Gauge({ name: 'runner_vus', help: 'active VUs', labelNames: byScenario, registers });
     this.vusMax = new Gauge({ name: 'runner_vus_max', help: 'allocated VUs', labelNames: byScenario, registers });
     this.queued = new Gauge({ name: 'runner_arrivals_queued', help: 'arrivals waiting for a free VU now (arrival-rate executors with every VU busy at maxVUs)', labelNames: byScenario, registers });
+    const byAccount = ['account'];
+    this.accountTxns = new Counter({ name: 'runner_account_smtp_txns_total', help: 'SMTP messages attempted, per sender account', labelNames: byAccount, registers });
+    this.accountAccepted = new Counter({ name: 'runner_account_smtp_messages_accepted_total', help: 'SMTP messages accepted, per sender account', labelNames: byAccount, registers });
+    this.accountFailed = new Counter({ name: 'runner_account_smtp_messages_failed_total', help: 'failed SMTP messages, per sender account', labelNames: byAccount, registers });
     this.elapsed = new Gauge({ name: 'runner_run_elapsed_seconds', help: 'test time since the load started, seconds', registers });
     this.finished = new Gauge({ name: 'runner_run_finished', help: '1 once the run is over and every value is final, else 0', registers });
     const caches = new WeakMap<TrendSink, BucketCache>();
@@ -382,6 +402,17 @@ export class PrometheusExporter {
       }
     }
 
+    this.accountTxns.reset();
+    this.accountAccepted.reset();
+    this.accountFailed.reset();
+    for (const series of registry?.series ?? []) {
+      const account = series.tags['account'] ?? '';
+      if (series.txns > 0) this.accountTxns.inc({ account }, series.txns);
+      if (series.accepted > 0) this.accountAccepted.inc({ account }, series.accepted);
+      if (series.failed > 0) this.accountFailed.inc({ account }, series.failed);
+    }
+    if (registry) this.updateCustom(registry);
+
     for (const [counter, field] of this.counters) {
       counter.reset();
       for (const [scenario, totals] of this.totals) counter.inc({ scenario }, totals[field]);
@@ -395,6 +426,60 @@ export class PrometheusExporter {
       this.queued.set({ scenario: name }, progress?.queuedArrivals ?? 0);
     }
     this.elapsed.set(Math.round(elapsedMs) / 1000);
+  }
+
+  /** Copies the scenario's custom metrics (names and label names sanitised for Prometheus). */
+  private updateCustom(registry: MetricsRegistry): void {
+    for (const [name, metric] of registry.custom) {
+      const base = `runner_custom_${prometheusName(name)}`;
+      const sets = metric.tagSetsWithSamples();
+      const labelNames = [...new Set(sets.flatMap((set) => Object.keys(set.tags).map(prometheusName)))].sort();
+      const labelsOf = (tags: Readonly<Record<string, string>>, extra: Record<string, string> = {}) => {
+        const labels: Record<string, string> = Object.fromEntries(labelNames.map((label) => [label, '']));
+        for (const [key, value] of Object.entries(tags)) labels[prometheusName(key)] = value;
+        return { ...labels, ...extra };
+      };
+      const type = metric.info.type;
+      if (type === 'counter' || type === 'rate') {
+        const total = this.customMetric(`${base}_total`, 'counter', `custom ${type} ${name}: ${type === 'counter' ? 'sum of the values added' : 'samples'}`, labelNames);
+        total.reset();
+        for (const set of sets) (total as Counter<string>).inc(labelsOf(set.tags), type === 'counter' ? set.sum : set.samples);
+        if (type === 'rate') {
+          const nonZero = this.customMetric(`${base}_nonzero_total`, 'counter', `custom rate ${name}: non-zero samples`, labelNames);
+          nonZero.reset();
+          for (const set of sets) (nonZero as Counter<string>).inc(labelsOf(set.tags), set.nonZero);
+        }
+      } else if (type === 'gauge') {
+        const gauge = this.customMetric(base, 'gauge', `custom gauge ${name}: last value`, labelNames);
+        gauge.reset();
+        for (const set of sets) (gauge as Gauge<string>).set(labelsOf(set.tags), set.last);
+      } else if (type === 'trend') {
+        const unit = metric.info.isTime ? ' (ms)' : '';
+        const gauge = this.customMetric(base, 'gauge', `custom trend ${name}${unit}: stat = count, avg, min, max, p50, p95, p99`, [...labelNames, 'stat']);
+        gauge.reset();
+        for (const set of sets) {
+          const trend = set.trend;
+          if (!trend || trend.count === 0) continue;
+          // Samples are stored ×1000 (µs for time trends): /1000 gives ms, or the value's own unit.
+          const stats: [string, number][] = [['count', trend.count], ['avg', trend.avg() / 1000], ['min', trend.min / 1000], ['max', trend.max / 1000],
+            ['p50', trend.percentile(50) / 1000], ['p95', trend.percentile(95) / 1000], ['p99', trend.percentile(99) / 1000]];
+          for (const [stat, value] of stats) (gauge as Gauge<string>).set(labelsOf(set.tags, { stat }), value);
+        }
+      }
+    }
+  }
+
+  private customMetric(name: string, type: 'counter' | 'gauge', help: string, labelNames: string[]): Counter<string> | Gauge<string> {
+    let metric = this.customMetrics.get(name);
+    const known = (metric as unknown as { labelNames?: string[] } | undefined)?.labelNames ?? [];
+    if (metric && labelNames.every((label) => known.includes(label))) return metric;
+    // A new label appeared (a new tag key): the metric is registered again with every label.
+    if (metric) this.registry.removeSingleMetric(name);
+    const { Counter, Gauge } = this.promClient;
+    const names = [...new Set([...known, ...labelNames])];
+    metric = type === 'counter' ? new Counter({ name, help, labelNames: names, registers: [this.registry] }) : new Gauge({ name, help, labelNames: names, registers: [this.registry] });
+    this.customMetrics.set(name, metric);
+    return metric;
   }
 
   /** Marks the values final (runner_run_finished 1). */
@@ -415,6 +500,12 @@ export class PrometheusExporter {
     }
     return totals;
   }
+}
+
+/** A metric or tag name as Prometheus allows it: [a-zA-Z_][a-zA-Z0-9_]*, other characters → '_'. */
+export function prometheusName(name: string): string {
+  const cleaned = name.replace(/[^a-zA-Z0-9_]/g, '_');
+  return /^[0-9]/.test(cleaned) ? `_${cleaned}` : cleaned;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -133,3 +133,24 @@ export function describeNoIterationCompleted(summary: Summary): string {
   const what = top ? ` — ${top.count} × ${clipText(top.message, 100)}${top.location ? ` (${top.location})` : ''}` : '';
   return `no iteration completed: all ${r.iterations} threw${what}`;
 }
+
+/**
+ * The exit code a summary alone implies (what a report drawn from a results file can know):
+ * 105 interrupted, 108 aborted by a threshold, 107 no iteration completed, 99 a threshold
+ * crossed, else 0. A run's own exit code can differ for causes the file does not record
+ * (an output that could not be written, teardown timing out, handleSummary failing).
+ */
+export function exitCodeOfSummary(summary: Summary): number {
+  if (summary.status === 'interrupted') return ExitCode.interrupted;
+  if (summary.status === 'aborted') return ExitCode.abortedByThreshold;
+  if (hasNoIterationCompleted(summary)) return ExitCode.scriptError;
+  if (summary.thresholds.some((t) => !t.ok)) return ExitCode.thresholdsFailed;
+  return ExitCode.ok;
+}
+
+/** The verdict of a summary without a run around it (the HTML report's banner); plain text. */
+export function verdictOfSummary(summary: Summary): { exitCode: number; text: string } {
+  const exitCode = exitCodeOfSummary(summary);
+  const reason = exitCode === ExitCode.scriptError ? describeNoIterationCompleted(summary) : undefined;
+  return { exitCode, text: formatVerdict(summary, exitCode, { color: false, ...(reason ? { reason } : {}) }) };
+}

@@ -32,6 +32,29 @@ interface PublishedReport {
   charts: { id: string; title: string; width: number; height: number; series: { label: string; length: number; points: number }[] }[];
 }
 
+/** What LAYOUT_PROBE measures: right edges (px) of sections and canvases, cards' widths, the thresholds' condition and actual cells. */
+interface LayoutProbe {
+  viewport: number;
+  pageWidth: number;
+  sections: number[];
+  canvases: number[];
+  cards: { scroll: number; client: number; value: number }[];
+  condition: { right: number; width: number }[];
+  actual: { right: number; width: number }[];
+}
+
+/** Measures the page's layout in the browser (evaluated as a string, see its use). */
+const LAYOUT_PROBE = `(() => {
+  const viewport = document.documentElement.clientWidth;
+  const rightOf = (selector) => [...document.querySelectorAll(selector)].map((el) => Math.ceil(el.getBoundingClientRect().right));
+  const cards = [...document.querySelectorAll('.card')].map((el) => ({ scroll: el.scrollWidth, client: el.clientWidth, value: el.querySelector('.value').scrollWidth }));
+  const cells = (label) => [...document.querySelectorAll('#thresholds td[data-label="' + label + '"]')].map((el) => {
+    const box = el.getBoundingClientRect();
+    return { right: Math.ceil(box.right), width: box.width };
+  });
+  return { viewport, pageWidth: document.documentElement.scrollWidth, sections: rightOf('section'), canvases: rightOf('.chart canvas'), cards, condition: cells('condition'), actual: cells('actual') };
+})()`;
+
 const missing = missingProgram(CHROMIUM, 'chromium');
 const browser = suite('html report in headless Chromium');
 
@@ -223,6 +246,88 @@ if (missing && !IS_CI) {
       await context?.close();
       await proxy.close();
       await sink.close();
+      rmSync(profile, { recursive: true, force: true });
+      temp.remove();
+    }
+  });
+  browser('a failed run: the verdict banner says what crossed and why; rates in %; threshold lines; server chart; nothing overflows at 420, 1100 and 1400 px', async () => {
+    if (missing) assert.unreachable(missingUnderCi(missing));
+    const temp = createTempDir();
+    const profile = mkdtempSync(join(tmpdir(), 'runner-chromium-'));
+    let context: BrowserContext | undefined;
+    try {
+      // 5% of messages get 451 4.3.0 at the final dot: `rate<0.01` is crossed, the latency ones are met.
+      const scenarioFile = join(temp.dir, 'failing.yaml');
+      writeFileSync(scenarioFile, [
+        'thresholds:',
+        '  smtp_txn_failed: ["rate<0.01"]',
+        '  smtp_txn_duration: ["p(95)<2s", "avg<2s"]',
+        'scenarios:',
+        '  steady:',
+        '    executor: constant-vus',
+        '    vus: 4',
+        '    duration: 3s',
+      ].join('\n'));
+      const resultsFile = join(temp.dir, 'results.json');
+      const reportFile = join(temp.dir, 'report.html');
+      const failures = [{ phase: 'message' as const, probability: 0.05, kind: 'reply' as const, code: 451, enhanced: '4.3.0', text: 'try again later' }];
+      const { exitCode } = await withFakeProxy({ delays: { message: MESSAGE_DELAY_MS }, failures }, (proxy) => runAgainst(proxy, { scenarioFile, out: [resultsFile], report: reportFile, watchPid: process.pid }));
+      const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as Summary;
+      assert.ok(results.results.failed > 0, 'some messages failed');
+      const failedThreshold = results.thresholds.find((t) => t.metric === 'smtp_txn_failed')!;
+      assert.is(failedThreshold.ok, false);
+      assert.is(exitCode, 99);
+
+      context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+      });
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      await page.goto(pathToFileURL(reportFile).href);
+      await page.waitForFunction(() => (window as unknown as { __runnerReport?: PublishedReport }).__runnerReport?.ready === true, undefined, { timeout: 15_000 });
+      assert.equal(problems, []);
+
+      // The banner: the run's verdict line, the crossed threshold as a percentage and the error behind it.
+      const banner = await page.locator('#verdict').innerText();
+      const percent = `${+(failedThreshold.actual! * 100).toFixed(2)}%`;
+      assert.match(banner, `✗ FAILED: 1 of 3 thresholds crossed — smtp_txn_failed rate ${percent} > 1% (`);
+      assert.match(banner, /\d+ × 451 4\.3\.0 at message/);
+      assert.match(banner, /exit 99/);
+      assert.is(await page.locator('#verdict').getAttribute('data-exit-code'), '99');
+      // Rates as percentages in the thresholds table, not 0.0205.
+      assert.is((await page.locator('tr[data-threshold-ok="false"] td[data-label="actual"]').innerText()).trim(), percent);
+
+      const report = await page.evaluate(() => (window as unknown as { __runnerReport: PublishedReport }).__runnerReport);
+      assert.ok(report.charts.some((c) => c.id === 'chart-server'), 'the server process chart is drawn');
+      // The latency thresholds go to the latency charts as lines (ms), p95 in the p95 series' colour.
+      const lines = await page.evaluate(() => JSON.parse(document.getElementById('report-data')!.textContent!).latencyThresholds);
+      assert.equal(lines, [{ label: 'p(95)<2s', ms: 2000, series: 'p95', ok: true }, { label: 'avg<2s', ms: 2000, series: null, ok: true }]);
+      const trendRows = await page.locator('#server tr[data-trend]').count();
+      assert.ok(trendRows >= 2, `${trendRows} trend rows`);
+      assert.match(await page.locator('#server').innerText(), /too short to judge/);
+
+      const shotDir = process.env['RUNNER_SCREENSHOT_DIR'] ?? mkdtempSync(join(tmpdir(), 'runner-report-shot-'));
+      for (const width of [420, 1100, 1400]) {
+        await page.setViewportSize({ width, height: 900 });
+        // The charts follow the new width (the resize handler waits 100 ms), then nothing overflows.
+        await page.waitForFunction((w) => {
+          const canvas = document.querySelector('#chart-latency canvas') as HTMLCanvasElement | null;
+          return canvas !== null && canvas.getBoundingClientRect().right <= w;
+        }, width, { timeout: 5_000 });
+        // A string, not a function: tsx would wrap the helpers' names in a __name() the page does not have.
+        const layout = await page.evaluate(LAYOUT_PROBE) as LayoutProbe;
+        assert.ok(layout.pageWidth <= layout.viewport, `${width}px: page ${layout.pageWidth}px wide in a ${layout.viewport}px viewport`);
+        for (const right of [...layout.sections, ...layout.canvases]) assert.ok(right <= layout.viewport, `${width}px: an element ends at ${right}px`);
+        for (const card of layout.cards) assert.ok(card.scroll <= card.client && card.value <= card.client, `${width}px: card overflows ${JSON.stringify(card)}`);
+        for (const cell of [...layout.condition, ...layout.actual]) assert.ok(cell.width > 20 && cell.right <= layout.viewport, `${width}px: a threshold cell out of view ${JSON.stringify(cell)}`);
+        await page.screenshot({ path: join(shotDir, `report-failed-${width}.png`), fullPage: true });
+      }
+      if (process.env['RUNNER_SCREENSHOT_DIR']) process.stderr.write(`report screenshots: ${shotDir}\n`);
+      else rmSync(shotDir, { recursive: true, force: true });
+    } finally {
+      await context?.close();
       rmSync(profile, { recursive: true, force: true });
       temp.remove();
     }

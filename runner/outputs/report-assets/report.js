@@ -59,7 +59,9 @@
     charts.push(chart);
     options.width = widthOf(el);
     options.height = 280;
-    options.hooks = { draw: [function () { chart.drawn = true; publish(); }] };
+    var extraDraw = options.extraDraw;
+    delete options.extraDraw;
+    options.hooks = { draw: [function (u) { if (extraDraw) extraDraw(u); chart.drawn = true; publish(); }] };
     chart.plot = new uPlot(options, columns, el);
   }
 
@@ -86,8 +88,38 @@
     axes: [axis('time since start (s)'), axis('messages / second'), axis(hasQueue ? 'active VUs, queued arrivals' : 'active VUs', { scale: 'vus', side: 1, grid: { show: false }, incrs: WHOLE_STEPS })],
   }, throughputColumns);
 
+  // Latency thresholds (smtp_txn_duration, ms) as dashed horizontal lines, in the colour of the
+  // percentile they limit, labelled with the condition. The y range includes each limit unless it
+  // is far above the data (then the label says it is above the chart).
+  var limits = data.latencyThresholds || [];
+  function withLimits(u, min, max) {
+    var top = max > 0 ? max : 1;
+    limits.forEach(function (l) { if (l.ms > top && l.ms <= 4 * Math.max(max, 0.001)) top = l.ms; });
+    return [0, top * 1.08];
+  }
+  function drawLimits(u) {
+    var ctx = u.ctx;
+    var left = u.bbox.left, right = u.bbox.left + u.bbox.width, top = u.bbox.top;
+    var dpr = window.devicePixelRatio || 1;
+    limits.forEach(function (l, i) {
+      var above = l.ms > u.scales.y.max;
+      var y = above ? top + 2 * dpr : Math.round(u.valToPos(l.ms, 'y', true));
+      ctx.save();
+      ctx.strokeStyle = l.series ? COLOR[l.series] : '#59636e';
+      ctx.fillStyle = ctx.strokeStyle;
+      ctx.lineWidth = 1.5 * dpr;
+      ctx.setLineDash([6 * dpr, 4 * dpr]);
+      if (!above) { ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(right, y); ctx.stroke(); }
+      ctx.font = (11 * dpr) + 'px system-ui, sans-serif';
+      ctx.textAlign = 'right';
+      ctx.textBaseline = above ? 'top' : 'bottom';
+      ctx.fillText('threshold ' + l.label + (above ? ' (above the chart)' : '') + (l.ok ? '' : ' ✗'), right - 4 * dpr, y - (above ? -i * 13 * dpr : 2 * dpr));
+      ctx.restore();
+    });
+  }
   mount('chart-latency', 'Latency over time', {
-    scales: { x: { time: false }, y: { range: zeroBased } },
+    scales: { x: { time: false }, y: { range: withLimits } },
+    extraDraw: drawLimits,
     cursor: { sync: sync },
     series: [
       { label: 'time', value: seconds },
@@ -126,7 +158,8 @@
   var decades = [];
   for (var d = 0; d <= Math.floor(sp.xMax + 1e-9); d++) decades.push(d);
   mount('chart-spectrum', 'Latency distribution', {
-    scales: { x: { time: false, range: [0, sp.xMax] }, y: { range: zeroBased } },
+    scales: { x: { time: false, range: [0, sp.xMax] }, y: { range: withLimits } },
+    extraDraw: drawLimits,
     series: [{ label: 'percentile', value: function (u, v, si, idx) {
       var x = idx == null ? v : u.data[0][idx];
       return x == null ? '' : 'p(' + percentileLabel(x, Math.ceil(x + 1e-9) - 1) + ')';
@@ -145,21 +178,50 @@
 
   var ph = data.phases;
   var indices = ph.names.map(function (n, i) { return i; });
+  // Log scale: `message` (the upstream relay) is often 100× the other phases; on a linear axis
+  // they would be invisible. A zero has no place on a log axis: it is left out (null).
+  function positive(values) { return values.map(function (v) { return v > 0 ? v : null; }); }
+  function logRange(u, min, max) {
+    var lo = min > 0 ? Math.pow(10, Math.floor(Math.log10(min))) : 0.01;
+    var hi = max > 0 ? Math.pow(10, Math.ceil(Math.log10(max * 1.05))) : 1;
+    return [lo, hi > lo ? hi : lo * 10];
+  }
+  // Phase labels turn when there is too little room for them side by side (narrow screens).
+  function isCrowded(u) { return u.bbox.width / (window.devicePixelRatio || 1) / Math.max(1, ph.names.length) < 56; }
+  function fillToMin(u) { return u.scales.y.min; }
   mount('chart-phases', 'Per-phase latency', {
-    scales: { x: { time: false, range: [-0.6, Math.max(0.6, ph.names.length - 0.4)] }, y: { range: zeroBased } },
+    scales: { x: { time: false, range: [-0.6, Math.max(0.6, ph.names.length - 0.4)] }, y: { distr: 3, log: 10, range: logRange } },
     cursor: { points: { show: false } },
     series: [
       { label: 'phase', value: function (u, v) { return v == null ? '' : (ph.names[v] || ''); } },
-      { label: 'p50', stroke: COLOR.p50, fill: 'rgba(9,105,218,0.75)', points: { show: false },
+      { label: 'p50', stroke: COLOR.p50, fill: 'rgba(9,105,218,0.75)', points: { show: false }, fillTo: fillToMin,
         paths: uPlot.paths.bars({ size: [0.4, 44], align: -1 }), value: function (u, v) { return ms(v); } },
-      { label: 'p95', stroke: COLOR.p95, fill: 'rgba(188,76,0,0.75)', points: { show: false },
+      { label: 'p95', stroke: COLOR.p95, fill: 'rgba(188,76,0,0.75)', points: { show: false }, fillTo: fillToMin,
         paths: uPlot.paths.bars({ size: [0.4, 44], align: 1 }), value: function (u, v) { return ms(v); } },
     ],
     axes: [
-      axis('SMTP phase', { font: '11px system-ui, sans-serif', splits: function () { return indices; }, values: function (u, splits) { return splits.map(function (i) { return ph.names[i] || ''; }); }, grid: { show: false } }),
-      axis('latency (ms)'),
+      axis('SMTP phase', { font: '11px system-ui, sans-serif', splits: function () { return indices; },
+        values: function (u, splits) { return splits.map(function (i) { return ph.names[i] || ''; }); }, grid: { show: false },
+        rotate: function (u) { return isCrowded(u) ? -50 : 0; },
+        size: function (u) { return isCrowded(u) ? 90 : 50; } }),
+      axis('latency (ms, log scale)', { values: function (u, splits) { return splits.map(function (v) { return v == null ? '' : v >= 1 ? String(+v.toFixed(0)) : String(+v.toPrecision(1)); }); } }),
     ],
-  }, [indices, ph.p50Ms, ph.p95Ms]);
+  }, [indices, positive(ph.p50Ms), positive(ph.p95Ms)]);
+
+  // The watched server process: CPU (% of one core) and memory (RSS, MB) per sample.
+  var sv = data.server;
+  if (sv) {
+    mount('chart-server', 'Server CPU and memory', {
+      scales: { x: { time: false }, y: { range: zeroBased }, mb: { range: zeroBased } },
+      cursor: { sync: sync },
+      series: [
+        { label: 'time', value: seconds },
+        { label: 'CPU % of one core', stroke: COLOR.p95, width: 2, points: NO_POINTS, value: function (u, v) { return v == null ? '' : fixed(v, 0) + '%'; } },
+        { label: 'memory (RSS, MB)', stroke: COLOR.vus, width: 2, scale: 'mb', points: NO_POINTS, value: function (u, v) { return v == null ? '' : fixed(v, 1) + ' MB'; } },
+      ],
+      axes: [axis('time since start (s)'), axis('CPU (% of one core)'), axis('RSS (MB)', { scale: 'mb', side: 1, grid: { show: false } })],
+    }, [sv.t, sv.cpuPercent, sv.rssMb]);
+  }
 
   var resizeTimer = 0;
   window.addEventListener('resize', function () {
