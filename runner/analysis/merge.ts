@@ -47,7 +47,7 @@ import { distinctTargets, mergedTarget } from '../results/targets.ts';
 import { decodeTrend, ResultsFileError, validateSummary, type LoadedResults } from '../results/read.ts';
 import { customMetricFigures, summarise, type GroupAggregate, type RunAggregates } from '../results/summarise.ts';
 import { timelinePoint, watchInMemory, type WatchInMemory } from '../results/names.ts';
-import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, IterationErrorFigure, GroupFigures, Summary } from '../results/types.ts';
+import type { CustomMetricFigures, CustomTagSetFigures, ErrorFigure, GroupCounts, IterationErrorFigure, GroupFigures, Summary, TestFigures } from '../results/types.ts';
 
 /** The merged results and what a person should know about them. */
 export interface MergeOutcome {
@@ -133,12 +133,21 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
     // Trends are judged again on the merged timeline (the inputs' verdicts each saw only a part).
     trends: analyseTrends(timeline, watch, undefined, [...scenarios.values()].map((s) => s.executor)),
     ...mergeRetries(inputs),
+    ...mergeMessageSizes(results),
   };
   const summary = summarise(aggregates);
   const problems = validateSummary(summary);
   // Inputs were valid, so an invalid merge is our bug, not the user's: fail loudly.
   if (problems.length) throw new Error(`merged results do not match schemas/results.schema.json:\n  - ${problems.join('\n  - ')}`);
   return { summary, warnings };
+}
+
+/** The inputs' message size histograms added, when every input has the figures; none otherwise. */
+function mergeMessageSizes(results: readonly TestFigures[]): Pick<RunAggregates, 'messageSizes'> {
+  if (!results.every((r) => r.message_bytes_per_second !== undefined)) return {};
+  const sizes = new Map<number, number>();
+  for (const r of results) for (const { body_bytes, messages } of r.message_sizes ?? []) sizes.set(body_bytes, (sizes.get(body_bytes) ?? 0) + messages);
+  return { messageSizes: sizes };
 }
 
 /** The inputs' retries blocks added (counts, deferrals by reply, histograms); none when no input had one. */

@@ -27,6 +27,9 @@ import { SMTP_PROTOCOLS, TLS_VERSIONS, type TlsVersion } from '../smtp/settings.
 import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, terminalQuestion, type RecipientSafety } from '../safety.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { UsageError } from '../errors.ts';
+import { InvalidArgumentError } from 'commander';
+import { messageSizeProblem } from '../scenario/validate.ts';
+import type { MessageSizeSpec } from '../smtp/size-distribution.ts';
 import { AUTH_MECHANISMS, choice, collect, duration, integer, keyValues, port, targetPort, TLS_MODES } from './flags.ts';
 
 /**
@@ -150,7 +153,7 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
   add: (command) =>
     command
       .optionsGroup(HELP_GROUPS.smtp)
-      .option('--message-size <bytes>', `body size in bytes (default: ${DEFAULTS.messageSize})`, integer(0, '--message-size', 'messageSizeBytes'))
+      .option('--message-size <size>', `body size: bytes (4096), with a k/m suffix (20k), or a uniform range each message draws from (1k-100k); a file's smtp.messageSize also takes lognormal and weighted sizes (default: ${DEFAULTS.messageSize})`, messageSizeFlag)
       .option('--messages-per-connection <n>', `messages per connection, RSET between (default: ${DEFAULTS.messagesPerConnection})`, integer(1, '--messages-per-connection', 'iterations'))
       .option('--no-rset', 'on a reused connection, send RSET only after a failed message, not between accepted ones (as smtp-source and MTAs do)')
       .option('--no-pipelining', 'send one command at a time even when the server offers PIPELINING (RFC 2920); by default MAIL, RCPT and DATA go in one write')
@@ -161,7 +164,7 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
       .option('--retry <codes[:attempts]>', 'retry deferred messages like an MTA: replies that defer (451,421 or 4xx) and attempts in all, e.g. 451,421:5; backoff 1s doubling to 5m, jittered; counted in smtp_deferrals, not failed, until the attempts run out (default: every reply is final)')
       .option('--tag <key=value>', 'tag every sample; repeatable', collect),
   read(flags) {
-    const parsed = flags as { messageSize?: number; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; thinkTime?: string; retry?: string; tag?: string[] };
+    const parsed = flags as { messageSize?: MessageSizeSpec; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; thinkTime?: string; retry?: string; tag?: string[] };
     return {
       messageSize: parsed.messageSize,
       messagesPerConnection: parsed.messagesPerConnection,
@@ -299,4 +302,12 @@ function metricsEndpoint(parsed: { metricsPort?: number; metricsHost?: string; m
     host: parsed.metricsHost,
     lingerMs: parsed.metricsLinger === undefined ? undefined : parseDurationMs(parsed.metricsLinger),
   };
+}
+
+/** --message-size: a whole number of bytes stays a number; '20k' and '1k-100k' are checked and kept as written. */
+function messageSizeFlag(value: string): MessageSizeSpec {
+  const spec: MessageSizeSpec = /^\s*\d+\s*$/.test(value) ? Number(value) : value.trim();
+  const problem = messageSizeProblem(spec);
+  if (problem) throw new InvalidArgumentError(`--message-size: ${problem} (e.g. 4096, 20k or 1k-100k)`);
+  return spec;
 }

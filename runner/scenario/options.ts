@@ -30,8 +30,9 @@ import { scaleMs } from '../executors/profile.ts';
 import { MAX_RETRY_ATTEMPTS, RETRY_DEFAULTS, parseRetryCodes, parseRetryFlag, type RetryPolicy } from '../engine/retry-policy.ts';
 import { SegmentSyntaxError, parseSegment, parseSequence, stripeOf, type SegmentStripe } from '../executors/segment.ts';
 import type { AccountsOptions, RetryOptions, AuthMechanism, PipeliningMode, SmtpProtocol, TlsMode, TlsVersion, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
-import { formatPath, quote, validateScenarioFile } from './validate.ts';
-import { exceedsLimit, type LimitName } from './limits.ts';
+import { formatPath, messageSizeProblem, quote, validateScenarioFile } from './validate.ts';
+import { exceedsLimit, LIMITS, type LimitName } from './limits.ts';
+import { messageSizesOf, momentsOf, type MessageSizeSpec } from '../smtp/size-distribution.ts';
 import { checkResolvedLimits, checkWarmup } from './check-limits.ts';
 
 /**
@@ -91,8 +92,8 @@ export interface CliOverrides {
   tlsCiphers?: string;
   /** true: --tls-resumption. */
   tlsResumption?: boolean;
-  /** Body bytes. */
-  messageSize?: number;
+  /** Body bytes, or a distribution ('1k-100k'). */
+  messageSize?: MessageSizeSpec;
   messagesPerConnection?: number;
   /** false: --no-rset. */
   rsetBetweenMessages?: boolean;
@@ -323,6 +324,13 @@ async function resolveLocalAddresses(scenarios: ResolvedScenario[], cli: CliOver
   }
 }
 
+/** A checked message size: one size as messageSize, a distribution as its buckets (messageSize: their mean). */
+function resolveMessageSizes(spec: MessageSizeSpec, seed: number | undefined): Pick<ResolvedSmtp, 'messageSize' | 'messageSizes'> {
+  const sizes = messageSizesOf(spec, LIMITS.messageSizeBytes.max, seed);
+  if (sizes.sizesBytes.length === 1) return { messageSize: sizes.sizesBytes[0]! };
+  return { messageSize: Math.round(momentsOf(sizes).mean), messageSizes: sizes };
+}
+
 /** Top-level smtp, then the scenario's, field by field (timeouts phase by phase), then the defaults. */
 function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined): ResolvedSmtp {
   const merged: SmtpOptions = { ...top, ...own, timeouts: { ...top?.timeouts, ...own?.timeouts } };
@@ -353,7 +361,7 @@ function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined)
     tlsResumption: merged.tlsResumption ?? DEFAULTS.tlsResumption,
     protocol: merged.protocol ?? DEFAULTS.protocol,
     ehloName: merged.ehloName ?? DEFAULTS.ehloName,
-    messageSize: merged.messageSize ?? DEFAULTS.messageSize,
+    ...resolveMessageSizes(merged.messageSize ?? DEFAULTS.messageSize, merged.messageSizeSeed),
     messagesPerConnection: merged.messagesPerConnection ?? DEFAULTS.messagesPerConnection,
     rsetBetweenMessages: merged.rsetBetweenMessages ?? DEFAULTS.rsetBetweenMessages,
     pipelining: merged.pipelining ?? DEFAULTS.pipelining,
@@ -466,7 +474,11 @@ export function checkCliOverrides(cli: CliOverrides, scenarioNames: readonly str
     const tooMany = exceedsLimit('recipients', cli.to.length, `${cli.to.length} recipients`);
     if (tooMany) problems.push(`--to: ${tooMany}`);
   }
-  positiveInteger(cli.messageSize, '--message-size', 0, 'messageSizeBytes');
+  if (typeof cli.messageSize === 'number') positiveInteger(cli.messageSize, '--message-size', 0, 'messageSizeBytes');
+  else if (cli.messageSize !== undefined) {
+    const problem = messageSizeProblem(cli.messageSize);
+    if (problem) problems.push(`--message-size: ${problem}`);
+  }
   positiveInteger(cli.messagesPerConnection, '--messages-per-connection', 1, 'iterations');
   if (cli.timeoutMs !== undefined && !(cli.timeoutMs > 0 && Number.isFinite(cli.timeoutMs))) problems.push(`--timeout: must be > 0 (got ${cli.timeoutMs} ms)`);
   else limitedMs(cli.timeoutMs, '--timeout', `${cli.timeoutMs} ms`);
@@ -605,7 +617,12 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.tlsMaxVersion !== undefined) smtp.tlsMaxVersion = cli.tlsMaxVersion;
     if (cli.tlsCiphers !== undefined) smtp.tlsCiphers = cli.tlsCiphers;
     if (cli.tlsResumption !== undefined) smtp.tlsResumption = cli.tlsResumption;
-    if (cli.messageSize !== undefined) smtp.messageSize = cli.messageSize;
+    if (cli.messageSize !== undefined) {
+      const sizes = resolveMessageSizes(cli.messageSize, smtp.messageSizes?.seed);
+      smtp.messageSize = sizes.messageSize;
+      if (sizes.messageSizes !== undefined) smtp.messageSizes = sizes.messageSizes;
+      else delete smtp.messageSizes;
+    }
     if (cli.messagesPerConnection !== undefined) smtp.messagesPerConnection = cli.messagesPerConnection;
     if (cli.rsetBetweenMessages !== undefined) smtp.rsetBetweenMessages = cli.rsetBetweenMessages;
     if (cli.protocol !== undefined) smtp.protocol = cli.protocol;
@@ -651,3 +668,4 @@ export function resolveWarmup(warmup: string | number | undefined, scale: number
   if (typeof warmup === 'number' || /^\d+$/.test(warmup)) return { durationMs: 0, messages: Number(warmup) };
   return { durationMs: Math.round(parseDurationMs(warmup) * scale), messages: 0 };
 }
+
