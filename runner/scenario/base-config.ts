@@ -131,6 +131,14 @@ export interface AccountsOptions {
   pick?: 'round-robin' | 'weighted';
   /** With `pick: 'weighted'`: relative weight per email; unlisted accounts weigh 1. */
   weights?: Record<string, number>;
+  /**
+   * Most messages of one account in flight at once (as the proxy's --max-in-flight-per-account and
+   * Gmail limit them); a message waits for its account's slot, and the wait is in its response
+   * time. Applies to generated messages and their retries. @default no limit
+   */
+  maxInFlight?: number;
+  /** Most message starts per account: `'100/m'`, `'10/s'`, `'3600/h'` (starts spaced evenly); the wait is in the response time. @default no limit */
+  rate?: string;
 }
 
 /**

@@ -27,6 +27,7 @@ import type { ResolvedAccounts, ResolvedOptions, ResolvedScenario, ResolvedScena
 import { executorOf, executorsTaking } from '../executors/index.ts';
 import type { ExecutorOverrides } from '../executors/executor.ts';
 import { scaleMs } from '../executors/profile.ts';
+import { parseAccountRate } from '../engine/account-limits.ts';
 import { MAX_RETRY_ATTEMPTS, RETRY_DEFAULTS, parseRetryCodes, parseRetryFlag, type RetryPolicy } from '../engine/retry-policy.ts';
 import { SegmentSyntaxError, parseSegment, parseSequence, stripeOf, type SegmentStripe } from '../executors/segment.ts';
 import type { AccountsOptions, RetryOptions, AuthMechanism, PipeliningMode, SmtpProtocol, TlsMode, TlsVersion, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
@@ -450,7 +451,19 @@ async function resolveAccounts(
       problems.push(`${where}.weights: ${(error as Error).message}`);
     }
   }
-  return { pick, emails, weights, file };
+  const limits: Pick<ResolvedAccounts, 'maxInFlight' | 'rateIntervalMs'> = {};
+  if (options.maxInFlight !== undefined) {
+    if (Number.isInteger(options.maxInFlight) && options.maxInFlight >= 1) limits.maxInFlight = options.maxInFlight;
+    else problems.push(`${where}.maxInFlight: must be a whole number >= 1 (got ${options.maxInFlight})`);
+  }
+  if (options.rate !== undefined) {
+    try {
+      limits.rateIntervalMs = parseAccountRate(options.rate);
+    } catch (error) {
+      problems.push(`${where}.rate: ${(error as Error).message}`);
+    }
+  }
+  return { pick, emails, weights, file, ...limits };
 }
 
 /** Problems with the overrides themselves, each named by its flag. */
