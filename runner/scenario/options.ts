@@ -33,7 +33,7 @@ import { SegmentSyntaxError, parseSegment, parseSequence, stripeOf, type Segment
 import type { AccountsOptions, RetryOptions, AuthMechanism, PipeliningMode, SmtpProtocol, TlsMode, TlsVersion, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
 import { formatPath, messageSizeProblem, quote, validateScenarioFile } from './validate.ts';
 import { exceedsLimit, LIMITS, type LimitName } from './limits.ts';
-import { messageSizesOf, momentsOf, type MessageSizeSpec } from '../smtp/size-distribution.ts';
+import { isSingleSize, messageSizesOf, momentsOf, parseSizeBytes, type MessageSizeSpec } from '../smtp/size-distribution.ts';
 import { checkResolvedLimits, checkWarmup } from './check-limits.ts';
 
 /**
@@ -327,6 +327,8 @@ async function resolveLocalAddresses(scenarios: ResolvedScenario[], cli: CliOver
 
 /** A checked message size: one size as messageSize, a distribution as its buckets (messageSize: their mean). */
 function resolveMessageSizes(spec: MessageSizeSpec, seed: number | undefined): Pick<ResolvedSmtp, 'messageSize' | 'messageSizes'> {
+  // One size is bounded by check-limits.ts (its message names the limit); a distribution's sizes here
+  if (isSingleSize(spec)) return { messageSize: parseSizeBytes(spec) };
   const sizes = messageSizesOf(spec, LIMITS.messageSizeBytes.max, seed);
   if (sizes.sizesBytes.length === 1) return { messageSize: sizes.sizesBytes[0]! };
   return { messageSize: Math.round(momentsOf(sizes).mean), messageSizes: sizes };

@@ -21,7 +21,7 @@ import { findExecutor } from '../executors/index.ts';
 import { scenarioSchemaValidator } from './schema-validator.ts';
 import { suggestName } from '../util/suggest.ts';
 import { LIMITS } from './limits.ts';
-import { resolveMessageSize, type MessageSizeSpec } from '../smtp/size-distribution.ts';
+import { isSingleSize, resolveMessageSize, type MessageSizeSpec } from '../smtp/size-distribution.ts';
 
 export { formatPath, formatProblem, quote, durationMessage, type Problem, type PathSegments } from './checks.ts';
 
@@ -312,7 +312,8 @@ export function validateScenarioFile(options: unknown): string[] {
 /** What is wrong with a message size or distribution (smtp.messageSize, --message-size), or undefined. */
 export function messageSizeProblem(spec: unknown): string | undefined {
   try {
-    resolveMessageSize(spec as MessageSizeSpec, LIMITS.messageSizeBytes.max);
+    // One size's bound is checked with the other limits (check-limits.ts); a distribution's here
+    resolveMessageSize(spec as MessageSizeSpec, isSingleSize(spec as MessageSizeSpec) ? Infinity : LIMITS.messageSizeBytes.max);
     return undefined;
   } catch (error) {
     return (error as Error).message;

@@ -43,6 +43,11 @@ export function parseSizeBytes(value: SizeSpec): number {
   return Math.round(Number(match[1]) * UNIT[(match[2] ?? '').toLowerCase()]!);
 }
 
+/** Whether `spec` is one size (4096, '20k'), not a distribution. */
+export function isSingleSize(spec: MessageSizeSpec): spec is SizeSpec {
+  return typeof spec === 'number' || (typeof spec === 'string' && !spec.includes('-'));
+}
+
 /** The buckets of a distribution; throws a RangeError naming what is wrong. */
 export function resolveMessageSize(spec: MessageSizeSpec, maxBytes: number): SizeBuckets {
   const check = (bytes: number): number => {
