@@ -14,6 +14,7 @@ export { Counter, Rate, Trend, Gauge } from './metrics/custom.ts';
 export { SmtpStepError } from './smtp/api.ts';
 export { check, replyClass, replyCode, enhancedCode, replyText, type ReplyLike } from './script/check.ts';
 export { sleep } from './script/sleep.ts';
+export { open, openCsv, openJson, parseCsv, pick, DataFileError, type CsvRow, type PickMode } from './script/data.ts';
 export type { CheckCondition, CheckSets, ThinkTime, ThinkDuration } from './script/types.ts';
 export type { IterationContext, SmtpSteps, Reply, Failure, SendOptions, MailStepOptions } from './smtp/api.ts';
 export type * from './scenario/types.ts';

@@ -55,7 +55,7 @@ import { distinctTargets, mergedTarget } from '../results/targets.ts';
 import { decodeTrend, ResultsFileError, validateSummary, type LoadedResults } from '../results/read.ts';
 import { customMetricFigures, summarise, type DeliveryAggregate, type GroupAggregate, type RunAggregates, type RunDeliveryAggregate } from '../results/summarise.ts';
 import { timelinePoint, watchInMemory, type WatchInMemory } from '../results/names.ts';
-import type { CustomMetricFigures, CustomTagSetFigures, DeliveryFigures, ErrorFigure, GroupCounts, GroupDeliveryFigures, IterationErrorFigure, GroupFigures, Summary } from '../results/types.ts';
+import type { CustomMetricFigures, CustomTagSetFigures, DeliveryFigures, ErrorFigure, GroupCounts, GroupDeliveryFigures, IterationErrorFigure, GroupFigures, Summary, TestFigures } from '../results/types.ts';
 
 /** The merged results and what a person should know about them. */
 export interface MergeOutcome {
@@ -142,12 +142,21 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
     trends: analyseTrends(timeline, watch, undefined, [...scenarios.values()].map((s) => s.executor)),
     ...mergeRetries(inputs),
     ...mergeRunDelivery(inputs),
+    ...mergeMessageSizes(results),
   };
   const summary = summarise(aggregates);
   const problems = validateSummary(summary);
   // Inputs were valid, so an invalid merge is our bug, not the user's: fail loudly.
   if (problems.length) throw new Error(`merged results do not match schemas/results.schema.json:\n  - ${problems.join('\n  - ')}`);
   return { summary, warnings };
+}
+
+/** The inputs' message size histograms added, when every input has the figures; none otherwise. */
+function mergeMessageSizes(results: readonly TestFigures[]): Pick<RunAggregates, 'messageSizes'> {
+  if (!results.every((r) => r.message_bytes_per_second !== undefined)) return {};
+  const sizes = new Map<number, number>();
+  for (const r of results) for (const { body_bytes, messages } of r.message_sizes ?? []) sizes.set(body_bytes, (sizes.get(body_bytes) ?? 0) + messages);
+  return { messageSizes: sizes };
 }
 
 /** The inputs' retries blocks added (counts, deferrals by reply, histograms); none when no input had one. */

@@ -30,6 +30,9 @@ import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, terminalQuestion, 
 import { DEFAULT_API_ADDRESS } from '../api/address.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { UsageError } from '../errors.ts';
+import { InvalidArgumentError } from 'commander';
+import { messageSizeProblem } from '../scenario/validate.ts';
+import type { MessageSizeSpec } from '../smtp/size-distribution.ts';
 import { AUTH_MECHANISMS, choice, collect, duration, integer, keyValues, port, positiveNumber, targetPort, TLS_MODES, warmup } from './flags.ts';
 
 /**
@@ -153,7 +156,7 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
   add: (command) =>
     command
       .optionsGroup(HELP_GROUPS.smtp)
-      .option('--message-size <bytes>', `body size in bytes (default: ${DEFAULTS.messageSize})`, integer(0, '--message-size', 'messageSizeBytes'))
+      .option('--message-size <size>', `body size: bytes (4096), with a k/m suffix (20k), or a uniform range each message draws from (1k-100k); a file's smtp.messageSize also takes lognormal and weighted sizes (default: ${DEFAULTS.messageSize})`, messageSizeFlag)
       .option('--messages-per-connection <n>', `messages per connection, RSET between (default: ${DEFAULTS.messagesPerConnection})`, integer(1, '--messages-per-connection', 'iterations'))
       .option('--no-rset', 'on a reused connection, send RSET only after a failed message, not between accepted ones (as smtp-source and MTAs do)')
       .option('--no-pipelining', 'send one command at a time even when the server offers PIPELINING (RFC 2920); by default MAIL, RCPT and DATA go in one write')
@@ -165,7 +168,7 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
       .option('--client-fault <kind:probability[:parameter]>', 'a client-side fault on that share of messages, counted under client_faults, never as a failure; repeatable. Kinds: abort-data[:bytes] (drop the connection mid-DATA, default 512), slow-body[:bytes/s] (default 1024), idle-after-mail[:duration] (default 5s), drop-after-accept (no QUIT), rset-storm[:count] (RSETs before MAIL, default 10); e.g. abort-data:0.05', collect)
       .option('--tag <key=value>', 'tag every sample; repeatable', collect),
   read(flags) {
-    const parsed = flags as { messageSize?: number; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; thinkTime?: string; retry?: string; clientFault?: string[]; tag?: string[] };
+    const parsed = flags as { messageSize?: MessageSizeSpec; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; thinkTime?: string; retry?: string; clientFault?: string[]; tag?: string[] };
     return {
       messageSize: parsed.messageSize,
       messagesPerConnection: parsed.messagesPerConnection,
@@ -377,3 +380,11 @@ export const API_FLAGS: FlagGroup<ApiFlags> = {
     return { api: parsed.api, apiToken: parsed.apiToken };
   },
 };
+
+/** --message-size: a whole number of bytes stays a number; '20k' and '1k-100k' are checked and kept as written. */
+function messageSizeFlag(value: string): MessageSizeSpec {
+  const spec: MessageSizeSpec = /^\s*\d+\s*$/.test(value) ? Number(value) : value.trim();
+  const problem = messageSizeProblem(spec);
+  if (problem) throw new InvalidArgumentError(`--message-size: ${problem} (e.g. 4096, 20k or 1k-100k)`);
+  return spec;
+}

@@ -17,6 +17,7 @@ import { createAccountPicker } from '../scenario/accounts.ts';
 import type { ScenarioProgress } from './events.ts';
 import { VuState } from './vu.ts';
 import { retryDelayMs } from './retry-policy.ts';
+import { AccountLimits } from './account-limits.ts';
 import type { SessionTranscripts } from './transcript.ts';
 import { abandonableSteps } from './script-deadline.ts';
 import { IterationScope, type GroupHost } from './iteration-scope.ts';
@@ -111,6 +112,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   /** How to abandon the custom iteration running on a VU (see interruptBusy). */
   private readonly abandoners = new Map<VuState, () => void>();
   private readonly pickSender: (iterationInTest: number) => string;
+  /** accounts.maxInFlight / accounts.rate: each generated message (and retry) waits for its account's slot; undefined: no limit. */
+  private readonly accountLimits: AccountLimits | undefined;
   private readonly seriesBySender = new Map<string, Series>();
   private drained: (() => void) | undefined;
   private readonly groups = new Map<string, GroupEntry>();
@@ -135,6 +138,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     this.scenario = scenario;
     this.host = host;
     this.pickSender = createAccountPicker(scenario.accounts);
+    const { maxInFlight, rateIntervalMs } = scenario.accounts;
+    this.accountLimits = maxInFlight !== undefined || rateIntervalMs !== undefined ? new AccountLimits(maxInFlight ?? Infinity, rateIntervalMs ?? 0) : undefined;
     for (const email of scenario.accounts.emails) {
       this.seriesBySender.set(email, host.registry.seriesFor(scenario.name, email, scenario.tags));
     }
@@ -337,7 +342,15 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
         await this.runCustomIteration(state, sender, iterationInTest);
       } else {
         recorder.beginMessage(this.scenario.retry, 1, recorder.intendedStartMs);
-        const failure = await session.sendMessage();
+        const limits = this.accountLimits;
+        // The wait for the account's slot is after the intended start: it is in the response time
+        if (limits !== undefined) await limits.acquire(sender);
+        let failure;
+        try {
+          failure = await session.sendMessage();
+        } finally {
+          if (limits !== undefined) limits.release(sender);
+        }
         if (recorder.deferredFailure !== undefined) this.deferMessage({ sender, sequence: session.sequence, attempt: 2, firstStartMs: recorder.firstStartMs, options: undefined, timer: undefined });
         // Out of file descriptors or local ports: retrying at once would spin through thousands of
         // failures a second. A short pause lets sockets close (the failure is already counted).
@@ -402,6 +415,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     const session = agent.session;
     session.from = entry.sender;
     session.sequence = entry.sequence;
+    const limits = this.accountLimits;
+    if (limits !== undefined) await limits.acquire(entry.sender);
     try {
       if (entry.options === undefined) await session.sendMessage();
       // A failure was counted by the recorder (deferred again, or final): nothing to pass on
@@ -411,6 +426,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
         this.deferMessage(entry);
       }
     } finally {
+      if (limits !== undefined) limits.release(entry.sender);
       this.busyAgents.delete(agent);
       this.freeAgents.push(agent);
       this.notifyIfIdle();

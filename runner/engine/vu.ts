@@ -88,11 +88,13 @@ export class VuRecorder implements SessionRecorder {
     this.series.phases[phaseIndex]!.record(durationUs);
   }
 
-  accepted(txnUs: number, messageBytes: number, traceSequence: number): void {
+  accepted(txnUs: number, messageBytes: number, traceSequence: number, bodyBytes = -1): void {
     const series = this.series;
     series.txns++;
     series.accepted++;
     series.messageBytes += messageBytes;
+    // A Map keyed by a few bucket sizes: an update in place after each size's first message
+    if (bodyBytes >= 0) series.bodySizes.set(bodyBytes, (series.bodySizes.get(bodyBytes) ?? 0) + 1);
     series.txnDuration.record(txnUs);
     const source = this.source;
     if (source !== undefined) {

@@ -56,6 +56,8 @@ export class Series {
   interrupted = 0;
   /** Bytes of accepted messages. */
   messageBytes = 0;
+  /** Accepted generated messages by body size in bytes (a size distribution's buckets), for the results' histogram. */
+  readonly bodySizes = new Map<number, number>();
   connections = 0;
   iterations = 0;
   /** Custom iterations that threw something other than a failed SMTP step (a scenario bug). */
@@ -118,6 +120,7 @@ export class Series {
     this.delivered = this.lost = this.lostRefused = this.duplicated = this.unexpected = this.pendingDelivery = 0;
     this.deferred = this.firstTry = this.retryPending = 0;
     this.deferrals.clear();
+    this.bodySizes.clear();
     this.attemptsPerMessage.reset();
     this.eventualDuration.reset();
     this.deliveryLag.reset();
@@ -152,6 +155,7 @@ export class Series {
     this.firstTry += other.firstTry;
     this.retryPending += other.retryPending;
     for (const [code, count] of other.deferrals) this.deferrals.set(code, (this.deferrals.get(code) ?? 0) + count);
+    for (const [size, count] of other.bodySizes) this.bodySizes.set(size, (this.bodySizes.get(size) ?? 0) + count);
     if (other.attemptsPerMessage.count > 0) this.attemptsPerMessage.add(other.attemptsPerMessage);
     if (other.eventualDuration.count > 0) this.eventualDuration.add(other.eventualDuration);
     if (other.deliveryLag.count > 0) this.deliveryLag.add(other.deliveryLag);

@@ -141,6 +141,7 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
     trends: verdicts.trends ?? null,
     ...(verdicts.delivery ? { delivery: runDelivery(verdicts.delivery, total) } : {}),
     ...(options.scenarios.some((scenario) => scenario.retry !== undefined) ? { retries: retryAggregate(total) } : {}),
+    messageSizes: total.bodySizes,
   };
 }
 

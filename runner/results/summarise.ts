@@ -88,6 +88,11 @@ export interface RunAggregates {
   delivery?: RunDeliveryAggregate;
   /** With a retry policy; undefined leaves the block out. */
   retries?: RetryAggregate;
+  /**
+   * Accepted generated messages by body size in bytes (message_sizes) and the test's
+   * message_bytes_per_second; undefined leaves both out (a merge of files without them).
+   */
+  messageSizes?: ReadonlyMap<number, number>;
 }
 
 /** Retries before summarising (with a scenario's `retry`). */
@@ -139,6 +144,12 @@ export function summarise(aggregates: RunAggregates): Summary {
   };
   if (aggregates.warmup !== undefined) results.warmup = aggregates.warmup;
   if (aggregates.iterationErrors?.length) results.iteration_errors = aggregates.iterationErrors;
+  if (aggregates.messageSizes !== undefined) {
+    results.message_bytes_per_second = seconds > 0 ? round(aggregates.counters.message_bytes / seconds, 1) : 0;
+    if (aggregates.messageSizes.size > 0) {
+      results.message_sizes = [...aggregates.messageSizes].sort((a, b) => a[0] - b[0]).map(([bytes, messages]) => ({ body_bytes: bytes, messages }));
+    }
+  }
   const summary: Summary = {
     schema_version: RESULTS_SCHEMA_VERSION,
     timestamp: aggregates.timestamp,

@@ -309,8 +309,18 @@ export interface TestFigures extends GroupFigures {
   /** What iteration() threw, grouped by message and place in the scenario's code, commonest first; absent when nothing was. */
   iteration_errors?: IterationErrorFigure[];
   vus_max: number;
+  /** Bytes of accepted messages (message_bytes) per second of the test; absent in files from before it. */
+  message_bytes_per_second?: number;
+  /** Accepted generated messages by body size (a size distribution's buckets), smallest first; absent when none. */
+  message_sizes?: MessageSizeFigure[];
   /** The warm-up left out of these figures (still in the timeline); null without one. */
   warmup?: { asked: string; ended_at_seconds: number | null } | null;
+}
+
+/** Accepted generated messages of one body size. */
+export interface MessageSizeFigure {
+  body_bytes: number;
+  messages: number;
 }
 
 /** A scenario's figures. */

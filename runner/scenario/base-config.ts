@@ -5,6 +5,7 @@
  */
 import type { AuthMechanism, DsnSettings, PipeliningMode, SmtpProtocol, TlsMode, TlsVersion } from '../smtp/settings.ts';
 import type { Phase } from '../smtp/phases.ts';
+import type { MessageSizeSpec } from '../smtp/size-distribution.ts';
 
 /** A duration: `'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1h30m'`, or a number of milliseconds. */
 export type Duration = string | number;
@@ -80,8 +81,15 @@ export interface SmtpOptions {
   protocol?: SmtpProtocol;
   /** Name sent with EHLO. @default 'runner.localhost' */
   ehloName?: string;
-  /** Size of the generated message body in bytes (headers come on top). @default 1024 */
-  messageSize?: number;
+  /**
+   * Size of the generated message body (headers come on top): bytes (`4096`) or with a k/m suffix
+   * (`'20k'`), or a distribution each message draws from: `'1k-100k'` (uniform),
+   * `{ lognormal: { median: '20k', sigma: 1 } }`, `{ sizes: [[1024, 0.7], ['2m', 0.3]] }` (weights).
+   * A distribution is cut into at most 64 sizes whose bodies are built once. @default 1024
+   */
+  messageSize?: MessageSizeSpec;
+  /** Seed of the message size draws (the same seed, the same sizes in the same order); @default random */
+  messageSizeSeed?: number;
   /** Messages sent on one connection before QUIT (RSET between them). @default 1 */
   messagesPerConnection?: number;
   /**
@@ -123,6 +131,14 @@ export interface AccountsOptions {
   pick?: 'round-robin' | 'weighted';
   /** With `pick: 'weighted'`: relative weight per email; unlisted accounts weigh 1. */
   weights?: Record<string, number>;
+  /**
+   * Most messages of one account in flight at once (as the proxy's --max-in-flight-per-account and
+   * Gmail limit them); a message waits for its account's slot, and the wait is in its response
+   * time. Applies to generated messages and their retries. @default no limit
+   */
+  maxInFlight?: number;
+  /** Most message starts per account: `'100/m'`, `'10/s'`, `'3600/h'` (starts spaced evenly); the wait is in the response time. @default no limit */
+  rate?: string;
 }
 
 /**

@@ -24,6 +24,7 @@ import { pathToFileURL } from 'node:url';
 import type { BuildFailure, Message, Plugin } from 'esbuild';
 import * as api from '../index.ts';
 import { importModule } from '../dynamic-import.ts';
+import { setDataBaseDir } from '../script/data.ts';
 import { RunnerError, ScriptError } from '../errors.ts';
 import type { ScenarioFileOptions } from './types.ts';
 import { exceedsLimit, formatLimit, LIMITS } from './limits.ts';
@@ -216,6 +217,8 @@ export async function importScenarioBundle(code: string, file: string): Promise<
   process.setSourceMapsEnabled(true);
   (globalThis as Record<symbol, unknown>)[RUNNER_API_KEY] = api;
   (globalThis as Record<symbol, unknown>)[SCENARIO_URL_KEY] = pathToFileURL(file).href;
+  // openCsv('./senders.csv') in the file starts from the file's folder, as k6's open() does
+  setDataBaseDir(dirname(file));
   let module: Record<string, unknown>;
   try {
     await writeFile(outfile, code);

@@ -27,11 +27,13 @@ import type { ResolvedAccounts, ResolvedOptions, ResolvedScenario, ResolvedScena
 import { executorOf, executorsTaking } from '../executors/index.ts';
 import type { ExecutorOverrides } from '../executors/executor.ts';
 import { scaleMs } from '../executors/profile.ts';
+import { parseAccountRate } from '../engine/account-limits.ts';
 import { MAX_RETRY_ATTEMPTS, RETRY_DEFAULTS, parseRetryCodes, parseRetryFlag, type RetryPolicy } from '../engine/retry-policy.ts';
 import { SegmentSyntaxError, parseSegment, parseSequence, stripeOf, type SegmentStripe } from '../executors/segment.ts';
 import type { AccountsOptions, RetryOptions, AuthMechanism, PipeliningMode, SmtpProtocol, TlsMode, TlsVersion, ScenarioConfig, ScenarioFileOptions, SmtpOptions, TargetOptions, ThresholdSpec } from './types.ts';
-import { formatPath, quote, validateScenarioFile } from './validate.ts';
-import { exceedsLimit, type LimitName } from './limits.ts';
+import { formatPath, messageSizeProblem, quote, validateScenarioFile } from './validate.ts';
+import { exceedsLimit, LIMITS, type LimitName } from './limits.ts';
+import { isSingleSize, messageSizesOf, momentsOf, parseSizeBytes, type MessageSizeSpec } from '../smtp/size-distribution.ts';
 import { checkResolvedLimits, checkWarmup } from './check-limits.ts';
 import { parseClientFaultFlag } from './client-fault-flag.ts';
 import { checkClientFaultChances, type ClientFaultChance } from '../smtp/client-faults.ts';
@@ -93,8 +95,8 @@ export interface CliOverrides {
   tlsCiphers?: string;
   /** true: --tls-resumption. */
   tlsResumption?: boolean;
-  /** Body bytes. */
-  messageSize?: number;
+  /** Body bytes, or a distribution ('1k-100k'). */
+  messageSize?: MessageSizeSpec;
   messagesPerConnection?: number;
   /** false: --no-rset. */
   rsetBetweenMessages?: boolean;
@@ -327,6 +329,15 @@ async function resolveLocalAddresses(scenarios: ResolvedScenario[], cli: CliOver
   }
 }
 
+/** A checked message size: one size as messageSize, a distribution as its buckets (messageSize: their mean). */
+function resolveMessageSizes(spec: MessageSizeSpec, seed: number | undefined): Pick<ResolvedSmtp, 'messageSize' | 'messageSizes'> {
+  // One size is bounded by check-limits.ts (its message names the limit); a distribution's sizes here
+  if (isSingleSize(spec)) return { messageSize: parseSizeBytes(spec) };
+  const sizes = messageSizesOf(spec, LIMITS.messageSizeBytes.max, seed);
+  if (sizes.sizesBytes.length === 1) return { messageSize: sizes.sizesBytes[0]! };
+  return { messageSize: Math.round(momentsOf(sizes).mean), messageSizes: sizes };
+}
+
 /** Top-level smtp, then the scenario's, field by field (timeouts phase by phase), then the defaults. */
 function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined): ResolvedSmtp {
   const merged: SmtpOptions = { ...top, ...own, timeouts: { ...top?.timeouts, ...own?.timeouts } };
@@ -357,7 +368,7 @@ function resolveSmtp(top: SmtpOptions | undefined, own: SmtpOptions | undefined)
     tlsResumption: merged.tlsResumption ?? DEFAULTS.tlsResumption,
     protocol: merged.protocol ?? DEFAULTS.protocol,
     ehloName: merged.ehloName ?? DEFAULTS.ehloName,
-    messageSize: merged.messageSize ?? DEFAULTS.messageSize,
+    ...resolveMessageSizes(merged.messageSize ?? DEFAULTS.messageSize, merged.messageSizeSeed),
     messagesPerConnection: merged.messagesPerConnection ?? DEFAULTS.messagesPerConnection,
     rsetBetweenMessages: merged.rsetBetweenMessages ?? DEFAULTS.rsetBetweenMessages,
     pipelining: merged.pipelining ?? DEFAULTS.pipelining,
@@ -446,7 +457,19 @@ async function resolveAccounts(
       problems.push(`${where}.weights: ${(error as Error).message}`);
     }
   }
-  return { pick, emails, weights, file };
+  const limits: Pick<ResolvedAccounts, 'maxInFlight' | 'rateIntervalMs'> = {};
+  if (options.maxInFlight !== undefined) {
+    if (Number.isInteger(options.maxInFlight) && options.maxInFlight >= 1) limits.maxInFlight = options.maxInFlight;
+    else problems.push(`${where}.maxInFlight: must be a whole number >= 1 (got ${options.maxInFlight})`);
+  }
+  if (options.rate !== undefined) {
+    try {
+      limits.rateIntervalMs = parseAccountRate(options.rate);
+    } catch (error) {
+      problems.push(`${where}.rate: ${(error as Error).message}`);
+    }
+  }
+  return { pick, emails, weights, file, ...limits };
 }
 
 /** Problems with the overrides themselves, each named by its flag. */
@@ -470,7 +493,11 @@ export function checkCliOverrides(cli: CliOverrides, scenarioNames: readonly str
     const tooMany = exceedsLimit('recipients', cli.to.length, `${cli.to.length} recipients`);
     if (tooMany) problems.push(`--to: ${tooMany}`);
   }
-  positiveInteger(cli.messageSize, '--message-size', 0, 'messageSizeBytes');
+  if (typeof cli.messageSize === 'number') positiveInteger(cli.messageSize, '--message-size', 0, 'messageSizeBytes');
+  else if (cli.messageSize !== undefined) {
+    const problem = messageSizeProblem(cli.messageSize);
+    if (problem) problems.push(`--message-size: ${problem}`);
+  }
   positiveInteger(cli.messagesPerConnection, '--messages-per-connection', 1, 'iterations');
   if (cli.timeoutMs !== undefined && !(cli.timeoutMs > 0 && Number.isFinite(cli.timeoutMs))) problems.push(`--timeout: must be > 0 (got ${cli.timeoutMs} ms)`);
   else limitedMs(cli.timeoutMs, '--timeout', `${cli.timeoutMs} ms`);
@@ -610,7 +637,12 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.tlsMaxVersion !== undefined) smtp.tlsMaxVersion = cli.tlsMaxVersion;
     if (cli.tlsCiphers !== undefined) smtp.tlsCiphers = cli.tlsCiphers;
     if (cli.tlsResumption !== undefined) smtp.tlsResumption = cli.tlsResumption;
-    if (cli.messageSize !== undefined) smtp.messageSize = cli.messageSize;
+    if (cli.messageSize !== undefined) {
+      const sizes = resolveMessageSizes(cli.messageSize, smtp.messageSizes?.seed);
+      smtp.messageSize = sizes.messageSize;
+      if (sizes.messageSizes !== undefined) smtp.messageSizes = sizes.messageSizes;
+      else delete smtp.messageSizes;
+    }
     if (cli.messagesPerConnection !== undefined) smtp.messagesPerConnection = cli.messagesPerConnection;
     if (cli.rsetBetweenMessages !== undefined) smtp.rsetBetweenMessages = cli.rsetBetweenMessages;
     if (cli.protocol !== undefined) smtp.protocol = cli.protocol;
@@ -670,3 +702,4 @@ export function resolveWarmup(warmup: string | number | undefined, scale: number
   if (typeof warmup === 'number' || /^\d+$/.test(warmup)) return { durationMs: 0, messages: Number(warmup) };
   return { durationMs: Math.round(parseDurationMs(warmup) * scale), messages: 0 };
 }
+

@@ -27,6 +27,10 @@ export interface ResolvedAccounts {
   weights: number[];
   /** The file they came from, for messages. */
   file: string | undefined;
+  /** Most messages of one account in flight; undefined: no limit. */
+  maxInFlight?: number;
+  /** Milliseconds between two message starts of one account (accounts.rate); undefined: no limit. */
+  rateIntervalMs?: number;
 }
 
 export interface ResolvedStage {

@@ -20,6 +20,8 @@ import { Checker, durationMessage, formatPath, formatProblem, isRecord, quote, t
 import { findExecutor } from '../executors/index.ts';
 import { scenarioSchemaValidator } from './schema-validator.ts';
 import { suggestName } from '../util/suggest.ts';
+import { LIMITS } from './limits.ts';
+import { isSingleSize, resolveMessageSize, type MessageSizeSpec } from '../smtp/size-distribution.ts';
 
 export { formatPath, formatProblem, quote, durationMessage, type Problem, type PathSegments } from './checks.ts';
 
@@ -193,7 +195,11 @@ function checkSmtp(check: Checker, smtp: unknown, path: PathSegments): void {
   const to = smtp['to'];
   if (typeof to === 'string') checkEmail(check, to, [...path, 'to']);
   else if (Array.isArray(to)) to.forEach((recipient, index) => checkEmail(check, recipient, [...path, 'to', index]));
-  check.integer(smtp['messageSize'], [...path, 'messageSize'], 0);
+  if (smtp['messageSize'] !== undefined) {
+    const problem = messageSizeProblem(smtp['messageSize']);
+    if (problem) check.add([...path, 'messageSize'], problem);
+  }
+  if (smtp['messageSizeSeed'] !== undefined) check.integer(smtp['messageSizeSeed'], [...path, 'messageSizeSeed'], 0);
   check.integer(smtp['messagesPerConnection'], [...path, 'messagesPerConnection'], 1);
   const dsn = smtp['dsn'];
   // RFC 3461 §4.1: NEVER is only valid alone
@@ -301,4 +307,15 @@ export function validateScenarioFile(options: unknown): string[] {
   }
   all.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return all.map(formatProblem);
+}
+
+/** What is wrong with a message size or distribution (smtp.messageSize, --message-size), or undefined. */
+export function messageSizeProblem(spec: unknown): string | undefined {
+  try {
+    // One size's bound is checked with the other limits (check-limits.ts); a distribution's here
+    resolveMessageSize(spec as MessageSizeSpec, isSingleSize(spec as MessageSizeSpec) ? Infinity : LIMITS.messageSizeBytes.max);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }

@@ -134,6 +134,31 @@ export function bodyWithEndOfData(sizeBytes: number): Buffer {
   return body;
 }
 
+/** Bodies of a distribution's buckets, built once per bucket list (the resolved smtp settings keep one). */
+const bucketBodies = new WeakMap<readonly number[], Buffer[]>();
+
+/**
+ * The bodies (each followed by the end-of-data line) of a size distribution's buckets, in bucket
+ * order: built once per bucket list and shared, outside the per-size cache (a law has up to 64
+ * buckets), so a message picks one by index and allocates nothing.
+ */
+export function bucketBodiesWithEndOfData(sizesBytes: readonly number[]): readonly Buffer[] {
+  let bodies = bucketBodies.get(sizesBytes);
+  if (bodies === undefined) {
+    const bySize = new Map<number, Buffer>();
+    bodies = sizesBytes.map((size) => {
+      let body = bySize.get(size);
+      if (body === undefined) {
+        body = Buffer.from(makeBody(size) + END_OF_DATA, 'latin1');
+        bySize.set(size, body);
+      }
+      return body;
+    });
+    bucketBodies.set(sizesBytes, bodies);
+  }
+  return bodies;
+}
+
 const BODY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** Lines of BODY_LINE_CHARS printable characters + CRLF; no line starts with '.'. */

@@ -45,7 +45,8 @@ import { SmtpStepError, type Failure, type MailStepOptions, type Reply, type Sen
 import { PHASES, PHASE_INDEX } from './phases.ts';
 import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
-import { bodyWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
+import { drawBucket } from './size-distribution.ts';
+import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
 import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
@@ -79,9 +80,10 @@ export interface SessionRecorder {
   phase(phaseIndex: number, durationUs: number): void;
   /**
    * A message got 250 after end-of-data; txnUs: its first command's start to that 250, µs;
-   * messageBytes: head + body; traceSequence: its X-Runner-Trace sequence (message.ts).
+   * messageBytes: head + body; traceSequence: its X-Runner-Trace sequence (message.ts); bodyBytes:
+   * the generated body's size (its bucket with a size distribution), -1 for a message from scenario code.
    */
-  accepted(txnUs: number, messageBytes: number, traceSequence: number): void;
+  accepted(txnUs: number, messageBytes: number, traceSequence: number, bodyBytes?: number): void;
   /**
    * A message failed; called exactly once per failed message; txnUs: its first command's start to
    * the failure, µs. `failure.error === INTERRUPTED_ERROR` means close() cut it off: count it as
@@ -302,8 +304,8 @@ export class SmtpSession implements SmtpSteps {
   /** 'EHLO', or 'LHLO' with LMTP (RFC 2033 §4.1). */
   private readonly helloVerb: string;
   private readonly ehloLine: Buffer;
-  /** The generated body and end-of-data (shared, never mutated). */
-  private readonly body: Buffer;
+  /** The generated body and end-of-data (shared, never mutated; the drawn bucket's with a size distribution). */
+  private body: Buffer;
   /** The generated message's bytes, reused from message to message (see writeMessage). */
   private messageBuffer: Buffer | undefined = undefined;
   private readonly parser: ReplyParser;
@@ -431,6 +433,10 @@ export class SmtpSession implements SmtpSteps {
   /** Where a generated message's content is laid out for BDAT, reused. */
   private contentBuffer: Buffer | undefined = undefined;
   private messageBytes = 0;
+  /** Generated body bytes of the message written (its size bucket), -1 for a message written in scenario code. */
+  private sentBodyBytes = -1;
+  /** A size distribution's bodies (smtp.messageSizes), in bucket order; undefined: one body for every message. */
+  private readonly bucketBodies: readonly Buffer[] | undefined;
   /** The generated head, built before MAIL by the flow (its size is declared, RFC 1870); undefined: built at DATA. */
   private preparedHead: string | undefined = undefined;
   private preparedHeadBytes = 0;
@@ -506,6 +512,7 @@ export class SmtpSession implements SmtpSteps {
     this.helloVerb = this.isLmtp ? 'LHLO' : 'EHLO';
     this.ehloLine = Buffer.from(`${this.helloVerb} ${smtp.ehloName}\r\n`);
     this.body = bodyWithEndOfData(smtp.messageSize);
+    this.bucketBodies = smtp.messageSizes !== undefined ? bucketBodiesWithEndOfData(smtp.messageSizes.sizesBytes) : undefined;
     this.dsn = hasDsnParameters(smtp.dsn) ? smtp.dsn : undefined;
     this.defaultRcptLines = smtp.to.map((address) => rcptLineFor(address, this.dsn));
     this.rcptTo = smtp.to;
@@ -776,6 +783,7 @@ export class SmtpSession implements SmtpSteps {
       this.preparedHead = undefined;
       return;
     }
+    this.drawBody();
     const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
     const headBytes = Buffer.byteLength(head);
     this.preparedHead = head;
@@ -977,9 +985,12 @@ export class SmtpSession implements SmtpSteps {
       const normalized = traceHeaderLine(this.runId, this.takeTrace()) + normalizeLineEndings(userMessage);
       const content = Buffer.from(normalized.endsWith('\r\n') ? normalized : normalized + '\r\n');
       this.messageBytes = content.length;
+      this.sentBodyBytes = -1;
       return content;
     }
     const preparedHead = this.preparedHead;
+    if (preparedHead === undefined) this.drawBody();
+    this.sentBodyBytes = this.body.length - END_OF_DATA.length;
     const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
     const headBytes = preparedHead !== undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
     this.preparedHead = undefined;
@@ -1115,15 +1126,18 @@ export class SmtpSession implements SmtpSteps {
       // A message written in scenario code carries the trace header too, as its first line
       const data = traceHeaderLine(this.runId, this.takeTrace()) + userData;
       this.messageBytes = Buffer.byteLength(data) - END_OF_DATA.length;
+      this.sentBodyBytes = -1;
       if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
       socket.write(isQuitPipelined ? data + 'QUIT\r\n' : data);
       return;
     }
     const preparedHead = this.preparedHead;
+    if (preparedHead === undefined) this.drawBody();
     const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
     const headBytes = preparedHead !== undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
     this.preparedHead = undefined;
     const body = this.body;
+    this.sentBodyBytes = body.length - END_OF_DATA.length;
     this.messageBytes = headBytes + body.length - END_OF_DATA.length;
     if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
     // One Buffer, one plain write: a corked writev of a string and a Buffer costs Node's stream
@@ -1514,11 +1528,17 @@ export class SmtpSession implements SmtpSteps {
     return this.traceSequence;
   }
 
+  /** A generated message's body: the next draw of the size distribution's bucket (shared, built once per bucket), when there is one. */
+  private drawBody(): void {
+    const bodies = this.bucketBodies;
+    if (bodies !== undefined) this.body = bodies[drawBucket(this.smtp.messageSizes!)]!;
+  }
+
   /** The 250 to end-of-data: the message counts as accepted. */
   private acceptMessage(now: number): void {
     this.isInTxn = false;
     this.isAccepted = true;
-    this.recorder.accepted(elapsedUs(this.txnStartMs, now), this.messageBytes, this.traceSequence);
+    this.recorder.accepted(elapsedUs(this.txnStartMs, now), this.messageBytes, this.traceSequence, this.sentBodyBytes);
     // The transaction is over (RFC 5321 §4.1.1.4): the next MAIL needs no RSET unless asked for
     if (this.smtp.rsetBetweenMessages === false) this.needsRset = false;
   }

@@ -5,6 +5,7 @@
  */
 import type { Phase } from './phases.ts';
 import type { ClientFaultChance } from './client-faults.ts';
+import type { MessageSizes } from './size-distribution.ts';
 
 /** AUTH mechanisms runner speaks, or 'none'. */
 export type AuthMechanism = 'plain' | 'login' | 'xoauth2' | 'none';
@@ -85,7 +86,10 @@ export interface ResolvedSmtp {
    */
   tlsResumption?: boolean;
   ehloName: string;
+  /** Body bytes of a generated message: the size, or a distribution's mean (rounded) with messageSizes. */
   messageSize: number;
+  /** A size distribution (more than one bucket): each generated message draws its bucket; undefined: messageSize for all. */
+  messageSizes?: MessageSizes | undefined;
   messagesPerConnection: number;
   /** RSET before every further message on a connection (false: only after a failed one). @default true */
   rsetBetweenMessages?: boolean;

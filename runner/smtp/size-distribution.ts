@@ -10,6 +10,8 @@
  * is a little smaller: the spread inside each slice is lost). Pure functions, tested by table.
  */
 
+import { createRandomSeed, createSeededRandom, type RandomSource } from '../random.ts';
+
 /** A size as written: bytes, or a string with a k/m suffix (`'20k'` = 20 × 1024, `'2m'` = 2 × 1024²). */
 export type SizeSpec = number | string;
 
@@ -39,6 +41,11 @@ export function parseSizeBytes(value: SizeSpec): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|m|mb)?\s*$/i.exec(value);
   if (match === null) throw new RangeError(`'${value}' is not a size: use bytes (4096) or a k/m suffix ('20k', '2m')`);
   return Math.round(Number(match[1]) * UNIT[(match[2] ?? '').toLowerCase()]!);
+}
+
+/** Whether `spec` is one size (4096, '20k'), not a distribution. */
+export function isSingleSize(spec: MessageSizeSpec): spec is SizeSpec {
+  return typeof spec === 'number' || (typeof spec === 'string' && !spec.includes('-'));
 }
 
 /** The buckets of a distribution; throws a RangeError naming what is wrong. */
@@ -118,6 +125,33 @@ function lognormalBuckets(median: number, sigma: number, maxBytes: number): Size
     cumulative.push((i + 1) / BUCKETS);
   }
   return { sizesBytes, cumulative };
+}
+
+/** A resolved distribution as the session settings carry it (plain data): its buckets and the seed of its draws. */
+export interface MessageSizes extends SizeBuckets {
+  /** Seed of the one stream every session of the scenario draws from (smtp.messageSizeSeed, else random). */
+  seed: number;
+}
+
+/** The buckets of `spec` with a seed: `seed` when given, else a fresh random one. */
+export function messageSizesOf(spec: MessageSizeSpec, maxBytes: number, seed?: number): MessageSizes {
+  return { ...resolveMessageSize(spec, maxBytes), seed: seed ?? createRandomSeed() };
+}
+
+/** One seeded stream per resolved distribution, shared by its sessions (draws are in message order). */
+const streams = new WeakMap<MessageSizes, RandomSource>();
+
+/**
+ * The next message's bucket index: one draw from the distribution's seeded stream. With a seed, N
+ * messages of a run take exactly the first N draws, whichever session sends each.
+ */
+export function drawBucket(sizes: MessageSizes): number {
+  let random = streams.get(sizes);
+  if (random === undefined) {
+    random = createSeededRandom(sizes.seed);
+    streams.set(sizes, random);
+  }
+  return pickBucket(sizes.cumulative, random());
 }
 
 /** Index of the bucket a uniform draw in [0, 1) falls in (binary search of the cumulative table). */
