@@ -383,6 +383,8 @@ export const API_FLAGS: FlagGroup<ApiFlags> = {
 
 /** --message-size: a whole number of bytes stays a number; '20k' and '1k-100k' are checked and kept as written. */
 function messageSizeFlag(value: string): MessageSizeSpec {
+  // A negative number is a size below zero, not a spelling mistake: say so (as the byte flags do)
+  if (/^\s*-\d+(\.\d+)?\s*$/.test(value)) throw new InvalidArgumentError(`--message-size must be ≥ 0, got ${value.trim()}`);
   const spec: MessageSizeSpec = /^\s*\d+\s*$/.test(value) ? Number(value) : value.trim();
   const problem = messageSizeProblem(spec);
   if (problem) throw new InvalidArgumentError(`--message-size: ${problem} (e.g. 4096, 20k or 1k-100k)`);
