@@ -46,6 +46,7 @@ import { PHASES, PHASE_INDEX } from './phases.ts';
 import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
 import { drawBucket } from './size-distribution.ts';
+import { isMessageTemplate, type MessageTemplate } from './builder.ts';
 import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
 import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
@@ -284,6 +285,9 @@ export class SmtpSession implements SmtpSteps {
   sequence = 0;
   /** Run id in generated Message-IDs. */
   runId: string = DEFAULT_RUN_ID;
+  /** VU number and its iteration, for a message template's {{vu}} and {{iteration}}; the engine sets them. */
+  vu = 0;
+  iteration = 0;
 
   /** `--debug` transcript of this session's connections; undefined (the norm) costs one check per command and reply. */
   transcript: SessionTranscript | undefined = undefined;
@@ -548,8 +552,10 @@ export class SmtpSession implements SmtpSteps {
     if (this.driver !== DRIVER_NONE) return Promise.resolve(busyFailure('connect'));
     this.messageFrom = this.from;
     this.setRecipients(undefined);
-    this.userData = undefined;
-    this.userMessage = undefined;
+    const template = this.smtp.message;
+    const message = template === undefined ? undefined : this.render(template, undefined);
+    this.userData = message === undefined ? undefined : encodeMessageData(message);
+    this.userMessage = message;
     const chances = this.smtp.clientFaults;
     this.fault = chances === undefined ? undefined : pickClientFault(chances, Math.random());
     return this.runFlow();
@@ -731,10 +737,17 @@ export class SmtpSession implements SmtpSteps {
     this.fault = fault;
     this.messageFrom = options?.from ?? this.from;
     this.setRecipients(options?.to);
-    this.userData = options?.message === undefined ? undefined : encodeMessageData(options.message);
-    this.userMessage = options?.message;
+    const given = options?.message;
+    const message = isMessageTemplate(given) ? this.render(given, options?.vars) : given;
+    this.userData = message === undefined ? undefined : encodeMessageData(message);
+    this.userMessage = message;
     const failure = await this.runFlow();
     if (failure !== undefined) throw new SmtpStepError(failure);
+  }
+
+  /** A template's message for this send: the transaction's sender and recipients, this VU's fields. */
+  private render(template: MessageTemplate, vars: Readonly<Record<string, unknown>> | undefined): string {
+    return template.render({ from: this.messageFrom, to: this.rcptTo, vu: this.vu, iteration: this.iteration, seq: this.sequence, runId: this.runId, vars });
   }
 
   // ---- the flow ----
