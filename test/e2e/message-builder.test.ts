@@ -1,0 +1,98 @@
+// test-tier: real-time
+/**
+ * buildMessage() on the wire (issue 16): a templated message with a 100 KiB attachment sent by a
+ * run, counted by the fake proxy (exact count, every message at least the attachment's encoded
+ * size), and captured by smtp-server and parsed back with mailparser: the attachment's bytes, a
+ * fresh Message-ID per message, X-Runner-Trace kept above it, the data fields filled.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser } from 'mailparser';
+import { createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
+import { runCommand } from '../../runner/run.ts';
+import { ExitCode } from '../../runner/errors.ts';
+import { buildMessage } from '../../runner/smtp/builder.ts';
+import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
+
+const ATTACHMENT_BYTES = 100 * 1024;
+/** Base64 of the attachment in 76-character lines with CRLF: a lower bound of every message's size. */
+const ENCODED_ATTACHMENT_BYTES = Math.ceil(ATTACHMENT_BYTES / 3) * 4 + Math.ceil((Math.ceil(ATTACHMENT_BYTES / 3) * 4) / 76) * 2;
+
+const PEOPLE = [{ name: 'Ana' }, { name: 'Bjørn' }, { name: 'Chen' }];
+
+function scenario(messages: number, extraSmtp: Record<string, unknown> = {}): ScenarioFileOptions {
+  const template = buildMessage({
+    subject: 'Invoice for {{name}} #{{seq}}',
+    text: 'Hello {{name}}, VU {{vu}} iteration {{iteration}}.',
+    html: '<p>Hello <b>{{name}}</b></p>',
+    headers: { 'X-Campaign': 'q4' },
+    attachments: [{ filename: 'invoice.pdf', contentType: 'application/pdf', size: ATTACHMENT_BYTES }],
+  });
+  return {
+    scenarios: { builder: { executor: 'shared-iterations', vus: 2, iterations: messages } },
+    smtp: { messagesPerConnection: 3, ...extraSmtp },
+    iteration: async (ctx) => {
+      await ctx.smtp.send({ message: template, vars: PEOPLE[ctx.scenario.iterationInTest % PEOPLE.length] });
+    },
+  } as ScenarioFileOptions;
+}
+
+const wire = suite('message builder on the wire');
+
+wire('12 templated messages with a 100 KiB attachment: the proxy accepted 12, each at least the encoded attachment', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const { summary, exitCode, output } = await runAgainst(proxy, { scenario: scenario(12), check: false });
+    assert.is(exitCode, ExitCode.ok, output);
+    assert.is(proxy.stats.messagesAccepted, 12);
+    assert.is(summary.results.successful, 12);
+    for (const [size, count] of Object.entries(proxy.stats.acceptedBySize)) assert.ok(Number(size) > ENCODED_ATTACHMENT_BYTES, `${count} message(s) of ${size} bytes`);
+  });
+});
+
+wire('captured by smtp-server and parsed back: attachment bytes, fresh Message-IDs, trace header, data fields', async () => {
+  const received: Buffer[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        received.push(Buffer.concat(chunks));
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (server.server.address() as AddressInfo).port;
+    const stdout = createTextSink();
+    const outcome = await runCommand({ out: false, progressIntervalMs: 60_000, check: false, scenario: scenario(6, { auth: 'none' }), overrides: { host: '127.0.0.1', port }, stdout, stderr: stdout });
+    assert.is(outcome.exitCode, ExitCode.ok, stdout.text());
+    assert.is(received.length, 6);
+    const expected = (await simpleParser(buildMessage({ text: '', attachments: [{ filename: 'a', size: ATTACHMENT_BYTES }] }).render({ from: 'a@b', to: ['c@d'], vu: 1, iteration: 0, seq: 1 }))).attachments[0]!.content;
+    const messageIds = new Set<string>();
+    const traces = new Set<string>();
+    for (const raw of received) {
+      assert.match(raw.toString('latin1'), /^X-Runner-Trace: [^\r\n]+\r\nFrom: /);
+      const mail = await simpleParser(raw);
+      messageIds.add(mail.messageId!);
+      traces.add(String(mail.headers.get('x-runner-trace')));
+      assert.match(mail.subject!, /^Invoice for (Ana|Bjørn|Chen) #\d+$/);
+      assert.match(mail.text!, /^Hello (Ana|Bjørn|Chen), VU [12] iteration \d\./);
+      assert.is(mail.headers.get('x-campaign'), 'q4');
+      assert.is(mail.attachments.length, 1);
+      assert.is(mail.attachments[0]!.filename, 'invoice.pdf');
+      assert.ok(mail.attachments[0]!.content.equals(expected), 'attachment bytes');
+    }
+    assert.is(messageIds.size, 6, 'a Message-ID per message');
+    assert.is(traces.size, 6, 'a trace per message');
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+wire.run();
