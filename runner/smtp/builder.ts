@@ -335,6 +335,19 @@ export function buildMessage(spec: MessageSpec): MessageTemplate {
   return new MessageTemplate(spec);
 }
 
+/** Templates of specs given as data (ResolvedSmtp.composed), built once per spec object in the process. */
+const templatesOfSpecs = new WeakMap<MessageSpec, MessageTemplate>();
+
+/** The template of a spec, built on first use and cached by the spec object. */
+export function templateOf(spec: MessageSpec): MessageTemplate {
+  let template = templatesOfSpecs.get(spec);
+  if (template === undefined) {
+    template = new MessageTemplate(spec);
+    templatesOfSpecs.set(spec, template);
+  }
+  return template;
+}
+
 /** Whether send()'s message is a template (rather than RFC 5322 text). */
 export function isMessageTemplate(value: unknown): value is MessageTemplate {
   return typeof value === 'object' && value !== null && (value as { isMessageTemplate?: unknown }).isMessageTemplate === true;

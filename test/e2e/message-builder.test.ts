@@ -8,6 +8,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 import { createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
@@ -51,7 +54,8 @@ wire('12 templated messages with a 100 KiB attachment: the proxy accepted 12, ea
   });
 });
 
-wire('captured by smtp-server and parsed back: attachment bytes, fresh Message-IDs, trace header, data fields', async () => {
+/** smtp-server on 127.0.0.1 keeping every message as received (no AUTH). */
+async function startCapture(): Promise<{ port: number; received: Buffer[]; close(): Promise<void> }> {
   const received: Buffer[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -67,8 +71,14 @@ wire('captured by smtp-server and parsed back: attachment bytes, fresh Message-I
     },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.server.address() as AddressInfo).port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+wire('captured by smtp-server and parsed back: attachment bytes, fresh Message-IDs, trace header, data fields', async () => {
+  const capture = await startCapture();
+  const received = capture.received;
   try {
-    const port = (server.server.address() as AddressInfo).port;
+    const port = capture.port;
     const stdout = createTextSink();
     const outcome = await runCommand({ out: false, progressIntervalMs: 60_000, check: false, scenario: scenario(6, { auth: 'none' }), overrides: { host: '127.0.0.1', port }, stdout, stderr: stdout });
     assert.is(outcome.exitCode, ExitCode.ok, stdout.text());
@@ -91,7 +101,42 @@ wire('captured by smtp-server and parsed back: attachment bytes, fresh Message-I
     assert.is(messageIds.size, 6, 'a Message-ID per message');
     assert.is(traces.size, 6, 'a trace per message');
   } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await capture.close();
+  }
+});
+
+wire('flag-only run: --header, --body-file, --attach on every message of the default flow', async () => {
+  const capture = await startCapture();
+  const dir = mkdtempSync(join(tmpdir(), 'runner-flags-'));
+  try {
+    const bodyFile = join(dir, 'body.txt');
+    writeFileSync(bodyFile, 'Message {{seq}} from VU {{vu}}\n.a line with a leading dot\n');
+    const attachment = Buffer.from(Array.from({ length: 7777 }, (_, i) => (i * 13 + 5) & 0xff));
+    writeFileSync(join(dir, 'data.csv'), attachment);
+    const stdout = createTextSink();
+    const outcome = await runCommand({
+      out: false, progressIntervalMs: 60_000, check: false,
+      scenario: { scenarios: { flags: { executor: 'shared-iterations', vus: 1, iterations: 4 } }, smtp: { auth: 'none' } } as ScenarioFileOptions,
+      overrides: { host: '127.0.0.1', port: capture.port, headers: ['X-Campaign: q4', 'X-Seq: {{seq}}'], bodyFile, attach: [join(dir, 'data.csv')] },
+      stdout, stderr: stdout,
+    });
+    assert.is(outcome.exitCode, ExitCode.ok, stdout.text());
+    assert.is(capture.received.length, 4);
+    for (const raw of capture.received) {
+      const mail = await simpleParser(raw);
+      assert.is(mail.headers.get('x-campaign'), 'q4');
+      assert.match(mail.subject!, /^runner load test #\d+$/);
+      assert.is(mail.headers.get('x-seq'), mail.subject!.slice('runner load test #'.length));
+      assert.match(mail.text!, /^Message \d+ from VU 1\n\.a line with a leading dot/);
+      assert.ok(mail.headers.get('x-runner-trace') !== undefined);
+      assert.is(mail.attachments.length, 1);
+      assert.is(mail.attachments[0]!.filename, 'data.csv');
+      assert.is(mail.attachments[0]!.contentType, 'text/csv');
+      assert.ok(mail.attachments[0]!.content.equals(attachment));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await capture.close();
   }
 });
 
