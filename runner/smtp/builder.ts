@@ -18,7 +18,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { base36, DEFAULT_RUN_ID, formatDate, MESSAGE_ID_DOMAIN } from './message.ts';
+import { base36, DEFAULT_RUN_ID, dotStuff, END_OF_DATA, formatDate, MESSAGE_ID_DOMAIN } from './message.ts';
 
 /** An attachment generated from a size (bytes, or with a k/m suffix: '100k'). */
 export interface GeneratedAttachment {
@@ -222,12 +222,21 @@ function attachmentPart(spec: AttachmentSpec, index: number): string {
   );
 }
 
+/** Set by textPart() when stuffing changed a text part (read and reset around each render). */
+let wasStuffed = false;
+
 /** A text body part for one message: 7bit when it is ASCII with short lines, else UTF-8 base64. */
-function textPart(subtype: 'plain' | 'html', body: string): string {
+function textPart(subtype: 'plain' | 'html', body: string, isStuffed: boolean): string {
   const crlf = body.replace(/\r\n|\r|\n/g, '\r\n');
   const withEnd = crlf.endsWith('\r\n') || crlf === '' ? crlf : crlf + '\r\n';
   if (!NON_ASCII.test(withEnd) && !hasLongLine(withEnd)) {
-    return `Content-Type: text/${subtype}; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n` + withEnd;
+    // Only a 7bit text part can have a line starting with '.': base64 and header lines never do
+    let text = withEnd;
+    if (isStuffed) {
+      text = dotStuff(withEnd);
+      if (text !== withEnd) wasStuffed = true;
+    }
+    return `Content-Type: text/${subtype}; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n` + text;
   }
   return `Content-Type: text/${subtype}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n` + base64Lines(Buffer.from(withEnd));
 }
@@ -266,6 +275,12 @@ export class MessageTemplate {
    * goes (joined with each message's token), so the boundary stays unique per message.
    */
   private readonly fixedBody: readonly string[] | undefined;
+  /** The same, dot-stuffed (RFC 5321 §4.5.2), for renderData(). */
+  private readonly fixedBodyStuffed: readonly string[] | undefined;
+  /** Whether the fixed body needed stuffing. */
+  private readonly fixedBodyHasDotLines: boolean;
+  /** Whether the last renderData() stuffed a line (its render() text then differs by more than the end). */
+  hasDotLines = false;
 
   constructor(spec: MessageSpec) {
     if (spec === null || typeof spec !== 'object') throw new MessageBuildError('buildMessage(spec): give an object, e.g. { subject, text, attachments }');
@@ -285,11 +300,30 @@ export class MessageTemplate {
     this.html = spec.html === undefined ? undefined : splitTemplate(spec.html);
     this.attachmentParts = (spec.attachments ?? []).map(attachmentPart);
     const bodyFixed = (this.text === undefined || this.text.length === 1) && (this.html === undefined || this.html.length === 1);
-    this.fixedBody = bodyFixed ? this.bodyPart(undefined, '\0').split('\0') : undefined;
+    this.fixedBody = bodyFixed ? this.bodyPart(undefined, '\0', false).split('\0') : undefined;
+    wasStuffed = false;
+    this.fixedBodyStuffed = bodyFixed ? this.bodyPart(undefined, '\0', true).split('\0') : undefined;
+    this.fixedBodyHasDotLines = wasStuffed;
   }
 
   /** The whole message for one send: headers, empty line, body; CRLF line endings, not dot-stuffed. */
   render(fields: RenderFields): string {
+    return this.renderMessage(fields, false);
+  }
+
+  /**
+   * The message as written after DATA's 354: dot-stuffed, followed by the end-of-data line. The
+   * text is already CRLF and only its 7bit text parts can need stuffing, so the whole message is
+   * never scanned again (that scan, over a 100 KiB attachment, cost more than the rendering).
+   */
+  renderData(fields: RenderFields): string {
+    wasStuffed = false;
+    const data = this.renderMessage(fields, true) + END_OF_DATA;
+    this.hasDotLines = wasStuffed || (this.fixedBody !== undefined && this.fixedBodyHasDotLines);
+    return data;
+  }
+
+  private renderMessage(fields: RenderFields, isStuffed: boolean): string {
     const runId = fields.runId ?? DEFAULT_RUN_ID;
     const token = base36(++boundarySequence & 0x7fffffff) + '.' + base36(Math.floor(Math.random() * 0x80000000));
     const to = this.to === undefined ? fields.to.join(', ') : fill(this.to, fields);
@@ -301,30 +335,31 @@ export class MessageTemplate {
       '\r\nMessage-ID: <' + runId + '.' + fields.seq + '.' + token + '@' + MESSAGE_ID_DOMAIN + '>\r\n';
     for (const [name, value] of this.headers) head += name + encodeHeaderValue(fill(value, fields)) + '\r\n';
     head += 'MIME-Version: 1.0\r\n';
-    const fixedBody = this.fixedBody;
-    const body = fixedBody === undefined ? this.bodyPart(fields, token) : fixedBody.length === 1 ? fixedBody[0]! : fixedBody.join(token);
+    const fixedBody = isStuffed ? this.fixedBodyStuffed : this.fixedBody;
+    const body = fixedBody === undefined ? this.bodyPart(fields, token, isStuffed) : fixedBody.length === 1 ? fixedBody[0]! : fixedBody.join(token);
     if (this.attachmentParts.length === 0) return head + body;
     const boundary = '=_mixed_' + token;
-    const parts = [head + `Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n--${boundary}\r\n` + body];
-    for (const part of this.attachmentParts) parts.push(`\r\n--${boundary}\r\n`, part);
-    parts.push(`\r\n--${boundary}--\r\n`);
-    return parts.join('');
+    // `+`, not join(): a cons string, flattened once where it is written (a join copies the
+    // attachments into a new large string per message)
+    let message = head + `Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n--${boundary}\r\n` + body;
+    for (const part of this.attachmentParts) message += `\r\n--${boundary}\r\n` + part;
+    return message + `\r\n--${boundary}--\r\n`;
   }
 
   /**
    * The body: one text part, or a multipart/alternative of text and html (its own Content-Type
    * line first). `token` makes the alternative's boundary unique per message.
    */
-  private bodyPart(fields: RenderFields | undefined, token: string): string {
+  private bodyPart(fields: RenderFields | undefined, token: string, isStuffed: boolean): string {
     const text = this.text === undefined ? undefined : fields === undefined ? this.text[0]! : fill(this.text, fields);
     const html = this.html === undefined ? undefined : fields === undefined ? this.html[0]! : fill(this.html, fields);
-    if (html === undefined) return textPart('plain', text ?? '');
-    if (text === undefined) return textPart('html', html);
+    if (html === undefined) return textPart('plain', text ?? '', isStuffed);
+    if (text === undefined) return textPart('html', html, isStuffed);
     const boundary = '=_alt_' + token;
     return (
       `Content-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n` +
-      `--${boundary}\r\n` + textPart('plain', text) +
-      `\r\n--${boundary}\r\n` + textPart('html', html) +
+      `--${boundary}\r\n` + textPart('plain', text, isStuffed) +
+      `\r\n--${boundary}\r\n` + textPart('html', html, isStuffed) +
       `\r\n--${boundary}--\r\n`
     );
   }

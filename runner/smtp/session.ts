@@ -553,9 +553,10 @@ export class SmtpSession implements SmtpSteps {
     this.messageFrom = this.from;
     this.setRecipients(undefined);
     const composed = this.smtp.composed;
-    const message = composed === undefined ? undefined : this.render(templateOf(composed), undefined);
-    this.userData = message === undefined ? undefined : encodeMessageData(message);
-    this.userMessage = message;
+    if (composed === undefined) {
+      this.userData = undefined;
+      this.userMessage = undefined;
+    } else this.useTemplate(templateOf(composed), undefined);
     const chances = this.smtp.clientFaults;
     this.fault = chances === undefined ? undefined : pickClientFault(chances, Math.random());
     return this.runFlow();
@@ -738,16 +739,25 @@ export class SmtpSession implements SmtpSteps {
     this.messageFrom = options?.from ?? this.from;
     this.setRecipients(options?.to);
     const given = options?.message;
-    const message = isMessageTemplate(given) ? this.render(given, options?.vars) : given;
-    this.userData = message === undefined ? undefined : encodeMessageData(message);
-    this.userMessage = message;
+    if (isMessageTemplate(given)) this.useTemplate(given, options?.vars);
+    else {
+      this.userData = given === undefined ? undefined : encodeMessageData(given);
+      this.userMessage = given;
+    }
     const failure = await this.runFlow();
     if (failure !== undefined) throw new SmtpStepError(failure);
   }
 
-  /** A template's message for this send: the transaction's sender and recipients, this VU's fields. */
-  private render(template: MessageTemplate, vars: Readonly<Record<string, unknown>> | undefined): string {
-    return template.render({ from: this.messageFrom, to: this.rcptTo, vu: this.vu, iteration: this.iteration, seq: this.sequence, runId: this.runId, vars });
+  /**
+   * A template's message for this send (the transaction's sender and recipients, this VU's
+   * fields), rendered straight to its wire form; the unstuffed text BDAT sends is the same text
+   * unless a text line starts with '.', then rendered once more.
+   */
+  private useTemplate(template: MessageTemplate, vars: Readonly<Record<string, unknown>> | undefined): void {
+    const fields = { from: this.messageFrom, to: this.rcptTo, vu: this.vu, iteration: this.iteration, seq: this.sequence, runId: this.runId, vars };
+    const data = template.renderData(fields);
+    this.userData = data;
+    this.userMessage = template.hasDotLines ? template.render(fields) : data.slice(0, data.length - END_OF_DATA.length);
   }
 
   // ---- the flow ----
@@ -789,10 +799,11 @@ export class SmtpSession implements SmtpSteps {
   private prepareMessage(): void {
     const userData = this.userData;
     if (userData !== undefined) {
-      const bytes = Buffer.byteLength(userData) + traceHeaderLine(this.runId, this.takeTrace()).length;
+      const dataBytes = Buffer.byteLength(userData);
+      const bytes = dataBytes + traceHeaderLine(this.runId, this.takeTrace()).length;
       // RFC 1870 §4 counts no stuffed dots: this slight overestimate is what §6.1 expects of a client
       this.messageBytes = bytes - END_OF_DATA.length;
-      this.isEightBit = Buffer.byteLength(userData) !== userData.length;
+      this.isEightBit = dataBytes !== userData.length;
       this.preparedHead = undefined;
       return;
     }

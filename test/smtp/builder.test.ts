@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
+import { encodeMessageData } from '../../runner/smtp/message.ts';
 import { base64Lines, buildMessage, encodeHeaderValue, MessageBuildError, type MessageSpec, type RenderFields } from '../../runner/smtp/builder.ts';
 
 const FIELDS: RenderFields = { from: 'sender@example.com', to: ['a@example.net', 'b@example.net'], vu: 3, iteration: 7, seq: 42, runId: 'run1' };
@@ -131,6 +132,23 @@ Headers('boundaries are unique per message, even for a fixed body', () => {
   assert.is(one.length, 2);
   assert.ok(one.every((b) => !two.includes(b)), `${one} vs ${two}`);
 });
+
+const wireCases: Array<{ name: string; spec: MessageSpec; hasDotLines: boolean }> = [
+  { name: 'no dot lines', spec: { text: 'a\nb', attachments: [{ filename: 'x.bin', size: 3000 }] }, hasDotLines: false },
+  { name: 'a fixed text with dot lines', spec: { text: '.\n..x\nend', html: '<p>\n.</p>' }, hasDotLines: true },
+  { name: 'a dot line from a variable', spec: { text: 'a\n{{name}}' }, hasDotLines: true },
+];
+for (const c of wireCases) {
+  Headers(`renderData() is render() dot-stuffed with end-of-data: ${c.name}`, () => {
+    const template = buildMessage(c.spec);
+    const fields = { ...FIELDS, vars: { name: '.dot' } };
+    const data = template.renderData(fields);
+    assert.is(template.hasDotLines, c.hasDotLines);
+    // Same Message-ID token and boundaries are per render: compare with those masked
+    const mask = (text: string) => text.replace(/<run1\.42\.[^@]+@/g, '<ID@').replace(/=_(mixed|alt)_[0-9a-z.]+/g, '=_$1_B');
+    assert.is(mask(data), mask(encodeMessageData(template.render(fields))));
+  });
+}
 
 const invalidCases: Array<{ name: string; spec: MessageSpec; says: RegExp }> = [
   { name: 'Message-ID is runner\'s', spec: { headers: { 'Message-ID': '<x@y>' } }, says: /Message-ID is written by runner/ },
