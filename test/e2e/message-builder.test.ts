@@ -8,12 +8,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
-import { createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
+import { createTempDir, createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
+import { ROOT, runCli } from '../cli-process.ts';
 import { runCommand } from '../../runner/run.ts';
 import { ExitCode } from '../../runner/errors.ts';
 import { buildMessage } from '../../runner/smtp/builder.ts';
@@ -137,6 +138,28 @@ wire('flag-only run: --header, --body-file, --attach on every message of the def
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await capture.close();
+  }
+});
+
+wire('README "A morning peak, in full": the CSV, the scenario and the command run as pasted', async () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### A morning peak, in full'));
+  const block = (lang: string) => new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(section)![1]!;
+  const temp = createTempDir();
+  try {
+    writeFileSync(join(temp.dir, 'senders.csv'), block('csv'));
+    writeFileSync(join(temp.dir, 'morning-peak.ts'), block('ts'));
+    const words = block('bash').trim().split(/\s+/);
+    assert.equal(words.slice(0, 2), ['npx', 'runner']);
+    const ran = await runCli([...words.slice(2), '--no-out'], { cwd: temp.dir, limitMs: 90_000 });
+    assert.is(ran.code, 0, ran.stdout + ran.stderr);
+    const received = Number(/Fake proxy received: (\d+) messages/.exec(ran.stdout)![1]);
+    assert.ok(received > 100, ran.stdout);
+    assert.match(ran.stdout, /Deferred attempts: \d+ \(451/);
+    for (const account of ['test@example.com', 'sales@company.com', 'support@company.com']) assert.match(ran.stdout, account);
+    assert.match(ran.stdout, /2 of 2 thresholds met/);
+  } finally {
+    temp.remove();
   }
 });
 
