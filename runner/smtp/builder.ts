@@ -72,6 +72,19 @@ export interface RenderFields {
   vars?: Readonly<Record<string, unknown>> | undefined;
 }
 
+/**
+ * A message in the form the session writes after DATA's 354: dot-stuffed, ending with the
+ * end-of-data line, as per-message strings and the attachments' cached Buffers in order (written
+ * with one corked writev: an attachment is never copied per message).
+ */
+export interface WireMessage {
+  readonly chunks: ReadonlyArray<string | Buffer>;
+  /** Bytes of all chunks, end-of-data included. */
+  readonly bytes: number;
+  /** A chunk has 8-bit octets (an envelope address that is not ASCII, in From or To). */
+  readonly isEightBit: boolean;
+}
+
 /** A problem in a MessageSpec, said when buildMessage() is called (at the scenario's load). */
 export class MessageBuildError extends Error {
   override readonly name = 'MessageBuildError';
@@ -270,6 +283,8 @@ export class MessageTemplate {
   private readonly html: Pieces | undefined;
   /** Attachment parts without boundary lines, encoded once. */
   private readonly attachmentParts: readonly string[];
+  /** The same as Buffers, for renderWire(). */
+  private readonly attachmentBuffers: readonly Buffer[];
   /**
    * When text and html hold no variable: the body part built once, split where its boundary token
    * goes (joined with each message's token), so the boundary stays unique per message.
@@ -299,6 +314,7 @@ export class MessageTemplate {
     this.text = spec.text === undefined ? undefined : splitTemplate(spec.text);
     this.html = spec.html === undefined ? undefined : splitTemplate(spec.html);
     this.attachmentParts = (spec.attachments ?? []).map(attachmentPart);
+    this.attachmentBuffers = this.attachmentParts.map((part) => Buffer.from(part));
     const bodyFixed = (this.text === undefined || this.text.length === 1) && (this.html === undefined || this.html.length === 1);
     this.fixedBody = bodyFixed ? this.bodyPart(undefined, '\0', false).split('\0') : undefined;
     wasStuffed = false;
@@ -323,7 +339,34 @@ export class MessageTemplate {
     return data;
   }
 
-  private renderMessage(fields: RenderFields, isStuffed: boolean): string {
+  /**
+   * renderData() as chunks (see WireMessage): the same bytes, with each attachment the one Buffer
+   * built by buildMessage(). A message with attachments then costs its head, not its size.
+   */
+  renderWire(fields: RenderFields): WireMessage {
+    wasStuffed = false;
+    const chunks: Array<string | Buffer> = [];
+    this.renderMessage(fields, true, chunks);
+    this.hasDotLines = wasStuffed || (this.fixedBody !== undefined && this.fixedBodyHasDotLines);
+    const last = chunks.length - 1;
+    chunks[last] = (chunks[last] as string) + END_OF_DATA;
+    let bytes = 0;
+    let isEightBit = false;
+    for (const chunk of chunks) {
+      if (typeof chunk === 'string') {
+        const length = Buffer.byteLength(chunk);
+        if (length !== chunk.length) isEightBit = true;
+        bytes += length;
+      } else bytes += chunk.length;
+    }
+    return { chunks, bytes, isEightBit };
+  }
+
+  /**
+   * The message as one string; with `chunks`, pushed there instead (strings and the attachment
+   * Buffers; the last chunk a string) and '' returned.
+   */
+  private renderMessage(fields: RenderFields, isStuffed: boolean, chunks?: Array<string | Buffer>): string {
     const runId = fields.runId ?? DEFAULT_RUN_ID;
     const token = base36(++boundarySequence & 0x7fffffff) + '.' + base36(Math.floor(Math.random() * 0x80000000));
     const to = this.to === undefined ? fields.to.join(', ') : fill(this.to, fields);
@@ -337,11 +380,23 @@ export class MessageTemplate {
     head += 'MIME-Version: 1.0\r\n';
     const fixedBody = isStuffed ? this.fixedBodyStuffed : this.fixedBody;
     const body = fixedBody === undefined ? this.bodyPart(fields, token, isStuffed) : fixedBody.length === 1 ? fixedBody[0]! : fixedBody.join(token);
-    if (this.attachmentParts.length === 0) return head + body;
+    if (this.attachmentParts.length === 0) {
+      if (chunks === undefined) return head + body;
+      chunks.push(head + body);
+      return '';
+    }
     const boundary = '=_mixed_' + token;
+    let message = head + `Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n--${boundary}\r\n` + body;
+    if (chunks !== undefined) {
+      for (const part of this.attachmentBuffers) {
+        chunks.push(message + `\r\n--${boundary}\r\n`, part);
+        message = '';
+      }
+      chunks.push(`\r\n--${boundary}--\r\n`);
+      return '';
+    }
     // `+`, not join(): a cons string, flattened once where it is written (a join copies the
     // attachments into a new large string per message)
-    let message = head + `Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n--${boundary}\r\n` + body;
     for (const part of this.attachmentParts) message += `\r\n--${boundary}\r\n` + part;
     return message + `\r\n--${boundary}--\r\n`;
   }

@@ -147,6 +147,12 @@ for (const c of wireCases) {
     // Same Message-ID token and boundaries are per render: compare with those masked
     const mask = (text: string) => text.replace(/<run1\.42\.[^@]+@/g, '<ID@').replace(/=_(mixed|alt)_[0-9a-z.]+/g, '=_$1_B');
     assert.is(mask(data), mask(encodeMessageData(template.render(fields))));
+    const wire = template.renderWire(fields);
+    const joined = Buffer.concat(wire.chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk)));
+    assert.is(wire.bytes, joined.length);
+    assert.is(wire.isEightBit, false);
+    assert.is(mask(joined.toString()), mask(data));
+    assert.is(template.hasDotLines, c.hasDotLines);
   });
 }
 
