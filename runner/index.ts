@@ -12,6 +12,7 @@ export function defineScenario<SetupData = unknown>(options: ScenarioFileOptions
 
 export { Counter, Rate, Trend, Gauge } from './metrics/custom.ts';
 export { SmtpStepError } from './smtp/api.ts';
+export { buildMessage, MessageTemplate, MessageBuildError, type MessageSpec, type AttachmentSpec, type GeneratedAttachment, type FileAttachment } from './smtp/builder.ts';
 export { check, replyClass, replyCode, enhancedCode, replyText, type ReplyLike } from './script/check.ts';
 export { sleep } from './script/sleep.ts';
 export { open, openCsv, openJson, parseCsv, pick, DataFileError, type CsvRow, type PickMode } from './script/data.ts';

@@ -152,7 +152,7 @@ export const RECIPIENT_FLAGS: FlagGroup<RecipientFlags> = {
 };
 
 /** --message-size, --messages-per-connection, --no-rset, --no-pipelining, --chunking, --timeout, --think-time, --retry, --tag: what each message and session looks like. */
-export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'pipelining' | 'chunking' | 'chunkSizeBytes' | 'timeoutMs' | 'thinkTime' | 'retry' | 'clientFaults' | 'tags'>> = {
+export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'pipelining' | 'chunking' | 'chunkSizeBytes' | 'timeoutMs' | 'thinkTime' | 'retry' | 'clientFaults' | 'tags' | 'headers' | 'bodyFile' | 'attach'>> = {
   add: (command) =>
     command
       .optionsGroup(HELP_GROUPS.smtp)
@@ -165,10 +165,13 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
       .option('--timeout <duration>', `reply timeout per phase, e.g. 10s (default: ${DEFAULTS.timeout})`, duration)
       .option('--think-time <duration>', 'pause after each message, inside the iteration (counts in iteration_duration, in no SMTP latency): 1s, or a uniform range 200ms..2s (no pause by default; a file with iteration(ctx) calls sleep() instead)')
       .option('--retry <codes[:attempts]>', 'retry deferred messages like an MTA: replies that defer (451,421 or 4xx) and attempts in all, e.g. 451,421:5; backoff 1s doubling to 5m, jittered; counted in smtp_deferrals, not failed, until the attempts run out (default: every reply is final)')
+      .option('--header <"Name: value">', "a header on every message, e.g. --header 'X-Campaign: q4'; repeatable ({{vu}}, {{iteration}}, {{seq}} are filled per message; Message-ID, Date and X-Runner-Trace stay runner's)", collect)
+      .option('--body-file <file>', 'the text body of every message, read once ({{vu}}, {{iteration}}, {{seq}} filled per message; default: the generated body of --message-size)')
+      .option('--attach <file>', 'attach a file to every message (read and base64-encoded once; MIME multipart/mixed); repeatable', collect)
       .option('--client-fault <kind:probability[:parameter]>', 'a client-side fault on that share of messages, counted under client_faults, never as a failure; repeatable. Kinds: abort-data[:bytes] (drop the connection mid-DATA, default 512), slow-body[:bytes/s] (default 1024), idle-after-mail[:duration] (default 5s), drop-after-accept (no QUIT), rset-storm[:count] (RSETs before MAIL, default 10); e.g. abort-data:0.05', collect)
       .option('--tag <key=value>', 'tag every sample; repeatable', collect),
   read(flags) {
-    const parsed = flags as { messageSize?: MessageSizeSpec; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; thinkTime?: string; retry?: string; clientFault?: string[]; tag?: string[] };
+    const parsed = flags as { messageSize?: MessageSizeSpec; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; thinkTime?: string; retry?: string; clientFault?: string[]; tag?: string[]; header?: string[]; bodyFile?: string; attach?: string[] };
     return {
       messageSize: parsed.messageSize,
       messagesPerConnection: parsed.messagesPerConnection,
@@ -182,6 +185,9 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
       retry: parsed.retry,
       clientFaults: parsed.clientFault,
       tags: keyValues(parsed.tag, '--tag'),
+      headers: parsed.header,
+      bodyFile: parsed.bodyFile === undefined ? undefined : resolvePath(parsed.bodyFile),
+      attach: parsed.attach?.map((path) => resolvePath(path)),
     };
   },
 };

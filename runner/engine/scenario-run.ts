@@ -334,6 +334,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     const session = state.session;
     session.from = sender;
     session.sequence = this.host.nextSequence();
+    session.vu = state.id;
+    session.iteration = state.iterations;
     registry.noteStarted();
     this.busy.add(state);
     try {

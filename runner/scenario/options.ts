@@ -10,6 +10,9 @@
  */
 import { resolveDelivery } from '../delivery/options.ts';
 import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { buildMessage, MessageBuildError, type MessageSpec } from '../smtp/builder.ts';
+import { generatedBody } from '../smtp/message.ts';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
 import { findNonLocalAddresses, parseLocalIps } from '../smtp/local-addresses.ts';
@@ -136,6 +139,12 @@ export interface CliOverrides {
   thinkTime?: string;
   /** `--retry 451,421:5`: retries of deferred messages for every scenario (over the file's). */
   retry?: string;
+  /** `--header 'X-Campaign: q4'` (repeatable): a header on every message of the default flow (built with buildMessage). */
+  headers?: string[];
+  /** `--body-file body.txt`: the text body of every message of the default flow (a template: {{vu}}, {{iteration}}, {{seq}}). */
+  bodyFile?: string;
+  /** `--attach report.pdf` (repeatable): a file attached to every message of the default flow. */
+  attach?: string[];
   /** `--client-fault abort-data:0.05` (repeatable): client-side faults drawn per message of the default flow, every scenario. */
   clientFaults?: string[];
   /** `--execution-segment 1/4:2/4`: run only this segment of the plan (executors/segment.ts). */
@@ -599,6 +608,7 @@ function segmentScenarios(scenarios: ResolvedScenario[], cli: CliOverrides, prob
  */
 function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, problems: string[]): void {
   const clientFaults = resolveClientFaults(cli.clientFaults, problems);
+  const composed = resolveComposedFlags(cli, problems);
   for (const flag of ['iterations', 'rate'] as const) {
     if (cli[flag] === undefined) continue;
     const takers = executorsTaking(flag);
@@ -651,8 +661,50 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     if (cli.chunkSizeBytes !== undefined) smtp.chunkSizeBytes = cli.chunkSizeBytes;
     if (cli.timeoutMs !== undefined) for (const phase of PHASES) smtp.timeoutsMs[phase] = cli.timeoutMs;
     if (clientFaults !== undefined) smtp.clientFaults = clientFaults;
+    if (composed !== undefined) {
+      // Without --body-file, the generated body of the scenario's (mean) size, the same for every message
+      smtp.composed = { ...composed, text: composed.text ?? generatedBody(smtp.messageSize).toString('latin1') };
+    }
     if (cli.tags) Object.assign(scenario.tags, cli.tags);
   }
+}
+
+/**
+ * --header, --body-file, --attach as a buildMessage() spec (Subject as the generated message's);
+ * undefined when none was given or one is invalid (its problem said, with the flag's name).
+ */
+function resolveComposedFlags(cli: CliOverrides, problems: string[]): MessageSpec | undefined {
+  if (cli.headers === undefined && cli.bodyFile === undefined && cli.attach === undefined) return undefined;
+  const before = problems.length;
+  const headers: Record<string, string> = {};
+  for (const line of cli.headers ?? []) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) {
+      problems.push(`--header ${quote(line)}: give 'Name: value', e.g. --header 'X-Campaign: q4'`);
+      continue;
+    }
+    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  let text: string | undefined;
+  if (cli.bodyFile !== undefined) {
+    try {
+      text = readFileSync(cli.bodyFile, 'utf8');
+    } catch (error) {
+      problems.push(`--body-file ${cli.bodyFile}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)}); give a readable text file`);
+    }
+  }
+  const spec: MessageSpec = { subject: 'runner load test #{{seq}}', headers, attachments: (cli.attach ?? []).map((path) => ({ path })) };
+  if (text !== undefined) spec.text = text;
+  // Each part on its own, so a bad header and an unreadable file are both said
+  for (const [flag, part] of [['--header', { headers }], ['--attach', { attachments: spec.attachments }]] as const) {
+    try {
+      buildMessage(part);
+    } catch (error) {
+      if (!(error instanceof MessageBuildError)) throw error;
+      problems.push(`${flag}: ${error.message.replace(/^(headers|attachments\[\d+\]\.path): /, '')}`);
+    }
+  }
+  return problems.length === before ? spec : undefined;
 }
 
 /** `--client-fault` values (repeatable) as the chances per message; undefined when none was given or one is invalid. */

@@ -2,6 +2,7 @@
  * Types shared by the SMTP layer, the engine and scenario code: a parsed reply, a failure,
  * and the `ctx` a custom `iteration(ctx)` receives.
  */
+import type { MessageTemplate } from './builder.ts';
 import type { Phase } from './phases.ts';
 import type { CheckSets, ThinkTime } from '../script/types.ts';
 import type { ClientFault } from './client-faults.ts';
@@ -51,8 +52,13 @@ export class SmtpStepError extends Error {
 export interface SendOptions {
   from?: string;
   to?: string | string[];
-  /** A complete RFC 5322 message to send instead of the generated one. */
-  message?: string;
+  /**
+   * A complete RFC 5322 message to send instead of the generated one, or a template from
+   * buildMessage() (rendered per message, with a fresh Message-ID and Date).
+   */
+  message?: string | MessageTemplate;
+  /** Fields for a template's `{{name}}` variables (e.g. a CSV row), besides vu, iteration and seq. */
+  vars?: Readonly<Record<string, unknown>>;
   /**
    * A client-side fault on this message, e.g. `{ kind: 'abort-data', afterBytes: 512 }` (kinds:
    * client-faults.ts): counted under client_faults, never as a failure, and neither is what the

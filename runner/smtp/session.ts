@@ -46,6 +46,7 @@ import { PHASES, PHASE_INDEX } from './phases.ts';
 import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
 import { drawBucket } from './size-distribution.ts';
+import { isMessageTemplate, templateOf, type MessageTemplate, type RenderFields, type WireMessage } from './builder.ts';
 import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
 import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
@@ -284,6 +285,9 @@ export class SmtpSession implements SmtpSteps {
   sequence = 0;
   /** Run id in generated Message-IDs. */
   runId: string = DEFAULT_RUN_ID;
+  /** VU number and its iteration, for a message template's {{vu}} and {{iteration}}; the engine sets them. */
+  vu = 0;
+  iteration = 0;
 
   /** `--debug` transcript of this session's connections; undefined (the norm) costs one check per command and reply. */
   transcript: SessionTranscript | undefined = undefined;
@@ -426,6 +430,15 @@ export class SmtpSession implements SmtpSteps {
   private userData: string | undefined = undefined;
   /** That message as given (BDAT sends it unstuffed), or undefined. */
   private userMessage: string | undefined = undefined;
+  /**
+   * A template's message in chunks (builder.ts WireMessage): written as they are by the DATA path;
+   * the other paths (BDAT, client faults) take userData/userMessage, made from it on first need
+   * (wireToText). Undefined for any other message.
+   */
+  private userWire: WireMessage | undefined = undefined;
+  /** Its template and fields (BDAT sends it unstuffed: rendered again when a text line was stuffed). */
+  private wireTemplate: MessageTemplate | undefined = undefined;
+  private wireFields: RenderFields | undefined = undefined;
   /** BDAT (RFC 3030): the message content being sent, its chunk count and the next chunk to write. */
   private bdatContent: Buffer = Buffer.alloc(0);
   private bdatChunkTotal = 0;
@@ -548,8 +561,12 @@ export class SmtpSession implements SmtpSteps {
     if (this.driver !== DRIVER_NONE) return Promise.resolve(busyFailure('connect'));
     this.messageFrom = this.from;
     this.setRecipients(undefined);
-    this.userData = undefined;
-    this.userMessage = undefined;
+    const composed = this.smtp.composed;
+    this.userWire = undefined;
+    if (composed === undefined) {
+      this.userData = undefined;
+      this.userMessage = undefined;
+    } else this.useTemplate(templateOf(composed), undefined);
     const chances = this.smtp.clientFaults;
     this.fault = chances === undefined ? undefined : pickClientFault(chances, Math.random());
     return this.runFlow();
@@ -650,6 +667,7 @@ export class SmtpSession implements SmtpSteps {
     const promise = this.beginStep(MESSAGE, now);
     if (!this.requireConnection(DATA)) return promise;
     this.userData = message === undefined ? undefined : encodeMessageData(message);
+    this.userWire = undefined;
     this.writeCommand(DATA, DATA_LINE, now);
     return promise;
   }
@@ -731,10 +749,39 @@ export class SmtpSession implements SmtpSteps {
     this.fault = fault;
     this.messageFrom = options?.from ?? this.from;
     this.setRecipients(options?.to);
-    this.userData = options?.message === undefined ? undefined : encodeMessageData(options.message);
-    this.userMessage = options?.message;
+    const given = options?.message;
+    this.userWire = undefined;
+    if (isMessageTemplate(given)) this.useTemplate(given, options?.vars);
+    else {
+      this.userData = given === undefined ? undefined : encodeMessageData(given);
+      this.userMessage = given;
+    }
     const failure = await this.runFlow();
     if (failure !== undefined) throw new SmtpStepError(failure);
+  }
+
+  /**
+   * A template's message for this send (the transaction's sender and recipients, this VU's
+   * fields), rendered straight to its wire form; the unstuffed text BDAT sends is the same text
+   * unless a text line starts with '.', then rendered once more.
+   */
+  private useTemplate(template: MessageTemplate, vars: Readonly<Record<string, unknown>> | undefined): void {
+    const fields = { from: this.messageFrom, to: this.rcptTo, vu: this.vu, iteration: this.iteration, seq: this.sequence, runId: this.runId, vars };
+    this.userWire = template.renderWire(fields);
+    this.wireTemplate = template;
+    this.wireFields = fields;
+    this.userData = undefined;
+    this.userMessage = undefined;
+  }
+
+  /** userData and userMessage of a template's message, for the paths that take text (see userWire). */
+  private wireToText(): void {
+    const wire = this.userWire;
+    if (wire === undefined) return;
+    this.userWire = undefined;
+    const data = Buffer.concat(wire.chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk))).toString();
+    this.userData = data;
+    this.userMessage = this.wireTemplate!.hasDotLines ? this.wireTemplate!.render(this.wireFields!) : data.slice(0, data.length - END_OF_DATA.length);
   }
 
   // ---- the flow ----
@@ -774,12 +821,24 @@ export class SmtpSession implements SmtpSteps {
    * written at DATA.
    */
   private prepareMessage(): void {
+    const wire = this.userWire;
+    if (wire !== undefined) {
+      // Client faults and BDAT take the message as text
+      if (this.fault !== undefined || this.smtp.chunking === true) this.wireToText();
+      else {
+        this.messageBytes = wire.bytes + traceHeaderLine(this.runId, this.takeTrace()).length - END_OF_DATA.length;
+        this.isEightBit = wire.isEightBit;
+        this.preparedHead = undefined;
+        return;
+      }
+    }
     const userData = this.userData;
     if (userData !== undefined) {
-      const bytes = Buffer.byteLength(userData) + traceHeaderLine(this.runId, this.takeTrace()).length;
+      const dataBytes = Buffer.byteLength(userData);
+      const bytes = dataBytes + traceHeaderLine(this.runId, this.takeTrace()).length;
       // RFC 1870 §4 counts no stuffed dots: this slight overestimate is what §6.1 expects of a client
       this.messageBytes = bytes - END_OF_DATA.length;
-      this.isEightBit = Buffer.byteLength(userData) !== userData.length;
+      this.isEightBit = dataBytes !== userData.length;
       this.preparedHead = undefined;
       return;
     }
@@ -980,6 +1039,7 @@ export class SmtpSession implements SmtpSteps {
    * message with CRLF line endings, or the generated head and body in a reused buffer.
    */
   private messageContent(): Buffer {
+    this.wireToText();
     const userMessage = this.userMessage;
     if (userMessage !== undefined) {
       const normalized = traceHeaderLine(this.runId, this.takeTrace()) + normalizeLineEndings(userMessage);
@@ -1120,6 +1180,21 @@ export class SmtpSession implements SmtpSteps {
       this.groupPhases[1] = QUIT;
       this.groupNext = 1;
       this.groupLength = 2;
+    }
+    const wire = this.userWire;
+    if (wire !== undefined) {
+      // A template's message: its chunks in one corked writev, the attachments' Buffers as they are
+      const chunks = wire.chunks;
+      const traceLine = traceHeaderLine(this.runId, this.takeTrace());
+      this.messageBytes = wire.bytes + traceLine.length - END_OF_DATA.length;
+      this.sentBodyBytes = -1;
+      if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
+      socket.cork();
+      socket.write(traceLine + (chunks[0] as string));
+      for (let i = 1; i < chunks.length; i++) socket.write(chunks[i]!);
+      if (isQuitPipelined) socket.write(QUIT_LINE);
+      socket.uncork();
+      return;
     }
     const userData = this.userData;
     if (userData !== undefined) {
@@ -1777,6 +1852,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** The whole message data (trace header, head, body, end-of-data) as one new Buffer; sets messageBytes. */
   private messageData(): Buffer {
+    this.wireToText();
     const userData = this.userData;
     if (userData !== undefined) {
       const data = Buffer.from(traceHeaderLine(this.runId, this.takeTrace()) + userData);

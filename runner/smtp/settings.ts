@@ -3,6 +3,7 @@
  * resolves a scenario file into them (scenario/options.ts) and re-exports them, never the other
  * way round, so smtp/ imports nothing from scenario/.
  */
+import type { MessageSpec } from './builder.ts';
 import type { Phase } from './phases.ts';
 import type { ClientFaultChance } from './client-faults.ts';
 import type { MessageSizes } from './size-distribution.ts';
@@ -105,6 +106,11 @@ export interface ResolvedSmtp {
   dsn?: DsnSettings | undefined;
   /** Reply timeout per phase, milliseconds. */
   timeoutsMs: Record<Phase, number>;
+  /**
+   * The default flow's message from --header, --body-file, --attach: a buildMessage() spec (plain
+   * data, so it crosses to workers), built once per process and rendered per message; undefined: generated.
+   */
+  composed?: MessageSpec | undefined;
   /** Client-side faults drawn per message of the default flow (--client-fault); undefined: none. */
   clientFaults?: readonly ClientFaultChance[] | undefined;
 }

@@ -9,6 +9,7 @@ import { DEADLINE_RESOLUTION_MS, isDeadlineTickerRunning, watchedDeadlineCount }
 import { startFakeProxy } from '../../fixtures/fake-proxy.ts';
 import { startSink } from '../../fixtures/sink.ts';
 import { startRawServer } from '../helpers.ts';
+import { buildMessage } from '../../runner/smtp/builder.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A scripted fake SMTP server: answers each command from a script, per occurrence if needed.
@@ -1117,6 +1118,25 @@ Chunking('chunking on and offered: BDAT <size> LAST with the message, unstuffed;
     assert.equal(recorder.acceptedMessages.map((entry) => entry.messageBytes), [bytes]);
   });
 });
+
+const TEMPLATE = buildMessage({ subject: 'T {{seq}}', text: 'first\n.dot line {{vu}}\n', attachments: [{ filename: 'a.bin', size: 5000 }] });
+/** The template's text for the session's message (Message-ID and boundaries masked: they are per render). */
+const maskIds = (text: string) => text.replace(/<[^.<>]+\.\d+\.[^@]+@/g, '<ID@').replace(/=_(mixed|alt)_[0-9a-z.]+/g, '=_$1_B');
+
+for (const chunking of [false, true]) {
+  Chunking(`a buildMessage() template ${chunking ? 'with BDAT (made text, unstuffed)' : 'with DATA (written as chunks, attachments as cached Buffers)'}: the bytes as rendered, counted exactly`, async () => {
+    await withSession({ ehlo: EHLO_CHUNKING }, { chunking }, async (session, recorder, server) => {
+      session.vu = 2;
+      session.sequence = 9;
+      assert.is(await session.send({ message: TEMPLATE }), undefined);
+      const received = withoutTrace(server.messages[0]!);
+      const expected = TEMPLATE.render({ from: 'test@example.com', to: ['rcpt@example.com'], vu: 2, iteration: 0, seq: 9 });
+      assert.is(maskIds(received), maskIds(expected));
+      assert.match(received, '\r\n.dot line 2\r\n');
+      assert.equal(recorder.acceptedMessages.map((entry) => entry.messageBytes), [Buffer.byteLength(server.messages[0]!) + (chunking ? 0 : 1)]);
+    });
+  });
+}
 
 Chunking('chunk size: the generated message in chunks, each answered before the next (no PIPELINING)', async () => {
   await withSession({ ehlo: EHLO_CHUNKING }, { chunking: true, chunkSizeBytes: 500, messageSize: 1200 }, async (session, recorder, server) => {
