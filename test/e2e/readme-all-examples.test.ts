@@ -43,6 +43,8 @@ const NOT_RUNNABLE: Record<string, string> = {
     'a server that runs until stopped, relaying to a sink started before it (XXXX: a path the sink prints)',
   'runner agent --listen 0.0.0.0:6565 --token-file token': 'a server that runs until stopped, on another machine (the agents tests start it on 127.0.0.1)',
   'runner run scenario.ts --agents 10.0.0.5:6565,10.0.0.6:6565 --token-file token': 'needs agents on other machines (10.0.0.5, 10.0.0.6) and a scenario.ts of your own',
+  'npx runner run morning-peak.ts --with-fixture --fixture-failure message=451:0.05':
+    'run as pasted by test/e2e/message-builder.test.ts ("A morning peak, in full"), which first writes the README\'s senders.csv and morning-peak.ts beside it',
 };
 
 /** Extra flags that keep an example to seconds, and why each is needed. */
