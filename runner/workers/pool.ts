@@ -27,6 +27,7 @@ import type { EngineListener, ScenarioProgress } from '../engine/events.ts';
 import { executorOf, plannedIterations, scenarioDurationMs } from '../executors/index.ts';
 import { evenSequence, formatFraction, stripeOf, type Fraction } from '../executors/segment.ts';
 import { InvalidOptionsError, RunnerError } from '../errors.ts';
+import { childEnded } from './child-ended.ts';
 import { loadSnapshots, mergeProgress, mergeWindows, type RegistrySnapshot, type WindowSnapshot } from './snapshot.ts';
 import type { ParentMessage, WorkerJob, WorkerLink, WorkerLinkHandlers, WorkerMessage } from './protocol.ts';
 
@@ -349,10 +350,8 @@ function localWorker(_index: number, _job: WorkerJob, handlers: WorkerLinkHandle
     // workers itself (gracefully, then their final state is merged).
     detached: true,
   });
-  const killChild = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  };
-  process.once('exit', killChild);
+  liveChildren.add(child);
+  if (liveChildren.size === 1) process.once('exit', killLiveChildren);
   createInterface({ input: child.stderr! }).on('line', handlers.onLine);
   child.on('message', handlers.onMessage);
   return {
@@ -361,13 +360,19 @@ function localWorker(_index: number, _job: WorkerJob, handlers: WorkerLinkHandle
       if (child.connected) child.send(message);
     },
     kill: () => child.kill('SIGKILL'),
-    exit: new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        process.off('exit', killChild);
-        resolve({ how: signal ? `was killed (${signal})` : `exited with code ${code}` });
-      });
+    exit: childEnded(child).then((ended) => {
+      liveChildren.delete(child);
+      if (liveChildren.size === 0) process.off('exit', killLiveChildren);
+      return ended;
     }),
   };
+}
+
+/** Worker processes not ended yet: one 'exit' listener ends them all if this process leaves first (one per worker went past Node's 10-listener warning). */
+const liveChildren = new Set<ChildProcess>();
+
+function killLiveChildren(): void {
+  for (const child of liveChildren) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
 }
 
 function exitNameOf(code: number): ConstructorParameters<typeof RunnerError>[1]['exit'] {
