@@ -34,8 +34,9 @@ export async function runAgentCommand(own: AgentFlags): Promise<void> {
     stderr: process.stderr,
   });
   const stop = (): void => agent.close();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // on, not once: a second Ctrl+C on a busy agent cuts its running messages off
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   await agent.done;
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);

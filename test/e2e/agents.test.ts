@@ -186,5 +186,33 @@ refused('a killed agent is reported by name, its figures until then are kept, an
   });
 });
 
+refused('Ctrl+C on a busy agent stops its segment gracefully: its last report arrives, it is not lost, the counts equal the proxy\'s', async () => {
+  await withFakeProxy({ delays: { message: 10 } }, async (proxy) => {
+    await withAgents(1, async (agents) => {
+      const scenario: ScenarioFileOptions = { scenarios: { main: { executor: 'constant-vus', vus: 2, duration: '20s', gracefulStop: '5s' } } };
+      let isInterrupted = false;
+      // Past the first reports (logical: the proxy has counted messages), Ctrl+C the agent.
+      const interrupter = setInterval(() => {
+        if (!isInterrupted && proxy.stats.messagesAccepted > 20) {
+          isInterrupted = true;
+          agents[0]!.cli.child.kill('SIGINT');
+        }
+      }, 200);
+      try {
+        const outcome = await runAgainst(proxy, { scenario, agents: agentsOption(agents), overrides: TO, check: false });
+        assert.ok(isInterrupted, 'the agent was interrupted');
+        assert.not.match(outcome.output, 'connection lost');
+        assert.is((outcome.summary.config['lost_agents'] as string[] | undefined)?.length ?? 0, 0, outcome.output);
+        assert.is(outcome.summary.results.successful, proxy.stats.messagesAccepted);
+        assert.ok(outcome.summary.results.total_time_seconds < 15, `${outcome.summary.results.total_time_seconds}`);
+        const ran = await agents[0]!.cli.done;
+        assert.match(ran.stderr, 'stopping');
+      } finally {
+        clearInterval(interrupter);
+      }
+    });
+  });
+});
+
 merged.run();
 refused.run();
