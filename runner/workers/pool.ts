@@ -106,6 +106,8 @@ export class WorkerPool {
   private readonly pendingWindows: WindowSnapshot[] = [];
   private readonly warned = new Set<string>();
   private readonly lost: string[] = [];
+  /** Workers whose own side stopped their segment early (an agent's Ctrl+C), one line each. */
+  private readonly interrupted: string[] = [];
   private windowStartMs = 0;
   private readonly planned: ScenarioProgress[];
 
@@ -194,7 +196,8 @@ export class WorkerPool {
       registry: this.registry,
       startedAt,
       durationMs,
-      stopReason: this.stopReason,
+      // An agent interrupted on its side ended its segment early: the run did not go to its end either
+      stopReason: this.stopReason ?? (this.interrupted.length > 0 ? 'interrupt' : undefined),
       scenarios: this.progress(),
       setupData: this.setupData,
       teardownTimedOut,
@@ -283,6 +286,12 @@ export class WorkerPool {
         if (message.window) this.pendingWindows.push(message.window);
         worker.durationMs = message.durationMs;
         worker.isDone = true;
+        if (message.stopReason === 'interrupt' && this.stopReason === undefined) {
+          const line = `${this.spec.noun ?? 'worker'} ${worker.index} (segment ${worker.segment}, ${worker.link.label}) was interrupted on its side and ended its segment early; what it measured is kept`;
+          this.interrupted.push(line);
+          this.abortMessage = this.interrupted.join('; ');
+          this.spec.stderr.write(`warning: ${line}\n`);
+        }
         break;
     }
   }

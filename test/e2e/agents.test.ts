@@ -204,6 +204,9 @@ refused('Ctrl+C on a busy agent stops its segment gracefully: its last report ar
         assert.not.match(outcome.output, 'connection lost');
         assert.is((outcome.summary.config['lost_agents'] as string[] | undefined)?.length ?? 0, 0, outcome.output);
         assert.is(outcome.summary.results.successful, proxy.stats.messagesAccepted);
+        // The run did not go to its planned end: it says so (interrupted, exit 105), naming the agent.
+        assert.is(outcome.exitCode, ExitCode.interrupted, outcome.output);
+        assert.match(outcome.summary.abort_reason ?? '', /agent 1 .*was interrupted/);
         assert.ok(outcome.summary.results.total_time_seconds < 15, `${outcome.summary.results.total_time_seconds}`);
         const ran = await agents[0]!.cli.done;
         assert.match(ran.stderr, 'stopping');
