@@ -428,7 +428,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     const exitCode = isWorkerLost ? ExitCode.failure : exitCodeOf(result, outcomes, failures, custom?.error, delivery?.wait === 'interrupted', isNoIterationCompleted);
     // Why a failed run failed, for the verdict line (thresholds describe themselves)
     let failureReason: string | undefined;
-    if (isWorkerLost) failureReason = `${lostWorkers.length} worker${lostWorkers.length === 1 ? '' : 's'} lost during the run (what each measured until its last report is kept)`;
+    if (isWorkerLost) failureReason = `${lostWorkers.length} ${command.agents ? 'agent' : 'worker'}${lostWorkers.length === 1 ? '' : 's'} lost during the run (what each measured until its last report is kept)`;
     else if (exitCode === ExitCode.teardownTimeout) failureReason = clipText(result.teardownTimedOut ?? 'teardown() did not settle', 160);
     else if (exitCode === ExitCode.outputError && failures.length > 0) failureReason = `${failures.length} of ${outputs.length} outputs could not be written`;
     else if (exitCode === ExitCode.scriptError && isNoIterationCompleted) failureReason = describeNoIterationCompleted(summary);

@@ -172,6 +172,7 @@ refused('a killed agent is reported by name, its figures until then are kept, an
         assert.ok(isKilled, 'an agent was killed');
         assert.is(outcome.exitCode, ExitCode.failure, outcome.output);
         assert.match(outcome.output, new RegExp(`agent 1 \\(segment 0:1/2, agent ${agents[0]!.address}\\) connection lost`));
+        assert.match(outcome.output, 'FAILED: 1 agent lost during the run');
         const lost = outcome.summary.config['lost_agents'] as string[];
         assert.is(lost.length, 1);
         assert.match(outcome.summary.abort_reason ?? '', /agent 1/);
