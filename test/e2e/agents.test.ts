@@ -15,7 +15,7 @@ import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
 import { ExitCode, RunnerError } from '../../runner/errors.ts';
 import type { RunCommandOptions } from '../../runner/run.ts';
 import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
-import { startCli, ROOT, type CliProcess } from '../cli-process.ts';
+import { runCli, startCli, ROOT, type CliProcess } from '../cli-process.ts';
 
 const TO = { to: ['load@example.com'] };
 const DATA = fileURLToPath(new URL('./data/', import.meta.url));
@@ -216,6 +216,22 @@ refused('Ctrl+C on a busy agent stops its segment gracefully: its last report ar
       }
     });
   });
+});
+
+refused('runner agent with --tls-cert/--tls-key that are not PEM: a usage error naming them, no stack (it was exit 1, "a bug in runner")', async () => {
+  const temp = createTempDir();
+  try {
+    const garbage = join(temp.dir, 'garbage.pem');
+    writeFileSync(garbage, 'not a PEM file\n');
+    const tokenFile = join(temp.dir, 'token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    const ran = await runCli(['agent', '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--tls-cert', garbage, '--tls-key', garbage], { limitMs: 20_000 });
+    assert.is(ran.code, ExitCode.usage, ran.stderr);
+    assert.match(ran.stderr, `error: --tls-cert ${garbage} / --tls-key ${garbage}: not a usable PEM certificate and key`);
+    assert.not.match(ran.stderr, 'bug in runner');
+  } finally {
+    temp.remove();
+  }
 });
 
 merged.run();
