@@ -428,7 +428,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     const exitCode = isWorkerLost ? ExitCode.failure : exitCodeOf(result, outcomes, failures, custom?.error, delivery?.wait === 'interrupted', isNoIterationCompleted);
     // Why a failed run failed, for the verdict line (thresholds describe themselves)
     let failureReason: string | undefined;
-    if (isWorkerLost) failureReason = `${lostWorkers.length} worker${lostWorkers.length === 1 ? '' : 's'} lost during the run (what each measured until its last report is kept)`;
+    if (isWorkerLost) failureReason = `${lostWorkers.length} ${command.agents ? 'agent' : 'worker'}${lostWorkers.length === 1 ? '' : 's'} lost during the run (what each measured until its last report is kept)`;
     else if (exitCode === ExitCode.teardownTimeout) failureReason = clipText(result.teardownTimedOut ?? 'teardown() did not settle', 160);
     else if (exitCode === ExitCode.outputError && failures.length > 0) failureReason = `${failures.length} of ${outputs.length} outputs could not be written`;
     else if (exitCode === ExitCode.scriptError && isNoIterationCompleted) failureReason = describeNoIterationCompleted(summary);
@@ -470,13 +470,15 @@ export function exitCodeOf(result: Pick<TestResult, 'stopReason' | 'teardownTime
 
 /** What `--workers` cannot combine with, said before anything starts; and every segment must be able to run. */
 function checkWorkersOptions(command: RunCommandOptions, options: ResolvedOptions, count: number, flag: '--workers' | '--agents'): void {
-  const conflicts: Array<[boolean, string]> = [
-    [options.delivery !== undefined, '--delivery / --with-sink (delivery tracking runs in one process)'],
-    [command.overrides.executionSegment !== undefined, `--execution-segment (${flag} gives each ${flag === '--workers' ? 'worker' : 'agent'} its segment)`],
-    [command.debugSessions !== undefined, '--debug (the transcript of one process)'],
+  const conflicts: Array<[boolean, string, string]> = [
+    [options.delivery !== undefined, '--delivery / --with-sink', '--delivery / --with-sink (delivery tracking runs in one process)'],
+    [command.overrides.executionSegment !== undefined, '--execution-segment', `--execution-segment (${flag} gives each ${flag === '--workers' ? 'worker' : 'agent'} its segment)`],
+    [command.debugSessions !== undefined, '--debug', '--debug (the transcript of one process)'],
   ];
-  const found = conflicts.filter(([isSet]) => isSet).map(([, what]) => what);
-  if (found.length > 0) throw new UsageError(`${flag} cannot be combined with ${found.join(', ')}`, `leave ${flag} out for these, or leave them out`);
+  const found = conflicts.filter(([isSet]) => isSet);
+  if (found.length > 0) {
+    throw new UsageError(`${flag} cannot be combined with ${found.map(([, , why]) => why).join(', ')}`, `leave ${flag} out, or leave ${found.map(([, name]) => name).join(' and ')} out`);
+  }
   checkWorkerSplit(options, count, flag);
 }
 

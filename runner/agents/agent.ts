@@ -14,6 +14,7 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { createInterface } from 'node:readline';
 import { runnerCliPath } from '../cli-path.ts';
+import { childEnded } from '../workers/child-ended.ts';
 import type { WorkerMessage } from '../workers/protocol.ts';
 import { decodeSetupData, isTokenValid, readMessages, writeMessage, WIRE_VERSION, type AgentMessage, type CoordinatorMessage, type ShippedFile } from './wire.ts';
 
@@ -42,6 +43,9 @@ export interface RunningAgent {
 /** Starts listening; resolves once bound. */
 export function startAgent(spec: AgentSpec): Promise<RunningAgent> {
   let isBusy = false;
+  /** The worker running a coordinator's segment now, if any. */
+  let running: ReturnType<typeof spawn> | undefined;
+  let isStopping = false;
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => (finish = resolve));
   const say = (line: string): void => void spec.stderr.write(`runner agent: ${line}\n`);
@@ -55,9 +59,10 @@ export function startAgent(spec: AgentSpec): Promise<RunningAgent> {
       return;
     }
     isBusy = true;
-    serve(socket, peer, spec, say).finally(() => {
+    serve(socket, peer, spec, say, (child) => (running = child)).finally(() => {
       isBusy = false;
-      if (spec.isOnce) {
+      running = undefined;
+      if (spec.isOnce || isStopping) {
         server.close();
         finish();
       }
@@ -78,6 +83,19 @@ export function startAgent(spec: AgentSpec): Promise<RunningAgent> {
         done,
         close: () => {
           server.close();
+          // Busy: the first close (Ctrl+C) stops the segment as a coordinator's stop does, so its
+          // last report reaches the coordinator; a second one cuts the running messages off.
+          if (running?.connected) {
+            if (isStopping) {
+              say('interrupting the running messages');
+              running.send({ type: 'interrupt' });
+            } else {
+              isStopping = true;
+              say('stopping: the running segment ends gracefully and sends its last report (Ctrl+C again: cut the messages off)');
+              running.send({ type: 'stop', reason: 'interrupt', message: 'the agent was interrupted' });
+            }
+            return;
+          }
           finish();
         },
       });
@@ -86,7 +104,7 @@ export function startAgent(spec: AgentSpec): Promise<RunningAgent> {
 }
 
 /** One coordinator's connection: hello, ship, run the worker, relay, clean up. */
-function serve(socket: Socket, peer: string, spec: AgentSpec, say: (line: string) => void): Promise<void> {
+function serve(socket: Socket, peer: string, spec: AgentSpec, say: (line: string) => void, onWorker: (child: ReturnType<typeof spawn>) => void): Promise<void> {
   return new Promise((resolveServe) => {
     let state: 'hello' | 'ship' | 'running' | 'closed' = 'hello';
     let workDir: string | undefined;
@@ -131,7 +149,9 @@ function serve(socket: Socket, peer: string, spec: AgentSpec, say: (line: string
         }
         state = 'running';
         child = startWorker(socket, say);
-        child.once('exit', () => {
+        onWorker(child);
+        // 'close', not 'exit': by then every message it sent (its last report) has been relayed
+        void childEnded(child).then(() => {
           socket.end();
           end();
         });
@@ -161,7 +181,8 @@ export function writeShippedFiles(dir: string, files: ShippedFile[]): void {
 }
 
 function startWorker(socket: Socket, say: (line: string) => void): ReturnType<typeof spawn> {
-  const child = spawn(process.execPath, [runnerCliPath(), 'worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+  // Its own process group: Ctrl+C on the agent's terminal reaches the agent, which stops the worker gracefully
+  const child = spawn(process.execPath, [runnerCliPath(), 'worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', detached: true });
   createInterface({ input: child.stderr! }).on('line', (line) => say(`worker: ${line}`));
   child.on('message', (message: WorkerMessage) => writeMessage(socket, message as AgentMessage));
   const killChild = (): void => {

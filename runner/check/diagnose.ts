@@ -204,6 +204,18 @@ export function explainSmtpFailure(facts: CheckFacts, probe: SmtpProbe, failure:
     case 'tls':
       return explainTlsFailure(facts, probe, failure);
     case 'ehlo':
+      // RFC 2033 §4.1: an LMTP server answers LHLO; an SMTP server does not know the command
+      if (probe.protocol === 'lmtp') {
+        const isUnknownCommand = failure.code === 500 || failure.code === 502;
+        return {
+          step: 'ehlo',
+          side: 'smtp',
+          message: `LHLO failed at ${at}: ${what}`,
+          hint: isUnknownCommand
+            ? `the server at ${at} does not speak LMTP (RFC 2033), likely SMTP: drop --protocol lmtp (protocol: 'lmtp' in the scenario), or give the port of an LMTP server`
+            : `the server does not accept LHLO from runner: check its log`,
+        };
+      }
       return { step: 'ehlo', side: 'smtp', message: `EHLO failed at ${at}: ${what}`, hint: `the server does not accept EHLO from runner: check its log: tail -f ${PROXY_LOG}` };
     case 'auth':
       return explainAuthFailure(facts, probe, failure);

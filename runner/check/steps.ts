@@ -73,6 +73,8 @@ export interface SmtpProbe {
   mechanism?: SaslMechanism;
   /** How it secured the connection. @default 'none' */
   tls?: TlsMode;
+  /** 'lmtp': it said LHLO, not EHLO (RFC 2033). @default 'smtp' */
+  protocol?: SmtpProtocol;
   steps: CheckStep[];
   /** The first failure, or undefined when every tried step succeeded. */
   failure: Failure | undefined;
@@ -276,7 +278,7 @@ export async function probeSmtp(target: SessionTarget, options: SmtpProbeOptions
   const naming: StepNaming = { mechanism, tls, protocol: smtp.protocol };
   const times = new PhaseTimes();
   const session = new SmtpSession(target, smtp, times);
-  const probe: SmtpProbe = { from: options.from, isAuth: options.isAuth, mechanism, tls, steps: [], failure: undefined, capabilities: undefined };
+  const probe: SmtpProbe = { from: options.from, isAuth: options.isAuth, mechanism, tls, protocol: smtp.protocol, steps: [], failure: undefined, capabilities: undefined };
   const push = (id: CheckStepId, status: CheckStatus, durationMs: number | undefined, detail: string) => {
     const step: CheckStep = { id, title: stepTitle(id, options.from, naming), status, durationMs, detail };
     probe.steps.push(step);

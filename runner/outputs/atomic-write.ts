@@ -30,6 +30,21 @@ function isSpecialFileSync(path: string): boolean {
   }
 }
 
+/** Why a write failed, about the file the user named: a system error's message names the hidden temporary file. */
+function describeWriteError(error: unknown, target: string): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case 'ENOENT': return `the folder ${dirname(target)} does not exist (ENOENT)`;
+    case 'ENOTDIR': return `a part of ${dirname(target)} is a file, not a folder (ENOTDIR)`;
+    case 'EACCES':
+    case 'EPERM': return `no permission to write in ${dirname(target)} (${code})`;
+    case 'EROFS': return `${dirname(target)} is on a read-only file system (EROFS)`;
+    case 'ENOSPC': return 'no space left on the disk (ENOSPC)';
+    case 'EISDIR': return `${target} is a folder (EISDIR)`;
+    default: return (error as Error)?.message ?? String(error);
+  }
+}
+
 function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
 }
@@ -46,7 +61,7 @@ export async function writeFileAtomic(path: string, text: string | Uint8Array): 
         await handle.close();
       }
     } catch (error) {
-      throw new OutputError(`cannot write ${path}: ${(error as Error).message}`, WRITE_HINT, error);
+      throw new OutputError(`cannot write ${path}: ${describeWriteError(error, target)}`, WRITE_HINT, error);
     }
     return;
   }
@@ -62,7 +77,7 @@ export async function writeFileAtomic(path: string, text: string | Uint8Array): 
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
-    throw new OutputError(`cannot write ${path}: ${(error as Error).message}`, WRITE_HINT, error);
+    throw new OutputError(`cannot write ${path}: ${describeWriteError(error, target)}`, WRITE_HINT, error);
   }
 }
 
@@ -86,7 +101,7 @@ export function writeFileAtomicSync(path: string, text: string | Uint8Array): vo
     if (!isSpecial) renameSync(temp, target);
   } catch (error) {
     if (!isSpecial) rmSync(temp, { force: true });
-    throw new OutputError(`cannot write ${path}: ${(error as Error).message}`, WRITE_HINT, error);
+    throw new OutputError(`cannot write ${path}: ${describeWriteError(error, target)}`, WRITE_HINT, error);
   }
 }
 

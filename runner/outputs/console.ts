@@ -31,7 +31,8 @@ export function formatHeader(options: ResolvedOptions): string {
   lines.push(`Target: ${first.target.host}:${first.target.port}`);
   for (const s of options.scenarios) {
     const prefix = options.scenarios.length > 1 ? `[${s.name}] ` : '';
-    lines.push(`${prefix}${executorOf(s).describe(s)}`);
+    // An executor describes itself in several lines; each is escaped on its own below
+    for (const line of executorOf(s).describe(s).split('\n')) lines.push(`${prefix}${line}`);
   }
   const senders = first.accounts.emails;
   lines.push(`From: ${senders.length > 1 ? `${senders.length} accounts (${first.accounts.pick}): ${senders.join(', ')}` : senders[0]}`);

@@ -15,6 +15,7 @@ import { buildMessage, MessageBuildError, type MessageSpec } from '../smtp/build
 import { generatedBody } from '../smtp/message.ts';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { findNonLocalAddresses, parseLocalIps } from '../smtp/local-addresses.ts';
 import { TLS_VERSIONS } from '../smtp/settings.ts';
 import { addSecret } from '../redact.ts';
@@ -569,9 +570,58 @@ async function resolveSecurity(scenarios: ResolvedScenario[], baseDir: string, p
           problems.push(`smtp.${field}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
         }
       }
+      const text = caByPath.get(file);
+      if (field === 'tlsCa' && text !== undefined && !text.includes('-----BEGIN CERTIFICATE-----')) {
+        problems.push(`smtp.tlsCa: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA certificate(s) of the server (--tls-ca)`);
+        caByPath.set(file, undefined);
+      }
       smtp[field] = caByPath.get(file);
     }
+    problems.push(...checkClientTlsMaterial(scenario));
   }
+}
+
+/**
+ * The client's own TLS material (certificate, key, cipher list) tried here, before any
+ * connection: a mistake in it would otherwise surface as a failed handshake that blames the server.
+ */
+function checkClientTlsMaterial(scenario: ResolvedScenario): string[] {
+  const smtp = scenario.smtp;
+  const problems: string[] = [];
+  const at = `scenarios.${scenario.name}.smtp`;
+  const codeOf = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  let isPairUsable = smtp.tlsCert !== undefined && smtp.tlsKey !== undefined;
+  if (smtp.tlsCert !== undefined) {
+    try {
+      createSecureContext({ cert: smtp.tlsCert });
+    } catch (error) {
+      isPairUsable = false;
+      problems.push(`${at}.tlsCert: not a usable PEM certificate (${codeOf(error)}): give the client certificate in PEM (--tls-cert)`);
+    }
+  }
+  if (smtp.tlsKey !== undefined) {
+    try {
+      createSecureContext({ key: smtp.tlsKey });
+    } catch (error) {
+      isPairUsable = false;
+      problems.push(`${at}.tlsKey: not a usable PEM private key (${codeOf(error)}): give the client certificate's private key in PEM (--tls-key)`);
+    }
+  }
+  if (isPairUsable) {
+    try {
+      createSecureContext({ cert: smtp.tlsCert, key: smtp.tlsKey });
+    } catch (error) {
+      problems.push(`${at}.tlsKey: the key does not go with the certificate (${codeOf(error)}): give the key the client certificate was made with`);
+    }
+  }
+  if (smtp.tlsCiphers !== undefined) {
+    try {
+      createSecureContext({ ciphers: smtp.tlsCiphers });
+    } catch (error) {
+      problems.push(`${at}.tlsCiphers: '${smtp.tlsCiphers}' names no cipher this Node (OpenSSL) knows (${codeOf(error)}): e.g. ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_128_GCM_SHA256 (openssl ciphers lists them)`);
+    }
+  }
+  return problems;
 }
 
 /**

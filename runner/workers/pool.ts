@@ -27,6 +27,7 @@ import type { EngineListener, ScenarioProgress } from '../engine/events.ts';
 import { executorOf, plannedIterations, scenarioDurationMs } from '../executors/index.ts';
 import { evenSequence, formatFraction, stripeOf, type Fraction } from '../executors/segment.ts';
 import { InvalidOptionsError, RunnerError } from '../errors.ts';
+import { childEnded } from './child-ended.ts';
 import { loadSnapshots, mergeProgress, mergeWindows, type RegistrySnapshot, type WindowSnapshot } from './snapshot.ts';
 import type { ParentMessage, WorkerJob, WorkerLink, WorkerLinkHandlers, WorkerMessage } from './protocol.ts';
 
@@ -105,6 +106,8 @@ export class WorkerPool {
   private readonly pendingWindows: WindowSnapshot[] = [];
   private readonly warned = new Set<string>();
   private readonly lost: string[] = [];
+  /** Workers whose own side stopped their segment early (an agent's Ctrl+C), one line each. */
+  private readonly interrupted: string[] = [];
   private windowStartMs = 0;
   private readonly planned: ScenarioProgress[];
 
@@ -193,7 +196,8 @@ export class WorkerPool {
       registry: this.registry,
       startedAt,
       durationMs,
-      stopReason: this.stopReason,
+      // An agent interrupted on its side ended its segment early: the run did not go to its end either
+      stopReason: this.stopReason ?? (this.interrupted.length > 0 ? 'interrupt' : undefined),
       scenarios: this.progress(),
       setupData: this.setupData,
       teardownTimedOut,
@@ -282,6 +286,12 @@ export class WorkerPool {
         if (message.window) this.pendingWindows.push(message.window);
         worker.durationMs = message.durationMs;
         worker.isDone = true;
+        if (message.stopReason === 'interrupt' && this.stopReason === undefined) {
+          const line = `${this.spec.noun ?? 'worker'} ${worker.index} (segment ${worker.segment}, ${worker.link.label}) was interrupted on its side and ended its segment early; what it measured is kept`;
+          this.interrupted.push(line);
+          this.abortMessage = this.interrupted.join('; ');
+          this.spec.stderr.write(`warning: ${line}\n`);
+        }
         break;
     }
   }
@@ -349,10 +359,8 @@ function localWorker(_index: number, _job: WorkerJob, handlers: WorkerLinkHandle
     // workers itself (gracefully, then their final state is merged).
     detached: true,
   });
-  const killChild = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  };
-  process.once('exit', killChild);
+  liveChildren.add(child);
+  if (liveChildren.size === 1) process.once('exit', killLiveChildren);
   createInterface({ input: child.stderr! }).on('line', handlers.onLine);
   child.on('message', handlers.onMessage);
   return {
@@ -361,13 +369,19 @@ function localWorker(_index: number, _job: WorkerJob, handlers: WorkerLinkHandle
       if (child.connected) child.send(message);
     },
     kill: () => child.kill('SIGKILL'),
-    exit: new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        process.off('exit', killChild);
-        resolve({ how: signal ? `was killed (${signal})` : `exited with code ${code}` });
-      });
+    exit: childEnded(child).then((ended) => {
+      liveChildren.delete(child);
+      if (liveChildren.size === 0) process.off('exit', killLiveChildren);
+      return ended;
     }),
   };
+}
+
+/** Worker processes not ended yet: one 'exit' listener ends them all if this process leaves first (one per worker went past Node's 10-listener warning). */
+const liveChildren = new Set<ChildProcess>();
+
+function killLiveChildren(): void {
+  for (const child of liveChildren) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
 }
 
 function exitNameOf(code: number): ConstructorParameters<typeof RunnerError>[1]['exit'] {

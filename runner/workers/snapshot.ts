@@ -15,15 +15,20 @@ import type { ScenarioProgress } from '../engine/events.ts';
 /** The counters of a Series, in this order (the snapshot's `counts`). */
 const SERIES_COUNTERS = [
   'txns', 'accepted', 'failed', 'interrupted', 'messageBytes', 'connections', 'iterations', 'scriptErrors',
-  'bytesSent', 'bytesReceived', 'delivered', 'lost', 'duplicated', 'unexpected', 'pendingDelivery',
+  'bytesSent', 'bytesReceived', 'delivered', 'lost', 'lostRefused', 'duplicated', 'unexpected', 'pendingDelivery',
+  'deferred', 'firstTry', 'retryPending',
 ] as const;
 
 /** One series: its tags, counters (SERIES_COUNTERS order), trends and errors. */
 interface SeriesSnapshot {
   tags: Record<string, string>;
   counts: number[];
-  /** txnDuration, txnResponseTime, iterationDuration, deliveryLag, e2eDuration, then one per phase; null when empty. */
+  /** txnDuration, txnResponseTime, iterationDuration, deliveryLag, e2eDuration, attemptsPerMessage, eventualDuration, then one per phase; null when empty. */
   trends: Array<EncodedTrend | null>;
+  /** Deferred attempts by reply code, as [code, count]. */
+  deferrals: Array<[number, number]>;
+  /** Accepted generated messages by body size, as [bytes, count]. */
+  bodySizes: Array<[number, number]>;
   errors: ErrorCount[];
   afterAcceptErrors: ErrorCount[];
 }
@@ -62,7 +67,7 @@ export interface WindowSnapshot {
 }
 
 function trendsOf(series: Series): TrendSink[] {
-  return [series.txnDuration, series.txnResponseTime, series.iterationDuration, series.deliveryLag, series.e2eDuration, ...series.phases];
+  return [series.txnDuration, series.txnResponseTime, series.iterationDuration, series.deliveryLag, series.e2eDuration, series.attemptsPerMessage, series.eventualDuration, ...series.phases];
 }
 
 const encodeOrNull = (trend: TrendSink): EncodedTrend | null => (trend.count > 0 ? trend.encode() : null);
@@ -90,6 +95,8 @@ export function takeSnapshot(registry: MetricsRegistry, progress: ScenarioProgre
       tags: { ...series.tags },
       counts: SERIES_COUNTERS.map((name) => series[name]),
       trends: trendsOf(series).map(encodeOrNull),
+      deferrals: [...series.deferrals.entries()],
+      bodySizes: [...series.bodySizes.entries()],
       errors: [...series.errors.values()].map((error) => ({ ...error })),
       afterAcceptErrors: [...series.afterAcceptErrors.values()].map((error) => ({ ...error })),
     })),
@@ -159,6 +166,8 @@ function seriesFrom(part: SeriesSnapshot): Series {
   part.trends.forEach((encoded, index) => {
     if (encoded !== null) trends[index]!.add(TrendSink.decode(encoded));
   });
+  for (const [code, count] of part.deferrals) series.deferrals.set(code, count);
+  for (const [bytes, count] of part.bodySizes) series.bodySizes.set(bytes, count);
   for (const error of part.errors) countError(series.errors, error, error.count);
   for (const error of part.afterAcceptErrors) countError(series.afterAcceptErrors, error, error.count);
   return series;

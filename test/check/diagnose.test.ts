@@ -60,6 +60,12 @@ const SMTP_CASES: Array<{ name: string; facts: CheckFacts; message: RegExp; hint
     hint: /health answers, so the proxy runs: is 2525 really its SMTP port/,
   },
   {
+    name: '--protocol lmtp against an SMTP server: LHLO refused, and the hint says the server does not speak LMTP',
+    facts: facts({ probes: [{ ...probeWith({ phase: 'ehlo', code: 500, text: '500 Error: command not recognized' }), protocol: 'lmtp' }] }),
+    message: /^LHLO failed at 127\.0\.0\.1:2525: 500/,
+    hint: /does not speak LMTP.*drop --protocol lmtp/,
+  },
+  {
     name: 'connection refused, health not asked',
     facts: facts({ probes: [probeWith({ phase: 'connect', error: 'ECONNREFUSED', text: '' })] }),
     message: /Connection refused/,

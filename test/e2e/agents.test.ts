@@ -15,7 +15,7 @@ import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
 import { ExitCode, RunnerError } from '../../runner/errors.ts';
 import type { RunCommandOptions } from '../../runner/run.ts';
 import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
-import { startCli, ROOT, type CliProcess } from '../cli-process.ts';
+import { runCli, startCli, ROOT, type CliProcess } from '../cli-process.ts';
 
 const TO = { to: ['load@example.com'] };
 const DATA = fileURLToPath(new URL('./data/', import.meta.url));
@@ -172,6 +172,7 @@ refused('a killed agent is reported by name, its figures until then are kept, an
         assert.ok(isKilled, 'an agent was killed');
         assert.is(outcome.exitCode, ExitCode.failure, outcome.output);
         assert.match(outcome.output, new RegExp(`agent 1 \\(segment 0:1/2, agent ${agents[0]!.address}\\) connection lost`));
+        assert.match(outcome.output, 'FAILED: 1 agent lost during the run');
         const lost = outcome.summary.config['lost_agents'] as string[];
         assert.is(lost.length, 1);
         assert.match(outcome.summary.abort_reason ?? '', /agent 1/);
@@ -184,6 +185,53 @@ refused('a killed agent is reported by name, its figures until then are kept, an
       }
     });
   });
+});
+
+refused('Ctrl+C on a busy agent stops its segment gracefully: its last report arrives, it is not lost, the counts equal the proxy\'s', async () => {
+  await withFakeProxy({ delays: { message: 10 } }, async (proxy) => {
+    await withAgents(1, async (agents) => {
+      const scenario: ScenarioFileOptions = { scenarios: { main: { executor: 'constant-vus', vus: 2, duration: '20s', gracefulStop: '5s' } } };
+      let isInterrupted = false;
+      // Past the first reports (logical: the proxy has counted messages), Ctrl+C the agent.
+      const interrupter = setInterval(() => {
+        if (!isInterrupted && proxy.stats.messagesAccepted > 20) {
+          isInterrupted = true;
+          agents[0]!.cli.child.kill('SIGINT');
+        }
+      }, 200);
+      try {
+        const outcome = await runAgainst(proxy, { scenario, agents: agentsOption(agents), overrides: TO, check: false });
+        assert.ok(isInterrupted, 'the agent was interrupted');
+        assert.not.match(outcome.output, 'connection lost');
+        assert.is((outcome.summary.config['lost_agents'] as string[] | undefined)?.length ?? 0, 0, outcome.output);
+        assert.is(outcome.summary.results.successful, proxy.stats.messagesAccepted);
+        // The run did not go to its planned end: it says so (interrupted, exit 105), naming the agent.
+        assert.is(outcome.exitCode, ExitCode.interrupted, outcome.output);
+        assert.match(outcome.summary.abort_reason ?? '', /agent 1 .*was interrupted/);
+        assert.ok(outcome.summary.results.total_time_seconds < 15, `${outcome.summary.results.total_time_seconds}`);
+        const ran = await agents[0]!.cli.done;
+        assert.match(ran.stderr, 'stopping');
+      } finally {
+        clearInterval(interrupter);
+      }
+    });
+  });
+});
+
+refused('runner agent with --tls-cert/--tls-key that are not PEM: a usage error naming them, no stack (it was exit 1, "a bug in runner")', async () => {
+  const temp = createTempDir();
+  try {
+    const garbage = join(temp.dir, 'garbage.pem');
+    writeFileSync(garbage, 'not a PEM file\n');
+    const tokenFile = join(temp.dir, 'token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    const ran = await runCli(['agent', '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--tls-cert', garbage, '--tls-key', garbage], { limitMs: 20_000 });
+    assert.is(ran.code, ExitCode.usage, ran.stderr);
+    assert.match(ran.stderr, `error: --tls-cert ${garbage} / --tls-key ${garbage}: not a usable PEM certificate and key`);
+    assert.not.match(ran.stderr, 'bug in runner');
+  } finally {
+    temp.remove();
+  }
 });
 
 merged.run();

@@ -176,6 +176,7 @@ failures('options --workers cannot take are refused before any load, each with w
       assert.unreachable('--workers with --execution-segment');
     } catch (error) {
       assert.instance(error, UsageError);
+      assert.is((error as UsageError).hint, 'leave --workers out, or leave --execution-segment out');
     }
     assert.is(proxy.stats.messagesAccepted, 0);
   });

@@ -4,7 +4,8 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatSummary } from '../../runner/outputs/console.ts';
+import { formatHeader, formatSummary } from '../../runner/outputs/console.ts';
+import { flagsOnlyOptions, resolveOptions } from '../../runner/scenario/options.ts';
 import { clearCustomMetrics, Counter, customMetrics, Trend } from '../../runner/metrics/custom.ts';
 import { customMetricsFigures } from '../../runner/outputs/summary.ts';
 import { steadySamples, summaryFromSamples } from '../analysis/summaries.ts';
@@ -58,3 +59,19 @@ tagLines('more than ten tag sets: the first ten, then how many more', () => {
 });
 
 tagLines.run();
+
+const header = suite('console header');
+
+header('a multi-line executor description prints as lines, not as an escaped \\n', async () => {
+  const options = await resolveOptions(flagsOnlyOptions(), {}, { baseDir: process.cwd(), env: {} });
+  const text = formatHeader(options);
+  assert.not.match(text, '\\n');
+  assert.match(text, 'Total emails: 100\nConcurrent connections: 10\n');
+});
+
+header('control characters inside one line of the description stay escaped', async () => {
+  const options = await resolveOptions({ description: 'evil\u001b[2J', ...flagsOnlyOptions() }, {}, { baseDir: process.cwd(), env: {} });
+  assert.match(formatHeader(options), 'Description: evil\\x1b[2J');
+});
+
+header.run();

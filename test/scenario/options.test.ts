@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, InvalidOptionsError } from '../../runner/errors.ts';
@@ -17,6 +17,9 @@ import type { ResolvedRampingArrivalRate } from '../../runner/executors/ramping-
 import type { ScenarioConfig, ScenarioFileOptions } from '../../runner/scenario/types.ts';
 import { compileThresholds } from '../../runner/thresholds/index.ts';
 import { scenarioDurationMs } from '../../runner/executors/index.ts';
+
+import { tmpdir } from 'node:os';
+import { fixtureCertificate } from '../../fixtures/tls.ts';
 
 const DATA = fileURLToPath(new URL('./data/', import.meta.url));
 const SCENARIOS = fileURLToPath(new URL('../../scenarios/', import.meta.url));
@@ -210,6 +213,33 @@ Problems('many problems in one error', async () => {
     "smtp.to: 'bob' is not an email address",
     'target.port: 70000 is out of range 1-65535',
   ]);
+});
+
+Problems('client TLS material that cannot work is refused before connecting, naming the file and the flag: a PEM that is not one, a cipher list with no cipher', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tls-files-'));
+  try {
+    const garbage = join(dir, 'garbage.pem');
+    writeFileSync(garbage, 'not a PEM file\n');
+    const good = fixtureCertificate();
+    const goodKey = join(dir, 'key.pem');
+    writeFileSync(goodKey, good.key);
+    assert.equal(await problemsOf(one({ executor: 'shared-iterations' }), { tls: 'starttls', tlsCa: garbage }), [
+      `smtp.tlsCa: ${garbage} holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA certificate(s) of the server (--tls-ca)`,
+    ]);
+    // (OpenSSL's error codes vary with its version: the code in brackets is not compared)
+    const pair = await problemsOf(one({ executor: 'shared-iterations' }), { tls: 'starttls', tlsCert: garbage, tlsKey: garbage });
+    assert.is(pair.length, 2);
+    assert.match(pair[0]!, /^scenarios\.s\.smtp\.tlsCert: not a usable PEM certificate \(ERR_\w+\): give the client certificate in PEM \(--tls-cert\)$/);
+    assert.match(pair[1]!, /^scenarios\.s\.smtp\.tlsKey: not a usable PEM private key \(ERR_\w+\): give the client certificate's private key in PEM \(--tls-key\)$/);
+    const ciphers = await problemsOf(one({ executor: 'shared-iterations' }), { tls: 'starttls', tlsCiphers: 'NOPE' });
+    assert.is(ciphers.length, 1);
+    assert.match(ciphers[0]!, /^scenarios\.s\.smtp\.tlsCiphers: 'NOPE' names no cipher this Node \(OpenSSL\) knows \(ERR_\w+\): e\.g\. /);
+    // Good material passes
+    const resolved = await only(one({ executor: 'shared-iterations' }), { tls: 'starttls', tlsCa: good.certFile, tlsCert: good.certFile, tlsKey: goodKey, tlsCiphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
+    assert.is(resolved.smtp.tlsCert, good.cert);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const semanticCases: Array<{ name: string; options: unknown; problem: string }> = [
