@@ -276,6 +276,12 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     }
 
     const config = describeConfig(options, command);
+    // The live dashboard builds the summary so far (as a second Ctrl+C would write it) when it sends an update.
+    const summaryNow = () => {
+      const elapsedMs = performance.now() - engine.registry.startMs;
+      return buildSummary({ ...snapshotResult(engine), stopReason: undefined }, options, { thresholds: judge(thresholds, engine.registry, elapsedMs), config, delivery: tracking?.partial() });
+    };
+    for (const output of outputs) output.watch?.(summaryNow);
     let partialWritten = false;
     let finalSummary: Summary | undefined;
     const writePartialNow = () => {

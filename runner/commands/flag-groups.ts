@@ -27,7 +27,8 @@ import type { CliOverrides } from '../scenario/options.ts';
 import type { AuthMechanism, SmtpProtocol, TlsMode } from '../scenario/types.ts';
 import { SMTP_PROTOCOLS, TLS_VERSIONS, type TlsVersion } from '../smtp/settings.ts';
 import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, terminalQuestion, type RecipientSafety } from '../safety.ts';
-import { DEFAULT_API_ADDRESS } from '../api/address.ts';
+import { DEFAULT_API_ADDRESS, parseApiAddress } from '../api/address.ts';
+import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_LINGER_MS, type DashboardOptions } from '../outputs/dashboard.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { UsageError } from '../errors.ts';
 import { InvalidArgumentError } from 'commander';
@@ -299,6 +300,8 @@ export interface OutputFlags {
   junit?: string;
   summaryJson?: string;
   metrics?: MetricsEndpointOptions;
+  /** --dashboard [HOST:]PORT (with --dashboard-linger): the live web dashboard. */
+  dashboard?: DashboardOptions;
 }
 
 /**
@@ -319,9 +322,11 @@ export const OUTPUT_FLAGS: FlagGroup<OutputFlags> = {
       .option('--summary-json <file>', 'write the end-of-test summary as JSON (the results file without timeline and histograms)')
       .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics during the run (e.g. 9464; 0: any free port)', port)
       .option('--metrics-host <host>', `address the metrics endpoint listens on (default: ${DEFAULT_METRICS_HOST}; 0.0.0.0 for every interface)`)
-      .option('--metrics-linger <duration>', `if it was scraped during the run, keep serving after it until a scrape reads the final values, at most this long (default: ${DEFAULT_METRICS_LINGER_MS / 1000}s; 0 to stop at once)`, duration),
+      .option('--metrics-linger <duration>', `if it was scraped during the run, keep serving after it until a scrape reads the final values, at most this long (default: ${DEFAULT_METRICS_LINGER_MS / 1000}s; 0 to stop at once)`, duration)
+      .option('--dashboard <[host:]port>', `serve a live web dashboard (the HTML report's page, updating each second) at http://HOST:PORT/ during the run (host default: ${DEFAULT_DASHBOARD_HOST}; e.g. 5665, k6's; 0: any free port)`)
+      .option('--dashboard-linger <duration>', `if a page watched the run, keep serving the final figures this long after it (default: ${DEFAULT_DASHBOARD_LINGER_MS / 1000}s; 0 to stop at once)`, duration),
   read(flags) {
-    const parsed = flags as { outSpecs?: string[]; isNoOutGiven?: boolean; report?: string; junit?: string; summaryJson?: string; metricsPort?: number; metricsHost?: string; metricsLinger?: string };
+    const parsed = flags as { outSpecs?: string[]; isNoOutGiven?: boolean; report?: string; junit?: string; summaryJson?: string; metricsPort?: number; metricsHost?: string; metricsLinger?: string; dashboard?: string; dashboardLinger?: string };
     const noResultsFile = parsed.isNoOutGiven === true;
     return {
       out: parsed.outSpecs !== undefined ? parsed.outSpecs : noResultsFile ? false : undefined,
@@ -330,9 +335,20 @@ export const OUTPUT_FLAGS: FlagGroup<OutputFlags> = {
       junit: parsed.junit,
       summaryJson: parsed.summaryJson,
       metrics: metricsEndpoint(parsed),
+      dashboard: dashboardOptions(parsed),
     };
   },
 };
+
+/** `--dashboard [HOST:]PORT` and `--dashboard-linger` → the dashboard's options; the linger alone is a usage error. */
+function dashboardOptions(parsed: { dashboard?: string; dashboardLinger?: string }): DashboardOptions | undefined {
+  if (parsed.dashboard === undefined) {
+    if (parsed.dashboardLinger !== undefined) throw new UsageError('--dashboard-linger needs --dashboard', 'add e.g. --dashboard 5665');
+    return undefined;
+  }
+  const address = parseApiAddress(parsed.dashboard, '--dashboard');
+  return { ...address, lingerMs: parsed.dashboardLinger === undefined ? undefined : parseDurationMs(parsed.dashboardLinger) };
+}
 
 /** `--metrics-port/-host/-linger` → the endpoint's options; host or linger alone is a usage error. */
 function metricsEndpoint(parsed: { metricsPort?: number; metricsHost?: string; metricsLinger?: string }): MetricsEndpointOptions | undefined {

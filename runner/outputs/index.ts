@@ -12,6 +12,7 @@ import { createJunitOutput } from './junit.ts';
 import { createSummaryJsonOutput } from './summary-json.ts';
 import { createPrometheusOutput, type MetricsEndpointOptions } from './prometheus.ts';
 import { createRemoteWriteOutput } from './remote-write.ts';
+import { createDashboardOutput, type DashboardOptions } from './dashboard.ts';
 import { isSameFile, isSpecialFileSync } from './atomic-write.ts';
 import { escapeControl } from '../util/escape.ts';
 
@@ -75,15 +76,18 @@ export interface CiOutputFlags {
   metrics?: MetricsEndpointOptions;
   /** `--report FILE`: the self-contained HTML report. */
   report?: string;
+  /** `--dashboard [HOST:]PORT`: the live web dashboard. */
+  dashboard?: DashboardOptions;
 }
 
-/** Builds the outputs of --junit, --summary-json, --metrics-port and --report (independent of --out/--no-out). */
+/** Builds the outputs of --junit, --summary-json, --metrics-port, --report and --dashboard (independent of --out/--no-out). */
 export function createCiOutputs(flags: CiOutputFlags, cwd: string): RunOutput[] {
   const outputs: RunOutput[] = [];
   if (flags.junit !== undefined) outputs.push(createJunitOutput(resolve(cwd, flags.junit)));
   if (flags.summaryJson !== undefined) outputs.push(createSummaryJsonOutput(resolve(cwd, flags.summaryJson)));
   if (flags.metrics) outputs.push(createPrometheusOutput(flags.metrics));
   if (flags.report !== undefined) outputs.push(createHtmlReportOutput(resolve(cwd, flags.report)));
+  if (flags.dashboard) outputs.push(createDashboardOutput(flags.dashboard));
   return outputs;
 }
 

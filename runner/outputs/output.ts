@@ -28,6 +28,8 @@ export interface RunOutput {
   prepare?(context: OutputContext): Promise<void>;
   /** Listens to the engine while it runs; must be quick and never throw. */
   readonly listener?: EngineListener;
+  /** Once the engine exists: how to build the summary of the run so far (the live dashboard). */
+  watch?(summaryNow: () => Summary): void;
   /** After the run (also an interrupted or aborted one): write the final result. */
   finish?(summary: Summary, context: OutputContext & { result: TestResult; distributions?: Distributions }): Promise<void>;
   /** On a second interrupt, synchronously: leave a valid file with what was measured. */
