@@ -16,11 +16,11 @@ export interface ApiAddress {
 }
 
 /** Parses `HOST:PORT`, `[IPv6]:PORT`, `:PORT` or `PORT` (host: 127.0.0.1); `flag` names it in the error. */
-export function parseApiAddress(text: string, flag = '--api'): ApiAddress {
+export function parseApiAddress(text: string, flag = '--api', example = `${DEFAULT_API_ADDRESS} (k6's default)`): ApiAddress {
   const match = /^(?:\[([^\]]+)\]|([^:\s]*)):?(\d+)$/.exec(text.trim());
   const port = match ? Number(match[3]) : NaN;
   if (!match || !(port >= 0 && port <= 65535)) {
-    throw new UsageError(`${flag} '${text}' is not HOST:PORT`, `e.g. ${flag} ${DEFAULT_API_ADDRESS} (k6's default), or ${flag} 127.0.0.1:0 for any free port`);
+    throw new UsageError(`${flag} '${text}' is not HOST:PORT`, `e.g. ${flag} ${example}, or ${flag} 127.0.0.1:0 for any free port`);
   }
   const host = match[1] ?? (match[2] || '127.0.0.1');
   return { host, port };

@@ -346,7 +346,7 @@ function dashboardOptions(parsed: { dashboard?: string; dashboardLinger?: string
     if (parsed.dashboardLinger !== undefined) throw new UsageError('--dashboard-linger needs --dashboard', 'add e.g. --dashboard 5665');
     return undefined;
   }
-  const address = parseApiAddress(parsed.dashboard, '--dashboard');
+  const address = parseApiAddress(parsed.dashboard, '--dashboard', "127.0.0.1:5665 (k6's web dashboard's port)");
   return { ...address, lingerMs: parsed.dashboardLinger === undefined ? undefined : parseDurationMs(parsed.dashboardLinger) };
 }
 
