@@ -638,8 +638,8 @@ export function renderHtmlReport(summary: Summary, options: HtmlReportOptions = 
 <style>
 ${inlineAsset(own.css, 'style', 'report.css')}</style>
 </head>
-<body${live ? html` data-live="${live.eventsPath}"` : null}>
-${live ? html`<p class="live-status" id="live-status" data-state="connecting">Live dashboard: connecting…</p>` : null}
+<body${live ? html` data-live="${live.eventsPath}"` : null}>${live ? html`
+<p class="live-status" id="live-status" data-state="connecting">Live dashboard: connecting…</p>` : null}
 <main>
 ${new SafeHtml(renderReportMain(summary, options))}
 </main>
