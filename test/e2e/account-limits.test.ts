@@ -72,7 +72,10 @@ limits("rate '20/s' per account: 3 accounts × 5 messages take at least 4 interv
     // Each account's 5th start is 4 × 50 ms after its first: no message can be sooner
     assert.ok(summary.results.total_time_seconds >= 0.2, `${summary.results.total_time_seconds}s`);
     const responseMax = summary.results.response_time.max_seconds!;
-    assert.ok(responseMax >= 0.2 * 0.99, `response max ${responseMax}s includes the wait`);
+    // The last message of an account waited ~4 intervals after that account's first start; its own
+    // iteration began a little after that first start (VUs start one after another, later on a busy
+    // machine), so its response time is 200 ms less that skew: at least 3 intervals is certain.
+    assert.ok(responseMax >= 0.15, `response max ${responseMax}s includes the wait`);
     assert.ok(responseMax > summary.results.latency.max_seconds!, 'the transaction time does not');
   });
 });
