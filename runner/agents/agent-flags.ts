@@ -4,6 +4,7 @@ import type { AgentAddress, AgentConnection } from './remote.ts';
 import { readTokenFile } from './wire.ts';
 import { parseDurationMs } from '../scenario/duration.ts';
 import { UsageError } from '../errors.ts';
+import { hasPemCertificate } from '../util/pem.ts';
 
 /** The flags of `runner run` that concern agents. */
 export interface AgentRunFlags {
@@ -36,6 +37,7 @@ export function agentsOf(own: AgentRunFlags): AgentsOption | undefined {
     } catch (error) {
       throw new UsageError(`--agent-tls-ca ${own.agentTlsCa}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'give the PEM file of the CA that signed the agents\' certificates');
     }
+    if (!hasPemCertificate(tlsCa)) throw new UsageError(`--agent-tls-ca ${own.agentTlsCa}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)`, 'give the PEM file of the CA that signed the agents\' certificates');
   }
   return {
     addresses: own.agents,

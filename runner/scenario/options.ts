@@ -8,6 +8,7 @@
  *
  * Any problem throws one InvalidOptionsError listing them all.
  */
+import { hasPemCertificate } from '../util/pem.ts';
 import { resolveDelivery } from '../delivery/options.ts';
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -571,7 +572,7 @@ async function resolveSecurity(scenarios: ResolvedScenario[], baseDir: string, p
         }
       }
       const text = caByPath.get(file);
-      if (field === 'tlsCa' && text !== undefined && !text.includes('-----BEGIN CERTIFICATE-----')) {
+      if (field === 'tlsCa' && text !== undefined && !hasPemCertificate(text)) {
         problems.push(`smtp.tlsCa: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA certificate(s) of the server (--tls-ca)`);
         caByPath.set(file, undefined);
       }
