@@ -6,6 +6,15 @@
  * watched and cleared on the first tick that finds none, scans all targets every
  * DEADLINE_RESOLUTION_MS and calls onDeadline() on those past due. So a timeout fires between
  * `timeout` and `timeout + DEADLINE_RESOLUTION_MS` after its command (plus event-loop lag).
+ *
+ * Replies that arrived in time win over a late ticker: when the event loop was held up (a busy
+ * machine, a long synchronous stretch of scenario code), a tick can find a deadline past due
+ * while the reply has been sitting unread in the socket since before it. Timers run before I/O
+ * in each turn of the loop, so the ticker only notes the targets past due, lets the loop read
+ * what the sockets hold (setImmediate runs after that I/O), and then calls onDeadline() on those
+ * whose deadline is still the one found past due: a reply that re-armed or cleared it meanwhile
+ * was in time. Without this, a load generator under CPU pressure reports timeouts for replies
+ * that came back within the timeout (seen as one false TIMEOUT in the fault matrix beside CPU hogs).
  * The interval is unref'd: it never keeps the process alive by itself (an open socket does).
  */
 import { performance } from 'node:perf_hooks';
@@ -57,11 +66,19 @@ function checkDeadlines(): void {
     return;
   }
   const nowMs = performance.now();
+  let due: Array<[DeadlineTarget, number]> | undefined;
   for (const target of targets) {
     const deadlineMs = target.deadlineMs;
-    if (deadlineMs !== 0 && nowMs >= deadlineMs) {
-      target.deadlineMs = 0;
-      target.onDeadline();
-    }
+    if (deadlineMs !== 0 && nowMs >= deadlineMs) (due ??= []).push([target, deadlineMs]);
+  }
+  if (due !== undefined) setImmediate(fireIfStillDue, due);
+}
+
+/** After the loop's I/O: the targets whose deadline no reply changed meanwhile time out. */
+function fireIfStillDue(due: ReadonlyArray<[DeadlineTarget, number]>): void {
+  for (const [target, deadlineMs] of due) {
+    if (target.deadlineMs !== deadlineMs || !targets.has(target)) continue;
+    target.deadlineMs = 0;
+    target.onDeadline();
   }
 }
