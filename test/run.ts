@@ -6,11 +6,15 @@
  * - unit: pure code (no sockets, no child processes, no waiting on the clock); a few uvu
  *   processes run them all in seconds.
  * - real-time: end-to-end runs, fake servers, child processes, real timers. Each file runs in its
- *   own uvu process, up to TEST_WORKERS at once (default: the core count), the longest first (the
- *   times of the last run are kept in the temp folder), so the slowest file starts at once
+ *   own uvu process, up to TEST_WORKERS at once (default: twice the core count, since most of
+ *   these files wait on the clock or on their servers rather than compute), the longest first
+ *   (the times of the last run are kept in the temp folder), so the slowest file starts at once
  *   instead of last.
  *
- * Usage: node --import tsx test/run.ts [--unit] [path regex]   e.g. test/run.ts 'smtp/'
+ * With --typecheck, the type checks (`tsc -p .` and the report's browser script) run in the same
+ * pool as the real-time files, beside them rather than before them; each counts as one test.
+ *
+ * Usage: node --import tsx test/run.ts [--unit] [--typecheck] [path regex]   e.g. test/run.ts 'smtp/'
  * (--unit: the unit tier only, `npm run test:unit`).
  * Env: TEST_WORKERS (processes at once), TEST_FILE_LIMIT_MS (a file still running after this
  * is killed and counted as failed; default 10 minutes: a hang, not a slow machine).
@@ -24,6 +28,12 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TEST_DIR = join(ROOT, 'test');
 const UVU_BIN = join(ROOT, 'node_modules', 'uvu', 'bin.js');
+const TSC_BIN = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+/** The type checks --typecheck runs: the project, and the HTML report's browser script. */
+const TYPE_CHECKS: ReadonlyArray<{ label: string; project: string }> = [
+  { label: 'typecheck: tsc -p .', project: '.' },
+  { label: 'typecheck: tsc -p runner/outputs/report-assets', project: 'runner/outputs/report-assets' },
+];
 /** Each real-time file's wall time in the last run, per checkout (outside the tree: node_modules may be shared). */
 const TIMES_FILE = join(tmpdir(), 'runner-test-times', `${ROOT.replace(/[^A-Za-z0-9]+/g, '_')}.json`);
 
@@ -92,10 +102,23 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'
 /** Runs uvu over the given files in one process and collects its outcome. */
 function runUvu(label: string, files: readonly string[], fileLimitMs: number): Promise<Outcome> {
   const pattern = `^(${files.map(escapeRegex).join('|')})$`;
+  return runProcess(label, ['--import', 'tsx', UVU_BIN, 'test', pattern], fileLimitMs, readUvuTotals);
+}
+
+/** Runs a type check: one test, passed when tsc exits 0; its errors are the failure's details. */
+async function runTypeCheck(label: string, project: string, fileLimitMs: number): Promise<Outcome> {
+  const outcome = await runProcess(label, [TSC_BIN, '-p', project], fileLimitMs, () => undefined);
+  if (outcome.broken?.startsWith('still running')) return outcome;
+  const passed = outcome.exitCode === 0 ? 1 : 0;
+  return { ...outcome, total: 1, passed, broken: undefined, output: outcome.output.trimEnd() || 'no type errors' };
+}
+
+/** Runs `node <args>` in ROOT and collects its outcome; `readTotals` reads its counts from its output. */
+function runProcess(label: string, args: string[], fileLimitMs: number, readTotals: (output: string) => ReturnType<typeof readUvuTotals>): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
     // Its own process group, so a hung file is stopped with every process it started.
-    const child = spawn(process.execPath, ['--import', 'tsx', UVU_BIN, 'test', pattern], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -111,7 +134,7 @@ function runUvu(label: string, files: readonly string[], fileLimitMs: number): P
     child.on('close', (exitCode) => {
       clearTimeout(limit);
       const output = Buffer.concat(chunks).toString('utf8');
-      const totals = readUvuTotals(output);
+      const totals = readTotals(output);
       const outcome: Outcome = { label, total: 0, passed: 0, skipped: 0, exitCode, durationMs: performance.now() - started, output, ...totals };
       if (killedAfterLimit) outcome.broken = `still running after ${fileLimitMs / 1000} s: killed (TEST_FILE_LIMIT_MS)`;
       else if (!totals) outcome.broken = `exited ${exitCode} before uvu printed its totals`;
@@ -150,9 +173,11 @@ function printOutcome(outcome: Outcome): void {
 
 /** The failures of a process's output, as uvu prints them ('FAIL  suite  "test"' and what follows). */
 function failureDetails(outcome: Outcome): string {
-  if (outcome.broken) return `  FAIL  ${outcome.label}: ${outcome.broken}\n${stripColour(outcome.output).trimEnd().split('\n').slice(-25).join('\n')}`;
+  const tail = () => stripColour(outcome.output).trimEnd().split('\n').slice(-25).join('\n');
+  if (outcome.broken) return `  FAIL  ${outcome.label}: ${outcome.broken}\n${tail()}`;
   const plain = stripColour(outcome.output);
   const start = plain.search(/^ *FAIL /m);
+  if (start < 0 && outcome.passed < outcome.total) return `  FAIL  ${outcome.label} (exit ${outcome.exitCode})\n${tail()}`;
   const end = plain.search(/^ *Total: /m);
   return start < 0 ? '' : plain.slice(start, end < 0 ? undefined : end).trimEnd();
 }
@@ -160,9 +185,10 @@ function failureDetails(outcome: Outcome): string {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const isUnitOnly = args.includes('--unit');
+  const withTypeCheck = args.includes('--typecheck');
   const pattern = args.find((arg) => !arg.startsWith('--'));
   const filter = pattern ? new RegExp(pattern) : undefined;
-  const workers = Number(process.env.TEST_WORKERS) || availableParallelism();
+  const workers = Number(process.env.TEST_WORKERS) || 2 * availableParallelism();
   const fileLimitMs = Number(process.env.TEST_FILE_LIMIT_MS) || 600_000;
   const started = performance.now();
 
@@ -173,8 +199,12 @@ async function main(): Promise<void> {
   const unit = files.filter((file) => !file.isRealTime).map((file) => file.name);
   const realTime = isUnitOnly ? [] : files.filter((file) => file.isRealTime).map((file) => file.name);
 
-  // Unit tier: a few processes, files dealt round-robin (their imports dominate, not their tests).
-  const unitGroups = Array.from({ length: Math.min(workers, unit.length) }, (_, g) => unit.filter((_, i) => i % workers === g));
+  // The type checks, when asked for, start now and run beside both tiers.
+  const typeChecks = withTypeCheck && !filter ? TYPE_CHECKS.map((check) => runTypeCheck(check.label, check.project, fileLimitMs)) : [];
+
+  // Unit tier: a process per core at most, files dealt round-robin (their imports dominate, not their tests).
+  const unitProcesses = Math.min(workers, availableParallelism(), unit.length);
+  const unitGroups = Array.from({ length: unitProcesses }, (_, g) => unit.filter((_, i) => i % unitProcesses === g));
   process.stdout.write(`unit tier: ${unit.length} files in ${unitGroups.length} processes\n`);
   const unitOutcomes = await Promise.all(unitGroups.map((group, g) => runUvu(`unit tier, part ${g + 1} of ${unitGroups.length}`, group, fileLimitMs)));
   unitOutcomes.forEach(printOutcome);
@@ -203,7 +233,9 @@ async function main(): Promise<void> {
   }
 
   // The closing block: failures again (a CI log's tail shows them), then uvu's totals for everything.
-  const outcomes = [...unitOutcomes, ...realTimeOutcomes];
+  const typeCheckOutcomes = await Promise.all(typeChecks);
+  typeCheckOutcomes.forEach(printOutcome);
+  const outcomes = [...typeCheckOutcomes, ...unitOutcomes, ...realTimeOutcomes];
   const failed = outcomes.filter((outcome) => outcome.broken || outcome.passed < outcome.total);
   let total = 0;
   let passed = 0;
@@ -219,7 +251,8 @@ async function main(): Promise<void> {
     for (const outcome of failed) process.stdout.write(`\n${outcome.label}:\n${failureDetails(outcome)}\n`);
   }
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`\n  unit tier: ${unitSeconds.toFixed(1)} s; all tests: ${seconds.toFixed(1)} s (${unit.length + realTime.length} files, ${workers} processes at a time)\n`);
+  const checks = typeChecks.length > 0 ? `, ${typeChecks.length} type checks beside them` : '';
+  process.stdout.write(`\n  unit tier: ${unitSeconds.toFixed(1)} s; all tests: ${seconds.toFixed(1)} s (${unit.length + realTime.length} files${checks}, ${workers} processes at a time)\n`);
   process.stdout.write(`  Total:     ${total}\n  Passed:    ${passed}\n  Skipped:   ${skipped}\n  Duration:  ${seconds.toFixed(2)}s\n\n`);
   process.exitCode = failed.length > 0 ? 1 : 0;
 }
