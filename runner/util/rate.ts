@@ -7,12 +7,18 @@
 const RATE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d*)\s*(ms|s|m|h)\s*$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
-/** Milliseconds between two starts of a rate as written: '100/m' → 600; '10/s', '3600/h', '5/2s'. Throws a RangeError saying what is accepted. */
-export function parseRateIntervalMs(rate: string): number {
+/** A rate as written, as a count per span of ms: '100/m' → 100 per 60 000; throws a RangeError saying what is accepted. */
+function parseRate(rate: string): { count: number; spanMs: number } {
   const match = RATE_PATTERN.exec(rate);
   if (match === null || !(Number(match[1]) > 0)) throw new RangeError(`'${rate}' is not a rate: write messages per unit, e.g. '100/m', '10/s' or '3600/h'`);
   const unitMs = UNIT_MS[match[3] as keyof typeof UNIT_MS];
-  return ((match[2] === '' ? 1 : Number(match[2])) * unitMs) / Number(match[1]);
+  return { count: Number(match[1]), spanMs: (match[2] === '' ? 1 : Number(match[2])) * unitMs };
+}
+
+/** Milliseconds between two starts of a rate as written: '100/m' → 600; '10/s', '3600/h', '5/2s'. Throws a RangeError saying what is accepted. */
+export function parseRateIntervalMs(rate: string): number {
+  const { count, spanMs } = parseRate(rate);
+  return spanMs / count;
 }
 
 /**
@@ -28,11 +34,12 @@ export function parseRatePerSecond(rate: string | number): number {
     return perSecond;
   }
   if (/^\s*-/.test(text)) throw new RangeError(`rate '${text}' is negative: give iterations per second (20) or per unit ('200/m', '5/s'), > 0`);
-  let intervalMs: number;
+  let parsed: { count: number; spanMs: number };
   try {
-    intervalMs = parseRateIntervalMs(text);
+    parsed = parseRate(text);
   } catch {
     throw new RangeError(`'${text}' is not a rate: give iterations per second (20) or per unit ('200/m', '5/s', '3600/h')`);
   }
-  return 1000 / intervalMs;
+  // count × 1000 / span: '900/m' is exactly 15, not 1000 / 66.666…
+  return (parsed.count * 1000) / parsed.spanMs;
 }

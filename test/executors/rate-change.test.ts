@@ -77,6 +77,7 @@ steerable('a rate as written: per second, per unit, refused when not > 0', () =>
   assert.is(parseRatePerSecond('20'), 20);
   assert.is(parseRatePerSecond(2.5), 2.5);
   assert.is(parseRatePerSecond('10/2s'), 5);
+  assert.is(parseRatePerSecond('900/m'), 15);
   assert.throws(() => parseRatePerSecond('-5'), /must be > 0/);
   assert.throws(() => parseRatePerSecond('0'), /must be > 0/);
   assert.throws(() => parseRatePerSecond('-5/s'), /negative/);
