@@ -1,5 +1,5 @@
 /**
- * `runner pause`, `runner resume`, `runner scale --vus N` (and `runner status`): calls the REST
+ * `runner pause`, `runner resume`, `runner scale --vus N --rate R` (and `runner status`): calls the REST
  * API of a run started with `--api`, prints the run's status after the change, and says clearly
  * when no run listens there or the API refused the change.
  */
@@ -12,6 +12,8 @@ export interface ControlCommandOptions {
   action: 'status' | 'pause' | 'resume' | 'scale';
   /** `scale --vus N`. */
   vus?: number;
+  /** `scale --rate R`, iterations per second. */
+  ratePerSecond?: number;
   /** `--api HOST:PORT` of the run. @default '127.0.0.1:6565' */
   api?: string;
   /** `--api-token` (or RUNNER_API_TOKEN). */
@@ -29,7 +31,7 @@ export async function controlCommand(command: ControlCommandOptions): Promise<Re
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
   const url = `http://${host}:${address.port}/v1/status`;
   const token = command.apiToken ?? (command.env ?? process.env)['RUNNER_API_TOKEN'];
-  const change = command.action === 'pause' ? { paused: true } : command.action === 'resume' ? { paused: false } : command.action === 'scale' ? { vus: command.vus } : undefined;
+  const change = command.action === 'pause' ? { paused: true } : command.action === 'resume' ? { paused: false } : command.action === 'scale' ? { vus: command.vus, rate: command.ratePerSecond } : undefined;
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   let response: Response;
   try {
@@ -55,10 +57,12 @@ export async function controlCommand(command: ControlCommandOptions): Promise<Re
   return body;
 }
 
-/** One line for people: phase, paused or not, VUs, elapsed and paused time. */
+/** One line for people: phase, paused or not, VUs, elapsed and paused time; the rate of each steerable scenario. */
 export function formatStatus(body: Record<string, unknown>): string {
   const state = body['stopping'] ? 'stopping' : body['paused'] ? 'paused' : String(body['phase']);
   const elapsed = formatDurationMs(Number(body['elapsed_ms'] ?? 0));
   const paused = Number(body['paused_ms'] ?? 0) > 0 ? `, paused ${formatDurationMs(Number(body['paused_ms']))} in all` : '';
-  return `run ${state}: ${body['vus']} VUs active (${body['vus_max']} allocated), ${elapsed} elapsed${paused}`;
+  const scenarios = Array.isArray(body['scenarios']) ? (body['scenarios'] as Array<Record<string, unknown>>) : [];
+  const rates = scenarios.filter((s) => typeof s['rate_per_second'] === 'number').map((s) => `; ${String(s['name'])} at ${Math.round(Number(s['rate_per_second']) * 1000) / 1000}/s`);
+  return `run ${state}: ${body['vus']} VUs active (${body['vus_max']} allocated), ${elapsed} elapsed${paused}${rates.join('')}`;
 }

@@ -4,9 +4,11 @@
  *
  * - `GET /v1/status`: phase (setup, running, done), paused, stopping, elapsed and paused ms, VUs,
  *   VUs allocated, and each scenario's progress.
- * - `PATCH /v1/status` with JSON `{"paused": true|false, "vus": N}` (either or both): pause or
- *   resume the run (engine.ts pause/resume), set the VUs of the externally-controlled scenarios.
- *   Answers the new status, or 400 with `{"error": …}` saying what was wrong.
+ * - `PATCH /v1/status` with JSON `{"paused": true|false, "vus": N, "rate": R}` (any of them):
+ *   pause or resume the run (engine.ts pause/resume), set the VUs of the externally-controlled
+ *   scenarios, set the arrival rate of the running constant-arrival-rate scenarios (R: iterations
+ *   per second as a number, or a rate as written, '200/m', '5/s'). Answers the new status, or 400
+ *   with `{"error": …}` saying what was wrong (then nothing changed).
  * - `GET /v1/metrics`: every metric with its figures now (ms for time trends).
  *
  * With a token (`--api-token`, or RUNNER_API_TOKEN) every request must carry
@@ -19,6 +21,12 @@ import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine/engine.ts';
 import { RunnerError } from '../errors.ts';
 import type { ApiAddress } from './address.ts';
+import { parseRatePerSecond } from '../util/rate.ts';
+
+/** A rate per second as people read it: '20/s', '3.33/s'. */
+export function formatRate(ratePerSecond: number): string {
+  return `${Math.round(ratePerSecond * 1000) / 1000}/s`;
+}
 
 /** Largest request body read (bytes): a status change is a few dozen. */
 const MAX_BODY_BYTES = 4096;
@@ -93,16 +101,39 @@ async function patchStatus(engine: Engine, onEvent: ApiEventSink, request: Incom
     return send(response, 400, { error: `the body is not JSON: ${(error as Error).message}` });
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return send(response, 400, { error: 'send an object, e.g. {"paused": true} or {"vus": 10}' });
-  const { paused, vus, ...unknown } = body as { paused?: unknown; vus?: unknown };
-  const problems: string[] = Object.keys(unknown).map((key) => `unknown field ${JSON.stringify(key)}: only paused and vus can change`);
+  const { paused, vus, rate, ...unknown } = body as { paused?: unknown; vus?: unknown; rate?: unknown };
+  const problems: string[] = Object.keys(unknown).map((key) => `unknown field ${JSON.stringify(key)}: only paused, vus and rate can change`);
   if (paused !== undefined && typeof paused !== 'boolean') problems.push(`paused must be true or false, got ${JSON.stringify(paused)}`);
   if (vus !== undefined && !(typeof vus === 'number' && Number.isInteger(vus) && vus >= 0)) problems.push(`vus must be a whole number >= 0, got ${JSON.stringify(vus)}`);
-  if (vus !== undefined && problems.length === 0) {
-    const problem = engine.scaleVus(vus as number);
+  let ratePerSecond: number | undefined;
+  if (rate !== undefined) {
+    if (typeof rate !== 'number' && typeof rate !== 'string') problems.push(`rate must be iterations per second (20) or a rate such as "200/m", got ${JSON.stringify(rate)}`);
+    else {
+      try {
+        ratePerSecond = parseRatePerSecond(rate);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
+  }
+  // Both checked before either applies: a refused change leaves the run as it was
+  if (problems.length === 0 && vus !== undefined) {
+    const problem = engine.scaleVus(vus as number, true);
     if (problem) problems.push(problem);
-    else onEvent(`VUs of the externally-controlled scenarios set to ${vus as number} (through the API)`);
+  }
+  if (problems.length === 0 && ratePerSecond !== undefined) {
+    const problem = engine.scaleRate(ratePerSecond, true);
+    if (problem) problems.push(problem);
   }
   if (problems.length > 0) return send(response, 400, { error: problems.join('; ') });
+  if (vus !== undefined) {
+    engine.scaleVus(vus as number);
+    onEvent(`VUs of the externally-controlled scenarios set to ${vus as number} (through the API)`);
+  }
+  if (ratePerSecond !== undefined) {
+    engine.scaleRate(ratePerSecond);
+    onEvent(`arrival rate of the constant-arrival-rate scenarios set to ${formatRate(ratePerSecond)} (through the API)`);
+  }
   if (paused === true && engine.pause()) onEvent('paused through the API: no iteration starts until resumed (runner resume)');
   if (paused === false && engine.resume()) onEvent('resumed through the API');
   send(response, 200, statusBody(engine));
@@ -149,6 +180,7 @@ export function statusBody(engine: Engine): Record<string, unknown> {
       accepted: s.accepted,
       failed: s.failed,
       dropped: s.dropped,
+      ...(s.ratePerSecond === undefined ? {} : { rate_per_second: s.ratePerSecond }),
     })),
   };
 }

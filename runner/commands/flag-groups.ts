@@ -395,7 +395,7 @@ export interface ApiFlags {
 export const API_FLAGS: FlagGroup<ApiFlags> = {
   add: (command) =>
     command
-      .option('--api <host:port>', `the run's REST API: status, metrics, pause/resume, VUs (run: serve it there, off by default, loopback only unless --api-allow-remote; pause/resume/scale/status: call it there, default ${DEFAULT_API_ADDRESS}, k6's)`)
+      .option('--api <host:port>', `the run's REST API: status, metrics, pause/resume, VUs and arrival rate (run: serve it there, off by default, loopback only unless --api-allow-remote; pause/resume/scale/status: call it there, default ${DEFAULT_API_ADDRESS}, k6's)`)
       .option('--api-token <token>', 'bearer token every API request must carry (default: $RUNNER_API_TOKEN); redacted in every output'),
   read(flags) {
     const parsed = flags as { api?: string; apiToken?: string };

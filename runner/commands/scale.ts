@@ -1,18 +1,35 @@
-/** `runner scale --vus N`: --api, --api-token, --json → controlCommand (api/client.ts). */
-import type { Command, OptionValues } from 'commander';
+/** `runner scale --vus N | --rate R`: --api, --api-token, --json → controlCommand (api/client.ts). */
+import { InvalidArgumentError, type Command, type OptionValues } from 'commander';
 import { controlCommand } from '../api/client.ts';
+import { UsageError } from '../errors.ts';
+import { parseRatePerSecond } from '../util/rate.ts';
 import { integer } from './flags.ts';
 import { API_FLAGS } from './flag-groups.ts';
+
+/** Parser for --rate: iterations per second, or a rate as written ('200/m', '5/s'); kept as per second. */
+function ratePerSecond(value: string): number {
+  try {
+    return parseRatePerSecond(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
 
 /** Adds `scale` to the program. */
 export function registerScaleCommand(program: Command): void {
   const command = program
     .command('scale')
-    .description('set the VUs of the externally-controlled scenarios of a run started with --api (0 to their maxVUs)')
-    .requiredOption('--vus <n>', 'VUs to run from now on', integer(0, '--vus', 'vus'));
+    .description(
+      'change a run started with --api while it goes: --vus sets the VUs of its externally-controlled scenarios (0 to their maxVUs); ' +
+        '--rate sets the arrival rate of its running constant-arrival-rate scenarios from now on (the schedule goes on at the new rate: ' +
+        'no burst to catch up, no arrival lost; still bounded by maxVUs; marked in the timeline). A ramping-arrival-rate scenario follows its stages and refuses it',
+    )
+    .option('--vus <n>', 'VUs to run from now on', integer(0, '--vus', 'vus'))
+    .option('--rate <rate>', "arrivals from now on: per second (20) or per unit ('200/m', '5/s', '3600/h')", ratePerSecond);
   API_FLAGS.add(command).option('--json', 'print the status as JSON');
   command.action(async (flags: OptionValues) => {
-    const own = flags as { vus: number; json?: boolean };
-    await controlCommand({ action: 'scale', vus: own.vus, ...API_FLAGS.read(flags), json: own.json });
+    const own = flags as { vus?: number; rate?: number; json?: boolean };
+    if (own.vus === undefined && own.rate === undefined) throw new UsageError('runner scale needs --vus N or --rate R (or both)', "e.g. runner scale --vus 20, or runner scale --rate 200/m");
+    await controlCommand({ action: 'scale', vus: own.vus, ratePerSecond: own.rate, ...API_FLAGS.read(flags), json: own.json });
   });
 }

@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseRateIntervalMs } from '../util/rate.ts';
 
 /** One account's slots: messages in flight, messages waiting for one, the earliest next start (performance.now() ms). */
 interface AccountSlots {
@@ -64,10 +65,7 @@ export class AccountLimits {
   }
 }
 
-/** Messages per millisecond interval of a rate as written: '100/m' → 600 ms; '10/s', '3600/h', '5/2s'. Throws a RangeError saying what is accepted. */
+/** Milliseconds between two starts of a rate as written: '100/m' → 600 ms; '10/s', '3600/h', '5/2s' (util/rate.ts). Throws a RangeError saying what is accepted. */
 export function parseAccountRate(rate: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d*)\s*(ms|s|m|h)\s*$/.exec(rate);
-  if (match === null || !(Number(match[1]) > 0)) throw new RangeError(`'${rate}' is not a rate: write messages per unit, e.g. '100/m', '10/s' or '3600/h'`);
-  const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[3] as 'ms' | 's' | 'm' | 'h'];
-  return ((match[2] === '' ? 1 : Number(match[2])) * unitMs) / Number(match[1]);
+  return parseRateIntervalMs(rate);
 }

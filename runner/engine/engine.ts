@@ -3,7 +3,7 @@
  * a second, tells listeners, and stops early on an interrupt or a threshold's abortOnFail.
  */
 import { performance } from 'node:perf_hooks';
-import { createExecutor, plannedIterations, scenarioDurationMs } from '../executors/index.ts';
+import { createExecutor, executorOf, plannedIterations, scenarioDurationMs } from '../executors/index.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import { customMetrics } from '../metrics/custom.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
@@ -140,15 +140,46 @@ export class Engine implements ScenarioHost {
   /**
    * Sets the VUs of every running externally-controlled scenario (PATCH /v1/status {vus: N}).
    * Returns a problem (a sentence) instead when there is none, or N is out of its range.
+   * `isCheckOnly`: only say whether the change would be taken (the API checks every field first).
    */
-  scaleVus(vus: number): string | undefined {
+  scaleVus(vus: number, isCheckOnly = false): string | undefined {
     const runs = this.runs.filter((run) => run.vusControl !== undefined && run.state !== 'done');
     if (runs.length === 0) return 'no externally-controlled scenario is running: only its VUs can be changed while a run goes';
     if (!Number.isInteger(vus) || vus < 0) return `vus must be a whole number >= 0, got ${vus}`;
     const tooFew = runs.find((run) => vus > run.vusControl!.maxVus);
     if (tooFew) return `vus ${vus} is above maxVUs ${tooFew.vusControl!.maxVus} of scenario ${tooFew.scenario.name}: raise its maxVUs`;
-    for (const run of runs) run.vusControl!.setVus(vus);
+    if (!isCheckOnly) for (const run of runs) run.vusControl!.setVus(vus);
     return undefined;
+  }
+
+  /**
+   * Sets the arrival rate (per second, > 0) of every running constant-arrival-rate scenario
+   * (PATCH /v1/status {rate: R}) from now on: its schedule goes on at the new rate without a
+   * burst or a gap (SteerableArrivals), still bounded by maxVUs; the change is marked in the
+   * timeline. Returns a problem (a sentence) instead when no such scenario runs, or R is not > 0.
+   * A ramping-arrival-rate scenario keeps its stages: a rate set from outside would contradict
+   * the plan they state (steer a constant-arrival-rate scenario instead). `isCheckOnly`: as for scaleVus.
+   */
+  scaleRate(ratePerSecond: number, isCheckOnly = false): string | undefined {
+    if (!(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) return `rate must be a number > 0 per second, got ${ratePerSecond}`;
+    const runs = this.runs.filter((run) => run.rateControl !== undefined && run.state === 'running');
+    if (runs.length === 0) {
+      const planned = this.runs.find((run) => run.state !== 'done' && executorOf(run.scenario).isOpenModel);
+      if (planned !== undefined) {
+        return `scenario ${planned.scenario.name} (${planned.scenario.executor}) takes no rate change${planned.state === 'waiting' ? ' before it starts' : ''}: only a running constant-arrival-rate scenario's rate can be changed (a ramping-arrival-rate scenario follows its stages)`;
+      }
+      return 'no constant-arrival-rate scenario is running: only its rate can be changed while a run goes';
+    }
+    if (isCheckOnly) return undefined;
+    const nowMs = performance.now();
+    let changed = 0;
+    for (const run of runs) {
+      if (!run.rateControl!.setRate(ratePerSecond)) continue;
+      run.rateControl!.ratePerSecond = ratePerSecond;
+      this.registry.noteRateChange(run.scenario.name, ratePerSecond, nowMs);
+      changed++;
+    }
+    return changed === 0 ? 'no constant-arrival-rate scenario is running: their schedules are over' : undefined;
   }
 
   /** Where the run is: for GET /v1/status. */

@@ -24,6 +24,8 @@ export interface ScenarioProgress {
   failed: number;
   dropped: number;
   state: 'waiting' | 'running' | 'draining' | 'done';
+  /** A scenario whose rate can be changed while it runs (constant-arrival-rate): its rate now, iterations per second. */
+  ratePerSecond?: number;
 }
 
 export interface EngineListener {

@@ -1,8 +1,9 @@
 /**
  * The `ctx` of one custom iteration: what scenario code reads (vu, iteration, data, smtp, …) and
- * the scripting helpers bound to it (check, group, sleep). Groups travel on this object, not in
- * an AsyncLocalStorage: its promise hooks would tax every await of every run, grouped or not.
- * One iteration runs its steps one after another, so the current group is a field here.
+ * the scripting helpers bound to it (check, group, sleep). Built-in samples find the group on this
+ * object (one iteration runs its steps one after another, so the current group is a field here);
+ * custom metrics, added without ctx, find it in metrics/group-scope.ts, whose AsyncLocalStorage
+ * exists only once a run enters a group (its promise hooks then tax that run's awaits, no other's).
  */
 import { performance } from 'node:perf_hooks';
 import type { IterationContext, SmtpSteps } from '../smtp/api.ts';
@@ -10,6 +11,7 @@ import { check } from '../script/check.ts';
 import { drawThinkTimeMs, planThinkTime, sleepMs } from '../script/sleep.ts';
 import type { CheckSets, ThinkTime } from '../script/types.ts';
 import type { VuState } from './vu.ts';
+import { runInGroup } from '../metrics/group-scope.ts';
 
 /** What a scope needs from its scenario run: the group bookkeeping (cached per group path). */
 export interface GroupHost {
@@ -70,7 +72,8 @@ export class IterationScope<SetupData = unknown> implements IterationContext<Set
     recorder.point(path, recorder.currentAccount);
     const startMs = performance.now();
     try {
-      return await fn();
+      // Samples added without ctx (myTrend.add(v)) find the group through the async call chain
+      return await runInGroup(this.tags, fn);
     } finally {
       this.host.recordGroupDuration(path, Math.round((performance.now() - startMs) * 1000));
       this.groupPath = parentPath;

@@ -133,6 +133,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   private pausedAtStartMs = 0;
   /** The externally-controlled executor's VU setter and its limit (acceptVusControl). */
   vusControl: { setVus: (vus: number) => void; maxVus: number } | undefined;
+  /** The constant-arrival-rate executor's rate setter and its rate now, per second (acceptRateControl). */
+  rateControl: { setRate: (ratePerSecond: number) => boolean; ratePerSecond: number } | undefined;
 
   constructor(scenario: ResolvedScenario, host: ScenarioHost) {
     this.scenario = scenario;
@@ -251,6 +253,10 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
 
   acceptVusControl(setVus: (vus: number) => void, maxVus: number): void {
     this.vusControl = { setVus, maxVus };
+  }
+
+  acceptRateControl(setRate: (ratePerSecond: number) => boolean, ratePerSecond: number): void {
+    this.rateControl = { setRate, ratePerSecond };
   }
 
   /** Scenario time `atMs` as a performance.now() instant, with the pauses so far. */
@@ -598,6 +604,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
       failed,
       dropped: this.host.registry.droppedCount(this.scenario.name),
       state: this.state,
+      ...(this.rateControl === undefined ? {} : { ratePerSecond: this.rateControl.ratePerSecond }),
     };
   }
 

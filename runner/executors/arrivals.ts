@@ -9,7 +9,7 @@ import type { Duration } from '../scenario/base-config.ts';
 import type { ResolvedScenarioBase, ResolvedStage } from '../scenario/resolved-base.ts';
 import { Checker, quote, type PathSegments } from '../scenario/checks.ts';
 import { formatDurationMs, parseDurationMs } from '../scenario/duration.ts';
-import { arrivalsBeforeMs, countArrivals, stagesDurationMs } from './schedule.ts';
+import { arrivalsBeforeMs, countArrivals, stagesDurationMs, type SteerableArrivals } from './schedule.ts';
 import { ArrivalQueue } from './arrival-queue.ts';
 import { endScenario } from './end-of-scenario.ts';
 import type { ExecutorContext, ScheduleEstimate, SchedulePlan, SegmentShare, Vu } from './executor.ts';
@@ -151,6 +151,7 @@ export async function runArrivals(
   scenario: ResolvedScenarioBase & ResolvedArrivalPool,
   arrivals: Iterator<number, unknown>,
   endMs: number,
+  steerable?: SteerableArrivals,
 ): Promise<void> {
   const maxVus = Math.max(scenario.maxVUs, scenario.preAllocatedVUs);
   const maxQueueWaitMs = scenario.maxQueueWaitMs;
@@ -203,11 +204,28 @@ export async function runArrivals(
 
   ctx.setActiveVus(0);
   let arrivalMs = nextArrivalMs();
+  // A rate change (the REST API) moves the next instant: the wait for the old one ends early.
+  let wakeForChange: (() => void) | undefined;
+  let isScheduling = true;
+  if (steerable !== undefined) {
+    ctx.acceptRateControl((ratePerSecond) => {
+      if (!isScheduling || ctx.isStopping) return false;
+      const isMoved = steerable.setRate((ratePerSecond * scenario.timeUnitMs) / 1000, ctx.now());
+      if (isMoved || arrivalMs === Infinity) arrivalMs = nextArrivalMs();
+      wakeForChange?.();
+      return true;
+    }, (steerable.ratePerUnit * 1000) / scenario.timeUnitMs);
+  }
+  const waitForChange = () => new Promise<boolean>((resolve) => (wakeForChange = () => resolve(true)));
   for (;;) {
     const isPlanDone = arrivalMs === Infinity;
     let wakeMs = isPlanDone ? endMs : arrivalMs;
     if (queue.length > 0 && queue.peek() + maxQueueWaitMs < wakeMs) wakeMs = queue.peek() + maxQueueWaitMs;
-    if (wakeMs > ctx.now() && !(await ctx.waitUntil(wakeMs))) break;
+    if (wakeMs > ctx.now()) {
+      const isReached = await (steerable === undefined ? ctx.waitUntil(wakeMs) : Promise.race([ctx.waitUntil(wakeMs), waitForChange()]));
+      wakeForChange = undefined;
+      if (!isReached) break;
+    }
     if (ctx.isStopping) break;
     const nowMs = ctx.now();
     const queuedBefore = queue.length;
@@ -238,8 +256,9 @@ export async function runArrivals(
     // queue reached is still seen (expiries come before the new arrivals).
     if (queue.length !== queuedBefore) ctx.setQueuedArrivals(queue.length);
     // (When the plan is done no arrival was started above: arrivalMs is Infinity.)
-    if (isPlanDone && nowMs >= endMs) break;
+    if (arrivalMs === Infinity && nowMs >= endMs) break;
   }
+  isScheduling = false;
   // The open model's end (end-of-scenario.ts): what is still queued was reached but never
   // started, so it is dropped even when the test is stopping.
   isTakingQueued = false;

@@ -23,7 +23,7 @@ import {
   type ResolvedArrivalPool,
 } from './arrivals.ts';
 import { scaleMs } from './profile.ts';
-import { constantArrivalTimesMs, countArrivals } from './schedule.ts';
+import { constantArrivalTimesMs, countArrivals, SteerableArrivals } from './schedule.ts';
 import { describeSegmentConfig, describeSegmentSuffix, segmentArrivals } from './segment.ts';
 
 /** Iterations started at a fixed rate regardless of responses (k6 `constant-arrival-rate`). */
@@ -86,8 +86,17 @@ export const constantArrivalRate: ExecutorDefinition<ConstantArrivalRateConfig, 
     `Arrival rate: ${s.rate} per ${formatDurationMs(s.timeUnitMs)} for ${formatDurationMs(s.durationMs)} (VUs ${s.preAllocatedVUs}..${s.maxVUs})${describeSegmentSuffix(s.segment)}`,
   describeConfig: (s) => ({ rate: s.rate, time_unit_ms: s.timeUnitMs, duration_ms: s.durationMs, ...describePoolConfig(s), ...describeSegmentConfig(s.segment) }),
 
+  /**
+   * Its rate can be changed while it runs (runner scale --rate): from that instant on the
+   * schedule goes on at the new rate (SteerableArrivals). A segment's share keeps its plan: its
+   * arrivals are a stripe of the whole plan's, which no one process steers.
+   */
   run(scenario, ctx) {
-    const arrivals = constantArrivalTimesMs(scenario.rate, scenario.timeUnitMs, scenario.durationMs);
-    return runArrivals(ctx, scenario, scenario.segment ? segmentArrivals(scenario.segment, arrivals) : arrivals, scenario.durationMs);
+    if (scenario.segment) {
+      const arrivals = constantArrivalTimesMs(scenario.rate, scenario.timeUnitMs, scenario.durationMs);
+      return runArrivals(ctx, scenario, segmentArrivals(scenario.segment, arrivals), scenario.durationMs);
+    }
+    const arrivals = new SteerableArrivals(scenario.rate, scenario.timeUnitMs, scenario.durationMs);
+    return runArrivals(ctx, scenario, arrivals, scenario.durationMs, arrivals);
   },
 };

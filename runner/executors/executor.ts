@@ -184,6 +184,12 @@ export interface ExecutorContext {
    * executor): `setVus` is called with a count from 0 to `maxVus`, checked before the call.
    */
   acceptVusControl(setVus: (vus: number) => void, maxVus: number): void;
+  /**
+   * Lets the REST API change this scenario's arrival rate while it runs (constant-arrival-rate):
+   * `setRate` is called with a rate per second > 0, checked before the call, and answers false
+   * when the schedule is over (nothing changed). `ratePerSecond`: the rate at the start.
+   */
+  acceptRateControl(setRate: (ratePerSecond: number) => boolean, ratePerSecond: number): void;
   /** Tells listeners a batch finished (the `batches` executor's per-batch lines). */
   reportBatch(batch: { index: number; count: number; sent: number; total: number; durationMs: number }): void;
 }

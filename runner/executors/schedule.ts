@@ -235,3 +235,72 @@ export function maxVusIn(startVUs: number, stages: readonly ResolvedStage[], fro
   }
   return max;
 }
+
+/**
+ * A constant-arrival-rate schedule whose rate can be changed while it runs (`runner scale
+ * --rate`, PATCH /v1/status {"rate": …}), as one schedule: the planned count is the integral of
+ * the rate, so a change at `atMs` keeps every arrival planned before it, and the next one comes
+ * when the integral at the new rate reaches the next whole arrival: the part of an interval that
+ * had passed at the change counts, nothing is lost and nothing bunches up to catch up. Until the
+ * first change its instants are exactly `constantArrivalTimesMs`'s (what inspect plans). An
+ * iterator of instants (ms, increasing, all before `endMs`); `next` is pulled one ahead by the
+ * executor, which re-pulls when `setRate` says the instant it holds moved.
+ */
+export class SteerableArrivals implements Iterator<number, undefined> {
+  private readonly timeUnitMs: number;
+  private readonly endMs: number;
+  /** Until the first change: the planned schedule itself. */
+  private planned: Generator<number, void, undefined> | undefined;
+  /** Arrivals handed out so far (by `next`). */
+  private yielded = 0;
+  /** The rate now (per timeUnit), and the instant and integral (arrivals, fractional) it applies from. */
+  private rate: number;
+  private anchorMs = 0;
+  private anchorCount = 0;
+
+  constructor(rate: number, timeUnitMs: number, endMs: number) {
+    this.rate = rate;
+    this.timeUnitMs = timeUnitMs;
+    this.endMs = endMs;
+    this.planned = constantArrivalTimesMs(rate, timeUnitMs, endMs);
+  }
+
+  /** The rate now, per timeUnit. */
+  get ratePerUnit(): number {
+    return this.rate;
+  }
+
+  next(): IteratorResult<number, undefined> {
+    if (this.planned !== undefined) {
+      const next = this.planned.next();
+      if (next.done === true) return { done: true, value: undefined };
+      this.yielded++;
+      return { done: false, value: next.value };
+    }
+    // Arrival k comes when the integral reaches k: anchorMs + (k − anchorCount)·unit/rate.
+    const k = this.yielded;
+    const atMs = this.anchorMs + (Math.max(0, k - this.anchorCount) * this.timeUnitMs) / this.rate;
+    const countAtEnd = this.anchorCount + ((this.endMs - this.anchorMs) * this.rate) / this.timeUnitMs;
+    if (!(k < countAtEnd - COUNT_EPSILON * Math.max(1, countAtEnd)) || atMs >= this.endMs) return { done: true, value: undefined };
+    this.yielded++;
+    return { done: false, value: atMs };
+  }
+
+  /**
+   * From `atMs` on (scenario time, now) the rate is `rate` per timeUnit (> 0). Returns true when
+   * the last instant handed out lies after `atMs`: it was planned at the old rate and is taken
+   * back, so the caller must pull `next` again (the others before `atMs` stand).
+   */
+  setRate(rate: number, atMs: number): boolean {
+    const countAtChange = this.anchorCount + (Math.max(0, atMs - this.anchorMs) * this.rate) / this.timeUnitMs;
+    this.planned = undefined;
+    this.anchorMs = Math.max(atMs, this.anchorMs);
+    this.anchorCount = countAtChange;
+    this.rate = rate;
+    // Arrival k was planned at or before atMs iff k ≤ countAtChange: those stand.
+    const standing = Math.floor(countAtChange + COUNT_EPSILON * Math.max(1, countAtChange)) + 1;
+    if (this.yielded <= standing) return false;
+    this.yielded = standing;
+    return true;
+  }
+}

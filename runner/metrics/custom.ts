@@ -17,6 +17,7 @@
  */
 import { BUILT_IN_METRICS, type MetricInfo, type MetricType } from './catalogue.ts';
 import { TrendSink } from './trend.ts';
+import { withGroupTags } from './group-scope.ts';
 
 /** Most tag sets one custom metric keeps, the untagged set included; more go to OVERFLOW_TAGS. */
 export const MAX_TAG_SETS_PER_METRIC = 1000;
@@ -336,7 +337,8 @@ export class Counter {
   /** Adds `value` (default 1), under `tags` when given; a value other than a finite number is ignored (one warning). */
   add(value = 1, tags?: SampleTags): void {
     if (typeof value !== 'number' || !Number.isFinite(value)) return this.metric.ignore(value, FINITE_NUMBER);
-    const set = tags === undefined ? this.metric.untagged : this.metric.tagSetFor(tags);
+    const tagged = withGroupTags(tags);
+    const set = tagged === undefined ? this.metric.untagged : this.metric.tagSetFor(tagged);
     set.sum += value;
     set.samples++;
   }
@@ -358,7 +360,8 @@ export class Rate {
     if (typeof value !== 'boolean' && (typeof value !== 'number' || Number.isNaN(value))) {
       return this.metric.ignore(value, 'values must be booleans or numbers');
     }
-    const set = tags === undefined ? this.metric.untagged : this.metric.tagSetFor(tags);
+    const tagged = withGroupTags(tags);
+    const set = tagged === undefined ? this.metric.untagged : this.metric.tagSetFor(tagged);
     set.samples++;
     if (value) set.nonZero++;
   }
@@ -382,7 +385,8 @@ export class Trend {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       return this.metric.ignore(value, value < 0 ? 'a trend keeps values of 0 or more (record a magnitude, or add an offset)' : FINITE_NUMBER);
     }
-    const set = tags === undefined ? this.metric.untagged : this.metric.tagSetFor(tags);
+    const tagged = withGroupTags(tags);
+    const set = tagged === undefined ? this.metric.untagged : this.metric.tagSetFor(tagged);
     set.trend!.record(Math.round(value * 1000));
   }
 }
@@ -399,7 +403,8 @@ export class Gauge {
   add(value: number, tags?: SampleTags): void {
     const metric = this.metric;
     if (typeof value !== 'number' || !Number.isFinite(value)) return metric.ignore(value, FINITE_NUMBER);
-    const set = tags === undefined ? metric.untagged : metric.tagSetFor(tags);
+    const tagged = withGroupTags(tags);
+    const set = tagged === undefined ? metric.untagged : metric.tagSetFor(tagged);
     set.samples++;
     set.last = value;
     set.lastSequence = metric.nextSequence();

@@ -12,7 +12,7 @@ import { PHASES } from '../smtp/phases.ts';
 import { Series } from './series.ts';
 import { SourceSeries } from './source-series.ts';
 import { TrendSink } from './trend.ts';
-import { Timeline, windowPercentiles, type TimelinePoint } from './timeline.ts';
+import { Timeline, windowPercentiles, type RateChange, type TimelinePoint } from './timeline.ts';
 import { CHECKS, GROUP_DURATION, type CustomMetric, type CustomTagSet } from './custom.ts';
 
 /** One window of the timeline (defined in timeline.ts; re-exported where it always was). */
@@ -68,7 +68,7 @@ export class MetricsRegistry {
   private readonly timelineStore: Timeline;
   private lastWindowValue: TimelinePoint | undefined;
   /** Current window: counts since the last tick. */
-  private readonly window = { startMs: 0, started: 0, accepted: 0, failed: 0, dropped: 0, queuedMax: 0, messageBytes: 0, planned: 0, delivered: 0, pausedMs: 0 };
+  private readonly window = { startMs: 0, started: 0, accepted: 0, failed: 0, dropped: 0, queuedMax: 0, messageBytes: 0, planned: 0, delivered: 0, pausedMs: 0, rateChanges: undefined as RateChange[] | undefined };
   /** performance.now() when the current pause began; undefined while not paused. */
   private pausedSinceMs: number | undefined;
   /**
@@ -219,6 +219,15 @@ export class MetricsRegistry {
     this.pausedSinceMs = undefined;
   }
 
+  /**
+   * A scenario's arrival rate was set to `ratePerSecond` at `nowMs` (runner scale --rate, the REST
+   * API): the timeline marks it in the window it falls in, at its instant (s since the start).
+   */
+  noteRateChange(scenario: string, ratePerSecond: number, nowMs = performance.now()): void {
+    const change: RateChange = { t: Math.round(nowMs - this.startMs) / 1000, scenario, ratePerSecond };
+    (this.window.rateChanges ??= []).push(change);
+  }
+
   resetClock(startMs: number): void {
     this.startMs = startMs;
     this.window.startMs = startMs;
@@ -259,6 +268,7 @@ export class MetricsRegistry {
       txnHistogram: txn.count ? txn.encode() : null,
     };
     if (pausedMs > 0) point.pausedMs = Math.round(pausedMs);
+    if (w.rateChanges !== undefined) point.rateChanges = w.rateChanges;
     if (this.isDeliveryTracked) {
       point.delivered = w.delivered;
       point.backlog = this.deliveryBacklog;
@@ -270,6 +280,7 @@ export class MetricsRegistry {
     // (measured with --trace-generalization). Arrivals still queued are queued in the next window.
     w.startMs = nowMs;
     w.started = w.accepted = w.failed = w.dropped = w.messageBytes = w.planned = w.delivered = w.pausedMs = 0;
+    w.rateChanges = undefined;
     w.queuedMax = this.queuedArrivals;
     txn.reset();
     return point;

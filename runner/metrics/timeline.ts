@@ -69,6 +69,20 @@ export interface TimelinePoint {
    * ms: the timeline's mark of a pause. Absent when it was not paused in this window.
    */
   pausedMs?: number;
+  /**
+   * Arrival rates set while the run went (runner scale --rate, PATCH /v1/status {rate}) in this
+   * window, in order: the timeline's mark of a rate change. Absent when none was.
+   */
+  rateChanges?: RateChange[];
+}
+
+/** One change of a scenario's arrival rate while the run went. */
+export interface RateChange {
+  /** Seconds since the test started, when the rate changed (ms precision). */
+  t: number;
+  scenario: string;
+  /** The rate from then on, iterations per second. */
+  ratePerSecond: number;
 }
 
 /** The three timeline percentiles of a window's trend, ms (null when it is empty). */
@@ -111,6 +125,7 @@ export function mergeAdjacentWindows(earlier: TimelinePoint, later: TimelinePoin
   if (earlier.delivered !== undefined || later.delivered !== undefined) point.delivered = (earlier.delivered ?? 0) + (later.delivered ?? 0);
   if (later.backlog !== undefined) point.backlog = later.backlog;
   if (earlier.pausedMs !== undefined || later.pausedMs !== undefined) point.pausedMs = (earlier.pausedMs ?? 0) + (later.pausedMs ?? 0);
+  if (earlier.rateChanges !== undefined || later.rateChanges !== undefined) point.rateChanges = [...(earlier.rateChanges ?? []), ...(later.rateChanges ?? [])];
   if (txn) return Object.assign(point, windowPercentiles(txn), { txnHistogram: txn.count ? txn.encode() : null });
   const parts = [earlier, later];
   if (parts.every((p) => p.txnHistogram !== undefined)) {

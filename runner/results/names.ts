@@ -35,6 +35,7 @@ export interface TimelinePointInMemory {
   delivered?: number;
   backlog?: number;
   pausedMs?: number;
+  rateChanges?: Array<{ t: number; scenario: string; ratePerSecond: number }>;
 }
 
 /** The watched process as watch/watcher.ts reports it (WatchReport), and as v1 wrote it. */
@@ -101,6 +102,7 @@ export function timelineEntry(point: TimelinePointInMemory): TimelineEntry {
   if (point.delivered !== undefined) entry.delivered = point.delivered;
   if (point.backlog !== undefined) entry.delivery_backlog = point.backlog;
   if (point.pausedMs !== undefined) entry.paused_ms = point.pausedMs;
+  if (point.rateChanges !== undefined) entry.rate_changes = point.rateChanges.map((c) => ({ t_seconds: c.t, scenario: c.scenario, rate_per_second: c.ratePerSecond }));
   return entry;
 }
 
@@ -127,6 +129,7 @@ export function timelinePoint(entry: TimelineEntry): TimelinePointInMemory {
   if (entry.delivered !== undefined) point.delivered = entry.delivered;
   if (entry.delivery_backlog !== undefined) point.backlog = entry.delivery_backlog;
   if (entry.paused_ms !== undefined) point.pausedMs = entry.paused_ms;
+  if (entry.rate_changes !== undefined) point.rateChanges = entry.rate_changes.map((c) => ({ t: c.t_seconds, scenario: c.scenario, ratePerSecond: c.rate_per_second }));
   return point;
 }
 

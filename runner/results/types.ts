@@ -196,6 +196,11 @@ export interface TimelineEntry {
   delivery_backlog?: number;
   /** How much of the window the run was paused (runner pause, the REST API), ms; absent when it was not. */
   paused_ms?: number;
+  /**
+   * Arrival rates set while the run went (runner scale --rate, the REST API) in this window, in
+   * order: when (s since the start), which scenario, the rate from then on per second; absent when none was.
+   */
+  rate_changes?: Array<{ t_seconds: number; scenario: string; rate_per_second: number }>;
 }
 
 /** One sample of the watched server process. */

@@ -8,6 +8,7 @@
  * long as the same tags object is passed again (ctx.tags is one object per scenario × group).
  */
 import { CHECKS, type CustomTagSet, type SampleTags } from '../metrics/custom.ts';
+import { currentGroupTags } from '../metrics/group-scope.ts';
 
 import type { CheckSets } from './types.ts';
 
@@ -53,7 +54,9 @@ function tagSetOf(tags: SampleTags, name: string): CustomTagSet {
  */
 export function check<T>(value: T, sets: CheckSets<T>, tags?: SampleTags): boolean {
   if (sets === null || typeof sets !== 'object') throw new TypeError('check(value, sets): sets must be an object of named conditions, e.g. { accepted: (r) => r.code === 250 }');
-  const base = tags ?? NO_TAGS;
+  // Inside ctx.group() the group's tags come along, as for every sample (ctx.check's tags have them already)
+  const group = currentGroupTags();
+  const base = tags === undefined ? (group ?? NO_TAGS) : group === undefined || 'group' in tags ? tags : { ...group, ...tags };
   let isAllPassed = true;
   for (const name in sets) {
     const condition = sets[name];

@@ -152,15 +152,17 @@ export interface IterationContext<SetupData = unknown> {
   readonly groupPath: string;
   /**
    * The tags runner gives this iteration's samples: `{ scenario }`, plus `group` inside a group.
-   * Pass it to custom metrics (`trend.add(ms, ctx.tags)`) to split them by group; it is one
-   * object per scenario × group, so passing it costs no allocation.
+   * Custom metrics added inside a group carry it by themselves (`trend.add(ms)`); passing it
+   * (`trend.add(ms, ctx.tags)`) also adds `scenario` outside groups. One object per scenario ×
+   * group, so passing it costs no allocation.
    */
   readonly tags: Readonly<Record<string, string>>;
   /** check() with this iteration's scenario and group tags added (and any `tags` given). */
   check<T>(value: T, sets: CheckSets<T>, tags?: Record<string, string>): boolean;
   /**
-   * Runs `fn` as group `name` (k6's group): every SMTP sample taken inside carries the tag
-   * `group: '::name'` (nested: '::outer::name'); its duration goes to group_duration. Groups of
+   * Runs `fn` as group `name` (k6's group): every SMTP sample, custom-metric sample and check
+   * taken inside carries the tag `group: '::name'` (nested: '::outer::name') and the scenario's;
+   * its duration goes to group_duration. Groups of
    * one iteration run one after another (nesting is fine; do not run two at once with Promise.all).
    */
   group<T>(name: string, fn: () => Promise<T> | T): Promise<T>;

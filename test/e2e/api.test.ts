@@ -6,6 +6,8 @@
  * are logical: on the run's own status (iterations started, VUs busy, time paused), never on a
  * guess of the machine's speed; the fake proxy's counters are the ground truth.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
@@ -16,7 +18,7 @@ import type { RunOutcome } from '../../runner/run.ts';
 
 const api = suite('REST API: pause, resume, scale, observed in the timeline and the proxy\'s counters');
 
-type Status = { phase: string; paused: boolean; paused_ms: number; vus: number; vus_max: number; scenarios: Array<{ iterations_started: number; active_vus: number; allocated_vus: number; accepted: number; failed: number }> };
+type Status = { phase: string; paused: boolean; paused_ms: number; vus: number; vus_max: number; scenarios: Array<{ iterations_started: number; active_vus: number; allocated_vus: number; accepted: number; failed: number; rate_per_second?: number }> };
 
 /** Starts a run with the API on a free port; resolves once it listens. */
 async function startControlledRun(start: (onApiListening: (address: { host: string; port: number }) => void) => Promise<RunOutcome & { output: string }>) {
@@ -158,6 +160,114 @@ api('refusals: a token, JSON only, no VUs to scale, nothing listening', async ()
   assert.match(gone.hint, /start the run with --api/);
   const remote = await withFakeProxy({}, (proxy) => runAgainst(proxy, { scenario: { scenarios: { s: { executor: 'shared-iterations' } } }, api: '0.0.0.0:0' }).catch((error) => error));
   assert.match(remote.message, /reachable from other machines/);
+});
+
+/**
+ * Arrivals with instants at or before `tS` (s since the start) of a schedule at `beforePerS` that
+ * changed to `afterPerS` at `changeS`, ending at `endS`: the integral of the rate, as planned.
+ */
+function arrivalsUntil(tS: number, changeS: number, beforePerS: number, afterPerS: number, endS: number): number {
+  const t = Math.min(tS, endS - 1e-9);
+  if (t < 0) return 0;
+  const integral = t <= changeS ? beforePerS * t : beforePerS * changeS + afterPerS * (t - changeS);
+  return Math.floor(integral + 1e-9) + 1;
+}
+
+api('scale --rate: a constant-arrival-rate run goes on at the new rate from the recorded instant, no burst, no arrival lost', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    // 5 arrivals per second for 3 s, then 15 per second from the change on
+    const scenario: ScenarioFileOptions = { scenarios: { paced: { executor: 'constant-arrival-rate', rate: 5, timeUnit: '1s', duration: '3s', preAllocatedVUs: 4, maxVUs: 10 } } };
+    const { address, run } = await startControlledRun((onApiListening) =>
+      runAgainst(proxy, { scenario, check: false, watchPid: false, api: '127.0.0.1:0', onApiListening }));
+    const before = await waitFor(address, (s) => s.scenarios[0]!.iterations_started >= 5, 'the first arrivals');
+    assert.is(before.scenarios[0]!.rate_per_second, 5);
+    const stdout = createTextSink();
+    const after = (await controlCommand({ action: 'scale', ratePerSecond: 15, api: address, stdout })) as unknown as Status;
+    assert.is(after.scenarios[0]!.rate_per_second, 15);
+    assert.match(stdout.text(), /paced at 15\/s/);
+    const { summary, exitCode } = await run;
+    assert.is(exitCode, ExitCode.ok);
+    // The change is in the timeline, at its instant
+    const changes = summary.timeline.flatMap((w) => w.rate_changes ?? []);
+    assert.is(changes.length, 1);
+    assert.equal({ scenario: changes[0]!.scenario, rate: changes[0]!.rate_per_second }, { scenario: 'paced', rate: 15 });
+    const changeS = changes[0]!.t_seconds;
+    assert.ok(changeS >= 0.8 && changeS < 3, `changed at ${changeS} s`);
+    // Every arrival the changed plan has was started once, none dropped: the total is the
+    // integral of the rate (±1: the instant is read on the test's clock, not the scenario's)
+    const planned = summary.timeline.reduce((sum, w) => sum + (w.planned ?? 0), 0);
+    const expected = arrivalsUntil(3, changeS, 5, 15, 3);
+    assert.ok(Math.abs(planned - expected) <= 1, `planned ${planned}, expected ${expected} for a change at ${changeS} s`);
+    assert.is(summary.results.dropped_iterations, 0);
+    assert.is(proxy.stats.messagesAccepted, planned);
+    assert.is(summary.timeline.reduce((sum, w) => sum + w.started, 0), planned);
+    // Per window: the arrivals the plan has in it, ±1 per window boundary (where an arrival falls is a matter of ms)
+    let beforeCount = 0;
+    let afterCount = 0;
+    for (const w of summary.timeline) {
+      const fromS = w.t_seconds - w.window_ms / 1000;
+      const want = arrivalsUntil(w.t_seconds, changeS, 5, 15, 3) - arrivalsUntil(fromS, changeS, 5, 15, 3);
+      assert.ok(Math.abs((w.planned ?? 0) - want) <= 2, `window ending ${w.t_seconds} s: ${w.planned} planned, ${want} expected`);
+      if (w.t_seconds <= changeS) beforeCount += w.planned ?? 0;
+      else if (fromS >= changeS && w.window_ms >= 999) afterCount = Math.max(afterCount, w.planned ?? 0);
+    }
+    // A whole second after the change carried about 15 arrivals, the seconds before about 5
+    if (afterCount > 0) assert.ok(afterCount >= 13 && afterCount <= 17, `a whole second after the change: ${afterCount}`);
+    assert.ok(beforeCount <= arrivalsUntil(changeS, changeS, 5, 15, 3) + 1);
+  });
+});
+
+api('scale --rate refusals: not a rate, no constant-arrival-rate scenario, a ramping one follows its stages', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const scenario: ScenarioFileOptions = {
+      scenarios: {
+        looping: { executor: 'constant-vus', vus: 1, duration: '1500ms' },
+        ramp: { executor: 'ramping-arrival-rate', startRate: 5, timeUnit: '1s', preAllocatedVUs: 2, stages: [{ duration: '1500ms', target: 5 }] },
+      },
+    };
+    const { address, run } = await startControlledRun((onApiListening) =>
+      runAgainst(proxy, { scenario, check: false, watchPid: false, api: '127.0.0.1:0', onApiListening }));
+    await waitFor(address, (s) => s.scenarios.every((x) => x.iterations_started >= 1), 'both scenarios to start');
+    const patch = (body: unknown) => fetch(`http://${address}/v1/status`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const [body, message] of [
+      [{ rate: -5 }, /rate -5 must be > 0/],
+      [{ rate: 'fast' }, /'fast' is not a rate: give iterations per second \(20\) or per unit \('200\/m'/],
+      [{ rate: true }, /rate must be iterations per second/],
+      [{ rate: '200/m', paused: true }, /scenario ramp \(ramping-arrival-rate\) takes no rate change: only a running constant-arrival-rate scenario's rate can be changed \(a ramping-arrival-rate scenario follows its stages\)/],
+    ] as const) {
+      const answer = await patch(body);
+      assert.is(answer.status, 400, JSON.stringify(body));
+      assert.match(((await answer.json()) as { error: string }).error, message);
+    }
+    // A refused change changes nothing: the pause that came with it was not applied
+    assert.is((await status(address)).paused, false);
+    const refused = await controlCommand({ action: 'scale', ratePerSecond: 10, api: address, stdout: createTextSink() }).catch((error) => error);
+    assert.instance(refused, RunnerError);
+    assert.is(refused.exitCode, ExitCode.usage);
+    assert.match(refused.message, /the run at .* refused: scenario ramp \(ramping-arrival-rate\) takes no rate change/);
+    const { summary, exitCode } = await run;
+    assert.is(exitCode, ExitCode.ok);
+    assert.ok(summary.timeline.every((w) => w.rate_changes === undefined));
+  });
+  await withFakeProxy({}, async (proxy) => {
+    const scenario: ScenarioFileOptions = { scenarios: { looping: { executor: 'constant-vus', vus: 1, duration: '1s' } } };
+    const { address, run } = await startControlledRun((onApiListening) =>
+      runAgainst(proxy, { scenario, check: false, watchPid: false, api: '127.0.0.1:0', onApiListening }));
+    const none = await controlCommand({ action: 'scale', ratePerSecond: 10, api: address, stdout: createTextSink() }).catch((error) => error);
+    assert.match(none.message, /no constant-arrival-rate scenario is running: only its rate can be changed while a run goes/);
+    assert.is((await run).exitCode, ExitCode.ok);
+  });
+  // The command's own checks, before any call (the built CLI: node build.mjs)
+  const cli = fileURLToPath(new URL('../../bin/runner.js', import.meta.url));
+  for (const [args, message] of [
+    [['scale', '--rate', 'fast', '--api', '127.0.0.1:1'], /'fast' is not a rate/],
+    [['scale', '--rate', '-5', '--api', '127.0.0.1:1'], /must be > 0|negative/],
+    [['scale', '--api', '127.0.0.1:1'], /runner scale needs --vus N or --rate R/],
+  ] as const) {
+    const ran = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 30_000 });
+    assert.is(ran.status, ExitCode.usage, `${args.join(' ')}: ${ran.stderr}`);
+    assert.match(ran.stderr, message);
+  }
 });
 
 api.run();

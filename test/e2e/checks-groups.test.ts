@@ -61,4 +61,24 @@ scripting('checks and groups reach thresholds, the results file and the console,
   }
 });
 
+scripting('custom metrics added without tags inside a group carry its tags: thresholds and the results file see only the group\'s samples', async () => {
+  const temp = createTempDir();
+  try {
+    await withFakeProxy({}, async (proxy) => {
+      const resultsFile = join(temp.dir, 'results.json');
+      const { summary, exitCode } = await runAgainst(proxy, { scenarioFile: data('group-custom-metrics.ts'), check: false, out: [resultsFile] });
+      assert.is(exitCode, ExitCode.ok, JSON.stringify(summary.thresholds.filter((t) => !t.ok)));
+      assert.is(proxy.stats.messagesAccepted, 20);
+      assert.equal(summary.thresholds.map((t) => [t.metric, t.actual]), [['my_trend{group:::a}', 10], ['my_trend{group:::a}', 100], ['my_trend', 20], ['inner_count{group:::a::b}', 10], ['checks{group:::a}', 1]]);
+      const loaded = await readResultsFile(resultsFile);
+      const trend = loaded.summary!.custom_metrics['my_trend']!;
+      // The group's 10 (values ≥ 100) apart from the 10 taken outside any group (value 1)
+      assert.equal(trend.tag_sets!.map((set) => [set.tags, set.count, set.min]), [[{}, 10, 1], [{ group: '::a', scenario: 'g' }, 10, 100]]);
+      assert.equal(loaded.summary!.custom_metrics['inner_count']!.tag_sets!.map((set) => [set.tags, set.count]), [[{ group: '::a::b', scenario: 'g' }, 10]]);
+    });
+  } finally {
+    temp.remove();
+  }
+});
+
 scripting.run();

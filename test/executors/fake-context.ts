@@ -61,6 +61,8 @@ export interface FakeContext extends ExecutorContext {
   waits: number;
   /** What an externally-controlled executor registered (acceptVusControl). */
   vusControl?: { setVus(vus: number): void; maxVus: number };
+  /** What a constant-arrival-rate executor registered (acceptRateControl). */
+  rateControl?: { setRate(ratePerSecond: number): boolean; ratePerSecond: number };
   /** Runs `executor` to its end on the virtual clock; resolves with the virtual end time (ms). */
   drive(executor: Executor): Promise<number>;
 }
@@ -208,6 +210,9 @@ export function createFakeContext(scenario: AnyScenario, options: FakeContextOpt
     },
     acceptVusControl(setVus: (vus: number) => void, maxVus: number): void {
       ctx.vusControl = { setVus, maxVus };
+    },
+    acceptRateControl(setRate: (ratePerSecond: number) => boolean, ratePerSecond: number): void {
+      ctx.rateControl = { setRate, ratePerSecond };
     },
     async drive(executor: Executor): Promise<number> {
       for (const action of options.actions ?? []) schedule(action.atMs, () => action.run(ctx));
