@@ -23,7 +23,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TEST_DIR = join(ROOT, 'test');
@@ -166,6 +166,41 @@ function readLastTimes(): Record<string, number> {
   }
 }
 
+/** A real-time file that took less than this last time shares its process with other short ones, ms. */
+const SHORT_FILE_MS = 4_000;
+/** The most last-run time one process of short files gathers, ms. */
+const SHORT_GROUP_MS = 8_000;
+
+/**
+ * The real-time processes to start, in order: each file of the last run's SHORT_FILE_MS or more
+ * (or never timed) alone, the short ones gathered up to SHORT_GROUP_MS per process, since a
+ * process's start (Node, the TypeScript loader, the imports) costs about as much CPU as a short
+ * file's tests. uvu runs a process's files one after the other.
+ */
+export function packShortFiles(ordered: readonly string[], lastTimes: Readonly<Record<string, number>>): string[][] {
+  const alone = ordered.filter((name) => !((lastTimes[name] ?? Infinity) < SHORT_FILE_MS)).map((name) => [name]);
+  const groups: string[][] = [];
+  let current: string[] = [];
+  let currentMs = 0;
+  for (const name of ordered.filter((name) => (lastTimes[name] ?? Infinity) < SHORT_FILE_MS)) {
+    if (current.length > 0 && currentMs + lastTimes[name]! > SHORT_GROUP_MS) {
+      groups.push(current);
+      current = [];
+      currentMs = 0;
+    }
+    current.push(name);
+    currentMs += lastTimes[name]!;
+  }
+  if (current.length > 0) groups.push(current);
+  return [...alone, ...groups];
+}
+
+/** Keeps each file's time for the next run's order: a group's time is shared in proportion to its files' last times. */
+function recordTimes(times: Record<string, number>, group: readonly string[], durationMs: number): void {
+  const lastSum = group.reduce((sum, name) => sum + (times[name] ?? 0), 0);
+  for (const name of group) times[name] = Math.round(group.length === 1 || lastSum === 0 ? durationMs / group.length : (durationMs * (times[name] ?? 0)) / lastSum);
+}
+
 function printOutcome(outcome: Outcome): void {
   process.stdout.write(`\n── ${outcome.label} (${(outcome.durationMs / 1000).toFixed(1)} s)\n${outcome.output.trimEnd()}\n`);
   if (outcome.broken) process.stdout.write(`  FAIL  ${outcome.label}: ${outcome.broken}\n`);
@@ -216,18 +251,20 @@ async function main(): Promise<void> {
   const ordered = [...realTime].sort((a, b) => (lastTimes[b] ?? 0) - (lastTimes[a] ?? 0) || sizeOf(b) - sizeOf(a));
   process.stdout.write(`\nreal-time tier: ${ordered.length} files, ${workers} at a time\n`);
   const realTimeOutcomes = await runPool(
-    ordered.map((name) => async () => {
-      const outcome = await runUvu(name, [name], fileLimitMs);
+    packShortFiles(ordered, lastTimes).map((group) => async () => {
+      const label = group.length === 1 ? group[0]! : `${group.length} short real-time files: ${group.join(', ')}`;
+      const outcome = await runUvu(label, group, fileLimitMs);
       printOutcome(outcome);
-      return outcome;
+      return { outcome, group };
     }),
     workers,
-  );
-  const times = { ...lastTimes };
-  for (const outcome of realTimeOutcomes) times[outcome.label] = Math.round(outcome.durationMs);
+  ).then((runs) => runs.map(({ outcome, group }) => {
+    recordTimes(lastTimes, group, outcome.durationMs);
+    return outcome;
+  }));
   try {
     mkdirSync(dirname(TIMES_FILE), { recursive: true });
-    writeFileSync(TIMES_FILE, `${JSON.stringify(times, null, 2)}\n`);
+    writeFileSync(TIMES_FILE, `${JSON.stringify(lastTimes, null, 2)}\n`);
   } catch {
     // Only an ordering hint: a read-only tree runs in file-size order next time.
   }
@@ -257,4 +294,5 @@ async function main(): Promise<void> {
   process.exitCode = failed.length > 0 ? 1 : 0;
 }
 
-await main();
+// Run when started as a program; a test imports the helpers above without running the suite.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
