@@ -13,6 +13,7 @@ import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { Series } from '../metrics/series.ts';
 import type { IterationContext, SendOptions, SmtpSteps } from '../smtp/api.ts';
 import { SmtpStepError } from '../smtp/api.ts';
+import type { MessageCopy } from '../smtp/session.ts';
 import { createAccountPicker } from '../scenario/accounts.ts';
 import type { ScenarioProgress } from './events.ts';
 import { VuState } from './vu.ts';
@@ -82,8 +83,10 @@ interface PendingRetry {
   attempt: number;
   /** The first attempt's (intended) start, performance.now() ms: smtp_eventual_duration's base. */
   firstStartMs: number;
-  /** What scenario code gave ctx.smtp.send() (sent again as given); undefined for the generated flow. */
+  /** What scenario code gave ctx.smtp.send() (its sender, recipients, fault); undefined for the generated flow. */
   options: SendOptions | undefined;
+  /** The message as first sent: every attempt sends these same bytes (Message-ID, Date, trace header). */
+  message: MessageCopy;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -353,7 +356,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
         } finally {
           if (limits !== undefined) limits.release(sender);
         }
-        if (recorder.deferredFailure !== undefined) this.deferMessage({ sender, sequence: session.sequence, attempt: 2, firstStartMs: recorder.firstStartMs, options: undefined, timer: undefined });
+        if (recorder.deferredFailure !== undefined) this.deferMessage({ sender, sequence: session.sequence, attempt: 2, firstStartMs: recorder.firstStartMs, options: undefined, message: session.copyMessage(), timer: undefined });
         // Out of file descriptors or local ports: retrying at once would spin through thousands of
         // failures a second. A short pause lets sockets close (the failure is already counted).
         if (failure?.error !== undefined) {
@@ -420,9 +423,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     const limits = this.accountLimits;
     if (limits !== undefined) await limits.acquire(entry.sender);
     try {
-      if (entry.options === undefined) await session.sendMessage();
-      // A failure was counted by the recorder (deferred again, or final): nothing to pass on
-      else await session.send(entry.options).catch(() => undefined);
+      // The same message again; a failure was counted by the recorder (deferred again, or final)
+      await session.resendMessage(entry.message, entry.options);
       if (recorder.deferredFailure !== undefined) {
         entry.attempt++;
         this.deferMessage(entry);
@@ -465,7 +467,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
       await session.send(options);
     } catch (error) {
       if (recorder.deferredFailure === undefined) throw error;
-      this.deferMessage({ sender: options?.from ?? session.from, sequence: session.sequence, attempt: 2, firstStartMs: recorder.firstStartMs, options, timer: undefined });
+      this.deferMessage({ sender: options?.from ?? session.from, sequence: session.sequence, attempt: 2, firstStartMs: recorder.firstStartMs, options, message: session.copyMessage(), timer: undefined });
     } finally {
       recorder.beginMessage(undefined, 1, 0);
     }

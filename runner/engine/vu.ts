@@ -118,9 +118,9 @@ export class VuRecorder implements SessionRecorder {
   failed(failure: Failure, _txnUs: number, traceSequence: number): void {
     const series = this.series;
     const delivery = this.registry.delivery;
-    if (delivery !== undefined && traceSequence > 0) delivery.failed(traceSequence, series);
     const source = this.source;
     if (failure.error === INTERRUPTED) {
+      if (delivery !== undefined && traceSequence > 0) delivery.failed(traceSequence, series);
       series.interrupted++;
       if (source !== undefined) source.interrupted++;
       return;
@@ -131,11 +131,13 @@ export class VuRecorder implements SessionRecorder {
         // Deferred, not failed: the retry queue sends it again (engine/scenario-run.ts)
         series.deferred++;
         series.deferrals.set(failure.code!, (series.deferrals.get(failure.code!) ?? 0) + 1);
+        // Not failed for delivery either: its retries carry the same trace (one message, counted once)
         this.deferredFailure = failure;
         return;
       }
       this.recordOutcome(series, performance.now());
     }
+    if (delivery !== undefined && traceSequence > 0) delivery.failed(traceSequence, series);
     series.txns++;
     series.failed++;
     if (source !== undefined) {

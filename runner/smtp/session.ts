@@ -278,6 +278,26 @@ function hasLineBreak(text: string): boolean {
  *   that error: the recorder must count it as interrupted, not failed (ExecutorContext.drain).
  *   Nothing is reported when only QUIT was pending. The session can be used again after.
  */
+/**
+ * A message's content as the flow first fixed it (copyMessage), to send it again unchanged: a
+ * retry is the same message, as an MTA re-sends it (same Message-ID, Date, X-Runner-Trace and
+ * body), so delivery tracking counts one message once whatever its attempts.
+ */
+export interface MessageCopy {
+  /** Its X-Runner-Trace sequence. */
+  readonly traceSequence: number;
+  /** A generated message's head (with its trace line) and body (ending with end-of-data); undefined for a given one. */
+  readonly head: string | undefined;
+  readonly body: Buffer;
+  /** A template's rendered message (with the template and fields, for the paths that take text). */
+  readonly wire: WireMessage | undefined;
+  readonly wireTemplate: MessageTemplate | undefined;
+  readonly wireFields: RenderFields | undefined;
+  /** A message given as text: encoded for DATA, and as given (BDAT). */
+  readonly userData: string | undefined;
+  readonly userMessage: string | undefined;
+}
+
 export class SmtpSession implements SmtpSteps {
   /** Sender of the next message (MAIL FROM, From header, AUTH user); the engine sets it per iteration. */
   from: string;
@@ -452,6 +472,10 @@ export class SmtpSession implements SmtpSteps {
   private readonly bucketBodies: readonly Buffer[] | undefined;
   /** The generated head, built before MAIL by the flow (its size is declared, RFC 1870); undefined: built at DATA. */
   private preparedHead: string | undefined = undefined;
+  /** The generated head the flow last prepared (copyMessage); kept after it is written. */
+  private lastHead: string | undefined = undefined;
+  /** A message to send again as it was (resendMessage), taken by prepareMessage; undefined: a new one. */
+  private replay: MessageCopy | undefined = undefined;
   private preparedHeadBytes = 0;
   /** The message has 8-bit octets (RFC 6152); known before MAIL in the flow only. */
   private isEightBit = false;
@@ -569,6 +593,47 @@ export class SmtpSession implements SmtpSteps {
     } else this.useTemplate(templateOf(composed), undefined);
     const chances = this.smtp.clientFaults;
     this.fault = chances === undefined ? undefined : pickClientFault(chances, Math.random());
+    return this.runFlow();
+  }
+
+  /**
+   * The content of the message the last flow (sendMessage, send) sent, to send it again with
+   * resendMessage(). Meant for a deferred message (a retry): it copies references, not bytes.
+   */
+  copyMessage(): MessageCopy {
+    const isGiven = this.userWire !== undefined || this.userData !== undefined;
+    return {
+      traceSequence: this.traceSequence,
+      head: isGiven ? undefined : this.lastHead,
+      body: this.body,
+      wire: this.userWire,
+      wireTemplate: this.wireTemplate,
+      wireFields: this.wireFields,
+      userData: this.userData,
+      userMessage: this.userMessage,
+    };
+  }
+
+  /**
+   * Sends `copy` again, byte for byte (same Message-ID, Date and X-Runner-Trace), through the
+   * flow: `options` (from, to, fault) as the first attempt was given them, undefined for the
+   * generated flow's sender and recipients. Resolves with the failure, or undefined once accepted.
+   */
+  resendMessage(copy: MessageCopy, options: SendOptions | undefined): Promise<Failure | undefined> {
+    if (this.driver !== DRIVER_NONE) return Promise.resolve(busyFailure('connect'));
+    this.messageFrom = options?.from ?? this.from;
+    this.setRecipients(options?.to);
+    this.userWire = copy.wire;
+    this.wireTemplate = copy.wireTemplate;
+    this.wireFields = copy.wireFields;
+    this.userData = copy.userData;
+    this.userMessage = copy.userMessage;
+    if (options !== undefined) this.fault = options.fault;
+    else {
+      const chances = this.smtp.clientFaults;
+      this.fault = chances === undefined ? undefined : pickClientFault(chances, Math.random());
+    }
+    this.replay = copy;
     return this.runFlow();
   }
 
@@ -821,6 +886,12 @@ export class SmtpSession implements SmtpSteps {
    * written at DATA.
    */
   private prepareMessage(): void {
+    const replay = this.replay;
+    if (replay !== undefined) {
+      // The same message again: takeTrace() gives its trace sequence, the head and body are its own
+      this.replay = undefined;
+      this.traceSequence = replay.traceSequence;
+    }
     const wire = this.userWire;
     if (wire !== undefined) {
       // Client faults and BDAT take the message as text
@@ -842,10 +913,17 @@ export class SmtpSession implements SmtpSteps {
       this.preparedHead = undefined;
       return;
     }
-    this.drawBody();
-    const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
+    let head;
+    if (replay !== undefined && replay.head !== undefined) {
+      head = replay.head;
+      this.body = replay.body;
+    } else {
+      this.drawBody();
+      head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
+    }
     const headBytes = Buffer.byteLength(head);
     this.preparedHead = head;
+    this.lastHead = head;
     this.preparedHeadBytes = headBytes;
     this.messageBytes = headBytes + this.body.length - END_OF_DATA.length;
     // The generated body is ASCII: only the head (From, To) can be 8-bit

@@ -15,6 +15,7 @@ import type { LoadedResults } from '../../runner/results/read.ts';
 import AjvModule from 'ajv';
 import { createServer, type AddressInfo } from 'node:net';
 import { formatJunit } from '../../runner/outputs/junit.ts';
+import { buildMessage } from '../../runner/smtp/builder.ts';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const schemaCheck = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(new URL('../../schemas/results.schema.json', import.meta.url), 'utf8')));
@@ -149,6 +150,60 @@ retries('ctx.smtp.send({ from }) in scenario code: deferred sends are queued and
     assert.is(summary.retries!.deferred, proxy.stats.rejections['message:451']);
   });
 });
+
+/** Every message the proxy received with its reply, by X-Runner-Trace: the attempts of one message. */
+function attemptsByTrace(received: Array<{ message: Buffer; code: number }>): Map<string, Array<{ message: Buffer; code: number }>> {
+  const byTrace = new Map<string, Array<{ message: Buffer; code: number }>>();
+  for (const attempt of received) {
+    const trace = /^X-Runner-Trace: (\S+)\r$/m.exec(attempt.message.toString('latin1'))?.[1] ?? '';
+    byTrace.set(trace, [...(byTrace.get(trace) ?? []), attempt]);
+  }
+  return byTrace;
+}
+
+const SAME_BYTES_CASES: Array<{ name: string; iteration: ScenarioFileOptions['iteration'] }> = [
+  { name: 'the generated message', iteration: undefined },
+  {
+    name: 'a buildMessage() template with {{vu}}, {{iteration}}, {{seq}} and an attachment, via ctx.smtp.send()',
+    iteration: (() => {
+      const template = buildMessage({ subject: 'Order {{seq}} of VU {{vu}}', text: 'iteration {{iteration}}, {{name}}', headers: { 'X-Campaign': 'q4' }, attachments: [{ filename: 'a.bin', size: 3000 }] });
+      return async (ctx) => {
+        await ctx.smtp.send({ message: template, vars: { name: `n${ctx.scenario.iterationInTest}` } });
+      };
+    })(),
+  },
+  { name: 'a message given as text via ctx.smtp.send()', iteration: async (ctx) => void (await ctx.smtp.send({ message: `Subject: plain ${ctx.scenario.iterationInTest}\r\n\r\nbody\r\n` })) },
+];
+
+for (const { name, iteration } of SAME_BYTES_CASES) {
+  retries(`every attempt of a message sends the same bytes (Message-ID, Date, trace header): ${name}`, async () => {
+    const received: Array<{ message: Buffer; code: number }> = [];
+    await withFakeProxy({ failures: [{ phase: 'message', probability: 0.4, kind: 'reply', code: 451 }], onMessage: (message, code) => received.push({ message, code }) }, async (proxy) => {
+      const options = scenario(30, 3, { on: ['451'], attempts: 30, backoff: FAST_BACKOFF });
+      if (iteration) options.iteration = iteration;
+      const { summary, exitCode, output } = await runAgainst(proxy, { scenario: options, check: false });
+      assert.is(exitCode, ExitCode.ok, output);
+      const injected = proxy.stats.rejections['message:451'] ?? 0;
+      assert.ok(injected > 0);
+      assert.is(received.length, 30 + injected, 'the proxy saw every attempt');
+      const byTrace = attemptsByTrace(received);
+      assert.is(byTrace.size, 30, 'one trace per message, whatever its attempts');
+      let retried = 0;
+      for (const [trace, attempts] of byTrace) {
+        assert.ok(trace !== '', 'every attempt carries the trace header');
+        // Each message: deferred k times, then accepted once, every attempt the same bytes
+        assert.equal(attempts.map((a) => a.code), [...attempts.slice(0, -1).map(() => 451), 250], trace);
+        for (const attempt of attempts) assert.ok(attempt.message.equals(attempts[0]!.message), `${trace}: attempt differs:\n${attempt.message.toString().slice(0, 400)}\n---\n${attempts[0]!.message.toString().slice(0, 400)}`);
+        if (attempts.length > 1) retried++;
+      }
+      assert.ok(retried > 0);
+      const messageIds = new Set(received.map((a) => /^Message-ID: (.*)\r$/im.exec(a.message.toString('latin1'))?.[1]));
+      if (iteration === undefined || name.startsWith('a buildMessage')) assert.is(messageIds.size, 30, 'one Message-ID per message');
+      assert.is(summary.retries!.deferred, injected);
+      assert.is(summary.retries!.first_try, 30 - retried);
+    });
+  });
+}
 
 /** A port free a moment ago on 127.0.0.1. */
 async function freePort(): Promise<number> {
