@@ -443,13 +443,15 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
    * queue does). The steps (mail, rcpt, data) are never retried. Made once per VU.
    */
   private stepsOf(vu: VuState): SmtpSteps {
-    if (this.scenario.retry === undefined) return vu.session;
+    if (this.scenario.retry === undefined && this.accountLimits === undefined) return vu.session;
     let steps = vu.stepsWithRetry;
     if (steps === undefined) {
-      const send = (options?: SendOptions): Promise<void> => this.sendWithRetry(vu, options);
+      const send = (options?: SendOptions): Promise<void> => this.sendShaped(vu, options);
+      const warnSteps = this.accountLimits === undefined ? undefined : () => this.warnStepsUnlimited();
       steps = new Proxy(vu.session, {
         get(target, key) {
           if (key === 'send') return send;
+          if (key === 'mail' && warnSteps !== undefined) warnSteps();
           const value = Reflect.get(target, key, target) as unknown;
           return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
         },
@@ -457,6 +459,32 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
       vu.stepsWithRetry = steps;
     }
     return steps;
+  }
+
+  /**
+   * ctx.smtp.send(): waits for the sender's slot (accounts maxInFlight/rate) as the generated
+   * flow does, the wait in the response time (from the iteration's intended start), then sends
+   * under the retry policy, if any. The slot is the account's until the send settles.
+   */
+  private async sendShaped(vu: VuState, options: SendOptions | undefined): Promise<void> {
+    const limits = this.accountLimits;
+    if (limits === undefined) return this.sendWithRetry(vu, options);
+    const account = options?.from ?? vu.session.from;
+    await limits.acquire(account);
+    try {
+      if (this.scenario.retry === undefined) await vu.session.send(options);
+      else await this.sendWithRetry(vu, options);
+    } finally {
+      limits.release(account);
+    }
+  }
+
+  /** Said once per scenario: accounts maxInFlight/rate do not hold the single steps (README "Accounts and shaping"). */
+  private warnStepsUnlimited(): void {
+    this.host.warnOnce(
+      `steps-unlimited:${this.scenario.name}`,
+      `scenario ${this.scenario.name}: accounts maxInFlight/rate limit the generated message and ctx.smtp.send(), not the single steps ctx.smtp.mail()/rcpt()/data(): a transaction written step by step can be left open at any point, so runner cannot tell when its slot would be free; use ctx.smtp.send() for messages that must keep to the limits`,
+    );
   }
 
   private async sendWithRetry(vu: VuState, options: SendOptions | undefined): Promise<void> {

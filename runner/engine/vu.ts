@@ -206,7 +206,7 @@ export class VuState implements Vu {
   iterations = 0;
   readonly recorder: VuRecorder;
   readonly session: SmtpSession;
-  /** ctx.smtp with send() under the scenario's retry policy (scenario-run.ts stepsOf), made on first use. */
+  /** ctx.smtp with send() under the scenario's account limits and retry policy (scenario-run.ts stepsOf), made on first use. */
   stepsWithRetry: SmtpSteps | undefined = undefined;
   /** ctx.vuState: the scenario code's state for this VU, kept across its iterations. */
   readonly vuState: Record<string, unknown> = {};
