@@ -10,7 +10,7 @@ import type { SessionRecorder } from '../smtp/session.ts';
 import { SmtpSession } from '../smtp/session.ts';
 import type { ResolvedScenario } from '../scenario/resolved.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
-import { countError, type Series } from '../metrics/series.ts';
+import { countError, countMessageSize, type Series } from '../metrics/series.ts';
 import type { SourceSeries } from '../metrics/source-series.ts';
 import { Counter, Trend } from '../metrics/custom.ts';
 import { isDeferral, type RetryPolicy } from './retry-policy.ts';
@@ -95,6 +95,7 @@ export class VuRecorder implements SessionRecorder {
     series.messageBytes += messageBytes;
     // A Map keyed by a few bucket sizes: an update in place after each size's first message
     if (bodyBytes >= 0) series.bodySizes.set(bodyBytes, (series.bodySizes.get(bodyBytes) ?? 0) + 1);
+    countMessageSize(series.messageSizes, messageBytes);
     series.txnDuration.record(txnUs);
     const source = this.source;
     if (source !== undefined) {

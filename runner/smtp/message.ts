@@ -225,6 +225,16 @@ export function dotStuff(text: string): string {
 }
 
 /**
+ * The dots dot-stuffing added to `stuffed` (one per line that starts with '..'): its length less
+ * these is the size the server keeps. Scans only text known to have such lines.
+ */
+export function countStuffedDots(stuffed: string): number {
+  let count = stuffed.charCodeAt(0) === 46 && stuffed.charCodeAt(1) === 46 ? 1 : 0;
+  for (let at = stuffed.indexOf('\n..'); at !== -1; at = stuffed.indexOf('\n..', at + 3)) count++;
+  return count;
+}
+
+/**
  * A user-given message as written after DATA's 354: CRLF line endings, dot-stuffed, ending with
  * CRLF and the end-of-data line.
  */

@@ -47,7 +47,7 @@ import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
 import { drawBucket } from './size-distribution.ts';
 import { isMessageTemplate, templateOf, type MessageTemplate, type RenderFields, type WireMessage } from './builder.ts';
-import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
+import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, countStuffedDots, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
 import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
@@ -839,6 +839,11 @@ export class SmtpSession implements SmtpSteps {
     this.userMessage = undefined;
   }
 
+  /** The dots dot-stuffing added to userData (one indexOf scan; the end-of-data line has none). */
+  private userDataStuffedDots(): number {
+    return countStuffedDots(this.userData!);
+  }
+
   /** userData and userMessage of a template's message, for the paths that take text (see userWire). */
   private wireToText(): void {
     const wire = this.userWire;
@@ -1264,7 +1269,8 @@ export class SmtpSession implements SmtpSteps {
       // A template's message: its chunks in one corked writev, the attachments' Buffers as they are
       const chunks = wire.chunks;
       const traceLine = traceHeaderLine(this.runId, this.takeTrace());
-      this.messageBytes = wire.bytes + traceLine.length - END_OF_DATA.length;
+      // The size the server keeps: without the dots stuffing added (RFC 5321 §4.5.2)
+      this.messageBytes = wire.bytes + traceLine.length - END_OF_DATA.length - wire.stuffedDots;
       this.sentBodyBytes = -1;
       if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
       socket.cork();
@@ -1278,7 +1284,7 @@ export class SmtpSession implements SmtpSteps {
     if (userData !== undefined) {
       // A message written in scenario code carries the trace header too, as its first line
       const data = traceHeaderLine(this.runId, this.takeTrace()) + userData;
-      this.messageBytes = Buffer.byteLength(data) - END_OF_DATA.length;
+      this.messageBytes = Buffer.byteLength(data) - END_OF_DATA.length - this.userDataStuffedDots();
       this.sentBodyBytes = -1;
       if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
       socket.write(isQuitPipelined ? data + 'QUIT\r\n' : data);
