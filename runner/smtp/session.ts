@@ -47,7 +47,7 @@ import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
 import { drawBucket } from './size-distribution.ts';
 import { isMessageTemplate, templateOf, type MessageTemplate, type RenderFields, type WireMessage } from './builder.ts';
-import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, countStuffedDots, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
+import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, countStuffedDots, encodeMessageBytes, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
 import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
@@ -709,7 +709,7 @@ export class SmtpSession implements SmtpSteps {
     this.messageFrom = from ?? this.from;
     if (this.recorder.account !== undefined) this.recorder.account(this.isAuthDone ? this.authUser : this.messageFrom);
     this.messageBytes = -1;
-    this.isEightBit = false;
+    this.isEightBit = options?.eightBit === true;
     this.writeMail(now, options?.smtpUtf8 === true);
     return promise;
   }
@@ -726,13 +726,23 @@ export class SmtpSession implements SmtpSteps {
   }
 
   /** DATA, then the message (generated when omitted; else CRLF-normalized and dot-stuffed) and end-of-data. */
-  data(message?: string): Promise<Reply> {
+  data(message?: string | Uint8Array): Promise<Reply> {
     if (this.driver !== DRIVER_NONE) return rejectBusy('data');
     const now = performance.now();
     const promise = this.beginStep(MESSAGE, now);
+    if (message !== undefined && typeof message !== 'string' && !(message instanceof Uint8Array)) {
+      this.fail({ phase: 'data', error: 'INVALID', text: `data(message): got ${message === null ? 'null' : Array.isArray(message) ? 'an array' : typeof message}; give the message as a string, a Buffer or a Uint8Array` }, true);
+      return promise;
+    }
     if (!this.requireConnection(DATA)) return promise;
-    this.userData = message === undefined ? undefined : encodeMessageData(message);
     this.userWire = undefined;
+    if (message instanceof Uint8Array) {
+      // Bytes: written as they are after the trace line (a wire message of one Buffer, no template)
+      const encoded = encodeMessageBytes(message);
+      this.userData = undefined;
+      this.userWire = { chunks: ['', encoded.data], bytes: encoded.data.length, isEightBit: encoded.isEightBit, stuffedDots: encoded.stuffedDots };
+      this.wireTemplate = undefined;
+    } else this.userData = message === undefined ? undefined : encodeMessageData(message);
     this.writeCommand(DATA, DATA_LINE, now);
     return promise;
   }
@@ -851,7 +861,9 @@ export class SmtpSession implements SmtpSteps {
     this.userWire = undefined;
     const data = Buffer.concat(wire.chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk))).toString();
     this.userData = data;
-    this.userMessage = this.wireTemplate!.hasDotLines ? this.wireTemplate!.render(this.wireFields!) : data.slice(0, data.length - END_OF_DATA.length);
+    const template = this.wireTemplate;
+    // Without a template (bytes given to data()): the text as written, dot-stuffed already
+    this.userMessage = template !== undefined && template.hasDotLines ? template.render(this.wireFields!) : data.slice(0, data.length - END_OF_DATA.length);
   }
 
   // ---- the flow ----
