@@ -126,6 +126,19 @@ const TOTAL_SIZE_CASES: Array<{ name: string; smtp: Record<string, unknown>; ite
     smtp: {},
     iteration: async (ctx) => void (await ctx.smtp.send({ message: `Subject: text ${ctx.scenario.iterationInTest}\r\n\r\n.dot\r\nsmørbrød ${'y'.repeat(ctx.scenario.iterationInTest % 5)}\r\n` })),
   },
+  {
+    name: 'bytes given to ctx.smtp.data() (a Latin-1 Buffer with a dot line, declared 8-bit)',
+    smtp: {},
+    iteration: async (ctx) => {
+      await ctx.smtp.connect();
+      await ctx.smtp.ehlo();
+      await ctx.smtp.auth();
+      await ctx.smtp.mail(undefined, { eightBit: true });
+      await ctx.smtp.rcpt();
+      await ctx.smtp.data(Buffer.from(`Subject: caf\xe9 ${ctx.scenario.iterationInTest}\n\n.dot\nna\xefve${'z'.repeat(ctx.scenario.iterationInTest % 6)}\n`, 'latin1'));
+      await ctx.smtp.quit();
+    },
+  },
 ];
 
 for (const { name, smtp, iteration } of TOTAL_SIZE_CASES) {
