@@ -115,7 +115,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   /** How to abandon the custom iteration running on a VU (see interruptBusy). */
   private readonly abandoners = new Map<VuState, () => void>();
   private readonly pickSender: (iterationInTest: number) => string;
-  /** accounts.maxInFlight / accounts.rate: each generated message (and retry) waits for its account's slot; undefined: no limit. */
+  /** accounts.maxInFlight / accounts.rate: each generated message, ctx.smtp.send() and retry waits for its account's slot; undefined: no limit. */
   private readonly accountLimits: AccountLimits | undefined;
   private readonly seriesBySender = new Map<string, Series>();
   private drained: (() => void) | undefined;
