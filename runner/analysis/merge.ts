@@ -152,11 +152,13 @@ export function mergeResults(loaded: readonly LoadedResults[]): MergeOutcome {
 }
 
 /** The inputs' message size histograms added, when every input has the figures; none otherwise. */
-function mergeMessageSizes(results: readonly TestFigures[]): Pick<RunAggregates, 'messageSizes'> {
+function mergeMessageSizes(results: readonly TestFigures[]): Pick<RunAggregates, 'messageSizes' | 'messageTotalSizes'> {
   if (!results.every((r) => r.message_bytes_per_second !== undefined)) return {};
   const sizes = new Map<number, number>();
   for (const r of results) for (const { body_bytes, messages } of r.message_sizes ?? []) sizes.set(body_bytes, (sizes.get(body_bytes) ?? 0) + messages);
-  return { messageSizes: sizes };
+  const totalSizes = new Map<number, number>();
+  for (const r of results) for (const { bytes, messages } of r.message_total_sizes ?? []) totalSizes.set(bytes, (totalSizes.get(bytes) ?? 0) + messages);
+  return { messageSizes: sizes, messageTotalSizes: totalSizes };
 }
 
 /** The inputs' retries blocks added (counts, deferrals by reply, histograms); none when no input had one. */

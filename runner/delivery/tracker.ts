@@ -152,6 +152,12 @@ export class DeliveryTracker implements DeliveryRecorder {
       this.acceptedAt[slot] = acceptedAtMs;
       this.states[slot] = (state & DUPLICATE_FLAG) | DELIVERED;
       this.countDelivered(slot, series, acceptedAtMs, arrivedAtMs);
+      // It arrived twice before its 250 (a deferred attempt that was delivered all the same, then
+      // its retry): the second copy was not counted then, as the message was not ours yet
+      if ((state & DUPLICATE_FLAG) !== 0 && isCounted) {
+        this.totals.duplicated++;
+        series.duplicated++;
+      }
       return;
     }
     this.acceptedAt[slot] = acceptedAtMs;

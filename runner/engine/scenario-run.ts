@@ -13,6 +13,7 @@ import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { Series } from '../metrics/series.ts';
 import type { IterationContext, SendOptions, SmtpSteps } from '../smtp/api.ts';
 import { SmtpStepError } from '../smtp/api.ts';
+import type { MessageCopy } from '../smtp/session.ts';
 import { createAccountPicker } from '../scenario/accounts.ts';
 import type { ScenarioProgress } from './events.ts';
 import { VuState } from './vu.ts';
@@ -82,8 +83,10 @@ interface PendingRetry {
   attempt: number;
   /** The first attempt's (intended) start, performance.now() ms: smtp_eventual_duration's base. */
   firstStartMs: number;
-  /** What scenario code gave ctx.smtp.send() (sent again as given); undefined for the generated flow. */
+  /** What scenario code gave ctx.smtp.send() (its sender, recipients, fault); undefined for the generated flow. */
   options: SendOptions | undefined;
+  /** The message as first sent: every attempt sends these same bytes (Message-ID, Date, trace header). */
+  message: MessageCopy;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -112,7 +115,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   /** How to abandon the custom iteration running on a VU (see interruptBusy). */
   private readonly abandoners = new Map<VuState, () => void>();
   private readonly pickSender: (iterationInTest: number) => string;
-  /** accounts.maxInFlight / accounts.rate: each generated message (and retry) waits for its account's slot; undefined: no limit. */
+  /** accounts.maxInFlight / accounts.rate: each generated message, ctx.smtp.send() and retry waits for its account's slot; undefined: no limit. */
   private readonly accountLimits: AccountLimits | undefined;
   private readonly seriesBySender = new Map<string, Series>();
   private drained: (() => void) | undefined;
@@ -359,7 +362,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
         } finally {
           if (limits !== undefined) limits.release(sender);
         }
-        if (recorder.deferredFailure !== undefined) this.deferMessage({ sender, sequence: session.sequence, attempt: 2, firstStartMs: recorder.firstStartMs, options: undefined, timer: undefined });
+        if (recorder.deferredFailure !== undefined) this.deferMessage({ sender, sequence: session.sequence, attempt: 2, firstStartMs: recorder.firstStartMs, options: undefined, message: session.copyMessage(), timer: undefined });
         // Out of file descriptors or local ports: retrying at once would spin through thousands of
         // failures a second. A short pause lets sockets close (the failure is already counted).
         if (failure?.error !== undefined) {
@@ -426,9 +429,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     const limits = this.accountLimits;
     if (limits !== undefined) await limits.acquire(entry.sender);
     try {
-      if (entry.options === undefined) await session.sendMessage();
-      // A failure was counted by the recorder (deferred again, or final): nothing to pass on
-      else await session.send(entry.options).catch(() => undefined);
+      // The same message again; a failure was counted by the recorder (deferred again, or final)
+      await session.resendMessage(entry.message, entry.options);
       if (recorder.deferredFailure !== undefined) {
         entry.attempt++;
         this.deferMessage(entry);
@@ -447,13 +449,15 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
    * queue does). The steps (mail, rcpt, data) are never retried. Made once per VU.
    */
   private stepsOf(vu: VuState): SmtpSteps {
-    if (this.scenario.retry === undefined) return vu.session;
+    if (this.scenario.retry === undefined && this.accountLimits === undefined) return vu.session;
     let steps = vu.stepsWithRetry;
     if (steps === undefined) {
-      const send = (options?: SendOptions): Promise<void> => this.sendWithRetry(vu, options);
+      const send = (options?: SendOptions): Promise<void> => this.sendShaped(vu, options);
+      const warnSteps = this.accountLimits === undefined ? undefined : () => this.warnStepsUnlimited();
       steps = new Proxy(vu.session, {
         get(target, key) {
           if (key === 'send') return send;
+          if (key === 'mail' && warnSteps !== undefined) warnSteps();
           const value = Reflect.get(target, key, target) as unknown;
           return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
         },
@@ -461,6 +465,32 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
       vu.stepsWithRetry = steps;
     }
     return steps;
+  }
+
+  /**
+   * ctx.smtp.send(): waits for the sender's slot (accounts maxInFlight/rate) as the generated
+   * flow does, the wait in the response time (from the iteration's intended start), then sends
+   * under the retry policy, if any. The slot is the account's until the send settles.
+   */
+  private async sendShaped(vu: VuState, options: SendOptions | undefined): Promise<void> {
+    const limits = this.accountLimits;
+    if (limits === undefined) return this.sendWithRetry(vu, options);
+    const account = options?.from ?? vu.session.from;
+    await limits.acquire(account);
+    try {
+      if (this.scenario.retry === undefined) await vu.session.send(options);
+      else await this.sendWithRetry(vu, options);
+    } finally {
+      limits.release(account);
+    }
+  }
+
+  /** Said once per scenario: accounts maxInFlight/rate do not hold the single steps (README "Accounts and shaping"). */
+  private warnStepsUnlimited(): void {
+    this.host.warnOnce(
+      `steps-unlimited:${this.scenario.name}`,
+      `scenario ${this.scenario.name}: accounts maxInFlight/rate limit the generated message and ctx.smtp.send(), not the single steps ctx.smtp.mail()/rcpt()/data(): a transaction written step by step can be left open at any point, so runner cannot tell when its slot would be free; use ctx.smtp.send() for messages that must keep to the limits`,
+    );
   }
 
   private async sendWithRetry(vu: VuState, options: SendOptions | undefined): Promise<void> {
@@ -471,7 +501,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
       await session.send(options);
     } catch (error) {
       if (recorder.deferredFailure === undefined) throw error;
-      this.deferMessage({ sender: options?.from ?? session.from, sequence: session.sequence, attempt: 2, firstStartMs: recorder.firstStartMs, options, timer: undefined });
+      this.deferMessage({ sender: options?.from ?? session.from, sequence: session.sequence, attempt: 2, firstStartMs: recorder.firstStartMs, options, message: session.copyMessage(), timer: undefined });
     } finally {
       recorder.beginMessage(undefined, 1, 0);
     }

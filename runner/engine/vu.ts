@@ -10,7 +10,7 @@ import type { SessionRecorder } from '../smtp/session.ts';
 import { SmtpSession } from '../smtp/session.ts';
 import type { ResolvedScenario } from '../scenario/resolved.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
-import { countError, type Series } from '../metrics/series.ts';
+import { countError, countMessageSize, type Series } from '../metrics/series.ts';
 import type { SourceSeries } from '../metrics/source-series.ts';
 import { Counter, Trend } from '../metrics/custom.ts';
 import { isDeferral, type RetryPolicy } from './retry-policy.ts';
@@ -95,6 +95,7 @@ export class VuRecorder implements SessionRecorder {
     series.messageBytes += messageBytes;
     // A Map keyed by a few bucket sizes: an update in place after each size's first message
     if (bodyBytes >= 0) series.bodySizes.set(bodyBytes, (series.bodySizes.get(bodyBytes) ?? 0) + 1);
+    countMessageSize(series.messageSizes, messageBytes);
     series.txnDuration.record(txnUs);
     const source = this.source;
     if (source !== undefined) {
@@ -118,9 +119,9 @@ export class VuRecorder implements SessionRecorder {
   failed(failure: Failure, _txnUs: number, traceSequence: number): void {
     const series = this.series;
     const delivery = this.registry.delivery;
-    if (delivery !== undefined && traceSequence > 0) delivery.failed(traceSequence, series);
     const source = this.source;
     if (failure.error === INTERRUPTED) {
+      if (delivery !== undefined && traceSequence > 0) delivery.failed(traceSequence, series);
       series.interrupted++;
       if (source !== undefined) source.interrupted++;
       return;
@@ -131,11 +132,13 @@ export class VuRecorder implements SessionRecorder {
         // Deferred, not failed: the retry queue sends it again (engine/scenario-run.ts)
         series.deferred++;
         series.deferrals.set(failure.code!, (series.deferrals.get(failure.code!) ?? 0) + 1);
+        // Not failed for delivery either: its retries carry the same trace (one message, counted once)
         this.deferredFailure = failure;
         return;
       }
       this.recordOutcome(series, performance.now());
     }
+    if (delivery !== undefined && traceSequence > 0) delivery.failed(traceSequence, series);
     series.txns++;
     series.failed++;
     if (source !== undefined) {
@@ -204,7 +207,7 @@ export class VuState implements Vu {
   iterations = 0;
   readonly recorder: VuRecorder;
   readonly session: SmtpSession;
-  /** ctx.smtp with send() under the scenario's retry policy (scenario-run.ts stepsOf), made on first use. */
+  /** ctx.smtp with send() under the scenario's account limits and retry policy (scenario-run.ts stepsOf), made on first use. */
   stepsWithRetry: SmtpSteps | undefined = undefined;
   /** ctx.vuState: the scenario code's state for this VU, kept across its iterations. */
   readonly vuState: Record<string, unknown> = {};

@@ -58,6 +58,12 @@ export class Series {
   messageBytes = 0;
   /** Accepted generated messages by body size in bytes (a size distribution's buckets), for the results' histogram. */
   readonly bodySizes = new Map<number, number>();
+  /**
+   * Accepted messages of every kind (generated, a template's, text or bytes from scenario code) by
+   * their whole size in bytes as the server keeps them (head and body, no dot-stuffing): exact up
+   * to MAX_MESSAGE_SIZE_KEYS distinct sizes in this series, then new sizes rounded (roundMessageSize).
+   */
+  readonly messageSizes = new Map<number, number>();
   connections = 0;
   iterations = 0;
   /** Custom iterations that threw something other than a failed SMTP step (a scenario bug). */
@@ -121,6 +127,7 @@ export class Series {
     this.deferred = this.firstTry = this.retryPending = 0;
     this.deferrals.clear();
     this.bodySizes.clear();
+    this.messageSizes.clear();
     this.attemptsPerMessage.reset();
     this.eventualDuration.reset();
     this.deliveryLag.reset();
@@ -156,6 +163,7 @@ export class Series {
     this.retryPending += other.retryPending;
     for (const [code, count] of other.deferrals) this.deferrals.set(code, (this.deferrals.get(code) ?? 0) + count);
     for (const [size, count] of other.bodySizes) this.bodySizes.set(size, (this.bodySizes.get(size) ?? 0) + count);
+    for (const [size, count] of other.messageSizes) this.messageSizes.set(size, (this.messageSizes.get(size) ?? 0) + count);
     if (other.attemptsPerMessage.count > 0) this.attemptsPerMessage.add(other.attemptsPerMessage);
     if (other.eventualDuration.count > 0) this.eventualDuration.add(other.eventualDuration);
     if (other.deliveryLag.count > 0) this.deliveryLag.add(other.deliveryLag);
@@ -166,5 +174,26 @@ export class Series {
     for (let i = 0; i < PHASE_COUNT; i++) this.phases[i]!.add(other.phases[i]!);
     for (const error of other.errors.values()) countError(this.errors, error, error.count);
     for (const error of other.afterAcceptErrors.values()) countError(this.afterAcceptErrors, error, error.count);
+  }
+}
+
+/** Distinct exact sizes one series keeps in messageSizes before new ones are rounded (bounds its memory). */
+export const MAX_MESSAGE_SIZE_KEYS = 4096;
+
+/** A size past MAX_MESSAGE_SIZE_KEYS: kept to 3 significant digits (123456 → 123000; below 1000 exact). */
+export function roundMessageSize(bytes: number): number {
+  if (bytes < 1000) return bytes;
+  const unit = 10 ** (Math.floor(Math.log10(bytes)) - 2);
+  return Math.floor(bytes / unit) * unit;
+}
+
+/** Counts one accepted message of `bytes` into `sizes` (exact, or rounded once the map is full). */
+export function countMessageSize(sizes: Map<number, number>, bytes: number): void {
+  const count = sizes.get(bytes);
+  if (count !== undefined) sizes.set(bytes, count + 1);
+  else if (sizes.size < MAX_MESSAGE_SIZE_KEYS) sizes.set(bytes, 1);
+  else {
+    const rounded = roundMessageSize(bytes);
+    sizes.set(rounded, (sizes.get(rounded) ?? 0) + 1);
   }
 }

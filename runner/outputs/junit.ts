@@ -52,6 +52,25 @@ export function formatJunit(summary: Summary, suiteName = 'runner'): string {
   if (summary.abort_reason) properties.push(['abort_reason', summary.abort_reason]);
   const d = summary.delivery;
   if (d) properties.push(['delivered', d.delivered], ['lost', d.lost], ['pending', d.pending], ['duplicated', d.duplicated], ['unexpected', d.unexpected], ['delivery_lag_p95_seconds', d.lag.p95_seconds ?? '']);
+  // With a retry policy: the retries block's figures (results file names), deferrals by reply code
+  const retries = summary.retries;
+  if (retries) {
+    const a = retries.attempts_per_message;
+    const e = retries.eventual_duration;
+    properties.push(['retry_deferred', retries.deferred]);
+    for (const [code, count] of Object.entries(retries.deferrals)) properties.push([`retry_deferrals_${code}`, count]);
+    properties.push(
+      ['retry_first_try', retries.first_try],
+      ['retry_first_try_rate', retries.first_try_rate],
+      ['retry_pending', retries.pending],
+      ['retry_attempts_per_message_avg', a.avg],
+      ['retry_attempts_per_message_p95', a.p95],
+      ['retry_attempts_per_message_max', a.max],
+      ['retry_eventual_duration_p50_seconds', e.p50_seconds ?? ''],
+      ['retry_eventual_duration_p95_seconds', e.p95_seconds ?? ''],
+      ['retry_eventual_duration_max_seconds', e.max_seconds ?? ''],
+    );
+  }
   // --summary-trend-stats: each chosen figure of each SMTP trend, e.g. smtp_txn_duration.p(99.9) (ms).
   for (const [metric, values] of Object.entries(summary.trend_stats?.metrics ?? {})) {
     for (const stat of summary.trend_stats!.stats) properties.push([`${metric}.${stat}`, values[stat] ?? '']);

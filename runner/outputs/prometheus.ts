@@ -55,6 +55,15 @@
  *   runner_smtp_e2e_duration_seconds            histogram  smtp_e2e_duration: the message's (planned) start to its arrival
  *   runner_smtp_delivery_backlog                gauge      accepted minus arrived minus refused now (no scenario label: the relay's one queue)
  *
+ * With a retry policy (a scenario's `retry`, `--retry`) also:
+ *
+ *   runner_smtp_deferrals_total                 counter    smtp_deferrals: attempts deferred (retried later, not failed) {code}
+ *   runner_smtp_first_try_total                 counter    messages accepted on their first attempt (smtp_first_try's non-zero samples)
+ *   runner_smtp_retry_messages_total            counter    messages with a final outcome or pending (smtp_first_try's samples: the share's denominator)
+ *   runner_smtp_retry_pending                   gauge      smtp_retry_pending: messages still deferred when gracefulStop ran out (set at the end)
+ *   runner_smtp_attempts_per_message            histogram  smtp_attempts_per_message: attempts at each message's final outcome
+ *   runner_smtp_eventual_duration_seconds       histogram  smtp_eventual_duration: first attempt's (planned) start → final 250 or final failure
+ *
  * Lifecycle: prepare() listens (127.0.0.1 by default; a port in use fails before any load);
  * finish() copies the final figures and sets runner_run_finished 1; close() — called by run.ts
  * after the summary is printed — keeps serving until one scrape has read those final values,
@@ -78,6 +87,12 @@ export const SMTP_DURATION_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 
 
 /** Delivery lag and end-to-end bounds in seconds: 10 ms to 2 min (a relay's queue can hold a message for its whole timeout). */
 export const DELIVERY_BUCKETS_SECONDS: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/** Eventual duration bounds in seconds: 10 ms to 30 min (a backoff of minutes, several times over). */
+export const EVENTUAL_BUCKETS_SECONDS: readonly number[] = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800];
+
+/** Attempts-per-message bucket bounds (counts). */
+export const ATTEMPT_BUCKETS: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 50];
 
 /** Default port of the endpoint (the OpenTelemetry Prometheus exporter's). */
 export const DEFAULT_METRICS_PORT = 9464;
@@ -136,13 +151,15 @@ class SnapshotHistogram {
   private readonly boundsUs: number[];
   private readonly boundLabels: string[];
 
+  /** `samplesPerUnit`: a trend sample per unit of the bounds (1e6: µs samples, bounds in s; 1: counts). */
   constructor(
     readonly name: string,
     readonly help: string,
     boundsSeconds: readonly number[],
     private readonly caches: WeakMap<TrendSink, BucketCache>,
+    private readonly samplesPerUnit = 1e6,
   ) {
-    this.boundsUs = boundsSeconds.map((s) => Math.round(s * 1e6));
+    this.boundsUs = boundsSeconds.map((s) => Math.round(s * samplesPerUnit));
     this.boundLabels = boundsSeconds.map((s) => String(s));
   }
 
@@ -171,13 +188,13 @@ class SnapshotHistogram {
     const counts = this.bucketCounts(trend);
     for (let i = 0; i < counts.length; i++) entry.cumulative[i]! += counts[i]!;
     entry.count += trend.count;
-    entry.sumSeconds += trend.sum / 1e6;
+    entry.sumSeconds += trend.sum / this.samplesPerUnit;
   }
 
   /** Cumulative counts of `trend` at each bound, from its HDR counts (reused while it has not grown). */
   private bucketCounts(trend: TrendSink): Float64Array {
     const cached = this.caches.get(trend);
-    if (cached && cached.count === trend.count) return cached.cumulative;
+    if (cached && cached.count === trend.count && cached.cumulative.length === this.boundsUs.length) return cached.cumulative;
     const cumulative = cached?.cumulative ?? new Float64Array(this.boundsUs.length);
     const histogram = trend.histogram;
     // Walk the counts array once, up to each bound's slot in turn; nothing lies past the max.
@@ -255,6 +272,16 @@ interface DeliverySeries {
   e2e: SnapshotHistogram;
 }
 
+/** The retry series of the exporter (with a retry policy). */
+interface RetrySeries {
+  deferrals: Counter<string>;
+  firstTry: Counter<string>;
+  messages: Counter<string>;
+  pending: Gauge<string>;
+  attempts: SnapshotHistogram;
+  eventual: SnapshotHistogram;
+}
+
 /** Copies a run's MetricsRegistry into a prom-client Registry of its own. */
 export class PrometheusExporter {
   /** The registry the endpoint serves (never prom-client's global one). */
@@ -280,12 +307,15 @@ export class PrometheusExporter {
   private readonly scenarioNames: string[];
   /** With delivery tracking: its series (undefined without). */
   private readonly delivery: DeliverySeries | undefined;
+  /** With a retry policy: its series (undefined without). */
+  private readonly retries: RetrySeries | undefined;
 
   /**
    * `scenarioNames`: the run's scenarios, shown at zero from the first scrape on;
-   * `isDeliveryTracked`: add the delivery series (zero until messages arrive).
+   * `isDeliveryTracked`: add the delivery series (zero until messages arrive);
+   * `hasRetries`: add the retry series (a scenario has a retry policy).
    */
-  constructor(scenarioNames: readonly string[], bucketsSeconds: readonly number[] = SMTP_DURATION_BUCKETS_SECONDS, isDeliveryTracked = false) {
+  constructor(scenarioNames: readonly string[], bucketsSeconds: readonly number[] = SMTP_DURATION_BUCKETS_SECONDS, isDeliveryTracked = false, hasRetries = false) {
     // prom-client loads here, not with the module (~35 ms of every run's start-up otherwise).
     this.promClient = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
     const { Counter, Gauge, Registry } = this.promClient;
@@ -330,12 +360,28 @@ export class PrometheusExporter {
       for (const histogram of [this.delivery.lag, this.delivery.e2e]) this.registry.registerMetric(histogram as unknown as Metric);
     }
 
+    if (hasRetries) {
+      // The same buckets whatever the trend: the cache is keyed by trend, so these histograms keep their own
+      const retryCaches = new WeakMap<TrendSink, BucketCache>();
+      this.retries = {
+        deferrals: new Counter({ name: 'runner_smtp_deferrals_total', help: 'attempts deferred by a reply the retry policy retries, with attempts left: sent again later, not failed (smtp_deferrals), by reply code', labelNames: ['scenario', 'code'], registers }),
+        firstTry: new Counter({ name: 'runner_smtp_first_try_total', help: 'messages accepted on their first attempt (smtp_first_try: this / runner_smtp_retry_messages_total)', labelNames: byScenario, registers }),
+        messages: new Counter({ name: 'runner_smtp_retry_messages_total', help: 'messages with a final outcome (accepted or failed once their attempts ran out) or pending at the end', labelNames: byScenario, registers }),
+        pending: new Gauge({ name: 'runner_smtp_retry_pending', help: 'deferred messages still waiting for a retry when their scenario\'s gracefulStop ran out (smtp_retry_pending; set at the end)', labelNames: byScenario, registers }),
+        attempts: new SnapshotHistogram('runner_smtp_attempts_per_message', 'attempts a message took, at its final outcome (smtp_attempts_per_message)', ATTEMPT_BUCKETS, retryCaches, 1),
+        eventual: new SnapshotHistogram('runner_smtp_eventual_duration_seconds', 'first attempt\'s (planned) start to the final 250 or final failure (smtp_eventual_duration), seconds', EVENTUAL_BUCKETS_SECONDS, caches),
+      };
+      for (const histogram of [this.retries.attempts, this.retries.eventual]) this.registry.registerMetric(histogram as unknown as Metric);
+    }
+
     this.scenarioNames = [...scenarioNames];
     for (const name of this.scenarioNames) {
       this.txnDuration.entry(name, { scenario: name });
       this.txnResponseTime.entry(name, { scenario: name });
       this.delivery?.lag.entry(name, { scenario: name });
       this.delivery?.e2e.entry(name, { scenario: name });
+      this.retries?.attempts.entry(name, { scenario: name });
+      this.retries?.eventual.entry(name, { scenario: name });
     }
     this.finished.set(0);
     this.update(undefined, [], 0);
@@ -362,6 +408,18 @@ export class PrometheusExporter {
         for (const reason of ['refused', 'timeout']) delivery.lost.inc({ scenario, reason }, 0);
       }
       delivery.backlog.set(registry?.deliveryBacklog ?? 0);
+    }
+    const retries = this.retries;
+    if (retries) {
+      for (const counter of [retries.deferrals, retries.firstTry, retries.messages]) counter.reset();
+      retries.pending.reset();
+      retries.attempts.clear();
+      retries.eventual.clear();
+      for (const scenario of this.scenarioNames) {
+        retries.firstTry.inc({ scenario }, 0);
+        retries.messages.inc({ scenario }, 0);
+        retries.pending.set({ scenario }, 0);
+      }
     }
 
     for (const series of registry?.series ?? []) {
@@ -399,6 +457,14 @@ export class PrometheusExporter {
         delivery.unexpected.inc({ scenario }, series.unexpected);
         delivery.lag.add(delivery.lag.entry(scenario, { scenario }), series.deliveryLag);
         delivery.e2e.add(delivery.e2e.entry(scenario, { scenario }), series.e2eDuration);
+      }
+      if (retries) {
+        for (const [code, count] of series.deferrals) retries.deferrals.inc({ scenario, code: String(code) }, count);
+        retries.firstTry.inc({ scenario }, series.firstTry);
+        retries.messages.inc({ scenario }, series.accepted + series.failed + series.retryPending);
+        retries.pending.inc({ scenario }, series.retryPending);
+        retries.attempts.add(retries.attempts.entry(scenario, { scenario }), series.attemptsPerMessage);
+        retries.eventual.add(retries.eventual.entry(scenario, { scenario }), series.eventualDuration);
       }
     }
 
@@ -590,7 +656,7 @@ export function createPrometheusOutput(options: MetricsEndpointOptions): Metrics
     listener,
     async prepare(context: OutputContext) {
       stderr = context.stderr;
-      exporter = new PrometheusExporter(context.options.scenarios.map((s) => s.name), SMTP_DURATION_BUCKETS_SECONDS, context.options.delivery !== undefined);
+      exporter = new PrometheusExporter(context.options.scenarios.map((s) => s.name), SMTP_DURATION_BUCKETS_SECONDS, context.options.delivery !== undefined, context.options.scenarios.some((s) => s.retry !== undefined));
       // node:http loads only for a run with an endpoint.
       const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
       const candidate = createServer(serve);

@@ -17,7 +17,7 @@ import { OutputError, UsageError } from '../errors.ts';
 import type { EngineListener, ScenarioProgress } from '../engine/events.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { OutputContext, RunOutput } from './output.ts';
-import { PrometheusExporter } from './prometheus.ts';
+import { PrometheusExporter, SMTP_DURATION_BUCKETS_SECONDS } from './prometheus.ts';
 
 /** How often the series are pushed while the run goes, ms (k6's remote-write output pushes every 5 s too). */
 export const PUSH_INTERVAL_MS = 5000;
@@ -209,7 +209,7 @@ export function createRemoteWriteOutput(target: string): RunOutput {
     listener,
     async prepare(context: OutputContext) {
       stderr = context.stderr;
-      exporter = new PrometheusExporter(context.options.scenarios.map((s) => s.name));
+      exporter = new PrometheusExporter(context.options.scenarios.map((s) => s.name), SMTP_DURATION_BUCKETS_SECONDS, false, context.options.scenarios.some((s) => s.retry !== undefined));
       stderr.write(`metrics: Prometheus remote write to ${where} every ${PUSH_INTERVAL_MS / 1000} s\n`);
       timer = setInterval(() => {
         if (inFlight) return;

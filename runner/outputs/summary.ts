@@ -142,6 +142,7 @@ export function runAggregates(result: TestResult, options: ResolvedOptions, verd
     ...(verdicts.delivery ? { delivery: runDelivery(verdicts.delivery, total) } : {}),
     ...(options.scenarios.some((scenario) => scenario.retry !== undefined) ? { retries: retryAggregate(total) } : {}),
     messageSizes: total.bodySizes,
+    messageTotalSizes: total.messageSizes,
   };
 }
 

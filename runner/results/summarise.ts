@@ -93,6 +93,8 @@ export interface RunAggregates {
    * message_bytes_per_second; undefined leaves both out (a merge of files without them).
    */
   messageSizes?: ReadonlyMap<number, number>;
+  /** Accepted messages of every kind by whole size in bytes (head and body as the server keeps them): message_total_sizes. */
+  messageTotalSizes?: ReadonlyMap<number, number>;
 }
 
 /** Retries before summarising (with a scenario's `retry`). */
@@ -148,6 +150,10 @@ export function summarise(aggregates: RunAggregates): Summary {
     results.message_bytes_per_second = seconds > 0 ? round(aggregates.counters.message_bytes / seconds, 1) : 0;
     if (aggregates.messageSizes.size > 0) {
       results.message_sizes = [...aggregates.messageSizes].sort((a, b) => a[0] - b[0]).map(([bytes, messages]) => ({ body_bytes: bytes, messages }));
+    }
+    const totalSizes = aggregates.messageTotalSizes;
+    if (totalSizes !== undefined && totalSizes.size > 0) {
+      results.message_total_sizes = [...totalSizes].sort((a, b) => a[0] - b[0]).map(([bytes, messages]) => ({ bytes, messages }));
     }
   }
   const summary: Summary = {

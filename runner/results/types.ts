@@ -318,6 +318,12 @@ export interface TestFigures extends GroupFigures {
   message_bytes_per_second?: number;
   /** Accepted generated messages by body size (a size distribution's buckets), smallest first; absent when none. */
   message_sizes?: MessageSizeFigure[];
+  /**
+   * Accepted messages of every kind (generated, templates, text or bytes from scenario code) by
+   * whole size in bytes as the server keeps them (head and body, no dot-stuffing), smallest first;
+   * exact up to 4096 distinct sizes per series, later new sizes to 3 significant digits; absent when none.
+   */
+  message_total_sizes?: Array<{ bytes: number; messages: number }>;
   /** The warm-up left out of these figures (still in the timeline); null without one. */
   warmup?: { asked: string; ended_at_seconds: number | null } | null;
 }

@@ -74,6 +74,12 @@ export interface MailStepOptions {
    * ASCII declares it anyway. @default false
    */
   smtpUtf8?: boolean;
+  /**
+   * The message data() will send has 8-bit octets (e.g. a Buffer with a Latin-1 or raw UTF-8
+   * body): declare BODY=8BITMIME (RFC 6152 §3), which is done only to a server that offers
+   * 8BITMIME (as for every message runner sends). @default false
+   */
+  eightBit?: boolean;
 }
 
 /**
@@ -87,15 +93,17 @@ export interface SmtpSteps {
   ehlo(name?: string): Promise<Reply>;
   /** AUTH PLAIN with initial response; user defaults to the iteration's sender. */
   auth(user?: string, password?: string): Promise<Reply>;
-  /** MAIL FROM; declares no SIZE= or BODY= (the message is not known yet). */
+  /** MAIL FROM; declares no SIZE= (the message is not known yet), BODY=8BITMIME only with `{ eightBit: true }`. */
   mail(from?: string, options?: MailStepOptions): Promise<Reply>;
   /** One RCPT TO per recipient; resolves with the last reply. */
   rcpt(to?: string | string[]): Promise<Reply>;
   /**
    * DATA, then the message (generated when omitted), dot-stuffed, then end-of-data. Resolves
    * with the 250 that accepts it; that acceptance is what counts as a successful message.
+   * A string is sent as UTF-8; a Buffer or Uint8Array byte for byte (8-bit octets as they are:
+   * declare them with `mail(from, { eightBit: true })`), line endings made CRLF either way.
    */
-  data(message?: string): Promise<Reply>;
+  data(message?: string | Uint8Array): Promise<Reply>;
   rset(): Promise<Reply>;
   quit(): Promise<Reply>;
   /**

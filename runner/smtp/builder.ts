@@ -18,7 +18,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { base36, DEFAULT_RUN_ID, dotStuff, END_OF_DATA, formatDate, MESSAGE_ID_DOMAIN } from './message.ts';
+import { base36, countStuffedDots, DEFAULT_RUN_ID, dotStuff, END_OF_DATA, formatDate, MESSAGE_ID_DOMAIN } from './message.ts';
 
 /** An attachment generated from a size (bytes, or with a k/m suffix: '100k'). */
 export interface GeneratedAttachment {
@@ -83,6 +83,8 @@ export interface WireMessage {
   readonly bytes: number;
   /** A chunk has 8-bit octets (an envelope address that is not ASCII, in From or To). */
   readonly isEightBit: boolean;
+  /** Dots dot-stuffing added (0 unless a text line starts with '.'): bytes less these is the size the server keeps. */
+  readonly stuffedDots: number;
 }
 
 /** A problem in a MessageSpec, said when buildMessage() is called (at the scenario's load). */
@@ -352,14 +354,17 @@ export class MessageTemplate {
     chunks[last] = (chunks[last] as string) + END_OF_DATA;
     let bytes = 0;
     let isEightBit = false;
+    let stuffedDots = 0;
+    const hasDotLines = this.hasDotLines;
     for (const chunk of chunks) {
       if (typeof chunk === 'string') {
         const length = Buffer.byteLength(chunk);
         if (length !== chunk.length) isEightBit = true;
         bytes += length;
+        if (hasDotLines) stuffedDots += countStuffedDots(chunk);
       } else bytes += chunk.length;
     }
-    return { chunks, bytes, isEightBit };
+    return { chunks, bytes, isEightBit, stuffedDots };
   }
 
   /**

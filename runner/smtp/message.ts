@@ -225,6 +225,54 @@ export function dotStuff(text: string): string {
 }
 
 /**
+ * The dots dot-stuffing added to `stuffed` (one per line that starts with '..'): its length less
+ * these is the size the server keeps. Scans only text known to have such lines.
+ */
+export function countStuffedDots(stuffed: string): number {
+  let count = stuffed.charCodeAt(0) === 46 && stuffed.charCodeAt(1) === 46 ? 1 : 0;
+  for (let at = stuffed.indexOf('\n..'); at !== -1; at = stuffed.indexOf('\n..', at + 3)) count++;
+  return count;
+}
+
+/**
+ * A message given as bytes (ctx.smtp.data(Buffer | Uint8Array)) as written after DATA's 354, byte
+ * for byte otherwise: line endings made CRLF (a lone CR or LF), dot-stuffed (RFC 5321 §4.5.2), a
+ * final CRLF, then end-of-data. `stuffedDots`: the dots added; `isEightBit`: an octet above 127.
+ */
+export function encodeMessageBytes(message: Uint8Array): { data: Buffer; stuffedDots: number; isEightBit: boolean } {
+  // Worst case: every octet a lone LF (→ CRLF) or a dot-started line's dot (→ '..'), plus CRLF and the end
+  const out = Buffer.allocUnsafe(message.length * 2 + 2 + END_OF_DATA.length);
+  let length = 0;
+  let stuffedDots = 0;
+  let isEightBit = false;
+  let isLineStart = true;
+  for (let i = 0; i < message.length; i++) {
+    const octet = message[i]!;
+    if (octet === 13 || octet === 10) {
+      // CRLF, a lone CR or a lone LF: one CRLF
+      if (octet === 13 && message[i + 1] === 10) i++;
+      out[length++] = 13;
+      out[length++] = 10;
+      isLineStart = true;
+      continue;
+    }
+    if (isLineStart && octet === 46) {
+      out[length++] = 46;
+      stuffedDots++;
+    }
+    if (octet > 127) isEightBit = true;
+    out[length++] = octet;
+    isLineStart = false;
+  }
+  if (!isLineStart) {
+    out[length++] = 13;
+    out[length++] = 10;
+  }
+  length += out.write(END_OF_DATA, length, 'latin1');
+  return { data: out.subarray(0, length), stuffedDots, isEightBit };
+}
+
+/**
  * A user-given message as written after DATA's 354: CRLF line endings, dot-stuffed, ending with
  * CRLF and the end-of-data line.
  */

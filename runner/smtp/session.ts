@@ -47,7 +47,7 @@ import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
 import { drawBucket } from './size-distribution.ts';
 import { isMessageTemplate, templateOf, type MessageTemplate, type RenderFields, type WireMessage } from './builder.ts';
-import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
+import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, countStuffedDots, encodeMessageBytes, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
 import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
@@ -278,6 +278,26 @@ function hasLineBreak(text: string): boolean {
  *   that error: the recorder must count it as interrupted, not failed (ExecutorContext.drain).
  *   Nothing is reported when only QUIT was pending. The session can be used again after.
  */
+/**
+ * A message's content as the flow first fixed it (copyMessage), to send it again unchanged: a
+ * retry is the same message, as an MTA re-sends it (same Message-ID, Date, X-Runner-Trace and
+ * body), so delivery tracking counts one message once whatever its attempts.
+ */
+export interface MessageCopy {
+  /** Its X-Runner-Trace sequence. */
+  readonly traceSequence: number;
+  /** A generated message's head (with its trace line) and body (ending with end-of-data); undefined for a given one. */
+  readonly head: string | undefined;
+  readonly body: Buffer;
+  /** A template's rendered message (with the template and fields, for the paths that take text). */
+  readonly wire: WireMessage | undefined;
+  readonly wireTemplate: MessageTemplate | undefined;
+  readonly wireFields: RenderFields | undefined;
+  /** A message given as text: encoded for DATA, and as given (BDAT). */
+  readonly userData: string | undefined;
+  readonly userMessage: string | undefined;
+}
+
 export class SmtpSession implements SmtpSteps {
   /** Sender of the next message (MAIL FROM, From header, AUTH user); the engine sets it per iteration. */
   from: string;
@@ -452,6 +472,10 @@ export class SmtpSession implements SmtpSteps {
   private readonly bucketBodies: readonly Buffer[] | undefined;
   /** The generated head, built before MAIL by the flow (its size is declared, RFC 1870); undefined: built at DATA. */
   private preparedHead: string | undefined = undefined;
+  /** The generated head the flow last prepared (copyMessage); kept after it is written. */
+  private lastHead: string | undefined = undefined;
+  /** A message to send again as it was (resendMessage), taken by prepareMessage; undefined: a new one. */
+  private replay: MessageCopy | undefined = undefined;
   private preparedHeadBytes = 0;
   /** The message has 8-bit octets (RFC 6152); known before MAIL in the flow only. */
   private isEightBit = false;
@@ -572,6 +596,47 @@ export class SmtpSession implements SmtpSteps {
     return this.runFlow();
   }
 
+  /**
+   * The content of the message the last flow (sendMessage, send) sent, to send it again with
+   * resendMessage(). Meant for a deferred message (a retry): it copies references, not bytes.
+   */
+  copyMessage(): MessageCopy {
+    const isGiven = this.userWire !== undefined || this.userData !== undefined;
+    return {
+      traceSequence: this.traceSequence,
+      head: isGiven ? undefined : this.lastHead,
+      body: this.body,
+      wire: this.userWire,
+      wireTemplate: this.wireTemplate,
+      wireFields: this.wireFields,
+      userData: this.userData,
+      userMessage: this.userMessage,
+    };
+  }
+
+  /**
+   * Sends `copy` again, byte for byte (same Message-ID, Date and X-Runner-Trace), through the
+   * flow: `options` (from, to, fault) as the first attempt was given them, undefined for the
+   * generated flow's sender and recipients. Resolves with the failure, or undefined once accepted.
+   */
+  resendMessage(copy: MessageCopy, options: SendOptions | undefined): Promise<Failure | undefined> {
+    if (this.driver !== DRIVER_NONE) return Promise.resolve(busyFailure('connect'));
+    this.messageFrom = options?.from ?? this.from;
+    this.setRecipients(options?.to);
+    this.userWire = copy.wire;
+    this.wireTemplate = copy.wireTemplate;
+    this.wireFields = copy.wireFields;
+    this.userData = copy.userData;
+    this.userMessage = copy.userMessage;
+    if (options !== undefined) this.fault = options.fault;
+    else {
+      const chances = this.smtp.clientFaults;
+      this.fault = chances === undefined ? undefined : pickClientFault(chances, Math.random());
+    }
+    this.replay = copy;
+    return this.runFlow();
+  }
+
   /** Destroys the connection now; an operation in flight ends with error 'INTERRUPTED' (see class doc). */
   close(): void {
     const phase = this.awaiting;
@@ -644,7 +709,7 @@ export class SmtpSession implements SmtpSteps {
     this.messageFrom = from ?? this.from;
     if (this.recorder.account !== undefined) this.recorder.account(this.isAuthDone ? this.authUser : this.messageFrom);
     this.messageBytes = -1;
-    this.isEightBit = false;
+    this.isEightBit = options?.eightBit === true;
     this.writeMail(now, options?.smtpUtf8 === true);
     return promise;
   }
@@ -661,13 +726,23 @@ export class SmtpSession implements SmtpSteps {
   }
 
   /** DATA, then the message (generated when omitted; else CRLF-normalized and dot-stuffed) and end-of-data. */
-  data(message?: string): Promise<Reply> {
+  data(message?: string | Uint8Array): Promise<Reply> {
     if (this.driver !== DRIVER_NONE) return rejectBusy('data');
     const now = performance.now();
     const promise = this.beginStep(MESSAGE, now);
+    if (message !== undefined && typeof message !== 'string' && !(message instanceof Uint8Array)) {
+      this.fail({ phase: 'data', error: 'INVALID', text: `data(message): got ${message === null ? 'null' : Array.isArray(message) ? 'an array' : typeof message}; give the message as a string, a Buffer or a Uint8Array` }, true);
+      return promise;
+    }
     if (!this.requireConnection(DATA)) return promise;
-    this.userData = message === undefined ? undefined : encodeMessageData(message);
     this.userWire = undefined;
+    if (message instanceof Uint8Array) {
+      // Bytes: written as they are after the trace line (a wire message of one Buffer, no template)
+      const encoded = encodeMessageBytes(message);
+      this.userData = undefined;
+      this.userWire = { chunks: ['', encoded.data], bytes: encoded.data.length, isEightBit: encoded.isEightBit, stuffedDots: encoded.stuffedDots };
+      this.wireTemplate = undefined;
+    } else this.userData = message === undefined ? undefined : encodeMessageData(message);
     this.writeCommand(DATA, DATA_LINE, now);
     return promise;
   }
@@ -774,6 +849,11 @@ export class SmtpSession implements SmtpSteps {
     this.userMessage = undefined;
   }
 
+  /** The dots dot-stuffing added to userData (one indexOf scan; the end-of-data line has none). */
+  private userDataStuffedDots(): number {
+    return countStuffedDots(this.userData!);
+  }
+
   /** userData and userMessage of a template's message, for the paths that take text (see userWire). */
   private wireToText(): void {
     const wire = this.userWire;
@@ -781,7 +861,9 @@ export class SmtpSession implements SmtpSteps {
     this.userWire = undefined;
     const data = Buffer.concat(wire.chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk))).toString();
     this.userData = data;
-    this.userMessage = this.wireTemplate!.hasDotLines ? this.wireTemplate!.render(this.wireFields!) : data.slice(0, data.length - END_OF_DATA.length);
+    const template = this.wireTemplate;
+    // Without a template (bytes given to data()): the text as written, dot-stuffed already
+    this.userMessage = template !== undefined && template.hasDotLines ? template.render(this.wireFields!) : data.slice(0, data.length - END_OF_DATA.length);
   }
 
   // ---- the flow ----
@@ -821,6 +903,12 @@ export class SmtpSession implements SmtpSteps {
    * written at DATA.
    */
   private prepareMessage(): void {
+    const replay = this.replay;
+    if (replay !== undefined) {
+      // The same message again: takeTrace() gives its trace sequence, the head and body are its own
+      this.replay = undefined;
+      this.traceSequence = replay.traceSequence;
+    }
     const wire = this.userWire;
     if (wire !== undefined) {
       // Client faults and BDAT take the message as text
@@ -842,10 +930,17 @@ export class SmtpSession implements SmtpSteps {
       this.preparedHead = undefined;
       return;
     }
-    this.drawBody();
-    const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
+    let head;
+    if (replay !== undefined && replay.head !== undefined) {
+      head = replay.head;
+      this.body = replay.body;
+    } else {
+      this.drawBody();
+      head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
+    }
     const headBytes = Buffer.byteLength(head);
     this.preparedHead = head;
+    this.lastHead = head;
     this.preparedHeadBytes = headBytes;
     this.messageBytes = headBytes + this.body.length - END_OF_DATA.length;
     // The generated body is ASCII: only the head (From, To) can be 8-bit
@@ -1186,7 +1281,8 @@ export class SmtpSession implements SmtpSteps {
       // A template's message: its chunks in one corked writev, the attachments' Buffers as they are
       const chunks = wire.chunks;
       const traceLine = traceHeaderLine(this.runId, this.takeTrace());
-      this.messageBytes = wire.bytes + traceLine.length - END_OF_DATA.length;
+      // The size the server keeps: without the dots stuffing added (RFC 5321 §4.5.2)
+      this.messageBytes = wire.bytes + traceLine.length - END_OF_DATA.length - wire.stuffedDots;
       this.sentBodyBytes = -1;
       if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
       socket.cork();
@@ -1200,7 +1296,7 @@ export class SmtpSession implements SmtpSteps {
     if (userData !== undefined) {
       // A message written in scenario code carries the trace header too, as its first line
       const data = traceHeaderLine(this.runId, this.takeTrace()) + userData;
-      this.messageBytes = Buffer.byteLength(data) - END_OF_DATA.length;
+      this.messageBytes = Buffer.byteLength(data) - END_OF_DATA.length - this.userDataStuffedDots();
       this.sentBodyBytes = -1;
       if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
       socket.write(isQuitPipelined ? data + 'QUIT\r\n' : data);

@@ -29,6 +29,8 @@ interface SeriesSnapshot {
   deferrals: Array<[number, number]>;
   /** Accepted generated messages by body size, as [bytes, count]. */
   bodySizes: Array<[number, number]>;
+  /** Accepted messages by whole size, as [bytes, count]. */
+  messageSizes: Array<[number, number]>;
   errors: ErrorCount[];
   afterAcceptErrors: ErrorCount[];
 }
@@ -97,6 +99,7 @@ export function takeSnapshot(registry: MetricsRegistry, progress: ScenarioProgre
       trends: trendsOf(series).map(encodeOrNull),
       deferrals: [...series.deferrals.entries()],
       bodySizes: [...series.bodySizes.entries()],
+      messageSizes: [...series.messageSizes.entries()],
       errors: [...series.errors.values()].map((error) => ({ ...error })),
       afterAcceptErrors: [...series.afterAcceptErrors.values()].map((error) => ({ ...error })),
     })),
@@ -168,6 +171,7 @@ function seriesFrom(part: SeriesSnapshot): Series {
   });
   for (const [code, count] of part.deferrals) series.deferrals.set(code, count);
   for (const [bytes, count] of part.bodySizes) series.bodySizes.set(bytes, count);
+  for (const [bytes, count] of part.messageSizes ?? []) series.messageSizes.set(bytes, count);
   for (const error of part.errors) countError(series.errors, error, error.count);
   for (const error of part.afterAcceptErrors) countError(series.afterAcceptErrors, error, error.count);
   return series;

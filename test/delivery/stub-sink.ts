@@ -16,6 +16,8 @@ export interface StubSinkOptions {
   duplicateEvery?: number;
   /** Every Nth message is refused (554 at end of data) but delivered all the same. */
   refuseButDeliverEvery?: number;
+  /** The reply code of those refusals. @default 554 (451: deferred, as a sender that retries sees it) */
+  refuseCode?: number;
   /** Deliver nothing until release() (the wait after the load). */
   isHolding?: boolean;
 }
@@ -79,7 +81,7 @@ export async function startStubSink(options: StubSinkOptions = {}): Promise<Stub
           stats.refused++;
           record(stamp());
           const error = new Error('Message refused (but delivered: a test of unexpected arrivals)') as Error & { responseCode: number };
-          error.responseCode = 554;
+          error.responseCode = options.refuseCode ?? 554;
           callback(error);
           return;
         }

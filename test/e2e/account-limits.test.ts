@@ -64,6 +64,66 @@ limits('maxInFlight 2 against --max-in-flight-per-account 2: 90 of 90 accepted, 
   });
 });
 
+const SENDERS = ['test@example.com', 'sales@company.com', 'support@company.com'];
+
+/** 60 messages sent by ctx.smtp.send({ from }) in scenario code from 12 VUs, round robin over three accounts. */
+function sendInCode(accounts: Record<string, unknown>): ScenarioFileOptions {
+  const options = scenario(60, 12, accounts);
+  options.iteration = async (ctx) => {
+    await ctx.smtp.send({ from: SENDERS[ctx.scenario.iterationInTest % SENDERS.length]! });
+  };
+  return options;
+}
+
+limits('ctx.smtp.send({ from }) keeps to maxInFlight 2 too: the proxy\'s own peak in flight per account is 2, no 451 4.4.5; without it the proxy refuses some', async () => {
+  await withFakeProxy({ maxInFlightPerAccount: 2, delays: { message: 5 } }, async (proxy) => {
+    const { summary, exitCode, output } = await runAgainst(proxy, { scenario: sendInCode({ maxInFlight: 2 }), check: false });
+    assert.is(exitCode, ExitCode.ok, output);
+    assert.equal(proxy.stats.rejections, {}, 'the proxy refused nothing');
+    assert.is(proxy.stats.messagesAccepted, 60);
+    assert.is(summary.results.script_errors, 0);
+    for (const email of SENDERS) {
+      assert.is(proxy.stats.perAccount[email]!.messagesAccepted, 20, email);
+      assert.is(summary.accounts[email]?.successful, 20, email);
+      assert.ok(proxy.stats.peakInFlightByAccount[email]! <= 2, `${email}: ${proxy.stats.peakInFlightByAccount[email]} in flight at once`);
+    }
+    assert.is(Math.max(...SENDERS.map((email) => proxy.stats.peakInFlightByAccount[email]!)), 2, 'the limit was reached, not just kept under');
+    assert.not.match(output, /not the single steps/);
+  });
+  await withFakeProxy({ maxInFlightPerAccount: 2, delays: { message: 5 } }, async (proxy) => {
+    const { summary } = await runAgainst(proxy, { scenario: sendInCode({}), check: false });
+    assert.ok((proxy.stats.rejections['data:451'] ?? 0) > 0, 'the control run hits the limit');
+    assert.is(summary.results.failed, proxy.stats.rejections['data:451']);
+  });
+});
+
+limits('ctx.smtp.send() and accounts.rate \'20/s\': an account\'s sends are spaced by 50 ms at the proxy too', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const options = scenario(6, 6, { rate: '20/s' });
+    options.iteration = async (ctx) => void (await ctx.smtp.send({ from: 'sales@company.com' }));
+    const { summary, exitCode, output } = await runAgainst(proxy, { scenario: options, check: false });
+    assert.is(exitCode, ExitCode.ok, output);
+    assert.is(proxy.stats.perAccount['sales@company.com']!.messagesAccepted, 6);
+    // The 6th start is 5 × 50 ms after the first: the response time of the last includes most of it
+    assert.ok(summary.results.total_time_seconds >= 0.25, `${summary.results.total_time_seconds}s`);
+    assert.ok(summary.results.response_time.max_seconds! >= 0.2, `response max ${summary.results.response_time.max_seconds}s`);
+  });
+});
+
+limits('the single steps (ctx.smtp.mail/rcpt/data) are not limited: one clear warning says so and what to use', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const options = scenario(3, 1, { maxInFlight: 1 });
+    options.iteration = async (ctx) => {
+      await ctx.smtp.mail('test@example.com');
+      await ctx.smtp.rcpt('load@example.com');
+      await ctx.smtp.data('Subject: steps\r\n\r\nhello\r\n');
+    };
+    const { output } = await runAgainst(proxy, { scenario: options, check: false });
+    assert.is(output.match(/not the single steps ctx\.smtp\.mail\(\)\/rcpt\(\)\/data\(\)/g)?.length, 1, output);
+    assert.match(output, /use ctx\.smtp\.send\(\) for messages that must keep to the limits/);
+  });
+});
+
 limits("rate '20/s' per account: 3 accounts × 5 messages take at least 4 intervals; the wait is in the response time only", async () => {
   await withFakeProxy({}, async (proxy) => {
     const { summary, exitCode, output } = await runAgainst(proxy, { scenario: scenario(15, 15, { rate: '20/s' }), check: false });

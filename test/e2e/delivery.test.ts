@@ -77,6 +77,21 @@ truth('every accepted message arrives: delivered == accepted, nothing lost, a la
   });
 });
 
+truth('retries: a 451 that was delivered all the same is one message arrived twice (duplicated), never unexpected: every attempt carries its trace', async () => {
+  await withStub({ refuseButDeliverEvery: 4, refuseCode: 451 }, async (stub) => {
+    const { summary, exitCode, output } = await run(scenario(stub, 30, { retry: { on: ['451'], attempts: 20, backoff: { initial: '5ms', max: '20ms' } } }));
+    assert.is(exitCode, ExitCode.ok, output);
+    assert.ok(stub.stats.refused > 0);
+    assert.is(summary.results.successful, 30);
+    assert.is(summary.retries!.deferred, stub.stats.refused);
+    const arrivals = new Map<string, number>();
+    for (const entry of stub.deliveries) arrivals.set(entry.trace!, (arrivals.get(entry.trace!) ?? 0) + 1);
+    assert.is(arrivals.size, 30, 'one trace per message, whatever its attempts');
+    const d = summary.delivery!;
+    assert.equal([d.delivered, d.lost, d.unexpected, d.duplicated], [30, 0, 0, [...arrivals.values()].filter((n) => n > 1).length]);
+  });
+});
+
 truth('a relay that drops every 10th message: lost is exactly the stub\'s drops, the accept figures unchanged', async () => {
   await withStub({ dropEvery: 10 }, async (stub) => {
     const { summary, exitCode } = await run(scenario(stub, 50, { delivery: { sink: stub.adminUrl, timeout: '1s' }, thresholds: { smtp_lost: ['count==0'] } }));

@@ -12,6 +12,8 @@ import { runAgainst, withFakeProxy } from '../helpers.ts';
 import { ExitCode } from '../../runner/errors.ts';
 import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
 import { momentsOf, resolveMessageSize } from '../../runner/smtp/size-distribution.ts';
+import { buildMessage } from '../../runner/smtp/builder.ts';
+import { MAX_MESSAGE_SIZE_KEYS, countMessageSize, roundMessageSize } from '../../runner/metrics/series.ts';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const schemaCheck = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(new URL('../../schemas/results.schema.json', import.meta.url), 'utf8')));
@@ -98,6 +100,74 @@ sizes('a fixed size: one histogram entry; a bad distribution is refused with wha
     assert.is(bad?.exitCode, ExitCode.invalidOptions);
     assert.is(bad!.message, 'invalid options: smtp.messageSize: sizes: [1024,-1] is not [size, weight >= 0]');
   });
+});
+
+/** The results' message_total_sizes as the proxy's acceptedBySize is written: size → messages. */
+function totalSizesOf(summary: { results: { message_total_sizes?: Array<{ bytes: number; messages: number }> } }): Record<string, number> {
+  return Object.fromEntries((summary.results.message_total_sizes ?? []).map(({ bytes, messages }) => [String(bytes), messages]));
+}
+
+const TOTAL_SIZE_CASES: Array<{ name: string; smtp: Record<string, unknown>; iteration?: ScenarioFileOptions['iteration'] }> = [
+  { name: 'generated messages of a distribution', smtp: { messageSize: '1k-8k', messageSizeSeed: 5 } },
+  {
+    name: 'a buildMessage() template (varying subject and text, lines starting with a dot, an attachment)',
+    smtp: {},
+    iteration: (() => {
+      const template = buildMessage({
+        subject: 'Order {{seq}} for {{name}}',
+        text: '.leading dot line for {{name}}\nplain line\n..two dots {{iteration}}\n',
+        attachments: [{ filename: 'a.bin', size: 2000 }],
+      });
+      return async (ctx) => void (await ctx.smtp.send({ message: template, vars: { name: 'x'.repeat(ctx.scenario.iterationInTest % 7) } }));
+    })(),
+  },
+  {
+    name: 'text written in scenario code (dot lines, 8-bit text, varying length)',
+    smtp: {},
+    iteration: async (ctx) => void (await ctx.smtp.send({ message: `Subject: text ${ctx.scenario.iterationInTest}\r\n\r\n.dot\r\nsmørbrød ${'y'.repeat(ctx.scenario.iterationInTest % 5)}\r\n` })),
+  },
+  {
+    name: 'bytes given to ctx.smtp.data() (a Latin-1 Buffer with a dot line, declared 8-bit)',
+    smtp: {},
+    iteration: async (ctx) => {
+      await ctx.smtp.connect();
+      await ctx.smtp.ehlo();
+      await ctx.smtp.auth();
+      await ctx.smtp.mail(undefined, { eightBit: true });
+      await ctx.smtp.rcpt();
+      await ctx.smtp.data(Buffer.from(`Subject: caf\xe9 ${ctx.scenario.iterationInTest}\n\n.dot\nna\xefve${'z'.repeat(ctx.scenario.iterationInTest % 6)}\n`, 'latin1'));
+      await ctx.smtp.quit();
+    },
+  },
+];
+
+for (const { name, smtp, iteration } of TOTAL_SIZE_CASES) {
+  sizes(`message_total_sizes: every accepted message at its exact size, size by size as the proxy received it: ${name}`, async () => {
+    await withFakeProxy({}, async (proxy) => {
+      const options = scenario(40, smtp);
+      if (iteration) options.iteration = iteration;
+      const { summary, exitCode, output } = await runAgainst(proxy, { scenario: options, check: false });
+      assert.is(exitCode, ExitCode.ok, output);
+      assert.is(proxy.stats.messagesAccepted, 40);
+      assert.ok(Object.keys(proxy.stats.acceptedBySize).length > 1, 'sizes vary');
+      assert.equal(totalSizesOf(summary), proxy.stats.acceptedBySize);
+      assert.is(summary.results.message_bytes, proxy.stats.bytesAccepted);
+      assert.ok(schemaCheck(JSON.parse(JSON.stringify(summary))), JSON.stringify(schemaCheck.errors));
+    });
+  });
+}
+
+sizes(`message_total_sizes keeps at most ${MAX_MESSAGE_SIZE_KEYS} exact sizes per series, then 3 significant digits`, () => {
+  const table: Array<[number, number]> = [[999, 999], [1000, 1000], [1234, 1230], [123_456, 123_000], [2_000_001, 2_000_000]];
+  for (const [bytes, rounded] of table) assert.is(roundMessageSize(bytes), rounded, String(bytes));
+  const map = new Map<number, number>();
+  for (let bytes = 1; bytes <= MAX_MESSAGE_SIZE_KEYS; bytes++) countMessageSize(map, bytes);
+  countMessageSize(map, 123_456);
+  countMessageSize(map, 123_457);
+  countMessageSize(map, 5);
+  assert.is(map.size, MAX_MESSAGE_SIZE_KEYS + 1);
+  assert.is(map.get(123_000), 2);
+  assert.is(map.get(5), 2);
 });
 
 sizes.run();

@@ -13,6 +13,9 @@ import { readFileSync } from 'node:fs';
 import { mergeResults } from '../../runner/analysis/merge.ts';
 import type { LoadedResults } from '../../runner/results/read.ts';
 import AjvModule from 'ajv';
+import { createServer, type AddressInfo } from 'node:net';
+import { formatJunit } from '../../runner/outputs/junit.ts';
+import { buildMessage } from '../../runner/smtp/builder.ts';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const schemaCheck = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(new URL('../../schemas/results.schema.json', import.meta.url), 'utf8')));
@@ -146,6 +149,143 @@ retries('ctx.smtp.send({ from }) in scenario code: deferred sends are queued and
     for (const email of senders) assert.is(summary.accounts[email]?.successful, proxy.stats.perAccount[email]!.messagesAccepted, email);
     assert.is(summary.retries!.deferred, proxy.stats.rejections['message:451']);
   });
+});
+
+/** Every message the proxy received with its reply, by X-Runner-Trace: the attempts of one message. */
+function attemptsByTrace(received: Array<{ message: Buffer; code: number }>): Map<string, Array<{ message: Buffer; code: number }>> {
+  const byTrace = new Map<string, Array<{ message: Buffer; code: number }>>();
+  for (const attempt of received) {
+    const trace = /^X-Runner-Trace: (\S+)\r$/m.exec(attempt.message.toString('latin1'))?.[1] ?? '';
+    byTrace.set(trace, [...(byTrace.get(trace) ?? []), attempt]);
+  }
+  return byTrace;
+}
+
+const SAME_BYTES_CASES: Array<{ name: string; iteration: ScenarioFileOptions['iteration'] }> = [
+  { name: 'the generated message', iteration: undefined },
+  {
+    name: 'a buildMessage() template with {{vu}}, {{iteration}}, {{seq}} and an attachment, via ctx.smtp.send()',
+    iteration: (() => {
+      const template = buildMessage({ subject: 'Order {{seq}} of VU {{vu}}', text: 'iteration {{iteration}}, {{name}}', headers: { 'X-Campaign': 'q4' }, attachments: [{ filename: 'a.bin', size: 3000 }] });
+      return async (ctx) => {
+        await ctx.smtp.send({ message: template, vars: { name: `n${ctx.scenario.iterationInTest}` } });
+      };
+    })(),
+  },
+  { name: 'a message given as text via ctx.smtp.send()', iteration: async (ctx) => void (await ctx.smtp.send({ message: `Subject: plain ${ctx.scenario.iterationInTest}\r\n\r\nbody\r\n` })) },
+];
+
+for (const { name, iteration } of SAME_BYTES_CASES) {
+  retries(`every attempt of a message sends the same bytes (Message-ID, Date, trace header): ${name}`, async () => {
+    const received: Array<{ message: Buffer; code: number }> = [];
+    await withFakeProxy({ failures: [{ phase: 'message', probability: 0.4, kind: 'reply', code: 451 }], onMessage: (message, code) => received.push({ message, code }) }, async (proxy) => {
+      const options = scenario(30, 3, { on: ['451'], attempts: 30, backoff: FAST_BACKOFF });
+      if (iteration) options.iteration = iteration;
+      const { summary, exitCode, output } = await runAgainst(proxy, { scenario: options, check: false });
+      assert.is(exitCode, ExitCode.ok, output);
+      const injected = proxy.stats.rejections['message:451'] ?? 0;
+      assert.ok(injected > 0);
+      assert.is(received.length, 30 + injected, 'the proxy saw every attempt');
+      const byTrace = attemptsByTrace(received);
+      assert.is(byTrace.size, 30, 'one trace per message, whatever its attempts');
+      let retried = 0;
+      for (const [trace, attempts] of byTrace) {
+        assert.ok(trace !== '', 'every attempt carries the trace header');
+        // Each message: deferred k times, then accepted once, every attempt the same bytes
+        assert.equal(attempts.map((a) => a.code), [...attempts.slice(0, -1).map(() => 451), 250], trace);
+        for (const attempt of attempts) assert.ok(attempt.message.equals(attempts[0]!.message), `${trace}: attempt differs:\n${attempt.message.toString().slice(0, 400)}\n---\n${attempts[0]!.message.toString().slice(0, 400)}`);
+        if (attempts.length > 1) retried++;
+      }
+      assert.ok(retried > 0);
+      const messageIds = new Set(received.map((a) => /^Message-ID: (.*)\r$/im.exec(a.message.toString('latin1'))?.[1]));
+      if (iteration === undefined || name.startsWith('a buildMessage')) assert.is(messageIds.size, 30, 'one Message-ID per message');
+      assert.is(summary.retries!.deferred, injected);
+      assert.is(summary.retries!.first_try, 30 - retried);
+    });
+  });
+}
+
+/** A port free a moment ago on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The samples of an exposition text: `name{labels}` → value. */
+function parseExposition(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (match) samples.set(`${match[1]}${match[2] ?? ''}`, Number(match[3]));
+  }
+  return samples;
+}
+
+retries('the retry figures in JUnit and the Prometheus endpoint equal the proxy\'s injected 451s and 421s exactly', async () => {
+  await withFakeProxy({ failures: [{ phase: 'message', probability: 0.25, kind: 'reply', code: 451 }, { phase: 'mail', probability: 0.1, kind: 'reply', code: 421 }] }, async (proxy) => {
+    const port = await freePort();
+    // Scrape all along: the endpoint then lingers for a scrape of the final values (runner_run_finished 1)
+    let final: Map<string, number> | undefined;
+    let isRunning = true;
+    const scraper = (async () => {
+      while (isRunning && final === undefined) {
+        const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+        const samples = parseExposition(text);
+        if (samples.get('runner_run_finished') === 1) final = samples;
+        else await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    let outcome;
+    try {
+      outcome = await runAgainst(proxy, { scenario: scenario(50, 4, { on: ['451', '421'], attempts: 30, backoff: FAST_BACKOFF }), metrics: { port, lingerMs: 10_000 }, check: false });
+    } finally {
+      isRunning = false;
+      await scraper;
+    }
+    const { summary, exitCode, output } = outcome;
+    assert.is(exitCode, ExitCode.ok, output);
+    const injected451 = proxy.stats.rejections['message:451'] ?? 0;
+    const injected421 = proxy.stats.rejections['mail:421'] ?? 0;
+    assert.ok(injected451 > 0 && injected421 > 0, JSON.stringify(proxy.stats.rejections));
+    assert.is(proxy.stats.messagesAccepted, 50);
+    const r = summary.retries!;
+    assert.equal(r.deferrals, { '421': injected421, '451': injected451 });
+
+    const junit = formatJunit(summary);
+    const property = (name: string) => new RegExp(`<property name="${name}" value="([^"]*)"/>`).exec(junit)?.[1];
+    assert.is(property('retry_deferred'), String(injected451 + injected421));
+    assert.is(property('retry_deferrals_451'), String(injected451));
+    assert.is(property('retry_deferrals_421'), String(injected421));
+    assert.is(property('retry_first_try'), String(r.first_try));
+    assert.is(property('retry_first_try_rate'), String(r.first_try_rate));
+    assert.is(property('retry_pending'), '0');
+    assert.is(Math.round(Number(property('retry_attempts_per_message_avg')) * 50), 50 + injected451 + injected421);
+    assert.is(property('retry_attempts_per_message_max'), String(r.attempts_per_message.max));
+    assert.is(property('retry_eventual_duration_p95_seconds'), String(r.eventual_duration.p95_seconds));
+
+    assert.ok(final, 'a scrape read the final values');
+    const samples = final!;
+    assert.is(samples.get('runner_smtp_deferrals_total{scenario="mta",code="451"}'), injected451);
+    assert.is(samples.get('runner_smtp_deferrals_total{scenario="mta",code="421"}'), injected421);
+    assert.is(samples.get('runner_smtp_first_try_total{scenario="mta"}'), r.first_try);
+    assert.is(samples.get('runner_smtp_retry_messages_total{scenario="mta"}'), 50);
+    assert.is(samples.get('runner_smtp_retry_pending{scenario="mta"}'), 0);
+    // Attempts: 50 messages, their sum = every attempt the proxy answered (accepted + deferred)
+    assert.is(samples.get('runner_smtp_attempts_per_message_count{scenario="mta"}'), 50);
+    assert.is(samples.get('runner_smtp_attempts_per_message_sum{scenario="mta"}'), 50 + injected451 + injected421);
+    assert.is(samples.get('runner_smtp_attempts_per_message_bucket{scenario="mta",le="1"}'), r.first_try);
+    assert.is(samples.get('runner_smtp_attempts_per_message_bucket{scenario="mta",le="+Inf"}'), 50);
+    assert.is(samples.get('runner_smtp_eventual_duration_seconds_count{scenario="mta"}'), 50);
+  });
+});
+
+retries('no retry policy: no retry series on the endpoint', async () => {
+  const { PrometheusExporter } = await import('../../runner/outputs/prometheus.ts');
+  const text = await new PrometheusExporter(['peak']).metrics();
+  assert.not.match(text, /runner_smtp_deferrals_total|runner_smtp_attempts_per_message|runner_smtp_eventual_duration/);
 });
 
 retries.run();

@@ -1,6 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  encodeMessageBytes,
+  countStuffedDots,
   base36,
   BODY_LINE_CHARS,
   bodyWithEndOfData,
@@ -50,6 +52,30 @@ for (const { name, input, normalized, data } of endingCases) {
     assert.is(encodeMessageData(input), data);
   });
 }
+
+const Bytes = suite('message: bytes given to data() (encodeMessageBytes), against the text path');
+
+const BYTE_CASES: Array<[string, string]> = [
+  ['empty', ''],
+  ['no final line break', 'Subject: x\r\n\r\nbody'],
+  ['bare LF and lone CR', 'a\nb\rc\r\n'],
+  ['dot lines, first line too', '.first\r\n..two\r\nmid.dle\r\n.\r\n'],
+  ['a CR at the very end', 'x\r'],
+];
+for (const [name, text] of BYTE_CASES) {
+  Bytes(`${name}: the same bytes as the text path; the dots it added counted`, () => {
+    const { data, stuffedDots, isEightBit } = encodeMessageBytes(Buffer.from(text, 'latin1'));
+    const expected = encodeMessageData(text);
+    assert.is(data.toString('latin1'), expected);
+    assert.is(stuffedDots, countStuffedDots(expected));
+    assert.is(isEightBit, false);
+  });
+}
+Bytes('8-bit octets are kept as they are and reported', () => {
+  const { data, isEightBit } = encodeMessageBytes(Uint8Array.from([0x53, 0xe9, 0xff, 0x0a]));
+  assert.equal([...data], [0x53, 0xe9, 0xff, 0x0d, 0x0a, 0x2e, 0x0d, 0x0a]);
+  assert.is(isEightBit, true);
+});
 
 const Body = suite('message: generated body');
 
@@ -118,5 +144,6 @@ Generated('a generated message needs no dot stuffing', () => {
 
 Stuffing.run();
 Endings.run();
+Bytes.run();
 Body.run();
 Generated.run();
