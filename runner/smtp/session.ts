@@ -47,7 +47,7 @@ import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
 import { drawBucket } from './size-distribution.ts';
 import { isMessageTemplate, templateOf, type MessageTemplate, type RenderFields, type WireMessage } from './builder.ts';
-import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
+import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, DEFAULT_RUN_ID, drawMessageIdRandom, HeadWriter, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
 import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
@@ -450,9 +450,13 @@ export class SmtpSession implements SmtpSteps {
   private sentBodyBytes = -1;
   /** A size distribution's bodies (smtp.messageSizes), in bucket order; undefined: one body for every message. */
   private readonly bucketBodies: readonly Buffer[] | undefined;
-  /** The generated head, built before MAIL by the flow (its size is declared, RFC 1870); undefined: built at DATA. */
-  private preparedHead: string | undefined = undefined;
+  /**
+   * The flow wrote the generated head before MAIL (its size is declared, RFC 1870) into headWriter,
+   * preparedHeadBytes long; false: it is built at DATA.
+   */
+  private hasPreparedHead = false;
   private preparedHeadBytes = 0;
+  private readonly headWriter = new HeadWriter();
   /** The message has 8-bit octets (RFC 6152); known before MAIL in the flow only. */
   private isEightBit = false;
   /** The transaction's MAIL declared SMTPUTF8 (RFC 6531 §3.4). */
@@ -828,7 +832,7 @@ export class SmtpSession implements SmtpSteps {
       else {
         this.messageBytes = wire.bytes + traceHeaderLine(this.runId, this.takeTrace()).length - END_OF_DATA.length;
         this.isEightBit = wire.isEightBit;
-        this.preparedHead = undefined;
+        this.hasPreparedHead = false;
         return;
       }
     }
@@ -839,17 +843,17 @@ export class SmtpSession implements SmtpSteps {
       // RFC 1870 §4 counts no stuffed dots: this slight overestimate is what §6.1 expects of a client
       this.messageBytes = bytes - END_OF_DATA.length;
       this.isEightBit = dataBytes !== userData.length;
-      this.preparedHead = undefined;
+      this.hasPreparedHead = false;
       return;
     }
     this.drawBody();
-    const head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
-    const headBytes = Buffer.byteLength(head);
-    this.preparedHead = head;
+    const writer = this.headWriter;
+    const headBytes = writer.write(this.messageFrom, this.rcptTo, this.sequence, this.runId, this.takeTrace(), drawMessageIdRandom());
+    this.hasPreparedHead = true;
     this.preparedHeadBytes = headBytes;
     this.messageBytes = headBytes + this.body.length - END_OF_DATA.length;
     // The generated body is ASCII: only the head (From, To) can be 8-bit
-    this.isEightBit = headBytes !== head.length;
+    this.isEightBit = writer.isEightBit;
   }
 
   private writeAuth(now: number): void {
@@ -1048,12 +1052,11 @@ export class SmtpSession implements SmtpSteps {
       this.sentBodyBytes = -1;
       return content;
     }
-    const preparedHead = this.preparedHead;
+    const preparedHead = this.takePreparedHead();
     if (preparedHead === undefined) this.drawBody();
     this.sentBodyBytes = this.body.length - END_OF_DATA.length;
     const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
     const headBytes = preparedHead !== undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
-    this.preparedHead = undefined;
     const bodyBytes = this.body.length - END_OF_DATA.length;
     const size = headBytes + bodyBytes;
     let content = this.contentBuffer;
@@ -1206,11 +1209,11 @@ export class SmtpSession implements SmtpSteps {
       socket.write(isQuitPipelined ? data + 'QUIT\r\n' : data);
       return;
     }
-    const preparedHead = this.preparedHead;
-    if (preparedHead === undefined) this.drawBody();
-    const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
-    const headBytes = preparedHead !== undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
-    this.preparedHead = undefined;
+    const hasPreparedHead = this.hasPreparedHead;
+    this.hasPreparedHead = false;
+    if (!hasPreparedHead) this.drawBody();
+    const head = hasPreparedHead ? undefined : buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
+    const headBytes = head === undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
     const body = this.body;
     this.sentBodyBytes = body.length - END_OF_DATA.length;
     this.messageBytes = headBytes + body.length - END_OF_DATA.length;
@@ -1226,7 +1229,8 @@ export class SmtpSession implements SmtpSteps {
       message = Buffer.allocUnsafeSlow(size + MESSAGE_BUFFER_SLACK_BYTES);
       this.messageBuffer = this.tlsSocket === undefined ? message : undefined;
     }
-    message.write(head, 0, headBytes, 'utf8');
+    if (head === undefined) this.headWriter.bytes.copy(message, 0, 0, headBytes);
+    else message.write(head, 0, headBytes, 'utf8');
     body.copy(message, headBytes);
     if (isQuitPipelined) QUIT_LINE.copy(message, headBytes + body.length);
     socket.write(message.subarray(0, size));
@@ -1250,7 +1254,7 @@ export class SmtpSession implements SmtpSteps {
     this.rawVerb = undefined;
     this.fault = undefined;
     // A head the flow prepared and did not send belongs to no step
-    this.preparedHead = undefined;
+    this.hasPreparedHead = false;
     if (!this.isInTxn && endPhase !== QUIT && isMessageStep) this.beginTxn(now);
     return new Promise<Reply>(this.captureStep);
   }
@@ -1603,6 +1607,13 @@ export class SmtpSession implements SmtpSteps {
     return this.traceSequence;
   }
 
+  /** The head the flow prepared, as text, once (the paths that take the message as text); undefined: none. */
+  private takePreparedHead(): string | undefined {
+    if (!this.hasPreparedHead) return undefined;
+    this.hasPreparedHead = false;
+    return this.headWriter.text();
+  }
+
   /** A generated message's body: the next draw of the size distribution's bucket (shared, built once per bucket), when there is one. */
   private drawBody(): void {
     const bodies = this.bucketBodies;
@@ -1859,8 +1870,7 @@ export class SmtpSession implements SmtpSteps {
       this.messageBytes = data.length - END_OF_DATA.length;
       return data;
     }
-    const head = this.preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
-    this.preparedHead = undefined;
+    const head = this.takePreparedHead() ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
     const data = Buffer.concat([Buffer.from(head), this.body]);
     this.messageBytes = data.length - END_OF_DATA.length;
     return data;
