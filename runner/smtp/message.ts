@@ -138,6 +138,7 @@ export class HeadWriter {
   /** MESSAGE_ID_END + runId + '.' */
   private tracePart: Buffer = Buffer.alloc(0);
   private isPartEightBit = false;
+  private lastView: Buffer | undefined = undefined;
 
   /**
    * Writes the head buildHeadWith({ from, to, sequence, runId, traceSequence }, randomId) returns;
@@ -171,6 +172,16 @@ export class HeadWriter {
     this.length = at;
     this.isEightBit = this.isPartEightBit;
     return at;
+  }
+
+  /** The last head's bytes: a view of `bytes`, the same object while the length stays. */
+  view(): Buffer {
+    let view = this.lastView;
+    if (view === undefined || view.buffer !== this.bytes.buffer || view.length !== this.length) {
+      view = this.bytes.subarray(0, this.length);
+      this.lastView = view;
+    }
+    return view;
   }
 
   /** The last head as text (for the paths that take it as a string). */

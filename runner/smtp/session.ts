@@ -457,6 +457,8 @@ export class SmtpSession implements SmtpSteps {
   private hasPreparedHead = false;
   private preparedHeadBytes = 0;
   private readonly headWriter = new HeadWriter();
+  /** messageBuffer's first bytes as written last (writeMessage), kept while its size stays. */
+  private messageView: Buffer | undefined = undefined;
   /** The message has 8-bit octets (RFC 6152); known before MAIL in the flow only. */
   private isEightBit = false;
   /** The transaction's MAIL declared SMTPUTF8 (RFC 6531 §3.4). */
@@ -1229,11 +1231,17 @@ export class SmtpSession implements SmtpSteps {
       message = Buffer.allocUnsafeSlow(size + MESSAGE_BUFFER_SLACK_BYTES);
       this.messageBuffer = this.tlsSocket === undefined ? message : undefined;
     }
-    if (head === undefined) this.headWriter.bytes.copy(message, 0, 0, headBytes);
+    if (head === undefined) message.set(this.headWriter.view(), 0);
     else message.write(head, 0, headBytes, 'utf8');
-    body.copy(message, headBytes);
-    if (isQuitPipelined) QUIT_LINE.copy(message, headBytes + body.length);
-    socket.write(message.subarray(0, size));
+    message.set(body, headBytes);
+    if (isQuitPipelined) message.set(QUIT_LINE, headBytes + body.length);
+    // The same view while the size stays (a subarray per message was a Buffer object per message)
+    let view = this.messageView;
+    if (view === undefined || view.buffer !== message.buffer || view.length !== size) {
+      view = message.subarray(0, size);
+      this.messageView = view;
+    }
+    socket.write(view);
   }
 
   private finishFlow(): void {
