@@ -54,7 +54,7 @@ import type { TLSSocket } from 'node:tls';
 import { isTlsAlert, startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
 import { authContinuationLine, authInitialLine, describeXoauth2Challenge, type SaslMechanism } from './auth.ts';
 import { REDACTED } from '../redact.ts';
-import { parseCapabilities } from './capabilities.ts';
+import { parseCapabilitiesOnce } from './capabilities.ts';
 import { describeEarlyAcceptance, describeOutOfTurn } from './hostile.ts';
 import { NO_EXTENSIONS, readExtensions, type OfferedExtensions } from './extensions.ts';
 import { addressPool, type AddressPool } from './local-addresses.ts';
@@ -171,6 +171,19 @@ const CODE_SERVICE_UNAVAILABLE = 421;
 const DRIVER_NONE = 0;
 const DRIVER_FLOW = 1;
 const DRIVER_STEP = 2;
+
+/** The capabilities map readExtensions last read, and what it found: maps repeat (parseCapabilitiesOnce). */
+let lastCapabilityMap: ReadonlyMap<string, string> | undefined = undefined;
+let lastOffered: OfferedExtensions = NO_EXTENSIONS;
+
+/** readExtensions(capabilities), once per distinct map (the result is only read). */
+function offeredOf(capabilities: ReadonlyMap<string, string>): OfferedExtensions {
+  if (capabilities !== lastCapabilityMap) {
+    lastOffered = readExtensions(capabilities);
+    lastCapabilityMap = capabilities;
+  }
+  return lastOffered;
+}
 
 const RSET_LINE = Buffer.from('RSET\r\n');
 /** Room for longer heads (sequence numbers grow) before the session's message buffer is replaced. */
@@ -1468,8 +1481,8 @@ export class SmtpSession implements SmtpSteps {
       case EHLO:
         this.isEhloDone = true;
         // Only the parsed, bounded capabilities outlive the reply (issue 19)
-        this.capabilityMap = parseCapabilities(reply!.lines);
-        this.offered = readExtensions(this.capabilities);
+        this.capabilityMap = parseCapabilitiesOnce(reply!.lines);
+        this.offered = offeredOf(this.capabilityMap);
         // RFC 2920 §3: pipelining only with a server that offers it
         this.isPipelined = this.offered.pipelining && this.smtp.pipelining !== 'off';
         // RFC 3030 §2: BDAT only with a server that offers CHUNKING; else DATA, as an MTA falls back
