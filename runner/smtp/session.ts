@@ -14,8 +14,11 @@
  * - sendMessage() creates one Promise per message; every later step is driven from the reply
  *   callback by a state field (`awaiting`, the phase whose reply is expected), not by awaits.
  * - Constant commands are preallocated Buffers; MAIL/AUTH lines are cached per sender; RCPT lines
- *   per recipient list. The generated message is a short head string plus one shared body Buffer
- *   (ending with end-of-data) written in one corked writev.
+ *   per recipient list. The generated message's head is written as bytes into a reused Buffer
+ *   (message.ts HeadWriter: no string per message), then set with the shared body (ending with
+ *   end-of-data) into the session's message Buffer and written in one plain write.
+ * - The EHLO reply of a server that answers every connection alike is parsed once
+ *   (parseCapabilitiesOnce).
  * - No timer per command: a command stores an absolute deadline that one shared ticker checks
  *   (deadlines.ts; timeouts fire up to DEADLINE_RESOLUTION_MS late).
  * - Timings are performance.now() differences in integer microseconds; one clock read per reply
