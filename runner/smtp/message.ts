@@ -147,8 +147,8 @@ export class HeadWriter {
   write(from: string, to: readonly string[], sequence: number, runId: string, traceSequence: number, randomId: number): number {
     this.useParts(from, to, runId);
     const envelope = this.envelopePart;
-    // Digits: at most 16 per number (integers below 2^53), 6 for the base-36 random part
-    const most = envelope.length + 16 + DATE_PREFIX.length + 40 + this.messageIdPart.length + 16 + 1 + 6 + this.tracePart.length + 16 + HEAD_TAIL.length;
+    // Digits: at most 24 per number (String(n) of any number), 6 for the base-36 random part
+    const most = envelope.length + 24 + DATE_PREFIX.length + 40 + this.messageIdPart.length + 24 + 1 + 6 + this.tracePart.length + 24 + HEAD_TAIL.length;
     let bytes = this.bytes;
     if (bytes.length < most) {
       bytes = Buffer.allocUnsafeSlow(most + 256);
@@ -221,8 +221,9 @@ function currentDateBytes(): Buffer {
   return dateBytes;
 }
 
-/** Writes the non-negative integer `n` in decimal at `at`; returns the offset after it. */
+/** Writes `n` at `at` as String(n) does (digits for a safe non-negative integer); returns the offset after it. */
 function writeDecimal(bytes: Buffer, at: number, n: number): number {
+  if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n)) return at + bytes.write(String(n), at, 'latin1');
   let digits = 1;
   for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
   let end = at + digits;

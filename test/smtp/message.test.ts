@@ -130,6 +130,7 @@ const writerCases: Array<{ name: string; from: string; to: string[]; sequence: n
   { name: 'sequence 0, largest random', from: 'a@example.com', to: ['b@example.com'], sequence: 0, runId: 'm0abc', traceSequence: 7, randomId: 0x7fffffff },
   { name: 'long numbers', from: 'a@example.com', to: ['b@example.com'], sequence: 9_007_199_254_740_991, runId: 'r', traceSequence: 1_234_567_890_123, randomId: 35 },
   { name: 'numbers at a digit boundary', from: 'a@example.com', to: ['b@example.com'], sequence: 10, runId: 'r', traceSequence: 100, randomId: 36 },
+  { name: 'numbers that are not safe integers, as String() writes them', from: 'a@example.com', to: ['b@example.com'], sequence: 1.5, runId: 'r', traceSequence: 1e21, randomId: 1 },
   { name: 'three recipients', from: 'a@example.com', to: ['b@example.com', 'c@example.com', 'd@example.com'], sequence: 42, runId: 'run', traceSequence: 43, randomId: 123456 },
   { name: 'no recipient', from: 'a@example.com', to: [], sequence: 5, runId: 'run', traceSequence: 5, randomId: 5 },
   { name: 'non-ASCII sender (8-bit head)', from: 'jörg@exämple.test', to: ['b@example.com'], sequence: 3, runId: 'run', traceSequence: 3, randomId: 99 },
