@@ -48,7 +48,13 @@ export function runVuLoops(ctx: ExecutorContext, vus: readonly Vu[], mayStart: (
   ctx.setActiveVus(running);
   const loop = async (vuIndex: number): Promise<void> => {
     const vu = vus[vuIndex]!;
-    while (mayStart(vuIndex)) await runClosedIteration(ctx, vu);
+    // runClosedIteration's body, inline: one async call less per message (its promise and frame
+    // were ~400 B of each flag-only message's garbage, measured with V8's sampling heap profiler)
+    while (mayStart(vuIndex)) {
+      const beganMs = ctx.now();
+      await ctx.runIteration(vu);
+      if (ctx.now() - beganMs < STARVATION_GUARD_MS) await yieldToEventLoop();
+    }
     running--;
     ctx.setActiveVus(running);
   };

@@ -14,8 +14,11 @@
  * - sendMessage() creates one Promise per message; every later step is driven from the reply
  *   callback by a state field (`awaiting`, the phase whose reply is expected), not by awaits.
  * - Constant commands are preallocated Buffers; MAIL/AUTH lines are cached per sender; RCPT lines
- *   per recipient list. The generated message is a short head string plus one shared body Buffer
- *   (ending with end-of-data) written in one corked writev.
+ *   per recipient list. The generated message's head is written as bytes into a reused Buffer
+ *   (message.ts HeadWriter: no string per message), then set with the shared body (ending with
+ *   end-of-data) into the session's message Buffer and written in one plain write.
+ * - The EHLO reply of a server that answers every connection alike is parsed once
+ *   (parseCapabilitiesOnce).
  * - No timer per command: a command stores an absolute deadline that one shared ticker checks
  *   (deadlines.ts; timeouts fire up to DEADLINE_RESOLUTION_MS late).
  * - Timings are performance.now() differences in integer microseconds; one clock read per reply
@@ -47,14 +50,14 @@ import type { ResolvedSmtp } from './settings.ts';
 import { ReplyParser } from './reply-parser.ts';
 import { drawBucket } from './size-distribution.ts';
 import { isMessageTemplate, templateOf, type MessageTemplate, type RenderFields, type WireMessage } from './builder.ts';
-import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, countStuffedDots, encodeMessageBytes, DEFAULT_RUN_ID, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
+import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, countStuffedDots, encodeMessageBytes, DEFAULT_RUN_ID, drawMessageIdRandom, HeadWriter, encodeMessageData, END_OF_DATA, nextTraceSequence, normalizeLineEndings, traceHeaderLine } from './message.ts';
 import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
 import { isTlsAlert, startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
 import { authContinuationLine, authInitialLine, describeXoauth2Challenge, type SaslMechanism } from './auth.ts';
 import { REDACTED } from '../redact.ts';
-import { parseCapabilities } from './capabilities.ts';
+import { parseCapabilitiesOnce } from './capabilities.ts';
 import { describeEarlyAcceptance, describeOutOfTurn } from './hostile.ts';
 import { NO_EXTENSIONS, readExtensions, type OfferedExtensions } from './extensions.ts';
 import { addressPool, type AddressPool } from './local-addresses.ts';
@@ -172,6 +175,19 @@ const DRIVER_NONE = 0;
 const DRIVER_FLOW = 1;
 const DRIVER_STEP = 2;
 
+/** The capabilities map readExtensions last read, and what it found: maps repeat (parseCapabilitiesOnce). */
+let lastCapabilityMap: ReadonlyMap<string, string> | undefined = undefined;
+let lastOffered: OfferedExtensions = NO_EXTENSIONS;
+
+/** readExtensions(capabilities), once per distinct map (the result is only read). */
+function offeredOf(capabilities: ReadonlyMap<string, string>): OfferedExtensions {
+  if (capabilities !== lastCapabilityMap) {
+    lastOffered = readExtensions(capabilities);
+    lastCapabilityMap = capabilities;
+  }
+  return lastOffered;
+}
+
 const RSET_LINE = Buffer.from('RSET\r\n');
 /** Room for longer heads (sequence numbers grow) before the session's message buffer is replaced. */
 const MESSAGE_BUFFER_SLACK_BYTES = 256;
@@ -286,8 +302,8 @@ function hasLineBreak(text: string): boolean {
 export interface MessageCopy {
   /** Its X-Runner-Trace sequence. */
   readonly traceSequence: number;
-  /** A generated message's head (with its trace line) and body (ending with end-of-data); undefined for a given one. */
-  readonly head: string | undefined;
+  /** A generated message's head bytes (with its trace line) and body (ending with end-of-data); undefined for a given one. */
+  readonly head: Buffer | undefined;
   readonly body: Buffer;
   /** A template's rendered message (with the template and fields, for the paths that take text). */
   readonly wire: WireMessage | undefined;
@@ -470,13 +486,17 @@ export class SmtpSession implements SmtpSteps {
   private sentBodyBytes = -1;
   /** A size distribution's bodies (smtp.messageSizes), in bucket order; undefined: one body for every message. */
   private readonly bucketBodies: readonly Buffer[] | undefined;
-  /** The generated head, built before MAIL by the flow (its size is declared, RFC 1870); undefined: built at DATA. */
-  private preparedHead: string | undefined = undefined;
-  /** The generated head the flow last prepared (copyMessage); kept after it is written. */
-  private lastHead: string | undefined = undefined;
   /** A message to send again as it was (resendMessage), taken by prepareMessage; undefined: a new one. */
   private replay: MessageCopy | undefined = undefined;
+  /**
+   * The flow wrote the generated head before MAIL (its size is declared, RFC 1870) into headWriter,
+   * preparedHeadBytes long; false: it is built at DATA.
+   */
+  private hasPreparedHead = false;
   private preparedHeadBytes = 0;
+  private readonly headWriter = new HeadWriter();
+  /** messageBuffer's first bytes as written last (writeMessage), kept while its size stays. */
+  private messageView: Buffer | undefined = undefined;
   /** The message has 8-bit octets (RFC 6152); known before MAIL in the flow only. */
   private isEightBit = false;
   /** The transaction's MAIL declared SMTPUTF8 (RFC 6531 §3.4). */
@@ -598,13 +618,14 @@ export class SmtpSession implements SmtpSteps {
 
   /**
    * The content of the message the last flow (sendMessage, send) sent, to send it again with
-   * resendMessage(). Meant for a deferred message (a retry): it copies references, not bytes.
+   * resendMessage(). Meant for a deferred message (a retry): it copies references, and a
+   * generated head's few hundred bytes (the session's head buffer is rewritten per message).
    */
   copyMessage(): MessageCopy {
     const isGiven = this.userWire !== undefined || this.userData !== undefined;
     return {
       traceSequence: this.traceSequence,
-      head: isGiven ? undefined : this.lastHead,
+      head: isGiven ? undefined : this.headWriter.copy(),
       body: this.body,
       wire: this.userWire,
       wireTemplate: this.wireTemplate,
@@ -916,7 +937,7 @@ export class SmtpSession implements SmtpSteps {
       else {
         this.messageBytes = wire.bytes + traceHeaderLine(this.runId, this.takeTrace()).length - END_OF_DATA.length;
         this.isEightBit = wire.isEightBit;
-        this.preparedHead = undefined;
+        this.hasPreparedHead = false;
         return;
       }
     }
@@ -927,24 +948,23 @@ export class SmtpSession implements SmtpSteps {
       // RFC 1870 §4 counts no stuffed dots: this slight overestimate is what §6.1 expects of a client
       this.messageBytes = bytes - END_OF_DATA.length;
       this.isEightBit = dataBytes !== userData.length;
-      this.preparedHead = undefined;
+      this.hasPreparedHead = false;
       return;
     }
-    let head;
+    const writer = this.headWriter;
+    let headBytes;
     if (replay !== undefined && replay.head !== undefined) {
-      head = replay.head;
+      headBytes = writer.load(replay.head);
       this.body = replay.body;
     } else {
       this.drawBody();
-      head = buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
+      headBytes = writer.write(this.messageFrom, this.rcptTo, this.sequence, this.runId, this.takeTrace(), drawMessageIdRandom());
     }
-    const headBytes = Buffer.byteLength(head);
-    this.preparedHead = head;
-    this.lastHead = head;
+    this.hasPreparedHead = true;
     this.preparedHeadBytes = headBytes;
     this.messageBytes = headBytes + this.body.length - END_OF_DATA.length;
     // The generated body is ASCII: only the head (From, To) can be 8-bit
-    this.isEightBit = headBytes !== head.length;
+    this.isEightBit = writer.isEightBit;
   }
 
   private writeAuth(now: number): void {
@@ -1143,12 +1163,11 @@ export class SmtpSession implements SmtpSteps {
       this.sentBodyBytes = -1;
       return content;
     }
-    const preparedHead = this.preparedHead;
+    const preparedHead = this.takePreparedHead();
     if (preparedHead === undefined) this.drawBody();
     this.sentBodyBytes = this.body.length - END_OF_DATA.length;
     const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
     const headBytes = preparedHead !== undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
-    this.preparedHead = undefined;
     const bodyBytes = this.body.length - END_OF_DATA.length;
     const size = headBytes + bodyBytes;
     let content = this.contentBuffer;
@@ -1302,11 +1321,11 @@ export class SmtpSession implements SmtpSteps {
       socket.write(isQuitPipelined ? data + 'QUIT\r\n' : data);
       return;
     }
-    const preparedHead = this.preparedHead;
-    if (preparedHead === undefined) this.drawBody();
-    const head = preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
-    const headBytes = preparedHead !== undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
-    this.preparedHead = undefined;
+    const hasPreparedHead = this.hasPreparedHead;
+    this.hasPreparedHead = false;
+    if (!hasPreparedHead) this.drawBody();
+    const head = hasPreparedHead ? undefined : buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
+    const headBytes = head === undefined ? this.preparedHeadBytes : Buffer.byteLength(head);
     const body = this.body;
     this.sentBodyBytes = body.length - END_OF_DATA.length;
     this.messageBytes = headBytes + body.length - END_OF_DATA.length;
@@ -1322,10 +1341,17 @@ export class SmtpSession implements SmtpSteps {
       message = Buffer.allocUnsafeSlow(size + MESSAGE_BUFFER_SLACK_BYTES);
       this.messageBuffer = this.tlsSocket === undefined ? message : undefined;
     }
-    message.write(head, 0, headBytes, 'utf8');
-    body.copy(message, headBytes);
-    if (isQuitPipelined) QUIT_LINE.copy(message, headBytes + body.length);
-    socket.write(message.subarray(0, size));
+    if (head === undefined) message.set(this.headWriter.view(), 0);
+    else message.write(head, 0, headBytes, 'utf8');
+    message.set(body, headBytes);
+    if (isQuitPipelined) message.set(QUIT_LINE, headBytes + body.length);
+    // The same view while the size stays (a subarray per message was a Buffer object per message)
+    let view = this.messageView;
+    if (view === undefined || view.buffer !== message.buffer || view.length !== size) {
+      view = message.subarray(0, size);
+      this.messageView = view;
+    }
+    socket.write(view);
   }
 
   private finishFlow(): void {
@@ -1346,7 +1372,7 @@ export class SmtpSession implements SmtpSteps {
     this.rawVerb = undefined;
     this.fault = undefined;
     // A head the flow prepared and did not send belongs to no step
-    this.preparedHead = undefined;
+    this.hasPreparedHead = false;
     if (!this.isInTxn && endPhase !== QUIT && isMessageStep) this.beginTxn(now);
     return new Promise<Reply>(this.captureStep);
   }
@@ -1552,8 +1578,8 @@ export class SmtpSession implements SmtpSteps {
       case EHLO:
         this.isEhloDone = true;
         // Only the parsed, bounded capabilities outlive the reply (issue 19)
-        this.capabilityMap = parseCapabilities(reply!.lines);
-        this.offered = readExtensions(this.capabilities);
+        this.capabilityMap = parseCapabilitiesOnce(reply!.lines);
+        this.offered = offeredOf(this.capabilityMap);
         // RFC 2920 §3: pipelining only with a server that offers it
         this.isPipelined = this.offered.pipelining && this.smtp.pipelining !== 'off';
         // RFC 3030 §2: BDAT only with a server that offers CHUNKING; else DATA, as an MTA falls back
@@ -1697,6 +1723,13 @@ export class SmtpSession implements SmtpSteps {
   private takeTrace(): number {
     if (this.traceSequence === 0) this.traceSequence = nextTraceSequence();
     return this.traceSequence;
+  }
+
+  /** The head the flow prepared, as text, once (the paths that take the message as text); undefined: none. */
+  private takePreparedHead(): string | undefined {
+    if (!this.hasPreparedHead) return undefined;
+    this.hasPreparedHead = false;
+    return this.headWriter.text();
   }
 
   /** A generated message's body: the next draw of the size distribution's bucket (shared, built once per bucket), when there is one. */
@@ -1955,8 +1988,7 @@ export class SmtpSession implements SmtpSteps {
       this.messageBytes = data.length - END_OF_DATA.length;
       return data;
     }
-    const head = this.preparedHead ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
-    this.preparedHead = undefined;
+    const head = this.takePreparedHead() ?? buildHead({ from: this.messageFrom, to: this.rcptTo, sequence: this.sequence, runId: this.runId, traceSequence: this.takeTrace() });
     const data = Buffer.concat([Buffer.from(head), this.body]);
     this.messageBytes = data.length - END_OF_DATA.length;
     return data;

@@ -7,11 +7,13 @@ import {
   BODY_LINE_CHARS,
   bodyWithEndOfData,
   buildHead,
+  buildHeadWith,
   buildMessage,
   dotStuff,
   encodeMessageData,
   formatDate,
   generatedBody,
+  HeadWriter,
   normalizeLineEndings,
 } from '../../runner/smtp/message.ts';
 
@@ -142,8 +144,64 @@ Generated('a generated message needs no dot stuffing', () => {
   assert.is(dotStuff(message), message);
 });
 
+const Writer = suite('message: HeadWriter writes buildHead\'s bytes');
+
+/** The Date value out of a head: the two are built at different instants, maybe a second apart. */
+function withoutDate(head: string): string {
+  return head.replace(/\r\nDate: [^\r]*\r\n/, '\r\nDate: (date)\r\n');
+}
+
+const writerCases: Array<{ name: string; from: string; to: string[]; sequence: number; runId: string; traceSequence: number; randomId: number }> = [
+  { name: 'one recipient', from: 'a@example.com', to: ['b@example.com'], sequence: 1, runId: 'm0abc', traceSequence: 1, randomId: 0 },
+  { name: 'sequence 0, largest random', from: 'a@example.com', to: ['b@example.com'], sequence: 0, runId: 'm0abc', traceSequence: 7, randomId: 0x7fffffff },
+  { name: 'long numbers', from: 'a@example.com', to: ['b@example.com'], sequence: 9_007_199_254_740_991, runId: 'r', traceSequence: 1_234_567_890_123, randomId: 35 },
+  { name: 'numbers at a digit boundary', from: 'a@example.com', to: ['b@example.com'], sequence: 10, runId: 'r', traceSequence: 100, randomId: 36 },
+  { name: 'numbers that are not safe integers, as String() writes them', from: 'a@example.com', to: ['b@example.com'], sequence: 1.5, runId: 'r', traceSequence: 1e21, randomId: 1 },
+  { name: 'three recipients', from: 'a@example.com', to: ['b@example.com', 'c@example.com', 'd@example.com'], sequence: 42, runId: 'run', traceSequence: 43, randomId: 123456 },
+  { name: 'no recipient', from: 'a@example.com', to: [], sequence: 5, runId: 'run', traceSequence: 5, randomId: 5 },
+  { name: 'non-ASCII sender (8-bit head)', from: 'jörg@exämple.test', to: ['b@example.com'], sequence: 3, runId: 'run', traceSequence: 3, randomId: 99 },
+  { name: 'non-ASCII recipient', from: 'a@example.com', to: ['δοκιμή@παράδειγμα.δοκιμή'], sequence: 3, runId: 'run', traceSequence: 3, randomId: 99 },
+];
+
+Writer('each case: the same bytes as buildHeadWith, and 8-bit exactly when the head is not ASCII', () => {
+  // One writer for every case: its kept parts must follow each change of sender, recipients and run id
+  const writer = new HeadWriter();
+  for (const c of [...writerCases, ...writerCases.slice().reverse()]) {
+    const bytes = writer.write(c.from, c.to, c.sequence, c.runId, c.traceSequence, c.randomId);
+    const expected = buildHeadWith({ from: c.from, to: c.to, sequence: c.sequence, runId: c.runId, traceSequence: c.traceSequence }, c.randomId);
+    assert.is(bytes, Buffer.byteLength(expected), c.name);
+    assert.is(writer.length, bytes, c.name);
+    assert.is(withoutDate(writer.text()), withoutDate(expected), c.name);
+    assert.match(writer.text(), /\r\nDate: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000\r\n/, c.name);
+    assert.is(writer.isEightBit, Buffer.byteLength(expected) !== expected.length, c.name);
+  }
+});
+
+Writer('a recipient list changed in place is seen (the list object is the same)', () => {
+  const writer = new HeadWriter();
+  const to = ['first@example.com'];
+  writer.write('a@example.com', to, 1, 'r', 1, 1);
+  to[0] = 'second@example.com';
+  writer.write('a@example.com', to, 2, 'r', 2, 1);
+  assert.match(writer.text(), /\r\nTo: second@example.com\r\n/);
+  const many = ['x@example.com', 'y@example.com'];
+  writer.write('a@example.com', many, 3, 'r', 3, 1);
+  many[1] = 'z@example.com';
+  writer.write('a@example.com', many, 4, 'r', 4, 1);
+  assert.match(writer.text(), /\r\nTo: x@example.com, z@example.com\r\n/);
+});
+
+Writer('a head longer than the first buffer gets a larger one', () => {
+  const writer = new HeadWriter();
+  const from = 'a'.repeat(2000) + '@example.com';
+  const bytes = writer.write(from, ['b@example.com'], 1, 'r', 1, 1);
+  assert.is(withoutDate(writer.text()), withoutDate(buildHeadWith({ from, to: ['b@example.com'], sequence: 1, runId: 'r', traceSequence: 1 }, 1)));
+  assert.ok(writer.bytes.length >= bytes);
+});
+
 Stuffing.run();
 Endings.run();
 Bytes.run();
 Body.run();
 Generated.run();
+Writer.run();
