@@ -196,6 +196,8 @@ export type PickMode = 'sequential' | 'random' | 'unique';
  * when made at the top of the scenario file. `random` takes a RandomSource (e.g. seeded), else Math.random.
  */
 export function pick<Row>(rows: readonly Row[], mode: PickMode = 'sequential', random: RandomSource = Math.random): () => Row {
+  // A JSON object or a string would give undefined rows (or characters) without a word
+  if (!Array.isArray(rows)) throw new DataFileError(`pick(): give an array of rows (openCsv(), or openJson() of a JSON array); got ${rows === null ? 'null' : typeof rows}`);
   if (rows.length === 0) throw new DataFileError('pick(): there are no rows to pick from');
   let next = 0;
   switch (mode) {

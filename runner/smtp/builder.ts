@@ -130,6 +130,14 @@ function fill(pieces: Pieces, fields: RenderFields): string {
 
 // eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
+/** CRLF, LF or a bare CR: none may stay inside a header value. */
+const LINE_BREAKS = /\r\n|\r|\n/g;
+/** Characters a MIME parameter can only carry RFC 2231-encoded: non-ASCII and controls (CR, LF, …). */
+// eslint-disable-next-line no-control-regex
+const NEEDS_PARAMETER_ENCODING = /[^\x20-\x7e]/;
+/** A media type as Content-Type takes it: type/subtype, optional parameters, no control characters. */
+// eslint-disable-next-line no-control-regex
+const MEDIA_TYPE = /^[!#$%&'*+.^`|~0-9A-Za-z-]+\/[!#$%&'*+.^`|~0-9A-Za-z-]+(\s*;[^\x00-\x1f\x7f]*)?$/;
 
 /**
  * A header value as written on the wire: ASCII as is; otherwise RFC 2047 encoded-words
@@ -137,7 +145,9 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * UTF-8 sequence), folded onto continuation lines.
  */
 export function encodeHeaderValue(value: string): string {
-  const flat = value.replace(/\r?\n/g, ' ');
+  // Every line break (CRLF, LF, a bare CR) becomes a space: a value, or a variable filled into
+  // it (a CSV field), can never start a header of its own (RFC 5322 §2.2: CR and LF only as CRLF)
+  const flat = value.replace(LINE_BREAKS, ' ');
   if (!NON_ASCII.test(flat)) return flat;
   const words: string[] = [];
   // 45 bytes → 60 base64 characters + 12 of '=?UTF-8?B?' and '?=' = 72 ≤ 75
@@ -188,11 +198,14 @@ function generatedBytes(size: number): Buffer {
   return bytes;
 }
 
+/** Largest generated attachment: as smtp.messageSize's limit (its base64 text stays far below V8's longest string). */
+const MAX_GENERATED_ATTACHMENT_BYTES = 64 * 1024 * 1024;
+
 /** Generated attachments, encoded once per size (templates of a run often share them). */
 const generatedCache = new Map<number, string>();
 
 function quoteParameter(name: string, value: string): string {
-  if (NON_ASCII.test(value)) {
+  if (NEEDS_PARAMETER_ENCODING.test(value)) {
     // RFC 2231 §4: charset''percent-encoded
     return `${name}*=UTF-8''${encodeURIComponent(value).replace(/['()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())}`;
   }
@@ -222,12 +235,18 @@ function attachmentPart(spec: AttachmentSpec, index: number): string {
     filename = generated.filename;
     contentType = generated.contentType ?? 'application/octet-stream';
     const size = sizeBytes(generated.size, where);
+    if (size > MAX_GENERATED_ATTACHMENT_BYTES) {
+      throw new MessageBuildError(`${where}.size: ${size} bytes is above ${MAX_GENERATED_ATTACHMENT_BYTES} (64 MiB): it is built in memory and base64-encoded once; mail systems refuse far smaller messages (10–50 MB is usual)`);
+    }
     let cached = generatedCache.get(size);
     if (cached === undefined) {
       cached = base64Lines(generatedBytes(size));
       generatedCache.set(size, cached);
     }
     encoded = cached;
+  }
+  if (!MEDIA_TYPE.test(contentType)) {
+    throw new MessageBuildError(`${where}.contentType: ${JSON.stringify(contentType)} is not a media type; give type/subtype such as 'application/pdf' (no line breaks)`);
   }
   return (
     `Content-Type: ${contentType}; ${quoteParameter('name', filename)}\r\n` +

@@ -12,7 +12,10 @@ function parseRate(rate: string): { count: number; spanMs: number } {
   const match = RATE_PATTERN.exec(rate);
   if (match === null || !(Number(match[1]) > 0)) throw new RangeError(`'${rate}' is not a rate: write messages per unit, e.g. '100/m', '10/s' or '3600/h'`);
   const unitMs = UNIT_MS[match[3] as keyof typeof UNIT_MS];
-  return { count: Number(match[1]), spanMs: (match[2] === '' ? 1 : Number(match[2])) * unitMs };
+  const spanMs = (match[2] === '' ? 1 : Number(match[2])) * unitMs;
+  // '1/0s' would be an interval of 0 (no limit at all) or an infinite rate
+  if (spanMs === 0) throw new RangeError(`'${rate}' is not a rate: the span after '/' must be > 0, e.g. '100/m', '10/s' or '5/2s'`);
+  return { count: Number(match[1]), spanMs };
 }
 
 /** Milliseconds between two starts of a rate as written: '100/m' → 600; '10/s', '3600/h', '5/2s'. Throws a RangeError saying what is accepted. */

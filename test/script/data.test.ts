@@ -117,6 +117,8 @@ picks('random: seeded, every row drawn about equally often', () => {
 picks('no rows, unknown mode: clear errors', () => {
   assert.throws(() => pick([], 'random'), /no rows to pick from/);
   assert.throws(() => pick(ROWS, 'shuffle' as 'random'), /unknown mode 'shuffle'/);
+  // openJson() of an object, a string, null: not rows (they gave undefined or single characters)
+  for (const notRows of [{ a: 1 }, 'abc', null]) assert.throws(() => pick(notRows as unknown as string[]), /pick\(\): give an array of rows/, JSON.stringify(notRows));
 });
 
 csv.run();

@@ -169,5 +169,33 @@ for (const c of invalidCases) {
   });
 }
 
+const injectionCases: Array<{ name: string; spec: MessageSpec; vars?: Record<string, string> }> = [
+  { name: 'CRLF in a header value', spec: { text: 'x', headers: { 'X-Campaign': 'a\r\nBcc: evil@example.net' } } },
+  { name: 'a bare CR in a header value', spec: { text: 'x', headers: { 'X-Campaign': 'a\rBcc: evil@example.net' } } },
+  { name: 'a bare CR from a variable in the subject', spec: { subject: 'Hi {{name}}', text: 'x' }, vars: { name: 'N\rBcc: evil@example.net' } },
+  { name: 'CRLF in an attachment filename', spec: { text: 'x', attachments: [{ filename: 'a"\r\nBcc: evil@example.net', size: 3 }] } },
+];
+for (const c of injectionCases) {
+  Headers(`no header injection: ${c.name}`, async () => {
+    const raw = buildMessage(c.spec).render({ ...FIELDS, vars: c.vars });
+    // CR and LF only as CRLF (RFC 5322 §2.2), and no line starts a Bcc header
+    assert.not.match(raw, /\r(?!\n)|(?<!\r)\n/);
+    assert.not.match(raw, /^Bcc:/im);
+    const mail = await simpleParser(raw);
+    assert.is(mail.headers.get('bcc'), undefined);
+  });
+}
+
+Headers('an attachment contentType with a line break (or not a media type) is refused, naming it', () => {
+  for (const contentType of ['text/plain\r\nBcc: evil@example.net', 'pdf']) {
+    assert.throws(() => buildMessage({ text: 'x', attachments: [{ filename: 'a.txt', contentType, size: 3 }] }), (error: Error) => error instanceof MessageBuildError && /attachments\[0\]\.contentType/.test(error.message));
+  }
+  buildMessage({ text: 'x', attachments: [{ filename: 'a.txt', contentType: 'text/plain; charset=utf-8', size: 3 }] });
+});
+
+Headers('a generated attachment above 64 MiB is refused before any byte is built', () => {
+  assert.throws(() => buildMessage({ text: 'x', attachments: [{ filename: 'a.bin', size: '5000m' }] }), (error: Error) => error instanceof MessageBuildError && /attachments\[0\]\.size: .*64 MiB/.test(error.message));
+});
+
 Parts.run();
 Headers.run();

@@ -10,6 +10,7 @@ import { editDistance, suggestName } from '../../runner/util/suggest.ts';
 import { formatTable } from '../../runner/util/table.ts';
 import { readJsonFile } from '../../runner/util/json-file.ts';
 import { escapeControl, escapeControlDeep, hasControl } from '../../runner/util/escape.ts';
+import { parseRateIntervalMs, parseRatePerSecond } from '../../runner/util/rate.ts';
 
 const format = suite('util/format');
 
@@ -109,3 +110,16 @@ escape('keepLineBreaks keeps LF only; hasControl; escapeControlDeep copies only 
 });
 
 escape.run();
+
+const rates = suite('util/rate: a count per span');
+
+rates('a span of 0 (1/0s, 5/0m) is no rate: refused, never an unlimited one', () => {
+  for (const rate of ['1/0s', '5/0m', '100/0h', '1/00ms']) {
+    assert.throws(() => parseRateIntervalMs(rate), /is not a rate/, rate);
+    assert.throws(() => parseRatePerSecond(rate), /is not a rate/, rate);
+  }
+  assert.is(parseRateIntervalMs('5/2s'), 400);
+  assert.is(parseRateIntervalMs('1/s'), 1000);
+});
+
+rates.run();
