@@ -397,7 +397,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   /** Queues a deferred message for its attempt `entry.attempt`, after the policy's backoff. */
   private deferMessage(entry: PendingRetry): void {
     const policy = this.scenario.retry!;
-    if (this.isRetryQueueClosed) {
+    // After a stop (Ctrl+C, abortOnFail) no message starts, and a retry is one started again
+    if (this.isRetryQueueClosed || this.host.isStopping) {
       this.seriesOf('', entry.sender).retryPending++;
       return;
     }
@@ -412,6 +413,12 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   private async runRetry(entry: PendingRetry): Promise<void> {
     this.pendingRetries.delete(entry);
     entry.timer = undefined;
+    if (this.host.isStopping) {
+      // Stopped before its backoff ran out: pending, as the drain counts the rest
+      this.seriesOf('', entry.sender).retryPending++;
+      this.notifyIfIdle();
+      return;
+    }
     let agent = this.freeAgents.pop();
     if (agent === undefined) {
       // Agent ids count down from 0 so they never meet a VU's (1, 2, …) in a transcript
@@ -554,15 +561,23 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   }
 
   async drain(graceMs: number): Promise<void> {
+    // A stop (Ctrl+C, abortOnFail) ends the wait for retries, now or when it comes: the deferred
+    // are pending at once, and only what is on the wire gets the grace period.
+    const closeOnStop = () => {
+      this.closeRetryQueue();
+      this.notifyIfIdle();
+    };
+    if (this.host.isStopping) this.closeRetryQueue();
     if (!this.isIdle()) {
       this.state = 'draining';
+      const unregisterStop = this.host.onStop(closeOnStop);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
         this.drained = () => {
           clearTimeout(timer);
           resolve();
         };
-      });
+      }).finally(unregisterStop);
       this.drained = undefined;
       // Retries still waiting after the grace period are pending (not failed); running ones are cut off.
       this.closeRetryQueue();
