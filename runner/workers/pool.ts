@@ -64,6 +64,8 @@ interface WorkerHandle {
   startedMs: number;
   /** How it ended, once it has. */
   how?: string;
+  /** What to do about it, when its link said. */
+  hint?: string;
 }
 
 /** A TestResult of a run with workers: which workers were lost, if any. */
@@ -222,8 +224,9 @@ export class WorkerPool {
       isDone: false,
       durationMs: 0,
       startedMs: performance.now(),
-      exit: link.exit.then(({ how }) => {
+      exit: link.exit.then(({ how, hint }) => {
         handle.how = how;
+        handle.hint = hint;
         if (!handle.isDone && handle.isReady) {
           const seconds = ((performance.now() - handle.startedMs) / 1000).toFixed(1);
           const line = `${noun} ${index} (segment ${segment}, ${link.label}) ${how} ${seconds} s into the run; what it measured until its last report is kept`;
@@ -253,7 +256,7 @@ export class WorkerPool {
       for (const worker of this.workers) {
         void worker.exit.then(() => {
           const noun = this.spec.noun ?? 'worker';
-          if (!worker.isReady) this.onReady?.(new RunnerError(`${noun} ${worker.index} (${worker.link.label}) ${worker.how ?? 'ended'} before it was ready`, { code: noun === 'agent' ? 'E_AGENT' : 'E_WORKERS', exit: 'failure', hint: noun === 'agent' ? 'check the agent\'s address, that runner agent runs there, and that both sides use the same --token-file' : undefined }));
+          if (!worker.isReady) this.onReady?.(new RunnerError(`${noun} ${worker.index} (${worker.link.label}) ${worker.how ?? 'ended'} before it was ready`, { code: noun === 'agent' ? 'E_AGENT' : 'E_WORKERS', exit: 'failure', hint: worker.hint ?? (noun === 'agent' ? 'check the agent\'s address, that runner agent runs there, and that both sides use the same --token-file' : undefined) }));
         });
       }
     });
