@@ -72,6 +72,8 @@ interface WorkerHandle {
 export interface PoolResult extends TestResult {
   /** One line per worker that ended without reporting its end (killed, crashed). */
   lostWorkers: string[];
+  /** The run stopped because one was lost (--on-agent-loss stop), not for a reason of its own. */
+  isStoppedForLoss: boolean;
 }
 
 /** The segments of N workers: N equal ones of 0,1/N,…,1. */
@@ -108,6 +110,7 @@ export class WorkerPool {
   private readonly pendingWindows: WindowSnapshot[] = [];
   private readonly warned = new Set<string>();
   private readonly lost: string[] = [];
+  private isStoppedForLoss = false;
   /** Workers whose own side stopped their segment early (an agent's Ctrl+C), one line each. */
   private readonly interrupted: string[] = [];
   private windowStartMs = 0;
@@ -162,7 +165,7 @@ export class WorkerPool {
   /** The result of a run whose setup() did not settle (no worker started): as Engine.setupTimedOut. */
   setupTimedOut(): PoolResult {
     this.stopReason ??= 'setup';
-    return { registry: this.registry, startedAt: new Date(), durationMs: 0, stopReason: 'setup', scenarios: this.progress(), setupData: undefined, lostWorkers: [] };
+    return { registry: this.registry, startedAt: new Date(), durationMs: 0, stopReason: 'setup', scenarios: this.progress(), setupData: undefined, lostWorkers: [], isStoppedForLoss: false };
   }
 
   /** Runs setup() here, every worker's segment, then teardown() here. */
@@ -204,6 +207,7 @@ export class WorkerPool {
       setupData: this.setupData,
       teardownTimedOut,
       lostWorkers: this.lost,
+      isStoppedForLoss: this.isStoppedForLoss,
     };
   }
 
@@ -229,10 +233,13 @@ export class WorkerPool {
         handle.hint = hint;
         if (!handle.isDone && handle.isReady) {
           const seconds = ((performance.now() - handle.startedMs) / 1000).toFixed(1);
-          const line = `${noun} ${index} (segment ${segment}, ${link.label}) ${how} ${seconds} s into the run; what it measured until its last report is kept`;
+          const line = `${noun} ${index} (segment ${segment}, ${link.label}) ${how} ${seconds} s into the run; what it measured until its last report is kept: ${measuredOf(handle.latest)}`;
           this.lost.push(line);
           this.spec.stderr.write(`error: ${line}\n`);
-          if (this.spec.onLoss === 'stop') this.stop('interrupt', `${noun} ${index} was lost (--on-agent-loss stop)`);
+          if (this.spec.onLoss === 'stop' && !this.isStopping) {
+            this.isStoppedForLoss = true;
+            this.stop('interrupt', `${noun} ${index} was lost (--on-agent-loss stop)`);
+          }
         }
       }),
     };
@@ -385,6 +392,18 @@ const liveChildren = new Set<ChildProcess>();
 
 function killLiveChildren(): void {
   for (const child of liveChildren) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+}
+
+/** A lost worker's figures as of its last report: '412 messages accepted, 3 failed' (none before its first report). */
+function measuredOf(latest: RegistrySnapshot | undefined): string {
+  if (latest === undefined) return 'nothing (it sent no report)';
+  let accepted = 0;
+  let failed = 0;
+  for (const scenario of latest.progress) {
+    accepted += scenario.accepted;
+    failed += scenario.failed;
+  }
+  return `${accepted} messages accepted, ${failed} failed`;
 }
 
 function exitNameOf(code: number): ConstructorParameters<typeof RunnerError>[1]['exit'] {
