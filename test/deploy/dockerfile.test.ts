@@ -10,7 +10,10 @@ import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ROOT } from '../cli-process.ts';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Instruction {
   keyword: string;
