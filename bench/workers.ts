@@ -4,17 +4,19 @@
  * (msgs/s per core = 1e6 / CPU µs per message) with new connections and with reused ones, with and
  * without TLS. A report, not a test: it asserts nothing about time.
  *
- *   node --import tsx bench/workers.ts [--messages 6000 --concurrency 20 --rounds 2]
+ *   node --import tsx bench/workers.ts [--messages 6000 --concurrency 20 --rounds 2 --only smtp-sink]
  *
  * CPU is the whole generator's (the parent and its reaped workers: /usr/bin/time's user + sys of
- * a process include its waited-for children), never the server's. Targets: smtp-sink (Postfix,
+ * a process include its waited-for children), never the server's. Beside it: the voluntary context
+ * switches per message (each one an event loop going to sleep in epoll_wait: a process that
+ * handles many sockets per wake-up spends less CPU per message) and the load average. Targets: smtp-sink (Postfix,
  * no AUTH, no TLS) for the plain rows; runner's fake proxy (`runner fixture`, AUTH PLAIN, with and
  * without STARTTLS) for the TLS comparison. Everything on 127.0.0.1, every child killed by its pid.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,7 +24,7 @@ import { createInterface } from 'node:readline';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/runner.js');
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '6000' }, concurrency: { type: 'string', default: '20' }, rounds: { type: 'string', default: '2' } } });
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '6000' }, concurrency: { type: 'string', default: '20' }, rounds: { type: 'string', default: '2' }, only: { type: 'string' } } });
 const messages = Number(values.messages);
 const concurrency = Number(values.concurrency);
 const rounds = Number(values.rounds);
@@ -82,6 +84,10 @@ interface Measured {
   netCpuUsPerMessage: number;
   msgsPerSecond: number;
   accepted: number;
+  /** Voluntary context switches (the event loops' waits) per message: how many messages each wake-up handled, inverted. */
+  waitsPerMessage: number;
+  /** The 1-minute load average when the run ended. */
+  load: number;
 }
 
 /** One `runner run` and its 2-message twin (its start-up), each under /usr/bin/time. */
@@ -93,21 +99,23 @@ function measure(target: Target, extra: string[], count: number): Measured {
     netCpuUsPerMessage: (whole.cpuUs - startup.cpuUs) / Math.max(1, whole.accepted - startup.accepted),
     msgsPerSecond: whole.accepted / whole.wallSeconds,
     accepted: whole.accepted,
+    waitsPerMessage: whole.waits / Math.max(1, whole.accepted),
+    load: loadavg()[0]!,
   };
 }
 
 /** One `runner run` under /usr/bin/time: its CPU (with its workers) and accepted messages. */
-function runTimed(target: Target, extra: string[], count: number): { cpuUs: number; wallSeconds: number; accepted: number } {
+function runTimed(target: Target, extra: string[], count: number): { cpuUs: number; wallSeconds: number; accepted: number; waits: number } {
   const dir = mkdtempSync(join(tmpdir(), 'runner-bench-'));
   try {
     const out = join(dir, 'results.json');
-    const args = ['-f', '%U %S %e', process.execPath, BIN, 'run', ...target.args, '--no-check', '--no-watch', '--quiet', '--to', 'load@example.com',
+    const args = ['-f', '%U %S %e %w', process.execPath, BIN, 'run', ...target.args, '--no-check', '--no-watch', '--quiet', '--to', 'load@example.com',
       '--num-emails', String(count), '--concurrent', String(concurrency), '--out', out, ...extra];
     const ran = spawnSync('/usr/bin/time', args, { encoding: 'utf8', timeout: 300_000 });
     const timing = ran.stderr.trim().split('\n').pop()!.split(' ').map(Number);
     const results = JSON.parse(readFileSync(out, 'utf8'));
     const accepted = results.results.successful as number;
-    return { cpuUs: (timing[0]! + timing[1]!) * 1e6, wallSeconds: timing[2]!, accepted };
+    return { cpuUs: (timing[0]! + timing[1]!) * 1e6, wallSeconds: timing[2]!, accepted, waits: timing[3]! };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -132,6 +140,8 @@ async function main(): Promise<void> {
     { name: 'fake proxy AUTH, reused (100/conn)', target: () => startFakeProxy(false), extra: reused, count: messages },
     { name: 'fake proxy AUTH + STARTTLS, reused (100/conn)', target: () => startFakeProxy(true), extra: reused, count: messages },
   ];
+  // --only smtp-sink: the rows whose name holds it (the workers' comparison alone, for a quick look)
+  if (values.only !== undefined) rows.splice(0, rows.length, ...rows.filter((row) => row.name.includes(values.only!)));
   const results = new Map<string, Measured[]>();
   for (let round = 0; round < rounds; round++) {
     // Alternate the order so no row always runs first (or last) on this shared machine.
@@ -141,24 +151,28 @@ async function main(): Promise<void> {
       try {
         const measured = measure(target, row.extra, row.count);
         results.set(row.name, [...(results.get(row.name) ?? []), measured]);
-        process.stderr.write(`round ${round + 1}: ${row.name}: ${measured.accepted} msgs, ${measured.cpuUsPerMessage.toFixed(0)} µs CPU/msg (${measured.netCpuUsPerMessage.toFixed(0)} net of start-up), ${measured.msgsPerSecond.toFixed(0)} msgs/s\n`);
+        process.stderr.write(`round ${round + 1}: ${row.name}: ${measured.accepted} msgs, ${measured.cpuUsPerMessage.toFixed(0)} µs CPU/msg (${measured.netCpuUsPerMessage.toFixed(0)} net of start-up), ${measured.msgsPerSecond.toFixed(0)} msgs/s, ${measured.waitsPerMessage.toFixed(2)} waits/msg, load ${measured.load.toFixed(1)}\n`);
       } finally {
         await target.stop();
       }
     }
   }
-  console.log(`| run | CPU µs/msg (median of ${rounds}) | net of start-up | msgs/s wall | msgs/s per core (1e6 / net CPU µs) |`);
-  console.log('|---|---|---|---|---|');
+  console.log(`| run | CPU µs/msg (median of ${rounds}) | net of start-up | msgs/s wall | msgs/s per core (1e6 / net CPU µs) | waits/msg | load (1 min) |`);
+  console.log('|---|---|---|---|---|---|---|');
   for (const row of rows) {
     const all = results.get(row.name) ?? [];
     const cpu = median(all.map((m) => m.cpuUsPerMessage));
     const net = median(all.map((m) => m.netCpuUsPerMessage));
-    console.log(`| ${row.name} | ${cpu.toFixed(0)} | ${net.toFixed(0)} | ${median(all.map((m) => m.msgsPerSecond)).toFixed(0)} | ${(1e6 / net).toFixed(0)} |`);
+    console.log(`| ${row.name} | ${cpu.toFixed(0)} | ${net.toFixed(0)} | ${median(all.map((m) => m.msgsPerSecond)).toFixed(0)} | ${(1e6 / net).toFixed(0)} | ${median(all.map((m) => m.waitsPerMessage)).toFixed(2)} | ${Math.min(...all.map((m) => m.load)).toFixed(1)}–${Math.max(...all.map((m) => m.load)).toFixed(1)} |`);
   }
-  const ratio = (a: string, b: string, pick: (m: Measured) => number) => median(results.get(a)!.map(pick)) / median(results.get(b)!.map(pick));
+  const ratio = (a: string, b: string, pick: (m: Measured) => number): string => {
+    if (!results.has(a) || !results.has(b)) return '–';
+    return (median(results.get(a)!.map(pick)) / median(results.get(b)!.map(pick))).toFixed(2);
+  };
+  const named = (index: number): string => rows[index]?.name ?? '';
   const whole = (m: Measured) => m.cpuUsPerMessage;
   const net = (m: Measured) => m.netCpuUsPerMessage;
-  console.log(`\nCPU per message, --workers 2 / 1 process: new ${ratio(rows[1]!.name, rows[0]!.name, whole).toFixed(2)}× (net of start-up ${ratio(rows[1]!.name, rows[0]!.name, net).toFixed(2)}×), reused ${ratio(rows[3]!.name, rows[2]!.name, whole).toFixed(2)}× (net ${ratio(rows[3]!.name, rows[2]!.name, net).toFixed(2)}×)`);
+  console.log(`\nCPU per message, --workers 2 / 1 process: new ${ratio(named(1), named(0), whole)}× (net of start-up ${ratio(named(1), named(0), net)}×), reused ${ratio(named(3), named(2), whole)}× (net ${ratio(named(3), named(2), net)}×); load average ${loadavg().map((x) => x.toFixed(1)).join(', ')} on ${availableParallelism()} cores at the end`);
 }
 
 await main();

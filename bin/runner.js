@@ -18,7 +18,7 @@ import vm from 'node:vm';
 
 const cliFile = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
 /** Commands with a cache of their own: each compiles different code. */
-const COMMANDS = new Set(['run', 'check', 'compare', 'report', 'report-html', 'merge', 'sweep', 'fixture', 'init']);
+const COMMANDS = new Set(['run', 'check', 'compare', 'report', 'report-html', 'merge', 'sweep', 'fixture', 'init', 'worker', 'agent']);
 
 let source;
 try {

@@ -429,12 +429,14 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     }
     if (result.teardownTimedOut) stderr.write(`error: ${result.teardownTimedOut}\n`);
     const isNoIterationCompleted = hasNoIterationCompleted(summary);
-    // A worker lost mid-run marks the run failed (1) unless it stopped for a reason of its own
-    const isWorkerLost = lostWorkers.length > 0 && result.stopReason === undefined;
+    // A worker lost mid-run marks the run failed (1) unless it stopped for a reason of its own (a
+    // stop because of the loss, --on-agent-loss stop, is the loss's)
+    const isStoppedForLoss = 'isStoppedForLoss' in result && result.isStoppedForLoss === true;
+    const isWorkerLost = lostWorkers.length > 0 && (result.stopReason === undefined || isStoppedForLoss);
     const exitCode = isWorkerLost ? ExitCode.failure : exitCodeOf(result, outcomes, failures, custom?.error, delivery?.wait === 'interrupted', isNoIterationCompleted);
     // Why a failed run failed, for the verdict line (thresholds describe themselves)
     let failureReason: string | undefined;
-    if (isWorkerLost) failureReason = `${lostWorkers.length} ${command.agents ? 'agent' : 'worker'}${lostWorkers.length === 1 ? '' : 's'} lost during the run (what each measured until its last report is kept)`;
+    if (isWorkerLost) failureReason = `${lostWorkers.length} ${command.agents ? 'agent' : 'worker'}${lostWorkers.length === 1 ? '' : 's'} lost during the run (what each measured until its last report is kept)${isStoppedForLoss ? '; the run stopped there (--on-agent-loss stop)' : ''}`;
     else if (exitCode === ExitCode.teardownTimeout) failureReason = clipText(result.teardownTimedOut ?? 'teardown() did not settle', 160);
     else if (exitCode === ExitCode.outputError && failures.length > 0) failureReason = `${failures.length} of ${outputs.length} outputs could not be written`;
     else if (exitCode === ExitCode.scriptError && isNoIterationCompleted) failureReason = describeNoIterationCompleted(summary);

@@ -70,6 +70,8 @@ export function startAgent(spec: AgentSpec): Promise<RunningAgent> {
   };
   const server: Server = spec.tlsCert !== undefined && spec.tlsKey !== undefined
     ? createTlsServer({ cert: spec.tlsCert, key: spec.tlsKey }, onConnection)
+      // A coordinator without --agent-tls-ca (plain TCP), or one that does not trust this certificate
+      .on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => say(`refused a connection from ${socket.remoteAddress}:${socket.remotePort}: no TLS handshake (${error.code ?? error.message}); the coordinator needs --agent-tls-ca with the CA of this agent's --tls-cert`))
     : createTcpServer(onConnection);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -128,7 +130,17 @@ function serve(socket: Socket, peer: string, spec: AgentSpec, say: (line: string
       if (child && child.connected) child.disconnect();
       if (!child) end();
     });
+    if (!(socket as { encrypted?: boolean }).encrypted) {
+      // A TLS coordinator (--agent-tls-ca) at this plain-TCP agent: its ClientHello would wait for the hello timeout
+      socket.once('data', (chunk: Buffer) => {
+        if (state !== 'hello' || chunk.length < 2 || chunk[0] !== 0x16 || chunk[1] !== 0x03) return;
+        say(`refused the coordinator at ${peer}: it started TLS (--agent-tls-ca), and this agent listens on plain TCP (start it with --tls-cert/--tls-key)`);
+        end();
+        socket.destroy();
+      });
+    }
     readMessages<CoordinatorMessage>(socket, (message) => {
+      if (state === 'closed') return;
       if (state === 'hello') {
         if (message.type !== 'hello') return refuse('the first message must be hello with the token');
         clearTimeout(helloTimer);
@@ -163,6 +175,7 @@ function serve(socket: Socket, peer: string, spec: AgentSpec, say: (line: string
       if (message.type === 'start') child.send({ type: 'start', setupData: decodeSetupData(message.setupDataV8) });
       else if (message.type === 'stop' || message.type === 'interrupt') child.send(message);
     }, (problem) => {
+      if (state === 'closed') return;
       say(`dropped the coordinator at ${peer}: ${problem}`);
       end();
     });

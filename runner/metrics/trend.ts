@@ -56,6 +56,68 @@ const SUB_BUCKET_HALF_COUNT_MAGNITUDE = Math.ceil(Math.log2(2 * 10 ** SIGNIFICAN
 /** Largest value the fast path of TrendSink.record takes (32-bit integer operations). */
 const FAST_RECORD_MAX = 2 ** 31 - 1;
 
+const MAX_UINT32 = 2 ** 32 - 1;
+
+/** hdr-histogram-js's members addHistogram uses (JavaScript-public, not in its typings). */
+interface HistogramInternals {
+  /** A Uint32Array for an Int32Histogram (unsigned 32-bit counts). */
+  _counts: Uint32Array;
+  _totalCount: number;
+  subBucketCount: number;
+  unitMagnitude: number;
+  countsArrayLength: number;
+  maxValue: number;
+  minNonZeroValue: number;
+  startTimeStampMsec: number;
+  endTimeStampMsec: number;
+  countsArrayIndex(value: number): number;
+  updatedMaxValue(value: number): void;
+  updateMinNonZeroValue(value: number): void;
+}
+
+/**
+ * Adds `other`'s counts into `target`, with the result of hdr-histogram-js's add(). Two
+ * histograms of one layout (the same lowest value and significant digits: every TrendSink's)
+ * give a counts index the same value whatever the arrays' lengths, so once `target` has grown
+ * to hold other's largest value, the counts add index by index. hdr-histogram-js does that only
+ * when the two arrays have the same length; otherwise it records each non-zero count again by
+ * its value (a log2 and two pows each): ~10× the CPU, and the usual case when a reset histogram
+ * takes a longer one's, as --workers' parent does for every worker's every histogram each second.
+ * (That path also sets the histogram's own max and min to their buckets' lowest values; this one
+ * keeps them exact, as the library's equal-length path does. Nothing runner reports reads them:
+ * a TrendSink keeps its exact min and max beside the histogram, and percentiles come from counts.)
+ */
+export function addHistogram(target: Int32HdrHistogram, other: Int32HdrHistogram): void {
+  const into = target as unknown as HistogramInternals;
+  const from = other as unknown as HistogramInternals;
+  if (from._totalCount === 0) return target.add(other);
+  if (into.subBucketCount !== from.subBucketCount || into.unitMagnitude !== from.unitMagnitude || !(from._counts instanceof Uint32Array) || !(into._counts instanceof Uint32Array)) return target.add(other);
+  const lastIndex = from.countsArrayIndex(from.maxValue);
+  if (lastIndex >= into.countsArrayLength) {
+    if (!target.autoResize) return target.add(other);
+    target.resize(from.maxValue);
+    if (lastIndex >= into.countsArrayLength) return target.add(other);
+  }
+  const source = from._counts;
+  const counts = into._counts;
+  const end = Math.min(lastIndex + 1, source.length);
+  // A count past 32 bits: the library's own path (and its overflow handling), as before
+  for (let i = 0; i < end; i++) if (source[i]! > 0 && counts[i]! + source[i]! > MAX_UINT32) return target.add(other);
+  let added = 0;
+  for (let i = 0; i < end; i++) {
+    const count = source[i]!;
+    if (count > 0) {
+      counts[i] = counts[i]! + count;
+      added += count;
+    }
+  }
+  into._totalCount += added;
+  into.updatedMaxValue(Math.max(into.maxValue, from.maxValue));
+  into.updateMinNonZeroValue(Math.min(into.minNonZeroValue, from.minNonZeroValue));
+  into.startTimeStampMsec = Math.min(into.startTimeStampMsec, from.startTimeStampMsec);
+  into.endTimeStampMsec = Math.max(into.endTimeStampMsec, from.endTimeStampMsec);
+}
+
 /** The serialisable form of a trend, written to results files and read back for merging. */
 export interface EncodedTrend {
   count: number;
@@ -124,7 +186,7 @@ export class TrendSink {
     this.sum += other.sum;
     if (other.min < this.min) this.min = other.min;
     if (other.max > this.max) this.max = other.max;
-    this.histogram.add(other.histogram);
+    addHistogram(this.histogram, other.histogram);
   }
 
   reset(): void {

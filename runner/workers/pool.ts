@@ -64,12 +64,16 @@ interface WorkerHandle {
   startedMs: number;
   /** How it ended, once it has. */
   how?: string;
+  /** What to do about it, when its link said. */
+  hint?: string;
 }
 
 /** A TestResult of a run with workers: which workers were lost, if any. */
 export interface PoolResult extends TestResult {
   /** One line per worker that ended without reporting its end (killed, crashed). */
   lostWorkers: string[];
+  /** The run stopped because one was lost (--on-agent-loss stop), not for a reason of its own. */
+  isStoppedForLoss: boolean;
 }
 
 /** The segments of N workers: N equal ones of 0,1/N,…,1. */
@@ -106,6 +110,7 @@ export class WorkerPool {
   private readonly pendingWindows: WindowSnapshot[] = [];
   private readonly warned = new Set<string>();
   private readonly lost: string[] = [];
+  private isStoppedForLoss = false;
   /** Workers whose own side stopped their segment early (an agent's Ctrl+C), one line each. */
   private readonly interrupted: string[] = [];
   private windowStartMs = 0;
@@ -160,7 +165,7 @@ export class WorkerPool {
   /** The result of a run whose setup() did not settle (no worker started): as Engine.setupTimedOut. */
   setupTimedOut(): PoolResult {
     this.stopReason ??= 'setup';
-    return { registry: this.registry, startedAt: new Date(), durationMs: 0, stopReason: 'setup', scenarios: this.progress(), setupData: undefined, lostWorkers: [] };
+    return { registry: this.registry, startedAt: new Date(), durationMs: 0, stopReason: 'setup', scenarios: this.progress(), setupData: undefined, lostWorkers: [], isStoppedForLoss: false };
   }
 
   /** Runs setup() here, every worker's segment, then teardown() here. */
@@ -202,6 +207,7 @@ export class WorkerPool {
       setupData: this.setupData,
       teardownTimedOut,
       lostWorkers: this.lost,
+      isStoppedForLoss: this.isStoppedForLoss,
     };
   }
 
@@ -222,14 +228,18 @@ export class WorkerPool {
       isDone: false,
       durationMs: 0,
       startedMs: performance.now(),
-      exit: link.exit.then(({ how }) => {
+      exit: link.exit.then(({ how, hint }) => {
         handle.how = how;
+        handle.hint = hint;
         if (!handle.isDone && handle.isReady) {
           const seconds = ((performance.now() - handle.startedMs) / 1000).toFixed(1);
-          const line = `${noun} ${index} (segment ${segment}, ${link.label}) ${how} ${seconds} s into the run; what it measured until its last report is kept`;
+          const line = `${noun} ${index} (segment ${segment}, ${link.label}) ${how} ${seconds} s into the run; what it measured until its last report is kept: ${measuredOf(handle.latest)}`;
           this.lost.push(line);
           this.spec.stderr.write(`error: ${line}\n`);
-          if (this.spec.onLoss === 'stop') this.stop('interrupt', `${noun} ${index} was lost (--on-agent-loss stop)`);
+          if (this.spec.onLoss === 'stop' && !this.isStopping) {
+            this.isStoppedForLoss = true;
+            this.stop('interrupt', `${noun} ${index} was lost (--on-agent-loss stop)`);
+          }
         }
       }),
     };
@@ -253,7 +263,7 @@ export class WorkerPool {
       for (const worker of this.workers) {
         void worker.exit.then(() => {
           const noun = this.spec.noun ?? 'worker';
-          if (!worker.isReady) this.onReady?.(new RunnerError(`${noun} ${worker.index} (${worker.link.label}) ${worker.how ?? 'ended'} before it was ready`, { code: noun === 'agent' ? 'E_AGENT' : 'E_WORKERS', exit: 'failure', hint: noun === 'agent' ? 'check the agent\'s address, that runner agent runs there, and that both sides use the same --token-file' : undefined }));
+          if (!worker.isReady) this.onReady?.(new RunnerError(`${noun} ${worker.index} (${worker.link.label}) ${worker.how ?? 'ended'} before it was ready`, { code: noun === 'agent' ? 'E_AGENT' : 'E_WORKERS', exit: 'failure', hint: worker.hint ?? (noun === 'agent' ? 'check the agent\'s address, that runner agent runs there, and that both sides use the same --token-file' : undefined) }));
         });
       }
     });
@@ -382,6 +392,18 @@ const liveChildren = new Set<ChildProcess>();
 
 function killLiveChildren(): void {
   for (const child of liveChildren) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+}
+
+/** A lost worker's figures as of its last report: '412 messages accepted, 3 failed' (none before its first report). */
+function measuredOf(latest: RegistrySnapshot | undefined): string {
+  if (latest === undefined) return 'nothing (it sent no report)';
+  let accepted = 0;
+  let failed = 0;
+  for (const scenario of latest.progress) {
+    accepted += scenario.accepted;
+    failed += scenario.failed;
+  }
+  return `${accepted} messages accepted, ${failed} failed`;
 }
 
 function exitNameOf(code: number): ConstructorParameters<typeof RunnerError>[1]['exit'] {

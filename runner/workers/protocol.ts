@@ -53,7 +53,8 @@ export interface WorkerLink {
   send(message: ParentMessage): void;
   /** Ends it now (a failed start, the parent leaving). */
   kill(): void;
-  exit: Promise<{ how: string }>;
+  /** `hint`: what to do about it, when the link knows better than the pool (a TLS mismatch). */
+  exit: Promise<{ how: string; hint?: string }>;
 }
 
 /** What a link reports to the pool. */

@@ -10,8 +10,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
+import { connect } from 'node:net';
+import { createTempDir, runAgainst, startRawServer, withFakeProxy } from '../helpers.ts';
+import { LineSplitter } from '../../runner/agents/wire.ts';
 import { ExitCode, RunnerError } from '../../runner/errors.ts';
 import type { RunCommandOptions } from '../../runner/run.ts';
 import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
@@ -155,33 +158,110 @@ refused('a wrong token is refused with a clear error, and no message is sent', a
   });
 });
 
-refused('a killed agent is reported by name, its figures until then are kept, and the other finishes', async () => {
+/**
+ * A relay on 127.0.0.1 between the coordinator and one agent that reads the agent's lines as they
+ * pass: how many per-second reports (ticks) went through, and the messages accepted in the last
+ * one, the figure the coordinator holds for that agent when it is lost.
+ */
+async function startTap(agentPort: number): Promise<{ port: number; ticks(): number; lastAccepted(): number; close(): Promise<void> }> {
+  let ticks = 0;
+  let lastAccepted = 0;
+  const splitter = new LineSplitter();
+  const server = await startRawServer((coordinator) => {
+    const agent = connect({ host: '127.0.0.1', port: agentPort });
+    agent.on('error', () => undefined);
+    coordinator.pipe(agent);
+    agent.on('data', (chunk: Buffer) => {
+      for (const line of splitter.push(chunk)) {
+        const message = JSON.parse(line) as { type: string; snapshot?: { progress: Array<{ accepted: number }> } };
+        if (message.type !== 'tick' && message.type !== 'done') continue;
+        ticks++;
+        lastAccepted = message.snapshot!.progress.reduce((sum, scenario) => sum + scenario.accepted, 0);
+      }
+      coordinator.write(chunk);
+    });
+    // The agent gone: what it sent reaches the coordinator, then the connection closes as the agent's did
+    agent.on('close', () => coordinator.end());
+    coordinator.on('close', () => agent.destroy());
+  });
+  return { port: server.port, ticks: () => ticks, lastAccepted: () => lastAccepted, close: server.close };
+}
+
+/** Kills `agent` (SIGKILL, by its pid) once its first reports have passed the tap; resolves with when (performance.now()). */
+function killAfterReports(agent: Agent, tap: { ticks(): number }, reports: number): { killedAtMs(): number | undefined; cancel(): void } {
+  let killedAtMs: number | undefined;
+  const timer = setInterval(() => {
+    if (killedAtMs === undefined && tap.ticks() >= reports) {
+      killedAtMs = performance.now();
+      agent.cli.child.kill('SIGKILL');
+    }
+  }, 50);
+  return { killedAtMs: () => killedAtMs, cancel: () => clearInterval(timer) };
+}
+
+refused('a killed agent is reported by name, its figures until its last report are kept and named in the results, and the other finishes', async () => {
   await withFakeProxy({ delays: { message: 10 } }, async (proxy) => {
     await withAgents(2, async (agents) => {
-      const scenario: ScenarioFileOptions = { scenarios: { main: { executor: 'constant-vus', vus: 2, duration: '3s' } } };
-      let isKilled = false;
-      // Past the first reports (logical: the proxy has counted messages), kill the first agent.
-      const killer = setInterval(() => {
-        if (!isKilled && proxy.stats.messagesAccepted > 20) {
-          isKilled = true;
-          agents[0]!.cli.child.kill('SIGKILL');
-        }
-      }, 1200);
+      const scenario: ScenarioFileOptions = { scenarios: { main: { executor: 'constant-vus', vus: 2, duration: '4s' } } };
+      const tap = await startTap(Number(agents[0]!.address.split(':')[1]));
+      // After its first report has passed (logical: the tap saw it), kill the first agent.
+      const killer = killAfterReports(agents[0]!, tap, 1);
       try {
-        const outcome = await runAgainst(proxy, { scenario, agents: agentsOption(agents), overrides: TO, check: false });
-        assert.ok(isKilled, 'an agent was killed');
+        const dialled = [{ cli: agents[0]!.cli, address: `127.0.0.1:${tap.port}` }, agents[1]!];
+        const outcome = await runAgainst(proxy, { scenario, agents: agentsOption(dialled), overrides: TO, check: false });
+        assert.ok(killer.killedAtMs() !== undefined, 'an agent was killed');
         assert.is(outcome.exitCode, ExitCode.failure, outcome.output);
-        assert.match(outcome.output, new RegExp(`agent 1 \\(segment 0:1/2, agent ${agents[0]!.address}\\) connection lost`));
+        assert.match(outcome.output, new RegExp(`agent 1 \\(segment 0:1/2, agent 127\\.0\\.0\\.1:${tap.port}\\) connection lost`));
         assert.match(outcome.output, 'FAILED: 1 agent lost during the run');
         const lost = outcome.summary.config['lost_agents'] as string[];
         assert.is(lost.length, 1);
+        // The results file marks it with what it measured until its last report: exactly that report's count
+        assert.ok(tap.lastAccepted() > 0);
+        assert.match(lost[0]!, `what it measured until its last report is kept: ${tap.lastAccepted()} messages accepted, 0 failed`);
         assert.match(outcome.summary.abort_reason ?? '', /agent 1/);
-        assert.ok(outcome.summary.results.successful > 0);
+        assert.ok(outcome.summary.results.successful > tap.lastAccepted());
         assert.ok(outcome.summary.results.successful <= proxy.stats.messagesAccepted);
-        // The other ran to the end of the 3 s.
-        assert.ok(outcome.summary.results.total_time_seconds >= 2.9, `${outcome.summary.results.total_time_seconds}`);
+        // The other ran to the end of the 4 s.
+        assert.ok(outcome.summary.results.total_time_seconds >= 3.9, `${outcome.summary.results.total_time_seconds}`);
       } finally {
-        clearInterval(killer);
+        killer.cancel();
+        await tap.close();
+      }
+    });
+  });
+});
+
+refused('--on-agent-loss stop: a killed agent stops the whole run within a bound, reported by name, every figure until then kept', async () => {
+  await withFakeProxy({ delays: { message: 10 } }, async (proxy) => {
+    await withAgents(2, async (agents) => {
+      // 30 s planned: a run that went on would be seen; gracefulStop bounds the survivor's stop.
+      const scenario: ScenarioFileOptions = { scenarios: { main: { executor: 'constant-vus', vus: 2, duration: '30s', gracefulStop: '2s' } } };
+      const tap = await startTap(Number(agents[1]!.address.split(':')[1]));
+      // After its first report has passed (logical: the tap saw it), kill the second agent.
+      const killer = killAfterReports(agents[1]!, tap, 1);
+      try {
+        const dialled = [agents[0]!, { cli: agents[1]!.cli, address: `127.0.0.1:${tap.port}` }];
+        const outcome = await runAgainst(proxy, { scenario, agents: agentsOption(dialled, TOKEN, 'stop'), overrides: TO, check: false });
+        const killedAtMs = killer.killedAtMs();
+        assert.ok(killedAtMs !== undefined, 'an agent was killed');
+        const stoppedAfterMs = performance.now() - killedAtMs;
+        // The survivor stops as at Ctrl+C: its running messages get gracefulStop (2 s), then its last report
+        assert.ok(stoppedAfterMs < 10_000, `the run went on ${Math.round(stoppedAfterMs)} ms after the loss`);
+        assert.ok(outcome.summary.results.total_time_seconds < 20, `${outcome.summary.results.total_time_seconds}`);
+        assert.match(outcome.output, new RegExp(`agent 2 \\(segment 1/2:1, agent 127\\.0\\.0\\.1:${tap.port}\\) connection lost`));
+        assert.match(outcome.summary.abort_reason ?? '', 'agent 2 was lost (--on-agent-loss stop)');
+        const lost = outcome.summary.config['lost_agents'] as string[];
+        assert.is(lost.length, 1);
+        assert.ok(tap.lastAccepted() > 0);
+        assert.match(lost[0]!, `kept: ${tap.lastAccepted()} messages accepted, 0 failed`);
+        assert.is(outcome.exitCode, ExitCode.failure, outcome.output);
+        assert.match(outcome.output, 'FAILED: 1 agent lost during the run (what each measured until its last report is kept); the run stopped there (--on-agent-loss stop)');
+        // The survivor's last report arrived: only what the killed agent did after its last report is missing
+        assert.ok(outcome.summary.results.successful > tap.lastAccepted());
+        assert.ok(outcome.summary.results.successful <= proxy.stats.messagesAccepted);
+      } finally {
+        killer.cancel();
+        await tap.close();
       }
     });
   });

@@ -14,7 +14,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
-import { TrendSink, SIGNIFICANT_DIGITS, type EncodedTrend } from '../../runner/metrics/trend.ts';
+import { TrendSink, SIGNIFICANT_DIGITS, addHistogram, createHistogram, type EncodedTrend } from '../../runner/metrics/trend.ts';
 import { createSeededRandom, type RandomSource } from '../../runner/random.ts';
 
 const ONE_HOUR_US = 3_600_000_000;
@@ -344,7 +344,67 @@ recording('a trend read back from a results file records on exactly like one tha
   assertSameHistogram(decoded.histogram, expected, 'decoded, then recorded');
 });
 
+const adding = suite('trend: addHistogram gives what hdr-histogram-js\'s add() gives, without its slow path');
+
+/** Every observable of a histogram: counts by index (trailing zeros left out), total, min, max, percentiles. */
+function observe(histogram: ReturnType<typeof createHistogram>): unknown {
+  const counts: number[] = [];
+  for (let i = 0; i < histogram.countsArrayLength; i++) counts.push(histogram.getCountAtIndex(i));
+  while (counts.length > 0 && counts.at(-1) === 0) counts.pop();
+  // min and max by bucket: the library's by-value path sets them to their buckets' lowest values, its equal-length path (and addHistogram) to the exact ones
+  const bucketOf = (value: number): number => (value === 0 || value === Number.MAX_SAFE_INTEGER ? value : histogram.lowestEquivalentValue(value));
+  return { counts, total: histogram.totalCount, min: bucketOf(histogram.minNonZeroValue), max: bucketOf(histogram.maxValue), p: [0, 50, 99, 99.9, 100].map((p) => histogram.getValueAtPercentile(p)) };
+}
+
+adding('targets and sources of every relative range (empty, smaller, equal, larger, zeros only, reset), decoded sources too', () => {
+  const random = createSeededRandom(17);
+  const fill = (histogram: ReturnType<typeof createHistogram>, count: number, magnitude: number): void => {
+    for (let i = 0; i < count; i++) histogram.recordValue(Math.floor(random() * 2 ** magnitude));
+  };
+  const cases = [
+    { name: 'empty target, wide source', target: [0, 0], source: [5000, 30] },
+    { name: 'narrow target, wide source', target: [300, 10], source: [5000, 30] },
+    { name: 'wide target, narrow source', target: [5000, 30], source: [300, 10] },
+    { name: 'same range', target: [2000, 20], source: [2000, 20] },
+    { name: 'zeros only', target: [100, 12], source: [50, 0] },
+    { name: 'into zeros only', target: [50, 0], source: [100, 25] },
+  ];
+  for (const { name, target, source } of cases) {
+    for (const isDecoded of [false, true]) {
+      for (const isReset of [false, true]) {
+        const other = createHistogram();
+        fill(other, source[0]!, source[1]!);
+        const from = isDecoded ? TrendSink.decode({ count: other.totalCount, sum: 0, min: 0, max: 0, hdr: other.encodeIntoCompressedBase64() }).histogram : other;
+        const fast = createHistogram();
+        fill(fast, target[0]!, target[1]!);
+        if (isReset) {
+          fill(fast, 10, 31);
+          fast.reset();
+        }
+        const slow = createHistogram();
+        slow.add(fast);
+        if (isReset) slow.reset();
+        addHistogram(fast, from);
+        slow.add(from);
+        assert.equal(observe(fast), observe(slow), `${name}${isDecoded ? ', decoded' : ''}${isReset ? ', into a reset one' : ''}`);
+      }
+    }
+  }
+});
+
+adding('a histogram of another layout is added by the library (by value)', () => {
+  const other = new Int32Histogram(1, 2, 2);
+  other.autoResize = true;
+  for (const value of [1, 150, 12_345, 9_999_999]) other.recordValue(value);
+  const fast = createHistogram();
+  const slow = createHistogram();
+  addHistogram(fast, other as never);
+  slow.add(other);
+  assert.equal(observe(fast), observe(slow));
+});
+
 truth.run();
 encoding.run();
+adding.run();
 merging.run();
 recording.run();
