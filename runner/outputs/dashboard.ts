@@ -22,11 +22,14 @@ import { OutputError } from '../errors.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { buildChartData, renderHtmlReport, renderReportMain } from './html-report.ts';
 import type { OutputContext, RunOutput } from './output.ts';
+import { checkExposure, type Exposure } from '../util/listen-address.ts';
 
 /** Default listen address: this machine only. */
 export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
 /** Default time to keep serving the final figures after the run when a page watched it, ms. */
 export const DEFAULT_DASHBOARD_LINGER_MS = 10_000;
+/** Who may reach it: loopback unless --dashboard-allow-remote (util/listen-address.ts). */
+export const DASHBOARD_EXPOSURE: Exposure = { flag: '--dashboard', allowFlag: '--dashboard-allow-remote', risk: "read the run's figures, its target and accounts included" };
 /** Where the page subscribes. */
 const EVENTS_PATH = '/events';
 
@@ -36,6 +39,8 @@ export interface DashboardOptions {
   port: number;
   /** Listen address. @default '127.0.0.1' */
   host?: string;
+  /** Whether `host` may be an address other machines reach (--dashboard-allow-remote). @default false */
+  isRemoteAllowed?: boolean;
   /** After the run, how long to keep serving the final figures when a page was connected, ms. @default 10000 */
   lingerMs?: number;
 }
@@ -161,6 +166,7 @@ export function createDashboardOutput(options: DashboardOptions): DashboardOutpu
     },
     async prepare(context: OutputContext) {
       stderr = context.stderr;
+      checkExposure({ host, port: options.port }, options.isRemoteAllowed === true, DASHBOARD_EXPOSURE);
       // node:http loads only for a run with a dashboard.
       const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
       const candidate = createServer(serve);

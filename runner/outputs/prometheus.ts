@@ -72,6 +72,7 @@ import { PHASES } from '../smtp/phases.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { OutputError } from '../errors.ts';
 import type { OutputContext, RunOutput } from './output.ts';
+import { checkExposure, type Exposure } from '../util/listen-address.ts';
 
 /** Histogram bucket upper bounds in seconds: 1 ms to 30 s, roughly ×2.5 apart (SMTP spans both). */
 export const SMTP_DURATION_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -86,12 +87,17 @@ export const DEFAULT_METRICS_HOST = '127.0.0.1';
 /** Default time to keep serving after the run for a final scrape, ms. */
 export const DEFAULT_METRICS_LINGER_MS = 15_000;
 
+/** Who may reach it: loopback unless --metrics-allow-remote (util/listen-address.ts). */
+export const METRICS_EXPOSURE: Exposure = { flag: '--metrics-host', allowFlag: '--metrics-allow-remote', risk: "read the run's metrics, its target and accounts included", isHostOnly: true };
+
 /** Where and how long the endpoint listens. */
 export interface MetricsEndpointOptions {
   /** TCP port; 0 takes any free port (its URL is printed). */
   port: number;
   /** Listen address. @default '127.0.0.1' */
   host?: string;
+  /** Whether `host` may be an address other machines reach (--metrics-allow-remote). @default false */
+  isRemoteAllowed?: boolean;
   /** After the run, the longest wait for a scrape of the final values, ms. @default 15000 */
   lingerMs?: number;
 }
@@ -590,6 +596,7 @@ export function createPrometheusOutput(options: MetricsEndpointOptions): Metrics
     listener,
     async prepare(context: OutputContext) {
       stderr = context.stderr;
+      checkExposure({ host, port: options.port }, options.isRemoteAllowed === true, METRICS_EXPOSURE);
       exporter = new PrometheusExporter(context.options.scenarios.map((s) => s.name), SMTP_DURATION_BUCKETS_SECONDS, context.options.delivery !== undefined);
       // node:http loads only for a run with an endpoint.
       const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
@@ -648,7 +655,7 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
       return new OutputError(`metrics endpoint: not allowed to listen on ${where}`, 'ports below 1024 need privileges: use e.g. --metrics-port 9464', error);
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
-      return new OutputError(`metrics endpoint: ${host} is not an address of this machine`, 'use --metrics-host 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)', error);
+      return new OutputError(`metrics endpoint: ${host} is not an address of this machine`, 'use --metrics-host 127.0.0.1 (this machine only), or 0.0.0.0 (every interface) with --metrics-allow-remote', error);
     default:
       return new OutputError(`metrics endpoint: cannot listen on ${where}: ${error.message}`, 'choose another --metrics-port / --metrics-host', error);
   }
