@@ -361,7 +361,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       const failed = new Set(failures.map((failure) => failure.output));
       const written = outputs.filter((output) => !failed.has(output));
       stdout.write(formatSummary(summary, { color: shouldColor(stdout, env), resultsFile: written.find((output) => output.isResultsFile)?.path, files: written }) + '\n');
-      if (failures.length > 0) stderr.write(`error: ${failures.length} of ${outputs.length} outputs could not be written (listed above); the others were\n`);
+      if (failures.length > 0) stderr.write(outputFailuresLine(failures.length, outputs.length));
       isReported = true;
       throw error;
     } finally {
@@ -425,7 +425,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     }
 
     if (failures.length > 0) {
-      stderr.write(`error: ${failures.length} of ${outputs.length} outputs could not be written (listed above); the others were\n`);
+      stderr.write(outputFailuresLine(failures.length, outputs.length));
     }
     if (result.teardownTimedOut) stderr.write(`error: ${result.teardownTimedOut}\n`);
     const isNoIterationCompleted = hasNoIterationCompleted(summary);
@@ -761,4 +761,9 @@ function childStartError(kind: ChildServerKind, code: number | null, childStderr
   const output = [childStderr.trim(), childStdout.trim()].filter(Boolean).join(' / ');
   const said = output ? `: ${output}` : '';
   return new RunnerError(`${kind.name} exited (code ${code}) before it was ready${said}`, { code: 'E_FIXTURE', exit });
+}
+
+/** The line after the failed outputs' own errors: how many, and that the others were written when there are others. */
+function outputFailuresLine(failed: number, total: number): string {
+  return `error: ${failed} of ${total} outputs could not be written (listed above)${failed < total ? '; the others were' : ''}\n`;
 }

@@ -30,7 +30,7 @@ export const OUTPUT_KINDS: Record<string, (target: string) => RunOutput> = {
     return createPrometheusOutput({ port: Number(target) });
   },
   // TARGET is a URL here (`--out prometheus-rw=http://127.0.0.1:9090/api/v1/write`).
-  'prometheus-rw': createRemoteWriteOutput,
+  'prometheus-rw': (target) => createRemoteWriteOutput(target),
 };
 
 /** Kinds whose TARGET is a URL, not a path (kept as written). */
@@ -44,7 +44,7 @@ export function parseOutSpec(spec: string, cwd: string): { kind: string; target:
   if (!(kind in OUTPUT_KINDS)) {
     throw new UsageError(`--out ${spec}: unknown output kind '${kind}'`, `use one of: ${Object.keys(OUTPUT_KINDS).join(', ')} (e.g. --out ndjson=FILE), or --out FILE for the results file`);
   }
-  if (match[2] === '') throw new UsageError(`--out ${spec}: no target after '='`, `write --out ${kind}=FILE (or a port for prometheus)`);
+  if (match[2] === '') throw new UsageError(`--out ${spec}: no target after '='`, kind === 'prometheus-rw' ? 'write the receiver\'s URL, e.g. --out prometheus-rw=http://127.0.0.1:9090/api/v1/write' : kind === 'prometheus' ? 'write a port, e.g. --out prometheus=9464' : `write --out ${kind}=FILE`);
   if (URL_TARGET_KINDS.has(kind)) return { kind, target: match[2]! };
   return { kind, target: /^\d+$/.test(match[2]!) ? match[2]! : resolve(cwd, match[2]!) };
 }
