@@ -44,6 +44,7 @@ import { formatDeliveryWait } from './outputs/console.ts';
 import { WorkerPool, checkWorkerSplit } from './workers/pool.ts';
 import { escapeControl } from './util/escape.ts';
 import { checkApiExposure, parseApiAddress } from './api/address.ts';
+import { checkDistinctPorts, LOOPBACK_HOST } from './util/listen-address.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
 import { addSecret } from './redact.ts';
 import { connectAgent, type AgentAddress, type AgentConnection } from './agents/remote.ts';
@@ -156,6 +157,11 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   const apiAddress = command.api === undefined ? undefined : parseApiAddress(command.api);
   const apiToken = command.apiToken ?? env['RUNNER_API_TOKEN'];
   if (apiAddress) checkApiExposure(apiAddress, command.apiAllowRemote === true, apiToken);
+  checkDistinctPorts([
+    apiAddress && { flag: '--api', ...apiAddress },
+    command.dashboard && { flag: '--dashboard', host: command.dashboard.host ?? LOOPBACK_HOST, port: command.dashboard.port },
+    command.metrics && { flag: '--metrics-port', host: command.metrics.host ?? LOOPBACK_HOST, port: command.metrics.port },
+  ]);
   if (apiToken) addSecret(apiToken);
   // A custom metric's warnings (a tag-set overflow) go to this run's stderr.
   clearCustomMetrics((message) => stderr.write(`warning: ${escapeControl(message, true)}\n`));

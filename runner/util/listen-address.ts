@@ -72,3 +72,27 @@ export function checkExposure(address: ListenAddress, isRemoteAllowed: boolean, 
     `listen on ${LOOPBACK_HOST} (the default), or add ${exposure.allowFlag} to mean it`,
   );
 }
+
+/** One of runner's own endpoints, named by its flag, where it will listen. */
+export interface NamedListenAddress extends ListenAddress {
+  flag: string;
+}
+
+const ANY_HOSTS = new Set(['0.0.0.0', '::', '']);
+
+/**
+ * Refuses two of runner's endpoints on one port (0, any free port, excepted): the second would
+ * fail with "already in use" and blame another program. Hosts that differ do not clash, unless
+ * one is every interface (0.0.0.0, ::).
+ */
+export function checkDistinctPorts(endpoints: ReadonlyArray<NamedListenAddress | undefined>): void {
+  const given = endpoints.filter((endpoint): endpoint is NamedListenAddress => endpoint !== undefined && endpoint.port !== 0);
+  for (const [index, first] of given.entries()) {
+    for (const second of given.slice(index + 1)) {
+      const isSameHost = first.host === second.host || ANY_HOSTS.has(first.host) || ANY_HOSTS.has(second.host);
+      if (first.port === second.port && isSameHost) {
+        throw new UsageError(`${first.flag} and ${second.flag} both ask for port ${first.port}`, `give each its own port, e.g. ${second.flag === '--metrics-port' ? `--metrics-port ${first.port + 1}` : `${second.flag} 127.0.0.1:${first.port + 1}`} (0: any free port)`);
+      }
+    }
+  }
+}

@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkExposure, isLoopback, parseListenAddress } from '../../runner/util/listen-address.ts';
+import { checkDistinctPorts, checkExposure, isLoopback, parseListenAddress } from '../../runner/util/listen-address.ts';
 import { checkApiExposure, parseApiAddress } from '../../runner/api/address.ts';
 import { ExitCode, RunnerError, UsageError } from '../../runner/errors.ts';
 
@@ -96,6 +96,25 @@ exposure('--api: the same rule, and a remote API still needs a token', () => {
   checkApiExposure({ host: '127.0.0.1', port: 6565 }, false, undefined);
 });
 
+const ports = suite('listen address: runner\'s endpoints on distinct ports');
+const api = (host: string, port: number) => ({ flag: '--api', host, port });
+const dashboard = (host: string, port: number) => ({ flag: '--dashboard', host, port });
+const metrics = (host: string, port: number) => ({ flag: '--metrics-port', host, port });
+const PORT_CASES: Array<[string, Parameters<typeof checkDistinctPorts>[0], RegExp | undefined]> = [
+  ['dashboard and metrics on one port', [undefined, dashboard('127.0.0.1', 9464), metrics('127.0.0.1', 9464)], /^--dashboard and --metrics-port both ask for port 9464$/],
+  ['api and dashboard, one on every interface', [api('127.0.0.1', 6565), dashboard('0.0.0.0', 6565), undefined], /--api and --dashboard both ask for port 6565/],
+  ['port 0 twice: each gets its own', [api('127.0.0.1', 0), dashboard('127.0.0.1', 0), metrics('127.0.0.1', 0)], undefined],
+  ['one port on two loopback addresses', [dashboard('127.0.0.1', 5665), metrics('127.0.0.2', 5665)], undefined],
+  ['three distinct ports', [api('127.0.0.1', 6565), dashboard('127.0.0.1', 5665), metrics('127.0.0.1', 9464)], undefined],
+];
+for (const [name, endpoints, error] of PORT_CASES) {
+  ports(name, () => {
+    if (error) assert.throws(() => checkDistinctPorts(endpoints), (caught: unknown) => caught instanceof UsageError && error.test((caught as Error).message) && /give each its own port/.test((caught as UsageError).hint ?? ''));
+    else checkDistinctPorts(endpoints);
+  });
+}
+
 parse.run();
+ports.run();
 loopback.run();
 exposure.run();
