@@ -35,7 +35,7 @@ import { runHandleSummary } from './outputs/summary-json.ts';
 import type { OutputContext, RunOutput } from './outputs/output.ts';
 import { ExitCode, RunnerError, ScriptTimeoutError, UsageError, type ExitCodeName } from './errors.ts';
 import { confirmRealRecipients, type RecipientSafety } from './safety.ts';
-import { installEarlyExit, installInterruptHandlers } from './interrupt.ts';
+import { installEarlyExit, installInterruptHandlers, installLingerStop } from './interrupt.ts';
 import { SNAPSHOT_MS, startStallWatchdog } from './engine/stall-watchdog.ts';
 import { DeliveryTracking, type DeliveryOutcome } from './delivery/tracking.ts';
 import { DeliverySourceError } from './errors.ts';
@@ -458,8 +458,20 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     if (tracking) await tracking.finish().catch(() => undefined);
     await fixture?.stop();
     await sink?.stop();
-    // The metrics endpoint waits here (after the summary) for a scrape of the final values.
-    await closeOutputs(outputs, { linger: isReported });
+    // The metrics endpoint waits here (after the summary) for a scrape of the final values, the
+    // dashboard serves them to its pages; a signal then ends that wait (the run's exit code stays).
+    const lingerStop = new AbortController();
+    const removeLingerStop = command.handleSignals && isReported
+      ? installLingerStop((cause) => {
+          if (!lingerStop.signal.aborted) stderr.write(`\n${cause}: no longer serving the final figures\n`);
+          lingerStop.abort();
+        })
+      : () => {};
+    try {
+      await closeOutputs(outputs, { linger: isReported, signal: lingerStop.signal });
+    } finally {
+      removeLingerStop();
+    }
   }
 }
 

@@ -21,7 +21,7 @@ import type { Distributions } from '../results/summarise.ts';
 import { OutputError } from '../errors.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { buildChartData, renderHtmlReport, renderReportMain } from './html-report.ts';
-import type { OutputContext, RunOutput } from './output.ts';
+import { lingerFor, type OutputContext, type RunOutput } from './output.ts';
 import { checkExposure, type Exposure } from '../util/listen-address.ts';
 
 /** Default listen address: this machine only. */
@@ -192,8 +192,8 @@ export function createDashboardOutput(options: DashboardOptions): DashboardOutpu
       if (!server) return;
       if (closeOptions.linger && final && hasWatcher && lingerMs > 0) {
         stderr.write(`dashboard: serving the final figures at ${url} for ${formatDurationMs(lingerMs)} (--dashboard-linger 0 skips this)\n`);
-        // This timer (not the unref'd server) keeps the process alive while we wait.
-        await new Promise((resolve) => setTimeout(resolve, lingerMs));
+        // This timer (not the unref'd server) keeps the process alive while we wait; a signal ends it.
+        await lingerFor(lingerMs, closeOptions.signal);
       }
       await stop();
     },

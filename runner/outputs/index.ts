@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
-import type { RunOutput } from './output.ts';
+import type { CloseOptions, RunOutput } from './output.ts';
 import { createResultsJsonOutput } from './results-json.ts';
 import { createHtmlReportOutput } from './html-report.ts';
 import { createCsvOutput, createNdjsonOutput } from './timeline-stream.ts';
@@ -95,7 +95,7 @@ export function createCiOutputs(flags: CiOutputFlags, cwd: string): RunOutput[] 
  * Lets outputs that still serve something after the summary finish it (the metrics endpoint
  * waits for a scrape of the final values when `linger`), then release it. Never throws.
  */
-export async function closeOutputs(outputs: readonly RunOutput[], options: { linger: boolean }): Promise<void> {
+export async function closeOutputs(outputs: readonly RunOutput[], options: CloseOptions): Promise<void> {
   await Promise.all(outputs.map((output) => output.close?.(options).catch(() => undefined)));
 }
 

@@ -71,7 +71,7 @@ import type { TrendSink } from '../metrics/trend.ts';
 import { PHASES } from '../smtp/phases.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { OutputError } from '../errors.ts';
-import type { OutputContext, RunOutput } from './output.ts';
+import { lingerFor, type OutputContext, type RunOutput } from './output.ts';
 import { checkExposure, type Exposure } from '../util/listen-address.ts';
 
 /** Histogram bucket upper bounds in seconds: 1 ms to 30 s, roughly ×2.5 apart (SMTP spans both). */
@@ -109,7 +109,7 @@ export interface MetricsEndpointOutput extends RunOutput {
   /** The exporter whose values the endpoint serves. */
   readonly exporter: PrometheusExporter;
   /** With `linger`, waits for a scrape of the final values (at most lingerMs); then stops listening. */
-  close(options?: { linger?: boolean }): Promise<void>;
+  close(options?: { linger?: boolean; signal?: AbortSignal }): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -625,14 +625,10 @@ export function createPrometheusOutput(options: MetricsEndpointOptions): Metrics
       // Linger only for a scraper that watched the run (scraped it) and has not read the final values yet.
       if (closeOptions.linger && isFinal && lingerMs > 0 && scrapes > 0 && scrapesOfFinal === 0) {
         stderr.write(`metrics: serving the final values at ${url} until the next scrape (at most ${formatDurationMs(lingerMs)}; --metrics-linger 0 skips this)\n`);
-        await new Promise<void>((resolve) => {
-          // This timer (not the unref'd server) keeps the process alive while we wait.
-          const timer = setTimeout(resolve, lingerMs);
-          onScrapeOfFinal = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        // This timer (not the unref'd server) keeps the process alive while we wait; a scrape of the final values or a signal ends it.
+        const scraped = new AbortController();
+        onScrapeOfFinal = () => scraped.abort();
+        await lingerFor(lingerMs, closeOptions.signal ? AbortSignal.any([scraped.signal, closeOptions.signal]) : scraped.signal);
         onScrapeOfFinal = undefined;
       }
       await stop();

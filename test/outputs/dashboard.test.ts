@@ -448,6 +448,37 @@ cli('a run whose pages left or stayed connected ends by itself, the last `end` s
   }
 });
 
+cli('Ctrl+C while it serves the final figures ends that wait; the exit code is still the run\'s (0), not a signal\'s', async () => {
+  const temp = createTempDir();
+  try {
+    let url: string | undefined;
+    let isSignalled = false;
+    const run = startCli(['run', '--with-fixture', '--no-out', '--quiet', '--iterations', '20', '--dashboard', '127.0.0.1:0', '--dashboard-linger', '10m'], {
+      cwd: temp.dir,
+      limitMs: 30_000,
+      onStderr: (text, child) => {
+        const match = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(text);
+        if (match && url === undefined) {
+          url = match[1]!;
+          // A page connected: the linger applies
+          void connectSse(url).catch(() => undefined);
+        }
+        if (!isSignalled && /serving the final figures/.test(text)) {
+          isSignalled = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    const ran = await run.done;
+    assert.ok(isSignalled, ran.stderr);
+    assert.is(ran.signal, null, 'not killed by the signal (nor by the test\'s limit)');
+    assert.is(ran.code, 0, ran.stderr);
+    assert.match(ran.stderr, /\nSIGINT: no longer serving the final figures\n/);
+  } finally {
+    temp.remove();
+  }
+});
+
 cli('a port in use: one error line and a hint, exit 111, no load and no stack trace', async () => {
   const blocker = createNetServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
