@@ -325,7 +325,7 @@ export const OUTPUT_FLAGS: FlagGroup<OutputFlags> = {
       .option('--metrics-host <host>', `address the metrics endpoint listens on (default: ${DEFAULT_METRICS_HOST}; another machine's scraper needs e.g. 0.0.0.0, every interface, with --metrics-allow-remote)`)
       .option('--metrics-allow-remote', 'let --metrics-host be an address other machines reach: whoever reaches it can read the run\'s metrics, its target and accounts included')
       .option('--metrics-linger <duration>', `if it was scraped during the run, keep serving after it until a scrape reads the final values, at most this long (default: ${DEFAULT_METRICS_LINGER_MS / 1000}s; 0 to stop at once)`, duration)
-      .option('--dashboard <[host:]port>', `serve a live web dashboard (the HTML report's page, updating each second) at http://HOST:PORT/ during the run (host default: ${DEFAULT_DASHBOARD_HOST}; e.g. 5665, k6's; 0: any free port)`)
+      .option('--dashboard <[host:]port>', `serve a live web dashboard (the HTML report's page, updating each second) at http://HOST:PORT/ during the run (host default: ${DEFAULT_DASHBOARD_HOST}; another machine needs --dashboard-allow-remote; e.g. 5665, k6's; 0: any free port)`)
       .option('--dashboard-allow-remote', 'let --dashboard listen on an address other machines reach: whoever reaches it can read the run\'s figures, its target and accounts included')
       .option('--dashboard-linger <duration>', `if a page watched the run, keep serving the final figures this long after it (default: ${DEFAULT_DASHBOARD_LINGER_MS / 1000}s; 0 to stop at once)`, duration),
   read(flags) {
