@@ -94,8 +94,14 @@ export function createDashboardOutput(options: DashboardOptions): DashboardOutpu
 
   const serve = (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET') {
-      response.writeHead(405, { allow: 'GET', 'content-type': 'text/plain; charset=utf-8' }).end('use GET /\n');
+    // HEAD (curl -I, a link checker) answers as GET without the body (node:http leaves it out)
+    const isHead = request.method === 'HEAD';
+    if (request.method !== 'GET' && !isHead) {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('use GET /\n');
+      return;
+    }
+    if (path === EVENTS_PATH && isHead) {
+      response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store' }).end();
       return;
     }
     if (path === EVENTS_PATH) {

@@ -341,8 +341,11 @@ const MISSING: Array<[string, string, number]> = [
   ['/../etc/passwd', 'GET', 404],
   ['/', 'POST', 405],
   ['/events', 'DELETE', 405],
+  ['/', 'HEAD', 200],
+  ['/events', 'HEAD', 200],
+  ['/nope', 'HEAD', 404],
 ];
-page('paths that do not exist give 404, other methods 405', async () => {
+page('paths that do not exist give 404, methods other than GET and HEAD 405', async () => {
   const { output, url } = await started();
   try {
     for (const [path, method, status] of MISSING) assert.is((await fetchPath(url, path, method)).status, status, `${method} ${path}`);
