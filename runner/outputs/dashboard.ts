@@ -30,6 +30,8 @@ export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
 export const DEFAULT_DASHBOARD_LINGER_MS = 10_000;
 /** Who may reach it: loopback unless --dashboard-allow-remote (util/listen-address.ts). */
 export const DASHBOARD_EXPOSURE: Exposure = { flag: '--dashboard', allowFlag: '--dashboard-allow-remote', risk: "read the run's figures, its target and accounts included" };
+/** Bytes queued for a page that does not read, beyond which it skips updates. */
+const MAX_BUFFERED_BYTES = 1 << 20;
 /** Where the page subscribes. */
 const EVENTS_PATH = '/events';
 
@@ -89,7 +91,13 @@ export function createDashboardOutput(options: DashboardOptions): DashboardOutpu
       stderr.write(`warning: dashboard: ${(error as Error).message}\n`);
       return;
     }
-    for (const client of clients) client.write(text);
+    for (const client of clients) {
+      // A page that does not read (a stalled tab, a stuck proxy) is sent nothing more until it has
+      // caught up: each update is the whole state, so it loses nothing, and memory stays bounded
+      // (an hour-long run's update is ~200 KB a second). The final `end` always goes.
+      if (name === 'update' && client.writableLength > MAX_BUFFERED_BYTES) continue;
+      client.write(text);
+    }
   };
 
   const serve = (request: IncomingMessage, response: ServerResponse) => {

@@ -12,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { get, request, type IncomingMessage } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { createConnection, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { createDashboardOutput, type DashboardOutput } from '../../runner/outputs/dashboard.ts';
 import type { OutputContext } from '../../runner/outputs/output.ts';
@@ -272,6 +272,54 @@ stream('several pages at once each receive the same events', async () => {
   } finally {
     await output.close!({ linger: false });
   }
+});
+
+stream('a page that stops reading skips updates instead of piling them up, then gets the latest and the end', async () => {
+  const { output, url, source } = await started();
+  // Each update about 1 MB (a long target name is in the page), so kernel buffers fill in a few
+  const big = 'x'.repeat(1 << 20);
+  const summaryNow = source.summaryNow;
+  output.watch(() => {
+    const summary = summaryNow();
+    summary.target = big;
+    return summary;
+  });
+  const { port } = new URL(url);
+  const socket = createConnection({ host: '127.0.0.1', port: Number(port) });
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (received += chunk));
+  const closed = new Promise((resolve) => socket.on('close', resolve));
+  try {
+    await new Promise<void>((resolve) => socket.on('connect', resolve));
+    socket.write('GET /events HTTP/1.1\r\nhost: x\r\n\r\n');
+    // Wait until the server registered the stream (its retry line came), then stop reading
+    await bounded('the stream to open', new Promise<void>((resolve) => {
+      const check = () => (received.includes('retry: 1000') ? resolve() : setImmediate(check));
+      check();
+    }));
+    socket.pause();
+    const TICKS = 40;
+    for (let count = 1; count <= TICKS; count++) {
+      source.set(count);
+      tick(output);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.is(source.builds, TICKS, 'one snapshot per tick still');
+    const final = baseSummary();
+    final.results.successful = 999;
+    await finished(output, final);
+    socket.resume();
+    await bounded('the server to end the stream', closed.then(() => undefined).catch(() => undefined));
+  } finally {
+    socket.destroy();
+    await output.close!({ linger: false });
+  }
+  const updates = received.match(/^event: update$/gm)?.length ?? 0;
+  assert.ok(updates < 40, `${updates} of ${40} updates queued for a page that did not read: the rest were skipped`);
+  assert.ok(updates >= 1);
+  assert.match(received, /event: end\ndata: .*data-figure=\\"successful\\" data-value=\\"999\\"/, 'the end, with the final figures, still came');
 });
 
 stream('a page that leaves mid-stream costs nothing: the others go on, no warning, close() ends at once', async () => {
