@@ -19,6 +19,7 @@
  * | LOAD_FLAGS            |  ✓  |       |       |  (and inspect, archive: they plan the same run)
  * | API_FLAGS             |  ✓  |       |       |  (and pause, resume, scale, status: the client side)
  */
+import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import type { Command, OptionValues } from 'commander';
 import { DEFAULTS } from '../scenario/defaults.ts';
@@ -364,13 +365,16 @@ function metricsEndpoint(parsed: { metricsPort?: number; metricsHost?: string; m
     return undefined;
   }
   const isRemoteAllowed = parsed.metricsAllowRemote === true;
-  if (parsed.metricsHost !== undefined) {
-    if (parsed.metricsHost.trim() === '') throw new UsageError('--metrics-host is empty', `give an address, e.g. --metrics-host ${DEFAULT_METRICS_HOST}`);
-    checkExposure({ host: parsed.metricsHost, port: parsed.metricsPort }, isRemoteAllowed, METRICS_EXPOSURE);
+  // `[::1]` as --dashboard and --api write it is ::1
+  const host = parsed.metricsHost?.trim().replace(/^\[(.*)\]$/, '$1');
+  if (host !== undefined) {
+    if (host === '') throw new UsageError('--metrics-host is empty', `give an address, e.g. --metrics-host ${DEFAULT_METRICS_HOST}`);
+    if (host.includes(':') && isIP(host) !== 6) throw new UsageError(`--metrics-host '${parsed.metricsHost}' is not a host`, `the port goes in --metrics-port: e.g. --metrics-host ${DEFAULT_METRICS_HOST} --metrics-port ${parsed.metricsPort || 9464}`);
+    checkExposure({ host, port: parsed.metricsPort }, isRemoteAllowed, METRICS_EXPOSURE);
   }
   return {
     port: parsed.metricsPort,
-    host: parsed.metricsHost,
+    host,
     ...(isRemoteAllowed ? { isRemoteAllowed } : {}),
     lingerMs: parsed.metricsLinger === undefined ? undefined : parseDurationMs(parsed.metricsLinger),
   };

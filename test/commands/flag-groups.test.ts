@@ -140,6 +140,8 @@ readers('outputs: an --…-allow-remote without its endpoint, and an empty --met
   assert.throws(() => read(OUTPUT_FLAGS, ['--dashboard-allow-remote']), /--dashboard-allow-remote needs --dashboard/);
   assert.throws(() => read(OUTPUT_FLAGS, ['--metrics-allow-remote']), /--metrics-allow-remote needs --metrics-port/);
   assert.throws(() => read(OUTPUT_FLAGS, ['--metrics-port', '9464', '--metrics-host', '']), /--metrics-host is empty/);
+  assert.throws(() => read(OUTPUT_FLAGS, ['--metrics-port', '9464', '--metrics-host', '127.0.0.1:9464']), (error: unknown) => /--metrics-host '127\.0\.0\.1:9464' is not a host/.test((error as Error).message) && /the port goes in --metrics-port/.test((error as UsageError).hint ?? ''));
+  assert.is(read(OUTPUT_FLAGS, ['--metrics-port', '9464', '--metrics-host', '[::1]']).metrics?.host, '::1');
 });
 
 membership.run();
