@@ -143,6 +143,10 @@ export default defineScenario({
 export function runInit(options: InitOptions = {}): string {
   const stdout = options.stdout ?? process.stdout;
   const dir = resolvePath(options.cwd ?? process.cwd(), options.dir ?? '.');
+  // An empty spec would make npm install whatever the registry calls "runner"
+  if (options.runnerSpec !== undefined && options.runnerSpec.trim() === '') {
+    throw new UsageError('runner init: --runner is empty', 'name where runner comes from, e.g. --runner git+https://HOST/OWNER/runner.git or --runner file:../runner; or leave --runner out for this checkout');
+  }
   const dirKind = kindOf(dir);
   if (dirKind !== 'missing' && dirKind !== 'directory') {
     throw new UsageError(`runner init: ${dir} is ${dirKind === 'file' ? 'a file' : 'not a folder'}`, 'name a new folder (runner init my-load-tests) or an existing one');

@@ -124,6 +124,19 @@ init('a file where the folder should be: a usage error, through the CLI too (no 
   }
 });
 
+init('an empty --runner is refused (npm would install an unrelated package called runner), nothing written', () => {
+  const temp = createTempDir();
+  try {
+    for (const spec of ['', '  ']) {
+      const stdout = createTextSink();
+      assert.throws(() => runInit({ cwd: temp.dir, dir: 'p', runnerSpec: spec, stdout }), (error: unknown) => error instanceof UsageError && /--runner is empty/.test((error as Error).message));
+    }
+    assert.not.ok(existsSync(join(temp.dir, 'p')));
+  } finally {
+    temp.remove();
+  }
+});
+
 init('a folder in a file\'s place is refused, even with --force', () => {
   const temp = createTempDir();
   try {
