@@ -161,6 +161,10 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     apiAddress && { flag: '--api', ...apiAddress },
     command.dashboard && { flag: '--dashboard', host: command.dashboard.host ?? LOOPBACK_HOST, port: command.dashboard.port },
     command.metrics && { flag: '--metrics-port', host: command.metrics.host ?? LOOPBACK_HOST, port: command.metrics.port },
+    ...(command.out || []).flatMap((spec) => {
+      const port = /^prometheus=(\d+)$/.exec(spec)?.[1];
+      return port === undefined ? [] : [{ flag: `--out prometheus=${port}`, host: LOOPBACK_HOST, port: Number(port) }];
+    }),
   ]);
   if (apiToken) addSecret(apiToken);
   // A custom metric's warnings (a tag-set overflow) go to this run's stderr.

@@ -91,7 +91,9 @@ export function checkDistinctPorts(endpoints: ReadonlyArray<NamedListenAddress |
     for (const second of given.slice(index + 1)) {
       const isSameHost = first.host === second.host || ANY_HOSTS.has(first.host) || ANY_HOSTS.has(second.host);
       if (first.port === second.port && isSameHost) {
-        throw new UsageError(`${first.flag} and ${second.flag} both ask for port ${first.port}`, `give each its own port, e.g. ${second.flag === '--metrics-port' ? `--metrics-port ${first.port + 1}` : `${second.flag} 127.0.0.1:${first.port + 1}`} (0: any free port)`);
+        const other = first.port === 65535 ? 0 : first.port + 1;
+        const example = second.flag.startsWith('--out prometheus=') ? `--out prometheus=${other}` : second.flag === '--metrics-port' ? `--metrics-port ${other}` : `${second.flag} 127.0.0.1:${other}`;
+        throw new UsageError(`${first.flag} and ${second.flag} both ask for port ${first.port}`, `give each its own port, e.g. ${example} (0: any free port)`);
       }
     }
   }
