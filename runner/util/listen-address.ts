@@ -68,7 +68,7 @@ export function checkExposure(address: ListenAddress, isRemoteAllowed: boolean, 
   if (isRemoteAllowed || isLoopback(address.host)) return;
   const shown = exposure.isHostOnly ? address.host : `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   throw new UsageError(
-    `${exposure.flag} ${shown} is reachable from other machines, and whoever reaches it can ${exposure.risk}`,
+    `${exposure.flag} ${shown} ${isIP(address.host) === 0 ? 'may be reachable from other machines (a name other than localhost may resolve to any address)' : 'is reachable from other machines'}, and whoever reaches it can ${exposure.risk}`,
     `listen on ${LOOPBACK_HOST} (the default), or add ${exposure.allowFlag} to mean it`,
   );
 }
