@@ -44,7 +44,7 @@ import { formatDeliveryWait } from './outputs/console.ts';
 import { WorkerPool, checkWorkerSplit } from './workers/pool.ts';
 import { escapeControl } from './util/escape.ts';
 import { checkApiExposure, parseApiAddress } from './api/address.ts';
-import { checkDistinctPorts, LOOPBACK_HOST } from './util/listen-address.ts';
+import { checkDistinctPorts, LOOPBACK_HOST } from './listen-address.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
 import { addSecret } from './redact.ts';
 import { connectAgent, type AgentAddress, type AgentConnection } from './agents/remote.ts';

@@ -1,11 +1,11 @@
 /**
  * The REST API's address (`--api HOST:PORT`, k6's flag and default) and its safety rule: it binds
- * to a loopback address unless `--api-allow-remote` says otherwise (util/listen-address.ts, the
+ * to a loopback address unless `--api-allow-remote` says otherwise (listen-address.ts, the
  * rule --dashboard and --metrics-host share), since whoever reaches it can pause, resume and
  * rescale the load; a remote API also needs a token.
  */
 import { UsageError } from '../errors.ts';
-import { checkExposure, isLoopback, parseListenAddress, type ListenAddress } from '../util/listen-address.ts';
+import { checkExposure, isLoopback, parseListenAddress, type ListenAddress } from '../listen-address.ts';
 
 export { isLoopback };
 

@@ -31,7 +31,7 @@ import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, terminalQuestion, 
 import { DEFAULT_API_ADDRESS } from '../api/address.ts';
 import { DASHBOARD_EXPOSURE, DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_LINGER_MS, type DashboardOptions } from '../outputs/dashboard.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, METRICS_EXPOSURE, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
-import { checkExposure, parseListenAddress } from '../util/listen-address.ts';
+import { checkExposure, parseListenAddress } from '../listen-address.ts';
 import { UsageError } from '../errors.ts';
 import { InvalidArgumentError } from 'commander';
 import { messageSizeProblem } from '../scenario/validate.ts';

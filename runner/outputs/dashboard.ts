@@ -22,13 +22,13 @@ import { OutputError } from '../errors.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { buildChartData, renderHtmlReport, renderReportMain } from './html-report.ts';
 import { lingerFor, type OutputContext, type RunOutput } from './output.ts';
-import { checkExposure, type Exposure } from '../util/listen-address.ts';
+import { checkExposure, type Exposure } from '../listen-address.ts';
 
 /** Default listen address: this machine only. */
 export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
 /** Default time to keep serving the final figures after the run when a page watched it, ms. */
 export const DEFAULT_DASHBOARD_LINGER_MS = 10_000;
-/** Who may reach it: loopback unless --dashboard-allow-remote (util/listen-address.ts). */
+/** Who may reach it: loopback unless --dashboard-allow-remote (listen-address.ts). */
 export const DASHBOARD_EXPOSURE: Exposure = { flag: '--dashboard', allowFlag: '--dashboard-allow-remote', risk: "read the run's figures, its target and accounts included" };
 /** Bytes queued for a page that does not read, beyond which it skips updates. */
 const MAX_BUFFERED_BYTES = 1 << 20;

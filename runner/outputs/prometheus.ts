@@ -72,7 +72,7 @@ import { PHASES } from '../smtp/phases.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { OutputError } from '../errors.ts';
 import { lingerFor, type OutputContext, type RunOutput } from './output.ts';
-import { checkExposure, type Exposure } from '../util/listen-address.ts';
+import { checkExposure, type Exposure } from '../listen-address.ts';
 
 /** Histogram bucket upper bounds in seconds: 1 ms to 30 s, roughly ×2.5 apart (SMTP spans both). */
 export const SMTP_DURATION_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -87,7 +87,7 @@ export const DEFAULT_METRICS_HOST = '127.0.0.1';
 /** Default time to keep serving after the run for a final scrape, ms. */
 export const DEFAULT_METRICS_LINGER_MS = 15_000;
 
-/** Who may reach it: loopback unless --metrics-allow-remote (util/listen-address.ts). */
+/** Who may reach it: loopback unless --metrics-allow-remote (listen-address.ts). */
 export const METRICS_EXPOSURE: Exposure = { flag: '--metrics-host', allowFlag: '--metrics-allow-remote', risk: "read the run's metrics, its target and accounts included", isHostOnly: true };
 
 /** Where and how long the endpoint listens. */

@@ -5,7 +5,7 @@
  * API, steer) the run.
  */
 import { BlockList, isIP } from 'node:net';
-import { UsageError } from '../errors.ts';
+import { UsageError } from './errors.ts';
 
 /** A host and TCP port to listen on (or call). */
 export interface ListenAddress {

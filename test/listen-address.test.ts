@@ -1,13 +1,13 @@
 /**
  * The address runner's own endpoints listen on (--api, --dashboard, --metrics-host) and the one
- * exposure rule they share (runner/util/listen-address.ts): parsing as a table of cases, then
+ * exposure rule they share (runner/listen-address.ts): parsing as a table of cases, then
  * which hosts count as this machine only, then the refusal and how to allow it.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkDistinctPorts, checkExposure, isLoopback, parseListenAddress } from '../../runner/util/listen-address.ts';
-import { checkApiExposure, parseApiAddress } from '../../runner/api/address.ts';
-import { ExitCode, RunnerError, UsageError } from '../../runner/errors.ts';
+import { checkDistinctPorts, checkExposure, isLoopback, parseListenAddress } from '../runner/listen-address.ts';
+import { checkApiExposure, parseApiAddress } from '../runner/api/address.ts';
+import { ExitCode, RunnerError, UsageError } from '../runner/errors.ts';
 
 const parse = suite('listen address: [HOST:]PORT');
 
