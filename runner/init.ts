@@ -6,10 +6,22 @@
  * file whose senders the built-in fake proxy knows, so `npx runner run scenario.ts --with-fixture`
  * works as soon as `npm install` is done.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from './errors.ts';
+import { OutputError, UsageError } from './errors.ts';
+
+/** What is at `path`: nothing, a file, a folder or something else (a socket, a device). */
+function kindOf(path: string): 'missing' | 'file' | 'directory' | 'other' {
+  try {
+    const stats = statSync(path);
+    return stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : 'other';
+  } catch (error) {
+    // ENOTDIR: a parent is a file; the write below says so
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return 'missing';
+    throw error;
+  }
+}
 
 /** runner's package root: this file is runner/init.ts, or bundled into dist/cli.cjs. */
 const PACKAGE_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -123,17 +135,51 @@ export default defineScenario({
   };
 }
 
-/** Writes the project; refuses to overwrite a file unless `force`. Returns the folder written. */
+/**
+ * Writes the project; refuses to overwrite a file unless `force`, and a folder in a file's place
+ * always. All or nothing: when a write fails (a read-only folder, a full disk), the files and
+ * folders it created are removed and the error says why. Returns the folder written.
+ */
 export function runInit(options: InitOptions = {}): string {
   const stdout = options.stdout ?? process.stdout;
   const dir = resolvePath(options.cwd ?? process.cwd(), options.dir ?? '.');
-  const existing = INIT_FILES.filter((file) => existsSync(join(dir, file)));
+  // An empty spec would make npm install whatever the registry calls "runner"
+  if (options.runnerSpec !== undefined && options.runnerSpec.trim() === '') {
+    throw new UsageError('runner init: --runner is empty', 'name where runner comes from, e.g. --runner git+https://HOST/OWNER/runner.git or --runner file:../runner; or leave --runner out for this checkout');
+  }
+  const dirKind = kindOf(dir);
+  if (dirKind !== 'missing' && dirKind !== 'directory') {
+    throw new UsageError(`runner init: ${dir} is ${dirKind === 'file' ? 'a file' : 'not a folder'}`, 'name a new folder (runner init my-load-tests) or an existing one');
+  }
+  const kinds = INIT_FILES.map((file) => [file, kindOf(join(dir, file))] as const);
+  const notFiles = kinds.filter(([, kind]) => kind !== 'missing' && kind !== 'file').map(([file]) => file);
+  if (notFiles.length > 0) {
+    throw new UsageError(`runner init: ${notFiles.join(', ')} in ${dir} ${notFiles.length === 1 ? 'is a folder' : 'are folders'}, not a file`, 'choose another folder (runner init my-load-tests), or move it away');
+  }
+  const existing = kinds.filter(([, kind]) => kind === 'file').map(([file]) => file);
   if (existing.length > 0 && !options.force) {
     throw new UsageError(`runner init: ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${dir}`, 'choose another folder (runner init my-load-tests), or add --force to overwrite them');
   }
   const files = initFiles(packageNameOf(basename(dir)), options.runnerSpec ?? `file:${PACKAGE_ROOT}`);
-  mkdirSync(dir, { recursive: true });
-  for (const file of INIT_FILES) writeFileSync(join(dir, file), files[file]);
+  const created: string[] = [];
+  let firstNewDir: string | undefined;
+  try {
+    firstNewDir = mkdirSync(dir, { recursive: true });
+    for (const file of INIT_FILES) {
+      const path = join(dir, file);
+      const isNew = !existsSync(path);
+      writeFileSync(path, files[file]);
+      if (isNew) created.push(path);
+    }
+  } catch (error) {
+    // Leave nothing half-made: a second `runner init` would then refuse the files of the first.
+    for (const path of created) rmSync(path, { force: true });
+    if (firstNewDir) rmSync(firstNewDir, { recursive: true, force: true });
+    const { code, message } = error as NodeJS.ErrnoException;
+    const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'not allowed to write there' : code === 'ENOTDIR' ? 'part of the path is a file, not a folder' : code === 'ENOSPC' ? 'the disk is full' : message;
+    // exit 111, as for any file runner cannot write
+    throw new OutputError(`runner init: cannot write the project in ${dir}: ${why}${code ? ` (${code})` : ''}`, 'choose a folder you can write to, e.g. runner init ~/my-load-tests', error);
+  }
   const shown = relative(options.cwd ?? process.cwd(), dir) || '.';
   stdout.write([
     `Created in ${shown}:`,

@@ -66,6 +66,24 @@ export function installInterruptHandlers(handlers: InterruptHandlers): () => voi
 }
 
 /**
+ * After the run has reported, while an endpoint serves its final figures (--dashboard-linger,
+ * --metrics-linger): a signal or the parent's exit only ends that wait, so the process still exits
+ * with the run's own code (0, 99…), not as killed. Returns the function that removes the handlers.
+ */
+export function installLingerStop(onStop: (cause: InterruptCause) => void): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    ignoreDeadTerminal(signal);
+    onStop(signal);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  const giveBackParentExit = onParentExit(() => onStop('the parent process exited'));
+  return () => {
+    giveBackParentExit();
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+  };
+}
+
+/**
  * Before the load starts (a fixture starting, the preflight), a signal simply stops the run:
  * nothing was sent, so nothing is to be reported. Exiting through process.exit (rather than
  * the default signal death) runs the 'exit' listeners, which end the fake proxy child we started

@@ -35,7 +35,7 @@ import { runHandleSummary } from './outputs/summary-json.ts';
 import type { OutputContext, RunOutput } from './outputs/output.ts';
 import { ExitCode, RunnerError, ScriptTimeoutError, UsageError, type ExitCodeName } from './errors.ts';
 import { confirmRealRecipients, type RecipientSafety } from './safety.ts';
-import { installEarlyExit, installInterruptHandlers } from './interrupt.ts';
+import { installEarlyExit, installInterruptHandlers, installLingerStop } from './interrupt.ts';
 import { SNAPSHOT_MS, startStallWatchdog } from './engine/stall-watchdog.ts';
 import { DeliveryTracking, type DeliveryOutcome } from './delivery/tracking.ts';
 import { DeliverySourceError } from './errors.ts';
@@ -44,6 +44,7 @@ import { formatDeliveryWait } from './outputs/console.ts';
 import { WorkerPool, checkWorkerSplit } from './workers/pool.ts';
 import { escapeControl } from './util/escape.ts';
 import { checkApiExposure, parseApiAddress } from './api/address.ts';
+import { checkDistinctPorts, LOOPBACK_HOST } from './listen-address.ts';
 import { startApiServer, type ApiServer } from './api/server.ts';
 import { addSecret } from './redact.ts';
 import { connectAgent, type AgentAddress, type AgentConnection } from './agents/remote.ts';
@@ -156,6 +157,15 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
   const apiAddress = command.api === undefined ? undefined : parseApiAddress(command.api);
   const apiToken = command.apiToken ?? env['RUNNER_API_TOKEN'];
   if (apiAddress) checkApiExposure(apiAddress, command.apiAllowRemote === true, apiToken);
+  checkDistinctPorts([
+    apiAddress && { flag: '--api', ...apiAddress },
+    command.dashboard && { flag: '--dashboard', host: command.dashboard.host ?? LOOPBACK_HOST, port: command.dashboard.port },
+    command.metrics && { flag: '--metrics-port', host: command.metrics.host ?? LOOPBACK_HOST, port: command.metrics.port },
+    ...(command.out || []).flatMap((spec) => {
+      const port = /^prometheus=(\d+)$/.exec(spec)?.[1];
+      return port === undefined ? [] : [{ flag: `--out prometheus=${port}`, host: LOOPBACK_HOST, port: Number(port) }];
+    }),
+  ]);
   if (apiToken) addSecret(apiToken);
   // A custom metric's warnings (a tag-set overflow) go to this run's stderr.
   clearCustomMetrics((message) => stderr.write(`warning: ${escapeControl(message, true)}\n`));
@@ -361,7 +371,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       const failed = new Set(failures.map((failure) => failure.output));
       const written = outputs.filter((output) => !failed.has(output));
       stdout.write(formatSummary(summary, { color: shouldColor(stdout, env), resultsFile: written.find((output) => output.isResultsFile)?.path, files: written }) + '\n');
-      if (failures.length > 0) stderr.write(`error: ${failures.length} of ${outputs.length} outputs could not be written (listed above); the others were\n`);
+      if (failures.length > 0) stderr.write(outputFailuresLine(failures.length, outputs.length));
       isReported = true;
       throw error;
     } finally {
@@ -425,7 +435,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     }
 
     if (failures.length > 0) {
-      stderr.write(`error: ${failures.length} of ${outputs.length} outputs could not be written (listed above); the others were\n`);
+      stderr.write(outputFailuresLine(failures.length, outputs.length));
     }
     if (result.teardownTimedOut) stderr.write(`error: ${result.teardownTimedOut}\n`);
     const isNoIterationCompleted = hasNoIterationCompleted(summary);
@@ -454,8 +464,20 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     if (tracking) await tracking.finish().catch(() => undefined);
     await fixture?.stop();
     await sink?.stop();
-    // The metrics endpoint waits here (after the summary) for a scrape of the final values.
-    await closeOutputs(outputs, { linger: isReported });
+    // The metrics endpoint waits here (after the summary) for a scrape of the final values, the
+    // dashboard serves them to its pages; a signal then ends that wait (the run's exit code stays).
+    const lingerStop = new AbortController();
+    const removeLingerStop = command.handleSignals && isReported
+      ? installLingerStop((cause) => {
+          if (!lingerStop.signal.aborted) stderr.write(`\n${cause}: no longer serving the final figures\n`);
+          lingerStop.abort();
+        })
+      : () => {};
+    try {
+      await closeOutputs(outputs, { linger: isReported, signal: lingerStop.signal });
+    } finally {
+      removeLingerStop();
+    }
   }
 }
 
@@ -763,4 +785,9 @@ function childStartError(kind: ChildServerKind, code: number | null, childStderr
   const output = [childStderr.trim(), childStdout.trim()].filter(Boolean).join(' / ');
   const said = output ? `: ${output}` : '';
   return new RunnerError(`${kind.name} exited (code ${code}) before it was ready${said}`, { code: 'E_FIXTURE', exit });
+}
+
+/** The line after the failed outputs' own errors: how many, and that the others were written when there are others. */
+function outputFailuresLine(failed: number, total: number): string {
+  return `error: ${failed} of ${total} outputs could not be written (listed above)${failed < total ? '; the others were' : ''}\n`;
 }

@@ -19,6 +19,7 @@
  * | LOAD_FLAGS            |  ✓  |       |       |  (and inspect, archive: they plan the same run)
  * | API_FLAGS             |  ✓  |       |       |  (and pause, resume, scale, status: the client side)
  */
+import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import type { Command, OptionValues } from 'commander';
 import { DEFAULTS } from '../scenario/defaults.ts';
@@ -27,9 +28,10 @@ import type { CliOverrides } from '../scenario/options.ts';
 import type { AuthMechanism, SmtpProtocol, TlsMode } from '../scenario/types.ts';
 import { SMTP_PROTOCOLS, TLS_VERSIONS, type TlsVersion } from '../smtp/settings.ts';
 import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, terminalQuestion, type RecipientSafety } from '../safety.ts';
-import { DEFAULT_API_ADDRESS, parseApiAddress } from '../api/address.ts';
-import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_LINGER_MS, type DashboardOptions } from '../outputs/dashboard.ts';
-import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
+import { DEFAULT_API_ADDRESS } from '../api/address.ts';
+import { DASHBOARD_EXPOSURE, DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_LINGER_MS, type DashboardOptions } from '../outputs/dashboard.ts';
+import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, METRICS_EXPOSURE, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
+import { checkExposure, parseListenAddress } from '../listen-address.ts';
 import { UsageError } from '../errors.ts';
 import { InvalidArgumentError } from 'commander';
 import { messageSizeProblem } from '../scenario/validate.ts';
@@ -321,12 +323,14 @@ export const OUTPUT_FLAGS: FlagGroup<OutputFlags> = {
       .option('--junit <file>', 'write the thresholds as JUnit XML test cases (one per threshold, plus "run completed") for CI')
       .option('--summary-json <file>', 'write the end-of-test summary as JSON (the results file without timeline and histograms)')
       .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics during the run (e.g. 9464; 0: any free port)', port)
-      .option('--metrics-host <host>', `address the metrics endpoint listens on (default: ${DEFAULT_METRICS_HOST}; 0.0.0.0 for every interface)`)
+      .option('--metrics-host <host>', `address the metrics endpoint listens on (default: ${DEFAULT_METRICS_HOST}; another machine's scraper needs e.g. 0.0.0.0, every interface, with --metrics-allow-remote)`)
+      .option('--metrics-allow-remote', 'let --metrics-host be an address other machines reach: whoever reaches it can read the run\'s metrics, its target and accounts included')
       .option('--metrics-linger <duration>', `if it was scraped during the run, keep serving after it until a scrape reads the final values, at most this long (default: ${DEFAULT_METRICS_LINGER_MS / 1000}s; 0 to stop at once)`, duration)
-      .option('--dashboard <[host:]port>', `serve a live web dashboard (the HTML report's page, updating each second) at http://HOST:PORT/ during the run (host default: ${DEFAULT_DASHBOARD_HOST}; e.g. 5665, k6's; 0: any free port)`)
+      .option('--dashboard <[host:]port>', `serve a live web dashboard (the HTML report's page, updating each second) at http://HOST:PORT/ during the run (host default: ${DEFAULT_DASHBOARD_HOST}; another machine needs --dashboard-allow-remote; e.g. 5665, k6's; 0: any free port)`)
+      .option('--dashboard-allow-remote', 'let --dashboard listen on an address other machines reach: whoever reaches it can read the run\'s figures, its target and accounts included')
       .option('--dashboard-linger <duration>', `if a page watched the run, keep serving the final figures this long after it (default: ${DEFAULT_DASHBOARD_LINGER_MS / 1000}s; 0 to stop at once)`, duration),
   read(flags) {
-    const parsed = flags as { outSpecs?: string[]; isNoOutGiven?: boolean; report?: string; junit?: string; summaryJson?: string; metricsPort?: number; metricsHost?: string; metricsLinger?: string; dashboard?: string; dashboardLinger?: string };
+    const parsed = flags as { outSpecs?: string[]; isNoOutGiven?: boolean; report?: string; junit?: string; summaryJson?: string; metricsPort?: number; metricsHost?: string; metricsLinger?: string; metricsAllowRemote?: boolean; dashboard?: string; dashboardLinger?: string; dashboardAllowRemote?: boolean };
     const noResultsFile = parsed.isNoOutGiven === true;
     return {
       out: parsed.outSpecs !== undefined ? parsed.outSpecs : noResultsFile ? false : undefined,
@@ -340,26 +344,38 @@ export const OUTPUT_FLAGS: FlagGroup<OutputFlags> = {
   },
 };
 
-/** `--dashboard [HOST:]PORT` and `--dashboard-linger` → the dashboard's options; the linger alone is a usage error. */
-function dashboardOptions(parsed: { dashboard?: string; dashboardLinger?: string }): DashboardOptions | undefined {
+/** `--dashboard [HOST:]PORT`, `--dashboard-linger`, `--dashboard-allow-remote` → the dashboard's options; the others alone are usage errors. */
+function dashboardOptions(parsed: { dashboard?: string; dashboardLinger?: string; dashboardAllowRemote?: boolean }): DashboardOptions | undefined {
   if (parsed.dashboard === undefined) {
-    if (parsed.dashboardLinger !== undefined) throw new UsageError('--dashboard-linger needs --dashboard', 'add e.g. --dashboard 5665');
+    const alone = parsed.dashboardLinger !== undefined ? '--dashboard-linger' : parsed.dashboardAllowRemote ? '--dashboard-allow-remote' : undefined;
+    if (alone) throw new UsageError(`${alone} needs --dashboard`, 'add e.g. --dashboard 5665');
     return undefined;
   }
-  const address = parseApiAddress(parsed.dashboard, '--dashboard', "127.0.0.1:5665 (k6's web dashboard's port)");
-  return { ...address, lingerMs: parsed.dashboardLinger === undefined ? undefined : parseDurationMs(parsed.dashboardLinger) };
+  const address = parseListenAddress(parsed.dashboard, '--dashboard', "127.0.0.1:5665 (k6's web dashboard's port)");
+  const isRemoteAllowed = parsed.dashboardAllowRemote === true;
+  checkExposure(address, isRemoteAllowed, DASHBOARD_EXPOSURE);
+  return { ...address, ...(isRemoteAllowed ? { isRemoteAllowed } : {}), lingerMs: parsed.dashboardLinger === undefined ? undefined : parseDurationMs(parsed.dashboardLinger) };
 }
 
-/** `--metrics-port/-host/-linger` → the endpoint's options; host or linger alone is a usage error. */
-function metricsEndpoint(parsed: { metricsPort?: number; metricsHost?: string; metricsLinger?: string }): MetricsEndpointOptions | undefined {
+/** `--metrics-port/-host/-linger/-allow-remote` → the endpoint's options; the others without the port are usage errors. */
+function metricsEndpoint(parsed: { metricsPort?: number; metricsHost?: string; metricsLinger?: string; metricsAllowRemote?: boolean }): MetricsEndpointOptions | undefined {
   if (parsed.metricsPort === undefined) {
-    const alone = parsed.metricsHost !== undefined ? '--metrics-host' : parsed.metricsLinger !== undefined ? '--metrics-linger' : undefined;
+    const alone = parsed.metricsHost !== undefined ? '--metrics-host' : parsed.metricsLinger !== undefined ? '--metrics-linger' : parsed.metricsAllowRemote ? '--metrics-allow-remote' : undefined;
     if (alone) throw new UsageError(`${alone} needs --metrics-port`, 'add e.g. --metrics-port 9464');
     return undefined;
   }
+  const isRemoteAllowed = parsed.metricsAllowRemote === true;
+  // `[::1]` as --dashboard and --api write it is ::1
+  const host = parsed.metricsHost?.trim().replace(/^\[(.*)\]$/, '$1');
+  if (host !== undefined) {
+    if (host === '') throw new UsageError('--metrics-host is empty', `give an address, e.g. --metrics-host ${DEFAULT_METRICS_HOST}`);
+    if (host.includes(':') && isIP(host) !== 6) throw new UsageError(`--metrics-host '${parsed.metricsHost}' is not a host`, `the port goes in --metrics-port: e.g. --metrics-host ${DEFAULT_METRICS_HOST} --metrics-port ${parsed.metricsPort || 9464}`);
+    checkExposure({ host, port: parsed.metricsPort }, isRemoteAllowed, METRICS_EXPOSURE);
+  }
   return {
     port: parsed.metricsPort,
-    host: parsed.metricsHost,
+    host,
+    ...(isRemoteAllowed ? { isRemoteAllowed } : {}),
     lingerMs: parsed.metricsLinger === undefined ? undefined : parseDurationMs(parsed.metricsLinger),
   };
 }

@@ -21,12 +21,17 @@ import type { Distributions } from '../results/summarise.ts';
 import { OutputError } from '../errors.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { buildChartData, renderHtmlReport, renderReportMain } from './html-report.ts';
-import type { OutputContext, RunOutput } from './output.ts';
+import { lingerFor, type OutputContext, type RunOutput } from './output.ts';
+import { checkExposure, type Exposure } from '../listen-address.ts';
 
 /** Default listen address: this machine only. */
 export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
 /** Default time to keep serving the final figures after the run when a page watched it, ms. */
 export const DEFAULT_DASHBOARD_LINGER_MS = 10_000;
+/** Who may reach it: loopback unless --dashboard-allow-remote (listen-address.ts). */
+export const DASHBOARD_EXPOSURE: Exposure = { flag: '--dashboard', allowFlag: '--dashboard-allow-remote', risk: "read the run's figures, its target and accounts included" };
+/** Bytes queued for a page that does not read, beyond which it skips updates. */
+const MAX_BUFFERED_BYTES = 1 << 20;
 /** Where the page subscribes. */
 const EVENTS_PATH = '/events';
 
@@ -36,6 +41,8 @@ export interface DashboardOptions {
   port: number;
   /** Listen address. @default '127.0.0.1' */
   host?: string;
+  /** Whether `host` may be an address other machines reach (--dashboard-allow-remote). @default false */
+  isRemoteAllowed?: boolean;
   /** After the run, how long to keep serving the final figures when a page was connected, ms. @default 10000 */
   lingerMs?: number;
 }
@@ -84,13 +91,25 @@ export function createDashboardOutput(options: DashboardOptions): DashboardOutpu
       stderr.write(`warning: dashboard: ${(error as Error).message}\n`);
       return;
     }
-    for (const client of clients) client.write(text);
+    for (const client of clients) {
+      // A page that does not read (a stalled tab, a stuck proxy) is sent nothing more until it has
+      // caught up: each update is the whole state, so it loses nothing, and memory stays bounded
+      // (an hour-long run's update is ~200 KB a second). The final `end` always goes.
+      if (name === 'update' && client.writableLength > MAX_BUFFERED_BYTES) continue;
+      client.write(text);
+    }
   };
 
   const serve = (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET') {
-      response.writeHead(405, { allow: 'GET', 'content-type': 'text/plain; charset=utf-8' }).end('use GET /\n');
+    // HEAD (curl -I, a link checker) answers as GET without the body (node:http leaves it out)
+    const isHead = request.method === 'HEAD';
+    if (request.method !== 'GET' && !isHead) {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('use GET /\n');
+      return;
+    }
+    if (path === EVENTS_PATH && isHead) {
+      response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store' }).end();
       return;
     }
     if (path === EVENTS_PATH) {
@@ -161,6 +180,7 @@ export function createDashboardOutput(options: DashboardOptions): DashboardOutpu
     },
     async prepare(context: OutputContext) {
       stderr = context.stderr;
+      checkExposure({ host, port: options.port }, options.isRemoteAllowed === true, DASHBOARD_EXPOSURE);
       // node:http loads only for a run with a dashboard.
       const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
       const candidate = createServer(serve);
@@ -186,8 +206,8 @@ export function createDashboardOutput(options: DashboardOptions): DashboardOutpu
       if (!server) return;
       if (closeOptions.linger && final && hasWatcher && lingerMs > 0) {
         stderr.write(`dashboard: serving the final figures at ${url} for ${formatDurationMs(lingerMs)} (--dashboard-linger 0 skips this)\n`);
-        // This timer (not the unref'd server) keeps the process alive while we wait.
-        await new Promise((resolve) => setTimeout(resolve, lingerMs));
+        // This timer (not the unref'd server) keeps the process alive while we wait; a signal ends it.
+        await lingerFor(lingerMs, closeOptions.signal);
       }
       await stop();
     },

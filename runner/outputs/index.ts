@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
-import type { RunOutput } from './output.ts';
+import type { CloseOptions, RunOutput } from './output.ts';
 import { createResultsJsonOutput } from './results-json.ts';
 import { createHtmlReportOutput } from './html-report.ts';
 import { createCsvOutput, createNdjsonOutput } from './timeline-stream.ts';
@@ -30,7 +30,7 @@ export const OUTPUT_KINDS: Record<string, (target: string) => RunOutput> = {
     return createPrometheusOutput({ port: Number(target) });
   },
   // TARGET is a URL here (`--out prometheus-rw=http://127.0.0.1:9090/api/v1/write`).
-  'prometheus-rw': createRemoteWriteOutput,
+  'prometheus-rw': (target) => createRemoteWriteOutput(target),
 };
 
 /** Kinds whose TARGET is a URL, not a path (kept as written). */
@@ -44,7 +44,7 @@ export function parseOutSpec(spec: string, cwd: string): { kind: string; target:
   if (!(kind in OUTPUT_KINDS)) {
     throw new UsageError(`--out ${spec}: unknown output kind '${kind}'`, `use one of: ${Object.keys(OUTPUT_KINDS).join(', ')} (e.g. --out ndjson=FILE), or --out FILE for the results file`);
   }
-  if (match[2] === '') throw new UsageError(`--out ${spec}: no target after '='`, `write --out ${kind}=FILE (or a port for prometheus)`);
+  if (match[2] === '') throw new UsageError(`--out ${spec}: no target after '='`, kind === 'prometheus-rw' ? 'write the receiver\'s URL, e.g. --out prometheus-rw=http://127.0.0.1:9090/api/v1/write' : kind === 'prometheus' ? 'write a port, e.g. --out prometheus=9464' : `write --out ${kind}=FILE`);
   if (URL_TARGET_KINDS.has(kind)) return { kind, target: match[2]! };
   return { kind, target: /^\d+$/.test(match[2]!) ? match[2]! : resolve(cwd, match[2]!) };
 }
@@ -95,7 +95,7 @@ export function createCiOutputs(flags: CiOutputFlags, cwd: string): RunOutput[] 
  * Lets outputs that still serve something after the summary finish it (the metrics endpoint
  * waits for a scrape of the final values when `linger`), then release it. Never throws.
  */
-export async function closeOutputs(outputs: readonly RunOutput[], options: { linger: boolean }): Promise<void> {
+export async function closeOutputs(outputs: readonly RunOutput[], options: CloseOptions): Promise<void> {
   await Promise.all(outputs.map((output) => output.close?.(options).catch(() => undefined)));
 }
 

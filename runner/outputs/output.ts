@@ -17,6 +17,30 @@ export interface OutputContext {
   stderr: NodeJS.WritableStream;
 }
 
+/** How run.ts closes the outputs. */
+export interface CloseOptions {
+  /** May first serve the final state for a moment (the run reported normally). */
+  linger: boolean;
+  /** Aborted (Ctrl+C, SIGTERM during the linger): stop lingering at once. */
+  signal?: AbortSignal;
+}
+
+/** Waits `ms`, or less when `signal` aborts; the timer keeps the process alive meanwhile. */
+export function lingerFor(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 export interface RunOutput {
   /** What it is, for messages: 'results file', 'NDJSON timeline', … */
   readonly description: string;
@@ -43,5 +67,5 @@ export interface RunOutput {
    * Last, also after errors: release what it still holds (a listening endpoint). With `linger`,
    * it may first serve its final state for a moment (one last Prometheus scrape).
    */
-  close?(options: { linger: boolean }): Promise<void>;
+  close?(options: CloseOptions): Promise<void>;
 }

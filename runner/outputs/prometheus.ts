@@ -80,7 +80,8 @@ import type { TrendSink } from '../metrics/trend.ts';
 import { PHASES } from '../smtp/phases.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { OutputError } from '../errors.ts';
-import type { OutputContext, RunOutput } from './output.ts';
+import { lingerFor, type OutputContext, type RunOutput } from './output.ts';
+import { checkExposure, type Exposure } from '../listen-address.ts';
 
 /** Histogram bucket upper bounds in seconds: 1 ms to 30 s, roughly ×2.5 apart (SMTP spans both). */
 export const SMTP_DURATION_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -101,12 +102,17 @@ export const DEFAULT_METRICS_HOST = '127.0.0.1';
 /** Default time to keep serving after the run for a final scrape, ms. */
 export const DEFAULT_METRICS_LINGER_MS = 15_000;
 
+/** Who may reach it: loopback unless --metrics-allow-remote (listen-address.ts). */
+export const METRICS_EXPOSURE: Exposure = { flag: '--metrics-host', allowFlag: '--metrics-allow-remote', risk: "read the run's metrics, its target and accounts included", isHostOnly: true };
+
 /** Where and how long the endpoint listens. */
 export interface MetricsEndpointOptions {
   /** TCP port; 0 takes any free port (its URL is printed). */
   port: number;
   /** Listen address. @default '127.0.0.1' */
   host?: string;
+  /** Whether `host` may be an address other machines reach (--metrics-allow-remote). @default false */
+  isRemoteAllowed?: boolean;
   /** After the run, the longest wait for a scrape of the final values, ms. @default 15000 */
   lingerMs?: number;
 }
@@ -118,7 +124,7 @@ export interface MetricsEndpointOutput extends RunOutput {
   /** The exporter whose values the endpoint serves. */
   readonly exporter: PrometheusExporter;
   /** With `linger`, waits for a scrape of the final values (at most lingerMs); then stops listening. */
-  close(options?: { linger?: boolean }): Promise<void>;
+  close(options?: { linger?: boolean; signal?: AbortSignal }): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -656,6 +662,7 @@ export function createPrometheusOutput(options: MetricsEndpointOptions): Metrics
     listener,
     async prepare(context: OutputContext) {
       stderr = context.stderr;
+      checkExposure({ host, port: options.port }, options.isRemoteAllowed === true, METRICS_EXPOSURE);
       exporter = new PrometheusExporter(context.options.scenarios.map((s) => s.name), SMTP_DURATION_BUCKETS_SECONDS, context.options.delivery !== undefined, context.options.scenarios.some((s) => s.retry !== undefined));
       // node:http loads only for a run with an endpoint.
       const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
@@ -684,14 +691,10 @@ export function createPrometheusOutput(options: MetricsEndpointOptions): Metrics
       // Linger only for a scraper that watched the run (scraped it) and has not read the final values yet.
       if (closeOptions.linger && isFinal && lingerMs > 0 && scrapes > 0 && scrapesOfFinal === 0) {
         stderr.write(`metrics: serving the final values at ${url} until the next scrape (at most ${formatDurationMs(lingerMs)}; --metrics-linger 0 skips this)\n`);
-        await new Promise<void>((resolve) => {
-          // This timer (not the unref'd server) keeps the process alive while we wait.
-          const timer = setTimeout(resolve, lingerMs);
-          onScrapeOfFinal = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        // This timer (not the unref'd server) keeps the process alive while we wait; a scrape of the final values or a signal ends it.
+        const scraped = new AbortController();
+        onScrapeOfFinal = () => scraped.abort();
+        await lingerFor(lingerMs, closeOptions.signal ? AbortSignal.any([scraped.signal, closeOptions.signal]) : scraped.signal);
         onScrapeOfFinal = undefined;
       }
       await stop();
@@ -714,7 +717,7 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
       return new OutputError(`metrics endpoint: not allowed to listen on ${where}`, 'ports below 1024 need privileges: use e.g. --metrics-port 9464', error);
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
-      return new OutputError(`metrics endpoint: ${host} is not an address of this machine`, 'use --metrics-host 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)', error);
+      return new OutputError(`metrics endpoint: ${host} is not an address of this machine`, 'use --metrics-host 127.0.0.1 (this machine only), or 0.0.0.0 (every interface) with --metrics-allow-remote', error);
     default:
       return new OutputError(`metrics endpoint: cannot listen on ${where}: ${error.message}`, 'choose another --metrics-port / --metrics-host', error);
   }

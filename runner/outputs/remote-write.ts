@@ -14,6 +14,8 @@
  * Labels are sorted by name, `__name__` first among equals, as the protocol requires.
  */
 import { OutputError, UsageError } from '../errors.ts';
+import { addSecret } from '../redact.ts';
+import { clipText } from '../util/format.ts';
 import type { EngineListener, ScenarioProgress } from '../engine/events.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { OutputContext, RunOutput } from './output.ts';
@@ -158,12 +160,33 @@ export function parseRemoteWriteUrl(target: string): URL {
   return url;
 }
 
+/**
+ * The URL without its `user:password@` (fetch refuses a URL that holds them), and those as an
+ * HTTP Basic `Authorization` header; the password is redacted from every output.
+ */
+export function remoteWriteCredentials(url: URL): { url: URL; authorization: string | undefined } {
+  if (url.username === '' && url.password === '') return { url, authorization: undefined };
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  if (password) addSecret(password);
+  const bare = new URL(url.href);
+  bare.username = '';
+  bare.password = '';
+  return { url: bare, authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+}
+
+/** A receiver's error body on one line, cut with an ellipsis: a proxy's HTML page must not flood stderr. */
+function describeAnswer(text: string): string {
+  return clipText(text.replace(/\s+/g, ' ').trim(), 200);
+}
+
 /** POSTs one push; throws with the receiver's answer when it is not 2xx. */
-async function push(url: URL, series: readonly RemoteWriteSeries[]): Promise<void> {
+async function push(url: URL, authorization: string | undefined, series: readonly RemoteWriteSeries[], timeoutMs: number): Promise<void> {
   const body = snappyEncodeLiterals(encodeWriteRequest(series));
   const response = await fetch(url, {
     method: 'POST',
     headers: {
+      ...(authorization ? { authorization } : {}),
       'content-type': 'application/x-protobuf',
       'content-encoding': 'snappy',
       'x-prometheus-remote-write-version': '0.1.0',
@@ -171,18 +194,25 @@ async function push(url: URL, series: readonly RemoteWriteSeries[]): Promise<voi
     },
     // Uint8Array.from gave the array a buffer of its own, exactly its size.
     body: body.buffer as ArrayBuffer,
-    signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
+    signal: AbortSignal.timeout(timeoutMs),
+  }).catch((error: Error) => {
+    if (error.name === 'TimeoutError') throw new Error(`no answer within ${timeoutMs / 1000} s`);
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, a TLS error…) is its cause
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+    if (error.message === 'fetch failed' && cause) throw new Error(typeof cause.code === 'string' ? `${cause.code} (${String(cause.message)})` : String(cause.message));
+    throw error;
   });
   if (!response.ok) {
-    const text = (await response.text().catch(() => '')).trim().slice(0, 200);
+    const text = describeAnswer(await response.text().catch(() => ''));
     throw new Error(`HTTP ${response.status}${text ? `: ${text}` : ''}`);
   }
   await response.arrayBuffer().catch(() => undefined);
 }
 
-/** Creates the remote-write output for `target` (a URL). */
-export function createRemoteWriteOutput(target: string): RunOutput {
-  const url = parseRemoteWriteUrl(target);
+/** Creates the remote-write output for `target` (a URL); each push waits at most `pushTimeoutMs` (10 s) for an answer. */
+export function createRemoteWriteOutput(target: string, options: { pushTimeoutMs?: number } = {}): RunOutput {
+  const timeoutMs = options.pushTimeoutMs ?? PUSH_TIMEOUT_MS;
+  const { url, authorization } = remoteWriteCredentials(parseRemoteWriteUrl(target));
   const where = `${url.origin}${url.pathname}`;
   let exporter: PrometheusExporter | undefined;
   let stderr: NodeJS.WritableStream = process.stderr;
@@ -195,7 +225,7 @@ export function createRemoteWriteOutput(target: string): RunOutput {
     if (!exporter) return;
     if (latest) exporter.update(latest.registry, latest.scenarios, performance.now() - latest.registry.startMs);
     latest = undefined;
-    await push(url, await seriesOfExporter(exporter, Date.now()));
+    await push(url, authorization, await seriesOfExporter(exporter, Date.now()), timeoutMs);
   };
 
   const listener: EngineListener = {
@@ -234,7 +264,7 @@ export function createRemoteWriteOutput(target: string): RunOutput {
       try {
         await pushNow();
       } catch (error) {
-        throw new OutputError(`Prometheus remote write: the final push to ${where} failed: ${(error as Error).message}`, 'check the URL (a Prometheus needs --web.enable-remote-write-receiver; its path is /api/v1/write) and that the receiver is up', error);
+        throw new OutputError(`the final push to ${where} failed: ${(error as Error).message}`, 'check the URL (a Prometheus needs --web.enable-remote-write-receiver; its path is /api/v1/write) and that the receiver is up', error);
       }
     },
     async close() {

@@ -111,5 +111,38 @@ readers('outputs: --metrics-host without --metrics-port is a usage error', () =>
   assert.throws(() => read(OUTPUT_FLAGS, ['--metrics-host', '0.0.0.0']), (error: unknown) => error instanceof UsageError && /--metrics-host needs --metrics-port/.test((error as Error).message));
 });
 
+const EXPOSURE_CASES: Array<[string, string[], RegExp]> = [
+  ['--dashboard 0.0.0.0:5665', ['--dashboard', '0.0.0.0:5665'], /--dashboard 0\.0\.0\.0:5665 is reachable from other machines/],
+  ['--dashboard [::]:5665', ['--dashboard', '[::]:5665'], /--dashboard \[::\]:5665 is reachable from other machines/],
+  ['--metrics-host 0.0.0.0', ['--metrics-port', '9464', '--metrics-host', '0.0.0.0'], /--metrics-host 0\.0\.0\.0 is reachable from other machines/],
+  ['--metrics-host a hostname', ['--metrics-port', '9464', '--metrics-host', 'box.example'], /--metrics-host box\.example may be reachable from other machines \(a name other than localhost may resolve to any address\)/],
+];
+for (const [name, args, message] of EXPOSURE_CASES) {
+  readers(`outputs: ${name} is refused without its --…-allow-remote, which the hint names`, () => {
+    try {
+      read(OUTPUT_FLAGS, args);
+      assert.unreachable('accepted');
+    } catch (error) {
+      assert.instance(error, UsageError);
+      assert.match((error as Error).message, message);
+      assert.match((error as UsageError).hint ?? '', name.startsWith('--dashboard') ? /add --dashboard-allow-remote to mean it/ : /add --metrics-allow-remote to mean it/);
+    }
+  });
+}
+readers('outputs: allowed with --dashboard-allow-remote / --metrics-allow-remote, and loopback needs nothing', () => {
+  assert.equal(read(OUTPUT_FLAGS, ['--dashboard', '0.0.0.0:5665', '--dashboard-allow-remote']).dashboard, { host: '0.0.0.0', port: 5665, isRemoteAllowed: true, lingerMs: undefined });
+  assert.equal(read(OUTPUT_FLAGS, ['--metrics-port', '9464', '--metrics-host', '0.0.0.0', '--metrics-allow-remote']).metrics, { port: 9464, host: '0.0.0.0', isRemoteAllowed: true, lingerMs: undefined });
+  assert.equal(read(OUTPUT_FLAGS, ['--dashboard', '5665']).dashboard, { host: '127.0.0.1', port: 5665, lingerMs: undefined });
+  assert.equal(read(OUTPUT_FLAGS, ['--dashboard', 'localhost:0']).dashboard, { host: 'localhost', port: 0, lingerMs: undefined });
+  assert.equal(read(OUTPUT_FLAGS, ['--metrics-port', '9464', '--metrics-host', '::1']).metrics, { port: 9464, host: '::1', lingerMs: undefined });
+});
+readers('outputs: an --…-allow-remote without its endpoint, and an empty --metrics-host, are usage errors', () => {
+  assert.throws(() => read(OUTPUT_FLAGS, ['--dashboard-allow-remote']), /--dashboard-allow-remote needs --dashboard/);
+  assert.throws(() => read(OUTPUT_FLAGS, ['--metrics-allow-remote']), /--metrics-allow-remote needs --metrics-port/);
+  assert.throws(() => read(OUTPUT_FLAGS, ['--metrics-port', '9464', '--metrics-host', '']), /--metrics-host is empty/);
+  assert.throws(() => read(OUTPUT_FLAGS, ['--metrics-port', '9464', '--metrics-host', '127.0.0.1:9464']), (error: unknown) => /--metrics-host '127\.0\.0\.1:9464' is not a host/.test((error as Error).message) && /the port goes in --metrics-port/.test((error as UsageError).hint ?? ''));
+  assert.is(read(OUTPUT_FLAGS, ['--metrics-port', '9464', '--metrics-host', '[::1]']).metrics?.host, '::1');
+});
+
 membership.run();
 readers.run();

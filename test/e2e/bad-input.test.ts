@@ -73,6 +73,11 @@ const CASES: Case[] = [
   { name: 'an output kind without its file', args: ['run', '--out', 'ndjson=', '--port', '1'], exit: ExitCode.usage, stderr: /--out ndjson=: no target after '='/ },
   { name: 'a results file with --no-out', args: ['run', '--out', 'r.json', '--no-out', '--port', '1'], exit: ExitCode.usage, stderr: /--out r\.json and --no-out contradict each other/ },
   { name: '--metrics-host without --metrics-port', args: ['run', '--metrics-host', '0.0.0.0', ...NOWHERE], exit: ExitCode.usage, stderr: /--metrics-host needs --metrics-port/ },
+  { name: '--dashboard on every interface without --dashboard-allow-remote', args: ['run', '--dashboard', '0.0.0.0:5665', ...NOWHERE], exit: ExitCode.usage, stderr: /error: --dashboard 0\.0\.0\.0:5665 is reachable from other machines.*\nhint: listen on 127\.0\.0\.1 \(the default\), or add --dashboard-allow-remote to mean it/ },
+  { name: '--metrics-host on every interface without --metrics-allow-remote', args: ['run', '--metrics-port', '9464', '--metrics-host', '0.0.0.0', ...NOWHERE], exit: ExitCode.usage, stderr: /error: --metrics-host 0\.0\.0\.0 is reachable from other machines.*\nhint: listen on 127\.0\.0\.1 \(the default\), or add --metrics-allow-remote to mean it/ },
+  { name: '--dashboard with a port beyond 65535', args: ['run', '--dashboard', '99999', ...NOWHERE], exit: ExitCode.usage, stderr: /--dashboard '99999' is not \[HOST:\]PORT: ports go from 0 to 65535/ },
+  { name: '--dashboard and --metrics-port on one port', args: ['run', '--dashboard', '19464', '--metrics-port', '19464', ...NOWHERE], exit: ExitCode.usage, stderr: /error: --dashboard and --metrics-port both ask for port 19464\nhint: give each its own port, e\.g\. --metrics-port 19465/ },
+  { name: '--out prometheus=PORT and --dashboard on one port', args: ['run', '--out', 'prometheus=19466', '--dashboard', '19466', '--port', '1'], exit: ExitCode.usage, stderr: /error: --dashboard and --out prometheus=19466 both ask for port 19466\nhint: give each its own port, e\.g\. --out prometheus=19467/ },
   { name: 'two scenario files', args: ['run', 'a.ts', 'b.ts'], exit: ExitCode.usage, stderr: /too many arguments for 'run'/ },
 
   // Invalid options: 104

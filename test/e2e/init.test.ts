@@ -7,12 +7,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTempDir } from '../helpers.ts';
 import { ROOT, runCli } from '../cli-process.ts';
-import { ExitCode } from '../../runner/errors.ts';
-import { packageNameOf } from '../../runner/init.ts';
+import { ExitCode, OutputError, UsageError, type RunnerError } from '../../runner/errors.ts';
+import { packageNameOf, runInit } from '../../runner/init.ts';
+import { createTextSink } from '../helpers.ts';
 
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
@@ -91,6 +92,95 @@ init('an existing project is not overwritten without --force (exit 2, says which
     assert.is(readFileSync(join(temp.dir, 'scenario.ts'), 'utf8'), '// mine\n');
     assert.is((await runCli(['init', '--force'], { cwd: temp.dir })).code, 0);
     assert.match(readFileSync(join(temp.dir, 'scenario.ts'), 'utf8'), /defineScenario/);
+  } finally {
+    temp.remove();
+  }
+});
+
+/** runInit in-process; the error it throws (or undefined), and what it printed. */
+function initIn(cwd: string, dir: string, force = false): { error: RunnerError | undefined; stdout: string } {
+  const stdout = createTextSink();
+  try {
+    runInit({ cwd, dir, force, stdout });
+    return { error: undefined, stdout: stdout.text() };
+  } catch (error) {
+    return { error: error as RunnerError, stdout: stdout.text() };
+  }
+}
+
+init('a file where the folder should be: a usage error, through the CLI too (no stack trace)', async () => {
+  const temp = createTempDir();
+  try {
+    writeFileSync(join(temp.dir, 'afile'), 'x\n');
+    const { error } = initIn(temp.dir, 'afile');
+    assert.instance(error, UsageError);
+    assert.match(error!.message, /runner init: .*afile is a file$/);
+    const ran = await runCli(['init', 'afile'], { cwd: temp.dir });
+    assert.is(ran.code, ExitCode.usage);
+    assert.match(ran.stderr, /^error: runner init: .*afile is a file\nhint: name a new folder/);
+    assert.not.match(ran.stderr, /\n\s+at /);
+  } finally {
+    temp.remove();
+  }
+});
+
+init('an empty --runner is refused (npm would install an unrelated package called runner), nothing written', () => {
+  const temp = createTempDir();
+  try {
+    for (const spec of ['', '  ']) {
+      const stdout = createTextSink();
+      assert.throws(() => runInit({ cwd: temp.dir, dir: 'p', runnerSpec: spec, stdout }), (error: unknown) => error instanceof UsageError && /--runner is empty/.test((error as Error).message));
+    }
+    assert.not.ok(existsSync(join(temp.dir, 'p')));
+  } finally {
+    temp.remove();
+  }
+});
+
+init('a folder in a file\'s place is refused, even with --force', () => {
+  const temp = createTempDir();
+  try {
+    mkdirSync(join(temp.dir, 'p/scenario.ts'), { recursive: true });
+    for (const force of [false, true]) {
+      const { error } = initIn(temp.dir, 'p', force);
+      assert.instance(error, UsageError);
+      assert.match(error!.message, /scenario\.ts in .* is a folder, not a file/);
+    }
+    assert.equal(readdirSync(join(temp.dir, 'p')), ['scenario.ts'], 'nothing written');
+  } finally {
+    temp.remove();
+  }
+});
+
+init('a path through a file: exit 111, why, and nothing made', () => {
+  const temp = createTempDir();
+  try {
+    writeFileSync(join(temp.dir, 'afile'), 'x\n');
+    const { error } = initIn(temp.dir, 'afile/project');
+    assert.instance(error, OutputError);
+    assert.is(error!.exitCode, ExitCode.outputError);
+    assert.match(error!.message, /cannot write the project in .*afile\/project: part of the path is a file, not a folder \(ENOTDIR\)/);
+    assert.match(error!.hint ?? '', /choose a folder you can write to/);
+  } finally {
+    temp.remove();
+  }
+});
+
+init('a write that fails half-way (the last file cannot be written) leaves nothing of this init behind', () => {
+  const temp = createTempDir();
+  try {
+    // accounts.json, written last, is a link into a folder that does not exist: that write fails
+    // (as in a read-only folder, which root, running these tests in CI, cannot be refused).
+    symlinkSync(join(temp.dir, 'nowhere/accounts.json'), join(temp.dir, 'accounts.json'));
+    const { error, stdout } = initIn(temp.dir, 'new/deeper/..');
+    assert.is(error, undefined, 'a folder of its own works');
+    assert.match(stdout, /Created in new/);
+    const { error: failed } = initIn(temp.dir, '.');
+    assert.instance(failed, OutputError);
+    assert.match(failed!.message, /cannot write the project in .*\(ENOENT\)$/);
+    const left = readdirSync(temp.dir).sort();
+    assert.equal(left, ['accounts.json', 'new'], 'package.json, tsconfig.json and scenario.ts were removed again');
+    assert.ok(lstatSync(join(temp.dir, 'accounts.json')).isSymbolicLink(), 'what was there before is untouched');
   } finally {
     temp.remove();
   }

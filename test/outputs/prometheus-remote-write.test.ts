@@ -15,7 +15,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeWriteRequest, parseRemoteWriteUrl, snappyEncodeLiterals } from '../../runner/outputs/remote-write.ts';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
+import { createRemoteWriteOutput, encodeWriteRequest, parseRemoteWriteUrl, snappyEncodeLiterals } from '../../runner/outputs/remote-write.ts';
+import { MetricsRegistry } from '../../runner/metrics/registry.ts';
+import type { OutputContext } from '../../runner/outputs/output.ts';
+import type { TestResult } from '../../runner/engine/engine.ts';
+import { formatOutputFailure } from '../../runner/outputs/index.ts';
+import { clearSecrets, redact } from '../../runner/redact.ts';
+import { OutputError } from '../../runner/errors.ts';
+import { createTextSink } from '../helpers.ts';
 import { parseOutSpec } from '../../runner/outputs/index.ts';
 import { ExitCode, UsageError } from '../../runner/errors.ts';
 import { createTempDir } from '../helpers.ts';
@@ -65,6 +73,101 @@ encoding('--out prometheus-rw=URL keeps the URL; a bad one is a usage error that
 });
 
 encoding.run();
+
+const receivers = suite('prometheus remote write: a receiver that fails, hangs or wants a password');
+
+/** A named fake receiver on port 0: answers each push with `answer` (or never, when it returns undefined). */
+async function startReceiver(answer: (headers: IncomingHttpHeaders) => { status: number; body: string } | undefined): Promise<{ url: string; pushes: IncomingHttpHeaders[]; close(): Promise<void> }> {
+  const pushes: IncomingHttpHeaders[] = [];
+  const server = createHttpServer((request, response) => {
+    request.resume();
+    pushes.push(request.headers);
+    const reply = answer(request.headers);
+    if (reply) response.writeHead(reply.status).end(reply.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/api/v1/write`,
+    pushes,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** Prepares the output, then runs its final push as run.ts does at the end; the error it throws, if any. */
+async function finalPush(target: string, pushTimeoutMs?: number): Promise<{ error: unknown; stderr: string }> {
+  const output = createRemoteWriteOutput(target, pushTimeoutMs === undefined ? {} : { pushTimeoutMs });
+  const stderr = createTextSink();
+  const context = { options: { scenarios: [] } as unknown as OutputContext['options'], cwd: ROOT, stdout: createTextSink(), stderr };
+  await output.prepare!(context);
+  const result: TestResult = { registry: new MetricsRegistry(0), startedAt: new Date(), durationMs: 1000, stopReason: undefined, scenarios: [], setupData: undefined };
+  const error = await output.finish!({} as Summary, { ...context, result }).then(() => undefined, (caught: unknown) => caught);
+  await output.close!({ linger: false });
+  return { error, stderr: stderr.text() };
+}
+
+receivers('a 500 with a page of text: one line, cut with an ellipsis, control characters escaped, the prefix said once', async () => {
+  const receiver = await startReceiver(() => ({ status: 500, body: `boom\n${'x'.repeat(50)}\n\u001b[31mred\u001b[0m\n${'y'.repeat(300)}` }));
+  try {
+    const { error } = await finalPush(receiver.url);
+    assert.instance(error, OutputError);
+    assert.is((error as OutputError).exitCode, ExitCode.outputError);
+    const text = formatOutputFailure({ output: { description: 'Prometheus remote write' }, error: error as Error });
+    const [first, second, third] = text.split('\n');
+    assert.match(first!, new RegExp(`^error: Prometheus remote write: the final push to ${receiver.url.replace(/[./]/g, '\\$&')} failed: HTTP 500: boom x{50} .*red.* y+…$`));
+    assert.not.match(first!, /Prometheus remote write: Prometheus remote write/);
+    assert.not.match(first!, /\u001b/, 'no raw escape from the receiver');
+    assert.ok(first!.length < 400, `one bounded line (${first!.length} chars)`);
+    assert.match(second!, /^hint: check the URL/);
+    assert.is(third, '');
+    assert.is(receiver.pushes.length, 1);
+  } finally {
+    await receiver.close();
+  }
+});
+
+receivers('a receiver that never answers: the push gives up after its timeout and says so', async () => {
+  const receiver = await startReceiver(() => undefined);
+  try {
+    const { error } = await finalPush(receiver.url, 100);
+    assert.instance(error, OutputError);
+    assert.match((error as Error).message, /failed: no answer within 0\.1 s$/);
+  } finally {
+    await receiver.close();
+  }
+});
+
+receivers('nothing listening: the reason, not just "fetch failed"', async () => {
+  const receiver = await startReceiver(() => ({ status: 204, body: '' }));
+  const { url } = receiver;
+  await receiver.close();
+  const { error } = await finalPush(url);
+  assert.match((error as Error).message, /failed: ECONNREFUSED/);
+});
+
+receivers('user:password@ in the URL: sent as HTTP Basic, never in a message', async () => {
+  const receiver = await startReceiver(() => ({ status: 401, body: 'unauthorized' }));
+  try {
+    const target = receiver.url.replace('http://', 'http://rw-user:s3cr%40t-pw@');
+    const { error, stderr } = await finalPush(target);
+    assert.is(receiver.pushes[0]!['authorization'], `Basic ${Buffer.from('rw-user:s3cr@t-pw').toString('base64')}`);
+    const message = (error as Error).message;
+    assert.match(message, /HTTP 401: unauthorized/);
+    for (const text of [message, stderr]) {
+      assert.not.match(text, /s3cr/);
+      assert.not.match(text, /rw-user/);
+    }
+    assert.not.match(redact('the password s3cr@t-pw'), /s3cr@t-pw/, 'the password is redacted from every output');
+  } finally {
+    clearSecrets();
+    await receiver.close();
+  }
+});
+
+receivers.run();
 
 const real = suite('prometheus remote write: a real Prometheus receives a run');
 
