@@ -23,9 +23,19 @@ export type ThinkTimePlan =
   | { kind: 'normal'; meanMs: number; stddevMs: number };
 
 function durationMs(value: ThinkDuration, what: string): number {
-  // k6's sleep takes seconds; a string carries its unit.
-  const ms = typeof value === 'number' ? value * 1000 : parseDurationMs(value);
-  if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`${what}: ${JSON.stringify(value)} is not a duration of 0 or more (seconds as a number, or '250ms', '2s')`);
+  const wrong = `${what}: ${value === undefined ? 'missing' : JSON.stringify(value)} is not a duration of 0 or more (seconds as a number, or '250ms', '2s')`;
+  // k6's sleep takes seconds; a string carries its unit (a bare '2' would read as 2 ms: refused, a k6 user means seconds).
+  if (typeof value === 'string' && /^\s*[\d.]+\s*$/.test(value)) throw new TypeError(`${what}: '${value.trim()}' has no unit: write '${value.trim()}s' (seconds) or '${value.trim()}ms'`);
+  let ms: number;
+  if (typeof value === 'number') ms = value * 1000;
+  else if (typeof value === 'string') {
+    try {
+      ms = parseDurationMs(value);
+    } catch {
+      throw new TypeError(wrong);
+    }
+  } else throw new TypeError(wrong);
+  if (!Number.isFinite(ms) || ms < 0) throw new TypeError(wrong);
   return ms;
 }
 
@@ -76,6 +86,9 @@ export function drawThinkTimeMs(plan: ThinkTimePlan, random: RandomSource = Math
 
 const sleepers = new Set<() => void>();
 
+/** The longest delay setTimeout takes (a longer one fires at once, with a warning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Wakes every sleeping VU at once (the test is stopping). */
 export function wakeSleepers(): void {
   for (const wake of [...sleepers]) wake();
@@ -86,12 +99,19 @@ export function wakeSleepers(): void {
 export function sleepMs(ms: number): Promise<number> {
   const startMs = performance.now();
   return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
     const wake = (): void => {
       clearTimeout(timer);
       sleepers.delete(wake);
       resolve(performance.now() - startMs);
     };
-    const timer = setTimeout(wake, ms);
+    // setTimeout fires at once past 2^31 - 1 ms (~24.8 days): a longer sleep re-arms until its end (or a stop wakes it).
+    const endMs = startMs + ms;
+    const arm = (): void => {
+      const leftMs = endMs - performance.now();
+      timer = setTimeout(leftMs > MAX_TIMER_MS ? arm : wake, Math.min(Math.max(0, leftMs), MAX_TIMER_MS));
+    };
+    arm();
     sleepers.add(wake);
   });
 }
