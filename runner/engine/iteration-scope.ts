@@ -21,10 +21,11 @@ export interface GroupHost {
   recordGroupDuration(path: string, durationUs: number): void;
 }
 
-/** Group names: no '::' (the path separator), not empty. */
+/** Group names: no '::' (the path separator), not empty, no control characters (they break the summary's lines and threshold keys). */
 function checkGroupName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name === '' || name.includes('::')) {
-    throw new TypeError(`ctx.group(name, fn): name must be a non-empty string without '::' (got ${JSON.stringify(name)})`);
+  // eslint-disable-next-line no-control-regex
+  if (typeof name !== 'string' || name === '' || name.includes('::') || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new TypeError(`ctx.group(name, fn): name must be a non-empty string without '::' or control characters (got ${JSON.stringify(name)})`);
   }
 }
 

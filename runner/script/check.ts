@@ -2,7 +2,7 @@
  * k6's `check(value, { name: (v) => boolean }, tags?)`: non-fatal assertions. Each condition adds
  * one sample to the built-in `checks` rate, tagged `check` (its name) plus the tags given (ctx.check
  * adds the iteration's scenario and group). A check never ends the iteration: a condition that
- * throws counts as failed, and the first such error per check name is reported once.
+ * throws (or returns a Promise) counts as failed, and the first such error per check name is reported once.
  *
  * Cheap when repeated: the tag set of a (tags object, name) pair is looked up once and kept, as
  * long as the same tags object is passed again (ctx.tags is one object per scenario × group).
@@ -63,7 +63,13 @@ export function check<T>(value: T, sets: CheckSets<T>, tags?: SampleTags): boole
     let isPassed: boolean;
     if (typeof condition === 'function') {
       try {
-        isPassed = Boolean(condition(value));
+        const result: unknown = condition(value);
+        // An async condition's Promise is truthy whatever it resolves to: failed, not a silent pass
+        if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+          (result as Promise<unknown>).then(undefined, () => {});
+          throw new TypeError('it returned a Promise (an async function?): a condition must decide at once; await the value first, then check it');
+        }
+        isPassed = Boolean(result);
       } catch (error) {
         isPassed = false;
         if (!reportedThrows.has(name)) {

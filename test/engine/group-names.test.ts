@@ -1,0 +1,30 @@
+/** ctx.group()'s names: refused when they would break the group path, the summary's lines or a threshold key. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { IterationScope } from '../../runner/engine/iteration-scope.ts';
+
+function scope(): IterationScope {
+  const state = { id: 1, iterations: 0, session: {}, vuState: {}, recorder: { point() {}, currentAccount: undefined, intendedStartMs: 0 } };
+  const host = { groupTags: (path: string): Record<string, string> => (path === '' ? {} : { group: path }), recordGroupDuration() {} };
+  return new IterationScope(state as never, host, { scenario: 's', iterationInTest: 0, from: 'a@b', env: {}, data: undefined });
+}
+
+test("a name with '::' or a control character (newline, tab, \\x01) is a TypeError saying what is allowed; fn never runs", async () => {
+  for (const name of ['a::b', 'two\nlines', 'tab\there', 'ctl\u0001', '', 'del\u007f']) {
+    let isRun = false;
+    try {
+      await scope().group(name, () => (isRun = true));
+      assert.unreachable(`accepted ${JSON.stringify(name)}`);
+    } catch (error) {
+      assert.instance(error, TypeError);
+      assert.match((error as Error).message, /without '::' or control characters/);
+    }
+    assert.is(isRun, false);
+  }
+});
+
+test('ordinary names, spaces and non-ASCII included, run', async () => {
+  assert.is(await scope().group('AUTH + MAIL (big messages) – ünï', () => 7), 7);
+});
+
+test.run();
