@@ -18,6 +18,7 @@ import { describeOptions } from '../inspect/describe-options.ts';
 import { prepareScenario } from '../prepare.ts';
 import { RUNNER_VERSION } from '../version.ts';
 import { isSafeArchivePath, writeTar, type TarEntry } from './tar.ts';
+import { sha256Hex } from './hash.ts';
 import { ARCHIVE_FORMAT_VERSION, MANIFEST_PATH, MAX_ARCHIVE_BYTES, SCENARIO_DIR, type ArchiveManifest, type FileReference } from './manifest.ts';
 
 /** What `runner archive` takes. */
@@ -80,6 +81,7 @@ export async function archiveCommand(command: ArchiveCommandOptions): Promise<Ar
       if (value !== undefined) stderr.write(`warning: ${flag} is not recorded in the archive (a secret); give it again when running it\n`);
     }
 
+    const sha256 = Object.fromEntries([[scenarioPath, scenarioBytes] as const, ...entries.map((entry) => [entry.path, entry.data] as const)].map(([path, data]) => [path, sha256Hex(data)]));
     const manifest: ArchiveManifest = {
       format: 'runner-archive',
       formatVersion: ARCHIVE_FORMAT_VERSION,
@@ -89,6 +91,7 @@ export async function archiveCommand(command: ArchiveCommandOptions): Promise<Ar
       files,
       overrides,
       options: describeOptions(prepared.options, { baseDir: prepared.baseDir, fileName: prepared.fileName, envNames: Object.keys(overrides.env ?? {}) }),
+      sha256,
     };
     const tar = writeTar([
       { path: MANIFEST_PATH, data: new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n') },

@@ -39,4 +39,9 @@ export interface ArchiveManifest {
   overrides: CliOverrides;
   /** The resolved options at archive time, for people and tools (a run resolves again from the above). */
   options: Record<string, unknown>;
+  /**
+   * SHA-256 (hex) of every other file, by its path: tar checks its headers but not the contents,
+   * so a damaged byte in the bundle is caught here. Absent in the first archives (then not checked).
+   */
+  sha256?: Record<string, string>;
 }
