@@ -94,9 +94,15 @@ async function patchStatus(engine: Engine, onEvent: ApiEventSink, request: Incom
   if (!/^application\/json\b/.test(request.headers['content-type'] ?? '')) {
     return send(response, 415, { error: 'send the change as JSON with Content-Type: application/json, e.g. {"paused": true}' });
   }
+  const text = await readBody(request);
+  if (text === undefined) {
+    // Answered before the rest is read; the connection closes after it (the rest is not drained)
+    response.setHeader('connection', 'close');
+    return send(response, 413, { error: `the body is larger than ${MAX_BODY_BYTES} bytes: a change is a few dozen, e.g. {"paused": true}` });
+  }
   let body: unknown;
   try {
-    body = JSON.parse(await readBody(request));
+    body = JSON.parse(text);
   } catch (error) {
     return send(response, 400, { error: `the body is not JSON: ${(error as Error).message}` });
   }
@@ -139,19 +145,24 @@ async function patchStatus(engine: Engine, onEvent: ApiEventSink, request: Incom
   send(response, 200, statusBody(engine));
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+/** The body as text, or undefined when it is larger than MAX_BODY_BYTES (reading stops there). */
+function readBody(request: IncomingMessage): Promise<string | undefined> {
+  const declared = Number(request.headers['content-length']);
+  if (declared > MAX_BODY_BYTES) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new Error(`larger than ${MAX_BODY_BYTES} bytes`));
-        request.destroy();
+        request.off('data', onData);
+        request.pause();
+        resolve(undefined);
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    request.on('data', onData);
     request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     request.on('error', reject);
   });
