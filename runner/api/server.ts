@@ -8,7 +8,8 @@
  *   pause or resume the run (engine.ts pause/resume), set the VUs of the externally-controlled
  *   scenarios, set the arrival rate of the running constant-arrival-rate scenarios (R: iterations
  *   per second as a number, or a rate as written, '200/m', '5/s'). Answers the new status, or 400
- *   with `{"error": …}` saying what was wrong (then nothing changed).
+ *   with `{"error": …}` saying what was wrong (then nothing changed; a pause is refused during
+ *   setup() and while the run ends), 413 for a body above MAX_BODY_BYTES.
  * - `GET /v1/metrics`: every metric with its figures now (ms for time trends).
  *
  * With a token (`--api-token`, or RUNNER_API_TOKEN) every request must carry
@@ -120,6 +121,13 @@ async function patchStatus(engine: Engine, onEvent: ApiEventSink, request: Incom
       } catch (error) {
         problems.push((error as Error).message);
       }
+    }
+  }
+  if (paused === true) {
+    // A pause that cannot take must not answer 200 (the caller would believe the run paused)
+    const now = engine.status();
+    if (!now.isPaused && (now.isStopping || now.phase !== 'running')) {
+      problems.push(`cannot pause now: ${now.isStopping || now.phase === 'done' ? 'the run is ending' : 'the run is in setup(); pause once its scenarios run (GET /v1/status: phase "running")'}`);
     }
   }
   // Both checked before either applies: a refused change leaves the run as it was

@@ -294,4 +294,26 @@ api('a rate above the scenario limit (1e9/s) is refused: it blocked the event lo
   });
 });
 
+api('pause during setup() is refused (it answered 200 and did not pause); once the scenarios run it takes', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    let endSetup!: () => void;
+    const setupGate = new Promise<void>((resolve) => (endSetup = resolve));
+    const scenario: ScenarioFileOptions = {
+      setup: () => setupGate,
+      scenarios: { counted: { executor: 'shared-iterations', vus: 1, iterations: 3 } },
+    };
+    const { address, run } = await startControlledRun((onApiListening) =>
+      runAgainst(proxy, { scenario, check: false, watchPid: false, api: '127.0.0.1:0', onApiListening }));
+    assert.is((await status(address)).phase, 'setup');
+    const refused = await controlCommand({ action: 'pause', api: address, stdout: createTextSink() }).catch((error) => error);
+    assert.instance(refused, RunnerError);
+    assert.match(refused.message, /refused: cannot pause now: the run is in setup\(\); pause once its scenarios run/);
+    assert.is((await status(address)).paused, false);
+    endSetup();
+    const { exitCode } = await run;
+    assert.is(exitCode, ExitCode.ok);
+    assert.is(proxy.stats.messagesAccepted, 3);
+  });
+});
+
 api.run();
