@@ -37,7 +37,6 @@ export class IterationScope<SetupData = unknown> implements IterationContext<Set
   readonly env: Record<string, string | undefined>;
   readonly data: SetupData;
   readonly smtp: SmtpSteps;
-  vuState: Record<string, unknown>;
   groupPath = '';
   tags: Readonly<Record<string, string>>;
   private readonly state: VuState;
@@ -53,8 +52,17 @@ export class IterationScope<SetupData = unknown> implements IterationContext<Set
     this.env = fields.env;
     this.data = fields.data;
     this.smtp = fields.smtp ?? state.session;
-    this.vuState = state.vuState;
     this.tags = host.groupTags('');
+  }
+
+  /** The VU's state; assigning a new object keeps it for the VU's next iterations (as reading it does). */
+  get vuState(): Record<string, unknown> {
+    return this.state.vuState;
+  }
+
+  set vuState(value: Record<string, unknown>) {
+    if (value === null || typeof value !== 'object') throw new TypeError(`ctx.vuState must be an object (got ${value === null ? 'null' : typeof value}): store values in it, e.g. ctx.vuState.count = 1`);
+    this.state.vuState = value;
   }
 
   check<T>(value: T, sets: CheckSets<T>, tags?: Record<string, string>): boolean {

@@ -1,10 +1,12 @@
-/** ctx.group()'s names: refused when they would break the group path, the summary's lines or a threshold key. */
+/**
+ * IterationScope (ctx) without sockets: ctx.group()'s names (refused when they would break the group
+ * path, the summary's lines or a threshold key), ctx.vuState kept across a VU's iterations.
+ */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { IterationScope } from '../../runner/engine/iteration-scope.ts';
 
-function scope(): IterationScope {
-  const state = { id: 1, iterations: 0, session: {}, vuState: {}, recorder: { point() {}, currentAccount: undefined, intendedStartMs: 0 } };
+function scope(state: Record<string, unknown> = { id: 1, iterations: 0, session: {}, vuState: {}, recorder: { point() {}, currentAccount: undefined, intendedStartMs: 0 } }): IterationScope {
   const host = { groupTags: (path: string): Record<string, string> => (path === '' ? {} : { group: path }), recordGroupDuration() {} };
   return new IterationScope(state as never, host, { scenario: 's', iterationInTest: 0, from: 'a@b', env: {}, data: undefined });
 }
@@ -25,6 +27,20 @@ test("a name with '::' or a control character (newline, tab, \\x01) is a TypeErr
 
 test('ordinary names, spaces and non-ASCII included, run', async () => {
   assert.is(await scope().group('AUTH + MAIL (big messages) – ünï', () => 7), 7);
+});
+
+test('ctx.vuState = {...} in one iteration is what the next iteration of the VU reads (it was lost); a non-object is refused', () => {
+  const state = { id: 1, iterations: 0, session: {}, vuState: {}, recorder: { point() {}, currentAccount: undefined, intendedStartMs: 0 } };
+  const first = scope(state);
+  first.vuState = { count: 1 };
+  first.vuState['more'] = true;
+  const second = scope(state);
+  assert.equal(second.vuState, { count: 1, more: true });
+  second.vuState['count'] = 2;
+  assert.equal(scope(state).vuState, { count: 2, more: true });
+  assert.throws(() => (second.vuState = 5 as never), /ctx\.vuState must be an object \(got number\)/);
+  // A VU's state is its own
+  assert.equal(scope().vuState, {});
 });
 
 test.run();
