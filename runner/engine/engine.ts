@@ -7,7 +7,7 @@ import { createExecutor, executorOf, plannedIterations, scenarioDurationMs } fro
 import { MetricsRegistry } from '../metrics/registry.ts';
 import { customMetrics } from '../metrics/custom.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
-import { LIMITS } from '../scenario/limits.ts';
+import { exceedsLimit } from '../scenario/limits.ts';
 import { ScriptError, ScriptTimeoutError } from '../errors.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { settleWithin } from './script-deadline.ts';
@@ -164,7 +164,8 @@ export class Engine implements ScenarioHost {
   scaleRate(ratePerSecond: number, isCheckOnly = false): string | undefined {
     if (!(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) return `rate must be a number > 0 per second, got ${ratePerSecond}`;
     // The scenario files' bound: far above it the arrival loop never catches up and blocks the event loop
-    if (ratePerSecond > LIMITS.ratePerSecond.max) return `rate ${ratePerSecond}/s is above ${LIMITS.ratePerSecond.max.toLocaleString('en-US')} iterations/s, the most a scenario may plan (${LIMITS.ratePerSecond.why})`;
+    const tooFast = exceedsLimit('ratePerSecond', ratePerSecond);
+    if (tooFast) return `rate ${tooFast}`;
     const runs = this.runs.filter((run) => run.rateControl !== undefined && run.state === 'running');
     if (runs.length === 0) {
       const planned = this.runs.find((run) => run.state !== 'done' && executorOf(run.scenario).isOpenModel);
