@@ -1,7 +1,7 @@
 /**
  * `runner archive`: one file that runs anywhere unchanged (`runner run run.tar`, `runner inspect
  * run.tar`): the scenario bundled with its imports and dependencies (esbuild, relocatable), the
- * files its options name (accounts files, TLS CA files), the flags given here, the resolved
+ * files its options name (accounts files, TLS CA files) and the message's (--body-file, --attach), the flags given here, the resolved
  * options and runner's version, in a tar a person can list with `tar tf`. The scenario is loaded
  * and checked first, exactly as a run would, so a broken one is never archived.
  */
@@ -74,9 +74,12 @@ export async function archiveCommand(command: ArchiveCommandOptions): Promise<Ar
       await carry(option, isAbsolute(written) ? written : resolvePath(prepared.baseDir, written));
     }
     // Secrets given as flags are not written into a file that travels: a run gives them again.
-    const { password, token, tlsCa, ...recorded } = command.overrides;
+    const { password, token, tlsCa, bodyFile, attach, ...recorded } = command.overrides;
     const overrides: CliOverrides = JSON.parse(JSON.stringify(recorded)) as CliOverrides;
     if (tlsCa !== undefined) await carry(['--tls-ca'], tlsCa);
+    // The message's files travel too (a path of this machine would be missing on another)
+    if (bodyFile !== undefined) await carry(['--body-file'], resolvePath(cwd, bodyFile));
+    for (const [index, file] of (attach ?? []).entries()) await carry(['--attach', String(index)], resolvePath(cwd, file));
     for (const [flag, value] of [['--password', password], ['--token', token]] as const) {
       if (value !== undefined) stderr.write(`warning: ${flag} is not recorded in the archive (a secret); give it again when running it\n`);
     }

@@ -17,9 +17,9 @@ export const SCENARIO_DIR = 'scenario';
  */
 export const MAX_ARCHIVE_BYTES = 256 * 1024 * 1024;
 
-/** An option of the scenario file (its path of keys) or the --tls-ca flag that names a file the archive carries. */
+/** An option of the scenario file (its path of keys) or a flag (--tls-ca, --body-file, --attach) that names a file the archive carries. */
 export interface FileReference {
-  /** `['scenarios', 'peak', 'accounts', 'file']`, `['smtp', 'tlsCa']`, or `['--tls-ca']`. */
+  /** `['scenarios', 'peak', 'accounts', 'file']`, `['smtp', 'tlsCa']`, `['--tls-ca']`, `['--body-file']`, or `['--attach', '0']` (the index among the --attach flags). */
   option: string[];
   /** The file's path inside the archive. */
   path: string;

@@ -82,7 +82,10 @@ export async function openArchive(path: string): Promise<OpenedArchive> {
     // The options that named files now name the extracted copies.
     for (const reference of manifest.files) {
       const extracted = join(dir, ...reference.path.split('/'));
-      if (reference.option[0] === '--tls-ca') overrides.tlsCa = extracted;
+      const [flag, index] = reference.option;
+      if (flag === '--tls-ca') overrides.tlsCa = extracted;
+      else if (flag === '--body-file') overrides.bodyFile = extracted;
+      else if (flag === '--attach') (overrides.attach ??= [])[Number(index)] = extracted;
       else setOption(fileOptions as unknown as Record<string, unknown>, reference.option, extracted);
     }
     const notes = manifest.runnerVersion === RUNNER_VERSION ? [] : [`archive ${basename(path)} was written by runner ${manifest.runnerVersion}; this is runner ${RUNNER_VERSION}`];
@@ -109,6 +112,7 @@ function manifestProblem(manifest: ArchiveManifest, byPath: ReadonlyMap<string, 
   for (const reference of manifest.files as unknown[]) {
     const { option, path } = (reference ?? {}) as Partial<FileReference>;
     if (!Array.isArray(option) || option.length === 0 || option.some((key) => typeof key !== 'string' || FORBIDDEN_KEYS.has(key))) return `a file reference's option ${JSON.stringify(option)} is not a path of option names`;
+    if (option[0] === '--attach' && !(option.length === 2 && /^\d{1,4}$/.test(option[1]!))) return `a file reference's option ${JSON.stringify(option)} is not ["--attach", index]`;
     if (typeof path !== 'string' || !byPath.has(path)) return `a file reference names ${JSON.stringify(path)}, which the archive does not hold`;
   }
   if (manifest.overrides !== undefined && (manifest.overrides === null || typeof manifest.overrides !== 'object' || Array.isArray(manifest.overrides))) return 'overrides is not an object';

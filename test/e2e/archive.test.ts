@@ -115,6 +115,37 @@ archive('not an archive, a damaged one, an archive of an archive: clear errors',
   }
 });
 
+archive('--body-file and --attach travel in the archive: it runs from another folder with the originals deleted, the same bytes sent', async () => {
+  const here = createTempDir();
+  const there = createTempDir();
+  try {
+    const scenario = writeProject(here.dir);
+    writeFileSync(join(here.dir, 'body.txt'), 'The body of every message.\n'.repeat(20));
+    mkdirSync(join(here.dir, 'files'));
+    writeFileSync(join(here.dir, 'files', 'report.csv'), 'a,b\n1,2\n'.repeat(50));
+    const flags: CliOverrides = { iterations: 3, bodyFile: join(here.dir, 'body.txt'), attach: [join(here.dir, 'files', 'report.csv')] };
+    const bytesHere = await withFakeProxy({}, async (proxy) => {
+      assert.is((await runAgainst(proxy, { scenarioFile: scenario, overrides: flags, check: false, watchPid: false })).exitCode, ExitCode.ok);
+      return proxy.stats.bytesAccepted;
+    });
+    const outcome = await archiveCommand({ scenarioFile: 'load.ts', overrides: flags, out: 'run.tar', cwd: here.dir, stdout: createTextSink(), stderr: createTextSink() });
+    assert.equal(outcome.manifest.files.map((f) => [f.option, f.path]), [[['accounts', 'file'], 'scenario/data/senders.json'], [['--body-file'], 'scenario/body.txt'], [['--attach', '0'], 'scenario/files/report.csv']]);
+    assert.equal(outcome.manifest.overrides, { iterations: 3 });
+    renameSync(join(here.dir, 'run.tar'), join(there.dir, 'run.tar'));
+    rmSync(here.dir, { recursive: true, force: true });
+    await withFakeProxy({}, async (proxy) => {
+      const { exitCode } = await runAgainst(proxy, { scenarioFile: 'run.tar', cwd: there.dir, check: false, watchPid: false });
+      assert.is(exitCode, ExitCode.ok);
+      assert.is(proxy.stats.messagesAccepted, 3 + 10);
+      assert.ok(bytesHere > 13 * 1000, String(bytesHere));
+      assert.is(proxy.stats.bytesAccepted, bytesHere);
+    });
+  } finally {
+    here.remove();
+    there.remove();
+  }
+});
+
 archive('a hostile or damaged manifest is refused with E_ARCHIVE, never a crash, a file outside the archive or a polluted prototype', async () => {
   const temp = createTempDir();
   try {
