@@ -16,7 +16,7 @@ import type { EngineListener, ScenarioProgress } from './events.ts';
 import { ScenarioRun, type ScenarioHost } from './scenario-run.ts';
 import type { SessionTranscripts } from './transcript.ts';
 import { setCheckWarningSink } from '../script/check.ts';
-import { wakeSleepers, type ThinkTimePlan } from '../script/sleep.ts';
+import { setSleepWarningSink, wakeSleepers, type ThinkTimePlan } from '../script/sleep.ts';
 
 /** How often the timeline closes a window and listeners hear progress. */
 export const TICK_MS = 1000;
@@ -83,6 +83,7 @@ export class Engine implements ScenarioHost {
     this.registry = new MetricsRegistry(performance.now(), customMetrics());
     this.runs = options.scenarios.map((scenario) => new ScenarioRun(scenario, this));
     setCheckWarningSink((message) => this.warnOnce(`check:${message}`, message));
+    setSleepWarningSink((message) => this.warnOnce(`sleep:${message}`, message));
   }
 
   get isStopping(): boolean {

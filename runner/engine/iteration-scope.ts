@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { IterationContext, SmtpSteps } from '../smtp/api.ts';
 import { check } from '../script/check.ts';
-import { drawThinkTimeMs, planThinkTime, sleepMs } from '../script/sleep.ts';
+import { awaitedSleep, drawThinkTimeMs, planThinkTime } from '../script/sleep.ts';
 import type { CheckSets, ThinkTime } from '../script/types.ts';
 import type { VuState } from './vu.ts';
 import { runInGroup } from '../metrics/group-scope.ts';
@@ -92,10 +92,14 @@ export class IterationScope<SetupData = unknown> implements IterationContext<Set
     }
   }
 
-  async sleep(spec: ThinkTime): Promise<number> {
-    const sleptMs = await sleepMs(drawThinkTimeMs(planThinkTime(spec)));
+  sleep(spec: ThinkTime): Promise<number> {
+    let ms: number;
+    try {
+      ms = drawThinkTimeMs(planThinkTime(spec));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // Think time is the script's, not the server's: keep it out of the response time.
-    this.state.recorder.intendedStartMs += sleptMs;
-    return sleptMs;
+    return awaitedSleep(ms, 'ctx.sleep', (sleptMs) => (this.state.recorder.intendedStartMs += sleptMs));
   }
 }

@@ -116,7 +116,54 @@ export function sleepMs(ms: number): Promise<number> {
   });
 }
 
-/** Think time inside `iteration(ctx)` (k6's sleep; see the module comment). */
+/** Where the warning about a sleep that was not awaited goes (stderr unless the engine points it elsewhere). */
+let reportNotAwaited: (message: string) => void = (message) => process.stderr.write(`warning: ${message}\n`);
+
+/** Sends the warning about a sleep() not awaited to `warn` (the engine's warnOnce sink). */
+export function setSleepWarningSink(warn: (message: string) => void): void {
+  reportNotAwaited = warn;
+}
+
+/**
+ * A sleep's promise that notes whether anyone waits for it: `await` (and `.then`) call `then`
+ * within a microtask, long before the timer fires. Its `then` answers plain Promises.
+ */
+class AwaitedSleep extends Promise<number> {
+  isAwaited = false;
+
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+
+  override then<A = number, B = never>(onFulfilled?: ((value: number) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    this.isAwaited = true;
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
+/**
+ * Think time (k6's sleep; see the module comment). Unlike k6's it is async: `sleep(1)` without
+ * `await` does not pause (the k6 habit); when a sleep ends without anyone having waited for it, a
+ * warning says so (once per run).
+ */
 export function sleep(spec: ThinkTime): Promise<number> {
-  return sleepMs(drawThinkTimeMs(planThinkTime(spec)));
+  return awaitedSleep(drawThinkTimeMs(planThinkTime(spec)), 'sleep');
+}
+
+/**
+ * Sleeps `ms` (sleepMs), warning when nobody awaited it (`what`: 'sleep' or 'ctx.sleep');
+ * `onSlept` runs before the promise resolves (ctx.sleep moves the response-time base there).
+ */
+export function awaitedSleep(ms: number, what: string, onSlept?: (sleptMs: number) => void): Promise<number> {
+  let tracked: AwaitedSleep | undefined;
+  tracked = new AwaitedSleep((resolve) => {
+    void sleepMs(ms).then((slept) => {
+      if (tracked !== undefined && !tracked.isAwaited) {
+        reportNotAwaited(`${what}() was not awaited, so the iteration did not pause: write await ${what}(...) (runner's sleep is async, unlike k6's)`);
+      }
+      onSlept?.(slept);
+      resolve(slept);
+    });
+  });
+  return tracked;
 }
