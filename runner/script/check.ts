@@ -57,6 +57,11 @@ export function check<T>(value: T, sets: CheckSets<T>, tags?: SampleTags): boole
   // Inside ctx.group() the group's tags come along, as for every sample (ctx.check's tags have them already)
   const group = currentGroupTags();
   const base = tags === undefined ? (group ?? NO_TAGS) : group === undefined || 'group' in tags ? tags : { ...group, ...tags };
+  if (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function' && !reportedThrows.has('\0promise value')) {
+    // check(ctx.smtp.mail(), …) without await: the conditions judge a Promise, not the reply
+    reportedThrows.add('\0promise value');
+    reportThrow(`check(value, …) was given a Promise (a step not awaited?): its conditions judge the Promise, not its result; write check(await ctx.smtp.mail(), …)`);
+  }
   let isAllPassed = true;
   for (const name in sets) {
     const condition = sets[name];
