@@ -11,7 +11,7 @@ import { check } from '../script/check.ts';
 import { awaitedSleep, drawThinkTimeMs, planThinkTime } from '../script/sleep.ts';
 import type { CheckSets, ThinkTime } from '../script/types.ts';
 import type { VuState } from './vu.ts';
-import { runInGroup } from '../metrics/group-scope.ts';
+import { currentGroupTags, runInGroup } from '../metrics/group-scope.ts';
 
 /** What a scope needs from its scenario run: the group bookkeeping (cached per group path). */
 export interface GroupHost {
@@ -74,6 +74,13 @@ export class IterationScope<SetupData = unknown> implements IterationContext<Set
     if (typeof fn !== 'function') throw new TypeError(`ctx.group('${name}', fn): fn must be a function`);
     const recorder = this.state.recorder;
     const parentPath = this.groupPath;
+    // The group the caller runs in (it follows the async call chain) must be the one this VU is
+    // in: else another group runs beside this one (Promise.all, or a group not awaited), and the
+    // path, tags and samples of both would mix ('::a::b' for two groups side by side)
+    const callerPath = currentGroupTags()?.['group'] ?? '';
+    if (callerPath !== parentPath) {
+      throw new TypeError(`ctx.group('${name}'): group '${parentPath}' is still running beside it (not around it): run the groups of one iteration one after another (await each; no Promise.all)`);
+    }
     const parentTags = this.tags;
     const path = `${parentPath}::${name}`;
     this.groupPath = path;

@@ -29,6 +29,20 @@ test('ordinary names, spaces and non-ASCII included, run', async () => {
   assert.is(await scope().group('AUTH + MAIL (big messages) – ünï', () => 7), 7);
 });
 
+test("two groups side by side (Promise.all) are refused saying to await each (the second was recorded as nested: '::a::b'); nesting still works", async () => {
+  const ctx = scope();
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const first = ctx.group('a', () => gate);
+  const second = ctx.group('b', () => 'ran');
+  await second.then(() => assert.unreachable('ran beside a'), (error: Error) => assert.match(error.message, /ctx\.group\('b'\): group '::a' is still running beside it \(not around it\)[^]*await each; no Promise\.all/));
+  release();
+  await first;
+  assert.is(ctx.groupPath, '');
+  assert.is(await ctx.group('outer', () => ctx.group('inner', () => ctx.groupPath)), '::outer::inner');
+  assert.is(await ctx.group('after', () => ctx.groupPath), '::after');
+});
+
 test('ctx.vuState = {...} in one iteration is what the next iteration of the VU reads (it was lost); a non-object is refused', () => {
   const state = { id: 1, iterations: 0, session: {}, vuState: {}, recorder: { point() {}, currentAccount: undefined, intendedStartMs: 0 } };
   const first = scope(state);
