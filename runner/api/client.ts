@@ -3,7 +3,7 @@
  * API of a run started with `--api`, prints the run's status after the change, and says clearly
  * when no run listens there or the API refused the change.
  */
-import { RunnerError } from '../errors.ts';
+import { RunnerError, UsageError } from '../errors.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { DEFAULT_API_ADDRESS, parseApiAddress } from './address.ts';
 
@@ -26,6 +26,9 @@ export interface ControlCommandOptions {
 /** Calls the API and prints the status; returns the status body. Throws RunnerError when the call fails. */
 export async function controlCommand(command: ControlCommandOptions): Promise<Record<string, unknown>> {
   const stdout = command.stdout ?? process.stdout;
+  if (command.action === 'scale' && command.vus === undefined && command.ratePerSecond === undefined) {
+    throw new UsageError('runner scale needs --vus N or --rate R (or both)', 'e.g. runner scale --vus 20, or runner scale --rate 200/m');
+  }
   const apiText = command.api ?? DEFAULT_API_ADDRESS;
   const address = parseApiAddress(apiText);
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;

@@ -1,7 +1,6 @@
 /** `runner scale --vus N | --rate R`: --api, --api-token, --json → controlCommand (api/client.ts). */
 import type { Command, OptionValues } from 'commander';
 import { controlCommand } from '../api/client.ts';
-import { UsageError } from '../errors.ts';
 import { integer, ratePerSecond } from './flags.ts';
 import { API_FLAGS } from './flag-groups.ts';
 
@@ -19,7 +18,6 @@ export function registerScaleCommand(program: Command): void {
   API_FLAGS.add(command).option('--json', 'print the status as JSON');
   command.action(async (flags: OptionValues) => {
     const own = flags as { vus?: number; rate?: number; json?: boolean };
-    if (own.vus === undefined && own.rate === undefined) throw new UsageError('runner scale needs --vus N or --rate R (or both)', "e.g. runner scale --vus 20, or runner scale --rate 200/m");
     await controlCommand({ action: 'scale', vus: own.vus, ratePerSecond: own.rate, ...API_FLAGS.read(flags), json: own.json });
   });
 }
