@@ -8,7 +8,8 @@
  *   pause or resume the run (engine.ts pause/resume), set the VUs of the externally-controlled
  *   scenarios, set the arrival rate of the running constant-arrival-rate scenarios (R: iterations
  *   per second as a number, or a rate as written, '200/m', '5/s'). Answers the new status, or 400
- *   with `{"error": …}` saying what was wrong (then nothing changed).
+ *   with `{"error": …}` saying what was wrong (then nothing changed; a pause is refused during
+ *   setup() and while the run ends), 413 for a body above MAX_BODY_BYTES.
  * - `GET /v1/metrics`: every metric with its figures now (ms for time trends).
  *
  * With a token (`--api-token`, or RUNNER_API_TOKEN) every request must carry
@@ -94,9 +95,15 @@ async function patchStatus(engine: Engine, onEvent: ApiEventSink, request: Incom
   if (!/^application\/json\b/.test(request.headers['content-type'] ?? '')) {
     return send(response, 415, { error: 'send the change as JSON with Content-Type: application/json, e.g. {"paused": true}' });
   }
+  const text = await readBody(request);
+  if (text === undefined) {
+    // Answered before the rest is read; the connection closes after it (the rest is not drained)
+    response.setHeader('connection', 'close');
+    return send(response, 413, { error: `the body is larger than ${MAX_BODY_BYTES} bytes: a change is a few dozen, e.g. {"paused": true}` });
+  }
   let body: unknown;
   try {
-    body = JSON.parse(await readBody(request));
+    body = JSON.parse(text);
   } catch (error) {
     return send(response, 400, { error: `the body is not JSON: ${(error as Error).message}` });
   }
@@ -114,6 +121,13 @@ async function patchStatus(engine: Engine, onEvent: ApiEventSink, request: Incom
       } catch (error) {
         problems.push((error as Error).message);
       }
+    }
+  }
+  if (paused === true) {
+    // A pause that cannot take must not answer 200 (the caller would believe the run paused)
+    const now = engine.status();
+    if (!now.isPaused && (now.isStopping || now.phase !== 'running')) {
+      problems.push(`cannot pause now: ${now.isStopping || now.phase === 'done' ? 'the run is ending' : 'the run is in setup(); pause once its scenarios run (GET /v1/status: phase "running")'}`);
     }
   }
   // Both checked before either applies: a refused change leaves the run as it was
@@ -139,19 +153,24 @@ async function patchStatus(engine: Engine, onEvent: ApiEventSink, request: Incom
   send(response, 200, statusBody(engine));
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+/** The body as text, or undefined when it is larger than MAX_BODY_BYTES (reading stops there). */
+function readBody(request: IncomingMessage): Promise<string | undefined> {
+  const declared = Number(request.headers['content-length']);
+  if (declared > MAX_BODY_BYTES) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new Error(`larger than ${MAX_BODY_BYTES} bytes`));
-        request.destroy();
+        request.off('data', onData);
+        request.pause();
+        resolve(undefined);
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    request.on('data', onData);
     request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     request.on('error', reject);
   });

@@ -1,7 +1,7 @@
 /**
  * `runner archive`: one file that runs anywhere unchanged (`runner run run.tar`, `runner inspect
  * run.tar`): the scenario bundled with its imports and dependencies (esbuild, relocatable), the
- * files its options name (accounts files, TLS CA files), the flags given here, the resolved
+ * files its options name (accounts files, TLS CA files) and the message's (--body-file, --attach), the flags given here, the resolved
  * options and runner's version, in a tar a person can list with `tar tf`. The scenario is loaded
  * and checked first, exactly as a run would, so a broken one is never archived.
  */
@@ -18,6 +18,7 @@ import { describeOptions } from '../inspect/describe-options.ts';
 import { prepareScenario } from '../prepare.ts';
 import { RUNNER_VERSION } from '../version.ts';
 import { isSafeArchivePath, writeTar, type TarEntry } from './tar.ts';
+import { sha256Hex } from './hash.ts';
 import { ARCHIVE_FORMAT_VERSION, MANIFEST_PATH, MAX_ARCHIVE_BYTES, SCENARIO_DIR, type ArchiveManifest, type FileReference } from './manifest.ts';
 
 /** What `runner archive` takes. */
@@ -73,13 +74,17 @@ export async function archiveCommand(command: ArchiveCommandOptions): Promise<Ar
       await carry(option, isAbsolute(written) ? written : resolvePath(prepared.baseDir, written));
     }
     // Secrets given as flags are not written into a file that travels: a run gives them again.
-    const { password, token, tlsCa, ...recorded } = command.overrides;
+    const { password, token, tlsCa, bodyFile, attach, ...recorded } = command.overrides;
     const overrides: CliOverrides = JSON.parse(JSON.stringify(recorded)) as CliOverrides;
     if (tlsCa !== undefined) await carry(['--tls-ca'], tlsCa);
+    // The message's files travel too (a path of this machine would be missing on another)
+    if (bodyFile !== undefined) await carry(['--body-file'], resolvePath(cwd, bodyFile));
+    for (const [index, file] of (attach ?? []).entries()) await carry(['--attach', String(index)], resolvePath(cwd, file));
     for (const [flag, value] of [['--password', password], ['--token', token]] as const) {
       if (value !== undefined) stderr.write(`warning: ${flag} is not recorded in the archive (a secret); give it again when running it\n`);
     }
 
+    const sha256 = Object.fromEntries([[scenarioPath, scenarioBytes] as const, ...entries.map((entry) => [entry.path, entry.data] as const)].map(([path, data]) => [path, sha256Hex(data)]));
     const manifest: ArchiveManifest = {
       format: 'runner-archive',
       formatVersion: ARCHIVE_FORMAT_VERSION,
@@ -89,6 +94,7 @@ export async function archiveCommand(command: ArchiveCommandOptions): Promise<Ar
       files,
       overrides,
       options: describeOptions(prepared.options, { baseDir: prepared.baseDir, fileName: prepared.fileName, envNames: Object.keys(overrides.env ?? {}) }),
+      sha256,
     };
     const tar = writeTar([
       { path: MANIFEST_PATH, data: new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n') },

@@ -17,9 +17,9 @@ export const SCENARIO_DIR = 'scenario';
  */
 export const MAX_ARCHIVE_BYTES = 256 * 1024 * 1024;
 
-/** An option of the scenario file (its path of keys) or the --tls-ca flag that names a file the archive carries. */
+/** An option of the scenario file (its path of keys) or a flag (--tls-ca, --body-file, --attach) that names a file the archive carries. */
 export interface FileReference {
-  /** `['scenarios', 'peak', 'accounts', 'file']`, `['smtp', 'tlsCa']`, or `['--tls-ca']`. */
+  /** `['scenarios', 'peak', 'accounts', 'file']`, `['smtp', 'tlsCa']`, `['--tls-ca']`, `['--body-file']`, or `['--attach', '0']` (the index among the --attach flags). */
   option: string[];
   /** The file's path inside the archive. */
   path: string;
@@ -39,4 +39,9 @@ export interface ArchiveManifest {
   overrides: CliOverrides;
   /** The resolved options at archive time, for people and tools (a run resolves again from the above). */
   options: Record<string, unknown>;
+  /**
+   * SHA-256 (hex) of every other file, by its path: tar checks its headers but not the contents,
+   * so a damaged byte in the bundle is caught here. Absent in the first archives (then not checked).
+   */
+  sha256?: Record<string, string>;
 }

@@ -13,7 +13,8 @@ import type { ScenarioFileOptions } from '../scenario/types.ts';
 import type { CliOverrides } from '../scenario/options.ts';
 import { RUNNER_VERSION } from '../version.ts';
 import { readTar, TarFormatError } from './tar.ts';
-import { ARCHIVE_FORMAT_VERSION, MANIFEST_PATH, MAX_ARCHIVE_BYTES, SCENARIO_DIR, type ArchiveManifest } from './manifest.ts';
+import { ARCHIVE_FORMAT_VERSION, MANIFEST_PATH, MAX_ARCHIVE_BYTES, SCENARIO_DIR, type ArchiveManifest, type FileReference } from './manifest.ts';
+import { sha256Hex } from './hash.ts';
 
 /** File extensions read as archives. */
 export const ARCHIVE_EXTENSIONS = ['.tar'] as const;
@@ -59,11 +60,12 @@ export async function openArchive(path: string): Promise<OpenedArchive> {
   } catch (error) {
     throw archiveError(path, `${MANIFEST_PATH} is not JSON: ${(error as Error).message}`);
   }
-  if (manifest.format !== 'runner-archive' || typeof manifest.formatVersion !== 'number') throw archiveError(path, `${MANIFEST_PATH} is not a runner archive manifest`);
+  if (manifest === null || typeof manifest !== 'object' || manifest.format !== 'runner-archive' || typeof manifest.formatVersion !== 'number') throw archiveError(path, `${MANIFEST_PATH} is not a runner archive manifest`);
   if (manifest.formatVersion > ARCHIVE_FORMAT_VERSION) {
     throw archiveError(path, `format version ${manifest.formatVersion} is newer than this runner reads (${ARCHIVE_FORMAT_VERSION})`, `run it with runner ${manifest.runnerVersion}, or newer`);
   }
-  if (!byPath.has(manifest.scenario.path)) throw archiveError(path, `the scenario ${manifest.scenario.path} is missing`);
+  const problem = manifestProblem(manifest, byPath);
+  if (problem !== undefined) throw archiveError(path, `${MANIFEST_PATH}: ${problem}`);
 
   const dir = await mkdtemp(join(tmpdir(), 'runner-archive-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
@@ -80,7 +82,10 @@ export async function openArchive(path: string): Promise<OpenedArchive> {
     // The options that named files now name the extracted copies.
     for (const reference of manifest.files) {
       const extracted = join(dir, ...reference.path.split('/'));
-      if (reference.option[0] === '--tls-ca') overrides.tlsCa = extracted;
+      const [flag, index] = reference.option;
+      if (flag === '--tls-ca') overrides.tlsCa = extracted;
+      else if (flag === '--body-file') overrides.bodyFile = extracted;
+      else if (flag === '--attach') (overrides.attach ??= [])[Number(index)] = extracted;
       else setOption(fileOptions as unknown as Record<string, unknown>, reference.option, extracted);
     }
     const notes = manifest.runnerVersion === RUNNER_VERSION ? [] : [`archive ${basename(path)} was written by runner ${manifest.runnerVersion}; this is runner ${RUNNER_VERSION}`];
@@ -89,6 +94,38 @@ export async function openArchive(path: string): Promise<OpenedArchive> {
     await cleanup();
     throw error;
   }
+}
+
+/** Keys an option path may not hold: setting them would change every object's prototype. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+
+/**
+ * What is wrong with a manifest's shape or contents (undefined: nothing): a scenario that is in the
+ * archive, file references that name files of the archive through plain option keys, contents
+ * that match their SHA-256. A manifest is data from elsewhere: nothing in it is trusted unchecked.
+ */
+function manifestProblem(manifest: ArchiveManifest, byPath: ReadonlyMap<string, Uint8Array>): string | undefined {
+  const scenario = manifest.scenario as Partial<ArchiveManifest['scenario']> | undefined;
+  if (scenario === null || typeof scenario !== 'object' || typeof scenario.path !== 'string' || (scenario.kind !== 'bundle' && scenario.kind !== 'data')) return 'its scenario entry is not { name, path, kind: "bundle" | "data" }';
+  if (!byPath.has(scenario.path)) return `the scenario ${scenario.path} is missing`;
+  if (!Array.isArray(manifest.files)) return 'files is not a list';
+  for (const reference of manifest.files as unknown[]) {
+    const { option, path } = (reference ?? {}) as Partial<FileReference>;
+    if (!Array.isArray(option) || option.length === 0 || option.some((key) => typeof key !== 'string' || FORBIDDEN_KEYS.has(key))) return `a file reference's option ${JSON.stringify(option)} is not a path of option names`;
+    if (option[0] === '--attach' && !(option.length === 2 && /^\d{1,4}$/.test(option[1]!))) return `a file reference's option ${JSON.stringify(option)} is not ["--attach", index]`;
+    if (typeof path !== 'string' || !byPath.has(path)) return `a file reference names ${JSON.stringify(path)}, which the archive does not hold`;
+  }
+  if (manifest.overrides !== undefined && (manifest.overrides === null || typeof manifest.overrides !== 'object' || Array.isArray(manifest.overrides))) return 'overrides is not an object';
+  if (manifest.sha256 !== undefined) {
+    if (manifest.sha256 === null || typeof manifest.sha256 !== 'object') return 'sha256 is not an object';
+    for (const [file, data] of byPath) {
+      if (file === MANIFEST_PATH) continue;
+      const expected = Object.hasOwn(manifest.sha256, file) ? manifest.sha256[file] : undefined;
+      if (expected === undefined) return `${file} is not listed in sha256: added after the archive was written`;
+      if (sha256Hex(data) !== expected) return `${file} does not match its SHA-256: the archive is damaged (or was changed)`;
+    }
+  }
+  return undefined;
 }
 
 /** Sets the value at `keys` in `options` when every object on the way exists (the options as the bundle exported them). */

@@ -51,6 +51,7 @@ export function writeTar(entries: readonly TarEntry[], mtimeSeconds = 0): Uint8A
 /** The files of a tar (regular files only; directories skipped), checksums verified, paths checked safe. */
 export function readTar(bytes: Uint8Array): TarEntry[] {
   const entries: TarEntry[] = [];
+  const claimed = new Map<string, 'file' | 'folder'>();
   let offset = 0;
   while (offset + BLOCK <= bytes.length) {
     const header = bytes.subarray(offset, offset + BLOCK);
@@ -66,6 +67,7 @@ export function readTar(bytes: Uint8Array): TarEntry[] {
     if (start + size > bytes.length) throw new TarFormatError(`${path}: the archive ends inside it (truncated)`);
     if (type === '0' || type === '\0') {
       if (!isSafeArchivePath(path)) throw new TarFormatError(`unsafe path in archive: ${JSON.stringify(path)}`);
+      claimPath(path, claimed);
       entries.push({ path, data: bytes.slice(start, start + size) });
     } else if (type !== '5') {
       throw new TarFormatError(`${path}: entry type '${type}' (runner's archives hold only files)`);
@@ -73,6 +75,20 @@ export function readTar(bytes: Uint8Array): TarEntry[] {
     offset = start + Math.ceil(size / BLOCK) * BLOCK;
   }
   throw new TarFormatError('the archive has no end marker (truncated)');
+}
+
+/**
+ * Records `path` as a file and its parents as folders; a path given twice, or one that is a file
+ * and a folder at once, is refused (extracting it would overwrite or fail half way).
+ */
+function claimPath(path: string, claimed: Map<string, 'file' | 'folder'>): void {
+  if (claimed.has(path)) throw new TarFormatError(`${path}: ${claimed.get(path) === 'file' ? 'given twice' : 'a file and a folder at once'} (runner's archives hold each file once)`);
+  claimed.set(path, 'file');
+  for (let at = path.indexOf('/'); at > 0; at = path.indexOf('/', at + 1)) {
+    const folder = path.slice(0, at);
+    if (claimed.get(folder) === 'file') throw new TarFormatError(`${folder}: a file and a folder at once (runner's archives hold each file once)`);
+    claimed.set(folder, 'folder');
+  }
 }
 
 function buildHeader(path: string, size: number, mtimeSeconds: number): Uint8Array {

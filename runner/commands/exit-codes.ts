@@ -16,7 +16,7 @@ Exit codes:
   ${ExitCode.interrupted}  interrupted (SIGINT/SIGTERM/SIGHUP, or the parent process exited); outputs are written and marked interrupted
   ${ExitCode.scriptError}  the scenario script failed to build or load, setup() threw, every iteration() threw, or handleSummary failed
   ${ExitCode.abortedByThreshold}  a threshold with abortOnFail stopped the run
-  ${ExitCode.targetUnreachable}  the target is unreachable or failed the preflight check (connect, greeting, EHLO, AUTH)
+  ${ExitCode.targetUnreachable}  the target is unreachable or failed the preflight check (connect, greeting, EHLO, AUTH); pause/resume/scale/status: no run answers at --api
   ${ExitCode.outputError}  an output (results, JUnit, summary, report, NDJSON/CSV file; metrics port) could not be written or opened;
        every other output was still written and the summary printed
 When several apply, the first of: 105, 108, 101, 111, 99, 107.

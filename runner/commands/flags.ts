@@ -10,6 +10,7 @@ import { RunnerError } from '../errors.ts';
 import { AUTH_MECHANISMS } from '../smtp/settings.ts';
 import { TLS_MODES } from '../smtp/tls.ts';
 import { exceedsLimit, type LimitName } from '../scenario/limits.ts';
+import { parseRatePerSecond } from '../util/rate.ts';
 import { checkWarmup } from '../scenario/check-limits.ts';
 
 /** Parser for a whole number ≥ `min` and within `limit` (limits.ts) when given; `what` names the flag in the message. */
@@ -31,6 +32,19 @@ export function positiveNumber(what: string) {
     if (value.trim() === '' || !Number.isFinite(number) || number <= 0) throw new InvalidArgumentError(`${what} must be a number > 0, got '${value}'`);
     return number;
   };
+}
+
+/** Parser for a rate (`runner scale --rate`): iterations per second, or as written ('200/m', '5/s'); kept as per second, within the scenario files' limit. */
+export function ratePerSecond(value: string): number {
+  let perSecond: number;
+  try {
+    perSecond = parseRatePerSecond(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  const problem = exceedsLimit('ratePerSecond', perSecond);
+  if (problem) throw new InvalidArgumentError(`--rate ${problem}`);
+  return perSecond;
 }
 
 /** Parser for a port to listen on, 0-65535 (0: any free port). */

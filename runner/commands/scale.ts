@@ -1,18 +1,8 @@
 /** `runner scale --vus N | --rate R`: --api, --api-token, --json → controlCommand (api/client.ts). */
-import { InvalidArgumentError, type Command, type OptionValues } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import { controlCommand } from '../api/client.ts';
-import { parseRatePerSecond } from '../util/rate.ts';
-import { integer } from './flags.ts';
+import { integer, ratePerSecond } from './flags.ts';
 import { API_FLAGS } from './flag-groups.ts';
-
-/** Parser for --rate: iterations per second, or a rate as written ('200/m', '5/s'); kept as per second. */
-function ratePerSecond(value: string): number {
-  try {
-    return parseRatePerSecond(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
 
 /** Adds `scale` to the program. */
 export function registerScaleCommand(program: Command): void {

@@ -7,6 +7,7 @@ import { createExecutor, executorOf, plannedIterations, scenarioDurationMs } fro
 import { MetricsRegistry } from '../metrics/registry.ts';
 import { customMetrics } from '../metrics/custom.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
+import { exceedsLimit } from '../scenario/limits.ts';
 import { ScriptError, ScriptTimeoutError } from '../errors.ts';
 import { formatDurationMs } from '../scenario/duration.ts';
 import { settleWithin } from './script-deadline.ts';
@@ -15,7 +16,7 @@ import type { EngineListener, ScenarioProgress } from './events.ts';
 import { ScenarioRun, type ScenarioHost } from './scenario-run.ts';
 import type { SessionTranscripts } from './transcript.ts';
 import { setCheckWarningSink } from '../script/check.ts';
-import { wakeSleepers, type ThinkTimePlan } from '../script/sleep.ts';
+import { setSleepWarningSink, wakeSleepers, type ThinkTimePlan } from '../script/sleep.ts';
 
 /** How often the timeline closes a window and listeners hear progress. */
 export const TICK_MS = 1000;
@@ -82,6 +83,7 @@ export class Engine implements ScenarioHost {
     this.registry = new MetricsRegistry(performance.now(), customMetrics());
     this.runs = options.scenarios.map((scenario) => new ScenarioRun(scenario, this));
     setCheckWarningSink((message) => this.warnOnce(`check:${message}`, message));
+    setSleepWarningSink((message) => this.warnOnce(`sleep:${message}`, message));
   }
 
   get isStopping(): boolean {
@@ -162,6 +164,9 @@ export class Engine implements ScenarioHost {
    */
   scaleRate(ratePerSecond: number, isCheckOnly = false): string | undefined {
     if (!(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) return `rate must be a number > 0 per second, got ${ratePerSecond}`;
+    // The scenario files' bound: far above it the arrival loop never catches up and blocks the event loop
+    const tooFast = exceedsLimit('ratePerSecond', ratePerSecond);
+    if (tooFast) return `rate ${tooFast}`;
     const runs = this.runs.filter((run) => run.rateControl !== undefined && run.state === 'running');
     if (runs.length === 0) {
       const planned = this.runs.find((run) => run.state !== 'done' && executorOf(run.scenario).isOpenModel);

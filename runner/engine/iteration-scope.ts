@@ -8,10 +8,10 @@
 import { performance } from 'node:perf_hooks';
 import type { IterationContext, SmtpSteps } from '../smtp/api.ts';
 import { check } from '../script/check.ts';
-import { drawThinkTimeMs, planThinkTime, sleepMs } from '../script/sleep.ts';
+import { awaitedSleep, drawThinkTimeMs, planThinkTime } from '../script/sleep.ts';
 import type { CheckSets, ThinkTime } from '../script/types.ts';
 import type { VuState } from './vu.ts';
-import { runInGroup } from '../metrics/group-scope.ts';
+import { currentGroupTags, runInGroup } from '../metrics/group-scope.ts';
 
 /** What a scope needs from its scenario run: the group bookkeeping (cached per group path). */
 export interface GroupHost {
@@ -21,10 +21,11 @@ export interface GroupHost {
   recordGroupDuration(path: string, durationUs: number): void;
 }
 
-/** Group names: no '::' (the path separator), not empty. */
+/** Group names: no '::' (the path separator), not empty, no control characters (they break the summary's lines and threshold keys). */
 function checkGroupName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name === '' || name.includes('::')) {
-    throw new TypeError(`ctx.group(name, fn): name must be a non-empty string without '::' (got ${JSON.stringify(name)})`);
+  // eslint-disable-next-line no-control-regex
+  if (typeof name !== 'string' || name === '' || name.includes('::') || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new TypeError(`ctx.group(name, fn): name must be a non-empty string without '::' or control characters (got ${JSON.stringify(name)})`);
   }
 }
 
@@ -36,7 +37,6 @@ export class IterationScope<SetupData = unknown> implements IterationContext<Set
   readonly env: Record<string, string | undefined>;
   readonly data: SetupData;
   readonly smtp: SmtpSteps;
-  vuState: Record<string, unknown>;
   groupPath = '';
   tags: Readonly<Record<string, string>>;
   private readonly state: VuState;
@@ -52,8 +52,17 @@ export class IterationScope<SetupData = unknown> implements IterationContext<Set
     this.env = fields.env;
     this.data = fields.data;
     this.smtp = fields.smtp ?? state.session;
-    this.vuState = state.vuState;
     this.tags = host.groupTags('');
+  }
+
+  /** The VU's state; assigning a new object keeps it for the VU's next iterations (as reading it does). */
+  get vuState(): Record<string, unknown> {
+    return this.state.vuState;
+  }
+
+  set vuState(value: Record<string, unknown>) {
+    if (value === null || typeof value !== 'object') throw new TypeError(`ctx.vuState must be an object (got ${value === null ? 'null' : typeof value}): store values in it, e.g. ctx.vuState.count = 1`);
+    this.state.vuState = value;
   }
 
   check<T>(value: T, sets: CheckSets<T>, tags?: Record<string, string>): boolean {
@@ -65,6 +74,13 @@ export class IterationScope<SetupData = unknown> implements IterationContext<Set
     if (typeof fn !== 'function') throw new TypeError(`ctx.group('${name}', fn): fn must be a function`);
     const recorder = this.state.recorder;
     const parentPath = this.groupPath;
+    // The group the caller runs in (it follows the async call chain) must be the one this VU is
+    // in: else another group runs beside this one (Promise.all, or a group not awaited), and the
+    // path, tags and samples of both would mix ('::a::b' for two groups side by side)
+    const callerPath = currentGroupTags()?.['group'] ?? '';
+    if (callerPath !== parentPath) {
+      throw new TypeError(`ctx.group('${name}'): group '${parentPath}' is still running beside it (not around it): run the groups of one iteration one after another (await each; no Promise.all)`);
+    }
     const parentTags = this.tags;
     const path = `${parentPath}::${name}`;
     this.groupPath = path;
@@ -83,10 +99,14 @@ export class IterationScope<SetupData = unknown> implements IterationContext<Set
     }
   }
 
-  async sleep(spec: ThinkTime): Promise<number> {
-    const sleptMs = await sleepMs(drawThinkTimeMs(planThinkTime(spec)));
+  sleep(spec: ThinkTime): Promise<number> {
+    let ms: number;
+    try {
+      ms = drawThinkTimeMs(planThinkTime(spec));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // Think time is the script's, not the server's: keep it out of the response time.
-    this.state.recorder.intendedStartMs += sleptMs;
-    return sleptMs;
+    return awaitedSleep(ms, 'ctx.sleep', (sleptMs) => (this.state.recorder.intendedStartMs += sleptMs));
   }
 }

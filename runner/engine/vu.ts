@@ -210,7 +210,7 @@ export class VuState implements Vu {
   /** ctx.smtp with send() under the scenario's account limits and retry policy (scenario-run.ts stepsOf), made on first use. */
   stepsWithRetry: SmtpSteps | undefined = undefined;
   /** ctx.vuState: the scenario code's state for this VU, kept across its iterations. */
-  readonly vuState: Record<string, unknown> = {};
+  vuState: Record<string, unknown> = {};
 
   constructor(id: number, scenario: ResolvedScenario, registry: MetricsRegistry, series: Series, resolveSeries: SeriesResolver) {
     this.id = id;

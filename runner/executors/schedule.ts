@@ -11,6 +11,16 @@ import type { ResolvedStage } from '../scenario/resolved-base.ts';
  * rate summed over stages is a float, and 500 must not become 500.0000000001 → 501 arrivals.
  */
 const COUNT_EPSILON = 1e-9;
+/**
+ * The most that slack may be, in iterations: relative slack alone would drop whole arrivals from
+ * counts above 10^9 (1e6/s for 168 h planned 604 fewer), while float error stays far below this.
+ */
+const MAX_COUNT_SLACK = 1e-3;
+
+/** The slack for a count (see COUNT_EPSILON, MAX_COUNT_SLACK). */
+function countSlack(count: number): number {
+  return Math.min(COUNT_EPSILON * Math.max(1, count), MAX_COUNT_SLACK);
+}
 
 /** Slack for VU counts computed by linear interpolation at a change instant (absolute VUs). */
 const VU_EPSILON = 1e-9;
@@ -41,7 +51,7 @@ export function* arrivalTimesMs(
     const toRate = stage.target;
     if (durationMs > 0) {
       const countAtStageEnd = countAtStageStart + stageArea(fromRate, toRate, durationMs, timeUnitMs);
-      const limit = countAtStageEnd - COUNT_EPSILON * Math.max(1, countAtStageEnd);
+      const limit = countAtStageEnd - countSlack(countAtStageEnd);
       // Iterations so far at offset τ: (fromRate·τ + halfSlope·τ²) / timeUnitMs.
       const halfSlope = (toRate - fromRate) / (2 * durationMs);
       while (n < total && n < limit) {
@@ -78,7 +88,7 @@ export function countArrivals(startRate: number, stages: readonly ResolvedStage[
     if (stage.durationMs > 0) count += stageArea(fromRate, stage.target, stage.durationMs, timeUnitMs);
     fromRate = stage.target;
   }
-  return count <= 0 ? 0 : Math.ceil(count - COUNT_EPSILON * Math.max(1, count));
+  return count <= 0 ? 0 : Math.ceil(count - countSlack(count));
 }
 
 /** Iterations a linear ramp of the rate from `fromRate` to `toRate` plans over `durationMs`. */
@@ -281,7 +291,7 @@ export class SteerableArrivals implements Iterator<number, undefined> {
     const k = this.yielded;
     const atMs = this.anchorMs + (Math.max(0, k - this.anchorCount) * this.timeUnitMs) / this.rate;
     const countAtEnd = this.anchorCount + ((this.endMs - this.anchorMs) * this.rate) / this.timeUnitMs;
-    if (!(k < countAtEnd - COUNT_EPSILON * Math.max(1, countAtEnd)) || atMs >= this.endMs) return { done: true, value: undefined };
+    if (!(k < countAtEnd - countSlack(countAtEnd)) || atMs >= this.endMs) return { done: true, value: undefined };
     this.yielded++;
     return { done: false, value: atMs };
   }
@@ -298,7 +308,7 @@ export class SteerableArrivals implements Iterator<number, undefined> {
     this.anchorCount = countAtChange;
     this.rate = rate;
     // Arrival k was planned at or before atMs iff k ≤ countAtChange: those stand.
-    const standing = Math.floor(countAtChange + COUNT_EPSILON * Math.max(1, countAtChange)) + 1;
+    const standing = Math.floor(countAtChange + countSlack(countAtChange)) + 1;
     if (this.yielded <= standing) return false;
     this.yielded = standing;
     return true;

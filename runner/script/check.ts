@@ -2,7 +2,7 @@
  * k6's `check(value, { name: (v) => boolean }, tags?)`: non-fatal assertions. Each condition adds
  * one sample to the built-in `checks` rate, tagged `check` (its name) plus the tags given (ctx.check
  * adds the iteration's scenario and group). A check never ends the iteration: a condition that
- * throws counts as failed, and the first such error per check name is reported once.
+ * throws (or returns a Promise) counts as failed, and the first such error per check name is reported once.
  *
  * Cheap when repeated: the tag set of a (tags object, name) pair is looked up once and kept, as
  * long as the same tags object is passed again (ctx.tags is one object per scenario × group).
@@ -57,13 +57,24 @@ export function check<T>(value: T, sets: CheckSets<T>, tags?: SampleTags): boole
   // Inside ctx.group() the group's tags come along, as for every sample (ctx.check's tags have them already)
   const group = currentGroupTags();
   const base = tags === undefined ? (group ?? NO_TAGS) : group === undefined || 'group' in tags ? tags : { ...group, ...tags };
+  if (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function' && !reportedThrows.has('\0promise value')) {
+    // check(ctx.smtp.mail(), …) without await: the conditions judge a Promise, not the reply
+    reportedThrows.add('\0promise value');
+    reportThrow(`check(value, …) was given a Promise (a step not awaited?): its conditions judge the Promise, not its result; write check(await ctx.smtp.mail(), …)`);
+  }
   let isAllPassed = true;
   for (const name in sets) {
     const condition = sets[name];
     let isPassed: boolean;
     if (typeof condition === 'function') {
       try {
-        isPassed = Boolean(condition(value));
+        const result: unknown = condition(value);
+        // An async condition's Promise is truthy whatever it resolves to: failed, not a silent pass
+        if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+          (result as Promise<unknown>).then(undefined, () => {});
+          throw new TypeError('it returned a Promise (an async function?): a condition must decide at once; await the value first, then check it');
+        }
+        isPassed = Boolean(result);
       } catch (error) {
         isPassed = false;
         if (!reportedThrows.has(name)) {

@@ -23,9 +23,19 @@ export type ThinkTimePlan =
   | { kind: 'normal'; meanMs: number; stddevMs: number };
 
 function durationMs(value: ThinkDuration, what: string): number {
-  // k6's sleep takes seconds; a string carries its unit.
-  const ms = typeof value === 'number' ? value * 1000 : parseDurationMs(value);
-  if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`${what}: ${JSON.stringify(value)} is not a duration of 0 or more (seconds as a number, or '250ms', '2s')`);
+  const wrong = `${what}: ${value === undefined ? 'missing' : JSON.stringify(value)} is not a duration of 0 or more (seconds as a number, or '250ms', '2s')`;
+  // k6's sleep takes seconds; a string carries its unit (a bare '2' would read as 2 ms: refused, a k6 user means seconds).
+  if (typeof value === 'string' && /^\s*[\d.]+\s*$/.test(value)) throw new TypeError(`${what}: '${value.trim()}' has no unit: write '${value.trim()}s' (seconds) or '${value.trim()}ms'`);
+  let ms: number;
+  if (typeof value === 'number') ms = value * 1000;
+  else if (typeof value === 'string') {
+    try {
+      ms = parseDurationMs(value);
+    } catch {
+      throw new TypeError(wrong);
+    }
+  } else throw new TypeError(wrong);
+  if (!Number.isFinite(ms) || ms < 0) throw new TypeError(wrong);
   return ms;
 }
 
@@ -76,6 +86,9 @@ export function drawThinkTimeMs(plan: ThinkTimePlan, random: RandomSource = Math
 
 const sleepers = new Set<() => void>();
 
+/** The longest delay setTimeout takes (a longer one fires at once, with a warning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Wakes every sleeping VU at once (the test is stopping). */
 export function wakeSleepers(): void {
   for (const wake of [...sleepers]) wake();
@@ -86,17 +99,71 @@ export function wakeSleepers(): void {
 export function sleepMs(ms: number): Promise<number> {
   const startMs = performance.now();
   return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
     const wake = (): void => {
       clearTimeout(timer);
       sleepers.delete(wake);
       resolve(performance.now() - startMs);
     };
-    const timer = setTimeout(wake, ms);
+    // setTimeout fires at once past 2^31 - 1 ms (~24.8 days): a longer sleep re-arms until its end (or a stop wakes it).
+    const endMs = startMs + ms;
+    const arm = (): void => {
+      const leftMs = endMs - performance.now();
+      timer = setTimeout(leftMs > MAX_TIMER_MS ? arm : wake, Math.min(Math.max(0, leftMs), MAX_TIMER_MS));
+    };
+    arm();
     sleepers.add(wake);
   });
 }
 
-/** Think time inside `iteration(ctx)` (k6's sleep; see the module comment). */
+/** Where the warning about a sleep that was not awaited goes (stderr unless the engine points it elsewhere). */
+let reportNotAwaited: (message: string) => void = (message) => process.stderr.write(`warning: ${message}\n`);
+
+/** Sends the warning about a sleep() not awaited to `warn` (the engine's warnOnce sink). */
+export function setSleepWarningSink(warn: (message: string) => void): void {
+  reportNotAwaited = warn;
+}
+
+/**
+ * A sleep's promise that notes whether anyone waits for it: `await` (and `.then`) call `then`
+ * within a microtask, long before the timer fires. Its `then` answers plain Promises.
+ */
+class AwaitedSleep extends Promise<number> {
+  isAwaited = false;
+
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+
+  override then<A = number, B = never>(onFulfilled?: ((value: number) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    this.isAwaited = true;
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
+/**
+ * Think time (k6's sleep; see the module comment). Unlike k6's it is async: `sleep(1)` without
+ * `await` does not pause (the k6 habit); when a sleep ends without anyone having waited for it, a
+ * warning says so (once per run).
+ */
 export function sleep(spec: ThinkTime): Promise<number> {
-  return sleepMs(drawThinkTimeMs(planThinkTime(spec)));
+  return awaitedSleep(drawThinkTimeMs(planThinkTime(spec)), 'sleep');
+}
+
+/**
+ * Sleeps `ms` (sleepMs), warning when nobody awaited it (`what`: 'sleep' or 'ctx.sleep');
+ * `onSlept` runs before the promise resolves (ctx.sleep moves the response-time base there).
+ */
+export function awaitedSleep(ms: number, what: string, onSlept?: (sleptMs: number) => void): Promise<number> {
+  let tracked: AwaitedSleep | undefined;
+  tracked = new AwaitedSleep((resolve) => {
+    void sleepMs(ms).then((slept) => {
+      if (tracked !== undefined && !tracked.isAwaited) {
+        reportNotAwaited(`${what}() was not awaited, so the iteration did not pause: write await ${what}(...) (runner's sleep is async, unlike k6's)`);
+      }
+      onSlept?.(slept);
+      resolve(slept);
+    });
+  });
+  return tracked;
 }

@@ -171,7 +171,8 @@ export interface IterationContext<SetupData = unknown> {
    * Runs `fn` as group `name` (k6's group): every SMTP sample, custom-metric sample and check
    * taken inside carries the tag `group: '::name'` (nested: '::outer::name') and the scenario's;
    * its duration goes to group_duration. Groups of
-   * one iteration run one after another (nesting is fine; do not run two at once with Promise.all).
+   * one iteration run one after another (nesting is fine; a group started beside a running one, with
+   * Promise.all or without await, is refused with a TypeError).
    */
   group<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
   /** Think time (see sleep()); also moves the response-time base past the sleep. Resolves with the ms slept. */

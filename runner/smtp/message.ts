@@ -76,10 +76,18 @@ export function buildHead(options: Omit<MessageOptions, 'sizeBytes'>): string {
   return buildHeadWith(options, drawMessageIdRandom());
 }
 
-/** The random part of a generated Message-ID, 0..2^31-1 (base 36 in the head). */
+/** Smallest and one past the largest random part of a Message-ID: exactly six base-36 digits. */
+const MESSAGE_ID_RANDOM_MIN = 36 ** 5;
+const MESSAGE_ID_RANDOM_END = 36 ** 6;
+
+/**
+ * The random part of a generated Message-ID (base 36 in the head), always six digits: so every
+ * generated message of one size plan has the same length, and sizes declared (SIZE=), counted
+ * (message_total_sizes) and compared between runs do not wobble by the id's digit count.
+ */
 export function drawMessageIdRandom(): number {
   // Math.random is enough: the id is already unique by run id and sequence
-  return Math.floor(Math.random() * 0x80000000);
+  return MESSAGE_ID_RANDOM_MIN + Math.floor(Math.random() * (MESSAGE_ID_RANDOM_END - MESSAGE_ID_RANDOM_MIN));
 }
 
 /** buildHead with its Message-ID's random part given (`randomId`, from drawMessageIdRandom). */
@@ -250,7 +258,7 @@ function writeDecimal(bytes: Buffer, at: number, n: number): number {
   return at + digits;
 }
 
-/** Writes `n` (0..2^31-1) in base 36 at `at`, as base36() does; returns the offset after it. */
+/** Writes `n` (a whole number below 2^53) in base 36 at `at`, as base36() does; returns the offset after it. */
 function writeBase36(bytes: Buffer, at: number, n: number): number {
   let digits = 1;
   for (let rest = n; rest >= 36; rest = Math.floor(rest / 36)) digits++;

@@ -43,6 +43,16 @@ tar('unsafe paths are neither written nor read', () => {
   assert.throws(() => writeTar([{ path: '../evil', data: new Uint8Array(1) }]), (error: Error) => error instanceof TarFormatError);
 });
 
+tar('a path given twice, or a file that is also a folder, is refused (extracting it would overwrite or fail half way)', () => {
+  const file = (path: string) => ({ path, data: encode('x') });
+  const refused = (entries: Array<{ path: string; data: Uint8Array }>, pattern: RegExp) =>
+    assert.throws(() => readTar(writeTar(entries)), (error: Error) => error instanceof TarFormatError && pattern.test(error.message));
+  refused([file('a/b'), file('a/b')], /a\/b: given twice/);
+  refused([file('a/b'), file('a/b/c')], /a\/b: a file and a folder at once/);
+  refused([file('a/b/c'), file('a/b')], /a\/b: a file and a folder at once/);
+  assert.equal(readTar(writeTar([file('a/b'), file('a/c/d'), file('a/c/e')])).map((e) => e.path), ['a/b', 'a/c/d', 'a/c/e']);
+});
+
 tar('tar(1) lists it and extracts the same bytes', () => {
   const missing = missingProgram('tar', 'tar');
   if (missing) {

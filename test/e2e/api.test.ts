@@ -262,12 +262,58 @@ api('scale --rate refusals: not a rate, no constant-arrival-rate scenario, a ram
   for (const [args, message] of [
     [['scale', '--rate', 'fast', '--api', '127.0.0.1:1'], /'fast' is not a rate/],
     [['scale', '--rate', '-5', '--api', '127.0.0.1:1'], /must be > 0|negative/],
+    [['scale', '--rate', '1e9', '--api', '127.0.0.1:1'], /--rate must be at most 1,000,000 iterations\/s \(got 1000000000\)/],
     [['scale', '--api', '127.0.0.1:1'], /runner scale needs --vus N or --rate R/],
   ] as const) {
     const ran = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 30_000 });
     assert.is(ran.status, ExitCode.usage, `${args.join(' ')}: ${ran.stderr}`);
     assert.match(ran.stderr, message);
   }
+});
+
+api('a rate above the scenario limit (1e9/s) is refused: it blocked the event loop and the run died with its figures lost; a huge body gets 413', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    const scenario: ScenarioFileOptions = { scenarios: { paced: { executor: 'constant-arrival-rate', rate: 5, timeUnit: '1s', duration: '1500ms', preAllocatedVUs: 1, maxVUs: 2 } } };
+    const { address, run } = await startControlledRun((onApiListening) =>
+      runAgainst(proxy, { scenario, check: false, watchPid: false, api: '127.0.0.1:0', onApiListening }));
+    await waitFor(address, (s) => s.scenarios[0]!.iterations_started >= 1, 'the first arrival');
+    const patch = (body: string) => fetch(`http://${address}/v1/status`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body });
+    const tooFast = await patch(JSON.stringify({ rate: 1e9 }));
+    assert.is(tooFast.status, 400);
+    assert.match(((await tooFast.json()) as { error: string }).error, /rate must be at most 1,000,000 iterations\/s \(got 1000000000\): far above what one process/);
+    const huge = await patch(JSON.stringify({ paused: true, pad: 'x'.repeat(100_000) }));
+    assert.is(huge.status, 413);
+    assert.match(((await huge.json()) as { error: string }).error, /larger than 4096 bytes/);
+    const now = await status(address);
+    assert.is(now.scenarios[0]!.rate_per_second, 5);
+    assert.is(now.paused, false);
+    const { summary, exitCode } = await run;
+    assert.is(exitCode, ExitCode.ok);
+    assert.ok(summary.timeline.every((w) => w.rate_changes === undefined));
+    assert.is(proxy.stats.messagesAccepted, 8);
+  });
+});
+
+api('pause during setup() is refused (it answered 200 and did not pause); once the scenarios run it takes', async () => {
+  await withFakeProxy({}, async (proxy) => {
+    let endSetup!: () => void;
+    const setupGate = new Promise<void>((resolve) => (endSetup = resolve));
+    const scenario: ScenarioFileOptions = {
+      setup: () => setupGate,
+      scenarios: { counted: { executor: 'shared-iterations', vus: 1, iterations: 3 } },
+    };
+    const { address, run } = await startControlledRun((onApiListening) =>
+      runAgainst(proxy, { scenario, check: false, watchPid: false, api: '127.0.0.1:0', onApiListening }));
+    assert.is((await status(address)).phase, 'setup');
+    const refused = await controlCommand({ action: 'pause', api: address, stdout: createTextSink() }).catch((error) => error);
+    assert.instance(refused, RunnerError);
+    assert.match(refused.message, /refused: cannot pause now: the run is in setup\(\); pause once its scenarios run/);
+    assert.is((await status(address)).paused, false);
+    endSetup();
+    const { exitCode } = await run;
+    assert.is(exitCode, ExitCode.ok);
+    assert.is(proxy.stats.messagesAccepted, 3);
+  });
 });
 
 api.run();

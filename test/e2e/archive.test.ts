@@ -6,12 +6,13 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTempDir, createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
 import { runCli } from '../cli-process.ts';
 import { inspectCommand } from '../../runner/inspect/inspect.ts';
 import { archiveCommand } from '../../runner/archive/archive.ts';
+import { readTar, writeTar } from '../../runner/archive/tar.ts';
 import { ExitCode, RunnerError } from '../../runner/errors.ts';
 import type { CliOverrides } from '../../runner/scenario/options.ts';
 
@@ -109,6 +110,75 @@ archive('not an archive, a damaged one, an archive of an archive: clear errors',
     assert.match(again.message, /a\.tar is already an archive/);
     const notTarOut = await archiveCommand({ scenarioFile: scenario, overrides: {}, out: 'a.zip', cwd: temp.dir }).catch((error) => error);
     assert.match(notTarOut.message, /an archive is a \.tar file/);
+  } finally {
+    temp.remove();
+  }
+});
+
+archive('--body-file and --attach travel in the archive: it runs from another folder with the originals deleted, the same bytes sent', async () => {
+  const here = createTempDir();
+  const there = createTempDir();
+  try {
+    const scenario = writeProject(here.dir);
+    writeFileSync(join(here.dir, 'body.txt'), 'The body of every message.\n'.repeat(20));
+    mkdirSync(join(here.dir, 'files'));
+    writeFileSync(join(here.dir, 'files', 'report.csv'), 'a,b\n1,2\n'.repeat(50));
+    const flags: CliOverrides = { iterations: 3, bodyFile: join(here.dir, 'body.txt'), attach: [join(here.dir, 'files', 'report.csv')] };
+    const bytesHere = await withFakeProxy({}, async (proxy) => {
+      assert.is((await runAgainst(proxy, { scenarioFile: scenario, overrides: flags, check: false, watchPid: false })).exitCode, ExitCode.ok);
+      return proxy.stats.bytesAccepted;
+    });
+    const outcome = await archiveCommand({ scenarioFile: 'load.ts', overrides: flags, out: 'run.tar', cwd: here.dir, stdout: createTextSink(), stderr: createTextSink() });
+    assert.equal(outcome.manifest.files.map((f) => [f.option, f.path]), [[['accounts', 'file'], 'scenario/data/senders.json'], [['--body-file'], 'scenario/body.txt'], [['--attach', '0'], 'scenario/files/report.csv']]);
+    assert.equal(outcome.manifest.overrides, { iterations: 3 });
+    renameSync(join(here.dir, 'run.tar'), join(there.dir, 'run.tar'));
+    rmSync(here.dir, { recursive: true, force: true });
+    await withFakeProxy({}, async (proxy) => {
+      const { exitCode } = await runAgainst(proxy, { scenarioFile: 'run.tar', cwd: there.dir, check: false, watchPid: false });
+      assert.is(exitCode, ExitCode.ok);
+      assert.is(proxy.stats.messagesAccepted, 3 + 10);
+      assert.ok(bytesHere > 13 * 1000, String(bytesHere));
+      assert.is(proxy.stats.bytesAccepted, bytesHere);
+    });
+  } finally {
+    here.remove();
+    there.remove();
+  }
+});
+
+archive('a hostile or damaged manifest is refused with E_ARCHIVE, never a crash, a file outside the archive or a polluted prototype', async () => {
+  const temp = createTempDir();
+  try {
+    const scenario = writeProject(temp.dir);
+    await archiveCommand({ scenarioFile: scenario, overrides: {}, out: 'a.tar', cwd: temp.dir, stdout: createTextSink(), stderr: createTextSink() });
+    const entries = readTar(readFileSync(join(temp.dir, 'a.tar')));
+    const manifest = JSON.parse(new TextDecoder().decode(entries[0]!.data)) as Record<string, unknown>;
+    assert.is(entries[0]!.path, 'runner-archive.json');
+    const rewrite = (name: string, change: (m: Record<string, unknown>) => unknown, patch = (list: typeof entries) => list) => {
+      const changed = change(JSON.parse(JSON.stringify(manifest)) as Record<string, unknown>);
+      writeFileSync(join(temp.dir, name), writeTar(patch([{ path: 'runner-archive.json', data: new TextEncoder().encode(JSON.stringify(changed)) }, ...entries.slice(1)])));
+      return name;
+    };
+    const refusal = async (name: string) => {
+      const error = await inspectJson(name, {}, temp.dir).catch((caught: unknown) => caught);
+      assert.instance(error, RunnerError, `${name}: ${String(error)}`);
+      assert.is((error as RunnerError).code, 'E_ARCHIVE', name);
+      return (error as RunnerError).message;
+    };
+    assert.match(await refusal(rewrite('null.tar', () => null)), /is not a runner archive manifest/);
+    assert.match(await refusal(rewrite('no-scenario.tar', (m) => ({ ...m, scenario: undefined }))), /its scenario entry is not/);
+    assert.match(await refusal(rewrite('files-text.tar', (m) => ({ ...m, files: 'x' }))), /files is not a list/);
+    const files = manifest['files'] as Array<{ option: string[]; path: string }>;
+    assert.ok(files.length > 0);
+    assert.match(await refusal(rewrite('proto.tar', (m) => ({ ...m, files: [{ option: ['__proto__', 'polluted'], path: files[0]!.path }] }))), /option \["__proto__","polluted"\] is not a path of option names/);
+    assert.is(({} as Record<string, unknown>)['polluted'], undefined);
+    assert.match(await refusal(rewrite('outside.tar', (m) => ({ ...m, files: [{ option: ['smtp', 'tlsCa'], path: '../../../etc/passwd' }] }))), /names "\.\.\/\.\.\/\.\.\/etc\/passwd", which the archive does not hold/);
+    // A changed byte in the bundle (tar checks only its headers), or a file slipped in
+    const damaged = (list: typeof entries) => list.map((entry, i) => (i === 1 ? { path: entry.path, data: Uint8Array.from(entry.data, (byte, at) => (at === 20 ? byte ^ 1 : byte)) } : entry));
+    assert.match(await refusal(rewrite('damaged.tar', (m) => m, damaged)), /does not match its SHA-256: the archive is damaged/);
+    assert.match(await refusal(rewrite('added.tar', (m) => m, (list) => [...list, { path: 'scenario/extra.mjs', data: new Uint8Array(1) }])), /scenario\/extra\.mjs is not listed in sha256/);
+    // The archive as written still opens
+    assert.ok((await inspectJson(rewrite('same.tar', (m) => m), {}, temp.dir))['scenarios']);
   } finally {
     temp.remove();
   }

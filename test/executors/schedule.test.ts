@@ -64,6 +64,18 @@ constantRate('lazy: a 1-hour run at 5000/min yields without planning everything 
   assert.is(countArrivals(5000, [stage(60 * MINUTE_MS, 5000)], MINUTE_MS), 300_000);
 });
 
+constantRate('counts above 10^9 are exact: the float slack never drops a whole arrival (was 604 short at 1e6/s for 168 h)', () => {
+  const HOUR_MS = 60 * MINUTE_MS;
+  assert.is(countArrivals(1e6, [stage(168 * HOUR_MS, 1e6)], SECOND_MS), 604_800_000_000);
+  assert.is(countArrivals(1e6, [stage(HOUR_MS, 1e6)], SECOND_MS), 3_600_000_000);
+  assert.is(countArrivals(300_000, [stage(HOUR_MS, 300_000)], SECOND_MS), 1_080_000_000);
+  // A ramp 0 → 1e6/s over 2 h: its integral, 3.6e9
+  assert.is(countArrivals(0, [stage(2 * HOUR_MS, 1e6)], SECOND_MS), 3_600_000_000);
+  // A fraction is still rounded up, and a float sum a hair above a whole count is not
+  assert.is(countArrivals(1, [stage(2500, 1)], SECOND_MS), 3);
+  assert.is(countArrivals(0.1, [stage(3 * SECOND_MS, 0.1), stage(7 * SECOND_MS, 0.1)], SECOND_MS), 1);
+});
+
 const rampingRate = suite('schedule: ramping arrival rate');
 
 rampingRate('0 → 10/s over 10 s: 50 arrivals at √(2n) s', () => {

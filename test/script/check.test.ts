@@ -26,6 +26,31 @@ checks('a condition that throws fails, is reported once, and does not stop the o
   assert.equal(CHECKS.aggregate({ check: 'bad' }).samples, 3);
 });
 
+checks('an async condition fails (its Promise is not a pass), reported once with how to fix it', async () => {
+  const warnings: string[] = [];
+  setCheckWarningSink((message) => warnings.push(message));
+  for (let i = 0; i < 3; i++) assert.is(check(250, { 'async ok': async (code) => code === 250, sync: (code) => code === 250 }), false);
+  assert.equal(CHECKS.aggregate({ check: 'async ok' }).samples, 3);
+  assert.equal(CHECKS.aggregate({ check: 'async ok' }).nonZero, 0);
+  assert.equal(CHECKS.aggregate({ check: 'sync' }).nonZero, 3);
+  assert.is(warnings.length, 1);
+  assert.match(warnings[0]!, /check 'async ok' threw \(counted as failed\): it returned a Promise \(an async function\?\)[^]*await the value first/);
+  // A rejected Promise from a condition is not an unhandled rejection
+  check(1, { rejects: () => Promise.reject(new Error('later')) });
+  await new Promise((resolve) => setImmediate(resolve));
+});
+
+checks('a Promise as the value (a step not awaited) is judged as given, with one warning saying to await it', async () => {
+  const warnings: string[] = [];
+  setCheckWarningSink((message) => warnings.push(message));
+  const pending = Promise.resolve({ code: 250 });
+  for (let i = 0; i < 2; i++) assert.is(check(pending, { accepted: (r) => (r as unknown as { code?: number }).code === 250 }), false);
+  assert.is(warnings.length, 1);
+  assert.match(warnings[0]!, /was given a Promise \(a step not awaited\?\)[^]*check\(await ctx\.smtp\.mail\(\), …\)/);
+  assert.is(check(await pending, { accepted: (r) => r.code === 250 }), true);
+  assert.is(warnings.length, 1);
+});
+
 checks('tags are added to the check tag; the same tags object reuses its tag sets across a warm-up reset', () => {
   const tags = Object.freeze({ scenario: 's' });
   check(1, { one: true }, tags);

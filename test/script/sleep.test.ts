@@ -23,6 +23,23 @@ plans('mistakes say what to write instead', () => {
   assert.throws(() => planThinkTime({ distribution: 'pareto', mean: 1 } as never), /unknown distribution "pareto"/);
 });
 
+plans('a missing bound or mean is named, not a TypeError from inside', () => {
+  assert.throws(() => planThinkTime({ min: 1 } as never), /sleep\.max: missing is not a duration of 0 or more/);
+  assert.throws(() => planThinkTime({ distribution: 'exponential' } as never), /sleep\.mean: missing/);
+  assert.throws(() => planThinkTime({ distribution: 'normal', mean: 1 } as never), /sleep\.stddev: missing/);
+});
+
+plans('a bad duration names the flag it came from (not the scenario schema)', () => {
+  assert.throws(() => planThinkTime('-1s', '--think-time'), /^--think-time: "-1s" is not a duration/);
+  assert.throws(() => planThinkTime('abc..2s', '--think-time'), /--think-time\.min: "abc" is not a duration/);
+});
+
+plans("a number as a string has no unit: refused, not read as milliseconds (sleep(2) is 2 s, so '2' would mislead)", () => {
+  assert.throws(() => planThinkTime('2', '--think-time'), /--think-time: '2' has no unit: write '2s' \(seconds\) or '2ms'/);
+  assert.throws(() => planThinkTime('1..2', '--think-time'), /'1' has no unit/);
+  assert.equal(planThinkTime('1s..2s'), { kind: 'uniform', minMs: 1000, maxMs: 2000 });
+});
+
 const draws = suite('drawThinkTimeMs: each distribution keeps its law (10,000 seeded draws)');
 
 function stats(plan: ReturnType<typeof planThinkTime>): { mean: number; min: number; max: number; sd: number } {

@@ -4,6 +4,7 @@ import {
   encodeMessageBytes,
   countStuffedDots,
   base36,
+  drawMessageIdRandom,
   BODY_LINE_CHARS,
   bodyWithEndOfData,
   buildHead,
@@ -128,6 +129,16 @@ Generated('base36 writes what Number#toString(36) writes, from 0 to 2^31 - 1', (
   const values = [0, 1, 35, 36, 37, 1295, 1296, 46655, 46656, 2 ** 31 - 1];
   for (let i = 0; i < 10_000; i++) values.push(Math.floor(Math.random() * 0x80000000));
   for (const value of values) assert.is(base36(value), value.toString(36), String(value));
+});
+
+Generated('every generated head of one envelope has the same length: the Message-ID\'s random part is always six base-36 digits', () => {
+  const lengths = new Set<number>();
+  for (let i = 0; i < 5000; i++) lengths.add(buildHead({ from: 'a@example.com', to: ['b@example.com'], sequence: 7, runId: 'run' }).length);
+  assert.is(lengths.size, 1);
+  // The draw's ends: 36^5 ('100000') and 36^6 - 1 ('zzzzzz')
+  for (let i = 0; i < 10_000; i++) assert.is(base36(drawMessageIdRandom()).length, 6);
+  assert.is(base36(36 ** 5), '100000');
+  assert.is(base36(36 ** 6 - 1), 'zzzzzz');
 });
 
 Generated('Message-IDs are unique, even for the same sequence', () => {
