@@ -262,6 +262,8 @@ async function main(): Promise<void> {
     recordTimes(lastTimes, group, outcome.durationMs);
     return outcome;
   }));
+  // A full run forgets the files that are gone (renamed, split, deleted)
+  if (!filter && !isUnitOnly) for (const name of Object.keys(lastTimes)) if (!realTime.includes(name)) delete lastTimes[name];
   try {
     mkdirSync(dirname(TIMES_FILE), { recursive: true });
     writeFileSync(TIMES_FILE, `${JSON.stringify(lastTimes, null, 2)}\n`);
