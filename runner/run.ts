@@ -36,7 +36,7 @@ import type { OutputContext, RunOutput } from './outputs/output.ts';
 import { ExitCode, RunnerError, ScriptTimeoutError, UsageError, type ExitCodeName } from './errors.ts';
 import { confirmRealRecipients, type RecipientSafety } from './safety.ts';
 import { installEarlyExit, installInterruptHandlers, installLingerStop } from './interrupt.ts';
-import { SNAPSHOT_MS, startStallWatchdog } from './engine/stall-watchdog.ts';
+import { nextSnapshotDelayMs, startStallWatchdog } from './engine/stall-watchdog.ts';
 import { DeliveryTracking, type DeliveryOutcome } from './delivery/tracking.ts';
 import { DeliverySourceError } from './errors.ts';
 import { describeDeliverySource } from './delivery/options.ts';
@@ -349,10 +349,14 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
           stdout: `\n${formatSummary(partial, { color: shouldColor(stdout, env), resultsFile, files: snapshotOutputs })}\n`,
         });
       };
-      takeSnapshot();
-      // Every 10 s, or twice per stall limit when that is shorter.
-      snapshotTimer = setInterval(takeSnapshot, Math.min(SNAPSHOT_MS, stallLimitMs / 2));
-      snapshotTimer.unref();
+      // Each second while that is cheap, up to every 10 s (or twice per stall limit): nextSnapshotDelayMs
+      const scheduleSnapshot = () => {
+        const startedMs = performance.now();
+        takeSnapshot();
+        snapshotTimer = setTimeout(scheduleSnapshot, nextSnapshotDelayMs(performance.now() - startedMs, stallLimitMs));
+        snapshotTimer.unref();
+      };
+      scheduleSnapshot();
     }
     let result: TestResult;
     try {
@@ -375,7 +379,7 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
       isReported = true;
       throw error;
     } finally {
-      clearInterval(snapshotTimer);
+      clearTimeout(snapshotTimer);
       await watchdog?.stop();
     }
     isEngineDone = true;

@@ -28,8 +28,24 @@ import { ExitCode } from '../errors.ts';
 export const DEFAULT_STALL_LIMIT = '30s';
 /** How often the main thread bumps the heartbeat, ms. */
 export const HEARTBEAT_MS = 250;
-/** How often the main thread hands the worker a fresh snapshot, ms. */
+/** The longest the main thread waits between two snapshots for the worker, ms. */
 export const SNAPSHOT_MS = 10_000;
+/** The shortest wait between two snapshots, ms: a stall early in a run still leaves its figures. */
+export const SNAPSHOT_MIN_MS = 1_000;
+/** A snapshot may take at most this share of the main thread's time. */
+const SNAPSHOT_SHARE = 0.02;
+
+/**
+ * The wait before the next snapshot, ms: as often as once a second while a snapshot is cheap (a
+ * short run's results are small), stretched so that building them takes at most 2% of the main
+ * thread, and never longer than SNAPSHOT_MS or half the stall limit (so a stall always finds one
+ * taken within the limit). Before, a fixed 10 s left every figure at zero when code blocked in
+ * the first 10 s of a run.
+ */
+export function nextSnapshotDelayMs(lastCostMs: number, stallLimitMs: number): number {
+  const longest = Math.min(SNAPSHOT_MS, stallLimitMs / 2);
+  return Math.min(longest, Math.max(SNAPSHOT_MIN_MS, lastCostMs / SNAPSHOT_SHARE));
+}
 /** Exit code of a run the watchdog ended. */
 export const STALL_EXIT_CODE = ExitCode.stalled;
 /** Exit status when even the inspector could not end it (128 + SIGKILL). */
