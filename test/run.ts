@@ -6,7 +6,7 @@
  * - unit: pure code (no sockets, no child processes, no waiting on the clock); a few uvu
  *   processes run them all in seconds.
  * - real-time: end-to-end runs, fake servers, child processes, real timers. Each file runs in its
- *   own uvu process, up to TEST_WORKERS at once (default: twice the core count, since most of
+ *   own uvu process, up to TEST_WORKERS at once (default: three times the core count, since most of
  *   these files wait on the clock or on their servers rather than compute), the longest first
  *   (the times of the last run are kept in the temp folder), so the slowest file starts at once
  *   instead of last.
@@ -223,7 +223,7 @@ async function main(): Promise<void> {
   const withTypeCheck = args.includes('--typecheck');
   const pattern = args.find((arg) => !arg.startsWith('--'));
   const filter = pattern ? new RegExp(pattern) : undefined;
-  const workers = Number(process.env.TEST_WORKERS) || 2 * availableParallelism();
+  const workers = Number(process.env.TEST_WORKERS) || 3 * availableParallelism();
   const fileLimitMs = Number(process.env.TEST_FILE_LIMIT_MS) || 600_000;
   const started = performance.now();
 
