@@ -141,9 +141,12 @@ enough('response time shows the stall (p99 ≈ S − 1%·D); service time too, w
   }
   const silent = timeline.map((point, index) => ({ point, index })).filter(({ point }) => point.accepted === 0 && point.window_ms >= 900);
   assert.ok(silent.length >= 1 && silent.length <= 2, `windows with nothing accepted: ${silent.map(({ point }) => point.t_seconds).join(', ')}`);
-  const burst = timeline[silent[silent.length - 1]!.index + 1];
-  assert.ok(burst !== undefined && burst.accepted >= stalledArrivals * 0.8, `no release burst after the stall: ${JSON.stringify(burst)}`);
-  assert.ok(burst!.p99_ms! >= 1500, `the burst window's p99 ${burst!.p99_ms} ms does not show the stall`);
+  // The release lasts well under a second, so it lies in the one or two windows after the last
+  // silent one (two when the stall's end falls near a window's edge, as a busy machine shifts it)
+  const burst = timeline.slice(silent[silent.length - 1]!.index + 1, silent[silent.length - 1]!.index + 3);
+  const released = burst.reduce((sum, point) => sum + point.accepted, 0);
+  assert.ok(released >= stalledArrivals * 0.8, `no release burst after the stall: ${JSON.stringify(burst)}`);
+  assert.ok(Math.max(...burst.map((point) => point.p99_ms ?? 0)) >= 1500, `the burst windows' p99 ${burst.map((point) => point.p99_ms).join(', ')} ms do not show the stall`);
   const before = timeline.find((point) => point.t_seconds <= 3 && point.t_seconds >= 2)!;
   assert.ok(before.accepted >= RATE_PER_SECOND * 0.7 && before.p99_ms! < 500, `before the stall: ${JSON.stringify(before)}`);
   assert.is(timeline.reduce((sum, point) => sum + point.accepted, 0), planned);
