@@ -235,7 +235,10 @@ scarce("maxQueueWait '0s' (k6): arrivals that find no free VU are dropped and co
   // The dropped waits are in no figure: response p90 stays at the normal few ms (the queued model's is ≈ 1 s)
   assert.ok(seconds(results.response_time.p90_seconds) < 0.25, `response p90 ${results.response_time.p90_seconds} s`);
   const dropWindows = summary.timeline.filter((point) => point.dropped > 0);
-  assert.ok(dropWindows.length >= 1 && dropWindows.length <= 4, `drops outside the stall: ${dropWindows.map((p) => `${p.t_seconds}:${p.dropped}`).join(' ')}`);
+  // The drops are the stall's: the three windows that can hold a 2 s stall hold nearly all of
+  // them (a busy machine may drop an odd arrival elsewhere, when both VUs are late at once)
+  const topThree = dropWindows.map((p) => p.dropped).sort((a, b) => b - a).slice(0, 3).reduce((sum, n) => sum + n, 0);
+  assert.ok(topThree >= 0.9 * results.dropped_iterations, `drops outside the stall: ${dropWindows.map((p) => `${p.t_seconds}:${p.dropped}`).join(' ')}`);
   // Nothing ever queues; the drop warning says why they were dropped
   assert.ok(summary.timeline.every((point) => point.queued === 0), summary.timeline.map((point) => point.queued).join(' '));
   assert.match(output, "warning: scenario steady: no VU came free within maxQueueWait (0s) of an iteration's planned start (dropped_iterations); raise maxVUs or lower the rate");
