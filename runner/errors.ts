@@ -6,8 +6,9 @@
 
 /**
  * Process exit codes, one table (k6's numbers where k6 has the same meaning). When several
- * apply, the first of: 105 interrupted, 108 aborted by a threshold, 101 teardown timed out,
- * 111 an output failed, 99 a threshold failed, 107 handleSummary failed (run.ts `exitCodeOf`).
+ * apply, the first of: 105 interrupted, 108 aborted by a threshold, 103 a worker or agent lost,
+ * 101 teardown timed out, 111 an output failed, 99 a threshold failed, 107 handleSummary failed
+ * (run.ts `exitCodeOf`, and the lost-worker check before it).
  */
 export const ExitCode = {
   ok: 0,
@@ -26,6 +27,8 @@ export const ExitCode = {
    * watchdog wrote the outputs of its last snapshot and ended the run (k6's generic timeout number).
    */
   stalled: 102,
+  /** A worker (--workers) or an agent (--agents) was lost during the run: named on stderr and in the results, what it measured until its last report kept. */
+  generatorLost: 103,
   /** Options are invalid (schema or semantic check, bad threshold, unknown metric). */
   invalidOptions: 104,
   /** The run was interrupted (SIGINT/SIGTERM/SIGHUP); outputs are written and marked interrupted. */

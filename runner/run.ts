@@ -443,11 +443,11 @@ export async function runCommand(command: RunCommandOptions): Promise<RunOutcome
     }
     if (result.teardownTimedOut) stderr.write(`error: ${result.teardownTimedOut}\n`);
     const isNoIterationCompleted = hasNoIterationCompleted(summary);
-    // A worker lost mid-run marks the run failed (1) unless it stopped for a reason of its own (a
+    // A worker lost mid-run marks the run (103) unless it stopped for a reason of its own (a
     // stop because of the loss, --on-agent-loss stop, is the loss's)
     const isStoppedForLoss = 'isStoppedForLoss' in result && result.isStoppedForLoss === true;
     const isWorkerLost = lostWorkers.length > 0 && (result.stopReason === undefined || isStoppedForLoss);
-    const exitCode = isWorkerLost ? ExitCode.failure : exitCodeOf(result, outcomes, failures, custom?.error, delivery?.wait === 'interrupted', isNoIterationCompleted);
+    const exitCode = isWorkerLost ? ExitCode.generatorLost : exitCodeOf(result, outcomes, failures, custom?.error, delivery?.wait === 'interrupted', isNoIterationCompleted);
     // Why a failed run failed, for the verdict line (thresholds describe themselves)
     let failureReason: string | undefined;
     if (isWorkerLost) failureReason = `${lostWorkers.length} ${command.agents ? 'agent' : 'worker'}${lostWorkers.length === 1 ? '' : 's'} lost during the run (what each measured until its last report is kept)${isStoppedForLoss ? '; the run stopped there (--on-agent-loss stop)' : ''}`;

@@ -210,7 +210,7 @@ refused('a killed agent is reported by name, its figures until its last report a
         const dialled = [{ cli: agents[0]!.cli, address: `127.0.0.1:${tap.port}` }, agents[1]!];
         const outcome = await runAgainst(proxy, { scenario, agents: agentsOption(dialled), overrides: TO, check: false });
         assert.ok(killer.killedAtMs() !== undefined, 'an agent was killed');
-        assert.is(outcome.exitCode, ExitCode.failure, outcome.output);
+        assert.is(outcome.exitCode, ExitCode.generatorLost, outcome.output);
         assert.match(outcome.output, new RegExp(`agent 1 \\(segment 0:1/2, agent 127\\.0\\.0\\.1:${tap.port}\\) connection lost`));
         assert.match(outcome.output, 'FAILED: 1 agent lost during the run');
         const lost = outcome.summary.config['lost_agents'] as string[];
@@ -254,7 +254,7 @@ refused('--on-agent-loss stop: a killed agent stops the whole run within a bound
         assert.is(lost.length, 1);
         assert.ok(tap.lastAccepted() > 0);
         assert.match(lost[0]!, `kept: ${tap.lastAccepted()} messages accepted, 0 failed`);
-        assert.is(outcome.exitCode, ExitCode.failure, outcome.output);
+        assert.is(outcome.exitCode, ExitCode.generatorLost, outcome.output);
         assert.match(outcome.output, 'FAILED: 1 agent lost during the run (what each measured until its last report is kept); the run stopped there (--on-agent-loss stop)');
         // The survivor's last report arrived: only what the killed agent did after its last report is missing
         assert.ok(outcome.summary.results.successful > tap.lastAccepted());

@@ -146,7 +146,7 @@ failures('a killed worker is reported by name, its figures until then are kept, 
     try {
       const outcome = await runAgainst(proxy, { scenario, workers: 3, overrides: TO });
       assert.ok(killed !== undefined, 'a worker was killed');
-      assert.is(outcome.exitCode, ExitCode.failure, outcome.output);
+      assert.is(outcome.exitCode, ExitCode.generatorLost, outcome.output);
       assert.match(outcome.output, new RegExp(`worker \\d \\(segment [0-9/]+:[0-9/]+, pid ${killed}\\) was killed \\(SIGKILL\\)`));
       const lost = outcome.summary.config['lost_workers'] as string[];
       assert.is(lost.length, 1);
