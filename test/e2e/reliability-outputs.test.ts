@@ -15,6 +15,24 @@ import { ExitCode } from '../../runner/errors.ts';
 import { runCli } from '../cli-process.ts';
 
 import { target, isRoot, makeDevice, until } from './reliability-support.ts';
+import type { FakeProxy, FakeProxyOptions } from '../../fixtures/fake-proxy.ts';
+
+/**
+ * Runs `body` as root only (mknod needs it; otherwise the test says it is skipped), with a temp
+ * folder and a fake proxy, both removed afterwards.
+ */
+async function asRootWithProxy(options: FakeProxyOptions, body: (dir: string, proxy: FakeProxy) => Promise<void>): Promise<void> {
+  if (!isRoot) {
+    console.log('  skipped: mknod needs root');
+    return;
+  }
+  const temp = createTempDir();
+  try {
+    await withFakeProxy(options, (proxy) => body(temp.dir, proxy));
+  } finally {
+    temp.remove();
+  }
+}
 
 const outputs = suite('issue 19 items 2, 4, 17, 18: every output attempted and reported');
 
@@ -53,46 +71,28 @@ outputs('the results file\'s folder vanishes before it is written: summary print
 });
 
 outputs('the results file on a full disk (a copy of /dev/full, as root): ENOSPC reported, every other output written, exit 111; the device stays a device', async () => {
-  if (!isRoot) {
-    console.log('  skipped: mknod needs root');
-    return;
-  }
-  const temp = createTempDir();
-  try {
-    await withFakeProxy({}, async (proxy) => {
-      const full = join(temp.dir, 'full');
-      makeDevice(full, 7);
-      const junit = join(temp.dir, 'junit.xml');
-      const report = join(temp.dir, 'report.html');
-      const ran = await runCli(['run', ...target(proxy), '--num-emails', '10', '--out', full, '--junit', junit, '--report', report]);
-      assert.is(ran.code, ExitCode.outputError, ran.stderr);
-      assert.match(ran.stderr, /error: results file.*full.*ENOSPC/);
-      assert.match(ran.stdout, 'Successful: 10');
-      assert.ok(existsSync(junit) && existsSync(report));
-      assert.ok(statSync(full).isCharacterDevice(), 'still a device');
-    });
-  } finally {
-    temp.remove();
-  }
+  await asRootWithProxy({}, async (dir, proxy) => {
+    const full = join(dir, 'full');
+    makeDevice(full, 7);
+    const junit = join(dir, 'junit.xml');
+    const report = join(dir, 'report.html');
+    const ran = await runCli(['run', ...target(proxy), '--num-emails', '10', '--out', full, '--junit', junit, '--report', report]);
+    assert.is(ran.code, ExitCode.outputError, ran.stderr);
+    assert.match(ran.stderr, /error: results file.*full.*ENOSPC/);
+    assert.match(ran.stdout, 'Successful: 10');
+    assert.ok(existsSync(junit) && existsSync(report));
+    assert.ok(statSync(full).isCharacterDevice(), 'still a device');
+  });
 });
 
 outputs('--junit on a device node (a copy of /dev/null, as root) stays a device: written directly, never by rename', async () => {
-  if (!isRoot) {
-    console.log('  skipped: mknod needs root');
-    return;
-  }
-  const temp = createTempDir();
-  try {
-    await withFakeProxy({}, async (proxy) => {
-      const nul = join(temp.dir, 'null');
-      makeDevice(nul, 3);
-      const ran = await runCli(['run', ...target(proxy), '--num-emails', '3', '--no-out', '--junit', nul, '--report', nul]);
-      assert.is(ran.code, ExitCode.ok, ran.stderr);
-      assert.ok(statSync(nul).isCharacterDevice(), 'still a device');
-    });
-  } finally {
-    temp.remove();
-  }
+  await asRootWithProxy({}, async (dir, proxy) => {
+    const nul = join(dir, 'null');
+    makeDevice(nul, 3);
+    const ran = await runCli(['run', ...target(proxy), '--num-emails', '3', '--no-out', '--junit', nul, '--report', nul]);
+    assert.is(ran.code, ExitCode.ok, ran.stderr);
+    assert.ok(statSync(nul).isCharacterDevice(), 'still a device');
+  });
 });
 
 outputs('--junit on a FIFO: the reader at the other end gets the XML, and the FIFO stays a FIFO', async () => {
@@ -117,25 +117,16 @@ outputs('--junit on a FIFO: the reader at the other end gets the XML, and the FI
 });
 
 outputs('an NDJSON stream that fails mid-run (ENOSPC on a copy of /dev/full, as root) is reported, not listed as written, exit 111', async () => {
-  if (!isRoot) {
-    console.log('  skipped: mknod needs root');
-    return;
-  }
-  const temp = createTempDir();
-  try {
-    await withFakeProxy({ delays: { message: 50 } }, async (proxy) => {
-      const full = join(temp.dir, 'full');
-      makeDevice(full, 7);
-      const results = join(temp.dir, 'results.json');
-      const ran = await runCli(['run', ...target(proxy), '--num-emails', '60', '--concurrent', '2', '--out', results, '--out', `ndjson=${full}`]);
-      assert.is(ran.code, ExitCode.outputError, ran.stderr);
-      assert.match(ran.stderr, /error: NDJSON timeline: cannot append to .*full: ENOSPC/);
-      assert.not.match(ran.stdout, 'NDJSON timeline:');
-      assert.is(JSON.parse(readFileSync(results, 'utf8')).results.successful, proxy.stats.messagesAccepted);
-    });
-  } finally {
-    temp.remove();
-  }
+  await asRootWithProxy({ delays: { message: 50 } }, async (dir, proxy) => {
+    const full = join(dir, 'full');
+    makeDevice(full, 7);
+    const results = join(dir, 'results.json');
+    const ran = await runCli(['run', ...target(proxy), '--num-emails', '60', '--concurrent', '2', '--out', results, '--out', `ndjson=${full}`]);
+    assert.is(ran.code, ExitCode.outputError, ran.stderr);
+    assert.match(ran.stderr, /error: NDJSON timeline: cannot append to .*full: ENOSPC/);
+    assert.not.match(ran.stdout, 'NDJSON timeline:');
+    assert.is(JSON.parse(readFileSync(results, 'utf8')).results.successful, proxy.stats.messagesAccepted);
+  });
 });
 
 outputs('two outputs on one path, or --out on the scenario file: refused before the run (exit 2), nothing sent or overwritten', async () => {
