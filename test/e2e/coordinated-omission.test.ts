@@ -120,7 +120,9 @@ enough('response time shows the stall (p99 ≈ S − 1%·D); service time too, w
   const p99 = seconds(response.p99_seconds);
   const p90 = seconds(response.p90_seconds);
   // p99 ≈ 1.9 s, p90 ≈ 1 s (see the module comment); bounds leave room for the release burst and a slow machine
-  assert.ok(p99 >= 1.5 && p99 <= 2.8, `response p99 ${p99} s, expected ≈ 1.9 s`);
+  // Upper bound: the stall plus a release that a busy machine may stretch (2.88 s seen beside two
+  // CPU hogs); what it rules out is a stall counted twice or timed from the run's start
+  assert.ok(p99 >= 1.5 && p99 <= 3.5, `response p99 ${p99} s, expected ≈ 1.9 s`);
   assert.ok(p90 >= 0.6 && p90 <= 1.8, `response p90 ${p90} s, expected ≈ 1 s: the stall is a hundred slow samples, not one`);
   assert.ok(seconds(response.p50_seconds) < 0.25, `response p50 ${response.p50_seconds} s: 80% of the run never met the stall`);
   assert.ok(seconds(response.max_seconds) >= 1.9, `response max ${response.max_seconds} s < the stall`);
@@ -178,7 +180,9 @@ scarce('arrivals wait for a VU and are charged the wait: response p99 ≈ S − 
   const p99 = seconds(response.p99_seconds);
   const p90 = seconds(response.p90_seconds);
   // The issue's figure: a 2 s stall in a 10 s run shows in response p99 (≈ 1.9 s); p90 ≈ 1.2 s (see the module comment)
-  assert.ok(p99 >= 1.5 && p99 <= 2.8, `response p99 ${p99} s, expected ≈ 1.9 s`);
+  // Upper bound: the stall plus a release that a busy machine may stretch (2.88 s seen beside two
+  // CPU hogs); what it rules out is a stall counted twice or timed from the run's start
+  assert.ok(p99 >= 1.5 && p99 <= 3.5, `response p99 ${p99} s, expected ≈ 1.9 s`);
   assert.ok(p90 >= 0.6 && p90 <= 1.8, `response p90 ${p90} s, expected ≈ 1.2 s: ≈ ${stalledArrivals} arrivals waited, not one`);
   assert.ok(seconds(response.p50_seconds) < 0.25, `response p50 ${response.p50_seconds} s: 80% of the run never met the stall`);
   assert.ok(seconds(response.max_seconds) >= 1.9, `response max ${response.max_seconds} s < the stall`);
