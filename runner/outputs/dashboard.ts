@@ -14,7 +14,6 @@
  * reloaded), then stops.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import type { EngineListener } from '../engine/events.ts';
 import type { Summary } from '../results/types.ts';
 import type { Distributions } from '../results/summarise.ts';
@@ -23,6 +22,7 @@ import { formatDurationMs } from '../scenario/duration.ts';
 import { buildChartData, renderHtmlReport, renderReportMain } from './html-report.ts';
 import { lingerFor, type OutputContext, type RunOutput } from './output.ts';
 import { checkExposure, type Exposure } from '../listen-address.ts';
+import { listenHttp } from './http-endpoint.ts';
 
 /** Default listen address: this machine only. */
 export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
@@ -181,19 +181,9 @@ export function createDashboardOutput(options: DashboardOptions): DashboardOutpu
     async prepare(context: OutputContext) {
       stderr = context.stderr;
       checkExposure({ host, port: options.port }, options.isRemoteAllowed === true, DASHBOARD_EXPOSURE);
-      // node:http loads only for a run with a dashboard.
-      const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
-      const candidate = createServer(serve);
-      await new Promise<void>((resolve, reject) => {
-        candidate.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, host, options.port)));
-        candidate.listen(options.port, host, () => resolve());
-      });
-      // A run that fails before close() must not be kept alive by this server.
-      candidate.unref();
-      server = candidate;
-      const address = candidate.address();
-      const port = typeof address === 'object' && address ? address.port : options.port;
-      url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+      const endpoint = await listenHttp(serve, host, options.port, (error) => listenError(error, host, options.port));
+      server = endpoint.server;
+      url = `${endpoint.origin}/`;
       stderr.write(`dashboard: ${url}\n`);
     },
     async finish(summary, context) {

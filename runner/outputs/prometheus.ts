@@ -82,6 +82,7 @@ import { formatDurationMs } from '../scenario/duration.ts';
 import { OutputError } from '../errors.ts';
 import { lingerFor, type OutputContext, type RunOutput } from './output.ts';
 import { checkExposure, type Exposure } from '../listen-address.ts';
+import { listenHttp } from './http-endpoint.ts';
 
 /** Histogram bucket upper bounds in seconds: 1 ms to 30 s, roughly ×2.5 apart (SMTP spans both). */
 export const SMTP_DURATION_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -664,19 +665,9 @@ export function createPrometheusOutput(options: MetricsEndpointOptions): Metrics
       stderr = context.stderr;
       checkExposure({ host, port: options.port }, options.isRemoteAllowed === true, METRICS_EXPOSURE);
       exporter = new PrometheusExporter(context.options.scenarios.map((s) => s.name), SMTP_DURATION_BUCKETS_SECONDS, context.options.delivery !== undefined, context.options.scenarios.some((s) => s.retry !== undefined));
-      // node:http loads only for a run with an endpoint.
-      const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
-      const candidate = createServer(serve);
-      await new Promise<void>((resolve, reject) => {
-        candidate.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, host, options.port)));
-        candidate.listen(options.port, host, () => resolve());
-      });
-      // A run that fails before finish() must not be kept alive by this server.
-      candidate.unref();
-      server = candidate;
-      const address = candidate.address();
-      const port = typeof address === 'object' && address ? address.port : options.port;
-      url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
+      const endpoint = await listenHttp(serve, host, options.port, (error) => listenError(error, host, options.port));
+      server = endpoint.server;
+      url = `${endpoint.origin}/metrics`;
       stderr.write(`metrics: Prometheus endpoint at ${url}\n`);
     },
     async finish(_summary, context) {
