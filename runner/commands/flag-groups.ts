@@ -154,7 +154,7 @@ export const RECIPIENT_FLAGS: FlagGroup<RecipientFlags> = {
   },
 };
 
-/** --message-size, --messages-per-connection, --no-rset, --no-pipelining, --chunking, --timeout, --think-time, --retry, --tag: what each message and session looks like. */
+/** --message-size, --messages-per-connection, --no-rset, --no-pipelining, --no-pipeline-ahead, --chunking, --timeout, --think-time, --retry, --tag: what each message and session looks like. */
 export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messagesPerConnection' | 'rsetBetweenMessages' | 'pipelining' | 'chunking' | 'chunkSizeBytes' | 'timeoutMs' | 'thinkTime' | 'retry' | 'clientFaults' | 'tags' | 'headers' | 'bodyFile' | 'attach'>> = {
   add: (command) =>
     command
@@ -163,6 +163,7 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
       .option('--messages-per-connection <n>', `messages per connection, RSET between (default: ${DEFAULTS.messagesPerConnection})`, integer(1, '--messages-per-connection', 'iterations'))
       .option('--no-rset', 'on a reused connection, send RSET only after a failed message, not between accepted ones (as smtp-source and MTAs do)')
       .option('--no-pipelining', 'send one command at a time even when the server offers PIPELINING (RFC 2920); by default MAIL, RCPT and DATA go in one write')
+      .option('--no-pipeline-ahead', "pipeline within each transaction only: on a reused connection the next message's MAIL waits for the previous message's reply (by default it goes with that message's data)")
       .option('--chunking', 'send messages with BDAT (RFC 3030) when the server offers CHUNKING (default: DATA)')
       .option('--chunk-size <bytes>', `largest BDAT chunk with --chunking; 0: the whole message in one (default: ${DEFAULTS.chunkSize})`, integer(0, '--chunk-size'))
       .option('--timeout <duration>', `reply timeout per phase, e.g. 10s (default: ${DEFAULTS.timeout})`, duration)
@@ -174,13 +175,13 @@ export const MESSAGE_FLAGS: FlagGroup<Pick<CliOverrides, 'messageSize' | 'messag
       .option('--client-fault <kind:probability[:parameter]>', 'a client-side fault on that share of messages, counted under client_faults, never as a failure; repeatable. Kinds: abort-data[:bytes] (drop the connection mid-DATA, default 512), slow-body[:bytes/s] (default 1024), idle-after-mail[:duration] (default 5s), drop-after-accept (no QUIT), rset-storm[:count] (RSETs before MAIL, default 10); e.g. abort-data:0.05', collect)
       .option('--tag <key=value>', 'tag every sample; repeatable', collect),
   read(flags) {
-    const parsed = flags as { messageSize?: MessageSizeSpec; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; thinkTime?: string; retry?: string; clientFault?: string[]; tag?: string[]; header?: string[]; bodyFile?: string; attach?: string[] };
+    const parsed = flags as { messageSize?: MessageSizeSpec; messagesPerConnection?: number; rset?: boolean; pipelining?: boolean; pipelineAhead?: boolean; chunking?: boolean; chunkSize?: number; timeout?: string; thinkTime?: string; retry?: string; clientFault?: string[]; tag?: string[]; header?: string[]; bodyFile?: string; attach?: string[] };
     return {
       messageSize: parsed.messageSize,
       messagesPerConnection: parsed.messagesPerConnection,
       // commander sets rset to true unless --no-rset: only the flag overrides the scenario
       rsetBetweenMessages: parsed.rset === false ? false : undefined,
-      pipelining: parsed.pipelining === false ? 'off' : undefined,
+      pipelining: parsed.pipelining === false ? 'off' : parsed.pipelineAhead === false ? 'transaction' : undefined,
       chunking: parsed.chunking === true ? true : undefined,
       chunkSizeBytes: parsed.chunkSize,
       timeoutMs: parsed.timeout === undefined ? undefined : parseDurationMs(parsed.timeout),

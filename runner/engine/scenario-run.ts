@@ -353,6 +353,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
         await this.runCustomIteration(state, sender, iterationInTest);
       } else {
         recorder.beginMessage(this.scenario.retry, 1, recorder.intendedStartMs);
+        session.nextIterationGrant = intendedStartMs === undefined && this.canWriteAhead() ? this.nextIterationGrantOf(state) : undefined;
         const limits = this.accountLimits;
         // The wait for the account's slot is after the intended start: it is in the response time
         if (limits !== undefined) await limits.acquire(sender);
@@ -383,6 +384,27 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
       this.host.iterationDone();
       this.notifyIfIdle();
     }
+  }
+
+  /**
+   * Whether a flag-only message may carry the next one's transaction with its end-of-data
+   * (session.ts nextIterationGrant): only when the next iteration would send the same envelope at
+   * once — no think time between them, no account limit to wait for, one sender (the picker
+   * rotates several per iteration). The executor still decides (a closed-model VU loop's grant).
+   */
+  private canWriteAhead(): boolean {
+    return this.host.thinkTime === undefined && this.accountLimits === undefined && this.scenario.accounts.emails.length <= 1;
+  }
+
+  /** The grant the session asks for: the VU loop's next iteration, never while paused or stopping. */
+  private nextIterationGrantOf(state: VuState): () => boolean {
+    let grant = state.nextIterationGrant;
+    if (grant === undefined) {
+      const host = this.host;
+      grant = () => !host.isPaused && !host.isStopping && state.takeNextIteration !== undefined && state.takeNextIteration();
+      state.nextIterationGrant = grant;
+    }
+    return grant;
   }
 
   /** Nothing runs and no retry waits: the drain may end. */

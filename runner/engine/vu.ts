@@ -211,6 +211,10 @@ export class VuState implements Vu {
   stepsWithRetry: SmtpSteps | undefined = undefined;
   /** ctx.vuState: the scenario code's state for this VU, kept across its iterations. */
   vuState: Record<string, unknown> = {};
+  /** Vu.takeNextIteration: set by a closed-model VU loop while it runs. */
+  takeNextIteration: (() => boolean) | undefined = undefined;
+  /** The session's nextIterationGrant for this VU (scenario-run.ts), made on first use. */
+  nextIterationGrant: (() => boolean) | undefined = undefined;
 
   constructor(id: number, scenario: ResolvedScenario, registry: MetricsRegistry, series: Series, resolveSeries: SeriesResolver) {
     this.id = id;

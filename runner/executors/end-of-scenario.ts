@@ -4,7 +4,10 @@
  * - **When iterations may start.** From the scenario's start (its startTime) until its planned
  *   end: `duration`, the end of the last stage, or for iteration counts `maxDuration` (or when
  *   their iterations are used up, whichever comes first). From the planned end on, or once the
- *   test is stopping (Ctrl+C, a threshold's abortOnFail), no new iteration starts.
+ *   test is stopping (Ctrl+C, a threshold's abortOnFail), no new iteration starts. A VU's next
+ *   iteration granted early, during its current one (Vu.takeNextIteration: the SMTP session
+ *   writing the next transaction with a message's data), was decided while they could: it starts
+ *   when the current one ends, past the planned end too, unless the test is stopping by then.
  * - **gracefulStop.** Iterations still running at that moment get `gracefulStop` to finish on
  *   their own. Those still running then are interrupted: their connection is closed and they are
  *   counted as interrupted, not as failed (ExecutorContext.drain).

@@ -131,6 +131,13 @@ export interface Vu {
   readonly id: number;
   /** Iterations this VU has started in this scenario. */
   iterations: number;
+  /**
+   * Set by a closed-model VU loop (vu-loops.ts runVuLoops) while it runs: grants this VU's next
+   * iteration now, during the current one (the loop then starts it as soon as this one ends,
+   * unless the test is stopping). The SMTP session asks it when it could write the next message's
+   * transaction with this one's end-of-data (RFC 2920 §3.1). Undefined: the executor decides later.
+   */
+  takeNextIteration?: () => boolean;
 }
 
 /** What the engine gives an executor. All times are ms since this scenario started. */

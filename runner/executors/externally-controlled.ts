@@ -14,7 +14,7 @@ import { formatDurationMs, parseDurationMs } from '../scenario/duration.ts';
 import type { ExecutorDefinition, Vu } from './executor.ts';
 import { endScenario } from './end-of-scenario.ts';
 import { scaleMs } from './profile.ts';
-import { allocateVus, runClosedIteration } from './vu-loops.ts';
+import { allocateVus, loopIterations } from './vu-loops.ts';
 
 /** VUs set from outside while the run goes (k6 `externally-controlled`). */
 export interface ExternallyControlledConfig extends BaseScenarioConfig {
@@ -94,7 +94,7 @@ export const externallyControlled: ExecutorDefinition<ExternallyControlledConfig
 
     // VU i loops while it is among the first `wantedVus`: lowering the count retires the highest.
     const loop = async (vuIndex: number): Promise<void> => {
-      while (vuIndex < wantedVus && !isEnded && !ctx.isStopping && ctx.now() < endMs) await runClosedIteration(ctx, vus[vuIndex]!);
+      await loopIterations(ctx, vus[vuIndex]!, () => vuIndex < wantedVus && !isEnded && !ctx.isStopping && ctx.now() < endMs);
       isRunning[vuIndex] = false;
       runningVus--;
       ctx.setActiveVus(runningVus);

@@ -18,7 +18,7 @@ import type { ExecutorDefinition, Vu } from './executor.ts';
 import { endScenario } from './end-of-scenario.ts';
 import { describeStages, fitStages, resolveStages, scaleStages } from './profile.ts';
 import { maxStageVus, maxVusIn, stagesDurationMs, vuChanges } from './schedule.ts';
-import { allocateVus, runClosedIteration } from './vu-loops.ts';
+import { allocateVus, loopIterations } from './vu-loops.ts';
 import { WHOLE_STRIPE, describeSegmentConfig, describeSegmentSuffix, shareOf, segmentVuSteps } from './segment.ts';
 
 /** VUs ramped through stages (k6 `ramping-vus`). */
@@ -121,7 +121,7 @@ export const rampingVus: ExecutorDefinition<RampingVusConfig, ResolvedRampingVus
     // VU i loops while it is among the first `wantedVus`: lowering the count retires the
     // highest indexes after their current iteration.
     const loop = async (vuIndex: number, vu: Vu): Promise<void> => {
-      while (vuIndex < wantedVus && !isEnded && !ctx.isStopping && ctx.now() < endMs) await runClosedIteration(ctx, vu);
+      await loopIterations(ctx, vu, () => vuIndex < wantedVus && !isEnded && !ctx.isStopping && ctx.now() < endMs);
       isRunning[vuIndex] = false;
       runningVus--;
       ctx.setActiveVus(runningVus);

@@ -30,15 +30,32 @@ export function allocateVus(ctx: ExecutorContext, count: number): Vu[] {
   return vus;
 }
 
-/** Runs one closed-model iteration on `vu`; yields to the event loop if it took under 1 ms. */
-export async function runClosedIteration(ctx: ExecutorContext, vu: Vu): Promise<void> {
-  const beganMs = ctx.now();
-  await ctx.runIteration(vu);
-  if (ctx.now() - beganMs < STARVATION_GUARD_MS) await yieldToEventLoop();
+/**
+ * Runs iterations on `vu` back to back while `mayStart()` grants one (it counts what it grants).
+ * The next one may be granted early, during the current one (Vu.takeNextIteration, asked by the
+ * SMTP session when it could write the next transaction with this message's data): the grant is
+ * the decision to start it, taken while mayStart still allowed it, and only a stop in between
+ * cancels it (a stopped test counts no unstarted iteration, end-of-scenario.ts). The iteration and
+ * its starvation guard are inline: an async helper per iteration was a promise and a frame more
+ * per message (~400 B of each flag-only message's garbage, measured with V8's sampling heap profiler).
+ */
+export async function loopIterations(ctx: ExecutorContext, vu: Vu, mayStart: () => boolean): Promise<void> {
+  let isGranted = false;
+  vu.takeNextIteration = () => {
+    if (!isGranted) isGranted = mayStart();
+    return isGranted;
+  };
+  while (isGranted ? !ctx.isStopping : mayStart()) {
+    isGranted = false;
+    const beganMs = ctx.now();
+    await ctx.runIteration(vu);
+    if (ctx.now() - beganMs < STARVATION_GUARD_MS) await yieldToEventLoop();
+  }
+  vu.takeNextIteration = undefined;
 }
 
 /**
- * Starts one loop per VU; each runs iterations back to back while `mayStart(vuIndex)` grants
+ * Starts one loop per VU (loopIterations); each runs iterations back to back while `mayStart(vuIndex)` grants
  * one (the caller's counters, end and stop checks live there), and stops after its current
  * iteration once it does not. Reports the active count as loops start and end; resolves
  * when every loop has ended.
@@ -47,14 +64,7 @@ export function runVuLoops(ctx: ExecutorContext, vus: readonly Vu[], mayStart: (
   let running = vus.length;
   ctx.setActiveVus(running);
   const loop = async (vuIndex: number): Promise<void> => {
-    const vu = vus[vuIndex]!;
-    // runClosedIteration's body, inline: one async call less per message (its promise and frame
-    // were ~400 B of each flag-only message's garbage, measured with V8's sampling heap profiler)
-    while (mayStart(vuIndex)) {
-      const beganMs = ctx.now();
-      await ctx.runIteration(vu);
-      if (ctx.now() - beganMs < STARVATION_GUARD_MS) await yieldToEventLoop();
-    }
+    await loopIterations(ctx, vus[vuIndex]!, () => mayStart(vuIndex));
     running--;
     ctx.setActiveVus(running);
   };

@@ -100,8 +100,10 @@ export interface SmtpOptions {
   rsetBetweenMessages?: boolean;
   /**
    * `'auto'`: when the server's EHLO offers PIPELINING (RFC 2920), send RSET, MAIL, every RCPT and
-   * DATA in one write, and QUIT with the last message of a connection, as an MTA does; `'off'`:
-   * one command at a time. @default 'auto'
+   * DATA in one write, and QUIT with the last message of a connection, as an MTA does; on a reused
+   * connection the next message's RSET, MAIL, RCPT and DATA go with the previous message's data
+   * when the executor starts it at once (a closed-model loop, no think time, one sender);
+   * `'transaction'`: the same without that; `'off'`: one command at a time. @default 'auto'
    */
   pipelining?: PipeliningMode;
   /**

@@ -170,10 +170,21 @@ const CODE_START_INPUT = 354;
 const CODE_AUTH_CONTINUE = 334;
 const CODE_SERVICE_UNAVAILABLE = 421;
 
-/** Who is waiting on the session: nobody, sendMessage()/send() (the flow), or one ctx.smtp step. */
+/**
+ * Who is waiting on the session: nobody, sendMessage()/send() (the flow), one ctx.smtp step, or
+ * nobody yet for a transaction written ahead with the previous message's data (writeAhead): its
+ * replies are read as they come and the next sendMessage() takes it over (adoptAhead).
+ */
 const DRIVER_NONE = 0;
 const DRIVER_FLOW = 1;
 const DRIVER_STEP = 2;
+const DRIVER_AHEAD = 3;
+/**
+ * Bytes added to the size a transaction written ahead declares (RFC 1870 SIZE is the client's
+ * estimate): its head is written only when its iteration starts, and a head grows by a digit when
+ * a sequence number does. A message that would still exceed it is not sent on that transaction.
+ */
+const AHEAD_SIZE_SLACK_BYTES = 64;
 
 /** The capabilities map readExtensions last read, and what it found: maps repeat (parseCapabilitiesOnce). */
 let lastCapabilityMap: ReadonlyMap<string, string> | undefined = undefined;
@@ -327,6 +338,13 @@ export class SmtpSession implements SmtpSteps {
 
   /** `--debug` transcript of this session's connections; undefined (the norm) costs one check per command and reply. */
   transcript: SessionTranscript | undefined = undefined;
+  /**
+   * The engine's grant of this VU's next iteration (engine/scenario-run.ts), set per flag-only
+   * message when the next one would follow at once with the same envelope; undefined otherwise.
+   * Asked once a message's data is about to be written on a pipelined connection that carries
+   * another message: true, and the next transaction goes in the same write (see writeAhead).
+   */
+  nextIterationGrant: (() => boolean) | undefined = undefined;
   private readonly host: string;
   private readonly port: number;
   /** Whether `host` is an IP address (connect to it as is) rather than a name (cachedLookup). */
@@ -425,6 +443,22 @@ export class SmtpSession implements SmtpSteps {
   private groupLength = 0;
   /** A group's reply failed while later replies of it are still due: they are read and dropped. */
   private drainFailure: Failure | undefined = undefined;
+
+  // The next transaction written ahead with a message's data (writeAhead, RFC 2920 §3.1)
+  /** The message being written carries the next transaction: its 250 hands the connection over (beginAhead). */
+  private isAheadWritten = false;
+  /** The transaction written ahead got its 354: the next message's data may go at once. */
+  private isAheadReady = false;
+  /** Its sender, and the size its MAIL declared (-1: none). */
+  private aheadFrom = '';
+  private aheadDeclaredBytes = -1;
+  /** It failed before any message took it over: the failure and its duration, reported by adoptAhead. */
+  private aheadFailure: Failure | undefined = undefined;
+  private aheadFailureUs = 0;
+  /** Its commands (RSET when due, MAIL, every RCPT, DATA) as bytes, reused while its parts stay the same. */
+  private aheadGroup: Buffer = Buffer.alloc(0);
+  private aheadGroupMailLine: Buffer | undefined = undefined;
+  private aheadGroupHasRset = false;
   /** The group's bytes, reused while its parts (RSET or not, MAIL line, RCPT lines) stay the same. */
   private groupBuffer: Buffer = Buffer.alloc(0);
   private groupHasRset = false;
@@ -486,6 +520,8 @@ export class SmtpSession implements SmtpSteps {
   private sentBodyBytes = -1;
   /** A size distribution's bodies (smtp.messageSizes), in bucket order; undefined: one body for every message. */
   private readonly bucketBodies: readonly Buffer[] | undefined;
+  /** The largest generated body with its end-of-data, bytes (the size a transaction written ahead declares). */
+  private readonly largestBodyBytes: number;
   /** A message to send again as it was (resendMessage), taken by prepareMessage; undefined: a new one. */
   private replay: MessageCopy | undefined = undefined;
   /**
@@ -495,6 +531,8 @@ export class SmtpSession implements SmtpSteps {
   private hasPreparedHead = false;
   private preparedHeadBytes = 0;
   private readonly headWriter = new HeadWriter();
+  /** Bytes written after the message's end-of-data in the same write (QUIT, a transaction written ahead): not the message's. */
+  private messageTrailerBytes = 0;
   /** messageBuffer's first bytes as written last (writeMessage), kept while its size stays. */
   private messageView: Buffer | undefined = undefined;
   /** The message has 8-bit octets (RFC 6152); known before MAIL in the flow only. */
@@ -570,6 +608,7 @@ export class SmtpSession implements SmtpSteps {
     this.ehloLine = Buffer.from(`${this.helloVerb} ${smtp.ehloName}\r\n`);
     this.body = bodyWithEndOfData(smtp.messageSize);
     this.bucketBodies = smtp.messageSizes !== undefined ? bucketBodiesWithEndOfData(smtp.messageSizes.sizesBytes) : undefined;
+    this.largestBodyBytes = this.bucketBodies === undefined ? this.body.length : Math.max(...this.bucketBodies.map((body) => body.length));
     this.dsn = hasDsnParameters(smtp.dsn) ? smtp.dsn : undefined;
     this.defaultRcptLines = smtp.to.map((address) => rcptLineFor(address, this.dsn));
     this.rcptTo = smtp.to;
@@ -602,6 +641,10 @@ export class SmtpSession implements SmtpSteps {
    * (even if QUIT then failed). Never rejects.
    */
   sendMessage(): Promise<Failure | undefined> {
+    if (this.driver === DRIVER_AHEAD) {
+      const adopted = this.adoptAhead();
+      if (adopted !== undefined) return adopted;
+    }
     if (this.driver !== DRIVER_NONE) return Promise.resolve(busyFailure('connect'));
     this.messageFrom = this.from;
     this.setRecipients(undefined);
@@ -641,6 +684,7 @@ export class SmtpSession implements SmtpSteps {
    * generated flow's sender and recipients. Resolves with the failure, or undefined once accepted.
    */
   resendMessage(copy: MessageCopy, options: SendOptions | undefined): Promise<Failure | undefined> {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
     if (this.driver !== DRIVER_NONE) return Promise.resolve(busyFailure('connect'));
     this.messageFrom = options?.from ?? this.from;
     this.setRecipients(options?.to);
@@ -660,6 +704,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** Destroys the connection now; an operation in flight ends with error 'INTERRUPTED' (see class doc). */
   close(): void {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
     const phase = this.awaiting;
     this.teardown();
     if (this.driver === DRIVER_NONE) return;
@@ -680,6 +725,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** Opens a new connection (closing any open one) and waits for the 220 greeting. */
   connect(): Promise<Reply> {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
     if (this.driver !== DRIVER_NONE) return rejectBusy('connect');
     const now = performance.now();
     const promise = this.beginStep(GREETING, now);
@@ -690,6 +736,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** EHLO (LHLO with LMTP) with `name` (default: smtp.ehloName); resolves with the 250 reply. */
   ehlo(name?: string): Promise<Reply> {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
     if (this.driver !== DRIVER_NONE) return rejectBusy('ehlo');
     const now = performance.now();
     const promise = this.beginStep(EHLO, now);
@@ -704,6 +751,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** AUTH PLAIN with initial response; user defaults to `from`, password to smtp.password. */
   auth(user?: string, password?: string): Promise<Reply> {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
     if (this.driver !== DRIVER_NONE) return rejectBusy('auth');
     const now = performance.now();
     const promise = this.beginStep(AUTH, now);
@@ -723,6 +771,7 @@ export class SmtpSession implements SmtpSteps {
    * recipients that are not ASCII).
    */
   mail(from?: string, options?: MailStepOptions): Promise<Reply> {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
     if (this.driver !== DRIVER_NONE) return rejectBusy('mail');
     const now = performance.now();
     const promise = this.beginStep(MAIL, now);
@@ -737,6 +786,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** RCPT TO for each recipient (default: smtp.to); resolves with the last reply. */
   rcpt(to?: string | string[]): Promise<Reply> {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
     if (this.driver !== DRIVER_NONE) return rejectBusy('rcpt');
     const now = performance.now();
     const promise = this.beginStep(RCPT, now);
@@ -748,6 +798,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** DATA, then the message (generated when omitted; else CRLF-normalized and dot-stuffed) and end-of-data. */
   data(message?: string | Uint8Array): Promise<Reply> {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
     if (this.driver !== DRIVER_NONE) return rejectBusy('data');
     const now = performance.now();
     const promise = this.beginStep(MESSAGE, now);
@@ -770,6 +821,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** RSET (RFC 5321 §4.1.1.5): aborts the current transaction. */
   rset(): Promise<Reply> {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
     if (this.driver !== DRIVER_NONE) return rejectBusy('rset');
     const now = performance.now();
     const promise = this.beginStep(RSET, now);
@@ -784,6 +836,7 @@ export class SmtpSession implements SmtpSteps {
    * EXPN and HELP may come at any time, outside a transaction's order).
    */
   command(line: string): Promise<Reply> {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
     if (this.driver !== DRIVER_NONE) return rejectBusy('rset');
     const verb = (/^[A-Za-z]+/.exec(line)?.[0] ?? '').toUpperCase();
     const phase = RAW_VERB_PHASES[verb] ?? RSET;
@@ -824,6 +877,7 @@ export class SmtpSession implements SmtpSteps {
    * `finally` is always safe).
    */
   quit(): Promise<Reply> {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
     if (this.driver !== DRIVER_NONE) return rejectBusy('quit');
     const now = performance.now();
     const promise = this.beginStep(QUIT, now);
@@ -838,6 +892,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** The default flow for one message with optional overrides; rejects with SmtpStepError on failure. */
   async send(options?: SendOptions): Promise<void> {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
     if (this.driver !== DRIVER_NONE) throw new SmtpStepError(busyFailure('connect'));
     const fault = options?.fault;
     const faultProblem = fault === undefined ? undefined : describeInvalidFault(fault);
@@ -1013,14 +1068,26 @@ export class SmtpSession implements SmtpSteps {
       return false;
     }
     this.isUtf8Declared = hasUtf8Address;
-    const declaredBytes = offered.size ? this.messageBytes : -1;
+    // Checked once per sender: mailLineFrom is one that passed
+    if (from !== this.mailLineFrom && hasLineBreak(from)) {
+      this.fail({ phase: 'mail', error: 'INVALID', text: 'sender address contains a line break' }, true);
+      return false;
+    }
+    this.mailLineFor(offered.size ? this.messageBytes : -1, hasUtf8Address);
+    return true;
+  }
+
+  /**
+   * `MAIL FROM:<messageFrom>` declaring `declaredBytes` (-1: no SIZE) and the message's BODY and
+   * SMTPUTF8 as offered, into `mailLine`: rebuilt only when one of them changes (with DSN, per
+   * message: ENVID names it). The caller checked the sender.
+   */
+  private mailLineFor(declaredBytes: number, hasUtf8Address: boolean): Buffer {
+    const from = this.messageFrom;
+    const offered = this.offered;
+    const dsn = this.dsn;
     const flags = (this.isEightBit ? 1 : 0) | (hasUtf8Address ? 2 : 0) | (offered.eightBitMime ? 4 : 0) | (offered.smtpUtf8 ? 8 : 0);
-    // With DSN the line is built per message (ENVID names the message)
     if (dsn !== undefined || from !== this.mailLineFrom || declaredBytes !== this.mailLineBytes || flags !== this.mailLineFlags) {
-      if (hasLineBreak(from)) {
-        this.fail({ phase: 'mail', error: 'INVALID', text: 'sender address contains a line break' }, true);
-        return false;
-      }
       const parameters =
         mailParameters(offered, { messageBytes: declaredBytes, isEightBit: this.isEightBit, hasUtf8Address }) +
         dsnMailParameters(dsn, `${this.runId}.${this.sequence}`);
@@ -1029,7 +1096,7 @@ export class SmtpSession implements SmtpSteps {
       this.mailLineBytes = declaredBytes;
       this.mailLineFlags = flags;
     }
-    return true;
+    return this.mailLine;
   }
 
   /**
@@ -1093,6 +1160,7 @@ export class SmtpSession implements SmtpSteps {
     this.bdatContent = content;
     this.bdatChunkTotal = total;
     this.bdatNextChunk = 0;
+    this.messageTrailerBytes = 0;
     if (groupCount === 0) {
       this.awaiting = MESSAGE;
       this.phaseStartMs = now;
@@ -1187,6 +1255,12 @@ export class SmtpSession implements SmtpSteps {
    * reply is expected. The group's last reply takes the normal path (handleReply).
    */
   private advanceGroup(phase: number, now: number): void {
+    if (phase === MESSAGE && this.isAheadWritten) {
+      this.recorder.phase(MESSAGE, elapsedUs(this.phaseStartMs, now));
+      this.acceptMessage(now);
+      this.beginAhead(now);
+      return;
+    }
     const next = this.groupPhases[this.groupNext++]!;
     // Several RCPTs (or BDAT chunks) are one phase, ended by the last one's reply
     if (phase !== next) {
@@ -1289,6 +1363,7 @@ export class SmtpSession implements SmtpSteps {
     this.bdatNextChunk = 0;
     this.expectLmtpReplies();
     const isQuitPipelined = this.isPipelined && this.driver === DRIVER_FLOW && fault === undefined && this.messagesOnConnection >= this.smtp.messagesPerConnection;
+    this.messageTrailerBytes = isQuitPipelined ? QUIT_LINE.length : 0;
     if (isQuitPipelined) {
       this.groupPhases[0] = MESSAGE;
       this.groupPhases[1] = QUIT;
@@ -1330,12 +1405,13 @@ export class SmtpSession implements SmtpSteps {
     this.sentBodyBytes = body.length - END_OF_DATA.length;
     this.messageBytes = headBytes + body.length - END_OF_DATA.length;
     if (this.transcript !== undefined) this.traceMessage(isQuitPipelined);
+    const ahead = isQuitPipelined ? undefined : this.writeAhead(headBytes);
     // One Buffer, one plain write: a corked writev of a string and a Buffer costs Node's stream
     // layer more (chunk arrays, string encoding in C++) than copying ~1 KB here. The buffer is
     // the session's own and reused: by the time the next message is written the server has
     // answered this one, so the kernel has every byte; it is replaced if a write is still queued
     // (writableLength) or over TLS (whose layer may keep a reference).
-    const size = headBytes + body.length + (isQuitPipelined ? QUIT_LINE.length : 0);
+    const size = headBytes + body.length + this.messageTrailerBytes;
     let message = this.messageBuffer;
     if (message === undefined || message.length < size || socket.writableLength > 0 || this.tlsSocket !== undefined) {
       message = Buffer.allocUnsafeSlow(size + MESSAGE_BUFFER_SLACK_BYTES);
@@ -1345,6 +1421,7 @@ export class SmtpSession implements SmtpSteps {
     else message.write(head, 0, headBytes, 'utf8');
     message.set(body, headBytes);
     if (isQuitPipelined) message.set(QUIT_LINE, headBytes + body.length);
+    else if (ahead !== undefined) message.set(ahead, headBytes + body.length);
     // The same view while the size stays (a subarray per message was a Buffer object per message)
     let view = this.messageView;
     if (view === undefined || view.buffer !== message.buffer || view.length !== size) {
@@ -1352,6 +1429,174 @@ export class SmtpSession implements SmtpSteps {
       this.messageView = view;
     }
     socket.write(view);
+  }
+
+  /**
+   * RFC 2920 §3.1 lets message content start a group. When the engine grants this VU's next
+   * iteration now (nextIterationGrant: a closed-model loop, no think time, one sender) and the
+   * connection will carry it, that message's RSET (when due), MAIL, every RCPT and DATA follow
+   * this one's end-of-data in the same write: the server answers this message and opens the next
+   * transaction in one go, one round trip per message instead of two, as smtp.pipelining 'auto'
+   * asks ('transaction' keeps each transaction to its own writes). Only for generated messages with
+   * the default envelope and no client faults, LMTP or DSN. Its MAIL declares this message's size
+   * plus AHEAD_SIZE_SLACK_BYTES (the largest body of a size distribution): the next head is
+   * written when its iteration starts. Returns the group's bytes, or undefined (nothing written).
+   */
+  private writeAhead(headBytes: number): Buffer | undefined {
+    const grant = this.nextIterationGrant;
+    if (
+      grant === undefined ||
+      !this.isPipelined ||
+      this.driver !== DRIVER_FLOW ||
+      this.smtp.pipelining === 'transaction' ||
+      this.fault !== undefined ||
+      this.isLmtp ||
+      this.dsn !== undefined ||
+      this.smtp.clientFaults !== undefined ||
+      this.smtp.composed !== undefined ||
+      this.messageFrom !== this.from ||
+      this.rcptLines !== this.defaultRcptLines ||
+      this.messagesOnConnection >= this.smtp.messagesPerConnection ||
+      // Asked last: a true answer is the next iteration's start
+      !grant()
+    ) {
+      return undefined;
+    }
+    const declaredBytes = this.offered.size ? headBytes + this.largestBodyBytes - END_OF_DATA.length + AHEAD_SIZE_SLACK_BYTES : -1;
+    const mailLine = this.mailLineFor(declaredBytes, this.isUtf8Declared);
+    // RFC 5321 §4.1.1.4: the reply to end-of-data ends the transaction; RSET as between any two messages
+    const hasRset = this.smtp.rsetBetweenMessages !== false;
+    const rcptLines = this.rcptLines;
+    if (mailLine !== this.aheadGroupMailLine || hasRset !== this.aheadGroupHasRset) {
+      const parts = hasRset ? [RSET_LINE, mailLine, ...rcptLines, DATA_LINE] : [mailLine, ...rcptLines, DATA_LINE];
+      this.aheadGroup = Buffer.concat(parts);
+      this.aheadGroupMailLine = mailLine;
+      this.aheadGroupHasRset = hasRset;
+    }
+    const phases = this.groupPhases;
+    let count = 0;
+    phases[count++] = MESSAGE;
+    if (hasRset) phases[count++] = RSET;
+    phases[count++] = MAIL;
+    for (let i = 0; i < rcptLines.length; i++) phases[count++] = RCPT;
+    phases[count++] = DATA;
+    this.groupLength = count;
+    this.groupNext = 1;
+    this.messagesOnConnection++;
+    this.isAheadWritten = true;
+    this.aheadFrom = this.messageFrom;
+    this.aheadDeclaredBytes = declaredBytes;
+    this.messageTrailerBytes = this.aheadGroup.length;
+    if (this.transcript !== undefined) {
+      if (hasRset) this.traceCommand(RSET_LINE);
+      this.traceCommand(mailLine);
+      for (const line of rcptLines) this.traceCommand(line);
+      this.traceCommand(DATA_LINE);
+    }
+    return this.aheadGroup;
+  }
+
+  /**
+   * The message's reply arrived on a write that carried the next transaction: the message's
+   * iteration ends, and the transaction written ahead is read on under DRIVER_AHEAD until the next
+   * sendMessage() takes it over. It starts now (the server reads its commands after answering the
+   * message): its phases and its message's latency are timed from this reply.
+   */
+  private beginAhead(now: number): void {
+    const next = this.groupPhases[this.groupNext++]!;
+    this.isAheadWritten = false;
+    this.finishFlow();
+    this.driver = DRIVER_AHEAD;
+    this.isInTxn = true;
+    this.isAccepted = false;
+    this.isFaultDone = false;
+    this.txnStartMs = now;
+    // Its MAIL is sent (acceptMessage may have cleared this for the message before)
+    this.needsRset = true;
+    this.rcptAccepted = 0;
+    this.aheadFailure = undefined;
+    this.isAheadReady = false;
+    this.awaiting = next;
+    this.phaseStartMs = now;
+    this.deadline.deadlineMs = now + this.timeoutMsByPhase[next]!;
+  }
+
+  /**
+   * The message was refused (not 421) on a write that carried the next transaction: it fails, and
+   * that transaction goes on (RFC 5321 §4.1.1.4: the reply to end-of-data ends the transaction
+   * whatever it says).
+   */
+  private refuseMessageBeforeAhead(reply: Reply): void {
+    const now = performance.now();
+    const failure: Failure = { phase: 'message', code: reply.code, enhanced: reply.enhanced, text: reply.lines.join(' ') };
+    this.isInTxn = false;
+    this.flowResult = failure;
+    this.recorder.failed(failure, elapsedUs(this.txnStartMs, now), this.traceSequence);
+    this.beginAhead(now);
+  }
+
+  /**
+   * The next message takes over the transaction written ahead: the grant promised the same
+   * sender, the default recipients and a generated message. Its 354 may be in (the data goes now),
+   * its replies may still be coming (the flow goes on from them), or it may have failed (reported
+   * now, as this message's failure: the server refused this message's MAIL or RCPT). Undefined,
+   * after abandonAhead, when it cannot be taken over: the caller then starts the usual flow.
+   */
+  private adoptAhead(): Promise<Failure | undefined> | undefined {
+    const failure = this.aheadFailure;
+    if (this.from !== this.aheadFrom || this.smtp.composed !== undefined || this.smtp.clientFaults !== undefined || (failure === undefined && this.socket === undefined)) {
+      this.abandonAhead();
+      return undefined;
+    }
+    this.messageFrom = this.from;
+    this.setRecipients(undefined);
+    this.userWire = undefined;
+    this.userData = undefined;
+    this.userMessage = undefined;
+    this.fault = undefined;
+    if (this.recorder.account !== undefined) this.recorder.account(this.messageFrom);
+    this.traceSequence = 0;
+    this.prepareMessage();
+    if (failure === undefined && this.aheadDeclaredBytes >= 0 && this.messageBytes > this.aheadDeclaredBytes) {
+      // Larger than its MAIL declared (RFC 1870): not sent on that transaction
+      this.abandonAhead();
+      return undefined;
+    }
+    this.driver = DRIVER_FLOW;
+    this.flowResult = undefined;
+    const promise = new Promise<Failure | undefined>(this.captureFlow);
+    if (failure !== undefined) {
+      this.aheadFailure = undefined;
+      this.flowResult = failure;
+      this.recorder.failed(failure, this.aheadFailureUs, this.traceSequence);
+      // A group still being read ends the flow at its last reply (drainReply)
+      if (this.drainFailure === undefined) this.endFailure(failure, performance.now());
+      return promise;
+    }
+    if (this.isAheadReady) {
+      this.isAheadReady = false;
+      this.writeMessage(performance.now());
+    }
+    return promise;
+  }
+
+  /**
+   * Gives up the transaction written ahead: its message will not come (another envelope, a step,
+   * the end of the run). Once DATA is sent only an end-of-data ends it, and a lone dot would
+   * deliver an empty message (RFC 5321 §4.1.1.4), so the connection is closed and the server
+   * delivers nothing. A transaction that failed and whose replies were all read leaves the
+   * connection as it is. Nothing is recorded: no iteration owned it.
+   */
+  private abandonAhead(): void {
+    this.driver = DRIVER_NONE;
+    this.isInTxn = false;
+    const isOpen = this.isAheadReady || this.awaiting !== IDLE;
+    this.aheadFailure = undefined;
+    this.isAheadReady = false;
+    if (isOpen && this.socket !== undefined) {
+      if (this.transcript !== undefined) this.transcript('C', '<connection closed: no message came for the transaction written ahead>');
+      this.teardown();
+    }
   }
 
   private finishFlow(): void {
@@ -1392,7 +1637,7 @@ export class SmtpSession implements SmtpSteps {
    * counts a write out of writableLength when the kernel took its last byte.
    */
   private isMessageUnwritten(): boolean {
-    return this.unwrittenBytes() > 0;
+    return this.unwrittenBytes() > this.messageTrailerBytes;
   }
 
   private unwrittenBytes(): number {
@@ -1506,7 +1751,7 @@ export class SmtpSession implements SmtpSteps {
     const phase = this.awaiting;
     // A transcript shows every reply's text
     if (this.transcript !== undefined) return false;
-    return this.driver === DRIVER_FLOW && phase !== IDLE && phase !== CONNECT && phase !== EHLO && isExpectedCode(phase, code);
+    return (this.driver === DRIVER_FLOW || this.driver === DRIVER_AHEAD) && phase !== IDLE && phase !== CONNECT && phase !== EHLO && isExpectedCode(phase, code);
   }
 
   /** A reply: `reply` is undefined only for what wantsCodeOnly() accepted. */
@@ -1538,7 +1783,8 @@ export class SmtpSession implements SmtpSteps {
     }
     if (phase === MESSAGE && this.isLmtpDataSent && this.isLastChunkReply() && !this.takeLmtpReply(code, reply)) return;
     if (!isExpectedCode(phase, code)) {
-      this.failReply(phase, reply!);
+      if (phase === MESSAGE && this.isAheadWritten && code !== CODE_SERVICE_UNAVAILABLE) this.refuseMessageBeforeAhead(reply!);
+      else this.failReply(phase, reply!);
       return;
     }
     if (phase === MESSAGE && this.isMessageUnwritten()) {
@@ -1596,6 +1842,11 @@ export class SmtpSession implements SmtpSteps {
         this.needsRset = false;
         break;
       case DATA:
+        // A transaction written ahead waits for its message (adoptAhead)
+        if (this.driver === DRIVER_AHEAD) {
+          this.isAheadReady = true;
+          return;
+        }
         // 354: the message follows in both drivers (the data() step ends at the message's 250)
         this.writeMessage(now);
         return;
@@ -1818,7 +2069,11 @@ export class SmtpSession implements SmtpSteps {
     if (this.isInTxn) {
       this.isInTxn = false;
       // After a client fault the server's answer to it is what the fault asked for: no failure
-      if (!this.isFaultDone) {
+      if (this.driver === DRIVER_AHEAD) {
+        // Reported when its message takes it over (adoptAhead), never if none does
+        this.aheadFailure = failure;
+        this.aheadFailureUs = elapsedUs(this.txnStartMs, now);
+      } else if (!this.isFaultDone) {
         if (this.driver === DRIVER_FLOW) this.flowResult = failure;
         this.recorder.failed(failure, elapsedUs(this.txnStartMs, now), this.traceSequence);
       }
@@ -1874,6 +2129,8 @@ export class SmtpSession implements SmtpSteps {
     this.groupNext = 0;
     this.groupLength = 0;
     this.drainFailure = undefined;
+    this.isAheadWritten = false;
+    this.isAheadReady = false;
     this.bdatChunkTotal = 0;
     this.bdatNextChunk = 0;
     this.isLmtpDataSent = false;

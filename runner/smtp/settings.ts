@@ -24,10 +24,12 @@ export const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2
 export type TlsMode = 'none' | 'starttls' | 'implicit';
 
 /**
- * When the session pipelines (RFC 2920): 'auto' when the server's EHLO offers PIPELINING, as an
- * MTA does; 'off' one command at a time.
+ * When the session pipelines (RFC 2920), if the server's EHLO offers PIPELINING: 'auto' each
+ * transaction's commands in one write, and the next transaction with a message's end-of-data when
+ * the next message is granted already (session.ts writeAhead); 'transaction' each transaction's
+ * commands in one write only; 'off' one command at a time.
  */
-export type PipeliningMode = 'auto' | 'off';
+export type PipeliningMode = 'auto' | 'transaction' | 'off';
 
 /**
  * The protocol spoken: 'smtp' (RFC 5321) or 'lmtp' (RFC 2033: LHLO instead of EHLO, and after the

@@ -94,6 +94,7 @@ const READER_CASES: Array<[name: string, run: () => unknown, expected: unknown]>
   ['recipients: --allow-real-recipients acknowledges', () => read(RECIPIENT_FLAGS, ['--allow-real-recipients']).safety.isAllowed, true],
   ['message: --no-rset → rsetBetweenMessages false, else untouched', () => [read(MESSAGE_FLAGS, ['--no-rset']).rsetBetweenMessages, read(MESSAGE_FLAGS, []).rsetBetweenMessages], [false, undefined]],
   ['message: --no-pipelining → pipelining off, else untouched', () => [read(MESSAGE_FLAGS, ['--no-pipelining']).pipelining, read(MESSAGE_FLAGS, []).pipelining], ['off', undefined]],
+  ['message: --no-pipeline-ahead → pipelining transaction; with --no-pipelining, off', () => [read(MESSAGE_FLAGS, ['--no-pipeline-ahead']).pipelining, read(MESSAGE_FLAGS, ['--no-pipeline-ahead', '--no-pipelining']).pipelining], ['transaction', 'off']],
   ['message: --chunking --chunk-size 4096 → chunking on, 4096-byte chunks', () => [read(MESSAGE_FLAGS, ['--chunking', '--chunk-size', '4096']).chunking, read(MESSAGE_FLAGS, ['--chunking', '--chunk-size', '4096']).chunkSizeBytes, read(MESSAGE_FLAGS, []).chunking], [true, 4096, undefined]],
   ['message: --timeout in ms, --tag as an object', () => { const m = read(MESSAGE_FLAGS, ['--timeout', '5s', '--tag', 'env=ci']); return [m.timeoutMs, m.tags]; }, [5000, { env: 'ci' }]],
   ['preflight/watch: --no-check --no-watch', () => read(PREFLIGHT_WATCH_FLAGS, ['--no-check', '--no-watch']), { check: false, watchPid: false }],

@@ -534,6 +534,45 @@ stopping('no executor starts an iteration once the test is stopping, and each dr
   }
 });
 
+const early = suite('executors: the next iteration granted early (Vu.takeNextIteration)');
+
+early('iteration counts are never exceeded: the grant is the start, and the last ones are refused', async () => {
+  for (const scenario of [scenarioFor('shared-iterations', { vus: 3, iterations: 10 }), scenarioFor('per-vu-iterations', { vus: 3, iterations: 4 })]) {
+    const label = scenario.executor;
+    const total = label === 'shared-iterations' ? 10 : 12;
+    const { ctx } = await runOnFake(scenario, { serviceMs: 100, askNextAtMs: 60 });
+    assert.is(ctx.started.length, total, label);
+    assert.is(ctx.dropped, 0, label);
+    const granted = ctx.asks.filter(([, , isGranted]) => isGranted).length;
+    // Every iteration after each VU's first was granted early; every refusal was at the end
+    assert.is(granted, total - ctx.allocatedVus.length, `${label}: ${JSON.stringify(ctx.asks)}`);
+    assert.is(ctx.asks.length, total, `${label}: asked once per iteration`);
+    // A granted iteration starts the instant the one before ends
+    for (const vu of ctx.allocatedVus) {
+      const starts = ctx.started.filter((s) => s.vuId === vu.id).map((s) => s.atMs);
+      starts.forEach((atMs, i) => i === 0 || assert.is(atMs - starts[i - 1]!, 100, `${label}: vu ${vu.id}`));
+    }
+  }
+});
+
+early('constant-vus and ramping-vus: granted only while iterations may start; a grant before the end starts its iteration', async () => {
+  const { ctx } = await runOnFake(scenarioFor('constant-vus', { vus: 2, durationMs: 1000 }), { serviceMs: 100, askNextAtMs: 60 });
+  // Asked at 60, 160, …, 960 (granted: before the end) and 1060 (refused): 11 iterations per VU
+  assert.equal([...countByVu(ctx.started).values()], [11, 11]);
+  assert.ok(ctx.asks.every(([atMs, , isGranted]) => isGranted === atMs < 1000), JSON.stringify(ctx.asks));
+  const ramp = await runOnFake(scenarioFor('ramping-vus', { startVUs: 1, stages: [stage(1000, 1)] }), { serviceMs: 100, askNextAtMs: 60 });
+  assert.ok(ramp.ctx.asks.length > 0 && ramp.ctx.asks.every(([atMs, , isGranted]) => isGranted === atMs < 1000), JSON.stringify(ramp.ctx.asks));
+  assert.is(ramp.ctx.started.length, 11);
+});
+
+early('a stop between the grant and the iteration\'s start cancels it', async () => {
+  const { ctx } = await runOnFake(scenarioFor('shared-iterations', { vus: 2, iterations: 100 }), { serviceMs: 100, askNextAtMs: 60, stopAtMs: 480 });
+  // Granted at 460 for 500; stopped at 480: nothing starts at 500
+  assert.ok(ctx.asks.some(([atMs, , isGranted]) => atMs === 460 && isGranted));
+  assert.ok(ctx.started.every((s) => s.atMs < 480), JSON.stringify(ctx.started.slice(-3)));
+  assert.is(ctx.started.length, 10);
+});
+
 const registry = suite('executors: registry and planned durations');
 
 registry('every executor name has an executor', () => {
@@ -607,6 +646,7 @@ registry('the registry and the schema name the same executors', () => {
 shared.run();
 perVu.run();
 constantVus.run();
+early.run();
 rampingVus.run();
 constantRate.run();
 rampingRate.run();

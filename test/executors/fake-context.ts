@@ -34,6 +34,11 @@ export interface FakeContextOptions {
   wakeLateMs?: number;
   /** Things done to the running executor at virtual instants (the REST API's VU changes). */
   actions?: Array<{ atMs: number; run(ctx: FakeContext): void }>;
+  /**
+   * This many ms into each iteration, ask for the VU's next iteration early (Vu.takeNextIteration,
+   * as the SMTP session does when it writes a message's data); undefined: never asked.
+   */
+  askNextAtMs?: number;
 }
 
 /** The fake context plus what it saw. */
@@ -59,6 +64,8 @@ export interface FakeContext extends ExecutorContext {
   interrupted: number;
   /** waitUntil calls. */
   waits: number;
+  /** Every early ask (askNextAtMs): [atMs, vuId, granted]; a VU without a loop's grant is not asked. */
+  readonly asks: Array<[number, number, boolean]>;
   /** What an externally-controlled executor registered (acceptVusControl). */
   vusControl?: { setVus(vus: number): void; maxVus: number };
   /** What a constant-arrival-rate executor registered (acceptRateControl). */
@@ -124,6 +131,7 @@ export function createFakeContext(scenario: AnyScenario, options: FakeContextOpt
     completed: 0,
     interrupted: 0,
     waits: 0,
+    asks: [],
     now: () => nowMs,
     get isStopping() {
       return isStopping;
@@ -152,6 +160,12 @@ export function createFakeContext(scenario: AnyScenario, options: FakeContextOpt
       ctx.started.push({ vuId: vu.id, atMs: nowMs, intendedStartMs });
       vu.iterations++;
       const durationMs = typeof serviceMs === 'number' ? serviceMs : serviceMs(vu.id);
+      const askNextAtMs = options.askNextAtMs;
+      if (askNextAtMs !== undefined && askNextAtMs < durationMs) {
+        schedule(nowMs + askNextAtMs, () => {
+          if (vu.takeNextIteration !== undefined) ctx.asks.push([nowMs, vu.id, vu.takeNextIteration()]);
+        });
+      }
       return new Promise((resolve) => {
         const entry = {
           timer: schedule(nowMs + durationMs, () => {
