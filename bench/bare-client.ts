@@ -13,11 +13,13 @@
  * head + body + end-of-data → (reused: RSET → MAIL …, as runner does) → QUIT → close.
  * With --pipelining (RFC 2920, as runner does when the server offers it; the bench's smtp-sink
  * does): MAIL, RCPT and DATA in one write, their three replies read in order, then the message,
- * with QUIT in the same write when it is the connection's last.
+ * with QUIT in the same write when it is the connection's last. With --ahead too (as runner's
+ * default on a reused connection, RFC 2920 §3.1): the next message's RSET (unless --no-rset),
+ * MAIL, RCPT and DATA go in the message's write, so each message is one write and one read.
  *
  * Usage (the bench bundles it to plain JS first, so tsx's start-up is not measured):
  *   node bare-client.mjs --port P [--host 127.0.0.1] [--messages 20000] [--concurrency 50]
- *     [--messages-per-connection 1] [--size 1024] [--no-rset] [--pipelining]
+ *     [--messages-per-connection 1] [--size 1024] [--no-rset] [--pipelining [--ahead]]
  * Prints one JSON line: { messages, accepted, failed, wallMs }.
  */
 import { Socket, type ConnectOpts, type SocketConstructorOpts } from 'node:net';
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     size: { type: 'string', default: '1024' },
     'no-rset': { type: 'boolean', default: false },
     pipelining: { type: 'boolean', default: false },
+    ahead: { type: 'boolean', default: false },
   },
 });
 
@@ -47,6 +50,7 @@ const concurrency = Math.min(Number(values.concurrency), totalMessages);
 const messagesPerConnection = Number(values['messages-per-connection']);
 const isRsetBetween = !values['no-rset'];
 const isPipelined = values.pipelining;
+const isAhead = isPipelined && values.ahead;
 
 const EHLO = Buffer.from('EHLO bare.localhost\r\n');
 const MAIL = Buffer.from('MAIL FROM:<test@example.com>\r\n');
@@ -56,6 +60,8 @@ const RSET = Buffer.from('RSET\r\n');
 const QUIT = Buffer.from('QUIT\r\n');
 /** The pipelined group: MAIL, RCPT and DATA in one write (RFC 2920 §3.1: DATA ends a group). */
 const GROUP = Buffer.concat([MAIL, RCPT, DATA]);
+/** The next message's group, written with a message (--ahead). */
+const AHEAD_GROUP = isRsetBetween ? Buffer.concat([RSET, GROUP]) : GROUP;
 const BODY = Buffer.from(makeBody(Number(values.size)) + '.\r\n', 'latin1');
 const RUN_ID = Date.now().toString(36);
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
@@ -70,6 +76,8 @@ const STEP_MESSAGE = 5;
 const STEP_RSET = 6;
 const STEP_QUIT = 7;
 const STEP_CLOSED = 8;
+/** --ahead with RSET: the RSET reply of the group written with the message. */
+const STEP_AHEAD_RSET = 9;
 
 const LF = 10;
 const HYPHEN = 45;
@@ -109,6 +117,8 @@ class Session {
   private onConnection = 0;
   /** Pipelined: QUIT went with the message. */
   private isQuitSent = false;
+  /** --ahead: the next message's group went with the message. */
+  private isAheadSent = false;
   /** Bytes of a reply line split across reads: only its first 4 matter. */
   private partialLine: number[] = [];
 
@@ -196,6 +206,9 @@ class Session {
           this.socket.write(QUIT);
         } else this.startMessage();
         return;
+      case STEP_AHEAD_RSET:
+        this.step = STEP_MAIL;
+        return;
       case STEP_MAIL:
         this.step = STEP_RCPT;
         if (!isPipelined) this.socket.write(RCPT);
@@ -206,11 +219,18 @@ class Session {
         return;
       case STEP_DATA: {
         this.step = STEP_MESSAGE;
-        this.isQuitSent = isPipelined && !(this.onConnection < messagesPerConnection && started < totalMessages);
+        const hasNext = this.onConnection < messagesPerConnection && started < totalMessages;
+        this.isQuitSent = isPipelined && !hasNext;
+        this.isAheadSent = isAhead && hasNext;
         this.socket.cork();
         this.socket.write(head(started));
         this.socket.write(BODY);
         if (this.isQuitSent) this.socket.write(QUIT);
+        if (this.isAheadSent) {
+          started++;
+          this.onConnection++;
+          this.socket.write(AHEAD_GROUP);
+        }
         this.socket.uncork();
         return;
       }
@@ -218,6 +238,10 @@ class Session {
         accepted++;
         if (this.isQuitSent) {
           this.step = STEP_QUIT;
+          return;
+        }
+        if (this.isAheadSent) {
+          this.step = isRsetBetween ? STEP_AHEAD_RSET : STEP_MAIL;
           return;
         }
         if (this.onConnection < messagesPerConnection && started < totalMessages) {

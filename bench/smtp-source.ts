@@ -52,8 +52,9 @@ type Mode = 'new' | 'reused';
 type Tool = 'smtp-source' | 'runner' | 'runner-np' | 'runner-rset' | 'bare' | 'bare-pl' | 'runner-base';
 /**
  * `runner` pipelines (smtp-sink offers PIPELINING; runner's default), `runner-np` is runner
- * --no-pipelining; `bare` is the bare Node client one command at a time, `bare-pl` pipelined
- * (the floor of each mode for a Node program). smtp-source never pipelines.
+ * --no-pipelining; `bare` is the bare Node client one command at a time, `bare-pl` pipelined as
+ * runner is (in reused mode with the next transaction in the message's write, --ahead): the floor
+ * of each mode for a Node program. smtp-source never pipelines.
  */
 const TOOLS: readonly Tool[] = ['smtp-source', 'runner', 'runner-np', 'runner-rset', 'bare', 'bare-pl'];
 /** What runs without --tools: runner-rset (RSET between messages) only when asked for. */
@@ -367,7 +368,8 @@ async function measure(tool: Tool, mode: Mode | 'start-up', count: number, sessi
       case 'bare-pl': {
         const args = [bareClientPath, '--port', port, '--messages', String(count), '--concurrency', String(sessions), '--size', String(bareBodyBytes)];
         if (isReused) args.push('--messages-per-connection', String(count), '--no-rset');
-        if (tool === 'bare-pl') args.push('--pipelining');
+        // Pipelined as runner is by default: within each transaction, and (reused) the next one with the message
+        if (tool === 'bare-pl') args.push('--pipelining', ...(isReused ? ['--ahead'] : []));
         result = await runMeasured(process.execPath, args, limitMs);
         if (result.code !== 0) problem = `exit ${result.code}: ${result.stderr.trim().split('\n').pop()}`;
         else {
