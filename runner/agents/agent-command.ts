@@ -1,9 +1,9 @@
 /** `runner agent`: its flags checked and read, the agent started, served until it is done or signalled. */
 import { readFileSync } from 'node:fs';
-import { createSecureContext } from 'node:tls';
 import { startAgent } from './agent.ts';
 import { readTokenFile } from './wire.ts';
 import { UsageError } from '../errors.ts';
+import { loadBuiltin } from '../util/builtin.ts';
 
 /** What `runner agent` takes (commands/agent.ts declares the flags). */
 export interface AgentFlags {
@@ -27,7 +27,7 @@ function readKeyPair(certPath: string, keyPath: string): { tlsCert: string; tlsK
   const tlsCert = readPem(certPath, '--tls-cert');
   const tlsKey = readPem(keyPath, '--tls-key');
   try {
-    createSecureContext({ cert: tlsCert, key: tlsKey });
+    loadBuiltin('node:tls').createSecureContext({ cert: tlsCert, key: tlsKey });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new UsageError(`--tls-cert ${certPath} / --tls-key ${keyPath}: not a usable PEM certificate and key (${code})`, 'give the agent\'s certificate and its own private key in PEM');

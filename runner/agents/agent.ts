@@ -6,15 +6,14 @@
  * both ways: the coordinator's start barrier, stop and interrupt in; the worker's per-second
  * snapshots out. One coordinator at a time; `--once` leaves after one run (a Kubernetes Job).
  */
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
-import { createInterface } from 'node:readline';
 import { runnerCliPath } from '../cli-path.ts';
 import { childEnded } from '../workers/child-ended.ts';
+import { loadBuiltin } from '../util/builtin.ts';
 import type { WorkerMessage } from '../workers/protocol.ts';
 import { decodeSetupData, isTokenValid, readMessages, writeMessage, WIRE_VERSION, type AgentMessage, type CoordinatorMessage, type ShippedFile } from './wire.ts';
 
@@ -44,7 +43,7 @@ export interface RunningAgent {
 export function startAgent(spec: AgentSpec): Promise<RunningAgent> {
   let isBusy = false;
   /** The worker running a coordinator's segment now, if any. */
-  let running: ReturnType<typeof spawn> | undefined;
+  let running: ChildProcess | undefined;
   let isStopping = false;
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => (finish = resolve));
@@ -69,7 +68,7 @@ export function startAgent(spec: AgentSpec): Promise<RunningAgent> {
     });
   };
   const server: Server = spec.tlsCert !== undefined && spec.tlsKey !== undefined
-    ? createTlsServer({ cert: spec.tlsCert, key: spec.tlsKey }, onConnection)
+    ? loadBuiltin('node:tls').createServer({ cert: spec.tlsCert, key: spec.tlsKey }, onConnection)
       // A coordinator without --agent-tls-ca (plain TCP), or one that does not trust this certificate
       .on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => say(`refused a connection from ${socket.remoteAddress}:${socket.remotePort}: no TLS handshake (${error.code ?? error.message}); the coordinator needs --agent-tls-ca with the CA of this agent's --tls-cert`))
     : createTcpServer(onConnection);
@@ -106,11 +105,11 @@ export function startAgent(spec: AgentSpec): Promise<RunningAgent> {
 }
 
 /** One coordinator's connection: hello, ship, run the worker, relay, clean up. */
-function serve(socket: Socket, peer: string, spec: AgentSpec, say: (line: string) => void, onWorker: (child: ReturnType<typeof spawn>) => void): Promise<void> {
+function serve(socket: Socket, peer: string, spec: AgentSpec, say: (line: string) => void, onWorker: (child: ChildProcess) => void): Promise<void> {
   return new Promise((resolveServe) => {
     let state: 'hello' | 'ship' | 'running' | 'closed' = 'hello';
     let workDir: string | undefined;
-    let child: ReturnType<typeof spawn> | undefined;
+    let child: ChildProcess | undefined;
     const helloTimer = setTimeout(() => refuse('no hello with a token within 10 s'), HELLO_TIMEOUT_MS);
     const end = (): void => {
       if (state === 'closed') return;
@@ -193,10 +192,10 @@ export function writeShippedFiles(dir: string, files: ShippedFile[]): void {
   }
 }
 
-function startWorker(socket: Socket, say: (line: string) => void): ReturnType<typeof spawn> {
+function startWorker(socket: Socket, say: (line: string) => void): ChildProcess {
   // Its own process group: Ctrl+C on the agent's terminal reaches the agent, which stops the worker gracefully
-  const child = spawn(process.execPath, [runnerCliPath(), 'worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', detached: true });
-  createInterface({ input: child.stderr! }).on('line', (line) => say(`worker: ${line}`));
+  const child = loadBuiltin('node:child_process').spawn(process.execPath, [runnerCliPath(), 'worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', detached: true });
+  loadBuiltin('node:readline').createInterface({ input: child.stderr! }).on('line', (line) => say(`worker: ${line}`));
   child.on('message', (message: WorkerMessage) => writeMessage(socket, message as AgentMessage));
   const killChild = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

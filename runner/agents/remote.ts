@@ -6,9 +6,9 @@
  * To the pool (workers/pool.ts) it is one more WorkerLink, like a local worker process.
  */
 import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
 import type { ParentMessage, WorkerJob, WorkerLink, WorkerLinkHandlers, WorkerMessage } from '../workers/protocol.ts';
 import { encodeSetupData, readMessages, writeMessage, WIRE_VERSION, type AgentMessage, type ShippedFile } from './wire.ts';
+import { loadBuiltin } from '../util/builtin.ts';
 
 /** An agent's address as given to --agents. */
 export interface AgentAddress {
@@ -62,7 +62,7 @@ export function connectAgent(address: AgentAddress, job: WorkerJob, shipment: Sh
   const attempt = (): void => {
     if (isKilled) return settle({ how: 'stopped before it connected' });
     const current = isTls
-      ? connectTls({ host: address.host, port: address.port, ca: connection.tlsCa, servername: isIp(address.host) ? undefined : address.host })
+      ? loadBuiltin('node:tls').connect({ host: address.host, port: address.port, ca: connection.tlsCa, servername: isIp(address.host) ? undefined : address.host })
       : connectTcp({ host: address.host, port: address.port });
     socket = current;
     let isTcpConnected = false;

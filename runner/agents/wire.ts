@@ -8,10 +8,10 @@
  * IPC (Dates, Maps), which JSON alone would lose.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { deserialize, serialize } from 'node:v8';
 import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
+import { loadBuiltin } from '../util/builtin.ts';
 import type { ParentMessage, WorkerJob, WorkerMessage } from '../workers/protocol.ts';
 
 /** The wire protocol's version: a coordinator and an agent of different versions refuse each other. */
@@ -41,11 +41,11 @@ export type AgentMessage =
 
 /** setup()'s data as a line can carry it (V8 serialization, base64). */
 export function encodeSetupData(data: unknown): string {
-  return serialize(data).toString('base64');
+  return loadBuiltin('node:v8').serialize(data).toString('base64');
 }
 
 export function decodeSetupData(text: string): unknown {
-  return deserialize(Buffer.from(text, 'base64'));
+  return loadBuiltin('node:v8').deserialize(Buffer.from(text, 'base64'));
 }
 
 /** Whether `given` is the token, in time that does not depend on where they differ (both hashed first: equal lengths). */

@@ -16,13 +16,14 @@
  * `Authorization: Bearer TOKEN` (401 otherwise). PATCH needs `Content-Type: application/json`, so
  * a web page cannot send it without a CORS preflight, which is never answered.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine/engine.ts';
 import { RunnerError } from '../errors.ts';
 import type { ApiAddress } from './address.ts';
 import { parseRatePerSecond } from '../util/rate.ts';
+import { loadBuiltin } from '../util/builtin.ts';
 
 /** A rate per second as people read it: '20/s', '3.33/s'. */
 export function formatRate(ratePerSecond: number): string {
@@ -47,7 +48,7 @@ export type ApiEventSink = (message: string) => void;
 
 /** Starts the API for `engine` on `address`; rejects with a RunnerError when it cannot listen. */
 export async function startApiServer(engine: Engine, address: ApiAddress, token: string | undefined, onEvent: ApiEventSink = () => {}): Promise<ApiServer> {
-  const server: Server = createServer((request, response) => {
+  const server: Server = loadBuiltin('node:http').createServer((request, response) => {
     handle(engine, token, onEvent, request, response).catch((error: unknown) => send(response, 500, { error: (error as Error).message }));
   });
   await new Promise<void>((resolve, reject) => {

@@ -9,8 +9,8 @@
  * answers without them: then only the timeout ends a refused message's wait.
  */
 import { performance } from 'node:perf_hooks';
-import { Agent as HttpAgent, get as httpGet } from 'node:http';
-import { Agent as HttpsAgent, get as httpsGet } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
+import { loadBuiltin } from '../util/builtin.ts';
 import type { DeliverySource, ArrivalSink } from './source.ts';
 
 /** Most deliveries the sink puts in one answer (the contract's). */
@@ -79,7 +79,7 @@ export class SinkSource implements DeliverySource {
     this.url = url.replace(/\/+$/, '');
     this.arrivals = arrivals;
     this.description = `sink ${this.url}`;
-    this.agent = this.url.startsWith('https:') ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    this.agent = this.url.startsWith('https:') ? new (loadBuiltin('node:https').Agent)({ keepAlive: true, maxSockets: 1 }) : new (loadBuiltin('node:http').Agent)({ keepAlive: true, maxSockets: 1 });
     this.onError = onError;
   }
 
@@ -204,7 +204,7 @@ export class SinkSource implements DeliverySource {
  */
 function getText(url: string, signal: AbortSignal, agent: HttpAgent): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const get = url.startsWith('https:') ? httpsGet : httpGet;
+    const get = url.startsWith('https:') ? loadBuiltin('node:https').get : loadBuiltin('node:http').get;
     const request = get(url, { signal, agent }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -21,8 +21,8 @@
  * A loop that does yield (`await` inside) is not a stall: the gracefulStop deadline handles it.
  * The worker is JavaScript given as text (eval), so the single-file build needs no second entry.
  */
-import { Worker } from 'node:worker_threads';
 import { ExitCode } from '../errors.ts';
+import { loadBuiltin } from '../util/builtin.ts';
 
 /** `--stall-limit` by default: far above any GC pause or busy tick, well below "someone reaches for kill -9". */
 export const DEFAULT_STALL_LIMIT = '30s';
@@ -139,7 +139,7 @@ const watch = setInterval(() => {
 export function startStallWatchdog(options: { stallLimitMs: number; childPids?: readonly number[] }): StallWatchdog {
   const heartbeat = new SharedArrayBuffer(4);
   const beats = new Int32Array(heartbeat);
-  const worker = new Worker(WORKER_SOURCE, {
+  const worker = new (loadBuiltin('node:worker_threads').Worker)(WORKER_SOURCE, {
     eval: true,
     workerData: { heartbeat, stallLimitMs: options.stallLimitMs, childPids: options.childPids ?? [], exitCode: STALL_EXIT_CODE, exitExpression: exitExpression(STALL_EXIT_CODE), fallbackMs: EXIT_FALLBACK_MS },
   });

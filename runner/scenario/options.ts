@@ -9,6 +9,7 @@
  * Any problem throws one InvalidOptionsError listing them all.
  */
 import { hasPemCertificate } from '../util/pem.ts';
+import { loadBuiltin } from '../util/builtin.ts';
 import { resolveDelivery } from '../delivery/options.ts';
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -16,7 +17,6 @@ import { buildMessage, MessageBuildError, type MessageSpec } from '../smtp/build
 import { generatedBody } from '../smtp/message.ts';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
-import { createSecureContext } from 'node:tls';
 import { findNonLocalAddresses, parseLocalIps } from '../smtp/local-addresses.ts';
 import { TLS_VERSIONS } from '../smtp/settings.ts';
 import { addSecret } from '../redact.ts';
@@ -589,6 +589,8 @@ async function resolveSecurity(scenarios: ResolvedScenario[], baseDir: string, p
 function checkClientTlsMaterial(scenario: ResolvedScenario): string[] {
   const smtp = scenario.smtp;
   const problems: string[] = [];
+  if (smtp.tlsCert === undefined && smtp.tlsKey === undefined && smtp.tlsCiphers === undefined) return problems;
+  const { createSecureContext } = loadBuiltin('node:tls');
   const at = `scenarios.${scenario.name}.smtp`;
   const codeOf = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
   let isPairUsable = smtp.tlsCert !== undefined && smtp.tlsKey !== undefined;

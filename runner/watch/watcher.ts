@@ -4,6 +4,7 @@
  * (and whether its memory grows). Without a pid, when the target is on this machine, the
  * process listening on the target port is found by itself.
  */
+import { isIPv4 } from 'node:net';
 import type { EngineListener } from '../engine/events.ts';
 import type { WatchReport, WatchSample } from './watch-report.ts';
 import { findListeningPid, readProcessName, readProcessSample, type ProcessSample } from './proc.ts';
@@ -70,7 +71,7 @@ export class ProcessWatcher implements EngineListener {
   static create(pid: number | undefined, host: string, port: number): ProcessWatcher | undefined {
     if (pid !== undefined) return new ProcessWatcher(pid, 'flag');
     if (!isLocalHost(host)) return undefined;
-    const found = findListeningPid(port);
+    const found = findListeningPid(port, isIPv4(host));
     // Never watch ourselves: with an in-process fake proxy the numbers would be our own.
     return found !== undefined && found !== process.pid ? new ProcessWatcher(found, 'listening-port') : undefined;
   }

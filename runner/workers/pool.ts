@@ -14,8 +14,7 @@
  * measurement; a worker that blocks its event loop or dies takes only itself down, and the
  * parent says which one and keeps what it measured until its last snapshot.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { runnerCliPath } from '../cli-path.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
@@ -28,6 +27,7 @@ import { executorOf, plannedIterations, scenarioDurationMs } from '../executors/
 import { evenSequence, formatFraction, stripeOf, type Fraction } from '../executors/segment.ts';
 import { InvalidOptionsError, RunnerError } from '../errors.ts';
 import { childEnded } from './child-ended.ts';
+import { loadBuiltin } from '../util/builtin.ts';
 import { loadSnapshots, mergeProgress, mergeWindows, type RegistrySnapshot, type WindowSnapshot } from './snapshot.ts';
 import type { ParentMessage, WorkerJob, WorkerLink, WorkerLinkHandlers, WorkerMessage } from './protocol.ts';
 
@@ -362,7 +362,7 @@ export class WorkerPool {
 
 /** A worker process on this machine (the hidden `runner worker` command), as a WorkerLink. */
 function localWorker(_index: number, _job: WorkerJob, handlers: WorkerLinkHandlers): WorkerLink {
-  const child: ChildProcess = spawn(process.execPath, [runnerCliPath(), 'worker'], {
+  const child: ChildProcess = loadBuiltin('node:child_process').spawn(process.execPath, [runnerCliPath(), 'worker'], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'advanced',
     // Its own process group: Ctrl+C on a terminal reaches the parent only, which stops the
@@ -371,7 +371,7 @@ function localWorker(_index: number, _job: WorkerJob, handlers: WorkerLinkHandle
   });
   liveChildren.add(child);
   if (liveChildren.size === 1) process.once('exit', killLiveChildren);
-  createInterface({ input: child.stderr! }).on('line', handlers.onLine);
+  loadBuiltin('node:readline').createInterface({ input: child.stderr! }).on('line', handlers.onLine);
   child.on('message', handlers.onMessage);
   return {
     label: `pid ${child.pid}`,

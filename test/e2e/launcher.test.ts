@@ -21,6 +21,7 @@ exports.main = async () => {
   const { EOL } = await hostImport('node:os');
   process.stdout.write('main ran with ' + JSON.stringify(process.argv.slice(2)) + ' eol ' + JSON.stringify(EOL) + ' file ' + require('node:path').basename(__filename));
   if (process.argv.includes('fail')) process.exitCode = 7;
+  if (process.argv.includes('hang')) return new Promise(() => {});
 };
 `;
 
@@ -29,7 +30,8 @@ function makeInstall(withBundle = true): { dir: string; remove(): void; cacheFil
   mkdirSync(join(temp.dir, 'bin'));
   mkdirSync(join(temp.dir, 'dist'));
   copyFileSync(join(ROOT, 'bin/runner.js'), join(temp.dir, 'bin/runner.js'));
-  // bin/runner.js is an ES module (the repository's package.json says "type": "module")
+  // bin/runner.js is CommonJS in a package whose package.json says "type": "module": bin/package.json says otherwise
+  copyFileSync(join(ROOT, 'bin/package.json'), join(temp.dir, 'bin/package.json'));
   writeFileSync(join(temp.dir, 'package.json'), '{"type":"module"}');
   if (withBundle) writeFileSync(join(temp.dir, 'dist/cli.cjs'), STAND_IN);
   const cacheDir = join(temp.dir, 'dist/v8-cache');
@@ -86,6 +88,17 @@ launcher('no cache with RUNNER_NO_CODE_CACHE=1 or for --help; a corrupt cache is
     assert.is(ran.code, 0, ran.stderr);
     assert.is(ran.stdout, `main ran with ["run","b"] eol "\\n" file cli.cjs`);
     assert.ok(statSync(join(install.dir, 'dist/v8-cache', cache!)).size > 100, 'rewritten from the compiled code');
+  } finally {
+    install.remove();
+  }
+});
+
+launcher('a main() that never settles while nothing keeps the process alive: exit 13, no cache written', () => {
+  const install = makeInstall();
+  try {
+    const ran = launch(install.dir, ['run', 'hang']);
+    assert.is(ran.code, 13, ran.stderr);
+    assert.equal(install.cacheFiles(), []);
   } finally {
     install.remove();
   }

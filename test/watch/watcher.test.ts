@@ -32,6 +32,17 @@ proc('CPU seconds grow by the CPU we burn (as process.cpuUsage counts it); RSS i
   assert.ok(after.rssBytes > 10 * 1048576 && after.rssBytes < 4096 * 1048576, `rss ${after.rssBytes}`);
 });
 
+proc('an IPv4 target with only a dual-stack listener ([::], in /proc/net/tcp6): still found', async () => {
+  const child = spawn(process.execPath, ['-e', "const s=require('net').createServer().listen(0,'::',()=>process.stdout.write(s.address().port+'\\n')).on('error',()=>{process.stdout.write('none\\n');process.exit(0)}); setTimeout(()=>process.exit(0),20000)"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+    if (line === 'none') return; // no IPv6 on this machine
+    assert.is(findListeningPid(Number(line), true), child.pid);
+  } finally {
+    child.kill();
+  }
+});
+
 proc('a process that is gone reads as undefined', () => {
   assert.is(readProcessSample(2 ** 22 + 12345), undefined);
 });
@@ -41,9 +52,11 @@ proc('the process listening on a port is found; a free port finds nothing', asyn
   try {
     const port = await new Promise<number>((resolve) => createInterface({ input: child.stdout! }).once('line', (line) => resolve(Number(line))));
     assert.is(findListeningPid(port), child.pid);
+    assert.is(findListeningPid(port, true), child.pid, 'an IPv4 target: /proc/net/tcp alone');
     child.kill();
     await new Promise((resolve) => child.once('exit', resolve));
     assert.is(findListeningPid(port), undefined);
+    assert.is(findListeningPid(port, true), undefined);
   } finally {
     child.kill();
   }
