@@ -4,7 +4,12 @@
  * (msgs/s per core = 1e6 / CPU µs per message) with new connections and with reused ones, with and
  * without TLS. A report, not a test: it asserts nothing about time.
  *
- *   node --import tsx bench/workers.ts [--messages 6000 --concurrency 20 --rounds 2 --only smtp-sink]
+ *   node --import tsx bench/workers.ts [--messages 6000 --concurrency 20 --rounds 2 --only smtp-sink] [--pin]
+ *
+ * --pin (needs taskset): smtp-sink on core 0, the generator (the parent and its workers) on core 1,
+ * so the target never competes with the generator for a core and every event loop of the
+ * generator finds a queue of ready sockets when it runs: the generator's own cost per message,
+ * without the wake-ups that sharing 2 cores with the target adds (smtp-sink rows only).
  *
  * CPU is the whole generator's (the parent and its reaped workers: /usr/bin/time's user + sys of
  * a process include its waited-for children), never the server's. Beside it: the voluntary context
@@ -24,7 +29,10 @@ import { createInterface } from 'node:readline';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/runner.js');
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '6000' }, concurrency: { type: 'string', default: '20' }, rounds: { type: 'string', default: '2' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '6000' }, concurrency: { type: 'string', default: '20' }, rounds: { type: 'string', default: '2' }, only: { type: 'string' }, pin: { type: 'boolean', default: false } } });
+const isPinned = values.pin;
+/** With --pin: the command prefix that runs a program on `core` only. */
+const onCore = (core: number): string[] => (isPinned ? ['taskset', '-c', String(core)] : []);
 const messages = Number(values.messages);
 const concurrency = Number(values.concurrency);
 const rounds = Number(values.rounds);
@@ -51,7 +59,9 @@ interface Target {
 async function startSmtpSink(): Promise<Target> {
   const port = await freePort();
   const isRoot = process.getuid?.() === 0;
-  const child = spawn('smtp-sink', [...(isRoot ? ['-u', 'nobody'] : []), '-m', '512', `127.0.0.1:${port}`, '1024'], { stdio: 'ignore' });
+  const sinkArgs = [...(isRoot ? ['-u', 'nobody'] : []), '-m', '512', `127.0.0.1:${port}`, '1024'];
+  const [program, ...args] = [...onCore(0), 'smtp-sink', ...sinkArgs];
+  const child = spawn(program!, args, { stdio: 'ignore' });
   children.add(child);
   await new Promise((r) => setTimeout(r, 300));
   return {
@@ -94,6 +104,7 @@ interface Measured {
 function measure(target: Target, extra: string[], count: number): Measured {
   const startup = runTimed(target, extra, 2);
   const whole = runTimed(target, extra, count);
+  if (whole.accepted !== count) process.stderr.write(`warning: ${whole.accepted} of ${count} messages accepted (is the target up?): this row's figures are not comparable\n`);
   return {
     cpuUsPerMessage: (whole.cpuUs) / Math.max(1, whole.accepted),
     netCpuUsPerMessage: (whole.cpuUs - startup.cpuUs) / Math.max(1, whole.accepted - startup.accepted),
@@ -109,7 +120,7 @@ function runTimed(target: Target, extra: string[], count: number): { cpuUs: numb
   const dir = mkdtempSync(join(tmpdir(), 'runner-bench-'));
   try {
     const out = join(dir, 'results.json');
-    const args = ['-f', '%U %S %e %w', process.execPath, BIN, 'run', ...target.args, '--no-check', '--no-watch', '--quiet', '--to', 'load@example.com',
+    const args = ['-f', '%U %S %e %w', ...onCore(1), process.execPath, BIN, 'run', ...target.args, '--no-check', '--no-watch', '--quiet', '--to', 'load@example.com',
       '--num-emails', String(count), '--concurrent', String(concurrency), '--out', out, ...extra];
     const ran = spawnSync('/usr/bin/time', args, { encoding: 'utf8', timeout: 300_000 });
     const timing = ran.stderr.trim().split('\n').pop()!.split(' ').map(Number);
@@ -142,6 +153,8 @@ async function main(): Promise<void> {
   ];
   // --only smtp-sink: the rows whose name holds it (the workers' comparison alone, for a quick look)
   if (values.only !== undefined) rows.splice(0, rows.length, ...rows.filter((row) => row.name.includes(values.only!)));
+  // Pinned, only smtp-sink's rows (the fake proxy runs in Node and would need a core of its own too)
+  if (isPinned) rows.splice(0, rows.length, ...rows.filter((row) => row.name.startsWith('smtp-sink')));
   const results = new Map<string, Measured[]>();
   for (let round = 0; round < rounds; round++) {
     // Alternate the order so no row always runs first (or last) on this shared machine.
@@ -176,6 +189,7 @@ async function main(): Promise<void> {
   const REUSED_TWO = 'smtp-sink, reused (100/conn), --workers 2';
   const whole = (m: Measured) => m.cpuUsPerMessage;
   const net = (m: Measured) => m.netCpuUsPerMessage;
+  if (isPinned) console.log('\n--pin: smtp-sink on core 0, the generator and its workers on core 1');
   console.log(`\nCPU per message, --workers 2 / 1 process: new ${ratio(NEW_TWO, NEW_ONE, whole)}× (net of start-up ${ratio(NEW_TWO, NEW_ONE, net)}×), reused ${ratio(REUSED_TWO, REUSED_ONE, whole)}× (net ${ratio(REUSED_TWO, REUSED_ONE, net)}×); load average ${loadavg().map((x) => x.toFixed(1)).join(', ')} on ${availableParallelism()} cores at the end`);
 }
 
