@@ -449,6 +449,8 @@ export class SmtpSession implements SmtpSteps {
   private isAheadWritten = false;
   /** The transaction written ahead got its 354: the next message's data may go at once. */
   private isAheadReady = false;
+  /** When that 354 came (performance.now() ms): the wait from it to the message's start is the client's. */
+  private aheadReadyMs = 0;
   /** Its sender, and the size its MAIL declared (-1: none). */
   private aheadFrom = '';
   private aheadDeclaredBytes = -1;
@@ -1575,7 +1577,12 @@ export class SmtpSession implements SmtpSteps {
     }
     if (this.isAheadReady) {
       this.isAheadReady = false;
-      this.writeMessage(performance.now());
+      const now = performance.now();
+      // The server was done waiting at its 354; the time until this message came (a pause between
+      // iterations, a busy event loop) is the client's and in no latency: the transaction's clock
+      // stood still meanwhile, as it never stops in a flow that writes the data at the 354
+      this.txnStartMs += now - this.aheadReadyMs;
+      this.writeMessage(now);
     }
     return promise;
   }
@@ -1845,6 +1852,7 @@ export class SmtpSession implements SmtpSteps {
         // A transaction written ahead waits for its message (adoptAhead)
         if (this.driver === DRIVER_AHEAD) {
           this.isAheadReady = true;
+          this.aheadReadyMs = now;
           return;
         }
         // 354: the message follows in both drivers (the data() step ends at the message's 250)

@@ -214,4 +214,17 @@ Ahead('the next message arrives before its replies: the flow takes them over as 
   });
 });
 
+Ahead("its message comes late (a pause, a slow VU loop): the wait after the 354 is the client's, in no latency", async () => {
+  await withAhead({}, { messagesPerConnection: 3 }, async ({ session, recorder, server }) => {
+    assert.is(await session.sendMessage(), undefined);
+    await until(() => server.commands.filter((line) => line === 'DATA').length === 2, 'the second DATA');
+    // The 354 is in long before the message comes (the run paused between two iterations)
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.is(await session.sendMessage(), undefined);
+    const [first, second] = recorder.acceptedMessages;
+    assert.ok(second!.txnUs < 200_000, `the second message's latency ${second!.txnUs} µs holds the 400 ms the client waited (the first took ${first!.txnUs} µs)`);
+    assert.ok(second!.txnUs > 0);
+  });
+});
+
 Ahead.run();
