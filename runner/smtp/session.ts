@@ -522,8 +522,11 @@ export class SmtpSession implements SmtpSteps {
   private sentBodyBytes = -1;
   /** A size distribution's bodies (smtp.messageSizes), in bucket order; undefined: one body for every message. */
   private readonly bucketBodies: readonly Buffer[] | undefined;
-  /** The largest generated body with its end-of-data, bytes (the size a transaction written ahead declares). */
-  private readonly largestBodyBytes: number;
+  /**
+   * The next generated message's body, drawn early from the size distribution (writeAhead: the
+   * size its transaction's MAIL declares); taken by the next drawBody(). Undefined: none drawn.
+   */
+  private nextBody: Buffer | undefined = undefined;
   /** A message to send again as it was (resendMessage), taken by prepareMessage; undefined: a new one. */
   private replay: MessageCopy | undefined = undefined;
   /**
@@ -610,7 +613,6 @@ export class SmtpSession implements SmtpSteps {
     this.ehloLine = Buffer.from(`${this.helloVerb} ${smtp.ehloName}\r\n`);
     this.body = bodyWithEndOfData(smtp.messageSize);
     this.bucketBodies = smtp.messageSizes !== undefined ? bucketBodiesWithEndOfData(smtp.messageSizes.sizesBytes) : undefined;
-    this.largestBodyBytes = this.bucketBodies === undefined ? this.body.length : Math.max(...this.bucketBodies.map((body) => body.length));
     this.dsn = hasDsnParameters(smtp.dsn) ? smtp.dsn : undefined;
     this.defaultRcptLines = smtp.to.map((address) => rcptLineFor(address, this.dsn));
     this.rcptTo = smtp.to;
@@ -1440,9 +1442,10 @@ export class SmtpSession implements SmtpSteps {
    * this one's end-of-data in the same write: the server answers this message and opens the next
    * transaction in one go, one round trip per message instead of two, as smtp.pipelining 'auto'
    * asks ('transaction' keeps each transaction to its own writes). Only for generated messages with
-   * the default envelope and no client faults, LMTP or DSN. Its MAIL declares this message's size
-   * plus AHEAD_SIZE_SLACK_BYTES (the largest body of a size distribution): the next head is
-   * written when its iteration starts. Returns the group's bytes, or undefined (nothing written).
+   * the default envelope and no client faults, LMTP or DSN. Its MAIL declares this message's head,
+   * the next message's body (drawn now from a size distribution, nextBody) and
+   * AHEAD_SIZE_SLACK_BYTES: the next head is written when its iteration starts. Returns the
+   * group's bytes, or undefined (nothing written).
    */
   private writeAhead(headBytes: number): Buffer | undefined {
     const grant = this.nextIterationGrant;
@@ -1464,7 +1467,16 @@ export class SmtpSession implements SmtpSteps {
     ) {
       return undefined;
     }
-    const declaredBytes = this.offered.size ? headBytes + this.largestBodyBytes - END_OF_DATA.length + AHEAD_SIZE_SLACK_BYTES : -1;
+    // Its message's body is drawn now (a size distribution), so SIZE is declared for that body,
+    // not the largest bucket's: an overestimate would have a server's limit refuse small messages
+    const bodies = this.bucketBodies;
+    let nextBodyBytes = this.body.length;
+    if (bodies !== undefined) {
+      const next = this.nextBody ?? bodies[drawBucket(this.smtp.messageSizes!)]!;
+      this.nextBody = next;
+      nextBodyBytes = next.length;
+    }
+    const declaredBytes = this.offered.size ? headBytes + nextBodyBytes - END_OF_DATA.length + AHEAD_SIZE_SLACK_BYTES : -1;
     const mailLine = this.mailLineFor(declaredBytes, this.isUtf8Declared);
     // RFC 5321 §4.1.1.4: the reply to end-of-data ends the transaction; RSET as between any two messages
     const hasRset = this.smtp.rsetBetweenMessages !== false;
@@ -1994,7 +2006,15 @@ export class SmtpSession implements SmtpSteps {
   /** A generated message's body: the next draw of the size distribution's bucket (shared, built once per bucket), when there is one. */
   private drawBody(): void {
     const bodies = this.bucketBodies;
-    if (bodies !== undefined) this.body = bodies[drawBucket(this.smtp.messageSizes!)]!;
+    if (bodies === undefined) return;
+    const next = this.nextBody;
+    if (next !== undefined) {
+      // Drawn early for a transaction written ahead: the draw of this message
+      this.nextBody = undefined;
+      this.body = next;
+      return;
+    }
+    this.body = bodies[drawBucket(this.smtp.messageSizes!)]!;
   }
 
   /** The 250 to end-of-data: the message counts as accepted. */

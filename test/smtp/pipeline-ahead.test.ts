@@ -227,4 +227,29 @@ Ahead("its message comes late (a pause, a slow VU loop): the wait after the 354 
   });
 });
 
+Ahead('a size distribution: the next MAIL declares its own message\'s size (not the largest bucket), so a server limit refuses only the messages above it', async () => {
+  // Mostly 200-byte bodies, one in ten 60 kB; the server takes up to 20 kB (RFC 1870 §6.1: 552 to a larger SIZE)
+  const limitBytes = 20_000;
+  const script: Script = { mail: '250 2.1.0 OK' };
+  const server = await startScriptedServer({ ehlo: EHLO_PIPELINING, ...script });
+  const recorder = new TestRecorder();
+  const smtp = smtpOptions({ messagesPerConnection: 40, messageSizes: { sizesBytes: [200, 60_000], cumulative: [0.9, 1], seed: 7 } });
+  const session = new SmtpSession({ host: '127.0.0.1', port: server.port }, smtp, recorder);
+  session.nextIterationGrant = () => true;
+  try {
+    for (let i = 0; i < 40; i++) await session.sendMessage();
+    const declared = server.commands.filter((line) => line.startsWith('MAIL')).map((line) => Number(/SIZE=(\d+)/.exec(line)![1]));
+    assert.is(server.messages.length, 40);
+    server.messages.forEach((message, i) => {
+      assert.ok(declared[i]! >= message.length && declared[i]! <= message.length + 64, `message ${i}: SIZE=${declared[i]} for ${message.length} bytes`);
+    });
+    const small = server.messages.filter((message) => message.length < limitBytes).length;
+    const refusable = declared.slice(0, 40).filter((bytes) => bytes > limitBytes).length;
+    assert.is(refusable, 40 - small, 'only the large messages declare more than the limit');
+  } finally {
+    session.close();
+    await server.close();
+  }
+});
+
 Ahead.run();
