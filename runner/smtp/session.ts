@@ -1461,9 +1461,7 @@ export class SmtpSession implements SmtpSteps {
       this.smtp.composed !== undefined ||
       this.messageFrom !== this.from ||
       this.rcptLines !== this.defaultRcptLines ||
-      this.messagesOnConnection >= this.smtp.messagesPerConnection ||
-      // Asked last: a true answer is the next iteration's start
-      !grant()
+      this.messagesOnConnection >= this.smtp.messagesPerConnection
     ) {
       return undefined;
     }
@@ -1476,7 +1474,13 @@ export class SmtpSession implements SmtpSteps {
       this.nextBody = next;
       nextBodyBytes = next.length;
     }
-    const declaredBytes = this.offered.size ? headBytes + nextBodyBytes - END_OF_DATA.length + AHEAD_SIZE_SLACK_BYTES : -1;
+    const offered = this.offered;
+    const declaredBytes = offered.size ? headBytes + nextBodyBytes - END_OF_DATA.length + AHEAD_SIZE_SLACK_BYTES : -1;
+    // RFC 1870 §6.1: an estimate past the server's limit is refused at MAIL, where the exact size
+    // its own transaction declares may not be: such a message goes in its own group
+    if (offered.sizeLimitBytes > 0 && declaredBytes > offered.sizeLimitBytes) return undefined;
+    // Asked last: a true answer is the next iteration's start
+    if (!grant()) return undefined;
     const mailLine = this.mailLineFor(declaredBytes, this.isUtf8Declared);
     // RFC 5321 §4.1.1.4: the reply to end-of-data ends the transaction; RSET as between any two messages
     const hasRset = this.smtp.rsetBetweenMessages !== false;

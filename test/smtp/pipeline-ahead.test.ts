@@ -252,4 +252,28 @@ Ahead('a size distribution: the next MAIL declares its own message\'s size (not 
   }
 });
 
+Ahead("a message near the server's SIZE limit: no transaction written ahead whose estimate would pass the limit (its MAIL would be refused where the exact size is not)", async () => {
+  // The message's exact size first, from a server without a limit
+  let exactBytes = 0;
+  await withAhead({}, { messagesPerConnection: 1 }, async ({ session, server }) => {
+    assert.is(await session.sendMessage(), undefined);
+    exactBytes = server.messages[0]!.length;
+  });
+  const limitBytes = exactBytes + 20;
+  const ehlo = EHLO_PIPELINING.replace('SIZE 52428800', `SIZE ${limitBytes}`);
+  const server = await startScriptedServer({ ehlo });
+  const recorder = new TestRecorder();
+  const session = new SmtpSession({ host: '127.0.0.1', port: server.port }, smtpOptions({ messagesPerConnection: 3 }), recorder);
+  session.nextIterationGrant = () => true;
+  try {
+    for (let i = 0; i < 3; i++) assert.is(await session.sendMessage(), undefined);
+    const declared = server.commands.filter((line) => line.startsWith('MAIL')).map((line) => Number(/SIZE=(\d+)/.exec(line)![1]));
+    assert.ok(declared.every((bytes) => bytes <= limitBytes), `SIZE= ${declared.join(', ')} against SIZE ${limitBytes} offered`);
+    assert.equal([recorder.acceptedMessages.length, server.messages.length, server.connections], [3, 3, 1]);
+  } finally {
+    session.close();
+    await server.close();
+  }
+});
+
 Ahead.run();
