@@ -54,7 +54,7 @@ import { bodyWithEndOfData, bucketBodiesWithEndOfData, buildHead, countStuffedDo
 import { bdatChunkCount, bdatWireBytes, writeBdatChunks } from './bdat.ts';
 import { unwatchDeadline, watchDeadline, type DeadlineTarget } from './deadlines.ts';
 import type { TLSSocket } from 'node:tls';
-import { isTlsAlert, startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, type TlsListener } from './tls.ts';
+import { isTlsAlert, startTlsHandshake, startTlsNotOfferedFailure, tlsFailure, unsentTlsBytes, type TlsListener } from './tls.ts';
 import { authContinuationLine, authInitialLine, describeXoauth2Challenge, type SaslMechanism } from './auth.ts';
 import { REDACTED } from '../redact.ts';
 import { parseCapabilitiesOnce } from './capabilities.ts';
@@ -1664,7 +1664,8 @@ export class SmtpSession implements SmtpSteps {
   }
 
   private unwrittenBytes(): number {
-    const queued = (this.tlsSocket ?? this.socket)?.writableLength ?? 0;
+    const tls = this.tlsSocket;
+    const queued = tls !== undefined ? unsentTlsBytes(tls, this.socket) : this.socket?.writableLength ?? 0;
     // A slow body's bytes not yet written are unwritten too
     return this.slowData === undefined ? queued : queued + this.slowData.length - this.slowOffset;
   }

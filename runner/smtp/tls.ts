@@ -33,6 +33,27 @@ export interface TlsListener {
   onError(socket: TLSSocket, error: NodeJS.ErrnoException): void;
 }
 
+/** The parts of Node's stream state unsentTlsBytes reads (internals; absent fields fall back to writableLength). */
+interface WritableInternals {
+  _writableState?: { writing?: boolean; writelen?: number; length?: number };
+}
+
+/**
+ * Bytes written to `tls` that may not have reached the kernel yet: those still queued in front of
+ * the TLS layer, plus the encrypted bytes libuv still holds for `raw`, its TCP socket. Not
+ * `tls.writableLength`: TLSWrap encrypts a write and hands it to TCP at once, but may call the
+ * write back only on a later turn of the event loop, and until then writableLength still counts
+ * it, so a server's prompt reply to it looked early (issue 19's check failed delivered messages
+ * over STARTTLS, about one in a thousand with the next transaction written ahead).
+ */
+export function unsentTlsBytes(tls: { writableLength: number }, raw: object | undefined): number {
+  const state = (tls as WritableInternals)._writableState;
+  const queueSize = (raw as { _handle?: { writeQueueSize?: unknown } | null } | undefined)?._handle?.writeQueueSize;
+  if (state === undefined || typeof state.length !== 'number' || typeof queueSize !== 'number') return tls.writableLength;
+  const inLayer = state.writing === true && typeof state.writelen === 'number' ? state.writelen : 0;
+  return state.length - inLayer + queueSize;
+}
+
 /** Node's client TLS options for a target: SNI/name, verification, extra CA. */
 export function tlsOptionsFor(host: string, smtp: ResolvedSmtp): ConnectionOptions {
   const servername = smtp.tlsServername ?? host;

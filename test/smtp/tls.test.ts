@@ -4,7 +4,7 @@ import type { Failure } from '../../runner/smtp/api.ts';
 import { PHASES, type Phase } from '../../runner/smtp/phases.ts';
 import type { ResolvedSmtp } from '../../runner/scenario/resolved.ts';
 import { SmtpSession, type SessionRecorder } from '../../runner/smtp/session.ts';
-import { isCertificateError, tlsOptionsFor } from '../../runner/smtp/tls.ts';
+import { isCertificateError, tlsOptionsFor, unsentTlsBytes } from '../../runner/smtp/tls.ts';
 import { startFakeProxy, type FakeProxy } from '../../fixtures/fake-proxy.ts';
 import { fixtureCertificate } from '../../fixtures/tls.ts';
 import { runCommand, withFixtureTls } from '../../runner/run.ts';
@@ -209,6 +209,46 @@ Depth('without tlsResumption (the default) every connection does a full handshak
     const recorder = await sendThrough(proxy, { tls: 'implicit', ...trusted() }, '127.0.0.1', 3);
     assert.equal(recorder.phases.filter((phase) => phase.startsWith('tls')), ['tls', 'tls', 'tls']);
   });
+});
+
+Depth('a TLS write the server already answered is not unwritten while Node has yet to call its write back (no false early acceptance)', async () => {
+  // TLSWrap hands the encrypted bytes to TCP at once but may call the write back only later (on a
+  // later turn): the server's 250 can come first. Calling every TLS write back 100 ms late makes
+  // that order certain. The message reached the server: it is accepted, not a protocol error.
+  const { TLSSocket } = await import('node:tls');
+  const { Socket } = await import('node:net');
+  const prototype = TLSSocket.prototype as unknown as { _write: (chunk: Buffer, encoding: string, callback: (error?: Error | null) => void) => void };
+  const hadOwn = Object.prototype.hasOwnProperty.call(prototype, '_write');
+  const original = prototype._write;
+  const netWrite = (Socket.prototype as unknown as typeof prototype)._write;
+  prototype._write = function (this: unknown, chunk, encoding, callback) {
+    netWrite.call(this, chunk, encoding, (error) => setTimeout(() => callback(error), 100));
+  };
+  try {
+    for (const tls of ['implicit', 'starttls'] as const) {
+      await withProxy(tls, async (proxy) => {
+        const recorder = await sendThrough(proxy, { tls, ...trusted() }, '127.0.0.1', 2);
+        assert.equal([recorder.acceptedCount, recorder.failures.map((failure) => failure.text)], [2, []], tls);
+      });
+    }
+  } finally {
+    if (hadOwn) prototype._write = original;
+    else delete (prototype as { _write?: unknown })._write;
+  }
+});
+
+Depth('unsentTlsBytes: the write in the TLS layer does not count, what TCP still holds and what waits behind it do', () => {
+  const tlsOf = (writing: boolean, writelen: number, length: number) => ({ writableLength: length, _writableState: { writing, writelen, length } });
+  const rawOf = (writeQueueSize: number) => ({ _handle: { writeQueueSize } });
+  const cases: Array<[string, number, number]> = [
+    ['handed to TCP, which took it all', unsentTlsBytes(tlsOf(true, 1417, 1417), rawOf(0)), 0],
+    ['handed to TCP, part still in libuv', unsentTlsBytes(tlsOf(true, 1417, 1417), rawOf(900)), 900],
+    ['a later write waiting behind it', unsentTlsBytes(tlsOf(true, 100, 1517), rawOf(0)), 1417],
+    ['nothing in flight', unsentTlsBytes(tlsOf(false, 0, 0), rawOf(0)), 0],
+    ['no internals: writableLength', unsentTlsBytes({ writableLength: 42 }, undefined), 42],
+    ['a closed TCP handle: writableLength', unsentTlsBytes(tlsOf(true, 10, 10), { _handle: null }), 10],
+  ];
+  for (const [what, actual, expected] of cases) assert.is(actual, expected, what);
 });
 
 const Modes = suite('TLS modes: a message through the fixture, the handshake timed as phase tls');
