@@ -276,6 +276,11 @@ class SessionSocket extends Socket {
   }
 }
 
+/** A failure that is the server ending the connection (FIN or RST), not a reply or a timeout. */
+function isConnectionLoss(error: string | undefined): boolean {
+  return error === 'CLOSED' || error === 'ECONNRESET' || error === 'EPIPE';
+}
+
 /** Integer microseconds between two performance.now() readings. */
 function elapsedUs(fromMs: number, toMs: number): number {
   return Math.round((toMs - fromMs) * 1000);
@@ -457,6 +462,8 @@ export class SmtpSession implements SmtpSteps {
   /** It failed before any message took it over: the failure and its duration, reported by adoptAhead. */
   private aheadFailure: Failure | undefined = undefined;
   private aheadFailureUs = 0;
+  /** groupNext while the transaction written ahead still awaits its first reply (beginAhead); -1 otherwise. */
+  private aheadFirstGroupNext = -1;
   /** Its commands (RSET when due, MAIL, every RCPT, DATA) as bytes, reused while its parts stay the same. */
   private aheadGroup: Buffer = Buffer.alloc(0);
   private aheadGroupMailLine: Buffer | undefined = undefined;
@@ -1109,6 +1116,7 @@ export class SmtpSession implements SmtpSteps {
    * order (advanceGroup); the group's bytes are reused while its parts stay the same.
    */
   private writeTransactionGroup(now: number): void {
+    this.aheadFirstGroupNext = -1;
     if (!this.prepareMailLine(this.hasUtf8Recipient) || !this.checkRecipients()) return;
     const hasRset = this.needsRset;
     const mailLine = this.mailLine;
@@ -1359,6 +1367,7 @@ export class SmtpSession implements SmtpSteps {
       return;
     }
     const socket = (this.tlsSocket ?? this.socket)!;
+    this.aheadFirstGroupNext = -1;
     this.awaiting = MESSAGE;
     this.phaseStartMs = now;
     this.deadline.deadlineMs = now + this.timeoutMsByPhase[MESSAGE]!;
@@ -1522,6 +1531,7 @@ export class SmtpSession implements SmtpSteps {
    */
   private beginAhead(now: number): void {
     const next = this.groupPhases[this.groupNext++]!;
+    this.aheadFirstGroupNext = this.groupNext;
     this.isAheadWritten = false;
     this.finishFlow();
     this.driver = DRIVER_AHEAD;
@@ -2102,6 +2112,15 @@ export class SmtpSession implements SmtpSteps {
     if (this.isInTxn) {
       this.isInTxn = false;
       // After a client fault the server's answer to it is what the fault asked for: no failure
+      if (this.groupNext === this.aheadFirstGroupNext && failure.code === undefined && isConnectionLoss(failure.error)) {
+        // The server ended the connection right after answering the message before, before any
+        // reply to the transaction written ahead: a connection lost as an idle one is, so its
+        // message starts over on a new connection, as it would have without being written ahead
+        this.aheadFirstGroupNext = -1;
+        this.teardown();
+        if (this.driver === DRIVER_FLOW) this.advanceFlow(now);
+        return;
+      }
       if (this.driver === DRIVER_AHEAD) {
         // Reported when its message takes it over (adoptAhead), never if none does
         this.aheadFailure = failure;
@@ -2164,6 +2183,7 @@ export class SmtpSession implements SmtpSteps {
     this.drainFailure = undefined;
     this.isAheadWritten = false;
     this.isAheadReady = false;
+    this.aheadFirstGroupNext = -1;
     this.bdatChunkTotal = 0;
     this.bdatNextChunk = 0;
     this.isLmtpDataSent = false;

@@ -276,4 +276,16 @@ Ahead("a message near the server's SIZE limit: no transaction written ahead whos
   }
 });
 
+Ahead('the server closes right after answering the message (no 421): the next message starts over on a new connection, no failure', async () => {
+  // A server that ends a connection after some messages without saying so: with one transaction
+  // per write the next MAIL would find the connection gone and reconnect; written ahead it must too
+  for (const kind of ['close', 'reset'] as const) {
+    const script: Script = { message: (n) => (n === 0 ? { kind, reply: '250 2.0.0 OK' } : '250 2.0.0 OK') };
+    await withAhead(script, { messagesPerConnection: 5 }, async ({ session, recorder, server }) => {
+      for (let i = 0; i < 3; i++) assert.is(await session.sendMessage(), undefined, `${kind}: message ${i}`);
+      assert.equal([recorder.acceptedMessages.length, recorder.failures.length, server.messages.length, server.connections], [3, 0, 3, 2], kind);
+    });
+  }
+});
+
 Ahead.run();
