@@ -2,7 +2,10 @@
  * Benchmark for sizing a run: CPU per message of `runner run --workers 2` against one process,
  * side by side in one invocation (alternating over the rounds), and what one core of runner does
  * (msgs/s per core = 1e6 / CPU µs per message) with new connections and with reused ones, with and
- * without TLS. A report, not a test: it asserts nothing about time.
+ * without TLS. A report, not a test: it asserts nothing about time. Beside `--workers 2`, a control
+ * row runs two plain `runner run` processes at once, each with half the messages and half the
+ * concurrency: what any split of the load into two processes costs on these cores, so the
+ * workers' own overhead (their IPC, the parent's merge) reads as `--workers 2` over that row.
  *
  *   node --import tsx bench/workers.ts [--messages 6000 --concurrency 20 --rounds 2 --only smtp-sink] [--pin]
  *
@@ -100,10 +103,15 @@ interface Measured {
   load: number;
 }
 
-/** One `runner run` and its 2-message twin (its start-up), each under /usr/bin/time. */
-function measure(target: Target, extra: string[], count: number): Measured {
-  const startup = runTimed(target, extra, 2);
-  const whole = runTimed(target, extra, count);
+/**
+ * One `runner run` and its 2-message twin (its start-up), each under /usr/bin/time; with
+ * `processes` 2, two plain runs side by side, each with half the messages and half the
+ * concurrency, their CPU and messages summed (the control for --workers 2: what any split into two
+ * processes costs on these cores).
+ */
+async function measure(target: Target, extra: string[], count: number, processes = 1): Promise<Measured> {
+  const startup = await runTimedTogether(target, extra, 2, processes);
+  const whole = await runTimedTogether(target, extra, count, processes);
   if (whole.accepted !== count) process.stderr.write(`warning: ${whole.accepted} of ${count} messages accepted (is the target up?): this row's figures are not comparable\n`);
   return {
     cpuUsPerMessage: (whole.cpuUs) / Math.max(1, whole.accepted),
@@ -115,15 +123,40 @@ function measure(target: Target, extra: string[], count: number): Measured {
   };
 }
 
+interface Timed {
+  cpuUs: number;
+  wallSeconds: number;
+  accepted: number;
+  waits: number;
+}
+
+/** `processes` runs of `count / processes` messages at once; CPU, messages and waits summed, the longest wall time. */
+async function runTimedTogether(target: Target, extra: string[], count: number, processes: number): Promise<Timed> {
+  const runs = await Promise.all(Array.from({ length: processes }, () => runTimed(target, extra, Math.round(count / processes), Math.max(1, Math.round(concurrency / processes)))));
+  return {
+    cpuUs: runs.reduce((sum, run) => sum + run.cpuUs, 0),
+    wallSeconds: Math.max(...runs.map((run) => run.wallSeconds)),
+    accepted: runs.reduce((sum, run) => sum + run.accepted, 0),
+    waits: runs.reduce((sum, run) => sum + run.waits, 0),
+  };
+}
+
 /** One `runner run` under /usr/bin/time: its CPU (with its workers) and accepted messages. */
-function runTimed(target: Target, extra: string[], count: number): { cpuUs: number; wallSeconds: number; accepted: number; waits: number } {
+async function runTimed(target: Target, extra: string[], count: number, sessions = concurrency): Promise<Timed> {
   const dir = mkdtempSync(join(tmpdir(), 'runner-bench-'));
   try {
     const out = join(dir, 'results.json');
     const args = ['-f', '%U %S %e %w', ...onCore(1), process.execPath, BIN, 'run', ...target.args, '--no-check', '--no-watch', '--quiet', '--to', 'load@example.com',
-      '--num-emails', String(count), '--concurrent', String(concurrency), '--out', out, ...extra];
-    const ran = spawnSync('/usr/bin/time', args, { encoding: 'utf8', timeout: 300_000 });
-    const timing = ran.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+      '--num-emails', String(count), '--concurrent', String(sessions), '--out', out, ...extra];
+    const child = spawn('/usr/bin/time', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.add(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    await new Promise((resolveExit) => child.once('close', resolveExit));
+    clearTimeout(timer);
+    children.delete(child);
+    const timing = stderr.trim().split('\n').pop()!.split(' ').map(Number);
     const results = JSON.parse(readFileSync(out, 'utf8'));
     const accepted = results.results.successful as number;
     return { cpuUs: (timing[0]! + timing[1]!) * 1e6, wallSeconds: timing[2]!, accepted, waits: timing[3]! };
@@ -141,11 +174,13 @@ const median = (xs: number[]): number => {
 async function main(): Promise<void> {
   spawnSync(process.execPath, [join(ROOT, 'build.mjs')], { stdio: 'inherit' });
   const reused = ['--messages-per-connection', '100', '--no-rset'];
-  const rows: Array<{ name: string; target: () => Promise<Target>; extra: string[]; count: number }> = [
+  const rows: Array<{ name: string; target: () => Promise<Target>; extra: string[]; count: number; processes?: number }> = [
     { name: 'smtp-sink, new connection, 1 process', target: startSmtpSink, extra: [], count: messages },
     { name: 'smtp-sink, new connection, --workers 2', target: startSmtpSink, extra: ['--workers', '2'], count: messages },
+    { name: 'smtp-sink, new connection, 2 separate processes', target: startSmtpSink, extra: [], count: messages, processes: 2 },
     { name: 'smtp-sink, reused (100/conn), 1 process', target: startSmtpSink, extra: reused, count: messages * 3 },
     { name: 'smtp-sink, reused (100/conn), --workers 2', target: startSmtpSink, extra: [...reused, '--workers', '2'], count: messages * 3 },
+    { name: 'smtp-sink, reused (100/conn), 2 separate processes', target: startSmtpSink, extra: reused, count: messages * 3, processes: 2 },
     { name: 'fake proxy AUTH, new connection', target: () => startFakeProxy(false), extra: [], count: messages / 2 },
     { name: 'fake proxy AUTH + STARTTLS, new connection', target: () => startFakeProxy(true), extra: [], count: messages / 2 },
     { name: 'fake proxy AUTH, reused (100/conn)', target: () => startFakeProxy(false), extra: reused, count: messages },
@@ -162,7 +197,7 @@ async function main(): Promise<void> {
     for (const row of order) {
       const target = await row.target();
       try {
-        const measured = measure(target, row.extra, row.count);
+        const measured = await measure(target, row.extra, row.count, row.processes);
         results.set(row.name, [...(results.get(row.name) ?? []), measured]);
         process.stderr.write(`round ${round + 1}: ${row.name}: ${measured.accepted} msgs, ${measured.cpuUsPerMessage.toFixed(0)} µs CPU/msg (${measured.netCpuUsPerMessage.toFixed(0)} net of start-up), ${measured.msgsPerSecond.toFixed(0)} msgs/s, ${measured.waitsPerMessage.toFixed(2)} waits/msg, load ${measured.load.toFixed(1)}\n`);
       } finally {
@@ -185,12 +220,16 @@ async function main(): Promise<void> {
   // By name, not by position: --only leaves some rows out (ratio() says '–' for a row not run)
   const NEW_ONE = 'smtp-sink, new connection, 1 process';
   const NEW_TWO = 'smtp-sink, new connection, --workers 2';
+  const NEW_SPLIT = 'smtp-sink, new connection, 2 separate processes';
   const REUSED_ONE = 'smtp-sink, reused (100/conn), 1 process';
   const REUSED_TWO = 'smtp-sink, reused (100/conn), --workers 2';
+  const REUSED_SPLIT = 'smtp-sink, reused (100/conn), 2 separate processes';
   const whole = (m: Measured) => m.cpuUsPerMessage;
   const net = (m: Measured) => m.netCpuUsPerMessage;
   if (isPinned) console.log('\n--pin: smtp-sink on core 0, the generator and its workers on core 1');
   console.log(`\nCPU per message, --workers 2 / 1 process: new ${ratio(NEW_TWO, NEW_ONE, whole)}× (net of start-up ${ratio(NEW_TWO, NEW_ONE, net)}×), reused ${ratio(REUSED_TWO, REUSED_ONE, whole)}× (net ${ratio(REUSED_TWO, REUSED_ONE, net)}×); load average ${loadavg().map((x) => x.toFixed(1)).join(', ')} on ${availableParallelism()} cores at the end`);
+  console.log(`--workers 2 / 2 separate processes (what the workers add over any split in two): new ${ratio(NEW_TWO, NEW_SPLIT, whole)}× (net ${ratio(NEW_TWO, NEW_SPLIT, net)}×), reused ${ratio(REUSED_TWO, REUSED_SPLIT, whole)}× (net ${ratio(REUSED_TWO, REUSED_SPLIT, net)}×)`);
+  console.log(`2 separate processes / 1 process (what splitting in two costs on these cores): new ${ratio(NEW_SPLIT, NEW_ONE, whole)}× (net ${ratio(NEW_SPLIT, NEW_ONE, net)}×), reused ${ratio(REUSED_SPLIT, REUSED_ONE, whole)}× (net ${ratio(REUSED_SPLIT, REUSED_ONE, net)}×)`);
 }
 
 await main();

@@ -112,6 +112,11 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   readonly vus: VuState[] = [];
   private readonly host: ScenarioHost;
   private readonly busy = new Set<VuState>();
+  /**
+   * VUs whose next iteration was granted early (nextIterationGrantOf) and has not started: busy
+   * for the drain, which must not end in the moment between their iteration and the next.
+   */
+  private readonly granted = new Set<VuState>();
   /** How to abandon the custom iteration running on a VU (see interruptBusy). */
   private readonly abandoners = new Map<VuState, () => void>();
   private readonly pickSender: (iterationInTest: number) => string;
@@ -332,6 +337,13 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
       }
     }
     const state = vu as VuState;
+    this.granted.delete(state);
+    if (state.isGrantRevoked) {
+      // Granted before the scenario's end cut off what ran: it never starts (its session's
+      // transaction written ahead is given up when the connections close)
+      state.isGrantRevoked = false;
+      return;
+    }
     const registry = this.host.registry;
     const startMs = performance.now();
     const iterationInTest = this.iterationsStarted++;
@@ -401,15 +413,19 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     let grant = state.nextIterationGrant;
     if (grant === undefined) {
       const host = this.host;
-      grant = () => !host.isPaused && !host.isStopping && state.takeNextIteration !== undefined && state.takeNextIteration();
+      grant = () => {
+        if (host.isPaused || host.isStopping || state.takeNextIteration === undefined || !state.takeNextIteration()) return false;
+        this.granted.add(state);
+        return true;
+      };
       state.nextIterationGrant = grant;
     }
     return grant;
   }
 
-  /** Nothing runs and no retry waits: the drain may end. */
+  /** Nothing runs, no granted iteration is about to (a stop cancels those), and no retry waits: the drain may end. */
   private isIdle(): boolean {
-    return this.busy.size === 0 && this.busyAgents.size === 0 && this.pendingRetries.size === 0;
+    return this.busy.size === 0 && (this.granted.size === 0 || this.host.isStopping) && this.busyAgents.size === 0 && this.pendingRetries.size === 0;
   }
 
   private notifyIfIdle(): void {
@@ -626,6 +642,9 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   interruptBusy(): void {
     // Retries waiting are pending from now on (a hard stop interrupts without a drain)
     this.closeRetryQueue();
+    // An iteration granted early and not started yet is cut off before it starts
+    for (const vu of this.granted) vu.isGrantRevoked = true;
+    this.granted.clear();
     // A retry in flight is a message like any: cut off, it counts as interrupted
     for (const agent of [...this.busyAgents]) agent.session.close();
     for (const vu of [...this.busy]) {

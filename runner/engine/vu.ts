@@ -215,6 +215,8 @@ export class VuState implements Vu {
   takeNextIteration: (() => boolean) | undefined = undefined;
   /** The session's nextIterationGrant for this VU (scenario-run.ts), made on first use. */
   nextIterationGrant: (() => boolean) | undefined = undefined;
+  /** Its granted next iteration was revoked (the scenario's end cut off what ran): it does not start. */
+  isGrantRevoked = false;
 
   constructor(id: number, scenario: ResolvedScenario, registry: MetricsRegistry, series: Series, resolveSeries: SeriesResolver) {
     this.id = id;
