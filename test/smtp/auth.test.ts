@@ -1,12 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Failure } from '../../runner/smtp/api.ts';
-import { PHASES, type Phase } from '../../runner/smtp/phases.ts';
 import type { ResolvedSmtp } from '../../runner/scenario/resolved.ts';
 import { SmtpSession, type SessionRecorder } from '../../runner/smtp/session.ts';
 import { authContinuationLine, authInitialLine, describeXoauth2Challenge, xoauth2Payload } from '../../runner/smtp/auth.ts';
 import { startFakeProxy, type FakeProxy, type FakeProxyOptions } from '../../fixtures/fake-proxy.ts';
 import { fixtureCertificate } from '../../fixtures/tls.ts';
+import { smtpOptions as sharedSmtpOptions } from './scripted-server.ts';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
@@ -48,18 +48,9 @@ class Recorder implements SessionRecorder {
   connectionClosed(): void {}
 }
 
+/** The shared session options (scripted-server.ts) with a 128-byte body. */
 function smtpOptions(overrides: Partial<ResolvedSmtp>): ResolvedSmtp {
-  return {
-    from: 'test@example.com',
-    to: ['rcpt@example.com'],
-    auth: 'plain',
-    password: 'placeholder',
-    ehloName: 'runner.test',
-    messageSize: 128,
-    messagesPerConnection: 1,
-    timeoutsMs: Object.fromEntries(PHASES.map((phase) => [phase, 5000])) as Record<Phase, number>,
-    ...overrides,
-  };
+  return sharedSmtpOptions({ messageSize: 128, ...overrides });
 }
 
 async function sendOne(proxyOptions: FakeProxyOptions, smtp: Partial<ResolvedSmtp>, messages = 1): Promise<{ recorder: Recorder; proxy: FakeProxy }> {

@@ -11,6 +11,7 @@ import { runCommand, withFixtureTls } from '../../runner/run.ts';
 import type { ScenarioFileOptions, TlsMode } from '../../runner/scenario/types.ts';
 import { UsageError } from '../../runner/errors.ts';
 import { createTextSink, runAgainst, startRawServer } from '../helpers.ts';
+import { smtpOptions as sharedSmtpOptions } from './scripted-server.ts';
 
 /** Records what the session reports, in order. */
 class Recorder implements SessionRecorder {
@@ -39,18 +40,9 @@ class Recorder implements SessionRecorder {
   }
 }
 
+/** The shared session options (scripted-server.ts) with a 256-byte body. */
 function smtpOptions(overrides: Partial<ResolvedSmtp>): ResolvedSmtp {
-  return {
-    from: 'test@example.com',
-    to: ['rcpt@example.com'],
-    auth: 'plain',
-    password: 'placeholder',
-    ehloName: 'runner.test',
-    messageSize: 256,
-    messagesPerConnection: 1,
-    timeoutsMs: Object.fromEntries(PHASES.map((phase) => [phase, 5000])) as Record<Phase, number>,
-    ...overrides,
-  };
+  return sharedSmtpOptions({ messageSize: 256, ...overrides });
 }
 
 async function withProxy(tls: 'none' | 'starttls' | 'implicit', body: (proxy: FakeProxy) => Promise<void>): Promise<void> {
