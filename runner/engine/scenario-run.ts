@@ -624,7 +624,10 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
         // Think time would hold a cut-off iteration until it ends: wake the sleepers.
         wakeSleepers();
         this.interruptBusy();
-        await settled;
+        // Only VUs granted an iteration early (between two iterations, or waiting out a pause
+        // before it) may have kept the drain going: revoked, nothing is left to settle, and no
+        // iteration's end would say so.
+        if (!this.isIdle()) await settled;
         this.drained = undefined;
       }
       // A later drain (the next batch) has a retry queue again
