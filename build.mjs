@@ -78,7 +78,17 @@ const cliFile = join('dist', 'cli.cjs');
 const cliSource = readFileSync(cliFile, 'utf8');
 const NON_ASCII = /[^\x00-\x7f\u2028\u2029]/g;
 if (NON_ASCII.test(cliSource)) {
-  writeFileSync(cliFile, cliSource.replace(NON_ASCII, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  writeFileSync(
+    cliFile,
+    cliSource.replace(NON_ASCII, (char, offset) => {
+      // After an odd run of backslashes the character was itself escaped (`/\é/`): `\\u00e9` would
+      // then read as a backslash and 'u00e9'. None is there today; say so if one comes.
+      let backslashes = 0;
+      while (cliSource[offset - 1 - backslashes] === '\\') backslashes++;
+      if (backslashes % 2 === 1) throw new Error(`build.mjs: an escaped non-ASCII character in dist/cli.cjs at ${offset} (${JSON.stringify(cliSource.slice(offset - 40, offset + 10))}): write it as \\u${char.charCodeAt(0).toString(16).padStart(4, '0')} in the source`);
+      return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    }),
+  );
 }
 
 // The library entry (`import ... from 'runner'` in scenario files): ESM, packages external.

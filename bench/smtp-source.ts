@@ -78,20 +78,26 @@ interface Measurement {
 
 // ---- options ----
 
-const { values: flags } = parseArgs({
-  options: {
-    messages: { type: 'string' },
-    concurrency: { type: 'string', default: '50' },
-    rounds: { type: 'string' },
-    size: { type: 'string', default: '1024' },
-    mode: { type: 'string', default: 'both' },
-    tools: { type: 'string', default: DEFAULT_TOOLS.join(',') },
-    quick: { type: 'boolean', default: false },
-    'no-build': { type: 'boolean', default: false },
-    'compare-with': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+let parsedFlags;
+try {
+  parsedFlags = parseArgs({
+    options: {
+      messages: { type: 'string' },
+      concurrency: { type: 'string', default: '50' },
+      rounds: { type: 'string' },
+      size: { type: 'string', default: '1024' },
+      mode: { type: 'string', default: 'both' },
+      tools: { type: 'string', default: DEFAULT_TOOLS.join(',') },
+      quick: { type: 'boolean', default: false },
+      'no-build': { type: 'boolean', default: false },
+      'compare-with': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+} catch (error) {
+  usage((error as Error).message);
+}
+const { values: flags } = parsedFlags;
 
 if (flags.help) {
   process.stdout.write(
@@ -184,6 +190,24 @@ function killChild(child: ChildProcess): void {
   }
 }
 
+/** Temporary folders in use, removed on the way out too (a signal's process.exit skips the finally blocks). */
+const tempDirs = new Set<string>();
+
+function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+process.on('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     for (const child of children) killChild(child);
@@ -216,7 +240,7 @@ function run(command: string, args: string[], limitMs: number): Promise<{ code: 
 
 /** Runs a client under a CPU meter; cpuUs is its user + sys time, userUs the user part (children included), µs. */
 async function runMeasured(command: string, args: string[], limitMs: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'runner-bench-'));
+  const dir = makeTempDir('runner-bench-');
   const cpuFile = join(dir, 'cpu');
   try {
     const result = timeCommand
@@ -226,7 +250,7 @@ async function runMeasured(command: string, args: string[], limitMs: number) {
     const cpu = existsSync(cpuFile) ? parseCpu(readFileSync(cpuFile, 'utf8')) : { userUs: NaN, sysUs: NaN };
     return { ...result, cpuUs: cpu.userUs + cpu.sysUs, userUs: cpu.userUs };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }
 
@@ -332,7 +356,7 @@ async function measure(tool: Tool, mode: Mode | 'start-up', count: number, sessi
   let result: Awaited<ReturnType<typeof runMeasured>>;
   let problem = '';
   let selfReportedRps: number | undefined;
-  const outDir = mkdtempSync(join(tmpdir(), 'runner-bench-out-'));
+  const outDir = makeTempDir('runner-bench-out-');
   try {
     switch (tool) {
       case 'smtp-source': {
@@ -380,7 +404,7 @@ async function measure(tool: Tool, mode: Mode | 'start-up', count: number, sessi
       }
     }
   } finally {
-    rmSync(outDir, { recursive: true, force: true });
+    removeTempDir(outDir);
   }
   const sinkCpuUs = await sink.stop();
   return { tool, mode, messages: count, wallMs: result.wallMs, cpuUs: result.cpuUs, userUs: result.userUs, sinkCpuUs, selfReportedRps, problem };
@@ -533,7 +557,7 @@ async function main(): Promise<void> {
     if (built.status !== 0) usage('npm run build failed');
   }
   // Plain JS for the bare client, so tsx's loader is not part of what is measured.
-  const bundleDir = mkdtempSync(join(tmpdir(), 'runner-bench-bare-'));
+  const bundleDir = makeTempDir('runner-bench-bare-');
   bareClientPath = join(bundleDir, 'bare-client.mjs');
   await build({ entryPoints: [join(ROOT, 'bench/bare-client.ts')], outfile: bareClientPath, bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' });
 
@@ -564,7 +588,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    rmSync(bundleDir, { recursive: true, force: true });
+    removeTempDir(bundleDir);
   }
   report(all);
   process.stdout.write(`\nload average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);

@@ -22,8 +22,8 @@
  * without STARTTLS) for the TLS comparison. Everything on 127.0.0.1, every child killed by its pid.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,17 +32,73 @@ import { createInterface } from 'node:readline';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/runner.js');
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '6000' }, concurrency: { type: 'string', default: '20' }, rounds: { type: 'string', default: '2' }, only: { type: 'string' }, pin: { type: 'boolean', default: false } } });
+const USAGE = 'usage: npm run bench:workers -- [--messages N (6000)] [--concurrency N (20)] [--rounds N (2)] [--only TEXT (rows whose name holds it)] [--pin] [--no-build]\n';
+
+function usage(message: string): never {
+  process.stderr.write(`bench:workers: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({ options: { messages: { type: 'string', default: '6000' }, concurrency: { type: 'string', default: '20' }, rounds: { type: 'string', default: '2' }, only: { type: 'string' }, pin: { type: 'boolean', default: false }, 'no-build': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
+} catch (error) {
+  usage((error as Error).message);
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) usage(`${name} must be a whole number >= 1, got '${text}'`);
+  return value;
+}
+
 const isPinned = values.pin;
 /** With --pin: the command prefix that runs a program on `core` only. */
-const onCore = (core: number): string[] => (isPinned ? ['taskset', '-c', String(core)] : []);
-const messages = Number(values.messages);
-const concurrency = Number(values.concurrency);
-const rounds = Number(values.rounds);
+const onCore = (core: number): string[] => (isPinned ? [taskset!, '-c', String(core)] : []);
+const messages = positiveInteger('--messages', values.messages);
+const concurrency = positiveInteger('--concurrency', values.concurrency);
+const rounds = positiveInteger('--rounds', values.rounds);
+
+function findExecutable(name: string): string | undefined {
+  const dirs = [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/usr/local/sbin'];
+  for (const dir of dirs) if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
+  return undefined;
+}
+
+const smtpSink = findExecutable('smtp-sink');
+const taskset = isPinned ? findExecutable('taskset') : undefined;
+if (!existsSync('/usr/bin/time')) usage('/usr/bin/time is needed to measure the generator\'s CPU time: apt-get install time');
+if (isPinned && taskset === undefined) usage('--pin needs taskset (util-linux)');
+
+/**
+ * Every child runs in a process group of its own (detached) and is killed with it: /usr/bin/time
+ * and the runner (and its workers) under it, never anything this script did not start.
+ */
 const children = new Set<ChildProcess>();
+
+function killChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+/** The results folders of the runs going on, removed on the way out too. */
+const tempDirs = new Set<string>();
+
 process.on('exit', () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of children) killChild(child);
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
+// Stopped from outside (Ctrl+C, timeout's SIGTERM): Node's default would exit without the 'exit' handler
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) process.on(signal, () => process.exit(code));
 
 function freePort(): Promise<number> {
   return new Promise((resolvePort) => {
@@ -59,33 +115,59 @@ interface Target {
   stop(): Promise<void>;
 }
 
+/** Resolves once something on the port greets with 220; throws after 3 s. */
+async function waitForGreeting(port: number): Promise<void> {
+  const deadlineMs = performance.now() + 3000;
+  while (performance.now() < deadlineMs) {
+    const isUp = await new Promise<boolean>((resolveUp) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.setTimeout(500);
+      socket.once('data', (chunk) => {
+        socket.destroy();
+        resolveUp(chunk.toString('latin1').startsWith('220'));
+      });
+      socket.once('error', () => resolveUp(false));
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolveUp(false);
+      });
+    });
+    if (isUp) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`smtp-sink did not greet on 127.0.0.1:${port} within 3 s`);
+}
+
 async function startSmtpSink(): Promise<Target> {
+  if (smtpSink === undefined) throw new Error('smtp-sink (Postfix) is needed for the smtp-sink rows: apt-get install postfix');
   const port = await freePort();
   const isRoot = process.getuid?.() === 0;
   const sinkArgs = [...(isRoot ? ['-u', 'nobody'] : []), '-m', '512', `127.0.0.1:${port}`, '1024'];
-  const [program, ...args] = [...onCore(0), 'smtp-sink', ...sinkArgs];
-  const child = spawn(program!, args, { stdio: 'ignore' });
+  const [program, ...args] = [...onCore(0), smtpSink, ...sinkArgs];
+  const child = spawn(program!, args, { stdio: 'ignore', detached: true });
   children.add(child);
-  await new Promise((r) => setTimeout(r, 300));
+  child.on('error', () => undefined);
+  await waitForGreeting(port);
   return {
     args: ['--host', '127.0.0.1', '--port', String(port), '--no-auth'],
     async stop() {
-      child.kill('SIGTERM');
+      killChild(child, 'SIGTERM');
       children.delete(child);
     },
   };
 }
 
 async function startFakeProxy(tls: boolean): Promise<Target> {
-  const child = spawn(process.execPath, [BIN, 'fixture', '--port', '0', '--admin-port', '0', '--json', ...(tls ? ['--tls', 'starttls'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [BIN, 'fixture', '--port', '0', '--admin-port', '0', '--json', ...(tls ? ['--tls', 'starttls'] : [])], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   children.add(child);
-  const ready = await new Promise<{ port: number; adminPort: number; caFile?: string }>((resolveReady) => {
+  const ready = await new Promise<{ port: number; adminPort: number; caFile?: string }>((resolveReady, reject) => {
     createInterface({ input: child.stdout! }).once('line', (line) => resolveReady(JSON.parse(line)));
+    child.once('close', () => reject(new Error('runner fixture ended before it listened')));
   });
   return {
     args: ['--host', '127.0.0.1', '--port', String(ready.port), '--admin-url', `http://127.0.0.1:${ready.adminPort}`, ...(tls ? ['--tls', 'starttls', '--tls-ca', ready.caFile!] : [])],
     async stop() {
-      child.kill('SIGTERM');
+      killChild(child, 'SIGTERM');
       children.delete(child);
     },
   };
@@ -144,24 +226,27 @@ async function runTimedTogether(target: Target, extra: string[], count: number, 
 /** One `runner run` under /usr/bin/time: its CPU (with its workers) and accepted messages. */
 async function runTimed(target: Target, extra: string[], count: number, sessions = concurrency): Promise<Timed> {
   const dir = mkdtempSync(join(tmpdir(), 'runner-bench-'));
+  tempDirs.add(dir);
   try {
     const out = join(dir, 'results.json');
     const args = ['-f', '%U %S %e %w', ...onCore(1), process.execPath, BIN, 'run', ...target.args, '--no-check', '--no-watch', '--quiet', '--to', 'load@example.com',
       '--num-emails', String(count), '--concurrent', String(sessions), '--out', out, ...extra];
-    const child = spawn('/usr/bin/time', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/time', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     children.add(child);
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    const timer = setTimeout(() => killChild(child), 300_000);
     await new Promise((resolveExit) => child.once('close', resolveExit));
     clearTimeout(timer);
     children.delete(child);
     const timing = stderr.trim().split('\n').pop()!.split(' ').map(Number);
+    if (!existsSync(out)) throw new Error(`runner run wrote no results (${args.slice(3).join(' ')}):\n${stderr.trim()}`);
     const results = JSON.parse(readFileSync(out, 'utf8'));
     const accepted = results.results.successful as number;
     return { cpuUs: (timing[0]! + timing[1]!) * 1e6, wallSeconds: timing[2]!, accepted, waits: timing[3]! };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    tempDirs.delete(dir);
   }
 }
 
@@ -172,7 +257,6 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  spawnSync(process.execPath, [join(ROOT, 'build.mjs')], { stdio: 'inherit' });
   const reused = ['--messages-per-connection', '100', '--no-rset'];
   const rows: Array<{ name: string; target: () => Promise<Target>; extra: string[]; count: number; processes?: number }> = [
     { name: 'smtp-sink, new connection, 1 process', target: startSmtpSink, extra: [], count: messages },
@@ -181,8 +265,8 @@ async function main(): Promise<void> {
     { name: 'smtp-sink, reused (100/conn), 1 process', target: startSmtpSink, extra: reused, count: messages * 3 },
     { name: 'smtp-sink, reused (100/conn), --workers 2', target: startSmtpSink, extra: [...reused, '--workers', '2'], count: messages * 3 },
     { name: 'smtp-sink, reused (100/conn), 2 separate processes', target: startSmtpSink, extra: reused, count: messages * 3, processes: 2 },
-    { name: 'fake proxy AUTH, new connection', target: () => startFakeProxy(false), extra: [], count: messages / 2 },
-    { name: 'fake proxy AUTH + STARTTLS, new connection', target: () => startFakeProxy(true), extra: [], count: messages / 2 },
+    { name: 'fake proxy AUTH, new connection', target: () => startFakeProxy(false), extra: [], count: Math.ceil(messages / 2) },
+    { name: 'fake proxy AUTH + STARTTLS, new connection', target: () => startFakeProxy(true), extra: [], count: Math.ceil(messages / 2) },
     { name: 'fake proxy AUTH, reused (100/conn)', target: () => startFakeProxy(false), extra: reused, count: messages },
     { name: 'fake proxy AUTH + STARTTLS, reused (100/conn)', target: () => startFakeProxy(true), extra: reused, count: messages },
   ];
@@ -190,6 +274,8 @@ async function main(): Promise<void> {
   if (values.only !== undefined) rows.splice(0, rows.length, ...rows.filter((row) => row.name.includes(values.only!)));
   // Pinned, only smtp-sink's rows (the fake proxy runs in Node and would need a core of its own too)
   if (isPinned) rows.splice(0, rows.length, ...rows.filter((row) => row.name.startsWith('smtp-sink')));
+  if (rows.length === 0) usage(`no row's name holds '${values.only}'${isPinned ? ' among the smtp-sink rows (--pin runs only those)' : ''}`);
+  if (!values['no-build']) spawnSync(process.execPath, [join(ROOT, 'build.mjs')], { stdio: 'inherit' });
   const results = new Map<string, Measured[]>();
   for (let round = 0; round < rounds; round++) {
     // Alternate the order so no row always runs first (or last) on this shared machine.
@@ -232,4 +318,7 @@ async function main(): Promise<void> {
   console.log(`2 separate processes / 1 process (what splitting in two costs on these cores): new ${ratio(NEW_SPLIT, NEW_ONE, whole)}× (net ${ratio(NEW_SPLIT, NEW_ONE, net)}×), reused ${ratio(REUSED_SPLIT, REUSED_ONE, whole)}× (net ${ratio(REUSED_SPLIT, REUSED_ONE, net)}×)`);
 }
 
-await main();
+await main().catch((error: Error) => {
+  process.stderr.write(`bench:workers: ${error.message}\n`);
+  process.exit(1);
+});

@@ -117,6 +117,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
    * for the drain, which must not end in the moment between their iteration and the next.
    */
   private readonly granted = new Set<VuState>();
+  /** How to wake each VU waiting for a resume before its granted iteration (a revoke ends the wait). */
+  private readonly pauseWakers = new Map<VuState, () => void>();
   /** How to abandon the custom iteration running on a VU (see interruptBusy). */
   private readonly abandoners = new Map<VuState, () => void>();
   private readonly pickSender: (iterationInTest: number) => string;
@@ -327,16 +329,25 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   }
 
   async runIteration(vu: Vu, intendedStartMs?: number): Promise<void> {
-    // Paused: no iteration starts until the resume (a queued arrival, a VU loop's next one).
+    const state = vu as VuState;
+    // Paused: no iteration starts until the resume (a queued arrival, a VU loop's next one), or,
+    // for a granted one, until the grace end revokes it: then it ends now, paused or not, as a VU
+    // loop that had no grant ends at its planned end.
     if (this.host.isPaused) {
-      await new Promise<void>((resume) => this.host.onResume(resume));
+      await new Promise<void>((resume) => {
+        const unregister = this.host.onResume(resume);
+        this.pauseWakers.set(state, () => {
+          unregister();
+          resume();
+        });
+      });
+      this.pauseWakers.delete(state);
       if (this.host.isStopping) {
         // Stopped while paused: an arrival that was reached but never started is dropped (end-of-scenario.ts).
         if (intendedStartMs !== undefined) this.dropIterations(1, true);
         return;
       }
     }
-    const state = vu as VuState;
     this.granted.delete(state);
     if (state.isGrantRevoked) {
       // Granted before the scenario's end cut off what ran: it never starts (its session's
@@ -624,7 +635,10 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
         // Think time would hold a cut-off iteration until it ends: wake the sleepers.
         wakeSleepers();
         this.interruptBusy();
-        await settled;
+        // Only VUs granted an iteration early (between two iterations, or waiting out a pause
+        // before it) may have kept the drain going: revoked, nothing is left to settle, and no
+        // iteration's end would say so.
+        if (!this.isIdle()) await settled;
         this.drained = undefined;
       }
       // A later drain (the next batch) has a retry queue again
@@ -643,7 +657,10 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     // Retries waiting are pending from now on (a hard stop interrupts without a drain)
     this.closeRetryQueue();
     // An iteration granted early and not started yet is cut off before it starts
-    for (const vu of this.granted) vu.isGrantRevoked = true;
+    for (const vu of this.granted) {
+      vu.isGrantRevoked = true;
+      this.pauseWakers.get(vu)?.();
+    }
     this.granted.clear();
     // A retry in flight is a message like any: cut off, it counts as interrupted
     for (const agent of [...this.busyAgents]) agent.session.close();

@@ -7,7 +7,8 @@
  *   test is stopping (Ctrl+C, a threshold's abortOnFail), no new iteration starts. A VU's next
  *   iteration granted early, during its current one (Vu.takeNextIteration: the SMTP session
  *   writing the next transaction with a message's data), was decided while they could: it starts
- *   when the current one ends, past the planned end too, unless the test is stopping by then.
+ *   when the current one ends, past the planned end too, unless the test is stopping by then or
+ *   gracefulStop runs out first (paused, or between the two): then it never starts.
  * - **gracefulStop.** Iterations still running at that moment get `gracefulStop` to finish on
  *   their own. Those still running then are interrupted: their connection is closed and they are
  *   counted as interrupted, not as failed (ExecutorContext.drain).

@@ -11,6 +11,7 @@ import { runCommand } from '../../runner/run.ts';
 import { ExitCode } from '../../runner/errors.ts';
 import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
 import { createTextSink } from '../helpers.ts';
+import { controlCommand } from '../../runner/api/client.ts';
 
 async function withSink<T>(body: (sink: Sink) => Promise<T>): Promise<T> {
   const sink = await startSink({ tls: 'none', seed: 3 });
@@ -82,6 +83,42 @@ Ahead("smtp.pipelining 'transaction' and think time: the same counts, nothing wr
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.is(dropped(sink), 0, JSON.stringify(sink.stats));
   });
+});
+
+Ahead('paused in the drain with an iteration granted early, never resumed: the run ends at the grace end, still paused, as a run without a grant does (the grant revoked, never started)', async () => {
+  const sink = await startSink({ tls: 'none', seed: 3, delays: { message: 600 } });
+  try {
+    // One VU, 600 ms per message: the second message (from ~0.6 s) is in flight at the planned end
+    // (1 s) with the third granted; paused there, the third waits for a resume that never comes
+    // until the grace (1 s) runs out and revokes it.
+    const scenario = options(sink, { executor: 'constant-vus', vus: 1, duration: '1s', gracefulStop: '1s' });
+    const stdout = createTextSink();
+    const stderr = createTextSink();
+    let outcome: Promise<Awaited<ReturnType<typeof runCommand>>> | undefined;
+    const address = await new Promise<string>((resolve, reject) => {
+      outcome = runCommand({ scenario, overrides: {}, out: false, check: false, progressIntervalMs: 60_000, stdout, stderr, api: '127.0.0.1:0', onApiListening: (a) => resolve(`${a.host}:${a.port}`) });
+      outcome.catch(reject);
+    });
+    for (const deadline = Date.now() + 10_000; ; ) {
+      const status = (await controlCommand({ action: 'status', api: address, stdout: createTextSink() })) as unknown as { scenarios: Array<{ state: string }> };
+      if (status.scenarios[0]!.state === 'draining') break;
+      if (Date.now() > deadline) throw new Error('gave up waiting for the drain');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await controlCommand({ action: 'pause', api: address, stdout: createTextSink() });
+    // The grace ends at most 1 s after the pause (it began before it)
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([outcome!.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, 5000, false)))]);
+    clearTimeout(timer);
+    assert.ok(ended, `the run did not end within 5 s of the pause:\n${stdout.text()}${stderr.text()}`);
+    const { summary, exitCode } = await outcome!;
+    assert.is(exitCode, ExitCode.ok, stdout.text() + stderr.text());
+    // The granted third message never started: accepted == delivered, nothing interrupted
+    assert.equal([summary.results.successful, summary.results.interrupted], [2, 0]);
+    assert.is(sink.stats.delivered, 2);
+  } finally {
+    await sink.close();
+  }
 });
 
 Ahead.run();

@@ -1,0 +1,87 @@
+/**
+ * bench/smtp-source.ts as a user meets it: a mistyped flag is named (exit 2, no stack trace), and
+ * the bench stopped from outside (SIGTERM) leaves neither a process it started nor a temporary
+ * folder behind. Reads dist/cli.cjs (--no-build): run `node build.mjs`. The SIGTERM case needs
+ * Postfix's smtp-sink and smtp-source (skipped without).
+ */
+// test-tier: real-time
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../cli-process.ts';
+
+const BENCH = join(ROOT, 'bench/smtp-source.ts');
+const bench = suite('bench (smtp-source.ts): flags and what it leaves');
+
+bench('an unknown flag: exit 2, named, no stack trace', () => {
+  const ran = spawnSync(process.execPath, ['--import', 'tsx', BENCH, '--mesages', '10'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  assert.is(ran.status, 2, ran.stderr);
+  assert.match(ran.stderr, /^bench: Unknown option '--mesages'/);
+  assert.not.match(ran.stderr, /\n\s+at /);
+});
+
+/** Pids whose parent is `pid` (from /proc). */
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+const hasPostfixTools = ['smtp-sink', 'smtp-source'].every((tool) =>
+  ['/usr/sbin', '/usr/local/sbin', ...(process.env['PATH'] ?? '').split(':')].some((dir) => dir !== '' && existsSync(join(dir, tool))));
+
+bench('SIGTERM mid-run: no process it started and no temporary folder outlive it', async () => {
+  if (!hasPostfixTools || !existsSync(join(ROOT, 'dist/cli.cjs'))) return;
+  const child = spawn(process.execPath, ['--import', 'tsx', BENCH, '--no-build', '--tools', 'runner', '--mode', 'new', '--messages', '400000'], { cwd: ROOT, stdio: 'ignore' });
+  try {
+    // The sink and the measured runner (under /usr/bin/time) of the 400,000-message run
+    let started: number[] = [];
+    let cmdlines = '';
+    for (let i = 0; i < 400 && !/--num-emails\x00400000/.test(cmdlines); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      started = childrenOf(child.pid!);
+      cmdlines = started.map((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+        } catch {
+          return '';
+        }
+      }).join('\n');
+    }
+    assert.match(cmdlines, /--num-emails\x00400000/, 'the long run did not start');
+    const all = [...started, ...started.flatMap(childrenOf)];
+    // Its folders: the CPU file's (-o DIR/cpu), the results' (--out DIR/...), the bare client's bundle
+    const dirs = [...cmdlines.matchAll(/\0(\/[^\0]*runner-bench-[^\0/]+)\//g)].map((match) => match[1]!);
+    assert.ok(dirs.length >= 2 && dirs.every((dir) => dir.startsWith(tmpdir()) && existsSync(dir)), `folders: ${dirs.join(' ')}`);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    assert.is(await exited, 130);
+    for (let i = 0; i < 40 && all.some(isAlive); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(all.filter(isAlive), [], 'processes the bench started outlived it');
+    assert.equal(dirs.filter((dir) => existsSync(dir)), [], 'temporary folders left behind');
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+bench.run();

@@ -1,0 +1,101 @@
+/**
+ * bench/workers.ts as a user meets it: a mistyped flag is named (exit 2, no stack trace, nothing
+ * built or started), and the bench stopped from outside (SIGTERM, as `timeout` sends) takes every
+ * process it started with it (smtp-sink, /usr/bin/time and the runner under it) and removes its
+ * results folder. Reads dist/cli.cjs (--no-build): run `node build.mjs`. The SIGTERM case needs
+ * Postfix's smtp-sink (skipped without).
+ */
+// test-tier: real-time
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../cli-process.ts';
+
+const BENCH = join(ROOT, 'bench/workers.ts');
+const bench = suite('bench:workers: flags and its children');
+
+function runBench(args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', BENCH, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+}
+
+for (const [args, said] of [
+  [['--messages', 'abc'], /--messages must be a whole number >= 1, got 'abc'/],
+  [['--rounds', '0'], /--rounds must be a whole number >= 1, got '0'/],
+  [['--concurrency', '2.5'], /--concurrency must be a whole number >= 1, got '2.5'/],
+  [['--mesages', '10'], /Unknown option '--mesages'/],
+  [['--only', 'no such row'], /no row's name holds 'no such row'/],
+  [['--pin', '--only', 'fake proxy'], /among the smtp-sink rows/],
+] as const) {
+  bench(`${args.join(' ')}: exit 2, the flag named, no stack trace`, () => {
+    const ran = runBench([...args]);
+    assert.is(ran.status, 2, ran.stderr);
+    assert.match(ran.stderr, said);
+    assert.match(ran.stderr, /^usage: npm run bench:workers/m);
+    assert.not.match(ran.stderr, /\n\s+at /);
+  });
+}
+
+/** Pids whose parent is `pid` (from /proc). */
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+const hasSmtpSink = ['/usr/sbin/smtp-sink', '/usr/local/sbin/smtp-sink', ...(process.env['PATH'] ?? '').split(':').map((dir) => join(dir, 'smtp-sink'))].some((path) => existsSync(path));
+
+bench('SIGTERM mid-run: the bench exits and every process it started ends with it', async () => {
+  if (!hasSmtpSink || !existsSync(join(ROOT, 'dist/cli.cjs'))) return;
+  // Long enough that the run is still going when the signal comes
+  const child = spawn(process.execPath, ['--import', 'tsx', BENCH, '--only', 'smtp-sink, new connection, 1 process', '--messages', '400000', '--rounds', '1'], { cwd: ROOT, stdio: 'ignore' });
+  try {
+    // The sink, then /usr/bin/time with runner under it: both children of the bench, and a grandchild
+    let started: number[] = [];
+    for (let i = 0; i < 300 && started.length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      started = childrenOf(child.pid!);
+    }
+    assert.ok(started.length >= 2, `the bench started ${started.length} children`);
+    const all = [...started, ...started.flatMap(childrenOf)];
+    // The running row's results folder (--out of the runner under /usr/bin/time)
+    const resultsDirs = all.flatMap((pid) => {
+      try {
+        const out = /--out\0([^\0]+)\/results\.json/.exec(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
+        return out ? [out[1]!] : [];
+      } catch {
+        return [];
+      }
+    });
+    assert.ok(resultsDirs.length > 0 && resultsDirs.every((dir) => dir.startsWith(tmpdir())), `results folders: ${resultsDirs.join(' ')}`);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    assert.is(await exited, 143);
+    for (let i = 0; i < 40 && all.some(isAlive); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(all.filter(isAlive), [], 'processes the bench started outlived it');
+    assert.equal(resultsDirs.filter((dir) => existsSync(dir)), [], 'results folders left behind');
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+bench.run();
