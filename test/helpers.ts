@@ -44,9 +44,10 @@ export async function withFakeProxy<T>(options: FakeProxyOptions, body: (proxy: 
 export async function runAgainst(
   proxy: FakeProxy,
   command: Partial<RunCommandOptions> & { overrides?: RunCommandOptions['overrides'] },
+  /** The streams the run writes to (read them while it runs); new ones when omitted. */
+  sinks: { stdout: ReturnType<typeof createTextSink>; stderr: ReturnType<typeof createTextSink> } = { stdout: createTextSink(), stderr: createTextSink() },
 ): Promise<RunOutcome & { output: string }> {
-  const stdout = createTextSink();
-  const stderr = createTextSink();
+  const { stdout, stderr } = sinks;
   const outcome = await runCommand({
     out: false,
     progressIntervalMs: 60_000,

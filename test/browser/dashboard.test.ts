@@ -11,11 +11,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createTempDir, runAgainst, withFakeProxy } from '../helpers.ts';
+import { createTempDir, createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
 import { IS_CI, missingProgram, missingUnderCi } from '../tools.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,15 +26,6 @@ interface Shown {
   finished: boolean;
   accepted: number;
   status: string | null;
-}
-
-/** A port free right now on 127.0.0.1 (the dashboard then listens on it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function shown(page: Page): Promise<Shown> {
@@ -66,10 +56,17 @@ if (missing && !IS_CI) {
     try {
       const scenarioFile = join(temp.dir, 'steady.yaml');
       writeFileSync(scenarioFile, ['scenarios:', '  steady:', '    executor: constant-vus', '    vus: 2', '    duration: 5s'].join('\n'));
-      const port = await freePort();
-      const origin = `http://127.0.0.1:${port}`;
       await withFakeProxy({ delays: { message: 20 } }, async (proxy) => {
-        const run = runAgainst(proxy, { scenarioFile, dashboard: { host: '127.0.0.1', port, lingerMs: 0 } });
+        // Any free port (a port found free beforehand can be taken by another test meanwhile):
+        // the dashboard says where it listens on stderr
+        const sinks = { stdout: createTextSink(), stderr: createTextSink() };
+        const run = runAgainst(proxy, { scenarioFile, dashboard: { host: '127.0.0.1', port: 0, lingerMs: 0 } }, sinks);
+        let origin = '';
+        for (let attempt = 0; attempt < 100 && origin === ''; attempt++) {
+          origin = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(sinks.stderr.text())?.[1] ?? '';
+          if (origin === '') await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.ok(origin !== '', `the dashboard said where it listens: ${sinks.stderr.text()}`);
         context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
         const page = await context.newPage();
         const problems: string[] = [];

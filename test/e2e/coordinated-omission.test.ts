@@ -123,7 +123,11 @@ enough('response time shows the stall (p99 ≈ S − 1%·D); service time too, w
   // Upper bound: the stall plus a release that a busy machine may stretch (2.88 s seen beside two
   // CPU hogs); what it rules out is a stall counted twice or timed from the run's start
   assert.ok(p99 >= 1.5 && p99 <= 3.5, `response p99 ${p99} s, expected ≈ 1.9 s`);
-  assert.ok(p90 >= 0.6 && p90 <= 1.8, `response p90 ${p90} s, expected ≈ 1 s: the stall is a hundred slow samples, not one`);
+  // p90 sits inside the stall's spread (arrivals waited from ~2 s down to ~0): well below p99.
+  // The absolute ceiling is loose (1.80 s seen beside two CPU hogs, whose release burst delays
+  // every held message alike); what the spread rules out is every held message timed the same
+  assert.ok(p90 >= 0.6 && p90 <= 2.5, `response p90 ${p90} s, expected ≈ 1 s: the stall is a hundred slow samples, not one`);
+  assert.ok(p99 - p90 >= 0.4, `response p90 ${p90} s is near p99 ${p99} s: the held messages should have waited from ~2 s down to ~0`);
   assert.ok(seconds(response.p50_seconds) < 0.25, `response p50 ${response.p50_seconds} s: 80% of the run never met the stall`);
   assert.ok(seconds(response.max_seconds) >= 1.9, `response max ${response.max_seconds} s < the stall`);
 
