@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createExecutor, executorOf, plannedIterations, scenarioDurationMs } from '../executors/index.ts';
+import { globalIndexOf, type SegmentStripe } from '../executors/segment.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import { customMetrics } from '../metrics/custom.ts';
 import type { ResolvedOptions } from '../scenario/resolved.ts';
@@ -61,6 +62,8 @@ export class Engine implements ScenarioHost {
   /** performance.now() when the warm-up ended; undefined without one (or before it ends). */
   private warmupEndMs: number | undefined;
   private sequence = 0;
+  /** This process's execution segment (every scenario runs the same one), or undefined for the whole plan. */
+  private readonly stripe: SegmentStripe | undefined;
   readonly transcripts: SessionTranscripts | undefined;
   /** performance.now() when the current pause began; undefined while running. */
   private pausedSinceMs: number | undefined;
@@ -79,6 +82,7 @@ export class Engine implements ScenarioHost {
     this.abortCheck = abortCheck;
     this.iteration = options.iteration;
     this.thinkTime = options.thinkTime;
+    this.stripe = options.scenarios.find((scenario) => scenario.segment !== undefined && !scenario.segment.isWhole)?.segment;
     this.env = options.env;
     this.registry = new MetricsRegistry(performance.now(), customMetrics());
     this.runs = options.scenarios.map((scenario) => new ScenarioRun(scenario, this));
@@ -230,12 +234,23 @@ export class Engine implements ScenarioHost {
     this.registry.endWarmup(this.warmupEndMs);
   }
 
+  /**
+   * VU ids and message sequence numbers ({{vu}}, {{seq}}, Subject, Message-ID) count in the whole
+   * plan: a process running an execution segment (a worker, an agent, --execution-segment) takes
+   * the positions its segment owns, so the processes of one run never give out the same number.
+   */
   nextVuId(): number {
-    return ++this.vuCounter;
+    return this.wholePlanNumber(this.vuCounter++);
   }
 
   nextSequence(): number {
-    return ++this.sequence;
+    return this.wholePlanNumber(this.sequence++);
+  }
+
+  /** The 1-based number in the whole plan of this process's `localIndex`-th (0-based). */
+  private wholePlanNumber(localIndex: number): number {
+    const stripe = this.stripe;
+    return (stripe === undefined ? localIndex : globalIndexOf(stripe, localIndex)) + 1;
   }
 
   vusChanged(): void {

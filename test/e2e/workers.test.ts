@@ -57,6 +57,23 @@ merged('3 workers, shared-iterations 90 × 6 VUs: 90 messages, as the proxy coun
   });
 });
 
+merged('2 workers: {{seq}} and {{vu}} count in the whole plan (no two messages share a sequence, no two VUs an id)', async () => {
+  const seqs: string[] = [];
+  const vus = new Set<string>();
+  await withFakeProxy({ onMessage: (message) => {
+    const text = message.toString('latin1');
+    seqs.push(/^X-Seq: (\d+)\r$/m.exec(text)?.[1] ?? 'none');
+    vus.add(/^X-Vu: (\d+)\r$/m.exec(text)?.[1] ?? 'none');
+  } }, async (proxy) => {
+    const scenario: ScenarioFileOptions = { scenarios: { main: { executor: 'shared-iterations', vus: 4, iterations: 40 } } };
+    const outcome = await runAgainst(proxy, { scenario, workers: 2, overrides: { ...TO, headers: ['X-Seq: {{seq}}', 'X-Vu: {{vu}}'] }, check: false });
+    assert.is(outcome.exitCode, ExitCode.ok, outcome.output);
+    assert.is(seqs.length, 40);
+    assert.is(new Set(seqs).size, 40, `sequences repeat: ${seqs.sort((a, b) => Number(a) - Number(b)).join(' ')}`);
+    assert.equal([...vus].sort(), ['1', '2', '3', '4']);
+  });
+});
+
 merged('2 workers, constant-arrival-rate 300/s for 1 s: 300 arrivals, every one sent once', async () => {
   await withFakeProxy({}, async (proxy) => {
     const scenario: ScenarioFileOptions = { scenarios: { main: { executor: 'constant-arrival-rate', rate: 300, duration: '1s', preAllocatedVUs: 20, maxVUs: 40 } } };
