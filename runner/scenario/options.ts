@@ -292,10 +292,16 @@ function ms(value: string | number): number {
   return parseDurationMs(value);
 }
 
+/** An IPv6 address as a URL writes it ('[::1]', RFC 3986 §3.2.2) is the address ('::1'); anything else as given. */
+export function unbracketHost(host: string): string {
+  const inner = /^\[(.*)\]$/.exec(host)?.[1];
+  return inner !== undefined && isIP(inner) === 6 ? inner : host;
+}
+
 /** Top-level target, then the scenario's, then the defaults. */
 function resolveTarget(top: TargetOptions | undefined, own: TargetOptions | undefined): ResolvedTarget {
   return {
-    host: own?.host ?? top?.host ?? DEFAULTS.host,
+    host: unbracketHost(own?.host ?? top?.host ?? DEFAULTS.host),
     port: own?.port ?? top?.port ?? DEFAULTS.port,
     adminUrl: own?.adminUrl ?? top?.adminUrl ?? DEFAULTS.adminUrl,
     ...localIpsOf(own?.localIps ?? top?.localIps),
@@ -681,7 +687,7 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     executorOf(scenario).applyOverrides(scenario, overrides);
 
     const { target, smtp } = scenario;
-    if (cli.host !== undefined) target.host = cli.host;
+    if (cli.host !== undefined) target.host = unbracketHost(cli.host);
     if (cli.port !== undefined) target.port = cli.port;
     if (cli.adminUrl !== undefined) target.adminUrl = cli.adminUrl;
     if (cli.localIps !== undefined) target.localIps = [cli.localIps];
