@@ -8,11 +8,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../cli-process.ts';
 import { IS_CI, findProgram, missingProgram, missingUnderCi } from '../tools.ts';
+import { childrenOf, isAlive } from './processes.ts';
 
 const BENCH = join(ROOT, 'bench/smtp-source.ts');
 const bench = suite('bench (smtp-source.ts): flags and what it leaves');
@@ -23,30 +24,6 @@ bench('an unknown flag: exit 2, named, no stack trace', () => {
   assert.match(ran.stderr, /^bench: Unknown option '--mesages'/);
   assert.not.match(ran.stderr, /\n\s+at /);
 });
-
-/** Pids whose parent is `pid` (from /proc). */
-function childrenOf(pid: number): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-const isAlive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 /** Postfix's smtp-sink and smtp-source, which the run needs (.ci/run installs postfix): why it cannot run, or undefined. */
 const missing = ['smtp-sink', 'smtp-source'].map((tool) => (findProgram(`/usr/sbin/${tool}`) || findProgram(tool) ? undefined : missingProgram(tool, 'postfix'))).find((reason) => reason !== undefined);

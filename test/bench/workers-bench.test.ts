@@ -9,11 +9,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../cli-process.ts';
 import { IS_CI, findProgram, missingProgram, missingUnderCi } from '../tools.ts';
+import { childrenOf, isAlive } from './processes.ts';
 
 const BENCH = join(ROOT, 'bench/workers.ts');
 const bench = suite('bench:workers: flags and its children');
@@ -39,30 +40,6 @@ for (const [args, said] of [
   });
 }
 
-/** Pids whose parent is `pid` (from /proc). */
-function childrenOf(pid: number): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-const isAlive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
-
 /** Postfix's smtp-sink, which the run needs (.ci/run installs postfix): why it cannot run, or undefined. */
 const missing = findProgram('/usr/sbin/smtp-sink') || findProgram('smtp-sink') ? undefined : missingProgram('smtp-sink', 'postfix');
 const sigtermName = 'SIGTERM mid-run: the bench exits and every process it started ends with it';
@@ -72,8 +49,9 @@ if (missing && !IS_CI) {
   bench.skip(`${sigtermName} (skipped: ${missing})`, () => {});
 } else bench(sigtermName, async () => {
   if (missing) assert.unreachable(missingUnderCi(missing));
-  // Long enough that the run is still going when the signal comes
-  const child = spawn(process.execPath, ['--import', 'tsx', BENCH, '--only', 'smtp-sink, new connection, 1 process', '--messages', '400000', '--rounds', '1'], { cwd: ROOT, stdio: 'ignore' });
+  // Long enough that the run is still going when the signal comes; --no-build: a build here would
+  // replace dist/ under the tests running beside this one
+  const child = spawn(process.execPath, ['--import', 'tsx', BENCH, '--no-build', '--only', 'smtp-sink, new connection, 1 process', '--messages', '400000', '--rounds', '1'], { cwd: ROOT, stdio: 'ignore' });
   try {
     // The sink, then /usr/bin/time with runner under it: both children of the bench, and a grandchild
     let started: number[] = [];
