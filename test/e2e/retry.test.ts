@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runAgainst, withFakeProxy } from '../helpers.ts';
+import { createTextSink, runAgainst, withFakeProxy } from '../helpers.ts';
 import { ExitCode } from '../../runner/errors.ts';
 import type { ScenarioFileOptions } from '../../runner/scenario/types.ts';
 import { renderHtmlReport } from '../../runner/outputs/html-report.ts';
@@ -13,7 +13,6 @@ import { readFileSync } from 'node:fs';
 import { mergeResults } from '../../runner/analysis/merge.ts';
 import type { LoadedResults } from '../../runner/results/read.ts';
 import AjvModule from 'ajv';
-import { createServer, type AddressInfo } from 'node:net';
 import { formatJunit } from '../../runner/outputs/junit.ts';
 import { buildMessage } from '../../runner/smtp/builder.ts';
 
@@ -205,15 +204,6 @@ for (const { name, iteration } of SAME_BYTES_CASES) {
   });
 }
 
-/** A port free a moment ago on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** The samples of an exposition text: `name{labels}` → value. */
 function parseExposition(text: string): Map<string, number> {
   const samples = new Map<string, number>();
@@ -226,13 +216,19 @@ function parseExposition(text: string): Map<string, number> {
 
 retries('the retry figures in JUnit and the Prometheus endpoint equal the proxy\'s injected 451s and 421s exactly', async () => {
   await withFakeProxy({ failures: [{ phase: 'message', probability: 0.25, kind: 'reply', code: 451 }, { phase: 'mail', probability: 0.1, kind: 'reply', code: 421 }] }, async (proxy) => {
-    const port = await freePort();
+    // Any free port (one found free beforehand can be taken meanwhile): the run says where on stderr
+    const sinks = { stdout: createTextSink(), stderr: createTextSink() };
     // Scrape all along: the endpoint then lingers for a scrape of the final values (runner_run_finished 1)
     let final: Map<string, number> | undefined;
     let isRunning = true;
     const scraper = (async () => {
       while (isRunning && final === undefined) {
-        const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+        const url = /metrics: Prometheus endpoint at (\S+)/.exec(sinks.stderr.text())?.[1];
+        if (url === undefined) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          continue;
+        }
+        const text = await fetch(url).then((r) => r.text(), () => '');
         const samples = parseExposition(text);
         if (samples.get('runner_run_finished') === 1) final = samples;
         else await new Promise((resolve) => setTimeout(resolve, 10));
@@ -240,7 +236,7 @@ retries('the retry figures in JUnit and the Prometheus endpoint equal the proxy\
     })();
     let outcome;
     try {
-      outcome = await runAgainst(proxy, { scenario: scenario(50, 4, { on: ['451', '421'], attempts: 30, backoff: FAST_BACKOFF }), metrics: { port, lingerMs: 10_000 }, check: false });
+      outcome = await runAgainst(proxy, { scenario: scenario(50, 4, { on: ['451', '421'], attempts: 30, backoff: FAST_BACKOFF }), metrics: { port: 0, lingerMs: 10_000 }, check: false }, sinks);
     } finally {
       isRunning = false;
       await scraper;
