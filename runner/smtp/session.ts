@@ -695,8 +695,7 @@ export class SmtpSession implements SmtpSteps {
    * generated flow's sender and recipients. Resolves with the failure, or undefined once accepted.
    */
   resendMessage(copy: MessageCopy, options: SendOptions | undefined): Promise<Failure | undefined> {
-    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
-    if (this.driver !== DRIVER_NONE) return Promise.resolve(busyFailure('connect'));
+    if (this.isBusy()) return Promise.resolve(busyFailure('connect'));
     this.messageFrom = options?.from ?? this.from;
     this.setRecipients(options?.to);
     this.userWire = copy.wire;
@@ -711,6 +710,12 @@ export class SmtpSession implements SmtpSteps {
     }
     this.replay = copy;
     return this.runFlow();
+  }
+
+  /** Whether a flow or a step runs; a transaction written ahead is given up first (a step or another flow replaces it). */
+  private isBusy(): boolean {
+    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
+    return this.driver !== DRIVER_NONE;
   }
 
   /** Destroys the connection now; an operation in flight ends with error 'INTERRUPTED' (see class doc). */
@@ -736,8 +741,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** Opens a new connection (closing any open one) and waits for the 220 greeting. */
   connect(): Promise<Reply> {
-    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
-    if (this.driver !== DRIVER_NONE) return rejectBusy('connect');
+    if (this.isBusy()) return rejectBusy('connect');
     const now = performance.now();
     const promise = this.beginStep(GREETING, now);
     if (this.socket !== undefined) this.teardown();
@@ -747,8 +751,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** EHLO (LHLO with LMTP) with `name` (default: smtp.ehloName); resolves with the 250 reply. */
   ehlo(name?: string): Promise<Reply> {
-    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
-    if (this.driver !== DRIVER_NONE) return rejectBusy('ehlo');
+    if (this.isBusy()) return rejectBusy('ehlo');
     const now = performance.now();
     const promise = this.beginStep(EHLO, now);
     if (!this.requireConnection(EHLO)) return promise;
@@ -762,8 +765,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** AUTH PLAIN with initial response; user defaults to `from`, password to smtp.password. */
   auth(user?: string, password?: string): Promise<Reply> {
-    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
-    if (this.driver !== DRIVER_NONE) return rejectBusy('auth');
+    if (this.isBusy()) return rejectBusy('auth');
     const now = performance.now();
     const promise = this.beginStep(AUTH, now);
     if (!this.requireConnection(AUTH)) return promise;
@@ -782,8 +784,7 @@ export class SmtpSession implements SmtpSteps {
    * recipients that are not ASCII).
    */
   mail(from?: string, options?: MailStepOptions): Promise<Reply> {
-    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
-    if (this.driver !== DRIVER_NONE) return rejectBusy('mail');
+    if (this.isBusy()) return rejectBusy('mail');
     const now = performance.now();
     const promise = this.beginStep(MAIL, now);
     if (!this.requireConnection(MAIL)) return promise;
@@ -797,8 +798,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** RCPT TO for each recipient (default: smtp.to); resolves with the last reply. */
   rcpt(to?: string | string[]): Promise<Reply> {
-    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
-    if (this.driver !== DRIVER_NONE) return rejectBusy('rcpt');
+    if (this.isBusy()) return rejectBusy('rcpt');
     const now = performance.now();
     const promise = this.beginStep(RCPT, now);
     if (!this.requireConnection(RCPT)) return promise;
@@ -809,8 +809,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** DATA, then the message (generated when omitted; else CRLF-normalized and dot-stuffed) and end-of-data. */
   data(message?: string | Uint8Array): Promise<Reply> {
-    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
-    if (this.driver !== DRIVER_NONE) return rejectBusy('data');
+    if (this.isBusy()) return rejectBusy('data');
     const now = performance.now();
     const promise = this.beginStep(MESSAGE, now);
     if (message !== undefined && typeof message !== 'string' && !(message instanceof Uint8Array)) {
@@ -832,8 +831,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** RSET (RFC 5321 §4.1.1.5): aborts the current transaction. */
   rset(): Promise<Reply> {
-    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
-    if (this.driver !== DRIVER_NONE) return rejectBusy('rset');
+    if (this.isBusy()) return rejectBusy('rset');
     const now = performance.now();
     const promise = this.beginStep(RSET, now);
     if (!this.requireConnection(RSET)) return promise;
@@ -847,8 +845,7 @@ export class SmtpSession implements SmtpSteps {
    * EXPN and HELP may come at any time, outside a transaction's order).
    */
   command(line: string): Promise<Reply> {
-    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
-    if (this.driver !== DRIVER_NONE) return rejectBusy('rset');
+    if (this.isBusy()) return rejectBusy('rset');
     const verb = (/^[A-Za-z]+/.exec(line)?.[0] ?? '').toUpperCase();
     const phase = RAW_VERB_PHASES[verb] ?? RSET;
     const now = performance.now();
@@ -888,8 +885,7 @@ export class SmtpSession implements SmtpSteps {
    * `finally` is always safe).
    */
   quit(): Promise<Reply> {
-    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
-    if (this.driver !== DRIVER_NONE) return rejectBusy('quit');
+    if (this.isBusy()) return rejectBusy('quit');
     const now = performance.now();
     const promise = this.beginStep(QUIT, now);
     if (this.socket === undefined || !this.isEstablished || this.awaiting !== IDLE) {
@@ -903,8 +899,7 @@ export class SmtpSession implements SmtpSteps {
 
   /** The default flow for one message with optional overrides; rejects with SmtpStepError on failure. */
   async send(options?: SendOptions): Promise<void> {
-    if (this.driver === DRIVER_AHEAD) this.abandonAhead();
-    if (this.driver !== DRIVER_NONE) throw new SmtpStepError(busyFailure('connect'));
+    if (this.isBusy()) throw new SmtpStepError(busyFailure('connect'));
     const fault = options?.fault;
     const faultProblem = fault === undefined ? undefined : describeInvalidFault(fault);
     if (faultProblem !== undefined) throw new SmtpStepError({ phase: 'connect', error: 'INVALID', text: `send({ fault }): ${faultProblem}` });
@@ -1556,10 +1551,7 @@ export class SmtpSession implements SmtpSteps {
    */
   private refuseMessageBeforeAhead(reply: Reply): void {
     const now = performance.now();
-    const failure: Failure = { phase: 'message', code: reply.code, enhanced: reply.enhanced, text: reply.lines.join(' ') };
-    this.isInTxn = false;
-    this.flowResult = failure;
-    this.recorder.failed(failure, elapsedUs(this.txnStartMs, now), this.traceSequence);
+    this.recordTxnFailure({ phase: 'message', code: reply.code, enhanced: reply.enhanced, text: reply.lines.join(' ') }, now);
     this.beginAhead(now);
   }
 
@@ -2110,25 +2102,17 @@ export class SmtpSession implements SmtpSteps {
     this.rawVerb = undefined;
     this.deadline.deadlineMs = 0;
     if (this.isInTxn) {
-      this.isInTxn = false;
-      // After a client fault the server's answer to it is what the fault asked for: no failure
       if (this.groupNext === this.aheadFirstGroupNext && failure.code === undefined && isConnectionLoss(failure.error)) {
         // The server ended the connection right after answering the message before, before any
         // reply to the transaction written ahead: a connection lost as an idle one is, so its
         // message starts over on a new connection, as it would have without being written ahead
+        // (still in its transaction: what happens to it there is counted)
         this.aheadFirstGroupNext = -1;
         this.teardown();
         if (this.driver === DRIVER_FLOW) this.advanceFlow(now);
         return;
       }
-      if (this.driver === DRIVER_AHEAD) {
-        // Reported when its message takes it over (adoptAhead), never if none does
-        this.aheadFailure = failure;
-        this.aheadFailureUs = elapsedUs(this.txnStartMs, now);
-      } else if (!this.isFaultDone) {
-        if (this.driver === DRIVER_FLOW) this.flowResult = failure;
-        this.recorder.failed(failure, elapsedUs(this.txnStartMs, now), this.traceSequence);
-      }
+      this.recordTxnFailure(failure, now);
     } else if (this.isAccepted) {
       this.recorder.afterAcceptError(failure);
     }
@@ -2145,6 +2129,22 @@ export class SmtpSession implements SmtpSteps {
       return;
     }
     this.endFailure(failure, now);
+  }
+
+  /**
+   * The transaction failed: counted once. With DRIVER_AHEAD it is held for its message
+   * (adoptAhead reports it, never if none comes); after a client fault nothing is counted (the
+   * server's answer to it is what the fault asked for).
+   */
+  private recordTxnFailure(failure: Failure, now: number): void {
+    this.isInTxn = false;
+    if (this.driver === DRIVER_AHEAD) {
+      this.aheadFailure = failure;
+      this.aheadFailureUs = elapsedUs(this.txnStartMs, now);
+    } else if (!this.isFaultDone) {
+      if (this.driver === DRIVER_FLOW) this.flowResult = failure;
+      this.recorder.failed(failure, elapsedUs(this.txnStartMs, now), this.traceSequence);
+    }
   }
 
   /** After a failure: a flow that reached messagesPerConnection on a kept connection says QUIT; else whoever waits learns of it. */

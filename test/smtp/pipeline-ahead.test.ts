@@ -288,4 +288,19 @@ Ahead('the server closes right after answering the message (no 421): the next me
   }
 });
 
+Ahead('the server closes right after answering the message, and refuses the next one on the new connection: that refusal is counted', async () => {
+  for (const kind of ['close', 'reset'] as const) {
+    const script: Script = { message: (n) => (n === 0 ? { kind, reply: '250 2.0.0 OK' } : n === 1 ? '554 5.7.1 refused' : '250 2.0.0 OK') };
+    await withAhead(script, { messagesPerConnection: 5 }, async ({ session, recorder }) => {
+      // Granted for the first message only: the refused one goes alone on the new connection
+      let grants = 0;
+      session.nextIterationGrant = () => ++grants === 1;
+      assert.is(await session.sendMessage(), undefined, kind);
+      const failure = await session.sendMessage();
+      assert.equal([failure?.phase, failure?.code], ['message', 554], kind);
+      assert.equal([recorder.acceptedMessages.length, recorder.failures.length], [1, 1], kind);
+    });
+  }
+});
+
 Ahead.run();
