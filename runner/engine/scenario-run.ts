@@ -113,10 +113,18 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
   private readonly host: ScenarioHost;
   private readonly busy = new Set<VuState>();
   /**
-   * VUs whose next iteration was granted early (nextIterationGrantOf) and has not started: busy
-   * for the drain, which must not end in the moment between their iteration and the next.
+   * VUs whose next iteration was granted early (nextIterationGrantOf, VuState.isGranted) and has
+   * not started: busy for the drain, which must not end in the moment between their iteration and
+   * the next.
    */
-  private readonly granted = new Set<VuState>();
+  private grantedCount = 0;
+  /**
+   * Whether a flag-only message may carry the next one's transaction with its end-of-data
+   * (session.ts nextIterationGrant): only when the next iteration would send the same envelope at
+   * once — no think time between them, no account limit to wait for, one sender (the picker
+   * rotates several per iteration). The executor still decides (a closed-model VU loop's grant).
+   */
+  private readonly canWriteAhead: boolean;
   /** How to wake each VU waiting for a resume before its granted iteration (a revoke ends the wait). */
   private readonly pauseWakers = new Map<VuState, () => void>();
   /** How to abandon the custom iteration running on a VU (see interruptBusy). */
@@ -152,6 +160,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     this.pickSender = createAccountPicker(scenario.accounts);
     const { maxInFlight, rateIntervalMs } = scenario.accounts;
     this.accountLimits = maxInFlight !== undefined || rateIntervalMs !== undefined ? new AccountLimits(maxInFlight ?? Infinity, rateIntervalMs ?? 0) : undefined;
+    this.canWriteAhead = host.thinkTime === undefined && this.accountLimits === undefined && scenario.accounts.emails.length <= 1;
     for (const email of scenario.accounts.emails) {
       this.seriesBySender.set(email, host.registry.seriesFor(scenario.name, email, scenario.tags));
     }
@@ -348,7 +357,10 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
         return;
       }
     }
-    this.granted.delete(state);
+    if (state.isGranted) {
+      state.isGranted = false;
+      this.grantedCount--;
+    }
     if (state.isGrantRevoked) {
       // Granted before the scenario's end cut off what ran: it never starts (its session's
       // transaction written ahead is given up when the connections close)
@@ -376,7 +388,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
         await this.runCustomIteration(state, sender, iterationInTest);
       } else {
         recorder.beginMessage(this.scenario.retry, 1, recorder.intendedStartMs);
-        session.nextIterationGrant = intendedStartMs === undefined && this.canWriteAhead() ? this.nextIterationGrantOf(state) : undefined;
+        session.nextIterationGrant = intendedStartMs === undefined && this.canWriteAhead ? this.nextIterationGrantOf(state) : undefined;
         const limits = this.accountLimits;
         // The wait for the account's slot is after the intended start: it is in the response time
         if (limits !== undefined) await limits.acquire(sender);
@@ -409,16 +421,6 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     }
   }
 
-  /**
-   * Whether a flag-only message may carry the next one's transaction with its end-of-data
-   * (session.ts nextIterationGrant): only when the next iteration would send the same envelope at
-   * once — no think time between them, no account limit to wait for, one sender (the picker
-   * rotates several per iteration). The executor still decides (a closed-model VU loop's grant).
-   */
-  private canWriteAhead(): boolean {
-    return this.host.thinkTime === undefined && this.accountLimits === undefined && this.scenario.accounts.emails.length <= 1;
-  }
-
   /** The grant the session asks for: the VU loop's next iteration, never while paused or stopping. */
   private nextIterationGrantOf(state: VuState): () => boolean {
     let grant = state.nextIterationGrant;
@@ -426,7 +428,8 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
       const host = this.host;
       grant = () => {
         if (host.isPaused || host.isStopping || state.takeNextIteration === undefined || !state.takeNextIteration()) return false;
-        this.granted.add(state);
+        state.isGranted = true;
+        this.grantedCount++;
         return true;
       };
       state.nextIterationGrant = grant;
@@ -436,7 +439,7 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
 
   /** Nothing runs, no granted iteration is about to (a stop cancels those), and no retry waits: the drain may end. */
   private isIdle(): boolean {
-    return this.busy.size === 0 && (this.granted.size === 0 || this.host.isStopping) && this.busyAgents.size === 0 && this.pendingRetries.size === 0;
+    return this.busy.size === 0 && (this.grantedCount === 0 || this.host.isStopping) && this.busyAgents.size === 0 && this.pendingRetries.size === 0;
   }
 
   private notifyIfIdle(): void {
@@ -657,11 +660,13 @@ export class ScenarioRun implements ExecutorContext, GroupHost {
     // Retries waiting are pending from now on (a hard stop interrupts without a drain)
     this.closeRetryQueue();
     // An iteration granted early and not started yet is cut off before it starts
-    for (const vu of this.granted) {
+    for (const vu of this.vus) {
+      if (!vu.isGranted) continue;
+      vu.isGranted = false;
       vu.isGrantRevoked = true;
       this.pauseWakers.get(vu)?.();
     }
-    this.granted.clear();
+    this.grantedCount = 0;
     // A retry in flight is a message like any: cut off, it counts as interrupted
     for (const agent of [...this.busyAgents]) agent.session.close();
     for (const vu of [...this.busy]) {

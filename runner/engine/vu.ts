@@ -215,6 +215,8 @@ export class VuState implements Vu {
   takeNextIteration: (() => boolean) | undefined = undefined;
   /** The session's nextIterationGrant for this VU (scenario-run.ts), made on first use. */
   nextIterationGrant: (() => boolean) | undefined = undefined;
+  /** Its next iteration was granted early and has not started (scenario-run.ts counts these for the drain). */
+  isGranted = false;
   /** Its granted next iteration was revoked (the scenario's end cut off what ran): it does not start. */
   isGrantRevoked = false;
 
