@@ -24,11 +24,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { hostname, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { findExecutable, freePort, killChild, waitForGreeting } from './processes.ts';
 import { build } from 'esbuild';
 import { buildHead } from '../runner/smtp/message.ts';
 
@@ -140,13 +140,6 @@ function usage(message: string): never {
 
 // ---- tools on this machine ----
 
-function findExecutable(name: string): string | undefined {
-  const dirs = [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/usr/local/sbin'];
-  for (const dir of dirs) {
-    if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
 
 const smtpSource = findExecutable('smtp-source');
 const smtpSink = findExecutable('smtp-sink');
@@ -180,15 +173,6 @@ const bareBodyBytes = Math.max(0, runnerMessageBytes - 250);
 
 const children = new Set<ChildProcess>();
 
-/** Kills a child we started, with its process group (the time wrapper and the client under it). */
-function killChild(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
-  }
-}
 
 /** Temporary folders in use, removed on the way out too (a signal's process.exit skips the finally blocks). */
 const tempDirs = new Set<string>();
@@ -267,40 +251,7 @@ function parseCpu(text: string): { userUs: number; sysUs: number } {
   return { userUs: user! * 1e6, sysUs: sys! * 1e6 };
 }
 
-/** A free loopback port (the kernel picks one; closed again before smtp-sink takes it). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePromise(port));
-    });
-  });
-}
 
-/** Resolves once something on the port greets with 220; rejects after SINK_READY_MS. */
-async function waitForGreeting(port: number): Promise<void> {
-  const deadlineMs = performance.now() + SINK_READY_MS;
-  while (performance.now() < deadlineMs) {
-    const isUp = await new Promise<boolean>((resolvePromise) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.setTimeout(500);
-      socket.once('data', (chunk) => {
-        socket.destroy();
-        resolvePromise(chunk.toString('latin1').startsWith('220'));
-      });
-      socket.once('error', () => resolvePromise(false));
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolvePromise(false);
-      });
-    });
-    if (isUp) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`smtp-sink did not greet on 127.0.0.1:${port} within ${SINK_READY_MS} ms`);
-}
 
 interface Sink {
   port: number;
@@ -318,7 +269,7 @@ async function startSink(): Promise<Sink> {
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
   const closed = new Promise<void>((r) => child.on('close', () => r()));
   try {
-    await waitForGreeting(port);
+    await waitForGreeting(port, SINK_READY_MS);
   } catch (error) {
     killChild(child);
     throw new Error(`${(error as Error).message}\n${stderr}`);

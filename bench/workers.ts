@@ -23,11 +23,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { findExecutable, freePort, killChild, waitForGreeting } from './processes.ts';
 import { createInterface } from 'node:readline';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,11 +64,6 @@ const messages = positiveInteger('--messages', values.messages);
 const concurrency = positiveInteger('--concurrency', values.concurrency);
 const rounds = positiveInteger('--rounds', values.rounds);
 
-function findExecutable(name: string): string | undefined {
-  const dirs = [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/usr/local/sbin'];
-  for (const dir of dirs) if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
-  return undefined;
-}
 
 const smtpSink = findExecutable('smtp-sink');
 const taskset = isPinned ? findExecutable('taskset') : undefined;
@@ -81,14 +76,6 @@ if (isPinned && taskset === undefined) usage('--pin needs taskset (util-linux)')
  */
 const children = new Set<ChildProcess>();
 
-function killChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
-}
 
 /** The results folders of the runs going on, removed on the way out too. */
 const tempDirs = new Set<string>();
@@ -100,43 +87,12 @@ process.on('exit', () => {
 // Stopped from outside (Ctrl+C, timeout's SIGTERM): Node's default would exit without the 'exit' handler
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) process.on(signal, () => process.exit(code));
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 interface Target {
   args: string[];
   stop(): Promise<void>;
 }
 
-/** Resolves once something on the port greets with 220; throws after 3 s. */
-async function waitForGreeting(port: number): Promise<void> {
-  const deadlineMs = performance.now() + 3000;
-  while (performance.now() < deadlineMs) {
-    const isUp = await new Promise<boolean>((resolveUp) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.setTimeout(500);
-      socket.once('data', (chunk) => {
-        socket.destroy();
-        resolveUp(chunk.toString('latin1').startsWith('220'));
-      });
-      socket.once('error', () => resolveUp(false));
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolveUp(false);
-      });
-    });
-    if (isUp) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`smtp-sink did not greet on 127.0.0.1:${port} within 3 s`);
-}
 
 async function startSmtpSink(): Promise<Target> {
   if (smtpSink === undefined) throw new Error('smtp-sink (Postfix) is needed for the smtp-sink rows: apt-get install postfix');
@@ -147,7 +103,7 @@ async function startSmtpSink(): Promise<Target> {
   const child = spawn(program!, args, { stdio: 'ignore', detached: true });
   children.add(child);
   child.on('error', () => undefined);
-  await waitForGreeting(port);
+  await waitForGreeting(port, 3000);
   return {
     args: ['--host', '127.0.0.1', '--port', String(port), '--no-auth'],
     async stop() {
