@@ -16,6 +16,12 @@ export interface ListenAddress {
 /** The host `PORT` and `:PORT` mean: this machine only. */
 export const LOOPBACK_HOST = '127.0.0.1';
 
+/** An IPv6 address as a URL writes it ('[::1]', RFC 3986 §3.2.2) is the address ('::1'); anything else as given. */
+export function unbracketHost(host: string): string {
+  const inner = /^\[(.*)\]$/.exec(host)?.[1];
+  return inner !== undefined && isIP(inner) === 6 ? inner : host;
+}
+
 /**
  * Parses `HOST:PORT`, `[IPv6]:PORT`, `:PORT` or `PORT` (host: 127.0.0.1); the port is 0 to 65535
  * (0: any free one). `flag` and `example` name the flag in the error.

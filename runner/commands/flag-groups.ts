@@ -29,6 +29,7 @@ import type { AuthMechanism, SmtpProtocol, TlsMode } from '../scenario/types.ts'
 import { SMTP_PROTOCOLS, TLS_VERSIONS, type TlsVersion } from '../smtp/settings.ts';
 import { REAL_MAIL_FREE_MESSAGES, ALLOW_REAL_RECIPIENTS_FLAG, terminalQuestion, type RecipientSafety } from '../safety.ts';
 import { DEFAULT_API_ADDRESS } from '../api/address.ts';
+import { unbracketHost } from '../listen-address.ts';
 import { DASHBOARD_EXPOSURE, DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_LINGER_MS, type DashboardOptions } from '../outputs/dashboard.ts';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_LINGER_MS, METRICS_EXPOSURE, type MetricsEndpointOptions } from '../outputs/prometheus.ts';
 import { checkExposure, parseListenAddress } from '../listen-address.ts';
@@ -77,7 +78,8 @@ export const TARGET_FLAGS: FlagGroup<Pick<CliOverrides, 'host' | 'port' | 'admin
       .option('--protocol <protocol>', `${SMTP_PROTOCOLS.join(' or ')}: lmtp speaks LMTP (RFC 2033): LHLO, one reply per recipient after the data (default: ${DEFAULTS.protocol})`, choice(SMTP_PROTOCOLS, '--protocol')),
   read(flags) {
     const parsed = flags as { host?: string; port?: number; adminUrl?: string; localIps?: string; protocol?: SmtpProtocol };
-    return { host: parsed.host, port: parsed.port, adminUrl: parsed.adminUrl, localIps: parsed.localIps, protocol: parsed.protocol };
+    // --host '[::1]' (as in a URL) is the address, for every command that takes the target flags
+    return { host: parsed.host === undefined ? undefined : unbracketHost(parsed.host), port: parsed.port, adminUrl: parsed.adminUrl, localIps: parsed.localIps, protocol: parsed.protocol };
   },
 };
 

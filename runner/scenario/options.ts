@@ -17,6 +17,7 @@ import { buildMessage, MessageBuildError, type MessageSpec } from '../smtp/build
 import { generatedBody } from '../smtp/message.ts';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
+import { unbracketHost } from '../listen-address.ts';
 import { findNonLocalAddresses, parseLocalIps } from '../smtp/local-addresses.ts';
 import { TLS_VERSIONS } from '../smtp/settings.ts';
 import { addSecret } from '../redact.ts';
@@ -290,12 +291,6 @@ function invalid(problems: string[]): InvalidOptionsError {
 
 function ms(value: string | number): number {
   return parseDurationMs(value);
-}
-
-/** An IPv6 address as a URL writes it ('[::1]', RFC 3986 §3.2.2) is the address ('::1'); anything else as given. */
-export function unbracketHost(host: string): string {
-  const inner = /^\[(.*)\]$/.exec(host)?.[1];
-  return inner !== undefined && isIP(inner) === 6 ? inner : host;
 }
 
 /** Top-level target, then the scenario's, then the defaults. */
@@ -687,7 +682,7 @@ function applyCliOverrides(scenarios: ResolvedScenario[], cli: CliOverrides, pro
     executorOf(scenario).applyOverrides(scenario, overrides);
 
     const { target, smtp } = scenario;
-    if (cli.host !== undefined) target.host = unbracketHost(cli.host);
+    if (cli.host !== undefined) target.host = cli.host;
     if (cli.port !== undefined) target.port = cli.port;
     if (cli.adminUrl !== undefined) target.adminUrl = cli.adminUrl;
     if (cli.localIps !== undefined) target.localIps = [cli.localIps];

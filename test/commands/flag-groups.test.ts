@@ -85,6 +85,7 @@ function read<T>(group: FlagGroup<T>, args: string[]): T {
 const READER_CASES: Array<[name: string, run: () => unknown, expected: unknown]> = [
   ['target: nothing given → nothing overridden', () => read(TARGET_FLAGS, []), { host: undefined, port: undefined, adminUrl: undefined, localIps: undefined, protocol: undefined }],
   ['target: --port is a number', () => read(TARGET_FLAGS, ['--host', 'mx.test', '--port', '587']).port, 587],
+  ['target: --host [::1] (as in a URL) is the address, for run, sweep and check alike; a name stays as given', () => [read(TARGET_FLAGS, ['--host', '[::1]']).host, read(TARGET_FLAGS, ['--host', 'mx.test']).host], ['::1', 'mx.test']],
   ['target: --protocol lmtp (RFC 2033)', () => read(TARGET_FLAGS, ['--protocol', 'lmtp']).protocol, 'lmtp'],
   ['auth: --no-auth → auth none', () => read(AUTH_FLAGS, ['--no-auth']).auth, 'none'],
   ['auth: --auth xoauth2 --token T', () => read(AUTH_FLAGS, ['--auth', 'xoauth2', '--token', 'T']), { from: undefined, auth: 'xoauth2', password: undefined, token: 'T' }],
