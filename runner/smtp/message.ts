@@ -113,7 +113,6 @@ const MESSAGE_ID_END = '@' + MESSAGE_ID_DOMAIN + '>\r\n' + TRACE_HEADER + ': ';
 /** The head's fixed end, after the trace id. */
 const HEAD_TAIL = Buffer.from('\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n', 'latin1');
 const DATE_PREFIX = Buffer.from('\r\nDate: ', 'latin1');
-const CHAR_0 = 48;
 const CHAR_DOT = 46;
 /** BASE36_DIGITS as character codes. */
 const BASE36_CODES = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz', 'latin1');
@@ -246,28 +245,24 @@ function currentDateBytes(): Buffer {
 /** Writes `n` at `at` as String(n) does (digits for a safe non-negative integer); returns the offset after it. */
 function writeDecimal(bytes: Buffer, at: number, n: number): number {
   if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n)) return at + bytes.write(String(n), at, 'latin1');
-  let digits = 1;
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  let end = at + digits;
-  let rest = n;
-  do {
-    const digit = rest % 10;
-    bytes[--end] = CHAR_0 + digit;
-    rest = (rest - digit) / 10;
-  } while (rest > 0);
-  return at + digits;
+  return writeDigits(bytes, at, n, 10);
 }
 
 /** Writes `n` (a whole number below 2^53) in base 36 at `at`, as base36() does; returns the offset after it. */
 function writeBase36(bytes: Buffer, at: number, n: number): number {
+  return writeDigits(bytes, at, n, 36);
+}
+
+/** Writes the whole number `n` in `base` (at most 36, lower-case letters) at `at`; returns the offset after it. */
+function writeDigits(bytes: Buffer, at: number, n: number, base: number): number {
   let digits = 1;
-  for (let rest = n; rest >= 36; rest = Math.floor(rest / 36)) digits++;
+  for (let rest = n; rest >= base; rest = Math.floor(rest / base)) digits++;
   let end = at + digits;
   let rest = n;
   do {
-    const digit = rest % 36;
+    const digit = rest % base;
     bytes[--end] = BASE36_CODES[digit]!;
-    rest = (rest - digit) / 36;
+    rest = (rest - digit) / base;
   } while (rest > 0);
   return at + digits;
 }
